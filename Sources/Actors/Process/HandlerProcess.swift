@@ -1,0 +1,213 @@
+// A process that is a message handler plus a state: Erlang's process idle at its
+// top-level receive, without a stack. Between messages it is just this object and its
+// mailbox — no Task, no stack.
+//
+// A synchronous handler is called straight from the scheduler thread: the cheapest
+// possible message hop. An async handler may suspend (receive, call, sleep); it runs in
+// a dispatcher Task and holds that Task only while it is suspended.
+
+/// A message handler that may suspend: gets the process state, the message and the
+/// process context, and says what happens next.
+public typealias MessageHandler<M: Sendable, S> = nonisolated(nonsending) @Sendable (inout S, Message<M>, Context<M>) async throws -> Next
+
+/// A message handler that never suspends (no `await`): the fastest kind.
+public typealias SyncMessageHandler<M: Sendable, S> = @Sendable (inout S, Message<M>, Context<M>) throws -> Next
+
+/// Runs once before the first message (like a gen_server's init); may set a timeout.
+public typealias StartHandler<M: Sendable, S> = nonisolated(nonsending) @Sendable (inout S, Context<M>) async throws -> Next
+
+/// The synchronous form of `StartHandler`.
+public typealias SyncStartHandler<M: Sendable, S> = @Sendable (inout S, Context<M>) throws -> Next
+
+@usableFromInline
+final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
+  @usableFromInline enum Code {
+    case sync(start: SyncStartHandler<M, S>?, handler: SyncMessageHandler<M, S>)
+    case async(start: StartHandler<M, S>?, handler: MessageHandler<M, S>)
+  }
+
+  // owner
+  @exclusivity(unchecked) @usableFromInline var state: S
+  @exclusivity(unchecked) @usableFromInline var code: Code?
+  @exclusivity(unchecked) @usableFromInline var started = false
+  @exclusivity(unchecked) @usableFromInline var idleTimeout: UInt64?
+  @exclusivity(unchecked) @usableFromInline var idleTimer: TimerEntry?
+
+  @inlinable init(
+    node: Node, parent: Pid?, home: Scheduler, state: sending S,
+    start: SyncStartHandler<M, S>?, handler: @escaping SyncMessageHandler<M, S>
+  ) {
+    self.state = state
+    self.code = .sync(start: start, handler: handler)
+    super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .sync({ core, budget in
+      unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceSync(budget: budget)
+    }))
+  }
+
+  @inlinable init(
+    node: Node, parent: Pid?, home: Scheduler, state: sending S,
+    start: StartHandler<M, S>?, handler: @escaping MessageHandler<M, S>
+  ) {
+    self.state = state
+    self.code = .async(start: start, handler: handler)
+    super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .async({ core, budget in
+      await unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceAsync(budget: budget)
+    }))
+  }
+
+  /// Applies what a handler returned; false if the process ended.
+  @inlinable func apply(_ next: Next) -> Bool {
+    switch next {
+    case .continue:
+      idleTimeout = nil
+      return !terminated
+    case .continueWithTimeout(let d):
+      idleTimeout = d.clampedNanoseconds
+      return !terminated
+    case .stop(let reason):
+      if !terminated { terminate(reason) }
+      return false
+    }
+  }
+
+  /// Ends the process after its code threw.
+  @inlinable func fail(_ error: any Error) {
+    if terminated { return }
+    if let exit = error as? ProcessExit {
+      terminate(exit.reason)
+    } else {
+      terminate(.error(error))
+    }
+  }
+
+  /// The next message, or how the slice ends (idle, or the process died on a signal).
+  @inlinable func next(handled: Int) -> Message<M>? {
+    do {
+      if let m = try nextForHandler() {
+        if let t = idleTimer {
+          idleTimer = nil
+          t.cancel()
+        }
+        idleGeneration &+= 1
+        return m
+      }
+      addReductions(handled)
+      armIdleTimeout()
+      return nil
+    } catch {
+      return nil
+    }
+  }
+
+  @inlinable func runSliceSync(budget: Int) -> RunOutcome {
+    guard case .sync(let start, let handler) = code else { return .exited }
+    slice = 0
+    if !started {
+      started = true
+      if let start {
+        do {
+          if !apply(try start(&state, Context(self))) { return .exited }
+        } catch {
+          fail(error)
+          return .exited
+        }
+      }
+    }
+    var handled = 0
+    while handled < budget {
+      guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
+      handled += 1
+      do {
+        if !apply(try handler(&state, message, Context(self))) { return .exited }
+      } catch {
+        fail(error)
+        return .exited
+      }
+    }
+    return endSlice(handled)
+  }
+
+  @inlinable func runSliceAsync(budget: Int) async -> RunOutcome {
+    guard case .async(let start, let handler) = code else { return .exited }
+    slice = 0
+    if !started {
+      started = true
+      if let start {
+        do {
+          if !apply(try await start(&state, Context(self))) { return .exited }
+        } catch {
+          fail(error)
+          return .exited
+        }
+      }
+    }
+    var handled = 0
+    while handled < budget {
+      guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
+      handled += 1
+      do {
+        if !apply(try await handler(&state, message, Context(self))) { return .exited }
+      } catch {
+        fail(error)
+        return .exited
+      }
+    }
+    return endSlice(handled)
+  }
+
+  /// The budget is used up: back to the end of the run queue.
+  @inlinable func endSlice(_ handled: Int) -> RunOutcome {
+    addReductions(handled)
+    lock.withLock { runState = .scheduled }
+    return .requeue
+  }
+
+  @inlinable func armIdleTimeout() {
+    guard let ns = idleTimeout else { return }
+    idleGeneration &+= 1
+    idleTimer = home.timers.schedule(afterNanos: ns, action: .signal(self, .idleTimeout(idleGeneration)))
+  }
+
+  override func releaseResources() {
+    code = nil
+    if let t = idleTimer {
+      idleTimer = nil
+      t.cancel()
+    }
+  }
+
+  override func stateBytes() -> Int { MemoryLayout<S>.size }
+}
+
+/// A process that runs an async body from start to end (Erlang's spawn of a function
+/// that loops in `receive`). Simple to write; while it waits in `receive` it holds a Task.
+@usableFromInline
+final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
+  @exclusivity(unchecked) @usableFromInline var body: (nonisolated(nonsending) @Sendable (Context<M>) async throws -> Void)?
+
+  @inlinable init(
+    node: Node, parent: Pid?, home: Scheduler,
+    body: nonisolated(nonsending) @escaping @Sendable (Context<M>) async throws -> Void
+  ) {
+    self.body = body
+    super.init(node: node, parent: parent, home: home, startsRunnable: true, runner: .async({ core, _ in
+      await unsafeDowncast(core, to: BodyProcess<M>.self).runBody()
+    }))
+  }
+
+  @inlinable func runBody() async -> RunOutcome {
+    slice = 0
+    guard let body else { return .exited }
+    do {
+      try await body(Context(self))
+      if !terminated { terminate(.normal) }
+    } catch let exit as ProcessExit {
+      if !terminated { terminate(exit.reason) }
+    } catch {
+      if !terminated { terminate(.error(error)) }
+    }
+    return .exited
+  }
+
+  override func releaseResources() { body = nil }
+}

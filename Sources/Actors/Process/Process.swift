@@ -1,0 +1,336 @@
+// The typed half of a process: its mailbox and the two things that read it — the
+// scheduler-driven handler loop and the selective `receive` of async code.
+//
+// Mailbox layout (oldest first): `saved` (messages a selective receive looked at and
+// left), `pending` (a batch taken from `inbound`, not yet looked at), `inbound` (what
+// senders appended; the only part under `lock`). A reader takes the whole of `inbound` in
+// one swap, so senders and the reader meet once per batch, not once per message.
+//
+// Everything on the message path is @inlinable so that it is specialised for the
+// message type in the module that spawns the process.
+import Synchronization
+
+/// A process whose messages are of type `M`. Reach it through `Address<M>` or `Pid`.
+///
+/// `@unchecked Sendable`: `inbound` and `inboundSignals` are guarded by `lock`;
+/// `pending`, `saved` and the counters are owned by the running process (see ProcessCore).
+public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
+  // lock
+  @exclusivity(unchecked) @usableFromInline final var inbound = Ring<Inbound<M>>()
+  // owner
+  @exclusivity(unchecked) @usableFromInline final var pending = Ring<Inbound<M>>()
+  @exclusivity(unchecked) @usableFromInline final var pendingSignals = 0
+  @exclusivity(unchecked) @usableFromInline final var saved = Ring<Message<M>>()
+  @exclusivity(unchecked) @usableFromInline final var terminated = false
+
+  @inlinable override init(
+    node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
+    runner: ProcessRunner
+  ) {
+    super.init(node: node, parent: parent, home: home, startsRunnable: startsRunnable, runner: runner)
+  }
+
+  // MARK: - Sending
+
+  @inlinable final func deliver(_ message: M) { push(.message(message), isSignal: false) }
+
+  /// Appends an entry; schedules or wakes the process as needed. False if it is dead.
+  @inlinable @discardableResult
+  final func push(_ item: Inbound<M>, isSignal: Bool) -> Bool {
+    var schedule = false
+    var resume: UnsafeContinuation<WakeReason, Never>?
+    let alive: Bool = lock.withLock {
+      if runState == .dead { return false }
+      inbound.append(item)
+      if isSignal { inboundSignals += 1 }
+      switch runState {
+      case .idle:
+        runState = .scheduled
+        schedule = true
+      case .waiting where isSignal || waitKind == .messages:
+        resume = continuation
+        continuation = nil
+        runState = .running
+      default:
+        break
+      }
+      return true
+    }
+    if schedule {
+      enqueueRunnable()
+    } else if let resume {
+      resume.resume(returning: .arrival)
+    }
+    return alive
+  }
+
+  /// Appends a request whose reply goes to `cell`, and records the cell so that this
+  /// process's exit fails it. False (and the cell failed with noproc) if it is dead.
+  @inlinable @discardableResult
+  final func pushRequest(_ message: M, cell: AnyReplyCell) -> Bool {
+    var schedule = false
+    var resume: UnsafeContinuation<WakeReason, Never>?
+    let alive: Bool = lock.withLock {
+      if runState == .dead { return false }
+      inbound.append(.message(message))
+      pendingReplies.append(cell)
+      if pendingReplies.count >= pendingRepliesLimit {
+        pendingReplies.removeAll { $0.isSettled }
+        pendingRepliesLimit = max(32, pendingReplies.count * 2)
+      }
+      switch runState {
+      case .idle:
+        runState = .scheduled
+        schedule = true
+      case .waiting where waitKind == .messages:
+        resume = continuation
+        continuation = nil
+        runState = .running
+      default:
+        break
+      }
+      return true
+    }
+    if !alive {
+      cell.fail(.noproc)
+    } else if schedule {
+      enqueueRunnable()
+    } else if let resume {
+      resume.resume(returning: .arrival)
+    }
+    return alive
+  }
+
+  @usableFromInline @discardableResult
+  override final func pushSignal(_ signal: Signal) -> Bool { push(.signal(signal), isSignal: true) }
+
+  @usableFromInline override final var inboundCountLocked: Int { inbound.count }
+
+  // MARK: - Reading the mailbox (owner only)
+
+  /// Moves `inbound` into `pending` if `pending` is used up. Returns false when there
+  /// was nothing to take; with `goIdle` the process is then marked idle in the same step.
+  @inlinable final func refill(goIdle: Bool) -> Bool {
+    if !pending.isEmpty { return true }
+    if pending.capacity > 1024 { pending.releaseStorage() }
+    let got: Bool = lock.withLock {
+      if inbound.isEmpty {
+        if goIdle { runState = .idle }
+        return false
+      }
+      Ring.exchange(&pending, &inbound)
+      pendingSignals = inboundSignals
+      inboundSignals = 0
+      return true
+    }
+    privateQueueLength.store(pending.count + saved.count, ordering: .relaxed)
+    return got
+  }
+
+  /// Turns the next pending entry into what process code sees; nil if the entry was
+  /// a signal with no visible effect. Throws if the signal ended the process.
+  @inlinable final func takePending() throws(ProcessExit) -> Message<M>? {
+    let item = pending.popFirst().unsafelyUnwrapped
+    switch item {
+    case .message(let m): return .message(m)
+    case .timer(let ref, let m): return .timer(ref, m)
+    case .signal(let s):
+      pendingSignals -= 1
+      switch handleSignal(s) {
+      case .none: return nil
+      case .exitMessage(let from, let reason): return .exit(from: from, reason: reason)
+      case .downMessage(let ref, let pid, let reason): return .down(ref, pid: pid, reason: reason)
+      case .timeoutMessage: return .timeout
+      case .terminated: throw ProcessExit(reason: exitReason ?? .killed)
+      }
+    }
+  }
+
+  /// The next message for a top-level handler; nil when the mailbox is empty (the
+  /// process is then idle). Throws if a signal ended the process.
+  @inlinable final func nextForHandler() throws(ProcessExit) -> Message<M>? {
+    while true {
+      if let m = saved.popFirst() { return m }
+      while !pending.isEmpty {
+        if let m = try takePending() { return m }
+      }
+      if !refill(goIdle: true) {
+        privateQueueLength.store(0, ordering: .relaxed)
+        return nil
+      }
+    }
+  }
+
+  /// Applies signals that are waiting in the mailbox (so a kill or an exit signal takes
+  /// effect while the process waits for something else), moving messages in front of
+  /// them to `saved` so their order is kept.
+  @inlinable final func absorbSignals() throws(ProcessExit) {
+    while true {
+      if pendingSignals == 0 {
+        let more = lock.withLock { inboundSignals > 0 }
+        if !more { return }
+        // Put the rest of the current batch behind the saved messages, then take inbound.
+        while !pending.isEmpty {
+          if let m = try takePending() { saved.append(m) }
+        }
+        _ = refill(goIdle: false)
+      }
+      while !pending.isEmpty {
+        if let m = try takePending() { saved.append(m) }
+      }
+    }
+  }
+
+  @inlinable final func checkAlive() throws(ProcessExit) {
+    if terminated { throw ProcessExit(reason: exitReason ?? .killed) }
+  }
+
+  // MARK: - Suspending (owner only)
+
+  /// Suspends the running process until something of `kind` arrives, `deadline` passes
+  /// (absolute monotonic ns), or — for `.reply` — `cell` settles. Returns at once when
+  /// that is already the case.
+  @inlinable final func suspend(kind: WaitKind, deadline: UInt64?, cell: AnyReplyCell? = nil) async -> WakeReason {
+    var timer: TimerEntry?
+    let reason: WakeReason = await withUnsafeContinuation { (c: UnsafeContinuation<WakeReason, Never>) in
+      var immediate: WakeReason?
+      lock.withLock {
+        waitGeneration &+= 1
+        if inboundSignals > 0 || (kind == .messages && !inbound.isEmpty) {
+          immediate = .arrival
+        } else if let cell, cell.isSettled {
+          immediate = .reply
+        } else if let deadline, monotonicNanos() >= deadline {
+          immediate = .timeout
+        } else {
+          runState = .waiting
+          waitKind = kind
+          continuation = c
+          if let deadline {
+            // Under our lock: the timer cannot fire into this wait before it is set up.
+            timer = home.timers.schedule(at: deadline, action: .wake(self, generation: waitGeneration))
+          }
+        }
+      }
+      if let immediate { c.resume(returning: immediate) }
+    }
+    if let current = Scheduler.current { home = current }
+    if reason != .timeout { timer?.cancel() }
+    return reason
+  }
+
+  /// Yields the thread if this process has used its budget of reductions.
+  @inlinable final func chargeReduction() async {
+    slice &+= 1
+    addReductions(1)
+    if slice >= Scheduler.budget {
+      slice = 0
+      await Task.yield()
+      if let current = Scheduler.current { home = current }
+    }
+  }
+
+  // MARK: - Selective receive (owner only)
+
+  /// Takes the oldest message for which `match` returns non-nil, leaving the others in
+  /// order; waits for one up to `timeout`. Returns nil on timeout.
+  @inlinable final func receive<T>(timeout: Timeout, _ match: (Message<M>) -> T?) async throws(ProcessExit) -> T? {
+    try checkAlive()
+    await chargeReduction()
+    var index = 0
+    while index < saved.count {
+      if let r = match(saved[index]) {
+        _ = saved.remove(at: index)
+        return r
+      }
+      index += 1
+    }
+    var deadline: UInt64?
+    while true {
+      while !pending.isEmpty {
+        guard let message = try takePending() else { continue }
+        if let r = match(message) { return r }
+        saved.append(message)
+      }
+      if refill(goIdle: false) { continue }
+      guard let ns = timeout.nanoseconds else {
+        _ = await suspend(kind: .messages, deadline: nil)
+        try checkAlive()
+        continue
+      }
+      if ns == 0 { return nil }
+      if deadline == nil { deadline = monotonicNanos() &+ ns }
+      let why = await suspend(kind: .messages, deadline: deadline)
+      try checkAlive()
+      if why == .timeout {
+        // One last look: a message may have come in the same instant.
+        try absorbSignals()
+        if refill(goIdle: false) { continue }
+        return nil
+      }
+    }
+  }
+
+  /// Waits for `cell` to settle (a reply, the server's exit) while applying signals.
+  @inlinable final func awaitReply<R>(_ cell: ReplyCell<R>, timeout: Timeout) async throws(ProcessExit) -> Result<R, CallError> {
+    try checkAlive()
+    var deadline: UInt64?
+    while true {
+      if let outcome = cell.outcome { return outcome }
+      try absorbSignals()
+      if let outcome = cell.outcome { return outcome }
+      if let ns = timeout.nanoseconds {
+        if deadline == nil { deadline = monotonicNanos() &+ ns }
+        if ns == 0 || monotonicNanos() >= deadline! {
+          return cell.abandon() ? .failure(.timeout) : cell.outcome!
+        }
+      }
+      let why = await suspend(kind: .reply, deadline: deadline, cell: cell)
+      if why == .timeout, let _ = deadline {
+        try absorbSignals()
+        return cell.abandon() ? .failure(.timeout) : cell.outcome!
+      }
+    }
+  }
+
+  /// Sleeps for `nanoseconds`, applying signals (so the process can still be killed).
+  @inlinable final func sleep(nanoseconds: UInt64) async throws(ProcessExit) {
+    try checkAlive()
+    let deadline = monotonicNanos() &+ nanoseconds
+    while monotonicNanos() < deadline {
+      try absorbSignals()
+      _ = await suspend(kind: .signals, deadline: deadline)
+      try checkAlive()
+    }
+    try absorbSignals()
+  }
+
+  // MARK: - Exit
+
+  @usableFromInline override final func drainAtExit() -> [Signal] {
+    terminated = true
+    var signals: [Signal] = []
+    var rest = Ring<Inbound<M>>()
+    lock.withLock {
+      Ring.exchange(&rest, &inbound)
+      inboundSignals = 0
+    }
+    while let item = pending.popFirst() {
+      if case .signal(let s) = item { signals.append(s) }
+    }
+    while let item = rest.popFirst() {
+      if case .signal(let s) = item { signals.append(s) }
+    }
+    pending.releaseStorage()
+    pendingSignals = 0
+    saved.removeAll()
+    saved.releaseStorage()
+    privateQueueLength.store(0, ordering: .relaxed)
+    return signals
+  }
+
+  override func mailboxBytes() -> Int {
+    let inboundBytes = lock.withLock { inbound.capacityBytes }
+    return inboundBytes + pending.capacityBytes + saved.capacityBytes
+  }
+}

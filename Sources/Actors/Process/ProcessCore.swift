@@ -1,0 +1,370 @@
+// The part of a process that does not depend on its message type: identity, run state,
+// links, monitors, trap_exit, name, and the exit path. `Process<M>` adds the typed mailbox.
+//
+// Concurrency: fields marked "lock" are read and written under `lock`. Fields marked
+// "owner" are touched only by the process itself while it runs (one thread at a time; the
+// hand-over between threads goes through the scheduler's queues, which synchronise).
+// The link and monitor tables are written by the owner under `lock` and read by the owner
+// without it, so introspection from other threads can take `lock` and read them safely.
+import Synchronization
+
+@usableFromInline
+enum RunState: UInt8, Sendable {
+  /// Waiting at its top-level receive with an empty mailbox; in no queue.
+  case idle
+  /// In a run queue.
+  case scheduled
+  /// Being executed by a scheduler.
+  case running
+  /// Suspended inside async code (a receive, a call, a sleep) with a continuation.
+  case waiting
+  /// Exited.
+  case dead
+}
+
+/// What may wake a process suspended in `waiting`.
+@usableFromInline
+enum WaitKind: UInt8, Sendable {
+  /// Any message or signal (receive).
+  case messages
+  /// Signals or a reply to a pending request (call).
+  case reply
+  /// Signals only (sleep).
+  case signals
+}
+
+@usableFromInline
+enum WakeReason: UInt8, Sendable {
+  case arrival
+  case timeout
+  case reply
+}
+
+/// How one run of a process on a scheduler ended.
+@usableFromInline
+enum RunOutcome: Sendable {
+  /// It has nothing more to do and went idle.
+  case idle
+  /// It used its budget and still has work: put it back at the end of the run queue.
+  case requeue
+  /// It exited.
+  case exited
+}
+
+/// How the scheduler runs one slice of a process: directly on the scheduler thread for
+/// processes whose code never suspends (synchronous handlers), or inside a dispatcher
+/// Task for those that may.
+@usableFromInline
+enum ProcessRunner: Sendable {
+  @usableFromInline typealias Sync = @Sendable (ProcessCore, Int) -> RunOutcome
+  @usableFromInline typealias Async = nonisolated(nonsending) @Sendable (ProcessCore, Int) async -> RunOutcome
+  case sync(Sync)
+  case async(Async)
+}
+
+/// The untyped core of a process. Not used directly: see `Pid`, `Address` and `Context`.
+///
+/// `@unchecked Sendable`: every mutable field is either guarded by `lock` or owned by the
+/// process while it runs, as documented per field; pids to it are shared across threads.
+public class ProcessCore: @unchecked Sendable {
+  /// Process number, unique for the node's lifetime.
+  public let id: UInt64
+  @usableFromInline final let node: Node
+  /// Runs one slice of this process: handlers for up to `budget` messages, or the body.
+  @usableFromInline final let runner: ProcessRunner
+  final let parent: Pid?
+  final let createdAt: UInt64
+
+  @usableFromInline final let lock = Mutex<Void>(())
+  // lock
+  @exclusivity(unchecked) @usableFromInline final var runState: RunState
+  @exclusivity(unchecked) @usableFromInline final var waitKind: WaitKind = .messages
+  @exclusivity(unchecked) @usableFromInline final var waitGeneration: UInt64 = 0
+  @exclusivity(unchecked) @usableFromInline final var continuation: UnsafeContinuation<WakeReason, Never>?
+  @exclusivity(unchecked) @usableFromInline final var inboundSignals = 0
+  @exclusivity(unchecked) @usableFromInline final var exitReason: ExitReason?
+  @exclusivity(unchecked) final var timers: [ObjectIdentifier: TimerEntry] = [:]
+  @exclusivity(unchecked) @usableFromInline final var pendingReplies: [AnyReplyCell] = []
+  @exclusivity(unchecked) @usableFromInline final var pendingRepliesLimit = 32
+  // written by the owner under lock, read by the owner freely
+  @exclusivity(unchecked) final var links: Set<Pid> = []
+  @exclusivity(unchecked) final var monitors: [Ref: ProcessCore] = [:]
+  @exclusivity(unchecked) final var monitoredBy: [Ref: ProcessCore] = [:]
+  @exclusivity(unchecked) @usableFromInline final var trapExit = false
+  @exclusivity(unchecked) final var label: String?
+  @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
+  @exclusivity(unchecked) final var socketCount = 0
+  // owner
+  @exclusivity(unchecked) @usableFromInline final unowned(unsafe) var home: Scheduler
+  @exclusivity(unchecked) @usableFromInline final var idleGeneration: UInt64 = 0
+  @exclusivity(unchecked) @usableFromInline final var slice = 0
+  @exclusivity(unchecked) final var exitHooks: [(ExitReason) -> Void] = []
+  @exclusivity(unchecked) final var completion: (@Sendable (ExitReason) -> Void)?
+  /// Reductions: messages handled plus receives. Written by the owner, read by anyone.
+  @usableFromInline final let reductions = Atomic<UInt64>(0)
+  /// Messages already taken from `inbound` but not yet handled (owner writes, anyone reads).
+  @usableFromInline final let privateQueueLength = Atomic<Int>(0)
+
+  @usableFromInline
+  init(
+    node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
+    runner: ProcessRunner
+  ) {
+    self.id = node.nextProcessID()
+    self.node = node
+    self.parent = parent
+    self.home = home
+    self.runner = runner
+    self.runState = startsRunnable ? .scheduled : .idle
+    self.createdAt = monotonicNanos()
+  }
+
+  // MARK: - Overridden by Process<M>
+
+  /// Appends a signal to the mailbox; false if the process is dead.
+  @usableFromInline @discardableResult
+  func pushSignal(_ signal: Signal) -> Bool { false }
+
+  /// Number of entries in `inbound` (call with `lock` held).
+  @usableFromInline var inboundCountLocked: Int { 0 }
+
+  /// Takes every not-yet-handled entry out of the mailbox at exit and returns the signals
+  /// among them (the messages are dropped). Called by the owner after `runState = .dead`.
+  @usableFromInline func drainAtExit() -> [Signal] { [] }
+
+  /// Releases the body, handler and state when the process has exited.
+  @usableFromInline func releaseResources() {}
+
+  /// Approximate heap bytes held by the mailbox and state.
+  func mailboxBytes() -> Int { 0 }
+  func stateBytes() -> Int { 0 }
+
+  // MARK: - State
+
+  /// A snapshot of whether the process is alive.
+  public var isAlive: Bool { lock.withLock { runState != .dead } }
+
+  @inlinable var pid: Pid { Pid(self) }
+
+  @inlinable func addReductions(_ n: Int) {
+    reductions.store(reductions.load(ordering: .relaxed) &+ UInt64(n), ordering: .relaxed)
+  }
+
+  // MARK: - Scheduling
+
+  /// Puts this process (just made `scheduled`) on a run queue: the current thread's
+  /// scheduler when called from one of this node's scheduler threads, else its home's.
+  @usableFromInline func enqueueRunnable() {
+    if let current = Scheduler.current, current.node === node {
+      current.enqueueLocal(self)
+    } else {
+      home.enqueueRemote(self)
+    }
+  }
+
+  /// Wakes the process if it waits for a reply (a request it made was answered).
+  @usableFromInline func wakeForReply() {
+    var resume: UnsafeContinuation<WakeReason, Never>?
+    lock.withLock {
+      if runState == .waiting && waitKind == .reply {
+        resume = continuation
+        continuation = nil
+        runState = .running
+      }
+    }
+    resume?.resume(returning: .reply)
+  }
+
+  /// Wakes the process if it still waits in the wait numbered `generation` (a receive timeout).
+  func wakeForTimeout(generation: UInt64) {
+    var resume: UnsafeContinuation<WakeReason, Never>?
+    lock.withLock {
+      if runState == .waiting && waitGeneration == generation {
+        resume = continuation
+        continuation = nil
+        runState = .running
+      }
+    }
+    resume?.resume(returning: .timeout)
+  }
+
+  // MARK: - Signals (applied by the owner)
+
+  /// Applies one signal taken from the mailbox. May terminate the process.
+  @usableFromInline func handleSignal(_ signal: Signal) -> SignalEffect {
+    switch signal {
+    case .link(let from):
+      _ = lock.withLock { links.insert(Pid(from)) }
+      return .none
+    case .unlink(let from):
+      _ = lock.withLock { links.remove(Pid(from)) }
+      return .none
+    case .exit(let from, let reason, let linked):
+      if linked {
+        let wasLinked = lock.withLock { links.remove(Pid(from)) != nil }
+        if !wasLinked { return .none }
+      }
+      if !linked, case .kill = reason {
+        terminate(.killed)
+        return .terminated
+      }
+      if trapExit { return .exitMessage(Pid(from), reason) }
+      if case .normal = reason {
+        if from === self {
+          terminate(.normal)
+          return .terminated
+        }
+        return .none
+      }
+      terminate(reason)
+      return .terminated
+    case .monitor(let ref, let watcher):
+      lock.withLock { monitoredBy[ref] = watcher }
+      return .none
+    case .demonitor(let ref):
+      _ = lock.withLock { monitoredBy.removeValue(forKey: ref) }
+      return .none
+    case .down(let ref, let of, let reason):
+      let active = lock.withLock { monitors.removeValue(forKey: ref) != nil }
+      return active ? .downMessage(ref, Pid(of), reason) : .none
+    case .idleTimeout(let generation):
+      return generation == idleGeneration ? .timeoutMessage : .none
+    }
+  }
+
+  // MARK: - Links and monitors (called by the owner)
+
+  @usableFromInline func link(_ other: ProcessCore) {
+    if other === self { return }
+    let inserted = lock.withLock { links.insert(Pid(other)).inserted }
+    guard inserted else { return }
+    if !other.pushSignal(.link(self)) {
+      // Linking to a dead process: an exit signal `noproc` comes back, in order.
+      pushSignal(.exit(from: other, reason: .noproc, linked: true))
+    }
+  }
+
+  @usableFromInline func unlink(_ other: ProcessCore) {
+    let removed = lock.withLock { links.remove(Pid(other)) != nil }
+    if removed { other.pushSignal(.unlink(self)) }
+  }
+
+  @usableFromInline func monitor(_ other: ProcessCore) -> Ref {
+    let ref = node.makeRef()
+    lock.withLock { monitors[ref] = other }
+    if !other.pushSignal(.monitor(ref, watcher: self)) {
+      pushSignal(.down(ref, of: other, reason: .noproc))
+    }
+    return ref
+  }
+
+  /// Removes a monitor; true if it was active (no DOWN had been taken for it).
+  @usableFromInline func demonitor(_ ref: Ref) -> Bool {
+    guard let target = lock.withLock({ monitors.removeValue(forKey: ref) }) else { return false }
+    target.pushSignal(.demonitor(ref))
+    return true
+  }
+
+  /// Sends an explicit exit signal (`exit(pid, reason)`) to `target`.
+  @usableFromInline static func sendExit(to target: ProcessCore, from: ProcessCore, reason: ExitReason) {
+    target.pushSignal(.exit(from: from, reason: reason, linked: false))
+  }
+
+  // MARK: - Exit path
+
+  /// Ends the process: runs on the process's own thread, once. In order: the mailbox
+  /// closes (sends are dropped from now on), the registered name is released, then exit
+  /// signals go to links and DOWN messages to monitors, timers are cancelled, pending
+  /// requests fail, exit hooks run (sockets close) and the process leaves the table.
+  @usableFromInline func terminate(_ reason: ExitReason) {
+    var timersToCancel: [TimerEntry] = []
+    var replies: [AnyReplyCell] = []
+    let alreadyDead: Bool = lock.withLock {
+      if runState == .dead { return true }
+      runState = .dead
+      exitReason = reason
+      if let c = continuation {
+        // Cannot happen for a process that terminates itself, kept for safety.
+        continuation = nil
+        c.resume(returning: .arrival)
+      }
+      timersToCancel = Array(timers.values)
+      timers = [:]
+      replies = pendingReplies
+      pendingReplies = []
+      return false
+    }
+    if alreadyDead { return }
+    let leftover = drainAtExit()
+
+    node.registry.releaseName(of: self)
+
+    let (myLinks, watchers, watched) = lock.withLock { () -> (Set<Pid>, [Ref: ProcessCore], [Ref: ProcessCore]) in
+      let result = (links, monitoredBy, monitors)
+      links = []
+      monitoredBy = [:]
+      monitors = [:]
+      return result
+    }
+    for linked in myLinks {
+      linked.core.pushSignal(.exit(from: self, reason: reason, linked: true))
+    }
+    for (ref, watcher) in watchers {
+      watcher.pushSignal(.down(ref, of: self, reason: reason))
+    }
+    for (ref, target) in watched {
+      target.pushSignal(.demonitor(ref))
+    }
+    // Link and monitor requests that arrived but were never applied still get answered.
+    for signal in leftover {
+      switch signal {
+      case .link(let from): from.pushSignal(.exit(from: self, reason: reason, linked: true))
+      case .monitor(let ref, let watcher): watcher.pushSignal(.down(ref, of: self, reason: reason))
+      default: break
+      }
+    }
+    for timer in timersToCancel { timer.cancel() }
+    for cell in replies { cell.fail(.serverExited(reason)) }
+    let hooks = exitHooks
+    exitHooks = []
+    for hook in hooks.reversed() { hook(reason) }
+    node.table.remove(self)
+    releaseResources()
+    if let done = completion {
+      completion = nil
+      done(reason)
+    }
+  }
+
+  // MARK: - Timers aimed at this process
+
+  /// Records a timer that must be cancelled if this process exits; false if it is dead.
+  func attachTimer(_ timer: TimerEntry) -> Bool {
+    lock.withLock {
+      if runState == .dead { return false }
+      // A timer that already fired must not be recorded (it would never be removed).
+      if timer.state.load(ordering: .acquiring) == TimerEntry.pending {
+        timers[ObjectIdentifier(timer)] = timer
+      }
+      return true
+    }
+  }
+
+  func detachTimer(_ timer: TimerEntry) {
+    _ = lock.withLock { timers.removeValue(forKey: ObjectIdentifier(timer)) }
+  }
+
+  /// Records a request this process has received and not yet answered, so that the caller
+  /// learns of this process's exit. Returns false if the process is already dead.
+  @usableFromInline func trackPendingReply(_ cell: AnyReplyCell) -> Bool {
+    lock.withLock {
+      if runState == .dead { return false }
+      pendingReplies.append(cell)
+      if pendingReplies.count >= pendingRepliesLimit {
+        pendingReplies.removeAll { $0.isSettled }
+        pendingRepliesLimit = max(32, pendingReplies.count * 2)
+      }
+      return true
+    }
+  }
+}

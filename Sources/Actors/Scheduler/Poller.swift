@@ -1,0 +1,119 @@
+// One epoll instance per scheduler, with an eventfd that other threads write to wake
+// the scheduler from epoll_wait.
+import COtterSys
+import Synchronization
+
+/// Something registered with a poller: told which events fired.
+protocol PollerSource: AnyObject {
+  /// Called on the scheduler thread that owns the poller.
+  func ready(events: UInt32)
+}
+
+/// `@unchecked Sendable`: `sources` and `events` are used only by the owning scheduler
+/// thread (registration happens there too); `wakePending` is atomic; the fds are immutable.
+final class Poller: @unchecked Sendable {
+  let epollFD: Int32
+  let wakeFD: Int32
+  private let wakePending = Atomic<Bool>(false)
+  private let events: UnsafeMutablePointer<otter_event_t>
+  private let capacity = 256
+  /// I/O sources by token (the epoll data). Token 0 is the wake eventfd.
+  @exclusivity(unchecked) private var sources: [UInt64: PollerSource] = [:]
+  @exclusivity(unchecked) private var nextToken: UInt64 = 1
+
+  init() throws(SystemError) {
+    let ep = otter_epoll_create()
+    if ep < 0 { throw SystemError.last("epoll_create1") }
+    let ev = otter_eventfd()
+    if ev < 0 {
+      let error = SystemError.last("eventfd")
+      close(ep)
+      throw error
+    }
+    if otter_epoll_ctl(ep, 1, ev, UInt32(OTTER_EPOLLIN), 0) != 0 {
+      let error = SystemError.last("epoll_ctl(eventfd)")
+      close(ep)
+      close(ev)
+      throw error
+    }
+    epollFD = ep
+    wakeFD = ev
+    events = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    events.deallocate()
+    close(epollFD)
+    close(wakeFD)
+  }
+
+  /// Wakes the owning thread if it sleeps in `wait` (or makes its next wait return).
+  /// Any thread. Only the first wake after a wait writes to the eventfd.
+  func wake() {
+    if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+      _ = otter_eventfd_signal(wakeFD)
+    }
+  }
+
+  /// Registers `source` for `events` (OTTER_EPOLL* flags). Owner thread.
+  func register(fd: Int32, events: UInt32, source: PollerSource) throws(SystemError) -> UInt64 {
+    let token = nextToken
+    nextToken += 1
+    if otter_epoll_ctl(epollFD, 1, fd, events, token) != 0 { throw SystemError.last("epoll_ctl(ADD)") }
+    sources[token] = source
+    return token
+  }
+
+  func modify(fd: Int32, events: UInt32, token: UInt64) throws(SystemError) {
+    if otter_epoll_ctl(epollFD, 3, fd, events, token) != 0 { throw SystemError.last("epoll_ctl(MOD)") }
+  }
+
+  func deregister(fd: Int32, token: UInt64) {
+    _ = otter_epoll_ctl(epollFD, 2, fd, 0, token)
+    sources.removeValue(forKey: token)
+  }
+
+  /// Waits up to `timeoutNanos` (-1: forever, 0: poll) and dispatches what fired.
+  /// Returns the number of I/O events (wake-ups not counted). Owner thread.
+  @discardableResult
+  func wait(timeoutNanos: Int64) -> Int {
+    let n = otter_epoll_wait(epollFD, events, Int32(capacity), timeoutNanos)
+    if n <= 0 { return 0 }
+    var io = 0
+    for i in 0..<Int(n) {
+      let e = events[i]
+      if e.data == 0 {
+        // Drain first, then re-arm: a wake that lands between the two still writes
+        // (or finds the loop awake and about to look at its inbox).
+        _ = otter_eventfd_drain(wakeFD)
+        wakePending.store(false, ordering: .sequentiallyConsistent)
+      } else if let source = sources[e.data] {
+        io += 1
+        source.ready(events: e.events)
+      }
+    }
+    return io
+  }
+
+  var sourceCount: Int { sources.count }
+}
+
+/// A failed system call, with errno.
+public struct SystemError: Error, CustomStringConvertible, Equatable {
+  /// What was being done.
+  public let operation: String
+  public let errno: Int32
+
+  public init(_ operation: String, errno: Int32) {
+    self.operation = operation
+    self.errno = errno
+  }
+
+  static func last(_ operation: String) -> SystemError { SystemError(operation, errno: Glibc.errno) }
+
+  public var description: String {
+    "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+  }
+}
+
+import Glibc

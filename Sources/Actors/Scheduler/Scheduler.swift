@@ -1,0 +1,394 @@
+// A scheduler: one OS thread with its own run queue, job queue, timers and epoll loop.
+//
+// Processes on the run queue are run in one of two ways:
+//  - processes whose code is synchronous (handler processes with a sync handler) are
+//    called straight from the thread loop: a message hop is a function call;
+//  - processes whose code may suspend are run inside a *dispatcher*: a long-lived Swift
+//    Task that pops processes and awaits their code. A handler that does not actually
+//    suspend costs an async call, not a Task switch.
+// The scheduler is also the TaskExecutor of those Tasks: a process suspended inside
+// its code (receive, call, sleep) is resumed as a job on this thread.
+//
+// When a dispatcher's Task gets suspended inside a process, that Task now belongs to
+// the process; the thread loop notices (`dispatching` is still set when the job
+// returns) and uses another dispatcher from a small pool, so no thread ever waits for a
+// process. See docs/ARCHITECTURE.md.
+import COtterSys
+import Glibc
+import Synchronization
+
+/// `@unchecked Sendable`: the fields under "thread" are touched only by this scheduler's
+/// thread (every Task that runs here runs on that thread); the fields under "shared" are
+/// atomics or behind `inbox`'s mutex.
+@usableFromInline
+final class Scheduler: TaskExecutor, @unchecked Sendable {
+  /// Messages a process handles (or receives it does) before others get the thread.
+  @usableFromInline static let budget = 200
+  /// Spare dispatcher Tasks kept per scheduler.
+  static let sparePool = 8
+
+  let index: Int
+  unowned(unsafe) let node: Node
+  let poller: Poller
+  @exclusivity(unchecked) @usableFromInline var timers: TimerService!
+
+  // thread
+  @exclusivity(unchecked) var runQueue = Ring<ProcessCore>()
+  @exclusivity(unchecked) var jobs = Ring<UnownedJob>()
+  @exclusivity(unchecked) var activeDispatcher: Dispatcher?
+  @exclusivity(unchecked) var dispatching = false
+  @exclusivity(unchecked) var spareDispatchers: [Dispatcher] = []
+  @exclusivity(unchecked) var sinceMaintenance = 0
+  @exclusivity(unchecked) var lastPoll: UInt64 = 0
+  @exclusivity(unchecked) var threadRunning = false
+
+  // shared
+  let inbox = Mutex(RemoteInbox())
+  let inboxPending = Atomic<Bool>(false)
+  let sleeping = Atomic<Bool>(false)
+  let load = Atomic<Int>(0)
+  let shareRequest = Atomic<Int>(-1)
+  let stopRequested = Atomic<Bool>(false)
+  let exited = Atomic<Bool>(false)
+  // statistics, read by introspection
+  let busyNanos = Atomic<UInt64>(0)
+  let dispatches = Atomic<UInt64>(0)
+  let jobsRun = Atomic<UInt64>(0)
+  let dispatcherTasks = Atomic<Int>(0)
+  let ioEvents = Atomic<UInt64>(0)
+
+  @exclusivity(unchecked) private var thread: pthread_t?
+
+  init(index: Int, node: Node) throws(SystemError) {
+    self.index = index
+    self.node = node
+    self.poller = try Poller()
+    self.timers = TimerService(scheduler: self)
+  }
+
+  /// The scheduler whose thread is calling, if any.
+  @usableFromInline static var current: Scheduler? {
+    guard let raw = otter_current_scheduler() else { return nil }
+    return Unmanaged<Scheduler>.fromOpaque(raw).takeUnretainedValue()
+  }
+
+  // MARK: - Thread
+
+  func start() throws(SystemError) {
+    let box = Unmanaged.passRetained(self).toOpaque()
+    var tid = pthread_t()
+    let rc = pthread_create(&tid, nil, { arg in
+      let s = Unmanaged<Scheduler>.fromOpaque(arg!).takeRetainedValue()
+      s.threadMain()
+      return nil
+    }, box)
+    if rc != 0 {
+      Unmanaged<Scheduler>.fromOpaque(box).release()
+      throw SystemError("pthread_create", errno: rc)
+    }
+    thread = tid
+  }
+
+  func join() {
+    if let t = thread {
+      pthread_join(t, nil)
+      thread = nil
+    }
+  }
+
+  private func threadMain() {
+    otter_set_current_scheduler(Unmanaged.passUnretained(self).toOpaque())
+    otter_set_thread_name("otter-sched-\(index)")
+    threadRunning = true
+    var busySince = monotonicNanos()
+    while true {
+      takeInbox()
+      if !jobs.isEmpty {
+        runJobs()
+        continue
+      }
+      let now = monotonicNanos()
+      if timers.fireDue(now: now) > 0 { continue }
+      if now &- lastPoll > 200_000 {
+        lastPoll = now
+        if poller.wait(timeoutNanos: 0) > 0 { continue }
+      }
+      if !runQueue.isEmpty {
+        runFromLoop()
+        continue
+      }
+      if stopRequested.load(ordering: .acquiring) {
+        if finishForStop() { break }
+        continue
+      }
+      // Nothing to do: ask a busy peer for work, then sleep in epoll.
+      askForWork()
+      busyNanos.add(now &- busySince, ordering: .relaxed)
+      sleeping.store(true, ordering: .sequentiallyConsistent)
+      if inboxPending.load(ordering: .sequentiallyConsistent) || stopRequested.load(ordering: .sequentiallyConsistent) {
+        sleeping.store(false, ordering: .relaxed)
+        busySince = monotonicNanos()
+        continue
+      }
+      var timeout: Int64 = -1
+      if let deadline = timers.nextDeadline {
+        let t = monotonicNanos()
+        timeout = deadline > t ? Int64(deadline - t) : 0
+      }
+      let io = poller.wait(timeoutNanos: timeout)
+      sleeping.store(false, ordering: .relaxed)
+      lastPoll = monotonicNanos()
+      busySince = lastPoll
+      if io > 0 { ioEvents.add(UInt64(io), ordering: .relaxed) }
+    }
+    threadRunning = false
+    exited.store(true, ordering: .releasing)
+    otter_set_current_scheduler(nil)
+  }
+
+  /// On stop: lets spare dispatchers end. True when nothing is left to run.
+  private func finishForStop() -> Bool {
+    if !spareDispatchers.isEmpty {
+      let spares = spareDispatchers
+      spareDispatchers = []
+      for d in spares { d.resume(false) }
+      return false
+    }
+    return jobs.isEmpty && runQueue.isEmpty
+  }
+
+  private func runJobs() {
+    let batch = jobs.count
+    var n = batch
+    let executor = asUnownedTaskExecutor()
+    while n > 0, let job = jobs.popFirst() {
+      n -= 1
+      job.runSynchronously(on: executor)
+      if dispatching {
+        // The active dispatcher's Task was suspended inside a process: it now belongs
+        // to that process. The run queue needs another dispatcher.
+        dispatching = false
+        activeDispatcher = nil
+      }
+    }
+    jobsRun.add(UInt64(batch - n), ordering: .relaxed)
+  }
+
+  /// Moves work other threads handed to this scheduler into the local queues.
+  @inline(__always) func takeInbox() {
+    guard inboxPending.load(ordering: .acquiring) else { return }
+    inboxPending.store(false, ordering: .sequentiallyConsistent)
+    let (processes, newJobs) = inbox.withLock { box -> ([ProcessCore], [UnownedJob]) in
+      let taken = (box.processes, box.jobs)
+      box.processes = []
+      box.jobs = []
+      return taken
+    }
+    for p in processes { runQueue.append(p) }
+    for j in newJobs { jobs.append(j) }
+    load.store(runQueue.count, ordering: .relaxed)
+  }
+
+  /// Runs synchronous processes directly on the thread until the queue is empty, an
+  /// async process comes up (it gets a dispatcher), or jobs are waiting.
+  private func runFromLoop() {
+    var n = 0
+    while let p = runQueue.popFirst() {
+      guard case .sync(let run) = p.runner else {
+        runQueue.prepend(p)
+        startDispatcher()
+        return
+      }
+      p.home = self
+      settle(p, run(p, Scheduler.budget))
+      n += 1
+      if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) || n >= 64 { break }
+    }
+    load.store(runQueue.count, ordering: .relaxed)
+    dispatches.add(UInt64(n), ordering: .relaxed)
+    if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
+  }
+
+  @inline(__always) private func settle(_ p: ProcessCore, _ outcome: RunOutcome) {
+    if case .requeue = outcome { runQueue.append(p) }
+  }
+
+  // MARK: - Dispatchers
+
+  private func startDispatcher() {
+    if let d = spareDispatchers.popLast() {
+      activeDispatcher = d
+      d.resume(true)
+    } else {
+      let d = Dispatcher()
+      activeDispatcher = d
+      dispatcherTasks.add(1, ordering: .relaxed)
+      Task(executorPreference: self) {
+        await self.dispatchLoop(d)
+        self.dispatcherTasks.subtract(1, ordering: .relaxed)
+      }
+    }
+  }
+
+  /// The body of a dispatcher Task. Runs on this scheduler's thread only.
+  private func dispatchLoop(_ me: Dispatcher) async {
+    while true {
+      var n = 0
+      while let p = runQueue.popFirst() {
+        p.home = self
+        n += 1
+        switch p.runner {
+        case .sync(let run):
+          settle(p, run(p, Scheduler.budget))
+        case .async(let run):
+          dispatching = true
+          let outcome = await run(p, Scheduler.budget)
+          if activeDispatcher === me {
+            dispatching = false
+            settle(p, outcome)
+          } else {
+            // Demoted while `p` was suspended; its slice is finished now.
+            settle(p, outcome)
+            if activeDispatcher != nil || runQueue.isEmpty || !jobs.isEmpty {
+              if !(await retire(me)) { return }
+              continue
+            }
+            activeDispatcher = me
+          }
+        }
+        if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) { break }
+        if n & 31 == 0 {
+          load.store(runQueue.count, ordering: .relaxed)
+          if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
+          maintenance()
+          if !jobs.isEmpty { break }
+        }
+      }
+      dispatches.add(UInt64(n), ordering: .relaxed)
+      load.store(runQueue.count, ordering: .relaxed)
+      // Give the thread back to the loop (which runs jobs, polls, or sleeps).
+      if activeDispatcher === me { activeDispatcher = nil }
+      dispatching = false
+      if !(await retire(me)) { return }
+    }
+  }
+
+  /// Parks `me` among the spares until the thread loop needs a dispatcher again.
+  /// Returns false when the Task should end (pool full, or the node is stopping).
+  private func retire(_ me: Dispatcher) async -> Bool {
+    if spareDispatchers.count >= Scheduler.sparePool || stopRequested.load(ordering: .relaxed) { return false }
+    return await withUnsafeContinuation { c in
+      me.continuation = c
+      spareDispatchers.append(me)
+    }
+  }
+
+  /// Fires due timers and polls I/O while the dispatcher is busy.
+  private func maintenance() {
+    let now = monotonicNanos()
+    timers.fireDue(now: now)
+    if now &- lastPoll > 500_000 {
+      lastPoll = now
+      let io = poller.wait(timeoutNanos: 0)
+      if io > 0 { ioEvents.add(UInt64(io), ordering: .relaxed) }
+    }
+    takeInbox()
+  }
+
+  // MARK: - Run queue
+
+  /// Adds a runnable process to this scheduler's queue. This scheduler's thread only.
+  @usableFromInline func enqueueLocal(_ p: ProcessCore) {
+    runQueue.append(p)
+  }
+
+  /// Adds a runnable process from another thread.
+  @usableFromInline func enqueueRemote(_ p: ProcessCore) {
+    inbox.withLock { $0.processes.append(p) }
+    signalInbox()
+  }
+
+  func enqueueRemote(_ ps: [ProcessCore]) {
+    inbox.withLock { $0.processes.append(contentsOf: ps) }
+    signalInbox()
+  }
+
+  private func signalInbox() {
+    inboxPending.store(true, ordering: .sequentiallyConsistent)
+    wakeIfSleeping()
+  }
+
+  func wakeIfSleeping() {
+    if sleeping.load(ordering: .sequentiallyConsistent) { poller.wake() }
+  }
+
+  /// Wakes the thread whatever it is doing (used to stop).
+  func wake() { poller.wake() }
+
+  // MARK: - Work sharing
+
+  /// An idle scheduler asks the busiest peer with a backlog to hand over half of it.
+  private func askForWork() {
+    var best: Scheduler?
+    var bestLoad = 1
+    for s in node.schedulers where s !== self {
+      let l = s.load.load(ordering: .relaxed)
+      if l > bestLoad {
+        best = s
+        bestLoad = l
+      }
+    }
+    if let victim = best {
+      _ = victim.shareRequest.compareExchange(expected: -1, desired: index, ordering: .relaxed)
+    }
+  }
+
+  /// Answers a peer's request: moves the newer half of the run queue to it.
+  private func shareWork() {
+    let requester = shareRequest.exchange(-1, ordering: .relaxed)
+    guard requester >= 0, requester != index, requester < node.schedulers.count else { return }
+    let give = runQueue.count / 2
+    guard give > 0 else { return }
+    var keep: [ProcessCore] = []
+    var moved: [ProcessCore] = []
+    let total = runQueue.count
+    for i in 0..<total {
+      let p = runQueue.popFirst()!
+      if i < total - give { keep.append(p) } else { moved.append(p) }
+    }
+    for p in keep { runQueue.append(p) }
+    load.store(runQueue.count, ordering: .relaxed)
+    let target = node.schedulers[requester]
+    for p in moved { p.home = target }
+    target.enqueueRemote(moved)
+  }
+
+  // MARK: - TaskExecutor
+
+  @usableFromInline func enqueue(_ job: consuming ExecutorJob) {
+    let unowned = UnownedJob(job)
+    if otter_current_scheduler() == Unmanaged.passUnretained(self).toOpaque() && threadRunning {
+      jobs.append(unowned)
+    } else {
+      inbox.withLock { $0.jobs.append(unowned) }
+      signalInbox()
+    }
+  }
+}
+
+/// Work handed to a scheduler by other threads.
+struct RemoteInbox {
+  var processes: [ProcessCore] = []
+  var jobs: [UnownedJob] = []
+}
+
+/// A dispatcher Task's parking slot. `@unchecked Sendable`: used only on its scheduler's thread.
+final class Dispatcher: @unchecked Sendable {
+  @exclusivity(unchecked) var continuation: UnsafeContinuation<Bool, Never>?
+
+  func resume(_ keepGoing: Bool) {
+    let c = continuation!
+    continuation = nil
+    c.resume(returning: keepGoing)
+  }
+}

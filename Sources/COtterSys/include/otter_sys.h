@@ -1,0 +1,75 @@
+// Thin C layer over the Linux system calls the Otter runtime needs and that Swift
+// cannot import cleanly (packed epoll_event, futex, thread-local slots).
+#ifndef OTTER_SYS_H
+#define OTTER_SYS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- epoll ------------------------------------------------------------------
+// One readiness event, unpacked (the kernel's struct epoll_event is packed on x86_64).
+typedef struct {
+  uint32_t events;
+  uint64_t data;
+} otter_event_t;
+
+enum {
+  OTTER_EPOLLIN = 0x001,
+  OTTER_EPOLLPRI = 0x002,
+  OTTER_EPOLLOUT = 0x004,
+  OTTER_EPOLLERR = 0x008,
+  OTTER_EPOLLHUP = 0x010,
+  OTTER_EPOLLRDHUP = 0x2000,
+  OTTER_EPOLLONESHOT = 0x40000000,
+  OTTER_EPOLLET = (int)0x80000000u,
+};
+
+/// epoll_create1(EPOLL_CLOEXEC); -1 and errno on failure.
+int otter_epoll_create(void);
+/// EPOLL_CTL_ADD / MOD / DEL (op 1, 3, 2 as in the kernel).
+int otter_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/// Waits for at most `max` events, `timeout_ns` < 0 = forever. Uses epoll_pwait2
+/// (nanosecond timeout) when the kernel has it, epoll_wait (rounded up to ms) otherwise.
+/// Returns the number of events, or -1 with errno (EINTR included).
+int otter_epoll_wait(int epfd, otter_event_t *events, int max, int64_t timeout_ns);
+
+// ---- eventfd ----------------------------------------------------------------
+int otter_eventfd(void);                 // non-blocking, close-on-exec
+int otter_eventfd_signal(int fd);        // adds 1
+int otter_eventfd_drain(int fd);         // reads and discards the counter
+
+// ---- time -------------------------------------------------------------------
+/// CLOCK_MONOTONIC in nanoseconds.
+uint64_t otter_monotonic_ns(void);
+
+// ---- threads ----------------------------------------------------------------
+/// The scheduler running on this thread (opaque), or NULL.
+void *otter_current_scheduler(void);
+void otter_set_current_scheduler(void *scheduler);
+int otter_gettid(void);
+/// Names the calling thread (max 15 chars, truncated).
+void otter_set_thread_name(const char *name);
+/// Number of CPUs this process may run on.
+int otter_cpu_count(void);
+/// Cumulative CPU time of the calling thread in nanoseconds.
+uint64_t otter_thread_cpu_ns(void);
+
+// ---- process resources ------------------------------------------------------
+/// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit or -1.
+int64_t otter_raise_nofile_limit(void);
+/// Resident set size of this process in bytes (from /proc/self/statm), 0 if unknown.
+uint64_t otter_rss_bytes(void);
+/// Bytes the C allocator has handed out and not taken back (mallinfo2 uordblks).
+uint64_t otter_malloc_in_use(void);
+/// malloc_usable_size of a heap pointer (0 for NULL).
+size_t otter_malloc_usable_size(const void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
