@@ -2,18 +2,24 @@
 // Otter: Erlang/OTP's model of fault-tolerant servers, in Swift on Linux.
 import PackageDescription
 
+let strict: [SwiftSetting] = [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+
 let package = Package(
   name: "Otter",
   products: [
     .library(name: "Actors", targets: ["Actors"]),
+    .library(name: "BinaryMatch", targets: ["BinaryMatch"]),
     .executable(name: "otter-bench", targets: ["otter-bench"]),
   ],
   targets: [
     // Linux system calls Swift cannot import cleanly (packed epoll_event, thread-locals).
     .target(name: "COtterSys"),
     // Processes, mailboxes, links, monitors, timers, schedulers.
-    .target(name: "Actors", dependencies: ["COtterSys"], swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
-    .executableTarget(name: "otter-bench", dependencies: ["Actors"], swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]),
-    .testTarget(name: "ActorsTests", dependencies: ["Actors"]),
+    .target(name: "Actors", dependencies: ["COtterSys"], swiftSettings: strict),
+    // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
+    .target(name: "BinaryMatch", swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["Actors", "BinaryMatch"], swiftSettings: strict),
+    .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
+    .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
   ]
 )

@@ -177,6 +177,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   }
 
   override func stateBytes() -> Int { MemoryLayout<S>.size }
+  override var kindName: String { "handler" }
 }
 
 /// A process that runs an async body from start to end (Erlang's spawn of a function
@@ -210,4 +211,5 @@ final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
   }
 
   override func releaseResources() { body = nil }
+  override var kindName: String { "body" }
 }

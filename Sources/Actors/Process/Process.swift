@@ -329,6 +329,8 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     return signals
   }
 
+  override var messageTypeName: String { String(describing: M.self) }
+
   override func mailboxBytes() -> Int {
     let inboundBytes = lock.withLock { inbound.capacityBytes }
     return inboundBytes + pending.capacityBytes + saved.capacityBytes

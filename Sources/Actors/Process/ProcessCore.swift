@@ -135,6 +135,11 @@ public class ProcessCore: @unchecked Sendable {
   /// Releases the body, handler and state when the process has exited.
   @usableFromInline func releaseResources() {}
 
+  /// The Swift type of the messages the process takes (introspection).
+  var messageTypeName: String { "-" }
+  /// "handler", "body" or "system".
+  var kindName: String { "system" }
+
   /// Approximate heap bytes held by the mailbox and state.
   func mailboxBytes() -> Int { 0 }
   func stateBytes() -> Int { 0 }

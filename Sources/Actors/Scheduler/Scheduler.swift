@@ -56,6 +56,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   let jobsRun = Atomic<UInt64>(0)
   let dispatcherTasks = Atomic<Int>(0)
   let ioEvents = Atomic<UInt64>(0)
+  let ioSourceCount = Atomic<Int>(0)
 
   @exclusivity(unchecked) private var thread: pthread_t?
 

@@ -1,0 +1,167 @@
+// Process and node introspection (Erlang's process_info / processes / statistics).
+//
+// Nothing here waits for a process or a scheduler: a snapshot reads atomics and takes
+// each process's own lock for the few instructions it takes to copy its tables, so the
+// observer can look at a node of 100,000 processes while it runs.
+import COtterSys
+
+/// What a process is doing, in Erlang's terms.
+public enum ProcessStatus: String, Sendable, Codable {
+  /// Waiting for a message (idle at its top-level receive, or suspended in `receive`).
+  case waiting
+  /// In a run queue.
+  case runnable
+  /// Being executed by a scheduler.
+  case running
+  /// Suspended waiting for a reply to a request it made.
+  case waitingForReply = "waiting_reply"
+  /// Suspended in `sleep`.
+  case sleeping
+  /// Exited.
+  case exited
+}
+
+/// A snapshot of one process (Erlang's `process_info/1`).
+public struct ProcessInfo: Sendable {
+  public let pid: Pid
+  public let status: ProcessStatus
+  /// Messages not yet handled: queued, plus taken from the queue but not yet handled.
+  public let messageQueueLength: Int
+  /// Messages handled plus receives done.
+  public let reductions: UInt64
+  public let links: [Pid]
+  /// Monitors this process holds (it is told when these end).
+  public let monitors: [Pid]
+  /// Processes monitoring this one.
+  public let monitoredBy: [Pid]
+  public let registeredName: String?
+  public let label: String?
+  public let parent: Pid?
+  public let trapExit: Bool
+  /// Estimated bytes: the process object, its mailbox storage, its tables and state.
+  public let memory: Int
+  /// The Swift type of the messages it takes.
+  public let messageType: String
+  /// "handler" or "body".
+  public let kind: String
+  /// Sockets owned.
+  public let sockets: Int
+  /// Seconds since it was spawned.
+  public let age: Double
+  /// The reason it exited, once it has.
+  public let exitReason: ExitReason?
+}
+
+/// A snapshot of one scheduler.
+public struct SchedulerInfo: Sendable {
+  public let index: Int
+  /// Processes waiting in its run queue.
+  public let runQueueLength: Int
+  /// Nanoseconds spent working (not sleeping in epoll) since the node started.
+  public let busyNanoseconds: UInt64
+  /// Process slices run.
+  public let dispatches: UInt64
+  /// Swift jobs run (resumed process Tasks).
+  public let jobs: UInt64
+  /// Dispatcher Tasks alive.
+  public let dispatcherTasks: Int
+  /// Timers pending.
+  public let timers: Int
+  /// I/O events handled.
+  public let ioEvents: UInt64
+  /// Sockets registered with its epoll.
+  public let ioSources: Int
+}
+
+/// A snapshot of a node.
+public struct NodeInfo: Sendable {
+  public let name: String
+  public let uptime: Double
+  public let processCount: Int
+  /// Processes spawned since start.
+  public let processesSpawned: UInt64
+  public let schedulers: [SchedulerInfo]
+  /// Resident set size of the OS process.
+  public let residentBytes: UInt64
+  /// Bytes held by the C allocator.
+  public let mallocBytes: UInt64
+  public let fileDescriptorLimit: Int
+  /// Names registered.
+  public let registeredNames: Int
+}
+
+extension ProcessCore {
+  /// Builds this process's info. Takes the process lock briefly; never blocks on the
+  /// process itself.
+  func info(now: UInt64) -> ProcessInfo {
+    let (state, wait, inboundCount, links, monitors, monitoredBy, name, label, trap, reason, sockets, extraBytes) =
+      lock.withLock {
+        (runState, waitKind, inboundCountLocked, Array(self.links), Array(self.monitors.values),
+         Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, socketCount,
+         self.links.count * 16 + self.monitors.count * 32 + self.monitoredBy.count * 32
+           + timers.count * 96 + pendingReplies.count * 8)
+      }
+    let status: ProcessStatus
+    switch state {
+    case .idle: status = .waiting
+    case .scheduled: status = .runnable
+    case .running: status = .running
+    case .waiting:
+      switch wait {
+      case .messages: status = .waiting
+      case .reply: status = .waitingForReply
+      case .signals: status = .sleeping
+      }
+    case .dead: status = .exited
+    }
+    let objectBytes = Int(otter_malloc_usable_size(Unmanaged.passUnretained(self).toOpaque()))
+    let memory = objectBytes + mailboxBytes() + stateBytes() + extraBytes
+    return ProcessInfo(
+      pid: Pid(self), status: status,
+      messageQueueLength: inboundCount + privateQueueLength.load(ordering: .relaxed),
+      reductions: reductions.load(ordering: .relaxed),
+      links: links.sorted(), monitors: monitors.map(Pid.init).sorted(),
+      monitoredBy: monitoredBy.map(Pid.init).sorted(),
+      registeredName: name, label: label, parent: parent, trapExit: trap, memory: memory,
+      messageType: messageTypeName, kind: kindName, sockets: sockets,
+      age: Double(now &- createdAt) / 1e9, exitReason: reason)
+  }
+}
+
+extension Node {
+  /// Info of one process; nil if it has exited (Erlang's `process_info/1`).
+  public func processInfo(_ pid: Pid) -> ProcessInfo? {
+    let info = pid.core.info(now: monotonicNanos())
+    return info.status == .exited ? nil : info
+  }
+
+  /// All live processes.
+  public func processes() -> [Pid] { table.all().map(Pid.init).sorted() }
+
+  /// Number of live processes.
+  public var processCount: Int { table.count }
+
+  /// Info of every live process. Cost grows with the number of processes, but no
+  /// process or scheduler is stopped for it.
+  public func snapshot() -> [ProcessInfo] {
+    let now = monotonicNanos()
+    return table.all().map { $0.info(now: now) }.filter { $0.status != .exited }
+  }
+
+  /// Node-wide figures.
+  public func nodeInfo() -> NodeInfo {
+    NodeInfo(
+      name: name, uptime: Double(monotonicNanos() &- startedAt) / 1e9, processCount: table.count,
+      processesSpawned: table.spawned.load(ordering: .relaxed),
+      schedulers: schedulers.map { s in
+        SchedulerInfo(
+          index: s.index, runQueueLength: s.load.load(ordering: .relaxed),
+          busyNanoseconds: s.busyNanos.load(ordering: .relaxed),
+          dispatches: s.dispatches.load(ordering: .relaxed), jobs: s.jobsRun.load(ordering: .relaxed),
+          dispatcherTasks: s.dispatcherTasks.load(ordering: .relaxed), timers: s.timers.count,
+          ioEvents: s.ioEvents.load(ordering: .relaxed), ioSources: s.ioSourceCount.load(ordering: .relaxed))
+      },
+      residentBytes: otter_rss_bytes(), mallocBytes: otter_malloc_in_use(),
+      fileDescriptorLimit: fileDescriptorLimit, registeredNames: registry.all().count)
+  }
+}

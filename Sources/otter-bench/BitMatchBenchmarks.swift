@@ -1,0 +1,2 @@
+// Filled in by the BinaryMatch work (issue 6).
+let bitMatchBenchmarks: [Benchmark] = []

@@ -1,0 +1,3 @@
+import XCTest
+@testable import BinaryMatch
+final class PlaceholderTests: XCTestCase { func testNothing() {} }
