@@ -90,3 +90,8 @@ func nowNanos() -> UInt64 {
 func progress(_ s: String) {
   FileHandle.standardError.write(Data((s + "\n").utf8))
 }
+
+/// Writes to stdout unbuffered (results appear as they are measured).
+func emit(_ s: String) {
+  FileHandle.standardOutput.write(Data(s.utf8))
+}

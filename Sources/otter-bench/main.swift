@@ -43,17 +43,16 @@ if !unknown.isEmpty {
   exit(2)
 }
 let toRun = selected.isEmpty ? allBenchmarks : allBenchmarks.filter { selected.contains($0.name) }
-setvbuf(stdout, nil, _IOLBF, 0)
 var rows: [Row] = []
 for b in toRun {
   progress("== \(b.name)")
   do {
     let r = try await b.run(options)
-    if json { for row in r { print(Output.json(row)) } }
+    if json { for row in r { emit(Output.json(row) + "\n") } }
     rows += r
   } catch {
     FileHandle.standardError.write(Data("otter-bench: \(b.name) failed: \(error)\n".utf8))
     exit(1)
   }
 }
-if !json { print(Output.table(rows), terminator: "") }
+if !json { emit(Output.table(rows)) }
