@@ -34,6 +34,8 @@ public final class Node: @unchecked Sendable {
   private let spawnCursor = Atomic<Int>(0)
   private let stopState = Atomic<Int>(0)  // 0 running, 1 stopping, 2 stopped
   let startedAt = monotonicNanos()
+  /// Schedulers sleeping in epoll (a hint for handing them work).
+  let sleepingSchedulers = Atomic<Int>(0)
   /// The pseudo-process `<0.0.0>`: sender of signals that come from outside any process,
   /// and parent of processes spawned from outside.
   @usableFromInline private(set) var system: ProcessCore!
@@ -84,6 +86,12 @@ public final class Node: @unchecked Sendable {
     if let s = Scheduler.current, s.node === self { return s }
     let i = spawnCursor.wrappingAdd(1, ordering: .relaxed).oldValue
     return schedulers[abs(i) % schedulers.count]
+  }
+
+  /// A scheduler other than `s` that is asleep, if any.
+  func sleepingPeer(of s: Scheduler) -> Scheduler? {
+    for peer in schedulers where peer !== s && peer.sleeping.load(ordering: .relaxed) { return peer }
+    return nil
   }
 
   /// The timer service for timers set from the calling thread.

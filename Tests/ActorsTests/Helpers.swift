@@ -9,10 +9,10 @@ func withNode<R>(
   let node = try Node(schedulers: schedulers)
   do {
     let r = try await body(node)
-    node.shutdown(timeout: .seconds(2))
+    node.shutdown(timeout: .milliseconds(300))
     return r
   } catch {
-    node.shutdown(timeout: .seconds(2))
+    node.shutdown(timeout: .milliseconds(300))
     throw error
   }
 }

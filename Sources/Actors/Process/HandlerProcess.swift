@@ -114,7 +114,9 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       }
     }
     var handled = 0
+    var sliceStart: UInt64 = 0
     while handled < budget {
+      if handled & 31 == 31 && sliceOver(&sliceStart) { break }
       guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
       handled += 1
       do {
@@ -142,7 +144,9 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       }
     }
     var handled = 0
+    var sliceStart: UInt64 = 0
     while handled < budget {
+      if handled & 31 == 31 && sliceOver(&sliceStart) { break }
       guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
       handled += 1
       do {
@@ -153,6 +157,17 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       }
     }
     return endSlice(handled)
+  }
+
+  /// True once a slice has run for more than a millisecond since the first check (the
+  /// clock is read only every 32 messages, so short slices never pay for it).
+  @inlinable func sliceOver(_ start: inout UInt64) -> Bool {
+    let now = monotonicNanos()
+    if start == 0 {
+      start = now
+      return false
+    }
+    return now &- start > 1_000_000
   }
 
   /// The budget is used up: back to the end of the run queue.

@@ -22,7 +22,7 @@ public enum ProcessStatus: String, Sendable, Codable {
 }
 
 /// A snapshot of one process (Erlang's `process_info/1`).
-public struct ProcessInfo: Sendable {
+public struct ProcessSnapshot: Sendable {
   public let pid: Pid
   public let status: ProcessStatus
   /// Messages not yet handled: queued, plus taken from the queue but not yet handled.
@@ -53,7 +53,7 @@ public struct ProcessInfo: Sendable {
 }
 
 /// A snapshot of one scheduler.
-public struct SchedulerInfo: Sendable {
+public struct SchedulerStats: Sendable {
   public let index: Int
   /// Processes waiting in its run queue.
   public let runQueueLength: Int
@@ -74,13 +74,13 @@ public struct SchedulerInfo: Sendable {
 }
 
 /// A snapshot of a node.
-public struct NodeInfo: Sendable {
+public struct NodeStats: Sendable {
   public let name: String
   public let uptime: Double
   public let processCount: Int
   /// Processes spawned since start.
   public let processesSpawned: UInt64
-  public let schedulers: [SchedulerInfo]
+  public let schedulers: [SchedulerStats]
   /// Resident set size of the OS process.
   public let residentBytes: UInt64
   /// Bytes held by the C allocator.
@@ -93,10 +93,10 @@ public struct NodeInfo: Sendable {
 extension ProcessCore {
   /// Builds this process's info. Takes the process lock briefly; never blocks on the
   /// process itself.
-  func info(now: UInt64) -> ProcessInfo {
+  func info(now: UInt64) -> ProcessSnapshot {
     let (state, wait, inboundCount, links, monitors, monitoredBy, name, label, trap, reason, sockets, extraBytes) =
       lock.withLock {
-        (runState, waitKind, inboundCountLocked, Array(self.links), Array(self.monitors.values),
+        (runState, waitKind, inboundCountLocked - inboundSignals, Array(self.links), Array(self.monitors.values),
          Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, socketCount,
          self.links.count * 16 + self.monitors.count * 32 + self.monitoredBy.count * 32
            + timers.count * 96 + pendingReplies.count * 8)
@@ -116,7 +116,7 @@ extension ProcessCore {
     }
     let objectBytes = Int(otter_malloc_usable_size(Unmanaged.passUnretained(self).toOpaque()))
     let memory = objectBytes + mailboxBytes() + stateBytes() + extraBytes
-    return ProcessInfo(
+    return ProcessSnapshot(
       pid: Pid(self), status: status,
       messageQueueLength: inboundCount + privateQueueLength.load(ordering: .relaxed),
       reductions: reductions.load(ordering: .relaxed),
@@ -130,7 +130,7 @@ extension ProcessCore {
 
 extension Node {
   /// Info of one process; nil if it has exited (Erlang's `process_info/1`).
-  public func processInfo(_ pid: Pid) -> ProcessInfo? {
+  public func processInfo(_ pid: Pid) -> ProcessSnapshot? {
     let info = pid.core.info(now: monotonicNanos())
     return info.status == .exited ? nil : info
   }
@@ -143,18 +143,18 @@ extension Node {
 
   /// Info of every live process. Cost grows with the number of processes, but no
   /// process or scheduler is stopped for it.
-  public func snapshot() -> [ProcessInfo] {
+  public func snapshot() -> [ProcessSnapshot] {
     let now = monotonicNanos()
     return table.all().map { $0.info(now: now) }.filter { $0.status != .exited }
   }
 
   /// Node-wide figures.
-  public func nodeInfo() -> NodeInfo {
-    NodeInfo(
+  public func stats() -> NodeStats {
+    NodeStats(
       name: name, uptime: Double(monotonicNanos() &- startedAt) / 1e9, processCount: table.count,
       processesSpawned: table.spawned.load(ordering: .relaxed),
       schedulers: schedulers.map { s in
-        SchedulerInfo(
+        SchedulerStats(
           index: s.index, runQueueLength: s.load.load(ordering: .relaxed),
           busyNanoseconds: s.busyNanos.load(ordering: .relaxed),
           dispatches: s.dispatches.load(ordering: .relaxed), jobs: s.jobsRun.load(ordering: .relaxed),

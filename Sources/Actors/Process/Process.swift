@@ -123,7 +123,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
       inboundSignals = 0
       return true
     }
-    privateQueueLength.store(pending.count + saved.count, ordering: .relaxed)
+    publishQueueLength()
     return got
   }
 
@@ -150,15 +150,26 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   /// process is then idle). Throws if a signal ended the process.
   @inlinable final func nextForHandler() throws(ProcessExit) -> Message<M>? {
     while true {
-      if let m = saved.popFirst() { return m }
+      if let m = saved.popFirst() {
+        publishQueueLength()
+        return m
+      }
       while !pending.isEmpty {
-        if let m = try takePending() { return m }
+        if let m = try takePending() {
+          publishQueueLength()
+          return m
+        }
       }
       if !refill(goIdle: true) {
         privateQueueLength.store(0, ordering: .relaxed)
         return nil
       }
     }
+  }
+
+  /// Makes the number of taken-but-unhandled messages visible to introspection.
+  @inlinable final func publishQueueLength() {
+    privateQueueLength.store(pending.count &- pendingSignals &+ saved.count, ordering: .relaxed)
   }
 
   /// Applies signals that are waiting in the mailbox (so a kill or an exit signal takes
@@ -241,6 +252,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     while index < saved.count {
       if let r = match(saved[index]) {
         _ = saved.remove(at: index)
+        publishQueueLength()
         return r
       }
       index += 1
@@ -249,7 +261,10 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     while true {
       while !pending.isEmpty {
         guard let message = try takePending() else { continue }
-        if let r = match(message) { return r }
+        if let r = match(message) {
+          publishQueueLength()
+          return r
+        }
         saved.append(message)
       }
       if refill(goIdle: false) { continue }

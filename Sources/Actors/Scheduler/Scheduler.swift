@@ -103,21 +103,29 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     threadRunning = true
     var busySince = monotonicNanos()
     while true {
+      // One round: Swift jobs, due timers, ready I/O, then the run queue. Every kind
+      // of work gets its turn each round, so none can starve the others.
       takeInbox()
+      var worked = false
       if !jobs.isEmpty {
         runJobs()
-        continue
+        worked = true
       }
       let now = monotonicNanos()
-      if timers.fireDue(now: now) > 0 { continue }
+      if timers.fireDue(now: now) > 0 { worked = true }
       if now &- lastPoll > 200_000 {
         lastPoll = now
-        if poller.wait(timeoutNanos: 0) > 0 { continue }
+        let io = poller.wait(timeoutNanos: 0)
+        if io > 0 {
+          ioEvents.add(UInt64(io), ordering: .relaxed)
+          worked = true
+        }
       }
       if !runQueue.isEmpty {
         runFromLoop()
-        continue
+        worked = true
       }
+      if worked { continue }
       if stopRequested.load(ordering: .acquiring) {
         if finishForStop() { break }
         continue
@@ -126,8 +134,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       askForWork()
       busyNanos.add(now &- busySince, ordering: .relaxed)
       sleeping.store(true, ordering: .sequentiallyConsistent)
+      node.sleepingSchedulers.add(1, ordering: .relaxed)
       if inboxPending.load(ordering: .sequentiallyConsistent) || stopRequested.load(ordering: .sequentiallyConsistent) {
         sleeping.store(false, ordering: .relaxed)
+        node.sleepingSchedulers.subtract(1, ordering: .relaxed)
         busySince = monotonicNanos()
         continue
       }
@@ -138,6 +148,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       }
       let io = poller.wait(timeoutNanos: timeout)
       sleeping.store(false, ordering: .relaxed)
+      node.sleepingSchedulers.subtract(1, ordering: .relaxed)
       lastPoll = monotonicNanos()
       busySince = lastPoll
       if io > 0 { ioEvents.add(UInt64(io), ordering: .relaxed) }
@@ -195,23 +206,24 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   private func runFromLoop() {
     var n = 0
     while let p = runQueue.popFirst() {
+      load.store(runQueue.count, ordering: .relaxed)
       guard case .sync(let run) = p.runner else {
         runQueue.prepend(p)
-        startDispatcher()
+        if activeDispatcher == nil { startDispatcher() }
         return
       }
       p.home = self
       settle(p, run(p, Scheduler.budget))
       n += 1
+      if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
       if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) || n >= 64 { break }
     }
     load.store(runQueue.count, ordering: .relaxed)
     dispatches.add(UInt64(n), ordering: .relaxed)
-    if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
   }
 
   @inline(__always) private func settle(_ p: ProcessCore, _ outcome: RunOutcome) {
-    if case .requeue = outcome { runQueue.append(p) }
+    if case .requeue = outcome { enqueueLocal(p) }
   }
 
   // MARK: - Dispatchers
@@ -236,6 +248,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     while true {
       var n = 0
       while let p = runQueue.popFirst() {
+        load.store(runQueue.count, ordering: .relaxed)
         p.home = self
         n += 1
         switch p.runner {
@@ -257,10 +270,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             activeDispatcher = me
           }
         }
+        if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
         if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) { break }
         if n & 31 == 0 {
-          load.store(runQueue.count, ordering: .relaxed)
-          if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
           maintenance()
           if !jobs.isEmpty { break }
         }
@@ -300,7 +312,17 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 
   /// Adds a runnable process to this scheduler's queue. This scheduler's thread only.
   @usableFromInline func enqueueLocal(_ p: ProcessCore) {
+    // A backlog here while a peer sleeps: give the new work to the peer (and wake it)
+    // rather than queueing it behind the backlog.
+    if !runQueue.isEmpty && node.sleepingSchedulers.load(ordering: .relaxed) > 0,
+      let peer = node.sleepingPeer(of: self)
+    {
+      p.home = peer
+      peer.enqueueRemote(p)
+      return
+    }
     runQueue.append(p)
+    load.store(runQueue.count, ordering: .relaxed)
   }
 
   /// Adds a runnable process from another thread.

@@ -1,0 +1,156 @@
+import Foundation
+import XCTest
+@testable import Actors
+
+/// Scheduler behaviour: fairness, idling, balancing, shutdown.
+final class SchedulerTests: XCTestCase {
+  func testBusyHandlerCannotStarveAnother() async throws {
+    try await withNode(schedulers: 1) { node in
+      // A process that always has a message (it sends itself one per message).
+      let hog = node.spawn(Int.self, state: 0) { n, _, ctx in
+        n += 1
+        ctx.address.send(n)
+        return .continue
+      }
+      hog.send(0)
+      let answered = Recorder<Duration>()
+      let t0 = ContinuousClock.now
+      let other = node.spawn(Int.self, state: ()) { _, _, _ in
+        answered.add(ContinuousClock.now - t0)
+        return .continue
+      }
+      other.send(1)
+      await eventually(timeout: .seconds(2)) { answered.count == 1 }
+      XCTAssertLessThan(answered.all.first ?? .seconds(9), .milliseconds(200))
+      node.exit(hog.pid, reason: .kill)
+    }
+  }
+
+  func testBusyBodyThatYieldsCannotStarveOthersOrTimers() async throws {
+    try await withNode(schedulers: 1) { node in
+      let spinner = node.spawn(Never.self) { ctx in
+        while true { try await ctx.yield() }
+      }
+      let got = try await node.run(Int.self) { ctx -> Int? in
+        ctx.sendAfter(.milliseconds(10), to: ctx.address, 7)
+        return try await ctx.next(timeout: .seconds(2))
+      }
+      XCTAssertEqual(got, 7)
+      node.exit(spinner.pid, reason: .kill)
+      await eventually { !spinner.pid.isAlive }
+    }
+  }
+
+  func testBusyReceiverLoopIsPreemptedAtReceive() async throws {
+    try await withNode(schedulers: 1) { node in
+      // A body that always finds a message in its mailbox.
+      let looper = node.spawn(Int.self) { ctx in
+        ctx.address.send(0)
+        while let n = try await ctx.next() { ctx.address.send(n + 1) }
+      }
+      let got = try await node.run(Int.self) { ctx -> Int? in
+        ctx.address.send(1)
+        return try await ctx.next(timeout: .seconds(2))
+      }
+      XCTAssertEqual(got, 1)
+      node.exit(looper.pid, reason: .kill)
+    }
+  }
+
+  func testIdleNodeUsesNoCPU() async throws {
+    try await withNode { node in
+      for _ in 0..<1000 { node.spawn(Int.self, state: ()) { _, _, _ in .continue } }
+      try await Task.sleep(for: .milliseconds(50))
+      let before = node.stats().schedulers.map(\.busyNanoseconds).reduce(0, +)
+      var r0 = rusage()
+      getrusage(RUSAGE_SELF.rawValue, &r0)
+      try await Task.sleep(for: .milliseconds(500))
+      var r1 = rusage()
+      getrusage(RUSAGE_SELF.rawValue, &r1)
+      let cpu = Double(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + Double(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6
+        + Double(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) + Double(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6
+      let after = node.stats().schedulers.map(\.busyNanoseconds).reduce(0, +)
+      XCTAssertLessThan(cpu, 0.05, "CPU seconds used by the whole test process in 0.5 s of idling")
+      XCTAssertLessThan(Double(after - before) / 1e9, 0.05)
+    }
+  }
+
+  func testTwoBusySchedulersAreBothUsed() async throws {
+    try await withNode(schedulers: 2) { node in
+      let before = node.stats().schedulers.map(\.dispatches)
+      // Everything is spawned from one process, hence onto one scheduler; the other
+      // must take work from it.
+      let done = try await node.run(Int.self) { ctx -> Int in
+        let me = ctx.address
+        var workers: [Address<Int>] = []
+        for _ in 0..<8 {
+          workers.append(ctx.spawn(Int.self, state: 0) { n, msg, c in
+            // ~0.2 ms of work per message, 200 messages each.
+            var x = 0
+            for i in 0..<100_000 { x &+= i &* i }
+            n += 1
+            if n == 200 { me.send(x == 42 ? 0 : 1) } else { c.address.send(n) }
+            return .continue
+          })
+        }
+        for w in workers { w.send(0) }
+        var finished = 0
+        while finished < 8 { finished += try await ctx.next() ?? 0 }
+        return finished
+      }
+      XCTAssertEqual(done, 8)
+      let after = node.stats().schedulers.map(\.dispatches)
+      let share = zip(after, before).map { Double($0 - $1) }
+      let total = share.reduce(0, +)
+      for s in share { XCTAssertGreaterThan(s / total, 0.15, "each scheduler ran a fair share: \(share)") }
+    }
+  }
+
+  func testShutdownEndsEveryProcessAndJoinsThreads() async throws {
+    let node = try Node(schedulers: 2)
+    let terminated = Recorder<String>()
+    // A trapping process that cleans up on shutdown, a blocked body, idle handlers.
+    node.spawn(Int.self, state: (), options: SpawnOptions(trapExit: true), start: { _, ctx in
+      ctx.onExit { _ in terminated.add("trapper") }
+      return .continue
+    }) { _, msg, _ in
+      if case .exit(_, let why) = msg { return .stop(why) }
+      return .continue
+    }
+    node.spawn(Int.self) { ctx in
+      ctx.onExit { _ in terminated.add("body") }
+      _ = try await ctx.receive()
+    }
+    for _ in 0..<100 { node.spawn(Int.self, state: ()) { _, _, _ in .continue } }
+    try await Task.sleep(for: .milliseconds(20))
+    let t0 = ContinuousClock.now
+    node.shutdown(timeout: .seconds(5))
+    XCTAssertLessThan(ContinuousClock.now - t0, .seconds(2))
+    XCTAssertEqual(node.processCount, 0)
+    XCTAssertEqual(Set(terminated.all), ["trapper", "body"])
+    XCTAssertTrue(node.isStopping)
+    // Calling it again is harmless.
+    node.shutdown()
+  }
+
+  func testShutdownKillsProcessesThatIgnoreIt() async throws {
+    let node = try Node(schedulers: 1)
+    // Traps exits and ignores them.
+    node.spawn(Int.self, state: (), options: SpawnOptions(trapExit: true)) { _, _, _ in .continue }
+    let t0 = ContinuousClock.now
+    node.shutdown(timeout: .milliseconds(200))
+    let took = ContinuousClock.now - t0
+    XCTAssertEqual(node.processCount, 0)
+    XCTAssertGreaterThanOrEqual(took, .milliseconds(190))
+    XCTAssertLessThan(took, .seconds(2))
+  }
+
+  func testFileDescriptorLimitIsRaised() throws {
+    let node = try Node(schedulers: 1)
+    defer { node.shutdown() }
+    var rl = rlimit()
+    getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &rl)
+    XCTAssertEqual(UInt64(node.fileDescriptorLimit), UInt64(rl.rlim_cur))
+    XCTAssertEqual(rl.rlim_cur, rl.rlim_max)
+  }
+}
