@@ -1,0 +1,297 @@
+// The matcher: runs a compiled program over raw bytes in one forward pass.
+//
+// It reads through `UnsafeRawPointer` but never outside the buffer: every operation first
+// checks that its bits lie before `end`, sizes are computed with overflow checks, and a
+// failure anywhere returns -1 (no match) — matching cannot trap. The only memory written is
+// the result's inline slots; nothing is allocated.
+
+/// Runs a plan from bit `start`. Returns the bit position after the last segment, or -1
+/// when the input does not match. Binary offsets are stored relative to `origin`.
+///
+/// Three phases, so the common header shapes pay for no dispatch at all: the leading groups
+/// (fixed offsets, one bounds check for all of them), the segments in between (one
+/// operation each), and a final tail binary.
+@inlinable @inline(__always)
+func runPlan(
+  _ plan: Plan, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
+  slots: UnsafeMutablePointer<UInt64>
+) -> Int {
+  guard end &- start >= plan.prefixBits else { return -1 }
+  var pos = start
+  var group = plan.prefix
+  let groupsEnd = group + plan.prefixCount
+  while group < groupsEnd {
+    let n = Int(truncatingIfNeeded: group.pointee.bits)
+    let word = loadBits(base, byteCount: byteCount, bitOffset: pos, count: n)
+    guard word & group.pointee.mask == group.pointee.literal else { return -1 }
+    let dest = group.pointee.dest
+    if dest != Op.noSlot { slots[Int(dest)] = word }
+    pos &+= n
+    group += 1
+  }
+  if plan.opCount > 0 {
+    pos = runOps(plan.ops, count: plan.opCount, steps: plan.steps, base: base, byteCount: byteCount,
+                 origin: origin, start: pos, end: end, slots: slots)
+    if pos < 0 { return -1 }
+  }
+  if plan.hasTail {
+    let n = end &- pos
+    let mask = plan.tailUnitMask
+    guard mask >= 0 ? n & mask == 0 : n % plan.tailUnit == 0 else { return -1 }
+    let dest = plan.tailDest
+    if dest != Op.noSlot {
+      slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
+      slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
+    }
+    pos = end
+  }
+  return pos
+}
+
+/// Runs `opCount` operations from bit `start`; the position after them, or -1.
+@usableFromInline
+func runOps(
+  _ ops: UnsafePointer<Op>, count opCount: Int, steps: UnsafePointer<SizeStep>,
+  base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
+  slots: UnsafeMutablePointer<UInt64>
+) -> Int {
+  var pos = start
+  var op = ops
+  let last = ops + opCount
+  while op < last {
+    switch op.pointee.code {
+    case .group:
+      let n = Int(truncatingIfNeeded: op.pointee.bits)
+      guard end &- pos >= n else { return -1 }
+      let word = loadBits(base, byteCount: byteCount, bitOffset: pos, count: n)
+      guard word & op.pointee.mask == op.pointee.literal else { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot { slots[Int(dest)] = word }
+      pos &+= n
+
+    case .check:
+      guard op.pointee.sizeField.value(slots) == op.pointee.other.value(slots) else { return -1 }
+
+    case .integer:
+      let n = segmentBits(op, steps: steps, slots: slots)
+      guard n >= 0, n <= 64, n <= end &- pos else { return -1 }
+      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+      let flags = op.pointee.flags
+      if flags & Op.little != 0 { v = streamToLittle(v, count: n) }
+      if flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
+      if flags & Op.literal != 0 && v != op.pointee.literal { return -1 }
+      if flags & Op.repeats != 0 && v != op.pointee.other.value(slots) { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot { slots[Int(dest)] = v }
+      pos &+= n
+
+    case .float:
+      let n = segmentBits(op, steps: steps, slots: slots)
+      guard n == 64 || n == 32 || n == 16, n <= end &- pos else { return -1 }
+      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+      if op.pointee.flags & Op.little != 0 { v = streamToLittle(v, count: n) }
+      let value: Double
+      switch n {
+      case 64: value = Double(bitPattern: v)
+      case 32: value = Double(Float(bitPattern: UInt32(truncatingIfNeeded: v)))
+      default: value = doubleFromHalf(UInt16(truncatingIfNeeded: v))
+      }
+      guard value.isFinite else { return -1 }
+      if op.pointee.flags & Op.literal != 0 && value != Double(bitPattern: op.pointee.literal) { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot { slots[Int(dest)] = value.bitPattern }
+      pos &+= n
+
+    case .binary:
+      let n = segmentBits(op, steps: steps, slots: slots)
+      guard n >= 0, n <= end &- pos else { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot {
+        slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
+        slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
+      }
+      pos &+= n
+
+    case .tail:
+      // Only reached in build-only plans or when a tail is not last; the plan handles the
+      // final tail itself. `k0` holds unit - 1 for power-of-two units.
+      let n = end &- pos
+      let divisible = op.pointee.k0 >= 0 ? n & Int(truncatingIfNeeded: op.pointee.k0) == 0 : n % Int(truncatingIfNeeded: op.pointee.bits) == 0
+      guard divisible else { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot {
+        slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
+        slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
+      }
+      pos = end
+
+    case .utf8, .utf16, .utf32:
+      let (scalar, n) = decodeUTF(op.pointee.code, little: op.pointee.flags & Op.little != 0,
+                                  base: base, byteCount: byteCount, pos: pos, available: end &- pos)
+      guard n > 0 else { return -1 }
+      let dest = op.pointee.dest
+      if dest != Op.noSlot { slots[Int(dest)] = UInt64(scalar) }
+      pos &+= n
+    }
+    op += 1
+  }
+  return pos
+}
+
+/// The width in bits of a sized segment, or -1 when its size expression fails.
+@inlinable @inline(__always)
+func segmentBits(_ op: UnsafePointer<Op>, steps: UnsafePointer<SizeStep>, slots: UnsafeMutablePointer<UInt64>) -> Int {
+  switch op.pointee.sizeKind {
+  case .fixed:
+    return Int(truncatingIfNeeded: op.pointee.bits)
+  case .affine:
+    guard let v = op.pointee.sizeField.signedValue(slots) else { return -1 }
+    let (product, o1) = v.multipliedReportingOverflow(by: op.pointee.k1)
+    let (sum, o2) = product.addingReportingOverflow(op.pointee.k0)
+    return o1 || o2 || sum < 0 ? -1 : Int(truncatingIfNeeded: sum)
+  case .program:
+    guard let v = evaluateSize(steps + Int(truncatingIfNeeded: op.pointee.k1), count: Int(truncatingIfNeeded: op.pointee.k0), slots: slots)
+    else { return -1 }
+    let (bits, overflow) = v.multipliedReportingOverflow(by: Int64(op.pointee.unit))
+    return overflow || bits < 0 ? -1 : Int(truncatingIfNeeded: bits)
+  }
+}
+
+/// Decodes one character; returns the scalar and the bits it took, or (0, 0) when the bits
+/// there are not a valid, shortest-form encoding of a Unicode scalar.
+@usableFromInline
+func decodeUTF(_ code: Op.Code, little: Bool, base: UnsafeRawPointer, byteCount: Int, pos: Int, available: Int) -> (UInt32, Int) {
+  switch code {
+  case .utf8:
+    guard available >= 8 else { return (0, 0) }
+    let word = loadBits(base, byteCount: byteCount, bitOffset: pos, count: min(available, 32))
+    let b0 = UInt32(truncatingIfNeeded: word >> 56)
+    func byte(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: word >> UInt64(56 - 8 * i)) & 0xFF }
+    let length: Int
+    var scalar: UInt32
+    if b0 < 0x80 { return (b0, 8) }
+    else if b0 & 0xE0 == 0xC0 { length = 2; scalar = b0 & 0x1F }
+    else if b0 & 0xF0 == 0xE0 { length = 3; scalar = b0 & 0x0F }
+    else if b0 & 0xF8 == 0xF0 { length = 4; scalar = b0 & 0x07 }
+    else { return (0, 0) }
+    guard available >= 8 * length else { return (0, 0) }
+    for i in 1..<length {
+      let b = byte(i)
+      guard b & 0xC0 == 0x80 else { return (0, 0) }
+      scalar = scalar << 6 | (b & 0x3F)
+    }
+    let shortest: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
+    guard scalar >= shortest, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return (0, 0) }
+    return (scalar, 8 * length)
+
+  case .utf16:
+    guard available >= 16 else { return (0, 0) }
+    func unit(_ at: Int) -> UInt32 {
+      let u = UInt16(truncatingIfNeeded: loadValue(base, byteCount: byteCount, bitOffset: at, count: 16))
+      return UInt32(little ? u.byteSwapped : u)
+    }
+    let first = unit(pos)
+    if first < 0xD800 || first > 0xDFFF { return (first, 16) }
+    guard first <= 0xDBFF, available >= 32 else { return (0, 0) }
+    let second = unit(pos + 16)
+    guard (0xDC00...0xDFFF).contains(second) else { return (0, 0) }
+    return (0x10000 + ((first - 0xD800) << 10 | (second - 0xDC00)), 32)
+
+  default:
+    guard available >= 32 else { return (0, 0) }
+    let v = UInt32(truncatingIfNeeded: loadValue(base, byteCount: byteCount, bitOffset: pos, count: 32))
+    let scalar = little ? v.byteSwapped : v
+    guard scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return (0, 0) }
+    return (scalar, 32)
+  }
+}
+
+/// A stand-in address for empty buffers; never read, because every read is bounds-checked
+/// against a length of zero first.
+@inlinable
+var emptyBufferAddress: UnsafeRawPointer { UnsafeRawPointer(bitPattern: 0x10).unsafelyUnwrapped }
+
+extension Program {
+  /// Matches the bits `start ..< end` of a buffer as a whole, into `result`.
+  @inlinable @inline(__always)
+  final func run(into result: inout BitMatch, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int) -> Bool {
+    let stop = withUnsafeMutableBytes(of: &result.slots) { raw in
+      runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
+              slots: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt64.self))
+    }
+    guard stop == end, !buildOnly else { return false }
+    result.start = start &- origin
+    result.end = end &- origin
+    return true
+  }
+}
+
+extension BitPattern {
+  /// Matches the whole of `bytes` and, when they match, calls `body` with the match and
+  /// returns its result; nil when the bytes do not match (too short, too long, a literal or
+  /// a check that fails). Never traps, whatever the bytes.
+  ///
+  /// This is the fast form: nothing is allocated or copied, and with the closure inlined a
+  /// decode costs about what hand-written shifts do.
+  /// ```swift
+  /// let opcode = header.match(frame) { m in m[opcodeField] }
+  /// ```
+  /// Binary fields are offsets into `bytes`: `m[field, in: bytes]` is a view, not a copy.
+  @inlinable @inline(__always)
+  public func match<R>(_ bytes: UnsafeRawBufferPointer, _ body: (inout BitMatch) throws -> R) rethrows -> R? {
+    var m = BitMatch()
+    guard match(bytes, into: &m) else { return nil }
+    return try body(&m)
+  }
+
+  /// Matches the whole of `bytes`; see `match(_:_:)` on `UnsafeRawBufferPointer`.
+  @inlinable @inline(__always)
+  public func match<R>(_ bytes: [UInt8], _ body: (inout BitMatch) throws -> R) rethrows -> R? {
+    try bytes.withUnsafeBytes { try match($0, body) }
+  }
+
+  /// Matches the whole of `bytes`; offsets in the match count from `bytes.startIndex`.
+  @inlinable @inline(__always)
+  public func match<R>(_ bytes: ArraySlice<UInt8>, _ body: (inout BitMatch) throws -> R) rethrows -> R? {
+    try bytes.withUnsafeBytes { try match($0, body) }
+  }
+
+  /// Matches the whole of `bytes` into `match` (reused across calls); false when they do not
+  /// match, and `match` then holds nothing meaningful.
+  @inlinable @inline(__always)
+  public func match(_ bytes: UnsafeRawBufferPointer, into match: inout BitMatch) -> Bool {
+    program.run(into: &match, base: bytes.baseAddress ?? emptyBufferAddress, byteCount: bytes.count,
+                origin: 0, start: 0, end: bytes.count &* 8)
+  }
+
+  /// Matches the whole of `bytes`: the match, or nil when the bytes do not match.
+  /// Keep it in a `var` to read fields (`if var m = pattern.match(bytes) { m[field] }`).
+  @inlinable
+  public func match(_ bytes: UnsafeRawBufferPointer) -> BitMatch? {
+    var m = BitMatch()
+    return match(bytes, into: &m) ? m : nil
+  }
+
+  /// Matches the whole of `bytes`: the match, or nil.
+  @inlinable
+  public func match(_ bytes: [UInt8]) -> BitMatch? {
+    bytes.withUnsafeBytes { match($0) }
+  }
+
+  /// Matches the whole of `bytes`: the match (offsets count from `bytes.startIndex`), or nil.
+  @inlinable
+  public func match(_ bytes: ArraySlice<UInt8>) -> BitMatch? {
+    bytes.withUnsafeBytes { match($0) }
+  }
+
+  /// Matches a bitstring (its length need not be whole bytes): the match, or nil.
+  public func match(_ bits: Bitstring) -> BitMatch? {
+    bits.withUnsafeBits { base, byteCount, start in
+      var m = BitMatch()
+      return program.run(into: &m, base: base, byteCount: byteCount, origin: start, start: start, end: start + bits.bitCount) ? m : nil
+    }
+  }
+
+  /// Whether `bytes` match, for `switch` and `if case`: `case pattern: ...`.
+  public static func ~= (pattern: BitPattern, bytes: [UInt8]) -> Bool { pattern.match(bytes) != nil }
+}

@@ -1,2 +1,0 @@
-// Placeholder until issue 6 lands.
-public enum BinaryMatchPlaceholder {}

@@ -1,3 +1,0 @@
-import XCTest
-@testable import BinaryMatch
-final class PlaceholderTests: XCTestCase { func testNothing() {} }
