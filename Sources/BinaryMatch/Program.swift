@@ -313,7 +313,9 @@ struct Compiler {
     var op: Op
     var slotsNeeded = 1
     switch s.type {
-    case .integer: op = Op(.integer)
+    case .integer:
+      // A skipped integer is just bits to step over, whatever its width (Erlang's `_:100`).
+      op = Op(s.value == .skip ? .binary : .integer)
     case .float: op = Op(skeleton ? .binary : .float)
     case .binary, .bitstring:
       op = Op(s.size == .rest ? .tail : .binary)

@@ -166,7 +166,7 @@ struct SegmentChecker {
       }
     }
     if case .fixed(let bits) = size {
-      if segmentType == .integer && bits > 64 {
+      if segmentType == .integer && bits > 64 && p.value != .skip {
         throw error("integer segments are at most 64 bits wide, not \(bits) (Erlang would make a bignum); split it or use /binary", p.sizeColumn)
       }
       if segmentType == .float && bits != 16 && bits != 32 && bits != 64 {
