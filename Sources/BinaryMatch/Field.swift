@@ -55,7 +55,15 @@ struct FieldRef: Sendable, Hashable {
   /// The field's value from the raw slot word: zero- or sign-extended to 64 bits.
   @inlinable @inline(__always)
   func decode(_ raw: UInt64) -> UInt64 {
-    var v = raw &<< UInt64(truncatingIfNeeded: shiftLeft)
+    let v = raw &<< UInt64(truncatingIfNeeded: shiftLeft)
+    // Most fields are unsigned big-endian: two shifts.
+    if _fastPath(flags == 0) { return v &>> UInt64(truncatingIfNeeded: shiftRight) }
+    return decodeSignedOrSwapped(v)
+  }
+
+  @inlinable
+  func decodeSignedOrSwapped(_ shifted: UInt64) -> UInt64 {
+    var v = shifted
     if flags & FieldRef.swap != 0 { v = (v &>> UInt64(truncatingIfNeeded: shiftRight)).byteSwapped }
     if flags & FieldRef.signed != 0 {
       return UInt64(bitPattern: Int64(bitPattern: v) &>> Int64(truncatingIfNeeded: shiftRight))

@@ -8,9 +8,9 @@
 /// Runs a plan from bit `start`. Returns the bit position after the last segment, or -1
 /// when the input does not match. Binary offsets are stored relative to `origin`.
 ///
-/// Three phases, so the common header shapes pay for no dispatch at all: the leading groups
-/// (fixed offsets, one bounds check for all of them), the segments in between (one
-/// operation each), and a final tail binary.
+/// Three phases, so the common header shapes pay for little dispatch: the leading groups
+/// (one bounds check covers them all), the segments in between (binaries and integers
+/// inline, anything else through `runOps`), and a final tail binary.
 @inlinable @inline(__always)
 func runPlan(
   _ plan: Plan, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
@@ -29,10 +29,34 @@ func runPlan(
     pos &+= n
     group += 1
   }
-  if plan.opCount > 0 {
-    pos = runOps(plan.ops, count: plan.opCount, steps: plan.steps, base: base, byteCount: byteCount,
-                 origin: origin, start: pos, end: end, slots: slots)
-    if pos < 0 { return -1 }
+  // The common middle segments — binaries and big-endian integers sized by a constant or
+  // by a field — run here; the first other one hands the rest to `runOps`.
+  var op = UnsafePointer(plan.ops)
+  let opsEnd = op + plan.opCount
+  while op < opsEnd {
+    let code = op.pointee.code
+    guard (code == .binary || (code == .integer && op.pointee.flags & ~Op.signed == 0)) && op.pointee.sizeKind != .program else {
+      pos = runOps(op, count: opsEnd - op, steps: plan.steps, base: base, byteCount: byteCount,
+                   origin: origin, start: pos, end: end, slots: slots)
+      if pos < 0 { return -1 }
+      break
+    }
+    let n = segmentBits(op, steps: plan.steps, slots: slots)
+    guard n >= 0, n <= end &- pos else { return -1 }
+    let dest = Int(op.pointee.dest)
+    if code == .binary {
+      if dest != Int(Op.noSlot) {
+        slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
+        slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
+      }
+    } else {
+      guard n <= 64 else { return -1 }
+      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+      if op.pointee.flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
+      if dest != Int(Op.noSlot) { slots[dest] = v }
+    }
+    pos &+= n
+    op += 1
   }
   if plan.hasTail {
     let n = end &- pos
@@ -113,8 +137,8 @@ func runOps(
       pos &+= n
 
     case .tail:
-      // Only reached in build-only plans or when a tail is not last; the plan handles the
-      // final tail itself. `k0` holds unit - 1 for power-of-two units.
+      // The plan handles a final tail itself; this is for a tail the plan did not take.
+      // `k0` holds unit - 1 for power-of-two units (a mask test instead of a division).
       let n = end &- pos
       let divisible = op.pointee.k0 >= 0 ? n & Int(truncatingIfNeeded: op.pointee.k0) == 0 : n % Int(truncatingIfNeeded: op.pointee.bits) == 0
       guard divisible else { return -1 }

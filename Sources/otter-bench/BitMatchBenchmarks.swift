@@ -53,18 +53,18 @@ enum BitMatchBench {
     let codec = WebSocketFrameCodec()
     let wsOurs = measure(iterations) { wsBinaryMatch(codec, ws, $0) }
     let wsHand = measure(iterations) { wsShifts(ws, $0) }
-    rows += compare("websocket", ours: wsOurs, hand: wsHand, erlang: erlang?.run("websocket", ws, iterations))
+    rows += compare("websocket", iterations, ours: wsOurs, hand: wsHand, erlang: erlang?.run("websocket", ws, iterations))
 
     let ip = ipv4Corpus()
     let ipCodec = IPv4Codec()
     let ipOurs = measure(iterations) { ipv4BinaryMatch(ipCodec, ip, $0) }
     let ipHand = measure(iterations) { ipv4Shifts(ip, $0) }
-    rows += compare("ipv4", ours: ipOurs, hand: ipHand, erlang: erlang?.run("ipv4", ip, iterations))
+    rows += compare("ipv4", iterations, ours: ipOurs, hand: ipHand, erlang: erlang?.run("ipv4", ip, iterations))
     return rows
   }
 
-  static func compare(_ name: String, ours: Measured, hand: Measured, erlang: Measured?) -> [Row] {
-    var note = "10M decodes of 16 different inputs"
+  static func compare(_ name: String, _ iterations: Int, ours: Measured, hand: Measured, erlang: Measured?) -> [Row] {
+    var note = "\(iterations / 1_000_000)M decodes of 16 different inputs"
     if ours.checksum != hand.checksum { note = "CHECKSUM MISMATCH vs shifts: \(ours.checksum) != \(hand.checksum)" }
     var rows = [
       Row(bench: "bitmatch.\(name).ns_per_match", value: ours.nsPerMatch, unit: "ns", peer: hand.nsPerMatch,

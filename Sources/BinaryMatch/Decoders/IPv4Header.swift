@@ -108,7 +108,7 @@ public struct IPv4Codec: Sendable {
   /// Decodes the header at the start of `bytes`; nil unless it is a well-formed IPv4 header
   /// (version 4, IHL at least 5 and all its options present). The checksum is not verified
   /// here; see `IPv4Codec.checksum(_:)`.
-  @inlinable
+  @inlinable @inline(__always)
   public func decode(_ bytes: UnsafeRawBufferPointer) -> IPv4Packet? {
     var m = BitMatch()
     guard pattern.match(bytes, into: &m) else { return nil }

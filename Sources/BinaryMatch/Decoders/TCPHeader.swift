@@ -111,7 +111,7 @@ public struct TCPCodec: Sendable {
 
   /// Decodes the header at the start of `bytes` (a TCP segment); nil unless the data offset
   /// is at least 5 and all options are present.
-  @inlinable
+  @inlinable @inline(__always)
   public func decode(_ bytes: UnsafeRawBufferPointer) -> TCPSegment? {
     var m = BitMatch()
     guard pattern.match(bytes, into: &m) else { return nil }

@@ -101,7 +101,7 @@ public struct WebSocketFrameCodec: Sendable {
   /// Returns nil when the bytes do not hold a complete, valid frame: too short, a length not
   /// in its minimal form (§5.2 "the minimal number of bytes MUST be used"), or the 64-bit
   /// length's most significant bit set.
-  @inlinable
+  @inlinable @inline(__always)
   public func decode(_ bytes: UnsafeRawBufferPointer) -> WebSocketFrame? {
     // Erlang would write three function clauses with guards; here the clauses are tried in
     // turn, reusing one match, and the guards are Swift conditions.
