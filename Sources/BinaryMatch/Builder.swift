@@ -52,9 +52,10 @@ extension Program {
       guard case .dynamic(let expression) = s.size, case .bind(let name) = s.value,
             case .bits(let bits)? = values[name], let a = expression.affine, let sizeName = a.name,
             values[sizeName] == nil, a.k1 != 0, bits.bitCount % s.unit == 0 else { continue }
-      let units = Int64(bits.bitCount / s.unit) - a.k0
-      guard units % a.k1 == 0 else { continue }
-      values[sizeName] = .int(units / a.k1)
+      let (units, o1) = Int64(bits.bitCount / s.unit).subtractingReportingOverflow(a.k0)
+      let (remainder, o2) = units.remainderReportingOverflow(dividingBy: a.k1)
+      guard !o1, !o2, remainder == 0 else { continue }
+      values[sizeName] = .int(units.dividedReportingOverflow(by: a.k1).partialValue)
     }
   }
 

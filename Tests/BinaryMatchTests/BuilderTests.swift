@@ -56,6 +56,10 @@ final class BuilderTests: XCTestCase {
     XCTAssertEqual(try expression.buildBits(["A": 1, "B": 1, "C": [1]]).description, "<<16,1:4>>")
     assertBuildError(try BitPattern("A:8/signed, C:A/binary"), ["A": -1, "C": []], field: "C", "is negative")
     assertBuildError(try BitPattern("A:8, C:(8 div (A - 1))/binary"), ["A": 1, "C": []], field: "C", "cannot be computed")
+    // Inference with extreme constants does not overflow; it just cannot find a value.
+    assertBuildError(try BitPattern("L:8, X:(L - 9223372036854775807)/binary"), ["X": []], field: "L", "does not fit 8 bits")
+    assertBuildError(try BitPattern("L:8, X:(L - 9223372036854775807)/binary"), ["X": [1]], field: "L", "no value given for 'L'")
+    XCTAssertEqual(try BitPattern("L:8/signed, X:(-L - 1)/binary").build(["X": [1]]), [0xFE, 1], "L = -2 solves -L - 1 = 1")
   }
 
   func testSkipsUtfAndTails() throws {
