@@ -11,10 +11,10 @@
 /// let frame = try BitPattern("Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary")
 /// let opcode = try frame.field("Opcode", as: UInt8.self)
 /// let payload = try frame.field("Payload", as: ArraySlice<UInt8>.self)
-/// if let m = frame.match(bytes) {
-///   handle(opcode: m[opcode], payload: m[payload, in: bytes])
-/// }
-/// let ping = try frame.build(["Fin": 1, "Rsv": 0, "Opcode": 9, "Mask": 0, "Payload": "hi"])
+/// // Match and read in one step (nil when the bytes do not match):
+/// let decoded = frame.match(bytes) { m in (m[opcode], m[payload, in: bytes]) }
+/// // Build with the same pattern (Len is inferred from the payload):
+/// let ping = try frame.build(["Fin": 1, "Rsv": 0, "Opcode": 9, "Mask": 0, "Key": 0, "Payload": "hi"])
 /// ```
 ///
 /// **Notation.** Segments are `Value`, `Value:Size`, `Value/Specifiers` or

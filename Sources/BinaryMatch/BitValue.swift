@@ -11,9 +11,13 @@
 public enum BitValue: Hashable, Sendable, CustomStringConvertible,
   ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral
 {
+  /// A signed integer (also any integer that fits `Int64`).
   case int(Int64)
+  /// An unsigned integer, for values above `Int64.max`; what unsigned fields match as.
   case uint(UInt64)
+  /// A float, for float segments (integers are accepted there too).
   case float(Double)
+  /// A binary or bitstring.
   case bits(Bitstring)
 
   /// An integer of any width (`.int` when it fits `Int64`, else `.uint`).

@@ -6,7 +6,8 @@
 // of shifts: matching stores whole 64-bit words of fixed-size fields, and the handle knows
 // where its bits sit in the word.
 
-/// What a segment holds.
+/// What a segment holds: Erlang's segment types (`bytes` and `bits` are spelled `binary` and
+/// `bitstring` here).
 public enum SegmentType: String, Sendable, CustomStringConvertible {
   case integer, float, binary, bitstring, utf8, utf16, utf32
   public var description: String { rawValue }

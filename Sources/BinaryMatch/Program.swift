@@ -5,7 +5,8 @@
 // with one mask-and-compare, and stores the raw word. Fields are not extracted while matching:
 // a `Field` handle knows which bits of which stored word are its value, so reading a field is
 // a shift or two, and a pattern like the IPv4 header is three loads. Everything else (sizes
-// taken from fields, floats, binaries, utf) is one operation per segment.
+// taken from fields, floats, binaries, utf) is one operation per segment. A `Plan` lays the
+// operations out for the matcher: leading groups, middle operations, final tail.
 
 /// One step of the matcher. Plain data, so a program is an array the matcher walks by pointer.
 @usableFromInline

@@ -152,6 +152,19 @@ final class MatcherTests: XCTestCase {
     }
   }
 
+  func testTheDocumentationExample() throws {
+    // The example in BitPattern's documentation, on RFC 6455's masked "Hello".
+    let bytes: [UInt8] = [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58]
+    let frame = try BitPattern("Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary")
+    let opcode = try frame.field("Opcode", as: UInt8.self)
+    let payload = try frame.field("Payload", as: ArraySlice<UInt8>.self)
+    let decoded = try XCTUnwrap(frame.match(bytes) { m in (m[opcode], m[payload, in: bytes]) })
+    XCTAssertEqual(decoded.0, 1)
+    XCTAssertEqual(Array(decoded.1), [0x7F, 0x9F, 0x4D, 0x51, 0x58])
+    let ping = try frame.build(["Fin": 1, "Rsv": 0, "Opcode": 9, "Mask": 0, "Key": 0, "Payload": "hi"])
+    XCTAssertEqual(ping, [0x89, 0x02, 0x68, 0x69])
+  }
+
   func testPlansPutGroupsFirstAndTheTailLast() throws {
     let ipv4 = try BitPattern(IPv4Codec.patternText)
     XCTAssertEqual(ipv4.program.plan.prefixCount, 3)
