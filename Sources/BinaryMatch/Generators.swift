@@ -14,7 +14,7 @@
 /// The successive matches of a pattern along an input: the first at its start, each next one
 /// where the previous ended. Offsets in each `BitMatch` count from the start of the whole
 /// input, so `match[field, in: input]` takes the same input for every element.
-public struct BitMatches: Sequence {
+public struct BitMatches: Sequence, Sendable {
   let program: Program
   let input: Bitstring
 
@@ -27,7 +27,7 @@ public struct BitMatches: Sequence {
 
   /// Walks the matches; `bitOffset` says where the next one would start, so a stream decoder
   /// knows which bits are left over when iteration ends.
-  public struct Iterator: IteratorProtocol {
+  public struct Iterator: IteratorProtocol, Sendable {
     let program: Program
     let input: Bitstring
     /// Bits consumed so far, from the start of the input.
