@@ -40,10 +40,12 @@ public final class Node: @unchecked Sendable {
   /// and parent of processes spawned from outside.
   @usableFromInline private(set) var system: ProcessCore!
 
-  /// Starts a node with `schedulers` threads (default: one per CPU this process may use).
+  /// Starts a node with `schedulers` threads (default: the `OTTER_SCHEDULERS`
+  /// environment variable if set, else one per CPU this process may use).
   /// Also raises this OS process's open-file limit to its hard limit.
   public init(schedulers: Int? = nil, name: String = "otter") throws {
-    let n = max(1, schedulers ?? Int(otter_cpu_count()))
+    let fromEnvironment = getenv("OTTER_SCHEDULERS").flatMap { Int(String(cString: $0)) }
+    let n = max(1, schedulers ?? fromEnvironment ?? Int(otter_cpu_count()))
     self.name = name
     let limit = otter_raise_nofile_limit()
     self.fileDescriptorLimit = limit > 0 ? Int(limit) : 1024
@@ -247,9 +249,16 @@ public final class Node: @unchecked Sendable {
 /// `<0.0.0>`: never runs, drops what is sent to it.
 final class SystemProcess: ProcessCore, @unchecked Sendable {
   init(node: Node, home: Scheduler) {
-    super.init(node: node, parent: nil, home: home, startsRunnable: false, runner: .sync({ _, _ in .idle }))
+    super.init(
+      node: node, parent: nil, home: home, startsRunnable: false, runner: .sync({ _, _ in .idle }),
+      control: { _, op in
+        switch op {
+        case .pushSignal: return .accepted(true)
+        case .drainAtExit: return .signals([])
+        case .release: return .done
+        }
+      })
   }
-  override func pushSignal(_ signal: Signal) -> Bool { true }
 }
 
 /// A detached OS thread for the rare blocking job (finishing a shutdown started inside

@@ -82,6 +82,12 @@ uint64_t otter_monotonic_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t otter_coarse_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static __thread void *current_scheduler = NULL;
 void *otter_current_scheduler(void) { return current_scheduler; }
 void otter_set_current_scheduler(void *s) { current_scheduler = s; }

@@ -41,7 +41,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     self.code = .sync(start: start, handler: handler)
     super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .sync({ core, budget in
       unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceSync(budget: budget)
-    }))
+    }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
   }
 
   @inlinable init(
@@ -52,7 +52,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     self.code = .async(start: start, handler: handler)
     super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .async({ core, budget in
       await unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceAsync(budget: budget)
-    }))
+    }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
   }
 
   /// Applies what a handler returned; false if the process ended.
@@ -183,12 +183,14 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     idleTimer = home.timers.schedule(afterNanos: ns, action: .signal(self, .idleTimeout(idleGeneration)))
   }
 
-  override func releaseResources() {
+  @inlinable func control(_ op: ControlOp) -> ControlResult {
+    guard case .release = op else { return mailboxControl(op) }
     code = nil
     if let t = idleTimer {
       idleTimer = nil
       t.cancel()
     }
+    return .done
   }
 
   override func stateBytes() -> Int { MemoryLayout<S>.size }
@@ -208,7 +210,7 @@ final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
     self.body = body
     super.init(node: node, parent: parent, home: home, startsRunnable: true, runner: .async({ core, _ in
       await unsafeDowncast(core, to: BodyProcess<M>.self).runBody()
-    }))
+    }), control: { core, op in unsafeDowncast(core, to: BodyProcess<M>.self).control(op) })
   }
 
   @inlinable func runBody() async -> RunOutcome {
@@ -225,6 +227,10 @@ final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
     return .exited
   }
 
-  override func releaseResources() { body = nil }
+  @inlinable func control(_ op: ControlOp) -> ControlResult {
+    guard case .release = op else { return mailboxControl(op) }
+    body = nil
+    return .done
+  }
   override var kindName: String { "body" }
 }

@@ -25,9 +25,18 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   @inlinable override init(
     node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
-    runner: ProcessRunner
+    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult
   ) {
-    super.init(node: node, parent: parent, home: home, startsRunnable: startsRunnable, runner: runner)
+    super.init(node: node, parent: parent, home: home, startsRunnable: startsRunnable, runner: runner, control: control)
+  }
+
+  /// The mailbox part of `ControlOp`; the concrete class adds `.release`.
+  @inlinable final func mailboxControl(_ op: ControlOp) -> ControlResult {
+    switch op {
+    case .pushSignal(let s, let urgent): return .accepted(push(.signal(s), isSignal: true, urgent: urgent))
+    case .drainAtExit: return .signals(drainMailbox())
+    case .release: return .done
+    }
   }
 
   // MARK: - Sending
@@ -36,7 +45,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   /// Appends an entry; schedules or wakes the process as needed. False if it is dead.
   @inlinable @discardableResult
-  final func push(_ item: Inbound<M>, isSignal: Bool) -> Bool {
+  final func push(_ item: Inbound<M>, isSignal: Bool, urgent: Bool = false) -> Bool {
     var schedule = false
     var resume: UnsafeContinuation<WakeReason, Never>?
     let alive: Bool = lock.withLock {
@@ -57,7 +66,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
       return true
     }
     if schedule {
-      enqueueRunnable()
+      enqueueRunnable(urgent: urgent)
     } else if let resume {
       resume.resume(returning: .arrival)
     }
@@ -100,9 +109,6 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     }
     return alive
   }
-
-  @usableFromInline @discardableResult
-  override final func pushSignal(_ signal: Signal) -> Bool { push(.signal(signal), isSignal: true) }
 
   @usableFromInline override final var inboundCountLocked: Int { inbound.count }
 
@@ -322,7 +328,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   // MARK: - Exit
 
-  @usableFromInline override final func drainAtExit() -> [Signal] {
+  @inlinable final func drainMailbox() -> [Signal] {
     terminated = true
     var signals: [Signal] = []
     var rest = Ring<Inbound<M>>()

@@ -6,6 +6,7 @@
 // hand-over between threads goes through the scheduler's queues, which synchronise).
 // The link and monitor tables are written by the owner under `lock` and read by the owner
 // without it, so introspection from other threads can take `lock` and read them safely.
+import COtterSys
 import Synchronization
 
 @usableFromInline
@@ -62,6 +63,29 @@ enum ProcessRunner: Sendable {
   case async(Async)
 }
 
+/// Operations on a process that depend on its message and state types. Each concrete
+/// process class passes a closure that performs them, written in its inlinable
+/// initializer, so the closure is compiled specialised for the spawn site's types: a
+/// vtable that is never generic at run time (an overridden method of a generic class
+/// would run unspecialised, looking type metadata up on every call).
+@usableFromInline
+enum ControlOp: Sendable {
+  /// Append a signal to the mailbox; answers `.accepted(false)` if the process is dead.
+  /// `urgent`: a timer or I/O wake-up (see `Scheduler.enqueueLocal`).
+  case pushSignal(Signal, urgent: Bool)
+  /// At exit: empty the mailbox, answering the signals that were in it.
+  case drainAtExit
+  /// At exit: drop the body, handler and state.
+  case release
+}
+
+@usableFromInline
+enum ControlResult: Sendable {
+  case accepted(Bool)
+  case signals([Signal])
+  case done
+}
+
 /// The untyped core of a process. Not used directly: see `Pid`, `Address` and `Context`.
 ///
 /// `@unchecked Sendable`: every mutable field is either guarded by `lock` or owned by the
@@ -72,6 +96,7 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline final let node: Node
   /// Runs one slice of this process: handlers for up to `budget` messages, or the body.
   @usableFromInline final let runner: ProcessRunner
+  @usableFromInline final let control: @Sendable (ProcessCore, ControlOp) -> ControlResult
   final let parent: Pid?
   final let createdAt: UInt64
 
@@ -94,6 +119,8 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
   @exclusivity(unchecked) final var socketCount = 0
+  // the process table's shard lock
+  @exclusivity(unchecked) final var tableSlot: Int32 = -1
   // owner
   @exclusivity(unchecked) @usableFromInline final unowned(unsafe) var home: Scheduler
   @exclusivity(unchecked) @usableFromInline final var idleGeneration: UInt64 = 0
@@ -108,32 +135,36 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline
   init(
     node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
-    runner: ProcessRunner
+    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult
   ) {
     self.id = node.nextProcessID()
     self.node = node
     self.parent = parent
     self.home = home
     self.runner = runner
+    self.control = control
     self.runState = startsRunnable ? .scheduled : .idle
-    self.createdAt = monotonicNanos()
+    self.createdAt = otter_coarse_monotonic_ns()
   }
 
-  // MARK: - Overridden by Process<M>
+  // MARK: - Typed operations (see ControlOp)
 
   /// Appends a signal to the mailbox; false if the process is dead.
-  @usableFromInline @discardableResult
-  func pushSignal(_ signal: Signal) -> Bool { false }
-
-  /// Number of entries in `inbound` (call with `lock` held).
-  @usableFromInline var inboundCountLocked: Int { 0 }
+  @inlinable @discardableResult
+  final func pushSignal(_ signal: Signal, urgent: Bool = false) -> Bool {
+    if case .accepted(let ok) = control(self, .pushSignal(signal, urgent: urgent)) { return ok }
+    return false
+  }
 
   /// Takes every not-yet-handled entry out of the mailbox at exit and returns the signals
   /// among them (the messages are dropped). Called by the owner after `runState = .dead`.
-  @usableFromInline func drainAtExit() -> [Signal] { [] }
+  final func drainAtExit() -> [Signal] {
+    if case .signals(let s) = control(self, .drainAtExit) { return s }
+    return []
+  }
 
-  /// Releases the body, handler and state when the process has exited.
-  @usableFromInline func releaseResources() {}
+  /// Number of entries in `inbound` (call with `lock` held). Introspection only.
+  @usableFromInline var inboundCountLocked: Int { 0 }
 
   /// The Swift type of the messages the process takes (introspection).
   var messageTypeName: String { "-" }
@@ -159,9 +190,9 @@ public class ProcessCore: @unchecked Sendable {
 
   /// Puts this process (just made `scheduled`) on a run queue: the current thread's
   /// scheduler when called from one of this node's scheduler threads, else its home's.
-  @usableFromInline func enqueueRunnable() {
+  @usableFromInline func enqueueRunnable(urgent: Bool = false) {
     if let current = Scheduler.current, current.node === node {
-      current.enqueueLocal(self)
+      current.enqueueLocal(self, urgent: urgent)
     } else {
       home.enqueueRemote(self)
     }
@@ -284,33 +315,33 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline func terminate(_ reason: ExitReason) {
     var timersToCancel: [TimerEntry] = []
     var replies: [AnyReplyCell] = []
+    var named = false
+    var myLinks: Set<Pid> = []
+    var watchers: [Ref: ProcessCore] = [:]
+    var watched: [Ref: ProcessCore] = [:]
     let alreadyDead: Bool = lock.withLock {
       if runState == .dead { return true }
       runState = .dead
       exitReason = reason
-      if let c = continuation {
-        // Cannot happen for a process that terminates itself, kept for safety.
-        continuation = nil
-        c.resume(returning: .arrival)
+      if !timers.isEmpty {
+        timersToCancel = Array(timers.values)
+        timers = [:]
       }
-      timersToCancel = Array(timers.values)
-      timers = [:]
-      replies = pendingReplies
-      pendingReplies = []
+      if !pendingReplies.isEmpty {
+        replies = pendingReplies
+        pendingReplies = []
+      }
+      named = registeredName != nil
+      if !links.isEmpty { swap(&myLinks, &links) }
+      if !monitoredBy.isEmpty { swap(&watchers, &monitoredBy) }
+      if !monitors.isEmpty { swap(&watched, &monitors) }
       return false
     }
     if alreadyDead { return }
     let leftover = drainAtExit()
-
-    node.registry.releaseName(of: self)
-
-    let (myLinks, watchers, watched) = lock.withLock { () -> (Set<Pid>, [Ref: ProcessCore], [Ref: ProcessCore]) in
-      let result = (links, monitoredBy, monitors)
-      links = []
-      monitoredBy = [:]
-      monitors = [:]
-      return result
-    }
+    // The name goes first: a restarted process may take it as soon as anyone hears of
+    // this exit.
+    if named { node.registry.releaseName(of: self) }
     for linked in myLinks {
       linked.core.pushSignal(.exit(from: self, reason: reason, linked: true))
     }
@@ -330,11 +361,13 @@ public class ProcessCore: @unchecked Sendable {
     }
     for timer in timersToCancel { timer.cancel() }
     for cell in replies { cell.fail(.serverExited(reason)) }
-    let hooks = exitHooks
-    exitHooks = []
-    for hook in hooks.reversed() { hook(reason) }
+    if !exitHooks.isEmpty {
+      let hooks = exitHooks
+      exitHooks = []
+      for hook in hooks.reversed() { hook(reason) }
+    }
     node.table.remove(self)
-    releaseResources()
+    _ = control(self, .release)
     if let done = completion {
       completion = nil
       done(reason)

@@ -3,8 +3,55 @@
 import Synchronization
 
 final class ProcessTable: Sendable {
-  private final class Shard: Sendable {
-    let map = Mutex<[UInt64: ProcessCore]>([:])
+  /// One shard: a slot array with a free list, as in ERTS. Inserting and removing touch
+  /// only the process's own slot (an intrusive list would touch two cold neighbours).
+  /// When a shard empties, or is mostly free, its arrays shrink back.
+  /// `@unchecked Sendable`: all fields, and `tableSlot` of every member, are only used
+  /// with `lock` held.
+  private final class Shard: @unchecked Sendable {
+    let lock = Mutex<Void>(())
+    var slots: [ProcessCore?] = []
+    var free: [Int32] = []
+    var live = 0
+
+    func insert(_ p: ProcessCore) {
+      if let slot = free.popLast() {
+        slots[Int(slot)] = p
+        p.tableSlot = slot
+      } else {
+        p.tableSlot = Int32(slots.count)
+        slots.append(p)
+      }
+      live += 1
+    }
+
+    func remove(_ p: ProcessCore) -> Bool {
+      let slot = Int(p.tableSlot)
+      guard slot >= 0, slot < slots.count, slots[slot] === p else { return false }
+      slots[slot] = nil
+      p.tableSlot = -1
+      live -= 1
+      if live == 0 {
+        slots = []
+        free = []
+      } else if slots.count > 1024 && live * 8 < slots.count {
+        compact()
+      } else {
+        free.append(Int32(slot))
+      }
+      return true
+    }
+
+    private func compact() {
+      var packed: [ProcessCore?] = []
+      packed.reserveCapacity(live * 2)
+      for case let q? in slots {
+        q.tableSlot = Int32(packed.count)
+        packed.append(q)
+      }
+      slots = packed
+      free = []
+    }
   }
 
   private let shards: [Shard] = (0..<16).map { _ in Shard() }
@@ -12,18 +59,15 @@ final class ProcessTable: Sendable {
   let spawned = Atomic<UInt64>(0)
 
   func insert(_ p: ProcessCore) {
-    shards[Int(p.id & 15)].map.withLock { $0[p.id] = p }
+    let shard = shards[Int(p.id & 15)]
+    shard.lock.withLock { shard.insert(p) }
     live.add(1, ordering: .relaxed)
     spawned.add(1, ordering: .relaxed)
   }
 
   func remove(_ p: ProcessCore) {
-    let removed = shards[Int(p.id & 15)].map.withLock { $0.removeValue(forKey: p.id) != nil }
-    if removed { live.subtract(1, ordering: .relaxed) }
-  }
-
-  func lookup(_ id: UInt64) -> ProcessCore? {
-    shards[Int(id & 15)].map.withLock { $0[id] }
+    let shard = shards[Int(p.id & 15)]
+    if shard.lock.withLock({ shard.remove(p) }) { live.subtract(1, ordering: .relaxed) }
   }
 
   var count: Int { live.load(ordering: .relaxed) }
@@ -33,7 +77,11 @@ final class ProcessTable: Sendable {
   func all() -> [ProcessCore] {
     var out: [ProcessCore] = []
     out.reserveCapacity(count + 16)
-    for s in shards { s.map.withLock { out.append(contentsOf: $0.values) } }
+    for s in shards {
+      s.lock.withLock {
+        for case let p? in s.slots { out.append(p) }
+      }
+    }
     return out
   }
 }

@@ -27,6 +27,9 @@ extension Node {
     child.trapExit = options.trapExit
     var ref: Ref?
     if let parent {
+      // Spawning costs the parent a reduction, so a spawning loop that calls `yield()`
+      // gives the thread up every `budget` spawns, like Erlang's preempted spawner.
+      parent.slice &+= 1
       if link {
         child.links.insert(Pid(parent))
         parent.lock.withLock { _ = parent.links.insert(Pid(child)) }

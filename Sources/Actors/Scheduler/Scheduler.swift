@@ -34,6 +34,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 
   // thread
   @exclusivity(unchecked) var runQueue = Ring<ProcessCore>()
+  /// Processes woken by a timer or by I/O readiness: served before the run queue.
+  @exclusivity(unchecked) var urgentQueue = Ring<ProcessCore>()
   @exclusivity(unchecked) var jobs = Ring<UnownedJob>()
   @exclusivity(unchecked) var activeDispatcher: Dispatcher?
   @exclusivity(unchecked) var dispatching = false
@@ -121,7 +123,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
           worked = true
         }
       }
-      if !runQueue.isEmpty {
+      if !runQueue.isEmpty || !urgentQueue.isEmpty {
         runFromLoop()
         worked = true
       }
@@ -166,7 +168,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       for d in spares { d.resume(false) }
       return false
     }
-    return jobs.isEmpty && runQueue.isEmpty
+    return jobs.isEmpty && runQueue.isEmpty && urgentQueue.isEmpty
   }
 
   private func runJobs() {
@@ -201,25 +203,37 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     load.store(runQueue.count, ordering: .relaxed)
   }
 
-  /// Runs synchronous processes directly on the thread until the queue is empty, an
-  /// async process comes up (it gets a dispatcher), or jobs are waiting.
+  /// Runs one round of the run queue straight on the thread: every process that was
+  /// queued when the round began gets one slice (processes requeued meanwhile wait for
+  /// the next round, after the jobs). Stops early at an async process, which needs a
+  /// dispatcher Task.
   private func runFromLoop() {
     var n = 0
-    while let p = runQueue.popFirst() {
+    var round = runQueue.count
+    while let (p, fromUrgent) = next(round: round) {
       load.store(runQueue.count, ordering: .relaxed)
       guard case .sync(let run) = p.runner else {
-        runQueue.prepend(p)
+        if fromUrgent { urgentQueue.prepend(p) } else { runQueue.prepend(p) }
         if activeDispatcher == nil { startDispatcher() }
-        return
+        break
       }
+      if !fromUrgent { round -= 1 }
       p.home = self
       settle(p, run(p, Scheduler.budget))
       n += 1
       if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
-      if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) || n >= 64 { break }
+      if n & 31 == 0 { maintenance() }
     }
     load.store(runQueue.count, ordering: .relaxed)
     dispatches.add(UInt64(n), ordering: .relaxed)
+  }
+
+  /// The next process to run: urgent wake-ups first, then the run queue while the round
+  /// lasts.
+  @inline(__always) private func next(round: Int) -> (ProcessCore, Bool)? {
+    if let p = urgentQueue.popFirst() { return (p, true) }
+    if round > 0, let p = runQueue.popFirst() { return (p, false) }
+    return nil
   }
 
   @inline(__always) private func settle(_ p: ProcessCore, _ outcome: RunOutcome) {
@@ -243,11 +257,15 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
   }
 
-  /// The body of a dispatcher Task. Runs on this scheduler's thread only.
+  /// The body of a dispatcher Task. Runs on this scheduler's thread only. Like the thread
+  /// loop it works in rounds: every process queued at the start of a round gets one
+  /// slice, then the thread goes back to the loop so jobs, timers and I/O get theirs.
   private func dispatchLoop(_ me: Dispatcher) async {
     while true {
       var n = 0
-      while let p = runQueue.popFirst() {
+      var round = runQueue.count
+      while let (p, fromUrgent) = next(round: round) {
+        if !fromUrgent { round -= 1 }
         load.store(runQueue.count, ordering: .relaxed)
         p.home = self
         n += 1
@@ -265,17 +283,14 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             settle(p, outcome)
             if activeDispatcher != nil || runQueue.isEmpty || !jobs.isEmpty {
               if !(await retire(me)) { return }
+              round = runQueue.count
               continue
             }
             activeDispatcher = me
           }
         }
         if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
-        if !jobs.isEmpty || inboxPending.load(ordering: .relaxed) { break }
-        if n & 31 == 0 {
-          maintenance()
-          if !jobs.isEmpty { break }
-        }
+        if n & 31 == 0 { maintenance() }
       }
       dispatches.add(UInt64(n), ordering: .relaxed)
       load.store(runQueue.count, ordering: .relaxed)
@@ -311,7 +326,17 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   // MARK: - Run queue
 
   /// Adds a runnable process to this scheduler's queue. This scheduler's thread only.
-  @usableFromInline func enqueueLocal(_ p: ProcessCore) {
+  ///
+  /// `urgent` wake-ups (timers, I/O readiness) go to a queue served before the ordinary
+  /// round: they are latency-sensitive, and under load they must not wait behind
+  /// throughput work (Go's `runnext` and Linux's wake-up preemption make the same choice).
+  /// They cannot starve the run queue: each woken process gets one slice and goes back to
+  /// the ordinary queue if it still has work.
+  @usableFromInline func enqueueLocal(_ p: ProcessCore, urgent: Bool = false) {
+    if urgent {
+      urgentQueue.append(p)
+      return
+    }
     // A backlog here while a peer sleeps: give the new work to the peer (and wake it)
     // rather than queueing it behind the backlog.
     if !runQueue.isEmpty && node.sleepingSchedulers.load(ordering: .relaxed) > 0,

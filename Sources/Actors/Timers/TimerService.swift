@@ -1,8 +1,14 @@
-// Each scheduler keeps its timers in a binary min-heap ordered by deadline. The heap is
-// behind a mutex because timers are cancelled from whatever thread the canceller runs on;
-// the owner thread fires them between dispatches and bounds its epoll sleep by the next
-// deadline. Cancelling removes the entry at once (each entry knows its heap slot), so
-// receive timeouts that are set and cancelled a million times leave nothing behind.
+// Each scheduler keeps its timers in a timing wheel: 4,096 slots of 131 µs (about half a
+// second ahead), each a doubly-linked list of entries, plus a min-heap for timers further
+// out, which move into the wheel as it turns. Setting, cancelling and firing a timer are
+// O(1) and touch only the entry and its slot. A timer fires once its slot has passed:
+// never early, at most one slot (131 µs) late, plus the time to get to it.
+//
+// The wheel is behind a mutex because timers are cancelled from whatever thread the
+// canceller runs on; the owner thread fires them between dispatches and bounds its
+// epoll sleep by the next non-empty slot (found through a bitmap). Cancelling removes the
+// entry at once, so receive timeouts that are set and cancelled a million times leave
+// nothing behind.
 import Synchronization
 
 /// What a timer does when it fires.
@@ -30,8 +36,17 @@ final class TimerEntry: @unchecked Sendable {
   @usableFromInline let sequence: UInt64
   let action: TimerAction
   unowned(unsafe) let service: TimerService
+  /// Where the entry is (service lock): `TimerEntry.nowhere`, `.overdue`, `.far` (then
+  /// `heapIndex` is its heap slot) or a wheel slot index.
+  @exclusivity(unchecked) var place: Int32 = TimerEntry.nowhere
   @exclusivity(unchecked) var heapIndex = -1
+  @exclusivity(unchecked) var wheelNext: TimerEntry?
+  @exclusivity(unchecked) unowned(unsafe) var wheelPrevious: TimerEntry?
   let state = Atomic<UInt8>(0)
+
+  static let nowhere: Int32 = -1
+  static let overdue: Int32 = -2
+  static let far: Int32 = -3
 
   init(deadline: UInt64, sequence: UInt64, action: TimerAction, service: TimerService) {
     self.deadline = deadline
@@ -131,27 +146,162 @@ struct TimerHeap {
   }
 }
 
+/// The timing wheel proper (see the top of the file). Not thread-safe: used under
+/// `TimerService.wheel`'s lock.
+struct TimerWheel {
+  static let shift: UInt64 = 17  // 131,072 ns per slot
+  static let slotCount = 4096
+  static let mask = UInt64(slotCount - 1)
+
+  var slots = [TimerEntry?](repeating: nil, count: TimerWheel.slotCount)
+  var occupied = [UInt64](repeating: 0, count: TimerWheel.slotCount / 64)
+  /// Entries whose slot had already been processed when they were set: fired next.
+  var overdue: TimerEntry?
+  var far = TimerHeap()
+  /// Every slot with a tick up to this one has been fired.
+  var processedTick: UInt64
+  var count = 0
+  var sequence: UInt64 = 0
+
+  init(now: UInt64) { processedTick = (now >> TimerWheel.shift) &- 1 }
+
+  mutating func insert(_ e: TimerEntry) {
+    count += 1
+    let tick = e.deadline >> TimerWheel.shift
+    if tick <= processedTick {
+      e.place = TimerEntry.overdue
+      TimerWheel.push(e, onto: &overdue)
+    } else if tick - processedTick >= UInt64(TimerWheel.slotCount) {
+      e.place = TimerEntry.far
+      far.insert(e)
+    } else {
+      let index = Int(tick & TimerWheel.mask)
+      e.place = Int32(index)
+      TimerWheel.push(e, onto: &slots[index])
+      occupied[index >> 6] |= 1 << UInt64(index & 63)
+    }
+  }
+
+  mutating func remove(_ e: TimerEntry) {
+    switch e.place {
+    case TimerEntry.nowhere: return
+    case TimerEntry.far: far.remove(at: e.heapIndex)
+    case TimerEntry.overdue: TimerWheel.unlink(e, from: &overdue)
+    default:
+      let index = Int(e.place)
+      TimerWheel.unlink(e, from: &slots[index])
+      if slots[index] == nil { occupied[index >> 6] &= ~(1 << UInt64(index & 63)) }
+    }
+    e.place = TimerEntry.nowhere
+    count -= 1
+  }
+
+  /// Takes out every entry due at `now`, in no particular order.
+  mutating func takeDue(now: UInt64, into due: inout [TimerEntry]) {
+    let nowTick = now >> TimerWheel.shift
+    // Slots strictly before the current one have fully passed.
+    while processedTick &+ 1 < nowTick {
+      // Jump over empty stretches using the bitmap.
+      guard let next = nextOccupiedTick(after: processedTick), next < nowTick else {
+        processedTick = nowTick &- 1
+        break
+      }
+      let index = Int(next & TimerWheel.mask)
+      count -= TimerWheel.drain(&slots[index], into: &due)
+      occupied[index >> 6] &= ~(1 << UInt64(index & 63))
+      processedTick = next
+    }
+    // Far timers now within the horizon move into the wheel; any whose slot has already
+    // passed (after a long sleep) land in `overdue` and fire just below.
+    while let top = far.items.first, (top.deadline >> TimerWheel.shift) < processedTick &+ UInt64(TimerWheel.slotCount) {
+      far.remove(at: 0)
+      count -= 1
+      insert(top)
+    }
+    count -= TimerWheel.drain(&overdue, into: &due)
+  }
+
+  /// When the next timer will be due (the end of its slot), if there is one.
+  func nextDue(now: UInt64) -> UInt64? {
+    if overdue != nil { return now }
+    var best: UInt64?
+    if let tick = nextOccupiedTick(after: processedTick) { best = (tick &+ 1) << TimerWheel.shift }
+    if let top = far.items.first { best = min(best ?? top.deadline, top.deadline) }
+    return best
+  }
+
+  /// The first tick after `tick` whose slot holds entries (within one turn of the wheel).
+  func nextOccupiedTick(after tick: UInt64) -> UInt64? {
+    var t = tick &+ 1
+    let end = tick &+ UInt64(TimerWheel.slotCount)
+    while t <= end {
+      let index = Int(t & TimerWheel.mask)
+      let word = occupied[index >> 6] >> UInt64(index & 63)
+      if word != 0 { return t &+ UInt64(word.trailingZeroBitCount) }
+      t &+= UInt64(64 - (index & 63))
+    }
+    return nil
+  }
+
+  private static func push(_ e: TimerEntry, onto head: inout TimerEntry?) {
+    e.wheelNext = head
+    head?.wheelPrevious = e
+    e.wheelPrevious = nil
+    head = e
+  }
+
+  private static func unlink(_ e: TimerEntry, from head: inout TimerEntry?) {
+    if let p = e.wheelPrevious { p.wheelNext = e.wheelNext } else { head = e.wheelNext }
+    e.wheelNext?.wheelPrevious = e.wheelPrevious
+    e.wheelNext = nil
+    e.wheelPrevious = nil
+  }
+
+  /// Moves a whole list into `due`; returns how many entries it held.
+  private static func drain(_ head: inout TimerEntry?, into due: inout [TimerEntry]) -> Int {
+    var e = head
+    head = nil
+    var n = 0
+    while let current = e {
+      e = current.wheelNext
+      current.wheelNext = nil
+      current.wheelPrevious = nil
+      current.place = TimerEntry.nowhere
+      n += 1
+      due.append(current)
+    }
+    return n
+  }
+}
+
 /// The timers of one scheduler.
 @usableFromInline
 final class TimerService: @unchecked Sendable {
-  let heap = Mutex(TimerHeap())
+  let wheel: Mutex<TimerWheel>
   unowned(unsafe) let scheduler: Scheduler
-  /// The earliest deadline, readable without the lock (UInt64.max: none).
+  /// When the next timer is due (UInt64.max: none), readable without the lock.
   let earliest = Atomic<UInt64>(UInt64.max)
 
-  init(scheduler: Scheduler) { self.scheduler = scheduler }
+  init(scheduler: Scheduler) {
+    self.scheduler = scheduler
+    self.wheel = Mutex(TimerWheel(now: monotonicNanos()))
+  }
 
   @usableFromInline
   func schedule(at deadline: UInt64, action: TimerAction) -> TimerEntry {
-    let entry: TimerEntry = heap.withLock { h in
-      h.sequence &+= 1
-      let e = TimerEntry(deadline: deadline, sequence: h.sequence, action: action, service: self)
-      h.insert(e)
-      earliest.store(h.items[0].deadline, ordering: .relaxed)
-      return e
+    let (entry, earlier): (TimerEntry, Bool) = wheel.withLock { w in
+      // An empty wheel does not turn; bring it to the present before using it.
+      if w.count == 0 { w.processedTick = (monotonicNanos() >> TimerWheel.shift) &- 1 }
+      w.sequence &+= 1
+      let e = TimerEntry(deadline: deadline, sequence: w.sequence, action: action, service: self)
+      w.insert(e)
+      let due = max(deadline, ((deadline >> TimerWheel.shift) &+ 1) << TimerWheel.shift)
+      let earlier = due < earliest.load(ordering: .relaxed)
+      if earlier { earliest.store(due, ordering: .relaxed) }
+      return (e, earlier)
     }
     // A new earliest deadline must shorten the owner's sleep.
-    if entry.heapIndex == 0 && Scheduler.current !== scheduler { scheduler.wakeIfSleeping() }
+    if earlier && Scheduler.current !== scheduler { scheduler.wakeIfSleeping() }
     return entry
   }
 
@@ -161,48 +311,42 @@ final class TimerService: @unchecked Sendable {
   }
 
   func remove(_ e: TimerEntry) {
-    heap.withLock { h in
-      if e.heapIndex >= 0 {
-        h.remove(at: e.heapIndex)
-        earliest.store(h.items.first?.deadline ?? UInt64.max, ordering: .relaxed)
-      }
-    }
+    wheel.withLock { $0.remove(e) }
   }
 
   /// Fires every timer due at `now`. Returns how many fired. Owner thread.
   @discardableResult
   func fireDue(now: UInt64) -> Int {
     if earliest.load(ordering: .relaxed) > now { return 0 }
-    var due: [TimerEntry] = []
-    heap.withLock { h in
-      while let top = h.items.first, top.deadline <= now {
-        let e = h.popMin()
-        if e.state.compareExchange(expected: TimerEntry.pending, desired: TimerEntry.fired, ordering: .acquiringAndReleasing).exchanged {
-          due.append(e)
-        }
-      }
-      earliest.store(h.items.first?.deadline ?? UInt64.max, ordering: .relaxed)
+    var taken: [TimerEntry] = []
+    wheel.withLock { w in
+      w.takeDue(now: now, into: &taken)
+      earliest.store(w.nextDue(now: now) ?? UInt64.max, ordering: .relaxed)
     }
-    for e in due {
+    var fired = 0
+    for e in taken {
+      guard e.state.compareExchange(expected: TimerEntry.pending, desired: TimerEntry.fired, ordering: .acquiringAndReleasing).exchanged
+      else { continue }
+      fired += 1
       switch e.action {
       case .wake(let p, let generation): p.wakeForTimeout(generation: generation)
-      case .signal(let p, let s): p.pushSignal(s)
+      case .signal(let p, let s): p.pushSignal(s, urgent: true)
       case .deliver(let target, let push):
         target.detachTimer(e)
         push()
       case .closure(let body): body()
       }
     }
-    return due.count
+    return fired
   }
 
-  /// The earliest pending deadline, if any.
+  /// When the next timer is due, if any.
   var nextDeadline: UInt64? {
     let e = earliest.load(ordering: .relaxed)
     return e == UInt64.max ? nil : e
   }
 
-  var count: Int { heap.withLock { $0.items.count } }
+  var count: Int { wheel.withLock { $0.count } }
 }
 
 /// A running timer, returned by `sendAfter` and `startTimer`; cancel it with `cancelTimer`.

@@ -5,7 +5,7 @@ enum Timers {
   static func sendAfter<T: Sendable>(_ delay: Duration, to target: Process<T>, node: Node, _ message: T) -> TimerRef {
     let ref = node.makeRef()
     let entry = node.timerHost.schedule(
-      afterNanos: delay.clampedNanoseconds, action: .deliver(target, { target.deliver(message) }))
+      afterNanos: delay.clampedNanoseconds, action: .deliver(target, { target.push(.message(message), isSignal: false, urgent: true) }))
     if !target.attachTimer(entry) { entry.cancel() }
     return TimerRef(entry: entry, ref: ref)
   }
@@ -14,7 +14,7 @@ enum Timers {
     let ref = node.makeRef()
     let entry = node.timerHost.schedule(
       afterNanos: delay.clampedNanoseconds,
-      action: .deliver(target, { target.push(.timer(ref, message), isSignal: false) }))
+      action: .deliver(target, { target.push(.timer(ref, message), isSignal: false, urgent: true) }))
     if !target.attachTimer(entry) { entry.cancel() }
     return TimerRef(entry: entry, ref: ref)
   }

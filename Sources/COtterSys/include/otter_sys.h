@@ -46,6 +46,8 @@ int otter_eventfd_drain(int fd);         // reads and discards the counter
 // ---- time -------------------------------------------------------------------
 /// CLOCK_MONOTONIC in nanoseconds.
 uint64_t otter_monotonic_ns(void);
+/// CLOCK_MONOTONIC_COARSE in nanoseconds (a few ms resolution, much cheaper).
+uint64_t otter_coarse_monotonic_ns(void);
 
 // ---- threads ----------------------------------------------------------------
 /// The scheduler running on this thread (opaque), or NULL.
