@@ -149,7 +149,7 @@ public final class Node: @unchecked Sendable {
   public func run<M: Sendable, R: Sendable>(
     _ type: M.Type, label: String? = nil, _ body: @escaping @Sendable (Context<M>) async throws -> R
   ) async throws -> R {
-    let result = Mutex<Result<R, any Error>?>(nil)
+    let result = Locked<Result<R, any Error>?>(nil)
     let reason: ExitReason = await withCheckedContinuation { (c: CheckedContinuation<ExitReason, Never>) in
       let p = BodyProcess<M>(node: self, parent: systemPid, home: placement()) { ctx in
         do {

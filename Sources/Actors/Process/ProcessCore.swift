@@ -100,7 +100,7 @@ public class ProcessCore: @unchecked Sendable {
   final let parent: Pid?
   final let createdAt: UInt64
 
-  @usableFromInline final let lock = Mutex<Void>(())
+  @usableFromInline final let lock = Lock()
   // lock
   @exclusivity(unchecked) @usableFromInline final var runState: RunState
   @exclusivity(unchecked) @usableFromInline final var waitKind: WaitKind = .messages

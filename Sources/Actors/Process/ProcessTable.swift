@@ -9,7 +9,7 @@ final class ProcessTable: Sendable {
   /// `@unchecked Sendable`: all fields, and `tableSlot` of every member, are only used
   /// with `lock` held.
   private final class Shard: @unchecked Sendable {
-    let lock = Mutex<Void>(())
+    let lock = Lock()
     var slots: [ProcessCore?] = []
     var free: [Int32] = []
     var live = 0
@@ -88,7 +88,7 @@ final class ProcessTable: Sendable {
 
 /// Registered names (Erlang's `register/2`).
 final class Registry: Sendable {
-  private let names = Mutex<[String: ProcessCore]>([:])
+  private let names = Locked<[String: ProcessCore]>([:])
 
   func register(_ name: String, _ p: ProcessCore) throws(ProcessError) {
     if name.isEmpty { throw .invalidName(name) }

@@ -56,7 +56,7 @@ public class AnyReplyCell: @unchecked Sendable {
   @usableFromInline var failure: ReplyFailure?
   /// The waiting process, or nil when the caller is not a process.
   @usableFromInline let waiter: ProcessCore?
-  @usableFromInline let external = Mutex<UnsafeContinuation<Void, Never>?>(nil)
+  @usableFromInline let external = Locked<UnsafeContinuation<Void, Never>?>(nil)
 
   @usableFromInline init(waiter: ProcessCore?) { self.waiter = waiter }
 

@@ -24,6 +24,10 @@ import Synchronization
 final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// Messages a process handles (or receives it does) before others get the thread.
   @usableFromInline static let budget = 200
+  /// A turn of the run queue runs every process queued when it began, and at least this
+  /// many slices while there is work (so a chain of single wake-ups does not go around
+  /// the whole loop each time).
+  static let minimumTurn = 64
   /// Spare dispatcher Tasks kept per scheduler.
   static let sparePool = 8
 
@@ -45,7 +49,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var threadRunning = false
 
   // shared
-  let inbox = Mutex(RemoteInbox())
+  let inbox = Locked(RemoteInbox())
   let inboxPending = Atomic<Bool>(false)
   let sleeping = Atomic<Bool>(false)
   let load = Atomic<Int>(0)
@@ -203,13 +207,13 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     load.store(runQueue.count, ordering: .relaxed)
   }
 
-  /// Runs one round of the run queue straight on the thread: every process that was
-  /// queued when the round began gets one slice (processes requeued meanwhile wait for
-  /// the next round, after the jobs). Stops early at an async process, which needs a
-  /// dispatcher Task.
+  /// Runs one turn of the run queue straight on the thread: every process that was
+  /// queued when the turn began gets one slice (at least `minimumTurn` while there is
+  /// work); processes requeued meanwhile may wait for the next turn, after the jobs.
+  /// Stops early at an async process, which needs a dispatcher Task.
   private func runFromLoop() {
     var n = 0
-    var round = runQueue.count
+    var round = max(runQueue.count, Scheduler.minimumTurn)
     while let (p, fromUrgent) = next(round: round) {
       load.store(runQueue.count, ordering: .relaxed)
       guard case .sync(let run) = p.runner else {
@@ -263,7 +267,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   private func dispatchLoop(_ me: Dispatcher) async {
     while true {
       var n = 0
-      var round = runQueue.count
+      var round = max(runQueue.count, Scheduler.minimumTurn)
       while let (p, fromUrgent) = next(round: round) {
         if !fromUrgent { round -= 1 }
         load.store(runQueue.count, ordering: .relaxed)
@@ -283,7 +287,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             settle(p, outcome)
             if activeDispatcher != nil || runQueue.isEmpty || !jobs.isEmpty {
               if !(await retire(me)) { return }
-              round = runQueue.count
+              round = max(runQueue.count, Scheduler.minimumTurn)
               continue
             }
             activeDispatcher = me

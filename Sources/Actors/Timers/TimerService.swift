@@ -277,14 +277,14 @@ struct TimerWheel {
 /// The timers of one scheduler.
 @usableFromInline
 final class TimerService: @unchecked Sendable {
-  let wheel: Mutex<TimerWheel>
+  let wheel: Locked<TimerWheel>
   unowned(unsafe) let scheduler: Scheduler
   /// When the next timer is due (UInt64.max: none), readable without the lock.
   let earliest = Atomic<UInt64>(UInt64.max)
 
   init(scheduler: Scheduler) {
     self.scheduler = scheduler
-    self.wheel = Mutex(TimerWheel(now: monotonicNanos()))
+    self.wheel = Locked(TimerWheel(now: monotonicNanos()))
   }
 
   @usableFromInline
