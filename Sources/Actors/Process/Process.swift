@@ -352,8 +352,10 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   override var messageTypeName: String { String(describing: M.self) }
 
+  /// Read from other threads: uses only the lock-guarded inbound ring and the published
+  /// length of the owner's queues (their capacity is the owner's business).
   override func mailboxBytes() -> Int {
     let inboundBytes = lock.withLock { inbound.capacityBytes }
-    return inboundBytes + pending.capacityBytes + saved.capacityBytes
+    return inboundBytes + privateQueueLength.load(ordering: .relaxed) * MemoryLayout<Message<M>>.stride
   }
 }
