@@ -28,6 +28,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// many slices while there is work (so a chain of single wake-ups does not go around
   /// the whole loop each time).
   static let minimumTurn = 64
+  /// How long an idle scheduler looks for work before it sleeps in epoll.
+  static let spinNanos: UInt64 = 50_000
   /// Spare dispatcher Tasks kept per scheduler.
   static let sparePool = 8
 
@@ -136,8 +138,12 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         if finishForStop() { break }
         continue
       }
-      // Nothing to do: ask a busy peer for work, then sleep in epoll.
+      // Nothing to do: ask a busy peer for work and spin briefly before sleeping, so
+      // work that comes right away is taken without a round trip through the kernel
+      // (a sleeping scheduler is woken with an eventfd write, and would otherwise fall
+      // asleep again after each single handover).
       askForWork()
+      if spinForWork(until: now &+ Scheduler.spinNanos) { continue }
       busyNanos.add(now &- busySince, ordering: .relaxed)
       sleeping.store(true, ordering: .sequentiallyConsistent)
       node.sleepingSchedulers.add(1, ordering: .relaxed)
@@ -162,6 +168,20 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     threadRunning = false
     exited.store(true, ordering: .releasing)
     otter_set_current_scheduler(nil)
+  }
+
+  /// Polls the inbox until `deadline`; true if work arrived.
+  private func spinForWork(until deadline: UInt64) -> Bool {
+    var i = 0
+    while true {
+      if inboxPending.load(ordering: .relaxed) || stopRequested.load(ordering: .relaxed) { return true }
+      i &+= 1
+      if i & 63 == 0 {
+        if monotonicNanos() >= deadline { return false }
+        if timers.fireDue(now: monotonicNanos()) > 0 { return true }
+        if i & 1023 == 0 { askForWork() }
+      }
+    }
   }
 
   /// On stop: lets spare dispatchers end. True when nothing is left to run.
@@ -204,7 +224,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
     for p in processes { runQueue.append(p) }
     for j in newJobs { jobs.append(j) }
-    load.store(runQueue.count, ordering: .relaxed)
+    publishLoad()
   }
 
   /// Runs one turn of the run queue straight on the thread: every process that was
@@ -215,7 +235,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     var n = 0
     var round = max(runQueue.count, Scheduler.minimumTurn)
     while let (p, fromUrgent) = next(round: round) {
-      load.store(runQueue.count, ordering: .relaxed)
+      publishLoad()
       guard case .sync(let run) = p.runner else {
         if fromUrgent { urgentQueue.prepend(p) } else { runQueue.prepend(p) }
         if activeDispatcher == nil { startDispatcher() }
@@ -228,7 +248,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
       if n & 31 == 0 { maintenance() }
     }
-    load.store(runQueue.count, ordering: .relaxed)
+    publishLoad()
     dispatches.add(UInt64(n), ordering: .relaxed)
   }
 
@@ -239,6 +259,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     if round > 0, let p = runQueue.popFirst() { return (p, false) }
     return nil
   }
+
+  /// Makes the queue length visible to peers looking for work.
+  @inline(__always) func publishLoad() { load.store(runQueue.count &+ urgentQueue.count, ordering: .relaxed) }
 
   @inline(__always) private func settle(_ p: ProcessCore, _ outcome: RunOutcome) {
     if case .requeue = outcome { enqueueLocal(p) }
@@ -270,7 +293,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       var round = max(runQueue.count, Scheduler.minimumTurn)
       while let (p, fromUrgent) = next(round: round) {
         if !fromUrgent { round -= 1 }
-        load.store(runQueue.count, ordering: .relaxed)
+        publishLoad()
         p.home = self
         n += 1
         switch p.runner {
@@ -297,7 +320,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         if n & 31 == 0 { maintenance() }
       }
       dispatches.add(UInt64(n), ordering: .relaxed)
-      load.store(runQueue.count, ordering: .relaxed)
+      publishLoad()
       // Give the thread back to the loop (which runs jobs, polls, or sleeps).
       if activeDispatcher === me { activeDispatcher = nil }
       dispatching = false
@@ -339,6 +362,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @usableFromInline func enqueueLocal(_ p: ProcessCore, urgent: Bool = false) {
     if urgent {
       urgentQueue.append(p)
+      publishLoad()
       return
     }
     // A backlog here while a peer sleeps: give the new work to the peer (and wake it)
@@ -351,7 +375,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       return
     }
     runQueue.append(p)
-    load.store(runQueue.count, ordering: .relaxed)
+    publishLoad()
   }
 
   /// Adds a runnable process from another thread.
@@ -395,21 +419,27 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
   }
 
-  /// Answers a peer's request: moves the newer half of the run queue to it.
+  /// Answers a peer's request: moves the newer half of the run queue, and half of the
+  /// urgent wake-ups, to it.
   private func shareWork() {
     let requester = shareRequest.exchange(-1, ordering: .relaxed)
     guard requester >= 0, requester != index, requester < node.schedulers.count else { return }
-    let give = runQueue.count / 2
-    guard give > 0 else { return }
-    var keep: [ProcessCore] = []
     var moved: [ProcessCore] = []
+    var urgentGive = urgentQueue.count / 2
+    while urgentGive > 0, let p = urgentQueue.popFirst() {
+      moved.append(p)
+      urgentGive -= 1
+    }
+    let give = runQueue.count / 2
+    guard give > 0 || !moved.isEmpty else { return }
+    var keep: [ProcessCore] = []
     let total = runQueue.count
     for i in 0..<total {
       let p = runQueue.popFirst()!
       if i < total - give { keep.append(p) } else { moved.append(p) }
     }
     for p in keep { runQueue.append(p) }
-    load.store(runQueue.count, ordering: .relaxed)
+    publishLoad()
     let target = node.schedulers[requester]
     for p in moved { p.home = target }
     target.enqueueRemote(moved)

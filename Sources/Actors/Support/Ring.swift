@@ -1,6 +1,13 @@
 // A growable FIFO ring buffer over manually managed memory. Popping moves the element
-// out (no retain/release pair), appending never copies the storage, and there is no
-// copy-on-write check: it is a non-copyable value with exactly one owner.
+// out (no retain/release pair), and there is no copy-on-write check: it is a
+// non-copyable value with exactly one owner.
+//
+// Growth uses realloc: a large block is remapped by the kernel rather than copied, and
+// its new pages are faulted in one at a time as they are written. A mailbox that grows
+// to 100,000 messages therefore never stalls its senders for a multi-megabyte copy under
+// the process lock; only the wrapped-around part of the ring is moved.
+
+import Glibc
 
 /// First-in first-out queue with O(1) append and pop, and removal from the middle.
 @usableFromInline
@@ -19,7 +26,7 @@ struct Ring<Element>: ~Copyable {
         (buffer + ((head + i) & (capacity - 1))).deinitialize(count: 1)
         i += 1
       }
-      buffer.deallocate()
+      free(UnsafeMutableRawPointer(buffer))
     }
   }
 
@@ -70,19 +77,21 @@ struct Ring<Element>: ~Copyable {
   }
 
   @inlinable mutating func grow() {
-    let newCapacity = capacity == 0 ? 8 : capacity * 2
-    let newBuffer = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-    if let old = buffer {
-      var i = 0
-      while i < count {
-        (newBuffer + i).moveInitialize(from: old + ((head + i) & (capacity - 1)), count: 1)
-        i += 1
-      }
-      old.deallocate()
+    precondition(MemoryLayout<Element>.alignment <= 16, "Ring elements must fit malloc's alignment")
+    let oldCapacity = capacity
+    let newCapacity = oldCapacity == 0 ? 8 : oldCapacity * 2
+    let stride = MemoryLayout<Element>.stride
+    guard let raw = realloc(buffer.map(UnsafeMutableRawPointer.init), newCapacity * stride) else {
+      fatalError("Ring: out of memory growing to \(newCapacity) elements")
     }
-    buffer = newBuffer
+    let b = raw.assumingMemoryBound(to: Element.self)
+    // Elements that wrapped around to the start move to just after the old end.
+    let wrapped = head + count - oldCapacity
+    if oldCapacity > 0 && wrapped > 0 {
+      (b + oldCapacity).moveInitialize(from: b, count: wrapped)
+    }
+    buffer = b
     capacity = newCapacity
-    head = 0
   }
 
   /// Drops every element; frees the storage if it has grown large.
@@ -94,7 +103,7 @@ struct Ring<Element>: ~Copyable {
 
   @inlinable mutating func releaseStorage() {
     precondition(count == 0)
-    buffer?.deallocate()
+    if let b = buffer { free(UnsafeMutableRawPointer(b)) }
     buffer = nil
     capacity = 0
     head = 0
