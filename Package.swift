@@ -8,6 +8,7 @@ let package = Package(
   name: "Otter",
   products: [
     .library(name: "Actors", targets: ["Actors"]),
+    .library(name: "GenServer", targets: ["GenServer"]),
     .library(name: "BinaryMatch", targets: ["BinaryMatch"]),
     .executable(name: "otter-bench", targets: ["otter-bench"]),
   ],
@@ -16,10 +17,13 @@ let package = Package(
     .target(name: "COtterSys"),
     // Processes, mailboxes, links, monitors, timers, schedulers.
     .target(name: "Actors", dependencies: ["COtterSys"], swiftSettings: strict),
+    // The gen_server behaviour on Actors processes.
+    .target(name: "GenServer", dependencies: ["Actors"], swiftSettings: strict),
     // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
     .target(name: "BinaryMatch", swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["Actors", "BinaryMatch"], swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["Actors", "GenServer", "BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
+    .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
   ]
 )

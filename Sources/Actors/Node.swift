@@ -256,6 +256,7 @@ final class SystemProcess: ProcessCore, @unchecked Sendable {
         case .pushSignal: return .accepted(true)
         case .drainAtExit: return .signals([])
         case .release: return .done
+        case .describe: return .text(nil)
         }
       })
   }

@@ -202,6 +202,52 @@ public struct Context<M: Sendable> {
   }
 }
 
+extension Context {
+  /// A reply slot made by this process: give `replyTo` to whoever will answer (inside a
+  /// message, or captured by a process being spawned), and wait with
+  /// `receiveResponse(request)`.
+  @inlinable
+  public func makeReply<R: Sendable>(_ type: R.Type = R.self) -> (replyTo: ReplyTo<R>, request: RequestID<R>) {
+    let cell = ReplyCell<R>(waiter: process)
+    return (ReplyTo(cell: cell), RequestID(cell: cell))
+  }
+
+  /// Gives up unused mailbox storage (gen_server's `hibernate`): an idle server with a
+  /// burst behind it keeps no large buffers.
+  public func hibernate() {
+    if process.pending.isEmpty { process.pending.releaseStorage() }
+    if process.saved.isEmpty { process.saved.releaseStorage() }
+  }
+}
+
+extension Node {
+  /// A reply slot for code outside any process; wait with `receiveResponse`.
+  public func makeReply<R: Sendable>(_ type: R.Type = R.self) -> (replyTo: ReplyTo<R>, request: RequestID<R>) {
+    let cell = ReplyCell<R>(waiter: nil)
+    return (ReplyTo(cell: cell), RequestID(cell: cell))
+  }
+
+  /// Waits, outside any process, for the reply to `request`. On timeout the request is
+  /// abandoned: a later reply is dropped.
+  public func receiveResponse<R>(_ request: RequestID<R>, timeout: Timeout = .seconds(5)) async throws(CallError) -> R {
+    if request.cell.outcome == nil {
+      await request.cell.waitExternally(timeoutNanos: timeout.nanoseconds, node: self)
+    }
+    if let outcome = request.cell.outcome { return try outcome.get() }
+    if request.cell.abandon() { throw .timeout }
+    return try request.cell.outcome!.get()
+  }
+
+  /// `Context.request` for code outside any process (tests, `main`).
+  public func request<T: Sendable, R: Sendable>(
+    _ target: Address<T>, timeout: Timeout = .seconds(5), _ make: (ReplyTo<R>) -> T
+  ) async throws(CallError) -> R {
+    let cell = ReplyCell<R>(waiter: nil)
+    target.process.pushRequest(make(ReplyTo(cell: cell)), cell: cell)
+    return try await receiveResponse(RequestID(cell: cell), timeout: timeout)
+  }
+}
+
 /// An outstanding request made with `sendRequest`.
 public struct RequestID<R: Sendable>: Hashable, Sendable {
   @usableFromInline let cell: ReplyCell<R>

@@ -41,12 +41,16 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   @exclusivity(unchecked) @usableFromInline var started = false
   @exclusivity(unchecked) @usableFromInline var idleTimeout: UInt64?
   @exclusivity(unchecked) @usableFromInline var idleTimer: TimerEntry?
+  /// Describes the state for `sys:get_status`-style introspection (nil: not described).
+  @usableFromInline let describer: (@Sendable (S) -> String)?
 
   @inlinable init(
     node: Node, parent: Pid?, home: Scheduler, state: sending S,
-    start: SyncStartHandler<M, S>?, handler: @escaping SyncMessageHandler<M, S>
+    start: SyncStartHandler<M, S>?, handler: @escaping SyncMessageHandler<M, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) {
     self.cell = StateCell(state)
+    self.describer = describe
     self.code = .sync(start: start, handler: handler)
     super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .sync({ core, budget in
       unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceSync(budget: budget)
@@ -55,9 +59,11 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
 
   @inlinable init(
     node: Node, parent: Pid?, home: Scheduler, state: sending S,
-    start: StartHandler<M, S>?, handler: @escaping MessageHandler<M, S>
+    start: StartHandler<M, S>?, handler: @escaping MessageHandler<M, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) {
     self.cell = StateCell(state)
+    self.describer = describe
     self.code = .async(start: start, handler: handler)
     super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .async({ core, budget in
       await unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceAsync(budget: budget)
@@ -95,7 +101,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       if let m = try nextForHandler() {
         if let t = idleTimer {
           idleTimer = nil
-          t.cancel()
+          t.cancelQuietly()
         }
         idleGeneration &+= 1
         return m
@@ -193,6 +199,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   }
 
   @inlinable func control(_ op: ControlOp) -> ControlResult {
+    if case .describe = op { return .text(code == nil ? nil : describer?(cell.value)) }
     guard case .release = op else { return mailboxControl(op) }
     code = nil
     if let t = idleTimer {

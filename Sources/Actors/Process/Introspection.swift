@@ -165,3 +165,21 @@ extension Node {
       fileDescriptorLimit: fileDescriptorLimit, registeredNames: registry.all().count)
   }
 }
+
+extension Node {
+  /// Asks `pid` to describe its state (Erlang's `sys:get_status`): the process answers
+  /// itself when it next reads its mailbox, so a busy process answers late and a process
+  /// stuck in a long computation not at all — hence the timeout. Returns nil if the
+  /// process keeps no description (only handler processes spawned with `describe:` do).
+  /// Throws `CallError.noproc` for a dead process, `.timeout` if it does not answer.
+  public func describeState(of pid: Pid, timeout: Duration = .seconds(5)) async throws(CallError) -> String? {
+    let cell = ReplyCell<String?>(waiter: nil)
+    guard pid.core.pushSignal(.describe(cell)) else { throw .noproc }
+    await cell.waitExternally(timeoutNanos: timeout.clampedNanoseconds, node: self)
+    switch cell.outcome {
+    case .success(let text)?: return text
+    case .failure(let e)?: throw e
+    case nil: throw .timeout
+    }
+  }
+}

@@ -36,6 +36,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     case .pushSignal(let s, let urgent): return .accepted(push(.signal(s), isSignal: true, urgent: urgent))
     case .drainAtExit: return .signals(drainMailbox())
     case .release: return .done
+    case .describe: return .text(nil)
     }
   }
 
@@ -217,22 +218,30 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
           immediate = .arrival
         } else if let cell, cell.isSettled {
           immediate = .reply
-        } else if let deadline, monotonicNanos() >= deadline {
-          immediate = .timeout
         } else {
           runState = .waiting
           waitKind = kind
           continuation = c
           if let deadline {
             // Under our lock: the timer cannot fire into this wait before it is set up.
-            timer = home.timers.schedule(at: deadline, action: .wake(self, generation: waitGeneration))
+            // A deadline already past fires at the scheduler's next timer check.
+            if let reusable = waitTimer {
+              reusable.service.rearm(reusable, at: deadline, generation: waitGeneration)
+              timer = reusable
+            } else {
+              timer = home.timers.schedule(at: deadline, action: .waitTimeout(self), generation: waitGeneration)
+            }
           }
         }
       }
       if let immediate { c.resume(returning: immediate) }
     }
     if let current = Scheduler.current { home = current }
-    if reason != .timeout { timer?.cancel() }
+    // Keep the timer for the next wait only if it was cancelled before firing: a timer
+    // that fired (or is firing on another thread) is never reused.
+    if let timer {
+      waitTimer = (reason != .timeout && timer.cancelQuietly()) ? timer : nil
+    }
     return reason
   }
 
@@ -301,13 +310,12 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
       try absorbSignals()
       if let outcome = cell.outcome { return outcome }
       if let ns = timeout.nanoseconds {
+        if ns == 0 { return cell.abandon() ? .failure(.timeout) : cell.outcome! }
+        // One clock read per call: the timer fires at once if the deadline has passed.
         if deadline == nil { deadline = monotonicNanos() &+ ns }
-        if ns == 0 || monotonicNanos() >= deadline! {
-          return cell.abandon() ? .failure(.timeout) : cell.outcome!
-        }
       }
       let why = await suspend(kind: .reply, deadline: deadline, cell: cell)
-      if why == .timeout, let _ = deadline {
+      if why == .timeout {
         try absorbSignals()
         return cell.abandon() ? .failure(.timeout) : cell.outcome!
       }

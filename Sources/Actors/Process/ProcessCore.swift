@@ -77,12 +77,15 @@ enum ControlOp: Sendable {
   case drainAtExit
   /// At exit: drop the body, handler and state.
   case release
+  /// Describe the state (owner only); `.text(nil)` if the process has no describer.
+  case describe
 }
 
 @usableFromInline
 enum ControlResult: Sendable {
   case accepted(Bool)
   case signals([Signal])
+  case text(String?)
   case done
 }
 
@@ -124,6 +127,9 @@ public class ProcessCore: @unchecked Sendable {
   // owner
   @exclusivity(unchecked) @usableFromInline final unowned(unsafe) var home: Scheduler
   @exclusivity(unchecked) @usableFromInline final var idleGeneration: UInt64 = 0
+  /// The timer used for receive and reply timeouts, reused from wait to wait while each
+  /// wait ends by cancelling it (owner).
+  @exclusivity(unchecked) @usableFromInline final var waitTimer: TimerEntry?
   @exclusivity(unchecked) @usableFromInline final var slice = 0
   @exclusivity(unchecked) final var exitHooks: [(ExitReason) -> Void] = []
   @exclusivity(unchecked) final var completion: (@Sendable (ExitReason) -> Void)?
@@ -265,6 +271,13 @@ public class ProcessCore: @unchecked Sendable {
       return active ? .downMessage(ref, Pid(of), reason) : .none
     case .idleTimeout(let generation):
       return generation == idleGeneration ? .timeoutMessage : .none
+    case .describe(let cell):
+      if case .text(let text) = control(self, .describe) {
+        cell.fulfill(text)
+      } else {
+        cell.fulfill(nil)
+      }
+      return .none
     }
   }
 
@@ -356,6 +369,7 @@ public class ProcessCore: @unchecked Sendable {
       switch signal {
       case .link(let from): from.pushSignal(.exit(from: self, reason: reason, linked: true))
       case .monitor(let ref, let watcher): watcher.pushSignal(.down(ref, of: self, reason: reason))
+      case .describe(let cell): cell.fail(.serverExited(reason))
       default: break
       }
     }

@@ -155,6 +155,9 @@ public struct ReplyTo<R: Sendable>: Sendable, Hashable {
   /// The caller, if it is a process.
   public var caller: Pid? { cell.waiter.map { Pid($0) } }
 
+  /// Whether an answer can still be given (the caller waits, nobody answered yet).
+  public var isOpen: Bool { !cell.isSettled }
+
   /// Answers the request. Returns false if the caller no longer waits (it timed out or
   /// exited) or the request was already answered.
   @inlinable @discardableResult public func reply(_ value: R) -> Bool { cell.fulfill(value) }

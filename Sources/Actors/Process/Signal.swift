@@ -23,6 +23,9 @@ enum Signal: Sendable {
   case down(Ref, of: ProcessCore, reason: ExitReason)
   /// The idle timeout of a handler expired; stale unless the generation still matches.
   case idleTimeout(UInt64)
+  /// Asks the process to describe its state (`sys:get_status`): answered by the process
+  /// itself, so its state is never read from another thread.
+  case describe(ReplyCell<String?>)
 
   @inlinable var wakesWaitingReceiver: Bool { true }
 }

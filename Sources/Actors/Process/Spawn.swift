@@ -56,9 +56,10 @@ extension Node {
   @inlinable @discardableResult
   public func spawn<M: Sendable, S>(
     _ type: M.Type = M.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: StartHandler<M, S>? = nil, handler: @escaping MessageHandler<M, S>
+    start: StartHandler<M, S>? = nil, handler: @escaping MessageHandler<M, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<M> {
-    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler)
+    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
     _ = attach(p, parent: nil, link: false, monitor: false, options: options, runnable: start != nil)
     return Address(p)
   }
@@ -68,9 +69,10 @@ extension Node {
   @inlinable @discardableResult
   public func spawn<M: Sendable, S>(
     _ type: M.Type = M.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: SyncStartHandler<M, S>? = nil, handler: @escaping SyncMessageHandler<M, S>
+    start: SyncStartHandler<M, S>? = nil, handler: @escaping SyncMessageHandler<M, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<M> {
-    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler)
+    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
     _ = attach(p, parent: nil, link: false, monitor: false, options: options, runnable: start != nil)
     return Address(p)
   }
@@ -91,20 +93,22 @@ extension Node {
 extension Context {
   @inlinable func spawnHandler<T: Sendable, S>(
     link: Bool, monitor: Bool, options: SpawnOptions, state: sending S,
-    start: StartHandler<T, S>?, handler: @escaping MessageHandler<T, S>
+    start: StartHandler<T, S>?, handler: @escaping MessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref?) {
     let node = process.node
-    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler)
+    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
     let ref = node.attach(p, parent: process, link: link, monitor: monitor, options: options, runnable: start != nil)
     return (Address(p), ref)
   }
 
   @inlinable func spawnSyncHandler<T: Sendable, S>(
     link: Bool, monitor: Bool, options: SpawnOptions, state: sending S,
-    start: SyncStartHandler<T, S>?, handler: @escaping SyncMessageHandler<T, S>
+    start: SyncStartHandler<T, S>?, handler: @escaping SyncMessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref?) {
     let node = process.node
-    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler)
+    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
     let ref = node.attach(p, parent: process, link: link, monitor: monitor, options: options, runnable: start != nil)
     return (Address(p), ref)
   }
@@ -122,9 +126,10 @@ extension Context {
   @inlinable @discardableResult
   public func spawn<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>
+    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<T> {
-    spawnHandler(link: false, monitor: false, options: options, state: state, start: start, handler: handler).0
+    spawnHandler(link: false, monitor: false, options: options, state: state, start: start, handler: handler, describe: describe).0
   }
 
   /// Spawns a handler process linked to this one (atomically: the link exists before the
@@ -132,18 +137,20 @@ extension Context {
   @inlinable @discardableResult
   public func spawnLink<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>
+    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<T> {
-    spawnHandler(link: true, monitor: false, options: options, state: state, start: start, handler: handler).0
+    spawnHandler(link: true, monitor: false, options: options, state: state, start: start, handler: handler, describe: describe).0
   }
 
   /// Spawns a handler process and monitors it.
   @inlinable
   public func spawnMonitor<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>
+    start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref) {
-    let (a, r) = spawnHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler)
+    let (a, r) = spawnHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
     return (a, r!)
   }
 
@@ -151,27 +158,30 @@ extension Context {
   @inlinable @discardableResult
   public func spawn<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>
+    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<T> {
-    spawnSyncHandler(link: false, monitor: false, options: options, state: state, start: start, handler: handler).0
+    spawnSyncHandler(link: false, monitor: false, options: options, state: state, start: start, handler: handler, describe: describe).0
   }
 
   /// Spawns a synchronous handler process linked to this one.
   @inlinable @discardableResult
   public func spawnLink<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>
+    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> Address<T> {
-    spawnSyncHandler(link: true, monitor: false, options: options, state: state, start: start, handler: handler).0
+    spawnSyncHandler(link: true, monitor: false, options: options, state: state, start: start, handler: handler, describe: describe).0
   }
 
   /// Spawns a synchronous handler process and monitors it.
   @inlinable
   public func spawnMonitor<T: Sendable, S>(
     _ type: T.Type = T.self, state: sending S, options: SpawnOptions = SpawnOptions(),
-    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>
+    start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>,
+    describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref) {
-    let (a, r) = spawnSyncHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler)
+    let (a, r) = spawnSyncHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
     return (a, r!)
   }
 

@@ -9,6 +9,7 @@
 // epoll sleep by the next non-empty slot (found through a bitmap). Cancelling removes the
 // entry at once, so receive timeouts that are set and cancelled a million times leave
 // nothing behind.
+import COtterSys
 import Synchronization
 
 /// What a timer does when it fires.
@@ -16,6 +17,8 @@ import Synchronization
 enum TimerAction: Sendable {
   /// Ends the wait numbered `generation` of a suspended process (receive timeout).
   case wake(ProcessCore, generation: UInt64)
+  /// The reusable wait timer of a process: ends the wait numbered `entry.generation`.
+  case waitTimeout(ProcessCore)
   /// Pushes a signal into a process (a handler's idle timeout).
   case signal(ProcessCore, Signal)
   /// Delivers a message to a process (send_after); the closure does the typed push.
@@ -32,10 +35,13 @@ final class TimerEntry: @unchecked Sendable {
   static let fired: UInt8 = 1
   static let cancelled: UInt8 = 2
 
-  @usableFromInline let deadline: UInt64
-  @usableFromInline let sequence: UInt64
+  /// Fixed once the entry is in a wheel; rewritten only by `TimerService.rearm` (lock).
+  @exclusivity(unchecked) @usableFromInline var deadline: UInt64
+  @exclusivity(unchecked) @usableFromInline var sequence: UInt64
+  /// The wait a reusable wait timer ends (set by `rearm`, read when it fires).
+  @exclusivity(unchecked) @usableFromInline var generation: UInt64 = 0
   let action: TimerAction
-  unowned(unsafe) let service: TimerService
+  @usableFromInline unowned(unsafe) let service: TimerService
   /// Where the entry is (service lock): `TimerEntry.nowhere`, `.overdue`, `.far` (then
   /// `heapIndex` is its heap slot) or a wheel slot index.
   @exclusivity(unchecked) var place: Int32 = TimerEntry.nowhere
@@ -59,12 +65,19 @@ final class TimerEntry: @unchecked Sendable {
   /// fired or been cancelled.
   @usableFromInline @discardableResult
   func cancel() -> UInt64? {
-    guard state.compareExchange(expected: TimerEntry.pending, desired: TimerEntry.cancelled, ordering: .acquiringAndReleasing).exchanged
-    else { return nil }
-    service.remove(self)
-    if case .deliver(let target, _) = action { target.detachTimer(self) }
+    guard cancelQuietly() else { return nil }
     let now = monotonicNanos()
     return deadline > now ? deadline - now : 0
+  }
+
+  /// Cancels without working out the time left; true if it was pending.
+  @usableFromInline @discardableResult
+  func cancelQuietly() -> Bool {
+    guard state.compareExchange(expected: TimerEntry.pending, desired: TimerEntry.cancelled, ordering: .acquiringAndReleasing).exchanged
+    else { return false }
+    service.remove(self)
+    if case .deliver(let target, _) = action { target.detachTimer(self) }
+    return true
   }
 
   /// Nanoseconds left, or nil if no longer pending.
@@ -288,12 +301,15 @@ final class TimerService: @unchecked Sendable {
   }
 
   @usableFromInline
-  func schedule(at deadline: UInt64, action: TimerAction) -> TimerEntry {
+  func schedule(at deadline: UInt64, action: TimerAction, generation: UInt64 = 0) -> TimerEntry {
     let (entry, earlier): (TimerEntry, Bool) = wheel.withLock { w in
       // An empty wheel does not turn; bring it to the present before using it.
-      if w.count == 0 { w.processedTick = (monotonicNanos() >> TimerWheel.shift) &- 1 }
+      // (The coarse clock is cheap and may lag by a few ms: anchoring too early is
+      // harmless, anchoring too late could fire a timer early.)
+      if w.count == 0 { w.processedTick = (otter_coarse_monotonic_ns() >> TimerWheel.shift) &- 1 }
       w.sequence &+= 1
       let e = TimerEntry(deadline: deadline, sequence: w.sequence, action: action, service: self)
+      e.generation = generation
       w.insert(e)
       let due = max(deadline, ((deadline >> TimerWheel.shift) &+ 1) << TimerWheel.shift)
       let earlier = due < earliest.load(ordering: .relaxed)
@@ -308,6 +324,25 @@ final class TimerService: @unchecked Sendable {
   @usableFromInline
   func schedule(afterNanos ns: UInt64, action: TimerAction) -> TimerEntry {
     schedule(at: monotonicNanos() &+ ns, action: action)
+  }
+
+  /// Puts a cancelled reusable wait timer back in the wheel for a new wait.
+  @usableFromInline
+  func rearm(_ e: TimerEntry, at deadline: UInt64, generation: UInt64) {
+    let earlier: Bool = wheel.withLock { w in
+      if w.count == 0 { w.processedTick = (otter_coarse_monotonic_ns() >> TimerWheel.shift) &- 1 }
+      w.sequence &+= 1
+      e.deadline = deadline
+      e.sequence = w.sequence
+      e.generation = generation
+      e.state.store(TimerEntry.pending, ordering: .releasing)
+      w.insert(e)
+      let due = max(deadline, ((deadline >> TimerWheel.shift) &+ 1) << TimerWheel.shift)
+      let earlier = due < earliest.load(ordering: .relaxed)
+      if earlier { earliest.store(due, ordering: .relaxed) }
+      return earlier
+    }
+    if earlier && Scheduler.current !== scheduler { scheduler.wakeIfSleeping() }
   }
 
   func remove(_ e: TimerEntry) {
@@ -330,6 +365,7 @@ final class TimerService: @unchecked Sendable {
       fired += 1
       switch e.action {
       case .wake(let p, let generation): p.wakeForTimeout(generation: generation)
+      case .waitTimeout(let p): p.wakeForTimeout(generation: e.generation)
       case .signal(let p, let s): p.pushSignal(s, urgent: true)
       case .deliver(let target, let push):
         target.detachTimer(e)
