@@ -152,7 +152,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       // asleep again after each single handover).
       askForWork()
       if spinForWork(until: now &+ Scheduler.spinNanos) { continue }
-      busyNanos.add(now &- busySince, ordering: .relaxed)
+      let stopWorking = monotonicNanos()
+      if stopWorking > busySince { busyNanos.add(stopWorking - busySince, ordering: .relaxed) }
       sleeping.store(true, ordering: .sequentiallyConsistent)
       node.sleepingSchedulers.add(1, ordering: .relaxed)
       if inboxPending.load(ordering: .sequentiallyConsistent) || stopRequested.load(ordering: .sequentiallyConsistent) {
