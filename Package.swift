@@ -9,6 +9,7 @@ let package = Package(
   products: [
     .library(name: "Actors", targets: ["Actors"]),
     .library(name: "GenServer", targets: ["GenServer"]),
+    .library(name: "Supervision", targets: ["Supervision"]),
     .library(name: "BinaryMatch", targets: ["BinaryMatch"]),
     .executable(name: "otter-bench", targets: ["otter-bench"]),
   ],
@@ -19,11 +20,14 @@ let package = Package(
     .target(name: "Actors", dependencies: ["COtterSys"], swiftSettings: strict),
     // The gen_server behaviour on Actors processes.
     .target(name: "GenServer", dependencies: ["Actors"], swiftSettings: strict),
+    // Supervision trees, dynamic supervisors, applications.
+    .target(name: "Supervision", dependencies: ["Actors", "GenServer", "COtterSys"], swiftSettings: strict),
     // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
     .target(name: "BinaryMatch", swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["Actors", "GenServer", "BinaryMatch"], swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
   ]
 )

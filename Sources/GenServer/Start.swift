@@ -143,13 +143,15 @@ extension Context {
 }
 
 extension Node {
-  /// Starts `server` from outside any process (no link). See `Context.startLink`.
+  /// Starts `server` from outside any process (no link). Its parent is the node's system
+  /// pid, so an exit signal from `node.exit(_:reason:)` (as `shutdown` sends) stops it
+  /// gracefully when it traps exits. See `Context.startLink`.
   public func start<S: GenServer>(
     _ server: S, name: String? = nil, timeout: Timeout = .infinity, options: SpawnOptions = SpawnOptions()
   ) async throws(StartError) -> GenServerRef<S>? {
     let (ack, pending) = makeReply(StartAck.self)
     let address = spawn(
-      ServerMessage<S>.self, state: ServerBox(server: server, parent: nil), options: options,
+      ServerMessage<S>.self, state: ServerBox(server: server, parent: systemPid), options: options,
       start: { box, ctx in try await Loop<S>.start(&box, ctx, name: name, ack: ack) },
       handler: { box, message, ctx in try await Loop<S>.handle(&box, message, ctx) },
       describe: { ServerLoop<S>.describe($0) })
@@ -162,7 +164,7 @@ extension Node {
   ) async throws(StartError) -> GenServerRef<S>? {
     let (ack, pending) = makeReply(StartAck.self)
     let address = spawn(
-      ServerMessage<S>.self, state: ServerBox(server: server, parent: nil), options: options,
+      ServerMessage<S>.self, state: ServerBox(server: server, parent: systemPid), options: options,
       start: { box, ctx in try SyncLoop<S>.start(&box, ctx, name: name, ack: ack) },
       handler: { box, message, ctx in SyncLoop<S>.handle(&box, message, ctx) },
       describe: { ServerLoop<S>.describe($0) })

@@ -17,6 +17,11 @@ public struct Pid: Hashable, Sendable, Comparable, CustomStringConvertible {
   /// Whether the process is still running (a snapshot: it may exit right after).
   public var isAlive: Bool { core.isAlive }
 
+  /// The typed address of this process if it takes messages of type `M`, else nil.
+  public func address<M: Sendable>(as type: M.Type) -> Address<M>? {
+    (core as? Process<M>).map(Address.init)
+  }
+
   public static func == (lhs: Pid, rhs: Pid) -> Bool { lhs.core === rhs.core }
   public static func < (lhs: Pid, rhs: Pid) -> Bool { lhs.core.id < rhs.core.id }
   public func hash(into hasher: inout Hasher) { hasher.combine(core.id) }

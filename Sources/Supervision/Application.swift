@@ -1,0 +1,117 @@
+// An application: a root supervisor on a node, stopped gracefully on SIGTERM or SIGINT
+// (every child's terminate runs, supervisors stop their trees right to left), with an
+// exit status that says whether it ended in order.
+import Actors
+import Dispatch
+import GenServer
+import Glibc
+import Synchronization
+
+/// Runs a supervision tree as a program.
+///
+/// ```swift
+/// let app = try await Application.start(Supervisor(children: [...]))
+/// exit(await app.run())      // returns on SIGTERM/SIGINT or when the root ends
+/// ```
+// `@unchecked Sendable`: `signalSources` is set in init and never changed (kept only to
+// stay alive); the rest is immutable or a Mutex.
+public final class Application: @unchecked Sendable {
+  /// How the application ended.
+  public enum Ending: Sendable, Equatable {
+    /// A signal asked it to stop.
+    case signal(Int32)
+    /// The root supervisor ended by itself with this reason.
+    case rootExited(ExitReason)
+    /// `stop()` was called.
+    case requested
+  }
+
+  public let node: Node
+  public let root: GenServerRef<Supervisor>
+  private let ended = Mutex<(ending: Ending?, waiter: CheckedContinuation<Ending, Never>?)>((nil, nil))
+  // Kept alive for the application's lifetime.
+  private let signalSources: [any DispatchSourceSignal]
+
+  private init(node: Node, root: GenServerRef<Supervisor>, signalSources: [any DispatchSourceSignal]) {
+    self.node = node
+    self.root = root
+    self.signalSources = signalSources
+  }
+
+  /// Starts `root` (named `name` if given) on `node` (a new node with one scheduler per
+  /// core if nil) and starts listening for SIGTERM and SIGINT.
+  public static func start(_ root: Supervisor, name: String? = nil, on node: Node? = nil) async throws -> Application {
+    let node = try node ?? Node()
+    guard let ref = try await node.start(root, name: name) else {
+      throw StartError.failed(.custom("the root supervisor ignored its start"))
+    }
+    var sources: [any DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT] {
+      signal(sig, SIG_IGN)
+      sources.append(DispatchSource.makeSignalSource(signal: sig, queue: .global()))
+    }
+    let app = Application(node: node, root: ref, signalSources: sources)
+    for (source, sig) in zip(sources, [SIGTERM, SIGINT]) {
+      source.setEventHandler { app.finish(.signal(sig)) }
+      source.resume()
+    }
+    // A watcher process reports the root's own end.
+    node.spawn(Never.self, options: SpawnOptions(label: "application watcher")) { ctx in
+      let ref = ctx.monitor(ref.pid)
+      let reason = try await ctx.receive { message -> ExitReason? in
+        if case .down(let r, _, let why) = message, r == ref { return why }
+        return nil
+      }
+      if let reason { app.finish(.rootExited(reason)) }
+    }
+    return app
+  }
+
+  private func finish(_ ending: Ending) {
+    let waiter = ended.withLock { state -> CheckedContinuation<Ending, Never>? in
+      guard state.ending == nil else { return nil }
+      state.ending = ending
+      let w = state.waiter
+      state.waiter = nil
+      return w
+    }
+    waiter?.resume(returning: ending)
+  }
+
+  /// Waits until a signal, `stop()`, or the root's own end.
+  public func waitForEnding() async -> Ending {
+    await withCheckedContinuation { (c: CheckedContinuation<Ending, Never>) in
+      let now: Ending? = ended.withLock { state in
+        if let e = state.ending { return e }
+        state.waiter = c
+        return nil
+      }
+      if let now { c.resume(returning: now) }
+    }
+  }
+
+  /// Asks the application to stop (as a signal would).
+  public func stop() { finish(.requested) }
+
+  /// Runs until the application ends, stops it gracefully and shuts the node down.
+  /// Returns the process exit status: 0 if it ended in order, 1 if the root supervisor
+  /// gave up (restart intensity exceeded) or crashed.
+  public func run(shutdownTimeout: Duration = .seconds(30)) async -> Int32 {
+    let ending = await waitForEnding()
+    var status: Int32 = 0
+    switch ending {
+    case .signal, .requested:
+      // Stopping the root runs every child's terminate, right to left, tree by tree.
+      do {
+        try await node.stop(root, reason: .shutdown, timeout: .after(shutdownTimeout))
+      } catch {
+        if case .noproc = error {} else { status = 1 }
+      }
+    case .rootExited(let reason):
+      if case .shutdownWith(Supervisor.gaveUp) = reason { status = 1 }
+      if !reason.isOrderly { status = 1 }
+    }
+    node.shutdown(timeout: .seconds(5))
+    return status
+  }
+}

@@ -1,0 +1,94 @@
+// What a supervisor tells about itself: its children, counts, restart history and the
+// budget left (the observer shows these), and its errors.
+import Actors
+
+/// One child, as `whichChildren` lists it.
+public struct ChildInfo: Sendable, CustomStringConvertible {
+  public enum Status: String, Sendable, Codable {
+    case running
+    /// Waiting for a restart (backoff delay, or a retry after a failed start).
+    case restarting
+    /// Not running and not about to be (a transient child that ended normally, a child
+    /// terminated with `terminateChild`, or one whose start returned ignore).
+    case stopped
+  }
+  public let id: String
+  public let pid: Pid?
+  public let status: Status
+  public let type: ChildType
+  public let restart: Restart
+  public let shutdown: String
+
+  public var description: String { "\(id) \(pid.map(\.description) ?? status.rawValue) \(type.rawValue)" }
+}
+
+/// `countChildren`'s answer.
+public struct ChildCounts: Sendable, Equatable {
+  public let specs: Int
+  public let active: Int
+  public let supervisors: Int
+  public let workers: Int
+}
+
+/// One restart (or the one that made the supervisor give up).
+public struct RestartRecord: Sendable {
+  public let child: String
+  /// The exit reason of the child that failed.
+  public let reason: String
+  /// Monotonic nanoseconds.
+  public let at: UInt64
+  /// This failure was past the budget: the supervisor stopped.
+  public let gaveUp: Bool
+}
+
+/// A supervisor's state for the observer.
+public struct SupervisorReport: Sendable {
+  public let strategy: String
+  public let intensity: Int
+  /// Seconds.
+  public let period: Double
+  /// Restarts within the current period.
+  public let restartsInPeriod: Int
+  /// Restarts still allowed within the period before the supervisor gives up.
+  public let budgetLeft: Int
+  public let totalRestarts: Int
+  /// The last restarts (up to 32), oldest first.
+  public let recentRestarts: [RestartRecord]
+  public let children: [ChildInfo]
+}
+
+/// Errors of the supervisor API, as supervisor.erl names them.
+public enum SupervisorError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// A child with this id runs already, with this pid.
+  case alreadyStarted(Pid)
+  /// A child spec with this id exists (not running).
+  case alreadyPresent
+  /// The child runs (restartChild, deleteChild).
+  case running
+  /// The child is waiting for a restart.
+  case restarting
+  /// No child with this id (or pid).
+  case notFound
+  /// The child's start function failed.
+  case startFailed(ExitReason)
+  /// The spec breaks a rule (e.g. a significant permanent child).
+  case invalidSpec(String)
+  /// A dynamic supervisor already has its maximum number of children.
+  case maxChildren
+  /// The supervisor itself could not be reached.
+  case unreachable(CallError)
+
+  public var description: String {
+    switch self {
+    case .alreadyStarted(let pid): return "already started as \(pid)"
+    case .alreadyPresent: return "already present"
+    case .running: return "running"
+    case .restarting: return "restarting"
+    case .notFound: return "not found"
+    case .startFailed(let r): return "start failed: \(r)"
+    case .invalidSpec(let s): return "invalid child spec: \(s)"
+    case .maxChildren: return "max children reached"
+    case .unreachable(let e): return "supervisor unreachable: \(e)"
+    }
+  }
+}
