@@ -3,6 +3,8 @@
 #include "otter_sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -143,3 +145,67 @@ uint64_t otter_malloc_in_use(void) {
 }
 
 size_t otter_malloc_usable_size(const void *ptr) { return ptr ? malloc_usable_size((void *)ptr) : 0; }
+
+// ---- signals ------------------------------------------------------------------
+#define OTTER_MAX_WATCHERS 16
+static volatile int watch_write_fds[OTTER_MAX_WATCHERS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+static int watch_read_fds[OTTER_MAX_WATCHERS];
+static int watch_count = 0;
+static struct sigaction previous_term, previous_int;
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void otter_signal_handler(int sig) {
+  int saved = errno;
+  unsigned char b = (unsigned char)sig;
+  for (int i = 0; i < OTTER_MAX_WATCHERS; i++) {
+    int fd = watch_write_fds[i];
+    if (fd >= 0) { ssize_t r = write(fd, &b, 1); (void)r; }
+  }
+  errno = saved;
+}
+
+int otter_signal_watch_open(void) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  // The read end blocks; the write end never blocks the signal handler.
+  fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) & ~O_NONBLOCK);
+  pthread_mutex_lock(&watch_lock);
+  int slot = -1;
+  for (int i = 0; i < OTTER_MAX_WATCHERS; i++) if (watch_write_fds[i] < 0) { slot = i; break; }
+  if (slot < 0) {
+    pthread_mutex_unlock(&watch_lock);
+    close(fds[0]); close(fds[1]);
+    errno = EMFILE;
+    return -1;
+  }
+  watch_read_fds[slot] = fds[0];
+  watch_write_fds[slot] = fds[1];
+  if (watch_count++ == 0) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = otter_signal_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, &previous_term);
+    sigaction(SIGINT, &sa, &previous_int);
+  }
+  pthread_mutex_unlock(&watch_lock);
+  return fds[0];
+}
+
+void otter_signal_watch_close(int read_fd) {
+  pthread_mutex_lock(&watch_lock);
+  for (int i = 0; i < OTTER_MAX_WATCHERS; i++) {
+    if (watch_write_fds[i] >= 0 && watch_read_fds[i] == read_fd) {
+      int w = watch_write_fds[i];
+      watch_write_fds[i] = -1;
+      close(w);  // the watcher thread's read returns 0 and it ends
+      if (--watch_count == 0) {
+        sigaction(SIGTERM, &previous_term, NULL);
+        sigaction(SIGINT, &previous_int, NULL);
+      }
+      break;
+    }
+  }
+  pthread_mutex_unlock(&watch_lock);
+}

@@ -2,7 +2,7 @@
 // (every child's terminate runs, supervisors stop their trees right to left), with an
 // exit status that says whether it ended in order.
 import Actors
-import Dispatch
+import COtterSys
 import GenServer
 import Glibc
 import Synchronization
@@ -13,9 +13,7 @@ import Synchronization
 /// let app = try await Application.start(Supervisor(children: [...]))
 /// exit(await app.run())      // returns on SIGTERM/SIGINT or when the root ends
 /// ```
-// `@unchecked Sendable`: `signalSources` is set in init and never changed (kept only to
-// stay alive); the rest is immutable or a Mutex.
-public final class Application: @unchecked Sendable {
+public final class Application: Sendable {
   /// How the application ended.
   public enum Ending: Sendable, Equatable {
     /// A signal asked it to stop.
@@ -29,13 +27,13 @@ public final class Application: @unchecked Sendable {
   public let node: Node
   public let root: GenServerRef<Supervisor>
   private let ended = Mutex<(ending: Ending?, waiter: CheckedContinuation<Ending, Never>?)>((nil, nil))
-  // Kept alive for the application's lifetime.
-  private let signalSources: [any DispatchSourceSignal]
+  /// The pipe a signal handler writes SIGTERM/SIGINT to (see otter_signal_watch_open).
+  private let signalPipe: Int32
 
-  private init(node: Node, root: GenServerRef<Supervisor>, signalSources: [any DispatchSourceSignal]) {
+  private init(node: Node, root: GenServerRef<Supervisor>, signalPipe: Int32) {
     self.node = node
     self.root = root
-    self.signalSources = signalSources
+    self.signalPipe = signalPipe
   }
 
   /// Starts `root` (named `name` if given) on `node` (a new node with one scheduler per
@@ -45,16 +43,11 @@ public final class Application: @unchecked Sendable {
     guard let ref = try await node.start(root, name: name) else {
       throw StartError.failed(.custom("the root supervisor ignored its start"))
     }
-    var sources: [any DispatchSourceSignal] = []
-    for sig in [SIGTERM, SIGINT] {
-      signal(sig, SIG_IGN)
-      sources.append(DispatchSource.makeSignalSource(signal: sig, queue: .global()))
-    }
-    let app = Application(node: node, root: ref, signalSources: sources)
-    for (source, sig) in zip(sources, [SIGTERM, SIGINT]) {
-      source.setEventHandler { app.finish(.signal(sig)) }
-      source.resume()
-    }
+    let pipe = otter_signal_watch_open()
+    if pipe < 0 { throw SystemError("signal watch", errno: errno) }
+    let app = Application(node: node, root: ref, signalPipe: pipe)
+    // A small thread waits for signal bytes; it ends when the pipe is closed.
+    startSignalWatcher(app, pipe)
     // A watcher process reports the root's own end.
     node.spawn(Never.self, options: SpawnOptions(label: "application watcher")) { ctx in
       let ref = ctx.monitor(ref.pid)
@@ -65,6 +58,34 @@ public final class Application: @unchecked Sendable {
       if let reason { app.finish(.rootExited(reason)) }
     }
     return app
+  }
+
+  private static func startSignalWatcher(_ app: Application, _ pipe: Int32) {
+    final class Box: @unchecked Sendable {
+      // Handed to exactly one new thread, which takes ownership.
+      let app: Application
+      let pipe: Int32
+      init(_ app: Application, _ pipe: Int32) { self.app = app; self.pipe = pipe }
+    }
+    let raw = Unmanaged.passRetained(Box(app, pipe)).toOpaque()
+    var tid = pthread_t()
+    let rc = pthread_create(&tid, nil, { arg in
+      let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+      var byte: UInt8 = 0
+      while true {
+        let n = read(box.pipe, &byte, 1)
+        if n == 1 {
+          box.app.finish(.signal(Int32(byte)))
+        } else if n < 0 && errno == EINTR {
+          continue
+        } else {
+          break
+        }
+      }
+      close(box.pipe)
+      return nil
+    }, raw)
+    if rc == 0 { pthread_detach(tid) } else { Unmanaged<Box>.fromOpaque(raw).release() }
   }
 
   private func finish(_ ending: Ending) {
@@ -112,6 +133,7 @@ public final class Application: @unchecked Sendable {
       if !reason.isOrderly { status = 1 }
     }
     node.shutdown(timeout: .seconds(5))
+    otter_signal_watch_close(signalPipe)
     return status
   }
 }

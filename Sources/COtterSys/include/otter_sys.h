@@ -61,6 +61,14 @@ int otter_cpu_count(void);
 /// Cumulative CPU time of the calling thread in nanoseconds.
 uint64_t otter_thread_cpu_ns(void);
 
+// ---- signals ----------------------------------------------------------------
+/// Starts watching SIGTERM and SIGINT: returns the read end of a pipe that receives one
+/// byte (the signal number) per signal, or -1. Several watchers may be open at once; the
+/// previous handlers come back when the last one is closed.
+int otter_signal_watch_open(void);
+/// Stops a watcher opened by otter_signal_watch_open (closes both ends of its pipe).
+void otter_signal_watch_close(int read_fd);
+
 // ---- process resources ------------------------------------------------------
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit or -1.
 int64_t otter_raise_nofile_limit(void);
