@@ -33,6 +33,15 @@ enum StartAck: Sendable {
   case failed(ExitReason)
 }
 
+/// What a start that does not succeed will tell the starter, once the process has
+/// exited (so that `start` returns only after the process has ended). Owned by the
+/// starting process; read by its exit hook on the same process.
+@usableFromInline
+final class PendingAck {
+  @usableFromInline var outcome: StartAck?
+  @inlinable init() {}
+}
+
 /// What a message means to a server.
 @usableFromInline
 enum Event<S: ServerTypes> {
@@ -65,10 +74,10 @@ enum ServerLoop<S: ServerTypes> {
   /// The start handshake's first part: arrange for the starter to hear of an early
   /// death, and register the name. Returns how to end the process if it must not start.
   @inlinable
-  static func prepare(_ box: ServerBox<S>, _ ctx: ServerContext<S>, name: String?, ack: From<StartAck>) -> Next? {
-    // If the process dies before answering (killed, or a callback trap), the starter
-    // learns the reason; once answered this does nothing.
-    ctx.onExit { reason in ack.reply(.failed(reason)) }
+  static func prepare(_ box: ServerBox<S>, _ ctx: ServerContext<S>, name: String?, ack: From<StartAck>, pending: PendingAck) -> Next? {
+    // Every outcome but success is told from here, once the process has exited (or died:
+    // killed, or a callback trap). After a successful start this does nothing.
+    ctx.onExit { reason in ack.reply(pending.outcome ?? .failed(reason)) }
     guard let name else { return nil }
     do {
       try ctx.register(name)
@@ -76,7 +85,7 @@ enum ServerLoop<S: ServerTypes> {
     } catch .nameTaken {
       if let holder = ctx.node.whereis(name) {
         leaveParent(box, ctx)
-        ack.reply(.alreadyStarted(holder))
+        pending.outcome = .alreadyStarted(holder)
         return .stop(.normal)
       }
       // The holder exited in the meantime: one more try.
@@ -95,7 +104,7 @@ enum ServerLoop<S: ServerTypes> {
 
   /// The handshake's end, once `initialize` has returned.
   @inlinable
-  static func started(_ result: InitResult<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, ack: From<StartAck>) -> Then<S>? {
+  static func started(_ result: InitResult<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, ack: From<StartAck>, pending: PendingAck) -> Then<S>? {
     switch result {
     case .ok(let state, let then):
       box.state = state
@@ -103,7 +112,7 @@ enum ServerLoop<S: ServerTypes> {
       return then
     case .ignore:
       leaveParent(box, ctx)
-      ack.reply(.ignored)
+      pending.outcome = .ignored
       return nil
     case .stop:
       leaveParent(box, ctx)
@@ -156,7 +165,8 @@ enum ServerLoop<S: ServerTypes> {
 enum Loop<S: GenServer> {
   @inlinable
   static func start(_ box: inout ServerBox<S>, _ ctx: ServerContext<S>, name: String?, ack: From<StartAck>) async throws -> Next {
-    if let end = ServerLoop.prepare(box, ctx, name: name, ack: ack) { return end }
+    let pending = PendingAck()
+    if let end = ServerLoop.prepare(box, ctx, name: name, ack: ack, pending: pending) { return end }
     let result: InitResult<S>
     do {
       result = try await box.server.initialize(ctx)
@@ -164,7 +174,7 @@ enum Loop<S: GenServer> {
       ServerLoop.leaveParent(box, ctx)
       return .stop(ServerLoop<S>.reason(for: error))
     }
-    guard let then = ServerLoop.started(result, &box, ctx, ack: ack) else {
+    guard let then = ServerLoop.started(result, &box, ctx, ack: ack, pending: pending) else {
       if case .stop(let reason) = result { return .stop(reason) }
       return .stop(.normal)
     }
@@ -264,7 +274,8 @@ enum Loop<S: GenServer> {
 enum SyncLoop<S: SyncGenServer> {
   @inlinable
   static func start(_ box: inout ServerBox<S>, _ ctx: ServerContext<S>, name: String?, ack: From<StartAck>) throws -> Next {
-    if let end = ServerLoop.prepare(box, ctx, name: name, ack: ack) { return end }
+    let pending = PendingAck()
+    if let end = ServerLoop.prepare(box, ctx, name: name, ack: ack, pending: pending) { return end }
     let result: InitResult<S>
     do {
       result = try box.server.initialize(ctx)
@@ -272,7 +283,7 @@ enum SyncLoop<S: SyncGenServer> {
       ServerLoop.leaveParent(box, ctx)
       return .stop(ServerLoop<S>.reason(for: error))
     }
-    guard let then = ServerLoop.started(result, &box, ctx, ack: ack) else {
+    guard let then = ServerLoop.started(result, &box, ctx, ack: ack, pending: pending) else {
       if case .stop(let reason) = result { return .stop(reason) }
       return .stop(.normal)
     }
