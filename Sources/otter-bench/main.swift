@@ -7,7 +7,7 @@
 //   swift run -c release otter-bench --list
 import Foundation
 
-let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + bitMatchBenchmarks
+let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + bitMatchBenchmarks
 
 var options = BenchOptions()
 var json = false
