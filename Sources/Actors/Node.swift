@@ -34,6 +34,9 @@ public final class Node: @unchecked Sendable {
   private let spawnCursor = Atomic<Int>(0)
   private let stopState = Atomic<Int>(0)  // 0 running, 1 stopping, 2 stopped
   let startedAt = monotonicNanos()
+  /// Open sockets, for introspection.
+  let socketTable = Locked<[UInt64: Socket]>([:])
+  private let socketIDs = Atomic<UInt64>(1)
   /// Schedulers sleeping in epoll (a hint for handing them work).
   let sleepingSchedulers = Atomic<Int>(0)
   /// The pseudo-process `<0.0.0>`: sender of signals that come from outside any process,
@@ -89,6 +92,10 @@ public final class Node: @unchecked Sendable {
     let i = spawnCursor.wrappingAdd(1, ordering: .relaxed).oldValue
     return schedulers[abs(i) % schedulers.count]
   }
+
+  func nextSocketID() -> UInt64 { socketIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+  func schedulerOwning(_ poller: Poller) -> Scheduler? { schedulers.first { $0.poller === poller } }
 
   /// A scheduler other than `s` that is asleep, if any.
   func sleepingPeer(of s: Scheduler) -> Scheduler? {

@@ -3,6 +3,12 @@
 #include "otter_sys.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <malloc.h>
@@ -208,4 +214,183 @@ void otter_signal_watch_close(int read_fd) {
     }
   }
   pthread_mutex_unlock(&watch_lock);
+}
+
+// ---- sockets ------------------------------------------------------------------
+static int fill_inet(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  memset(ss, 0, sizeof *ss);
+  if (host == NULL || host[0] == 0 || strcmp(host, "0.0.0.0") == 0) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET; a->sin_port = htons((uint16_t)port); a->sin_addr.s_addr = htonl(INADDR_ANY);
+    *len = sizeof *a; return 0;
+  }
+  if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
+  struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+  if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET; a4->sin_port = htons((uint16_t)port); *len = sizeof *a4; return 0;
+  }
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+  const char *h = host;
+  char tmp[64];
+  size_t hl = strlen(host);
+  if (hl > 2 && host[0] == '[' && host[hl - 1] == ']' && hl - 2 < sizeof tmp) {
+    memcpy(tmp, host + 1, hl - 2); tmp[hl - 2] = 0; h = tmp;
+  }
+  if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6; a6->sin6_port = htons((uint16_t)port); *len = sizeof *a6; return 0;
+  }
+  return -EINVAL;
+}
+
+int otter_tcp_listen(const char *host, int port, int backlog, int reuse_address, int reuse_port, int *bound_port) {
+  struct sockaddr_storage ss; socklen_t len;
+  int r = fill_inet(host, port, &ss, &len);
+  if (r < 0) return r;
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int one = 1;
+  if (reuse_address) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, backlog) != 0) { int e = errno; close(fd); return -e; }
+  if (bound_port) {
+    struct sockaddr_storage b; socklen_t bl = sizeof b;
+    getsockname(fd, (struct sockaddr *)&b, &bl);
+    *bound_port = b.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&b)->sin6_port) : ntohs(((struct sockaddr_in *)&b)->sin_port);
+  }
+  return fd;
+}
+
+static int fill_unix(const char *path, struct sockaddr_un *a, socklen_t *len) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof a->sun_path) return -ENAMETOOLONG;
+  memcpy(a->sun_path, path, n + 1);
+  *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+  return 0;
+}
+
+int otter_unix_listen(const char *path, int backlog, int mode) {
+  struct sockaddr_un a; socklen_t len;
+  int r = fill_unix(path, &a, &len);
+  if (r < 0) return r;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  struct stat st;
+  if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path);
+  // Create the file with no access at all, then open it up to `mode`: nobody can connect
+  // in between with wider rights than asked for.
+  mode_t old = umask(0777);
+  int b = bind(fd, (struct sockaddr *)&a, len);
+  int e = errno;
+  umask(old);
+  if (b != 0) { close(fd); return -e; }
+  if (chmod(path, (mode_t)mode) != 0 || listen(fd, backlog) != 0) { e = errno; close(fd); unlink(path); return -e; }
+  return fd;
+}
+
+int otter_accept(int fd) {
+  int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return c < 0 ? -errno : c;
+}
+
+int otter_tcp_connect(const char *host, int port, const char *source, int *in_progress) {
+  struct sockaddr_storage ss; socklen_t len;
+  int r = fill_inet(host, port, &ss, &len);
+  if (r < 0) return r;
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (source && source[0]) {
+    struct sockaddr_storage src; socklen_t sl;
+    if (fill_inet(source, 0, &src, &sl) < 0 || bind(fd, (struct sockaddr *)&src, sl) != 0) { int e = errno ? errno : EINVAL; close(fd); return -e; }
+  }
+  *in_progress = 0;
+  if (connect(fd, (struct sockaddr *)&ss, len) != 0) {
+    if (errno == EINPROGRESS) { *in_progress = 1; return fd; }
+    int e = errno; close(fd); return -e;
+  }
+  return fd;
+}
+
+int otter_unix_connect(const char *path, int *in_progress) {
+  struct sockaddr_un a; socklen_t len;
+  int r = fill_unix(path, &a, &len);
+  if (r < 0) return r;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  *in_progress = 0;
+  if (connect(fd, (struct sockaddr *)&a, len) != 0) {
+    if (errno == EINPROGRESS || errno == EAGAIN) { *in_progress = 1; return fd; }
+    int e = errno; close(fd); return -e;
+  }
+  return fd;
+}
+
+int otter_socket_error(int fd) {
+  int err = 0; socklen_t l = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) != 0) return errno;
+  return err;
+}
+
+static int format_address(struct sockaddr_storage *ss, char *buf, int len) {
+  char ip[INET6_ADDRSTRLEN];
+  if (ss->ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    snprintf(buf, (size_t)len, "%s:%d", ip, ntohs(a->sin_port));
+  } else if (ss->ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+    snprintf(buf, (size_t)len, "[%s]:%d", ip, ntohs(a->sin6_port));
+  } else if (ss->ss_family == AF_UNIX) {
+    struct sockaddr_un *a = (struct sockaddr_un *)ss;
+    snprintf(buf, (size_t)len, "%s", a->sun_path[0] ? a->sun_path : "unix");
+  } else {
+    snprintf(buf, (size_t)len, "?");
+  }
+  return 0;
+}
+
+int otter_local_address(int fd, char *buf, int len) {
+  struct sockaddr_storage ss; socklen_t l = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getsockname(fd, (struct sockaddr *)&ss, &l) != 0) return -errno;
+  return format_address(&ss, buf, len);
+}
+
+int otter_peer_address(int fd, char *buf, int len) {
+  struct sockaddr_storage ss; socklen_t l = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (getpeername(fd, (struct sockaddr *)&ss, &l) != 0) return -errno;
+  return format_address(&ss, buf, len);
+}
+
+int otter_tcp_nodelay(int fd) {
+  int one = 1;
+  return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 ? 0 : -errno;
+}
+
+int otter_socket_abort_on_close(int fd) {
+  struct linger l = {1, 0};
+  return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0 ? 0 : -errno;
+}
+
+ssize_t otter_send(int fd, const void *buf, size_t len) {
+  ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n >= 0 ? n : -errno;
+}
+
+ssize_t otter_sendv(int fd, const struct iovec *iov, int count) {
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = (struct iovec *)iov;
+  m.msg_iovlen = (size_t)count;
+  ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n >= 0 ? n : -errno;
+}
+
+int otter_socket_buffers(int fd, int send_bytes, int receive_bytes) {
+  if (send_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes) != 0) return -errno;
+  if (receive_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_bytes, sizeof receive_bytes) != 0) return -errno;
+  return 0;
 }

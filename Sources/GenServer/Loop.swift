@@ -68,6 +68,7 @@ enum ServerLoop<S: ServerTypes> {
     case .timer(let ref, .info(let value)): return .info(.timer(ref, value))
     case .timer(_, let other): return route(.message(other), box)  // a timer carrying a call/cast
     case .timeout: return .info(.timeout)
+    case .io(let socket, let event): return .info(.io(socket, event))
     }
   }
 

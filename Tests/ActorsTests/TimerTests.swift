@@ -71,6 +71,9 @@ final class TimerTests: XCTestCase {
       }
       p.send(0)
       await eventually { !p.pid.isAlive }
+      // The dead process's timers are cancelled by its exit path, which may
+      // finish a moment after the pid reads as dead.
+      await eventually { node.stats().schedulers.map(\.timers).reduce(0, +) == before }
       let after = node.stats().schedulers.map(\.timers).reduce(0, +)
       XCTAssertEqual(after, before)
     }

@@ -27,6 +27,7 @@ final class LifecycleTests: XCTestCase {
         case .down(_, _, let r): journal.add("down \(r)")
         case .timer(_, let s): journal.add("timer \(s)")
         case .timeout: journal.add("timeout")
+        case .io: journal.add("io")
         }
         return .noreply()
       }

@@ -123,6 +123,7 @@ struct TestServer: GenServer {
     case .exit(_, let r): journal.add("info exit \(r)")
     case .down(_, _, let r): journal.add("info down \(r)")
     case .timer(_, .ping(let s)): journal.add("info timer \(s)")
+    case .io: journal.add("info io")
     }
     return .noreply()
   }

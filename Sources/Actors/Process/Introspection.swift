@@ -97,7 +97,7 @@ extension ProcessCore {
     let (state, wait, inboundCount, links, monitors, monitoredBy, name, label, trap, reason, sockets, extraBytes) =
       lock.withLock {
         (runState, waitKind, inboundCountLocked - inboundSignals, Array(self.links), Array(self.monitors.values),
-         Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, socketCount,
+         Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, ownedSockets.count,
          self.links.count * 16 + self.monitors.count * 32 + self.monitoredBy.count * 32
            + timers.count * 96 + pendingReplies.count * 8)
       }
@@ -181,5 +181,12 @@ extension Node {
     case .failure(let e)?: throw e
     case nil: throw .timeout
     }
+  }
+}
+
+extension Node {
+  /// Every open socket (the observer's network view).
+  public func sockets() -> [SocketInfo] {
+    socketTable.withLock { Array($0.values) }.map { $0.info() }.sorted { $0.id < $1.id }
   }
 }

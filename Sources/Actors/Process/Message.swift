@@ -19,6 +19,8 @@ public enum Message<M: Sendable>: Sendable {
   /// The idle timeout returned by a handler (`.continue(timeout:)`) expired with no
   /// message arriving in the meantime.
   case timeout
+  /// Erlang's `{tcp, Socket, Data}` and friends: an event of a socket this process owns.
+  case io(Socket, SocketEvent)
 
   /// The user message, if this is one.
   @inlinable public var value: M? {

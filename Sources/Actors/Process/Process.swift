@@ -33,7 +33,10 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   /// The mailbox part of `ControlOp`; the concrete class adds `.release`.
   @inlinable final func mailboxControl(_ op: ControlOp) -> ControlResult {
     switch op {
-    case .pushSignal(let s, let urgent): return .accepted(push(.signal(s), isSignal: true, urgent: urgent))
+    case .pushSignal(let s, let urgent):
+      // Socket events are messages for the mailbox's purposes (see `Inbound.io`).
+      if case .io(let socket, let event) = s { return .accepted(push(.io(socket, event), isSignal: false, urgent: urgent)) }
+      return .accepted(push(.signal(s), isSignal: true, urgent: urgent))
     case .drainAtExit: return .signals(drainMailbox())
     case .release: return .done
     case .describe: return .text(nil)
@@ -141,6 +144,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     switch item {
     case .message(let m): return .message(m)
     case .timer(let ref, let m): return .timer(ref, m)
+    case .io(let socket, let event): return .io(socket, event)
     case .signal(let s):
       pendingSignals -= 1
       switch handleSignal(s) {
@@ -148,6 +152,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
       case .exitMessage(let from, let reason): return .exit(from: from, reason: reason)
       case .downMessage(let ref, let pid, let reason): return .down(ref, pid: pid, reason: reason)
       case .timeoutMessage: return .timeout
+      case .ioMessage(let socket, let event): return .io(socket, event)
       case .terminated: throw ProcessExit(reason: exitReason ?? .killed)
       }
     }

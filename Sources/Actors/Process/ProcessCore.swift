@@ -121,7 +121,8 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) @usableFromInline final var trapExit = false
   @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
-  @exclusivity(unchecked) final var socketCount = 0
+  @exclusivity(unchecked) final var ownedSockets: [ObjectIdentifier: Socket] = [:]
+  final var socketCount: Int { ownedSockets.count }
   // the process table's shard lock
   @exclusivity(unchecked) final var tableSlot: Int32 = -1
   // owner
@@ -271,6 +272,8 @@ public class ProcessCore: @unchecked Sendable {
       return active ? .downMessage(ref, Pid(of), reason) : .none
     case .idleTimeout(let generation):
       return generation == idleGeneration ? .timeoutMessage : .none
+    case .io(let socket, let event):
+      return .ioMessage(socket, event)
     case .describe(let cell):
       if case .text(let text) = control(self, .describe) {
         cell.fulfill(text)
@@ -332,6 +335,7 @@ public class ProcessCore: @unchecked Sendable {
     var myLinks: Set<Pid> = []
     var watchers: [Ref: ProcessCore] = [:]
     var watched: [Ref: ProcessCore] = [:]
+    var sockets: [Socket] = []
     let alreadyDead: Bool = lock.withLock {
       if runState == .dead { return true }
       runState = .dead
@@ -348,6 +352,10 @@ public class ProcessCore: @unchecked Sendable {
       if !links.isEmpty { swap(&myLinks, &links) }
       if !monitoredBy.isEmpty { swap(&watchers, &monitoredBy) }
       if !monitors.isEmpty { swap(&watched, &monitors) }
+      if !ownedSockets.isEmpty {
+        sockets = Array(ownedSockets.values)
+        ownedSockets = [:]
+      }
       return false
     }
     if alreadyDead { return }
@@ -374,6 +382,8 @@ public class ProcessCore: @unchecked Sendable {
       }
     }
     for timer in timersToCancel { timer.cancel() }
+    // Sockets die with their owner.
+    for socket in sockets { socket.close() }
     for cell in replies { cell.fail(.serverExited(reason)) }
     if !exitHooks.isEmpty {
       let hooks = exitHooks
@@ -386,6 +396,23 @@ public class ProcessCore: @unchecked Sendable {
       completion = nil
       done(reason)
     }
+  }
+
+  // MARK: - Sockets owned by this process
+
+  /// Records a socket this process now owns; false if the process is dead (the caller
+  /// then closes it).
+  @discardableResult
+  func adopt(_ socket: Socket) -> Bool {
+    lock.withLock {
+      if runState == .dead { return false }
+      ownedSockets[ObjectIdentifier(socket)] = socket
+      return true
+    }
+  }
+
+  func disown(_ socket: Socket) {
+    _ = lock.withLock { ownedSockets.removeValue(forKey: ObjectIdentifier(socket)) }
   }
 
   // MARK: - Timers aimed at this process

@@ -26,6 +26,8 @@ enum Signal: Sendable {
   /// Asks the process to describe its state (`sys:get_status`): answered by the process
   /// itself, so its state is never read from another thread.
   case describe(ReplyCell<String?>)
+  /// An event of a socket this process owns.
+  case io(Socket, SocketEvent)
 
   @inlinable var wakesWaitingReceiver: Bool { true }
 }
@@ -36,6 +38,9 @@ enum Inbound<M: Sendable>: Sendable {
   case message(M)
   case timer(Ref, M)
   case signal(Signal)
+  /// A socket event: a message for the mailbox's purposes (it does not wake a process
+  /// that waits only for signals or a reply), but built by the runtime.
+  case io(Socket, SocketEvent)
 }
 
 /// What handling a signal did, as seen by the code that drains the mailbox.
@@ -47,6 +52,7 @@ enum SignalEffect {
   case exitMessage(Pid, ExitReason)
   case downMessage(Ref, Pid, ExitReason)
   case timeoutMessage
+  case ioMessage(Socket, SocketEvent)
   /// The process has terminated while handling the signal.
   case terminated
 }

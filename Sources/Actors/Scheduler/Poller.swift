@@ -4,13 +4,14 @@ import COtterSys
 import Synchronization
 
 /// Something registered with a poller: told which events fired.
-protocol PollerSource: AnyObject {
+protocol PollerSource: AnyObject, Sendable {
   /// Called on the scheduler thread that owns the poller.
   func ready(events: UInt32)
 }
 
-/// `@unchecked Sendable`: `sources` and `events` are used only by the owning scheduler
-/// thread (registration happens there too); `wakePending` is atomic; the fds are immutable.
+/// `@unchecked Sendable`: `events` is used only by the owning scheduler thread; `sources`
+/// and `nextToken` are guarded by `sourcesLock` (sockets register and close from any
+/// thread); `wakePending` is atomic; the fds are immutable.
 final class Poller: @unchecked Sendable {
   let epollFD: Int32
   let wakeFD: Int32
@@ -18,6 +19,7 @@ final class Poller: @unchecked Sendable {
   private let events: UnsafeMutablePointer<otter_event_t>
   private let capacity = 256
   /// I/O sources by token (the epoll data). Token 0 is the wake eventfd.
+  private let sourcesLock = Lock()
   @exclusivity(unchecked) private var sources: [UInt64: PollerSource] = [:]
   @exclusivity(unchecked) private var nextToken: UInt64 = 1
 
@@ -55,12 +57,19 @@ final class Poller: @unchecked Sendable {
     }
   }
 
-  /// Registers `source` for `events` (OTTER_EPOLL* flags). Owner thread.
+  /// Registers `source` for `events` (OTTER_EPOLL* flags). Any thread.
   func register(fd: Int32, events: UInt32, source: PollerSource) throws(SystemError) -> UInt64 {
-    let token = nextToken
-    nextToken += 1
-    if otter_epoll_ctl(epollFD, 1, fd, events, token) != 0 { throw SystemError.last("epoll_ctl(ADD)") }
-    sources[token] = source
+    let token: UInt64 = sourcesLock.withLock {
+      let t = nextToken
+      nextToken += 1
+      sources[t] = source
+      return t
+    }
+    if otter_epoll_ctl(epollFD, 1, fd, events, token) != 0 {
+      let error = SystemError.last("epoll_ctl(ADD)")
+      _ = sourcesLock.withLock { sources.removeValue(forKey: token) }
+      throw error
+    }
     return token
   }
 
@@ -70,7 +79,7 @@ final class Poller: @unchecked Sendable {
 
   func deregister(fd: Int32, token: UInt64) {
     _ = otter_epoll_ctl(epollFD, 2, fd, 0, token)
-    sources.removeValue(forKey: token)
+    _ = sourcesLock.withLock { sources.removeValue(forKey: token) }
   }
 
   /// Waits up to `timeoutNanos` (-1: forever, 0: poll) and dispatches what fired.
@@ -87,7 +96,7 @@ final class Poller: @unchecked Sendable {
         // (or finds the loop awake and about to look at its inbox).
         _ = otter_eventfd_drain(wakeFD)
         wakePending.store(false, ordering: .sequentiallyConsistent)
-      } else if let source = sources[e.data] {
+      } else if let source = sourcesLock.withLock({ sources[e.data] }) {
         io += 1
         source.ready(events: e.events)
       }
@@ -95,7 +104,7 @@ final class Poller: @unchecked Sendable {
     return io
   }
 
-  var sourceCount: Int { sources.count }
+  var sourceCount: Int { sourcesLock.withLock { sources.count } }
 }
 
 /// A failed system call, with errno.

@@ -71,6 +71,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   let ioSourceCount = Atomic<Int>(0)
 
   @exclusivity(unchecked) private var thread: pthread_t?
+  /// Where sockets polled by this scheduler are read into (this thread only).
+  let readBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 65536)
 
   init(index: Int, node: Node) throws(SystemError) {
     self.index = index

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,38 @@ void otter_set_thread_name(const char *name);
 int otter_cpu_count(void);
 /// Cumulative CPU time of the calling thread in nanoseconds.
 uint64_t otter_thread_cpu_ns(void);
+
+// ---- sockets ----------------------------------------------------------------
+// All return a file descriptor (non-blocking, close-on-exec) or -errno.
+
+/// TCP listener on `host` (numeric IPv4/IPv6, or "localhost", or "" / "0.0.0.0" / "::"
+/// for any) and `port` (0: any free port). `*bound_port` gets the port.
+int otter_tcp_listen(const char *host, int port, int backlog, int reuse_address, int reuse_port, int *bound_port);
+/// Unix stream listener at `path` (an existing socket file is replaced), file mode `mode`.
+int otter_unix_listen(const char *path, int backlog, int mode);
+/// accept4; -EAGAIN when there is nothing to accept.
+int otter_accept(int fd);
+/// Starts a non-blocking TCP connect; `*in_progress` is set when the result comes later
+/// (wait for writability, then otter_socket_error). `source` may be NULL or a numeric
+/// local address to bind first (to use 127.0.0.2… when ports run out).
+int otter_tcp_connect(const char *host, int port, const char *source, int *in_progress);
+/// Non-blocking Unix stream connect.
+int otter_unix_connect(const char *path, int *in_progress);
+/// SO_ERROR (0: connected).
+int otter_socket_error(int fd);
+/// "ip:port" or the Unix path of the local / remote end into buf; 0 or -errno.
+int otter_local_address(int fd, char *buf, int len);
+int otter_peer_address(int fd, char *buf, int len);
+/// Disables Nagle's algorithm.
+int otter_tcp_nodelay(int fd);
+/// send(2) without SIGPIPE (a closed peer gives -EPIPE); bytes written or -errno.
+ssize_t otter_send(int fd, const void *buf, size_t len);
+/// sendmsg(2) of `count` buffers without SIGPIPE; bytes written or -errno.
+ssize_t otter_sendv(int fd, const struct iovec *iov, int count);
+/// SO_SNDBUF / SO_RCVBUF (0 leaves one unchanged); 0 or -errno.
+int otter_socket_buffers(int fd, int send_bytes, int receive_bytes);
+/// Sets SO_LINGER to 0 so that close sends a reset (for tests of peer resets).
+int otter_socket_abort_on_close(int fd);
 
 // ---- signals ----------------------------------------------------------------
 /// Starts watching SIGTERM and SIGINT: returns the read end of a pipe that receives one

@@ -1,0 +1,501 @@
+// A socket owned by a process. The scheduler whose epoll the socket is registered with
+// reads it when it is readable and the owner has asked for data (active mode), cuts the
+// bytes into frames and delivers them as `.io(socket, .data)` system messages; only the
+// owner asks for data. Anyone may write: `send` writes at once until the kernel says
+// EAGAIN, queues the rest and waits for EPOLLOUT (writev), with a high watermark and a
+// policy for peers that do not keep up. The owner's exit closes the socket.
+//
+// Concurrency: every mutable field is guarded by `lock`; events are delivered after the
+// lock is released. The fd is registered with EPOLLONESHOT: after each event the kernel
+// disarms it, and the socket re-arms exactly the interest it still has.
+import COtterSys
+import Glibc
+import Synchronization
+
+/// A TCP or Unix stream socket, or a listener. Owned by one process at a time.
+///
+/// `@unchecked Sendable`: all mutable state is behind `lock`; the fd and id never change.
+public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unchecked Sendable {
+  public enum Kind: String, Sendable {
+    case tcp, unix, tcpListener, unixListener
+    var isListener: Bool { self == .tcpListener || self == .unixListener }
+  }
+
+  /// Unique within the node.
+  public let id: UInt64
+  public let kind: Kind
+  let fd: Int32
+  unowned let node: Node
+  let lock = Lock()
+
+  // lock
+  @exclusivity(unchecked) private(set) var owner: ProcessCore
+  @exclusivity(unchecked) private var isClosed = false
+  @exclusivity(unchecked) private var poller: Poller?
+  @exclusivity(unchecked) private var token: UInt64 = 0
+  @exclusivity(unchecked) private var armed: UInt32 = 0
+  @exclusivity(unchecked) private var mode: ActiveMode = .passive
+  @exclusivity(unchecked) private var framer = Framer(.raw)
+  @exclusivity(unchecked) private var queue: [ArraySlice<UInt8>] = []
+  @exclusivity(unchecked) private var queued = 0
+  @exclusivity(unchecked) private var highWatermark = 1 << 20
+  @exclusivity(unchecked) private var lowWatermark = 1 << 18
+  @exclusivity(unchecked) private var policy: OverflowPolicy = .close
+  /// Processes waiting in `write` for the queue to go under the low watermark.
+  @exclusivity(unchecked) private var writeWaiters: [ProcessCore] = []
+  @exclusivity(unchecked) private var closeWhenFlushed = false
+  @exclusivity(unchecked) private var connecting = false
+  @exclusivity(unchecked) private var peerClosed = false
+  /// The path to remove when a Unix listener closes.
+  @exclusivity(unchecked) var unixPath: String?
+
+  /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
+  let bytesIn = Atomic<UInt64>(0)
+  let bytesOut = Atomic<UInt64>(0)
+  let queuedBytes = Atomic<Int>(0)
+  let dropped = Atomic<UInt64>(0)
+
+  init(fd: Int32, kind: Kind, owner: ProcessCore, node: Node, connecting: Bool = false) {
+    self.id = node.nextSocketID()
+    self.fd = fd
+    self.kind = kind
+    self.owner = owner
+    self.node = node
+    self.connecting = connecting
+    owner.adopt(self)
+    node.socketTable.withLock { $0[id] = self }
+  }
+
+  deinit {
+    if !isClosed { Glibc.close(fd) }
+  }
+
+  // MARK: - Identity
+
+  public static func == (a: Socket, b: Socket) -> Bool { a === b }
+  public func hash(into h: inout Hasher) { h.combine(id) }
+  public var description: String { "#Socket<\(id) \(kind.rawValue) \(peerAddress ?? localAddress ?? "?")>" }
+
+  /// "ip:port" or the path of this end.
+  public var localAddress: String? { address(otter_local_address) }
+  /// "ip:port" of the other end (nil for listeners and Unix peers without a path).
+  public var peerAddress: String? { kind.isListener ? nil : address(otter_peer_address) }
+
+  private func address(_ f: (Int32, UnsafeMutablePointer<CChar>, Int32) -> Int32) -> String? {
+    var buf = [CChar](repeating: 0, count: 128)
+    let ok = lock.withLock { isClosed ? -1 : f(fd, &buf, 128) }
+    guard ok == 0 else { return nil }
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// The process that owns the socket now.
+  public var ownerPid: Pid { Pid(lock.withLock { owner }) }
+  public var isOpen: Bool { lock.withLock { !isClosed } }
+  /// Bytes waiting in the write queue.
+  public var pendingBytes: Int { queuedBytes.load(ordering: .relaxed) }
+
+  // MARK: - Configuration
+
+  /// Sets how incoming bytes are cut into frames. Throws `.invalidArgument` for a
+  /// framing that cannot work (a maximum length under 1, a header not of 1 to 4 bytes).
+  public func setFraming(_ framing: Framing) throws(SocketError) {
+    switch framing {
+    case .raw: break
+    case .line(let max) where max < 1:
+      throw .invalidArgument("line framing needs a maximum length of at least 1, not \(max)")
+    case .lengthPrefixed(let header, _) where !(1...4).contains(header):
+      throw .invalidArgument("length headers are 1 to 4 bytes, not \(header)")
+    case .lengthPrefixed(_, let max) where max < 0:
+      throw .invalidArgument("negative maximum frame length \(max)")
+    default: break
+    }
+    lock.withLock { framer = Framer(framing) }
+  }
+
+  /// Sets the write queue's limits and what happens past the high one.
+  public func setWatermarks(high: Int, low: Int? = nil, policy: OverflowPolicy) {
+    lock.withLock {
+      highWatermark = max(1, high)
+      lowWatermark = min(highWatermark, max(0, low ?? high / 4))
+      self.policy = policy
+    }
+  }
+
+  /// Sets the kernel's send and receive buffer sizes (SO_SNDBUF / SO_RCVBUF; the kernel
+  /// doubles what it is given). Smaller buffers make backpressure reach the write queue
+  /// sooner.
+  public func setKernelBuffers(send: Int? = nil, receive: Int? = nil) {
+    lock.withLock {
+      guard !isClosed else { return }
+      _ = otter_socket_buffers(fd, Int32(send ?? 0), Int32(receive ?? 0))
+    }
+  }
+
+  /// Lock held.
+  var connectingFlag: Bool { connecting }
+
+  /// Lock held: registers for the connect's completion.
+  func armForConnect() throws(SocketError) { try updateInterest() }
+
+  // MARK: - Ownership
+
+  /// Called by the owner: sets the active mode (registers with the calling scheduler's
+  /// epoll on first use).
+  func activate(_ newMode: ActiveMode, by caller: ProcessCore) throws(SocketError) {
+    try lock.withLock { () throws(SocketError) in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      mode = newMode
+      try updateInterest()
+    }
+  }
+
+  /// Hands the socket to another process (Erlang's controlling_process). Events already
+  /// delivered stay with the old owner.
+  func transfer(to newOwner: ProcessCore, by caller: ProcessCore) throws(SocketError) {
+    let old: ProcessCore = try lock.withLock { () throws(SocketError) -> ProcessCore in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      let o = owner
+      owner = newOwner
+      mode = .passive
+      try updateInterest()
+      return o
+    }
+    old.disown(self)
+    if newOwner.adopt(self) {
+      newOwner.pushSignal(.io(self, .owned), urgent: false)
+    } else {
+      close()
+    }
+  }
+
+  // MARK: - Epoll interest (lock held)
+
+  private var wantedInterest: UInt32 {
+    var events: UInt32 = 0
+    if mode != .passive && !peerClosed { events |= UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) }
+    if !queue.isEmpty || connecting { events |= UInt32(OTTER_EPOLLOUT) }
+    return events
+  }
+
+  /// Arms the fd for what is wanted now (registering it first if needed).
+  private func updateInterest() throws(SocketError) {
+    let wanted = wantedInterest
+    if wanted == armed || isClosed { return }
+    let flags: UInt32 = wanted == 0 ? 0 : wanted | UInt32(bitPattern: Int32(OTTER_EPOLLONESHOT))
+    if let poller {
+      do { try poller.modify(fd: fd, events: flags, token: token) } catch { throw .system("epoll_ctl", errno: error.errno) }
+    } else {
+      guard wanted != 0 else { return }
+      let target = Scheduler.current.flatMap { $0.node === node ? $0 : nil } ?? node.placement()
+      do throws(SystemError) {
+        token = try target.poller.register(fd: fd, events: flags, source: self)
+      } catch {
+        throw .system("epoll_ctl", errno: error.errno)
+      }
+      poller = target.poller
+      target.ioSourceCount.add(1, ordering: .relaxed)
+    }
+    armed = wanted
+  }
+
+  // MARK: - Readiness (the polling scheduler's thread)
+
+  func ready(events: UInt32) {
+    var out: [SocketEvent] = []
+    var target: ProcessCore?
+    lock.withLock {
+      armed = 0  // EPOLLONESHOT: the kernel disarmed the fd
+      if isClosed { return }
+      target = owner
+      let error = events & UInt32(OTTER_EPOLLERR) != 0
+      if connecting && (events & UInt32(OTTER_EPOLLOUT) != 0 || error) {
+        connecting = false
+        let e = otter_socket_error(fd)
+        if e == 0 {
+          out.append(.connected)
+        } else {
+          out.append(.error(.system("connect", errno: e)))
+          closeLocked()
+          return
+        }
+      }
+      if events & UInt32(OTTER_EPOLLOUT) != 0 && !queue.isEmpty {
+        flushLocked(&out)
+        if isClosed { return }
+      }
+      if events & (UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) | UInt32(OTTER_EPOLLHUP)) != 0 || error {
+        if kind.isListener { acceptLocked(&out) } else { readLocked(&out) }
+      }
+      if !isClosed { try? updateInterest() }
+    }
+    if let target {
+      for event in out { target.pushSignal(.io(self, event), urgent: true) }
+      if !isOpen { target.disown(self) }
+    }
+  }
+
+  /// Reads what is there (up to 64 KiB) and frames it. Lock held.
+  private func readLocked(_ out: inout [SocketEvent]) {
+    guard mode != .passive else { return }
+    let buffer = Socket.readBuffer
+    let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+    if n > 0 {
+      bytesIn.add(UInt64(n), ordering: .relaxed)
+      var frames: [Framer.Output] = []
+      framer.feed(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<n])), into: &frames)
+      for f in frames {
+        switch f {
+        case .frame(let bytes): out.append(.data(bytes))
+        case .tooLong(let length): out.append(.frameTooLong(length))
+        case .fatal(let length):
+          out.append(.error(.frameTooLong(length)))
+          closeLocked()
+          return
+        }
+      }
+      if mode == .once && !out.isEmpty { mode = .passive }
+    } else if n == 0 {
+      peerClosed = true
+      mode = .passive
+      out.append(.closed)
+    } else {
+      let e = errno
+      if e == EAGAIN || e == EINTR { return }
+      out.append(.error(e == ECONNRESET ? .reset : .system("read", errno: e)))
+      closeLocked()
+    }
+  }
+
+  /// Accepts what is waiting (up to 64 connections). Lock held.
+  private func acceptLocked(_ out: inout [SocketEvent]) {
+    guard mode != .passive else { return }
+    for _ in 0..<64 {
+      let c = otter_accept(fd)
+      if c < 0 {
+        if -c == EAGAIN || -c == EINTR || -c == ECONNABORTED { break }
+        out.append(.error(.system("accept", errno: -c)))
+        break
+      }
+      if kind == .tcpListener { _ = otter_tcp_nodelay(c) }
+      out.append(.accepted(Socket(fd: c, kind: kind == .tcpListener ? .tcp : .unix, owner: owner, node: node)))
+      if mode == .once { mode = .passive; break }
+    }
+  }
+
+  // MARK: - Writing
+
+  /// Writes `bytes`, or queues what the kernel does not take now. Any process may call
+  /// it. Past the high watermark the overflow policy applies.
+  @discardableResult
+  public func send(_ bytes: some Collection<UInt8>) -> SendResult {
+    var events: [SocketEvent] = []
+    var target: ProcessCore?
+    let result: SendResult = lock.withLock {
+      if isClosed { return .closed }
+      let chunk = ArraySlice(bytes)
+      if queue.isEmpty && !connecting {
+        var done = 0
+        let total = chunk.count
+        let failed: Int32? = chunk.withUnsafeBytes { raw -> Int32? in
+          while done < total {
+            let n = otter_send(fd, raw.baseAddress! + done, total - done)
+            if n > 0 {
+              done += n
+            } else {
+              let e = Int32(-n)
+              if e == EINTR { continue }
+              return e == EAGAIN || n == 0 ? nil : e
+            }
+          }
+          return nil
+        }
+        bytesOut.add(UInt64(done), ordering: .relaxed)
+        if let e = failed {
+          events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("write", errno: e)))
+          target = owner
+          closeLocked()
+          return .closed
+        }
+        if done == total { return .sent }
+        return enqueueLocked(chunk[(chunk.startIndex + done)...], &events, &target)
+      }
+      return enqueueLocked(chunk, &events, &target)
+    }
+    if let target {
+      for e in events { target.pushSignal(.io(self, e), urgent: true) }
+      if result == .closed { target.disown(self) }
+    }
+    return result
+  }
+
+  private func enqueueLocked(_ chunk: ArraySlice<UInt8>, _ events: inout [SocketEvent], _ target: inout ProcessCore?) -> SendResult {
+    if queued + chunk.count > highWatermark {
+      switch policy {
+      case .close:
+        events.append(.error(.overflow(queued: queued + chunk.count)))
+        target = owner
+        closeLocked()
+        return .closed
+      case .drop:
+        dropped.add(UInt64(chunk.count), ordering: .relaxed)
+        return .dropped
+      case .wait:
+        break
+      }
+    }
+    queue.append(chunk)
+    queued += chunk.count
+    queuedBytes.store(queued, ordering: .relaxed)
+    try? updateInterest()
+    return .queued
+  }
+
+  /// Writes queued chunks with writev until the kernel says EAGAIN. Lock held.
+  private func flushLocked(_ out: inout [SocketEvent]) {
+    while !queue.isEmpty {
+      let count = min(queue.count, 64)
+      var iov = [iovec](repeating: iovec(), count: count)
+      // The slices stay alive in `queue` during the call.
+      var n = 0
+      withExtendedLifetime(queue) {
+        for i in 0..<count {
+          queue[i].withUnsafeBytes { raw in
+            iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+          }
+        }
+        n = otter_sendv(fd, iov, Int32(count))
+      }
+      if n < 0 {
+        let e = Int32(-n)
+        if e == EAGAIN || e == EINTR { break }
+        out.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("writev", errno: e)))
+        closeLocked()
+        return
+      }
+      bytesOut.add(UInt64(n), ordering: .relaxed)
+      queued -= n
+      var written = n
+      while written > 0 {
+        let first = queue[0].count
+        if written >= first {
+          queue.removeFirst()
+          written -= first
+        } else {
+          queue[0] = queue[0].dropFirst(written)
+          written = 0
+        }
+      }
+    }
+    queuedBytes.store(queued, ordering: .relaxed)
+    if queue.isEmpty && closeWhenFlushed {
+      closeLocked()
+      return
+    }
+    if !writeWaiters.isEmpty && queued <= lowWatermark { wakeWritersLocked() }
+  }
+
+  /// For `write`: true if `writer` must wait for `.writable` (it is then told when the
+  /// queue goes under the low watermark, or the socket closes).
+  func mustWait(_ writer: ProcessCore) -> Bool {
+    lock.withLock {
+      if isClosed || queued <= highWatermark { return false }
+      if !writeWaiters.contains(where: { $0 === writer }) { writeWaiters.append(writer) }
+      return true
+    }
+  }
+
+  /// Tells the waiting writers they may go on. Lock held (lock order: socket, then
+  /// process; nothing takes a socket's lock while holding a process's).
+  private func wakeWritersLocked() {
+    let waiters = writeWaiters
+    writeWaiters = []
+    for w in waiters { w.pushSignal(.io(self, .writable), urgent: true) }
+  }
+
+  // MARK: - Closing
+
+  /// Closes the socket now; queued bytes are dropped.
+  public func close() {
+    let owner: ProcessCore? = lock.withLock {
+      if isClosed { return nil }
+      closeLocked()
+      return self.owner
+    }
+    owner?.disown(self)
+  }
+
+  /// Closes the socket once its write queue has been written (a goodbye message then
+  /// close). Closes at once if nothing is queued.
+  public func closeWhenDone() {
+    let closedNow: ProcessCore? = lock.withLock {
+      if isClosed { return nil }
+      if queue.isEmpty {
+        closeLocked()
+        return owner
+      }
+      closeWhenFlushed = true
+      mode = .passive
+      try? updateInterest()
+      return nil
+    }
+    closedNow?.disown(self)
+  }
+
+  /// Lock held.
+  private func closeLocked() {
+    isClosed = true
+    if let poller {
+      poller.deregister(fd: fd, token: token)
+      self.poller = nil
+      node.schedulerOwning(poller)?.ioSourceCount.subtract(1, ordering: .relaxed)
+    }
+    Glibc.close(fd)
+    if let path = unixPath { unlink(path) }
+    queue = []
+    queued = 0
+    queuedBytes.store(0, ordering: .relaxed)
+    if !writeWaiters.isEmpty { wakeWritersLocked() }
+    node.socketTable.withLock { _ = $0.removeValue(forKey: id) }
+  }
+
+  /// A test hook: the next close sends a reset instead of a FIN.
+  func abortOnClose() { _ = otter_socket_abort_on_close(fd) }
+
+  // MARK: - Scratch
+
+  /// One read buffer per thread that reads sockets.
+  static var readBuffer: UnsafeMutableBufferPointer<UInt8> {
+    if let s = Scheduler.current { return s.readBuffer }
+    return UnsafeMutableBufferPointer(start: fallbackBuffer, count: 65536)
+  }
+  nonisolated(unsafe) private static let fallbackBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 65536)
+
+  // MARK: - Introspection
+
+  func info() -> SocketInfo {
+    let (ownerPid, closed, waiting) = lock.withLock { (Pid(owner), isClosed, writeWaiters.count) }
+    return SocketInfo(
+      id: id, kind: kind.rawValue, local: localAddress, peer: peerAddress, owner: ownerPid,
+      bytesIn: bytesIn.load(ordering: .relaxed), bytesOut: bytesOut.load(ordering: .relaxed),
+      queued: queuedBytes.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed),
+      open: !closed, writersWaiting: waiting)
+  }
+}
+
+/// A socket as introspection and the observer see it.
+public struct SocketInfo: Sendable {
+  public let id: UInt64
+  public let kind: String
+  public let local: String?
+  public let peer: String?
+  public let owner: Pid
+  public let bytesIn: UInt64
+  public let bytesOut: UInt64
+  public let queued: Int
+  public let dropped: UInt64
+  public let open: Bool
+  /// Processes waiting in `write` for the queue to drain.
+  public let writersWaiting: Int
+}
