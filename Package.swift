@@ -24,7 +24,7 @@ let package = Package(
     .target(name: "Supervision", dependencies: ["Actors", "GenServer", "COtterSys"], swiftSettings: strict),
     // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
     .target(name: "BinaryMatch", swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch"], swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),

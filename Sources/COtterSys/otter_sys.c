@@ -302,7 +302,12 @@ int otter_tcp_connect(const char *host, int port, const char *source, int *in_pr
   if (fd < 0) return -errno;
   if (source && source[0]) {
     struct sockaddr_storage src; socklen_t sl;
-    if (fill_inet(source, 0, &src, &sl) < 0 || bind(fd, (struct sockaddr *)&src, sl) != 0) { int e = errno ? errno : EINVAL; close(fd); return -e; }
+    if (fill_inet(source, 0, &src, &sl) < 0 || src.ss_family != ss.ss_family) { close(fd); return -EINVAL; }
+    // Let connect pick the port per destination, so one source address serves more
+    // than the ephemeral range's worth of connections to different servers.
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&src, sl) != 0) { int e = errno; close(fd); return -e; }
   }
   *in_progress = 0;
   if (connect(fd, (struct sockaddr *)&ss, len) != 0) {

@@ -1,6 +1,7 @@
 // The benchmark harness: a registry of named benchmarks, a result row type, and the two
 // output forms (a table for people, `--json` lines for scripts).
 import Foundation
+import Synchronization
 
 /// One measured figure.
 struct Row: Sendable {
@@ -94,4 +95,11 @@ func progress(_ s: String) {
 /// Writes to stdout unbuffered (results appear as they are measured).
 func emit(_ s: String) {
   FileHandle.standardOutput.write(Data(s.utf8))
+}
+
+/// A value shared between processes and the benchmark driver, behind a mutex.
+final class Shared<Value: Sendable>: Sendable {
+  private let mutex: Mutex<Value>
+  init(_ value: Value) { mutex = Mutex(value) }
+  func withLock<R>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }

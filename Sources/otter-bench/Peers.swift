@@ -8,14 +8,7 @@ enum Erlang {
   static let erlc: String? = which("erlc")
 
   /// The folder of our Erlang benchmark sources.
-  static var sourceDirectory: URL {
-    if let dir = ProcessInfo.processInfo.environment["OTTER_ERLANG_DIR"] { return URL(fileURLWithPath: dir) }
-    // <repo>/Sources/otter-bench/Peers.swift -> <repo>/Benchmarks/erlang
-    let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Benchmarks/erlang")
-    if FileManager.default.fileExists(atPath: fromSource.path) { return fromSource }
-    return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Benchmarks/erlang")
-  }
+  static var sourceDirectory: URL { benchmarkSources("erlang") }
 
   nonisolated(unsafe) private static var compiledDirectory: URL?
 
@@ -86,4 +79,16 @@ func run(_ path: String, _ args: [String], timeout: Double = 300) throws -> (Int
   }
   p.waitUntilExit()
   return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// A folder of peer sources under Benchmarks/ (`OTTER_BENCH_DIR` overrides the root).
+func benchmarkSources(_ folder: String) -> URL {
+  if let dir = ProcessInfo.processInfo.environment["OTTER_BENCH_DIR"] {
+    return URL(fileURLWithPath: dir).appendingPathComponent(folder)
+  }
+  // <repo>/Sources/otter-bench/Peers.swift -> <repo>/Benchmarks/<folder>
+  let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Benchmarks/\(folder)")
+  if FileManager.default.fileExists(atPath: fromSource.path) { return fromSource }
+  return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Benchmarks/\(folder)")
 }

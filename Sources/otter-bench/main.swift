@@ -7,7 +7,10 @@
 //   swift run -c release otter-bench --list
 import Foundation
 
-let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + bitMatchBenchmarks
+let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks
+
+// Internal: the echo server the `echo` and `conns` benchmarks start in a child process.
+if CommandLine.arguments.dropFirst().first == "--serve-echo" { try serveEcho() }
 
 var options = BenchOptions()
 var json = false

@@ -469,6 +469,22 @@ final class SocketTests: XCTestCase {
     }
   }
 
+  func testConnectFromAChosenSourceAddress() async throws {
+    try await withNode { node in
+      let (peer, badSource) = try await node.run { ctx -> (String, String) in
+        let listener = try ctx.listen(tcp: "127.0.0.1", port: 0)
+        let client = try await ctx.connect(tcp: "127.0.0.1", port: boundPort(listener), source: "127.0.0.2")
+        let server = try await ctx.accept(listener)
+        _ = client
+        var bad = "no error"
+        do { _ = try await ctx.connect(tcp: "127.0.0.1", port: boundPort(listener), source: "::1") } catch { bad = "\(error)" }
+        return (server.peerAddress ?? "?", bad)
+      }
+      XCTAssertTrue(peer.hasPrefix("127.0.0.2:"), peer)
+      XCTAssertEqual(badSource, "bad address: 127.0.0.1 (source ::1)")
+    }
+  }
+
   func testReuseAddressAndReusePort() async throws {
     try await withNode { node in
       let (inUse, shared) = try await node.run { ctx -> (String, Bool) in

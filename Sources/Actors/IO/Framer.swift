@@ -12,7 +12,7 @@ struct Framer {
   init(_ framing: Framing) { self.framing = framing }
 
   enum Output {
-    case frame(ArraySlice<UInt8>)
+    case frame([UInt8])
     case tooLong(Int)
     /// Unrecoverable (length framing): the socket must close.
     case fatal(Int)
@@ -22,7 +22,7 @@ struct Framer {
   mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [Output]) {
     switch framing {
     case .raw:
-      out.append(.frame(ArraySlice(bytes.bindMemory(to: UInt8.self))))
+      out.append(.frame(Array(bytes.bindMemory(to: UInt8.self))))
     case .line(let maxLength):
       feedLines(bytes.bindMemory(to: UInt8.self), maxLength: maxLength, &out)
     case .lengthPrefixed(let headerBytes, let maxLength):
@@ -71,7 +71,7 @@ struct Framer {
             partial = []
           }
           if line.last == 0x0D { line.removeLast() }
-          out.append(.frame(line[...]))
+          out.append(.frame(line))
         }
       }
       start = i + 1
@@ -90,7 +90,7 @@ struct Framer {
       }
       guard partial.count - offset - headerBytes >= length else { break }
       let start = offset + headerBytes
-      out.append(.frame(partial[start..<(start + length)]))
+      out.append(.frame(Array(partial[start..<(start + length)])))
       offset = start + length
     }
     if offset > 0 { partial = Array(partial[offset...]) }

@@ -34,6 +34,9 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   @exclusivity(unchecked) private var poller: Poller?
   @exclusivity(unchecked) private var token: UInt64 = 0
   @exclusivity(unchecked) private var armed: UInt32 = 0
+  /// Whether `armed` was set with EPOLLONESHOT (the kernel disarms the fd after an
+  /// event) or level-triggered (stays armed: `.always` mode, no re-arming per read).
+  @exclusivity(unchecked) private var armedOneShot = true
   @exclusivity(unchecked) private var mode: ActiveMode = .passive
   @exclusivity(unchecked) private var framer = Framer(.raw)
   @exclusivity(unchecked) private var queue: [ArraySlice<UInt8>] = []
@@ -54,6 +57,9 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   let bytesOut = Atomic<UInt64>(0)
   let queuedBytes = Atomic<Int>(0)
   let dropped = Atomic<UInt64>(0)
+  /// Index in the owner's `ownedSockets`, -1 if none. Written under the owner's lock
+  /// (atomic because a transfer moves it from one owner's lock to another's).
+  let ownerSlot = Atomic<Int>(-1)
 
   init(fd: Int32, kind: Kind, owner: ProcessCore, node: Node, connecting: Bool = false) {
     self.id = node.nextSocketID()
@@ -165,6 +171,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     old.disown(self)
     if newOwner.adopt(self) {
       newOwner.pushSignal(.io(self, .owned), urgent: false)
+      if !isOpen { newOwner.disown(self) }  // closed meanwhile by another thread
     } else {
       close()
     }
@@ -179,11 +186,16 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     return events
   }
 
-  /// Arms the fd for what is wanted now (registering it first if needed).
+  /// Arms the fd for what is wanted now (registering it first if needed). `.always`
+  /// reading stays armed (level-triggered) so a busy connection costs no epoll_ctl per
+  /// read; everything else is one-shot and re-armed only while still wanted. Nothing
+  /// wanted is armed as one-shot too: the kernel reports hang-ups and errors even for
+  /// an empty interest set, and must do so at most once.
   private func updateInterest() throws(SocketError) {
     let wanted = wantedInterest
-    if wanted == armed || isClosed { return }
-    let flags: UInt32 = wanted == 0 ? 0 : wanted | UInt32(bitPattern: Int32(OTTER_EPOLLONESHOT))
+    let oneShot = mode != .always || wanted == 0
+    if isClosed || (wanted == armed && (wanted == 0 || oneShot == armedOneShot)) { return }
+    let flags: UInt32 = wanted | (oneShot ? UInt32(bitPattern: Int32(OTTER_EPOLLONESHOT)) : 0)
     if let poller {
       do { try poller.modify(fd: fd, events: flags, token: token) } catch { throw .system("epoll_ctl", errno: error.errno) }
     } else {
@@ -198,6 +210,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       target.ioSourceCount.add(1, ordering: .relaxed)
     }
     armed = wanted
+    armedOneShot = oneShot
   }
 
   // MARK: - Readiness (the polling scheduler's thread)
@@ -206,7 +219,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     var out: [SocketEvent] = []
     var target: ProcessCore?
     lock.withLock {
-      armed = 0  // EPOLLONESHOT: the kernel disarmed the fd
+      if armedOneShot { armed = 0 }  // the kernel disarmed the fd
       if isClosed { return }
       target = owner
       let error = events & UInt32(OTTER_EPOLLERR) != 0

@@ -69,7 +69,9 @@ extension Context {
     var inProgress: Int32 = 0
     let what = "connect \(host):\(port)"
     let fd = otter_tcp_connect(host, Int32(port), source, &inProgress)
-    if fd < 0 { throw -fd == EINVAL ? SocketError.badAddress(host) : SocketError.system(what, errno: -fd) }
+    if fd < 0 {
+      throw -fd == EINVAL ? SocketError.badAddress(source.map { "\(host) (source \($0))" } ?? host) : SocketError.system(what, errno: -fd)
+    }
     _ = otter_tcp_nodelay(fd)
     let socket = Socket(fd: fd, kind: .tcp, owner: process, node: process.node, connecting: inProgress != 0)
     return try await finishConnect(socket, what: what, timeout: timeout)
@@ -108,7 +110,7 @@ extension Context {
   /// Waits for the next frame (or chunk) from `socket`; nil when the peer has closed.
   /// Throws the socket's error, or `SocketError.frameTooLong` for a line over the limit
   /// (the line is discarded; the socket stays open and the next read goes on after it).
-  public func read(_ socket: Socket, timeout: Timeout = .infinity) async throws -> ArraySlice<UInt8>? {
+  public func read(_ socket: Socket, timeout: Timeout = .infinity) async throws -> [UInt8]? {
     while true {
       let event = try await nextEvent(of: socket, timeout: timeout)
       guard let event else { throw SocketError.timeout }

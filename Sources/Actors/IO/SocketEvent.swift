@@ -4,7 +4,7 @@
 /// `.io(socket, event)` (Erlang's `{tcp, Socket, Data}`, `{tcp_closed, Socket}`, ...).
 public enum SocketEvent: Sendable {
   /// Data: one frame with line or length framing, else what one read returned.
-  case data(ArraySlice<UInt8>)
+  case data([UInt8])
   /// A listener accepted this connection; the receiver owns it (hand it on with
   /// `transfer`).
   case accepted(Socket)
@@ -14,8 +14,9 @@ public enum SocketEvent: Sendable {
   /// The peer closed its side (end of file). Writing may still work until the owner
   /// closes the socket.
   case closed
-  /// The socket failed (reset, overflow, ...) and is closed.
-  case error(SocketError)
+  /// The socket failed (reset, overflow, ...) and is closed. (Boxed: it keeps the event,
+  /// and so every mailbox entry, small.)
+  indirect case error(SocketError)
   /// A line or frame longer than the limit was discarded (the socket goes on with the
   /// next line; for length framing the socket is closed with `.error(.frameTooLong)`).
   case frameTooLong(Int)

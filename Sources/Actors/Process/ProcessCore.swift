@@ -121,7 +121,8 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) @usableFromInline final var trapExit = false
   @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
-  @exclusivity(unchecked) final var ownedSockets: [ObjectIdentifier: Socket] = [:]
+  /// Sockets this process owns; each knows its index here (`Socket.ownerSlot`).
+  @exclusivity(unchecked) final var ownedSockets: [Socket] = []
   final var socketCount: Int { ownedSockets.count }
   // the process table's shard lock
   @exclusivity(unchecked) final var tableSlot: Int32 = -1
@@ -353,8 +354,7 @@ public class ProcessCore: @unchecked Sendable {
       if !monitoredBy.isEmpty { swap(&watchers, &monitoredBy) }
       if !monitors.isEmpty { swap(&watched, &monitors) }
       if !ownedSockets.isEmpty {
-        sockets = Array(ownedSockets.values)
-        ownedSockets = [:]
+        swap(&sockets, &ownedSockets)
       }
       return false
     }
@@ -406,13 +406,23 @@ public class ProcessCore: @unchecked Sendable {
   func adopt(_ socket: Socket) -> Bool {
     lock.withLock {
       if runState == .dead { return false }
-      ownedSockets[ObjectIdentifier(socket)] = socket
+      socket.ownerSlot.store(ownedSockets.count, ordering: .relaxed)
+      ownedSockets.append(socket)
       return true
     }
   }
 
   func disown(_ socket: Socket) {
-    _ = lock.withLock { ownedSockets.removeValue(forKey: ObjectIdentifier(socket)) }
+    lock.withLock {
+      let i = socket.ownerSlot.load(ordering: .relaxed)
+      guard i >= 0, i < ownedSockets.count, ownedSockets[i] === socket else { return }
+      let last = ownedSockets.removeLast()
+      if i < ownedSockets.count {
+        ownedSockets[i] = last
+        last.ownerSlot.store(i, ordering: .relaxed)
+      }
+      socket.ownerSlot.store(-1, ordering: .relaxed)
+    }
   }
 
   // MARK: - Timers aimed at this process
