@@ -11,6 +11,11 @@ let package = Package(
     .library(name: "GenServer", targets: ["GenServer"]),
     .library(name: "Supervision", targets: ["Supervision"]),
     .library(name: "BinaryMatch", targets: ["BinaryMatch"]),
+    .library(name: "ChatApp", targets: ["ChatApp"]),
+    .library(name: "Control", targets: ["Control"]),
+    .executable(name: "chatd", targets: ["chatd"]),
+    .executable(name: "observer", targets: ["observer"]),
+    .executable(name: "chatbench", targets: ["chatbench"]),
     .executable(name: "otter-bench", targets: ["otter-bench"]),
   ],
   targets: [
@@ -24,6 +29,16 @@ let package = Package(
     .target(name: "Supervision", dependencies: ["Actors", "GenServer", "COtterSys"], swiftSettings: strict),
     // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
     .target(name: "BinaryMatch", swiftSettings: strict),
+    // Debian's SQLite (libsqlite3-dev), for chatd's history.
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
+    .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .executableTarget(name: "observer", dependencies: ["Control"], swiftSettings: strict),
+    // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
+    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite"], swiftSettings: strict),
+    .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
+    // IRC load generator on Otter (the ircload.c scenarios).
+    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
