@@ -1,0 +1,43 @@
+// IRCv3 capabilities chatd offers (CAP LS / REQ / END).
+
+/// A set of IRCv3 capabilities.
+public struct Caps: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt32
+  public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+  public static let multiPrefix = Caps(rawValue: 1 << 0)
+  public static let serverTime = Caps(rawValue: 1 << 1)
+  public static let messageTags = Caps(rawValue: 1 << 2)
+  public static let echoMessage = Caps(rawValue: 1 << 3)
+  public static let awayNotify = Caps(rawValue: 1 << 4)
+  public static let userhostInNames = Caps(rawValue: 1 << 5)
+  public static let extendedJoin = Caps(rawValue: 1 << 6)
+  public static let inviteNotify = Caps(rawValue: 1 << 7)
+  public static let capNotify = Caps(rawValue: 1 << 8)
+  public static let batch = Caps(rawValue: 1 << 9)
+  public static let setname = Caps(rawValue: 1 << 10)
+  public static let accountNotify = Caps(rawValue: 1 << 11)
+  public static let chghost = Caps(rawValue: 1 << 12)
+
+  /// Names as in CAP LS, in the order they are listed.
+  static let all: [(name: String, cap: Caps)] = [
+    ("account-notify", .accountNotify),
+    ("away-notify", .awayNotify),
+    ("batch", .batch),
+    ("cap-notify", .capNotify),
+    ("chghost", .chghost),
+    ("echo-message", .echoMessage),
+    ("extended-join", .extendedJoin),
+    ("invite-notify", .inviteNotify),
+    ("message-tags", .messageTags),
+    ("multi-prefix", .multiPrefix),
+    ("server-time", .serverTime),
+    ("setname", .setname),
+    ("userhost-in-names", .userhostInNames),
+  ]
+
+  static func named(_ name: String) -> Caps? { all.first { $0.name == name.lowercased() }?.cap }
+
+  /// The tag-related part: which variant of a tagged line a client gets.
+  var tagVariant: Int { (contains(.serverTime) ? 1 : 0) | (contains(.messageTags) ? 2 : 0) }
+}

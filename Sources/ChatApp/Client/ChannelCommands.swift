@@ -1,0 +1,223 @@
+// Channel commands: JOIN, PART, TOPIC, NAMES, MODE, KICK, INVITE, LIST. The connection
+// checks the syntax; the room checks the rules and answers the client itself.
+import Actors
+import GenServer
+
+extension Connection {
+  func join(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let first = p.first, !first.isEmpty else {
+      needMoreParams("JOIN", state)
+      return
+    }
+    if first == "0" {
+      for channel in client.info.withLock({ $0.channels.values.map(\.channel) }) {
+        _ = try await callRoom(channel, .part(client, reason: nil), ctx)
+      }
+      return
+    }
+    let names = first.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    let keys = p.count > 1 ? p[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
+    for (i, name) in names.enumerated() {
+      guard Names.isValidChannel(name, maxLength: config.channelLength) else {
+        client.numeric(server, "403", name.isEmpty ? "*" : name, "No such channel")
+        continue
+      }
+      let (count, already) = client.info.withLock { ($0.channels.count, $0.channels[Names.fold(name)] != nil) }
+      if already { continue }
+      if count >= config.channelsPerClient {
+        client.numeric(server, "405", name, "You have joined too many channels")
+        continue
+      }
+      let key = i < keys.count && !keys[i].isEmpty ? keys[i] : nil
+      if try await callRoom(name, .join(client, key: key), create: true, ctx) == nil {
+        client.numeric(server, "263", "JOIN", "Server busy, try again")
+      }
+    }
+  }
+
+  func part(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let first = p.first, !first.isEmpty else {
+      needMoreParams("PART", state)
+      return
+    }
+    let reason = p.count > 1 ? p[1] : nil
+    for name in first.split(separator: ",").map(String.init) {
+      if try await callRoom(name, .part(client, reason: reason), ctx) == nil {
+        client.numeric(server, "403", name, "No such channel")
+      }
+    }
+  }
+
+  func topic(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard let name = p.first, !name.isEmpty else {
+      needMoreParams("TOPIC", state)
+      return
+    }
+    if try await callRoom(name, .topic(state.client, p.count > 1 ? p[1] : nil), ctx) == nil {
+      state.client.numeric(server, "403", name, "No such channel")
+    }
+  }
+
+  func names(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard let first = p.first, !first.isEmpty else {
+      state.client.numeric(server, "366", "*", "End of /NAMES list")
+      return
+    }
+    for name in first.split(separator: ",").map(String.init) {
+      if try await callRoom(name, .names(state.client), ctx) == nil {
+        state.client.numeric(server, "366", name, "End of /NAMES list")
+      }
+    }
+  }
+
+  func mode(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let target = p.first, !target.isEmpty else {
+      needMoreParams("MODE", state)
+      return
+    }
+    if Names.isChannel(target) {
+      if try await callRoom(target, .mode(client, Array(p.dropFirst())), ctx) == nil {
+        client.numeric(server, "403", target, "No such channel")
+      }
+      return
+    }
+    try await userMode(target, Array(p.dropFirst()), &state, ctx)
+  }
+
+  /// MODE <nick> [modes]: +i, +w, +B, and -o; only on oneself.
+  func userMode(_ target: String, _ params: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard Names.fold(target) == Names.fold(client.nick) else {
+      if case .client(nil)? = try await callPresence(.find(target), ctx) {
+        client.numeric(server, "401", target, "No such nick/channel")
+      } else {
+        client.numeric(server, "502", "Can't change mode for other users")
+      }
+      return
+    }
+    guard let modes = params.first else {
+      client.numeric(server, "221", userModeString(client))
+      return
+    }
+    var adding = true
+    var changed = ""
+    var sign: Bool?
+    var unknown = false
+    for ch in modes {
+      switch ch {
+      case "+": adding = true
+      case "-": adding = false
+      case "i", "w", "B", "o":
+        let did: Bool = client.info.withLock { info in
+          switch ch {
+          case "i": defer { info.invisible = adding }; return info.invisible != adding
+          case "w": defer { info.wallops = adding }; return info.wallops != adding
+          case "B": defer { info.bot = adding }; return info.bot != adding
+          default:
+            // +o only through OPER.
+            if adding || !info.oper { return false }
+            info.oper = false
+            return true
+          }
+        }
+        if did {
+          if sign != adding {
+            changed += adding ? "+" : "-"
+            sign = adding
+          }
+          changed.append(ch)
+        }
+      default:
+        unknown = true
+      }
+    }
+    if unknown { client.numeric(server, "501", "Unknown MODE flag") }
+    if !changed.isEmpty { client.send(IRCMessage(source: client.prefix, "MODE", [client.nick, changed])) }
+  }
+
+  func userModeString(_ client: ClientHandle) -> String {
+    let i = client.snapshot
+    return "+" + (i.invisible ? "i" : "") + (i.oper ? "o" : "") + (i.wallops ? "w" : "") + (i.bot ? "B" : "")
+  }
+
+  func kick(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard p.count >= 2, !p[0].isEmpty, !p[1].isEmpty else {
+      needMoreParams("KICK", state)
+      return
+    }
+    let reason = p.count > 2 ? p[2] : nil
+    for target in p[1].split(separator: ",").map(String.init) {
+      if try await callRoom(p[0], .kick(state.client, target: target, reason: reason), ctx) == nil {
+        state.client.numeric(server, "403", p[0], "No such channel")
+        return
+      }
+    }
+  }
+
+  func invite(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard p.count >= 2 else {
+      if p.isEmpty {
+        client.numeric(server, "337", "End of /INVITE list")
+      } else {
+        needMoreParams("INVITE", state)
+      }
+      return
+    }
+    guard case .client(let target?)? = try await callPresence(.find(p[0]), ctx) else {
+      client.numeric(server, "401", p[0], "No such nick/channel")
+      return
+    }
+    if try await callRoom(p[1], .invite(client, target), ctx) == nil {
+      client.numeric(server, "403", p[1], "No such channel")
+      return
+    }
+    if let away = target.info.withLock({ $0.away }) { client.numeric(server, "301", target.nick, away) }
+  }
+
+  /// LIST [channels or masks] [ELIST conditions: >n <n for members].
+  func list(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    var masks: [String] = []
+    var notMasks: [String] = []
+    var minUsers = 0
+    var maxUsers = Int.max
+    // C</C> (created) and T</T> (topic set) less / more than n minutes ago.
+    var createdBefore = Int.max, createdAfter = Int.min, topicBefore = Int.max, topicAfter = Int.min
+    let now = WallClock.seconds()
+    for item in (p.first ?? "").split(separator: ",").map(String.init) {
+      let b = Array(item.utf8)
+      if b.count > 2, b[0] == UInt8(ascii: "C") || b[0] == UInt8(ascii: "T"), b[1] == UInt8(ascii: "<") || b[1] == UInt8(ascii: ">"),
+         let minutes = Int(item.dropFirst(2)) {
+        let edge = now - minutes * 60
+        switch (b[0] == UInt8(ascii: "C"), b[1] == UInt8(ascii: "<")) {
+        case (true, true): createdAfter = edge       // created less than n minutes ago
+        case (true, false): createdBefore = edge     // more than n minutes ago
+        case (false, true): topicAfter = edge
+        case (false, false): topicBefore = edge
+        }
+        continue
+      }
+      if item.hasPrefix(">"), let n = Int(item.dropFirst()) { minUsers = n + 1 }
+      else if item.hasPrefix("<"), let n = Int(item.dropFirst()) { maxUsers = n - 1 }
+      else if item.hasPrefix("!") { notMasks.append(String(item.dropFirst())) }
+      else if !item.isEmpty { masks.append(item) }
+    }
+    client.numeric(server, "321", "Channel", "Users  Name")
+    let myID = client.id
+    for (_, channel) in services.channels.all.sorted(by: { $0.key < $1.key }) {
+      if !masks.isEmpty && !masks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
+      if notMasks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
+      guard case .summary(let s)? = try await callRoom(channel.name, .summary, ctx) else { continue }
+      if s.secret && !s.memberIDs.contains(myID) { continue }
+      if s.members < minUsers || s.members > maxUsers { continue }
+      if s.created <= createdAfter || s.created >= createdBefore { continue }
+      if s.topicTime <= topicAfter || s.topicTime >= topicBefore { continue }
+      client.numeric(server, "322", s.name, String(s.members), s.topic ?? "")
+    }
+    client.numeric(server, "323", "End of /LIST")
+  }
+}

@@ -1,0 +1,148 @@
+// What the rest of the server knows of one connected client, shared by reference: rooms
+// write to its socket directly (one write per delivery, no message hop), presence maps
+// its nick, WHO/WHOIS read it. Its mutable part sits behind a mutex; the connection
+// process is the only one that changes nick, modes and caps; rooms change memberships.
+import Actors
+import Synchronization
+
+/// A channel a client is in, and its status there.
+struct Membership: Sendable, Equatable {
+  /// The channel's name as it was created (case kept).
+  var channel: String
+  var op = false
+  var voice = false
+
+  /// Prefix characters, highest first (`@+` with multi-prefix, else the highest).
+  func prefix(multi: Bool) -> String {
+    if multi { return (op ? "@" : "") + (voice ? "+" : "") }
+    return op ? "@" : (voice ? "+" : "")
+  }
+}
+
+/// The mutable part of a client.
+struct ClientInfo: Sendable {
+  var nick = "*"
+  var user = ""
+  var realname = ""
+  var away: String?
+  var registered = false
+  /// The presence server holds this client's nick.
+  var registeredNick = false
+  var invisible = false
+  var oper = false
+  var wallops = false
+  var bot = false
+  /// Folded channel name → membership.
+  var channels: [String: Membership] = [:]
+  /// Folded nicks this client MONITORs.
+  var monitoring: Set<String> = []
+  /// Set before the connection ends: what others see in its QUIT.
+  var quitMessage: String?
+  /// Clients already told of this one's QUIT (a QUIT goes once to each).
+  var quitTold: Set<UInt64> = []
+  /// Unix seconds of the last message that was not a PING/PONG (WHOIS idle time).
+  var lastActive = 0
+}
+
+/// Where a client's lines go.
+enum Transport: Sendable {
+  /// A plain IRC socket: lines as they are.
+  case irc(Socket)
+  /// IRC over WebSocket: one line per text message (IRCv3 WebSocket).
+  case webSocket(Socket)
+}
+
+/// A connected client, shared.
+final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
+  let id: UInt64
+  /// The connection process.
+  let pid: Pid
+  /// The peer's address, shown as the host part of `nick!user@host`.
+  let host: String
+  /// Unix seconds of the connection.
+  let signon: Int
+  let transport: Transport
+  let caps = Atomic<UInt32>(0)
+  let info: Mutex<ClientInfo>
+
+  init(id: UInt64, pid: Pid, host: String, transport: Transport) {
+    self.id = id
+    self.pid = pid
+    self.host = host
+    self.transport = transport
+    self.signon = WallClock.seconds()
+    var i = ClientInfo()
+    i.lastActive = signon
+    self.info = Mutex(i)
+  }
+
+  static func == (a: ClientHandle, b: ClientHandle) -> Bool { a === b }
+  func hash(into h: inout Hasher) { h.combine(id) }
+  var description: String { "client \(id) \(nick)" }
+
+  var capabilities: Caps { Caps(rawValue: caps.load(ordering: .relaxed)) }
+  func has(_ cap: Caps) -> Bool { capabilities.contains(cap) }
+
+  var nick: String { info.withLock { $0.nick } }
+  /// `nick!user@host`.
+  var prefix: String { info.withLock { "\($0.nick)!\($0.user)@\(host)" } }
+  var snapshot: ClientInfo { info.withLock { $0 } }
+
+  /// The socket (for the connection process).
+  var socket: Socket {
+    switch transport {
+    case .irc(let s), .webSocket(let s): return s
+    }
+  }
+
+  /// Writes one line (with CR LF). Any process may call it; a client that cannot keep
+  /// up is cut off by its socket's overflow policy, and its connection process sees it.
+  @discardableResult
+  func send(_ line: [UInt8]) -> Bool {
+    switch transport {
+    case .irc(let socket):
+      return socket.send(line) != .closed
+    case .webSocket(let socket):
+      return socket.send(WebSocketFrame.textFrame(line: line)) != .closed
+    }
+  }
+
+  func send(_ message: IRCMessage) { send(message.serialized()) }
+}
+
+/// A line that may carry tags (server-time, msgid, client tags): serialised at most once
+/// per variant — a broadcast to a thousand members costs four serialisations at most.
+final class TaggedLine {
+  let message: IRCMessage
+  let timeMillis: Int64
+  let msgid: String?
+  /// Client-only tags (`+draft/...`), sent to clients with message-tags.
+  let clientTags: [(key: String, value: String?)]
+  private var variants: [[UInt8]?] = [nil, nil, nil, nil]
+
+  init(_ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
+       clientTags: [(key: String, value: String?)] = []) {
+    self.message = message
+    self.timeMillis = timeMillis
+    self.msgid = msgid
+    self.clientTags = clientTags
+  }
+
+  /// The bytes for a client with `caps`.
+  func bytes(for caps: Caps) -> [UInt8] {
+    let v = caps.tagVariant
+    if let b = variants[v] { return b }
+    var m = message
+    m.tags = []
+    if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: timeMillis))) }
+    if caps.contains(.messageTags) {
+      if let msgid { m.tags.append(("msgid", msgid)) }
+      m.tags += clientTags
+    }
+    let b = m.serialized()
+    variants[v] = b
+    return b
+  }
+
+  func send(to client: ClientHandle) { client.send(bytes(for: client.capabilities)) }
+}

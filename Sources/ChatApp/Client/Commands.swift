@@ -1,0 +1,145 @@
+// Which command runs what, and the calls to the presence server and the rooms (with
+// retries: a server being restarted by its supervisor is waited for, not failed on).
+import Actors
+import GenServer
+import Supervision
+
+extension Connection {
+  /// Commands allowed before registration completes.
+  static let beforeRegistration: Set<String> = ["CAP", "NICK", "USER", "PASS", "PING", "PONG", "QUIT"]
+
+  func dispatch(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
+    let client = state.client
+    let registered = client.info.withLock { $0.registered }
+    if !registered && !Self.beforeRegistration.contains(m.command) {
+      if m.command.count == 3 && m.command.allSatisfy(\.isNumber) { return nil }
+      client.numeric(server, "451", "You have not registered")
+      return nil
+    }
+    let p = m.params
+    switch m.command {
+    case "CAP": try await cap(m, &state, ctx)
+    case "PASS": pass(p, &state)
+    case "NICK": try await nick(p, &state, ctx)
+    case "USER": try await user(p, &state, ctx)
+    case "PING":
+      guard let token = p.first else {
+        client.numeric(server, "461", "PING", "Not enough parameters")
+        return nil
+      }
+      client.send(IRCMessage(source: server, "PONG", [server, token]))
+    case "PONG":
+      state.awaitingPong = false
+    case "QUIT":
+      return quit(p.first.map { "Quit: \($0)" } ?? "Client Quit", &state, ctx)
+    case "JOIN": try await join(p, &state, ctx)
+    case "PART": try await part(p, &state, ctx)
+    case "PRIVMSG": try await message(.privmsg, m, &state, ctx)
+    case "NOTICE": try await message(.notice, m, &state, ctx)
+    case "TAGMSG": try await message(.tagmsg, m, &state, ctx)
+    case "TOPIC": try await topic(p, &state, ctx)
+    case "NAMES": try await names(p, &state, ctx)
+    case "MODE": try await mode(p, &state, ctx)
+    case "KICK": try await kick(p, &state, ctx)
+    case "INVITE": try await invite(p, &state, ctx)
+    case "LIST": try await list(p, &state, ctx)
+    case "WHO": try await who(p, &state, ctx)
+    case "WHOIS": try await whois(p, &state, ctx)
+    case "WHOWAS": whowas(p, &state)
+    case "AWAY": try await away(p, &state, ctx)
+    case "ISON": try await ison(p, &state, ctx)
+    case "USERHOST": try await userhost(p, &state, ctx)
+    case "MONITOR": try await monitor(p, &state, ctx)
+    case "SETNAME": try await setname(p, &state, ctx)
+    case "LUSERS": try await lusers(&state, ctx)
+    case "MOTD": motd(&state)
+    case "VERSION": version(&state)
+    case "TIME": client.numeric(server, "391", server, WallClock.iso8601(millis: WallClock.millis()))
+    case "INFO": info(&state)
+    case "ADMIN": admin(&state)
+    case "HELP", "HELPOP": help(p, &state)
+    case "OPER": oper(p, &state)
+    case "KILL": try await kill(p, &state, ctx)
+    case "WALLOPS": try await wallops(p, &state, ctx)
+    default:
+      client.numeric(server, "421", m.command, "Unknown command")
+    }
+    return nil
+  }
+
+  // MARK: - Reaching the singleton servers
+
+  func presenceRef(_ ctx: ServerContext<Self>) -> GenServerRef<Presence>? {
+    ctx.node.whereis(ChatServices.presenceName, as: ServerMessage<Presence>.self).map(GenServerRef.init)
+  }
+
+  /// Calls the presence server, waiting (up to ~5 s) for it if it is being restarted.
+  func callPresence(_ request: Presence.Request, _ ctx: ServerContext<Self>) async throws -> Presence.Reply? {
+    for _ in 0..<100 {
+      if let presence = presenceRef(ctx) {
+        do {
+          return try await ctx.call(presence, request, timeout: .seconds(10))
+        } catch let e as CallError where e == .timeout {
+          return nil
+        } catch is CallError {
+          // noproc / exited: it is being restarted; try again.
+        }
+      }
+      try await ctx.sleep(for: .milliseconds(50))
+    }
+    return nil
+  }
+
+  func roomRef(_ key: String, _ ctx: ServerContext<Self>) -> GenServerRef<Room>? {
+    ctx.node.whereis(ChatServices.roomName(key), as: ServerMessage<Room>.self).map(GenServerRef.init)
+  }
+
+  /// Calls the room of channel `name`, starting it if `create` (JOIN). Nil when there is
+  /// no such room (and `create` is false) or it cannot be reached. Retries while a room
+  /// is being restarted or has just stopped.
+  func callRoom(_ name: String, _ request: Room.Request, create: Bool = false, _ ctx: ServerContext<Self>) async throws -> Room.Reply? {
+    let key = Names.fold(name)
+    for attempt in 0..<100 {
+      var room = roomRef(key, ctx)
+      if room == nil {
+        // A channel whose settings are stored has a room, perhaps being restarted:
+        // wait for it rather than say there is no such channel.
+        let exists = services.channels.get(key) != nil
+        if !create && !(exists && attempt < 60) { return nil }
+        if create, let rooms = ctx.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<String>>.self) {
+          _ = try? await ctx.startChild(GenServerRef(rooms), name)
+          room = roomRef(key, ctx)
+        }
+      }
+      if let room {
+        do {
+          return try await ctx.call(room, request, timeout: .seconds(10))
+        } catch let e as CallError where e == .timeout {
+          return nil
+        } catch is CallError {
+          // Stopped or killed meanwhile: look again.
+        }
+      }
+      try await ctx.sleep(for: .milliseconds(30))
+    }
+    return nil
+  }
+
+  /// The members of every channel the client is in, each once (NICK, AWAY, SETNAME and
+  /// QUIT go once to everyone who shares a channel).
+  func neighbours(_ state: State, _ ctx: ServerContext<Self>) async throws -> [ClientHandle] {
+    let channels = state.client.info.withLock { $0.channels.values.map(\.channel) }
+    var seen: Set<UInt64> = []
+    var out: [ClientHandle] = []
+    for channel in channels {
+      guard case .members(let members)? = try await callRoom(channel, .members, ctx) else { continue }
+      for m in members where seen.insert(m.client.id).inserted { out.append(m.client) }
+    }
+    return out
+  }
+
+  /// `461 <command> :Not enough parameters`.
+  func needMoreParams(_ command: String, _ state: State) {
+    state.client.numeric(server, "461", command, "Not enough parameters")
+  }
+}

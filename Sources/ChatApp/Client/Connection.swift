@@ -1,0 +1,213 @@
+// A connection: one process per client, owning its socket. It reads lines (active-once,
+// so a client that floods stops being read), parses them, runs the commands — asking
+// the presence server and the rooms, which write their answers straight to the client —
+// and pings the client when it goes quiet. When it ends, for whatever reason, the rooms
+// it was in see it go (they monitor it) and tell everyone its QUIT.
+import Actors
+import GenServer
+import Glibc
+
+struct Connection: GenServer {
+  let services: ChatServices
+  let socket: Socket
+  let webSocket: Bool
+
+  init(services: ChatServices, socket: Socket, webSocket: Bool = false) {
+    self.services = services
+    self.socket = socket
+    self.webSocket = webSocket
+  }
+
+  enum Info: Sendable {
+    /// Disconnect with this QUIT message (KILL, server shutdown).
+    case disconnect(String)
+    /// The flood penalty is over: read again.
+    case resume
+  }
+
+  struct State {
+    let client: ClientHandle
+    /// Registration: what has been given so far.
+    var nickGiven = false
+    var userGiven = false
+    var capNegotiating = false
+    var passGiven: String?
+    /// 0, or 302 after `CAP LS 302`.
+    var capVersion = 0
+    var awaitingPong = false
+    /// Flood control: tokens left, refilled over time.
+    var tokens: Double
+    var refilledAt: UInt64
+    var paused = false
+  }
+
+  var server: String { services.serverName }
+  var config: ChatConfig { services.config }
+
+  // MARK: - Start
+
+  func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
+    let peer = socket.peerAddress ?? "unknown"
+    let host = Self.hostPart(of: peer)
+    let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host,
+                              transport: webSocket ? .webSocket(socket) : .irc(socket))
+    services.clients.add(client)
+    let clients = services.clients
+    ctx.onExit { _ in clients.remove(client) }
+    if !webSocket {
+      // 512 bytes for the message itself, up to 8191 more for tags (IRCv3 message-tags).
+      try? socket.setFraming(.line(maxLength: 8191 + 512))
+    }
+    socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
+    ctx.label = "client \(host)"
+    let state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
+    return .ok(state, .timeout(config.registrationTimeout))
+  }
+
+  /// "1.2.3.4" from "1.2.3.4:5678", "::1" from "[::1]:5678".
+  static func hostPart(of address: String) -> String {
+    if address.hasPrefix("[") , let end = address.firstIndex(of: "]") {
+      var h = String(address[address.index(after: address.startIndex)..<end])
+      // A host starting with ':' would break the `nick!user@host` syntax.
+      if h.hasPrefix(":") { h = "0" + h }
+      return h
+    }
+    if let colon = address.lastIndex(of: ":") { return String(address[..<colon]) }
+    return address
+  }
+
+  // MARK: - Events
+
+  func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self> {
+    switch message {
+    case .io(let s, let event) where s === socket:
+      switch event {
+      case .owned:
+        try? ctx.activate(socket, .once)
+      case .data(let bytes):
+        if let end = try await line(bytes, &state, ctx) { return end }
+        resumeReading(&state, ctx)
+      case .frameTooLong:
+        state.client.numeric(server, "417", "Input line was too long")
+        resumeReading(&state, ctx)
+      case .closed:
+        return quit("Remote host closed the connection", &state, ctx, tellClient: false)
+      case .error(let e):
+        switch e {
+        case .overflow: return quit("SendQ exceeded", &state, ctx, tellClient: false)
+        case .reset: return quit("Connection reset by peer", &state, ctx, tellClient: false)
+        default: return quit("Read error: \(e)", &state, ctx, tellClient: false)
+        }
+      default:
+        break
+      }
+    case .timeout:
+      if !state.client.info.withLock({ $0.registered }) {
+        return quit("Registration timed out", &state, ctx)
+      }
+      if state.awaitingPong {
+        return quit("Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
+      }
+      state.awaitingPong = true
+      state.client.send(IRCMessage(source: server, "PING", [server]))
+      return .noreply(.timeout(config.pingTimeout))
+    case .message(.disconnect(let reason)):
+      return quit(reason, &state, ctx)
+    case .message(.resume):
+      state.paused = false
+      resumeReading(&state, ctx)
+    default:
+      break
+    }
+    return .noreply(.timeout(idleTimeout(state)))
+  }
+
+  func idleTimeout(_ state: State) -> Duration {
+    state.client.info.withLock { $0.registered } ? config.pingInterval : config.registrationTimeout
+  }
+
+  /// Reads the next lines unless the flood penalty says wait.
+  func resumeReading(_ state: inout State, _ ctx: ServerContext<Self>) {
+    guard !state.paused else { return }
+    if config.floodProtection && state.tokens < 0 {
+      state.paused = true
+      let wait = Duration.nanoseconds(Int64((-state.tokens + 1) / config.floodRate * 1e9))
+      ctx.sendAfter(wait, to: ctx.address, .info(.resume))
+      return
+    }
+    try? ctx.activate(socket, .once)
+  }
+
+  /// One line from the client. Returns a result only when the connection must end.
+  func line(_ bytes: [UInt8], _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
+    // Flood control: each line costs a token.
+    if config.floodProtection {
+      let now = Clock.nanos()
+      state.tokens = min(Double(config.floodBurst), state.tokens + Double(now &- state.refilledAt) / 1e9 * config.floodRate)
+      state.refilledAt = now
+      state.tokens -= 1
+      if state.tokens < -Double(config.floodDisconnect) { return quit("Excess Flood", &state, ctx) }
+    }
+    // Without tags, a message is at most 512 bytes with its CR LF.
+    var body = bytes[...]
+    if body.first == UInt8(ascii: "@"), let space = body.firstIndex(of: 0x20) {
+      if space - body.startIndex > 8191 {
+        state.client.numeric(server, "417", "Input line was too long")
+        return nil
+      }
+      body = body[(space + 1)...]
+    }
+    if body.count + 2 > 512 {
+      state.client.numeric(server, "417", "Input line was too long")
+      return nil
+    }
+    let message: IRCMessage
+    do {
+      message = try IRCMessage.parse(bytes)
+    } catch .empty {
+      return nil
+    } catch {
+      state.client.numeric(server, "421", "*", "Unknown command")
+      return nil
+    }
+    if message.command != "PING" && message.command != "PONG" {
+      let now = WallClock.seconds()
+      state.client.info.withLock { $0.lastActive = now }
+    }
+    return try await dispatch(message, &state, ctx)
+  }
+
+  // MARK: - Leaving
+
+  /// Ends the connection: QUIT message for the others (sent by the rooms, which see this
+  /// process end), ERROR to the client, the socket closed once flushed.
+  func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) -> HandleResult<Self> {
+    let client = state.client
+    client.info.withLock { if $0.quitMessage == nil { $0.quitMessage = reason } }
+    if tellClient {
+      client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
+    }
+    socket.closeWhenDone()
+    if let presence = presenceRef(ctx) { presence.cast(.release(client)) }
+    return .stop(.normal)
+  }
+
+  func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
+    services.clients.remove(state.client)
+  }
+
+  func formatStatus(_ state: State) -> String {
+    let info = state.client.snapshot
+    return "\(info.nick)!\(info.user)@\(state.client.host) registered=\(info.registered) channels=\(info.channels.count) "
+      + "queued=\(socket.pendingBytes)B"
+  }
+}
+
+/// Monotonic nanoseconds.
+enum Clock {
+  static func nanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+  }
+}

@@ -1,0 +1,50 @@
+// PRIVMSG, NOTICE and TAGMSG: to channels (through their rooms) and to nicks (written
+// straight to the target's socket). NOTICE never gets an automatic error back.
+import Actors
+import GenServer
+
+extension Connection {
+  func message(_ kind: Room.MessageKind, _ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    let command = kind.rawValue
+    let quiet = kind == .notice
+    guard let targets = m.params.first, !targets.isEmpty else {
+      if !quiet { client.numeric(server, "411", "No recipient given (\(command))") }
+      return
+    }
+    let text = m.params.count > 1 ? m.params[1] : ""
+    if kind != .tagmsg && text.isEmpty {
+      if !quiet { client.numeric(server, "412", "No text to send") }
+      return
+    }
+    // Client-only tags travel with the message (to clients that take tags).
+    let tags = client.has(.messageTags)
+      ? m.tags.filter { $0.key.hasPrefix("+") }.map { ClientTag(key: $0.key, value: $0.value) } : []
+    if kind == .tagmsg && tags.isEmpty { return }
+    let list = targets.split(separator: ",").map(String.init)
+    if list.count > config.targetsLimit {
+      if !quiet { client.numeric(server, "407", targets, "Too many recipients") }
+      return
+    }
+    for target in list {
+      if Names.isChannel(target) {
+        if try await callRoom(target, .message(client, kind, text: text, tags: tags), ctx) == nil, !quiet {
+          client.numeric(server, "403", target, "No such channel")
+        }
+        continue
+      }
+      guard case .client(let other?)? = try await callPresence(.find(target), ctx) else {
+        if !quiet { client.numeric(server, "401", target, "No such nick/channel") }
+        continue
+      }
+      let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
+      let line = TaggedLine(IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
+                            clientTags: tags.map { ($0.key, $0.value) })
+      if kind != .tagmsg || other.has(.messageTags) { line.send(to: other) }
+      if client.has(.echoMessage) { line.send(to: client) }
+      if kind == .privmsg, let away = other.info.withLock({ $0.away }) {
+        client.numeric(server, "301", other.nick, away)
+      }
+    }
+  }
+}

@@ -1,0 +1,249 @@
+// Who is who: WHO (with WHOX), WHOIS, WHOWAS, ISON, USERHOST, MONITOR; and AWAY and
+// SETNAME, which change what those show.
+import Actors
+import GenServer
+
+extension Connection {
+  // MARK: - WHO
+
+  func who(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    let mask = p.first ?? "*"
+    // WHOX: `%fields[,token]`.
+    var fields: String?
+    var token: String?
+    var opersOnly = false
+    if p.count > 1 {
+      let spec = p[1]
+      if let pct = spec.firstIndex(of: "%") {
+        let rest = spec[spec.index(after: pct)...]
+        let parts = rest.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+        fields = String(parts[0])
+        if parts.count > 1 { token = String(parts[1]) }
+        opersOnly = spec[..<pct].contains("o")
+      } else {
+        opersOnly = spec.contains("o")
+      }
+    }
+    var rows: [(ClientHandle, channel: String, prefix: String)] = []
+    if Names.isChannel(mask) {
+      if case .members(let members)? = try await callRoom(mask, .members, ctx) {
+        let isMember = members.contains { $0.client === client }
+        let secret = services.channels.get(Names.fold(mask))?.secret ?? false
+        let channelName = services.channels.get(Names.fold(mask))?.name ?? mask
+        if isMember || !secret {
+          let multi = client.has(.multiPrefix)
+          for m in members {
+            if !isMember && m.client.info.withLock({ $0.invisible }) { continue }
+            let prefix = multi ? (m.op ? "@" : "") + (m.voice ? "+" : "") : (m.op ? "@" : (m.voice ? "+" : ""))
+            rows.append((m.client, channelName, prefix))
+          }
+        }
+      }
+    } else {
+      let myChannels = Set(client.info.withLock { $0.channels.keys })
+      let everyone: [ClientHandle]
+      if mask.contains("*") || mask.contains("?") {
+        guard case .clients(let all)? = try await callPresence(.everyone, ctx) else { return }
+        everyone = all
+      } else if case .client(let one?)? = try await callPresence(.find(mask), ctx) {
+        everyone = [one]
+      } else {
+        everyone = []
+      }
+      for other in everyone {
+        let info = other.snapshot
+        let shared = !myChannels.isDisjoint(with: info.channels.keys)
+        let exact = Names.fold(info.nick) == Names.fold(mask)
+        if info.invisible && !shared && other !== client && !exact { continue }
+        let matches = mask == "*" || mask == "0" || Names.globMatch(mask, info.nick) || Names.globMatch(mask, info.user)
+          || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname) || Names.globMatch(mask, server)
+        if !matches { continue }
+        rows.append((other, "*", ""))
+      }
+    }
+    for (other, channel, prefix) in rows {
+      let info = other.snapshot
+      if opersOnly && !info.oper { continue }
+      let flags = (info.away == nil ? "H" : "G") + (info.oper ? "*" : "") + prefix + (info.bot ? "B" : "")
+      if let fields {
+        client.numeric(server, "354", whox(fields, token: token, other, info, channel: channel, flags: flags))
+      } else {
+        client.numeric(server, "352", channel, info.user, other.host, server, info.nick, flags, "0 \(info.realname)")
+      }
+    }
+    client.numeric(server, "315", mask, "End of WHO list")
+  }
+
+  /// The fields of a WHOX reply, in the protocol's fixed order (`tcuihsnfdlaor`).
+  private func whox(_ fields: String, token: String?, _ other: ClientHandle, _ info: ClientInfo, channel: String, flags: String) -> [String] {
+    var out: [String] = []
+    for f in "tcuihsnfdlaor" where fields.contains(f) {
+      switch f {
+      case "t": out.append(token ?? "0")
+      case "c": out.append(channel)
+      case "u": out.append(info.user)
+      case "i": out.append(other.host.contains(":") || other.host.contains(".") ? other.host : "255.255.255.255")
+      case "h": out.append(other.host)
+      case "s": out.append(server)
+      case "n": out.append(info.nick)
+      case "f": out.append(flags)
+      case "d": out.append("0")
+      case "l": out.append(String(max(0, WallClock.seconds() - info.lastActive)))
+      case "a": out.append("0")
+      case "o": out.append("n/a")
+      default: out.append(info.realname)
+      }
+    }
+    return out
+  }
+
+  // MARK: - WHOIS, WHOWAS
+
+  func whois(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let last = p.last, !last.isEmpty else {
+      client.numeric(server, "431", "No nickname given")
+      return
+    }
+    for nick in last.split(separator: ",").prefix(1).map(String.init) {
+      guard case .client(let other?)? = try await callPresence(.find(nick), ctx) else {
+        client.numeric(server, "401", nick, "No such nick/channel")
+        client.numeric(server, "318", nick, "End of /WHOIS list")
+        continue
+      }
+      let info = other.snapshot
+      client.numeric(server, "311", info.nick, info.user, other.host, "*", info.realname)
+      let mine = client.info.withLock { $0.channels }
+      let multi = client.has(.multiPrefix)
+      var channels: [String] = []
+      for (key, m) in info.channels.sorted(by: { $0.key < $1.key }) {
+        let secret = services.channels.get(key)?.secret ?? false
+        if secret && mine[key] == nil && other !== client { continue }
+        channels.append(m.prefix(multi: multi) + m.channel)
+      }
+      if !channels.isEmpty { client.numeric(server, "319", info.nick, channels.joined(separator: " ")) }
+      client.numeric(server, "312", info.nick, server, config.networkName)
+      if info.oper { client.numeric(server, "313", info.nick, "is an IRC operator") }
+      if info.bot { client.numeric(server, "335", info.nick, "is a bot") }
+      if let away = info.away { client.numeric(server, "301", info.nick, away) }
+      client.numeric(server, "317", info.nick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon),
+                     "seconds idle, signon time")
+      client.numeric(server, "318", info.nick, "End of /WHOIS list")
+    }
+  }
+
+  /// chatd keeps no record of past nicks.
+  func whowas(_ p: [String], _ state: inout State) {
+    guard let nick = p.first, !nick.isEmpty else {
+      state.client.numeric(server, "431", "No nickname given")
+      return
+    }
+    state.client.numeric(server, "406", nick, "There was no such nickname")
+    state.client.numeric(server, "369", nick, "End of WHOWAS")
+  }
+
+  // MARK: - ISON, USERHOST
+
+  func ison(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard !p.isEmpty else {
+      needMoreParams("ISON", state)
+      return
+    }
+    var online: [String] = []
+    for nick in p.flatMap({ $0.split(separator: " ").map(String.init) }) {
+      if case .client(let c?)? = try await callPresence(.find(nick), ctx) { online.append(c.nick) }
+    }
+    state.client.numeric(server, "303", online.joined(separator: " "))
+  }
+
+  func userhost(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard !p.isEmpty else {
+      needMoreParams("USERHOST", state)
+      return
+    }
+    var replies: [String] = []
+    for nick in p.prefix(5) {
+      guard case .client(let c?)? = try await callPresence(.find(nick), ctx) else { continue }
+      let info = c.snapshot
+      replies.append("\(info.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
+    }
+    state.client.numeric(server, "302", replies.joined(separator: " "))
+  }
+
+  // MARK: - MONITOR
+
+  func monitor(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let sub = p.first else {
+      needMoreParams("MONITOR", state)
+      return
+    }
+    let targets = p.count > 1 ? p[1].split(separator: ",").map(String.init).filter { !$0.isEmpty } : []
+    switch sub {
+    case "+":
+      guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
+      let current = client.info.withLock { $0.monitoring }
+      var accepted: [String] = []
+      var refused: [String] = []
+      var count = current.count
+      for t in targets where Names.isValidNick(t, maxLength: config.nickLength) {
+        if current.contains(Names.fold(t)) { accepted.append(t); continue }
+        if count >= config.monitorLimit { refused.append(t); continue }
+        count += 1
+        accepted.append(t)
+      }
+      if !refused.isEmpty { client.numeric(server, "734", String(config.monitorLimit), refused.joined(separator: ","), "Monitor list is full.") }
+      guard !accepted.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, accepted), ctx) else { return }
+      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+    case "-":
+      guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
+      _ = try await callPresence(.unmonitor(client, targets), ctx)
+    case "C", "c":
+      _ = try await callPresence(.clearMonitor(client), ctx)
+    case "L", "l":
+      let list = client.info.withLock { $0.monitoring }.sorted()
+      if !list.isEmpty { client.numeric(server, "732", list.joined(separator: ",")) }
+      client.numeric(server, "733", "End of MONITOR list")
+    case "S", "s":
+      let list = Array(client.info.withLock { $0.monitoring })
+      guard !list.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, list), ctx) else { return }
+      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+    default:
+      client.numeric(server, "421", "MONITOR", "Unknown MONITOR subcommand")
+    }
+  }
+
+  // MARK: - AWAY, SETNAME
+
+  func away(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    let message = p.first.flatMap { $0.isEmpty ? nil : String(decoding: Array($0.utf8.prefix(config.awayLength)), as: UTF8.self) }
+    client.info.withLock { $0.away = message }
+    if message == nil {
+      client.numeric(server, "305", "You are no longer marked as being away")
+    } else {
+      client.numeric(server, "306", "You have been marked as being away")
+    }
+    let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", message.map { [$0] } ?? []))
+    for other in try await neighbours(state, ctx) where other !== client && other.has(.awayNotify) { line.send(to: other) }
+  }
+
+  func setname(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let name = p.first, !name.isEmpty else {
+      client.send(IRCMessage(source: server, "FAIL", ["SETNAME", "INVALID_REALNAME", "Realname is not valid"]))
+      return
+    }
+    guard name.utf8.count <= 390 else {
+      client.send(IRCMessage(source: server, "FAIL", ["SETNAME", "INVALID_REALNAME", "Realname is too long"]))
+      return
+    }
+    client.info.withLock { $0.realname = name }
+    let line = TaggedLine(IRCMessage(source: client.prefix, "SETNAME", [name]))
+    if client.has(.setname) { line.send(to: client) }
+    for other in try await neighbours(state, ctx) where other !== client && other.has(.setname) { line.send(to: other) }
+  }
+}

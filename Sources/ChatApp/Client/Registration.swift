@@ -1,0 +1,210 @@
+// Registration: CAP negotiation, PASS, NICK, USER, and the welcome burst (001–005,
+// LUSERS, MOTD). NICK after registration is a nick change, told to everyone who shares
+// a channel.
+import Actors
+import GenServer
+
+extension Connection {
+  // MARK: - CAP
+
+  func cap(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    let target = client.info.withLock { $0.registeredNick ? $0.nick : "*" }
+    guard let sub = m.params.first?.uppercased() else {
+      needMoreParams("CAP", state)
+      return
+    }
+    let registered = client.info.withLock { $0.registered }
+    switch sub {
+    case "LS":
+      if !registered { state.capNegotiating = true }
+      if let v = m.params.dropFirst().first.flatMap({ Int($0) }), v >= 302 {
+        state.capVersion = max(state.capVersion, v)
+        client.caps.bitwiseOr(Caps.capNotify.rawValue, ordering: .relaxed)
+      }
+      let names = Caps.all.map(\.name).joined(separator: " ")
+      client.send(IRCMessage(source: server, "CAP", [target, "LS", names]).serialized(forceTrailing: true))
+    case "LIST":
+      let on = Caps.all.filter { client.has($0.cap) }.map(\.name).joined(separator: " ")
+      client.send(IRCMessage(source: server, "CAP", [target, "LIST", on]).serialized(forceTrailing: true))
+    case "REQ":
+      if !registered { state.capNegotiating = true }
+      let wanted = (m.params.dropFirst().first ?? "").split(separator: " ").map(String.init)
+      var add = Caps(), remove = Caps()
+      var ok = !wanted.isEmpty
+      for w in wanted {
+        let removing = w.hasPrefix("-")
+        guard let cap = Caps.named(removing ? String(w.dropFirst()) : w) else {
+          ok = false
+          break
+        }
+        if removing { remove.insert(cap) } else { add.insert(cap) }
+      }
+      // cap-notify cannot be turned off by a 302 client.
+      if state.capVersion >= 302 && remove.contains(.capNotify) { ok = false }
+      let list = m.params.dropFirst().first ?? ""
+      if ok {
+        var caps = client.capabilities
+        caps.formUnion(add)
+        caps.subtract(remove)
+        client.caps.store(caps.rawValue, ordering: .relaxed)
+        client.send(IRCMessage(source: server, "CAP", [target, "ACK", list]).serialized(forceTrailing: true))
+      } else {
+        client.send(IRCMessage(source: server, "CAP", [target, "NAK", list]).serialized(forceTrailing: true))
+      }
+    case "END":
+      if !registered {
+        state.capNegotiating = false
+        try await completeRegistration(&state, ctx)
+      }
+    default:
+      client.numeric(server, "410", sub, "Invalid CAP command")
+    }
+  }
+
+  // MARK: - PASS, NICK, USER
+
+  func pass(_ p: [String], _ state: inout State) {
+    if state.client.info.withLock({ $0.registered }) {
+      state.client.numeric(server, "462", "You may not reregister")
+      return
+    }
+    guard let password = p.first else {
+      needMoreParams("PASS", state)
+      return
+    }
+    state.passGiven = password
+  }
+
+  func nick(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    guard let nick = p.first, !nick.isEmpty else {
+      client.numeric(server, "431", "No nickname given")
+      return
+    }
+    guard Names.isValidNick(nick, maxLength: config.nickLength) else {
+      client.numeric(server, "432", nick, "Erroneous nickname")
+      return
+    }
+    let (current, registered) = client.info.withLock { ($0.nick, $0.registered) }
+    if nick == current && client.info.withLock({ $0.registeredNick }) { return }
+    let before = client.prefix
+    guard let reply = try await callPresence(.claim(nick, client), ctx) else {
+      client.numeric(server, "263", "NICK", "Server busy, try again")
+      return
+    }
+    switch reply {
+    case .inUse:
+      client.numeric(server, "433", nick, "Nickname is already in use")
+    case .claimed:
+      if registered {
+        // Once to each client sharing a channel, and to the client itself.
+        let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
+        line.send(to: client)
+        for other in try await neighbours(state, ctx) where other !== client { line.send(to: other) }
+      } else {
+        state.nickGiven = true
+        try await completeRegistration(&state, ctx)
+      }
+    default:
+      break
+    }
+  }
+
+  func user(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    if client.info.withLock({ $0.registered }) || state.userGiven {
+      client.numeric(server, "462", "You may not reregister")
+      return
+    }
+    guard p.count >= 4, !p[0].isEmpty else {
+      needMoreParams("USER", state)
+      return
+    }
+    // Keep what is safe in `nick!user@host`.
+    let cleaned = p[0].unicodeScalars.filter { $0.value > 0x20 && $0 != "@" && $0 != "!" && $0 != ":" }
+    let user = String(String.UnicodeScalarView(cleaned.prefix(config.userLength)))
+    client.info.withLock {
+      $0.user = user.isEmpty ? "user" : user
+      $0.realname = p[3]
+    }
+    state.userGiven = true
+    try await completeRegistration(&state, ctx)
+  }
+
+  /// Ends registration once NICK and USER are in and CAP negotiation is over.
+  func completeRegistration(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    guard state.nickGiven && state.userGiven && !state.capNegotiating else { return }
+    let client = state.client
+    if let password = config.password, state.passGiven != password {
+      client.numeric(server, "464", "Password incorrect")
+      client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (Bad password)"]))
+      client.info.withLock { $0.quitMessage = "Bad password" }
+      socket.closeWhenDone()
+      ctx.exit(ctx.pid, reason: .normal)
+      return
+    }
+    client.info.withLock { $0.registered = true }
+    welcome(&state)
+    try await lusers(&state, ctx)
+    motd(&state)
+  }
+
+  func welcome(_ state: inout State) {
+    let client = state.client
+    let nick = client.nick
+    client.numeric(server, "001", "Welcome to the \(config.networkName) Internet Relay Chat Network \(client.prefix)")
+    client.numeric(server, "002", "Your host is \(server), running version \(ChatApp.version)")
+    client.numeric(server, "003", "This server was created \(WallClock.iso8601(millis: Int64(services.startedAt) * 1000))")
+    client.send(IRCMessage(source: server, "004", [nick, server, ChatApp.version, "iow", "beIiklmnostv", "beIklov"]))
+    let tokens = isupport()
+    var i = 0
+    while i < tokens.count {
+      let chunk = Array(tokens[i..<min(i + 12, tokens.count)])
+      client.numeric(server, "005", chunk + ["are supported by this server"])
+      i += 12
+    }
+  }
+
+  /// RPL_ISUPPORT tokens.
+  func isupport() -> [String] {
+    [
+      "AWAYLEN=\(config.awayLength)", "BOT=B", "CASEMAPPING=ascii", "CHANLIMIT=#:\(config.channelsPerClient)",
+      "CHANMODES=beI,k,l,imnst", "CHANNELLEN=\(config.channelLength)", "CHANTYPES=#",
+      "ELIST=CMNTU", "EXCEPTS=e", "INVEX=I", "KICKLEN=\(config.kickLength)", "MAXLIST=beI:\(config.listModesLimit)",
+      "MAXTARGETS=\(config.targetsLimit)", "MODES=4", "MONITOR=\(config.monitorLimit)", "NETWORK=\(config.networkName)",
+      "NICKLEN=\(config.nickLength)", "PREFIX=(ov)@+",
+      "TARGMAX=JOIN:,KICK:1,LIST:1,MONITOR:,NAMES:1,NOTICE:\(config.targetsLimit),PART:,PRIVMSG:\(config.targetsLimit),TAGMSG:\(config.targetsLimit),WHOIS:1",
+      "TOPICLEN=\(config.topicLength)", "USERLEN=\(config.userLength)", "UTF8ONLY", "WHOX",
+    ]
+  }
+
+  func motd(_ state: inout State) {
+    let client = state.client
+    if config.motd.isEmpty {
+      client.numeric(server, "422", "MOTD File is missing")
+      return
+    }
+    client.numeric(server, "375", "- \(server) Message of the day - ")
+    for line in config.motd { client.numeric(server, "372", "- " + line) }
+    client.numeric(server, "376", "End of /MOTD command.")
+  }
+
+  func lusers(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    let client = state.client
+    let everyone = services.clients.all.filter { $0.info.withLock { $0.registered } }
+    let invisible = everyone.filter { $0.info.withLock { $0.invisible } }.count
+    let opers = everyone.filter { $0.info.withLock { $0.oper } }.count
+    let unknown = services.clients.count - everyone.count
+    let channels = services.channels.all.count
+    let total = everyone.count
+    let peak = max(services.clients.peak.load(ordering: .relaxed), total)
+    client.numeric(server, "251", "There are \(total - invisible) users and \(invisible) invisible on 1 servers")
+    client.numeric(server, "252", String(opers), "operator(s) online")
+    client.numeric(server, "253", String(unknown), "unknown connection(s)")
+    client.numeric(server, "254", String(channels), "channels formed")
+    client.numeric(server, "255", "I have \(total) clients and 0 servers")
+    client.numeric(server, "265", String(total), String(peak), "Current local users \(total), max \(peak)")
+    client.numeric(server, "266", String(total), String(peak), "Current global users \(total), max \(peak)")
+  }
+}

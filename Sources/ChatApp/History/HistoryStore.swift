@@ -1,0 +1,189 @@
+// The history store: every channel message goes to SQLite (a file in the data
+// directory). Disk work never runs on a scheduler thread: the server hands it to its own
+// writer thread, which commits in batches (one transaction per batch) and answers
+// queries through deferred replies.
+import Actors
+import Foundation
+import GenServer
+import Synchronization
+
+struct HistoryStore: SyncGenServer {
+  /// The database file; nil keeps no history on disk (queries answer from nothing).
+  let path: String?
+
+  enum Request: Sendable {
+    /// The last `limit` messages of a channel (folded name), oldest first.
+    case latest(channel: String, limit: Int)
+    /// Messages strictly between two times (Unix ms), oldest first, at most `limit`;
+    /// `newestFirst` picks the newest of the range instead of the oldest.
+    case between(channel: String, after: Int64, before: Int64, limit: Int, newestFirst: Bool)
+    /// Waits until everything cast before has been written (tests, shutdown).
+    case flush
+  }
+
+  enum Reply: Sendable {
+    case entries([HistoryEntry])
+    case flushed
+  }
+
+  enum Cast: Sendable {
+    case append(key: String, HistoryEntry)
+  }
+
+  struct State {
+    let writer: HistoryWriter?
+  }
+
+  func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
+    guard let path else { return .ok(State(writer: nil)) }
+    do {
+      let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      return .ok(State(writer: try HistoryWriter(path: path)))
+    } catch {
+      return .stop(.shutdownWith("history database \(path): \(error)"))
+    }
+  }
+
+  func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+    guard let writer = state.writer else {
+      if case .flush = request { return .reply(.flushed) }
+      return .reply(.entries([]))
+    }
+    writer.enqueue(.query(request, from))
+    return .noreply()
+  }
+
+  func handleCast(_ message: Cast, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    if case .append(let key, let entry) = message { state.writer?.enqueue(.append(key, entry)) }
+    return .noreply()
+  }
+
+  func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) {
+    state.writer?.stop()
+  }
+
+  func formatStatus(_ state: State) -> String {
+    guard let w = state.writer else { return "in memory only" }
+    return "\(path ?? "?"): \(w.written.load(ordering: .relaxed)) messages written, \(w.backlog) queued"
+  }
+}
+
+/// The thread that owns the SQLite connection.
+final class HistoryWriter: Sendable {
+  enum Job: Sendable {
+    case append(String, HistoryEntry)
+    case query(HistoryStore.Request, From<HistoryStore.Reply>)
+    case stop
+  }
+
+  private let queue = Mutex<[Job]>([])
+  private let wake = DispatchSemaphore(value: 0)
+  private let done = DispatchSemaphore(value: 0)
+  let written = Atomic<Int>(0)
+
+  init(path: String) throws {
+    let db = try SQLiteDatabase(path: path)
+    try db.execute("PRAGMA journal_mode=WAL")
+    try db.execute("PRAGMA synchronous=NORMAL")
+    try db.execute("""
+      CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY, channel TEXT NOT NULL, time INTEGER NOT NULL, msgid TEXT NOT NULL,
+        source TEXT NOT NULL, command TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL)
+      """)
+    try db.execute("CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, time)")
+    let worker = Thread { [self] in self.run(db) }
+    worker.name = "chatd-history"
+    worker.start()
+  }
+
+  var backlog: Int { queue.withLock { $0.count } }
+
+  func enqueue(_ job: Job) {
+    queue.withLock { $0.append(job) }
+    wake.signal()
+  }
+
+  func stop() {
+    enqueue(.stop)
+    _ = done.wait(timeout: .now() + 5)
+  }
+
+  private func run(_ db: SQLiteDatabase) {
+    guard let insert = try? db.prepare(
+      "INSERT INTO messages (channel, time, msgid, source, command, target, text) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      let latest = try? db.prepare(
+        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? ORDER BY time DESC, id DESC LIMIT ?"),
+      let rangeOldest = try? db.prepare(
+        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time ASC, id ASC LIMIT ?"),
+      let rangeNewest = try? db.prepare(
+        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?")
+    else {
+      FileHandle.standardError.write(Data("chatd: history: \(db.lastError)\n".utf8))
+      done.signal()
+      return
+    }
+    func rows(_ s: SQLiteDatabase.Statement) -> [HistoryEntry] {
+      var out: [HistoryEntry] = []
+      while (try? s.step()) == true {
+        out.append(HistoryEntry(time: s.int64(0), msgid: s.string(1), source: s.string(2), command: s.string(3),
+                                channel: s.string(4), text: s.string(5)))
+      }
+      s.reset()
+      return out
+    }
+    while true {
+      wake.wait()
+      let jobs = queue.withLock { q -> [Job] in
+        let j = q
+        q = []
+        return j
+      }
+      if jobs.isEmpty { continue }
+      var stopping = false
+      // Appends first, in one transaction; queries see them.
+      let appends = jobs.compactMap { job -> (String, HistoryEntry)? in
+        if case .append(let k, let e) = job { return (k, e) }
+        return nil
+      }
+      if !appends.isEmpty {
+        do {
+          try db.execute("BEGIN")
+          for (key, e) in appends {
+            insert.bind(1, key); insert.bind(2, e.time); insert.bind(3, e.msgid); insert.bind(4, e.source)
+            insert.bind(5, e.command); insert.bind(6, e.channel); insert.bind(7, e.text)
+            _ = try insert.step()
+            insert.reset()
+          }
+          try db.execute("COMMIT")
+          written.add(appends.count, ordering: .relaxed)
+        } catch {
+          insert.reset()
+          try? db.execute("ROLLBACK")
+          FileHandle.standardError.write(Data("chatd: history: \(error)\n".utf8))
+        }
+      }
+      for job in jobs {
+        switch job {
+        case .append: break
+        case .stop: stopping = true
+        case .query(let request, let from):
+          switch request {
+          case .latest(let key, let limit):
+            latest.bind(1, key); latest.bind(2, Int64(limit))
+            from.reply(.entries(rows(latest).reversed()))
+          case .between(let key, let after, let before, let limit, let newestFirst):
+            let s = newestFirst ? rangeNewest : rangeOldest
+            s.bind(1, key); s.bind(2, after); s.bind(3, before); s.bind(4, Int64(limit))
+            let r = rows(s)
+            from.reply(.entries(newestFirst ? r.reversed() : r))
+          case .flush:
+            from.reply(.flushed)
+          }
+        }
+      }
+      if stopping { break }
+    }
+    done.signal()
+  }
+}

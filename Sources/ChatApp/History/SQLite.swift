@@ -1,0 +1,88 @@
+// A small wrapper over Debian's SQLite (libsqlite3): open, execute, prepared statements.
+// Used from one thread only (the history writer).
+import CSQLite
+
+/// An SQLite failure, with SQLite's own message.
+struct SQLiteError: Error, CustomStringConvertible {
+  let what: String
+  let message: String
+  var description: String { "\(what): \(message)" }
+}
+
+/// `@unchecked Sendable`: the connection is created on one thread and then used only
+/// by the history writer thread it is handed to (SQLite's "multi-thread" mode).
+final class SQLiteDatabase: @unchecked Sendable {
+  private var db: OpaquePointer?
+
+  init(path: String) throws {
+    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    let rc = sqlite3_open_v2(path, &db, flags, nil)
+    if rc != SQLITE_OK {
+      let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(rc)"
+      sqlite3_close(db)
+      db = nil
+      throw SQLiteError(what: "open \(path)", message: message)
+    }
+    sqlite3_busy_timeout(db, 2000)
+  }
+
+  deinit { sqlite3_close(db) }
+
+  func execute(_ sql: String) throws {
+    var error: UnsafeMutablePointer<CChar>?
+    if sqlite3_exec(db, sql, nil, nil, &error) != SQLITE_OK {
+      let message = error.map { String(cString: $0) } ?? lastError
+      sqlite3_free(error)
+      throw SQLiteError(what: sql.split(separator: " ").prefix(3).joined(separator: " "), message: message)
+    }
+  }
+
+  var lastError: String { db.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
+
+  func prepare(_ sql: String) throws -> Statement {
+    var stmt: OpaquePointer?
+    if sqlite3_prepare_v2(db, sql, -1, &stmt, nil) != SQLITE_OK {
+      throw SQLiteError(what: "prepare", message: lastError)
+    }
+    return Statement(stmt!, self)
+  }
+
+  /// A prepared statement: bind, step, read columns, reset.
+  final class Statement {
+    let stmt: OpaquePointer
+    let db: SQLiteDatabase
+
+    init(_ stmt: OpaquePointer, _ db: SQLiteDatabase) {
+      self.stmt = stmt
+      self.db = db
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(stmt, index, value, -1, Statement.transient) }
+    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(stmt, index, value) }
+
+    /// True while there is a row.
+    func step() throws -> Bool {
+      switch sqlite3_step(stmt) {
+      case SQLITE_ROW: return true
+      case SQLITE_DONE: return false
+      default: throw SQLiteError(what: "step", message: db.lastError)
+      }
+    }
+
+    func string(_ column: Int32) -> String {
+      guard let p = sqlite3_column_text(stmt, column) else { return "" }
+      return String(cString: p)
+    }
+
+    func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+
+    func reset() {
+      sqlite3_reset(stmt)
+      sqlite3_clear_bindings(stmt)
+    }
+  }
+}

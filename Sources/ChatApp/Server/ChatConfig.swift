@@ -1,0 +1,76 @@
+// chatd's settings, with the embedded defaults `swift run chatd` starts with.
+import Foundation
+
+/// Everything chatd can be told; `chatd --help` documents the flags that set these.
+public struct ChatConfig: Sendable {
+  /// IRC listener.
+  public var host = "127.0.0.1"
+  public var port = 6667
+  /// HTTP + WebSocket listener (0: off).
+  public var webHost = "127.0.0.1"
+  public var webPort = 8080
+  /// Where the history database and the control socket live.
+  public var dataDirectory = "./chatd-data"
+  /// The control endpoint (Unix socket, mode 0600) the observer attaches to; nil: under
+  /// the data directory.
+  public var controlSocket: String?
+  /// Stored history (SQLite); false keeps nothing on disk.
+  public var history = true
+
+  /// Names shown to clients.
+  public var serverName = "chatd.local"
+  public var networkName = "OtterNet"
+  public var motd: [String] = [
+    "Welcome to chatd, an IRC server built on Otter:",
+    "rooms, connections and presence are supervised processes.",
+  ]
+  /// Connection password (PASS), if any.
+  public var password: String?
+  /// Operators: name → password (OPER).
+  public var operators: [String: String] = [:]
+
+  /// Limits (advertised in RPL_ISUPPORT).
+  public var nickLength = 32
+  public var channelLength = 64
+  public var topicLength = 390
+  public var awayLength = 390
+  public var kickLength = 390
+  public var userLength = 18
+  public var channelsPerClient = 100
+  public var monitorLimit = 100
+  public var listModesLimit = 100
+  public var targetsLimit = 4
+
+  /// Seconds of silence before the server sends PING, and then before it gives up.
+  public var pingInterval: Duration = .seconds(90)
+  public var pingTimeout: Duration = .seconds(60)
+  /// Time allowed to complete registration.
+  public var registrationTimeout: Duration = .seconds(60)
+
+  /// Flood control: a burst of this many lines, then this many per second; a client
+  /// more than `floodDisconnect` lines ahead is disconnected. `floodProtection` false
+  /// turns it off (test suites and load tools send bursts).
+  public var floodProtection = true
+  public var floodBurst = 20
+  public var floodRate = 5.0
+  public var floodDisconnect = 400
+
+  /// Bytes a slow client may have waiting to be written before it is disconnected
+  /// ("SendQ exceeded").
+  public var sendQueueLimit = 1 << 20
+
+  /// Messages of a channel a joining client is sent (0: none).
+  public var historyReplay = 20
+  /// Messages of each channel kept in memory for replay and CHATHISTORY.
+  public var historyMemory = 200
+
+  /// Log lines to stderr.
+  public var verbose = false
+
+  public init() {}
+
+  /// The control socket's path.
+  public var controlSocketPath: String {
+    controlSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path
+  }
+}

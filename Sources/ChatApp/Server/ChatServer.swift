@@ -1,0 +1,79 @@
+// The chat daemon as an Otter application: the supervision tree
+//
+//   chatd (root, one_for_one)
+//   ├── history       HistoryStore: SQLite, on its own writer thread
+//   ├── presence      Presence: nicks, MONITOR
+//   ├── rooms         DynamicSupervisor: one Room per channel (transient)
+//   ├── connections   DynamicSupervisor: one Connection per client (temporary)
+//   ├── irc           listener (acceptor) on the IRC port
+//   └── web           listener on the HTTP/WebSocket port (issue 9)
+import Actors
+import Foundation
+import GenServer
+import Supervision
+
+/// A running chat daemon.
+public final class ChatServer: Sendable {
+  public let application: Application
+  public let config: ChatConfig
+  let services: ChatServices
+  private let ircBound: BoundPort
+
+  private init(application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort) {
+    self.application = application
+    self.config = config
+    self.services = services
+    self.ircBound = ircBound
+  }
+
+  public var node: Node { application.node }
+  /// The IRC port actually listened on (useful with port 0).
+  public var ircPort: Int { ircBound.port }
+  /// The database file, if history is kept.
+  public var historyPath: String? {
+    config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
+  }
+
+  /// Starts the daemon: creates the data directory, opens the history, listens.
+  /// Throws `StartError` with the reason (e.g. the port is taken).
+  public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
+    try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+    let services = ChatServices(config: config)
+    let ircBound = BoundPort()
+    let historyPath = config.history
+      ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
+    let rooms = DynamicSupervisor<String>(intensity: 100, period: .seconds(5), template: DynamicChildSpec(restart: .transient) { ctx, name in
+      do {
+        return try await ctx.startLink(Room(services: services, name: name), name: ChatServices.roomName(Names.fold(name)))?.pid
+      } catch {
+        if case StartError.alreadyStarted = error { return nil }  // another client started it a moment ago
+        throw error
+      }
+    })
+    let connections = DynamicSupervisor<Socket>(intensity: 1_000_000, period: .seconds(1), template: DynamicChildSpec(
+      restart: .temporary, shutdown: .timeout(.seconds(2))
+    ) { ctx, socket in
+      try await ctx.startLink(Connection(services: services, socket: socket))?.pid
+    })
+    let root = Supervisor(SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: [
+      .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
+      .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
+      ChildSpec(id: "rooms", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
+        try await ctx.startLink(rooms, name: ChatServices.roomsName)?.pid
+      },
+      ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
+        try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
+      },
+      Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
+    ])
+    let application = try await Application.start(root, name: "chatd", on: node)
+    return ChatServer(application: application, config: config, services: services, ircBound: ircBound)
+  }
+
+  /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the
+  /// process exit status.
+  public func run() async -> Int32 { await application.run(shutdownTimeout: .seconds(10)) }
+
+  /// Asks `run` to return (as a signal would).
+  public func stop() { application.stop() }
+}

@@ -1,0 +1,43 @@
+// What every chatd process is given: the settings, the shared tables, and the names
+// under which the singleton servers are registered (looked up on each use, so a
+// restarted server is found under the same name).
+import Actors
+import GenServer
+import Supervision
+
+/// The server-wide context, passed to connections, rooms and presence.
+struct ChatServices: Sendable {
+  let config: ChatConfig
+  let clients: ClientDirectory
+  let channels: ChannelStore
+  let recent: RecentHistory
+  /// Unix seconds at start (RPL_CREATED).
+  let startedAt: Int
+
+  static let presenceName = "chatd.presence"
+  static let historyName = "chatd.history"
+  static let roomsName = "chatd.rooms"
+  static let connectionsName = "chatd.connections"
+  static func roomName(_ folded: String) -> String { "room:" + folded }
+
+  init(config: ChatConfig) {
+    self.config = config
+    self.clients = ClientDirectory()
+    self.channels = ChannelStore()
+    self.recent = RecentHistory(capacity: config.historyMemory)
+    self.startedAt = WallClock.seconds()
+  }
+
+  var serverName: String { config.serverName }
+}
+
+extension ClientHandle {
+  /// Sends `:server CODE <nick> params...` (the last parameter as trailing).
+  func numeric(_ server: String, _ code: String, _ params: String...) {
+    numeric(server, code, params)
+  }
+
+  func numeric(_ server: String, _ code: String, _ params: [String]) {
+    send(IRCMessage(source: server, code, [nick] + params).serialized(forceTrailing: true))
+  }
+}

@@ -1,0 +1,148 @@
+// chatd's command line: every flag, its meaning, and clear errors for bad ones.
+import Foundation
+
+/// What the command line asked for.
+public enum ChatCommand: Equatable, Sendable {
+  case run(ChatConfig)
+  case help
+  case version
+}
+
+extension ChatConfig: Equatable {
+  public static func == (a: ChatConfig, b: ChatConfig) -> Bool {
+    a.host == b.host && a.port == b.port && a.webHost == b.webHost && a.webPort == b.webPort
+      && a.dataDirectory == b.dataDirectory && a.controlSocket == b.controlSocket && a.history == b.history
+      && a.serverName == b.serverName && a.networkName == b.networkName && a.motd == b.motd && a.password == b.password
+      && a.operators == b.operators && a.nickLength == b.nickLength && a.floodProtection == b.floodProtection
+      && a.floodBurst == b.floodBurst && a.floodRate == b.floodRate && a.sendQueueLimit == b.sendQueueLimit
+      && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.historyReplay == b.historyReplay
+      && a.verbose == b.verbose
+  }
+}
+
+/// A bad command line, with the message to print.
+public struct UsageError: Error, CustomStringConvertible, Equatable {
+  public let description: String
+}
+
+public enum ChatCommandLine {
+  public static let help = """
+    usage: chatd [options]
+
+    An IRC chat daemon on Otter. With no options it serves IRC on 127.0.0.1:6667 and
+    keeps its data (history, control socket) under ./chatd-data.
+
+    Listening
+      --listen HOST:PORT        IRC listener (default 127.0.0.1:6667; port 0 picks one)
+      --host HOST               IRC listener address
+      --port PORT               IRC listener port
+      --web HOST:PORT           HTTP + WebSocket listener (default 127.0.0.1:8080)
+      --web-port PORT           its port; 0 turns it off
+      --control-socket PATH     the observer's control socket (default DATA/control.sock)
+
+    Data
+      --data-dir DIR            where history and the control socket live (default ./chatd-data)
+      --no-history              keep no history on disk (replay from memory only)
+      --history-replay N        messages a joining client is replayed (default 20; 0: none)
+
+    Identity and access
+      --server-name NAME        server name shown to clients (default chatd.local)
+      --network-name NAME       network name (default OtterNet)
+      --motd FILE               message of the day, one line per line (default: built in)
+      --password PASS           connection password clients must send with PASS
+      --oper NAME:PASSWORD      an operator account (repeatable)
+
+    Limits
+      --nick-length N           longest nick (default 32)
+      --no-flood-limit          do not throttle clients that send fast (tests, load tools)
+      --flood-burst N           lines a client may send at once (default 20)
+      --flood-rate N            lines per second after the burst (default 5)
+      --sendq BYTES             output a slow client may have queued before it is
+                                disconnected (default 1048576)
+      --ping-interval SECONDS   silence before the server pings a client (default 90)
+      --ping-timeout SECONDS    time to answer that ping (default 60)
+
+    Other
+      --verbose                 log connections and errors to stderr
+      --version                 print the version
+      -h, --help                print this help
+    """
+
+  public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
+    var config = ChatConfig()
+    var i = 0
+    func value(_ flag: String) throws(UsageError) -> String {
+      i += 1
+      guard i < arguments.count else { throw UsageError(description: "\(flag) needs a value") }
+      return arguments[i]
+    }
+    func integer(_ flag: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int {
+      let v = try value(flag)
+      guard let n = Int(v), range.contains(n) else {
+        throw UsageError(description: "\(flag): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(v)\"")
+      }
+      return n
+    }
+    func hostPort(_ flag: String) throws(UsageError) -> (String, Int) {
+      let v = try value(flag)
+      guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (0...65535).contains(port) else {
+        throw UsageError(description: "\(flag): expected HOST:PORT, got \"\(v)\"")
+      }
+      var host = String(v[..<colon])
+      if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+      return (host, port)
+    }
+    while i < arguments.count {
+      let arg = arguments[i]
+      switch arg {
+      case "-h", "--help": return .help
+      case "--version": return .version
+      case "--listen": (config.host, config.port) = try hostPort(arg)
+      case "--host": config.host = try value(arg)
+      case "--port": config.port = try integer(arg, 0...65535)
+      case "--web": (config.webHost, config.webPort) = try hostPort(arg)
+      case "--web-port": config.webPort = try integer(arg, 0...65535)
+      case "--control-socket": config.controlSocket = try value(arg)
+      case "--data-dir": config.dataDirectory = try value(arg)
+      case "--no-history": config.history = false
+      case "--history-replay": config.historyReplay = try integer(arg, 0...10_000)
+      case "--server-name":
+        let name = try value(arg)
+        guard !name.isEmpty, !name.contains(" "), !name.contains("!"), !name.contains("@") else {
+          throw UsageError(description: "--server-name: \"\(name)\" is not a valid server name")
+        }
+        config.serverName = name
+      case "--network-name":
+        let name = try value(arg)
+        guard !name.isEmpty, !name.contains(" ") else { throw UsageError(description: "--network-name: no spaces allowed") }
+        config.networkName = name
+      case "--motd":
+        let path = try value(arg)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+          throw UsageError(description: "--motd: cannot read \(path)")
+        }
+        config.motd = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if config.motd.last == "" { config.motd.removeLast() }
+      case "--password": config.password = try value(arg)
+      case "--oper":
+        let v = try value(arg)
+        guard let colon = v.firstIndex(of: ":"), colon != v.startIndex, v.index(after: colon) != v.endIndex else {
+          throw UsageError(description: "--oper: expected NAME:PASSWORD")
+        }
+        config.operators[String(v[..<colon])] = String(v[v.index(after: colon)...])
+      case "--nick-length": config.nickLength = try integer(arg, 9...255)
+      case "--no-flood-limit": config.floodProtection = false
+      case "--flood-burst": config.floodBurst = try integer(arg, 1...100_000)
+      case "--flood-rate": config.floodRate = Double(try integer(arg, 1...100_000))
+      case "--sendq": config.sendQueueLimit = try integer(arg, 4096...(1 << 30))
+      case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
+      case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
+      case "--verbose": config.verbose = true
+      default:
+        throw UsageError(description: "unknown option \(arg) (see chatd --help)")
+      }
+      i += 1
+    }
+    return .run(config)
+  }
+}

@@ -1,0 +1,64 @@
+// The listener: the acceptor pattern. It accepts each connection and hands its socket
+// to a new connection process started under the connection supervisor.
+import Actors
+import GenServer
+import Supervision
+import Synchronization
+
+enum Listener {
+  /// A child spec for a listener on `host:port` whose connections become `Connection`
+  /// processes under the dynamic supervisor registered as `supervisor`. The port
+  /// actually bound (for port 0) is written to `bound`.
+  static func childSpec(
+    id: String, host: String, port: Int, supervisor: String, bound: BoundPort
+  ) -> ChildSpec {
+    ChildSpec(id: id, restart: .permanent, shutdown: .brutalKill) { ctx in
+      // Listening here, in the supervisor's start, makes a busy port a start failure
+      // with a clear reason instead of a crash loop.
+      let listener = try ctx.listen(tcp: host, port: port, backlog: 4096)
+      let actual = listener.localAddress.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? port
+      bound.set(actual)
+      let acceptor = ctx.spawnLink(Never.self, options: SpawnOptions(label: "\(id) \(host):\(actual)")) { ctx in
+        try await acceptLoop(ctx, supervisor: supervisor)
+      }
+      try ctx.transfer(listener, to: acceptor.pid)
+      return acceptor.pid
+    }
+  }
+
+  private static func acceptLoop(_ ctx: Context<Never>, supervisor: String) async throws {
+    let listener = try await ctx.receiveSocket()
+    while true {
+      let connection: Socket
+      do {
+        connection = try await ctx.accept(listener)
+      } catch SocketError.system(_, let errno) where errno == 24 || errno == 23 {
+        // Out of file descriptors: wait a little instead of spinning.
+        try await ctx.sleep(for: .milliseconds(100))
+        continue
+      }
+      guard let sup = ctx.node.whereis(supervisor, as: ServerMessage<DynamicSupervisor<Socket>>.self) else {
+        connection.close()
+        continue
+      }
+      do {
+        if let pid = try await ctx.startChild(GenServerRef(sup), connection, timeout: .seconds(10)) {
+          try? ctx.transfer(connection, to: pid)
+        } else {
+          connection.close()
+        }
+      } catch {
+        // Too many clients (maxChildren) or the supervisor is restarting.
+        connection.send(IRCMessage("ERROR", ["Closing Link: server full"]).serialized())
+        connection.closeWhenDone()
+      }
+    }
+  }
+}
+
+/// The port a listener bound, readable from outside the node.
+final class BoundPort: Sendable {
+  private let value = Atomic<Int>(0)
+  func set(_ port: Int) { value.store(port, ordering: .relaxed) }
+  var port: Int { value.load(ordering: .relaxed) }
+}
