@@ -44,5 +44,6 @@ let package = Package(
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
+    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
   ]
 )

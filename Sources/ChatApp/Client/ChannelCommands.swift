@@ -65,11 +65,16 @@ extension Connection {
       state.client.numeric(server, "366", "*", "End of /NAMES list")
       return
     }
-    for name in first.split(separator: ",").map(String.init) {
-      if try await callRoom(name, .names(state.client), ctx) == nil {
-        state.client.numeric(server, "366", name, "End of /NAMES list")
+    // Past TARGMAX, targets are dropped silently. Several channels end with one 366.
+    let list = first.split(separator: ",").prefix(config.targetsLimit).map(String.init)
+    if list.count == 1 {
+      if try await callRoom(list[0], .names(state.client, end: true), ctx) == nil {
+        state.client.numeric(server, "366", list[0], "End of /NAMES list")
       }
+      return
     }
+    for name in list { _ = try await callRoom(name, .names(state.client, end: false), ctx) }
+    state.client.numeric(server, "366", first, "End of /NAMES list")
   }
 
   func mode(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -149,10 +154,21 @@ extension Connection {
       return
     }
     let reason = p.count > 2 ? p[2] : nil
-    for target in p[1].split(separator: ",").map(String.init) {
-      if try await callRoom(p[0], .kick(state.client, target: target, reason: reason), ctx) == nil {
-        state.client.numeric(server, "403", p[0], "No such channel")
-        return
+    // KICK #a nick1,nick2 kicks each from #a; KICK #a,#b nick1,nick2 pairs them up.
+    let channels = p[0].split(separator: ",").map(String.init)
+    let targets = Array(p[1].split(separator: ",").prefix(config.targetsLimit).map(String.init))
+    let pairs: [(String, String)]
+    if channels.count == 1 {
+      pairs = targets.map { (channels[0], $0) }
+    } else if channels.count == targets.count {
+      pairs = Array(zip(channels, targets))
+    } else {
+      needMoreParams("KICK", state)
+      return
+    }
+    for (channel, target) in pairs {
+      if try await callRoom(channel, .kick(state.client, target: target, reason: reason), ctx) == nil {
+        state.client.numeric(server, "403", channel, "No such channel")
       }
     }
   }

@@ -87,6 +87,10 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   /// `nick!user@host`.
   var prefix: String { info.withLock { "\($0.nick)!\($0.user)@\(host)" } }
   var snapshot: ClientInfo { info.withLock { $0 } }
+  /// What WHOWAS will say about this client's current nick.
+  var whowasEntry: WhowasEntry {
+    info.withLock { WhowasEntry(nick: $0.nick, user: $0.user, host: host, realname: $0.realname, time: WallClock.seconds()) }
+  }
 
   /// The socket (for the connection process).
   var socket: Socket {
@@ -118,11 +122,14 @@ final class TaggedLine {
   let msgid: String?
   /// Client-only tags (`+draft/...`), sent to clients with message-tags.
   let clientTags: [(key: String, value: String?)]
+  /// From a client in bot mode (+B): carries the `bot` tag.
+  let fromBot: Bool
   private var variants: [[UInt8]?] = [nil, nil, nil, nil]
 
   init(_ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
-       clientTags: [(key: String, value: String?)] = []) {
+       clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false) {
     self.message = message
+    self.fromBot = fromBot
     self.timeMillis = timeMillis
     self.msgid = msgid
     self.clientTags = clientTags
@@ -137,6 +144,7 @@ final class TaggedLine {
     if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: timeMillis))) }
     if caps.contains(.messageTags) {
       if let msgid { m.tags.append(("msgid", msgid)) }
+      if fromBot { m.tags.append(("bot", nil)) }
       m.tags += clientTags
     }
     let b = m.serialized()

@@ -38,7 +38,13 @@ struct Connection: GenServer {
     /// Flood control: tokens left, refilled over time.
     var tokens: Double
     var refilledAt: UInt64
+    /// Waiting for flood tokens.
     var paused = false
+    /// Lines read and not yet run (from `next` on).
+    var pending: [[UInt8]] = []
+    var next = 0
+    /// A read is armed (active-once).
+    var reading = false
   }
 
   var server: String { services.serverName }
@@ -53,12 +59,17 @@ struct Connection: GenServer {
                               transport: webSocket ? .webSocket(socket) : .irc(socket))
     services.clients.add(client)
     let clients = services.clients
-    ctx.onExit { _ in clients.remove(client) }
+    let whowas = services.whowas
+    ctx.onExit { _ in
+      if client.info.withLock({ $0.registered }) { whowas.record(client.whowasEntry) }
+      clients.remove(client)
+    }
     if !webSocket {
       // 512 bytes for the message itself, up to 8191 more for tags (IRCv3 message-tags).
       try? socket.setFraming(.line(maxLength: 8191 + 512))
     }
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
+    if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
     ctx.label = "client \(host)"
     let state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
     return .ok(state, .timeout(config.registrationTimeout))
@@ -83,13 +94,16 @@ struct Connection: GenServer {
     case .io(let s, let event) where s === socket:
       switch event {
       case .owned:
+        state.reading = true
         try? ctx.activate(socket, .once)
       case .data(let bytes):
-        if let end = try await line(bytes, &state, ctx) { return end }
-        resumeReading(&state, ctx)
+        state.pending.append(bytes)
+        state.reading = false
+        if let end = try await drain(&state, ctx) { return end }
       case .frameTooLong:
         state.client.numeric(server, "417", "Input line was too long")
-        resumeReading(&state, ctx)
+        state.reading = false
+        if let end = try await drain(&state, ctx) { return end }
       case .closed:
         return quit("Remote host closed the connection", &state, ctx, tellClient: false)
       case .error(let e):
@@ -115,7 +129,7 @@ struct Connection: GenServer {
       return quit(reason, &state, ctx)
     case .message(.resume):
       state.paused = false
-      resumeReading(&state, ctx)
+      if let end = try await drain(&state, ctx) { return end }
     default:
       break
     }
@@ -126,32 +140,51 @@ struct Connection: GenServer {
     state.client.info.withLock { $0.registered } ? config.pingInterval : config.registrationTimeout
   }
 
-  /// Reads the next lines unless the flood penalty says wait.
-  func resumeReading(_ state: inout State, _ ctx: ServerContext<Self>) {
-    guard !state.paused else { return }
-    if config.floodProtection && state.tokens < 0 {
-      state.paused = true
-      let wait = Duration.nanoseconds(Int64((-state.tokens + 1) / config.floodRate * 1e9))
-      ctx.sendAfter(wait, to: ctx.address, .info(.resume))
-      return
+  /// Runs the lines read so far, as fast as the flood budget allows, and reads on. Lines
+  /// beyond the budget wait (like an ircd's receive queue); a client that gets more than
+  /// `floodDisconnect` lines ahead is cut off. Returns a result only when the connection
+  /// must end.
+  func drain(_ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
+    while state.next < state.pending.count {
+      if config.floodProtection && !state.paused {
+        let now = Clock.nanos()
+        state.tokens = min(Double(config.floodBurst), state.tokens + Double(now &- state.refilledAt) / 1e9 * config.floodRate)
+        state.refilledAt = now
+        if state.tokens < 1 {
+          state.paused = true
+          let wait = Duration.nanoseconds(Int64((1 - state.tokens) / config.floodRate * 1e9) + 1)
+          ctx.sendAfter(wait, to: ctx.address, .info(.resume))
+        } else {
+          state.tokens -= 1
+        }
+      }
+      if state.paused { break }
+      let bytes = state.pending[state.next]
+      state.next += 1
+      if let end = try await line(bytes, &state, ctx) { return end }
     }
-    try? ctx.activate(socket, .once)
+    if state.next == state.pending.count {
+      state.pending.removeAll(keepingCapacity: false)
+      state.next = 0
+    } else if state.next > 64 && state.next * 2 > state.pending.count {
+      state.pending.removeFirst(state.next)
+      state.next = 0
+    }
+    if state.pending.count - state.next > config.floodDisconnect { return quit("Excess Flood", &state, ctx) }
+    if !state.reading {
+      state.reading = true
+      try? ctx.activate(socket, .once)
+    }
+    return nil
   }
 
   /// One line from the client. Returns a result only when the connection must end.
   func line(_ bytes: [UInt8], _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
-    // Flood control: each line costs a token.
-    if config.floodProtection {
-      let now = Clock.nanos()
-      state.tokens = min(Double(config.floodBurst), state.tokens + Double(now &- state.refilledAt) / 1e9 * config.floodRate)
-      state.refilledAt = now
-      state.tokens -= 1
-      if state.tokens < -Double(config.floodDisconnect) { return quit("Excess Flood", &state, ctx) }
-    }
     // Without tags, a message is at most 512 bytes with its CR LF.
     var body = bytes[...]
     if body.first == UInt8(ascii: "@"), let space = body.firstIndex(of: 0x20) {
-      if space - body.startIndex > 8191 {
+      // Client tag data is limited to 4096 bytes, with the '@' and the space.
+      if space - body.startIndex + 1 > 4096 {
         state.client.numeric(server, "417", "Input line was too long")
         return nil
       }
@@ -159,6 +192,12 @@ struct Connection: GenServer {
     }
     if body.count + 2 > 512 {
       state.client.numeric(server, "417", "Input line was too long")
+      return nil
+    }
+    // UTF8ONLY: text that is not UTF-8 is refused, never passed on mangled.
+    if String(validating: bytes, as: UTF8.self) == nil {
+      let command = (try? IRCMessage.parse(bytes))?.command ?? "*"
+      state.client.send(IRCMessage(source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
     let message: IRCMessage

@@ -135,12 +135,19 @@ extension Connection {
 
   /// chatd keeps no record of past nicks.
   func whowas(_ p: [String], _ state: inout State) {
+    let client = state.client
     guard let nick = p.first, !nick.isEmpty else {
-      state.client.numeric(server, "431", "No nickname given")
+      client.numeric(server, "431", "No nickname given")
       return
     }
-    state.client.numeric(server, "406", nick, "There was no such nickname")
-    state.client.numeric(server, "369", nick, "End of WHOWAS")
+    let limit = p.count > 1 ? Int(p[1]) ?? 0 : 0
+    let found = services.whowas.lookup(nick, limit: limit)
+    if found.isEmpty { client.numeric(server, "406", nick, "There was no such nickname") }
+    for e in found {
+      client.numeric(server, "314", e.nick, e.user, e.host, "*", e.realname)
+      client.numeric(server, "312", e.nick, server, WallClock.iso8601(millis: Int64(e.time) * 1000))
+    }
+    client.numeric(server, "369", nick, "End of WHOWAS")
   }
 
   // MARK: - ISON, USERHOST

@@ -89,6 +89,7 @@ extension Connection {
     let (current, registered) = client.info.withLock { ($0.nick, $0.registered) }
     if nick == current && client.info.withLock({ $0.registeredNick }) { return }
     let before = client.prefix
+    let formerly = client.whowasEntry
     guard let reply = try await callPresence(.claim(nick, client), ctx) else {
       client.numeric(server, "263", "NICK", "Server busy, try again")
       return
@@ -98,6 +99,7 @@ extension Connection {
       client.numeric(server, "433", nick, "Nickname is already in use")
     case .claimed:
       if registered {
+        services.whowas.record(formerly)
         // Once to each client sharing a channel, and to the client itself.
         let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
         line.send(to: client)
@@ -117,7 +119,7 @@ extension Connection {
       client.numeric(server, "462", "You may not reregister")
       return
     }
-    guard p.count >= 4, !p[0].isEmpty else {
+    guard p.count >= 4, !p[0].isEmpty, !p[3].isEmpty else {
       needMoreParams("USER", state)
       return
     }
@@ -145,6 +147,7 @@ extension Connection {
       return
     }
     client.info.withLock { $0.registered = true }
+    services.clients.markRegistered(client)
     welcome(&state)
     try await lusers(&state, ctx)
     motd(&state)
@@ -174,7 +177,7 @@ extension Connection {
       "ELIST=CMNTU", "EXCEPTS=e", "INVEX=I", "KICKLEN=\(config.kickLength)", "MAXLIST=beI:\(config.listModesLimit)",
       "MAXTARGETS=\(config.targetsLimit)", "MODES=4", "MONITOR=\(config.monitorLimit)", "NETWORK=\(config.networkName)",
       "NICKLEN=\(config.nickLength)", "PREFIX=(ov)@+",
-      "TARGMAX=JOIN:,KICK:1,LIST:1,MONITOR:,NAMES:1,NOTICE:\(config.targetsLimit),PART:,PRIVMSG:\(config.targetsLimit),TAGMSG:\(config.targetsLimit),WHOIS:1",
+      "TARGMAX=JOIN:,KICK:\(config.targetsLimit),LIST:1,MONITOR:,NAMES:\(config.targetsLimit),NOTICE:\(config.targetsLimit),PART:,PRIVMSG:\(config.targetsLimit),TAGMSG:\(config.targetsLimit),WHOIS:1",
       "TOPICLEN=\(config.topicLength)", "USERLEN=\(config.userLength)", "UTF8ONLY", "WHOX",
     ]
   }

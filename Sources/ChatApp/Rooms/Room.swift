@@ -28,7 +28,8 @@ struct Room: SyncGenServer {
     case part(ClientHandle, reason: String?)
     case message(ClientHandle, MessageKind, text: String, tags: [ClientTag])
     case topic(ClientHandle, String?)
-    case names(ClientHandle)
+    /// RPL_NAMREPLY, and RPL_ENDOFNAMES unless `end` is false (NAMES #a,#b ends once).
+    case names(ClientHandle, end: Bool)
     case mode(ClientHandle, [String])
     case kick(ClientHandle, target: String, reason: String?)
     case invite(ClientHandle, ClientHandle)
@@ -132,8 +133,8 @@ struct Room: SyncGenServer {
       return .reply(message(client, kind, text, tags, &state, ctx))
     case .topic(let client, let topic):
       return .reply(self.topic(client, topic, &state))
-    case .names(let client):
-      names(for: client, state)
+    case .names(let client, let end):
+      names(for: client, state, end: end)
       return .reply(.done)
     case .mode(let client, let params):
       return .reply(mode(client, params, &state))
@@ -288,7 +289,7 @@ struct Room: SyncGenServer {
     let source = client.prefix
     let params = kind == .tagmsg ? [c.name] : [c.name, text]
     let line = TaggedLine(IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
-                          clientTags: tags.map { ($0.key, $0.value) })
+                          clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.info.withLock { $0.bot })
     let echo = client.has(.echoMessage)
     for m in state.members.values {
       if m.client === client && !echo { continue }
@@ -367,11 +368,11 @@ struct Room: SyncGenServer {
   }
 
   /// RPL_NAMREPLY lines (as many as fit 512 bytes) and RPL_ENDOFNAMES.
-  func names(for client: ClientHandle, _ state: State) {
+  func names(for client: ClientHandle, _ state: State, end: Bool = true) {
     let c = state.channel
     let isMember = state.members[client.id] != nil
     if c.secret && !isMember {
-      client.numeric(server, "366", c.name, "End of /NAMES list")
+      if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
       return
     }
     let multi = client.has(.multiPrefix)
@@ -395,7 +396,7 @@ struct Room: SyncGenServer {
       line += line.isEmpty ? e : " " + e
     }
     if !line.isEmpty { client.numeric(server, "353", symbol, c.name, line) }
-    client.numeric(server, "366", c.name, "End of /NAMES list")
+    if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
   }
 
   // MARK: - Kick and invite

@@ -66,7 +66,7 @@ extension Room {
       case "k":
         let arg = adding ? args.next() : args.next()
         if adding && (arg == nil || arg!.isEmpty || arg!.contains(" ")) {
-          client.numeric(server, "696", c.name, "k", arg ?? "*", "Invalid key")
+          client.numeric(server, "696", c.name, "k", "*", "Invalid key")
           continue
         }
         guard needOp() else { continue }

@@ -58,6 +58,9 @@ public struct ChatConfig: Sendable {
   /// Bytes a slow client may have waiting to be written before it is disconnected
   /// ("SendQ exceeded").
   public var sendQueueLimit = 1 << 20
+  /// The kernel's send buffer per client socket (SO_SNDBUF), nil: the kernel's own
+  /// autotuning (which on loopback lets megabytes sit in the kernel before SendQ counts).
+  public var kernelSendBuffer: Int?
 
   /// Messages of a channel a joining client is sent (0: none).
   public var historyReplay = 20

@@ -11,6 +11,7 @@ struct ChatServices: Sendable {
   let clients: ClientDirectory
   let channels: ChannelStore
   let recent: RecentHistory
+  let whowas: WhowasLog
   /// Unix seconds at start (RPL_CREATED).
   let startedAt: Int
 
@@ -25,6 +26,7 @@ struct ChatServices: Sendable {
     self.clients = ClientDirectory()
     self.channels = ChannelStore()
     self.recent = RecentHistory(capacity: config.historyMemory)
+    self.whowas = WhowasLog()
     self.startedAt = WallClock.seconds()
   }
 
@@ -37,7 +39,13 @@ extension ClientHandle {
     numeric(server, code, params)
   }
 
+  /// A middle parameter that would not survive serialisation (empty, a space, a leading
+  /// colon) is sent as `*`; only the last one may hold spaces.
   func numeric(_ server: String, _ code: String, _ params: [String]) {
+    var params = params
+    for i in params.indices.dropLast() where params[i].isEmpty || params[i].contains(" ") || params[i].hasPrefix(":") {
+      params[i] = "*"
+    }
     send(IRCMessage(source: server, code, [nick] + params).serialized(forceTrailing: true))
   }
 }

@@ -59,6 +59,8 @@ public enum ChatCommandLine {
       --flood-rate N            lines per second after the burst (default 5)
       --sendq BYTES             output a slow client may have queued before it is
                                 disconnected (default 1048576)
+      --sndbuf BYTES            the kernel's send buffer per client (default: the
+                                kernel's autotuning, up to megabytes per socket)
       --ping-interval SECONDS   silence before the server pings a client (default 90)
       --ping-timeout SECONDS    time to answer that ping (default 60)
 
@@ -135,6 +137,7 @@ public enum ChatCommandLine {
       case "--flood-burst": config.floodBurst = try integer(arg, 1...100_000)
       case "--flood-rate": config.floodRate = Double(try integer(arg, 1...100_000))
       case "--sendq": config.sendQueueLimit = try integer(arg, 4096...(1 << 30))
+      case "--sndbuf": config.kernelSendBuffer = try integer(arg, 4096...(1 << 26))
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
       case "--verbose": config.verbose = true

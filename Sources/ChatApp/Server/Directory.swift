@@ -7,16 +7,17 @@ import Synchronization
 final class ClientDirectory: Sendable {
   private let clients = Mutex<[UInt64: ClientHandle]>([:])
   private let ids = Atomic<UInt64>(1)
-  /// The most clients connected at once (LUSERS 265/266).
+  /// Registered clients now, and the most there have been at once (LUSERS 265/266).
+  let registered = Atomic<Int>(0)
   let peak = Atomic<Int>(0)
 
   func nextID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
 
-  func add(_ client: ClientHandle) {
-    let n = clients.withLock {
-      $0[client.id] = client
-      return $0.count
-    }
+  func add(_ client: ClientHandle) { clients.withLock { $0[client.id] = client } }
+
+  /// Counts a client that has completed registration.
+  func markRegistered(_ client: ClientHandle) {
+    let n = registered.wrappingAdd(1, ordering: .relaxed).newValue
     var p = peak.load(ordering: .relaxed)
     while n > p {
       let (done, now) = peak.compareExchange(expected: p, desired: n, ordering: .relaxed)
@@ -25,7 +26,10 @@ final class ClientDirectory: Sendable {
     }
   }
 
-  func remove(_ client: ClientHandle) { _ = clients.withLock { $0.removeValue(forKey: client.id) } }
+  func remove(_ client: ClientHandle) {
+    guard clients.withLock({ $0.removeValue(forKey: client.id) }) != nil else { return }
+    if client.info.withLock({ $0.registered }) { registered.wrappingSubtract(1, ordering: .relaxed) }
+  }
 
   var all: [ClientHandle] { clients.withLock { Array($0.values) } }
   var count: Int { clients.withLock { $0.count } }

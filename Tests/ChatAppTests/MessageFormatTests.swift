@@ -1,0 +1,46 @@
+// IRC lines: parsing, tags and their escapes, serialising; the command line.
+import XCTest
+@testable import ChatApp
+
+final class MessageFormatTests: XCTestCase {
+  func testParseWithTagsSourceAndTrailing() throws {
+    let m = try IRCMessage.parse(Array("@time=2026-01-01T00:00:00.000Z;+x=a\\sb\\:c;flag :nick!u@h PRIVMSG #c :hello there".utf8))
+    XCTAssertEqual(m.command, "PRIVMSG")
+    XCTAssertEqual(m.source, "nick!u@h")
+    XCTAssertEqual(m.params, ["#c", "hello there"])
+    XCTAssertEqual(m.tag("+x"), .some("a b;c"))
+    XCTAssertEqual(m.tag("flag"), .some(nil))
+    XCTAssertNil(m.tag("missing"))
+  }
+
+  func testSerialiseRoundTripsAndEscapesTags() throws {
+    let m = IRCMessage(tags: [("+k", "a;b c\\d")], source: "s", "PRIVMSG", ["#c", "two words"])
+    let bytes = m.serialized()
+    XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "@+k=a\\:b\\sc\\\\d :s PRIVMSG #c :two words\r\n")
+    XCTAssertEqual(try IRCMessage.parse(Array(bytes.dropLast(2))), m)
+  }
+
+  func testBadLines() {
+    XCTAssertThrowsError(try IRCMessage.parse([])) { XCTAssertEqual($0 as? IRCMessage.ParseError, .empty) }
+    XCTAssertThrowsError(try IRCMessage.parse(Array(":only-a-source".utf8)))
+    XCTAssertThrowsError(try IRCMessage.parse(Array("PRIV$MSG x".utf8)))
+  }
+
+  func testCommandLineFlags() throws {
+    guard case .run(let c) = try ChatCommandLine.parse(["--listen", "127.0.0.1:7000", "--data-dir", "/tmp/x", "--no-history", "--oper", "root:pw"]) else {
+      return XCTFail("expected a run")
+    }
+    XCTAssertEqual(c.port, 7000)
+    XCTAssertEqual(c.dataDirectory, "/tmp/x")
+    XCTAssertFalse(c.history)
+    XCTAssertEqual(c.operators["root"], "pw")
+    XCTAssertEqual(try ChatCommandLine.parse(["--help"]), .help)
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--port", "99999"])) { XCTAssertTrue("\($0)".contains("--port")) }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--frobnicate"])) { XCTAssertTrue("\($0)".contains("--frobnicate")) }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--listen", "nonsense"]))
+    // Every flag the parser knows is in the help.
+    for flag in ["--listen", "--web", "--control-socket", "--data-dir", "--no-history", "--password", "--oper", "--sendq"] {
+      XCTAssertTrue(ChatCommandLine.help.contains(flag), flag)
+    }
+  }
+}
