@@ -32,7 +32,7 @@ let package = Package(
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
-    .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "observer", dependencies: ["Control"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite"], swiftSettings: strict),
@@ -45,5 +45,6 @@ let package = Package(
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
   ]
 )

@@ -370,6 +370,13 @@ int otter_peer_address(int fd, char *buf, int len) {
   return format_address(&ss, buf, len);
 }
 
+int otter_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid) {
+  struct ucred c; socklen_t l = sizeof c;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &l) != 0) return -errno;
+  *pid = c.pid; *uid = c.uid; *gid = c.gid;
+  return 0;
+}
+
 int otter_tcp_nodelay(int fd) {
   int one = 1;
   return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0 ? 0 : -errno;

@@ -47,7 +47,9 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     case terminateChild(Pid)
     case whichChildren
     case countChildren
-    case report
+    /// Restart history, budget and children — at most `childLimit` of them (the oldest
+    /// pids; all if nil).
+    case report(childLimit: Int?)
   }
 
   public enum Reply: Sendable {
@@ -73,6 +75,10 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
 
   public func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     ctx.trapExit = true
+    let me = GenServerRef(ctx.address)
+    SupervisorDirectory.shared.enter(ctx.pid) { caller, limit, timeout throws(SupervisorError) in
+      try await caller.report(me, childLimit: limit, timeout: timeout)
+    }
     return .ok(State(intensity: RestartIntensity(intensity: intensity, period: period)))
   }
 
@@ -94,15 +100,15 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     case .whichChildren:
       return .reply(.children(state.children.keys.sorted().map(info)))
     case .countChildren:
-      let n = state.children.count
-      return .reply(.counts(ChildCounts(specs: n, active: n, supervisors: template.type == .supervisor ? n : 0, workers: template.type == .worker ? n : 0)))
-    case .report:
+      return .reply(.counts(counts(state)))
+    case .report(let limit):
       let t = now()
+      let pids = limit.map { smallest($0, of: state.children.keys) } ?? state.children.keys.sorted()
       return .reply(.report(SupervisorReport(
         strategy: "simple_one_for_one", intensity: intensity, period: seconds(period),
         restartsInPeriod: state.intensity.recent(now: t), budgetLeft: state.intensity.remaining(now: t),
         totalRestarts: state.intensity.total, recentRestarts: state.log,
-        children: state.children.keys.sorted().map(info))))
+        children: pids.map(info), counts: counts(state), autoShutdown: AutoShutdown.never.rawValue, now: t)))
     }
   }
 
@@ -149,6 +155,12 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
 
   public func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
     await stopAll(&state, ctx)
+    SupervisorDirectory.shared.leave(ctx.pid)
+  }
+
+  func counts(_ state: State) -> ChildCounts {
+    let n = state.children.count
+    return ChildCounts(specs: n, active: n, supervisors: template.type == .supervisor ? n : 0, workers: template.type == .worker ? n : 0)
   }
 
   /// Stops every child at once: all get the shutdown signal, then the supervisor waits
@@ -227,8 +239,10 @@ extension ServerCaller {
     return c
   }
 
-  public func report<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
-    guard case .report(let r) = try await ask(supervisor, .report, timeout: timeout) else { throw .notFound }
+  /// Restart history and budget, with at most `childLimit` children listed (the oldest
+  /// pids; all if nil; `counts` always covers all).
+  public func report<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
+    guard case .report(let r) = try await ask(supervisor, .report(childLimit: childLimit), timeout: timeout) else { throw .notFound }
     return r
   }
 }

@@ -54,7 +54,15 @@ public struct SupervisorReport: Sendable {
   public let totalRestarts: Int
   /// The last restarts (up to 32), oldest first.
   public let recentRestarts: [RestartRecord]
+  /// The children in start order (a dynamic supervisor's by pid), at most as many as
+  /// the request's `childLimit`.
   public let children: [ChildInfo]
+  /// Counts over all children, listed or not.
+  public let counts: ChildCounts
+  /// `SupervisorFlags.autoShutdown` ("never" for a dynamic supervisor).
+  public let autoShutdown: String
+  /// Monotonic nanoseconds when the report was made (to age `recentRestarts` by).
+  public let now: UInt64
 }
 
 /// Errors of the supervisor API, as supervisor.erl names them.

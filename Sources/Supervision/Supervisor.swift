@@ -32,7 +32,8 @@ public struct Supervisor: GenServer {
     case whichChildren
     case countChildren
     case childSpec(String)
-    case report
+    /// Restart history, budget and children — at most `childLimit` of them (all if nil).
+    case report(childLimit: Int?)
   }
 
   public enum Reply: Sendable {
@@ -76,6 +77,10 @@ public struct Supervisor: GenServer {
       if let problem = validate(spec) { return .stop(.shutdownWith("invalid child spec \(spec.id): \(problem)")) }
       if !seen.insert(spec.id).inserted { return .stop(.shutdownWith("duplicate child id \(spec.id)")) }
     }
+    let me = GenServerRef(ctx.address)
+    SupervisorDirectory.shared.enter(ctx.pid) { caller, limit, timeout throws(SupervisorError) in
+      try await caller.report(me, childLimit: limit, timeout: timeout)
+    }
     // Start left to right; on a failure, stop the ones already started (right to left).
     for spec in children {
       do {
@@ -84,6 +89,7 @@ public struct Supervisor: GenServer {
         state.children.append(Child(spec: spec, pid: pid, startedAt: now()))
       } catch {
         await terminateAll(&state, ctx)
+        SupervisorDirectory.shared.leave(ctx.pid)
         return .stop(.shutdownWith("failed to start child \(spec.id): \(startFailure(error))"))
       }
     }
@@ -140,8 +146,8 @@ public struct Supervisor: GenServer {
     case .childSpec(let id):
       guard let child = state.children.first(where: { $0.spec.id == id }) else { return .reply(.failed(.notFound)) }
       return .reply(.spec(child.spec))
-    case .report:
-      return .reply(.report(report(&state)))
+    case .report(let limit):
+      return .reply(.report(report(&state, childLimit: limit)))
     }
   }
 
@@ -166,6 +172,7 @@ public struct Supervisor: GenServer {
 
   public func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
     await terminateAll(&state, ctx)
+    SupervisorDirectory.shared.leave(ctx.pid)
   }
 
   public func formatStatus(_ state: State) -> String {
@@ -297,12 +304,14 @@ public struct Supervisor: GenServer {
       type: child.spec.type, restart: child.spec.restart, shutdown: child.spec.shutdown.description)
   }
 
-  func report(_ state: inout State) -> SupervisorReport {
+  func report(_ state: inout State, childLimit: Int? = nil) -> SupervisorReport {
     let t = now()
+    let shown = childLimit.map { state.children.prefix(max(0, $0)) } ?? state.children[...]
     return SupervisorReport(
       strategy: flags.strategy.rawValue, intensity: flags.intensity, period: seconds(flags.period),
       restartsInPeriod: state.intensity.recent(now: t), budgetLeft: state.intensity.remaining(now: t),
-      totalRestarts: state.intensity.total, recentRestarts: state.log, children: state.children.map(info))
+      totalRestarts: state.intensity.total, recentRestarts: state.log, children: shown.map(info),
+      counts: counts(state.children), autoShutdown: flags.autoShutdown.rawValue, now: t)
   }
 
   func appendLog(_ state: inout State, _ record: RestartRecord) {

@@ -58,9 +58,10 @@ extension ServerCaller {
     return spec
   }
 
-  /// Restart history and budget, for the observer.
-  public func report(_ supervisor: GenServerRef<Supervisor>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
-    guard case .report(let r) = try await ask(supervisor, .report, timeout: timeout) else { throw .notFound }
+  /// Restart history and budget, for the observer, with at most `childLimit` children
+  /// listed (all if nil; `counts` always covers all).
+  public func report(_ supervisor: GenServerRef<Supervisor>, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
+    guard case .report(let r) = try await ask(supervisor, .report(childLimit: childLimit), timeout: timeout) else { throw .notFound }
     return r
   }
 }

@@ -49,8 +49,10 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   @exclusivity(unchecked) private var closeWhenFlushed = false
   @exclusivity(unchecked) private var connecting = false
   @exclusivity(unchecked) private var peerClosed = false
-  /// The path to remove when a Unix listener closes.
+  /// The path to remove when a Unix listener closes, and the file's identity (device,
+  /// inode) then: a listener made later at the same path is not removed with it.
   @exclusivity(unchecked) var unixPath: String?
+  @exclusivity(unchecked) var unixFile: (device: UInt64, inode: UInt64)?
 
   /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
   let bytesIn = Atomic<UInt64>(0)
@@ -92,6 +94,18 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     let ok = lock.withLock { isClosed ? -1 : f(fd, &buf, 128) }
     guard ok == 0 else { return nil }
     return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Who is at the other end of a Unix socket (SO_PEERCRED), as they were when they
+  /// connected; nil for TCP sockets, listeners and closed sockets.
+  public var peerCredentials: PeerCredentials? {
+    guard kind == .unix else { return nil }
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+    let ok = lock.withLock { isClosed ? -1 : otter_peer_credentials(fd, &pid, &uid, &gid) }
+    guard ok == 0 else { return nil }
+    return PeerCredentials(processID: pid, userID: uid, groupID: gid)
   }
 
   /// The process that owns the socket now.
@@ -465,7 +479,12 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       node.schedulerOwning(poller)?.ioSourceCount.subtract(1, ordering: .relaxed)
     }
     Glibc.close(fd)
-    if let path = unixPath { unlink(path) }
+    if let path = unixPath {
+      var st = stat()
+      if stat(path, &st) == 0, let file = unixFile, UInt64(st.st_dev) == file.device, UInt64(st.st_ino) == file.inode {
+        unlink(path)
+      }
+    }
     queue = []
     queued = 0
     queuedBytes.store(0, ordering: .relaxed)
@@ -495,6 +514,13 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       queued: queuedBytes.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed),
       open: !closed, writersWaiting: waiting)
   }
+}
+
+/// The peer of a Unix socket: OS process, user and group ids.
+public struct PeerCredentials: Sendable, Equatable {
+  public let processID: Int32
+  public let userID: UInt32
+  public let groupID: UInt32
 }
 
 /// A socket as introspection and the observer see it.

@@ -17,12 +17,18 @@ extension Context {
   }
 
   /// A Unix stream listener at `path`, created with file mode `mode` (0600: only this
-  /// user may connect). An old socket file at `path` is replaced.
+  /// user may connect). An old socket file at `path` is replaced. Closing the listener
+  /// removes the file, unless another listener has replaced it since.
   public func listen(unix path: String, mode: Int32 = 0o600, backlog: Int = 128) throws(SocketError) -> Socket {
     let fd = otter_unix_listen(path, Int32(backlog), mode)
     if fd < 0 { throw .system("listen \(path)", errno: -fd) }
     let socket = Socket(fd: fd, kind: .unixListener, owner: process, node: process.node)
-    socket.lock.withLock { socket.unixPath = path }
+    var st = stat()
+    let made = stat(path, &st) == 0 ? (device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : nil
+    socket.lock.withLock {
+      socket.unixPath = path
+      socket.unixFile = made
+    }
     return socket
   }
 

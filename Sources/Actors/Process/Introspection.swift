@@ -52,6 +52,21 @@ public struct ProcessSnapshot: Sendable {
   public let exitReason: ExitReason?
 }
 
+/// The figures a process is ranked by (the observer's top view): read with atomics and
+/// one brief hold of the process's lock, allocating nothing, so that every process of a
+/// large node can be ranked each second. `ProcessSnapshot` has the rest.
+public struct ProcessCounters: Sendable {
+  public let pid: Pid
+  public let status: ProcessStatus
+  /// As `ProcessSnapshot.messageQueueLength`.
+  public let messageQueueLength: Int
+  public let reductions: UInt64
+  /// As `ProcessSnapshot.memory`.
+  public let memory: Int
+  /// The process that spawned it.
+  public let parent: Pid?
+}
+
 /// A snapshot of one scheduler.
 public struct SchedulerStats: Sendable {
   public let index: Int
@@ -88,6 +103,12 @@ public struct NodeStats: Sendable {
   public let fileDescriptorLimit: Int
   /// Names registered.
   public let registeredNames: Int
+  /// Reductions (messages handled plus receives) of every process since the node
+  /// started, exited ones included: its difference over an interval is the node's
+  /// message rate.
+  public let reductions: UInt64
+  /// Sockets open (listeners included).
+  public let openSockets: Int
 }
 
 extension ProcessCore {
@@ -98,33 +119,53 @@ extension ProcessCore {
       lock.withLock {
         (runState, waitKind, inboundCountLocked - inboundSignals, Array(self.links), Array(self.monitors.values),
          Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, ownedSockets.count,
-         self.links.count * 16 + self.monitors.count * 32 + self.monitoredBy.count * 32
-           + timers.count * 96 + pendingReplies.count * 8)
+         tableBytesLocked)
       }
-    let status: ProcessStatus
-    switch state {
-    case .idle: status = .waiting
-    case .scheduled: status = .runnable
-    case .running: status = .running
-    case .waiting:
-      switch wait {
-      case .messages: status = .waiting
-      case .reply: status = .waitingForReply
-      case .signals: status = .sleeping
-      }
-    case .dead: status = .exited
-    }
-    let objectBytes = Int(otter_malloc_usable_size(Unmanaged.passUnretained(self).toOpaque()))
-    let memory = objectBytes + mailboxBytes() + stateBytes() + extraBytes
     return ProcessSnapshot(
-      pid: Pid(self), status: status,
+      pid: Pid(self), status: ProcessCore.status(state, wait),
       messageQueueLength: inboundCount + privateQueueLength.load(ordering: .relaxed),
       reductions: reductions.load(ordering: .relaxed),
       links: links.sorted(), monitors: monitors.map(Pid.init).sorted(),
       monitoredBy: monitoredBy.map(Pid.init).sorted(),
-      registeredName: name, label: label, parent: parent, trapExit: trap, memory: memory,
+      registeredName: name, label: label, parent: parent, trapExit: trap, memory: memory(extraBytes),
       messageType: messageTypeName, kind: kindName, sockets: sockets,
       age: Double(now &- createdAt) / 1e9, exitReason: reason)
+  }
+
+  /// This process's counters: no tables copied.
+  func counters() -> ProcessCounters {
+    let (state, wait, inboundCount, extraBytes) = lock.withLock {
+      (runState, waitKind, inboundCountLocked - inboundSignals, tableBytesLocked)
+    }
+    return ProcessCounters(
+      pid: Pid(self), status: ProcessCore.status(state, wait),
+      messageQueueLength: inboundCount + privateQueueLength.load(ordering: .relaxed),
+      reductions: reductions.load(ordering: .relaxed), memory: memory(extraBytes), parent: parent)
+  }
+
+  /// Estimated bytes of the link, monitor, timer and reply tables (lock held).
+  private var tableBytesLocked: Int {
+    links.count * 16 + monitors.count * 32 + monitoredBy.count * 32 + timers.count * 96 + pendingReplies.count * 8
+  }
+
+  private func memory(_ tableBytes: Int) -> Int {
+    let objectBytes = Int(otter_malloc_usable_size(Unmanaged.passUnretained(self).toOpaque()))
+    return objectBytes + mailboxBytes() + stateBytes() + tableBytes
+  }
+
+  private static func status(_ state: RunState, _ wait: WaitKind) -> ProcessStatus {
+    switch state {
+    case .idle: return .waiting
+    case .scheduled: return .runnable
+    case .running: return .running
+    case .waiting:
+      switch wait {
+      case .messages: return .waiting
+      case .reply: return .waitingForReply
+      case .signals: return .sleeping
+      }
+    case .dead: return .exited
+    }
   }
 }
 
@@ -148,6 +189,18 @@ extension Node {
     return table.all().map { $0.info(now: now) }.filter { $0.status != .exited }
   }
 
+  /// The counters of every live process (what the observer ranks its top view by).
+  /// Cheaper than `snapshot()`: nothing is copied out of a process but numbers.
+  public func processCounters() -> [ProcessCounters] {
+    table.all().map { $0.counters() }.filter { $0.status != .exited }
+  }
+
+  /// The live process numbered `id` (the middle number of `<0.id.0>`), if any.
+  public func pid(id: UInt64) -> Pid? {
+    guard let core = table.find(id: id), core.isAlive else { return nil }
+    return Pid(core)
+  }
+
   /// Node-wide figures.
   public func stats() -> NodeStats {
     NodeStats(
@@ -162,7 +215,8 @@ extension Node {
           ioEvents: s.ioEvents.load(ordering: .relaxed), ioSources: s.ioSourceCount.load(ordering: .relaxed))
       },
       residentBytes: otter_rss_bytes(), mallocBytes: otter_malloc_in_use(),
-      fileDescriptorLimit: fileDescriptorLimit, registeredNames: registry.all().count)
+      fileDescriptorLimit: fileDescriptorLimit, registeredNames: registry.all().count,
+      reductions: table.totalReductions(), openSockets: socketTable.withLock { $0.count })
   }
 }
 

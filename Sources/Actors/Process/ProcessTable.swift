@@ -13,6 +13,9 @@ final class ProcessTable: Sendable {
     var slots: [ProcessCore?] = []
     var free: [Int32] = []
     var live = 0
+    /// Reductions of the processes that left this shard (so that node-wide totals do
+    /// not go down when processes exit).
+    var exitedReductions: UInt64 = 0
 
     func insert(_ p: ProcessCore) {
       if let slot = free.popLast() {
@@ -31,6 +34,7 @@ final class ProcessTable: Sendable {
       slots[slot] = nil
       p.tableSlot = -1
       live -= 1
+      exitedReductions &+= p.reductions.load(ordering: .relaxed)
       if live == 0 {
         slots = []
         free = []
@@ -71,6 +75,25 @@ final class ProcessTable: Sendable {
   }
 
   var count: Int { live.load(ordering: .relaxed) }
+
+  /// The live process numbered `id`, if any. Looks through one shard only.
+  func find(id: UInt64) -> ProcessCore? {
+    let shard = shards[Int(id & 15)]
+    return shard.lock.withLock { shard.slots.first { $0?.id == id } ?? nil }
+  }
+
+  /// Reductions of every process the table has held, live and exited. Reads atomics
+  /// under each shard's lock in turn; copies nothing.
+  func totalReductions() -> UInt64 {
+    var total: UInt64 = 0
+    for s in shards {
+      s.lock.withLock {
+        total &+= s.exitedReductions
+        for case let p? in s.slots { total &+= p.reductions.load(ordering: .relaxed) }
+      }
+    }
+    return total
+  }
 
   /// A snapshot of all live processes, in no particular order. Holds each shard's lock
   /// only while copying that shard.

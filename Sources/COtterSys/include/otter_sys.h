@@ -83,6 +83,9 @@ int otter_socket_error(int fd);
 /// "ip:port" or the Unix path of the local / remote end into buf; 0 or -errno.
 int otter_local_address(int fd, char *buf, int len);
 int otter_peer_address(int fd, char *buf, int len);
+/// SO_PEERCRED of a Unix socket: the peer's process, user and group ids as they were
+/// when it connected; 0 or -errno.
+int otter_peer_credentials(int fd, int *pid, unsigned *uid, unsigned *gid);
 /// Disables Nagle's algorithm.
 int otter_tcp_nodelay(int fd);
 /// send(2) without SIGPIPE (a closed peer gives -EPIPE); bytes written or -errno.

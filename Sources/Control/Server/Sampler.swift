@@ -1,0 +1,115 @@
+// What one observer connection has seen before: the last system sample and every
+// process's reductions at the last ranking, so that rates (scheduler utilisation,
+// messages per second, reductions per interval) cover the observer's own refresh
+// interval, as observer_cli's doubled keys do (`rr`: recon's proc_window).
+import Actors
+import Glibc
+
+/// Per-connection sampling state.
+struct Sampler {
+  private var lastSystemAt: UInt64?
+  private var lastBusy: [UInt64] = []
+  private var lastReductions: UInt64 = 0
+  private var lastTopAt: UInt64?
+  private var lastProcessReductions: [UInt64: UInt64] = [:]
+
+  /// The system header; rates over the time since the previous call.
+  mutating func system(_ node: Node) -> SystemSummary {
+    let stats = node.stats()
+    let now = Sampler.now()
+    let interval = lastSystemAt.map { Double(now &- $0) / 1e9 }
+    let span = max(interval ?? stats.uptime, 1e-6)
+    var schedulers: [SchedulerSample] = []
+    for (i, s) in stats.schedulers.enumerated() {
+      let before = interval != nil && i < lastBusy.count ? lastBusy[i] : 0
+      let busy = Double(s.busyNanoseconds &- min(before, s.busyNanoseconds)) / 1e9
+      schedulers.append(SchedulerSample(
+        index: s.index, runQueue: s.runQueueLength, utilisation: min(1, max(0, busy / span)),
+        busyNanoseconds: s.busyNanoseconds, dispatches: s.dispatches, timers: s.timers, ioSources: s.ioSources))
+    }
+    let reductionsBefore = interval != nil ? lastReductions : 0
+    let rate = Double(stats.reductions &- min(reductionsBefore, stats.reductions)) / span
+    lastSystemAt = now
+    lastBusy = stats.schedulers.map(\.busyNanoseconds)
+    lastReductions = stats.reductions
+    return SystemSummary(
+      node: stats.name, osPid: Int(getpid()), uptime: stats.uptime, processCount: stats.processCount,
+      processesSpawned: stats.processesSpawned, schedulers: schedulers, reductions: stats.reductions,
+      reductionsPerSecond: rate, interval: interval, residentBytes: stats.residentBytes, mallocBytes: stats.mallocBytes,
+      openSockets: stats.openSockets, registeredNames: stats.registeredNames, fileDescriptorLimit: stats.fileDescriptorLimit)
+  }
+
+  /// Processes ranked by `sort`, rows `offset ..< offset + limit`. Every process's
+  /// counters are read (no tables copied); only the rows returned are looked at in full.
+  mutating func top(_ node: Node, sort: TopSort, limit: Int, offset: Int) -> TopPage {
+    let counters = node.processCounters()
+    let now = Sampler.now()
+    let interval = lastTopAt.map { Double(now &- $0) / 1e9 }
+    var current: [UInt64: UInt64] = [:]
+    current.reserveCapacity(counters.count)
+    var deltas = [UInt64?](repeating: nil, count: counters.count)
+    for (i, c) in counters.enumerated() {
+      let id = c.pid.id
+      current[id] = c.reductions
+      if let before = lastProcessReductions[id] { deltas[i] = c.reductions &- min(before, c.reductions) }
+    }
+    lastProcessReductions = current
+    lastTopAt = now
+
+    func key(_ i: Int) -> UInt64 {
+      let c = counters[i]
+      switch sort {
+      case .reductions: return c.reductions
+      case .reductionsRate: return deltas[i] ?? c.reductions
+      case .messageQueue: return UInt64(c.messageQueueLength)
+      case .memory: return UInt64(c.memory)
+      }
+    }
+    // Higher key first; ties by pid, so the order is stable from refresh to refresh.
+    func before(_ a: Int, _ b: Int) -> Bool {
+      let ka = key(a), kb = key(b)
+      return ka != kb ? ka > kb : counters[a].pid.id < counters[b].pid.id
+    }
+    let wanted = min(counters.count, offset + limit)
+    let ranked = Sampler.best(wanted, of: counters.count, by: before)
+    var rows: [ProcessRow] = []
+    for i in ranked.dropFirst(offset) {
+      let c = counters[i]
+      if let info = node.processInfo(c.pid) {
+        rows.append(ProcessRow(info, delta: deltas[i]))
+      } else {
+        // Exited since it was counted: show what was counted.
+        rows.append(ProcessRow(
+          pid: ProcessID(c.pid), status: ProcessStatus.exited.rawValue, reductions: c.reductions, reductionsDelta: deltas[i],
+          messageQueueLength: c.messageQueueLength, memory: c.memory))
+      }
+    }
+    return TopPage(sort: sort, total: counters.count, offset: offset, interval: interval, rows: rows)
+  }
+
+  /// The indices of the `k` first of `n` items in the order `before`, in that order:
+  /// insertion into a short sorted list for small `k`, a full sort otherwise.
+  static func best(_ k: Int, of n: Int, by before: (Int, Int) -> Bool) -> [Int] {
+    guard k > 0 else { return [] }
+    if k > 512 { return Array((0..<n).sorted(by: before).prefix(k)) }
+    var out: [Int] = []
+    out.reserveCapacity(k + 1)
+    for i in 0..<n {
+      if out.count == k, let last = out.last, !before(i, last) { continue }
+      var lo = 0, hi = out.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if before(out[mid], i) { lo = mid + 1 } else { hi = mid }
+      }
+      out.insert(i, at: lo)
+      if out.count > k { out.removeLast() }
+    }
+    return out
+  }
+
+  static func now() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+  }
+}

@@ -1,0 +1,49 @@
+// The node's own introspection types (Actors, Supervision) as the wire shows them.
+import Actors
+import Supervision
+
+extension ProcessID {
+  init(_ pid: Pid) { self.init(pid.id) }
+}
+
+extension ProcessRow {
+  init(_ s: ProcessSnapshot, delta: UInt64? = nil) {
+    self.init(
+      pid: ProcessID(s.pid), name: s.registeredName, label: s.label, status: s.status.rawValue, reductions: s.reductions,
+      reductionsDelta: delta, messageQueueLength: s.messageQueueLength, memory: s.memory, kind: s.kind,
+      messageType: s.messageType)
+  }
+}
+
+extension ProcessDetail {
+  init(_ s: ProcessSnapshot) {
+    self.init(
+      row: ProcessRow(s), parent: s.parent.map(ProcessID.init), links: s.links.map(ProcessID.init),
+      monitors: s.monitors.map(ProcessID.init), monitoredBy: s.monitoredBy.map(ProcessID.init), trapExit: s.trapExit,
+      age: s.age, socketCount: s.sockets)
+  }
+}
+
+extension SocketRow {
+  init(_ i: SocketInfo) {
+    self.init(
+      id: i.id, kind: i.kind, local: i.local, peer: i.peer, owner: ProcessID(i.owner), bytesIn: i.bytesIn,
+      bytesOut: i.bytesOut, queued: i.queued, dropped: i.dropped, open: i.open)
+  }
+}
+
+extension RestartEvent {
+  init(_ r: RestartRecord, now: UInt64) {
+    self.init(child: r.child, reason: r.reason, ago: Double(now &- r.at) / 1e9, gaveUp: r.gaveUp)
+  }
+}
+
+extension SupervisorSummary {
+  init(_ r: SupervisorReport) {
+    self.init(
+      strategy: r.strategy, intensity: r.intensity, period: r.period, restartsInPeriod: r.restartsInPeriod,
+      budgetLeft: r.budgetLeft, totalRestarts: r.totalRestarts, specs: r.counts.specs, active: r.counts.active,
+      supervisors: r.counts.supervisors, workers: r.counts.workers, autoShutdown: r.autoShutdown,
+      recentRestarts: r.recentRestarts.map { RestartEvent($0, now: r.now) })
+  }
+}
