@@ -39,7 +39,7 @@ let package = Package(
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys"], swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch"], swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "Control"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),

@@ -7,7 +7,7 @@
 //   swift run -c release otter-bench --list
 import Foundation
 
-let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks
+let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks + snapshotBenchmarks
 
 // Internal: the echo server the `echo` and `conns` benchmarks start in a child process.
 if CommandLine.arguments.dropFirst().first == "--serve-echo" { try serveEcho() }

@@ -67,6 +67,19 @@ public struct ProcessCounters: Sendable {
   public let parent: Pid?
 }
 
+/// A process in brief: its counters and what it is called, without the tables
+/// (links, monitors) that `ProcessSnapshot` copies — a supervisor of 100,000 children
+/// has 100,000 links.
+public struct ProcessSummary: Sendable {
+  public let counters: ProcessCounters
+  public let registeredName: String?
+  public let label: String?
+  /// The Swift type of the messages it takes.
+  public let messageType: String
+  /// "handler" or "body".
+  public let kind: String
+}
+
 /// A snapshot of one scheduler.
 public struct SchedulerStats: Sendable {
   public let index: Int
@@ -143,6 +156,12 @@ extension ProcessCore {
       reductions: reductions.load(ordering: .relaxed), memory: memory(extraBytes), parent: parent)
   }
 
+  /// This process in brief: no tables copied.
+  func summary() -> ProcessSummary {
+    let (name, label) = lock.withLock { (registeredName, self.label) }
+    return ProcessSummary(counters: counters(), registeredName: name, label: label, messageType: messageTypeName, kind: kindName)
+  }
+
   /// Estimated bytes of the link, monitor, timer and reply tables (lock held).
   private var tableBytesLocked: Int {
     links.count * 16 + monitors.count * 32 + monitoredBy.count * 32 + timers.count * 96 + pendingReplies.count * 8
@@ -174,6 +193,12 @@ extension Node {
   public func processInfo(_ pid: Pid) -> ProcessSnapshot? {
     let info = pid.core.info(now: monotonicNanos())
     return info.status == .exited ? nil : info
+  }
+
+  /// One process in brief (no link or monitor tables copied); nil if it has exited.
+  public func processSummary(_ pid: Pid) -> ProcessSummary? {
+    let summary = pid.core.summary()
+    return summary.counters.status == .exited ? nil : summary
   }
 
   /// All live processes.

@@ -75,7 +75,7 @@ struct Sampler {
     var rows: [ProcessRow] = []
     for i in ranked.dropFirst(offset) {
       let c = counters[i]
-      if let info = node.processInfo(c.pid) {
+      if let info = node.processSummary(c.pid) {
         rows.append(ProcessRow(info, delta: deltas[i]))
       } else {
         // Exited since it was counted: show what was counted.

@@ -118,7 +118,7 @@ struct TreeGatherer {
     var found: Pid?
     var current = pid
     for _ in 0..<64 {
-      guard let parent = node.processInfo(current)?.parent, parent != node.systemPid, parent.isSupervisor else { break }
+      guard let parent = node.processSummary(current)?.counters.parent, parent != node.systemPid, parent.isSupervisor else { break }
       found = parent
       current = parent
     }
@@ -126,7 +126,7 @@ struct TreeGatherer {
   }
 
   private func rootNode(_ pid: Pid, _ visited: inout Set<Pid>) -> TreeNode {
-    let info = node.processInfo(pid)
+    let info = node.processSummary(pid)
     let isSupervisor = reports[pid] != nil || pid.isSupervisor
     let id = info?.registeredName ?? info?.label ?? (isSupervisor ? "supervisor" : info?.messageType ?? "process")
     var n = TreeNode(
@@ -156,7 +156,7 @@ struct TreeGatherer {
       var latest: [String: RestartRecord] = [:]
       for r in report.recentRestarts { latest[r.child] = r }
       for child in report.children {
-        let info = child.pid.flatMap { node.processInfo($0) }
+        let info = child.pid.flatMap { node.processSummary($0) }
         var c = TreeNode(
           kind: child.type == .supervisor ? .supervisor : .worker, id: child.id, pid: child.pid.map(ProcessID.init),
           status: child.status.rawValue, restart: child.restart.rawValue, shutdown: child.shutdown,

@@ -15,6 +15,16 @@ extension ProcessRow {
   }
 }
 
+extension ProcessRow {
+  init(_ s: ProcessSummary, delta: UInt64? = nil) {
+    let c = s.counters
+    self.init(
+      pid: ProcessID(c.pid), name: s.registeredName, label: s.label, status: c.status.rawValue, reductions: c.reductions,
+      reductionsDelta: delta, messageQueueLength: c.messageQueueLength, memory: c.memory, kind: s.kind,
+      messageType: s.messageType)
+  }
+}
+
 extension ProcessDetail {
   init(_ s: ProcessSnapshot) {
     self.init(
