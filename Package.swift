@@ -33,7 +33,7 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
-    .executableTarget(name: "observer", dependencies: ["Control"], swiftSettings: strict),
+    .executableTarget(name: "observer", dependencies: ["Control", "COtterSys"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite"], swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),

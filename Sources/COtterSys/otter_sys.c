@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -405,4 +407,39 @@ int otter_socket_buffers(int fd, int send_bytes, int receive_bytes) {
   if (send_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_bytes, sizeof send_bytes) != 0) return -errno;
   if (receive_bytes > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_bytes, sizeof receive_bytes) != 0) return -errno;
   return 0;
+}
+
+// ---- signalfd (the observer) -------------------------------------------------
+
+int otter_signalfd_open(const int *signals, int count) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0) return -1;
+  return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int otter_signalfd_next(int fd) {
+  struct signalfd_siginfo info;
+  ssize_t n = read(fd, &info, sizeof info);
+  if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return 0;
+  return -1;
+}
+
+void otter_signals_unblock(const int *signals, int count) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (int i = 0; i < count; i++) sigaddset(&mask, signals[i]);
+  sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
+// ---- terminals ----------------------------------------------------------------
+
+int otter_terminal_size(int fd, int *columns, int *rows) {
+  struct winsize ws;
+  if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 0;
+  *columns = ws.ws_col;
+  *rows = ws.ws_row;
+  return 1;
 }

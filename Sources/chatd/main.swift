@@ -29,5 +29,6 @@ do {
 }
 FileHandle.standardOutput.write(Data((
   "chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort), data in \(config.dataDirectory)"
-    + " (open-file limit \(server.node.fileDescriptorLimit))\n").utf8))
+    + " (open-file limit \(server.node.fileDescriptorLimit))\n"
+    + "chatd: control socket \(config.controlSocketPath) (observer attaches to it)\n").utf8))
 exit(await server.run())

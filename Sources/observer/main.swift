@@ -1,2 +1,77 @@
-// observer: attach to a running Otter node (being built: issue 8).
-print("observer: not implemented yet")
+// observer: attach to a running Otter node and watch its supervision tree and processes
+// (the live view), or print them once (--once, --json, --dot). `observer --help` lists
+// the options and keys; the work is in the Control library, this is the command.
+import Control
+import Glibc
+
+func fail(_ message: String, status: Int32) -> Never {
+  var text = "observer: \(message)\n"
+  text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+  exit(status)
+}
+
+func emit(_ text: String) {
+  var bytes = Array(text.utf8)
+  var done = 0
+  while done < bytes.count {
+    let n = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + done, $0.count - done) }
+    if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { exit(1) }
+  }
+  bytes.removeAll()
+}
+
+let options: ObserverOptions
+do {
+  options = try ObserverOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+  fail("\(error)\nusage: observer [--socket PATH] [--once | --json | --dot | --list] (observer --help for more)", status: 2)
+}
+
+switch options.mode {
+case .help:
+  emit(ObserverOptions.usage + "\n" + Screen.helpText + "\n")
+  exit(0)
+case .version:
+  emit("observer (Otter), control protocol \(ControlProtocol.version)\n")
+  exit(0)
+case .list:
+  emit(ObserverTarget.list(options))
+  exit(0)
+default:
+  break
+}
+
+let path: String
+do {
+  path = try ObserverTarget.resolve(options)
+} catch {
+  fail(error.description, status: 1)
+}
+
+if options.mode != .interactive {
+  do {
+    let client = try ControlClient(path: path, timeout: options.timeout)
+    emit(try OneShot.output(options, client: client))
+    exit(0)
+  } catch {
+    fail(error.description, status: error.exitStatus)
+  }
+}
+
+// The live view. Check the node answers before taking over the terminal, so that a
+// wrong path is an ordinary error message.
+do {
+  _ = try ControlClient(path: path, timeout: options.timeout).hello()
+} catch {
+  fail(error.description, status: error.exitStatus)
+}
+let terminal: Terminal
+do {
+  terminal = try Terminal()
+} catch {
+  fail("\(error)", status: 2)
+}
+var view = LiveView(options: options, path: path, terminal: terminal)
+let status = view.run()
+terminal.leave()
+exit(status)

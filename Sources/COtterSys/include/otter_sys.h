@@ -104,6 +104,17 @@ int otter_socket_abort_on_close(int fd);
 int otter_signal_watch_open(void);
 /// Stops a watcher opened by otter_signal_watch_open (closes both ends of its pipe).
 void otter_signal_watch_close(int read_fd);
+/// For a single-threaded program (the observer): blocks `signals` in the calling thread
+/// and returns a non-blocking signalfd that reports them, or -1.
+int otter_signalfd_open(const int *signals, int count);
+/// The next signal waiting on a signalfd, or 0 if none (or -1 on error).
+int otter_signalfd_next(int fd);
+/// Unblocks `signals` in the calling thread (before the default action is wanted).
+void otter_signals_unblock(const int *signals, int count);
+
+// ---- terminals --------------------------------------------------------------
+/// The terminal's size on `fd` (columns, rows); 0 if it is not a terminal.
+int otter_terminal_size(int fd, int *columns, int *rows);
 
 // ---- process resources ------------------------------------------------------
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit or -1.

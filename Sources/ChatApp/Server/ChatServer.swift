@@ -6,8 +6,10 @@
 //   ├── rooms         DynamicSupervisor: one Room per channel (transient)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── irc           listener (acceptor) on the IRC port
-//   └── web           listener on the HTTP/WebSocket port (issue 9)
+//   ├── web           listener on the HTTP/WebSocket port (issue 9)
+//   └── control       the observer's control endpoint (Unix socket, mode 0600)
 import Actors
+import Control
 import Foundation
 import GenServer
 import Supervision
@@ -65,8 +67,10 @@ public final class ChatServer: Sendable {
         try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
       },
       Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
+      Control.endpoint(path: config.controlSocketPath),
     ])
-    let application = try await Application.start(root, name: "chatd", on: node)
+    // Named "chatd" so that `observer` prefers it among the nodes it finds.
+    let application = try await Application.start(root, name: "chatd", on: node ?? Node(name: "chatd"))
     return ChatServer(application: application, config: config, services: services, ircBound: ircBound)
   }
 

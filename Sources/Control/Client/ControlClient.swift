@@ -37,6 +37,19 @@ public enum ControlClientError: Error, Sendable, Equatable, CustomStringConverti
   }
 }
 
+extension ControlClientError {
+  /// The exit status a command reports it with (sysexits.h): 77 permission denied,
+  /// 69 no node there, 75 no answer in time, 1 anything else.
+  public var exitStatus: Int32 {
+    switch self {
+    case .permissionDenied: return 77
+    case .noSocket, .refused: return 69
+    case .timeout: return 75
+    default: return 1
+    }
+  }
+}
+
 /// A connection to a node's control endpoint. Not thread-safe: one user at a time.
 public final class ControlClient {
   /// The socket's path.

@@ -77,10 +77,11 @@ public struct ObserverModel: Sendable {
   public static let prefixWaitNanos: UInt64 = 400_000_000
   static let intervals: [Duration] = [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
 
-  public init(target: String, interval: Duration = .seconds(1), view: View = .tree) {
+  public init(target: String, interval: Duration = .seconds(1), view: View = .tree, sort: TopSort = .reductions) {
     self.target = target
     self.interval = interval
     self.view = view
+    self.sort = sort
   }
 
   // MARK: - Data

@@ -1,0 +1,178 @@
+// The `observer` command line: what it is asked to do, read from its arguments with an
+// error that names the bad argument. Kept in the library so that tests parse exactly
+// what the executable parses.
+
+/// A command line `observer` cannot follow.
+public struct ObserverUsageError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+/// What `observer` was asked to do.
+public struct ObserverOptions: Sendable, Equatable {
+  public enum Mode: Sendable, Equatable {
+    /// The full-screen, live view (the default).
+    case interactive
+    /// The tree as text, once.
+    case once
+    /// The whole snapshot as JSON, once.
+    case json
+    /// The tree in Graphviz's dot language, once.
+    case dot
+    /// The nodes found in the discovery directory.
+    case list
+    case help
+    case version
+  }
+
+  public var mode: Mode = .interactive
+  /// The control socket; nil: found through the discovery directory.
+  public var socket: String?
+  /// Which discovered node (by name) when several run.
+  public var node: String?
+  /// Where pointers to running nodes are looked for.
+  public var discoveryDirectory: String?
+  /// The interactive view's refresh interval.
+  public var interval: Duration = .seconds(1)
+  /// The view the interactive observer opens with.
+  public var view: ObserverModel.View = .tree
+  /// The top view's first sort.
+  public var sort: TopSort = .reductions
+  /// Children listed per supervisor.
+  public var childLimit = 100
+  /// How long one request to the node may take.
+  public var timeout: Duration = .seconds(10)
+
+  public init() {}
+
+  /// Reads `arguments` (without the program name).
+  public static func parse(_ arguments: [String]) throws(ObserverUsageError) -> ObserverOptions {
+    var o = ObserverOptions()
+    var modes: [String] = []
+    var viewGiven = false
+    var sortGiven = false
+    var i = 0
+    func value(_ flag: String) throws(ObserverUsageError) -> String {
+      guard i + 1 < arguments.count else { throw ObserverUsageError("\(flag) needs a value") }
+      i += 1
+      return arguments[i]
+    }
+    while i < arguments.count {
+      var arg = arguments[i]
+      var inline: String?
+      if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+        inline = String(arg[arg.index(after: eq)...])
+        arg = String(arg[..<eq])
+      }
+      func take() throws(ObserverUsageError) -> String {
+        if let inline { return inline }
+        return try value(arg)
+      }
+      switch arg {
+      case "-h", "--help": o.mode = .help; return o
+      case "--version": o.mode = .version; return o
+      case "--once": modes.append(arg); o.mode = .once
+      case "--json": modes.append(arg); o.mode = .json
+      case "--dot": modes.append(arg); o.mode = .dot
+      case "--list": modes.append(arg); o.mode = .list
+      case "-s", "--socket":
+        let path = try take()
+        guard !path.isEmpty else { throw ObserverUsageError("--socket needs a path") }
+        o.socket = path
+      case "-n", "--node":
+        let name = try take()
+        guard !name.isEmpty else { throw ObserverUsageError("--node needs a name") }
+        o.node = name
+      case "--discovery-dir":
+        let dir = try take()
+        guard !dir.isEmpty else { throw ObserverUsageError("--discovery-dir needs a directory") }
+        o.discoveryDirectory = dir
+      case "-i", "--interval":
+        o.interval = try duration(take(), flag: "--interval", range: .milliseconds(100) ... .seconds(3600))
+      case "--timeout":
+        o.timeout = try duration(take(), flag: "--timeout", range: .milliseconds(10) ... .seconds(600))
+      case "--view":
+        viewGiven = true
+        let v = try take()
+        switch v {
+        case "tree": o.view = .tree
+        case "top": o.view = .top
+        default: throw ObserverUsageError("--view must be tree or top, not \"\(v)\"")
+        }
+      case "--sort":
+        let s = try take()
+        guard let sort = TopSort(name: s) else {
+          throw ObserverUsageError("--sort must be one of \(TopSort.allCases.map(\.key).joined(separator: ", ")) (or their long names), not \"\(s)\"")
+        }
+        o.sort = sort
+        sortGiven = true
+      case "--child-limit":
+        let s = try take()
+        guard let n = Int(s), (0...100_000).contains(n) else { throw ObserverUsageError("--child-limit must be a whole number in 0...100000, not \"\(s)\"") }
+        o.childLimit = n
+      default:
+        if arg.hasPrefix("-") { throw ObserverUsageError("unknown option \(arg) (observer --help lists them)") }
+        throw ObserverUsageError("unexpected argument \"\(arg)\" (a socket is given with --socket PATH)")
+      }
+      i += 1
+    }
+    if Set(modes).count > 1 { throw ObserverUsageError("choose one of \(modes.joined(separator: ", "))") }
+    // Asking for a sort means wanting the view it sorts.
+    if sortGiven && !viewGiven { o.view = .top }
+    return o
+  }
+
+  /// A duration: `500ms`, `2s`, `1m`, or a plain number of seconds (`0.5`).
+  static func duration(_ text: String, flag: String, range: ClosedRange<Duration>) throws(ObserverUsageError) -> Duration {
+    var number = Substring(text)
+    var scale = 1000.0  // milliseconds per unit
+    if number.hasSuffix("ms") {
+      number = number.dropLast(2)
+      scale = 1
+    } else if number.hasSuffix("s") {
+      number = number.dropLast()
+    } else if number.hasSuffix("m") {
+      number = number.dropLast()
+      scale = 60_000
+    }
+    guard let v = Double(number), v.isFinite, v >= 0 else {
+      throw ObserverUsageError("\(flag) takes a duration like 500ms, 2s or 1.5, not \"\(text)\"")
+    }
+    let ms = v * scale
+    guard ms <= 1e9 else { throw ObserverUsageError("\(flag) \(text) is too long") }
+    let d = Duration.milliseconds(Int64(ms.rounded()))
+    guard range.contains(d) else { throw ObserverUsageError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(text)") }
+    return d
+  }
+
+  /// `observer --help`.
+  public static let usage = """
+    usage: observer [options]
+
+    Attaches to a running Otter node (chatd, or any node serving a control endpoint)
+    and shows its supervision tree and processes, live.
+
+      observer                     find the local node (chatd if several) and watch it
+      observer --socket PATH       attach to the control socket at PATH
+      observer --once              print the supervision tree as text and exit
+      observer --json              print the whole snapshot (system, tree, every
+                                   process, sockets) as JSON and exit
+      observer --dot               print the tree for Graphviz (| dot -Tsvg > tree.svg)
+      observer --list              list the nodes found, one per line
+
+    options
+      -s, --socket PATH            the node's control socket
+      -n, --node NAME              which node, when several are found
+      --discovery-dir DIR          where nodes leave pointers (default $OTTER_RUNTIME_DIR
+                                   or /tmp/otter-UID)
+      -i, --interval DURATION      refresh interval (default 1s; e.g. 500ms, 2s)
+      --view tree|top              the first view (default tree)
+      --sort r|rr|mq|m             the top view's sort (and open the top view)
+      --child-limit N              children listed per supervisor (default 100)
+      --timeout DURATION           time allowed for each request (default 10s)
+      -h, --help                   this text and the keys of the live view
+
+    keys of the live view
+    """
+}
