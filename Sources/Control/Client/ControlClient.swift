@@ -137,7 +137,14 @@ public final class ControlClient {
   /// for tests and for `observer --raw`.
   public func exchange(_ line: [UInt8]) throws(ControlClientError) -> [UInt8] {
     guard fd >= 0 else { throw .closed }
-    try writeAll(line + [0x0A])
+    do {
+      try writeAll(line + [0x0A])
+    } catch .closed {
+      // A node that refuses a connection says why, then closes; the request may find
+      // the connection closed already. What it said is the answer.
+      if let said = try? readLine() { return said }
+      throw .closed
+    }
     return try readLine()
   }
 
@@ -277,11 +284,24 @@ public final class ControlClient {
     }
   }
 
-  /// Who owns the socket file, for a permission error people can act on.
+  /// Who owns the socket file (or the directory that hides it), for a permission error
+  /// people can act on.
   static func ownership(of path: String) -> String {
     var st = stat()
-    guard stat(path, &st) == 0 else { return "cannot read its owner: \(String(cString: strerror(errno)))" }
-    let mode = String(st.st_mode & 0o777, radix: 8)
-    return "the socket belongs to uid \(st.st_uid) with mode 0\(mode) and this is uid \(geteuid()); run observer as uid \(st.st_uid)"
+    let me = geteuid()
+    if stat(path, &st) == 0 {
+      let mode = String(st.st_mode & 0o777, radix: 8)
+      return "the socket belongs to uid \(st.st_uid) with mode 0\(mode) and this is uid \(me); run observer as uid \(st.st_uid)"
+    }
+    // The socket cannot even be looked at: a directory on the way is closed to us.
+    var directory = path
+    while let slash = directory.lastIndex(of: "/"), slash != directory.startIndex {
+      directory = String(directory[..<slash])
+      if stat(directory, &st) == 0 {
+        let mode = String(st.st_mode & 0o777, radix: 8)
+        return "its directory \(directory) belongs to uid \(st.st_uid) with mode 0\(mode) and this is uid \(me); run observer as uid \(st.st_uid)"
+      }
+    }
+    return "cannot read its owner: \(String(cString: strerror(errno)))"
   }
 }
