@@ -88,6 +88,12 @@ func observerBench(_ options: BenchOptions) async throws -> [Row] {
     let s = try client.snapshot(top: (.reductionsRate, 50, 0), processes: false, sockets: false)
     processesSeen = s.top?.total ?? 0
   }
+  // Its parts, each on its own.
+  let topOnly = try measure(options.quick ? 5 : 15) { _ = try client.top(sort: .reductionsRate, limit: 50) }
+  let topMemory = try measure(options.quick ? 3 : 7) { _ = try client.top(sort: .memory, limit: 50) }
+  let topQueue = try measure(options.quick ? 3 : 7) { _ = try client.top(sort: .messageQueue, limit: 50) }
+  let treeOnly = try measure(options.quick ? 5 : 15) { _ = try client.tree() }
+  let statsOnly = try measure(options.quick ? 5 : 15) { _ = try client.stats() }
   // `observer --json`: every process in full, the tree and the sockets.
   var bytes = 0
   let full = try measure(options.quick ? 2 : 5) {
@@ -100,6 +106,11 @@ func observerBench(_ options: BenchOptions) async throws -> [Row] {
   return [
     Row(bench: "observer.snapshot_ms_\(label)", value: refresh.median, unit: "ms", goal: "< 100",
         note: "header + top 50 (rr) + tree; worst \(Output.format(refresh.worst)) ms"),
+    Row(bench: "observer.top_ms_\(label)", value: topOnly.median, unit: "ms", note: "top 50 by reductions per interval alone; worst \(Output.format(topOnly.worst)) ms"),
+    Row(bench: "observer.top_m_ms_\(label)", value: topMemory.median, unit: "ms", note: "top 50 by memory (each process's lock and the allocator asked)"),
+    Row(bench: "observer.top_mq_ms_\(label)", value: topQueue.median, unit: "ms", note: "top 50 by message queue (each process's lock)"),
+    Row(bench: "observer.tree_ms_\(label)", value: treeOnly.median, unit: "ms", note: "the tree alone (100 children listed per supervisor); worst \(Output.format(treeOnly.worst)) ms"),
+    Row(bench: "observer.stats_ms_\(label)", value: statsOnly.median, unit: "ms", note: "the system header alone"),
     Row(bench: "observer.full_snapshot_ms_\(label)", value: full.median, unit: "ms",
         note: "observer --json: every process, \(bytes / 1_000_000) MB; worst \(Output.format(full.worst)) ms"),
     Row(bench: "observer.worst_call_ms_\(label)", value: worstCall, unit: "ms",

@@ -67,6 +67,25 @@ public struct ProcessCounters: Sendable {
   public let parent: Pid?
 }
 
+/// What processes are ranked by (`Node.processSamples`).
+public enum ProcessFigure: Sendable {
+  case reductions
+  case messageQueueLength
+  case memory
+}
+
+/// One process's figures for ranking: its reductions always, and the figure asked for.
+/// Plain numbers (no reference to the process): `Node.process(_:)` finds it again.
+public struct ProcessSample: Sendable {
+  /// The pid's number (`Pid.id`).
+  public let id: UInt64
+  /// Where the process sat in the table (makes finding it again one look).
+  let slot: Int32
+  public let reductions: UInt64
+  /// The figure asked for (the reductions again when that is what was asked).
+  public let value: UInt64
+}
+
 /// A process in brief: its counters and what it is called, without the tables
 /// (links, monitors) that `ProcessSnapshot` copies — a supervisor of 100,000 children
 /// has 100,000 links.
@@ -156,6 +175,12 @@ extension ProcessCore {
       reductions: reductions.load(ordering: .relaxed), memory: memory(extraBytes), parent: parent)
   }
 
+  /// Messages waiting (signals not counted), with one brief hold of the lock.
+  var messageQueueLength: Int {
+    let inbound = lock.withLock { inboundCountLocked - inboundSignals }
+    return inbound + privateQueueLength.load(ordering: .relaxed)
+  }
+
   /// This process in brief: no tables copied.
   func summary() -> ProcessSummary {
     let (name, label) = lock.withLock { (registeredName, self.label) }
@@ -212,6 +237,40 @@ extension Node {
   public func snapshot() -> [ProcessSnapshot] {
     let now = monotonicNanos()
     return table.all().map { $0.info(now: now) }.filter { $0.status != .exited }
+  }
+
+  /// Every live process with its reductions and `figure`, read as cheaply as each can
+  /// be: reductions are one atomic load (no lock), queue lengths take the process's lock
+  /// briefly, memory also asks the allocator. For ranking every process of a large node
+  /// each second without stopping anyone; a process that exits meanwhile may still be
+  /// listed.
+  public func processSamples(_ figure: ProcessFigure) -> [ProcessSample] {
+    var out: [ProcessSample] = []
+    out.reserveCapacity(table.count + 64)
+    if figure == .reductions {
+      // Atomics only: read in place, under each shard's lock in turn.
+      table.forEach { p, slot in
+        let r = p.reductions.load(ordering: .relaxed)
+        out.append(ProcessSample(id: p.id, slot: slot, reductions: r, value: r))
+      }
+      return out
+    }
+    // These take each process's lock: copy the table first, then read outside its locks.
+    var cores: [(ProcessCore, Int32)] = []
+    cores.reserveCapacity(table.count + 64)
+    table.forEach { p, slot in cores.append((p, slot)) }
+    for (p, slot) in cores {
+      let reductions = p.reductions.load(ordering: .relaxed)
+      let value = figure == .memory ? p.counters().memory : p.messageQueueLength
+      out.append(ProcessSample(id: p.id, slot: slot, reductions: reductions, value: UInt64(max(0, value))))
+    }
+    return out
+  }
+
+  /// The process a sample was taken of, if it is still alive.
+  public func process(_ sample: ProcessSample) -> Pid? {
+    guard let core = table.find(id: sample.id, slot: sample.slot), core.isAlive else { return nil }
+    return Pid(core)
   }
 
   /// The counters of every live process (what the observer ranks its top view by).

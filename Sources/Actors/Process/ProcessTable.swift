@@ -82,6 +82,31 @@ final class ProcessTable: Sendable {
     return shard.lock.withLock { shard.slots.first { $0?.id == id } ?? nil }
   }
 
+  /// The live process numbered `id`, looked for first in `slot` (where it was when it
+  /// was sampled), then through its shard.
+  func find(id: UInt64, slot: Int32) -> ProcessCore? {
+    let shard = shards[Int(id & 15)]
+    return shard.lock.withLock {
+      let i = Int(slot)
+      if i >= 0, i < shard.slots.count, let p = shard.slots[i], p.id == id { return p }
+      return shard.slots.first { $0?.id == id } ?? nil
+    }
+  }
+
+  /// Calls `body` with every live process and its slot, under its shard's lock, a shard
+  /// at a time: for reading atomics of many processes without copying the table or
+  /// retaining anyone. `body` must take no lock: holding a shard's lock blocks spawns
+  /// and exits in that shard, so the work inside must stay a few loads per process.
+  func forEach(_ body: (ProcessCore, Int32) -> Void) {
+    for s in shards {
+      s.lock.withLock {
+        for (i, slot) in s.slots.enumerated() {
+          if let p = slot { body(p, Int32(i)) }
+        }
+      }
+    }
+  }
+
   /// Reductions of every process the table has held, live and exited. Reads atomics
   /// under each shard's lock in turn; copies nothing.
   func totalReductions() -> UInt64 {
