@@ -249,7 +249,7 @@ public struct ObserverModel: Sendable {
     let list = ObserverModel.intervals
     let i = list.firstIndex { $0 >= interval } ?? list.count - 1
     interval = list[max(0, min(list.count - 1, i + direction))]
-    say("refresh every \(interval)", now: now, error: false)
+    say("refresh every \(Format.period(Format.seconds(interval)))", now: now, error: false)
     return .none
   }
 

@@ -74,7 +74,7 @@ public enum Screen {
     var parts = [
       "observer · \(s.node) (os pid \(s.osPid))", "up \(Format.uptime(s.uptime))", "\(Format.grouped(s.processCount)) procs",
       "\(s.openSockets) sockets", "RSS \(Format.bytes(s.residentBytes))", "\(Format.count(s.reductionsPerSecond)) msgs/s",
-      model.paused ? "paused" : "every \(model.interval)",
+      model.paused ? "paused" : "every \(Format.period(Format.seconds(model.interval)))",
     ]
     if width < 100 { parts.remove(at: 0); parts.insert(s.node, at: 0) }
     var out = [ScreenLine(parts.joined(separator: " · "), .bold)]

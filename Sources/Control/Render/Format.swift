@@ -62,6 +62,11 @@ enum Format {
     return fixed(seconds, 2) + "s"
   }
 
+  static func seconds(_ d: Duration) -> Double {
+    let (s, a) = d.components
+    return Double(s) + Double(a) / 1e18
+  }
+
   static func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded()))%" }
 
   /// `v` with `digits` decimals.
