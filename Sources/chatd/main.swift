@@ -28,6 +28,8 @@ do {
   exit(1)
 }
 FileHandle.standardOutput.write(Data((
-  "chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort), data in \(config.dataDirectory)"
+  "chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
+    + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+    + ", data in \(config.dataDirectory)"
     + " (open-file limit \(server.node.fileDescriptorLimit))\n").utf8))
 exit(await server.run())

@@ -30,7 +30,7 @@ extension WebSocket {
       guard request.minorVersion >= 1 else { throw HTTPError(400, "a WebSocket handshake needs HTTP/1.1") }
       guard request.tokens("upgrade").contains("websocket") else {
         throw HTTPError(426, "this is a WebSocket endpoint: send Upgrade: websocket",
-                        headers: [("Upgrade", "websocket"), ("Connection", "Upgrade")])
+                        headers: [("Upgrade", "websocket")])
       }
       guard request.tokens("connection").contains("upgrade") else {
         throw HTTPError(400, "Upgrade: websocket without Connection: Upgrade")
