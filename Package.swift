@@ -45,5 +45,7 @@ let package = Package(
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
+    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch"], swiftSettings: strict),
   ]
 )
