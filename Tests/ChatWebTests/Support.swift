@@ -76,7 +76,8 @@ final class TestConnection {
   @discardableResult
   func expectLine(containing text: String, max: Int = 200) throws -> String {
     for _ in 0..<max {
-      let line = try readLine()
+      let line: String
+      do { line = try readLine() } catch { throw TestError("\(error) while waiting for a line with \(text)") }
       if line.contains(text) { return line }
     }
     throw TestError("no line containing \(text)")
@@ -142,7 +143,8 @@ final class TestWebSocket {
   @discardableResult
   func expect(containing text: String, max: Int = 200) throws -> String {
     for _ in 0..<max {
-      let frame = try receive()
+      let frame: (opcode: UInt8, fin: Bool, payload: [UInt8])
+      do { frame = try receive() } catch { throw TestError("\(error) while waiting for a message with \(text)") }
       let s = String(decoding: frame.payload, as: UTF8.self)
       if frame.opcode == 8 { throw TestError("closed (\(s)) while waiting for \(text)") }
       if s.contains(text) { return s }

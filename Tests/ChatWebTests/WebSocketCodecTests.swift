@@ -134,6 +134,13 @@ final class WebSocketCodecTests: XCTestCase {
     XCTAssertEqual(r.feed(bytes), [.ping(Array("p".utf8)), .pong([]), .message(.text, Array("Hello".utf8))])
   }
 
+  func testFragmentsInSeparateReads() {
+    var r = reader()
+    XCTAssertEqual(r.feed(masked(1, Array("Hel".utf8), fin: false)), [])
+    XCTAssertEqual(r.feed(masked(9, Array("p".utf8))), [.ping(Array("p".utf8))])
+    XCTAssertEqual(r.feed(masked(0, Array("lo".utf8))), [.message(.text, Array("Hello".utf8))])
+  }
+
   func testUTF8() {
     // Valid: a code point split across fragments is fine; only the whole message counts.
     var r = reader()

@@ -28,6 +28,9 @@ enum Linger {
     while socket.isOpen && socket.pendingBytes > 0 && clock.now < deadline {
       try? await ctx.sleep(for: .milliseconds(5))
     }
+    // Tell an HTTP peer we are done (it sees end of file and closes its side). On a
+    // WebSocket the peer must first answer our close frame: the TCP close comes after.
+    if until == .peerCloses { socket.shutdownWrite() }
     var reader = WebSocket.Reader(maxMessageSize: 1 << 20)
     reading: while until != .flushed && socket.isOpen && clock.now < deadline {
       let left = clock.now.duration(to: deadline)
