@@ -74,9 +74,11 @@ final class WebServerTests: XCTestCase {
     XCTAssertEqual(pong.opcode, 0xA)
     XCTAssertEqual(pong.payload, Array("are you there".utf8))
     XCTAssertTrue(try irc.expectLine(containing: "PRIVMSG #shared").hasSuffix(" fragmented"))
-    // Bytes that are not UTF-8 from an IRC client reach the browser repaired, as valid text.
-    try irc.send(Array("PRIVMSG #shared :caf".utf8) + [0xE9] + Array("\r\n".utf8))
-    XCTAssertTrue(try web.expect(containing: "PRIVMSG #shared").hasSuffix("caf\u{FFFD}"))
+    // Bytes that are not UTF-8 never reach the browser (which would have to close on
+    // them): chatd refuses them (UTF8ONLY); the next valid line arrives as usual.
+    try irc.send(Array("PRIVMSG #shared :caf".utf8) + [0xE9] + Array("\r\nPRIVMSG #shared :café\r\n".utf8))
+    XCTAssertTrue(try irc.expectLine(containing: "FAIL").contains("INVALID_UTF8"))
+    XCTAssertTrue(try web.expect(containing: "PRIVMSG #shared").hasSuffix("café"))
     // The web user quits: the IRC user sees the QUIT, the web client the close handshake.
     try web.send(line: "QUIT :see you")
     let close = try web.expectClose()
