@@ -46,5 +46,7 @@ let package = Package(
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
+    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch"], swiftSettings: strict),
   ]
 )

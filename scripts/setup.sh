@@ -6,6 +6,10 @@ set -euo pipefail
 packages=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
 need libsqlite3-dev   # chatd's stored history (issue 7)
+# chatd on the web (issue 9): the end-to-end tests' peers. Tests skip without them.
+need python3-venv     # a venv for the Python websockets client
+need chromium         # two pages chatting, headless
+command -v nginx >/dev/null || need nginx-light  # reverse proxy in front of chatd
 
 if [ ${#packages[@]} -gt 0 ]; then
   SUDO=""
@@ -13,6 +17,14 @@ if [ ${#packages[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq "${packages[@]}"
+fi
+
+# The Python websockets client, in a venv under .build (outside the sources).
+cd "$(dirname "$0")/.."
+if [ ! -x .build/pyvenv/bin/python ] || ! .build/pyvenv/bin/python -c "import websockets" 2>/dev/null; then
+  mkdir -p .build
+  python3 -m venv .build/pyvenv && .build/pyvenv/bin/pip install -q websockets \
+    || echo "setup: could not install the Python websockets package; its tests will skip" >&2
 fi
 
 if ! command -v swift >/dev/null; then

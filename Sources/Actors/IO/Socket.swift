@@ -453,6 +453,19 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     owner?.disown(self)
   }
 
+  /// Half-closes the socket: the peer reads end of file, while this side can still
+  /// read what the peer sends (a lingering close: an HTTP server that is done says so
+  /// without destroying a response the peer has not read yet, as closing with unread
+  /// input would, by sending RST). Returns false, doing nothing, while bytes are still
+  /// queued (wait for `pendingBytes` to be 0) or when the socket is closed.
+  @discardableResult
+  public func shutdownWrite() -> Bool {
+    lock.withLock {
+      guard !isClosed, queue.isEmpty, !kind.isListener else { return false }
+      return Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
+    }
+  }
+
   /// Closes the socket once its write queue has been written (a goodbye message then
   /// close). Closes at once if nothing is queued.
   public func closeWhenDone() {

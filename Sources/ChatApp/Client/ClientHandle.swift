@@ -48,8 +48,8 @@ struct ClientInfo: Sendable {
 enum Transport: Sendable {
   /// A plain IRC socket: lines as they are.
   case irc(Socket)
-  /// IRC over WebSocket: one line per text message (IRCv3 WebSocket).
-  case webSocket(Socket)
+  /// IRC over WebSocket: one line per message (IRCv3 WebSocket), framed by the output.
+  case webSocket(WebSocket.Output)
 }
 
 /// A connected client, shared.
@@ -95,7 +95,8 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   /// The socket (for the connection process).
   var socket: Socket {
     switch transport {
-    case .irc(let s), .webSocket(let s): return s
+    case .irc(let s): return s
+    case .webSocket(let output): return output.socket
     }
   }
 
@@ -106,8 +107,8 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
     switch transport {
     case .irc(let socket):
       return socket.send(line) != .closed
-    case .webSocket(let socket):
-      return socket.send(WebSocketFrame.textFrame(line: line)) != .closed
+    case .webSocket(let output):
+      return output.send(line: line)
     }
   }
 

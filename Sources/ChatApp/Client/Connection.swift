@@ -11,6 +11,8 @@ struct Connection: GenServer {
   let services: ChatServices
   let socket: Socket
   let webSocket: Bool
+  /// For a WebSocket client: the handshake's outcome (Web/Connection+WebSocket.swift).
+  var upgrade: WebSocket.Upgrade?
 
   init(services: ChatServices, socket: Socket, webSocket: Bool = false) {
     self.services = services
@@ -45,6 +47,8 @@ struct Connection: GenServer {
     var next = 0
     /// A read is armed (active-once).
     var reading = false
+    /// A WebSocket client's frame reader (nil on IRC).
+    var webSocketReader: WebSocket.Reader?
   }
 
   var server: String { services.serverName }
@@ -56,7 +60,7 @@ struct Connection: GenServer {
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
     let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host,
-                              transport: webSocket ? .webSocket(socket) : .irc(socket))
+                              transport: webSocket ? .webSocket(webSocketOutput()) : .irc(socket))
     services.clients.add(client)
     let clients = services.clients
     let whowas = services.whowas
@@ -71,7 +75,8 @@ struct Connection: GenServer {
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
     if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
     ctx.label = "client \(host)"
-    let state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
+    var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
+    if webSocket { state.webSocketReader = webSocketReader() }
     return .ok(state, .timeout(config.registrationTimeout))
   }
 
@@ -94,12 +99,20 @@ struct Connection: GenServer {
     case .io(let s, let event) where s === socket:
       switch event {
       case .owned:
-        state.reading = true
-        try? ctx.activate(socket, .once)
+        if webSocket {
+          if let end = try await webSocketData([], &state, ctx) { return end }  // frames sent with the handshake
+        } else {
+          state.reading = true
+          try? ctx.activate(socket, .once)
+        }
       case .data(let bytes):
-        state.pending.append(bytes)
         state.reading = false
-        if let end = try await drain(&state, ctx) { return end }
+        if webSocket {
+          if let end = try await webSocketData(bytes, &state, ctx) { return end }
+        } else {
+          state.pending.append(bytes)
+          if let end = try await drain(&state, ctx) { return end }
+        }
       case .frameTooLong:
         state.client.numeric(server, "417", "Input line was too long")
         state.reading = false
@@ -226,7 +239,7 @@ struct Connection: GenServer {
     if tellClient {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
     }
-    socket.closeWhenDone()
+    closeSocket(state, ctx)
     if let presence = presenceRef(ctx) { presence.cast(.release(client)) }
     return .stop(.normal)
   }

@@ -6,7 +6,7 @@
 //   ├── rooms         DynamicSupervisor: one Room per channel (transient)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── irc           listener (acceptor) on the IRC port
-//   ├── web           listener on the HTTP/WebSocket port (issue 9)
+//   ├── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
 //   └── control       the observer's control endpoint (Unix socket, mode 0600)
 import Actors
 import Control
@@ -20,17 +20,21 @@ public final class ChatServer: Sendable {
   public let config: ChatConfig
   let services: ChatServices
   private let ircBound: BoundPort
+  private let webBound: BoundPort
 
-  private init(application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort) {
+  private init(application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort) {
     self.application = application
     self.config = config
     self.services = services
     self.ircBound = ircBound
+    self.webBound = webBound
   }
 
   public var node: Node { application.node }
   /// The IRC port actually listened on (useful with port 0).
   public var ircPort: Int { ircBound.port }
+  /// The HTTP/WebSocket port actually listened on; 0 when the web listener is off.
+  public var webPort: Int { webBound.port }
   /// The database file, if history is kept.
   public var historyPath: String? {
     config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
@@ -42,6 +46,7 @@ public final class ChatServer: Sendable {
     try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
     let services = ChatServices(config: config)
     let ircBound = BoundPort()
+    let webBound = BoundPort()
     let historyPath = config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
     let rooms = DynamicSupervisor<String>(intensity: 100, period: .seconds(5), template: DynamicChildSpec(restart: .transient) { ctx, name in
@@ -68,10 +73,10 @@ public final class ChatServer: Sendable {
       },
       Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
       Control.endpoint(path: config.controlSocketPath),
-    ])
+    ] + WebServer.children(services, bound: webBound))
     // Named "chatd" so that `observer` prefers it among the nodes it finds.
     let application = try await Application.start(root, name: "chatd", on: node ?? Node(name: "chatd"))
-    return ChatServer(application: application, config: config, services: services, ircBound: ircBound)
+    return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the

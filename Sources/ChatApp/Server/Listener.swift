@@ -8,9 +8,11 @@ import Synchronization
 enum Listener {
   /// A child spec for a listener on `host:port` whose connections become `Connection`
   /// processes under the dynamic supervisor registered as `supervisor`. The port
-  /// actually bound (for port 0) is written to `bound`.
+  /// actually bound (for port 0) is written to `bound`. `refusal` is what a client is
+  /// sent when no process can be started for it.
   static func childSpec(
-    id: String, host: String, port: Int, supervisor: String, bound: BoundPort
+    id: String, host: String, port: Int, supervisor: String, bound: BoundPort,
+    refusal: [UInt8] = IRCMessage("ERROR", ["Closing Link: server full"]).serialized()
   ) -> ChildSpec {
     ChildSpec(id: id, restart: .permanent, shutdown: .brutalKill) { ctx in
       // Listening here, in the supervisor's start, makes a busy port a start failure
@@ -19,14 +21,14 @@ enum Listener {
       let actual = listener.localAddress.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? port
       bound.set(actual)
       let acceptor = ctx.spawnLink(Never.self, options: SpawnOptions(label: "\(id) \(host):\(actual)")) { ctx in
-        try await acceptLoop(ctx, supervisor: supervisor)
+        try await acceptLoop(ctx, supervisor: supervisor, refusal: refusal)
       }
       try ctx.transfer(listener, to: acceptor.pid)
       return acceptor.pid
     }
   }
 
-  private static func acceptLoop(_ ctx: Context<Never>, supervisor: String) async throws {
+  private static func acceptLoop(_ ctx: Context<Never>, supervisor: String, refusal: [UInt8]) async throws {
     let listener = try await ctx.receiveSocket()
     while true {
       let connection: Socket
@@ -49,7 +51,7 @@ enum Listener {
         }
       } catch {
         // Too many clients (maxChildren) or the supervisor is restarting.
-        connection.send(IRCMessage("ERROR", ["Closing Link: server full"]).serialized())
+        connection.send(refusal)
         connection.closeWhenDone()
       }
     }

@@ -1,0 +1,73 @@
+// A `Connection` whose client speaks IRC over WebSocket (the IRCv3 WebSocket spec): the
+// socket is read raw, frames are decoded by the connection's `WebSocket.Reader`, each
+// line of each data message goes to the same `line` path an IRC socket's lines take,
+// pings are answered, and the close handshake replaces the plain socket close.
+import Actors
+import GenServer
+
+extension Connection {
+  /// The largest message a WebSocket client may send: an IRC line with the longest tags
+  /// (8191 + 512 bytes), with room to spare. Larger closes with 1009.
+  static let maxWebSocketMessage = 16 * 1024
+
+  /// A connection for a socket that completed the WebSocket handshake.
+  init(services: ChatServices, upgrade: WebSocket.Upgrade) {
+    self.init(services: services, socket: upgrade.socket, webSocket: true)
+    self.upgrade = upgrade
+  }
+
+  /// The client's output: text messages unless binary.ircv3.net was agreed.
+  func webSocketOutput() -> WebSocket.Output {
+    WebSocket.Output(socket: socket, binary: upgrade?.binary ?? false)
+  }
+
+  /// The reader, holding any frames that arrived with the handshake.
+  func webSocketReader() -> WebSocket.Reader {
+    WebSocket.Reader(maxMessageSize: Self.maxWebSocketMessage, pending: upgrade?.pending ?? [])
+  }
+
+  /// Bytes from a WebSocket client: the lines of its messages join the connection's
+  /// receive queue (and its flood control) like an IRC socket's lines; control frames are
+  /// answered at once. Returns a result only when the connection must end.
+  func webSocketData(_ bytes: [UInt8], _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
+    guard var reader = state.webSocketReader, case .webSocket(let output) = state.client.transport else { return nil }
+    let events = reader.feed(bytes)
+    state.webSocketReader = reader
+    for event in events {
+      switch event {
+      case .message(_, let payload):
+        // One line per message; a client that sends several separated by line breaks
+        // (or a trailing CR LF) is understood too.
+        for text in payload.split(omittingEmptySubsequences: true, whereSeparator: { $0 == 0x0A || $0 == 0x0D }) {
+          state.pending.append(Array(text))
+        }
+      case .ping(let payload):
+        output.pong(payload)
+      case .pong:
+        break
+      case .close(let code, _):
+        // What came before the close frame (a QUIT, say) is run first.
+        if let end = try await drain(&state, ctx) { return end }
+        // Echo the code (§5.5.1); a close without one is answered with 1000.
+        output.close(code ?? .normal)
+        return quit("Remote host closed the connection", &state, ctx, tellClient: false)
+      case .failure(let failure):
+        output.close(failure.code, reason: failure.reason)
+        return quit("WebSocket error: \(failure.reason)", &state, ctx, tellClient: false)
+      }
+    }
+    return try await drain(&state, ctx)
+  }
+
+  /// Closes the client's socket once what is queued is written: for WebSocket, after
+  /// the close frame and the peer's answer to it (`Linger`).
+  func closeSocket(_ state: State, _ ctx: ServerContext<Self>) {
+    guard case .webSocket(let output) = state.client.transport else {
+      socket.closeWhenDone()
+      return
+    }
+    output.close(.normal)
+    let theirs = state.webSocketReader?.receivedClose ?? false
+    Linger.handOff(socket, from: ctx, until: theirs ? .flushed : .closeFrame)
+  }
+}
