@@ -62,7 +62,7 @@ extension Program {
           }
 
         case .float:
-          guard s.value != .skip else { break }
+          // Even a skipped float must be one (Erlang's `<<_:32/float>>` fails on a NaN).
           guard bits == 16 || bits == 32 || bits == 64 else { return nil }
           var raw = read(bits)
           if s.isLittle { raw = streamToLittle(raw, count: bits) }
