@@ -29,11 +29,11 @@ public struct BitMatch: Sendable {
   /// pattern that needs more is rejected when it is created.
   public static let slotCapacity = 16
 
-  /// The slots, and one more where the matcher stores what no field reads (a word of literals),
-  /// so storing never needs a branch.
+  /// The slots, and two more where the matcher stores what no field reads (a word of
+  /// literals, a skipped binary's offset and length), so storing never needs a branch.
   @usableFromInline typealias Slots = (
     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
   )
 
   @usableFromInline var slots: Slots
@@ -43,7 +43,7 @@ public struct BitMatch: Sendable {
   /// An empty match, to be filled by `BitPattern.match(_:into:)`.
   @inlinable @inline(__always)
   public init() {
-    slots = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    slots = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     start = 0
     end = 0
   }

@@ -1,8 +1,9 @@
 // The matcher: runs a compiled program over raw bytes in one forward pass.
 //
 // It reads through `UnsafeRawPointer` but never outside the buffer: a block first checks that
-// all its bits lie before `end` and loads whole 8-byte words only when the buffer holds them
-// (else it reads the same bits byte by byte), every other operation checks its own bits,
+// all its bits lie before `end` and reads each word with one 8-byte load only when the buffer
+// holds all such loads read (else it reads the same bits byte by byte), every other operation
+// checks its own bits,
 // sizes are computed with overflow checks (or proven unable to overflow), and a failure
 // anywhere returns -1 (no match) — matching cannot trap. The only memory written is the
 // result's inline slots; nothing is allocated.
@@ -25,9 +26,8 @@ func runPlan(
     case .block:
       let fixedBits = op.pointee.offset
       guard fixedBits <= end &- pos else { return -1 }
-      let words = op + 1
-      let wordsEnd = words + Int(truncatingIfNeeded: op.pointee.words)
-      guard loadWords(words, end: wordsEnd, span: op.pointee.span, base: base, byteCount: byteCount, at: pos, slots: slots)
+      let wordsEnd = op + 1 + Int(truncatingIfNeeded: op.pointee.words)
+      guard loadWords(op, end: wordsEnd, base: base, byteCount: byteCount, at: pos, slots: slots)
       else { return -1 }
       let extras = Int(truncatingIfNeeded: op.pointee.extras)
       if extras > 0 {
@@ -80,30 +80,25 @@ func runPlan(
 /// The caller has checked that the whole block lies inside the input.
 @inlinable @inline(__always)
 func loadWords(
-  _ first: UnsafePointer<Op>, end last: UnsafePointer<Op>, span: Int, base: UnsafeRawPointer, byteCount: Int, at: Int,
+  _ block: UnsafePointer<Op>, end last: UnsafePointer<Op>, base: UnsafeRawPointer, byteCount: Int, at: Int,
   slots: UnsafeMutablePointer<UInt64>
 ) -> Bool {
-  var w = first
+  var w = block + 1
   let byte = at &>> 3
-  if byteCount &- byte >= span {
-    // Every load below reads 8 (or 9) bytes inside the buffer: `span` is the most any word
-    // of this block needs from `byte`, whatever bit of it the block starts at.
+  if _fastPath(at & 7 == block.pointee.alignment && byteCount &- byte >= block.pointee.span) {
+    // The block starts where its loads expect and the buffer holds all they read: each word
+    // is one 8-byte load at a constant byte and a constant shift.
     let p = base + byte
-    let startBit = at & 7
     while w < last {
-      let bit = startBit &+ w.pointee.offset
-      let shift = bit & 7
-      let at = bit &>> 3
-      var word = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: at, as: UInt64.self)) &<< UInt64(truncatingIfNeeded: shift)
-      if shift &+ Int(truncatingIfNeeded: w.pointee.bits) > 64 {
-        word |= UInt64(p.load(fromByteOffset: at &+ 8, as: UInt8.self)) &>> UInt64(truncatingIfNeeded: 8 &- shift)
-      }
+      let raw = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: w.pointee.loadAt), as: UInt64.self))
+      let word = raw &<< UInt64(truncatingIfNeeded: w.pointee.loadShift)
       guard word & w.pointee.mask == w.pointee.literal else { return false }
       slots[Int(w.pointee.dest)] = word
       w += 1
     }
   } else {
-    // Near the end of the buffer: the same bits, read without touching memory past it.
+    // Started elsewhere in a byte (a bitstring), or a short buffer: the same bits, read
+    // without touching memory past the buffer.
     while w < last {
       let word = loadBits(base, byteCount: byteCount, bitOffset: at &+ w.pointee.offset, count: Int(truncatingIfNeeded: w.pointee.bits))
       guard word & w.pointee.mask == w.pointee.literal else { return false }
@@ -284,8 +279,11 @@ extension Program {
   @inlinable @inline(__always)
   final func run(into result: inout BitMatch, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int) -> Bool {
     let stop = withUnsafeMutableBytes(of: &result.slots) { raw in
-      runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
-              slots: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt64.self))
+      let slots = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt64.self)
+      if let fast {
+        return runFastPlan(fast, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
+      }
+      return runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
     }
     guard stop == end, !buildOnly else { return false }
     result.start = start &- origin
@@ -357,6 +355,23 @@ extension BitPattern {
     bits.withUnsafeBits { base, byteCount, start in
       var m = BitMatch()
       return program.run(into: &m, base: base, byteCount: byteCount, origin: start, start: start, end: start + bits.bitCount) ? m : nil
+    }
+  }
+
+  /// Matches `bits` with the operation plan even when the pattern has a fast plan, so tests
+  /// can check that both give the same.
+  func matchByOperations(_ bits: Bitstring) -> BitMatch? {
+    bits.withUnsafeBits { base, byteCount, start in
+      var m = BitMatch()
+      let end = start + bits.bitCount
+      let stop = withUnsafeMutableBytes(of: &m.slots) { raw in
+        runPlan(program.plan, base: base, byteCount: byteCount, origin: start, start: start, end: end,
+                slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
+      }
+      guard stop == end, !program.buildOnly else { return nil }
+      m.start = 0
+      m.end = bits.bitCount
+      return m
     }
   }
 

@@ -33,7 +33,8 @@ struct Op: Sendable {
     case utf8, utf16, utf32
   }
 
-  /// Where operations that bind nothing store: a slot no field handle can read.
+  /// Where operations that bind nothing store: a slot no field handle can read (and the one
+  /// after it, for a binary's length).
   @usableFromInline static let scratch: UInt8 = UInt8(BitMatch.slotCapacity)
   @usableFromInline static let signed: UInt8 = 1
   @usableFromInline static let little: UInt8 = 2
@@ -63,9 +64,16 @@ struct Op: Sendable {
   @usableFromInline var extras: Int32 = 0
   /// Inside a block: bits from the block's start. A block: its total fixed bits.
   @usableFromInline var offset: Int = 0
-  /// A block: how many bytes from the one holding its first bit must be in the buffer for its
-  /// loads to read whole 8-byte words (and a ninth byte where a word straddles one).
+  /// A block: how many bytes from the one holding its first bit its words' fast loads read,
+  /// when the block starts at bit `alignment` of a byte: its own bytes, or 8 when it is shorter.
   @usableFromInline var span: Int = 0
+  /// A block: the bit within a byte its fast loads assume it starts at (what the pattern
+  /// implies, or 0 when the pattern leaves it open); checked on every match.
+  @usableFromInline var alignment: Int = 0
+  /// A word's fast load: 8 big-endian bytes at byte `loadAt` of the block, shifted left by
+  /// `loadShift` to put the word's first bit at bit 63.
+  @usableFromInline var loadAt: Int32 = 0
+  @usableFromInline var loadShift: UInt8 = 0
   @usableFromInline var sizeField = FieldRef()
   @usableFromInline var other = FieldRef()
   @usableFromInline var k1: Int64 = 0
@@ -130,7 +138,7 @@ struct FieldInfo {
 }
 
 /// A compiled pattern. Immutable once created and shared by every copy of its `BitPattern`.
-// @unchecked Sendable: the operation and size-step buffers are allocated and filled in `init`,
+// @unchecked Sendable: the operation, size-step and fast-plan buffers are allocated and filled in `init`,
 // only read afterwards, and freed in `deinit`; every other property is an immutable `let` of a
 // Sendable type. Nothing is ever written after initialisation, so sharing across threads is safe.
 @usableFromInline
@@ -140,6 +148,8 @@ final class Program: @unchecked Sendable {
   /// The same with literal checks, repeat checks and float validation removed: what Erlang's
   /// relaxed generators use to skip an element that does not match.
   @usableFromInline let skeleton: Plan
+  /// The plan in straight-line form, when it has that shape (see FastPlan.swift).
+  @usableFromInline let fast: UnsafeMutablePointer<FastPlan>?
 
   let text: String
   let segments: [Segment]
@@ -186,11 +196,18 @@ final class Program: @unchecked Sendable {
 
     plan = Plan(compiled.ops, steps: compiled.steps)
     skeleton = Plan(skeletonPlan.ops, steps: skeletonPlan.steps)
+    if !buildOnly, let f = FastPlan(compiled.ops) {
+      fast = .allocate(capacity: 1)
+      fast!.initialize(to: f)
+    } else {
+      fast = nil
+    }
   }
 
   deinit {
     plan.deallocate()
     skeleton.deallocate()
+    fast?.deallocate()
   }
 }
 
@@ -227,8 +244,9 @@ struct Compiler {
   /// The block being filled.
   private struct PendingBlock {
     var bits = 0
-    /// The block's first bit modulo 8, when the pattern fixes it.
-    var startModulo8: Int?
+    /// The block's first bit modulo 8 that its fast loads assume: what the pattern implies,
+    /// or 0 when it leaves it open.
+    var alignment: Int
     var words: [Op] = []
     var extras: [Op] = []
     var word: PendingWord?
@@ -259,7 +277,7 @@ struct Compiler {
     for s in segments {
       let aligned = alignmentKnown && offsetModulo8 == 0
       if case .fixed(let width) = s.size {
-        if block == nil { block = PendingBlock(startModulo8: alignmentKnown ? offsetModulo8 : nil) }
+        if block == nil { block = PendingBlock(alignment: alignmentKnown ? offsetModulo8 : 0) }
         try addToBlock(s, width: width, aligned: aligned)
       } else {
         flushBlock()
@@ -290,7 +308,12 @@ struct Compiler {
     let at = block!.bits
     block!.bits += width
     if isWordMember(s, width: width) {
-      if let word = block!.word, at + width - word.offset > 64 { flushWord() }
+      // A word is at most 64 bits, and within 8 bytes from its first byte when the block
+      // starts where the pattern implies (so one load reads it).
+      if let word = block!.word {
+        let firstBit = (block!.alignment + word.offset) & 7
+        if at + width - word.offset > 64 || firstBit + at + width - word.offset > 64 { flushWord() }
+      }
       if block!.word == nil { block!.word = PendingWord(offset: at) }
       let offset = at - block!.word!.offset
       block!.word!.bits = offset + width
@@ -365,19 +388,26 @@ struct Compiler {
     header.offset = b.bits
     header.words = Int32(b.words.count)
     header.extras = Int32(b.extras.count)
-    // The fast loads read 8 bytes from the byte holding a word's first bit, and one more when
-    // the word straddles a ninth byte; the block's first bit may sit anywhere in its byte
-    // unless the pattern fixes it.
-    let starts = b.startModulo8.map { [$0] } ?? Array(0..<8)
-    for w in b.words {
-      for s0 in starts {
-        let first = s0 + w.offset
-        let needed = (first >> 3) + 8 + ((first & 7) + Int(w.bits) > 64 ? 1 : 0)
-        header.span = max(header.span, needed)
-      }
+    // Fast loads: each word is one 8-byte big-endian load at a constant byte of the block,
+    // moved back from the word's first byte when it would run past the block's last byte, so
+    // every load stays inside the block's bytes (or the first 8, for a shorter block), which
+    // one check covers. A word never needs more than 8 bytes from its first one when the
+    // block starts at `alignment`: words were cut so, except a single field of up to 64 bits
+    // that itself spans 9 bytes; a block with one is always read bit by bit (span `Int.max`).
+    var span = max(8, (b.alignment + b.bits + 7) >> 3)
+    var words = b.words
+    for i in words.indices {
+      let firstBit = b.alignment + words[i].offset
+      let firstByte = firstBit >> 3
+      let loadAt = min(firstByte, span - 8)
+      words[i].loadAt = Int32(loadAt)
+      words[i].loadShift = UInt8((firstByte - loadAt) * 8 + (firstBit & 7))
+      if Int(words[i].loadShift) + Int(words[i].bits) > 64 { span = Int.max }
     }
+    header.alignment = b.alignment
+    header.span = span
     out.ops.append(header)
-    out.ops += b.words
+    out.ops += words
     out.ops += b.extras
   }
 

@@ -268,6 +268,7 @@ final class PropertyTests: XCTestCase {
       if let p = try compileRandom(random.text) { patterns.append((p, random.makers)) }
     }
     var matched = 0
+    var fastRuns = 0
     for (pattern, makers) in patterns {
       var inputs: [Bitstring] = (0..<20).map { _ in Bitstring(r.bytes(Int.random(in: 0...40, using: &r))) }
       if !makers.isEmpty || pattern.fieldNames.isEmpty {
@@ -297,12 +298,18 @@ final class PropertyTests: XCTestCase {
         let reference = pattern.program.referenceMatch(input)
         XCTAssertEqual(compiled, reference, "\(pattern.text) on \(input)")
         if compiled != nil { matched += 1 }
+        if pattern.program.fast != nil {
+          // `match` ran the straight-line plan; the operations must agree too.
+          fastRuns += 1
+          XCTAssertEqual(pattern.matchByOperations(input).map { pattern.values(of: $0, in: input) }, reference, "operations: \(pattern.text) on \(input)")
+        }
         if input.isBinary && input.bitOffset == 0 {
           XCTAssertEqual(pattern.match(input.bytes).map { pattern.values(of: $0, in: input.bytes) }, reference, "\(pattern.text) on bytes \(input)")
         }
       }
     }
     XCTAssertGreaterThan(matched, 1000, "enough inputs matched to compare bound values, not just failures")
+    XCTAssertGreaterThan(fastRuns, 1000, "enough inputs ran through straight-line plans")
   }
 
   func testAgainstPythonStructIntegersAndFloats() throws {
