@@ -48,10 +48,11 @@ public struct BitMatch: Sendable {
     end = 0
   }
 
-  /// Slot `index`, read in place (taken modulo the capacity: it can never read outside).
+  /// Slot `index`, read in place. Indexes come only from `FieldRef`s the compiler made, all
+  /// below `slotCapacity` (a `Field` cannot be made any other way), so the read stays inside.
   @inlinable @inline(__always)
   mutating func slot(_ index: UInt8) -> UInt64 {
-    withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: Int(index & 15) &* 8, as: UInt64.self) }
+    withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: Int(index) &* 8, as: UInt64.self) }
   }
 
   @inlinable @inline(__always)
