@@ -29,9 +29,11 @@ public struct BitMatch: Sendable {
   /// pattern that needs more is rejected when it is created.
   public static let slotCapacity = 16
 
+  /// The slots, and two more where the matcher stores what no field reads (a word of
+  /// literals, a skipped binary's offset and length), so storing never needs a branch.
   @usableFromInline typealias Slots = (
     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
   )
 
   @usableFromInline var slots: Slots
@@ -41,15 +43,16 @@ public struct BitMatch: Sendable {
   /// An empty match, to be filled by `BitPattern.match(_:into:)`.
   @inlinable @inline(__always)
   public init() {
-    slots = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    slots = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     start = 0
     end = 0
   }
 
-  /// Slot `index`, read in place (taken modulo the capacity: it can never read outside).
+  /// Slot `index`, read in place. Indexes come only from `FieldRef`s the compiler made, all
+  /// below `slotCapacity` (a `Field` cannot be made any other way), so the read stays inside.
   @inlinable @inline(__always)
   mutating func slot(_ index: UInt8) -> UInt64 {
-    withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: Int(index & 15) &* 8, as: UInt64.self) }
+    withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: Int(index) &* 8, as: UInt64.self) }
   }
 
   @inlinable @inline(__always)

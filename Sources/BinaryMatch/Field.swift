@@ -75,6 +75,15 @@ struct FieldRef: Sendable, Hashable {
   @inlinable @inline(__always)
   func value(_ slots: UnsafePointer<UInt64>) -> UInt64 { decode(slots[Int(slot)]) }
 
+  /// Whether two integer fields hold the same integer (a name used twice). Compared as
+  /// Erlang does: a signed -1 is not the unsigned 2^64 - 1 its 64 bits also spell.
+  @inlinable
+  func hasSameValue(as other: FieldRef, _ slots: UnsafePointer<UInt64>) -> Bool {
+    let a = value(slots)
+    let sameSign = (flags & FieldRef.signed != 0) == (other.flags & FieldRef.signed != 0)
+    return a == other.value(slots) && (sameSign || a >> 63 == 0)
+  }
+
   /// The value as `Int64`, or nil for an unsigned value above `Int64.max`.
   @inlinable @inline(__always)
   func signedValue(_ slots: UnsafePointer<UInt64>) -> Int64? {

@@ -1,174 +1,213 @@
 // The matcher: runs a compiled program over raw bytes in one forward pass.
 //
-// It reads through `UnsafeRawPointer` but never outside the buffer: every operation first
-// checks that its bits lie before `end`, sizes are computed with overflow checks, and a
-// failure anywhere returns -1 (no match) — matching cannot trap. The only memory written is
-// the result's inline slots; nothing is allocated.
+// It reads through `UnsafeRawPointer` but never outside the buffer: a block first checks that
+// all its bits lie before `end` and reads each word with one 8-byte load only when the buffer
+// holds all such loads read (else it reads the same bits byte by byte), every other operation
+// checks its own bits,
+// sizes are computed with overflow checks (or proven unable to overflow), and a failure
+// anywhere returns -1 (no match) — matching cannot trap. The only memory written is the
+// result's inline slots; nothing is allocated.
 
 /// Runs a plan from bit `start`. Returns the bit position after the last segment, or -1
 /// when the input does not match. Binary offsets are stored relative to `origin`.
 ///
-/// Three phases, so the common header shapes pay for little dispatch: the leading groups
-/// (one bounds check covers them all), the segments in between (binaries and integers
-/// inline, anything else through `runOps`), and a final tail binary.
+/// What common headers are made of — blocks of words, binaries, big-endian integers sized by
+/// a field, a tail — runs inline here; the rest goes through `runSegment`.
 @inlinable @inline(__always)
 func runPlan(
   _ plan: Plan, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
   slots: UnsafeMutablePointer<UInt64>
 ) -> Int {
-  guard end &- start >= plan.prefixBits else { return -1 }
   var pos = start
-  var group = plan.prefix
-  let groupsEnd = group + plan.prefixCount
-  while group < groupsEnd {
-    let n = Int(truncatingIfNeeded: group.pointee.bits)
-    let word = loadBits(base, byteCount: byteCount, bitOffset: pos, count: n)
-    guard word & group.pointee.mask == group.pointee.literal else { return -1 }
-    let dest = group.pointee.dest
-    if dest != Op.noSlot { slots[Int(dest)] = word }
-    pos &+= n
-    group += 1
-  }
-  // The common middle segments — binaries and big-endian integers sized by a constant or
-  // by a field — run here; the first other one hands the rest to `runOps`.
   var op = UnsafePointer(plan.ops)
-  let opsEnd = op + plan.opCount
-  while op < opsEnd {
-    let code = op.pointee.code
-    guard (code == .binary || (code == .integer && op.pointee.flags & ~Op.signed == 0)) && op.pointee.sizeKind != .program else {
-      pos = runOps(op, count: opsEnd - op, steps: plan.steps, base: base, byteCount: byteCount,
-                   origin: origin, start: pos, end: end, slots: slots)
-      if pos < 0 { return -1 }
-      break
-    }
-    let n = segmentBits(op, steps: plan.steps, slots: slots)
-    guard n >= 0, n <= end &- pos else { return -1 }
-    let dest = Int(op.pointee.dest)
-    if code == .binary {
-      if dest != Int(Op.noSlot) {
-        slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
-        slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
-      }
-    } else {
-      guard n <= 64 else { return -1 }
-      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
-      if op.pointee.flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
-      if dest != Int(Op.noSlot) { slots[dest] = v }
-    }
-    pos &+= n
-    op += 1
-  }
-  if plan.hasTail {
-    let n = end &- pos
-    let mask = plan.tailUnitMask
-    guard mask >= 0 ? n & mask == 0 : n % plan.tailUnit == 0 else { return -1 }
-    let dest = plan.tailDest
-    if dest != Op.noSlot {
-      slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
-      slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
-    }
-    pos = end
-  }
-  return pos
-}
-
-/// Runs `opCount` operations from bit `start`; the position after them, or -1.
-@usableFromInline
-func runOps(
-  _ ops: UnsafePointer<Op>, count opCount: Int, steps: UnsafePointer<SizeStep>,
-  base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
-  slots: UnsafeMutablePointer<UInt64>
-) -> Int {
-  var pos = start
-  var op = ops
-  let last = ops + opCount
+  let last = op + plan.opCount
   while op < last {
     switch op.pointee.code {
-    case .group:
-      let n = Int(truncatingIfNeeded: op.pointee.bits)
-      guard end &- pos >= n else { return -1 }
-      let word = loadBits(base, byteCount: byteCount, bitOffset: pos, count: n)
-      guard word & op.pointee.mask == op.pointee.literal else { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot { slots[Int(dest)] = word }
-      pos &+= n
-
-    case .check:
-      guard op.pointee.sizeField.value(slots) == op.pointee.other.value(slots) else { return -1 }
-
-    case .integer:
-      let n = segmentBits(op, steps: steps, slots: slots)
-      guard n >= 0, n <= 64, n <= end &- pos else { return -1 }
-      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
-      let flags = op.pointee.flags
-      if flags & Op.little != 0 { v = streamToLittle(v, count: n) }
-      if flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
-      if flags & Op.literal != 0 && v != op.pointee.literal { return -1 }
-      if flags & Op.repeats != 0 && v != op.pointee.other.value(slots) { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot { slots[Int(dest)] = v }
-      pos &+= n
-
-    case .float:
-      let n = segmentBits(op, steps: steps, slots: slots)
-      guard n == 64 || n == 32 || n == 16, n <= end &- pos else { return -1 }
-      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
-      if op.pointee.flags & Op.little != 0 { v = streamToLittle(v, count: n) }
-      let value: Double
-      switch n {
-      case 64: value = Double(bitPattern: v)
-      case 32: value = Double(Float(bitPattern: UInt32(truncatingIfNeeded: v)))
-      default: value = doubleFromHalf(UInt16(truncatingIfNeeded: v))
+    case .block:
+      let fixedBits = op.pointee.offset
+      guard fixedBits <= end &- pos else { return -1 }
+      let wordsEnd = op + 1 + Int(truncatingIfNeeded: op.pointee.words)
+      guard loadWords(op, end: wordsEnd, base: base, byteCount: byteCount, at: pos, slots: slots)
+      else { return -1 }
+      let extras = Int(truncatingIfNeeded: op.pointee.extras)
+      if extras > 0 {
+        guard runExtras(wordsEnd, count: extras, steps: plan.steps, base: base, byteCount: byteCount, origin: origin,
+                        blockStart: pos, end: end, slots: slots)
+        else { return -1 }
       }
-      guard value.isFinite else { return -1 }
-      if op.pointee.flags & Op.literal != 0 && value != Double(bitPattern: op.pointee.literal) { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot { slots[Int(dest)] = value.bitPattern }
-      pos &+= n
+      pos &+= fixedBits
+      op = wordsEnd + extras
 
     case .binary:
-      let n = segmentBits(op, steps: steps, slots: slots)
-      guard n >= 0, n <= end &- pos else { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot {
-        slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
-        slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
-      }
+      let n = segmentBits(op, steps: plan.steps, slots: slots)
+      guard UInt(bitPattern: n) <= UInt(bitPattern: end &- pos) else { return -1 }
+      let dest = Int(op.pointee.dest)
+      slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
+      slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
       pos &+= n
+      op += 1
+
+    case .integer where op.pointee.flags & ~(Op.signed | Op.smallAffine) == 0:
+      // Big-endian, no literal or repeat to compare: read and store.
+      let n = segmentBits(op, steps: plan.steps, slots: slots)
+      guard UInt(bitPattern: n) <= 64, n <= end &- pos else { return -1 }
+      var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+      if op.pointee.flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
+      slots[Int(op.pointee.dest)] = v
+      pos &+= n
+      op += 1
 
     case .tail:
-      // The plan handles a final tail itself; this is for a tail the plan did not take.
-      // `k0` holds unit - 1 for power-of-two units (a mask test instead of a division).
       let n = end &- pos
-      let divisible = op.pointee.k0 >= 0 ? n & Int(truncatingIfNeeded: op.pointee.k0) == 0 : n % Int(truncatingIfNeeded: op.pointee.bits) == 0
-      guard divisible else { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot {
-        slots[Int(dest)] = UInt64(truncatingIfNeeded: pos &- origin)
-        slots[Int(dest) &+ 1] = UInt64(truncatingIfNeeded: n)
-      }
+      let mask = Int(truncatingIfNeeded: op.pointee.k0)
+      guard mask >= 0 ? n & mask == 0 : n % Int(truncatingIfNeeded: op.pointee.bits) == 0 else { return -1 }
+      let dest = Int(op.pointee.dest)
+      slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
+      slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
       pos = end
+      op += 1
 
-    case .utf8, .utf16, .utf32:
-      let (scalar, n) = decodeUTF(op.pointee.code, little: op.pointee.flags & Op.little != 0,
-                                  base: base, byteCount: byteCount, pos: pos, available: end &- pos)
-      guard n > 0 else { return -1 }
-      let dest = op.pointee.dest
-      if dest != Op.noSlot { slots[Int(dest)] = UInt64(scalar) }
-      pos &+= n
+    default:
+      pos = runSegment(op, at: pos, steps: plan.steps, base: base, byteCount: byteCount, origin: origin, end: end, slots: slots)
+      if pos < 0 { return -1 }
+      op += 1
     }
-    op += 1
   }
   return pos
 }
 
-/// The width in bits of a sized segment, or -1 when its size expression fails.
+/// Loads a block's words, the block starting at bit `at`; false when a literal differs.
+/// The caller has checked that the whole block lies inside the input.
+@inlinable @inline(__always)
+func loadWords(
+  _ block: UnsafePointer<Op>, end last: UnsafePointer<Op>, base: UnsafeRawPointer, byteCount: Int, at: Int,
+  slots: UnsafeMutablePointer<UInt64>
+) -> Bool {
+  var w = block + 1
+  let byte = at &>> 3
+  if _fastPath(at & 7 == block.pointee.alignment && byteCount &- byte >= block.pointee.span) {
+    // The block starts where its loads expect and the buffer holds all they read: each word
+    // is one 8-byte load at a constant byte and a constant shift.
+    let p = base + byte
+    while w < last {
+      let raw = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: w.pointee.loadAt), as: UInt64.self))
+      let word = raw &<< UInt64(truncatingIfNeeded: w.pointee.loadShift)
+      guard word & w.pointee.mask == w.pointee.literal else { return false }
+      slots[Int(w.pointee.dest)] = word
+      w += 1
+    }
+  } else {
+    // Started elsewhere in a byte (a bitstring), or a short buffer: the same bits, read
+    // without touching memory past the buffer.
+    while w < last {
+      let word = loadBits(base, byteCount: byteCount, bitOffset: at &+ w.pointee.offset, count: Int(truncatingIfNeeded: w.pointee.bits))
+      guard word & w.pointee.mask == w.pointee.literal else { return false }
+      slots[Int(w.pointee.dest)] = word
+      w += 1
+    }
+  }
+  return true
+}
+
+/// Runs a block's other operations (checks, floats, binaries, integers that are not part of a
+/// word), each at its offset from `blockStart`; false when one fails.
+@usableFromInline
+func runExtras(
+  _ first: UnsafePointer<Op>, count: Int, steps: UnsafePointer<SizeStep>, base: UnsafeRawPointer, byteCount: Int,
+  origin: Int, blockStart: Int, end: Int, slots: UnsafeMutablePointer<UInt64>
+) -> Bool {
+  for i in 0..<count {
+    let op = first + i
+    let at = blockStart &+ op.pointee.offset
+    if runSegment(op, at: at, steps: steps, base: base, byteCount: byteCount, origin: origin, end: end, slots: slots) < 0 {
+      return false
+    }
+  }
+  return true
+}
+
+/// Runs one operation other than a block or a word at bit `pos`: the position after it, or -1.
+@usableFromInline
+func runSegment(
+  _ op: UnsafePointer<Op>, at pos: Int, steps: UnsafePointer<SizeStep>, base: UnsafeRawPointer, byteCount: Int,
+  origin: Int, end: Int, slots: UnsafeMutablePointer<UInt64>
+) -> Int {
+  let flags = op.pointee.flags
+  let dest = Int(op.pointee.dest)
+  switch op.pointee.code {
+  case .check:
+    return op.pointee.sizeField.hasSameValue(as: op.pointee.other, slots) ? pos : -1
+
+  case .integer:
+    let n = segmentBits(op, steps: steps, slots: slots)
+    guard UInt(bitPattern: n) <= 64, n <= end &- pos else { return -1 }
+    var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+    if flags & Op.little != 0 { v = streamToLittle(v, count: n) }
+    if flags & Op.signed != 0 && n > 0 { v = signExtend(v, count: n) }
+    if flags & Op.literal != 0 && v != op.pointee.literal { return -1 }
+    if flags & Op.repeats != 0 {
+      let other = op.pointee.other
+      let sameSign = (flags & Op.signed != 0) == (other.flags & FieldRef.signed != 0)
+      guard v == other.value(slots) && (sameSign || v >> 63 == 0) else { return -1 }
+    }
+    slots[dest] = v
+    return pos &+ n
+
+  case .float:
+    let n = segmentBits(op, steps: steps, slots: slots)
+    guard n == 64 || n == 32 || n == 16, n <= end &- pos else { return -1 }
+    var v = loadValue(base, byteCount: byteCount, bitOffset: pos, count: n)
+    if flags & Op.little != 0 { v = streamToLittle(v, count: n) }
+    let value: Double
+    switch n {
+    case 64: value = Double(bitPattern: v)
+    case 32: value = Double(Float(bitPattern: UInt32(truncatingIfNeeded: v)))
+    default: value = doubleFromHalf(UInt16(truncatingIfNeeded: v))
+    }
+    guard value.isFinite else { return -1 }
+    if flags & Op.literal != 0 && value != Double(bitPattern: op.pointee.literal) { return -1 }
+    slots[dest] = value.bitPattern
+    return pos &+ n
+
+  case .binary:
+    let n = segmentBits(op, steps: steps, slots: slots)
+    guard UInt(bitPattern: n) <= UInt(bitPattern: end &- pos) else { return -1 }
+    slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
+    slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
+    return pos &+ n
+
+  case .tail:
+    let n = end &- pos
+    let mask = Int(truncatingIfNeeded: op.pointee.k0)
+    guard mask >= 0 ? n & mask == 0 : n % Int(truncatingIfNeeded: op.pointee.bits) == 0 else { return -1 }
+    slots[dest] = UInt64(truncatingIfNeeded: pos &- origin)
+    slots[dest &+ 1] = UInt64(truncatingIfNeeded: n)
+    return end
+
+  case .utf8, .utf16, .utf32:
+    let (scalar, n) = decodeUTF(op.pointee.code, little: flags & Op.little != 0,
+                                base: base, byteCount: byteCount, pos: pos, available: end &- pos)
+    guard n > 0 else { return -1 }
+    slots[dest] = UInt64(scalar)
+    return pos &+ n
+
+  case .block, .word:
+    return -1  // handled by `runPlan`; never dispatched here
+  }
+}
+
+/// The width in bits of a segment, or a negative number when its size expression fails.
 @inlinable @inline(__always)
 func segmentBits(_ op: UnsafePointer<Op>, steps: UnsafePointer<SizeStep>, slots: UnsafeMutablePointer<UInt64>) -> Int {
   switch op.pointee.sizeKind {
   case .fixed:
     return Int(truncatingIfNeeded: op.pointee.bits)
   case .affine:
+    if op.pointee.flags & Op.smallAffine != 0 {
+      // Proven not to overflow when the pattern was compiled; a negative result fails later.
+      let v = Int64(bitPattern: op.pointee.sizeField.value(slots))
+      return Int(truncatingIfNeeded: v &* op.pointee.k1 &+ op.pointee.k0)
+    }
     guard let v = op.pointee.sizeField.signedValue(slots) else { return -1 }
     let (product, o1) = v.multipliedReportingOverflow(by: op.pointee.k1)
     let (sum, o2) = product.addingReportingOverflow(op.pointee.k0)
@@ -240,8 +279,11 @@ extension Program {
   @inlinable @inline(__always)
   final func run(into result: inout BitMatch, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int) -> Bool {
     let stop = withUnsafeMutableBytes(of: &result.slots) { raw in
-      runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
-              slots: raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt64.self))
+      let slots = raw.baseAddress.unsafelyUnwrapped.assumingMemoryBound(to: UInt64.self)
+      if let fast {
+        return runFastPlan(fast, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
+      }
+      return runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
     }
     guard stop == end, !buildOnly else { return false }
     result.start = start &- origin
@@ -313,6 +355,23 @@ extension BitPattern {
     bits.withUnsafeBits { base, byteCount, start in
       var m = BitMatch()
       return program.run(into: &m, base: base, byteCount: byteCount, origin: start, start: start, end: start + bits.bitCount) ? m : nil
+    }
+  }
+
+  /// Matches `bits` with the operation plan even when the pattern has a fast plan, so tests
+  /// can check that both give the same.
+  func matchByOperations(_ bits: Bitstring) -> BitMatch? {
+    bits.withUnsafeBits { base, byteCount, start in
+      var m = BitMatch()
+      let end = start + bits.bitCount
+      let stop = withUnsafeMutableBytes(of: &m.slots) { raw in
+        runPlan(program.plan, base: base, byteCount: byteCount, origin: start, start: start, end: end,
+                slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
+      }
+      guard stop == end, !program.buildOnly else { return nil }
+      m.start = 0
+      m.end = bits.bitCount
+      return m
     }
   }
 

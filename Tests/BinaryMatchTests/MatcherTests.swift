@@ -14,12 +14,12 @@ final class MatcherTests: XCTestCase {
     let bytes = try p.build(["A": .uint(a), "B": 0x5A, "C": .uint(c)])
     XCTAssertEqual(bytes.count, 16)
     XCTAssertEqual(values(p, bytes), ["A": .uint(a), "B": 0x5A, "C": .uint(c)])
-    XCTAssertEqual(p.program.plan.prefixCount, 3, "60 + 8 do not fit one word")
+    XCTAssertEqual(p.program.plan.outline, ["block 128 bits, 3 words"], "60 + 8 do not fit one word")
   }
 
   func testLiteralsAndSkipsInsideAGroup() throws {
     let p = try BitPattern("A:4, 5:4, _:4, B:12, 16#1234:16/little")
-    XCTAssertEqual(p.program.plan.prefixCount, 1, "one 40-bit group")
+    XCTAssertEqual(p.program.plan.outline, ["block 40 bits, 1 word"], "one 40-bit word")
     XCTAssertEqual(values(p, [0x35, 0xF1, 0x23, 0x34, 0x12]), ["A": 3, "B": 0x123])
     XCTAssertNil(p.match([0x36, 0xF1, 0x23, 0x34, 0x12]), "literal 5 differs")
     XCTAssertNil(p.match([0x35, 0xF1, 0x23, 0x12, 0x34]), "little-endian literal differs")
@@ -28,7 +28,7 @@ final class MatcherTests: XCTestCase {
 
   func testLittleEndianFieldsInAGroup() throws {
     let p = try BitPattern("A:16/little, B:8, C:32/little-signed, D:4/little, E:4")
-    XCTAssertEqual(p.program.plan.prefixCount, 1)
+    XCTAssertEqual(p.program.plan.outline, ["block 64 bits, 1 word"])
     let bytes = try p.build(["A": 0x1234, "B": 9, "C": -2, "D": 5, "E": 6])
     XCTAssertEqual(bytes, [0x34, 0x12, 9, 0xFE, 0xFF, 0xFF, 0xFF, 0x56])
     var m = try XCTUnwrap(p.match(bytes))
@@ -68,6 +68,14 @@ final class MatcherTests: XCTestCase {
     let dynamic = try BitPattern("L:4, X:L, X:L")
     XCTAssertNotNil(dynamic.match(Bitstring(bytes: [0x4A, 0xA0], bitCount: 12)!))
     XCTAssertNil(dynamic.match(Bitstring(bytes: [0x4A, 0xB0], bitCount: 12)!))
+    // Equal as integers, not as bits: a signed -1 is not the unsigned 2^64 - 1 (as in Erlang).
+    let ones = [UInt8](repeating: 0xFF, count: 16)
+    XCTAssertNil(try BitPattern("X:64/signed, X:64").match(ones))
+    XCTAssertNil(try BitPattern("X:64, X:64/signed").match(ones))
+    XCTAssertNotNil(try BitPattern("X:64/signed, X:64/signed").match(ones))
+    XCTAssertNil(try BitPattern("L:8, X:64/signed, X:L").match([64] + ones))
+    XCTAssertNotNil(try BitPattern("L:8, X:64, X:L").match([64] + ones))
+    XCTAssertNil(try BitPattern("X:64/signed, _:1, X:64").match(ones + [0xFF]), "across words")
   }
 
   func testZeroWidthSegments() throws {
@@ -165,11 +173,16 @@ final class MatcherTests: XCTestCase {
     XCTAssertEqual(ping, [0x89, 0x02, 0x68, 0x69])
   }
 
-  func testPlansPutGroupsFirstAndTheTailLast() throws {
+  func testPlansAreBlocksOfWordsBetweenSegmentsSizedByTheInput() throws {
     let ipv4 = try BitPattern(IPv4Codec.patternText)
-    XCTAssertEqual(ipv4.program.plan.prefixCount, 3)
-    XCTAssertEqual(ipv4.program.plan.prefixBits, 160)
-    XCTAssertEqual(ipv4.program.plan.opCount, 1, "only the options are dispatched")
-    XCTAssertTrue(ipv4.program.plan.hasTail)
+    XCTAssertEqual(ipv4.program.plan.outline, ["block 160 bits, 3 words", "binary", "tail"])
+    let ws = try BitPattern("Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary, Rest/binary")
+    XCTAssertEqual(ws.program.plan.outline, ["block 16 bits, 1 word", "integer", "binary", "tail"])
+    // Skips cost nothing; what is not a word runs at its offset after the block's words.
+    let mixed = try BitPattern("X:8, _:100, X:8, Y:3/binary, Z:13/bits, F:32/float, W:12/little, _:7, V:2")
+    XCTAssertEqual(mixed.program.plan.outline, ["block 206 bits, 3 words + check, binary, binary, float, integer"])
+    XCTAssertEqual(mixed.program.skeleton.outline, ["block 206 bits, 2 words + binary, binary, integer"], "skipping checks nothing")
+    let literal = try BitPattern("_:100, \"GET\"")
+    XCTAssertEqual(literal.program.plan.outline, ["block 124 bits, 1 word"])
   }
 }

@@ -14,7 +14,7 @@ struct RandomPattern {
     var segments: [String] = []
     let count = Int.random(in: 1...7, using: &r)
     for i in 0..<count {
-      switch Int.random(in: 0..<11, using: &r) {
+      switch Int.random(in: 0..<16, using: &r) {
       case 0, 1, 2:
         let width = [1, 3, 7, 8, 12, 16, 24, 31, 32, 33, 48, 63, 64].randomElement(using: &r)!
         let signed = Bool.random(using: &r)
@@ -50,6 +50,43 @@ struct RandomPattern {
         let width = Int.random(in: 1...12, using: &r)
         segments.append("R\(i):\(width), R\(i):\(width)")
         p.makers.append(("R\(i)", { r in randomInteger(width: width, signed: false, &r) }))
+      case 10:
+        // A size computed by a general expression (not k * Field + c).
+        let length = Int.random(in: 0...9, using: &r)
+        segments.append("L\(i):6, P\(i):((L\(i) + 1) div 2)/binary")
+        p.makers.append(("L\(i)", { _ in BitValue(length) }))
+        p.makers.append(("P\(i)", { r in .bytes(r.bytes((length + 1) / 2)) }))
+      case 11:
+        // An integer whose width is a field.
+        let width = Int.random(in: 0...40, using: &r)
+        let signed = Bool.random(using: &r)
+        segments.append("L\(i):6, V\(i):L\(i)/\(signed ? "signed" : "unsigned")")
+        p.makers.append(("L\(i)", { _ in BitValue(width) }))
+        p.makers.append(("V\(i)", { r in width == 0 ? BitValue(0) : randomInteger(width: width, signed: signed, &r) }))
+      case 12:
+        // A float whose width is a field.
+        let width = [16, 32, 64].randomElement(using: &r)!
+        segments.append("W\(i):8, F\(i):W\(i)/float")
+        p.makers.append(("W\(i)", { _ in BitValue(width) }))
+        p.makers.append(("F\(i)", { r in .float(randomFloat(width: width, &r)) }))
+      case 13:
+        // Literal text (whole literal bytes), and a fixed-size binary.
+        let text = ["GET ", "a", "PNG\r\n", "12345678abc"].randomElement(using: &r)!
+        let bytes = Int.random(in: 0...3, using: &r)
+        segments.append("\"\(text)\", X\(i):\(bytes)/binary")
+        p.makers.append(("X\(i)", { r in .bytes(r.bytes(bytes)) }))
+      case 14:
+        // A name repeated after a field of any width.
+        let width = Int.random(in: 1...64, using: &r)
+        p.makers.append(("R\(i)", { r in randomInteger(width: width, signed: false, &r) }))
+        if skips {
+          segments.append("R\(i):\(width), _:\(Int.random(in: 1...130, using: &r)), R\(i):\(width)")
+          p.hasSkips = true
+        } else {
+          let gap = Int.random(in: 1...64, using: &r)
+          segments.append("R\(i):\(width), G\(i):\(gap), R\(i):\(width)")
+          p.makers.append(("G\(i)", { r in randomInteger(width: gap, signed: false, &r) }))
+        }
       default:
         if skips {
           segments.append("_:\(Int.random(in: 1...80, using: &r))")
@@ -211,6 +248,68 @@ final class PropertyTests: XCTestCase {
     XCTAssertGreaterThan(decoded.ws, 1000)
     XCTAssertGreaterThan(decoded.ip, 1000)
     XCTAssertGreaterThan(decoded.tcp, 1000)
+  }
+
+  func testCompiledProgramsAgreeWithTheSegmentBySegmentReference() throws {
+    // The compiled program (fused words, blocks, compiled sizes) against the general path,
+    // which matches one segment at a time: on inputs that match, on the same inputs with bits
+    // flipped or cut short, on random bytes, and on views that start and end inside a byte.
+    var r = SeededRandom(seed: 6)
+    var patterns = try [
+      IPv4Codec.patternText, TCPCodec.patternText,
+      "Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary, Rest/binary",
+      "Fin:1, Rsv:3, Opcode:4, Mask:1, 127:7, 0:1, Len:63, Key:Mask/unit:32, Payload:Len/binary, Rest/binary",
+      "L:8, X:L/float", "L:8/signed, B:(L * L - 3)/binary, R/bits", "A:8, B:(256 div (A rem 7))/bits, C/utf8, D/utf16-little, E/utf32",
+      "X:12/little-signed, Y:5/little, Z:64/little, F:16/float-little, G/float", "X:64/signed, X:64", "X:8, _:100, X:8, Y:3/binary, Z:13/bits",
+      "L:4, X:L, X:L, 1.5:L/float, T/binary-unit:16", "\"GET \", Path:5/binary, \" HTTP/1.\", V:8", "A:7, B:61, C:1, D:64, E:63, F:2",
+    ].map { (try BitPattern($0), [(name: String, make: (inout SeededRandom) -> BitValue)]()) }
+    for _ in 0..<400 {
+      let random = RandomPattern.make(&r, skips: Bool.random(using: &r))
+      if let p = try compileRandom(random.text) { patterns.append((p, random.makers)) }
+    }
+    var matched = 0
+    var fastRuns = 0
+    for (pattern, makers) in patterns {
+      var inputs: [Bitstring] = (0..<20).map { _ in Bitstring(r.bytes(Int.random(in: 0...40, using: &r))) }
+      if !makers.isEmpty || pattern.fieldNames.isEmpty {
+        var values: [String: BitValue] = [:]
+        for m in makers { values[m.name] = m.make(&r) }
+        if let built = try? pattern.buildBits(values) {
+          inputs.append(built)
+          for _ in 0..<10 {
+            var bytes = built.bytes
+            guard !bytes.isEmpty else { break }
+            bytes[Int.random(in: 0..<bytes.count, using: &r)] ^= UInt8(1) << UInt8.random(in: 0...7, using: &r)
+            inputs.append(Bitstring(bytes: bytes, bitCount: built.bitCount)!)
+            inputs.append(built[bits: 0..<Int.random(in: 0...built.bitCount, using: &r)])
+          }
+          // The same bits at every offset inside a byte, with noise around them.
+          for shift in 1...7 {
+            let noisy = Bitstring(r.bytes(2))[bits: 0..<shift]
+            var shifted = noisy
+            shifted.append(built)
+            shifted.append(Bitstring(r.bytes(1)))
+            inputs.append(shifted[bits: shift..<(shift + built.bitCount)])
+          }
+        }
+      }
+      for input in inputs {
+        let compiled = pattern.match(input).map { pattern.values(of: $0, in: input) }
+        let reference = pattern.program.referenceMatch(input)
+        XCTAssertEqual(compiled, reference, "\(pattern.text) on \(input)")
+        if compiled != nil { matched += 1 }
+        if pattern.program.fast != nil {
+          // `match` ran the straight-line plan; the operations must agree too.
+          fastRuns += 1
+          XCTAssertEqual(pattern.matchByOperations(input).map { pattern.values(of: $0, in: input) }, reference, "operations: \(pattern.text) on \(input)")
+        }
+        if input.isBinary && input.bitOffset == 0 {
+          XCTAssertEqual(pattern.match(input.bytes).map { pattern.values(of: $0, in: input.bytes) }, reference, "\(pattern.text) on bytes \(input)")
+        }
+      }
+    }
+    XCTAssertGreaterThan(matched, 1000, "enough inputs matched to compare bound values, not just failures")
+    XCTAssertGreaterThan(fastRuns, 1000, "enough inputs ran through straight-line plans")
   }
 
   func testAgainstPythonStructIntegersAndFloats() throws {

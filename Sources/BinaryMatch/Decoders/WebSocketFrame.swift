@@ -106,7 +106,16 @@ public struct WebSocketFrameCodec: Sendable {
     // Erlang would write three function clauses with guards; here the clauses are tried in
     // turn, reusing one match, and the guards are Swift conditions.
     var m = BitMatch()
-    if short.pattern.match(bytes, into: &m), m[short.length] < 126 { return short.frame(&m) }
+    if short.pattern.match(bytes, into: &m) {
+      let length = m[short.length]
+      if length < 126 { return short.frame(&m) }
+      // As Erlang's match compiler would: the clauses differ in the 7-bit length, so once it
+      // is known only one other clause can match (126: medium, 127: long).
+      if length == 126 {
+        return medium.pattern.match(bytes, into: &m) && m[medium.length] >= 126 ? medium.frame(&m) : nil
+      }
+      return long.pattern.match(bytes, into: &m) && m[long.length] > 0xFFFF ? long.frame(&m) : nil
+    }
     if medium.pattern.match(bytes, into: &m), m[medium.length] >= 126 { return medium.frame(&m) }
     if long.pattern.match(bytes, into: &m), m[long.length] > 0xFFFF { return long.frame(&m) }
     return nil
