@@ -44,3 +44,17 @@ final class MessageFormatTests: XCTestCase {
     }
   }
 }
+
+final class LineLengthTests: XCTestCase {
+  func testOutgoingLinesAreCutTo512BytesAtACharacterBoundary() {
+    // A relayed message grows by its sender's prefix: it is cut, tags aside.
+    let text = String(repeating: "é", count: 300)  // 600 bytes
+    let m = IRCMessage(tags: [("time", "2026-11-21T00:00:00.000Z")], source: "nick!user@host", "PRIVMSG", ["#c", text])
+    let bytes = m.serialized(forceTrailing: true)
+    let body = bytes[(bytes.firstIndex(of: 0x20)! + 1)...]
+    XCTAssertLessThanOrEqual(body.count, 512)
+    XCTAssertEqual(Array(body.suffix(2)), [0x0D, 0x0A])
+    XCTAssertNotNil(String(validating: body, as: UTF8.self), "no character cut in half")
+    XCTAssertTrue(body.count >= 510, "only what must go goes")
+  }
+}

@@ -53,7 +53,8 @@ final class HTTPRequestTests: XCTestCase {
   func testHandshake() throws {
     let h = try handshake(good + "Sec-WebSocket-Protocol: chat, binary.ircv3.net, text.ircv3.net\r\n").get()
     XCTAssertEqual(h.accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
-    XCTAssertEqual(h.subprotocol, "text.ircv3.net", "text is preferred")
+    XCTAssertEqual(h.subprotocol, "binary.ircv3.net", "the client's first choice that chatd speaks")
+    XCTAssertEqual(try handshake(good + "Sec-WebSocket-Protocol: text.ircv3.net, binary.ircv3.net\r\n").get().subprotocol, "text.ircv3.net")
     XCTAssertEqual(try handshake(good + "Sec-WebSocket-Protocol: binary.ircv3.net\r\n").get().subprotocol, "binary.ircv3.net")
     XCTAssertTrue(try handshake(good + "Sec-WebSocket-Protocol: binary.ircv3.net\r\n").get().binary)
     XCTAssertNil(try handshake(good).get().subprotocol)

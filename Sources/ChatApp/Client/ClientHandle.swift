@@ -148,7 +148,8 @@ final class TaggedLine {
       if fromBot { m.tags.append(("bot", nil)) }
       m.tags += clientTags
     }
-    let b = m.serialized()
+    // Messages always carry their text as a trailing parameter, as clients expect.
+    let b = m.serialized(forceTrailing: m.command == "PRIVMSG" || m.command == "NOTICE")
     variants[v] = b
     return b
   }

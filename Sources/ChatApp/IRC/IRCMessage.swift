@@ -143,6 +143,7 @@ public struct IRCMessage: Sendable, Equatable, CustomStringConvertible {
       }
       out.append(0x20)
     }
+    let bodyStart = out.count
     if let source {
       out.append(UInt8(ascii: ":"))
       out.append(contentsOf: source.utf8)
@@ -157,10 +158,20 @@ public struct IRCMessage: Sendable, Equatable, CustomStringConvertible {
       }
       out.append(contentsOf: p.utf8)
     }
+    // A line is at most 512 bytes with its CR LF (tags aside): a longer one, e.g. a
+    // relayed message whose sender's prefix made it grow, is cut at a character boundary.
+    if out.count - bodyStart > IRCMessage.maxBody {
+      var end = bodyStart + IRCMessage.maxBody
+      while end > bodyStart && out[end] & 0xC0 == 0x80 { end -= 1 }
+      out.removeSubrange(end...)
+    }
     out.append(0x0D)
     out.append(0x0A)
     return out
   }
+
+  /// The most bytes of a line after its tags, without CR LF.
+  static let maxBody = 510
 
   static func escapeTagValue(_ value: String, into out: inout [UInt8]) {
     for b in value.utf8 {

@@ -47,15 +47,11 @@ enum WebSession {
       return await answer(HTTPResponse.error(error), socket, ctx)
     }
     let isHead = request.method == "HEAD"
+    // IRC over WebSocket is at /ws; an upgrade request for / is taken too (clients that
+    // are given just ws://host:port, like irctest's).
+    let asksUpgrade = request.header("Upgrade")?.lowercased().contains("websocket") ?? false
     switch request.path {
-    case "/", "/index.html":
-      guard request.method == "GET" || isHead else {
-        return await answer(HTTPResponse.error(HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", "GET, HEAD")])), socket, ctx)
-      }
-      let page = HTTPResponse.make(200, contentType: "text/html; charset=utf-8", body: WebClientPage.bytes,
-                                   headers: [("Cache-Control", "no-cache")], includeBody: !isHead)
-      return await answer(page, socket, ctx)
-    case "/ws":
+    case "/ws", "/" where asksUpgrade:
       let handshake: WebSocket.Handshake
       do {
         handshake = try WebSocket.Handshake(request)
@@ -63,6 +59,13 @@ enum WebSession {
         return await answer(HTTPResponse.error(error, includeBody: !isHead), socket, ctx)
       }
       await upgrade(socket, handshake, pending: Array(received[end...]), ctx)
+    case "/", "/index.html":
+      guard request.method == "GET" || isHead else {
+        return await answer(HTTPResponse.error(HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", "GET, HEAD")])), socket, ctx)
+      }
+      let page = HTTPResponse.make(200, contentType: "text/html; charset=utf-8", body: WebClientPage.bytes,
+                                   headers: [("Cache-Control", "no-cache")], includeBody: !isHead)
+      return await answer(page, socket, ctx)
     default:
       return await answer(HTTPResponse.error(HTTPError(404, "no such page: \(request.path)"), includeBody: !isHead), socket, ctx)
     }

@@ -43,10 +43,9 @@ extension WebSocket {
         throw HTTPError(400, "Sec-WebSocket-Key must be 16 bytes in base64")
       }
       let offered = request.tokens("sec-websocket-protocol")
-      if offered.contains(WebSocket.textSubprotocol) {
-        subprotocol = WebSocket.textSubprotocol
-      } else if offered.contains(WebSocket.binarySubprotocol) {
-        subprotocol = WebSocket.binarySubprotocol
+      // The client's first preference that chatd speaks.
+      if let known = offered.first(where: { $0 == WebSocket.textSubprotocol || $0 == WebSocket.binarySubprotocol }) {
+        subprotocol = known
       } else {
         // No subprotocol, or none chatd knows: text it is. A client that insists on one
         // of its own sees the missing header and closes (§4.1).
