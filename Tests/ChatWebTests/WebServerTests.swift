@@ -73,7 +73,7 @@ final class WebServerTests: XCTestCase {
     let pong = try web.receive()
     XCTAssertEqual(pong.opcode, 0xA)
     XCTAssertEqual(pong.payload, Array("are you there".utf8))
-    XCTAssertTrue(try irc.expectLine(containing: "PRIVMSG #shared").hasSuffix(" fragmented"))
+    XCTAssertTrue(try irc.expectLine(containing: "PRIVMSG #shared").hasSuffix(" :fragmented"))
     // Bytes that are not UTF-8 never reach the browser (which would have to close on
     // them): chatd refuses them (UTF8ONLY); the next valid line arrives as usual.
     try irc.send(Array("PRIVMSG #shared :caf".utf8) + [0xE9] + Array("\r\nPRIVMSG #shared :café\r\n".utf8))

@@ -5,8 +5,9 @@ import Actors
 import GenServer
 import Supervision
 
-/// The server-wide context, passed to connections, rooms and presence.
-struct ChatServices: Sendable {
+/// The server-wide context, passed to connections, rooms and presence: one shared
+/// object, so a connection process carries a reference, not a copy of the settings.
+final class ChatServices: Sendable {
   let config: ChatConfig
   let clients: ClientDirectory
   let channels: ChannelStore
