@@ -14,8 +14,9 @@ struct WhowasEntry: Sendable, Equatable {
 
 /// The bounded log of former nicks (a shared table, like the directory).
 final class WhowasLog: Sendable {
-  private let entries = Mutex<[String: [WhowasEntry]]>([:])
-  private let order = Mutex<[String]>([])
+  /// Folded nick → entries, newest first; and the nicks, oldest first (for eviction).
+  /// One lock for both, so they always agree.
+  private let table = Mutex<(entries: [String: [WhowasEntry]], order: [String])>(([:], []))
   /// Entries kept per nick, and nicks kept in all.
   let perNick: Int
   let nicks: Int
@@ -27,23 +28,20 @@ final class WhowasLog: Sendable {
 
   func record(_ entry: WhowasEntry) {
     let key = Names.fold(entry.nick)
-    let evict: String? = order.withLock { order in
-      if let i = order.firstIndex(of: key) { order.remove(at: i) }
-      order.append(key)
-      return order.count > nicks ? order.removeFirst() : nil
-    }
-    entries.withLock {
-      if let evict { $0[evict] = nil }
-      var list = $0[key] ?? []
+    table.withLock { t in
+      if t.entries[key] != nil, let i = t.order.firstIndex(of: key) { t.order.remove(at: i) }
+      t.order.append(key)
+      if t.order.count > nicks { t.entries[t.order.removeFirst()] = nil }
+      var list = t.entries[key] ?? []
       list.insert(entry, at: 0)
       if list.count > perNick { list.removeLast(list.count - perNick) }
-      $0[key] = list
+      t.entries[key] = list
     }
   }
 
   /// The newest `limit` entries for `nick` (all when `limit` ≤ 0).
   func lookup(_ nick: String, limit: Int) -> [WhowasEntry] {
-    let list = entries.withLock { $0[Names.fold(nick)] ?? [] }
+    let list = table.withLock { $0.entries[Names.fold(nick)] ?? [] }
     return limit > 0 ? Array(list.prefix(limit)) : list
   }
 }
