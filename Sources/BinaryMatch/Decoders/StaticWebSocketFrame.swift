@@ -34,14 +34,18 @@ public enum StaticWebSocketFrame {
   /// `WebSocketFrameCodec.decode`: nil when the bytes do not hold a complete, valid frame.
   @inlinable @inline(__always)
   public static func decode(_ bytes: UnsafeRawBufferPointer) -> WebSocketFrame? {
-    // The clauses in Erlang's order, with its guards (minimal length forms) as Swift conditions;
-    // once the 7-bit length is known only one other clause can match.
-    if let (fin, rsv, opcode, mask, length, key, payload, _) = Short.match(bytes) {
-      if length < 126 { return frame(fin, rsv, opcode, mask, length, key, payload) }
-      return length == 126 ? medium(bytes) : long(bytes)
-    }
-    return medium(bytes) ?? long(bytes)
+    // As Erlang's match compiler does with the three clauses: look at the 7-bit length they
+    // differ in, then run the one clause that can match (its guard, the minimal length form,
+    // is a Swift condition). The head's load is the clause's load, so it is made once.
+    guard let (_, length7, _) = Head.match(bytes) else { return nil }
+    if length7 == 126 { return medium(bytes) }
+    if length7 == 127 { return long(bytes) }
+    guard let (fin, rsv, opcode, mask, length, key, payload, _) = Short.match(bytes) else { return nil }
+    return frame(fin, rsv, opcode, mask, length, key, payload)
   }
+
+  /// `_:9, Len:7, _/binary`: the 7-bit length that picks the clause.
+  @usableFromInline typealias Head = BitLayout3<Seg.Skip<9>, Seg.U<7>, Seg.Rest>
 
   @inlinable @inline(__always)
   static func medium(_ bytes: UnsafeRawBufferPointer) -> WebSocketFrame? {

@@ -32,11 +32,8 @@ public struct StaticBuildState {
   /// Records the value written by the segment at `index` and moves on.
   @inlinable
   mutating func bind(_ value: UInt64) {
-    let i = index
-    if i < StaticMatchState.slotCapacity {
-      withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: value, toByteOffset: i &* 8, as: UInt64.self) }
-    }
-    index = i &+ 1
+    StaticMatchState.store(value, at: index, in: &slots)
+    index &+= 1
   }
 
   /// Marks the segment at `index` as one whose value cannot be a size, and moves on.
@@ -45,9 +42,9 @@ public struct StaticBuildState {
 
   /// The value written by segment `field`, or nil when that is not an earlier segment.
   @inlinable
-  mutating func bound(_ field: Int) -> UInt64? {
+  func bound(_ field: Int) -> UInt64? {
     guard field >= 0, field < index, field < StaticMatchState.slotCapacity else { return nil }
-    return withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: field &* 8, as: UInt64.self) }
+    return StaticMatchState.load(field, from: slots)
   }
 
   /// Appends the low `count` (0...64) bits of `value`, most significant first.

@@ -47,19 +47,64 @@ public struct StaticMatchState {
   /// Records the value of the segment at `index` (for sizes of later segments) and moves on.
   @inlinable @inline(__always)
   mutating func bind(_ value: UInt64) {
-    let i = index
-    if i < Self.slotCapacity {
-      withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: value, toByteOffset: i &* 8, as: UInt64.self) }
-    }
-    index = i &+ 1
+    Self.store(value, at: index, in: &slots)
+    index &+= 1
   }
 
   /// The value bound by segment `field`, or nil when that is not an earlier segment within
   /// the slot capacity (then the match fails).
   @inlinable @inline(__always)
-  mutating func bound(_ field: Int) -> UInt64? {
+  func bound(_ field: Int) -> UInt64? {
     guard field >= 0, field < index, field < Self.slotCapacity else { return nil }
-    return withUnsafeMutableBytes(of: &slots) { $0.load(fromByteOffset: field &* 8, as: UInt64.self) }
+    return Self.load(field, from: slots)
+  }
+
+  // Slots are chosen by a switch, not by pointer arithmetic: the index is a constant in a
+  // specialized match, so the switch folds away and the slots stay in registers (a pointer
+  // into a local would also cost a stack protector).
+  @inlinable @inline(__always)
+  static func store(_ value: UInt64, at i: Int, in slots: inout Slots) {
+    switch i {
+    case 0: slots.0 = value
+    case 1: slots.1 = value
+    case 2: slots.2 = value
+    case 3: slots.3 = value
+    case 4: slots.4 = value
+    case 5: slots.5 = value
+    case 6: slots.6 = value
+    case 7: slots.7 = value
+    case 8: slots.8 = value
+    case 9: slots.9 = value
+    case 10: slots.10 = value
+    case 11: slots.11 = value
+    case 12: slots.12 = value
+    case 13: slots.13 = value
+    case 14: slots.14 = value
+    case 15: slots.15 = value
+    default: break
+    }
+  }
+
+  @inlinable @inline(__always)
+  static func load(_ i: Int, from slots: Slots) -> UInt64 {
+    switch i {
+    case 0: slots.0
+    case 1: slots.1
+    case 2: slots.2
+    case 3: slots.3
+    case 4: slots.4
+    case 5: slots.5
+    case 6: slots.6
+    case 7: slots.7
+    case 8: slots.8
+    case 9: slots.9
+    case 10: slots.10
+    case 11: slots.11
+    case 12: slots.12
+    case 13: slots.13
+    case 14: slots.14
+    default: slots.15
+    }
   }
 
   /// Marks the segment at `index` as one whose value cannot be a size, and moves on.
@@ -132,6 +177,7 @@ public struct StaticMatchState {
       return 0..<0
     }
     offset = at &+ bits
-    return (at &>> 3)..<((at &+ bits) &>> 3)
+    // bits >= 0 was checked: the bounds are in order.
+    return Range(uncheckedBounds: (at &>> 3, (at &+ bits) &>> 3))
   }
 }
