@@ -53,13 +53,20 @@ enum BitMatchBench {
     let codec = WebSocketFrameCodec()
     let wsOurs = measure(iterations) { wsBinaryMatch(codec, ws, $0) }
     let wsHand = measure(iterations) { wsShifts(ws, $0) }
-    rows += compare("websocket", iterations, ours: wsOurs, hand: wsHand, erlang: erlang?.run("websocket", ws, iterations))
+    let wsErlang = erlang?.run("websocket", ws, iterations)
+    rows += compare("websocket", iterations, ours: wsOurs, hand: wsHand, erlang: wsErlang)
+    // The same decode with static patterns (layout in types, StaticWebSocketFrame).
+    let wsStatic = measure(iterations) { wsStaticMatch(ws, $0) }
+    rows += compare("websocket.static", iterations, ours: wsStatic, hand: wsHand, erlang: wsErlang)
 
     let ip = ipv4Corpus()
     let ipCodec = IPv4Codec()
     let ipOurs = measure(iterations) { ipv4BinaryMatch(ipCodec, ip, $0) }
     let ipHand = measure(iterations) { ipv4Shifts(ip, $0) }
-    rows += compare("ipv4", iterations, ours: ipOurs, hand: ipHand, erlang: erlang?.run("ipv4", ip, iterations))
+    let ipErlang = erlang?.run("ipv4", ip, iterations)
+    rows += compare("ipv4", iterations, ours: ipOurs, hand: ipHand, erlang: ipErlang)
+    let ipStatic = measure(iterations) { ipv4StaticMatch(ip, $0) }
+    rows += compare("ipv4.static", iterations, ours: ipStatic, hand: ipHand, erlang: ipErlang)
     return rows
   }
 
@@ -132,6 +139,22 @@ enum BitMatchBench {
           let input = UnsafeRawBufferPointer(rebasing: raw[ranges[k]])
           k = k == ranges.count - 1 ? 0 : k + 1
           if let f = codec.decode(input) { acc &+= checksum(f) } else { acc &+= 1_000_000 }
+        }
+        return acc
+      }
+    }
+  }
+
+  @inline(never)
+  static func wsStaticMatch(_ corpus: Corpus, _ iterations: Int) -> UInt64 {
+    corpus.buffer.withUnsafeBytes { raw in
+      corpus.ranges.withUnsafeBufferPointer { ranges in
+        var acc: UInt64 = 0
+        var k = 0
+        for _ in 0..<iterations {
+          let input = UnsafeRawBufferPointer(rebasing: raw[ranges[k]])
+          k = k == ranges.count - 1 ? 0 : k + 1
+          if let f = StaticWebSocketFrame.decode(input) { acc &+= checksum(f) } else { acc &+= 1_000_000 }
         }
         return acc
       }
@@ -223,6 +246,22 @@ enum BitMatchBench {
           let input = UnsafeRawBufferPointer(rebasing: raw[ranges[k]])
           k = k == ranges.count - 1 ? 0 : k + 1
           if let p = codec.decode(input) { acc &+= checksum(p) } else { acc &+= 1_000_000 }
+        }
+        return acc
+      }
+    }
+  }
+
+  @inline(never)
+  static func ipv4StaticMatch(_ corpus: Corpus, _ iterations: Int) -> UInt64 {
+    corpus.buffer.withUnsafeBytes { raw in
+      corpus.ranges.withUnsafeBufferPointer { ranges in
+        var acc: UInt64 = 0
+        var k = 0
+        for _ in 0..<iterations {
+          let input = UnsafeRawBufferPointer(rebasing: raw[ranges[k]])
+          k = k == ranges.count - 1 ? 0 : k + 1
+          if let p = StaticIPv4Header.decode(input) { acc &+= checksum(p) } else { acc &+= 1_000_000 }
         }
         return acc
       }
