@@ -75,6 +75,7 @@ struct Connection: GenServer {
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
     if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
     ctx.label = "client \(host)"
+    services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
     if webSocket { state.webSocketReader = webSocketReader() }
     return .ok(state, .timeout(config.registrationTimeout))
@@ -213,6 +214,7 @@ struct Connection: GenServer {
       state.client.send(IRCMessage(source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
+    services.log("client \(state.client.id) <- \(String(decoding: bytes, as: UTF8.self))")
     let message: IRCMessage
     do {
       message = try IRCMessage.parse(bytes)
@@ -235,6 +237,7 @@ struct Connection: GenServer {
   /// process end), ERROR to the client, the socket closed once flushed.
   func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) -> HandleResult<Self> {
     let client = state.client
+    services.log("client \(client.id) quits: \(reason)")
     client.info.withLock { if $0.quitMessage == nil { $0.quitMessage = reason } }
     if tellClient {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))

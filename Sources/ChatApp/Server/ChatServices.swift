@@ -2,6 +2,7 @@
 // under which the singleton servers are registered (looked up on each use, so a
 // restarted server is found under the same name).
 import Actors
+import Glibc
 import GenServer
 import Supervision
 
@@ -32,6 +33,13 @@ final class ChatServices: Sendable {
   }
 
   var serverName: String { config.serverName }
+
+  /// With `--verbose`: one line to stderr (connections, what clients send, errors).
+  func log(_ line: @autoclosure () -> String) {
+    guard config.verbose else { return }
+    var text = Array(("chatd: " + line() + "\n").utf8)
+    _ = write(2, &text, text.count)  // one write per line: lines from threads never interleave
+  }
 }
 
 extension ClientHandle {
