@@ -134,6 +134,18 @@ public struct StaticMatchState {
       return 0
     }
     offset = end
+    // Past the fixed prefix (a field sized by another, or after one): one load when the
+    // input has the bytes for it, the general bit reader only near the end of the input.
+    let byte = at &>> 3
+    let shift = at & 7
+    if byte &+ 8 <= byteCount && shift &+ count <= 64 {
+      let word = UInt64(bigEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
+      return (word &<< UInt64(truncatingIfNeeded: shift)) &>> UInt64(truncatingIfNeeded: 64 &- count)
+    }
+    if byte &+ 4 <= byteCount && shift &+ count <= 32 {
+      let word = UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt32.self)))
+      return (word &<< UInt64(truncatingIfNeeded: 32 &+ shift)) &>> UInt64(truncatingIfNeeded: 64 &- count)
+    }
     return loadValue(base, byteCount: byteCount, bitOffset: at, count: count)
   }
 
