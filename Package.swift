@@ -48,5 +48,7 @@ let package = Package(
     .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
     .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch"], swiftSettings: strict),
+    // chatbench's pure parts (IRC lines, accounting, flags).
+    .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors"], swiftSettings: strict),
   ]
 )

@@ -1,2 +1,37 @@
-// chatbench: IRC load generator built on Otter (being built: issue 7).
-print("chatbench: not implemented yet")
+// chatbench: the IRC load benchmark of issue 7, built on Otter. It drives any IRC server
+// the way ircload.c does (same scenarios, same messages, same figures), each simulated
+// client an Otter process owning its socket.
+//
+//   chatbench                               # S1–S4 on chatd, ngircd, inspircd (those present)
+//   chatbench S3 --servers ngircd --json    # one scenario, one managed server
+//   chatbench S2 --server 127.0.0.1:6667 --server-pid 1234
+//   chatbench --help
+import Foundation
+
+let options: Options
+do {
+  options = try Options.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+  writeStderr("chatbench: \(error) (try --help)\n")
+  exit(2)
+}
+if options.showHelp {
+  writeStdout(Help.text + "\n")
+  exit(0)
+}
+if options.listServers {
+  for kind in ManagedKind.allCases {
+    let why = ServerLauncher.availability(kind, chatdPath: options.chatdPath)
+    writeStdout("\(kind.rawValue): \(why ?? "available")\n")
+  }
+  exit(0)
+}
+if case .external(_, _, let pid?, _) = options.target, !ProcWatch(pid: pid).isValid {
+  writeStderr("chatbench: --server-pid \(pid): no such process (try --help)\n")
+  exit(2)
+}
+
+Watchdog.start()
+let log = Log()
+if let kind = options.serve { Serve.run(kind, options: options, log: log) }
+exit(await Runner(options: options, log: log).run())

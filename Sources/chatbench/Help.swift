@@ -1,0 +1,79 @@
+// `chatbench --help`: every flag.
+
+enum Help {
+  static let text = """
+    usage: chatbench [S1 S2 S3 S4] [options]
+
+    IRC load benchmark on Otter: one node, one process per simulated client, the same
+    scenarios, messages and figures as ircload.c. Traffic goes only to 127.0.0.0/8.
+
+    Scenarios (default: all four):
+      S1   \(Scenario.s1.summary)
+      S2   \(Scenario.s2.summary)
+      S3   \(Scenario.s3.summary)
+      S4   \(Scenario.s4.summary)
+
+    Target (default: --servers chatd,ngircd,inspircd):
+      --servers LIST       start each of chatd, ngircd, inspircd here in turn, on a free
+                           loopback port with a bench config in a temporary directory, and
+                           run every scenario on each; servers not installed (or chatd not
+                           built next to chatbench) are skipped with a message. The table
+                           shows the first server's figures divided by each other's.
+      --chatd PATH         the chatd executable (default: chatd next to chatbench); started
+                           as `chatd --host 127.0.0.1 --port N --data-dir DIR`
+      --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
+      --server-pid PID     its process: CPU time and RSS read from /proc/PID
+      --server-name NAME   its name in the output (default: server)
+
+    Chat scenarios S1–S3 (each flag overrides every selected chat scenario):
+      --clients N          clients; client i joins room i % rooms
+      --rooms N            rooms (#r0, #r1, ...)
+      --senders N          the first N joined clients send, in turn
+      --rate MSGS          messages per second, all senders together
+      --duration SECONDS   seconds of sending
+      --size BYTES         text bytes per message (after the colon), 0–2048 (default 100)
+      --join-inflight N    JOINs waiting for their 366 at once (default 50)
+      --settle SECONDS     pause after joining (default 2; S4: after each step, default 3)
+      --drain-idle SECONDS the drain ends this long after the last copy arrived (default 3)
+      --drain-max SECONDS  ... or this long after sending stopped (default 30)
+      --room-prefix P      room names are P0, P1, ... (default #r)
+      --allow-partial      go on when not every client registered (default: abort the run)
+
+    Idle scenario S4:
+      --steps LIST         connections after each step (default 1000,5000,10000,15000,19000);
+                           a last step at --max-conns is added
+      --max-conns N        at most this many connections (default 100000: in practice the
+                           first failure, or this process's open-file limit, ends it)
+      --hold SECONDS       keep the connections open this long at the end (default 3)
+
+    Connecting (all scenarios):
+      --conn-inflight N    connections in connect + register at once (default: 8 for
+                           ngircd, 500 for chatd and inspircd, 200 with --server)
+      --conn-rate N        new connections per second at most (default: no limit)
+      --reg-timeout S      a client without 001 this long after connect() fails
+                           (default 60; S4: 20)
+      --prefix NICK        nick prefix: clients are NICK0, NICK1, ... (default b)
+      --src ADDRS          loopback source addresses, e.g. 127.0.0.2-127.0.0.9
+
+    Run and output:
+      --schedulers N       scheduler threads of chatbench's node (default 1, like ircload)
+      --max-time SECONDS   hard deadline of each run (one scenario on one server); past
+                           it chatbench stops the servers it started and exits 3 (default 900)
+      --json               one JSON object per line: {"bench":"S3.p99_ms","value":...,
+                           "unit":"ms","scenario":"S3","server":"ngircd",...}; the first
+                           server's objects carry "peers" and "ratios"
+      -v, --verbose        log the 4xx/5xx replies clients get
+      --list-servers       which managed servers can run here, and exit
+      --serve NAME         only start server NAME as --servers would, print
+                           "PORT <port> PID <pid>", keep it until stdin closes (or
+                           --max-time), then stop it (for comparison scripts)
+      -h, --help           this text
+
+    Figures (as ircload): deliveries/s = copies received over send + drain; latency from
+    the sender's write to the receiver's read (CLOCK_MONOTONIC µs in the message);
+    lost = expected copies (room members − 1 per message) − received; server CPU per
+    delivery = server CPU over send + drain / copies received; S4: (server RSS − RSS
+    with no connections) / connections. Progress goes to stderr, results to stdout.
+    Exit codes: 0 done, 1 a run failed or aborted, 2 bad flags, 3 --max-time reached.
+    """
+}

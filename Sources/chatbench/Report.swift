@@ -1,0 +1,199 @@
+// The figures of each run, and the two output forms: a table per scenario (one column
+// per server, then the ratios first server / each other) and `--json`, one object per
+// line `{"bench":..., "value":..., "unit":..., ...}` as otter-bench prints them.
+import Foundation
+
+/// A figure chatbench reports.
+struct Figure: Sendable, Equatable {
+  /// Stable name: the JSON `bench` is "<scenario>.<key>".
+  var key: String
+  var label: String
+  var unit: String
+  var goal: String?
+}
+
+/// What one scenario on one server gave.
+struct Measurement: Sendable {
+  enum Outcome: Sendable {
+    case chat(ChatResult)
+    case idle(IdleResult)
+    /// Not run (not installed, did not start).
+    case skipped(String)
+    /// The run itself failed.
+    case failed(String)
+  }
+
+  var scenario: Scenario
+  var server: String
+  var outcome: Outcome
+
+  /// Why there are no figures, if there are none.
+  var problem: String? {
+    switch outcome {
+    case .skipped(let why): return "skipped: \(why)"
+    case .failed(let why): return "failed: \(why)"
+    case .chat(let r) where r.aborted:
+      return "aborted: only \(r.counters.alive) of \(r.parameters.clients) clients registered; first error: \(r.counters.firstError ?? "(none)")"
+    case .chat, .idle: return nil
+    }
+  }
+
+  /// The figures and their values, in table order.
+  var values: [(Figure, Double)] {
+    guard problem == nil else { return [] }
+    switch outcome {
+    case .chat(let r): return Report.chatFigures(scenario, r)
+    case .idle(let r): return Report.idleFigures(r)
+    default: return []
+    }
+  }
+}
+
+enum Report {
+  /// The issue's goals for Otter's own server.
+  static func latencyGoal(_ s: Scenario) -> String? {
+    switch s {
+    case .s1: return "≤ 2"
+    case .s2: return "≤ 10"
+    case .s3: return "≤ 50"
+    case .s4: return nil
+    }
+  }
+
+  static func chatFigures(_ s: Scenario, _ r: ChatResult) -> [(Figure, Double)] {
+    let t = r.tally
+    var out: [(Figure, Double)] = [
+      (Figure(key: "connect_per_s", label: "connect + register", unit: "conn/s"), r.connectPerSecond),
+      (Figure(key: "sent", label: "messages sent", unit: "msgs"), Double(r.sent)),
+      (Figure(key: "deliveries_per_s", label: "deliveries", unit: "copies/s"), r.deliveriesPerSecond),
+      (Figure(key: "p50_ms", label: "latency p50", unit: "ms"), t.latency.p50),
+      (Figure(key: "p99_ms", label: "latency p99", unit: "ms", goal: latencyGoal(s)), t.latency.p99),
+      (Figure(key: "p999_ms", label: "latency p99.9", unit: "ms"), t.latency.p999),
+      (Figure(key: "max_ms", label: "latency max", unit: "ms"), t.latency.max),
+      (Figure(key: "lost", label: "lost copies", unit: "copies", goal: "0"), Double(t.lost)),
+    ]
+    if let us = r.serverMicrosPerDelivery {
+      out.append((Figure(key: "server_cpu_us_per_delivery", label: "server CPU per delivery", unit: "µs", goal: "≤ 3"), us))
+    }
+    if let pct = r.serverCPUPercent { out.append((Figure(key: "server_cpu_pct", label: "server CPU", unit: "% of a core"), pct)) }
+    if let us = r.ownMicrosPerDelivery {
+      out.append((Figure(key: "chatbench_cpu_us_per_delivery", label: "chatbench CPU per delivery", unit: "µs"), us))
+    }
+    if let kb = r.serverRSSKB { out.append((Figure(key: "server_rss_kb", label: "server RSS at end", unit: "KB"), Double(kb))) }
+    let closed = Double(r.counters.closed + r.counters.connectFail + r.counters.registrationTimeout)
+    out.append((Figure(key: "disconnects", label: "failed or closed connections", unit: "conns", goal: "0"), closed))
+    return out
+  }
+
+  static func idleFigures(_ r: IdleResult) -> [(Figure, Double)] {
+    var out: [(Figure, Double)] = []
+    if let (step, kb) = r.headline {
+      out.append((Figure(key: "kb_per_conn", label: "RSS per idle connection (at \(step.alive))", unit: "KB", goal: "≤ 1.5"), kb))
+    }
+    for s in r.steps where s.ok {
+      if let kb = s.deltaKBPerConnection(baseline: r.baselineRSSKB) {
+        out.append((Figure(key: "kb_per_conn_\(s.target)", label: "RSS per connection @\(s.target)", unit: "KB"), kb))
+      }
+    }
+    out.append((Figure(key: "max_conns", label: "most connections open", unit: "conns"), Double(r.maxAlive)))
+    if let b = r.baselineRSSKB { out.append((Figure(key: "baseline_rss_kb", label: "server RSS, no connections", unit: "KB"), Double(b))) }
+    return out
+  }
+
+  /// The parameters a scenario ran with, for the table's heading.
+  static func heading(_ s: Scenario, _ options: Options) -> String {
+    if let p = options.chat(s) {
+      return "\(s.rawValue): \(p.clients) clients, \(p.rooms) room\(p.rooms == 1 ? "" : "s"), \(p.senders) senders, \(fmtPlain(p.rate)) msg/s, \(fmtPlain(p.duration)) s, \(p.size) B"
+    }
+    let p = options.idle()
+    return "\(s.rawValue): idle registered connections, steps \(p.effectiveSteps.map(String.init).joined(separator: ","))"
+  }
+
+  /// The table of one scenario: a column per server, then subject/peer ratios.
+  static func table(_ ms: [Measurement], heading: String) -> String {
+    var out = heading + "\n"
+    for m in ms { if let p = m.problem { out += "  \(m.server): \(p)\n" } }
+    let ran = ms.filter { $0.problem == nil }
+    guard let subject = ran.first else { return out + "\n" }
+    let peers = Array(ran.dropFirst())
+    // Figure order: as the subject lists them, then any others.
+    var figures: [Figure] = []
+    var values: [String: [String: Double]] = [:]  // server → key → value
+    for m in ran {
+      for (f, v) in m.values {
+        if !figures.contains(where: { $0.key == f.key }) { figures.append(f) }
+        values[m.server, default: [:]][f.key] = v
+      }
+    }
+    var rows: [[String]] = [["figure", "unit"] + ran.map(\.server) + peers.map { "\(subject.server)/\($0.server)" } + ["goal"]]
+    for f in figures {
+      var row = [f.label, f.unit]
+      for m in ran { row.append(values[m.server]?[f.key].map(format) ?? "-") }
+      for p in peers { row.append(ratio(values[subject.server]?[f.key], values[p.server]?[f.key]).map { String(format: "%.2f", $0) } ?? "-") }
+      row.append(f.goal ?? "")
+      rows.append(row)
+    }
+    var widths = [Int](repeating: 0, count: rows[0].count)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    for (n, r) in rows.enumerated() {
+      let cells = r.enumerated().map { i, c in i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[i] - c.count) + c }
+      out += "  " + cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
+      if n == 0 { out += "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
+    }
+    return out + "\n"
+  }
+
+  /// The JSON lines of one scenario: one object per server and figure; the first
+  /// server's objects carry the peers' values and the ratios.
+  static func json(_ ms: [Measurement]) -> [String] {
+    var lines: [String] = []
+    let ran = ms.filter { $0.problem == nil }
+    let subject = ran.first
+    for m in ms {
+      if let p = m.problem {
+        lines.append(encode(["bench": "\(m.scenario.rawValue).\(m.problem!.hasPrefix("skipped") ? "skipped" : "failed")",
+                             "scenario": m.scenario.rawValue, "server": m.server, "value": 0, "unit": "", "note": p]))
+        continue
+      }
+      for (f, v) in m.values {
+        var obj: [String: Any] = ["bench": "\(m.scenario.rawValue).\(f.key)", "scenario": m.scenario.rawValue, "server": m.server,
+                                  "value": v, "unit": f.unit, "label": f.label]
+        if let g = f.goal { obj["goal"] = g }
+        if let subject, subject.server == m.server, ran.count > 1 {
+          var peers: [String: Double] = [:]
+          var ratios: [String: Double] = [:]
+          for p in ran.dropFirst() {
+            guard let pv = p.values.first(where: { $0.0.key == f.key })?.1 else { continue }
+            peers[p.server] = pv
+            if let r = ratio(v, pv) { ratios[p.server] = r }
+          }
+          obj["peers"] = peers
+          obj["ratios"] = ratios
+        }
+        lines.append(encode(obj))
+      }
+    }
+    return lines
+  }
+
+  static func ratio(_ a: Double?, _ b: Double?) -> Double? {
+    guard let a, let b, b != 0, a.isFinite, b.isFinite else { return nil }
+    return a / b
+  }
+
+  static func encode(_ obj: [String: Any]) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func format(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e15 { return String(Int(v)) }
+    if abs(v) >= 100 { return String(format: "%.0f", v) }
+    if abs(v) >= 1 { return String(format: "%.2f", v) }
+    return String(format: "%.3f", v)
+  }
+}
+
+func fmtPlain(_ v: Double) -> String {
+  v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+}

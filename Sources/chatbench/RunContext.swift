@@ -1,0 +1,47 @@
+// What every process of one run shares: where the server is, how clients talk, and the
+// few live counters the driver watches while it drains.
+import Synchronization
+
+/// Immutable settings of a run plus its live counters. Shared by the driver and every
+/// client process (`Sendable`: constants and atomics only).
+final class RunContext: Sendable {
+  let host: String
+  let port: Int
+  /// Loopback source addresses, client `i` uses `sources[i % count]` (empty: any).
+  let sources: [String]
+  let nickPrefix: String
+  let roomPrefix: String
+  /// Text bytes per message.
+  let size: Int
+  /// Sequence numbers at or above this are not ours (ircload's `max_msgs`).
+  let maxMessages: UInt64
+  /// Lines longer than this are dropped (ircload keeps 4 KiB per connection).
+  let lineLimit: Int
+  /// Seconds a connect() may take before the client counts as failed (the driver's
+  /// registration timeout fires first).
+  let connectTimeout: Double
+  /// Print the 4xx/5xx lines clients get.
+  let verbose: Bool
+
+  /// Receivers count copies only while this is set (cleared when the drain ends, as
+  /// ircload stops reading then).
+  let counting = Atomic<Bool>(true)
+  /// Copies received so far (all clients).
+  let received = Atomic<Int>(0)
+  /// CLOCK_MONOTONIC µs of a recent receipt (for the drain's idle rule).
+  let lastReceive = Atomic<UInt64>(0)
+
+  init(host: String, port: Int, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
+       maxMessages: Int, connectTimeout: Double, verbose: Bool) {
+    self.host = host
+    self.port = port
+    self.sources = sources
+    self.nickPrefix = nickPrefix
+    self.roomPrefix = roomPrefix
+    self.size = size
+    self.maxMessages = UInt64(max(0, maxMessages))
+    self.lineLimit = max(4096, size + 1024)
+    self.connectTimeout = connectTimeout
+    self.verbose = verbose
+  }
+}
