@@ -84,9 +84,13 @@ struct DeliveryLedger: Sendable {
       }
     }
     var fully = 0
-    for i in 0..<Swift.min(sent, maxMessages) where expected[i] > 0 && counts[i] >= expected[i] { fully += 1 }
+    var short: [ShortMessage] = []
+    for i in 0..<Swift.min(sent, maxMessages) {
+      if expected[i] > 0 && counts[i] >= expected[i] { fully += 1 }
+      if counts[i] < expected[i] && short.count < 5 { short.append(ShortMessage(seq: i, expected: Int(expected[i]), received: Int(counts[i]))) }
+    }
     let latency = LatencySummary.of(&latencies)
-    return DeliveryTally(received: latency.count, expected: expectedTotal, fullyDelivered: fully, latency: latency)
+    return DeliveryTally(received: latency.count, expected: expectedTotal, fullyDelivered: fully, latency: latency, short: short)
   }
 }
 
@@ -96,6 +100,15 @@ struct DeliveryTally: Equatable, Sendable {
   var expected: Int
   var fullyDelivered: Int
   var latency: LatencySummary
+  /// The first few messages with copies missing (to tell what went wrong).
+  var short: [ShortMessage] = []
   /// Expected copies that did not arrive (negative if a server sent duplicates).
   var lost: Int { expected - received }
+}
+
+/// A message some receivers did not get.
+struct ShortMessage: Equatable, Sendable {
+  var seq: Int
+  var expected: Int
+  var received: Int
 }

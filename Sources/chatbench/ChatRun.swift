@@ -154,6 +154,9 @@ enum ChatRun {
     let c = r.counters
     log.line("send: sent=\(r.sent) msgs in \(fmt(r.sendSeconds))s = \(fmt(r.sendRate, 1)) msgs/s by \(r.senders) senders (target \(fmt(r.parameters.rate, 1)) msgs/s)")
     log.line("deliver: received=\(t.received) expected=\(t.expected) lost=\(t.lost) fully_delivered_msgs=\(t.fullyDelivered) (\(fmt(r.fullyDeliveredPerSecond, 1)) msgs/s)  fanout_deliveries/s=\(Int(r.deliveriesPerSecond)) (over \(fmt(r.spanSeconds))s send+drain)")
+    if !t.short.isEmpty {
+      log.line("short: " + t.short.map { "seq \($0.seq) got \($0.received)/\($0.expected)" }.joined(separator: ", "))
+    }
     let l = t.latency
     log.line("latency_ms: p50=\(fmt(l.p50)) p99=\(fmt(l.p99)) p99.9=\(fmt(l.p999)) max=\(fmt(l.max)) mean=\(fmt(l.mean)) (n=\(l.count))")
     let server = r.serverCPUSeconds.map { "\(fmt($0))s (\(Int(r.serverCPUPercent ?? 0))% of one core, \(fmt(r.serverMicrosPerDelivery ?? 0)) µs/delivery)" } ?? "unknown"
