@@ -20,7 +20,8 @@ enum Help {
                            built next to chatbench) are skipped with a message. The table
                            shows the first server's figures divided by each other's.
       --chatd PATH         the chatd executable (default: chatd next to chatbench); started
-                           as `chatd --host 127.0.0.1 --port N --data-dir DIR`
+                           as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port 0
+                           --no-flood-limit`
       --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
       --server-pid PID     its process: CPU time and RSS read from /proc/PID
       --server-name NAME   its name in the output (default: server)

@@ -98,11 +98,12 @@ enum ServerLauncher {
     return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("chatd").path
   }
 
-  /// The command line of chatd: `chatd --host 127.0.0.1 --port N --data-dir DIR/data`.
-  /// Nil when no chatd is built at `executable` (the caller skips it, with a message).
+  /// The command line of chatd: `chatd --host 127.0.0.1 --port N --data-dir DIR/data
+  /// --web-port 0 --no-flood-limit` — no HTTP listener (its default port 8080 could be
+  /// taken) and no flood throttle, as the peers' bench configs. Nil when no chatd is built at `executable` (the caller skips it, with a message).
   static func chatdPlan(executable: String, port: Int, directory: String) -> LaunchPlan? {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
-    return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data"])
+    return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data", "--web-port", "0", "--no-flood-limit"])
   }
 
   /// How to start `kind` on `port` with its files in `directory`; throws when the server
