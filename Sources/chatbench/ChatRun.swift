@@ -135,6 +135,7 @@ enum ChatRun {
       // Figures.
       let reports = try await fleet.collectReports()
       result.tally = ledger.tally(reports.map(\.samples))
+      if verbose { log.line(LatencyTimeline.line(LatencyTimeline.buckets(reports.map(\.samples), rate: p.rate))) }
       result.foreign = reports.reduce(0) { $0 + $1.foreign }
       let lastReceive = reports.reduce(0) { max($0, $1.lastReceive) }
       result.sent = ledger.sent

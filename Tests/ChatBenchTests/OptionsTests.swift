@@ -1,0 +1,38 @@
+// chatbench's command line: overrides reach the scenarios, bad input is an error.
+import XCTest
+@testable import chatbench
+
+final class OptionsTests: XCTestCase {
+  func testDefaultsRunEveryScenarioOnEveryManagedServer() throws {
+    let o = try Options.parse([])
+    XCTAssertEqual(o.scenarios, Scenario.allCases)
+    XCTAssertEqual(o.target, .managed(ManagedKind.allCases))
+    XCTAssertEqual(o.chat(.s3)?.clients, 10_000)
+    XCTAssertNil(o.chat(.s4))
+  }
+
+  func testOverridesAndExternalServer() throws {
+    let o = try Options.parse(["s2", "--duration=5", "--clients", "50", "--server", "localhost:6667", "--server-pid", "1", "--max-time", "60"])
+    XCTAssertEqual(o.scenarios, [.s2])
+    XCTAssertEqual(o.chat(.s2)?.duration, 5)
+    XCTAssertEqual(o.chat(.s2)?.clients, 50)
+    XCTAssertEqual(o.target, .external(host: "127.0.0.1", port: 6667, pid: 1, name: "server"))
+    XCTAssertEqual(o.maxTime, 60)
+  }
+
+  func testIdleStepsEndAtMaxConns() throws {
+    let o = try Options.parse(["S4", "--steps", "10,20,500", "--max-conns", "100"])
+    XCTAssertEqual(o.idle().effectiveSteps, [10, 20, 100])
+  }
+
+  func testBadInputIsAnError() {
+    let bad: [[String]] = [["--server", "10.0.0.1:6667"], ["--src", "192.168.0.1"], ["--rate", "0"], ["S9"],
+                           ["--servers", "ergo"], ["--server-pid", "5"], ["--clients"], ["--rooms", "5", "--clients", "2", "S1"],
+                           ["--json=1"], ["--prefix", "9a"], ["--room-prefix", "r"]]
+    for args in bad { XCTAssertThrowsError(try Options.parse(args), "\(args)") }
+  }
+
+  func testLoopbackSourceRanges() throws {
+    XCTAssertEqual(try Options.parseSources("127.0.0.2-127.0.0.4"), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
+  }
+}
