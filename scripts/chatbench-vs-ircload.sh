@@ -59,6 +59,7 @@ for pass in $(seq "$PASSES"); do
       # shellcheck disable=SC2046
       timeout -s KILL $((MAXTIME + 30)) "$IRCLOAD" --port "$PORT" --server-pid "$SPID" --max-time "$MAXTIME" \
         --conn-inflight "$(inflight_of "$srv")" $(scenario_args "$sc") > "$base.ircload.txt" 2> "$base.ircload.err"
+      echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$base.ircload.err"   # others' work on the machine
       unserve
       serve "$srv" || continue
       timeout -s KILL $((MAXTIME + 30)) "$BIN/chatbench" "$sc" --server "127.0.0.1:$PORT" --server-pid "$SPID" \

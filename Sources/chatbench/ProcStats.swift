@@ -35,6 +35,17 @@ final class ProcWatch: Sendable {
     return ProcWatch.residentKB(status: text)
   }
 
+  /// The first three fields of /proc/loadavg ("1.05 0.80 0.61"), or "unknown".
+  static func loadAverage() -> String {
+    let fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return "unknown" }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 128)
+    let n = read(fd, &buffer, buffer.count)
+    guard n > 0 else { return "unknown" }
+    return String(decoding: buffer[0..<n], as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ")
+  }
+
   private func readAll(_ fd: Int32) -> String? {
     guard fd >= 0 else { return nil }
     var buffer = [UInt8](repeating: 0, count: 8192)

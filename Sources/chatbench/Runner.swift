@@ -62,7 +62,12 @@ struct Runner {
   func measure(_ scenario: Scenario, server: String, target: ServerTarget, inflight: Int) async -> Measurement {
     log.line("== \(scenario.rawValue) on \(server) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
     Watchdog.arm(seconds: options.maxTime, for: "\(scenario.rawValue) on \(server)")
-    defer { Watchdog.disarm() }
+    // The machine may be shared: the load average tells whether other work competed.
+    log.line("loadavg at start: \(ProcWatch.loadAverage())")
+    defer {
+      log.line("loadavg at end: \(ProcWatch.loadAverage())")
+      Watchdog.disarm()
+    }
     do {
       let node = try Node(schedulers: options.schedulers ?? Runner.defaultSchedulers, name: "chatbench")
       defer { node.shutdown(timeout: .seconds(10)) }
