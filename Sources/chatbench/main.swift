@@ -32,6 +32,11 @@ if case .external(_, _, let pid?, _) = options.target, !ProcWatch(pid: pid).isVa
 }
 
 Watchdog.start()
+// libdispatch creates its epoll and eventfd descriptors lazily, the first time a worker
+// thread registers — which can be when the main task resumes after an S4 run has used
+// every descriptor this process may open; then libdispatch traps (SIGILL in
+// _dispatch_epoll_init). A timer makes it create them now, while descriptors are free.
+DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1)) {}
 let log = Log()
 if let kind = options.serve { Serve.run(kind, options: options, log: log) }
 exit(await Runner(options: options, log: log).run())
