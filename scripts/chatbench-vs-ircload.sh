@@ -63,7 +63,7 @@ for pass in $(seq "$PASSES"); do
       unserve
       serve "$srv" || continue
       timeout -s KILL $((MAXTIME + 30)) "$BIN/chatbench" "$sc" --server "127.0.0.1:$PORT" --server-pid "$SPID" \
-        --server-name "$srv" --conn-inflight "$(inflight_of "$srv")" --max-time "$MAXTIME" \
+        --server-name "$srv" --conn-inflight "$(inflight_of "$srv")" --max-time "$MAXTIME" -v \
         > "$base.chatbench.txt" 2> "$base.chatbench.err"
       unserve
     done
