@@ -95,22 +95,34 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     }
   }
 
-  /// The next message, or how the slice ends (idle, or the process died on a signal).
-  @inlinable func next(handled: Int) -> Message<M>? {
+  /// What `next` found.
+  @usableFromInline enum Step {
+    case message(Message<M>)
+    /// The mailbox was empty and the process went idle: it may already be running on
+    /// another thread, so the slice must end without touching it.
+    case idle
+    /// A signal ended the process.
+    case exited
+  }
+
+  /// The next message, or how the slice ends.
+  @inlinable func next(handled: Int) -> Step {
     do {
-      if let m = try nextForHandler() {
-        if let t = idleTimer {
-          idleTimer = nil
-          t.cancelQuietly()
-        }
-        idleGeneration &+= 1
-        return m
+      // Going idle: the reductions and the idle timeout are set up under the lock,
+      // before the process is marked idle, because from then on it is not ours.
+      let taken = try nextForHandler(beforeIdle: {
+        addReductions(handled)
+        armIdleTimeout()
+      })
+      guard let m = taken else { return .idle }
+      if let t = idleTimer {
+        idleTimer = nil
+        t.cancelQuietly()
       }
-      addReductions(handled)
-      armIdleTimeout()
-      return nil
+      idleGeneration &+= 1
+      return .message(m)
     } catch {
-      return nil
+      return .exited
     }
   }
 
@@ -132,7 +144,12 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     var sliceStart: UInt64 = 0
     while handled < budget {
       if handled & 31 == 31 && sliceOver(&sliceStart) { break }
-      guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
+      let message: Message<M>
+      switch next(handled: handled) {
+      case .message(let m): message = m
+      case .idle: return .idle
+      case .exited: return .exited
+      }
       handled += 1
       do {
         if !apply(try handler(&cell.value, message, Context(self))) { return .exited }
@@ -162,7 +179,12 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     var sliceStart: UInt64 = 0
     while handled < budget {
       if handled & 31 == 31 && sliceOver(&sliceStart) { break }
-      guard let message = next(handled: handled) else { return terminated ? .exited : .idle }
+      let message: Message<M>
+      switch next(handled: handled) {
+      case .message(let m): message = m
+      case .idle: return .idle
+      case .exited: return .exited
+      }
       handled += 1
       do {
         if !apply(try await handler(&cell.value, message, Context(self))) { return .exited }
@@ -192,6 +214,8 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     return .requeue
   }
 
+  /// Called under the lock as the process goes idle (see `next`). Takes the timer wheel's
+  /// lock inside ours, the same order as a timed `suspend`.
   @inlinable func armIdleTimeout() {
     guard let ns = idleTimeout else { return }
     idleGeneration &+= 1

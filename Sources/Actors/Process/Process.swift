@@ -119,13 +119,26 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   // MARK: - Reading the mailbox (owner only)
 
   /// Moves `inbound` into `pending` if `pending` is used up. Returns false when there
-  /// was nothing to take; with `goIdle` the process is then marked idle in the same step.
-  @inlinable final func refill(goIdle: Bool) -> Bool {
+  /// was nothing to take; with `goIdle` the process is then marked idle in the same step,
+  /// after `beforeIdle` has run (under the lock).
+  ///
+  /// Going idle hands the process over: once the lock is released with `.idle`, a sender
+  /// may schedule it and another scheduler thread run it while this one is still
+  /// unwinding its slice. So whatever the slice still has to do to the process goes in
+  /// `beforeIdle`, and after `refill(goIdle: true)` returns false the caller must not
+  /// touch the process again — not even read `terminated`. (That lock release is the
+  /// hand-off; the next run's first access is ordered after it by the sender's lock.)
+  @inlinable final func refill(goIdle: Bool, beforeIdle: () -> Void = {}) -> Bool {
     if !pending.isEmpty { return true }
     if pending.capacity > 1024 { pending.releaseStorage() }
     let got: Bool = lock.withLock {
       if inbound.isEmpty {
-        if goIdle { runState = .idle }
+        if goIdle {
+          // `pending` is empty, and so is `saved` when a handler goes idle.
+          privateQueueLength.store(0, ordering: .relaxed)
+          beforeIdle()
+          runState = .idle
+        }
         return false
       }
       Ring.exchange(&pending, &inbound)
@@ -133,7 +146,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
       inboundSignals = 0
       return true
     }
-    publishQueueLength()
+    if got || !goIdle { publishQueueLength() }
     return got
   }
 
@@ -158,9 +171,10 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     }
   }
 
-  /// The next message for a top-level handler; nil when the mailbox is empty (the
-  /// process is then idle). Throws if a signal ended the process.
-  @inlinable final func nextForHandler() throws(ProcessExit) -> Message<M>? {
+  /// The next message for a top-level handler; nil when the mailbox is empty: the
+  /// process is then idle and no longer the caller's (see `refill`), `beforeIdle` having
+  /// been the last thing done to it. Throws if a signal ended the process.
+  @inlinable final func nextForHandler(beforeIdle: () -> Void) throws(ProcessExit) -> Message<M>? {
     while true {
       if let m = saved.popFirst() {
         publishQueueLength()
@@ -172,10 +186,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
           return m
         }
       }
-      if !refill(goIdle: true) {
-        privateQueueLength.store(0, ordering: .relaxed)
-        return nil
-      }
+      if !refill(goIdle: true, beforeIdle: beforeIdle) { return nil }
     }
   }
 

@@ -3,7 +3,10 @@
 //
 // Concurrency: fields marked "lock" are read and written under `lock`. Fields marked
 // "owner" are touched only by the process itself while it runs (one thread at a time; the
-// hand-over between threads goes through the scheduler's queues, which synchronise).
+// hand-over between threads goes through the scheduler's queues, which synchronise, and
+// through `lock`: a process that goes idle or waits publishes `.idle`/`.waiting` under it,
+// and the thread that did so must not touch owner fields afterwards — the next sender may
+// already have it running elsewhere; see `Process.refill(goIdle:beforeIdle:)`).
 // The link and monitor tables are written by the owner under `lock` and read by the owner
 // without it, so introspection from other threads can take `lock` and read them safely.
 import COtterSys
