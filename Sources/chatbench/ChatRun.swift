@@ -10,6 +10,8 @@ struct ServerTarget: Sendable {
   var port: Int
   /// For the server's CPU time and RSS (/proc); nil: not measured.
   var pid: Int32?
+  /// IRC over TCP, or over WebSocket (then `port` is the web port).
+  var transport = ChatTransport.irc
 }
 
 /// The figures of a chat run (ircload's chat-mode output).
@@ -57,9 +59,9 @@ enum ChatRun {
     let run = RunContext(
       host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
       roomPrefix: p.roomPrefix, size: p.size, maxMessages: ledgerTemplate.maxMessages,
-      connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose)
+      connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose, transport: target.transport)
     let proc = target.pid.map { ProcWatch(pid: $0) }
-    log.line("chat: clients=\(p.clients) rooms=\(p.rooms) senders=\(p.senders) rate=\(p.rate) msgs/s duration=\(p.duration)s size=\(p.size) inflight=\(inflight)")
+    log.line("chat: transport=\(target.transport.rawValue) clients=\(p.clients) rooms=\(p.rooms) senders=\(p.senders) rate=\(p.rate) msgs/s duration=\(p.duration)s size=\(p.size) inflight=\(inflight)")
     return try await node.run(DriverEvent.self, label: "chatbench driver") { ctx in
       let fleet = Fleet(ctx: ctx, run: run, connect: p.connect, inflight: inflight, target: p.clients, rooms: p.rooms, log: log)
       var result = ChatResult(parameters: p)

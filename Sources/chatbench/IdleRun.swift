@@ -40,7 +40,8 @@ enum IdleRun {
   static func run(_ p: IdleParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws -> IdleResult {
     let run = RunContext(
       host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
-      roomPrefix: "#r", size: 0, maxMessages: 0, connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose)
+      roomPrefix: "#r", size: 0, maxMessages: 0, connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose,
+      transport: target.transport)
     let proc = target.pid.map { ProcWatch(pid: $0) }
     let steps = p.effectiveSteps
     return try await node.run(DriverEvent.self, label: "chatbench idle driver") { ctx in

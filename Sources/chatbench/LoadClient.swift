@@ -52,11 +52,14 @@ struct LoadClient {
   var socket: Socket?
   var nickTries = 0
   var report = ClientReport()
+  /// Set for a client over WebSocket (`run.transport`): handshake and frame state.
+  var webSocket: WebSocketState?
 
   init(id: Int, run: RunContext, driver: Address<DriverEvent>) {
     self.id = id
     self.run = run
     self.driver = driver
+    if run.transport == .websocket { webSocket = WebSocketState(id: id, lineLimit: run.lineLimit) }
   }
 
   /// Spawns a client process from `ctx` (the driver).
@@ -86,11 +89,15 @@ struct LoadClient {
 
   mutating func handle(_ message: Message<ClientCommand>, _ ctx: Context<ClientCommand>) -> Next {
     switch message {
-    case .io(let s, .data(let line)):
-      onLine(line, s)
+    case .io(let s, .data(let bytes)):
+      if webSocket != nil {
+        if let reason = webSocketData(bytes, s) { return gone("\(reason) (client \(id))", .closed) }
+      } else {
+        bytes.withUnsafeBufferPointer { onLine($0, s) }
+      }
     case .message(.say(let seq, let room)):
       guard let s = socket, phase == .joined else { break }
-      s.send(OutgoingLines.message(roomPrefix: run.roomPrefix, room: room, sentAt: nowMicros(), sender: id, seq: UInt64(seq), size: run.size))
+      write(s, OutgoingLines.message(roomPrefix: run.roomPrefix, room: room, sentAt: nowMicros(), sender: id, seq: UInt64(seq), size: run.size))
     case .message(.report(let replyTo)):
       replyTo.reply(report)
       report.samples = []
@@ -98,17 +105,22 @@ struct LoadClient {
       socket = s
       s.setWatermarks(high: 64 << 20, policy: .close)
       do {
-        try s.setFraming(.line(maxLength: run.lineLimit))
+        try s.setFraming(webSocket == nil ? .line(maxLength: run.lineLimit) : .raw)
         try ctx.activate(s, .always)
       } catch {
         return gone("activate: \(error) (client \(id))", .closed)
       }
       phase = .registering
-      s.send(OutgoingLines.registration(prefix: run.nickPrefix, id: id))
+      if let ws = webSocket {
+        // Registration follows the server's 101 (webSocketData).
+        s.send(WebSocketUpgrade.request(host: run.host, port: run.port, path: run.webSocketPath, key: ws.key))
+      } else {
+        s.send(OutgoingLines.registration(prefix: run.nickPrefix, id: id))
+      }
     case .message(.join(let room)):
       guard let s = socket, phase == .registered else { break }
       phase = .joining
-      s.send(OutgoingLines.join(roomPrefix: run.roomPrefix, room: room))
+      write(s, OutgoingLines.join(roomPrefix: run.roomPrefix, room: room))
     case .io(_, .closed):
       return gone("server closed connection of client \(id) (state \(phase.rawValue))", .closed)
     case .io(_, .error(let e)):
@@ -133,8 +145,19 @@ struct LoadClient {
     return .stop(.normal)
   }
 
-  private mutating func onLine(_ line: [UInt8], _ socket: Socket) {
-    line.withUnsafeBufferPointer { buffer in
+  /// Writes IRC lines (each ending in CR LF): as they are, or one WebSocket text
+  /// message per line.
+  mutating func write(_ socket: Socket, _ lines: [UInt8]) {
+    if webSocket != nil {
+      socket.send(WebSocketFrames.textFrames(lines, keys: &webSocket!.keys))
+    } else {
+      socket.send(lines)
+    }
+  }
+
+  /// One line from the server (without its line end).
+  mutating func onLine(_ buffer: UnsafeBufferPointer<UInt8>, _ socket: Socket) {
+    do {
       switch IRCLine.parse(buffer) {
       case .privmsg(let text):
         guard let payload = Payload.parse(buffer, text, maxMessages: run.maxMessages) else {
@@ -148,7 +171,7 @@ struct LoadClient {
         run.received.add(1, ordering: .relaxed)
         run.lastReceive.store(t, ordering: .relaxed)
       case .ping(let arguments):
-        socket.send(OutgoingLines.pong(buffer[arguments]))
+        write(socket, OutgoingLines.pong(buffer[arguments]))
       case .error:
         driver.send(.errorLine(id: id, line: String(decoding: buffer, as: UTF8.self)))
       case .numeric(let code):
@@ -171,7 +194,7 @@ struct LoadClient {
     } else if (code == 433 || code == 432 || code == 436) && phase == .registering {
       driver.send(.numeric(id: id, code: code, line: nil))
       nickTries += 1
-      if nickTries < 5 { socket?.send(OutgoingLines.nickRetry(prefix: run.nickPrefix, id: id, attempt: nickTries)) }
+      if nickTries < 5, let s = socket { write(s, OutgoingLines.nickRetry(prefix: run.nickPrefix, id: id, attempt: nickTries)) }
     } else if code == 422 {
       driver.send(.numeric(id: id, code: code, line: nil))  // no MOTD: harmless
     } else if code >= 400 && code < 600 {

@@ -21,6 +21,10 @@ struct Options: Equatable {
   var scenarios: [Scenario] = Scenario.allCases
   var target = Target.managed(ManagedKind.allCases)
   var chatdPath: String?
+  /// How clients talk to the server; each selected scenario runs once per transport (on
+  /// a fresh server). WebSocket needs chatd (managed: its web port; `--server`: the web
+  /// port given).
+  var transports: [ChatTransport] = [.irc]
 
   // Chat overrides (every selected chat scenario).
   var clients: Int?
@@ -150,6 +154,7 @@ struct Options: Equatable {
       case "--allow-partial": try noValue(); o.allowPartial = true
       case "--list-servers": try noValue(); o.listServers = true
       case "--servers": servers = try parseServers(try value())
+      case "--transport", "--transports": o.transports = try parseTransports(try value(), flag: arg)
       case "--server": external = try parseHostPort(try value())
       case "--server-pid": pid = Int32(try int(1...Int(Int32.max)))
       case "--server-name":
@@ -200,6 +205,7 @@ struct Options: Equatable {
     if !named.isEmpty { o.scenarios = named }
     if let external {
       if servers != nil { throw OptionsError("--server and --servers exclude each other") }
+      if o.transports.count > 1 { throw OptionsError("--server takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)") }
       o.target = .external(host: external.host, port: external.port, pid: pid, name: name ?? "server")
     } else {
       if pid != nil { throw OptionsError("--server-pid needs --server HOST:PORT") }
@@ -230,6 +236,20 @@ struct Options: Equatable {
       }
       if out.contains(kind) { throw OptionsError("--servers names \(name) twice") }
       out.append(kind)
+    }
+    return out
+  }
+
+  /// "irc", "websocket" (or "ws"), or both: "irc,websocket".
+  static func parseTransports(_ text: String, flag: String = "--transports") throws(OptionsError) -> [ChatTransport] {
+    var out: [ChatTransport] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+      guard let t = name == "ws" ? .websocket : ChatTransport(rawValue: name) else {
+        throw OptionsError("\(flag) takes irc, websocket or a comma list of them, not '\(part)'")
+      }
+      if out.contains(t) { throw OptionsError("\(flag) names \(t.rawValue) twice") }
+      out.append(t)
     }
     return out
   }

@@ -25,7 +25,18 @@ struct Measurement: Sendable {
 
   var scenario: Scenario
   var server: String
+  var transport = ChatTransport.irc
   var outcome: Outcome
+
+  init(scenario: Scenario, server: String, transport: ChatTransport = .irc, outcome: Outcome) {
+    self.scenario = scenario
+    self.server = server
+    self.transport = transport
+    self.outcome = outcome
+  }
+
+  /// Its column in the table: the server, with " ws" over WebSocket.
+  var column: String { server + transport.columnSuffix }
 
   /// Why there are no figures, if there are none.
   var problem: String? {
@@ -109,27 +120,28 @@ enum Report {
     return "\(s.rawValue): idle registered connections, steps \(p.effectiveSteps.map(String.init).joined(separator: ","))"
   }
 
-  /// The table of one scenario: a column per server, then subject/peer ratios.
+  /// The table of one scenario: a column per server (and transport), then the ratios
+  /// of `ratioPairs`.
   static func table(_ ms: [Measurement], heading: String) -> String {
     var out = heading + "\n"
-    for m in ms { if let p = m.problem { out += "  \(m.server): \(p)\n" } }
+    for m in ms { if let p = m.problem { out += "  \(m.column): \(p)\n" } }
     let ran = ms.filter { $0.problem == nil }
-    guard let subject = ran.first else { return out + "\n" }
-    let peers = Array(ran.dropFirst())
+    guard !ran.isEmpty else { return out + "\n" }
+    let pairs = ratioPairs(ran)
     // Figure order: as the subject lists them, then any others.
     var figures: [Figure] = []
-    var values: [String: [String: Double]] = [:]  // server → key → value
+    var values: [String: [String: Double]] = [:]  // column → key → value
     for m in ran {
       for (f, v) in m.values {
         if !figures.contains(where: { $0.key == f.key }) { figures.append(f) }
-        values[m.server, default: [:]][f.key] = v
+        values[m.column, default: [:]][f.key] = v
       }
     }
-    var rows: [[String]] = [["figure", "unit"] + ran.map(\.server) + peers.map { "\(subject.server)/\($0.server)" } + ["goal"]]
+    var rows: [[String]] = [["figure", "unit"] + ran.map(\.column) + pairs.map(\.title) + ["goal"]]
     for f in figures {
       var row = [f.label, f.unit]
-      for m in ran { row.append(values[m.server]?[f.key].map(format) ?? "-") }
-      for p in peers { row.append(ratio(values[subject.server]?[f.key], values[p.server]?[f.key]).map { String(format: "%.2f", $0) } ?? "-") }
+      for m in ran { row.append(values[m.column]?[f.key].map(format) ?? "-") }
+      for p in pairs { row.append(ratio(values[p.numerator]?[f.key], values[p.denominator]?[f.key]).map { String(format: "%.2f", $0) } ?? "-") }
       row.append(f.goal ?? "")
       rows.append(row)
     }
@@ -143,6 +155,29 @@ enum Report {
     return out + "\n"
   }
 
+  /// A ratio column: the figures of column `numerator` divided by those of `denominator`.
+  struct RatioPair: Equatable {
+    var numerator: String
+    var denominator: String
+    var title: String
+  }
+
+  /// The ratio columns of a table: the first measurement's server over each other
+  /// server on the same transport ("chatd/ngircd"), then, for each server measured over
+  /// both transports, WebSocket over IRC ("chatd ws/irc").
+  static func ratioPairs(_ ran: [Measurement]) -> [RatioPair] {
+    guard let subject = ran.first else { return [] }
+    var out: [RatioPair] = []
+    for p in ran.dropFirst() where p.transport == subject.transport && p.server != subject.server {
+      out.append(RatioPair(numerator: subject.column, denominator: p.column, title: "\(subject.server)/\(p.server)\(subject.transport.columnSuffix)"))
+    }
+    for ws in ran where ws.transport == .websocket {
+      guard let irc = ran.first(where: { $0.server == ws.server && $0.transport == .irc }) else { continue }
+      out.append(RatioPair(numerator: ws.column, denominator: irc.column, title: "\(ws.server) ws/irc"))
+    }
+    return out
+  }
+
   /// The JSON lines of one scenario: one object per server and figure; the first
   /// server's objects carry the peers' values and the ratios.
   static func json(_ ms: [Measurement]) -> [String] {
@@ -152,17 +187,24 @@ enum Report {
     for m in ms {
       if let p = m.problem {
         lines.append(encode(["bench": "\(m.scenario.rawValue).\(m.problem!.hasPrefix("skipped") ? "skipped" : "failed")",
-                             "scenario": m.scenario.rawValue, "server": m.server, "value": 0, "unit": "", "note": p]))
+                             "scenario": m.scenario.rawValue, "server": m.server, "transport": m.transport.rawValue,
+                             "value": 0, "unit": "", "note": p]))
         continue
       }
       for (f, v) in m.values {
         var obj: [String: Any] = ["bench": "\(m.scenario.rawValue).\(f.key)", "scenario": m.scenario.rawValue, "server": m.server,
+                                  "transport": m.transport.rawValue,
                                   "value": v, "unit": f.unit, "label": f.label]
         if let g = f.goal { obj["goal"] = g }
-        if let subject, subject.server == m.server, ran.count > 1 {
+        if m.transport == .websocket, let irc = ran.first(where: { $0.server == m.server && $0.transport == .irc }),
+           let iv = irc.values.first(where: { $0.0.key == f.key })?.1 {
+          obj["irc"] = iv
+          if let r = ratio(v, iv) { obj["websocket_over_irc"] = r }
+        }
+        if let subject, subject.server == m.server, subject.transport == m.transport, ran.count > 1 {
           var peers: [String: Double] = [:]
           var ratios: [String: Double] = [:]
-          for p in ran.dropFirst() {
+          for p in ran.dropFirst() where p.transport == subject.transport && p.server != subject.server {
             guard let pv = p.values.first(where: { $0.0.key == f.key })?.1 else { continue }
             peers[p.server] = pv
             if let r = ratio(v, pv) { ratios[p.server] = r }

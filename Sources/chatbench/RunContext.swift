@@ -22,6 +22,10 @@ final class RunContext: Sendable {
   let connectTimeout: Double
   /// Print the 4xx/5xx lines clients get.
   let verbose: Bool
+  /// IRC over TCP, or over WebSocket (then `port` is the web port).
+  let transport: ChatTransport
+  /// Where the WebSocket endpoint is (chatd: /ws).
+  let webSocketPath = "/ws"
 
   /// Receivers count copies only while this is set (cleared when the drain ends, as
   /// ircload stops reading then).
@@ -32,7 +36,7 @@ final class RunContext: Sendable {
   let lastReceive = Atomic<UInt64>(0)
 
   init(host: String, port: Int, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
-       maxMessages: Int, connectTimeout: Double, verbose: Bool) {
+       maxMessages: Int, connectTimeout: Double, verbose: Bool, transport: ChatTransport = .irc) {
     self.host = host
     self.port = port
     self.sources = sources
@@ -43,5 +47,6 @@ final class RunContext: Sendable {
     self.lineLimit = max(4096, size + 1024)
     self.connectTimeout = connectTimeout
     self.verbose = verbose
+    self.transport = transport
   }
 }

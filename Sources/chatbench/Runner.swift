@@ -20,22 +20,27 @@ struct Runner {
       switch options.target {
       case .external(let host, let port, let pid, let name):
         let inflight = connectParameters(scenario).inflight ?? 200
-        measurements.append(await measure(scenario, server: name, target: ServerTarget(host: host, port: port, pid: pid), inflight: inflight))
+        let transport = options.transports.first ?? .irc
+        measurements.append(await measure(scenario, server: name, target: ServerTarget(host: host, port: port, pid: pid, transport: transport), inflight: inflight))
       case .managed(let kinds):
         for kind in kinds {
-          let server: ManagedServer
-          do {
-            server = try ServerLauncher.start(kind, chatdPath: options.chatdPath, log: log)
-          } catch {
-            log.line("\(kind.rawValue): skipped — \(error)")
-            measurements.append(Measurement(scenario: scenario, server: kind.rawValue, outcome: .skipped(error.description)))
-            continue
+          for transport in options.transports {
+            let server: ManagedServer
+            do {
+              server = try ServerLauncher.start(kind, web: transport == .websocket, chatdPath: options.chatdPath, log: log)
+            } catch {
+              log.line("\(kind.rawValue): skipped — \(error)")
+              measurements.append(Measurement(scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description)))
+              continue
+            }
+            let inflight = connectParameters(scenario).inflight ?? kind.defaultInflight
+            let port = transport == .websocket ? server.webPort ?? server.port : server.port
+            let target = ServerTarget(host: "127.0.0.1", port: port, pid: server.pid, transport: transport)
+            let m = await measure(scenario, server: kind.rawValue, target: target, inflight: inflight)
+            if !server.isRunning { log.line("\(kind.rawValue): the server had exited by the end of the run:\n\(server.logTail())") }
+            server.stop()
+            measurements.append(m)
           }
-          let inflight = connectParameters(scenario).inflight ?? kind.defaultInflight
-          let m = await measure(scenario, server: kind.rawValue, target: ServerTarget(host: "127.0.0.1", port: server.port, pid: server.pid), inflight: inflight)
-          if !server.isRunning { log.line("\(kind.rawValue): the server had exited by the end of the run:\n\(server.logTail())") }
-          server.stop()
-          measurements.append(m)
         }
       }
       for m in measurements {
@@ -60,7 +65,8 @@ struct Runner {
 
   /// One scenario on one server, on a fresh node, under the deadline.
   func measure(_ scenario: Scenario, server: String, target: ServerTarget, inflight: Int) async -> Measurement {
-    log.line("== \(scenario.rawValue) on \(server) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
+    let transport = target.transport
+    log.line("== \(scenario.rawValue) on \(server) over \(transport.rawValue) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
     Watchdog.arm(seconds: options.maxTime, for: "\(scenario.rawValue) on \(server)")
     // The machine may be shared: the load average tells whether other work competed.
     log.line("loadavg at start: \(ProcWatch.loadAverage())")
@@ -73,13 +79,13 @@ struct Runner {
       defer { node.shutdown(timeout: .seconds(10)) }
       if let p = options.chat(scenario) {
         let r = try await ChatRun.run(p, target: target, inflight: inflight, node: node, log: log, verbose: options.verbose)
-        return Measurement(scenario: scenario, server: server, outcome: .chat(r))
+        return Measurement(scenario: scenario, server: server, transport: transport, outcome: .chat(r))
       }
       let r = try await IdleRun.run(options.idle(), target: target, inflight: inflight, node: node, log: log, verbose: options.verbose)
-      return Measurement(scenario: scenario, server: server, outcome: .idle(r))
+      return Measurement(scenario: scenario, server: server, transport: transport, outcome: .idle(r))
     } catch {
       log.line("\(scenario.rawValue) on \(server) failed: \(error)")
-      return Measurement(scenario: scenario, server: server, outcome: .failed("\(error)"))
+      return Measurement(scenario: scenario, server: server, transport: transport, outcome: .failed("\(error)"))
     }
   }
 }

@@ -33,15 +33,18 @@ final class ManagedServer {
   let kind: ManagedKind
   let pid: Int32
   let port: Int
+  /// chatd's web (WebSocket) port; nil for servers without one.
+  let webPort: Int?
   let directory: String
   var name: String { kind.rawValue }
   var logPath: String { directory + "/server.log" }
   private var stopped = false
 
-  init(kind: ManagedKind, pid: Int32, port: Int, directory: String) {
+  init(kind: ManagedKind, pid: Int32, port: Int, webPort: Int? = nil, directory: String) {
     self.kind = kind
     self.pid = pid
     self.port = port
+    self.webPort = webPort
     self.directory = directory
   }
 
@@ -99,20 +102,23 @@ enum ServerLauncher {
   }
 
   /// The command line of chatd: `chatd --host 127.0.0.1 --port N --data-dir DIR/data
-  /// --web-port 0 --no-flood-limit` — no HTTP listener (its default port 8080 could be
-  /// taken) and no flood throttle, as the peers' bench configs. Nil when no chatd is built at `executable` (the caller skips it, with a message).
-  static func chatdPlan(executable: String, port: Int, directory: String) -> LaunchPlan? {
+  /// --web-port W --no-flood-limit` — the web (WebSocket) listener on the free loopback
+  /// port `webPort` (chatd's web host is 127.0.0.1), or none with 0 (its default port 8080 could be taken), and no flood
+  /// throttle, as the peers' bench configs. Nil when no chatd is built at `executable`
+  /// (the caller skips it, with a message).
+  static func chatdPlan(executable: String, port: Int, webPort: Int = 0, directory: String) -> LaunchPlan? {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
-    return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data", "--web-port", "0", "--no-flood-limit"])
+    return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
+                                                          "--web-port", String(webPort), "--no-flood-limit"])
   }
 
   /// How to start `kind` on `port` with its files in `directory`; throws when the server
   /// is not installed (or not built).
-  static func plan(_ kind: ManagedKind, port: Int, directory: String, chatdPath: String?) throws(LaunchError) -> LaunchPlan {
+  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?) throws(LaunchError) -> LaunchPlan {
     switch kind {
     case .chatd:
       let exe = chatdExecutable(override: chatdPath)
-      guard let plan = chatdPlan(executable: exe, port: port, directory: directory) else {
+      guard let plan = chatdPlan(executable: exe, port: port, webPort: webPort, directory: directory) else {
         throw LaunchError("chatd is not built (no executable at \(exe)); build it with `swift build -c release --product chatd`")
       }
       return plan
@@ -150,8 +156,17 @@ enum ServerLauncher {
   }
 
   /// Starts `kind` on a free loopback port and waits (30 s at most) until it accepts.
-  static func start(_ kind: ManagedKind, chatdPath: String?, log: Log) throws(LaunchError) -> ManagedServer {
+  /// With `web` (chatd only), its web listener gets a free port too, and is waited for.
+  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, log: Log) throws(LaunchError) -> ManagedServer {
     guard let port = freeLoopbackPort() else { throw LaunchError("no free loopback port") }
+    var webPort: Int?
+    if web {
+      guard kind == .chatd else { throw LaunchError("\(kind.rawValue) has no WebSocket listener") }
+      var w = freeLoopbackPort()
+      while w == port { w = freeLoopbackPort() }
+      guard let w else { throw LaunchError("no free loopback port") }
+      webPort = w
+    }
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatbench-\(kind.rawValue)-\(getpid())-\(port)").path
     try? FileManager.default.removeItem(atPath: directory)
     do {
@@ -161,7 +176,7 @@ enum ServerLauncher {
     }
     let plan: LaunchPlan
     do {
-      plan = try self.plan(kind, port: port, directory: directory, chatdPath: chatdPath)
+      plan = try self.plan(kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath)
       for (path, text) in plan.files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
     } catch let e as LaunchError {
       try? FileManager.default.removeItem(atPath: directory)
@@ -172,10 +187,10 @@ enum ServerLauncher {
     }
     let pid = try spawn(plan, log: directory + "/server.log")
     Watchdog.adopt(pid, name: kind.rawValue)
-    let server = ManagedServer(kind: kind, pid: pid, port: port, directory: directory)
-    log.line("\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port) (\(([plan.executable] + plan.arguments).joined(separator: " ")))")
+    let server = ManagedServer(kind: kind, pid: pid, port: port, webPort: webPort, directory: directory)
+    log.line("\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))")
     let t0 = nowMicros()
-    while !accepts(port: port) {
+    while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) {
       if !server.isRunning {
         let tail = server.logTail()
         server.stop()
