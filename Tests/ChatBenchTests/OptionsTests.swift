@@ -35,4 +35,23 @@ final class OptionsTests: XCTestCase {
   func testLoopbackSourceRanges() throws {
     XCTAssertEqual(try Options.parseSources("127.0.0.2-127.0.0.4"), ["127.0.0.2", "127.0.0.3", "127.0.0.4"])
   }
+
+  func testTransports() throws {
+    XCTAssertEqual(try Options.parse([]).transports, [.irc])
+    XCTAssertEqual(try Options.parse(["--transport", "websocket"]).transports, [.websocket])
+    XCTAssertEqual(try Options.parse(["--transports=irc,ws", "--servers", "chatd"]).transports, [.irc, .websocket])
+    for bad in [["--transport", "http"], ["--transports", "irc,irc"], ["--transports", "irc,websocket", "--server", "127.0.0.1:1"]] {
+      XCTAssertThrowsError(try Options.parse(bad), "\(bad)")
+    }
+  }
+
+  func testRatioColumnsPairEachServerAcrossTransports() {
+    let skip = Measurement.Outcome.skipped("-")
+    let ms = [Measurement(scenario: .s2, server: "chatd", transport: .irc, outcome: skip),
+              Measurement(scenario: .s2, server: "chatd", transport: .websocket, outcome: skip),
+              Measurement(scenario: .s2, server: "ngircd", transport: .irc, outcome: skip)]
+    XCTAssertEqual(Report.ratioPairs(ms).map(\.title), ["chatd/ngircd", "chatd ws/irc"])
+    XCTAssertEqual(Report.ratioPairs(ms).last, Report.RatioPair(numerator: "chatd ws", denominator: "chatd", title: "chatd ws/irc"))
+    XCTAssertEqual(Report.ratioPairs(Array(ms.prefix(1))), [])
+  }
 }
