@@ -116,7 +116,9 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A line that may carry tags (server-time, msgid, client tags): serialised at most once
-/// per variant — a broadcast to a thousand members costs four serialisations at most.
+/// per variant — a broadcast to a thousand members costs four serialisations at most —
+/// and framed for WebSocket clients at most once per variant and framing
+/// (TaggedLine+WebSocket.swift).
 final class TaggedLine {
   let message: IRCMessage
   let timeMillis: Int64
@@ -126,6 +128,8 @@ final class TaggedLine {
   /// From a client in bot mode (+B): carries the `bot` tag.
   let fromBot: Bool
   private var variants: [[UInt8]?] = [nil, nil, nil, nil]
+  /// The WebSocket frames made so far, by `tagVariant * 2 + (binary ? 1 : 0)`.
+  var webSocketFrames: [[UInt8]?] = [nil, nil, nil, nil, nil, nil, nil, nil]
 
   init(_ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
        clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false) {
@@ -154,5 +158,12 @@ final class TaggedLine {
     return b
   }
 
-  func send(to client: ClientHandle) { client.send(bytes(for: client.capabilities)) }
+  func send(to client: ClientHandle) {
+    switch client.transport {
+    case .irc(let socket):
+      socket.send(bytes(for: client.capabilities))
+    case .webSocket(let output):
+      output.send(frame: frame(for: client.capabilities, binary: output.binary))
+    }
+  }
 }

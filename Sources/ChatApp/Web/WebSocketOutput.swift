@@ -27,15 +27,24 @@ extension WebSocket {
     @discardableResult
     func send(line: [UInt8]) -> Bool {
       guard !isClosed else { return false }
+      return socket.send(Output.frame(line: line, binary: binary)) != .closed
+    }
+
+    /// Sends a frame made by `frame(line:binary:)` for this output's `binary`: a
+    /// broadcast makes it once for all its copies (`TaggedLine.frame(for:binary:)`).
+    @discardableResult
+    func send(frame: [UInt8]) -> Bool {
+      guard !isClosed else { return false }
+      return socket.send(frame) != .closed
+    }
+
+    /// The message that carries one IRC line: without its CR LF, as a binary message,
+    /// or as text repaired to valid UTF-8.
+    static func frame(line: [UInt8], binary: Bool) -> [UInt8] {
       var end = line.count
       while end > 0 && (line[end - 1] == 0x0A || line[end - 1] == 0x0D) { end -= 1 }
-      let frame: [UInt8]
-      if binary {
-        frame = Codec.shared.encode(.binary, line[0..<end])
-      } else {
-        frame = Codec.shared.encode(.text, UTF8Validation.repaired(Array(line[0..<end])))
-      }
-      return socket.send(frame) != .closed
+      if binary { return Codec.shared.encode(.binary, line[0..<end]) }
+      return Codec.shared.encode(.text, UTF8Validation.repaired(Array(line[0..<end])))
     }
 
     /// Answers a ping with a pong carrying the same payload (§5.5.3).
