@@ -20,11 +20,21 @@ enum Help {
                            built next to chatbench) are skipped with a message. The table
                            shows the first server's figures divided by each other's.
       --chatd PATH         the chatd executable (default: chatd next to chatbench); started
-                           as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port 0
-                           --no-flood-limit`
+                           as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port W
+                           --no-flood-limit`, W a free port for websocket runs, else 0
       --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
       --server-pid PID     its process: CPU time and RSS read from /proc/PID
       --server-name NAME   its name in the output (default: server)
+
+    Transport (default: irc):
+      --transport T        irc, or websocket: IRC over WebSocket (IRCv3: HTTP/1.1 upgrade
+                           on ws://HOST:PORT/ws with subprotocol text.ircv3.net, one IRC
+                           line per masked text frame); only chatd has a WebSocket
+                           listener (others are skipped); with --server, PORT is then
+                           the web port
+      --transports LIST    several, e.g. irc,websocket: each scenario runs once per
+                           transport on a fresh server; the table adds a column
+                           "SERVER ws" and the ratio "SERVER ws/irc"
 
     Chat scenarios S1–S3 (each flag overrides every selected chat scenario):
       --clients N          clients; client i joins room i % rooms
