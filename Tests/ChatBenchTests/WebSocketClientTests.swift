@@ -111,7 +111,7 @@ final class WebSocketClientTests: XCTestCase {
   func testChatdFramesRoundTripInRandomPieces() {
     let codec = WebSocket.Codec.shared
     var generator = SystemRandomNumberGenerator()
-    for _ in 0..<50 {
+    for _ in 0..<20 {
       var wire: [UInt8] = []
       var expected: [String] = []
       for _ in 0..<Int.random(in: 1...8, using: &generator) {
