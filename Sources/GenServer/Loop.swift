@@ -39,6 +39,10 @@ enum StartAck: Sendable {
 @usableFromInline
 final class PendingAck {
   @usableFromInline var outcome: StartAck?
+  /// The exit hook that tells the starter; removed once the start has succeeded, so a
+  /// running server does not keep the handshake's reply cell and closure (about 200
+  /// bytes per process).
+  @usableFromInline var hook: ExitHook?
   @inlinable init() {}
 }
 
@@ -78,7 +82,7 @@ enum ServerLoop<S: ServerTypes> {
   static func prepare(_ box: ServerBox<S>, _ ctx: ServerContext<S>, name: String?, ack: From<StartAck>, pending: PendingAck) -> Next? {
     // Every outcome but success is told from here, once the process has exited (or died:
     // killed, or a callback trap). After a successful start this does nothing.
-    ctx.onExit { reason in ack.reply(pending.outcome ?? .failed(reason)) }
+    pending.hook = ctx.onExit { reason in ack.reply(pending.outcome ?? .failed(reason)) }
     guard let name else { return nil }
     do {
       try ctx.register(name)
@@ -110,6 +114,10 @@ enum ServerLoop<S: ServerTypes> {
     case .ok(let state, let then):
       box.state = state
       ack.reply(.started)
+      if let hook = pending.hook {
+        ctx.removeExitHook(hook)
+        pending.hook = nil
+      }
       return then
     case .ignore:
       leaveParent(box, ctx)

@@ -80,8 +80,20 @@ public struct Context<M: Sendable> {
   }
 
   /// Runs `hook` when this process exits, whatever the reason (after links and monitors
-  /// have been told). Hooks run newest first. For resources the process owns.
-  public func onExit(_ hook: @escaping (ExitReason) -> Void) { process.exitHooks.append(hook) }
+  /// have been told). Hooks run newest first. For resources the process owns. The
+  /// result identifies the hook for `removeExitHook`.
+  @discardableResult
+  public func onExit(_ hook: @escaping (ExitReason) -> Void) -> ExitHook {
+    let id = process.nextExitHookID
+    process.nextExitHookID &+= 1
+    process.exitHooks.append(id, hook)
+    return ExitHook(id: id)
+  }
+
+  /// Removes a hook added by `onExit`, releasing what it holds: it will not run. False if
+  /// it was already removed (or has run).
+  @discardableResult
+  public func removeExitHook(_ hook: ExitHook) -> Bool { process.exitHooks.remove(hook.id) }
 
   // MARK: - Links, monitors, exit signals
 

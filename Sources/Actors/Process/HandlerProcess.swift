@@ -113,6 +113,9 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       let taken = try nextForHandler(beforeIdle: {
         addReductions(handled)
         armIdleTimeout()
+        // The reusable wait timer (kept cancelled between the waits of one run) is let
+        // go, not held by every idle process.
+        waitTimer = nil
       })
       guard let m = taken else { return .idle }
       if let t = idleTimer {
@@ -132,6 +135,8 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     if !started {
       started = true
       if let start {
+        // The start handler runs once: drop it and what it captured.
+        code = .sync(start: nil, handler: handler)
         do {
           if !apply(try start(&cell.value, Context(self))) { return .exited }
         } catch {
@@ -167,6 +172,8 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     if !started {
       started = true
       if let start {
+        // The start handler runs once: drop it and what it captured.
+        code = .async(start: nil, handler: handler)
         do {
           if !apply(try await start(&cell.value, Context(self))) { return .exited }
         } catch {

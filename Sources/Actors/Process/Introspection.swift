@@ -149,8 +149,8 @@ extension ProcessCore {
   func info(now: UInt64) -> ProcessSnapshot {
     let (state, wait, inboundCount, links, monitors, monitoredBy, name, label, trap, reason, sockets, extraBytes) =
       lock.withLock {
-        (runState, waitKind, inboundCountLocked - inboundSignals, Array(self.links), Array(self.monitors.values),
-         Array(self.monitoredBy.values), registeredName, self.label, trapExit, exitReason, ownedSockets.count,
+        (runState, waitKind, inboundCountLocked - inboundSignals, self.links.elements, self.monitors.values,
+         self.monitoredBy.values, registeredName, self.label, trapExit, exitReason, ownedSockets.count,
          tableBytesLocked)
       }
     return ProcessSnapshot(
@@ -187,9 +187,12 @@ extension ProcessCore {
     return ProcessSummary(counters: counters(), registeredName: name, label: label, messageType: messageTypeName, kind: kindName)
   }
 
-  /// Estimated bytes of the link, monitor, timer and reply tables (lock held).
+  /// Estimated bytes of the link, monitor, timer and reply tables (lock held). A link
+  /// or monitor table's first entry is held inline (no extra bytes).
   private var tableBytesLocked: Int {
-    links.count * 16 + monitors.count * 32 + monitoredBy.count * 32 + timers.count * 96 + pendingReplies.count * 8
+    func heap(_ n: Int, _ each: Int) -> Int { n > 1 ? n * each : 0 }
+    return heap(links.count, 16) + heap(monitors.count, 32) + heap(monitoredBy.count, 32) + timers.count * 96
+      + pendingReplies.count * 8
   }
 
   private func memory(_ tableBytes: Int) -> Int {

@@ -57,3 +57,8 @@ public struct Ref: Hashable, Sendable, Comparable, CustomStringConvertible {
   public static func < (lhs: Ref, rhs: Ref) -> Bool { lhs.id < rhs.id }
   public var description: String { "#Ref<0.\(id)>" }
 }
+
+/// A hook added by `Context.onExit`, for `Context.removeExitHook`.
+public struct ExitHook: Hashable, Sendable {
+  let id: UInt32
+}

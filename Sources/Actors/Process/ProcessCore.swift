@@ -118,14 +118,15 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) @usableFromInline final var pendingReplies: [AnyReplyCell] = []
   @exclusivity(unchecked) @usableFromInline final var pendingRepliesLimit = 32
   // written by the owner under lock, read by the owner freely
-  @exclusivity(unchecked) final var links: Set<Pid> = []
-  @exclusivity(unchecked) final var monitors: [Ref: ProcessCore] = [:]
-  @exclusivity(unchecked) final var monitoredBy: [Ref: ProcessCore] = [:]
+  // (first entry inline: see SmallTables.swift)
+  @exclusivity(unchecked) final var links: PidSet = .empty
+  @exclusivity(unchecked) final var monitors: RefTable = .empty
+  @exclusivity(unchecked) final var monitoredBy: RefTable = .empty
   @exclusivity(unchecked) @usableFromInline final var trapExit = false
   @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
   /// Sockets this process owns; each knows its index here (`Socket.ownerSlot`).
-  @exclusivity(unchecked) final var ownedSockets: [Socket] = []
+  @exclusivity(unchecked) final var ownedSockets: SocketList = .empty
   final var socketCount: Int { ownedSockets.count }
   // the process table's shard lock
   @exclusivity(unchecked) final var tableSlot: Int32 = -1
@@ -136,7 +137,9 @@ public class ProcessCore: @unchecked Sendable {
   /// wait ends by cancelling it (owner).
   @exclusivity(unchecked) @usableFromInline final var waitTimer: TimerEntry?
   @exclusivity(unchecked) @usableFromInline final var slice = 0
-  @exclusivity(unchecked) final var exitHooks: [(ExitReason) -> Void] = []
+  @exclusivity(unchecked) final var exitHooks: ExitHookList = .empty
+  /// The number the next exit hook gets (owner).
+  @exclusivity(unchecked) final var nextExitHookID: UInt32 = 0
   @exclusivity(unchecked) final var completion: (@Sendable (ExitReason) -> Void)?
   /// Reductions: messages handled plus receives. Written by the owner, read by anyone.
   @usableFromInline final let reductions = Atomic<UInt64>(0)
@@ -241,14 +244,14 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline func handleSignal(_ signal: Signal) -> SignalEffect {
     switch signal {
     case .link(let from):
-      _ = lock.withLock { links.insert(Pid(from)) }
+      lock.withLock { links.insert(Pid(from)) }
       return .none
     case .unlink(let from):
-      _ = lock.withLock { links.remove(Pid(from)) }
+      lock.withLock { links.remove(Pid(from)) }
       return .none
     case .exit(let from, let reason, let linked):
       if linked {
-        let wasLinked = lock.withLock { links.remove(Pid(from)) != nil }
+        let wasLinked = lock.withLock { links.remove(Pid(from)) }
         if !wasLinked { return .none }
       }
       if !linked, case .kill = reason {
@@ -269,7 +272,7 @@ public class ProcessCore: @unchecked Sendable {
       lock.withLock { monitoredBy[ref] = watcher }
       return .none
     case .demonitor(let ref):
-      _ = lock.withLock { monitoredBy.removeValue(forKey: ref) }
+      lock.withLock { monitoredBy.removeValue(forKey: ref) }
       return .none
     case .down(let ref, let of, let reason):
       let active = lock.withLock { monitors.removeValue(forKey: ref) != nil }
@@ -292,7 +295,7 @@ public class ProcessCore: @unchecked Sendable {
 
   @usableFromInline func link(_ other: ProcessCore) {
     if other === self { return }
-    let inserted = lock.withLock { links.insert(Pid(other)).inserted }
+    let inserted = lock.withLock { links.insert(Pid(other)) }
     guard inserted else { return }
     if !other.pushSignal(.link(self)) {
       // Linking to a dead process: an exit signal `noproc` comes back, in order.
@@ -301,7 +304,7 @@ public class ProcessCore: @unchecked Sendable {
   }
 
   @usableFromInline func unlink(_ other: ProcessCore) {
-    let removed = lock.withLock { links.remove(Pid(other)) != nil }
+    let removed = lock.withLock { links.remove(Pid(other)) }
     if removed { other.pushSignal(.unlink(self)) }
   }
 
@@ -336,10 +339,10 @@ public class ProcessCore: @unchecked Sendable {
     var timersToCancel: [TimerEntry] = []
     var replies: [AnyReplyCell] = []
     var named = false
-    var myLinks: Set<Pid> = []
-    var watchers: [Ref: ProcessCore] = [:]
-    var watched: [Ref: ProcessCore] = [:]
-    var sockets: [Socket] = []
+    var myLinks: PidSet = .empty
+    var watchers: RefTable = .empty
+    var watched: RefTable = .empty
+    var sockets: SocketList = .empty
     let alreadyDead: Bool = lock.withLock {
       if runState == .dead { return true }
       runState = .dead
@@ -366,13 +369,13 @@ public class ProcessCore: @unchecked Sendable {
     // The name goes first: a restarted process may take it as soon as anyone hears of
     // this exit.
     if named { node.registry.releaseName(of: self) }
-    for linked in myLinks {
+    for linked in myLinks.elements {
       linked.core.pushSignal(.exit(from: self, reason: reason, linked: true))
     }
-    for (ref, watcher) in watchers {
+    for (ref, watcher) in watchers.entries {
       watcher.pushSignal(.down(ref, of: self, reason: reason))
     }
-    for (ref, target) in watched {
+    for (ref, target) in watched.entries {
       target.pushSignal(.demonitor(ref))
     }
     // Link and monitor requests that arrived but were never applied still get answered.
@@ -386,11 +389,11 @@ public class ProcessCore: @unchecked Sendable {
     }
     for timer in timersToCancel { timer.cancel() }
     // Sockets die with their owner.
-    for socket in sockets { socket.close() }
+    for socket in sockets.elements { socket.close() }
     for cell in replies { cell.fail(.serverExited(reason)) }
     if !exitHooks.isEmpty {
-      let hooks = exitHooks
-      exitHooks = []
+      let hooks = exitHooks.hooks
+      exitHooks = .empty
       for hook in hooks.reversed() { hook(reason) }
     }
     node.table.remove(self)

@@ -79,9 +79,9 @@ struct Ring<Element>: ~Copyable {
   @inlinable mutating func grow() {
     precondition(MemoryLayout<Element>.alignment <= 16, "Ring elements must fit malloc's alignment")
     let oldCapacity = capacity
-    // Small first: most processes hold a message or two at a time, and an idle one keeps
-    // its storage (two rings per process).
-    let newCapacity = oldCapacity == 0 ? 2 : oldCapacity * 2
+    // Small first: most processes hold one message at a time, and an idle one keeps its
+    // storage (two rings per process).
+    let newCapacity = oldCapacity == 0 ? 1 : oldCapacity * 2
     let stride = MemoryLayout<Element>.stride
     guard let raw = realloc(buffer.map(UnsafeMutableRawPointer.init), newCapacity * stride) else {
       fatalError("Ring: out of memory growing to \(newCapacity) elements")
