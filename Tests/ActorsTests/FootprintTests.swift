@@ -104,6 +104,29 @@ final class FootprintTests: XCTestCase {
     XCTAssertNil(ring.popFirst())
   }
 
+  /// An idle process keeps one mailbox buffer (for the next arrival), not one per ring.
+  func testIdleProcessKeepsOneMailboxBuffer() async throws {
+    try await withNode { node in
+      let handled = Recorder<Int>()
+      let p = node.spawn(Int.self, state: ()) { _, message, _ in
+        if case .message(let n) = message { handled.add(n) }
+        return .continue
+      }
+      for round in 0..<3 {
+        for i in 0..<5 { p.send(round * 10 + i) }
+        await eventually { handled.count == (round + 1) * 5 }
+        await eventually { node.processInfo(p.pid)?.status == .waiting }
+        let process = p.process
+        let (pendingBuffer, inboundBuffer, savedBuffer) = process.lock.withLock {
+          (process.pending.buffer, process.inbound.buffer, process.saved.buffer)
+        }
+        XCTAssertNil(pendingBuffer, "round \(round)")
+        XCTAssertNil(savedBuffer, "round \(round)")
+        XCTAssertNotNil(inboundBuffer, "round \(round): one buffer kept for the next message")
+      }
+    }
+  }
+
   /// The reusable wait timer is kept through one run (one timer for many waits) and let
   /// go when the handler process goes idle.
   func testIdleHandlerLetsGoOfItsWaitTimer() async throws {

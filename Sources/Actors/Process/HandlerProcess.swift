@@ -226,7 +226,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   @inlinable func armIdleTimeout() {
     guard let ns = idleTimeout else { return }
     idleGeneration &+= 1
-    idleTimer = home.timers.schedule(afterNanos: ns, action: .signal(self, .idleTimeout(idleGeneration)))
+    idleTimer = home.timers.schedule(afterNanos: ns, action: .idleTimeout(self, generation: idleGeneration))
   }
 
   @inlinable func control(_ op: ControlOp) -> ControlResult {

@@ -246,9 +246,16 @@ enum SocketList: Sendable {
 @usableFromInline
 enum ExitHookList {
   @usableFromInline typealias Hook = (ExitReason) -> Void
+  /// A struct, not a tuple: a closure in an array of tuples is stored behind a
+  /// reabstraction thunk (a heap block per hook, and another each time it moves back
+  /// inline); in a struct field it is stored as is.
+  @usableFromInline struct Entry {
+    let id: UInt32
+    let hook: Hook
+  }
   case empty
   case one(UInt32, Hook)
-  case many([(UInt32, Hook)])
+  case many([Entry])
 
   var isEmpty: Bool {
     if case .empty = self { return true }
@@ -258,10 +265,10 @@ enum ExitHookList {
   mutating func append(_ id: UInt32, _ hook: @escaping Hook) {
     switch self {
     case .empty: self = .one(id, hook)
-    case .one(let i, let h): self = .many([(i, h), (id, hook)])
+    case .one(let i, let h): self = .many([Entry(id: i, hook: h), Entry(id: id, hook: hook)])
     case .many(var a):
       self = .empty
-      a.append((id, hook))
+      a.append(Entry(id: id, hook: hook))
       self = .many(a)
     }
   }
@@ -277,11 +284,11 @@ enum ExitHookList {
       self = .empty
       return true
     case .many(var a):
-      guard let k = a.firstIndex(where: { $0.0 == id }) else { return false }
+      guard let k = a.firstIndex(where: { $0.id == id }) else { return false }
       self = .empty
       a.remove(at: k)
       if a.count == 1 {
-        self = .one(a[0].0, a[0].1)
+        self = .one(a[0].id, a[0].hook)
       } else if !a.isEmpty {
         self = .many(a)
       }
@@ -294,7 +301,7 @@ enum ExitHookList {
     switch self {
     case .empty: return []
     case .one(_, let h): return [h]
-    case .many(let a): return a.map(\.1)
+    case .many(let a): return a.map(\.hook)
     }
   }
 }

@@ -19,8 +19,10 @@ enum TimerAction: Sendable {
   case wake(ProcessCore, generation: UInt64)
   /// The reusable wait timer of a process: ends the wait numbered `entry.generation`.
   case waitTimeout(ProcessCore)
-  /// Pushes a signal into a process (a handler's idle timeout).
-  case signal(ProcessCore, Signal)
+  /// Tells a handler process its idle timeout `generation` has passed (a signal: kept
+  /// this small rather than carrying any `Signal`, which would make every timer entry
+  /// 16 bytes larger).
+  case idleTimeout(ProcessCore, generation: UInt64)
   /// Delivers a message to a process (send_after); the closure does the typed push.
   case deliver(ProcessCore, @Sendable () -> Void)
   /// Anything else (timeouts of callers that are not processes).
@@ -41,14 +43,15 @@ final class TimerEntry: @unchecked Sendable {
   /// The wait a reusable wait timer ends (set by `rearm`, read when it fires).
   @exclusivity(unchecked) @usableFromInline var generation: UInt64 = 0
   let action: TimerAction
+  /// (Declared here, in the padding after `action`: the entry stays at 104 bytes.)
+  let state = Atomic<UInt8>(0)
   @usableFromInline unowned(unsafe) let service: TimerService
   /// Where the entry is (service lock): `TimerEntry.nowhere`, `.overdue`, `.far` (then
   /// `heapIndex` is its heap slot) or a wheel slot index.
   @exclusivity(unchecked) var place: Int32 = TimerEntry.nowhere
-  @exclusivity(unchecked) var heapIndex = -1
+  @exclusivity(unchecked) var heapIndex: Int32 = -1
   @exclusivity(unchecked) var wheelNext: TimerEntry?
   @exclusivity(unchecked) unowned(unsafe) var wheelPrevious: TimerEntry?
-  let state = Atomic<UInt8>(0)
 
   static let nowhere: Int32 = -1
   static let overdue: Int32 = -2
@@ -97,7 +100,7 @@ struct TimerHeap {
   var sequence: UInt64 = 0
 
   mutating func insert(_ e: TimerEntry) {
-    e.heapIndex = items.count
+    e.heapIndex = Int32(items.count)
     items.append(e)
     siftUp(items.count - 1)
   }
@@ -107,7 +110,7 @@ struct TimerHeap {
     items[index].heapIndex = -1
     if index != last {
       items.swapAt(index, last)
-      items[index].heapIndex = index
+      items[index].heapIndex = Int32(index)
       items.removeLast()
       siftDown(index)
       siftUp(index)
@@ -129,8 +132,8 @@ struct TimerHeap {
       let parent = (i - 1) / 2
       if TimerEntry.before(items[i], items[parent]) {
         items.swapAt(i, parent)
-        items[i].heapIndex = i
-        items[parent].heapIndex = parent
+        items[i].heapIndex = Int32(i)
+        items[parent].heapIndex = Int32(parent)
         i = parent
       } else {
         return
@@ -149,8 +152,8 @@ struct TimerHeap {
       if r < n && TimerEntry.before(items[r], items[l]) { smallest = r }
       if TimerEntry.before(items[smallest], items[i]) {
         items.swapAt(i, smallest)
-        items[i].heapIndex = i
-        items[smallest].heapIndex = smallest
+        items[i].heapIndex = Int32(i)
+        items[smallest].heapIndex = Int32(smallest)
         i = smallest
       } else {
         return
@@ -198,7 +201,7 @@ struct TimerWheel {
   mutating func remove(_ e: TimerEntry) {
     switch e.place {
     case TimerEntry.nowhere: return
-    case TimerEntry.far: far.remove(at: e.heapIndex)
+    case TimerEntry.far: far.remove(at: Int(e.heapIndex))
     case TimerEntry.overdue: TimerWheel.unlink(e, from: &overdue)
     default:
       let index = Int(e.place)
@@ -366,7 +369,7 @@ final class TimerService: @unchecked Sendable {
       switch e.action {
       case .wake(let p, let generation): p.wakeForTimeout(generation: generation)
       case .waitTimeout(let p): p.wakeForTimeout(generation: e.generation)
-      case .signal(let p, let s): p.pushSignal(s, urgent: true)
+      case .idleTimeout(let p, let generation): p.pushSignal(.idleTimeout(generation), urgent: true)
       case .deliver(let target, let push):
         target.detachTimer(e)
         push()
