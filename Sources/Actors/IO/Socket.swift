@@ -21,38 +21,39 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     var isListener: Bool { self == .tcpListener || self == .unixListener }
   }
 
+  // Fields in an order that packs them (192 bytes): every connection keeps one.
+
   /// Unique within the node.
   public let id: UInt64
-  public let kind: Kind
-  let fd: Int32
   unowned let node: Node
-  let lock = Lock()
 
   // lock
   @exclusivity(unchecked) private(set) var owner: ProcessCore
-  @exclusivity(unchecked) private var isClosed = false
   @exclusivity(unchecked) private var poller: Poller?
   @exclusivity(unchecked) private var token: UInt64 = 0
+  @exclusivity(unchecked) private var queue: [ArraySlice<UInt8>] = []
+  @exclusivity(unchecked) private var queued = 0
+  /// Processes waiting in `write` for the queue to go under the low watermark.
+  @exclusivity(unchecked) private var writeWaiters: [ProcessCore] = []
+  @exclusivity(unchecked) private var framer = Framer(.raw)
+  let fd: Int32
+  let lock = Lock()
   @exclusivity(unchecked) private var armed: UInt32 = 0
+  /// Write queue limits, in bytes (`setWatermarks` clamps them to Int32).
+  @exclusivity(unchecked) private var highWatermark: Int32 = 1 << 20
+  @exclusivity(unchecked) private var lowWatermark: Int32 = 1 << 18
+  public let kind: Kind
+  @exclusivity(unchecked) private var mode: ActiveMode = .passive
+  @exclusivity(unchecked) private var policy: OverflowPolicy = .close
+  @exclusivity(unchecked) private var isClosed = false
   /// Whether `armed` was set with EPOLLONESHOT (the kernel disarms the fd after an
   /// event) or level-triggered (stays armed: `.always` mode, no re-arming per read).
   @exclusivity(unchecked) private var armedOneShot = true
-  @exclusivity(unchecked) private var mode: ActiveMode = .passive
-  @exclusivity(unchecked) private var framer = Framer(.raw)
-  @exclusivity(unchecked) private var queue: [ArraySlice<UInt8>] = []
-  @exclusivity(unchecked) private var queued = 0
-  @exclusivity(unchecked) private var highWatermark = 1 << 20
-  @exclusivity(unchecked) private var lowWatermark = 1 << 18
-  @exclusivity(unchecked) private var policy: OverflowPolicy = .close
-  /// Processes waiting in `write` for the queue to go under the low watermark.
-  @exclusivity(unchecked) private var writeWaiters: [ProcessCore] = []
   @exclusivity(unchecked) private var closeWhenFlushed = false
   @exclusivity(unchecked) private var connecting = false
   @exclusivity(unchecked) private var peerClosed = false
-  /// The path to remove when a Unix listener closes, and the file's identity (device,
-  /// inode) then: a listener made later at the same path is not removed with it.
-  @exclusivity(unchecked) var unixPath: String?
-  @exclusivity(unchecked) var unixFile: (device: UInt64, inode: UInt64)?
+  /// A Unix listener's path, removed when it closes (nil for every other socket).
+  @exclusivity(unchecked) var unixPath: UnixListenerPath?
 
   /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
   let bytesIn = Atomic<UInt64>(0)
@@ -135,8 +136,8 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   /// Sets the write queue's limits and what happens past the high one.
   public func setWatermarks(high: Int, low: Int? = nil, policy: OverflowPolicy) {
     lock.withLock {
-      highWatermark = max(1, high)
-      lowWatermark = min(highWatermark, max(0, low ?? high / 4))
+      highWatermark = Int32(clamping: max(1, high))
+      lowWatermark = min(highWatermark, Int32(clamping: max(0, low ?? high / 4)))
       self.policy = policy
     }
   }
@@ -358,7 +359,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   }
 
   private func enqueueLocked(_ chunk: ArraySlice<UInt8>, _ events: inout [SocketEvent], _ target: inout ProcessCore?) -> SendResult {
-    if queued + chunk.count > highWatermark {
+    if queued + chunk.count > Int(highWatermark) {
       switch policy {
       case .close:
         events.append(.error(.overflow(queued: queued + chunk.count)))
@@ -420,14 +421,14 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       closeLocked()
       return
     }
-    if !writeWaiters.isEmpty && queued <= lowWatermark { wakeWritersLocked() }
+    if !writeWaiters.isEmpty && queued <= Int(lowWatermark) { wakeWritersLocked() }
   }
 
   /// For `write`: true if `writer` must wait for `.writable` (it is then told when the
   /// queue goes under the low watermark, or the socket closes).
   func mustWait(_ writer: ProcessCore) -> Bool {
     lock.withLock {
-      if isClosed || queued <= highWatermark { return false }
+      if isClosed || queued <= Int(highWatermark) { return false }
       if !writeWaiters.contains(where: { $0 === writer }) { writeWaiters.append(writer) }
       return true
     }
@@ -492,10 +493,12 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       node.schedulerOwning(poller)?.ioSourceCount.subtract(1, ordering: .relaxed)
     }
     Glibc.close(fd)
-    if let path = unixPath {
+    if let listener = unixPath {
       var st = stat()
-      if stat(path, &st) == 0, let file = unixFile, UInt64(st.st_dev) == file.device, UInt64(st.st_ino) == file.inode {
-        unlink(path)
+      if stat(listener.path, &st) == 0, let file = listener.file, UInt64(st.st_dev) == file.device,
+        UInt64(st.st_ino) == file.inode
+      {
+        unlink(listener.path)
       }
     }
     queue = []
@@ -526,6 +529,17 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       bytesIn: bytesIn.load(ordering: .relaxed), bytesOut: bytesOut.load(ordering: .relaxed),
       queued: queuedBytes.load(ordering: .relaxed), dropped: dropped.load(ordering: .relaxed),
       open: !closed, writersWaiting: waiting)
+  }
+}
+
+/// The path of a Unix listener and the file's identity (device, inode) when it was
+/// made: a listener made later at the same path is not removed with it.
+final class UnixListenerPath: Sendable {
+  let path: String
+  let file: (device: UInt64, inode: UInt64)?
+  init(path: String, file: (device: UInt64, inode: UInt64)?) {
+    self.path = path
+    self.file = file
   }
 }
 

@@ -25,10 +25,7 @@ extension Context {
     let socket = Socket(fd: fd, kind: .unixListener, owner: process, node: process.node)
     var st = stat()
     let made = stat(path, &st) == 0 ? (device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : nil
-    socket.lock.withLock {
-      socket.unixPath = path
-      socket.unixFile = made
-    }
+    socket.lock.withLock { socket.unixPath = UnixListenerPath(path: path, file: made) }
     return socket
   }
 
