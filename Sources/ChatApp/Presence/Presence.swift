@@ -40,9 +40,9 @@ struct Presence: SyncGenServer {
     var nicks: [String: ClientHandle] = [:]
     /// Folded nick watched → watchers.
     var watchers: [String: [UInt64: ClientHandle]] = [:]
-    /// Client id → (monitor ref, client).
-    var watched: [UInt64: (ref: Ref, client: ClientHandle)] = [:]
-    var byPid: [Pid: UInt64] = [:]
+    /// Client's connection process → (monitor ref, client). Keyed by pid, so a DOWN
+    /// finds its client without a second table (one table entry less per client).
+    var watched: [Pid: (ref: Ref, client: ClientHandle)] = [:]
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -115,7 +115,7 @@ struct Presence: SyncGenServer {
   }
 
   func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .down(_, let pid, _) = message, let id = state.byPid[pid], let entry = state.watched[id] {
+    if case .down(_, let pid, _) = message, let entry = state.watched[pid] {
       release(entry.client, &state, ctx)
     }
     return .noreply()
@@ -128,16 +128,14 @@ struct Presence: SyncGenServer {
   // MARK: -
 
   private func watch(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
-    if state.watched[client.id] != nil { return }
+    if state.watched[client.pid] != nil { return }
     let ref = ctx.monitor(client.pid)
-    state.watched[client.id] = (ref, client)
-    state.byPid[client.pid] = client.id
+    state.watched[client.pid] = (ref, client)
   }
 
   private func release(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
-    if let entry = state.watched.removeValue(forKey: client.id) {
+    if let entry = state.watched.removeValue(forKey: client.pid) {
       _ = ctx.demonitor(entry.ref)
-      state.byPid.removeValue(forKey: client.pid)
     }
     let nick = client.nick
     let key = Names.fold(nick)
