@@ -10,13 +10,13 @@ func boundPort(_ socket: Socket) -> Int {
 /// Starts the acceptor pattern: a process listening on `host` that hands each accepted
 /// connection to a new linked connection process echoing what it reads. Returns the port.
 func startEchoServer(
-  _ node: Node, host: String = "127.0.0.1", framing: Framing = .raw, reverse: Bool = false
+  _ node: Node, host: String = "127.0.0.1", framing: Framing = .raw, reverse: Bool = false, backlog: Int = 1024
 ) async throws -> (acceptor: Pid, port: Int) {
   let (replyTo, request) = node.makeReply(Result<Int, SocketError>.self)
   let acceptor = node.spawn(Never.self) { ctx in
     let listener: Socket
     do {
-      listener = try ctx.listen(tcp: host, port: 0)
+      listener = try ctx.listen(tcp: host, port: 0, backlog: backlog)
     } catch {
       replyTo.reply(.failure(error as! SocketError))
       return
@@ -625,7 +625,9 @@ final class SocketTests: XCTestCase {
     let n = 10_000
     try await withNode { node in
       XCTAssertGreaterThan(node.fileDescriptorLimit, n + 500, "the test needs \(n) descriptors")
-      let (_, port) = try await startEchoServer(node, framing: .line(maxLength: 512), reverse: true)
+      // 10,000 connects at once: a backlog as deep as the kernel allows (somaxconn), so a
+      // busy machine's slower accepts do not overflow it (then SYN cookies, and resets).
+      let (_, port) = try await startEchoServer(node, framing: .line(maxLength: 512), reverse: true, backlog: 65535)
       let started = ContinuousClock.now
       let output = try runPython(manyClientsScript, arguments: [String(port), String(n)], timeout: 120)
       XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "ok \(n)")
