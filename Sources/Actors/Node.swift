@@ -15,9 +15,9 @@ import Synchronization
 /// echo.send("hello")
 /// node.shutdown()
 /// ```
+// `@unchecked Sendable`: `schedulers` and `system` are written only during init, before
+// any thread starts; everything else is immutable or itself thread-safe.
 public final class Node: @unchecked Sendable {
-  // `@unchecked Sendable`: `schedulers` and `system` are written only during init, before
-  // any thread starts; everything else is immutable or itself thread-safe.
 
   /// Scheduler threads.
   public var schedulerCount: Int { schedulers.count }
@@ -254,6 +254,7 @@ public final class Node: @unchecked Sendable {
 }
 
 /// `<0.0.0>`: never runs, drops what is sent to it.
+// `@unchecked Sendable`: adds no state to ProcessCore (see there).
 final class SystemProcess: ProcessCore, @unchecked Sendable {
   init(node: Node, home: Scheduler) {
     super.init(
@@ -273,8 +274,8 @@ final class SystemProcess: ProcessCore, @unchecked Sendable {
 /// the node).
 enum Thread {
   static func detach(_ body: @escaping @Sendable () -> Void) {
+    // @unchecked Sendable: handed to exactly one new thread, which takes ownership.
     final class Box: @unchecked Sendable {
-      // Handed to exactly one new thread, which takes ownership.
       let body: @Sendable () -> Void
       init(_ b: @escaping @Sendable () -> Void) { body = b }
     }

@@ -138,10 +138,10 @@ struct FieldInfo {
 }
 
 /// A compiled pattern. Immutable once created and shared by every copy of its `BitPattern`.
+@usableFromInline
 // @unchecked Sendable: the operation, size-step and fast-plan buffers are allocated and filled in `init`,
 // only read afterwards, and freed in `deinit`; every other property is an immutable `let` of a
 // Sendable type. Nothing is ever written after initialisation, so sharing across threads is safe.
-@usableFromInline
 final class Program: @unchecked Sendable {
   /// How to match.
   @usableFromInline let plan: Plan

@@ -20,6 +20,8 @@ public typealias StartHandler<M: Sendable, S> = nonisolated(nonsending) @Sendabl
 public typealias SyncStartHandler<M: Sendable, S> = @Sendable (inout S, Context<M>) throws -> Next
 
 @usableFromInline
+// `@unchecked Sendable`: the state, code and idle timer are owned by the process while it
+// runs (one thread at a time; hand-offs go through the process lock), as in ProcessCore.
 final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   @usableFromInline enum Code {
     case sync(start: SyncStartHandler<M, S>?, handler: SyncMessageHandler<M, S>)
@@ -247,6 +249,8 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
 /// A process that runs an async body from start to end (Erlang's spawn of a function
 /// that loops in `receive`). Simple to write; while it waits in `receive` it holds a Task.
 @usableFromInline
+// `@unchecked Sendable`: the body is owned by the process while it
+// runs (one thread at a time; hand-offs go through the process lock), as in ProcessCore.
 final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
   @exclusivity(unchecked) @usableFromInline var body: (nonisolated(nonsending) @Sendable (Context<M>) async throws -> Void)?
 

@@ -17,10 +17,10 @@ import COtterSys
 import Glibc
 import Synchronization
 
-/// `@unchecked Sendable`: the fields under "thread" are touched only by this scheduler's
-/// thread (every Task that runs here runs on that thread); the fields under "shared" are
-/// atomics or behind `inbox`'s mutex.
 @usableFromInline
+// `@unchecked Sendable`: the fields under "thread" are touched only by this scheduler's
+// thread (every Task that runs here runs on that thread); the fields under "shared" are
+// atomics or behind `inbox`'s mutex.
 final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// Messages a process handles (or receives it does) before others get the thread.
   @usableFromInline static let budget = 200

@@ -11,8 +11,8 @@ import Synchronization
 
 /// A small non-recursive lock.
 @usableFromInline
+// `@unchecked Sendable`: the only state is an atomic word.
 struct Lock: ~Copyable, @unchecked Sendable {
-  // `@unchecked Sendable`: the only state is an atomic word.
   @usableFromInline let word = Atomic<UInt32>(0)
 
   @inlinable init() {}
@@ -55,8 +55,8 @@ struct Lock: ~Copyable, @unchecked Sendable {
 
 /// A value that is only read or written with its lock held.
 @usableFromInline
+// `@unchecked Sendable`: `value` is accessed only inside `withLock`.
 final class Locked<Value>: @unchecked Sendable {
-  // `@unchecked Sendable`: `value` is accessed only inside `withLock`.
   @usableFromInline let lock = Lock()
   @exclusivity(unchecked) @usableFromInline var value: Value
 

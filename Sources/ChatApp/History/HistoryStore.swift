@@ -102,8 +102,8 @@ final class HistoryWriter: Sendable {
 
   /// Jobs for the writer thread: a pthread condition (which Thread Sanitizer sees,
   /// unlike the futex inside `Mutex`).
+  // `@unchecked Sendable`: `jobs` is only read or written with `condition` locked.
   final class JobQueue: @unchecked Sendable {
-    // Safe: `jobs` is only read or written with `condition` locked.
     private let condition = NSCondition()
     private var jobs: [Job] = []
 
