@@ -35,10 +35,12 @@ let package = Package(
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "observer", dependencies: ["Control", "COtterSys"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
-    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite"], swiftSettings: strict),
+    // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
+    .target(name: "WebSocketAccept", swiftSettings: strict),
+    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept"], swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios).
-    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys"], swiftSettings: strict),
+    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "Control"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
@@ -47,7 +49,7 @@ let package = Package(
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
-    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch"], swiftSettings: strict),
+    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept"], swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
     .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),

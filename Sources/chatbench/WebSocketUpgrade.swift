@@ -3,12 +3,11 @@
 // 101, Upgrade: websocket, Connection: Upgrade, the Sec-WebSocket-Accept computed from
 // the key sent, and the text.ircv3.net subprotocol.
 import Foundation
+import WebSocketAccept
 
 enum WebSocketUpgrade {
   /// The IRCv3 subprotocol chatbench asks for: one IRC line per text message.
   static let subprotocol = "text.ircv3.net"
-  /// The GUID of §1.3, appended to the key before hashing.
-  static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
   /// The most bytes of response head read before giving up.
   static let maxHeadLength = 8192
 
@@ -25,9 +24,7 @@ enum WebSocketUpgrade {
   }
 
   /// Sec-WebSocket-Accept for `key`: base64(SHA-1(key + GUID)) (§4.2.2).
-  static func accept(forKey key: String) -> String {
-    Data(SHA1.digest(Array((key + guid).utf8))).base64EncodedString()
-  }
+  static func accept(forKey key: String) -> String { AcceptKey.forKey(key) }
 
   /// `GET <path> HTTP/1.1` with the upgrade headers.
   static func request(host: String, port: Int, path: String, key: String) -> [UInt8] {

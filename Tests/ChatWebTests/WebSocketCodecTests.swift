@@ -2,6 +2,7 @@
 // §5 that earns a close code, and random round trips through random chunkings.
 import XCTest
 @testable import ChatApp
+import WebSocketAccept
 
 final class WebSocketCodecTests: XCTestCase {
   let codec = WebSocket.Codec.shared

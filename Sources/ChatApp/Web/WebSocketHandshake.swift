@@ -3,6 +3,7 @@
 // fails gets the 4xx the RFC names (400, or 426 with the version chatd speaks).
 import Actors
 import Foundation
+import WebSocketAccept
 
 extension WebSocket {
   /// An accepted handshake.
@@ -14,13 +15,8 @@ extension WebSocket {
     /// Whether lines travel as binary messages (binary.ircv3.net).
     var binary: Bool { subprotocol == WebSocket.binarySubprotocol }
 
-    /// The GUID of §1.3, appended to the key before hashing.
-    static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
     /// Sec-WebSocket-Accept for `key`: base64(SHA-1(key + GUID)).
-    static func accept(forKey key: String) -> String {
-      Data(SHA1.digest(Array((key + guid).utf8))).base64EncodedString()
-    }
+    static func accept(forKey key: String) -> String { AcceptKey.forKey(key) }
 
     /// Checks `request` as an opening handshake; throws the answer when it is not one.
     init(_ request: HTTPRequest) throws(HTTPError) {
