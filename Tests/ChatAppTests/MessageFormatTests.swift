@@ -1,5 +1,6 @@
 // IRC lines: parsing, tags and their escapes, serialising; the command line.
 import XCTest
+import Actors
 @testable import ChatApp
 
 final class MessageFormatTests: XCTestCase {
@@ -38,8 +39,16 @@ final class MessageFormatTests: XCTestCase {
     XCTAssertThrowsError(try ChatCommandLine.parse(["--port", "99999"])) { XCTAssertTrue("\($0)".contains("--port")) }
     XCTAssertThrowsError(try ChatCommandLine.parse(["--frobnicate"])) { XCTAssertTrue("\($0)".contains("--frobnicate")) }
     XCTAssertThrowsError(try ChatCommandLine.parse(["--listen", "nonsense"]))
+    XCTAssertEqual(ChatConfig().sendCoalescing, .endOfSlice)
+    for (arg, expected) in [("off", SendCoalescing.off), ("0", .endOfSlice), ("25", .window(.milliseconds(25)))] {
+      guard case .run(let w) = try ChatCommandLine.parse(["--send-window", arg]) else { return XCTFail(arg) }
+      XCTAssertEqual(w.sendCoalescing, expected, arg)
+    }
+    for bad in ["-1", "1001", "soon"] {
+      XCTAssertThrowsError(try ChatCommandLine.parse(["--send-window", bad])) { XCTAssertTrue("\($0)".contains("--send-window"), bad) }
+    }
     // Every flag the parser knows is in the help.
-    for flag in ["--listen", "--web", "--control-socket", "--data-dir", "--no-history", "--password", "--oper", "--sendq"] {
+    for flag in ["--listen", "--web", "--control-socket", "--data-dir", "--no-history", "--password", "--oper", "--sendq", "--send-window"] {
       XCTAssertTrue(ChatCommandLine.help.contains(flag), flag)
     }
   }

@@ -52,6 +52,14 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   @exclusivity(unchecked) private var closeWhenFlushed = false
   @exclusivity(unchecked) private var connecting = false
   @exclusivity(unchecked) private var peerClosed = false
+  /// The queue holds sends kept back for a coalesced write (`SendCoalescing`); a
+  /// scheduler will call `flushHeld`.
+  @exclusivity(unchecked) private var held = false
+  /// `SendCoalescing`: -1 off, 0 end of slice, else the window in µs.
+  @exclusivity(unchecked) private var coalesceMicros: Int32 = -1
+  /// When the socket was last written, in µs of the monotonic clock (wrapping; used by
+  /// windowed coalescing only).
+  @exclusivity(unchecked) private var lastWriteMicros: UInt32 = 0
   /// A Unix listener's path, removed when it closes (nil for every other socket).
   @exclusivity(unchecked) var unixPath: UnixListenerPath?
 
@@ -142,6 +150,22 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     }
   }
 
+  /// Sets when `send` writes to the kernel: at once (`.off`, the default), when the
+  /// sending process's current run of code ends, or at most once per window
+  /// (`SendCoalescing`). Held bytes count against the high watermark like queued ones.
+  /// Sends from threads that are not a scheduler's are always written at once.
+  public func setSendCoalescing(_ coalescing: SendCoalescing) {
+    let micros: Int32
+    switch coalescing {
+    case .off: micros = -1
+    case .endOfSlice: micros = 0
+    case .window(let d):
+      let us = d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
+      micros = Int32(min(max(us, 1), 1_000_000))
+    }
+    lock.withLock { coalesceMicros = micros }
+  }
+
   /// Sets the kernel's send and receive buffer sizes (SO_SNDBUF / SO_RCVBUF; the kernel
   /// doubles what it is given). Smaller buffers make backpressure reach the write queue
   /// sooner.
@@ -197,7 +221,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   private var wantedInterest: UInt32 {
     var events: UInt32 = 0
     if mode != .passive && !peerClosed { events |= UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) }
-    if !queue.isEmpty || connecting { events |= UInt32(OTTER_EPOLLOUT) }
+    if (!queue.isEmpty && !held) || connecting { events |= UInt32(OTTER_EPOLLOUT) }
     return events
   }
 
@@ -320,10 +344,32 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   public func send(_ bytes: some Collection<UInt8>) -> SendResult {
     var events: [SocketEvent] = []
     var target: ProcessCore?
+    var flushBy: Scheduler?
+    var flushAt: UInt64 = 0
     let result: SendResult = lock.withLock {
       if isClosed { return .closed }
       let chunk = ArraySlice(bytes)
       if queue.isEmpty && !connecting {
+        var nowMicros: UInt32 = 0
+        if coalesceMicros >= 0, let scheduler = Scheduler.current {
+          if coalesceMicros == 0 {
+            flushBy = scheduler
+          } else {
+            let now = monotonicNanos()
+            nowMicros = UInt32(truncatingIfNeeded: now / 1000)
+            let since = nowMicros &- lastWriteMicros
+            if since < UInt32(coalesceMicros) {
+              flushBy = scheduler
+              flushAt = now &+ UInt64(UInt32(coalesceMicros) - since) &* 1000
+            }
+          }
+          if flushBy != nil {
+            held = true
+            let r = enqueueLocked(chunk, &events, &target)
+            if r != .queued { held = false; flushBy = nil }
+            return r == .queued ? .held : r
+          }
+        }
         var done = 0
         let total = chunk.count
         let failed: Int32? = chunk.withUnsafeBytes { raw -> Int32? in
@@ -340,6 +386,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
           return nil
         }
         bytesOut.add(UInt64(done), ordering: .relaxed)
+        if coalesceMicros > 0 { lastWriteMicros = nowMicros }
         if let e = failed {
           events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("write", errno: e)))
           target = owner
@@ -349,13 +396,42 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
         if done == total { return .sent }
         return enqueueLocked(chunk[(chunk.startIndex + done)...], &events, &target)
       }
-      return enqueueLocked(chunk, &events, &target)
+      let r = enqueueLocked(chunk, &events, &target)
+      return r == .queued && held ? .held : r
+    }
+    if let flushBy {
+      if flushAt == 0 {
+        flushBy.heldSockets.append(self)
+      } else {
+        _ = flushBy.timers.schedule(at: flushAt, action: .flush(self))
+      }
     }
     if let target {
       for e in events { target.pushSignal(.io(self, e), urgent: true) }
       if result == .closed { target.disown(self) }
     }
     return result
+  }
+
+  /// Writes what `send` held back for coalescing. The scheduler that holds the socket
+  /// calls it when the sender's run of code ends, or when the window has passed.
+  func flushHeld() {
+    var out: [SocketEvent] = []
+    let target: ProcessCore? = lock.withLock {
+      guard held else { return nil }
+      held = false
+      if isClosed { return nil }
+      flushLocked(&out)
+      if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: monotonicNanos() / 1000) }
+      if isClosed { return owner }
+      // The kernel did not take everything: the rest waits for EPOLLOUT.
+      try? updateInterest()
+      return out.isEmpty ? nil : owner
+    }
+    if let target {
+      for event in out { target.pushSignal(.io(self, event), urgent: true) }
+      if !isOpen { target.disown(self) }
+    }
   }
 
   private func enqueueLocked(_ chunk: ArraySlice<UInt8>, _ events: inout [SocketEvent], _ target: inout ProcessCore?) -> SendResult {
@@ -384,16 +460,16 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   private func flushLocked(_ out: inout [SocketEvent]) {
     while !queue.isEmpty {
       let count = min(queue.count, 64)
-      var iov = [iovec](repeating: iovec(), count: count)
       // The slices stay alive in `queue` during the call.
-      var n = 0
-      withExtendedLifetime(queue) {
-        for i in 0..<count {
-          queue[i].withUnsafeBytes { raw in
-            iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+      let n: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: count) { iov in
+        withExtendedLifetime(queue) {
+          for i in 0..<count {
+            queue[i].withUnsafeBytes { raw in
+              iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+            }
           }
+          return otter_sendv(fd, iov.baseAddress, Int32(count))
         }
-        n = otter_sendv(fd, iov, Int32(count))
       }
       if n < 0 {
         let e = Int32(-n)
@@ -444,10 +520,18 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
 
   // MARK: - Closing
 
-  /// Closes the socket now; queued bytes are dropped.
+  /// Closes the socket now. Bytes held back for coalescing are written first, as far as
+  /// the kernel takes them without waiting; bytes queued for lack of kernel buffer space
+  /// are dropped (use `closeWhenDone` to write them all).
   public func close() {
     let owner: ProcessCore? = lock.withLock {
       if isClosed { return nil }
+      if held {
+        held = false
+        var ignored: [SocketEvent] = []
+        flushLocked(&ignored)
+        if isClosed { return self.owner }
+      }
       closeLocked()
       return self.owner
     }

@@ -147,7 +147,7 @@ extension Context {
     switch socket.send(bytes) {
     case .closed: throw SocketError.closed
     case .dropped, .sent: return
-    case .queued: break
+    case .queued, .held: break
     }
     guard socket.mustWait(process) else { return }
     _ = try await receive { message -> Bool? in

@@ -69,6 +69,8 @@ public enum SendResult: Sendable, Equatable {
   case sent
   /// Partly or wholly queued, to be written when the socket is writable.
   case queued
+  /// Held back to be written together with other sends (`SendCoalescing`).
+  case held
   /// Dropped by the `.drop` overflow policy.
   case dropped
   /// The socket is closed (or was just closed by the `.close` overflow policy).

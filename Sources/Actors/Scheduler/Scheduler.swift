@@ -53,6 +53,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var lastPoll: UInt64 = 0
   @exclusivity(unchecked) var loopRounds: UInt64 = 0
   @exclusivity(unchecked) var threadRunning = false
+  /// Sockets holding sends until the current run of process code ends
+  /// (`SendCoalescing.endOfSlice`): written after each slice and each job.
+  @exclusivity(unchecked) var heldSockets: [Socket] = []
 
   // shared
   let inbox = Locked(RemoteInbox())
@@ -213,6 +216,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     while n > 0, let job = jobs.popFirst() {
       n -= 1
       job.runSynchronously(on: executor)
+      flushHeldSockets()
       if dispatching {
         // The active dispatcher's Task was suspended inside a process: it now belongs
         // to that process. The run queue needs another dispatcher.
@@ -255,6 +259,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       if !fromUrgent { round -= 1 }
       p.home = self
       settle(p, run(p, Scheduler.budget))
+      flushHeldSockets()
       n += 1
       if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
       if n & 31 == 0 { maintenance() }
@@ -310,9 +315,11 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         switch p.runner {
         case .sync(let run):
           settle(p, run(p, Scheduler.budget))
+          flushHeldSockets()
         case .async(let run):
           dispatching = true
           let outcome = await run(p, Scheduler.budget)
+          flushHeldSockets()
           if activeDispatcher === me {
             dispatching = false
             settle(p, outcome)
@@ -359,6 +366,19 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       if io > 0 { ioEvents.add(UInt64(io), ordering: .relaxed) }
     }
     takeInbox()
+  }
+
+  // MARK: - Coalesced writes
+
+  /// Writes the sends sockets held back during the run of code that just ended.
+  @inline(__always) func flushHeldSockets() {
+    if !heldSockets.isEmpty { flushHeldSocketsNow() }
+  }
+
+  private func flushHeldSocketsNow() {
+    // `flushHeld` sends no bytes of its own through `send`, so the list cannot grow here.
+    for socket in heldSockets { socket.flushHeld() }
+    heldSockets.removeAll(keepingCapacity: true)
   }
 
   // MARK: - Run queue

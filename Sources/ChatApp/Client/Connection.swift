@@ -74,6 +74,7 @@ struct Connection: GenServer {
     }
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
     if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
+    socket.setSendCoalescing(config.sendCoalescing)
     ctx.label = "client \(host)"
     services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())

@@ -1,5 +1,6 @@
 // chatd's settings, with the embedded defaults `swift run chatd` starts with.
 import Foundation
+import Actors
 
 /// Everything chatd can be told; `chatd --help` documents the flags that set these.
 public struct ChatConfig: Sendable {
@@ -61,6 +62,10 @@ public struct ChatConfig: Sendable {
   /// The kernel's send buffer per client socket (SO_SNDBUF), nil: the kernel's own
   /// autotuning (which on loopback lets megabytes sit in the kernel before SendQ counts).
   public var kernelSendBuffer: Int?
+  /// When lines to a client are written (`SendCoalescing`). The default writes the lines
+  /// produced while one message is handled together, so nothing waits; a window trades
+  /// up to that much latency for fewer writes to busy clients.
+  public var sendCoalescing: SendCoalescing = .endOfSlice
 
   /// Messages of a channel a joining client is sent (0: none).
   public var historyReplay = 20

@@ -61,6 +61,11 @@ public enum ChatCommandLine {
                                 disconnected (default 1048576)
       --sndbuf BYTES            the kernel's send buffer per client (default: the
                                 kernel's autotuning, up to megabytes per socket)
+      --send-window MS          write a busy client's lines at most once per MS
+                                milliseconds, together (1-1000); 0 (the default):
+                                write the lines produced while handling one
+                                message together, so nothing waits; off: one
+                                write per line
       --ping-interval SECONDS   silence before the server pings a client (default 90)
       --ping-timeout SECONDS    time to answer that ping (default 60)
 
@@ -138,6 +143,16 @@ public enum ChatCommandLine {
       case "--flood-rate": config.floodRate = Double(try integer(arg, 1...100_000))
       case "--sendq": config.sendQueueLimit = try integer(arg, 4096...(1 << 30))
       case "--sndbuf": config.kernelSendBuffer = try integer(arg, 4096...(1 << 26))
+      case "--send-window":
+        let v = try value(arg)
+        if v == "off" {
+          config.sendCoalescing = .off
+        } else {
+          guard let ms = Int(v), (0...1000).contains(ms) else {
+            throw UsageError(description: "--send-window: expected off or milliseconds from 0 to 1000, got \(v)")
+          }
+          config.sendCoalescing = ms == 0 ? .endOfSlice : .window(.milliseconds(ms))
+        }
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
       case "--verbose": config.verbose = true
