@@ -341,21 +341,31 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
   /// Writes `bytes`, or queues what the kernel does not take now. Any process may call
   /// it. Past the high watermark the overflow policy applies.
   @discardableResult
-  public func send(_ bytes: some Collection<UInt8>) -> SendResult {
+  public func send(_ bytes: some Collection<UInt8>) -> SendResult { send(ArraySlice(bytes)) }
+
+  /// Writes `bytes` (shared with the caller, not copied), or queues what the kernel does
+  /// not take now.
+  @discardableResult
+  public func send(_ bytes: [UInt8]) -> SendResult { send(bytes[...]) }
+
+  /// Writes `chunk` (shared with the caller, not copied), or queues what the kernel does
+  /// not take now.
+  @discardableResult
+  public func send(_ chunk: ArraySlice<UInt8>) -> SendResult {
     var events: [SocketEvent] = []
     var target: ProcessCore?
     var flushBy: Scheduler?
     var flushAt: UInt64 = 0
+    var now: UInt64 = 0
     let result: SendResult = lock.withLock {
       if isClosed { return .closed }
-      let chunk = ArraySlice(bytes)
       if queue.isEmpty && !connecting {
         var nowMicros: UInt32 = 0
         if coalesceMicros >= 0, let scheduler = Scheduler.current {
           if coalesceMicros == 0 {
             flushBy = scheduler
           } else {
-            let now = monotonicNanos()
+            now = monotonicNanos()
             nowMicros = UInt32(truncatingIfNeeded: now / 1000)
             let since = nowMicros &- lastWriteMicros
             if since < UInt32(coalesceMicros) {
@@ -401,9 +411,9 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
     }
     if let flushBy {
       if flushAt == 0 {
-        flushBy.heldSockets.append(self)
+        flushBy.held.endOfSlice.append(self)
       } else {
-        _ = flushBy.timers.schedule(at: flushAt, action: .flush(self))
+        flushBy.held.hold(self, until: flushAt, now: now)
       }
     }
     if let target {

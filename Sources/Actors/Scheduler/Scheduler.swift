@@ -53,9 +53,11 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var lastPoll: UInt64 = 0
   @exclusivity(unchecked) var loopRounds: UInt64 = 0
   @exclusivity(unchecked) var threadRunning = false
-  /// Sockets holding sends until the current run of process code ends
-  /// (`SendCoalescing.endOfSlice`): written after each slice and each job.
-  @exclusivity(unchecked) var heldSockets: [Socket] = []
+  /// Sockets holding sends (`SendCoalescing`): written after each slice and each job,
+  /// or when their window ends.
+  @exclusivity(unchecked) var held = HeldWrites<Socket>()
+  /// Scratch list for the sockets due in one pass.
+  @exclusivity(unchecked) private var dueSockets: [Socket] = []
 
   // shared
   let inbox = Locked(RemoteInbox())
@@ -131,9 +133,11 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       // The precise clock costs ~25 ns here, the coarse one (4 ms ticks) ~5 ns: read the
       // precise one only when a timer may be due or a poll may be due (every 32 rounds).
       loopRounds &+= 1
-      let mayBeDue = timers.earliest.load(ordering: .relaxed) <= otter_coarse_monotonic_ns() &+ Scheduler.coarseSlack
+      let earliest = min(timers.earliest.load(ordering: .relaxed), held.nextDue)
+      let mayBeDue = earliest <= otter_coarse_monotonic_ns() &+ Scheduler.coarseSlack
       let now = (mayBeDue || loopRounds & 31 == 0) ? monotonicNanos() : lastPoll
       if timers.fireDue(now: now) > 0 { worked = true }
+      if writeDueSockets(now: now) { worked = true }
       if now &- lastPoll > 200_000 {
         lastPoll = now
         let io = poller.wait(timeoutNanos: 0)
@@ -168,7 +172,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         continue
       }
       var timeout: Int64 = -1
-      if let deadline = timers.nextDeadline {
+      let deadline = min(timers.nextDeadline ?? .max, held.nextDue)
+      if deadline != .max {
         let t = monotonicNanos()
         timeout = deadline > t ? Int64(deadline - t) : 0
       }
@@ -192,7 +197,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       i &+= 1
       if i & 63 == 0 {
         if monotonicNanos() >= deadline { return false }
-        if timers.fireDue(now: monotonicNanos()) > 0 { return true }
+        let now = monotonicNanos()
+        if timers.fireDue(now: now) > 0 || now >= held.nextDue { return true }
         if i & 1023 == 0 { askForWork() }
       }
     }
@@ -360,6 +366,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   private func maintenance() {
     let now = monotonicNanos()
     timers.fireDue(now: now)
+    writeDueSockets(now: now)
     if now &- lastPoll > 500_000 {
       lastPoll = now
       let io = poller.wait(timeoutNanos: 0)
@@ -372,13 +379,24 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 
   /// Writes the sends sockets held back during the run of code that just ended.
   @inline(__always) func flushHeldSockets() {
-    if !heldSockets.isEmpty { flushHeldSocketsNow() }
+    if !held.endOfSlice.isEmpty { flushHeldSocketsNow() }
   }
 
   private func flushHeldSocketsNow() {
     // `flushHeld` sends no bytes of its own through `send`, so the list cannot grow here.
-    for socket in heldSockets { socket.flushHeld() }
-    heldSockets.removeAll(keepingCapacity: true)
+    for socket in held.endOfSlice { socket.flushHeld() }
+    held.endOfSlice.removeAll(keepingCapacity: held.endOfSlice.capacity <= 4096)
+  }
+
+  /// Writes the sockets whose coalescing window is over. True if there were any.
+  @discardableResult
+  private func writeDueSockets(now: UInt64) -> Bool {
+    guard now >= held.nextDue else { return false }
+    held.takeDue(now: now, into: &dueSockets)
+    if dueSockets.isEmpty { return false }
+    for socket in dueSockets { socket.flushHeld() }
+    dueSockets.removeAll(keepingCapacity: dueSockets.capacity <= 4096)
+    return true
   }
 
   // MARK: - Run queue

@@ -25,8 +25,6 @@ enum TimerAction: Sendable {
   case idleTimeout(ProcessCore, generation: UInt64)
   /// Delivers a message to a process (send_after); the closure does the typed push.
   case deliver(ProcessCore, @Sendable () -> Void)
-  /// Writes what a socket held back for a coalescing window (`SendCoalescing.window`).
-  case flush(Socket)
   /// Anything else (timeouts of callers that are not processes).
   case closure(@Sendable () -> Void)
 }
@@ -375,7 +373,6 @@ final class TimerService: @unchecked Sendable {
       case .deliver(let target, let push):
         target.detachTimer(e)
         push()
-      case .flush(let socket): socket.flushHeld()
       case .closure(let body): body()
       }
     }
