@@ -13,11 +13,11 @@ for n in range(1, N + 1):
     gp = ", ".join(f"S{i}: StaticSegment" for i in range(n))
     val = ", ".join(f"S{i}.Value" for i in range(n))
     bval = ", ".join(f"S{i}.BuildValue" for i in range(n))
+    read = "\n".join(f"    guard let v{i} = S{i}.read(&state, at: {i}) else {{ return nil }}" for i in range(n))
+    read += "\n    return " + (", ".join(f"v{i}" for i in range(n)) if n == 1 else "(" + ", ".join(f"v{i}" for i in range(n)) + ")")
     if n == 1:
-        read = "S0.read(&state)"
         write = "    S0.write(value, &state)"
     else:
-        read = "(" + ", ".join(f"S{i}.read(&state)" for i in range(n)) + ")"
         write = "\n".join(f"    S{i}.write(value.{i}, &state)" for i in range(n))
     pref = "\n".join(f"    extendPrefix(&bits, &open, S{i}.staticBits)" for i in range(n))
     out.append(f"""
@@ -37,8 +37,8 @@ public struct BitLayout{n}<{gp}>: StaticBitPattern {{
   }}
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {{
-    {read}
+  public static func read(_ state: inout StaticMatchState) -> Value? {{
+{read}
   }}
 
   @inlinable

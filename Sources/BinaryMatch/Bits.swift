@@ -11,21 +11,27 @@
 /// `base ..< base + byteCount`, also near the end of the buffer.
 @inlinable @inline(__always)
 func loadBits(_ base: UnsafeRawPointer, byteCount: Int, bitOffset: Int, count: Int) -> UInt64 {
+  if byteCount >= 8 { return loadBitsWide(base, byteCount: byteCount, bitOffset: bitOffset, count: count) }
+  return loadTail(base, byteCount: byteCount, byte: bitOffset &>> 3) &<< UInt64(truncatingIfNeeded: bitOffset & 7)
+}
+
+/// `loadBits` for a buffer of at least 8 bytes: one 8-byte read (two for a field of more than
+/// 56 bits that does not start on a byte), with the same preconditions.
+@inlinable @inline(__always)
+func loadBitsWide(_ base: UnsafeRawPointer, byteCount: Int, bitOffset: Int, count: Int) -> UInt64 {
   let byte = bitOffset &>> 3
   let shift = bitOffset & 7
-  if byteCount >= 8 {
-    // Always an 8-byte read, moved back to end at the buffer's end when it would cross it,
-    // then shifted into place: no branch on where in the buffer the bits are.
-    let at = min(byte, byteCount &- 8)
-    var word = UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-    word &<<= UInt64(truncatingIfNeeded: (byte &- at) &* 8 &+ shift)
-    if shift &+ count > 64 {
-      // Only possible when 8 whole bytes were not enough, so byte + 8 < byteCount (and at == byte).
-      word |= UInt64(base.load(fromByteOffset: byte &+ 8, as: UInt8.self)) &>> UInt64(truncatingIfNeeded: 8 &- shift)
-    }
-    return word
+  // Always an 8-byte read, moved back to end at the buffer's end when it would cross it,
+  // then shifted into place: no branch on where in the buffer the bits are.
+  let last = byteCount &- 8
+  let at = byte < last ? byte : last
+  var word = UInt64(bigEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+  word &<<= UInt64(truncatingIfNeeded: (byte &- at) &* 8 &+ shift)
+  if count > 56 && shift &+ count > 64 {
+    // Only possible when 8 whole bytes were not enough, so byte + 8 < byteCount (and at == byte).
+    word |= UInt64(base.load(fromByteOffset: byte &+ 8, as: UInt8.self)) &>> UInt64(truncatingIfNeeded: 8 &- shift)
   }
-  return loadTail(base, byteCount: byteCount, byte: byte) &<< UInt64(truncatingIfNeeded: shift)
+  return word
 }
 
 /// The last 1...7 bytes of a buffer, left-aligned, read without touching memory past its end.
@@ -56,6 +62,13 @@ func loadValue(_ base: UnsafeRawPointer, byteCount: Int, bitOffset: Int, count: 
   if count == 0 { return 0 }
   return loadBits(base, byteCount: byteCount, bitOffset: bitOffset, count: count)
     &>> UInt64(truncatingIfNeeded: 64 &- count)
+}
+
+/// `loadValue` as a call, not inlined: the rare path (inputs under 8 bytes) of code that
+/// should stay small where it is inlined, such as static patterns.
+@usableFromInline @inline(never)
+func loadValueOutOfLine(_ base: UnsafeRawPointer, byteCount: Int, bitOffset: Int, count: Int) -> UInt64 {
+  loadValue(base, byteCount: byteCount, bitOffset: bitOffset, count: count)
 }
 
 /// Erlang's little-endian order for an integer of `count` bits (0...64) read in stream order:

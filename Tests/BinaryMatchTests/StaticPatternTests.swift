@@ -229,4 +229,45 @@ final class StaticPatternTests: XCTestCase {
     XCTAssertEqual(BitLayout2<Seg.I<8>, Seg.I<64>>.match([0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0])?.1, Int64.min)
     XCTAssertEqual(BitLayout2<Seg.I<8>, Seg.I<64>>.match([0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0])?.0, -1)
   }
+
+  /// A segment that must never be read: it fails the test when it is.
+  struct Unreachable: StaticSegment {
+    static var staticBits: Int { 8 }
+    static func read(_ state: inout StaticMatchState, at position: Int) -> UInt64? {
+      XCTFail("segment \(position) was read after an earlier one failed")
+      return Seg.U<8>.read(&state, at: position)
+    }
+    static func write(_ value: UInt64, _ state: inout StaticBuildState) { Seg.U<8>.write(value, &state) }
+  }
+
+  /// A segment written outside the library: a byte below 126 (WebSocket's 7-bit length rule,
+  /// on a whole byte), rejected by returning nil; later segments can be sized by it.
+  struct SmallLength: StaticSegment {
+    static var staticBits: Int { 8 }
+    static func read(_ state: inout StaticMatchState, at position: Int) -> UInt64? {
+      guard let value = Seg.U<8>.read(&state, at: position), value < 126 else { return nil }
+      return value
+    }
+    static func write(_ value: UInt64, _ state: inout StaticBuildState) { Seg.U<8>.write(value, &state) }
+  }
+
+  func testMatchStopsAtTheFirstSegmentThatFails() {
+    // A literal that differs, a sized field past the end, a binary that does not fit: the
+    // segments after it are not read.
+    XCTAssertNil(BitLayout3<Seg.Lit<8, 1>, Unreachable, Seg.Rest>.match([2, 0, 0]))
+    XCTAssertNil(BitLayout4<Seg.U<8>, Seg.USizedBy<0, 8>, Unreachable, Seg.Rest>.match([4, 1, 2]))
+    XCTAssertNil(BitLayout4<Seg.U<8>, Seg.BytesSizedBy<0, 0, 8>, Unreachable, Seg.Rest>.match([9, 1, 2, 3]))
+    XCTAssertNil(BitLayout3<Seg.U<4>, Seg.Rest, Unreachable>.match([1, 2]))
+    XCTAssertEqual(BitLayout3<Seg.Lit<8, 1>, Seg.U<8>, Seg.Rest>.match([1, 7, 9])?.1, 7)
+  }
+
+  func testSegmentsDefinedOutsideTheLibraryCanRejectAndSize() throws {
+    typealias Frame = BitLayout3<SmallLength, Seg.BytesSizedBy<0, 0, 8>, Seg.Rest>
+    let m = try XCTUnwrap(Frame.match([3, 10, 11, 12, 99]))
+    XCTAssertEqual(m.0, 3)
+    XCTAssertEqual(m.1, 1..<4)
+    XCTAssertEqual(m.2, 4..<5)
+    XCTAssertNil(Frame.match([126] + [UInt8](repeating: 0, count: 126)))
+    XCTAssertEqual(try Frame.build((2, [5, 6], [])), [2, 5, 6])
+  }
 }

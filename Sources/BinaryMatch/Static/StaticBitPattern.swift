@@ -33,8 +33,8 @@ public protocol StaticBitPattern {
 
   /// The bits of the segments before the first one whose size is not fixed.
   static var prefixBits: Int { get }
-  /// Reads every segment in turn.
-  static func read(_ state: inout StaticMatchState) -> Value
+  /// Reads every segment in turn; nil at the first that does not match.
+  static func read(_ state: inout StaticMatchState) -> Value?
   /// Writes every segment in turn.
   static func write(_ value: BuildValue, _ state: inout StaticBuildState)
 }
@@ -46,8 +46,8 @@ extension StaticBitPattern {
     let prefixBytes = (prefixBits &+ 7) &>> 3
     guard input.count >= prefixBytes else { return nil }
     var state = StaticMatchState(input, prefixBytes: prefixBytes)
-    let value = read(&state)
-    return state.matched ? value : nil
+    guard let value = read(&state), state.atEnd else { return nil }
+    return value
   }
 
   /// The values of `input` when it matches the whole pattern, else nil. Byte ranges are

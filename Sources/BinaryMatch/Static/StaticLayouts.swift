@@ -20,8 +20,9 @@ public struct BitLayout1<S0: StaticSegment>: StaticBitPattern {
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    S0.read(&state)
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    return v0
   }
 
   @inlinable
@@ -47,8 +48,10 @@ public struct BitLayout2<S0: StaticSegment, S1: StaticSegment>: StaticBitPattern
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    return (v0, v1)
   }
 
   @inlinable
@@ -76,8 +79,11 @@ public struct BitLayout3<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    return (v0, v1, v2)
   }
 
   @inlinable
@@ -107,8 +113,12 @@ public struct BitLayout4<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    return (v0, v1, v2, v3)
   }
 
   @inlinable
@@ -140,8 +150,13 @@ public struct BitLayout5<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    return (v0, v1, v2, v3, v4)
   }
 
   @inlinable
@@ -175,8 +190,14 @@ public struct BitLayout6<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    return (v0, v1, v2, v3, v4, v5)
   }
 
   @inlinable
@@ -212,8 +233,15 @@ public struct BitLayout7<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6)
   }
 
   @inlinable
@@ -251,8 +279,16 @@ public struct BitLayout8<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7)
   }
 
   @inlinable
@@ -292,8 +328,17 @@ public struct BitLayout9<S0: StaticSegment, S1: StaticSegment, S2: StaticSegment
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8)
   }
 
   @inlinable
@@ -335,8 +380,18 @@ public struct BitLayout10<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9)
   }
 
   @inlinable
@@ -380,8 +435,19 @@ public struct BitLayout11<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10)
   }
 
   @inlinable
@@ -427,8 +493,20 @@ public struct BitLayout12<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state), S11.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    guard let v11 = S11.read(&state, at: 11) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11)
   }
 
   @inlinable
@@ -476,8 +554,21 @@ public struct BitLayout13<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state), S11.read(&state), S12.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    guard let v11 = S11.read(&state, at: 11) else { return nil }
+    guard let v12 = S12.read(&state, at: 12) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12)
   }
 
   @inlinable
@@ -527,8 +618,22 @@ public struct BitLayout14<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state), S11.read(&state), S12.read(&state), S13.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    guard let v11 = S11.read(&state, at: 11) else { return nil }
+    guard let v12 = S12.read(&state, at: 12) else { return nil }
+    guard let v13 = S13.read(&state, at: 13) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13)
   }
 
   @inlinable
@@ -580,8 +685,23 @@ public struct BitLayout15<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state), S11.read(&state), S12.read(&state), S13.read(&state), S14.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    guard let v11 = S11.read(&state, at: 11) else { return nil }
+    guard let v12 = S12.read(&state, at: 12) else { return nil }
+    guard let v13 = S13.read(&state, at: 13) else { return nil }
+    guard let v14 = S14.read(&state, at: 14) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14)
   }
 
   @inlinable
@@ -635,8 +755,24 @@ public struct BitLayout16<S0: StaticSegment, S1: StaticSegment, S2: StaticSegmen
   }
 
   @inlinable @inline(__always)
-  public static func read(_ state: inout StaticMatchState) -> Value {
-    (S0.read(&state), S1.read(&state), S2.read(&state), S3.read(&state), S4.read(&state), S5.read(&state), S6.read(&state), S7.read(&state), S8.read(&state), S9.read(&state), S10.read(&state), S11.read(&state), S12.read(&state), S13.read(&state), S14.read(&state), S15.read(&state))
+  public static func read(_ state: inout StaticMatchState) -> Value? {
+    guard let v0 = S0.read(&state, at: 0) else { return nil }
+    guard let v1 = S1.read(&state, at: 1) else { return nil }
+    guard let v2 = S2.read(&state, at: 2) else { return nil }
+    guard let v3 = S3.read(&state, at: 3) else { return nil }
+    guard let v4 = S4.read(&state, at: 4) else { return nil }
+    guard let v5 = S5.read(&state, at: 5) else { return nil }
+    guard let v6 = S6.read(&state, at: 6) else { return nil }
+    guard let v7 = S7.read(&state, at: 7) else { return nil }
+    guard let v8 = S8.read(&state, at: 8) else { return nil }
+    guard let v9 = S9.read(&state, at: 9) else { return nil }
+    guard let v10 = S10.read(&state, at: 10) else { return nil }
+    guard let v11 = S11.read(&state, at: 11) else { return nil }
+    guard let v12 = S12.read(&state, at: 12) else { return nil }
+    guard let v13 = S13.read(&state, at: 13) else { return nil }
+    guard let v14 = S14.read(&state, at: 14) else { return nil }
+    guard let v15 = S15.read(&state, at: 15) else { return nil }
+    return (v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15)
   }
 
   @inlinable

@@ -1,10 +1,20 @@
 // `StaticMatchState`: what a static pattern carries while it matches — the input, the bit
-// offset, the integers bound so far (for sizes taken from earlier fields), and whether the
-// input still fits.
+// offset and the integers bound so far (for sizes taken from earlier fields).
 //
 // All of it is a local value of the specialized `match`, so after inlining the optimizer keeps
 // it in registers: the offset of every segment before the first variable-size one is a
 // constant, and the "does it fit" test of those segments is folded into one length check.
+//
+// A read gives nil when its segment does not fit, and every pattern returns at the first nil:
+// once inlined that is a branch out of the match, so the code after a read sees only inputs
+// where it fit — the offset stays one known value instead of "advanced, or not if it failed",
+// and later checks fold with it. (Typed throws would read better but cost a runtime call per
+// throw, `swift_willThrowTyped`.) It is written to stay small before the optimizer folds it,
+// too: Swift's inliner stops inlining into a function of about 400 basic blocks,
+// `@inline(__always)` or not, counting a callee's blocks before constants fold them. So a
+// segment's position is a constant argument (a counter in the state would reach the slot
+// switch as a merge of failure paths, which does not fold), and the bit reader's rare path
+// (inputs under 8 bytes) is a call.
 
 /// The state of one static match. Made and consumed by `StaticBitPattern.match`; segment
 /// types read through it.
@@ -23,9 +33,6 @@ public struct StaticMatchState {
   @usableFromInline let prefixBytes: Int
   /// Bits from the start of the input.
   @usableFromInline var offset: Int = 0
-  /// The position of the next segment in the pattern.
-  @usableFromInline var index: Int = 0
-  @usableFromInline var fits = true
   @usableFromInline var slots: Slots = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
   @inlinable @inline(__always)
@@ -37,25 +44,25 @@ public struct StaticMatchState {
     self.prefixBytes = prefixBytes
   }
 
-  /// Whether every segment fit and the pattern covered the whole input.
+  /// Whether the segments read so far cover the whole input.
   @inlinable @inline(__always)
-  var matched: Bool { fits && offset == byteCount &* 8 }
+  var atEnd: Bool { offset == byteCount &* 8 }
 
+  /// Records the value of the segment at `position` (for sizes of later segments).
   @inlinable @inline(__always)
-  mutating func fail() { fits = false }
-
-  /// Records the value of the segment at `index` (for sizes of later segments) and moves on.
-  @inlinable @inline(__always)
-  mutating func bind(_ value: UInt64) {
-    Self.store(value, at: index, in: &slots)
-    index &+= 1
+  mutating func bind(_ value: UInt64, at position: Int) {
+    Self.store(value, at: position, in: &slots)
   }
 
-  /// The value bound by segment `field`, or nil when that is not an earlier segment within
-  /// the slot capacity (then the match fails).
+  /// Marks the segment at `position` as one whose value cannot be a size.
   @inlinable @inline(__always)
-  func bound(_ field: Int) -> UInt64? {
-    guard field >= 0, field < index, field < Self.slotCapacity else { return nil }
+  mutating func bindNothing(at position: Int) { bind(UInt64.max, at: position) }
+
+  /// The value bound by segment `field`, or nil when that is not a segment before `position`
+  /// within the slot capacity (then the match fails).
+  @inlinable @inline(__always)
+  func bound(_ field: Int, before position: Int) -> UInt64? {
+    guard field >= 0, field < position, field < Self.slotCapacity else { return nil }
     return Self.load(field, from: slots)
   }
 
@@ -107,46 +114,35 @@ public struct StaticMatchState {
     }
   }
 
-  /// Marks the segment at `index` as one whose value cannot be a size, and moves on.
+  /// Reads `count` (0...64) bits at the offset as an unsigned integer and moves past them;
+  /// nil when they are not all in the input or `count` is out of range.
   @inlinable @inline(__always)
-  mutating func bindNothing() { bind(UInt64.max) }
-
-  /// Reads `count` (0...64) bits at the offset as an unsigned integer and moves past them; past
-  /// the end of the input it fails and gives 0.
-  @inlinable @inline(__always)
-  mutating func readBits(_ count: Int) -> UInt64 {
-    guard count > 0 else {
-      if count < 0 { fail() }
-      return 0
-    }
-    guard count <= 64 else {
-      fail()
-      return 0
-    }
+  mutating func readBits(_ count: Int) -> UInt64? {
+    guard count > 0 else { return count == 0 ? 0 : nil }
+    guard count <= 64 else { return nil }
     let at = offset
     let end = at &+ count
     if end <= prefixBytes &* 8 {
       offset = end
       return Self.prefixLoad(base, limit: prefixBytes, bitOffset: at, count: count)
     }
-    guard end <= byteCount &* 8 else {
-      fail()
-      return 0
-    }
-    offset = end
-    // Past the fixed prefix (a field sized by another, or after one): one load when the
-    // input has the bytes for it, the general bit reader only near the end of the input.
+    // Past the fixed prefix (a field sized by another, or after one): one 8-byte load from the
+    // field's first byte when the input has those bytes (which also proves the field is in
+    // the input); near the end, the load moved back to end at the input's end; a call for
+    // inputs under 8 bytes.
     let byte = at &>> 3
     let shift = at & 7
     if byte &+ 8 <= byteCount && shift &+ count <= 64 {
+      offset = end
       let word = UInt64(bigEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt64.self))
       return (word &<< UInt64(truncatingIfNeeded: shift)) &>> UInt64(truncatingIfNeeded: 64 &- count)
     }
-    if byte &+ 4 <= byteCount && shift &+ count <= 32 {
-      let word = UInt64(UInt32(bigEndian: base.loadUnaligned(fromByteOffset: byte, as: UInt32.self)))
-      return (word &<< UInt64(truncatingIfNeeded: 32 &+ shift)) &>> UInt64(truncatingIfNeeded: 64 &- count)
+    guard end <= byteCount &* 8 else { return nil }
+    offset = end
+    if byteCount >= 8 {
+      return loadBitsWide(base, byteCount: byteCount, bitOffset: at, count: count) &>> UInt64(truncatingIfNeeded: 64 &- count)
     }
-    return loadValue(base, byteCount: byteCount, bitOffset: at, count: count)
+    return loadValueOutOfLine(base, byteCount: byteCount, bitOffset: at, count: count)
   }
 
   /// `count` bits at `bitOffset` inside the first `limit` bytes (which are known present).
@@ -169,27 +165,39 @@ public struct StaticMatchState {
     return word &>> UInt64(truncatingIfNeeded: 64 &- count)
   }
 
-  /// Moves past `bits` bits, failing when they are not all in the input.
+  /// Moves past `bits` bits; false when they are not all in the input.
   @inlinable @inline(__always)
-  mutating func skip(_ bits: Int) {
-    guard bits >= 0, bits <= byteCount &* 8 &- offset else {
-      fail()
-      return
+  mutating func skip(_ bits: Int) -> Bool {
+    // Inside the fixed prefix (constant offset and width) this folds to nothing.
+    if bits >= 0 && bits <= prefixBytes &* 8 &- offset {
+      offset &+= bits
+      return true
     }
+    guard bits >= 0, bits <= byteCount &* 8 &- offset else { return false }
     offset &+= bits
+    return true
   }
 
   /// Takes `bits` bits of binary at the offset, which must be a whole number of bytes starting
-  /// on a byte boundary inside the input; gives its byte range (empty on failure).
+  /// on a byte boundary inside the input; gives its byte range, or nil.
   @inlinable @inline(__always)
-  mutating func readBytes(bits: Int) -> Range<Int> {
+  mutating func readBytes(bits: Int) -> Range<Int>? {
     let at = offset
-    guard bits >= 0, bits & 7 == 0, at & 7 == 0, bits <= byteCount &* 8 &- at else {
-      fail()
-      return 0..<0
-    }
+    guard bits >= 0, (bits | at) & 7 == 0, bits <= byteCount &* 8 &- at else { return nil }
     offset = at &+ bits
     // bits >= 0 was checked: the bounds are in order.
     return Range(uncheckedBounds: (at &>> 3, (at &+ bits) &>> 3))
+  }
+
+  /// Takes the rest of the input as a binary, which must start on a byte boundary; gives its
+  /// byte range, or nil. Every read keeps the offset inside the input, so only the boundary is
+  /// checked, and the match is then known to cover the whole input.
+  @inlinable @inline(__always)
+  mutating func readRest() -> Range<Int>? {
+    let at = offset
+    guard at & 7 == 0 else { return nil }
+    offset = byteCount &* 8
+    // at <= byteCount * 8: the bounds are in order.
+    return Range(uncheckedBounds: (at &>> 3, byteCount))
   }
 }

@@ -22,9 +22,11 @@ public protocol StaticSegment {
   /// from an earlier field, the rest of the input).
   static var staticBits: Int { get }
 
-  /// Reads the segment at the state's offset and moves past it. On input that does not fit,
-  /// marks the state failed and returns a placeholder; it never reads outside the input.
-  static func read(_ state: inout StaticMatchState) -> Value
+  /// Reads the segment at the state's offset and moves past it; nil on input that does not
+  /// fit, and never reads outside the input. `position` is the segment's 0-based place in the
+  /// pattern (a constant in every `BitLayoutN`): where its value is kept for segments sized
+  /// by it.
+  static func read(_ state: inout StaticMatchState, at position: Int) -> Value?
 
   /// Appends the segment for `value`; a value that does not fit records an error in the state.
   static func write(_ value: BuildValue, _ state: inout StaticBuildState)

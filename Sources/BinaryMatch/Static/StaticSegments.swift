@@ -25,9 +25,9 @@ extension Seg {
     @inlinable public static var staticBits: Int { bits }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> UInt64 {
-      let value = state.readBits(bits)
-      state.bind(value)
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> UInt64? {
+      guard let value = state.readBits(bits) else { return nil }
+      state.bind(value, at: position)
       return value
     }
 
@@ -50,9 +50,9 @@ extension Seg {
     @inlinable public static var staticBits: Int { bits }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> Int64 {
-      let raw = state.readBits(bits)
-      state.bind(raw)
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Int64? {
+      guard let raw = state.readBits(bits) else { return nil }
+      state.bind(raw, at: position)
       guard bits > 0 && bits <= 64 else { return 0 }
       let unused = UInt64(truncatingIfNeeded: 64 &- bits)
       return Int64(bitPattern: raw &<< unused) &>> Int64(bitPattern: unused)
@@ -78,9 +78,9 @@ extension Seg {
     @inlinable public static var staticBits: Int { 1 }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> Bool {
-      let value = state.readBits(1)
-      state.bind(value)
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Bool? {
+      guard let value = state.readBits(1) else { return nil }
+      state.bind(value, at: position)
       return value != 0
     }
 
@@ -101,10 +101,10 @@ extension Seg {
     static var fits: Bool { bits >= 0 && bits <= 64 && value >= 0 && (bits == 64 || UInt64(value) >> UInt64(bits) == 0) }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) {
-      let found = state.readBits(bits)
-      if !fits || found != UInt64(truncatingIfNeeded: value) { state.fail() }
-      state.bind(found)
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Void? {
+      guard let found = state.readBits(bits), fits && found == UInt64(truncatingIfNeeded: value) else { return nil }
+      state.bind(found, at: position)
+      return ()
     }
 
     @inlinable
@@ -124,10 +124,11 @@ extension Seg {
     @inlinable public static var staticBits: Int { bits }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) {
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Void? {
       // Only checked: a skipped field in the fixed prefix costs nothing.
-      state.skip(bits)
-      state.bindNothing()
+      guard state.skip(bits) else { return nil }
+      state.bindNothing(at: position)
+      return ()
     }
 
     @inlinable
@@ -152,9 +153,9 @@ extension Seg {
     @inlinable public static var staticBits: Int { count >= 0 && count <= Int.max / 8 ? count &* 8 : -1 }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> Range<Int> {
-      let range = state.readBytes(bits: count >= 0 && count <= Int.max / 8 ? count &* 8 : -1)
-      state.bindNothing()
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Range<Int>? {
+      guard let range = state.readBytes(bits: count >= 0 && count <= Int.max / 8 ? count &* 8 : -1) else { return nil }
+      state.bindNothing(at: position)
       return range
     }
 
@@ -179,14 +180,9 @@ extension Seg {
     }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> UInt64 {
-      guard let bits = width(state.bound(field)) else {
-        state.fail()
-        state.bind(0)
-        return 0
-      }
-      let value = state.readBits(bits)
-      state.bind(value)
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> UInt64? {
+      guard let bits = width(state.bound(field, before: position)), let value = state.readBits(bits) else { return nil }
+      state.bind(value, at: position)
       return value
     }
 
@@ -209,24 +205,29 @@ extension Seg {
     @inlinable public init() {}
     @inlinable public static var staticBits: Int { -1 }
 
+    /// The size in bits for a size field of `size`, or -1 when it is negative, has no size
+    /// field, or overflows. (Only the constant bound: the input's length is checked by
+    /// `readBytes`, so a size field known to be small costs no test here.)
     @inlinable @inline(__always)
-    static func bitCount(_ size: UInt64?) -> Int? {
-      guard let size, unit >= 1, unit <= 256, size <= UInt64(Int.max) else { return nil }
-      let (sum, o1) = Int(size).addingReportingOverflow(add)
-      let (bits, o2) = sum.multipliedReportingOverflow(by: unit)
-      return o1 || o2 || sum < 0 ? nil : bits
+    static func bitCount(_ size: UInt64?) -> Int {
+      guard let size, unit >= 1, unit <= 256, size <= UInt64(Int.max) else { return -1 }
+      // Both are at most Int.max, so the sum wraps only above Int.max: to a negative number.
+      let units = Int(size) &+ add
+      guard units >= 0 && units <= Int.max / unit else { return -1 }
+      return units &* unit
     }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> Range<Int> {
-      let range = state.readBytes(bits: bitCount(state.bound(field)) ?? -1)
-      state.bindNothing()
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Range<Int>? {
+      guard let range = state.readBytes(bits: bitCount(state.bound(field, before: position))) else { return nil }
+      state.bindNothing(at: position)
       return range
     }
 
     @inlinable
     public static func write(_ value: [UInt8], _ state: inout StaticBuildState) {
-      if let bits = bitCount(state.bound(field)), bits == value.count &* 8 {
+      let bits = bitCount(state.bound(field))
+      if bits >= 0 && bits == value.count &* 8 {
         state.append(bytes: value)
       } else {
         state.reject("\(value.count) bytes do not match the size given by segment \(field)")
@@ -241,9 +242,9 @@ extension Seg {
     @inlinable public static var staticBits: Int { -1 }
 
     @inlinable @inline(__always)
-    public static func read(_ state: inout StaticMatchState) -> Range<Int> {
-      let range = state.readBytes(bits: state.byteCount &* 8 &- state.offset)
-      state.bindNothing()
+    public static func read(_ state: inout StaticMatchState, at position: Int) -> Range<Int>? {
+      guard let range = state.readRest() else { return nil }
+      state.bindNothing(at: position)
       return range
     }
 
