@@ -22,6 +22,8 @@ enum Help {
       --chatd PATH         the chatd executable (default: chatd next to chatbench); started
                            as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port W
                            --no-flood-limit`, W a free port for websocket runs, else 0
+      --chatd-args "ARGS"  more arguments for that chatd, split at spaces (e.g.
+                           "--send-window 50")
       --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
       --server-pid PID     its process: CPU time and RSS read from /proc/PID
       --server-name NAME   its name in the output (default: server)

@@ -21,6 +21,8 @@ struct Options: Equatable {
   var scenarios: [Scenario] = Scenario.allCases
   var target = Target.managed(ManagedKind.allCases)
   var chatdPath: String?
+  /// `--chatd-args`: more arguments for a chatd this tool starts.
+  var chatdArguments: [String] = []
   /// How clients talk to the server; each selected scenario runs once per transport (on
   /// a fresh server). WebSocket needs chatd (managed: its web port; `--server`: the web
   /// port given).
@@ -167,6 +169,8 @@ struct Options: Equatable {
         let v = try value()
         guard !v.isEmpty else { throw OptionsError("--chatd needs a path") }
         o.chatdPath = v
+      case "--chatd-args":
+        o.chatdArguments = try value().split(whereSeparator: \.isWhitespace).map(String.init)
       case "--clients": o.clients = try int(1...1_000_000)
       case "--rooms": o.rooms = try int(1...1_000_000)
       case "--senders": o.senders = try int(1...1_000_000)

@@ -27,7 +27,7 @@ struct Runner {
           for transport in options.transports {
             let server: ManagedServer
             do {
-              server = try ServerLauncher.start(kind, web: transport == .websocket, chatdPath: options.chatdPath, log: log)
+              server = try ServerLauncher.start(kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
             } catch {
               log.line("\(kind.rawValue): skipped — \(error)")
               measurements.append(Measurement(scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description)))

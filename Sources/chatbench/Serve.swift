@@ -7,7 +7,7 @@ enum Serve {
   static func run(_ kind: ManagedKind, options: Options, log: Log) -> Never {
     let server: ManagedServer
     do {
-      server = try ServerLauncher.start(kind, chatdPath: options.chatdPath, log: log)
+      server = try ServerLauncher.start(kind, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
     } catch {
       writeStderr("chatbench: \(kind.rawValue): \(error)\n")
       exit(1)

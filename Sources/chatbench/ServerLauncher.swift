@@ -106,19 +106,20 @@ enum ServerLauncher {
   /// port `webPort` (chatd's web host is 127.0.0.1), or none with 0 (its default port 8080 could be taken), and no flood
   /// throttle, as the peers' bench configs. Nil when no chatd is built at `executable`
   /// (the caller skips it, with a message).
-  static func chatdPlan(executable: String, port: Int, webPort: Int = 0, directory: String) -> LaunchPlan? {
+  /// `extra` arguments (`--chatd-args`) come last.
+  static func chatdPlan(executable: String, port: Int, webPort: Int = 0, directory: String, extra: [String] = []) -> LaunchPlan? {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
     return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
-                                                          "--web-port", String(webPort), "--no-flood-limit"])
+                                                          "--web-port", String(webPort), "--no-flood-limit"] + extra)
   }
 
   /// How to start `kind` on `port` with its files in `directory`; throws when the server
   /// is not installed (or not built).
-  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?) throws(LaunchError) -> LaunchPlan {
+  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?, chatdArguments: [String] = []) throws(LaunchError) -> LaunchPlan {
     switch kind {
     case .chatd:
       let exe = chatdExecutable(override: chatdPath)
-      guard let plan = chatdPlan(executable: exe, port: port, webPort: webPort, directory: directory) else {
+      guard let plan = chatdPlan(executable: exe, port: port, webPort: webPort, directory: directory, extra: chatdArguments) else {
         throw LaunchError("chatd is not built (no executable at \(exe)); build it with `swift build -c release --product chatd`")
       }
       return plan
@@ -157,7 +158,7 @@ enum ServerLauncher {
 
   /// Starts `kind` on a free loopback port and waits (30 s at most) until it accepts.
   /// With `web` (chatd only), its web listener gets a free port too, and is waited for.
-  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, log: Log) throws(LaunchError) -> ManagedServer {
+  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, chatdArguments: [String] = [], log: Log) throws(LaunchError) -> ManagedServer {
     guard let port = freeLoopbackPort() else { throw LaunchError("no free loopback port") }
     var webPort: Int?
     if web {
@@ -176,7 +177,7 @@ enum ServerLauncher {
     }
     let plan: LaunchPlan
     do {
-      plan = try self.plan(kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath)
+      plan = try self.plan(kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
       for (path, text) in plan.files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
     } catch let e as LaunchError {
       try? FileManager.default.removeItem(atPath: directory)

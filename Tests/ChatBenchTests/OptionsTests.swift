@@ -20,6 +20,13 @@ final class OptionsTests: XCTestCase {
     XCTAssertEqual(o.maxTime, 60)
   }
 
+  func testChatdArgumentsGoLastOnChatdsCommandLine() throws {
+    let o = try Options.parse(["S2", "--servers", "chatd", "--chatd-args", "--send-window  50"])
+    XCTAssertEqual(o.chatdArguments, ["--send-window", "50"])
+    let plan = ServerLauncher.chatdPlan(executable: "/bin/true", port: 7000, directory: "/tmp/x", extra: o.chatdArguments)
+    XCTAssertEqual(plan?.arguments.suffix(3), ["--no-flood-limit", "--send-window", "50"])
+  }
+
   func testIdleStepsEndAtMaxConns() throws {
     let o = try Options.parse(["S4", "--steps", "10,20,500", "--max-conns", "100"])
     XCTAssertEqual(o.idle().effectiveSteps, [10, 20, 100])
