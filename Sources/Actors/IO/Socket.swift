@@ -365,7 +365,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
           if coalesceMicros == 0 {
             flushBy = scheduler
           } else {
-            now = monotonicNanos()
+            now = scheduler.sliceNow()
             nowMicros = UInt32(truncatingIfNeeded: now / 1000)
             let since = nowMicros &- lastWriteMicros
             if since < UInt32(coalesceMicros) {
@@ -432,7 +432,7 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       held = false
       if isClosed { return nil }
       flushLocked(&out)
-      if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: monotonicNanos() / 1000) }
+      if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: (Scheduler.current?.sliceNow() ?? monotonicNanos()) / 1000) }
       if isClosed { return owner }
       // The kernel did not take everything: the rest waits for EPOLLOUT.
       try? updateInterest()
@@ -503,6 +503,9 @@ public final class Socket: PollerSource, Hashable, CustomStringConvertible, @unc
       }
     }
     queuedBytes.store(queued, ordering: .relaxed)
+    // Give the queue's buffer back: most sockets are quiet most of the time, and an empty
+    // queue sharing the empty-array singleton costs no memory and no cache miss.
+    if queue.isEmpty { queue = [] }
     if queue.isEmpty && closeWhenFlushed {
       closeLocked()
       return

@@ -58,6 +58,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var held = HeldWrites<Socket>()
   /// Scratch list for the sockets due in one pass.
   @exclusivity(unchecked) private var dueSockets: [Socket] = []
+  /// The clock as first read during the current slice (0: not read yet); see `sliceNow`.
+  @exclusivity(unchecked) private var sliceClock: UInt64 = 0
 
   // shared
   let inbox = Locked(RemoteInbox())
@@ -379,7 +381,15 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
 
   /// Writes the sends sockets held back during the run of code that just ended.
   @inline(__always) func flushHeldSockets() {
+    sliceClock = 0
     if !held.endOfSlice.isEmpty { flushHeldSocketsNow() }
+  }
+
+  /// The monotonic clock, read once per slice: a room writing to a thousand windowed
+  /// sockets in one slice reads it once (the slice's own length is the error).
+  @inline(__always) func sliceNow() -> UInt64 {
+    if sliceClock == 0 { sliceClock = monotonicNanos() }
+    return sliceClock
   }
 
   private func flushHeldSocketsNow() {
@@ -396,6 +406,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     if dueSockets.isEmpty { return false }
     for socket in dueSockets { socket.flushHeld() }
     dueSockets.removeAll(keepingCapacity: dueSockets.capacity <= 4096)
+    sliceClock = 0
     return true
   }
 
