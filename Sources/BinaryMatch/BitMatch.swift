@@ -67,13 +67,20 @@ public struct BitMatch: Sendable {
   /// An integer (or utf code point) field.
   @inlinable @inline(__always)
   public subscript<T: FixedWidthInteger & BitFieldValue>(field: Field<T>) -> T {
-    mutating get { T(truncatingIfNeeded: raw(field.ref)) }
+    mutating get {
+      // `field(_:as:)` lets an unsigned type read only unsigned fields, and a type of 8 bits
+      // or fewer only fields too narrow to be byte-swapped: for those the handle has no flags
+      // and the read is known, when Swift compiles it, to be a shift and a mask.
+      if !T.isSigned && T.bitWidth <= 8 { return T(truncatingIfNeeded: field.ref.unsignedValue(slot(field.ref.slot))) }
+      return T(truncatingIfNeeded: raw(field.ref))
+    }
   }
 
   /// A 1-bit flag.
   @inlinable @inline(__always)
   public subscript(field: Field<Bool>) -> Bool {
-    mutating get { raw(field.ref) != 0 }
+    // A 1-bit unsigned field (see `Bool.unreadableReason`): never signed or swapped.
+    mutating get { field.ref.unsignedValue(slot(field.ref.slot)) != 0 }
   }
 
   /// A float field (16-, 32- or 64-bit).

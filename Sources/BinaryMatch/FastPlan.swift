@@ -9,7 +9,8 @@
 // what `runPlan` gives; the tests compare the two on random patterns and inputs.
 
 /// One word of the leading block: an 8-byte load at a constant byte and shift when the buffer
-/// holds the block's span, else the same bits read by `loadBits`.
+/// holds the block's span (or the buffer's last bytes in its place, for a block within 8 bytes
+/// near the end; see `FastBlockRead`), else the same bits read by `loadBits`.
 @usableFromInline
 struct FastWord: Sendable {
   @usableFromInline var mask: UInt64 = 0
@@ -132,13 +133,22 @@ struct FastPlan: Sendable {
   }
 }
 
-/// Loads word `w` of a fast plan's block: false when its literal bits differ.
+/// Loads word `w` of a fast plan's block from `p`, the block's first byte; stores it and
+/// returns its literal bits XOR what the pattern says (0 when they agree), so a block's
+/// words are checked with one test at the end.
 @inlinable @inline(__always)
-func fastWord(_ w: FastWord, _ p: UnsafeRawPointer, slots: UnsafeMutablePointer<UInt64>) -> Bool {
+func fastWord(_ w: FastWord, _ p: UnsafeRawPointer, slots: UnsafeMutablePointer<UInt64>) -> UInt64 {
   let raw = UInt64(bigEndian: p.loadUnaligned(fromByteOffset: Int(truncatingIfNeeded: w.loadAt), as: UInt64.self))
+  return storeWord(w, raw, slots: slots)
+}
+
+/// Shifts `raw` (the 8 bytes word `w`'s load reads) into place and stores it; returns its
+/// literal bits XOR the pattern's.
+@inlinable @inline(__always)
+func storeWord(_ w: FastWord, _ raw: UInt64, slots: UnsafeMutablePointer<UInt64>) -> UInt64 {
   let word = raw &<< UInt64(truncatingIfNeeded: w.loadShift)
   slots[Int(w.dest)] = word
-  return word & w.mask == w.literal
+  return (word & w.mask) ^ w.literal
 }
 
 /// Runs sized segment `s` at bit `pos`: the position after it, or -1.
@@ -172,6 +182,32 @@ func fastStep(
   return pos &+ n
 }
 
+/// How a fast plan reads its block's words for one match.
+@usableFromInline
+enum FastBlockRead: Sendable {
+  /// Each word with one 8-byte load at a constant byte: the block starts where the loads
+  /// expect and the buffer holds the span they read.
+  case wide
+  /// All words from one read of the buffer's last 1...7 bytes: a block that lies within 8
+  /// bytes (span 8, so every load is at byte 0) with fewer than 8 bytes left, such as a
+  /// 2-byte WebSocket header followed by a short payload.
+  case tail
+  /// Each word bit by bit (`loadBits`): a bitstring starting elsewhere inside a byte, or a
+  /// longer block near the buffer's end. Also a block without words (nothing to read).
+  case bits
+}
+
+extension FastPlan {
+  /// How `runFastPlan` reads the block of plan `f` starting at bit `pos` of a buffer of
+  /// `byteCount` bytes.
+  @inlinable @inline(__always)
+  static func blockRead(_ f: UnsafePointer<FastPlan>, at pos: Int, byteCount: Int) -> FastBlockRead {
+    let aligned = pos & 7 == f.pointee.alignment
+    if _fastPath(aligned && byteCount &- (pos &>> 3) >= f.pointee.span) { return .wide }
+    return aligned && f.pointee.span == 8 && f.pointee.wordCount > 0 ? .tail : .bits
+  }
+}
+
 /// Runs a fast plan from bit `start`: the position after its last segment, or -1. The same
 /// result as `runPlan` on the plan it was made from.
 @inlinable @inline(__always)
@@ -184,15 +220,25 @@ func runFastPlan(
   guard blockBits <= end &- pos else { return -1 }
   let wordCount = f.pointee.wordCount
   let byte = pos &>> 3
-  if _fastPath(pos & 7 == f.pointee.alignment && byteCount &- byte >= f.pointee.span) {
+  let read = FastPlan.blockRead(f, at: pos, byteCount: byteCount)
+  if _fastPath(read == .wide) {
     // Each word is one load at a constant byte; all of them lie inside the checked span.
     let p = base + byte
-    var same = true
-    if wordCount > 0 { same = fastWord(f.pointee.words.0, p, slots: slots) }
-    if wordCount > 1 { same = fastWord(f.pointee.words.1, p, slots: slots) && same }
-    if wordCount > 2 { same = fastWord(f.pointee.words.2, p, slots: slots) && same }
-    if wordCount > 3 { same = fastWord(f.pointee.words.3, p, slots: slots) && same }
-    guard same else { return -1 }
+    var differ: UInt64 = 0
+    if wordCount > 0 { differ = fastWord(f.pointee.words.0, p, slots: slots) }
+    if wordCount > 1 { differ |= fastWord(f.pointee.words.1, p, slots: slots) }
+    if wordCount > 2 { differ |= fastWord(f.pointee.words.2, p, slots: slots) }
+    if wordCount > 3 { differ |= fastWord(f.pointee.words.3, p, slots: slots) }
+    guard differ == 0 else { return -1 }
+  } else if read == .tail {
+    // The 1...7 bytes left (at least one, since the block's bits are inside), zero-padded,
+    // are what the 8-byte load at byte 0 would have read of them.
+    let raw = loadTail(base, byteCount: byteCount, byte: byte)
+    var differ = storeWord(f.pointee.words.0, raw, slots: slots)
+    if wordCount > 1 { differ |= storeWord(f.pointee.words.1, raw, slots: slots) }
+    if wordCount > 2 { differ |= storeWord(f.pointee.words.2, raw, slots: slots) }
+    if wordCount > 3 { differ |= storeWord(f.pointee.words.3, raw, slots: slots) }
+    guard differ == 0 else { return -1 }
   } else if wordCount > 0 {
     // A bitstring starting inside a byte, or a short buffer: read the same bits safely.
     let words = f.pointee.words

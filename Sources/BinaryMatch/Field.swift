@@ -53,13 +53,18 @@ struct FieldRef: Sendable, Hashable {
     self.flags = flags
   }
 
+  /// The value of an unsigned big-endian field (`flags == 0`) from its raw slot word.
+  @inlinable @inline(__always)
+  func unsignedValue(_ raw: UInt64) -> UInt64 {
+    (raw &<< UInt64(truncatingIfNeeded: shiftLeft)) &>> UInt64(truncatingIfNeeded: shiftRight)
+  }
+
   /// The field's value from the raw slot word: zero- or sign-extended to 64 bits.
   @inlinable @inline(__always)
   func decode(_ raw: UInt64) -> UInt64 {
-    let v = raw &<< UInt64(truncatingIfNeeded: shiftLeft)
     // Most fields are unsigned big-endian: two shifts.
-    if _fastPath(flags == 0) { return v &>> UInt64(truncatingIfNeeded: shiftRight) }
-    return decodeSignedOrSwapped(v)
+    if _fastPath(flags == 0) { return unsignedValue(raw) }
+    return decodeSignedOrSwapped(raw &<< UInt64(truncatingIfNeeded: shiftLeft))
   }
 
   @inlinable

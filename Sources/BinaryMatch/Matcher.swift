@@ -76,6 +76,16 @@ func runPlan(
   return pos
 }
 
+/// `runPlan` as a call: what `Program.run` uses for plans without a fast form, so that the
+/// operation walker is not inlined (unused) next to every fast plan's caller.
+@usableFromInline @inline(never)
+func runPlanOutOfLine(
+  _ plan: Plan, base: UnsafeRawPointer, byteCount: Int, origin: Int, start: Int, end: Int,
+  slots: UnsafeMutablePointer<UInt64>
+) -> Int {
+  runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
+}
+
 /// Loads a block's words, the block starting at bit `at`; false when a literal differs.
 /// The caller has checked that the whole block lies inside the input.
 @inlinable @inline(__always)
@@ -283,7 +293,7 @@ extension Program {
       if let fast {
         return runFastPlan(fast, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
       }
-      return runPlan(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
+      return runPlanOutOfLine(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
     }
     guard stop == end, !buildOnly else { return false }
     result.start = start &- origin
