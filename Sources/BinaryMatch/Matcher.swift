@@ -293,9 +293,11 @@ extension Program {
       if let fast {
         return runFastPlan(fast, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
       }
+      // Build-only patterns never match; they have no fast plan, so only this path checks.
+      if buildOnly { return -1 }
       return runPlanOutOfLine(plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end, slots: slots)
     }
-    guard stop == end, !buildOnly else { return false }
+    guard stop == end else { return false }
     result.start = start &- origin
     result.end = end &- origin
     return true
