@@ -70,7 +70,7 @@ public struct BitMatch: Sendable {
     mutating get {
       // `field(_:as:)` lets an unsigned type read only unsigned fields, and a type of 8 bits
       // or fewer only fields too narrow to be byte-swapped: for those the handle has no flags
-      // and the read is known, when Swift compiles it, to be a shift and a mask.
+      // and the read is known, when Swift compiles it, to be two shifts with no test.
       if !T.isSigned && T.bitWidth <= 8 { return T(truncatingIfNeeded: field.ref.unsignedValue(slot(field.ref.slot))) }
       return T(truncatingIfNeeded: raw(field.ref))
     }
