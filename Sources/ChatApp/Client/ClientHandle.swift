@@ -105,7 +105,14 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   let signon: Int
   let transport: Transport
   let caps = Atomic<UInt32>(0)
+  /// When the connection must next be looked at if the client stays silent (monotonic
+  /// nanoseconds; `deadlineClaimed` once the idle sweeper has claimed it): see
+  /// IdleSweeper.swift.
+  let idleDeadline = Atomic<UInt64>(ClientHandle.deadlineClaimed)
   let info: Mutex<ClientInfo>
+
+  /// The deadline's value once the sweeper has claimed it (never a real deadline).
+  static let deadlineClaimed = UInt64.max
 
   init(id: UInt64, pid: Pid, host: String, transport: Transport) {
     self.id = id

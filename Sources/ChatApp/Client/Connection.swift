@@ -1,7 +1,7 @@
 // A connection: one process per client, owning its socket. It reads lines (active-once,
 // so a client that floods stops being read), parses them, runs the commands — asking
 // the presence server and the rooms, which write their answers straight to the client —
-// and pings the client when it goes quiet. When it ends, for whatever reason, the rooms
+// and pings the client when it goes quiet (told so by the idle sweeper). When it ends, for whatever reason, the rooms
 // it was in see it go (they monitor it) and tell everyone its QUIT.
 import Actors
 import GenServer
@@ -25,6 +25,8 @@ struct Connection: GenServer {
     case disconnect(String)
     /// The flood penalty is over: read again.
     case resume
+    /// The idle sweeper found the client's deadline passed (IdleSweeper.swift).
+    case idle
   }
 
   struct State {
@@ -77,9 +79,11 @@ struct Connection: GenServer {
     socket.setSendCoalescing(config.sendCoalescing)
     ctx.label = "client \(host)"
     services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
-    var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: Clock.nanos())
+    let now = Clock.nanos()
+    var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: now)
     if webSocket { state.webSocketReader = webSocketReader() }
-    return .ok(state, .timeout(config.registrationTimeout))
+    client.setIdleDeadline(after: config.registrationTimeout, now: now)
+    return .ok(state)
   }
 
   /// "1.2.3.4" from "1.2.3.4:5678", "::1" from "[::1]:5678".
@@ -130,7 +134,10 @@ struct Connection: GenServer {
       default:
         break
       }
-    case .timeout:
+    case .message(.idle):
+      // Something arrived since the sweeper looked: not silent after all (and this
+      // message is no activity of the client's, so the deadline stays as it is).
+      guard state.client.idleDeadlineClaimed else { return .noreply() }
       if !state.client.info.withLock({ $0.registered }) {
         return quit("Registration timed out", &state, ctx)
       }
@@ -139,7 +146,8 @@ struct Connection: GenServer {
       }
       state.awaitingPong = true
       state.client.send(IRCMessage(source: server, "PING", [server]))
-      return .noreply(.timeout(config.pingTimeout))
+      state.client.setIdleDeadline(after: config.pingTimeout)
+      return .noreply()
     case .message(.disconnect(let reason)):
       return quit(reason, &state, ctx)
     case .message(.resume):
@@ -148,9 +156,11 @@ struct Connection: GenServer {
     default:
       break
     }
-    return .noreply(.timeout(idleTimeout(state)))
+    state.client.setIdleDeadline(after: idleTimeout(state))
+    return .noreply()
   }
 
+  /// How long the client may stay silent before the sweeper tells this process.
   func idleTimeout(_ state: State) -> Duration {
     state.client.info.withLock { $0.registered } ? config.pingInterval : config.registrationTimeout
   }

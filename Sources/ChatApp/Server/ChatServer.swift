@@ -5,6 +5,7 @@
 //   ├── presence      Presence: nicks, MONITOR
 //   ├── rooms         DynamicSupervisor: one Room per channel (transient)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
+//   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── irc           listener (acceptor) on the IRC port
 //   ├── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
 //   └── control       the observer's control endpoint (Unix socket, mode 0600)
@@ -71,6 +72,7 @@ public final class ChatServer: Sendable {
       ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
         try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
       },
+      .server(id: "sweeper", IdleSweeper(services: services)),
       Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
       Control.endpoint(path: config.controlSocketPath),
     ] + WebServer.children(services, bound: webBound))

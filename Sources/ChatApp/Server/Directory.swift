@@ -32,6 +32,16 @@ final class ClientDirectory: Sendable {
   }
 
   var all: [ClientHandle] { clients.withLock { Array($0.values) } }
+
+  /// The clients whose idle deadline is at or before `now`, each claimed so that it is
+  /// returned once per deadline (IdleSweeper.swift).
+  func takeOverdue(now: UInt64) -> [ClientHandle] {
+    clients.withLock { all in
+      var due: [ClientHandle] = []
+      for client in all.values where client.claimIdleDeadline(now: now) { due.append(client) }
+      return due
+    }
+  }
   var count: Int { clients.withLock { $0.count } }
 }
 
