@@ -64,11 +64,14 @@ struct Connection: GenServer {
     let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host,
                               transport: webSocket ? .webSocket(webSocketOutput()) : .irc(socket))
     services.clients.add(client)
-    let clients = services.clients
-    let whowas = services.whowas
+    let services = services
+    let node = ctx.node
+    // However the process ends: out of the directory first, then the presence server
+    // frees the nick (in that order: see Presence.swift).
     ctx.onExit { _ in
-      if client.info.withLock({ $0.registered }) { whowas.record(client.whowasEntry) }
-      clients.remove(client)
+      if client.info.withLock({ $0.registered }) { services.whowas.record(client.whowasEntry) }
+      services.clients.remove(client)
+      node.whereis(ChatServices.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
     }
     if !webSocket {
       // 512 bytes for the message itself, up to 8191 more for tags (IRCv3 message-tags).
@@ -254,7 +257,6 @@ struct Connection: GenServer {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
     }
     closeSocket(state, ctx)
-    if let presence = presenceRef(ctx) { presence.cast(.release(client)) }
     return .stop(.normal)
   }
 

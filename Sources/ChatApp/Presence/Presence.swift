@@ -1,7 +1,11 @@
 // The presence server: who is online under which nick, and who watches whom (MONITOR).
-// It is the one place that makes nicks unique. It monitors every client that holds a
-// nick and frees the nick when the client's process ends. Killed, it is restarted and
-// rebuilds its index from the client directory: no client notices.
+// It is the one place that makes nicks unique. Every connection process tells it when
+// it ends, from an exit hook (which runs however the process ends: QUIT, error, kill),
+// and it frees the nick then — no monitor per client (issue 7: a monitor is a table
+// entry on both sides). Killed, it is restarted and rebuilds its index from the client
+// directory: no client notices. A connection leaves the directory before it tells the
+// presence server, and the server registers its name before it reads the directory,
+// so a client that ends during a restart is either not read or its release is queued.
 import Actors
 import GenServer
 
@@ -31,7 +35,7 @@ struct Presence: SyncGenServer {
   }
 
   enum Cast: Sendable {
-    /// The client is leaving: free its nick now (the monitor would do it a moment later).
+    /// The client's connection has ended: free its nick and its MONITOR list.
     case release(ClientHandle)
   }
 
@@ -40,9 +44,6 @@ struct Presence: SyncGenServer {
     var nicks: [String: ClientHandle] = [:]
     /// Folded nick watched → watchers.
     var watchers: [String: [UInt64: ClientHandle]] = [:]
-    /// Client's connection process → (monitor ref, client). Keyed by pid, so a DOWN
-    /// finds its client without a second table (one table entry less per client).
-    var watched: [Pid: (ref: Ref, client: ClientHandle)] = [:]
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -52,7 +53,6 @@ struct Presence: SyncGenServer {
       let info = client.snapshot
       if info.nick != "*" && info.registeredNick { state.nicks[Names.fold(info.nick)] = client }
       for target in info.monitoring { state.watchers[target, default: [:]][client.id] = client }
-      if info.registeredNick || !info.monitoring.isEmpty { watch(client, &state, ctx) }
     }
     return .ok(state)
   }
@@ -74,7 +74,6 @@ struct Presence: SyncGenServer {
         notifyOffline(old, &state)
       }
       state.nicks[key] = client
-      watch(client, &state, ctx)
       if !had || oldKey != key { notifyOnline(client, key, &state) }
       return .reply(.claimed(old: had ? old : nil))
     case .find(let nick):
@@ -88,7 +87,6 @@ struct Presence: SyncGenServer {
         if let c = state.nicks[key] { online.append(c) } else { offline.append(nick) }
       }
       client.info.withLock { info in for n in nicks { info.monitoring.insert(Names.fold(n)) } }
-      watch(client, &state, ctx)
       return .reply(.online(online, offline: offline))
     case .unmonitor(let client, let nicks):
       for nick in nicks {
@@ -109,34 +107,18 @@ struct Presence: SyncGenServer {
   func handleCast(_ message: Cast, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
     switch message {
     case .release(let client):
-      release(client, &state, ctx)
-    }
-    return .noreply()
-  }
-
-  func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .down(_, let pid, _) = message, let entry = state.watched[pid] {
-      release(entry.client, &state, ctx)
+      release(client, &state)
     }
     return .noreply()
   }
 
   func formatStatus(_ state: State) -> String {
-    "\(state.nicks.count) nicks, \(state.watchers.count) monitored nicks, \(state.watched.count) clients watched"
+    "\(state.nicks.count) nicks, \(state.watchers.count) monitored nicks"
   }
 
   // MARK: -
 
-  private func watch(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
-    if state.watched[client.pid] != nil { return }
-    let ref = ctx.monitor(client.pid)
-    state.watched[client.pid] = (ref, client)
-  }
-
-  private func release(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
-    if let entry = state.watched.removeValue(forKey: client.pid) {
-      _ = ctx.demonitor(entry.ref)
-    }
+  private func release(_ client: ClientHandle, _ state: inout State) {
     let nick = client.nick
     let key = Names.fold(nick)
     if state.nicks[key] === client {
