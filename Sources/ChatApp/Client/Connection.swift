@@ -1,8 +1,12 @@
 // A connection: one process per client, owning its socket. It reads lines (active-once,
 // so a client that floods stops being read), parses them, runs the commands — asking
 // the presence server and the rooms, which write their answers straight to the client —
-// and pings the client when it goes quiet (told so by the idle sweeper). When it ends, for whatever reason, the rooms
-// it was in see it go (they monitor it) and tell everyone its QUIT.
+// and pings the client when it goes quiet (told so by the idle sweeper). When it ends,
+// for whatever reason, the rooms it was in see it go (they monitor it) and tell everyone
+// its QUIT.
+//
+// Every idle client keeps one of these processes, so its server value and state are
+// kept small (issue 7): what only WebSocket clients need is behind one reference each.
 import Actors
 import GenServer
 import Glibc
@@ -10,15 +14,25 @@ import Glibc
 struct Connection: GenServer {
   let services: ChatServices
   let socket: Socket
-  let webSocket: Bool
   /// For a WebSocket client: the handshake's outcome (Web/Connection+WebSocket.swift).
-  var upgrade: WebSocket.Upgrade?
+  let upgrade: WebSocket.Upgrade?
 
-  init(services: ChatServices, socket: Socket, webSocket: Bool = false) {
+  /// A connection for a plain IRC socket.
+  init(services: ChatServices, socket: Socket) {
     self.services = services
     self.socket = socket
-    self.webSocket = webSocket
+    self.upgrade = nil
   }
+
+  /// A connection for a socket that completed the WebSocket handshake.
+  init(services: ChatServices, upgrade: WebSocket.Upgrade) {
+    self.services = services
+    self.socket = upgrade.socket
+    self.upgrade = upgrade
+  }
+
+  /// The client speaks IRC over WebSocket.
+  var webSocket: Bool { upgrade != nil }
 
   enum Info: Sendable {
     /// Disconnect with this QUIT message (KILL, server shutdown).
@@ -29,27 +43,55 @@ struct Connection: GenServer {
     case idle
   }
 
+  /// Fields ordered largest first, so that they pack (58 bytes).
   struct State {
     let client: ClientHandle
+    /// Flood control: tokens left, refilled over time.
+    var tokens: Double
+    var refilledAt: UInt64
+    /// Lines read and not yet run (from `next` on).
+    var pending: [[UInt8]] = []
+    var next = 0
+    /// What few connections need, out of line: nil for an IRC client that gave no PASS.
+    var rare: Rare?
+    /// 0, or 302 (or more) after `CAP LS 302`.
+    var capVersion: Int32 = 0
     /// Registration: what has been given so far.
     var nickGiven = false
     var userGiven = false
     var capNegotiating = false
-    var passGiven: String?
-    /// 0, or 302 after `CAP LS 302`.
-    var capVersion = 0
     var awaitingPong = false
-    /// Flood control: tokens left, refilled over time.
-    var tokens: Double
-    var refilledAt: UInt64
     /// Waiting for flood tokens.
     var paused = false
-    /// Lines read and not yet run (from `next` on).
-    var pending: [[UInt8]] = []
-    var next = 0
     /// A read is armed (active-once).
     var reading = false
+
+    /// Registration: the password given with PASS.
+    var passGiven: String? {
+      get { rare?.password }
+      set { rareBox.password = newValue }
+    }
+
     /// A WebSocket client's frame reader (nil on IRC).
+    var webSocketReader: WebSocket.Reader? {
+      get { rare?.webSocketReader }
+      _modify { yield &rareBox.webSocketReader }
+    }
+
+    private var rareBox: Rare {
+      mutating get {
+        if let rare { return rare }
+        let r = Rare()
+        rare = r
+        return r
+      }
+    }
+  }
+
+  /// The state's rarely needed part. Owned by the connection process alone (the state is
+  /// never shared), so a reference type needs no copy-on-write.
+  final class Rare {
+    var password: String?
     var webSocketReader: WebSocket.Reader?
   }
 
@@ -80,7 +122,8 @@ struct Connection: GenServer {
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
     if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
     socket.setSendCoalescing(config.sendCoalescing)
-    ctx.label = "client \(host)"
+    // The host alone: it fits in a String's inline storage (an IPv4 address does).
+    ctx.label = host
     services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
     let now = Clock.nanos()
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: now)

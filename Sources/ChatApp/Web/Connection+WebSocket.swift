@@ -10,12 +10,6 @@ extension Connection {
   /// (8191 + 512 bytes), with room to spare. Larger closes with 1009.
   static let maxWebSocketMessage = 16 * 1024
 
-  /// A connection for a socket that completed the WebSocket handshake.
-  init(services: ChatServices, upgrade: WebSocket.Upgrade) {
-    self.init(services: services, socket: upgrade.socket, webSocket: true)
-    self.upgrade = upgrade
-  }
-
   /// The client's output: text messages unless binary.ircv3.net was agreed.
   func webSocketOutput() -> WebSocket.Output {
     WebSocket.Output(socket: socket, binary: upgrade?.binary ?? false)
@@ -30,9 +24,8 @@ extension Connection {
   /// receive queue (and its flood control) like an IRC socket's lines; control frames are
   /// answered at once. Returns a result only when the connection must end.
   func webSocketData(_ bytes: [UInt8], _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
-    guard var reader = state.webSocketReader, case .webSocket(let output) = state.client.transport else { return nil }
-    let events = reader.feed(bytes)
-    state.webSocketReader = reader
+    guard state.webSocketReader != nil, case .webSocket(let output) = state.client.transport else { return nil }
+    let events = state.webSocketReader!.feed(bytes)
     for event in events {
       switch event {
       case .message(_, let payload):

@@ -51,11 +51,18 @@ extension WebSocket {
     }
   }
 
-  /// A socket whose handshake is done, on its way to its connection process.
-  struct Upgrade: Sendable {
+  /// A socket whose handshake is done, on its way to its connection process. A class:
+  /// the connection keeps one reference to it, not its fields (IRC connections keep nil).
+  final class Upgrade: Sendable {
     let socket: Socket
     let binary: Bool
     /// Bytes that came after the request head (frames sent early): read first.
     let pending: [UInt8]
+
+    init(socket: Socket, binary: Bool, pending: [UInt8]) {
+      self.socket = socket
+      self.binary = binary
+      self.pending = pending
+    }
   }
 }
