@@ -43,7 +43,9 @@ struct Connection: GenServer {
     case idle
   }
 
-  /// Fields ordered largest first, so that they pack (58 bytes).
+  /// Fields ordered largest first, so that they pack (56 bytes: the server value, this
+  /// and the parent pid make 88, which keeps the process object in a smaller malloc
+  /// size class).
   struct State {
     let client: ClientHandle
     /// Flood control: tokens left, refilled over time.
@@ -54,8 +56,8 @@ struct Connection: GenServer {
     var next = 0
     /// What few connections need, out of line: nil for an IRC client that gave no PASS.
     var rare: Rare?
-    /// 0, or 302 (or more) after `CAP LS 302`.
-    var capVersion: Int32 = 0
+    /// 0, or 302 (or more, up to Int16.max) after `CAP LS 302`.
+    var capVersion: Int16 = 0
     /// Registration: what has been given so far.
     var nickGiven = false
     var userGiven = false

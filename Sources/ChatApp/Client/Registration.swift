@@ -19,7 +19,7 @@ extension Connection {
     case "LS":
       if !registered { state.capNegotiating = true }
       if let v = m.params.dropFirst().first.flatMap({ Int($0) }), v >= 302 {
-        state.capVersion = max(state.capVersion, Int32(clamping: v))
+        state.capVersion = max(state.capVersion, Int16(clamping: v))
         client.caps.bitwiseOr(Caps.capNotify.rawValue, ordering: .relaxed)
       }
       let names = Caps.all.map(\.name).joined(separator: " ")
