@@ -3,9 +3,9 @@
 // killed room or presence server rebuild its state without disturbing any client.
 import Synchronization
 
-/// Every connected client, by id.
+/// Every connected client. A set (a handle hashes by its id): one pointer per client.
 final class ClientDirectory: Sendable {
-  private let clients = Mutex<[UInt64: ClientHandle]>([:])
+  private let clients = Mutex<Set<ClientHandle>>([])
   private let ids = Atomic<UInt64>(1)
   /// Registered clients now, and the most there have been at once (LUSERS 265/266).
   let registered = Atomic<Int>(0)
@@ -13,7 +13,7 @@ final class ClientDirectory: Sendable {
 
   func nextID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
 
-  func add(_ client: ClientHandle) { clients.withLock { $0[client.id] = client } }
+  func add(_ client: ClientHandle) { _ = clients.withLock { $0.insert(client) } }
 
   /// Counts a client that has completed registration.
   func markRegistered(_ client: ClientHandle) {
@@ -27,18 +27,18 @@ final class ClientDirectory: Sendable {
   }
 
   func remove(_ client: ClientHandle) {
-    guard clients.withLock({ $0.removeValue(forKey: client.id) }) != nil else { return }
+    guard clients.withLock({ $0.remove(client) }) != nil else { return }
     if client.info.withLock({ $0.registered }) { registered.wrappingSubtract(1, ordering: .relaxed) }
   }
 
-  var all: [ClientHandle] { clients.withLock { Array($0.values) } }
+  var all: [ClientHandle] { clients.withLock { Array($0) } }
 
   /// The clients whose idle deadline is at or before `now`, each claimed so that it is
   /// returned once per deadline (IdleSweeper.swift).
   func takeOverdue(now: UInt64) -> [ClientHandle] {
     clients.withLock { all in
       var due: [ClientHandle] = []
-      for client in all.values where client.claimIdleDeadline(now: now) { due.append(client) }
+      for client in all where client.claimIdleDeadline(now: now) { due.append(client) }
       return due
     }
   }
