@@ -3,25 +3,20 @@
 import COtterSys
 import Synchronization
 
-/// Something registered with a poller: told which events fired.
-protocol PollerSource: AnyObject, Sendable {
-  /// Called on the scheduler thread that owns the poller.
-  func ready(events: UInt32)
-}
-
 /// `@unchecked Sendable`: `events` is used only by the owning scheduler thread; `sources`
-/// and `nextToken` are guarded by `sourcesLock` (sockets register and close from any
-/// thread); `wakePending` is atomic; the fds are immutable.
+/// is guarded by `sourcesLock` (sockets register and close from any thread);
+/// `wakePending` is atomic; the fds are immutable.
 final class Poller: @unchecked Sendable {
   let epollFD: Int32
   let wakeFD: Int32
   private let wakePending = Atomic<Bool>(false)
   private let events: UnsafeMutablePointer<otter_event_t>
   private let capacity = 256
-  /// I/O sources by token (the epoll data). Token 0 is the wake eventfd.
+  /// Registered sockets by id, the epoll data (socket ids start at 1; 0 is the wake
+  /// eventfd). The socket's own id, not a token of the poller's: one field less in
+  /// every socket, and a table of sockets, not of existentials (8 bytes a slot less).
   private let sourcesLock = Lock()
-  @exclusivity(unchecked) private var sources: [UInt64: PollerSource] = [:]
-  @exclusivity(unchecked) private var nextToken: UInt64 = 1
+  @exclusivity(unchecked) private var sources: [UInt64: Socket] = [:]
 
   init() throws(SystemError) {
     let ep = otter_epoll_create()
@@ -57,29 +52,25 @@ final class Poller: @unchecked Sendable {
     }
   }
 
-  /// Registers `source` for `events` (OTTER_EPOLL* flags). Any thread.
-  func register(fd: Int32, events: UInt32, source: PollerSource) throws(SystemError) -> UInt64 {
-    let token: UInt64 = sourcesLock.withLock {
-      let t = nextToken
-      nextToken += 1
-      sources[t] = source
-      return t
-    }
-    if otter_epoll_ctl(epollFD, 1, fd, events, token) != 0 {
+  /// Registers `socket`'s fd for `events` (OTTER_EPOLL* flags). Any thread. The
+  /// socket's `ready(events:)` is called on this poller's scheduler thread.
+  func register(_ socket: Socket, events: UInt32) throws(SystemError) {
+    let token = socket.id
+    sourcesLock.withLock { sources[token] = socket }
+    if otter_epoll_ctl(epollFD, 1, socket.fd, events, token) != 0 {
       let error = SystemError.last("epoll_ctl(ADD)")
       _ = sourcesLock.withLock { sources.removeValue(forKey: token) }
       throw error
     }
-    return token
   }
 
-  func modify(fd: Int32, events: UInt32, token: UInt64) throws(SystemError) {
-    if otter_epoll_ctl(epollFD, 3, fd, events, token) != 0 { throw SystemError.last("epoll_ctl(MOD)") }
+  func modify(_ socket: Socket, events: UInt32) throws(SystemError) {
+    if otter_epoll_ctl(epollFD, 3, socket.fd, events, socket.id) != 0 { throw SystemError.last("epoll_ctl(MOD)") }
   }
 
-  func deregister(fd: Int32, token: UInt64) {
-    _ = otter_epoll_ctl(epollFD, 2, fd, 0, token)
-    _ = sourcesLock.withLock { sources.removeValue(forKey: token) }
+  func deregister(_ socket: Socket) {
+    _ = otter_epoll_ctl(epollFD, 2, socket.fd, 0, socket.id)
+    _ = sourcesLock.withLock { sources.removeValue(forKey: socket.id) }
   }
 
   /// Waits up to `timeoutNanos` (-1: forever, 0: poll) and dispatches what fired.
