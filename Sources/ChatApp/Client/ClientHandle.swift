@@ -101,29 +101,36 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   let pid: Pid
   /// The peer's address, shown as the host part of `nick!user@host`.
   let host: String
-  /// Unix seconds of the connection.
-  let signon: Int
   let transport: Transport
-  let caps = Atomic<UInt32>(0)
+  /// The server's context (for the connection's exit hook).
+  let services: ChatServices
   /// When the connection must next be looked at if the client stays silent (monotonic
   /// nanoseconds; `deadlineClaimed` once the idle sweeper has claimed it): see
   /// IdleSweeper.swift.
   let idleDeadline = Atomic<UInt64>(ClientHandle.deadlineClaimed)
+  let caps = Atomic<UInt32>(0)
+  /// Unix seconds of the connection, in 32 bits (until 2106) to pack with `caps`.
+  private let signonSeconds: UInt32
   let info: Mutex<ClientInfo>
 
   /// The deadline's value once the sweeper has claimed it (never a real deadline).
   static let deadlineClaimed = UInt64.max
 
-  init(id: UInt64, pid: Pid, host: String, transport: Transport) {
+  init(id: UInt64, pid: Pid, host: String, services: ChatServices, transport: Transport) {
     self.id = id
     self.pid = pid
     self.host = host
+    self.services = services
     self.transport = transport
-    self.signon = WallClock.seconds()
+    let now = WallClock.seconds()
+    self.signonSeconds = UInt32(clamping: now)
     var i = ClientInfo()
-    i.lastActive = signon
+    i.lastActive = now
     self.info = Mutex(i)
   }
+
+  /// Unix seconds of the connection.
+  var signon: Int { Int(signonSeconds) }
 
   static func == (a: ClientHandle, b: ClientHandle) -> Bool { a === b }
   func hash(into h: inout Hasher) { h.combine(id) }

@@ -106,18 +106,12 @@ struct Connection: GenServer {
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
-    let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host,
+    let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host, services: services,
                               transport: webSocket ? .webSocket(webSocketOutput()) : .irc(socket))
     services.clients.add(client)
-    let services = services
-    let node = ctx.node
-    // However the process ends: out of the directory first, then the presence server
-    // frees the nick (in that order: see Presence.swift).
-    ctx.onExit { _ in
-      if client.info.withLock({ $0.registered }) { services.whowas.record(client.whowasEntry) }
-      services.clients.remove(client)
-      node.whereis(ChatServices.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
-    }
+    // The hook captures the client alone, which is then the closure's context: no
+    // allocation for it.
+    ctx.onExit { _ in client.services.clientLeft(client) }
     if !webSocket {
       // 512 bytes for the message itself, up to 8191 more for tags (IRCv3 message-tags).
       try? socket.setFraming(.line(maxLength: 8191 + 512))

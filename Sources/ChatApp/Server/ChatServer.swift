@@ -45,7 +45,8 @@ public final class ChatServer: Sendable {
   /// Throws `StartError` with the reason (e.g. the port is taken).
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
     try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-    let services = ChatServices(config: config)
+    let node = try node ?? Node(name: "chatd")
+    let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
     let historyPath = config.history
@@ -77,7 +78,7 @@ public final class ChatServer: Sendable {
       Control.endpoint(path: config.controlSocketPath),
     ] + WebServer.children(services, bound: webBound))
     // Named "chatd" so that `observer` prefers it among the nodes it finds.
-    let application = try await Application.start(root, name: "chatd", on: node ?? Node(name: "chatd"))
+    let application = try await Application.start(root, name: "chatd", on: node)
     return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)
   }
 

@@ -16,6 +16,8 @@ final class ChatServices: Sendable {
   let whowas: WhowasLog
   /// Unix seconds at start (RPL_CREATED).
   let startedAt: Int
+  /// The node the server runs on (unowned: the node's processes hold this object).
+  unowned let node: Node
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -23,8 +25,9 @@ final class ChatServices: Sendable {
   static let connectionsName = "chatd.connections"
   static func roomName(_ folded: String) -> String { "room:" + folded }
 
-  init(config: ChatConfig) {
+  init(config: ChatConfig, node: Node) {
     self.config = config
+    self.node = node
     self.clients = ClientDirectory()
     self.channels = ChannelStore()
     self.recent = RecentHistory(capacity: config.historyMemory)
@@ -33,6 +36,15 @@ final class ChatServices: Sendable {
   }
 
   var serverName: String { config.serverName }
+
+  /// A client's connection has ended, however it ended (its exit hook): WHOWAS learns
+  /// of it, it leaves the directory, then the presence server frees its nick — in that
+  /// order (see Presence.swift).
+  func clientLeft(_ client: ClientHandle) {
+    if client.info.withLock({ $0.registered }) { whowas.record(client.whowasEntry) }
+    clients.remove(client)
+    node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
+  }
 
   /// With `--verbose`: one line to stderr (connections, what clients send, errors).
   func log(_ line: @autoclosure () -> String) {
