@@ -92,4 +92,24 @@ final class LimitsTests: XCTestCase {
       try a.expectClosed()
     }
   }
+
+  /// The idle sweeper times silence, not age: a client that keeps talking is never
+  /// pinged, however long it stays.
+  func testTalkingClientIsNotPinged() async throws {
+    var config = testConfig()
+    config.pingInterval = .milliseconds(400)
+    config.pingTimeout = .milliseconds(400)
+    try await withChatServer(config) { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      for i in 0..<12 {
+        a.send("PING :t\(i)")
+        try a.expect("PONG", containing: "t\(i)")
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      XCTAssertNil(a.backlog.first { $0.command == "PING" }, "no PING while the client talked")
+      XCTAssertFalse(a.closed)
+      try a.expect("PING")  // and once it is quiet, it is pinged
+    }
+  }
 }
