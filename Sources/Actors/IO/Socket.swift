@@ -21,7 +21,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     var isListener: Bool { self == .tcpListener || self == .unixListener }
   }
 
-  // Fields in an order that packs them (184 bytes): every connection keeps one.
+  // Fields in an order that packs them (184 bytes, a 192-byte malloc chunk): every
+  // connection keeps one.
 
   /// Unique within the node.
   public let id: UInt64
@@ -31,7 +32,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @exclusivity(unchecked) private(set) var owner: ProcessCore
   @exclusivity(unchecked) private var poller: Poller?
   @exclusivity(unchecked) private var queue: [ArraySlice<UInt8>] = []
-  @exclusivity(unchecked) private var queued = 0
   /// Processes waiting in `write` for the queue to go under the low watermark.
   @exclusivity(unchecked) private var writeWaiters: [ProcessCore] = []
   @exclusivity(unchecked) private var framer = Framer(.raw)
@@ -59,6 +59,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   /// When the socket was last written, in µs of the monotonic clock (wrapping; used by
   /// windowed coalescing only).
   @exclusivity(unchecked) private var lastWriteMicros: UInt32 = 0
+  /// Index in the owner's `ownedSockets`, -1 if none. Written under the owner's lock
+  /// (atomic because a transfer moves it from one owner's lock to another's). 32 bits,
+  /// to fill the gap before `unixPath`.
+  let ownerSlot = Atomic<Int32>(-1)
   /// A Unix listener's path, removed when it closes (nil for every other socket).
   @exclusivity(unchecked) var unixPath: UnixListenerPath?
 
@@ -67,9 +71,13 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   let bytesOut = Atomic<UInt64>(0)
   let queuedBytes = Atomic<Int>(0)
   let dropped = Atomic<UInt64>(0)
-  /// Index in the owner's `ownedSockets`, -1 if none. Written under the owner's lock
-  /// (atomic because a transfer moves it from one owner's lock to another's).
-  let ownerSlot = Atomic<Int>(-1)
+
+  /// Bytes in the write queue: `queuedBytes`, written only under `lock` (so a read
+  /// under it is exact), kept in one field rather than a locked copy and an atomic one.
+  private var queued: Int {
+    get { queuedBytes.load(ordering: .relaxed) }
+    set { queuedBytes.store(newValue, ordering: .relaxed) }
+  }
 
   init(fd: Int32, kind: Kind, owner: ProcessCore, node: Node, connecting: Bool = false) {
     self.id = node.nextSocketID()
@@ -460,7 +468,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
     queue.append(chunk)
     queued += chunk.count
-    queuedBytes.store(queued, ordering: .relaxed)
     try? updateInterest()
     return .queued
   }
@@ -501,7 +508,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
         }
       }
     }
-    queuedBytes.store(queued, ordering: .relaxed)
     // Give the queue's buffer back: most sockets are quiet most of the time, and an empty
     // queue sharing the empty-array singleton costs no memory and no cache miss.
     if queue.isEmpty { queue = [] }
@@ -599,7 +605,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
     queue = []
     queued = 0
-    queuedBytes.store(0, ordering: .relaxed)
     if !writeWaiters.isEmpty { wakeWritersLocked() }
     node.socketTable.withLock { _ = $0.removeValue(forKey: id) }
   }

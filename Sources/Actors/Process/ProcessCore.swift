@@ -412,7 +412,7 @@ public class ProcessCore: @unchecked Sendable {
   func adopt(_ socket: Socket) -> Bool {
     lock.withLock {
       if runState == .dead { return false }
-      socket.ownerSlot.store(ownedSockets.count, ordering: .relaxed)
+      socket.ownerSlot.store(Int32(ownedSockets.count), ordering: .relaxed)
       ownedSockets.append(socket)
       return true
     }
@@ -420,12 +420,12 @@ public class ProcessCore: @unchecked Sendable {
 
   func disown(_ socket: Socket) {
     lock.withLock {
-      let i = socket.ownerSlot.load(ordering: .relaxed)
+      let i = Int(socket.ownerSlot.load(ordering: .relaxed))
       guard i >= 0, i < ownedSockets.count, ownedSockets[i] === socket else { return }
       let last = ownedSockets.removeLast()
       if i < ownedSockets.count {
         ownedSockets[i] = last
-        last.ownerSlot.store(i, ordering: .relaxed)
+        last.ownerSlot.store(Int32(i), ordering: .relaxed)
       }
       socket.ownerSlot.store(-1, ordering: .relaxed)
     }
