@@ -34,8 +34,6 @@ public final class Node: @unchecked Sendable {
   private let spawnCursor = Atomic<Int>(0)
   private let stopState = Atomic<Int>(0)  // 0 running, 1 stopping, 2 stopped
   let startedAt = monotonicNanos()
-  /// Open sockets, for introspection.
-  let socketTable = Locked<[UInt64: Socket]>([:])
   private let socketIDs = Atomic<UInt64>(1)
   /// Schedulers sleeping in epoll (a hint for handing them work).
   let sleepingSchedulers = Atomic<Int>(0)

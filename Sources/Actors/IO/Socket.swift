@@ -87,7 +87,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     self.node = node
     self.connecting = connecting
     owner.adopt(self)
-    node.socketTable.withLock { $0[id] = self }
   }
 
   deinit {
@@ -606,7 +605,6 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     queue = []
     queued = 0
     if !writeWaiters.isEmpty { wakeWritersLocked() }
-    node.socketTable.withLock { _ = $0.removeValue(forKey: id) }
   }
 
   /// A test hook: the next close sends a reset instead of a FIN.

@@ -303,7 +303,7 @@ extension Node {
       },
       residentBytes: otter_rss_bytes(), mallocBytes: otter_malloc_in_use(),
       fileDescriptorLimit: fileDescriptorLimit, registeredNames: registry.all().count,
-      reductions: table.totalReductions(), openSockets: socketTable.withLock { $0.count })
+      reductions: table.totalReductions(), openSockets: openSockets().count)
   }
 }
 
@@ -328,6 +328,20 @@ extension Node {
 extension Node {
   /// Every open socket (the observer's network view).
   public func sockets() -> [SocketInfo] {
-    socketTable.withLock { Array($0.values) }.map { $0.info() }.sorted { $0.id < $1.id }
+    openSockets().map { $0.info() }.sorted { $0.id < $1.id }
+  }
+
+  /// The open sockets, gathered from the processes that own them: every socket has an
+  /// owner from its creation, and its owner's exit closes it, so no node-wide table is
+  /// kept (it cost every connection a slot and every accept and close a global lock).
+  func openSockets() -> [Socket] {
+    var out: [Socket] = []
+    for p in table.all() {
+      // The process's lock only while copying its list: `isOpen` takes the socket's
+      // lock, which must not be taken inside a process's (lock order: socket, process).
+      let owned = p.lock.withLock { p.ownedSockets.elements }
+      out.append(contentsOf: owned)
+    }
+    return out.filter(\.isOpen)
   }
 }

@@ -1,11 +1,9 @@
 // The presence server: who is online under which nick, and who watches whom (MONITOR).
-// It is the one place that makes nicks unique. Every connection process tells it when
-// it ends, from an exit hook (which runs however the process ends: QUIT, error, kill),
-// and it frees the nick then — no monitor per client (issue 7: a monitor is a table
-// entry on both sides). Killed, it is restarted and rebuilds its index from the client
-// directory: no client notices. A connection leaves the directory before it tells the
-// presence server, and the server registers its name before it reads the directory,
-// so a client that ends during a restart is either not read or its release is queued.
+// It is the one place that makes nicks unique. It monitors every client that holds a
+// nick and frees the nick when the client's process ends; a connection's exit hook also
+// tells it at once (ChatServices.clientLeft), so the nick is free before the DOWN
+// arrives. Killed, it is restarted and rebuilds its index from the client directory,
+// monitoring again: no client notices.
 import Actors
 import GenServer
 
@@ -35,7 +33,7 @@ struct Presence: SyncGenServer {
   }
 
   enum Cast: Sendable {
-    /// The client's connection has ended: free its nick and its MONITOR list.
+    /// The client is leaving: free its nick now (the monitor would do it a moment later).
     case release(ClientHandle)
   }
 
@@ -44,6 +42,12 @@ struct Presence: SyncGenServer {
     var nicks: [String: ClientHandle] = [:]
     /// Folded nick watched → watchers.
     var watchers: [String: [UInt64: ClientHandle]] = [:]
+    /// Client's connection process → client, for each connection monitored. Keyed by
+    /// pid, so a DOWN finds its client without a second table. The monitor's reference
+    /// is not kept: a monitor ends only with its connection (`release` is told by a
+    /// connection that is ending, and its DOWN follows), and DOWN removes it from this
+    /// process's monitor table by itself — 8 bytes a client less here.
+    var watched: [Pid: ClientHandle] = [:]
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -53,6 +57,7 @@ struct Presence: SyncGenServer {
       let info = client.snapshot
       if info.nick != "*" && info.registeredNick { state.nicks[Names.fold(info.nick)] = client }
       for target in info.monitoring { state.watchers[target, default: [:]][client.id] = client }
+      if info.registeredNick || !info.monitoring.isEmpty { watch(client, &state, ctx) }
     }
     return .ok(state)
   }
@@ -74,6 +79,7 @@ struct Presence: SyncGenServer {
         notifyOffline(old, &state)
       }
       state.nicks[key] = client
+      watch(client, &state, ctx)
       if !had || oldKey != key { notifyOnline(client, key, &state) }
       return .reply(.claimed(old: had ? old : nil))
     case .find(let nick):
@@ -87,6 +93,7 @@ struct Presence: SyncGenServer {
         if let c = state.nicks[key] { online.append(c) } else { offline.append(nick) }
       }
       client.info.withLock { info in for n in nicks { info.monitoring.insert(Names.fold(n)) } }
+      watch(client, &state, ctx)
       return .reply(.online(online, offline: offline))
     case .unmonitor(let client, let nicks):
       for nick in nicks {
@@ -112,12 +119,27 @@ struct Presence: SyncGenServer {
     return .noreply()
   }
 
+  func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    if case .down(_, let pid, _) = message, let client = state.watched.removeValue(forKey: pid) {
+      release(client, &state)
+    }
+    return .noreply()
+  }
+
   func formatStatus(_ state: State) -> String {
-    "\(state.nicks.count) nicks, \(state.watchers.count) monitored nicks"
+    "\(state.nicks.count) nicks, \(state.watchers.count) monitored nicks, \(state.watched.count) clients watched"
   }
 
   // MARK: -
 
+  private func watch(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
+    if state.watched[client.pid] != nil { return }
+    _ = ctx.monitor(client.pid)
+    state.watched[client.pid] = client
+  }
+
+  /// Frees the nick and MONITOR list of a client whose connection has ended (it may
+  /// come twice: from the connection's exit hook, then from its DOWN).
   private func release(_ client: ClientHandle, _ state: inout State) {
     let nick = client.nick
     let key = Names.fold(nick)
