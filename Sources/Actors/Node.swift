@@ -91,6 +91,23 @@ public final class Node: @unchecked Sendable {
     return schedulers[abs(i) % schedulers.count]
   }
 
+  /// The scheduler whose epoll gets a new socket: the one polling the fewest (the
+  /// calling thread's on a tie). The thread that polls a socket reads it and wakes its
+  /// owner there, so this spreads connections' work over the cores; registering every
+  /// socket with the acceptor's scheduler would put all of it on one thread.
+  func pollerPlacement() -> Scheduler {
+    var best = Scheduler.current.flatMap { $0.node === self ? $0 : nil } ?? placement()
+    var fewest = best.ioSourceCount.load(ordering: .relaxed)
+    for s in schedulers {
+      let n = s.ioSourceCount.load(ordering: .relaxed)
+      if n < fewest {
+        best = s
+        fewest = n
+      }
+    }
+    return best
+  }
+
   func nextSocketID() -> UInt64 { socketIDs.wrappingAdd(1, ordering: .relaxed).oldValue }
 
   func schedulerOwning(_ poller: Poller) -> Scheduler? { schedulers.first { $0.poller === poller } }

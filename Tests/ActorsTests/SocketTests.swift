@@ -621,6 +621,32 @@ final class SocketTests: XCTestCase {
     }
   }
 
+  func testSocketsAreSpreadOverTheSchedulersEpolls() async throws {
+    try await withNode(schedulers: 2) { node in
+      // One process makes and activates every socket, so all of it runs on one
+      // scheduler thread; the sockets must still be polled by both (a scheduler polls,
+      // reads and wakes owners for its sockets: one epoll for all of them would put every
+      // connection's work on one core).
+      let counts = try await node.run { ctx -> [Int] in
+        let listener = try ctx.listen(tcp: "127.0.0.1", port: 0)
+        var keep: [Socket] = []
+        for _ in 0..<20 {
+          let client = try await ctx.connect(tcp: "127.0.0.1", port: boundPort(listener))
+          let server = try await ctx.accept(listener)
+          try ctx.activate(server, .once)
+          try ctx.activate(client, .once)
+          keep += [client, server]
+        }
+        let counts = ctx.node.stats().schedulers.map(\.ioSources)
+        withExtendedLifetime(keep) {}
+        return counts
+      }
+      XCTAssertEqual(counts.count, 2)
+      XCTAssertEqual(counts.reduce(0, +), 41, "40 connection ends and the listener")
+      XCTAssertLessThanOrEqual(abs(counts[0] - counts[1]), 1, "\(counts)")
+    }
+  }
+
   func testTenThousandConcurrentConnections() async throws {
     let n = 10_000
     try await withNode { node in

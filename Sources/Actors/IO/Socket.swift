@@ -245,7 +245,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       do { try poller.modify(self, events: flags) } catch { throw .system("epoll_ctl", errno: error.errno) }
     } else {
       guard wanted != 0 else { return }
-      let target = Scheduler.current.flatMap { $0.node === node ? $0 : nil } ?? node.placement()
+      let target = node.pollerPlacement()
       do throws(SystemError) {
         try target.poller.register(self, events: flags)
       } catch {
