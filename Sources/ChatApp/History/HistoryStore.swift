@@ -36,6 +36,9 @@ struct HistoryStore: SyncGenServer {
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     guard let path else { return .ok(State(writer: nil)) }
+    // Trap exits, so that a shutdown runs `terminate`, which waits for the writer to
+    // write what is queued (its lingering batch included) and close the database.
+    ctx.trapExit = true
     do {
       let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -75,7 +78,16 @@ final class HistoryWriter: Sendable {
     case append(String, HistoryEntry)
     case query(HistoryStore.Request, From<HistoryStore.Reply>)
     case stop
+
+    var isAppend: Bool {
+      if case .append = self { return true }
+      return false
+    }
   }
+
+  /// How long the writer lets appends gather before writing them (seconds). Messages
+  /// are in the in-memory recent history at once; this delays only the disk.
+  static let linger: TimeInterval = 0.02
 
   private let queue = JobQueue()
   private let done = DispatchSemaphore(value: 0)
@@ -107,18 +119,27 @@ final class HistoryWriter: Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
 
+    /// Queues `job`. The writer is woken for the first job of a batch and for every
+    /// query or stop; appends that follow within its lingering ride along unannounced
+    /// (a wake-up per message would cost a futex call each, and a transaction each).
     func push(_ job: Job) {
       condition.lock()
+      let wake = jobs.isEmpty || !job.isAppend
       jobs.append(job)
-      condition.signal()
+      if wake { condition.signal() }
       condition.unlock()
     }
 
-    /// Every queued job, waiting until there is one.
-    func takeAll() -> [Job] {
+    /// Every queued job, waiting until there is one. When only appends are waiting, it
+    /// lingers up to `linger` seconds (a query or stop ends that at once), so that a
+    /// busy server writes one transaction per batch rather than per message.
+    func takeAll(linger: TimeInterval) -> [Job] {
       condition.lock()
       defer { condition.unlock() }
       while jobs.isEmpty { condition.wait() }
+      if linger > 0 && jobs.allSatisfy(\.isAppend) {
+        _ = condition.wait(until: Date(timeIntervalSinceNow: linger))
+      }
       let taken = jobs
       jobs = []
       return taken
@@ -160,7 +181,7 @@ final class HistoryWriter: Sendable {
       return out
     }
     while true {
-      let jobs = queue.takeAll()
+      let jobs = queue.takeAll(linger: HistoryWriter.linger)
       var stopping = false
       // Appends first, in one transaction; queries see them.
       let appends = jobs.compactMap { job -> (String, HistoryEntry)? in
