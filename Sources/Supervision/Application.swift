@@ -61,8 +61,9 @@ public final class Application: Sendable {
   }
 
   private static func startSignalWatcher(_ app: Application, _ pipe: Int32) {
+    // `@unchecked Sendable`: immutable, and handed to exactly one new thread, which
+    // takes ownership.
     final class Box: @unchecked Sendable {
-      // Handed to exactly one new thread, which takes ownership.
       let app: Application
       let pipe: Int32
       init(_ app: Application, _ pipe: Int32) { self.app = app; self.pipe = pipe }

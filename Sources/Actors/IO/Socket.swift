@@ -289,9 +289,15 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if !isClosed { try? updateInterest() }
     }
     if let target {
-      for event in out { target.pushSignal(.io(self, event), urgent: true) }
-      if !isOpen { target.disown(self) }
+      tell(target, out)
     }
+  }
+
+  /// Gives `owner` what happened (lock not held), and drops the socket from its table
+  /// if that closed it.
+  private func tell(_ owner: ProcessCore, _ events: [SocketEvent]) {
+    for event in events { owner.pushSignal(.io(self, event), urgent: true) }
+    if !isOpen { owner.disown(self) }
   }
 
   /// Reads what is there (up to 64 KiB) and frames it. Lock held.
@@ -423,8 +429,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       }
     }
     if let target {
-      for e in events { target.pushSignal(.io(self, e), urgent: true) }
-      if result == .closed { target.disown(self) }
+      tell(target, events)
     }
     return result
   }
@@ -445,8 +450,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       return out.isEmpty ? nil : owner
     }
     if let target {
-      for event in out { target.pushSignal(.io(self, event), urgent: true) }
-      if !isOpen { target.disown(self) }
+      tell(target, out)
     }
   }
 

@@ -29,9 +29,10 @@ enum TimerAction: Sendable {
   case closure(@Sendable () -> Void)
 }
 
-/// One timer. `@unchecked Sendable`: `heapIndex` is guarded by the owning service's lock,
-/// `state` is atomic, everything else is immutable.
+/// One timer.
 @usableFromInline
+// `@unchecked Sendable`: `heapIndex` and the wheel links are guarded by the owning
+// service's lock, `state` is atomic, everything else is immutable.
 final class TimerEntry: @unchecked Sendable {
   static let pending: UInt8 = 0
   static let fired: UInt8 = 1
@@ -292,6 +293,9 @@ struct TimerWheel {
 
 /// The timers of one scheduler.
 @usableFromInline
+// `@unchecked Sendable`: every field is immutable, the wheel is behind its lock and
+// `earliest` is atomic; only `unowned(unsafe) scheduler` keeps the compiler from seeing
+// it, and the scheduler owns this service, so it outlives it.
 final class TimerService: @unchecked Sendable {
   let wheel: Locked<TimerWheel>
   unowned(unsafe) let scheduler: Scheduler
