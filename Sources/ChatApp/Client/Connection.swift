@@ -122,7 +122,7 @@ struct Connection: GenServer {
     // The host alone: it fits in a String's inline storage (an IPv4 address does).
     ctx.label = host
     services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
-    let now = Clock.nanos()
+    let now = MonotonicClock.nanoseconds()
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: now)
     if webSocket { state.webSocketReader = webSocketReader() }
     client.setIdleDeadline(after: config.registrationTimeout, now: now)
@@ -217,7 +217,7 @@ struct Connection: GenServer {
   func drain(_ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
     while state.next < state.pending.count {
       if config.floodProtection && !state.paused {
-        let now = Clock.nanos()
+        let now = MonotonicClock.nanoseconds()
         state.tokens = min(Double(config.floodBurst), state.tokens + Double(now &- state.refilledAt) / 1e9 * config.floodRate)
         state.refilledAt = now
         if state.tokens < 1 {
@@ -310,14 +310,5 @@ struct Connection: GenServer {
     let info = state.client.snapshot
     return "\(info.nick)!\(info.user)@\(state.client.host) registered=\(info.registered) channels=\(info.channels.count) "
       + "queued=\(socket.pendingBytes)B"
-  }
-}
-
-/// Monotonic nanoseconds.
-enum Clock {
-  static func nanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 }

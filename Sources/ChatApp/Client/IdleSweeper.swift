@@ -25,7 +25,7 @@ struct IdleSweeper: SyncGenServer {
 
   func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
     if case .timeout = message {
-      for client in services.clients.takeOverdue(now: Clock.nanos()) {
+      for client in services.clients.takeOverdue(now: MonotonicClock.nanoseconds()) {
         client.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.idle))
       }
     }
@@ -38,7 +38,7 @@ struct IdleSweeper: SyncGenServer {
 extension ClientHandle {
   /// Sets when the connection must be looked at if nothing else happens first
   /// (monotonic nanoseconds). Written by the connection process after each message.
-  func setIdleDeadline(after delay: Duration, now: UInt64 = Clock.nanos()) {
+  func setIdleDeadline(after delay: Duration, now: UInt64 = MonotonicClock.nanoseconds()) {
     idleDeadline.store(now &+ delay.clampedNanoseconds, ordering: .relaxed)
   }
 
