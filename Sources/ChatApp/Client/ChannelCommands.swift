@@ -11,8 +11,8 @@ extension Connection {
       return
     }
     if first == "0" {
-      for channel in client.info.withLock({ $0.channels.values.map(\.channel) }) {
-        _ = try await callRoom(channel, .part(client, reason: nil), ctx)
+      for m in services.channels.memberships(of: client.id) {
+        _ = try await callRoom(m.settings.name, .part(client, reason: nil), ctx)
       }
       return
     }
@@ -23,8 +23,9 @@ extension Connection {
         client.numeric(server, "403", name.isEmpty ? "*" : name, "No such channel")
         continue
       }
-      let (count, already) = client.info.withLock { ($0.channels.count, $0.channels[Names.fold(name)] != nil) }
-      if already { continue }
+      let mine = services.channels.channels(of: client.id)
+      let count = mine.count
+      if mine.contains(Names.fold(name)) { continue }
       if count >= config.channelsPerClient {
         client.numeric(server, "405", name, "You have joined too many channels")
         continue
@@ -116,7 +117,7 @@ extension Connection {
       case "+": adding = true
       case "-": adding = false
       case "i", "w", "B", "o":
-        let did: Bool = client.info.withLock { info in
+        let did: Bool = state.update { info in
           switch ch {
           case "i": defer { info.invisible = adding }; return info.invisible != adding
           case "w": defer { info.wallops = adding }; return info.wallops != adding
@@ -144,7 +145,7 @@ extension Connection {
   }
 
   func userModeString(_ client: ClientHandle) -> String {
-    let i = client.snapshot
+    let i = client.settings
     return "+" + (i.invisible ? "i" : "") + (i.oper ? "o" : "") + (i.wallops ? "w" : "") + (i.bot ? "B" : "")
   }
 
@@ -191,7 +192,7 @@ extension Connection {
       client.numeric(server, "403", p[1], "No such channel")
       return
     }
-    if let away = target.info.withLock({ $0.away }) { client.numeric(server, "301", target.nick, away) }
+    if let away = target.setting({ $0.away }) { client.numeric(server, "301", target.nick, away) }
   }
 
   /// LIST [channels or masks] [ELIST conditions: >n <n for members].
@@ -224,15 +225,17 @@ extension Connection {
     }
     client.numeric(server, "321", "Channel", "Users  Name")
     let myID = client.id
-    for (_, channel) in services.channels.all.sorted(by: { $0.key < $1.key }) {
+    // From the rooms' published records: LIST asks no room.
+    for (_, record) in services.channels.all.sorted(by: { $0.key < $1.key }) {
+      let channel = record.settings
       if !masks.isEmpty && !masks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
       if notMasks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
-      guard case .summary(let s)? = try await callRoom(channel.name, .summary, ctx) else { continue }
-      if s.secret && !s.memberIDs.contains(myID) { continue }
-      if s.members < minUsers || s.members > maxUsers { continue }
-      if s.created <= createdAfter || s.created >= createdBefore { continue }
-      if s.topicTime <= topicAfter || s.topicTime >= topicBefore { continue }
-      client.numeric(server, "322", s.name, String(s.members), s.topic ?? "")
+      if channel.secret && record.members[myID] == nil { continue }
+      let members = record.members.count
+      if members < minUsers || members > maxUsers { continue }
+      if channel.created <= createdAfter || channel.created >= createdBefore { continue }
+      if channel.topicTime <= topicAfter || channel.topicTime >= topicBefore { continue }
+      client.numeric(server, "322", channel.name, String(members), channel.topic ?? "")
     }
     client.numeric(server, "323", "End of /LIST")
   }

@@ -39,10 +39,10 @@ extension Connection {
       }
       let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
       let line = TaggedLine(IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
-                            clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.info.withLock { $0.bot })
+                            clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
       if kind != .tagmsg || other.has(.messageTags) { line.send(to: other) }
       if client.has(.echoMessage) { line.send(to: client) }
-      if kind == .privmsg, let away = other.info.withLock({ $0.away }) {
+      if kind == .privmsg, let away = other.setting({ $0.away }) {
         client.numeric(server, "301", other.nick, away)
       }
     }

@@ -9,18 +9,18 @@ extension Connection {
 
   func cap(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    let target = client.info.withLock { $0.registeredNick ? $0.nick : "*" }
+    let target = client.holdsNick ? client.nick : "*"
     guard let sub = m.params.first?.uppercased() else {
       needMoreParams("CAP", state)
       return
     }
-    let registered = client.info.withLock { $0.registered }
+    let registered = client.isRegistered
     switch sub {
     case "LS":
       if !registered { state.capNegotiating = true }
       if let v = m.params.dropFirst().first.flatMap({ Int($0) }), v >= 302 {
         state.capVersion = max(state.capVersion, Int16(clamping: v))
-        client.caps.bitwiseOr(Caps.capNotify.rawValue, ordering: .relaxed)
+        state.setCapabilities(client.capabilities.union(.capNotify))
       }
       let names = Caps.all.map(\.name).joined(separator: " ")
       client.send(IRCMessage(source: server, "CAP", [target, "LS", names]).serialized(forceTrailing: true))
@@ -47,7 +47,7 @@ extension Connection {
         var caps = client.capabilities
         caps.formUnion(add)
         caps.subtract(remove)
-        client.caps.store(caps.rawValue, ordering: .relaxed)
+        state.setCapabilities(caps)
         client.send(IRCMessage(source: server, "CAP", [target, "ACK", list]).serialized(forceTrailing: true))
       } else {
         client.send(IRCMessage(source: server, "CAP", [target, "NAK", list]).serialized(forceTrailing: true))
@@ -65,7 +65,7 @@ extension Connection {
   // MARK: - PASS, NICK, USER
 
   func pass(_ p: [String], _ state: inout State) {
-    if state.client.info.withLock({ $0.registered }) {
+    if state.client.isRegistered {
       state.client.numeric(server, "462", "You may not reregister")
       return
     }
@@ -86,10 +86,9 @@ extension Connection {
       client.numeric(server, "432", nick, "Erroneous nickname")
       return
     }
-    let (current, registered) = client.info.withLock { ($0.nick, $0.registered) }
-    if nick == current && client.info.withLock({ $0.registeredNick }) { return }
+    let registered = client.isRegistered
+    if nick == client.nick && client.holdsNick { return }
     let before = client.prefix
-    let formerly = client.whowasEntry
     guard let reply = try await callPresence(.claim(nick, client), ctx) else {
       client.numeric(server, "263", "NICK", "Server busy, try again")
       return
@@ -99,11 +98,10 @@ extension Connection {
       client.numeric(server, "433", nick, "Nickname is already in use")
     case .claimed:
       if registered {
-        services.whowas.record(formerly)
         // Once to each client sharing a channel, and to the client itself.
         let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
         line.send(to: client)
-        for other in try await neighbours(state, ctx) where other !== client { line.send(to: other) }
+        for other in neighbours(state) { line.send(to: other) }
       } else {
         state.nickGiven = true
         try await completeRegistration(&state, ctx)
@@ -115,7 +113,7 @@ extension Connection {
 
   func user(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    if client.info.withLock({ $0.registered }) || state.userGiven {
+    if client.isRegistered || state.userGiven {
       client.numeric(server, "462", "You may not reregister")
       return
     }
@@ -126,7 +124,7 @@ extension Connection {
     // Keep what is safe in `nick!user@host`.
     let cleaned = p[0].unicodeScalars.filter { $0.value > 0x20 && $0 != "@" && $0 != "!" && $0 != ":" }
     let user = String(String.UnicodeScalarView(cleaned.prefix(config.userLength)))
-    client.info.withLock {
+    state.update {
       $0.user = user.isEmpty ? "user" : user
       $0.realname = p[3]
     }
@@ -141,12 +139,12 @@ extension Connection {
     if let password = config.password, state.passGiven != password {
       client.numeric(server, "464", "Password incorrect")
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (Bad password)"]))
-      client.info.withLock { $0.quitMessage = "Bad password" }
+      state.update { $0.quitMessage = "Bad password" }
       socket.closeWhenDone()
       ctx.exit(ctx.pid, reason: .normal)
       return
     }
-    client.info.withLock { $0.registered = true }
+    state.update { $0.registered = true }
     services.clients.markRegistered(client)
     welcome(&state)
     try await lusers(&state, ctx)
@@ -195,11 +193,11 @@ extension Connection {
 
   func lusers(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    let everyone = services.clients.all.filter { $0.info.withLock { $0.registered } }
-    let invisible = everyone.filter { $0.info.withLock { $0.invisible } }.count
-    let opers = everyone.filter { $0.info.withLock { $0.oper } }.count
+    let everyone = services.clients.all.map(\.settings).filter(\.registered)
+    let invisible = everyone.filter(\.invisible).count
+    let opers = everyone.filter(\.oper).count
     let unknown = services.clients.count - everyone.count
-    let channels = services.channels.all.count
+    let channels = services.channels.count
     let total = everyone.count
     let peak = max(services.clients.peak.load(ordering: .relaxed), total)
     client.numeric(server, "251", "There are \(total - invisible) users and \(invisible) invisible on 1 servers")

@@ -69,7 +69,7 @@ extension Connection {
       client.numeric(server, "464", "Password incorrect")
       return
     }
-    client.info.withLock { $0.oper = true }
+    state.update { $0.oper = true }
     client.numeric(server, "381", "You are now an IRC operator")
     client.send(IRCMessage(source: client.prefix, "MODE", [client.nick, "+o"]))
   }
@@ -77,7 +77,7 @@ extension Connection {
   func kill(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard p.count >= 2 else { return needMoreParams("KILL", state) }
-    guard client.info.withLock({ $0.oper }) else {
+    guard client.setting({ $0.oper }) else {
       client.numeric(server, "481", "Permission Denied- You're not an IRC operator")
       return
     }
@@ -92,11 +92,11 @@ extension Connection {
   func wallops(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard let text = p.first, !text.isEmpty else { return needMoreParams("WALLOPS", state) }
-    guard client.info.withLock({ $0.oper }) else {
+    guard client.setting({ $0.oper }) else {
       client.numeric(server, "481", "Permission Denied- You're not an IRC operator")
       return
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "WALLOPS", [text]))
-    for other in services.clients.all where other.info.withLock({ $0.wallops && $0.registered }) { line.send(to: other) }
+    for other in services.clients.all where other.setting({ $0.wallops && $0.registered }) { line.send(to: other) }
   }
 }

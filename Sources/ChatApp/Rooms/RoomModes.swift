@@ -1,5 +1,6 @@
 // Channel modes (MODE #channel ...): queries, list modes (bans, exceptions, invite
-// exceptions), flags, key, limit, and member status (+o/+v).
+// exceptions), flags, key, limit, and member status (+o/+v) — changed in the room's state
+// only; the room publishes the result (Room.swift).
 import Actors
 import GenServer
 
@@ -124,7 +125,7 @@ extension Room {
         guard needOp() else { continue }
         let folded = Names.fold(nick)
         guard let id = state.members.first(where: { Names.fold($0.value.client.nick) == folded })?.key else {
-          let exists = services.clients.all.contains { $0.snapshot.registeredNick && Names.fold($0.nick) == folded }
+          let exists = services.clients.all.contains { $0.holdsNick && Names.fold($0.nick) == folded }
           if exists {
             client.numeric(server, "441", nick, c.name, "They aren't on that channel")
           } else {
@@ -141,18 +142,12 @@ extension Room {
           target.voice = adding
         }
         state.members[id] = target
-        let t = target
-        target.client.info.withLock { info in
-          info.channels[self.key]?.op = t.op
-          info.channels[self.key]?.voice = t.voice
-        }
         applied.append((adding, ch, target.client.nick))
       default:
         client.numeric(server, "472", String(ch), "is an unknown mode char to me")
       }
     }
     guard !applied.isEmpty else { return refusedForPrivileges ? .refused : .done }
-    save(state)
     // One MODE line with every change that took effect.
     var flags = ""
     var sign: Bool?

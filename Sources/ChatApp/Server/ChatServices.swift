@@ -11,7 +11,9 @@ import Supervision
 final class ChatServices: Sendable {
   let config: ChatConfig
   let clients: ClientDirectory
-  let channels: ChannelStore
+  let channels: ChannelTable
+  /// Who has been told of whose QUIT.
+  let departures: QuitLedger
   let recent: RecentHistory
   let whowas: WhowasLog
   /// Unix seconds at start (RPL_CREATED).
@@ -29,7 +31,8 @@ final class ChatServices: Sendable {
     self.config = config
     self.node = node
     self.clients = ClientDirectory()
-    self.channels = ChannelStore()
+    self.channels = ChannelTable()
+    self.departures = QuitLedger()
     self.recent = RecentHistory(capacity: config.historyMemory)
     self.whowas = WhowasLog()
     self.startedAt = WallClock.seconds()
@@ -37,11 +40,10 @@ final class ChatServices: Sendable {
 
   var serverName: String { config.serverName }
 
-  /// A client's connection has ended, however it ended (its exit hook): WHOWAS learns
-  /// of it, it leaves the directory, then the presence server frees its nick — in that
-  /// order (see Presence.swift).
+  /// A client's connection has ended, however it ended (its exit hook, run by the
+  /// connection process itself): it leaves the directory, then the presence server frees
+  /// its nick (see Presence.swift). Its rooms see it go by their monitors.
   func clientLeft(_ client: ClientHandle) {
-    if client.info.withLock({ $0.registered }) { whowas.record(client.whowasEntry) }
     clients.remove(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
   }
