@@ -44,7 +44,7 @@ extension Connection {
       return
     }
     let reason = p.count > 1 ? p[1] : nil
-    for name in first.split(separator: ",").map(String.init) {
+    for name in Names.targets(first) {
       if try await callRoom(name, .part(client, reason: reason), ctx) == nil {
         client.numeric(server, "403", name, "No such channel")
       }
@@ -67,7 +67,7 @@ extension Connection {
       return
     }
     // Past TARGMAX, targets are dropped silently. Several channels end with one 366.
-    let list = first.split(separator: ",").prefix(config.targetsLimit).map(String.init)
+    let list = Array(Names.targets(first).prefix(config.targetsLimit))
     if list.count == 1 {
       if try await callRoom(list[0], .names(state.client, end: true), ctx) == nil {
         state.client.numeric(server, "366", list[0], "End of /NAMES list")

@@ -265,6 +265,12 @@ struct Connection: GenServer {
       state.client.numeric(server, "417", "Input line was too long")
       return nil
     }
+    // NUL cannot be part of an IRC message: refused, never passed on or echoed back.
+    if let nul = bytes.firstIndex(of: 0) {
+      let command = (try? IRCMessage.parse(Array(bytes[..<nul])))?.command ?? "*"
+      state.client.numeric(server, "400", command, "Message contains a NUL byte and was dropped")
+      return nil
+    }
     // UTF8ONLY: text that is not UTF-8 is refused, never passed on mangled.
     if String(validating: bytes, as: UTF8.self) == nil {
       let command = (try? IRCMessage.parse(bytes))?.command ?? "*"

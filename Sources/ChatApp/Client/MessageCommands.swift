@@ -21,7 +21,7 @@ extension Connection {
     let tags = client.has(.messageTags)
       ? m.tags.filter { $0.key.hasPrefix("+") }.map { ClientTag(key: $0.key, value: $0.value) } : []
     if kind == .tagmsg && tags.isEmpty { return }
-    let list = targets.split(separator: ",").map(String.init)
+    let list = Names.targets(targets)
     if list.count > config.targetsLimit {
       if !quiet { client.numeric(server, "407", targets, "Too many recipients") }
       return

@@ -186,7 +186,7 @@ extension Connection {
       needMoreParams("MONITOR", state)
       return
     }
-    let targets = p.count > 1 ? p[1].split(separator: ",").map(String.init).filter { !$0.isEmpty } : []
+    let targets = p.count > 1 ? Names.targets(p[1]) : []
     switch sub {
     case "+":
       guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
