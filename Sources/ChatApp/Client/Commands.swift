@@ -12,7 +12,7 @@ extension Connection {
     let client = state.client
     if !client.isRegistered && !Self.beforeRegistration.contains(m.command) {
       if m.command.count == 3 && m.command.allSatisfy(\.isNumber) { return nil }
-      client.numeric(server, "451", "You have not registered")
+      client.numeric(server, .errNotRegistered)
       return nil
     }
     let p = m.params
@@ -23,7 +23,7 @@ extension Connection {
     case "USER": try await user(p, &state, ctx)
     case "PING":
       guard let token = p.first else {
-        client.numeric(server, "461", "PING", "Not enough parameters")
+        client.numeric(server, .errNeedMoreParams, "PING")
         return nil
       }
       client.send(IRCMessage(source: server, "PONG", [server, token]))
@@ -53,7 +53,7 @@ extension Connection {
     case "LUSERS": try await lusers(&state, ctx)
     case "MOTD": motd(&state)
     case "VERSION": version(&state)
-    case "TIME": client.numeric(server, "391", server, WallClock.iso8601(millis: WallClock.millis()))
+    case "TIME": client.numeric(server, .rplTime, server, WallClock.iso8601(millis: WallClock.millis()))
     case "INFO": info(&state)
     case "ADMIN": admin(&state)
     case "HELP", "HELPOP": help(p, &state)
@@ -61,7 +61,7 @@ extension Connection {
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
     default:
-      client.numeric(server, "421", m.command, "Unknown command")
+      client.numeric(server, .errUnknownCommand, m.command, "Unknown command")
     }
     return nil
   }
@@ -128,6 +128,6 @@ extension Connection {
 
   /// `461 <command> :Not enough parameters`.
   func needMoreParams(_ command: String, _ state: State) {
-    state.client.numeric(server, "461", command, "Not enough parameters")
+    state.client.numeric(server, .errNeedMoreParams, command)
   }
 }

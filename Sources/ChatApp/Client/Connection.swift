@@ -164,7 +164,7 @@ struct Connection: GenServer {
           if let end = try await drain(&state, ctx) { return end }
         }
       case .frameTooLong:
-        state.client.numeric(server, "417", "Input line was too long")
+        state.client.numeric(server, .errInputTooLong)
         state.reading = false
         if let end = try await drain(&state, ctx) { return end }
       case .closed:
@@ -256,19 +256,19 @@ struct Connection: GenServer {
     if body.first == UInt8(ascii: "@"), let space = body.firstIndex(of: 0x20) {
       // Client tag data is limited to 4096 bytes, with the '@' and the space.
       if space - body.startIndex + 1 > 4096 {
-        state.client.numeric(server, "417", "Input line was too long")
+        state.client.numeric(server, .errInputTooLong)
         return nil
       }
       body = body[(space + 1)...]
     }
     if body.count + 2 > 512 {
-      state.client.numeric(server, "417", "Input line was too long")
+      state.client.numeric(server, .errInputTooLong)
       return nil
     }
     // NUL cannot be part of an IRC message: refused, never passed on or echoed back.
     if let nul = bytes.firstIndex(of: 0) {
       let command = (try? IRCMessage.parse(Array(bytes[..<nul])))?.command ?? "*"
-      state.client.numeric(server, "400", command, "Message contains a NUL byte and was dropped")
+      state.client.numeric(server, .errUnknownError, command, "Message contains a NUL byte and was dropped")
       return nil
     }
     // UTF8ONLY: text that is not UTF-8 is refused, never passed on mangled.
@@ -284,7 +284,7 @@ struct Connection: GenServer {
     } catch .empty {
       return nil
     } catch {
-      state.client.numeric(server, "421", "*", "Unknown command")
+      state.client.numeric(server, .errUnknownCommand, "*", "Unknown command")
       return nil
     }
     if message.command != "PING" && message.command != "PONG" {

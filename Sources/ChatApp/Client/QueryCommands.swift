@@ -67,12 +67,12 @@ extension Connection {
       if opersOnly && !info.oper { continue }
       let flags = (info.away == nil ? "H" : "G") + (info.oper ? "*" : "") + prefix + (info.bot ? "B" : "")
       if let fields {
-        client.numeric(server, "354", whox(fields, token: token, other, nick, info, channel: channel, flags: flags))
+        client.numeric(server, .rplWhoSpcRpl, whox(fields, token: token, other, nick, info, channel: channel, flags: flags))
       } else {
-        client.numeric(server, "352", channel, info.user, other.host, server, nick, flags, "0 \(info.realname)")
+        client.numeric(server, .rplWhoReply, channel, info.user, other.host, server, nick, flags, "0 \(info.realname)")
       }
     }
-    client.numeric(server, "315", mask, "End of WHO list")
+    client.numeric(server, .rplEndOfWho, mask)
   }
 
   /// The fields of a WHOX reply, in the protocol's fixed order (`tcuihsnfdlaor`).
@@ -103,18 +103,18 @@ extension Connection {
   func whois(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard let last = p.last, !last.isEmpty else {
-      client.numeric(server, "431", "No nickname given")
+      client.numeric(server, .errNoNicknameGiven)
       return
     }
     for nick in last.split(separator: ",").prefix(1).map(String.init) {
       guard case .client(let other?)? = try await callPresence(.find(nick), ctx) else {
-        client.numeric(server, "401", nick, "No such nick/channel")
-        client.numeric(server, "318", nick, "End of /WHOIS list")
+        client.numeric(server, .errNoSuchNick, nick)
+        client.numeric(server, .rplEndOfWhois, nick)
         continue
       }
       let info = other.settings
       let theirNick = other.nick
-      client.numeric(server, "311", theirNick, info.user, other.host, "*", info.realname)
+      client.numeric(server, .rplWhoisUser, theirNick, info.user, other.host, "*", info.realname)
       let mine = Set(services.channels.channels(of: client.id))
       let multi = client.has(.multiPrefix)
       var channels: [String] = []
@@ -122,14 +122,13 @@ extension Connection {
         if m.settings.secret && !mine.contains(m.key) && other !== client { continue }
         channels.append(m.member.prefix(multi: multi) + m.settings.name)
       }
-      if !channels.isEmpty { client.numeric(server, "319", theirNick, channels.joined(separator: " ")) }
-      client.numeric(server, "312", theirNick, server, config.networkName)
-      if info.oper { client.numeric(server, "313", theirNick, "is an IRC operator") }
-      if info.bot { client.numeric(server, "335", theirNick, "is a bot") }
-      if let away = info.away { client.numeric(server, "301", theirNick, away) }
-      client.numeric(server, "317", theirNick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon),
-                     "seconds idle, signon time")
-      client.numeric(server, "318", theirNick, "End of /WHOIS list")
+      if !channels.isEmpty { client.numeric(server, .rplWhoisChannels, theirNick, channels.joined(separator: " ")) }
+      client.numeric(server, .rplWhoisServer, theirNick, server, config.networkName)
+      if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
+      if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
+      if let away = info.away { client.numeric(server, .rplAway, theirNick, away) }
+      client.numeric(server, .rplWhoisIdle, theirNick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon))
+      client.numeric(server, .rplEndOfWhois, theirNick)
     }
   }
 
@@ -137,17 +136,17 @@ extension Connection {
   func whowas(_ p: [String], _ state: inout State) {
     let client = state.client
     guard let nick = p.first, !nick.isEmpty else {
-      client.numeric(server, "431", "No nickname given")
+      client.numeric(server, .errNoNicknameGiven)
       return
     }
     let limit = p.count > 1 ? Int(p[1]) ?? 0 : 0
     let found = services.whowas.lookup(nick, limit: limit)
-    if found.isEmpty { client.numeric(server, "406", nick, "There was no such nickname") }
+    if found.isEmpty { client.numeric(server, .errWasNoSuchNick, nick) }
     for e in found {
-      client.numeric(server, "314", e.nick, e.user, e.host, "*", e.realname)
-      client.numeric(server, "312", e.nick, server, WallClock.iso8601(millis: Int64(e.time) * 1000))
+      client.numeric(server, .rplWhowasUser, e.nick, e.user, e.host, "*", e.realname)
+      client.numeric(server, .rplWhoisServer, e.nick, server, WallClock.iso8601(millis: Int64(e.time) * 1000))
     }
-    client.numeric(server, "369", nick, "End of WHOWAS")
+    client.numeric(server, .rplEndOfWhowas, nick)
   }
 
   // MARK: - ISON, USERHOST
@@ -161,7 +160,7 @@ extension Connection {
     for nick in p.flatMap({ $0.split(separator: " ").map(String.init) }) {
       if case .client(let c?)? = try await callPresence(.find(nick), ctx) { online.append(c.nick) }
     }
-    state.client.numeric(server, "303", online.joined(separator: " "))
+    state.client.numeric(server, .rplIsOn, online.joined(separator: " "))
   }
 
   func userhost(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -175,7 +174,7 @@ extension Connection {
       let info = c.settings
       replies.append("\(c.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
     }
-    state.client.numeric(server, "302", replies.joined(separator: " "))
+    state.client.numeric(server, .rplUserhost, replies.joined(separator: " "))
   }
 
   // MARK: - MONITOR
@@ -200,12 +199,12 @@ extension Connection {
         count += 1
         accepted.append(t)
       }
-      if !refused.isEmpty { client.numeric(server, "734", String(config.monitorLimit), refused.joined(separator: ","), "Monitor list is full.") }
+      if !refused.isEmpty { client.numeric(server, .errMonListFull, String(config.monitorLimit), refused.joined(separator: ",")) }
       // The client's own list first (presence rebuilds its index from it).
       state.update { for n in accepted { $0.monitoring.insert(Names.fold(n)) } }
       guard !accepted.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, accepted), ctx) else { return }
-      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
-      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+      if !on.isEmpty { client.numeric(server, .rplMonOnline, on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, .rplMonOffline, off.joined(separator: ",")) }
     case "-":
       guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
       state.update { for n in targets { $0.monitoring.remove(Names.fold(n)) } }
@@ -218,15 +217,15 @@ extension Connection {
       if !all.isEmpty { _ = try await callPresence(.unmonitor(client, all), ctx) }
     case "L", "l":
       let list = client.setting { $0.monitoring }.sorted()
-      if !list.isEmpty { client.numeric(server, "732", list.joined(separator: ",")) }
-      client.numeric(server, "733", "End of MONITOR list")
+      if !list.isEmpty { client.numeric(server, .rplMonList, list.joined(separator: ",")) }
+      client.numeric(server, .rplEndOfMonList)
     case "S", "s":
       let list = Array(client.setting { $0.monitoring })
       guard !list.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, list), ctx) else { return }
-      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
-      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+      if !on.isEmpty { client.numeric(server, .rplMonOnline, on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, .rplMonOffline, off.joined(separator: ",")) }
     default:
-      client.numeric(server, "421", "MONITOR", "Unknown MONITOR subcommand")
+      client.numeric(server, .errUnknownCommand, "MONITOR", "Unknown MONITOR subcommand")
     }
   }
 
@@ -237,9 +236,9 @@ extension Connection {
     let message = p.first.flatMap { $0.isEmpty ? nil : String(decoding: Array($0.utf8.prefix(config.awayLength)), as: UTF8.self) }
     state.update { $0.away = message }
     if message == nil {
-      client.numeric(server, "305", "You are no longer marked as being away")
+      client.numeric(server, .rplUnaway)
     } else {
-      client.numeric(server, "306", "You have been marked as being away")
+      client.numeric(server, .rplNowAway)
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", message.map { [$0] } ?? []))
     for other in neighbours(state) where other.has(.awayNotify) { line.send(to: other) }

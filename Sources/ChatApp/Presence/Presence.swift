@@ -166,11 +166,11 @@ struct Presence: SyncGenServer {
   private func notifyOnline(_ client: ClientHandle, _ key: String, _ state: inout State) {
     guard let watchers = state.watchers[key] else { return }
     let mask = client.prefix
-    for w in watchers.values where w !== client { w.numeric(services.serverName, "730", mask) }
+    for w in watchers.values where w !== client { w.numeric(services.serverName, .rplMonOnline, mask) }
   }
 
   private func notifyOffline(_ nick: String, _ state: inout State) {
     guard let watchers = state.watchers[Names.fold(nick)] else { return }
-    for w in watchers.values { w.numeric(services.serverName, "731", nick) }
+    for w in watchers.values { w.numeric(services.serverName, .rplMonOffline, nick) }
   }
 }

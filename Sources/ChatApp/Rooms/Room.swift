@@ -127,7 +127,7 @@ struct Room: SyncGenServer {
       return .reply(join(client, key: key, &state, ctx))
     case .part(let client, let reason):
       guard state.members[client.id] != nil else {
-        client.numeric(server, "442", state.channel.name, "You're not on that channel")
+        client.numeric(server, .errNotOnChannel, state.channel.name)
         return .reply(.refused)
       }
       let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
@@ -199,19 +199,19 @@ struct Room: SyncGenServer {
     let invited = c.invited.contains(folded)
     let mask = client.prefix
     if c.bans.contains(where: { Names.globMatch($0.mask, mask) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, mask) }) && !invited {
-      client.numeric(server, "474", c.name, "Cannot join channel (+b)")
+      client.numeric(server, .errBannedFromChan, c.name)
       return .refused
     }
     if c.inviteOnly && !invited && !c.inviteExceptions.contains(where: { Names.globMatch($0.mask, mask) }) {
-      client.numeric(server, "473", c.name, "Cannot join channel (+i)")
+      client.numeric(server, .errInviteOnlyChan, c.name)
       return .refused
     }
     if let k = c.key, k != key, !invited {
-      client.numeric(server, "475", c.name, "Cannot join channel (+k)")
+      client.numeric(server, .errBadChannelKey, c.name)
       return .refused
     }
     if let limit = c.limit, state.members.count >= limit, !invited {
-      client.numeric(server, "471", c.name, "Cannot join channel (+l)")
+      client.numeric(server, .errChannelIsFull, c.name)
       return .refused
     }
     let first = state.members.isEmpty
@@ -228,8 +228,8 @@ struct Room: SyncGenServer {
       if let away, m.client !== client, m.client.has(.awayNotify) { away.send(to: m.client) }
     }
     if let topic = c.topic {
-      client.numeric(server, "332", c.name, topic)
-      client.numeric(server, "333", c.name, c.topicBy ?? server, String(c.topicTime))
+      client.numeric(server, .rplTopic, c.name, topic)
+      client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
     }
     names(for: client, state)
     if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append(client) }
@@ -272,18 +272,18 @@ struct Room: SyncGenServer {
     let member = state.members[client.id]
     let silent = kind != .privmsg  // NOTICE never gets an error back; TAGMSG follows it
     if member == nil && c.noExternal {
-      if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (no external messages)") }
+      if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (no external messages)") }
       return .refused
     }
     let privileged = member.map { $0.op || $0.voice } ?? false
     if c.moderated && !privileged {
-      if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (+m)") }
+      if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+m)") }
       return .refused
     }
     let source = client.prefix
     if !privileged {
       if c.bans.contains(where: { Names.globMatch($0.mask, source) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, source) }) {
-        if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (+b)") }
+        if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+b)") }
         return .refused
       }
     }
@@ -340,23 +340,23 @@ struct Room: SyncGenServer {
     let member = state.members[client.id]
     guard let topic else {
       if member == nil && c.secret {
-        client.numeric(server, "442", c.name, "You're not on that channel")
+        client.numeric(server, .errNotOnChannel, c.name)
         return .refused
       }
       if let t = c.topic {
-        client.numeric(server, "332", c.name, t)
-        client.numeric(server, "333", c.name, c.topicBy ?? server, String(c.topicTime))
+        client.numeric(server, .rplTopic, c.name, t)
+        client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
       } else {
-        client.numeric(server, "331", c.name, "No topic is set")
+        client.numeric(server, .rplNoTopic, c.name)
       }
       return .done
     }
     guard let member else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     if c.topicLock && !member.op {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     let text = String(decoding: Array(topic.utf8.prefix(services.config.topicLength)), as: UTF8.self)
@@ -374,7 +374,7 @@ struct Room: SyncGenServer {
     let c = state.channel
     let isMember = state.members[client.id] != nil
     if c.secret && !isMember {
-      if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
+      if end { client.numeric(server, .rplEndOfNames, c.name) }
       return
     }
     let multi = client.has(.multiPrefix)
@@ -392,13 +392,13 @@ struct Room: SyncGenServer {
     var line = ""
     for e in entries {
       if !line.isEmpty && overhead + line.utf8.count + 1 + e.utf8.count > 512 {
-        client.numeric(server, "353", symbol, c.name, line)
+        client.numeric(server, .rplNamReply, symbol, c.name, line)
         line = ""
       }
       line += line.isEmpty ? e : " " + e
     }
-    if !line.isEmpty { client.numeric(server, "353", symbol, c.name, line) }
-    if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
+    if !line.isEmpty { client.numeric(server, .rplNamReply, symbol, c.name, line) }
+    if end { client.numeric(server, .rplEndOfNames, c.name) }
   }
 
   // MARK: - Kick and invite
@@ -406,15 +406,15 @@ struct Room: SyncGenServer {
   private func kick(_ client: ClientHandle, _ target: String, _ reason: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
     let c = state.channel
     guard let member = state.members[client.id] else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     guard member.op else {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     guard let victim = state.members.values.first(where: { Names.fold($0.client.nick) == Names.fold(target) }) else {
-      client.numeric(server, "441", target, c.name, "They aren't on that channel")
+      client.numeric(server, .errUserNotInChannel, target, c.name)
       return .refused
     }
     let why = String(decoding: Array((reason ?? client.nick).utf8.prefix(services.config.kickLength)), as: UTF8.self)
@@ -427,20 +427,20 @@ struct Room: SyncGenServer {
   private func invite(_ client: ClientHandle, _ target: ClientHandle, _ state: inout State) -> Reply {
     let c = state.channel
     guard let member = state.members[client.id] else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     if c.inviteOnly && !member.op {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     if state.members[target.id] != nil {
-      client.numeric(server, "443", target.nick, c.name, "is already on channel")
+      client.numeric(server, .errUserOnChannel, target.nick, c.name)
       return .refused
     }
     state.channel.invited.insert(Names.fold(target.nick))
     publish(state)
-    client.numeric(server, "341", target.nick, c.name)
+    client.numeric(server, .rplInviting, target.nick, c.name)
     TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name])).send(to: target)
     let notify = TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]))
     for m in state.members.values where m.client !== client && m.op && m.client.has(.inviteNotify) { notify.send(to: m.client) }

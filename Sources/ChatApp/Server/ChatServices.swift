@@ -57,18 +57,20 @@ final class ChatServices: Sendable {
 }
 
 extension ClientHandle {
-  /// Sends `:server CODE <nick> params...` (the last parameter as trailing).
-  func numeric(_ server: String, _ code: String, _ params: String...) {
-    numeric(server, code, params)
+  /// Sends `:server CODE <nick> params... [text]`: the numeric's standard text, if it has
+  /// one, goes last (as the trailing parameter).
+  func numeric(_ server: String, _ numeric: Numeric, _ params: String...) {
+    self.numeric(server, numeric, params)
   }
 
   /// A middle parameter that would not survive serialisation (empty, a space, a leading
   /// colon) is sent as `*`; only the last one may hold spaces.
-  func numeric(_ server: String, _ code: String, _ params: [String]) {
+  func numeric(_ server: String, _ numeric: Numeric, _ params: [String]) {
     var params = params
+    if let text = numeric.text { params.append(text) }
     for i in params.indices.dropLast() where params[i].isEmpty || params[i].contains(" ") || params[i].hasPrefix(":") {
       params[i] = "*"
     }
-    send(IRCMessage(source: server, code, [nick] + params).serialized(forceTrailing: true))
+    send(IRCMessage(source: server, numeric.code, [nick] + params).serialized(forceTrailing: true))
   }
 }
