@@ -248,3 +248,27 @@ final class RefusedInputTests: XCTestCase {
     }
   }
 }
+
+/// What a client that quits leaves behind, as soon as it sees its connection close.
+final class QuitTests: XCTestCase {
+  func testAQuitterSNickIsFreeAndInWhowasOnceItsConnectionCloses() async throws {
+    try await withChatServer { server in
+      let watcher = try IRCTestClient(port: server.ircPort)
+      try watcher.register("watcher")
+      for round in 0..<20 {
+        let q = try IRCTestClient(port: server.ircPort)
+        try q.register("again")
+        q.send("QUIT :round \(round)")
+        try q.expectClosed()
+        watcher.send("WHOWAS again 1")
+        XCTAssertEqual(try watcher.expect("314").params.dropFirst().first, "again", "round \(round)")
+        try watcher.expect("369")
+        // Reconnecting at once with the same nick works.
+        let next = try IRCTestClient(port: server.ircPort)
+        try next.register("again")
+        next.send("QUIT")
+        try next.expectClosed()
+      }
+    }
+  }
+}

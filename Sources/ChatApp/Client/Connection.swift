@@ -168,12 +168,12 @@ struct Connection: GenServer {
         state.reading = false
         if let end = try await drain(&state, ctx) { return end }
       case .closed:
-        return quit("Remote host closed the connection", &state, ctx, tellClient: false)
+        return await quit("Remote host closed the connection", &state, ctx, tellClient: false)
       case .error(let e):
         switch e {
-        case .overflow: return quit("SendQ exceeded", &state, ctx, tellClient: false)
-        case .reset: return quit("Connection reset by peer", &state, ctx, tellClient: false)
-        default: return quit("Read error: \(e)", &state, ctx, tellClient: false)
+        case .overflow: return await quit("SendQ exceeded", &state, ctx, tellClient: false)
+        case .reset: return await quit("Connection reset by peer", &state, ctx, tellClient: false)
+        default: return await quit("Read error: \(e)", &state, ctx, tellClient: false)
         }
       default:
         break
@@ -183,17 +183,17 @@ struct Connection: GenServer {
       // message is no activity of the client's, so the deadline stays as it is).
       guard state.client.idleDeadlineClaimed else { return .noreply(.hibernate) }
       if !state.client.isRegistered {
-        return quit("Registration timed out", &state, ctx)
+        return await quit("Registration timed out", &state, ctx)
       }
       if state.awaitingPong {
-        return quit("Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
+        return await quit("Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
       }
       state.awaitingPong = true
       state.client.send(IRCMessage(source: server, "PING", [server]))
       state.client.setIdleDeadline(after: config.pingTimeout)
       return .noreply(.hibernate)
     case .message(.disconnect(let reason)):
-      return quit(reason, &state, ctx)
+      return await quit(reason, &state, ctx)
     case .message(.resume):
       state.paused = false
       if let end = try await drain(&state, ctx) { return end }
@@ -241,7 +241,7 @@ struct Connection: GenServer {
       state.pending.removeFirst(state.next)
       state.next = 0
     }
-    if state.pending.count - state.next > config.floodDisconnect { return quit("Excess Flood", &state, ctx) }
+    if state.pending.count - state.next > config.floodDisconnect { return await quit("Excess Flood", &state, ctx) }
     if !state.reading {
       state.reading = true
       try? ctx.activate(socket, .once)
@@ -297,11 +297,16 @@ struct Connection: GenServer {
   // MARK: - Leaving
 
   /// Ends the connection: QUIT message for the others (sent by the rooms, which see this
-  /// process end), ERROR to the client, the socket closed once flushed.
-  func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) -> HandleResult<Self> {
+  /// process end), ERROR to the client, the socket closed once flushed. The nick is given
+  /// back first — so by the time the client sees the connection close, its nick is free
+  /// to take again and WHOWAS knows it (a kill frees it from the exit hook instead).
+  func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) async -> HandleResult<Self> {
     let client = state.client
     services.log("client \(client.id) quits: \(reason)")
     state.update { if $0.quitMessage == nil { $0.quitMessage = reason } }
+    if client.holdsNick, let presence = presenceRef(ctx) {
+      _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2))
+    }
     if tellClient {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
     }

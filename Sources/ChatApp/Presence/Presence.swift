@@ -33,6 +33,9 @@ struct Presence: SyncGenServer {
     case unmonitor(ClientHandle, [String])
     /// Every client holding a nick.
     case everyone
+    /// The client is quitting: free its nick (and MONITOR entries) before its connection
+    /// closes, so that the nick can be taken again at once.
+    case release(ClientHandle)
   }
 
   enum Reply: Sendable {
@@ -111,6 +114,9 @@ struct Presence: SyncGenServer {
       return .reply(.done)
     case .everyone:
       return .reply(.clients(Array(state.nicks.values)))
+    case .release(let client):
+      release(client, &state)
+      return .reply(.done)
     }
   }
 
