@@ -36,7 +36,9 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
-    .executableTarget(name: "observer", dependencies: ["Control", "COtterSys"], swiftSettings: strict),
+    // The observer's screens without a terminal: its model, keys, command line, layouts.
+    .target(name: "ObserverUI", dependencies: ["Control"], swiftSettings: strict),
+    .executableTarget(name: "observer", dependencies: ["ObserverUI", "Control", "Actors", "COtterSys"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),
@@ -50,7 +52,7 @@ let package = Package(
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
-    .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .testTarget(name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
     .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept"], swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Actors
 @testable import Control
+@testable import ObserverUI
 
 /// Pointer files: how `observer` finds a node it was not told about.
 final class DiscoveryTests: XCTestCase {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Actors
 @testable import Control
+@testable import ObserverUI
 @testable import GenServer
 @testable import Supervision
 
