@@ -47,14 +47,19 @@ let package = Package(
     // IRC load generator on Otter (the ircload.c scenarios).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"], swiftSettings: strict),
-    .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
-    .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
-    .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
+    // What every test target shares: a node per test, bounded waits, recorders, scratch
+    // directories, a TCP client. Under Tests/ (it imports XCTest); not a product.
+    .target(name: "OtterTestSupport", dependencies: ["Actors"], path: "Tests/OtterTestSupport", swiftSettings: strict),
+    // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
+    .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
+    .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
-    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
-    .testTarget(name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "OtterTestSupport", "IRCTestSupport"], swiftSettings: strict),
+    .testTarget(name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"], swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
-    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept"], swiftSettings: strict),
+    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "OtterTestSupport"], swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
     .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -582,11 +583,10 @@ final class SocketTests: XCTestCase {
   }
 
   func testUnixSocketModeAndPermissions() async throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-unix-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let privatePath = dir.appendingPathComponent("private.sock").path
-    let openPath = dir.appendingPathComponent("open.sock").path
+    let dir = temporaryDirectory("unix", mode: 0o755)
+    defer { removeDirectory(dir) }
+    let privatePath = dir + "/private.sock"
+    let openPath = dir + "/open.sock"
     try await withNode { node in
       // The listeners' owner stays alive until told to stop.
       let (replyTo, request) = node.makeReply(String.self)
