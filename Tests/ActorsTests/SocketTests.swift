@@ -574,7 +574,7 @@ final class SocketTests: XCTestCase {
           acks.append(String(decoding: line, as: UTF8.self))
         }
         client.close()
-        await eventually { !handler.pid.isAlive }
+        try await eventually { !handler.pid.isAlive }
         return acks
       }
       XCTAssertEqual(got, ["ack 1", "ack 2", "ack 3"])
@@ -615,7 +615,7 @@ final class SocketTests: XCTestCase {
       }
       // The owner's exit closes the listeners, which removes their files.
       owner.send(true)
-      await eventually { !owner.pid.isAlive }
+      try await eventually { !owner.pid.isAlive }
       XCTAssertFalse(FileManager.default.fileExists(atPath: privatePath))
       XCTAssertFalse(FileManager.default.fileExists(atPath: openPath))
     }
@@ -659,7 +659,7 @@ final class SocketTests: XCTestCase {
       XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "ok \(n)")
       print("10,000 connections, one line each way: \(ContinuousClock.now - started)")
       // Every connection process ends when its client closes.
-      await eventually(timeout: .seconds(30)) { node.sockets().count == 1 }
+      try await eventually(timeout: .seconds(30)) { node.sockets().count == 1 }
     }
   }
 }

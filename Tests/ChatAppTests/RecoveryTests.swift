@@ -22,7 +22,7 @@ final class RecoveryTests: XCTestCase {
       let name = ChatServices.roomName("#room")
       let old = try XCTUnwrap(server.node.whereis(name))
       server.node.exit(old, reason: .kill)
-      await eventually("the room to be restarted") {
+      try await eventually("the room to be restarted") {
         if let pid = server.node.whereis(name) { return pid != old }
         return false
       }
@@ -70,7 +70,7 @@ final class RecoveryTests: XCTestCase {
       try b.expect("730")
       let old = try XCTUnwrap(server.node.whereis(ChatServices.presenceName))
       server.node.exit(old, reason: .kill)
-      await eventually("presence to be restarted") {
+      try await eventually("presence to be restarted") {
         if let pid = server.node.whereis(ChatServices.presenceName) { return pid != old }
         return false
       }

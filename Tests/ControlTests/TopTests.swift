@@ -50,7 +50,7 @@ final class TopTests: XCTestCase {
       XCTAssertNotNil(quiet.interval)
       XCTAssertLessThan(quiet.rows.first { $0.label == "busy" }?.reductionsDelta ?? 0, 10)
       for i in 0..<500 { busy.send(i) }
-      await eventually { node.processInfo(busy.pid)?.messageQueueLength == 0 }
+      try await eventually { node.processInfo(busy.pid)?.messageQueueLength == 0 }
       let moved = try client.top(sort: .reductionsRate, limit: 1)
       XCTAssertEqual(moved.rows.first?.label, "busy")
       XCTAssertGreaterThanOrEqual(moved.rows.first?.reductionsDelta ?? 0, 500)
