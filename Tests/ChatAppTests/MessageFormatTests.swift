@@ -39,6 +39,9 @@ final class MessageFormatTests: XCTestCase {
     XCTAssertThrowsError(try ChatCommandLine.parse(["--port", "99999"])) { XCTAssertTrue("\($0)".contains("--port")) }
     XCTAssertThrowsError(try ChatCommandLine.parse(["--frobnicate"])) { XCTAssertTrue("\($0)".contains("--frobnicate")) }
     XCTAssertThrowsError(try ChatCommandLine.parse(["--listen", "nonsense"]))
+    guard case .run(let r) = try ChatCommandLine.parse(["--registration-timeout", "15"]) else { return XCTFail() }
+    XCTAssertEqual(r.registrationTimeout, .seconds(15))
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--registration-timeout", "0"])) { XCTAssertTrue("\($0)".contains("--registration-timeout")) }
     XCTAssertEqual(ChatConfig().sendCoalescing, .endOfSlice)
     for (arg, expected) in [("off", SendCoalescing.off), ("0", .endOfSlice), ("25", .window(.milliseconds(25)))] {
       guard case .run(let w) = try ChatCommandLine.parse(["--send-window", arg]) else { return XCTFail(arg) }

@@ -208,3 +208,44 @@ final class ProtocolTests: XCTestCase {
     }
   }
 }
+
+/// Input that must never be passed on as it came.
+final class RefusedInputTests: XCTestCase {
+  func testALineWithANulIsRefusedAndNotPassedOnOrEchoed() async throws {
+    try await withChatServer { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      let b = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try b.register("bob")
+      try a.join("#c")
+      try b.join("#c")
+      a.sendRaw(Array("PRIVMSG #c :a".utf8) + [0] + Array("b\r\n".utf8))
+      let refused = try a.expect("400")
+      XCTAssertEqual(refused.params.dropFirst().first, "PRIVMSG")
+      XCTAssertFalse(refused.description.utf8.contains(0))
+      a.sendRaw(Array("NICK x".utf8) + [0] + Array("y\r\n".utf8))
+      XCTAssertEqual(try a.expect("400").params.dropFirst().first, "NICK")
+      // Nothing reached bob; the next clean line does.
+      a.send("PRIVMSG #c :clean")
+      let next = try b.expect("PRIVMSG")
+      XCTAssertEqual(next.params, ["#c", "clean"])
+    }
+  }
+
+  func testARepeatedTargetGetsOneCopy() async throws {
+    try await withChatServer { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      let b = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try b.register("bob")
+      try a.join("#c")
+      try b.join("#c")
+      a.send("PRIVMSG #c,#C,#c,#c :once")
+      a.send("PRIVMSG bob,BOB :to you once")
+      a.send("PRIVMSG #c :end")
+      XCTAssertEqual(try b.expect("PRIVMSG").params, ["#c", "once"])
+      XCTAssertEqual(try b.expect("PRIVMSG").params, ["bob", "to you once"])
+      XCTAssertEqual(try b.expect("PRIVMSG").params, ["#c", "end"])
+    }
+  }
+}

@@ -1,7 +1,9 @@
 // The point of the process model: kill a room, the presence server or a connection, and
 // only what must change changes.
+import GenServer
 import IRCTestSupport
 import OtterTestSupport
+import Supervision
 import XCTest
 @testable import Actors
 @testable import ChatApp
@@ -36,6 +38,33 @@ final class RecoveryTests: XCTestCase {
       XCTAssertEqual(try a.expect("PRIVMSG").params, ["#room", "after the crash"])
       XCTAssertTrue(a.never(within: 0.2) { $0.command == "QUIT" || $0.command == "PART" || $0.command == "ERROR" })
       XCTAssertFalse(a.closed || b.closed)
+    }
+  }
+
+  /// A connection that ends while its room is down (killed together, say) is still seen
+  /// to quit: the room comes back from its record, not from who is still connected.
+  func testAConnectionThatEndsWhileItsRoomIsDownIsSeenToQuit() async throws {
+    try await withChatServer { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      let b = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try b.register("bob")
+      try a.join("#gone")
+      try b.join("#gone")
+      try a.expect("bob's JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("bob!") == true }
+      // The room stops and is not restarted (as if it died with bob, before his DOWN).
+      let rooms = try XCTUnwrap(server.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self))
+      let room = try XCTUnwrap(server.node.whereis(ChatServices.roomName("#gone")))
+      try await server.node.terminateChild(GenServerRef(rooms), pid: room)
+      b.send("QUIT :off now")
+      try b.expectClosed()
+      // Alice still talks to #gone: it answers, and tells her bob left.
+      a.send("NAMES #gone")
+      let quit = try a.expect("QUIT")
+      XCTAssertEqual(quit.source?.hasPrefix("bob!"), true)
+      XCTAssertEqual(quit.params, ["Quit: off now"])
+      let names = try a.expect("353")
+      XCTAssertEqual(names.params.last, "@alice")
     }
   }
 

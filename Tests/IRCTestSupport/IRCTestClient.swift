@@ -38,6 +38,7 @@ public final class IRCTestClient {
   }
 
   /// The first message (in order) that `match` accepts; earlier ones stay in the backlog.
+  @discardableResult
   public func expect(_ what: String, within seconds: Double = 5, _ match: (IRCMessage) -> Bool) throws(TestError) -> IRCMessage {
     let deadline = Date().addingTimeInterval(seconds)
     while true {
@@ -91,7 +92,7 @@ public final class IRCTestClient {
       send("CAP END")
     }
     try expect("001")
-    _ = try expect("end of MOTD") { $0.command == "376" || $0.command == "422" }
+    try expect("end of MOTD") { $0.command == "376" || $0.command == "422" }
   }
 
   /// JOINs `channel` and waits for the end of its names list (366); what joining says

@@ -17,6 +17,7 @@ public func eventually(
 
 /// Waits until `probe` gives a value, and returns it: `eventually` for a state a test must
 /// also read, such as the pid of a restarted process.
+@discardableResult
 public func eventuallyValue<T>(
   _ what: @autoclosure () -> String, timeout: Duration = .seconds(5),
   file: StaticString = #fileID, line: UInt = #line, _ probe: () async throws -> T?

@@ -11,8 +11,8 @@ extension Connection {
       return
     }
     if first == "0" {
-      for channel in client.info.withLock({ $0.channels.values.map(\.channel) }) {
-        _ = try await callRoom(channel, .part(client, reason: nil), ctx)
+      for m in services.channels.memberships(of: client.id) {
+        _ = try await callRoom(m.settings.name, .part(client, reason: nil), ctx)
       }
       return
     }
@@ -20,18 +20,19 @@ extension Connection {
     let keys = p.count > 1 ? p[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
     for (i, name) in names.enumerated() {
       guard Names.isValidChannel(name, maxLength: config.channelLength) else {
-        client.numeric(server, "403", name.isEmpty ? "*" : name, "No such channel")
+        client.numeric(server, .errNoSuchChannel, name.isEmpty ? "*" : name)
         continue
       }
-      let (count, already) = client.info.withLock { ($0.channels.count, $0.channels[Names.fold(name)] != nil) }
-      if already { continue }
+      let mine = services.channels.channels(of: client.id)
+      let count = mine.count
+      if mine.contains(Names.fold(name)) { continue }
       if count >= config.channelsPerClient {
-        client.numeric(server, "405", name, "You have joined too many channels")
+        client.numeric(server, .errTooManyChannels, name)
         continue
       }
       let key = i < keys.count && !keys[i].isEmpty ? keys[i] : nil
       if try await callRoom(name, .join(client, key: key), create: true, ctx) == nil {
-        client.numeric(server, "263", "JOIN", "Server busy, try again")
+        client.numeric(server, .rplTryAgain, "JOIN")
       }
     }
   }
@@ -43,9 +44,9 @@ extension Connection {
       return
     }
     let reason = p.count > 1 ? p[1] : nil
-    for name in first.split(separator: ",").map(String.init) {
+    for name in Names.targets(first) {
       if try await callRoom(name, .part(client, reason: reason), ctx) == nil {
-        client.numeric(server, "403", name, "No such channel")
+        client.numeric(server, .errNoSuchChannel, name)
       }
     }
   }
@@ -56,25 +57,25 @@ extension Connection {
       return
     }
     if try await callRoom(name, .topic(state.client, p.count > 1 ? p[1] : nil), ctx) == nil {
-      state.client.numeric(server, "403", name, "No such channel")
+      state.client.numeric(server, .errNoSuchChannel, name)
     }
   }
 
   func names(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     guard let first = p.first, !first.isEmpty else {
-      state.client.numeric(server, "366", "*", "End of /NAMES list")
+      state.client.numeric(server, .rplEndOfNames, "*")
       return
     }
     // Past TARGMAX, targets are dropped silently. Several channels end with one 366.
-    let list = first.split(separator: ",").prefix(config.targetsLimit).map(String.init)
+    let list = Array(Names.targets(first).prefix(config.targetsLimit))
     if list.count == 1 {
       if try await callRoom(list[0], .names(state.client, end: true), ctx) == nil {
-        state.client.numeric(server, "366", list[0], "End of /NAMES list")
+        state.client.numeric(server, .rplEndOfNames, list[0])
       }
       return
     }
     for name in list { _ = try await callRoom(name, .names(state.client, end: false), ctx) }
-    state.client.numeric(server, "366", first, "End of /NAMES list")
+    state.client.numeric(server, .rplEndOfNames, first)
   }
 
   func mode(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -85,7 +86,7 @@ extension Connection {
     }
     if Names.isChannel(target) {
       if try await callRoom(target, .mode(client, Array(p.dropFirst())), ctx) == nil {
-        client.numeric(server, "403", target, "No such channel")
+        client.numeric(server, .errNoSuchChannel, target)
       }
       return
     }
@@ -97,14 +98,14 @@ extension Connection {
     let client = state.client
     guard Names.fold(target) == Names.fold(client.nick) else {
       if case .client(nil)? = try await callPresence(.find(target), ctx) {
-        client.numeric(server, "401", target, "No such nick/channel")
+        client.numeric(server, .errNoSuchNick, target)
       } else {
-        client.numeric(server, "502", "Can't change mode for other users")
+        client.numeric(server, .errUsersDontMatch)
       }
       return
     }
     guard let modes = params.first else {
-      client.numeric(server, "221", userModeString(client))
+      client.numeric(server, .rplUModeIs, userModeString(client))
       return
     }
     var adding = true
@@ -116,7 +117,7 @@ extension Connection {
       case "+": adding = true
       case "-": adding = false
       case "i", "w", "B", "o":
-        let did: Bool = client.info.withLock { info in
+        let did: Bool = state.update { info in
           switch ch {
           case "i": defer { info.invisible = adding }; return info.invisible != adding
           case "w": defer { info.wallops = adding }; return info.wallops != adding
@@ -139,12 +140,12 @@ extension Connection {
         unknown = true
       }
     }
-    if unknown { client.numeric(server, "501", "Unknown MODE flag") }
+    if unknown { client.numeric(server, .errUModeUnknownFlag) }
     if !changed.isEmpty { client.send(IRCMessage(source: client.prefix, "MODE", [client.nick, changed])) }
   }
 
   func userModeString(_ client: ClientHandle) -> String {
-    let i = client.snapshot
+    let i = client.settings
     return "+" + (i.invisible ? "i" : "") + (i.oper ? "o" : "") + (i.wallops ? "w" : "") + (i.bot ? "B" : "")
   }
 
@@ -168,7 +169,7 @@ extension Connection {
     }
     for (channel, target) in pairs {
       if try await callRoom(channel, .kick(state.client, target: target, reason: reason), ctx) == nil {
-        state.client.numeric(server, "403", channel, "No such channel")
+        state.client.numeric(server, .errNoSuchChannel, channel)
       }
     }
   }
@@ -177,21 +178,21 @@ extension Connection {
     let client = state.client
     guard p.count >= 2 else {
       if p.isEmpty {
-        client.numeric(server, "337", "End of /INVITE list")
+        client.numeric(server, .rplEndOfInviteList)
       } else {
         needMoreParams("INVITE", state)
       }
       return
     }
     guard case .client(let target?)? = try await callPresence(.find(p[0]), ctx) else {
-      client.numeric(server, "401", p[0], "No such nick/channel")
+      client.numeric(server, .errNoSuchNick, p[0])
       return
     }
     if try await callRoom(p[1], .invite(client, target), ctx) == nil {
-      client.numeric(server, "403", p[1], "No such channel")
+      client.numeric(server, .errNoSuchChannel, p[1])
       return
     }
-    if let away = target.info.withLock({ $0.away }) { client.numeric(server, "301", target.nick, away) }
+    if let away = target.setting({ $0.away }) { client.numeric(server, .rplAway, target.nick, away) }
   }
 
   /// LIST [channels or masks] [ELIST conditions: >n <n for members].
@@ -222,18 +223,20 @@ extension Connection {
       else if item.hasPrefix("!") { notMasks.append(String(item.dropFirst())) }
       else if !item.isEmpty { masks.append(item) }
     }
-    client.numeric(server, "321", "Channel", "Users  Name")
+    client.numeric(server, .rplListStart, "Channel")
     let myID = client.id
-    for (_, channel) in services.channels.all.sorted(by: { $0.key < $1.key }) {
+    // From the rooms' published records: LIST asks no room.
+    for (_, record) in services.channels.all.sorted(by: { $0.key < $1.key }) {
+      let channel = record.settings
       if !masks.isEmpty && !masks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
       if notMasks.contains(where: { Names.globMatch($0, channel.name) }) { continue }
-      guard case .summary(let s)? = try await callRoom(channel.name, .summary, ctx) else { continue }
-      if s.secret && !s.memberIDs.contains(myID) { continue }
-      if s.members < minUsers || s.members > maxUsers { continue }
-      if s.created <= createdAfter || s.created >= createdBefore { continue }
-      if s.topicTime <= topicAfter || s.topicTime >= topicBefore { continue }
-      client.numeric(server, "322", s.name, String(s.members), s.topic ?? "")
+      if channel.secret && record.members[myID] == nil { continue }
+      let members = record.members.count
+      if members < minUsers || members > maxUsers { continue }
+      if channel.created <= createdAfter || channel.created >= createdBefore { continue }
+      if channel.topicTime <= topicAfter || channel.topicTime >= topicBefore { continue }
+      client.numeric(server, .rplList, channel.name, String(members), channel.topic ?? "")
     }
-    client.numeric(server, "323", "End of /LIST")
+    client.numeric(server, .rplListEnd)
   }
 }

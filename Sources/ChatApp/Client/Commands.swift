@@ -10,10 +10,9 @@ extension Connection {
 
   func dispatch(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
     let client = state.client
-    let registered = client.info.withLock { $0.registered }
-    if !registered && !Self.beforeRegistration.contains(m.command) {
+    if !client.isRegistered && !Self.beforeRegistration.contains(m.command) {
       if m.command.count == 3 && m.command.allSatisfy(\.isNumber) { return nil }
-      client.numeric(server, "451", "You have not registered")
+      client.numeric(server, .errNotRegistered)
       return nil
     }
     let p = m.params
@@ -24,7 +23,7 @@ extension Connection {
     case "USER": try await user(p, &state, ctx)
     case "PING":
       guard let token = p.first else {
-        client.numeric(server, "461", "PING", "Not enough parameters")
+        client.numeric(server, .errNeedMoreParams, "PING")
         return nil
       }
       client.send(IRCMessage(source: server, "PONG", [server, token]))
@@ -54,7 +53,7 @@ extension Connection {
     case "LUSERS": try await lusers(&state, ctx)
     case "MOTD": motd(&state)
     case "VERSION": version(&state)
-    case "TIME": client.numeric(server, "391", server, WallClock.iso8601(millis: WallClock.millis()))
+    case "TIME": client.numeric(server, .rplTime, server, WallClock.iso8601(millis: WallClock.millis()))
     case "INFO": info(&state)
     case "ADMIN": admin(&state)
     case "HELP", "HELPOP": help(p, &state)
@@ -62,7 +61,7 @@ extension Connection {
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
     default:
-      client.numeric(server, "421", m.command, "Unknown command")
+      client.numeric(server, .errUnknownCommand, m.command, "Unknown command")
     }
     return nil
   }
@@ -94,22 +93,18 @@ extension Connection {
     ctx.node.whereis(ChatServices.roomName(key), as: ServerMessage<Room>.self).map(GenServerRef.init)
   }
 
-  /// Calls the room of channel `name`, starting it if `create` (JOIN). Nil when there is
-  /// no such room (and `create` is false) or it cannot be reached. Retries while a room
-  /// is being restarted or has just stopped.
+  /// Calls the room of channel `name`, starting it if `create` (JOIN) or if the channel
+  /// has a record but no room (its room is being restarted, or was lost with the room
+  /// supervisor). Nil when there is no such channel (and `create` is false) or it cannot
+  /// be reached. Retries while a room is being restarted or has just stopped.
   func callRoom(_ name: String, _ request: Room.Request, create: Bool = false, _ ctx: ServerContext<Self>) async throws -> Room.Reply? {
     let key = Names.fold(name)
-    for attempt in 0..<100 {
+    for _ in 0..<100 {
       var room = roomRef(key, ctx)
       if room == nil {
-        // A channel whose settings are stored has a room, perhaps being restarted:
-        // wait for it rather than say there is no such channel.
-        let exists = services.channels.get(key) != nil
-        if !create && !(exists && attempt < 60) { return nil }
-        if create, let rooms = ctx.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<String>>.self) {
-          _ = try? await ctx.startChild(GenServerRef(rooms), name)
-          room = roomRef(key, ctx)
-        }
+        if !create && !services.channels.exists(key) { return nil }
+        await RoomSupervision.start(name, create: create, ctx)
+        room = roomRef(key, ctx)
       }
       if let room {
         do {
@@ -125,21 +120,14 @@ extension Connection {
     return nil
   }
 
-  /// The members of every channel the client is in, each once (NICK, AWAY, SETNAME and
-  /// QUIT go once to everyone who shares a channel).
-  func neighbours(_ state: State, _ ctx: ServerContext<Self>) async throws -> [ClientHandle] {
-    let channels = state.client.info.withLock { $0.channels.values.map(\.channel) }
-    var seen: Set<UInt64> = []
-    var out: [ClientHandle] = []
-    for channel in channels {
-      guard case .members(let members)? = try await callRoom(channel, .members, ctx) else { continue }
-      for m in members where seen.insert(m.client.id).inserted { out.append(m.client) }
-    }
-    return out
+  /// Everyone who shares a channel with the client, each once (NICK, AWAY and SETNAME go
+  /// once to each), from the rooms' published records.
+  func neighbours(_ state: State) -> [ClientHandle] {
+    services.channels.neighbours(of: state.client.id)
   }
 
   /// `461 <command> :Not enough parameters`.
   func needMoreParams(_ command: String, _ state: State) {
-    state.client.numeric(server, "461", command, "Not enough parameters")
+    state.client.numeric(server, .errNeedMoreParams, command)
   }
 }

@@ -1,13 +1,14 @@
 // A connection: one process per client, owning its socket. It reads lines (active-once,
 // so a client that floods stops being read), parses them, runs the commands — asking
-// the presence server and the rooms, which write their answers straight to the client —
-// and pings the client when it goes quiet (told so by the idle sweeper). When it ends,
-// for whatever reason, the rooms it was in see it go (they monitor it) and tell everyone
-// its QUIT.
+// the presence server and the rooms, which write their answers straight to the client's
+// endpoint — and pings the client when it goes quiet (told so by the idle sweeper). It
+// is the one writer of its client's settings (ClientHandle.swift). When it ends, for
+// whatever reason, the rooms it was in see it go (they monitor it) and tell everyone its
+// QUIT.
 //
 // Every idle client keeps one of these processes, so its server value and state are
-// kept small (issue 7): what only some clients need is behind one reference, and the
-// process hibernates after each message (its mailbox keeps no buffer while idle).
+// kept small: what only some clients need is behind one reference, and the process
+// hibernates after each message (its mailbox keeps no buffer while idle).
 import Actors
 import GenServer
 import Glibc
@@ -106,8 +107,8 @@ struct Connection: GenServer {
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
-    let client = ClientHandle(id: services.clients.nextID(), pid: ctx.pid, host: host, services: services,
-                              transport: webSocket ? .webSocket(webSocketOutput()) : .irc(socket))
+    let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
+    let client = ClientHandle(pid: ctx.pid, host: host, services: services, endpoint: endpoint)
     services.clients.add(client)
     // The hook captures the client alone, which is then the closure's context: no
     // allocation for it.
@@ -163,7 +164,7 @@ struct Connection: GenServer {
           if let end = try await drain(&state, ctx) { return end }
         }
       case .frameTooLong:
-        state.client.numeric(server, "417", "Input line was too long")
+        state.client.numeric(server, .errInputTooLong)
         state.reading = false
         if let end = try await drain(&state, ctx) { return end }
       case .closed:
@@ -181,7 +182,7 @@ struct Connection: GenServer {
       // Something arrived since the sweeper looked: not silent after all (and this
       // message is no activity of the client's, so the deadline stays as it is).
       guard state.client.idleDeadlineClaimed else { return .noreply(.hibernate) }
-      if !state.client.info.withLock({ $0.registered }) {
+      if !state.client.isRegistered {
         return quit("Registration timed out", &state, ctx)
       }
       if state.awaitingPong {
@@ -207,7 +208,7 @@ struct Connection: GenServer {
 
   /// How long the client may stay silent before the sweeper tells this process.
   func idleTimeout(_ state: State) -> Duration {
-    state.client.info.withLock { $0.registered } ? config.pingInterval : config.registrationTimeout
+    state.client.isRegistered ? config.pingInterval : config.registrationTimeout
   }
 
   /// Runs the lines read so far, as fast as the flood budget allows, and reads on. Lines
@@ -255,13 +256,19 @@ struct Connection: GenServer {
     if body.first == UInt8(ascii: "@"), let space = body.firstIndex(of: 0x20) {
       // Client tag data is limited to 4096 bytes, with the '@' and the space.
       if space - body.startIndex + 1 > 4096 {
-        state.client.numeric(server, "417", "Input line was too long")
+        state.client.numeric(server, .errInputTooLong)
         return nil
       }
       body = body[(space + 1)...]
     }
     if body.count + 2 > 512 {
-      state.client.numeric(server, "417", "Input line was too long")
+      state.client.numeric(server, .errInputTooLong)
+      return nil
+    }
+    // NUL cannot be part of an IRC message: refused, never passed on or echoed back.
+    if let nul = bytes.firstIndex(of: 0) {
+      let command = (try? IRCMessage.parse(Array(bytes[..<nul])))?.command ?? "*"
+      state.client.numeric(server, .errUnknownError, command, "Message contains a NUL byte and was dropped")
       return nil
     }
     // UTF8ONLY: text that is not UTF-8 is refused, never passed on mangled.
@@ -277,12 +284,12 @@ struct Connection: GenServer {
     } catch .empty {
       return nil
     } catch {
-      state.client.numeric(server, "421", "*", "Unknown command")
+      state.client.numeric(server, .errUnknownCommand, "*", "Unknown command")
       return nil
     }
     if message.command != "PING" && message.command != "PONG" {
       let now = WallClock.seconds()
-      state.client.info.withLock { $0.lastActive = now }
+      state.update { $0.lastActive = now }
     }
     return try await dispatch(message, &state, ctx)
   }
@@ -294,7 +301,7 @@ struct Connection: GenServer {
   func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) -> HandleResult<Self> {
     let client = state.client
     services.log("client \(client.id) quits: \(reason)")
-    client.info.withLock { if $0.quitMessage == nil { $0.quitMessage = reason } }
+    state.update { if $0.quitMessage == nil { $0.quitMessage = reason } }
     if tellClient {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
     }
@@ -302,13 +309,10 @@ struct Connection: GenServer {
     return .stop(.normal)
   }
 
-  func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
-    services.clients.remove(state.client)
-  }
-
   func formatStatus(_ state: State) -> String {
-    let info = state.client.snapshot
-    return "\(info.nick)!\(info.user)@\(state.client.host) registered=\(info.registered) channels=\(info.channels.count) "
+    let info = state.client.settings
+    let channels = services.channels.channels(of: state.client.id).count
+    return "\(state.client.prefix) registered=\(info.registered) channels=\(channels) "
       + "queued=\(socket.pendingBytes)B"
   }
 }

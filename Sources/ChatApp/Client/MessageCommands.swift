@@ -9,41 +9,41 @@ extension Connection {
     let command = kind.rawValue
     let quiet = kind == .notice
     guard let targets = m.params.first, !targets.isEmpty else {
-      if !quiet { client.numeric(server, "411", "No recipient given (\(command))") }
+      if !quiet { client.numeric(server, .errNoRecipient, "No recipient given (\(command))") }
       return
     }
     let text = m.params.count > 1 ? m.params[1] : ""
     if kind != .tagmsg && text.isEmpty {
-      if !quiet { client.numeric(server, "412", "No text to send") }
+      if !quiet { client.numeric(server, .errNoTextToSend) }
       return
     }
     // Client-only tags travel with the message (to clients that take tags).
     let tags = client.has(.messageTags)
       ? m.tags.filter { $0.key.hasPrefix("+") }.map { ClientTag(key: $0.key, value: $0.value) } : []
     if kind == .tagmsg && tags.isEmpty { return }
-    let list = targets.split(separator: ",").map(String.init)
+    let list = Names.targets(targets)
     if list.count > config.targetsLimit {
-      if !quiet { client.numeric(server, "407", targets, "Too many recipients") }
+      if !quiet { client.numeric(server, .errTooManyTargets, targets) }
       return
     }
     for target in list {
       if Names.isChannel(target) {
         if try await callRoom(target, .message(client, kind, text: text, tags: tags), ctx) == nil, !quiet {
-          client.numeric(server, "403", target, "No such channel")
+          client.numeric(server, .errNoSuchChannel, target)
         }
         continue
       }
       guard case .client(let other?)? = try await callPresence(.find(target), ctx) else {
-        if !quiet { client.numeric(server, "401", target, "No such nick/channel") }
+        if !quiet { client.numeric(server, .errNoSuchNick, target) }
         continue
       }
       let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
       let line = TaggedLine(IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
-                            clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.info.withLock { $0.bot })
+                            clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
       if kind != .tagmsg || other.has(.messageTags) { line.send(to: other) }
       if client.has(.echoMessage) { line.send(to: client) }
-      if kind == .privmsg, let away = other.info.withLock({ $0.away }) {
-        client.numeric(server, "301", other.nick, away)
+      if kind == .privmsg, let away = other.setting({ $0.away }) {
+        client.numeric(server, .rplAway, other.nick, away)
       }
     }
   }

@@ -27,21 +27,19 @@ extension Connection {
     }
     var rows: [(ClientHandle, channel: String, prefix: String)] = []
     if Names.isChannel(mask) {
-      if case .members(let members)? = try await callRoom(mask, .members, ctx) {
-        let isMember = members.contains { $0.client === client }
-        let secret = services.channels.get(Names.fold(mask))?.secret ?? false
-        let channelName = services.channels.get(Names.fold(mask))?.name ?? mask
-        if isMember || !secret {
+      // From the room's published record: WHO asks no room.
+      if let record = services.channels.record(Names.fold(mask)) {
+        let isMember = record.members[client.id] != nil
+        if isMember || !record.settings.secret {
           let multi = client.has(.multiPrefix)
-          for m in members {
-            if !isMember && m.client.info.withLock({ $0.invisible }) { continue }
-            let prefix = multi ? (m.op ? "@" : "") + (m.voice ? "+" : "") : (m.op ? "@" : (m.voice ? "+" : ""))
-            rows.append((m.client, channelName, prefix))
+          for m in record.members.values {
+            if !isMember && m.client.setting({ $0.invisible }) { continue }
+            rows.append((m.client, record.settings.name, m.prefix(multi: multi)))
           }
         }
       }
     } else {
-      let myChannels = Set(client.info.withLock { $0.channels.keys })
+      let myChannels = Set(services.channels.channels(of: client.id))
       let everyone: [ClientHandle]
       if mask.contains("*") || mask.contains("?") {
         guard case .clients(let all)? = try await callPresence(.everyone, ctx) else { return }
@@ -52,31 +50,33 @@ extension Connection {
         everyone = []
       }
       for other in everyone {
-        let info = other.snapshot
-        let shared = !myChannels.isDisjoint(with: info.channels.keys)
-        let exact = Names.fold(info.nick) == Names.fold(mask)
-        if info.invisible && !shared && other !== client && !exact { continue }
-        let matches = mask == "*" || mask == "0" || Names.globMatch(mask, info.nick) || Names.globMatch(mask, info.user)
+        let info = other.settings
+        let nick = other.nick
+        let exact = Names.fold(nick) == Names.fold(mask)
+        if info.invisible && other !== client && !exact
+          && myChannels.isDisjoint(with: services.channels.channels(of: other.id)) { continue }
+        let matches = mask == "*" || mask == "0" || Names.globMatch(mask, nick) || Names.globMatch(mask, info.user)
           || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname) || Names.globMatch(mask, server)
         if !matches { continue }
         rows.append((other, "*", ""))
       }
     }
     for (other, channel, prefix) in rows {
-      let info = other.snapshot
+      let info = other.settings
+      let nick = other.nick
       if opersOnly && !info.oper { continue }
       let flags = (info.away == nil ? "H" : "G") + (info.oper ? "*" : "") + prefix + (info.bot ? "B" : "")
       if let fields {
-        client.numeric(server, "354", whox(fields, token: token, other, info, channel: channel, flags: flags))
+        client.numeric(server, .rplWhoSpcRpl, whox(fields, token: token, other, nick, info, channel: channel, flags: flags))
       } else {
-        client.numeric(server, "352", channel, info.user, other.host, server, info.nick, flags, "0 \(info.realname)")
+        client.numeric(server, .rplWhoReply, channel, info.user, other.host, server, nick, flags, "0 \(info.realname)")
       }
     }
-    client.numeric(server, "315", mask, "End of WHO list")
+    client.numeric(server, .rplEndOfWho, mask)
   }
 
   /// The fields of a WHOX reply, in the protocol's fixed order (`tcuihsnfdlaor`).
-  private func whox(_ fields: String, token: String?, _ other: ClientHandle, _ info: ClientInfo, channel: String, flags: String) -> [String] {
+  private func whox(_ fields: String, token: String?, _ other: ClientHandle, _ nick: String, _ info: ClientSettings, channel: String, flags: String) -> [String] {
     var out: [String] = []
     for f in "tcuihsnfdlaor" where fields.contains(f) {
       switch f {
@@ -86,7 +86,7 @@ extension Connection {
       case "i": out.append(other.host.contains(":") || other.host.contains(".") ? other.host : "255.255.255.255")
       case "h": out.append(other.host)
       case "s": out.append(server)
-      case "n": out.append(info.nick)
+      case "n": out.append(nick)
       case "f": out.append(flags)
       case "d": out.append("0")
       case "l": out.append(String(max(0, WallClock.seconds() - info.lastActive)))
@@ -103,33 +103,32 @@ extension Connection {
   func whois(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard let last = p.last, !last.isEmpty else {
-      client.numeric(server, "431", "No nickname given")
+      client.numeric(server, .errNoNicknameGiven)
       return
     }
     for nick in last.split(separator: ",").prefix(1).map(String.init) {
       guard case .client(let other?)? = try await callPresence(.find(nick), ctx) else {
-        client.numeric(server, "401", nick, "No such nick/channel")
-        client.numeric(server, "318", nick, "End of /WHOIS list")
+        client.numeric(server, .errNoSuchNick, nick)
+        client.numeric(server, .rplEndOfWhois, nick)
         continue
       }
-      let info = other.snapshot
-      client.numeric(server, "311", info.nick, info.user, other.host, "*", info.realname)
-      let mine = client.info.withLock { $0.channels }
+      let info = other.settings
+      let theirNick = other.nick
+      client.numeric(server, .rplWhoisUser, theirNick, info.user, other.host, "*", info.realname)
+      let mine = Set(services.channels.channels(of: client.id))
       let multi = client.has(.multiPrefix)
       var channels: [String] = []
-      for (key, m) in info.channels.sorted(by: { $0.key < $1.key }) {
-        let secret = services.channels.get(key)?.secret ?? false
-        if secret && mine[key] == nil && other !== client { continue }
-        channels.append(m.prefix(multi: multi) + m.channel)
+      for m in services.channels.memberships(of: other.id).sorted(by: { $0.key < $1.key }) {
+        if m.settings.secret && !mine.contains(m.key) && other !== client { continue }
+        channels.append(m.member.prefix(multi: multi) + m.settings.name)
       }
-      if !channels.isEmpty { client.numeric(server, "319", info.nick, channels.joined(separator: " ")) }
-      client.numeric(server, "312", info.nick, server, config.networkName)
-      if info.oper { client.numeric(server, "313", info.nick, "is an IRC operator") }
-      if info.bot { client.numeric(server, "335", info.nick, "is a bot") }
-      if let away = info.away { client.numeric(server, "301", info.nick, away) }
-      client.numeric(server, "317", info.nick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon),
-                     "seconds idle, signon time")
-      client.numeric(server, "318", info.nick, "End of /WHOIS list")
+      if !channels.isEmpty { client.numeric(server, .rplWhoisChannels, theirNick, channels.joined(separator: " ")) }
+      client.numeric(server, .rplWhoisServer, theirNick, server, config.networkName)
+      if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
+      if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
+      if let away = info.away { client.numeric(server, .rplAway, theirNick, away) }
+      client.numeric(server, .rplWhoisIdle, theirNick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon))
+      client.numeric(server, .rplEndOfWhois, theirNick)
     }
   }
 
@@ -137,17 +136,17 @@ extension Connection {
   func whowas(_ p: [String], _ state: inout State) {
     let client = state.client
     guard let nick = p.first, !nick.isEmpty else {
-      client.numeric(server, "431", "No nickname given")
+      client.numeric(server, .errNoNicknameGiven)
       return
     }
     let limit = p.count > 1 ? Int(p[1]) ?? 0 : 0
     let found = services.whowas.lookup(nick, limit: limit)
-    if found.isEmpty { client.numeric(server, "406", nick, "There was no such nickname") }
+    if found.isEmpty { client.numeric(server, .errWasNoSuchNick, nick) }
     for e in found {
-      client.numeric(server, "314", e.nick, e.user, e.host, "*", e.realname)
-      client.numeric(server, "312", e.nick, server, WallClock.iso8601(millis: Int64(e.time) * 1000))
+      client.numeric(server, .rplWhowasUser, e.nick, e.user, e.host, "*", e.realname)
+      client.numeric(server, .rplWhoisServer, e.nick, server, WallClock.iso8601(millis: Int64(e.time) * 1000))
     }
-    client.numeric(server, "369", nick, "End of WHOWAS")
+    client.numeric(server, .rplEndOfWhowas, nick)
   }
 
   // MARK: - ISON, USERHOST
@@ -161,7 +160,7 @@ extension Connection {
     for nick in p.flatMap({ $0.split(separator: " ").map(String.init) }) {
       if case .client(let c?)? = try await callPresence(.find(nick), ctx) { online.append(c.nick) }
     }
-    state.client.numeric(server, "303", online.joined(separator: " "))
+    state.client.numeric(server, .rplIsOn, online.joined(separator: " "))
   }
 
   func userhost(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -172,10 +171,10 @@ extension Connection {
     var replies: [String] = []
     for nick in p.prefix(5) {
       guard case .client(let c?)? = try await callPresence(.find(nick), ctx) else { continue }
-      let info = c.snapshot
-      replies.append("\(info.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
+      let info = c.settings
+      replies.append("\(c.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
     }
-    state.client.numeric(server, "302", replies.joined(separator: " "))
+    state.client.numeric(server, .rplUserhost, replies.joined(separator: " "))
   }
 
   // MARK: - MONITOR
@@ -186,11 +185,11 @@ extension Connection {
       needMoreParams("MONITOR", state)
       return
     }
-    let targets = p.count > 1 ? p[1].split(separator: ",").map(String.init).filter { !$0.isEmpty } : []
+    let targets = p.count > 1 ? Names.targets(p[1]) : []
     switch sub {
     case "+":
       guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
-      let current = client.info.withLock { $0.monitoring }
+      let current = client.setting { $0.monitoring }
       var accepted: [String] = []
       var refused: [String] = []
       var count = current.count
@@ -200,26 +199,33 @@ extension Connection {
         count += 1
         accepted.append(t)
       }
-      if !refused.isEmpty { client.numeric(server, "734", String(config.monitorLimit), refused.joined(separator: ","), "Monitor list is full.") }
+      if !refused.isEmpty { client.numeric(server, .errMonListFull, String(config.monitorLimit), refused.joined(separator: ",")) }
+      // The client's own list first (presence rebuilds its index from it).
+      state.update { for n in accepted { $0.monitoring.insert(Names.fold(n)) } }
       guard !accepted.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, accepted), ctx) else { return }
-      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
-      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+      if !on.isEmpty { client.numeric(server, .rplMonOnline, on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, .rplMonOffline, off.joined(separator: ",")) }
     case "-":
       guard !targets.isEmpty else { return needMoreParams("MONITOR", state) }
+      state.update { for n in targets { $0.monitoring.remove(Names.fold(n)) } }
       _ = try await callPresence(.unmonitor(client, targets), ctx)
     case "C", "c":
-      _ = try await callPresence(.clearMonitor(client), ctx)
+      let all = state.update { settings -> [String] in
+        defer { settings.monitoring = [] }
+        return Array(settings.monitoring)
+      }
+      if !all.isEmpty { _ = try await callPresence(.unmonitor(client, all), ctx) }
     case "L", "l":
-      let list = client.info.withLock { $0.monitoring }.sorted()
-      if !list.isEmpty { client.numeric(server, "732", list.joined(separator: ",")) }
-      client.numeric(server, "733", "End of MONITOR list")
+      let list = client.setting { $0.monitoring }.sorted()
+      if !list.isEmpty { client.numeric(server, .rplMonList, list.joined(separator: ",")) }
+      client.numeric(server, .rplEndOfMonList)
     case "S", "s":
-      let list = Array(client.info.withLock { $0.monitoring })
+      let list = Array(client.setting { $0.monitoring })
       guard !list.isEmpty, case .online(let on, let off)? = try await callPresence(.monitor(client, list), ctx) else { return }
-      if !on.isEmpty { client.numeric(server, "730", on.map(\.prefix).joined(separator: ",")) }
-      if !off.isEmpty { client.numeric(server, "731", off.joined(separator: ",")) }
+      if !on.isEmpty { client.numeric(server, .rplMonOnline, on.map(\.prefix).joined(separator: ",")) }
+      if !off.isEmpty { client.numeric(server, .rplMonOffline, off.joined(separator: ",")) }
     default:
-      client.numeric(server, "421", "MONITOR", "Unknown MONITOR subcommand")
+      client.numeric(server, .errUnknownCommand, "MONITOR", "Unknown MONITOR subcommand")
     }
   }
 
@@ -228,14 +234,14 @@ extension Connection {
   func away(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     let message = p.first.flatMap { $0.isEmpty ? nil : String(decoding: Array($0.utf8.prefix(config.awayLength)), as: UTF8.self) }
-    client.info.withLock { $0.away = message }
+    state.update { $0.away = message }
     if message == nil {
-      client.numeric(server, "305", "You are no longer marked as being away")
+      client.numeric(server, .rplUnaway)
     } else {
-      client.numeric(server, "306", "You have been marked as being away")
+      client.numeric(server, .rplNowAway)
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", message.map { [$0] } ?? []))
-    for other in try await neighbours(state, ctx) where other !== client && other.has(.awayNotify) { line.send(to: other) }
+    for other in neighbours(state) where other.has(.awayNotify) { line.send(to: other) }
   }
 
   func setname(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -248,9 +254,9 @@ extension Connection {
       client.send(IRCMessage(source: server, "FAIL", ["SETNAME", "INVALID_REALNAME", "Realname is too long"]))
       return
     }
-    client.info.withLock { $0.realname = name }
+    state.update { $0.realname = name }
     let line = TaggedLine(IRCMessage(source: client.prefix, "SETNAME", [name]))
     if client.has(.setname) { line.send(to: client) }
-    for other in try await neighbours(state, ctx) where other !== client && other.has(.setname) { line.send(to: other) }
+    for other in neighbours(state) where other.has(.setname) { line.send(to: other) }
   }
 }

@@ -9,18 +9,18 @@ extension Connection {
 
   func cap(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    let target = client.info.withLock { $0.registeredNick ? $0.nick : "*" }
+    let target = client.holdsNick ? client.nick : "*"
     guard let sub = m.params.first?.uppercased() else {
       needMoreParams("CAP", state)
       return
     }
-    let registered = client.info.withLock { $0.registered }
+    let registered = client.isRegistered
     switch sub {
     case "LS":
       if !registered { state.capNegotiating = true }
       if let v = m.params.dropFirst().first.flatMap({ Int($0) }), v >= 302 {
         state.capVersion = max(state.capVersion, Int16(clamping: v))
-        client.caps.bitwiseOr(Caps.capNotify.rawValue, ordering: .relaxed)
+        state.setCapabilities(client.capabilities.union(.capNotify))
       }
       let names = Caps.all.map(\.name).joined(separator: " ")
       client.send(IRCMessage(source: server, "CAP", [target, "LS", names]).serialized(forceTrailing: true))
@@ -47,7 +47,7 @@ extension Connection {
         var caps = client.capabilities
         caps.formUnion(add)
         caps.subtract(remove)
-        client.caps.store(caps.rawValue, ordering: .relaxed)
+        state.setCapabilities(caps)
         client.send(IRCMessage(source: server, "CAP", [target, "ACK", list]).serialized(forceTrailing: true))
       } else {
         client.send(IRCMessage(source: server, "CAP", [target, "NAK", list]).serialized(forceTrailing: true))
@@ -58,15 +58,15 @@ extension Connection {
         try await completeRegistration(&state, ctx)
       }
     default:
-      client.numeric(server, "410", sub, "Invalid CAP command")
+      client.numeric(server, .errInvalidCapCmd, sub)
     }
   }
 
   // MARK: - PASS, NICK, USER
 
   func pass(_ p: [String], _ state: inout State) {
-    if state.client.info.withLock({ $0.registered }) {
-      state.client.numeric(server, "462", "You may not reregister")
+    if state.client.isRegistered {
+      state.client.numeric(server, .errAlreadyRegistered)
       return
     }
     guard let password = p.first else {
@@ -79,31 +79,29 @@ extension Connection {
   func nick(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard let nick = p.first, !nick.isEmpty else {
-      client.numeric(server, "431", "No nickname given")
+      client.numeric(server, .errNoNicknameGiven)
       return
     }
     guard Names.isValidNick(nick, maxLength: config.nickLength) else {
-      client.numeric(server, "432", nick, "Erroneous nickname")
+      client.numeric(server, .errErroneusNickname, nick)
       return
     }
-    let (current, registered) = client.info.withLock { ($0.nick, $0.registered) }
-    if nick == current && client.info.withLock({ $0.registeredNick }) { return }
+    let registered = client.isRegistered
+    if nick == client.nick && client.holdsNick { return }
     let before = client.prefix
-    let formerly = client.whowasEntry
     guard let reply = try await callPresence(.claim(nick, client), ctx) else {
-      client.numeric(server, "263", "NICK", "Server busy, try again")
+      client.numeric(server, .rplTryAgain, "NICK")
       return
     }
     switch reply {
     case .inUse:
-      client.numeric(server, "433", nick, "Nickname is already in use")
+      client.numeric(server, .errNicknameInUse, nick)
     case .claimed:
       if registered {
-        services.whowas.record(formerly)
         // Once to each client sharing a channel, and to the client itself.
         let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
         line.send(to: client)
-        for other in try await neighbours(state, ctx) where other !== client { line.send(to: other) }
+        for other in neighbours(state) { line.send(to: other) }
       } else {
         state.nickGiven = true
         try await completeRegistration(&state, ctx)
@@ -115,8 +113,8 @@ extension Connection {
 
   func user(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    if client.info.withLock({ $0.registered }) || state.userGiven {
-      client.numeric(server, "462", "You may not reregister")
+    if client.isRegistered || state.userGiven {
+      client.numeric(server, .errAlreadyRegistered)
       return
     }
     guard p.count >= 4, !p[0].isEmpty, !p[3].isEmpty else {
@@ -126,7 +124,7 @@ extension Connection {
     // Keep what is safe in `nick!user@host`.
     let cleaned = p[0].unicodeScalars.filter { $0.value > 0x20 && $0 != "@" && $0 != "!" && $0 != ":" }
     let user = String(String.UnicodeScalarView(cleaned.prefix(config.userLength)))
-    client.info.withLock {
+    state.update {
       $0.user = user.isEmpty ? "user" : user
       $0.realname = p[3]
     }
@@ -139,14 +137,14 @@ extension Connection {
     guard state.nickGiven && state.userGiven && !state.capNegotiating else { return }
     let client = state.client
     if let password = config.password, state.passGiven != password {
-      client.numeric(server, "464", "Password incorrect")
+      client.numeric(server, .errPasswdMismatch)
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (Bad password)"]))
-      client.info.withLock { $0.quitMessage = "Bad password" }
+      state.update { $0.quitMessage = "Bad password" }
       socket.closeWhenDone()
       ctx.exit(ctx.pid, reason: .normal)
       return
     }
-    client.info.withLock { $0.registered = true }
+    state.update { $0.registered = true }
     services.clients.markRegistered(client)
     welcome(&state)
     try await lusers(&state, ctx)
@@ -156,15 +154,15 @@ extension Connection {
   func welcome(_ state: inout State) {
     let client = state.client
     let nick = client.nick
-    client.numeric(server, "001", "Welcome to the \(config.networkName) Internet Relay Chat Network \(client.prefix)")
-    client.numeric(server, "002", "Your host is \(server), running version \(ChatApp.version)")
-    client.numeric(server, "003", "This server was created \(WallClock.iso8601(millis: Int64(services.startedAt) * 1000))")
-    client.send(IRCMessage(source: server, "004", [nick, server, ChatApp.version, "iow", "beIiklmnostv", "beIklov"]))
+    client.numeric(server, .rplWelcome, "Welcome to the \(config.networkName) Internet Relay Chat Network \(client.prefix)")
+    client.numeric(server, .rplYourHost, "Your host is \(server), running version \(ChatApp.version)")
+    client.numeric(server, .rplCreated, "This server was created \(WallClock.iso8601(millis: Int64(services.startedAt) * 1000))")
+    client.send(IRCMessage(source: server, Numeric.rplMyInfo.code, [nick, server, ChatApp.version, "iow", "beIiklmnostv", "beIklov"]))
     let tokens = isupport()
     var i = 0
     while i < tokens.count {
       let chunk = Array(tokens[i..<min(i + 12, tokens.count)])
-      client.numeric(server, "005", chunk + ["are supported by this server"])
+      client.numeric(server, .rplISupport, chunk + ["are supported by this server"])
       i += 12
     }
   }
@@ -185,29 +183,29 @@ extension Connection {
   func motd(_ state: inout State) {
     let client = state.client
     if config.motd.isEmpty {
-      client.numeric(server, "422", "MOTD File is missing")
+      client.numeric(server, .errNoMotd)
       return
     }
-    client.numeric(server, "375", "- \(server) Message of the day - ")
-    for line in config.motd { client.numeric(server, "372", "- " + line) }
-    client.numeric(server, "376", "End of /MOTD command.")
+    client.numeric(server, .rplMotdStart, "- \(server) Message of the day - ")
+    for line in config.motd { client.numeric(server, .rplMotd, "- " + line) }
+    client.numeric(server, .rplEndOfMotd)
   }
 
   func lusers(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    let everyone = services.clients.all.filter { $0.info.withLock { $0.registered } }
-    let invisible = everyone.filter { $0.info.withLock { $0.invisible } }.count
-    let opers = everyone.filter { $0.info.withLock { $0.oper } }.count
+    let everyone = services.clients.all.map(\.settings).filter(\.registered)
+    let invisible = everyone.filter(\.invisible).count
+    let opers = everyone.filter(\.oper).count
     let unknown = services.clients.count - everyone.count
-    let channels = services.channels.all.count
+    let channels = services.channels.count
     let total = everyone.count
     let peak = max(services.clients.peak.load(ordering: .relaxed), total)
-    client.numeric(server, "251", "There are \(total - invisible) users and \(invisible) invisible on 1 servers")
-    client.numeric(server, "252", String(opers), "operator(s) online")
-    client.numeric(server, "253", String(unknown), "unknown connection(s)")
-    client.numeric(server, "254", String(channels), "channels formed")
-    client.numeric(server, "255", "I have \(total) clients and 0 servers")
-    client.numeric(server, "265", String(total), String(peak), "Current local users \(total), max \(peak)")
-    client.numeric(server, "266", String(total), String(peak), "Current global users \(total), max \(peak)")
+    client.numeric(server, .rplLUserClient, "There are \(total - invisible) users and \(invisible) invisible on 1 servers")
+    client.numeric(server, .rplLUserOp, String(opers))
+    client.numeric(server, .rplLUserUnknown, String(unknown))
+    client.numeric(server, .rplLUserChannels, String(channels))
+    client.numeric(server, .rplLUserMe, "I have \(total) clients and 0 servers")
+    client.numeric(server, .rplLocalUsers, String(total), String(peak), "Current local users \(total), max \(peak)")
+    client.numeric(server, .rplGlobalUsers, String(total), String(peak), "Current global users \(total), max \(peak)")
   }
 }

@@ -4,11 +4,11 @@ import GenServer
 
 extension Connection {
   func version(_ state: inout State) {
-    state.client.numeric(server, "351", ChatApp.version, server, "Otter: Erlang/OTP's process model in Swift")
+    state.client.numeric(server, .rplVersion, ChatApp.version, server)
     let tokens = isupport()
     var i = 0
     while i < tokens.count {
-      state.client.numeric(server, "005", Array(tokens[i..<min(i + 12, tokens.count)]) + ["are supported by this server"])
+      state.client.numeric(server, .rplISupport, Array(tokens[i..<min(i + 12, tokens.count)]) + ["are supported by this server"])
       i += 12
     }
   }
@@ -19,16 +19,16 @@ extension Connection {
       "Every client, every channel and the presence table is a supervised process;",
       "kill one and its supervisor restarts it without disconnecting anyone.",
     ] {
-      state.client.numeric(server, "371", line)
+      state.client.numeric(server, .rplInfo, line)
     }
-    state.client.numeric(server, "374", "End of /INFO list")
+    state.client.numeric(server, .rplEndOfInfo)
   }
 
   func admin(_ state: inout State) {
-    state.client.numeric(server, "256", server, "Administrative info")
-    state.client.numeric(server, "257", config.networkName)
-    state.client.numeric(server, "258", "chatd on Otter")
-    state.client.numeric(server, "259", "root@\(server)")
+    state.client.numeric(server, .rplAdminMe, server)
+    state.client.numeric(server, .rplAdminLoc1, config.networkName)
+    state.client.numeric(server, .rplAdminLoc2)
+    state.client.numeric(server, .rplAdminEmail, "root@\(server)")
   }
 
   static let helpTopics: [String: [String]] = [
@@ -53,36 +53,36 @@ extension Connection {
   func help(_ p: [String], _ state: inout State) {
     let topic = (p.first ?? "").uppercased()
     guard let lines = Self.helpTopics[topic] else {
-      state.client.numeric(server, "524", topic, "No help available on this topic")
+      state.client.numeric(server, .errHelpNotFound, topic)
       return
     }
     let name = topic.isEmpty ? "*" : topic
-    state.client.numeric(server, "704", name, lines[0])
-    for line in lines.dropFirst() { state.client.numeric(server, "705", name, line) }
-    state.client.numeric(server, "706", name, "End of /HELP")
+    state.client.numeric(server, .rplHelpStart, name, lines[0])
+    for line in lines.dropFirst() { state.client.numeric(server, .rplHelpTxt, name, line) }
+    state.client.numeric(server, .rplEndOfHelp, name)
   }
 
   func oper(_ p: [String], _ state: inout State) {
     let client = state.client
     guard p.count >= 2 else { return needMoreParams("OPER", state) }
     guard let password = config.operators[p[0]], password == p[1] else {
-      client.numeric(server, "464", "Password incorrect")
+      client.numeric(server, .errPasswdMismatch)
       return
     }
-    client.info.withLock { $0.oper = true }
-    client.numeric(server, "381", "You are now an IRC operator")
+    state.update { $0.oper = true }
+    client.numeric(server, .rplYoureOper)
     client.send(IRCMessage(source: client.prefix, "MODE", [client.nick, "+o"]))
   }
 
   func kill(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard p.count >= 2 else { return needMoreParams("KILL", state) }
-    guard client.info.withLock({ $0.oper }) else {
-      client.numeric(server, "481", "Permission Denied- You're not an IRC operator")
+    guard client.setting({ $0.oper }) else {
+      client.numeric(server, .errNoPrivileges)
       return
     }
     guard case .client(let target?)? = try await callPresence(.find(p[0]), ctx) else {
-      client.numeric(server, "401", p[0], "No such nick/channel")
+      client.numeric(server, .errNoSuchNick, p[0])
       return
     }
     let reason = "Killed (\(client.nick) (\(p[1])))"
@@ -92,11 +92,11 @@ extension Connection {
   func wallops(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard let text = p.first, !text.isEmpty else { return needMoreParams("WALLOPS", state) }
-    guard client.info.withLock({ $0.oper }) else {
-      client.numeric(server, "481", "Permission Denied- You're not an IRC operator")
+    guard client.setting({ $0.oper }) else {
+      client.numeric(server, .errNoPrivileges)
       return
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "WALLOPS", [text]))
-    for other in services.clients.all where other.info.withLock({ $0.wallops && $0.registered }) { line.send(to: other) }
+    for other in services.clients.all where other.setting({ $0.wallops && $0.registered }) { line.send(to: other) }
   }
 }

@@ -8,6 +8,15 @@ enum Names {
     return String(decoding: bytes, as: UTF8.self)
   }
 
+  /// The targets of a comma-separated list (PRIVMSG a,b), each once — by folded name,
+  /// in first-seen order — and empty ones dropped: `#c,#C,#c` is one target.
+  static func targets(_ list: String) -> [String] {
+    var seen: Set<String> = []
+    var out: [String] = []
+    for t in list.split(separator: ",") where seen.insert(fold(String(t))).inserted { out.append(String(t)) }
+    return out
+  }
+
   private static func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) }
   private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
   /// `[ ] \ ` _ ^ { | }`

@@ -1,11 +1,22 @@
 // The presence server: who is online under which nick, and who watches whom (MONITOR).
-// It is the one place that makes nicks unique. It monitors every client that holds a
-// nick and frees the nick when the client's process ends; a connection's exit hook also
-// tells it at once (ChatServices.clientLeft), so the nick is free before the DOWN
-// arrives. Killed, it is restarted and rebuilds its index from the client directory,
-// monitoring again: no client notices.
+// It is the one writer of nicks — its nick table, each client's published nick
+// (`AssignedNick`, whose setters are private to this file) and the WHOWAS log, written
+// when a nick is given up. It monitors every client that holds a nick or watches one and
+// frees the nick when the client's process ends; a connection's exit hook also tells it
+// at once (ChatServices.clientLeft), so the nick is free before the DOWN arrives.
+// Killed, it is restarted and rebuilds from what it published on the client handles and
+// from each client's own MONITOR list: no client notices.
 import Actors
 import GenServer
+
+/// A client's nick as presence assigned it, published on the client's handle so that it
+/// outlives a presence restart. Only this file can change it.
+struct AssignedNick: Sendable {
+  /// `*` until the first nick is given.
+  fileprivate(set) var nick = "*"
+  /// Presence holds `nick` for the client.
+  fileprivate(set) var held = false
+}
 
 struct Presence: SyncGenServer {
   let services: ChatServices
@@ -15,10 +26,11 @@ struct Presence: SyncGenServer {
     case claim(String, ClientHandle)
     /// The client with this nick.
     case find(String)
-    /// Adds nicks to `client`'s MONITOR list; answers which of them are online.
+    /// `client` now also watches these nicks (its connection has added them to its own
+    /// list first); answers which of them are online.
     case monitor(ClientHandle, [String])
+    /// `client` no longer watches these nicks (its connection has removed them).
     case unmonitor(ClientHandle, [String])
-    case clearMonitor(ClientHandle)
     /// Every client holding a nick.
     case everyone
   }
@@ -40,24 +52,24 @@ struct Presence: SyncGenServer {
   struct State {
     /// Folded nick → client.
     var nicks: [String: ClientHandle] = [:]
-    /// Folded nick watched → watchers.
+    /// Folded nick watched → watchers: the reverse of each client's own MONITOR list.
     var watchers: [String: [UInt64: ClientHandle]] = [:]
     /// Client's connection process → client, for each connection monitored. Keyed by
     /// pid, so a DOWN finds its client without a second table. The monitor's reference
-    /// is not kept: a monitor ends only with its connection (`release` is told by a
-    /// connection that is ending, and its DOWN follows), and DOWN removes it from this
-    /// process's monitor table by itself — 8 bytes a client less here.
+    /// is not kept: a monitor ends only with its connection, and DOWN removes it from this
+    /// process's monitor table by itself.
     var watched: [Pid: ClientHandle] = [:]
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     var state = State()
-    // Rebuild from the directory: after a restart, every client keeps its nick.
+    // Rebuild from what was published: after a restart, every client keeps its nick.
     for client in services.clients.all {
-      let info = client.snapshot
-      if info.nick != "*" && info.registeredNick { state.nicks[Names.fold(info.nick)] = client }
-      for target in info.monitoring { state.watchers[target, default: [:]][client.id] = client }
-      if info.registeredNick || !info.monitoring.isEmpty { watch(client, &state, ctx) }
+      let assigned = client.assigned.withLock { $0 }
+      let monitoring = client.setting { $0.monitoring }
+      if assigned.held { state.nicks[Names.fold(assigned.nick)] = client }
+      for target in monitoring { state.watchers[target, default: [:]][client.id] = client }
+      if assigned.held || !monitoring.isEmpty { watch(client, &state, ctx) }
     }
     return .ok(state)
   }
@@ -67,21 +79,21 @@ struct Presence: SyncGenServer {
     case .claim(let nick, let client):
       let key = Names.fold(nick)
       if let holder = state.nicks[key], holder !== client { return .reply(.inUse) }
-      let (old, had) = client.info.withLock { info -> (String, Bool) in
-        let o = (info.nick, info.registeredNick)
-        info.nick = nick
-        info.registeredNick = true
-        return o
-      }
-      let oldKey = Names.fold(old)
-      if had && oldKey != key {
+      let before = client.assigned.withLock { $0 }
+      let oldKey = Names.fold(before.nick)
+      if before.held && oldKey != key {
+        if client.isRegistered { services.whowas.record(client.whowasEntry) }
         state.nicks.removeValue(forKey: oldKey)
-        notifyOffline(old, &state)
+        notifyOffline(before.nick, &state)
+      }
+      client.assigned.withLock {
+        $0.nick = nick
+        $0.held = true
       }
       state.nicks[key] = client
       watch(client, &state, ctx)
-      if !had || oldKey != key { notifyOnline(client, key, &state) }
-      return .reply(.claimed(old: had ? old : nil))
+      if !before.held || oldKey != key { notifyOnline(client, key, &state) }
+      return .reply(.claimed(old: before.held ? before.nick : nil))
     case .find(let nick):
       return .reply(.client(state.nicks[Names.fold(nick)]))
     case .monitor(let client, let nicks):
@@ -92,19 +104,10 @@ struct Presence: SyncGenServer {
         state.watchers[key, default: [:]][client.id] = client
         if let c = state.nicks[key] { online.append(c) } else { offline.append(nick) }
       }
-      client.info.withLock { info in for n in nicks { info.monitoring.insert(Names.fold(n)) } }
       watch(client, &state, ctx)
       return .reply(.online(online, offline: offline))
     case .unmonitor(let client, let nicks):
-      for nick in nicks {
-        let key = Names.fold(nick)
-        state.watchers[key]?.removeValue(forKey: client.id)
-        if state.watchers[key]?.isEmpty == true { state.watchers.removeValue(forKey: key) }
-      }
-      client.info.withLock { info in for n in nicks { info.monitoring.remove(Names.fold(n)) } }
-      return .reply(.done)
-    case .clearMonitor(let client):
-      clearMonitors(client, &state)
+      unwatch(client, nicks, &state)
       return .reply(.done)
     case .everyone:
       return .reply(.clients(Array(state.nicks.values)))
@@ -138,25 +141,23 @@ struct Presence: SyncGenServer {
     state.watched[client.pid] = client
   }
 
-  /// Frees the nick and MONITOR list of a client whose connection has ended (it may
-  /// come twice: from the connection's exit hook, then from its DOWN).
+  /// Frees the nick and MONITOR entries of a client whose connection has ended (it may
+  /// come twice: from the connection's exit hook, then from its DOWN). WHOWAS learns of
+  /// a registered client's nick.
   private func release(_ client: ClientHandle, _ state: inout State) {
     let nick = client.nick
     let key = Names.fold(nick)
     if state.nicks[key] === client {
+      if client.isRegistered { services.whowas.record(client.whowasEntry) }
       state.nicks.removeValue(forKey: key)
       notifyOffline(nick, &state)
     }
-    clearMonitors(client, &state)
+    unwatch(client, Array(client.setting { $0.monitoring }), &state)
   }
 
-  private func clearMonitors(_ client: ClientHandle, _ state: inout State) {
-    let targets = client.info.withLock { info -> Set<String> in
-      let t = info.monitoring
-      info.monitoring = []
-      return t
-    }
-    for key in targets {
+  private func unwatch(_ client: ClientHandle, _ nicks: [String], _ state: inout State) {
+    for nick in nicks {
+      let key = Names.fold(nick)
       state.watchers[key]?.removeValue(forKey: client.id)
       if state.watchers[key]?.isEmpty == true { state.watchers.removeValue(forKey: key) }
     }
@@ -165,11 +166,11 @@ struct Presence: SyncGenServer {
   private func notifyOnline(_ client: ClientHandle, _ key: String, _ state: inout State) {
     guard let watchers = state.watchers[key] else { return }
     let mask = client.prefix
-    for w in watchers.values where w !== client { w.numeric(services.serverName, "730", mask) }
+    for w in watchers.values where w !== client { w.numeric(services.serverName, .rplMonOnline, mask) }
   }
 
   private func notifyOffline(_ nick: String, _ state: inout State) {
     guard let watchers = state.watchers[Names.fold(nick)] else { return }
-    for w in watchers.values { w.numeric(services.serverName, "731", nick) }
+    for w in watchers.values { w.numeric(services.serverName, .rplMonOffline, nick) }
   }
 }

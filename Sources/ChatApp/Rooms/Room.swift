@@ -1,12 +1,15 @@
 // A room: one process per channel, started on the first JOIN and stopped when the last
-// member leaves. It owns the channel's member list and settings, checks every action
-// against the channel's modes, and delivers each message itself: it formats the line
-// once (per tag variant) and writes it straight to every member's socket.
+// member leaves. It is the one writer of its channel's members, modes and topic: it
+// checks every action against the modes, delivers each message itself — formatted once
+// per tag variant, handed to every member's endpoint — and publishes its record to the
+// channel table (Rooms/ChannelTable.swift) after every change, for readers and for its
+// own restart.
 //
 // The room monitors its members: a member's process ending (QUIT, error, kill) becomes a
-// QUIT to the others. Killed, the room is restarted by the room supervisor and rebuilds
-// its members from the clients' own memberships and its settings from the channel store,
-// so nobody is disconnected or even notices; a call that failed meanwhile is retried by
+// QUIT to the others, once to each even across shared channels (Delivery/QuitLedger.swift).
+// Killed, the room is restarted by the room supervisor and rebuilds from its record —
+// monitoring every member again, so one that died meanwhile is seen to go (its monitor
+// answers at once) — and nobody else notices; a call that failed meanwhile is retried by
 // the sender.
 import Actors
 import GenServer
@@ -15,6 +18,9 @@ struct Room: SyncGenServer {
   let services: ChatServices
   /// The channel's name as first joined (case kept).
   let name: String
+  /// Start a new channel if it has no record (a JOIN); otherwise only come back for a
+  /// channel that has one (a restart, or a request for a channel whose room is down).
+  let create: Bool
 
   var key: String { Names.fold(name) }
 
@@ -33,18 +39,12 @@ struct Room: SyncGenServer {
     case mode(ClientHandle, [String])
     case kick(ClientHandle, target: String, reason: String?)
     case invite(ClientHandle, ClientHandle)
-    /// Members and their status (WHO, and NICK/AWAY fan-out).
-    case members
-    /// For LIST.
-    case summary
   }
 
   enum Reply: Sendable {
     case done
     /// The request was refused; the room has told the client why.
     case refused
-    case members([MemberView])
-    case summary(RoomSummary)
   }
 
   enum Info: Sendable {
@@ -52,19 +52,20 @@ struct Room: SyncGenServer {
     case historyLoaded([HistoryEntry])
   }
 
-  struct Member {
-    let client: ClientHandle
-    var op: Bool
-    var voice: Bool
-    let monitor: Ref
-  }
-
   struct State {
-    var channel: ChannelState
-    var members: [UInt64: Member] = [:]
+    var record: ChannelRecord
     /// Clients that joined before the stored history arrived.
     var awaitingReplay: [ClientHandle] = []
     var historyLoaded = false
+
+    var channel: ChannelSettings {
+      get { record.settings }
+      _modify { yield &record.settings }
+    }
+    var members: [UInt64: ChannelMember] {
+      get { record.members }
+      _modify { yield &record.members }
+    }
   }
 
   var server: String { services.serverName }
@@ -72,21 +73,25 @@ struct Room: SyncGenServer {
   // MARK: - Start
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
-    let existing = services.channels.get(key)
-    var state = State(channel: existing ?? ChannelState(name: name))
-    if existing != nil {
-      // A restart: members are the clients whose memberships say so.
-      for client in services.clients.all {
-        guard let m = client.info.withLock({ $0.channels[key] }) else { continue }
-        state.members[client.id] = Member(client: client, op: m.op, voice: m.voice, monitor: ctx.monitor(client.pid))
+    var state: State
+    if var record = services.channels.record(key) {
+      // A restart: the members are those the record lists, each monitored again (one
+      // that has gone meanwhile answers with a DOWN at once and is told to the others).
+      for (id, var m) in record.members {
+        m.monitor = ctx.monitor(m.client.pid)
+        record.members[id] = m
       }
+      state = State(record: record)
       if state.members.isEmpty {
-        services.channels.remove(key)
+        services.channels.unpublish(key)
         return .ignore
       }
+    } else if create {
+      state = State(record: ChannelRecord(settings: ChannelSettings(name: name)))
     } else {
-      services.channels.put(key, state.channel)
+      return .ignore
     }
+    publish(state)
     // Recent history: in memory if this channel was used since the server started, else
     // from the store (it answers with an info message; joins meanwhile wait for it).
     if services.recent.isKnown(key) || services.config.historyReplay == 0 {
@@ -122,13 +127,13 @@ struct Room: SyncGenServer {
       return .reply(join(client, key: key, &state, ctx))
     case .part(let client, let reason):
       guard state.members[client.id] != nil else {
-        client.numeric(server, "442", state.channel.name, "You're not on that channel")
+        client.numeric(server, .errNotOnChannel, state.channel.name)
         return .reply(.refused)
       }
       let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
       for m in state.members.values { line.send(to: m.client) }
       remove(client, &state, ctx)
-      return state.members.isEmpty ? stopEmpty(&state) : .reply(.done)
+      return state.members.isEmpty ? stopEmpty() : .reply(.done)
     case .message(let client, let kind, let text, let tags):
       return .reply(message(client, kind, text, tags, &state, ctx))
     case .topic(let client, let topic):
@@ -137,29 +142,24 @@ struct Room: SyncGenServer {
       names(for: client, state, end: end)
       return .reply(.done)
     case .mode(let client, let params):
-      return .reply(mode(client, params, &state))
+      let reply = mode(client, params, &state)
+      publish(state)
+      return .reply(reply)
     case .kick(let client, let target, let reason):
       let r = kick(client, target, reason, &state, ctx)
-      return state.members.isEmpty ? stopEmpty(&state) : .reply(r)
+      return state.members.isEmpty ? stopEmpty() : .reply(r)
     case .invite(let client, let target):
       return .reply(invite(client, target, &state))
-    case .members:
-      return .reply(.members(state.members.values.map { MemberView(client: $0.client, op: $0.op, voice: $0.voice) }))
-    case .summary:
-      let c = state.channel
-      return .reply(.summary(RoomSummary(name: c.name, members: state.members.count, topic: c.topic, secret: c.secret,
-                                         created: c.created, topicTime: c.topicTime,
-                                         memberIDs: Set(state.members.keys))))
     }
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
     switch message {
-    case .down(_, let pid, let reason):
-      guard let member = state.members.values.first(where: { $0.client.pid == pid }) else { return .noreply() }
-      quit(member.client, reason, &state, ctx)
+    case .down(let ref, let pid, let reason):
+      guard let member = state.members[pid.id], member.monitor == ref else { return .noreply() }
+      quit(member.client, reason, &state)
       if state.members.isEmpty {
-        services.channels.remove(key)
+        services.channels.unpublish(key)
         return .stop(.normal)
       }
     case .message(.historyLoaded(let entries)):
@@ -178,6 +178,18 @@ struct Room: SyncGenServer {
     return "\(c.name): \(state.members.count) members, modes \(c.modeString(showKey: false).joined(separator: " ")), topic \(c.topic.map { "\"\($0)\"" } ?? "none")"
   }
 
+  // MARK: - Publishing (the channel table's only writer)
+
+  /// Publishes the record; `joined`/`left` name a member that came or went.
+  func publish(_ state: State, joined: UInt64? = nil, left: UInt64? = nil) {
+    services.channels.publish(key, state.record, joined: joined, left: left)
+  }
+
+  private func stopEmpty() -> CallResult<Self> {
+    services.channels.unpublish(key)
+    return .stop(.normal, reply: .done)
+  }
+
   // MARK: - Membership
 
   private func join(_ client: ClientHandle, key: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
@@ -187,80 +199,71 @@ struct Room: SyncGenServer {
     let invited = c.invited.contains(folded)
     let mask = client.prefix
     if c.bans.contains(where: { Names.globMatch($0.mask, mask) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, mask) }) && !invited {
-      client.numeric(server, "474", c.name, "Cannot join channel (+b)")
+      client.numeric(server, .errBannedFromChan, c.name)
       return .refused
     }
     if c.inviteOnly && !invited && !c.inviteExceptions.contains(where: { Names.globMatch($0.mask, mask) }) {
-      client.numeric(server, "473", c.name, "Cannot join channel (+i)")
+      client.numeric(server, .errInviteOnlyChan, c.name)
       return .refused
     }
     if let k = c.key, k != key, !invited {
-      client.numeric(server, "475", c.name, "Cannot join channel (+k)")
+      client.numeric(server, .errBadChannelKey, c.name)
       return .refused
     }
     if let limit = c.limit, state.members.count >= limit, !invited {
-      client.numeric(server, "471", c.name, "Cannot join channel (+l)")
+      client.numeric(server, .errChannelIsFull, c.name)
       return .refused
     }
     let first = state.members.isEmpty
     state.channel.invited.remove(folded)
-    state.members[client.id] = Member(client: client, op: first, voice: false, monitor: ctx.monitor(client.pid))
-    client.info.withLock { $0.channels[self.key] = Membership(channel: c.name, op: first) }
-    save(state)
+    state.members[client.id] = ChannelMember(client: client, op: first, voice: false, monitor: ctx.monitor(client.pid))
+    publish(state, joined: client.id)
     // JOIN to everyone (extended-join adds account and real name).
-    let info = client.snapshot
-    let plain = TaggedLine(IRCMessage(source: client.prefix, "JOIN", [c.name]))
-    let extended = TaggedLine(IRCMessage(source: client.prefix, "JOIN", [c.name, "*", info.realname]))
+    let info = client.settings
+    let plain = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name]))
+    let extended = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name, "*", info.realname]))
+    let away = info.away.map { TaggedLine(IRCMessage(source: mask, "AWAY", [$0])) }
     for m in state.members.values {
       (m.client.has(.extendedJoin) ? extended : plain).send(to: m.client)
-      if let away = info.away, m.client !== client, m.client.has(.awayNotify) {
-        TaggedLine(IRCMessage(source: client.prefix, "AWAY", [away])).send(to: m.client)
-      }
+      if let away, m.client !== client, m.client.has(.awayNotify) { away.send(to: m.client) }
     }
     if let topic = c.topic {
-      client.numeric(server, "332", c.name, topic)
-      client.numeric(server, "333", c.name, c.topicBy ?? server, String(c.topicTime))
+      client.numeric(server, .rplTopic, c.name, topic)
+      client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
     }
     names(for: client, state)
     if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append(client) }
     return .done
   }
 
-  /// Removes a member (PART, KICK) and forgets it in its membership list.
+  /// Removes a member (PART, KICK): no more monitoring, and the record says so.
   private func remove(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
     guard let m = state.members.removeValue(forKey: client.id) else { return }
     _ = ctx.demonitor(m.monitor, flush: true)
-    client.info.withLock { _ = $0.channels.removeValue(forKey: self.key) }
-    save(state)
+    publish(state, left: client.id)
   }
 
   /// A member's process ended: everyone who has not heard of it yet gets its QUIT.
-  private func quit(_ client: ClientHandle, _ reason: ExitReason, _ state: inout State, _ ctx: ServerContext<Self>) {
+  private func quit(_ client: ClientHandle, _ reason: ExitReason, _ state: inout State) {
     state.members.removeValue(forKey: client.id)
-    let message = client.info.withLock { $0.quitMessage } ?? Self.quitMessage(for: reason)
+    let message = client.setting({ $0.quitMessage }) ?? Self.quitMessage(for: reason)
     let line = TaggedLine(IRCMessage(source: client.prefix, "QUIT", [message]))
-    for m in state.members.values {
-      let first = client.info.withLock { $0.quitTold.insert(m.client.id).inserted }
-      if first { line.send(to: m.client) }
+    for m in state.members.values where services.departures.claim(quitter: client.id, recipient: m.client.id) {
+      line.send(to: m.client)
     }
-    save(state)
+    publish(state, left: client.id)
   }
 
+  /// What others see when a member's connection ended without a QUIT message of its own.
   static func quitMessage(for reason: ExitReason) -> String {
     switch reason {
     case .normal, .shutdown: return "Connection closed"
     case .killed: return "Killed"
+    // Seen by a restarted room: the member ended while no room watched it.
+    case .noproc: return "Connection lost"
     default: return "Connection lost (\(reason))"
     }
   }
-
-  private func stopEmpty(_ state: inout State) -> CallResult<Self> {
-    services.channels.remove(key)
-    return .stop(.normal, reply: .done)
-  }
-
-  /// Writes the channel's settings to the shared store (a restarted room reads them).
-  func save(_ state: State) { services.channels.put(key, state.channel) }
 
   // MARK: - Messages
 
@@ -269,27 +272,26 @@ struct Room: SyncGenServer {
     let member = state.members[client.id]
     let silent = kind != .privmsg  // NOTICE never gets an error back; TAGMSG follows it
     if member == nil && c.noExternal {
-      if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (no external messages)") }
+      if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (no external messages)") }
       return .refused
     }
     let privileged = member.map { $0.op || $0.voice } ?? false
     if c.moderated && !privileged {
-      if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (+m)") }
+      if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+m)") }
       return .refused
     }
+    let source = client.prefix
     if !privileged {
-      let mask = client.prefix
-      if c.bans.contains(where: { Names.globMatch($0.mask, mask) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, mask) }) {
-        if !silent { client.numeric(server, "404", c.name, "Cannot send to channel (+b)") }
+      if c.bans.contains(where: { Names.globMatch($0.mask, source) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, source) }) {
+        if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+b)") }
         return .refused
       }
     }
     let msgid = MessageID.next()
     let now = WallClock.millis()
-    let source = client.prefix
     let params = kind == .tagmsg ? [c.name] : [c.name, text]
     let line = TaggedLine(IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
-                          clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.info.withLock { $0.bot })
+                          clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
     let echo = client.has(.echoMessage)
     for m in state.members.values {
       if m.client === client && !echo { continue }
@@ -338,30 +340,30 @@ struct Room: SyncGenServer {
     let member = state.members[client.id]
     guard let topic else {
       if member == nil && c.secret {
-        client.numeric(server, "442", c.name, "You're not on that channel")
+        client.numeric(server, .errNotOnChannel, c.name)
         return .refused
       }
       if let t = c.topic {
-        client.numeric(server, "332", c.name, t)
-        client.numeric(server, "333", c.name, c.topicBy ?? server, String(c.topicTime))
+        client.numeric(server, .rplTopic, c.name, t)
+        client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
       } else {
-        client.numeric(server, "331", c.name, "No topic is set")
+        client.numeric(server, .rplNoTopic, c.name)
       }
       return .done
     }
     guard let member else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     if c.topicLock && !member.op {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     let text = String(decoding: Array(topic.utf8.prefix(services.config.topicLength)), as: UTF8.self)
     state.channel.topic = text.isEmpty ? nil : text
     state.channel.topicBy = client.prefix
     state.channel.topicTime = WallClock.seconds()
-    save(state)
+    publish(state)
     let line = TaggedLine(IRCMessage(source: client.prefix, "TOPIC", [c.name, text]))
     for m in state.members.values { line.send(to: m.client) }
     return .done
@@ -372,17 +374,17 @@ struct Room: SyncGenServer {
     let c = state.channel
     let isMember = state.members[client.id] != nil
     if c.secret && !isMember {
-      if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
+      if end { client.numeric(server, .rplEndOfNames, c.name) }
       return
     }
     let multi = client.has(.multiPrefix)
     let full = client.has(.userhostInNames)
     var entries: [String] = []
     for m in state.members.values {
-      let info = m.client.snapshot
+      let info = m.client.settings
       if !isMember && info.invisible { continue }
-      let p = multi ? (m.op ? "@" : "") + (m.voice ? "+" : "") : (m.op ? "@" : (m.voice ? "+" : ""))
-      entries.append(p + (full ? "\(info.nick)!\(info.user)@\(m.client.host)" : info.nick))
+      let nick = m.client.nick
+      entries.append(m.prefix(multi: multi) + (full ? "\(nick)!\(info.user)@\(m.client.host)" : nick))
     }
     let nick = client.nick
     let symbol = c.secret ? "@" : "="
@@ -390,13 +392,13 @@ struct Room: SyncGenServer {
     var line = ""
     for e in entries {
       if !line.isEmpty && overhead + line.utf8.count + 1 + e.utf8.count > 512 {
-        client.numeric(server, "353", symbol, c.name, line)
+        client.numeric(server, .rplNamReply, symbol, c.name, line)
         line = ""
       }
       line += line.isEmpty ? e : " " + e
     }
-    if !line.isEmpty { client.numeric(server, "353", symbol, c.name, line) }
-    if end { client.numeric(server, "366", c.name, "End of /NAMES list") }
+    if !line.isEmpty { client.numeric(server, .rplNamReply, symbol, c.name, line) }
+    if end { client.numeric(server, .rplEndOfNames, c.name) }
   }
 
   // MARK: - Kick and invite
@@ -404,15 +406,15 @@ struct Room: SyncGenServer {
   private func kick(_ client: ClientHandle, _ target: String, _ reason: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
     let c = state.channel
     guard let member = state.members[client.id] else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     guard member.op else {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     guard let victim = state.members.values.first(where: { Names.fold($0.client.nick) == Names.fold(target) }) else {
-      client.numeric(server, "441", target, c.name, "They aren't on that channel")
+      client.numeric(server, .errUserNotInChannel, target, c.name)
       return .refused
     }
     let why = String(decoding: Array((reason ?? client.nick).utf8.prefix(services.config.kickLength)), as: UTF8.self)
@@ -425,20 +427,20 @@ struct Room: SyncGenServer {
   private func invite(_ client: ClientHandle, _ target: ClientHandle, _ state: inout State) -> Reply {
     let c = state.channel
     guard let member = state.members[client.id] else {
-      client.numeric(server, "442", c.name, "You're not on that channel")
+      client.numeric(server, .errNotOnChannel, c.name)
       return .refused
     }
     if c.inviteOnly && !member.op {
-      client.numeric(server, "482", c.name, "You're not channel operator")
+      client.numeric(server, .errChanOpPrivsNeeded, c.name)
       return .refused
     }
     if state.members[target.id] != nil {
-      client.numeric(server, "443", target.nick, c.name, "is already on channel")
+      client.numeric(server, .errUserOnChannel, target.nick, c.name)
       return .refused
     }
     state.channel.invited.insert(Names.fold(target.nick))
-    save(state)
-    client.numeric(server, "341", target.nick, c.name)
+    publish(state)
+    client.numeric(server, .rplInviting, target.nick, c.name)
     TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name])).send(to: target)
     let notify = TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]))
     for m in state.members.values where m.client !== client && m.op && m.client.has(.inviteNotify) { notify.send(to: m.client) }
@@ -450,22 +452,4 @@ struct Room: SyncGenServer {
 struct ClientTag: Sendable, Equatable {
   var key: String
   var value: String?
-}
-
-/// A member as WHO and the fan-outs of NICK, AWAY and QUIT see it.
-struct MemberView: Sendable {
-  let client: ClientHandle
-  let op: Bool
-  let voice: Bool
-}
-
-/// A room as LIST shows it.
-struct RoomSummary: Sendable {
-  let name: String
-  let members: Int
-  let topic: String?
-  let secret: Bool
-  let created: Int
-  let topicTime: Int
-  let memberIDs: Set<UInt64>
 }

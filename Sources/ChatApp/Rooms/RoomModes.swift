@@ -1,5 +1,6 @@
 // Channel modes (MODE #channel ...): queries, list modes (bans, exceptions, invite
-// exceptions), flags, key, limit, and member status (+o/+v).
+// exceptions), flags, key, limit, and member status (+o/+v) — changed in the room's state
+// only; the room publishes the result (Room.swift).
 import Actors
 import GenServer
 
@@ -8,8 +9,8 @@ extension Room {
     let c = state.channel
     let member = state.members[client.id]
     guard let modeString = params.first else {
-      client.numeric(server, "324", [c.name] + c.modeString(showKey: member != nil))
-      client.numeric(server, "329", c.name, String(c.created))
+      client.numeric(server, .rplChannelModeIs, [c.name] + c.modeString(showKey: member != nil))
+      client.numeric(server, .rplCreationTime, c.name, String(c.created))
       return .done
     }
     var args = params.dropFirst().makeIterator()
@@ -21,9 +22,9 @@ extension Room {
       if !refusedForPrivileges {
         refusedForPrivileges = true
         if member == nil {
-          client.numeric(server, "442", c.name, "You're not on that channel")
+          client.numeric(server, .errNotOnChannel, c.name)
         } else {
-          client.numeric(server, "482", c.name, "You're not channel operator")
+          client.numeric(server, .errChanOpPrivsNeeded, c.name)
         }
       }
       return false
@@ -49,7 +50,7 @@ extension Room {
         if adding {
           if exists { continue }
           if list.count >= services.config.listModesLimit {
-            client.numeric(server, "478", c.name, normal, "Channel list is full")
+            client.numeric(server, .errBanListFull, c.name, normal)
             continue
           }
           list.append(ListEntry(mask: normal, setBy: client.prefix, time: WallClock.seconds()))
@@ -66,7 +67,7 @@ extension Room {
       case "k":
         let arg = adding ? args.next() : args.next()
         if adding && (arg == nil || arg!.isEmpty || arg!.contains(" ")) {
-          client.numeric(server, "696", c.name, "k", "*", "Invalid key")
+          client.numeric(server, .errInvalidModeParam, c.name, "k", "*", "Invalid key")
           continue
         }
         guard needOp() else { continue }
@@ -80,11 +81,11 @@ extension Room {
       case "l":
         if adding {
           guard let arg = args.next() else {
-            client.numeric(server, "696", c.name, "l", "*", "You must specify a parameter for the limit mode")
+            client.numeric(server, .errInvalidModeParam, c.name, "l", "*", "You must specify a parameter for the limit mode")
             continue
           }
           guard let n = Int(arg), n > 0 else {
-            client.numeric(server, "696", c.name, "l", arg, "Invalid limit")
+            client.numeric(server, .errInvalidModeParam, c.name, "l", arg, "Invalid limit")
             continue
           }
           guard needOp() else { continue }
@@ -118,17 +119,17 @@ extension Room {
         applied.append((adding, ch, nil))
       case "o", "v":
         guard let nick = args.next() else {
-          client.numeric(server, "696", c.name, String(ch), "*", "You must specify a nick")
+          client.numeric(server, .errInvalidModeParam, c.name, String(ch), "*", "You must specify a nick")
           continue
         }
         guard needOp() else { continue }
         let folded = Names.fold(nick)
         guard let id = state.members.first(where: { Names.fold($0.value.client.nick) == folded })?.key else {
-          let exists = services.clients.all.contains { $0.snapshot.registeredNick && Names.fold($0.nick) == folded }
+          let exists = services.clients.all.contains { $0.holdsNick && Names.fold($0.nick) == folded }
           if exists {
-            client.numeric(server, "441", nick, c.name, "They aren't on that channel")
+            client.numeric(server, .errUserNotInChannel, nick, c.name)
           } else {
-            client.numeric(server, "401", nick, "No such nick/channel")
+            client.numeric(server, .errNoSuchNick, nick)
           }
           continue
         }
@@ -141,18 +142,12 @@ extension Room {
           target.voice = adding
         }
         state.members[id] = target
-        let t = target
-        target.client.info.withLock { info in
-          info.channels[self.key]?.op = t.op
-          info.channels[self.key]?.voice = t.voice
-        }
         applied.append((adding, ch, target.client.nick))
       default:
-        client.numeric(server, "472", String(ch), "is an unknown mode char to me")
+        client.numeric(server, .errUnknownMode, String(ch))
       }
     }
     guard !applied.isEmpty else { return refusedForPrivileges ? .refused : .done }
-    save(state)
     // One MODE line with every change that took effect.
     var flags = ""
     var sign: Bool?
@@ -173,13 +168,13 @@ extension Room {
   /// RPL_BANLIST / RPL_EXCEPTLIST / RPL_INVEXLIST and their ends.
   private func listModeEntries(_ client: ClientHandle, _ mode: Character, _ state: State) {
     let c = state.channel
-    let (list, item, end, text): ([ListEntry], String, String, String)
+    let (list, item, end): ([ListEntry], Numeric, Numeric)
     switch mode {
-    case "b": (list, item, end, text) = (c.bans, "367", "368", "End of channel ban list")
-    case "e": (list, item, end, text) = (c.exceptions, "348", "349", "End of channel exception list")
-    default: (list, item, end, text) = (c.inviteExceptions, "346", "347", "End of channel invite list")
+    case "b": (list, item, end) = (c.bans, .rplBanList, .rplEndOfBanList)
+    case "e": (list, item, end) = (c.exceptions, .rplExceptList, .rplEndOfExceptList)
+    default: (list, item, end) = (c.inviteExceptions, .rplInviteList, .rplEndOfInviteExceptList)
     }
     for e in list { client.numeric(server, item, c.name, e.mask, e.setBy, String(e.time)) }
-    client.numeric(server, end, c.name, text)
+    client.numeric(server, end, c.name)
   }
 }

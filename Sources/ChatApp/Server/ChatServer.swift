@@ -3,7 +3,7 @@
 //   chatd (root, one_for_one)
 //   ├── history       HistoryStore: SQLite, on its own writer thread
 //   ├── presence      Presence: nicks, MONITOR
-//   ├── rooms         DynamicSupervisor: one Room per channel (transient)
+//   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── irc           listener (acceptor) on the IRC port
@@ -51,14 +51,6 @@ public final class ChatServer: Sendable {
     let webBound = BoundPort()
     let historyPath = config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
-    let rooms = DynamicSupervisor<String>(intensity: 100, period: .seconds(5), template: DynamicChildSpec(restart: .transient) { ctx, name in
-      do {
-        return try await ctx.startLink(Room(services: services, name: name), name: ChatServices.roomName(Names.fold(name)))?.pid
-      } catch {
-        if case StartError.alreadyStarted = error { return nil }  // another client started it a moment ago
-        throw error
-      }
-    })
     let connections = DynamicSupervisor<Socket>(intensity: 1_000_000, period: .seconds(1), template: DynamicChildSpec(
       restart: .temporary, shutdown: .timeout(.seconds(2))
     ) { ctx, socket in
@@ -67,9 +59,7 @@ public final class ChatServer: Sendable {
     let root = Supervisor(SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: [
       .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
       .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
-      ChildSpec(id: "rooms", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
-        try await ctx.startLink(rooms, name: ChatServices.roomsName)?.pid
-      },
+      RoomSupervision.childSpec(services),
       ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
         try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
       },

@@ -11,7 +11,9 @@ import Supervision
 final class ChatServices: Sendable {
   let config: ChatConfig
   let clients: ClientDirectory
-  let channels: ChannelStore
+  let channels: ChannelTable
+  /// Who has been told of whose QUIT.
+  let departures: QuitLedger
   let recent: RecentHistory
   let whowas: WhowasLog
   /// Unix seconds at start (RPL_CREATED).
@@ -29,7 +31,8 @@ final class ChatServices: Sendable {
     self.config = config
     self.node = node
     self.clients = ClientDirectory()
-    self.channels = ChannelStore()
+    self.channels = ChannelTable()
+    self.departures = QuitLedger()
     self.recent = RecentHistory(capacity: config.historyMemory)
     self.whowas = WhowasLog()
     self.startedAt = WallClock.seconds()
@@ -37,11 +40,10 @@ final class ChatServices: Sendable {
 
   var serverName: String { config.serverName }
 
-  /// A client's connection has ended, however it ended (its exit hook): WHOWAS learns
-  /// of it, it leaves the directory, then the presence server frees its nick — in that
-  /// order (see Presence.swift).
+  /// A client's connection has ended, however it ended (its exit hook, run by the
+  /// connection process itself): it leaves the directory, then the presence server frees
+  /// its nick (see Presence.swift). Its rooms see it go by their monitors.
   func clientLeft(_ client: ClientHandle) {
-    if client.info.withLock({ $0.registered }) { whowas.record(client.whowasEntry) }
     clients.remove(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
   }
@@ -55,18 +57,20 @@ final class ChatServices: Sendable {
 }
 
 extension ClientHandle {
-  /// Sends `:server CODE <nick> params...` (the last parameter as trailing).
-  func numeric(_ server: String, _ code: String, _ params: String...) {
-    numeric(server, code, params)
+  /// Sends `:server CODE <nick> params... [text]`: the numeric's standard text, if it has
+  /// one, goes last (as the trailing parameter).
+  func numeric(_ server: String, _ numeric: Numeric, _ params: String...) {
+    self.numeric(server, numeric, params)
   }
 
   /// A middle parameter that would not survive serialisation (empty, a space, a leading
   /// colon) is sent as `*`; only the last one may hold spaces.
-  func numeric(_ server: String, _ code: String, _ params: [String]) {
+  func numeric(_ server: String, _ numeric: Numeric, _ params: [String]) {
     var params = params
+    if let text = numeric.text { params.append(text) }
     for i in params.indices.dropLast() where params[i].isEmpty || params[i].contains(" ") || params[i].hasPrefix(":") {
       params[i] = "*"
     }
-    send(IRCMessage(source: server, code, [nick] + params).serialized(forceTrailing: true))
+    send(IRCMessage(source: server, numeric.code, [nick] + params).serialized(forceTrailing: true))
   }
 }

@@ -15,7 +15,8 @@ extension ChatConfig: Equatable {
       && a.serverName == b.serverName && a.networkName == b.networkName && a.motd == b.motd && a.password == b.password
       && a.operators == b.operators && a.nickLength == b.nickLength && a.floodProtection == b.floodProtection
       && a.floodBurst == b.floodBurst && a.floodRate == b.floodRate && a.sendQueueLimit == b.sendQueueLimit
-      && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.historyReplay == b.historyReplay
+      && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
+      && a.historyReplay == b.historyReplay
       && a.verbose == b.verbose
   }
 }
@@ -68,6 +69,9 @@ public enum ChatCommandLine {
                                 write per line
       --ping-interval SECONDS   silence before the server pings a client (default 90)
       --ping-timeout SECONDS    time to answer that ping (default 60)
+      --registration-timeout SECONDS
+                                time a new connection has to register (NICK and
+                                USER) before it is closed (default 60)
 
     Other
       --verbose                 log connections and errors to stderr
@@ -155,6 +159,7 @@ public enum ChatCommandLine {
         }
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
+      case "--registration-timeout": config.registrationTimeout = .seconds(try integer(arg, 1...86_400))
       case "--verbose": config.verbose = true
       default:
         throw UsageError(description: "unknown option \(arg) (see chatd --help)")

@@ -24,7 +24,7 @@ extension Connection {
   /// receive queue (and its flood control) like an IRC socket's lines; control frames are
   /// answered at once. Returns a result only when the connection must end.
   func webSocketData(_ bytes: [UInt8], _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
-    guard state.webSocketReader != nil, case .webSocket(let output) = state.client.transport else { return nil }
+    guard state.webSocketReader != nil, let output = state.client.endpoint as? WebSocket.Output else { return nil }
     let events = state.webSocketReader!.feed(bytes)
     for event in events {
       switch event {
@@ -55,7 +55,7 @@ extension Connection {
   /// Closes the client's socket once what is queued is written: for WebSocket, after
   /// the close frame and the peer's answer to it (`Linger`).
   func closeSocket(_ state: State, _ ctx: ServerContext<Self>) {
-    guard case .webSocket(let output) = state.client.transport else {
+    guard let output = state.client.endpoint as? WebSocket.Output else {
       socket.closeWhenDone()
       return
     }

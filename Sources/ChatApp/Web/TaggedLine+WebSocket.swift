@@ -13,3 +13,8 @@ extension TaggedLine {
     return f
   }
 }
+
+/// A WebSocket client's endpoint: each line in a message of its own.
+extension WebSocket.Output: ClientEndpoint {
+  func deliver(_ line: TaggedLine, caps: Caps) { send(frame: line.frame(for: caps, binary: binary)) }
+}

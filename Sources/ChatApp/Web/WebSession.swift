@@ -51,7 +51,7 @@ enum WebSession {
     // are given just ws://host:port, like irctest's).
     let asksUpgrade = request.header("Upgrade")?.lowercased().contains("websocket") ?? false
     switch request.path {
-    case "/ws", "/" where asksUpgrade:
+    case let path where path == "/ws" || (path == "/" && asksUpgrade):
       let handshake: WebSocket.Handshake
       do {
         handshake = try WebSocket.Handshake(request)
