@@ -29,11 +29,16 @@ let package = Package(
     .target(name: "Supervision", dependencies: ["Actors", "GenServer", "COtterSys"], swiftSettings: strict),
     // Erlang's bit syntax: match and build binaries segment by segment. Stands alone.
     .target(name: "BinaryMatch", swiftSettings: strict),
+    // Example codecs written with BinaryMatch (IPv4, TCP, PNG, WebSocket frames, length
+    // prefixes): exercised by BinaryMatchTests and measured by otter-bench; not a product.
+    .target(name: "BinaryMatchExamples", dependencies: ["BinaryMatch"], swiftSettings: strict),
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
-    .executableTarget(name: "observer", dependencies: ["Control", "COtterSys"], swiftSettings: strict),
+    // The observer's screens without a terminal: its model, keys, command line, layouts.
+    .target(name: "ObserverUI", dependencies: ["Control"], swiftSettings: strict),
+    .executableTarget(name: "observer", dependencies: ["ObserverUI", "Control", "Actors", "COtterSys"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),
@@ -41,15 +46,20 @@ let package = Package(
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "Control"], swiftSettings: strict),
-    .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
-    .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
-    .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
-    .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
-    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
-    .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
+    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"], swiftSettings: strict),
+    // What every test target shares: a node per test, bounded waits, recorders, scratch
+    // directories, a TCP client. Under Tests/ (it imports XCTest); not a product.
+    .target(name: "OtterTestSupport", dependencies: ["Actors"], path: "Tests/OtterTestSupport", swiftSettings: strict),
+    // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
+    .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
+    .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
+    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "OtterTestSupport", "IRCTestSupport"], swiftSettings: strict),
+    .testTarget(name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"], swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
-    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept"], swiftSettings: strict),
+    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "OtterTestSupport"], swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
     .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),

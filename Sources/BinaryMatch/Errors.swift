@@ -31,6 +31,14 @@ public struct BitBuildError: Error, Equatable, Sendable, CustomStringConvertible
   /// What is wrong.
   public let message: String
 
+  /// An error for a value a codec refuses before it builds (a codec written on BinaryMatch
+  /// reports its own checks as the builder reports its).
+  public init(field: String?, column: Int, message: String) {
+    self.field = field
+    self.column = column
+    self.message = message
+  }
+
   public var description: String {
     let segment = column > 0 ? " (segment at column \(column))" : ""
     if let field { return "cannot build \(field)\(segment): \(message)" }
@@ -45,6 +53,13 @@ public struct BitMatchError: Error, Equatable, Sendable, CustomStringConvertible
   public let bitOffset: Int
   /// What is wrong.
   public let message: String
+
+  /// An error for input a codec refuses at `bitOffset` (a codec written on BinaryMatch
+  /// reports its own checks as the strict generators report theirs).
+  public init(bitOffset: Int, message: String) {
+    self.bitOffset = bitOffset
+    self.message = message
+  }
 
   public var description: String { "bit match error at bit \(bitOffset): \(message)" }
 }

@@ -1,8 +1,10 @@
 // The live view's loop: fetch what the model's plan asks for at each interval, draw the
 // model's frame, feed it keys, and carry out its commands (kill, suspend, quit). The
 // connection is re-made when the node goes away and comes back.
+import Actors
 import Control
 import Glibc
+import ObserverUI
 
 struct LiveView {
   let options: ObserverOptions
@@ -29,14 +31,14 @@ struct LiveView {
     defer { terminal.leave() }
     resize()
     while true {
-      let now = LiveView.now()
+      let now = MonotonicClock.nanoseconds()
       if fetchNow || (!model.paused && now >= nextFetch) { fetch() }
       draw()
       // Sleep until the next fetch, the model's next deadline, or a lone ESC's wait.
       var wake = model.paused ? UInt64.max : nextFetch
       if let d = model.nextDeadline { wake = min(wake, d) }
-      if decoder.hasPartialEscape { wake = min(wake, LiveView.now() + 50_000_000) }
-      let t = LiveView.now()
+      if decoder.hasPartialEscape { wake = min(wake, MonotonicClock.nanoseconds() + 50_000_000) }
+      let t = MonotonicClock.nanoseconds()
       let ms = wake == UInt64.max ? -1 : wake <= t ? 0 : Int32(min(60_000, (wake - t) / 1_000_000 + 1))
       switch terminal.next(timeout: ms) {
       case .terminate(let signal):
@@ -45,14 +47,14 @@ struct LiveView {
         resize()
       case .bytes(let bytes):
         for key in decoder.feed(bytes) {
-          if let status = perform(model.handle(key, now: LiveView.now())) { return status }
+          if let status = perform(model.handle(key, now: MonotonicClock.nanoseconds())) { return status }
         }
       case .idle:
         let keys = decoder.flushEscape()
         for key in keys {
-          if let status = perform(model.handle(key, now: LiveView.now())) { return status }
+          if let status = perform(model.handle(key, now: MonotonicClock.nanoseconds())) { return status }
         }
-        if let status = perform(model.tick(now: LiveView.now())) { return status }
+        if let status = perform(model.tick(now: MonotonicClock.nanoseconds())) { return status }
       }
     }
   }
@@ -99,7 +101,7 @@ struct LiveView {
   private mutating func fetch() {
     let plan = model.plan
     fetchNow = false
-    nextFetch = LiveView.now() + LiveView.nanoseconds(model.interval)
+    nextFetch = MonotonicClock.nanoseconds() + model.interval.clampedNanoseconds
     do {
       let c = try connected()
       let snapshot = try c.snapshot(
@@ -109,10 +111,10 @@ struct LiveView {
         do {
           detail = try c.process(pid)
         } catch .remote(let e) where e.code == .noSuchProcess {
-          model.processGone(pid, now: LiveView.now())
+          model.processGone(pid, now: MonotonicClock.nanoseconds())
         }
       }
-      model.update(snapshot, detail: detail, now: LiveView.now())
+      model.update(snapshot, detail: detail, now: MonotonicClock.nanoseconds())
     } catch {
       client?.close()
       client = nil
@@ -121,18 +123,7 @@ struct LiveView {
   }
 
   private mutating func draw() {
-    let lines = Screen.lines(&model, now: LiveView.now())
+    let lines = Screen.lines(&model, now: MonotonicClock.nanoseconds())
     terminal.write(Screen.ansi(lines, width: model.width))
-  }
-
-  static func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-  }
-
-  static func nanoseconds(_ d: Duration) -> UInt64 {
-    let (s, a) = d.components
-    return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a) / 1_000_000_000)
   }
 }

@@ -1,8 +1,10 @@
 // observer: attach to a running Otter node and watch its supervision tree and processes
 // (the live view), or print them once (--once, --json, --dot). `observer --help` lists
-// the options and keys; the work is in the Control library, this is the command.
+// the options and keys; the work is in ObserverUI (screens, keys, options) and Control
+// (the client), this is the command.
 import Control
 import Glibc
+import ObserverUI
 
 func fail(_ message: String, status: Int32) -> Never {
   var text = "observer: \(message)\n"

@@ -6,6 +6,7 @@
 // turn; every decoded field is folded into a checksum that all three implementations must
 // agree on, so no side can skip work and the comparison checks correctness too.
 import BinaryMatch
+import BinaryMatchExamples
 import Foundation
 
 let bitMatchBenchmarks: [Benchmark] = [

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -84,8 +85,8 @@ final class FootprintTests: XCTestCase {
         child.send(1)
         return child.pid
       }
-      await eventually { !done.isAlive }
-      await eventually { ran.count == 1 }
+      try await eventually { !done.isAlive }
+      try await eventually { ran.count == 1 }
       XCTAssertEqual(ran.all, ["kept"])
     }
   }
@@ -114,8 +115,8 @@ final class FootprintTests: XCTestCase {
       }
       for round in 0..<3 {
         for i in 0..<5 { p.send(round * 10 + i) }
-        await eventually { handled.count == (round + 1) * 5 }
-        await eventually { node.processInfo(p.pid)?.status == .waiting }
+        try await eventually { handled.count == (round + 1) * 5 }
+        try await eventually { node.processInfo(p.pid)?.status == .waiting }
         let process = p.process
         let (pendingBuffer, inboundBuffer, savedBuffer) = process.lock.withLock {
           (process.pending.buffer, process.inbound.buffer, process.saved.buffer)
@@ -149,10 +150,10 @@ final class FootprintTests: XCTestCase {
       p.send(.int(1))
       try await Task.sleep(for: .milliseconds(20))
       p.send(.text("go"))
-      await eventually { seen.count == 1 }
-      await eventually { node.processInfo(p.pid)?.status == .waiting }
+      try await eventually { seen.count == 1 }
+      try await eventually { node.processInfo(p.pid)?.status == .waiting }
       p.send(.stop)
-      await eventually { seen.count == 2 }
+      try await eventually { seen.count == 2 }
       XCTAssertEqual(seen.all, ["timer kept", "no timer"])
     }
   }

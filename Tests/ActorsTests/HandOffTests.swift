@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -152,7 +153,7 @@ final class HandOffTests: XCTestCase {
         for server in servers { ctx.exit(server.pid, reason: .shutdown) }
         ctx.exit(coordinator.pid, reason: .shutdown)
       }
-      await eventually(timeout: .seconds(20)) { node.processCount == baseline }
+      try await eventually(timeout: .seconds(20)) { node.processCount == baseline }
     }
     XCTAssertEqual(anomalies.all.prefix(20), [], "\(anomalies.count) anomalies")
   }

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -39,7 +40,7 @@ final class IntrospectionTests: XCTestCase {
     try await withNode { node in
       let p = node.spawn(Int.self, state: ()) { _, _, _ in .continue }
       for i in 0..<500 { p.send(i) }
-      await eventually { (node.processInfo(p.pid)?.reductions ?? 0) >= 500 }
+      try await eventually { (node.processInfo(p.pid)?.reductions ?? 0) >= 500 }
       XCTAssertEqual(node.processInfo(p.pid)?.status, .waiting)
       XCTAssertEqual(node.processInfo(p.pid)?.messageQueueLength, 0)
     }
@@ -59,7 +60,7 @@ final class IntrospectionTests: XCTestCase {
       XCTAssertGreaterThanOrEqual(stats.processesSpawned, 50)
       XCTAssertGreaterThan(stats.residentBytes, 0)
       for p in pids { node.exit(p, reason: .kill) }
-      await eventually { node.processCount == before }
+      try await eventually { node.processCount == before }
       XCTAssertNil(node.processInfo(pids[0]))
     }
   }

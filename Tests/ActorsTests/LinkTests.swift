@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -158,7 +159,7 @@ final class LinkTests: XCTestCase {
     try await withNode { node in
       let dead = node.spawn(Int.self, state: ()) { _, _, _ in .stop(.normal) }
       dead.send(0)
-      await eventually { !dead.pid.isAlive }
+      try await eventually { !dead.pid.isAlive }
       let trapped = try await node.run(Never.self) { ctx -> ExitReason in
         ctx.trapExit = true
         ctx.link(dead.pid)
@@ -225,7 +226,7 @@ final class LinkTests: XCTestCase {
         return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
       }
       XCTAssertEqual(reason, .killed)
-      await eventually { unwound.count == 1 }
+      try await eventually { unwound.count == 1 }
     }
   }
 

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -24,7 +25,7 @@ final class MonitorTests: XCTestCase {
     try await withNode { node in
       let dead = node.spawn(Int.self, state: ()) { _, _, _ in .stop(.normal) }
       dead.send(1)
-      await eventually { !dead.pid.isAlive }
+      try await eventually { !dead.pid.isAlive }
       let reason = try await node.run(Never.self) { ctx -> ExitReason? in
         let ref = ctx.monitor(dead.pid)
         return try await ctx.receive(timeout: .zero) { msg -> ExitReason? in
@@ -122,7 +123,7 @@ final class MonitorTests: XCTestCase {
         return ctx.pid
       }
       // The watcher exited: the target no longer lists it.
-      await eventually { node.processInfo(target.pid)?.monitoredBy.isEmpty == true }
+      try await eventually { node.processInfo(target.pid)?.monitoredBy.isEmpty == true }
       XCTAssertFalse(watcher.isAlive)
     }
   }

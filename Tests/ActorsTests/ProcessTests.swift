@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -11,7 +12,7 @@ final class ProcessTests: XCTestCase {
         return .continue
       }
       for i in 0..<1000 { p.send(.int(i)) }
-      await eventually { seen.count == 1000 }
+      try await eventually { seen.count == 1000 }
       XCTAssertEqual(seen.all, Array(0..<1000))
     }
   }
@@ -77,7 +78,7 @@ final class ProcessTests: XCTestCase {
     try await withNode { node in
       let p = node.spawn(Int.self, state: ()) { _, _, _ in .stop(.normal) }
       p.send(1)
-      await eventually { !p.pid.isAlive }
+      try await eventually { !p.pid.isAlive }
       for i in 0..<100 { p.send(i) }  // no crash, no effect
       XCTAssertNil(node.processInfo(p.pid))
     }
@@ -97,7 +98,7 @@ final class ProcessTests: XCTestCase {
           return .stop(.normal)
         }) { _, _, _ in .continue }
       }
-      await eventually(timeout: .seconds(20)) { seen.count == 40_000 }
+      try await eventually(timeout: .seconds(20)) { seen.count == 40_000 }
       var last = [Int](repeating: -1, count: 4)
       for (s, i) in seen.all {
         XCTAssertEqual(i, last[s] + 1, "sender \(s) out of order")
@@ -133,7 +134,7 @@ final class ProcessTests: XCTestCase {
         return .continue
       }
       p.send("a")
-      await eventually { seen.count == 2 }
+      try await eventually { seen.count == 2 }
       XCTAssertEqual(seen.all, ["start", "started:a"])
     }
   }
@@ -153,7 +154,7 @@ final class ProcessTests: XCTestCase {
       slow.send(1)
       try await Task.sleep(for: .milliseconds(5))
       fast.send(1)
-      await eventually { seen.count == 2 }
+      try await eventually { seen.count == 2 }
       // One scheduler thread: the fast process ran while the slow one was suspended.
       XCTAssertEqual(seen.all, ["fast", "slow"])
     }
@@ -167,7 +168,7 @@ final class ProcessTests: XCTestCase {
         return .continue
       }) { _, _, _ in .stop(.shutdown) }
       p.send(1)
-      await eventually { seen.count == 1 }
+      try await eventually { seen.count == 1 }
       XCTAssertEqual(seen.all, [.shutdown])
     }
   }

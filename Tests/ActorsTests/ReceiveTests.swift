@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -41,7 +42,7 @@ final class ReceiveTests: XCTestCase {
       p.send(.int(2))
       p.send(.pong)
       p.send(.int(3))
-      await eventually { seen.count == 4 }
+      try await eventually { seen.count == 4 }
       XCTAssertEqual(seen.all, [.pong, .int(1), .int(2), .int(3)])
     }
   }
@@ -137,7 +138,7 @@ final class ReceiveTests: XCTestCase {
       p.send(1)
       try await Task.sleep(for: .milliseconds(20))
       p.send(2)  // resets the timeout
-      await eventually { seen.count == 3 }
+      try await eventually { seen.count == 3 }
       try await Task.sleep(for: .milliseconds(80))  // .continue cleared it: no second timeout
       XCTAssertEqual(seen.all, ["msg 1", "msg 2", "timeout"])
     }

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -15,7 +16,7 @@ final class RegistryTests: XCTestCase {
       XCTAssertEqual(node.whereis("echo", as: String.self), p)
       XCTAssertNil(node.whereis("echo", as: Int.self))
       try node.send(to: "echo", "hi")
-      await eventually { seen.count == 1 }
+      try await eventually { seen.count == 1 }
       XCTAssertEqual(node.registered()["echo"], p.pid)
       try node.unregister("echo")
       XCTAssertNil(node.whereis("echo"))
@@ -38,7 +39,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual($0 as? ProcessError, .wrongMessageType(name: "a", expected: "String"))
       }
       b.send(1)
-      await eventually { !b.pid.isAlive }
+      try await eventually { !b.pid.isAlive }
       XCTAssertThrowsError(try node.register("dead", b.pid)) { XCTAssertEqual($0 as? ProcessError, .noproc) }
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -20,7 +21,7 @@ final class SchedulerTests: XCTestCase {
         return .continue
       }
       other.send(1)
-      await eventually(timeout: .seconds(2)) { answered.count == 1 }
+      try await eventually(timeout: .seconds(2)) { answered.count == 1 }
       XCTAssertLessThan(answered.all.first ?? .seconds(9), .milliseconds(200))
       node.exit(hog.pid, reason: .kill)
     }
@@ -37,7 +38,7 @@ final class SchedulerTests: XCTestCase {
       }
       XCTAssertEqual(got, 7)
       node.exit(spinner.pid, reason: .kill)
-      await eventually { !spinner.pid.isAlive }
+      try await eventually { !spinner.pid.isAlive }
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -573,7 +574,7 @@ final class SocketTests: XCTestCase {
           acks.append(String(decoding: line, as: UTF8.self))
         }
         client.close()
-        await eventually { !handler.pid.isAlive }
+        try await eventually { !handler.pid.isAlive }
         return acks
       }
       XCTAssertEqual(got, ["ack 1", "ack 2", "ack 3"])
@@ -582,11 +583,10 @@ final class SocketTests: XCTestCase {
   }
 
   func testUnixSocketModeAndPermissions() async throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("otter-unix-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let privatePath = dir.appendingPathComponent("private.sock").path
-    let openPath = dir.appendingPathComponent("open.sock").path
+    let dir = temporaryDirectory("unix", mode: 0o755)
+    defer { removeDirectory(dir) }
+    let privatePath = dir + "/private.sock"
+    let openPath = dir + "/open.sock"
     try await withNode { node in
       // The listeners' owner stays alive until told to stop.
       let (replyTo, request) = node.makeReply(String.self)
@@ -615,7 +615,7 @@ final class SocketTests: XCTestCase {
       }
       // The owner's exit closes the listeners, which removes their files.
       owner.send(true)
-      await eventually { !owner.pid.isAlive }
+      try await eventually { !owner.pid.isAlive }
       XCTAssertFalse(FileManager.default.fileExists(atPath: privatePath))
       XCTAssertFalse(FileManager.default.fileExists(atPath: openPath))
     }
@@ -659,7 +659,7 @@ final class SocketTests: XCTestCase {
       XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "ok \(n)")
       print("10,000 connections, one line each way: \(ContinuousClock.now - started)")
       // Every connection process ends when its client closes.
-      await eventually(timeout: .seconds(30)) { node.sockets().count == 1 }
+      try await eventually(timeout: .seconds(30)) { node.sockets().count == 1 }
     }
   }
 }

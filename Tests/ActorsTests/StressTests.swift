@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -51,7 +52,7 @@ final class StressTests: XCTestCase {
       }
       XCTAssertEqual(reports, n)
       XCTAssertEqual(total, n * (rounds + 1))
-      await eventually(timeout: .seconds(20)) { node.processCount == baseline }
+      try await eventually(timeout: .seconds(20)) { node.processCount == baseline }
     }
   }
 

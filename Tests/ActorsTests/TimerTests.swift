@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 
@@ -70,10 +71,10 @@ final class TimerTests: XCTestCase {
         return .stop(.normal)
       }
       p.send(0)
-      await eventually { !p.pid.isAlive }
+      try await eventually { !p.pid.isAlive }
       // The dead process's timers are cancelled by its exit path, which may
       // finish a moment after the pid reads as dead.
-      await eventually { node.stats().schedulers.map(\.timers).reduce(0, +) == before }
+      try await eventually { node.stats().schedulers.map(\.timers).reduce(0, +) == before }
       let after = node.stats().schedulers.map(\.timers).reduce(0, +)
       XCTAssertEqual(after, before)
     }

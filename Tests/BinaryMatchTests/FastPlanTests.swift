@@ -4,6 +4,7 @@
 // unsigned types) against the dynamic values.
 import XCTest
 @testable import BinaryMatch
+import BinaryMatchExamples
 
 final class FastPlanTests: XCTestCase {
   /// Patterns with a leading block of 1 to 10 bytes and a fast plan.

@@ -2,6 +2,7 @@
 // headers, and Python's struct module.
 import XCTest
 import BinaryMatch
+import BinaryMatchExamples
 
 final class IPv4HeaderTests: XCTestCase {
   let codec = IPv4Codec()

@@ -2,6 +2,7 @@
 // Python's struct module as the reference for the framing.
 import XCTest
 import BinaryMatch
+import BinaryMatchExamples
 
 final class LengthPrefixedStreamTests: XCTestCase {
   func testSplitsCompleteMessagesAndKeepsTheRest() throws {

@@ -2,6 +2,7 @@
 // zero-copy views, inputs that start inside a byte, and the three ways to call match.
 import XCTest
 @testable import BinaryMatch
+import BinaryMatchExamples
 
 final class MatcherTests: XCTestCase {
   func values(_ p: BitPattern, _ bytes: [UInt8]) -> [String: BitValue]? {

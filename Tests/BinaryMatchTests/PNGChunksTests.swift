@@ -2,6 +2,7 @@
 // CRCs), corrupted files, and round trips.
 import XCTest
 import BinaryMatch
+import BinaryMatchExamples
 
 final class PNGChunksTests: XCTestCase {
   let codec = PNGCodec()

@@ -2,6 +2,7 @@
 // match(build(v)) == v, build(match(x)) == x for valid x, and arbitrary bytes never trap.
 import XCTest
 @testable import BinaryMatch
+import BinaryMatchExamples
 
 /// A random pattern and a way to make random valid values for it.
 struct RandomPattern {

@@ -3,6 +3,7 @@
 // no trap on any input. Seeded, so failures reproduce.
 import XCTest
 @testable import BinaryMatch
+import BinaryMatchExamples
 
 final class StaticPatternTests: XCTestCase {
   // `A:3, B:13/signed, 5:4, _:4, C:64, D:1, E:39, F:2/binary, G/binary`

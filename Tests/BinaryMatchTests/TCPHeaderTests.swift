@@ -2,6 +2,7 @@
 // and Python's struct module.
 import XCTest
 import BinaryMatch
+import BinaryMatchExamples
 
 final class TCPHeaderTests: XCTestCase {
   let codec = TCPCodec()

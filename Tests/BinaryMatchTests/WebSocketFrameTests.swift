@@ -2,6 +2,7 @@
 // protocol's rejections, and Python's struct module.
 import XCTest
 import BinaryMatch
+import BinaryMatchExamples
 
 final class WebSocketFrameTests: XCTestCase {
   let codec = WebSocketFrameCodec()

@@ -1,22 +1,14 @@
 // Starting and stopping a chatd for one test: port 0 on 127.0.0.1, a fresh data directory.
-import Foundation
-import XCTest
+import OtterTestSupport
 @testable import Actors
 @testable import ChatApp
-
-/// A fresh directory under the system's temporary directory.
-func temporaryDirectory(_ label: String) -> String {
-  let path = NSTemporaryDirectory() + "chatd-test-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-  try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  return path
-}
 
 /// A test configuration: ephemeral port, no web listener, no flood limit unless asked.
 func testConfig(dataDirectory: String? = nil) -> ChatConfig {
   var config = ChatConfig()
   config.port = 0
   config.webPort = 0
-  config.dataDirectory = dataDirectory ?? temporaryDirectory("data")
+  config.dataDirectory = dataDirectory ?? temporaryDirectory("chatd-data")
   config.serverName = "test.server"
   config.floodProtection = false
   return config
@@ -36,13 +28,4 @@ func withChatServer(_ config: ChatConfig = testConfig(), schedulers: Int = 2,
   }
   server.stop()
   _ = await server.run()
-}
-
-/// Waits until `condition` holds (bounded).
-func eventually(_ what: String, within seconds: Double = 5, _ condition: () -> Bool) throws {
-  let deadline = Date().addingTimeInterval(seconds)
-  while !condition() {
-    if Date() > deadline { throw TestTimeout(what: what) }
-    usleep(10_000)
-  }
 }

@@ -1,6 +1,8 @@
 // Channel history: stored in SQLite under the data directory, replayed on join — also
 // after the server restarts.
 import Foundation
+import IRCTestSupport
+import OtterTestSupport
 import XCTest
 @testable import ChatApp
 

@@ -1,5 +1,6 @@
 // Clients that misbehave: one that does not read, one that floods. Neither may slow the
 // others down or take the server with it.
+import IRCTestSupport
 import XCTest
 @testable import Actors
 @testable import ChatApp

@@ -2,6 +2,7 @@
 // endpoints (Harness/).
 import Actors
 import GenServer
+import OtterTestSupport
 import XCTest
 @testable import ChatApp
 

@@ -1,4 +1,5 @@
 // The IRC conversation as a client sees it: registration, channels, messages, errors.
+import IRCTestSupport
 import XCTest
 @testable import ChatApp
 

@@ -1,6 +1,8 @@
 // The point of the process model: kill a room, the presence server or a connection, and
 // only what must change changes.
 import GenServer
+import IRCTestSupport
+import OtterTestSupport
 import Supervision
 import XCTest
 @testable import Actors
@@ -22,7 +24,7 @@ final class RecoveryTests: XCTestCase {
       let name = ChatServices.roomName("#room")
       let old = try XCTUnwrap(server.node.whereis(name))
       server.node.exit(old, reason: .kill)
-      try eventually("the room to be restarted") {
+      try await eventually("the room to be restarted") {
         if let pid = server.node.whereis(name) { return pid != old }
         return false
       }
@@ -97,7 +99,7 @@ final class RecoveryTests: XCTestCase {
       try b.expect("730")
       let old = try XCTUnwrap(server.node.whereis(ChatServices.presenceName))
       server.node.exit(old, reason: .kill)
-      try eventually("presence to be restarted") {
+      try await eventually("presence to be restarted") {
         if let pid = server.node.whereis(ChatServices.presenceName) { return pid != old }
         return false
       }

@@ -2,6 +2,7 @@
 // supervisor, clients with in-memory endpoints (Harness/).
 import Actors
 import GenServer
+import OtterTestSupport
 import Supervision
 import XCTest
 @testable import ChatApp
@@ -232,8 +233,6 @@ extension Pid {
   /// Nil if this is `other`.
   func nilIf(_ other: Pid) -> Pid? { self == other ? nil : self }
 }
-
-extension Room.Reply: Equatable {}
 
 /// Asserts a room's reply (XCTAssert's autoclosures cannot await).
 func expect(_ reply: Room.Reply, _ expected: Room.Reply, file: StaticString = #filePath, line: UInt = #line) {

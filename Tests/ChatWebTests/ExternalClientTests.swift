@@ -3,6 +3,7 @@
 // Debian's nginx as a reverse proxy in front of it all. Each test skips, saying what
 // to install, when its tool is missing (scripts/setup.sh installs them all).
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import ChatApp
 
@@ -51,7 +52,7 @@ final class ExternalClientTests: XCTestCase {
       throw XCTSkip("needs nginx: apt-get install nginx-light (scripts/setup.sh does)")
     }
     let server = try await startChat()
-    let prefix = NSTemporaryDirectory() + "chatd-nginx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let prefix = temporaryDirectory("nginx", mode: 0o755)
     try FileManager.default.createDirectory(atPath: prefix + "/logs", withIntermediateDirectories: true)
     let proxyPort = freePort()
     let template = try String(contentsOf: scripts.appendingPathComponent("nginx.conf.template"), encoding: .utf8)
@@ -68,7 +69,7 @@ final class ExternalClientTests: XCTestCase {
     defer {
       process.terminate()  // SIGTERM: nginx's fast shutdown, its workers with it
       process.waitUntilExit()
-      try? FileManager.default.removeItem(atPath: prefix)
+      removeDirectory(prefix)
     }
     // Wait (bounded) for nginx to listen.
     var up = false

@@ -1,88 +1,12 @@
-// Test support: a blocking TCP client with timeouts (so a broken server fails a test
-// instead of hanging it), a WebSocket client on top of it built from the server's own
-// codec, chatd started on free ports, and finding the external tools the end-to-end
-// tests drive.
+// Test support for chatd on the web: HTTP heads and a WebSocket client on the shared
+// TestConnection (the client built from the server's own codec), chatd started on free
+// ports, and finding the external tools the end-to-end tests drive.
 import Foundation
 import Glibc
-import XCTest
+import OtterTestSupport
 @testable import ChatApp
 
-/// A blocking TCP connection to 127.0.0.1 whose every read gives up after `timeout`.
-final class TestConnection {
-  let fd: Int32
-  var buffer: [UInt8] = []
-
-  init(port: Int, timeout: Double = 5) throws {
-    fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    if r != 0 {
-      close(fd)
-      throw TestError("connect to port \(port) failed: errno \(errno)")
-    }
-  }
-
-  deinit { close(fd) }
-
-  func send(_ bytes: [UInt8]) throws {
-    var done = 0
-    while done < bytes.count {
-      let n = bytes[done...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-      if n <= 0 { throw TestError("send failed: errno \(errno)") }
-      done += n
-    }
-  }
-
-  func send(_ text: String) throws { try send(Array(text.utf8)) }
-
-  /// Reads more bytes into the buffer; false at end of file; throws on timeout or reset.
-  @discardableResult
-  func fill() throws -> Bool {
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-    if n < 0 { throw TestError(errno == EAGAIN ? "read timed out" : "read failed: errno \(errno)") }
-    if n == 0 { return false }
-    buffer += chunk[0..<n]
-    return true
-  }
-
-  /// Everything until the peer closes.
-  func readToEnd() throws -> [UInt8] {
-    while try fill() {}
-    defer { buffer = [] }
-    return buffer
-  }
-
-  /// The next line (without CR LF).
-  func readLine() throws -> String {
-    while true {
-      if let nl = buffer.firstIndex(of: 0x0A) {
-        var line = Array(buffer[..<nl])
-        buffer.removeFirst(nl + 1)
-        if line.last == 0x0D { line.removeLast() }
-        return String(decoding: line, as: UTF8.self)
-      }
-      guard try fill() else { throw TestError("closed while waiting for a line") }
-    }
-  }
-
-  /// Reads lines until one contains `text`; returns it.
-  @discardableResult
-  func expectLine(containing text: String, max: Int = 200) throws -> String {
-    for _ in 0..<max {
-      let line: String
-      do { line = try readLine() } catch { throw TestError("\(error) while waiting for a line with \(text)") }
-      if line.contains(text) { return line }
-    }
-    throw TestError("no line containing \(text)")
-  }
-
+extension TestConnection {
   /// The HTTP response head (through the empty line), as text.
   func readHead() throws -> String {
     while true {
@@ -166,28 +90,6 @@ final class TestWebSocket {
   }
 }
 
-struct TestError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
-
-/// A TCP port free right now on 127.0.0.1 (the kernel picks it; closed again at once).
-func freePort() -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  defer { close(fd) }
-  var addr = sockaddr_in()
-  addr.sin_family = sa_family_t(AF_INET)
-  addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-  var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-  _ = withUnsafeMutablePointer(to: &addr) { p in
-    p.withMemoryRebound(to: sockaddr.self, capacity: 1) { a -> Int32 in
-      _ = bind(fd, a, len)
-      return getsockname(fd, a, &len)
-    }
-  }
-  return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 /// chatd with its web listener on a free port, IRC on another, history in memory only.
 func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> ChatServer {
   var config = ChatConfig()
@@ -195,7 +97,7 @@ func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> C
   config.webPort = freePort()
   config.history = false
   config.floodProtection = false
-  config.dataDirectory = NSTemporaryDirectory() + "chatweb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  config.dataDirectory = temporaryDirectory("chatweb")
   tweak(&config)
   return try await ChatServer.start(config)
 }
@@ -203,7 +105,7 @@ func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> C
 func stopChat(_ server: ChatServer) async {
   server.stop()
   _ = await server.run()
-  try? FileManager.default.removeItem(atPath: server.config.dataDirectory)
+  removeDirectory(server.config.dataDirectory)
 }
 
 /// Registers an IRC client (over a plain socket) as `nick`.
@@ -264,7 +166,7 @@ func runTool(_ tool: String, _ arguments: [String], timeout: Double, environment
   for (k, v) in environment { env[k] = v }
   process.environment = env
   let outputFile = NSTemporaryDirectory() + "chatweb-tool-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
-  FileManager.default.createFile(atPath: outputFile, contents: nil)
+  _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
   let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
   defer {
     try? handle.close()

@@ -1,6 +1,7 @@
 // chatd's web port end to end, in process: the page, 4xx answers, and IRC over
 // WebSocket shared with plain IRC clients — messages both ways, presence, pings, the
 // close handshake, and protocol errors closed with their codes.
+import OtterTestSupport
 import XCTest
 @testable import ChatApp
 

@@ -1,7 +1,9 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import Control
+@testable import ObserverUI
 
 /// Pointer files: how `observer` finds a node it was not told about.
 final class DiscoveryTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import Control
@@ -109,11 +110,11 @@ final class EndpointTests: XCTestCase {
 
       try client.kill(oldPid)
       var after = before
-      XCTAssertTrue(try eventually {
+      try await eventually("lobby to be restarted") {
         after = try client.tree()
         let now = after.roots[0].children[1].children.first { $0.id == "lobby" }
         return now?.pid != nil && now?.pid != oldPid
-      }, "lobby was not restarted")
+      }
       let rooms = after.roots[0].children[1]
       let restarted = try XCTUnwrap(rooms.children.first { $0.id == "lobby" })
       XCTAssertEqual(restarted.status, "running")

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Control
+@testable import ObserverUI
 
 /// The live view without a terminal: keys, views, folding, the kill confirmation, and
 /// frames at any size.

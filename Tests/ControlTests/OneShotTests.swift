@@ -1,7 +1,9 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import Control
+@testable import ObserverUI
 @testable import GenServer
 @testable import Supervision
 

@@ -1,40 +1,9 @@
-import Foundation
-import XCTest
+// What the control endpoint's tests share: a server with a secret, and a known tree to
+// look at.
 @testable import Actors
 @testable import Control
 @testable import GenServer
 @testable import Supervision
-
-func withNode<R>(schedulers: Int = 2, name: String = "testnode", _ body: (Node) async throws -> R) async throws -> R {
-  let node = try Node(schedulers: schedulers, name: name)
-  defer { node.shutdown(timeout: .milliseconds(500)) }
-  return try await body(node)
-}
-
-/// A fresh private directory under /tmp, removed by the caller.
-func temporaryDirectory(mode: mode_t = 0o700) -> String {
-  var template = Array("/tmp/otter-test-XXXXXX".utf8CString)
-  let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-  precondition(made != nil, "mkdtemp failed")
-  let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-  chmod(path, mode)
-  return path
-}
-
-func removeDirectory(_ path: String) {
-  try? FileManager.default.removeItem(atPath: path)
-}
-
-/// Polls until `condition` holds.
-@discardableResult
-func eventually(timeout: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
-  let deadline = Date().addingTimeInterval(timeout)
-  while Date() < deadline {
-    if try condition() { return true }
-    usleep(5_000)
-  }
-  return false
-}
 
 /// A server with a secret in its state, which its `formatStatus` redacts.
 struct Vault: SyncGenServer {

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import Control
@@ -27,10 +28,10 @@ final class TopTests: XCTestCase {
       let client = try ControlClient(path: endpoint.path)
       // Once busy has handled all 2,000 (on a slow machine that takes a while), it leads
       // by reductions and its queue is empty again.
-      XCTAssertTrue(try eventually {
+      try await eventually {
         let first = try client.top(sort: .reductions, limit: 1).rows.first
         return first?.label == "busy" && (first?.reductions ?? 0) >= 2000
-      })
+      }
 
       let byQueue = try client.top(sort: .messageQueue, limit: 3)
       XCTAssertEqual(byQueue.rows.first?.pid, ProcessID(stuck.pid.id))
@@ -49,7 +50,7 @@ final class TopTests: XCTestCase {
       XCTAssertNotNil(quiet.interval)
       XCTAssertLessThan(quiet.rows.first { $0.label == "busy" }?.reductionsDelta ?? 0, 10)
       for i in 0..<500 { busy.send(i) }
-      XCTAssertTrue(eventually { node.processInfo(busy.pid)?.messageQueueLength == 0 })
+      try await eventually { node.processInfo(busy.pid)?.messageQueueLength == 0 }
       let moved = try client.top(sort: .reductionsRate, limit: 1)
       XCTAssertEqual(moved.rows.first?.label, "busy")
       XCTAssertGreaterThanOrEqual(moved.rows.first?.reductionsDelta ?? 0, 500)

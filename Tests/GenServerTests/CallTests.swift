@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import GenServer
@@ -18,7 +19,7 @@ final class CallTests: XCTestCase {
         while try await ctx.receive(timeout: .zero) != nil { n += 1 }
         return (error, n)
       }
-      XCTAssertEqual(error as? CallError, .timeout)
+      XCTAssertEqual(error, .timeout)
       XCTAssertEqual(leftovers, 0)
     }
   }

@@ -1,30 +1,7 @@
-import Foundation
-import XCTest
+// The GenServer tests' subject: a server configurable to answer every way a callback can.
+import OtterTestSupport
 @testable import Actors
 @testable import GenServer
-
-func withNode<R>(schedulers: Int = 2, _ body: (Node) async throws -> R) async throws -> R {
-  let node = try Node(schedulers: schedulers)
-  defer { node.shutdown(timeout: .milliseconds(300)) }
-  return try await body(node)
-}
-
-/// Records events from servers for assertions.
-final class Journal: @unchecked Sendable {
-  // Guarded by `lock`.
-  private let lock = NSLock()
-  private var items: [String] = []
-  func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-  var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
-  func waitFor(_ s: String, timeout: Double = 5) async -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-      if all.contains(s) { return true }
-      try? await Task.sleep(for: .milliseconds(1))
-    }
-    return false
-  }
-}
 
 struct Oops: Error, Equatable { let code: Int }
 

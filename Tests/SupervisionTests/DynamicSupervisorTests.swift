@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import GenServer
@@ -32,8 +33,7 @@ final class DynamicSupervisorTests: XCTestCase {
       let awaited1 = try await node.countChildren(sup).active
       XCTAssertEqual(awaited1, 2)
       a.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-      let restarted = try await eventually { journal.count("start alpha") == 2 }
-      XCTAssertTrue(restarted, "restarted with the same argument")
+      try await eventually("a restart with the same argument") { journal.count("start alpha") == 2 }
       let children = try await node.whichChildren(sup)
       XCTAssertEqual(children.count, 2)
       XCTAssertFalse(children.contains { $0.pid == a })
@@ -61,8 +61,7 @@ final class DynamicSupervisorTests: XCTestCase {
       XCTAssertTrue(journal.all.contains("stop a"))
       do { try await node.terminateChild(sup, pid: a); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
       b.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-      let gone = try await eventually { try await node.countChildren(sup).active == 0 }
-      XCTAssertTrue(gone)
+      try await eventually("no active children") { try await node.countChildren(sup).active == 0 }
       XCTAssertEqual(journal.count("start b"), 1)
     }
   }
@@ -86,7 +85,7 @@ final class DynamicSupervisorTests: XCTestCase {
       let sup = try await node.start(DynamicSupervisor(intensity: 1, period: .seconds(10), template: template(journal)))!
       let a = try await node.startChild(sup, "a")!
       a.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-      _ = try await eventually { journal.count("start a") == 2 }
+      try await eventually("a restart of a") { journal.count("start a") == 2 }
       let second = try await node.whichChildren(sup)[0].pid!
       let reason = try await exitReason(of: sup.pid, node) { second.address(as: WorkerCommand.self)!.send(.exit(.custom("crash"))) }
       XCTAssertEqual(reason, .shutdownWith(Supervisor.gaveUp))

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import GenServer
@@ -51,8 +52,10 @@ final class StrategyTests: XCTestCase {
               case .restForOne: return ["b", "c"]
               }
             }()
-            let settled = try await eventually {
+            var children: [ChildInfo] = []
+            try await eventually("\(label): children to settle (last seen: \(children))") {
               let now = try await node.whichChildren(sup)
+              children = now
               if expectRestart {
                 return now.count == 3 && zip(before, now).allSatisfy { old, new in
                   renewed.contains(old.id) ? (new.pid != nil && new.pid != old.pid) : new.pid == old.pid
@@ -63,8 +66,6 @@ final class StrategyTests: XCTestCase {
               let bOK = restart == .temporary ? !now.contains { $0.id == "b" } : now.first { $0.id == "b" }?.pid == nil
               return bOK && rest.map(\.pid) == [before[0].pid, before[2].pid]
             }
-            let children = try await node.whichChildren(sup)
-            XCTAssertTrue(settled, "\(label): children \(children)")
             XCTAssertTrue(sup.pid.isAlive, label)
             try await node.stop(sup, reason: .shutdown)
           }
@@ -84,11 +85,10 @@ final class StrategyTests: XCTestCase {
         ]))!
       let p = try await pid(of: "p", in: sup, node)!
       p.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-      let done = try await eventually {
+      try await eventually("the temporary sibling gone, the permanent one restarted") {
         let now = try await node.whichChildren(sup)
         return now.map(\.id) == ["p"] && now[0].pid != nil && now[0].pid != p
       }
-      XCTAssertTrue(done, "the temporary sibling is gone, the permanent one restarted")
     }
   }
 }

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import GenServer
@@ -18,8 +19,7 @@ final class SupervisorTests: XCTestCase {
         SupervisorFlags(intensity: 3, period: .seconds(10)), children: [worker("w", journal: journal)]))!
       for n in 1...3 {
         let old = try await crash("w", sup, node)
-        let back = try await eventually { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
-        XCTAssertTrue(back, "restart \(n) of 3 is within the budget")
+        try await eventually("restart \(n) of 3, within the budget") { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
       }
       let report = try await node.report(sup)
       XCTAssertEqual(report.restartsInPeriod, 3)
@@ -41,7 +41,7 @@ final class SupervisorTests: XCTestCase {
         SupervisorFlags(intensity: 1, period: .milliseconds(100)), children: [worker("w", journal: journal)]))!
       for _ in 1...3 {
         let old = try await crash("w", sup, node)
-        _ = try await eventually { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
+        try await eventually("w restarted") { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
         try await Task.sleep(for: .milliseconds(150))
       }
       XCTAssertTrue(sup.pid.isAlive)
@@ -195,7 +195,7 @@ final class SupervisorTests: XCTestCase {
       for _ in 0..<4 {
         let old = try await crash("w", sup, node)
         let t0 = ContinuousClock.now
-        _ = try await eventually { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
+        try await eventually("w restarted") { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
         times.append(t0)
         let status = try await node.whichChildren(sup)[0].status
         XCTAssertEqual(status, .running)
@@ -214,8 +214,7 @@ final class SupervisorTests: XCTestCase {
         SupervisorFlags(intensity: 10, backoff: Backoff(initial: .milliseconds(300), jitter: 0)),
         children: [worker("w", journal: journal)]))!
       _ = try await crash("w", sup, node)
-      let restarting = try await eventually { try await node.whichChildren(sup)[0].status == .restarting }
-      XCTAssertTrue(restarting)
+      try await eventually("w to be restarting") { try await node.whichChildren(sup)[0].status == .restarting }
       do { _ = try await node.restartChild(sup, id: "w"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .restarting) }
     }
   }
@@ -234,8 +233,7 @@ final class SupervisorTests: XCTestCase {
       let sup = try await node.start(Supervisor(SupervisorFlags(intensity: 10, period: .seconds(10)), children: [flaky]))!
       let first = try await pid(of: "flaky", in: sup, node)!
       first.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-      let back = try await eventually { try await pid(of: "flaky", in: sup, node).map { $0 != first } ?? false }
-      XCTAssertTrue(back)
+      try await eventually("flaky restarted") { try await pid(of: "flaky", in: sup, node).map { $0 != first } ?? false }
       XCTAssertEqual(attempts.count("try"), 4, "first start, then two failed restarts and a good one")
       let awaited3 = try await node.report(sup).totalRestarts
       XCTAssertEqual(awaited3, 3)

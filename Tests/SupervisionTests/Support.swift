@@ -1,25 +1,9 @@
-import Foundation
-import XCTest
+// What the supervision tests share: workers that record their starts and stops, and
+// ways to find a child's pid and wait for an exit.
+import OtterTestSupport
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
-
-func withNode<R>(schedulers: Int = 2, _ body: (Node) async throws -> R) async throws -> R {
-  let node = try Node(schedulers: schedulers)
-  defer { node.shutdown(timeout: .milliseconds(500)) }
-  return try await body(node)
-}
-
-/// Records events in order, from any process.
-final class Journal: @unchecked Sendable {
-  // Guarded by `lock`.
-  private let lock = NSLock()
-  private var items: [String] = []
-  func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
-  var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
-  func count(_ s: String) -> Int { all.filter { $0 == s }.count }
-  func reset() { lock.lock(); items = []; lock.unlock() }
-}
 
 /// What test workers can be told.
 enum WorkerCommand: Sendable {
@@ -51,16 +35,6 @@ func worker(
 /// The current pid of child `id`.
 func pid(of id: String, in sup: GenServerRef<Supervisor>, _ node: Node) async throws -> Pid? {
   try await node.whichChildren(sup).first { $0.id == id }?.pid
-}
-
-/// Polls until `condition` holds.
-func eventually(timeout: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
-  let deadline = Date().addingTimeInterval(timeout)
-  while Date() < deadline {
-    if try await condition() { return true }
-    try? await Task.sleep(for: .milliseconds(2))
-  }
-  return false
 }
 
 /// Monitors `pid`, runs `trigger`, and returns the reason `pid` exits with.

@@ -1,3 +1,4 @@
+import OtterTestSupport
 import XCTest
 @testable import Actors
 @testable import GenServer
@@ -20,8 +21,7 @@ final class TreeTests: XCTestCase {
       for n in 1...2 {
         let old = try await pid(of: "w", in: leaf1, node)!
         old.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
-        let back = try await eventually { try await pid(of: "w", in: leaf1, node).map { $0 != old } ?? false }
-        XCTAssertTrue(back, "crash \(n)")
+        try await eventually("w restarted after crash \(n)") { try await pid(of: "w", in: leaf1, node).map { $0 != old } ?? false }
         XCTAssertTrue(leaf1.pid.isAlive, "the leaf is within its budget after \(n) restarts")
       }
       let awaited1 = try await node.report(root).totalRestarts
@@ -30,8 +30,7 @@ final class TreeTests: XCTestCase {
       let last = try await pid(of: "w", in: leaf1, node)!
       let reason = try await exitReason(of: leaf1.pid, node) { last.address(as: WorkerCommand.self)!.send(.exit(.custom("crash"))) }
       XCTAssertEqual(reason, .shutdownWith(Supervisor.gaveUp))
-      let replaced = try await eventually { try await leafRef().pid != leaf1.pid }
-      XCTAssertTrue(replaced)
+      try await eventually("the leaf supervisor replaced") { try await leafRef().pid != leaf1.pid }
       let report = try await node.report(root)
       XCTAssertEqual(report.totalRestarts, 1)
       XCTAssertEqual(report.recentRestarts.first?.child, "leaf")
@@ -65,10 +64,9 @@ final class TreeTests: XCTestCase {
         node.exit(victim.pid, reason: round % 3 == 0 ? .kill : .custom("chaos"))
         if round % 10 == 0 { try await Task.sleep(for: .milliseconds(1)) }
       }
-      let healed = try await eventually(timeout: 20) {
+      try await eventually("workers \(workers().count)/1000, processes \(node.processCount)", timeout: .seconds(20)) {
         workers().count == 1000 && node.processCount == supervisorsBefore + 1000
       }
-      XCTAssertTrue(healed, "workers \(workers().count)/1000, processes \(node.processCount)")
       XCTAssertTrue(root.pid.isAlive)
       // Every worker answers.
       for w in workers().prefix(50) { XCTAssertTrue(w.pid.isAlive) }

@@ -2,6 +2,7 @@
 // written in Swift) use to talk to a node. Plain blocking socket calls with a time
 // limit on every exchange — it runs in its own OS process, on its own thread, never on
 // a node's scheduler.
+import Actors
 import Glibc
 
 /// Why a control request did not get an answer.
@@ -224,18 +225,12 @@ public final class ControlClient {
     return max(1, Int(s) * 1000 + Int(a / 1_000_000_000_000_000))
   }
 
-  private func deadline() -> UInt64 { now() &+ UInt64(ControlClient.milliseconds(timeout)) * 1_000_000 }
-
-  private func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-  }
+  private func deadline() -> UInt64 { MonotonicClock.nanoseconds() &+ UInt64(ControlClient.milliseconds(timeout)) * 1_000_000 }
 
   /// Waits until `fd` is ready for `events`, or the deadline.
   private func wait(_ events: Int16, until deadline: UInt64) throws(ControlClientError) {
     while true {
-      let t = now()
+      let t = MonotonicClock.nanoseconds()
       guard t < deadline else { throw .timeout(timeout) }
       var p = pollfd(fd: fd, events: events, revents: 0)
       let ms = Int32(min(UInt64(Int32.max), (deadline - t) / 1_000_000 + 1))

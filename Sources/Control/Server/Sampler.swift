@@ -17,7 +17,7 @@ struct Sampler {
   /// The system header; rates over the time since the previous call.
   mutating func system(_ node: Node) -> SystemSummary {
     let stats = node.stats()
-    let now = Sampler.now()
+    let now = MonotonicClock.nanoseconds()
     let interval = lastSystemAt.map { Double(now &- $0) / 1e9 }
     let span = max(interval ?? stats.uptime, 1e-6)
     var schedulers: [SchedulerSample] = []
@@ -53,7 +53,7 @@ struct Sampler {
     }
     var samples = node.processSamples(figure)
     samples.sort { $0.id < $1.id }
-    let now = Sampler.now()
+    let now = MonotonicClock.nanoseconds()
     let interval = lastTopAt.map { Double(now &- $0) / 1e9 }
     // Reductions since the previous ranking; UInt64.max: not seen then.
     var deltas = [UInt64](repeating: .max, count: samples.count)
@@ -112,11 +112,5 @@ struct Sampler {
       if out.count > k { out.removeLast() }
     }
     return out
-  }
-
-  static func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 }

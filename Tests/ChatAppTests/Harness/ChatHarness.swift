@@ -4,6 +4,7 @@
 // its exit hook does what a connection's does (ChatServices.clientLeft).
 import Actors
 import GenServer
+import OtterTestSupport
 import Supervision
 import XCTest
 @testable import ChatApp
@@ -57,7 +58,7 @@ final class ChatHarness: Sendable {
     }
     services.clients.markRegistered(handle)
     guard case .claimed = try await presence(.claim(nick, handle)) else {
-      throw HarnessError("nick \(nick) is taken")
+      throw TestError("nick \(nick) is taken")
     }
     return fake
   }
@@ -69,7 +70,7 @@ final class ChatHarness: Sendable {
   }
 
   func presence(_ request: Presence.Request) async throws -> Presence.Reply {
-    guard let ref = presenceRef else { throw HarnessError("presence is not running") }
+    guard let ref = presenceRef else { throw TestError("presence is not running") }
     return try await node.call(ref, request)
   }
 
@@ -86,7 +87,7 @@ final class ChatHarness: Sendable {
       let rooms = try XCTUnwrap(node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self))
       _ = try await node.startChild(GenServerRef(rooms), RoomStart(name: name, create: create))
     }
-    guard let ref = roomRef(name) else { throw HarnessError("no room \(name)") }
+    guard let ref = roomRef(name) else { throw TestError("no room \(name)") }
     return try await node.call(ref, request)
   }
 
@@ -128,20 +129,4 @@ struct FakeClient {
   var nick: String { handle.nick }
   /// Received so far (and forgotten).
   func take() -> [IRCMessage] { endpoint.take() }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-}
-
-/// Polls `probe` until it gives a value (bounded): for states reached by processes this
-/// test does not control, such as a supervisor's restart.
-func eventuallyValue<T>(_ what: String, within seconds: Double = 5, _ probe: () -> T?) async throws -> T {
-  let deadline = MonotonicClock.seconds() + seconds
-  while true {
-    if let v = probe() { return v }
-    if MonotonicClock.seconds() > deadline { throw HarnessError("timed out waiting for \(what)") }
-    try await Task.sleep(for: .milliseconds(5))
-  }
 }

@@ -1,28 +1,29 @@
 // The supervision tree laid out as lines: guides (├─ └─ │), one line per node, folded
 // supervisors' children hidden. Shared by `observer --once` and the interactive tree view.
+import Control
 
 /// One line of the laid-out tree.
-public struct TreeRow: Sendable, Equatable {
+struct TreeRow: Sendable, Equatable {
   /// The path of ids from the root ("app/rooms/lobby"): stable across restarts (a
   /// restarted child keeps its id, not its pid), so folding and selection follow it.
-  public let key: String
-  public let depth: Int
+  let key: String
+  let depth: Int
   /// The guides before the node ("│  ├─ ").
-  public let guides: String
+  let guides: String
   /// Nil for a "… N more" line.
-  public let node: TreeNode?
+  let node: TreeNode?
   /// The node's description.
-  public let text: String
+  let text: String
   /// A supervisor with children listed.
-  public let foldable: Bool
-  public let folded: Bool
+  let foldable: Bool
+  let folded: Bool
 }
 
 /// Lays out the supervision tree.
-public enum TreeLayout {
+enum TreeLayout {
   /// The lines of `tree`, depth first. Children of keys in `folded` are hidden; with
   /// `markers`, supervisors get ▾ (open) or ▸ (folded) before their name.
-  public static func rows(_ tree: SupervisionTree, folded: Set<String> = [], markers: Bool = false) -> [TreeRow] {
+  static func rows(_ tree: SupervisionTree, folded: Set<String> = [], markers: Bool = false) -> [TreeRow] {
     var out: [TreeRow] = []
     var seen: [String: Int] = [:]
     for root in tree.roots {
@@ -35,7 +36,7 @@ public enum TreeLayout {
   }
 
   /// The tree as plain text, one node per line (`observer --once`).
-  public static func text(_ tree: SupervisionTree) -> String {
+  static func text(_ tree: SupervisionTree) -> String {
     rows(tree).map { $0.guides + $0.text }.joined(separator: "\n") + "\n"
   }
 
@@ -76,7 +77,7 @@ public enum TreeLayout {
   }
 
   /// What a node's line says after its guides.
-  public static func describe(_ node: TreeNode) -> String {
+  static func describe(_ node: TreeNode) -> String {
     var parts: [String] = [name(node)]
     if let pid = node.pid { parts.append(pid.description) }
     switch node.kind {

@@ -5,37 +5,59 @@
 //   Options:(DataOffset - 5)/binary-unit:32, Payload/binary
 //
 // Flags:9 holds NS (RFC 3540, now reserved) then CWR ECE URG ACK PSH RST SYN FIN.
+import BinaryMatch
 
 /// The nine TCP flag bits, FIN being the lowest.
 public struct TCPFlags: OptionSet, Hashable, Sendable {
+  /// The nine bits, FIN lowest.
   public let rawValue: UInt16
+  /// The flags whose bits are set in `rawValue`.
   public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+  /// No more data from the sender.
   public static let fin = TCPFlags(rawValue: 1 << 0)
+  /// Synchronise sequence numbers.
   public static let syn = TCPFlags(rawValue: 1 << 1)
+  /// Reset the connection.
   public static let rst = TCPFlags(rawValue: 1 << 2)
+  /// Push buffered data to the application.
   public static let psh = TCPFlags(rawValue: 1 << 3)
+  /// The acknowledgment number is significant.
   public static let ack = TCPFlags(rawValue: 1 << 4)
+  /// The urgent pointer is significant.
   public static let urg = TCPFlags(rawValue: 1 << 5)
+  /// ECN-Echo (RFC 3168).
   public static let ece = TCPFlags(rawValue: 1 << 6)
+  /// Congestion window reduced (RFC 3168).
   public static let cwr = TCPFlags(rawValue: 1 << 7)
+  /// ECN nonce (RFC 3540, historic; now reserved).
   public static let ns = TCPFlags(rawValue: 1 << 8)
 }
 
 /// A decoded TCP header.
 public struct TCPHeader: Equatable, Sendable {
+  /// The sender's port.
   public var sourcePort: UInt16
+  /// The receiver's port.
   public var destinationPort: UInt16
+  /// The first data byte's sequence number.
   public var sequenceNumber: UInt32
+  /// The next sequence number the sender expects.
   public var acknowledgmentNumber: UInt32
   /// Header length in 32-bit words (5...15).
   public var dataOffset: UInt8
+  /// The three reserved bits (0).
   public var reserved: UInt8
+  /// The control bits.
   public var flags: TCPFlags
+  /// The receive window, in bytes (before scaling).
   public var window: UInt16
+  /// The checksum, as stored.
   public var checksum: UInt16
+  /// Offset of the end of urgent data, when `flags` has `.urg`.
   public var urgentPointer: UInt16
 
+  /// A header; the defaults are a header without options, window 65535.
   public init(sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
               dataOffset: UInt8 = 5, reserved: UInt8 = 0, flags: TCPFlags = [], window: UInt16 = 65535,
               checksum: UInt16 = 0, urgentPointer: UInt16 = 0) {
@@ -54,11 +76,14 @@ public struct TCPHeader: Equatable, Sendable {
 
 /// A segment's header and where its options and payload are (byte offsets into the input).
 public struct TCPSegment: Equatable, Sendable {
+  /// The decoded header.
   public var header: TCPHeader
+  /// Where the options are (empty when the data offset is 5).
   public var options: Range<Int>
+  /// Where the data is: everything after the header.
   public var payload: Range<Int>
 
-  public init(header: TCPHeader, options: Range<Int>, payload: Range<Int>) {
+  @usableFromInline init(header: TCPHeader, options: Range<Int>, payload: Range<Int>) {
     self.header = header
     self.options = options
     self.payload = payload
@@ -88,6 +113,7 @@ public struct TCPCodec: Sendable {
     Options:(DataOffset - 5)/binary-unit:32, Payload/binary
     """
 
+  /// Compiles the pattern (once; reuse the codec).
   public init() {
     // A constant pattern checked by the tests; it cannot fail to compile.
     do {

@@ -2,6 +2,7 @@
 // as a signature followed by chunks, each `Length:32, Type:4/binary, Data:Length/binary, CRC:32`
 // with the CRC-32 of type and data. The chunk list is a strict generator over the bytes after
 // the signature (Erlang's `<<...>> <:= Chunks`): trailing garbage is an error, not ignored.
+import BinaryMatch
 
 /// One PNG chunk: its four-letter type, where its data is, and whether its CRC is right.
 public struct PNGChunk: Equatable, Sendable {
@@ -14,7 +15,7 @@ public struct PNGChunk: Equatable, Sendable {
   /// Whether `crc` is the CRC-32 of the type and data bytes.
   public var crcIsValid: Bool
 
-  public init(type: String, data: Range<Int>, crc: UInt32, crcIsValid: Bool) {
+  init(type: String, data: Range<Int>, crc: UInt32, crcIsValid: Bool) {
     self.type = type
     self.data = data
     self.crc = crc
@@ -25,7 +26,7 @@ public struct PNGChunk: Equatable, Sendable {
 /// Reads and writes PNG chunk streams with BinaryMatch patterns.
 public struct PNGCodec: Sendable {
   /// The 8-byte signature: `137, "PNG", 13, 10, 26, 10`.
-  public static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
+  static let signature: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
 
   private let file: BitPattern
   private let chunk: BitPattern
@@ -35,6 +36,7 @@ public struct PNGCodec: Sendable {
   private let data: Field<ArraySlice<UInt8>>
   private let crc: Field<UInt32>
 
+  /// Compiles the patterns (once; reuse the codec).
   public init() {
     // Constant patterns checked by the tests; they cannot fail to compile.
     do {

@@ -1,6 +1,7 @@
 // What the interactive observer draws: the model laid out as exactly `height` lines of
 // at most `width` columns, each with a style — and those lines as one ANSI frame. Kept
 // apart from the terminal so that tests can read frames as text.
+import Control
 
 /// How a line is drawn.
 public enum LineStyle: Sendable, Equatable {
@@ -9,10 +10,12 @@ public enum LineStyle: Sendable, Equatable {
 
 /// One line of the screen.
 public struct ScreenLine: Sendable, Equatable {
+  /// What the line says (at most the screen's width).
   public var text: String
+  /// How it is drawn.
   public var style: LineStyle
 
-  public init(_ text: String, _ style: LineStyle = .plain) {
+  init(_ text: String, _ style: LineStyle = .plain) {
     self.text = text
     self.style = style
   }

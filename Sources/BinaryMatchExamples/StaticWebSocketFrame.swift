@@ -6,6 +6,7 @@
 //   Fin:1, Rsv:3, Opcode:4, Mask:1, 127:7, 0:1, Len:63, Key:Mask/unit:32, ...
 //
 // Sizes name earlier segments by position: the mask bit is segment 3, the length 4, 5 or 6.
+import BinaryMatch
 
 /// WebSocket frames decoded and encoded with static patterns (`StaticBitPattern`): the same
 /// results as `WebSocketFrameCodec`, at the speed of hand-written shifts.
@@ -14,11 +15,11 @@ public enum StaticWebSocketFrame {
   public typealias Short = BitLayout8<
     Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.U<7>, Seg.USizedBy<3, 32>, Seg.BytesSizedBy<4, 0, 8>, Seg.Rest>
   /// `Fin:1, Rsv:3, Opcode:4, Mask:1, 126:7, Len:16, Key:Mask/unit:32, Payload:Len/binary, Rest/binary`
-  public typealias Medium = BitLayout9<
+  @usableFromInline typealias Medium = BitLayout9<
     Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.Lit<7, 126>, Seg.U<16>, Seg.USizedBy<3, 32>,
     Seg.BytesSizedBy<5, 0, 8>, Seg.Rest>
   /// `Fin:1, Rsv:3, Opcode:4, Mask:1, 127:7, 0:1, Len:63, Key:Mask/unit:32, Payload:Len/binary, Rest/binary`
-  public typealias Long = BitLayout10<
+  @usableFromInline typealias Long = BitLayout10<
     Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.Lit<7, 127>, Seg.Lit<1, 0>, Seg.U<63>, Seg.USizedBy<3, 32>,
     Seg.BytesSizedBy<6, 0, 8>, Seg.Rest>
 

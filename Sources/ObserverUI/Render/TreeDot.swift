@@ -2,10 +2,11 @@
 // supervisors as boxes with their strategy and budget, workers as ellipses, edges
 // labelled with the restart type; children not running are dashed, recent restarts
 // are marked.
+import Control
 
 /// Renders the tree in Graphviz's dot language.
-public enum TreeDot {
-  public static func render(_ tree: SupervisionTree, title: String = "supervision") -> String {
+enum TreeDot {
+  static func render(_ tree: SupervisionTree, title: String = "supervision") -> String {
     var lines = [
       "digraph \(quote(title)) {",
       "  rankdir=LR;",

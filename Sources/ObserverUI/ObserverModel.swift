@@ -2,15 +2,18 @@
 // folded and sorted, what to fetch next, and what each key does. The `observer`
 // executable feeds it keys and data and draws what `Screen` makes of it; tests do the
 // same without a terminal.
+import Control
 
 /// What the observer asks the node for at the next refresh.
 public struct FetchPlan: Sendable, Equatable {
   /// The top view's page.
   public var top: (sort: TopSort, limit: Int, offset: Int)?
+  /// Whether the supervision tree is wanted.
   public var tree: Bool
   /// The process view's process.
   public var process: ProcessID?
 
+  /// Equal when they ask for the same things (the tuple is compared field by field).
   public static func == (a: FetchPlan, b: FetchPlan) -> Bool {
     a.top?.sort == b.top?.sort && a.top?.limit == b.top?.limit && a.top?.offset == b.top?.offset && a.tree == b.tree
       && a.process == b.process
@@ -31,24 +34,33 @@ public enum Command: Sendable, Equatable {
 
 /// The interactive observer's state.
 public struct ObserverModel: Sendable {
+  /// The observer's screens: the supervision tree, processes ranked, one process, the keys.
   public enum View: Sendable, Equatable { case tree, top, process, help }
 
+  /// The screen shown.
   public private(set) var view: View = .tree
   /// Where Escape goes back to from the process view and help.
   private var backView: View = .tree
+  /// The top view's order.
   public private(set) var sort: TopSort = .reductions
+  /// How often the driver refreshes.
   public private(set) var interval: Duration
+  /// Whether refreshing is paused (`p`).
   public private(set) var paused = false
-  /// The terminal's size.
+  /// The terminal's width, in columns.
   public var width = 80
+  /// The terminal's height, in rows.
   public var height = 24
   /// What is attached to (shown in the header).
   public var target: String
 
-  // What the node said last.
+  /// The node's system header, as last answered.
   public private(set) var system: SystemSummary?
+  /// The supervision tree, as last answered.
   public private(set) var tree: SupervisionTree?
+  /// The top view's page, as last answered.
   public private(set) var top: TopPage?
+  /// The process view's process, as last answered.
   public private(set) var detail: ProcessDetail?
   /// Why the last refresh failed (the connection is retried each interval).
   public private(set) var connectionError: String?
@@ -63,6 +75,7 @@ public struct ObserverModel: Sendable {
   private(set) var topOffset = 0
   private(set) var topCursor = 0
   // Process view.
+  /// The process the process view shows.
   public private(set) var detailPid: ProcessID?
   private var detailScroll = 0
 
@@ -72,11 +85,12 @@ public struct ObserverModel: Sendable {
   private(set) var message: (text: String, until: UInt64, error: Bool)?
 
   /// Supervisors listing more children than this start folded.
-  public static let foldAbove = 20
+  static let foldAbove = 20
   /// How long a prefix key (`r`, `m`, `p`) waits for its second letter.
-  public static let prefixWaitNanos: UInt64 = 400_000_000
+  static let prefixWaitNanos: UInt64 = 400_000_000
   static let intervals: [Duration] = [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
 
+  /// A model with no data yet; `target` is what the header names while connecting.
   public init(target: String, interval: Duration = .seconds(1), view: View = .tree, sort: TopSort = .reductions) {
     self.target = target
     self.interval = interval
@@ -263,7 +277,7 @@ public struct ObserverModel: Sendable {
   }
 
   /// The process the current view points at, with its name.
-  public var selectedProcess: (ProcessID, String)? {
+  var selectedProcess: (ProcessID, String)? {
     switch view {
     case .tree:
       guard let row = visibleTreeRows.first(where: { $0.key == treeSelection }), let node = row.node, let pid = node.pid else { return nil }
@@ -370,7 +384,7 @@ public struct ObserverModel: Sendable {
   // MARK: - Layout
 
   /// The tree's lines as the tree view shows them (folding applied).
-  public var visibleTreeRows: [TreeRow] {
+  var visibleTreeRows: [TreeRow] {
     guard let tree else { return [] }
     return TreeLayout.rows(tree, folded: folded, markers: true)
   }

@@ -1,16 +1,20 @@
 // The `observer` command line: what it is asked to do, read from its arguments with an
-// error that names the bad argument. Kept in the library so that tests parse exactly
-// what the executable parses.
+// error that names the bad argument. Kept in ObserverUI, not the executable, so that tests
+// parse exactly what the executable parses.
+import Control
 
 /// A command line `observer` cannot follow.
 public struct ObserverUsageError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The command line's problem, naming the bad argument.
   public let message: String
-  public init(_ message: String) { self.message = message }
+  init(_ message: String) { self.message = message }
+  /// The message.
   public var description: String { message }
 }
 
 /// What `observer` was asked to do.
 public struct ObserverOptions: Sendable, Equatable {
+  /// What `observer` does.
   public enum Mode: Sendable, Equatable {
     /// The full-screen, live view (the default).
     case interactive
@@ -22,10 +26,13 @@ public struct ObserverOptions: Sendable, Equatable {
     case dot
     /// The nodes found in the discovery directory.
     case list
+    /// `--help`: the usage and the live view's keys.
     case help
+    /// `--version`.
     case version
   }
 
+  /// What to do (`.interactive` unless a mode flag was given).
   public var mode: Mode = .interactive
   /// The control socket; nil: found through the discovery directory.
   public var socket: String?
@@ -44,6 +51,7 @@ public struct ObserverOptions: Sendable, Equatable {
   /// How long one request to the node may take.
   public var timeout: Duration = .seconds(10)
 
+  /// The defaults: interactive, the one node discovered, refreshed every second.
   public init() {}
 
   /// Reads `arguments` (without the program name).

@@ -1,5 +1,6 @@
 // `observer --once`, `--json` and `--dot`: one request, its answer printed for people,
 // for scripts or for Graphviz, and exit.
+import Control
 
 /// The non-interactive outputs.
 public enum OneShot {
@@ -27,7 +28,7 @@ public enum OneShot {
   }
 
   /// A one-line summary of the node, then its tree (`observer --once`).
-  public static func text(_ snapshot: Snapshot) -> String {
+  static func text(_ snapshot: Snapshot) -> String {
     let s = snapshot.system
     var out = "\(s.node) (os pid \(s.osPid)) · up \(Format.uptime(s.uptime)) · \(Format.grouped(s.processCount)) processes · "
       + "\(s.schedulers.count) schedulers · \(s.openSockets) sockets · RSS \(Format.bytes(s.residentBytes))\n"

@@ -19,6 +19,7 @@ public enum Key: Sendable, Equatable {
 public struct KeyDecoder: Sendable {
   private var pending: [UInt8] = []
 
+  /// A decoder with nothing pending.
   public init() {}
 
   /// Whether a lone ESC is waiting (it is a key of its own if nothing follows soon).

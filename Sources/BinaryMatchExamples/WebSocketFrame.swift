@@ -7,6 +7,7 @@
 //
 // `Key:Mask/unit:32` is a 32-bit key when the mask bit is 1 and nothing when it is 0. The
 // guards Erlang would write (`when Len < 126`, minimal length encodings) are plain Swift.
+import BinaryMatch
 
 /// A decoded WebSocket frame header (RFC 6455 §5.2).
 public struct WebSocketFrameHeader: Equatable, Sendable {
@@ -21,6 +22,7 @@ public struct WebSocketFrameHeader: Equatable, Sendable {
   /// The payload length in bytes.
   public var payloadLength: UInt64
 
+  /// A header; the defaults are a final, unmasked frame without extensions.
   public init(fin: Bool = true, rsv: UInt8 = 0, opcode: UInt8, maskKey: UInt32? = nil, payloadLength: UInt64) {
     self.fin = fin
     self.rsv = rsv
@@ -33,6 +35,7 @@ public struct WebSocketFrameHeader: Equatable, Sendable {
 /// A frame found at the start of a buffer: its header, where its payload is, and where the
 /// next frame starts (byte offsets into the buffer that was decoded).
 public struct WebSocketFrame: Equatable, Sendable {
+  /// The decoded header.
   public var header: WebSocketFrameHeader
   /// The (still masked, if `header.maskKey` is set) payload bytes.
   public var payload: Range<Int>
@@ -41,6 +44,7 @@ public struct WebSocketFrame: Equatable, Sendable {
   /// Where the bytes after this frame start.
   public var end: Int { payload.upperBound }
 
+  /// A frame from its header and payload range.
   public init(header: WebSocketFrameHeader, payload: Range<Int>) {
     self.header = header
     self.payload = payload
@@ -86,6 +90,7 @@ public struct WebSocketFrameCodec: Sendable {
   @usableFromInline let medium: Clause
   @usableFromInline let long: Clause
 
+  /// Compiles the three clauses (once; reuse the codec).
   public init() {
     // The patterns are constants checked by the tests; they cannot fail to compile.
     do {

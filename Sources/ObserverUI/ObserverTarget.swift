@@ -1,11 +1,14 @@
 // Which node `observer` attaches to: the socket it was given, or the one node the
 // discovery directory points at (chatd when several run), with an error that says what
 // to do when that is not one node.
+import Control
 
 /// Why `observer` has no node to attach to.
 public struct ObserverTargetError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// What is wrong and what to do about it.
   public let message: String
-  public init(_ message: String) { self.message = message }
+  init(_ message: String) { self.message = message }
+  /// The message.
   public var description: String { message }
 }
 

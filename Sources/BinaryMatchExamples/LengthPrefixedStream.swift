@@ -5,11 +5,12 @@
 //
 // The generator stops at the first incomplete message; its offset is where the next read
 // continues, which is what a stream decoder needs.
+import BinaryMatch
 
 /// Splits a byte stream into length-prefixed messages and frames messages for sending.
 public struct LengthPrefixedStream: Sendable {
   /// Bytes in the length prefix: 1, 2 or 4.
-  public let prefixBytes: Int
+  let prefixBytes: Int
   private let pattern: BitPattern
   private let body: Field<ArraySlice<UInt8>>
 

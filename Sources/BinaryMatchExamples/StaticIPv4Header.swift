@@ -6,12 +6,13 @@
 //   Options:(IHL - 5)/binary-unit:32, Payload/binary
 //
 // IHL is segment 1, so the options are `BytesSizedBy<1, -5, 32>`.
+import BinaryMatch
 
 /// IPv4 headers decoded and encoded with a static pattern (`StaticBitPattern`): the same
 /// results as `IPv4Codec`, at the speed of hand-written shifts.
 public enum StaticIPv4Header {
   /// The pattern, segment for segment as `IPv4Codec.patternText`.
-  public typealias Pattern = BitLayout15<
+  @usableFromInline typealias Pattern = BitLayout15<
     Seg.Lit<4, 4>, Seg.U<4>, Seg.U<6>, Seg.U<2>, Seg.U<16>, Seg.U<16>, Seg.U<3>, Seg.U<13>,
     Seg.U<8>, Seg.U<8>, Seg.U<16>, Seg.U<32>, Seg.U<32>, Seg.BytesSizedBy<1, -5, 32>, Seg.Rest>
 

@@ -6,25 +6,36 @@
 //
 // The version is a literal, so anything but IPv4 does not match; `(IHL - 5)` words of options
 // is a size computed from a field bound earlier (an IHL below 5 makes it negative: no match).
+import BinaryMatch
 
 /// A decoded IPv4 header (RFC 791 §3.1).
 public struct IPv4Header: Equatable, Sendable {
   /// Header length in 32-bit words (5...15).
   public var ihl: UInt8
+  /// Differentiated services code point (RFC 2474).
   public var dscp: UInt8
+  /// Explicit congestion notification (RFC 3168).
   public var ecn: UInt8
   /// Length of header and data in bytes.
   public var totalLength: UInt16
+  /// Identifies the fragments of one datagram.
   public var identification: UInt16
   /// Bit 0 reserved, bit 1 don't fragment (2), bit 2 more fragments (1).
   public var flags: UInt8
+  /// This fragment's position in the datagram, in 8-byte units.
   public var fragmentOffset: UInt16
+  /// Time to live: hops left.
   public var ttl: UInt8
+  /// The payload's protocol number (6 TCP, 17 UDP).
   public var `protocol`: UInt8
+  /// The header's Internet checksum, as stored.
   public var headerChecksum: UInt16
+  /// Source address: its four bytes read big-endian.
   public var source: UInt32
+  /// Destination address: its four bytes read big-endian.
   public var destination: UInt32
 
+  /// A header; the defaults are a header without options, TTL 64.
   public init(ihl: UInt8 = 5, dscp: UInt8 = 0, ecn: UInt8 = 0, totalLength: UInt16, identification: UInt16 = 0,
               flags: UInt8 = 0, fragmentOffset: UInt16 = 0, ttl: UInt8 = 64, protocol: UInt8,
               headerChecksum: UInt16 = 0, source: UInt32, destination: UInt32) {
@@ -45,11 +56,14 @@ public struct IPv4Header: Equatable, Sendable {
 
 /// A packet's header and where its options and payload are (byte offsets into the input).
 public struct IPv4Packet: Equatable, Sendable {
+  /// The decoded header.
   public var header: IPv4Header
+  /// Where the options are (empty when IHL is 5).
   public var options: Range<Int>
   /// Everything after the header (the data, and any link-layer padding after `totalLength`).
   public var payload: Range<Int>
 
+  /// A packet from its parts.
   public init(header: IPv4Header, options: Range<Int>, payload: Range<Int>) {
     self.header = header
     self.options = options
@@ -82,6 +96,7 @@ public struct IPv4Codec: Sendable {
     Options:(IHL - 5)/binary-unit:32, Payload/binary
     """
 
+  /// Compiles the pattern (once; reuse the codec).
   public init() {
     // A constant pattern checked by the tests; it cannot fail to compile.
     do {
