@@ -16,7 +16,7 @@ final class PresenceTests: XCTestCase {
     let alice = try await chat.client("Alice")
     let other = try await chat.client("other")
     guard case .inUse = try await chat.presence(.claim("ALICE", other.handle)) else { return XCTFail("ALICE was given twice") }
-    guard case .client(let found?) = try await chat.presence(.find("alice")) else { return XCTFail("alice not found") }
+    let found = try XCTUnwrap(chat.services.nicks.find("alice"))
     XCTAssertTrue(found === alice.handle)
     XCTAssertEqual(other.nick, "other")
     // The holder may change its own nick's case.
@@ -28,7 +28,7 @@ final class PresenceTests: XCTestCase {
   func testANickChangeFreesTheOldNickAndWhowasRemembersIt() async throws {
     let a = try await chat.client("first")
     guard case .claimed(old: "first") = try await chat.presence(.claim("second", a.handle)) else { return XCTFail() }
-    guard case .client(nil) = try await chat.presence(.find("first")) else { return XCTFail("first is still held") }
+    XCTAssertNil(chat.services.nicks.find("first"), "first is still held")
     XCTAssertEqual(chat.services.whowas.lookup("first", limit: 0).map(\.user), ["user"])
     let b = try await chat.client("first")
     XCTAssertEqual(b.nick, "first")
@@ -41,7 +41,7 @@ final class PresenceTests: XCTestCase {
     _ = try await eventuallyValue("the nick to be free") {
       chat.services.whowas.lookup("gone", limit: 0).isEmpty ? nil : true
     }
-    guard case .client(nil) = try await chat.presence(.find("gone")) else { return XCTFail("gone is still held") }
+    XCTAssertNil(chat.services.nicks.find("gone"), "gone is still held")
     _ = try await chat.client("gone")
   }
 

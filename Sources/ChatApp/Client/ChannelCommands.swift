@@ -97,7 +97,7 @@ extension Connection {
   func userMode(_ target: String, _ params: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard Names.fold(target) == Names.fold(client.nick) else {
-      if case .client(nil)? = try await callPresence(.find(target), ctx) {
+      if services.nicks.find(target) == nil {
         client.numeric(server, .errNoSuchNick, target)
       } else {
         client.numeric(server, .errUsersDontMatch)
@@ -184,7 +184,7 @@ extension Connection {
       }
       return
     }
-    guard case .client(let target?)? = try await callPresence(.find(p[0]), ctx) else {
+    guard let target = services.nicks.find(p[0]) else {
       client.numeric(server, .errNoSuchNick, p[0])
       return
     }

@@ -33,7 +33,7 @@ extension Connection {
         }
         continue
       }
-      guard case .client(let other?)? = try await callPresence(.find(target), ctx) else {
+      guard let other = services.nicks.find(target) else {
         if !quiet { client.numeric(server, .errNoSuchNick, target) }
         continue
       }

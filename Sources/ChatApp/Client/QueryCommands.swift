@@ -42,9 +42,8 @@ extension Connection {
       let myChannels = Set(services.channels.channels(of: client.id))
       let everyone: [ClientHandle]
       if mask.contains("*") || mask.contains("?") {
-        guard case .clients(let all)? = try await callPresence(.everyone, ctx) else { return }
-        everyone = all
-      } else if case .client(let one?)? = try await callPresence(.find(mask), ctx) {
+        everyone = services.nicks.all
+      } else if let one = services.nicks.find(mask) {
         everyone = [one]
       } else {
         everyone = []
@@ -107,7 +106,7 @@ extension Connection {
       return
     }
     for nick in last.split(separator: ",").prefix(1).map(String.init) {
-      guard case .client(let other?)? = try await callPresence(.find(nick), ctx) else {
+      guard let other = services.nicks.find(nick) else {
         client.numeric(server, .errNoSuchNick, nick)
         client.numeric(server, .rplEndOfWhois, nick)
         continue
@@ -158,7 +157,7 @@ extension Connection {
     }
     var online: [String] = []
     for nick in p.flatMap({ $0.split(separator: " ").map(String.init) }) {
-      if case .client(let c?)? = try await callPresence(.find(nick), ctx) { online.append(c.nick) }
+      if let c = services.nicks.find(nick) { online.append(c.nick) }
     }
     state.client.numeric(server, .rplIsOn, online.joined(separator: " "))
   }
@@ -170,7 +169,7 @@ extension Connection {
     }
     var replies: [String] = []
     for nick in p.prefix(5) {
-      guard case .client(let c?)? = try await callPresence(.find(nick), ctx) else { continue }
+      guard let c = services.nicks.find(nick) else { continue }
       let info = c.settings
       replies.append("\(c.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
     }

@@ -81,7 +81,7 @@ extension Connection {
       client.numeric(server, .errNoPrivileges)
       return
     }
-    guard case .client(let target?)? = try await callPresence(.find(p[0]), ctx) else {
+    guard let target = services.nicks.find(p[0]) else {
       client.numeric(server, .errNoSuchNick, p[0])
       return
     }

@@ -1,7 +1,7 @@
 // The presence server: who is online under which nick, and who watches whom (MONITOR).
-// It is the one writer of nicks — its nick table, each client's published nick
-// (`AssignedNick`, whose setters are private to this file) and the WHOWAS log, written
-// when a nick is given up. It monitors every client that holds a nick or watches one and
+// It is the one writer of nicks — the nick table (Presence/NickTable.swift, read by
+// everyone without a call), each client's published nick (`AssignedNick`, whose setters
+// are private to this file) and the WHOWAS log, written when a nick is given up. It monitors every client that holds a nick or watches one and
 // frees the nick when the client's process ends; a connection's exit hook also tells it
 // at once (ChatServices.clientLeft), so the nick is free before the DOWN arrives.
 // Killed, it is restarted and rebuilds from what it published on the client handles and
@@ -24,15 +24,11 @@ struct Presence: SyncGenServer {
   enum Request: Sendable {
     /// Takes `nick` for `client` (registration or a nick change), releasing its old one.
     case claim(String, ClientHandle)
-    /// The client with this nick.
-    case find(String)
     /// `client` now also watches these nicks (its connection has added them to its own
     /// list first); answers which of them are online.
     case monitor(ClientHandle, [String])
     /// `client` no longer watches these nicks (its connection has removed them).
     case unmonitor(ClientHandle, [String])
-    /// Every client holding a nick.
-    case everyone
     /// The client is quitting: free its nick (and MONITOR entries) before its connection
     /// closes, so that the nick can be taken again at once.
     case release(ClientHandle)
@@ -41,9 +37,7 @@ struct Presence: SyncGenServer {
   enum Reply: Sendable {
     case claimed(old: String?)
     case inUse
-    case client(ClientHandle?)
     case online([ClientHandle], offline: [String])
-    case clients([ClientHandle])
     case done
   }
 
@@ -53,8 +47,6 @@ struct Presence: SyncGenServer {
   }
 
   struct State {
-    /// Folded nick → client.
-    var nicks: [String: ClientHandle] = [:]
     /// Folded nick watched → watchers: the reverse of each client's own MONITOR list.
     var watchers: [String: [UInt64: ClientHandle]] = [:]
     /// Client's connection process → client, for each connection monitored. Keyed by
@@ -66,14 +58,17 @@ struct Presence: SyncGenServer {
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     var state = State()
-    // Rebuild from what was published: after a restart, every client keeps its nick.
+    // Rebuild from what was published: after a restart, every client keeps its nick (and
+    // a client that has gone meanwhile is no longer in the directory).
+    var nicks: [String: ClientHandle] = [:]
     for client in services.clients.all {
       let assigned = client.assigned.withLock { $0 }
       let monitoring = client.setting { $0.monitoring }
-      if assigned.held { state.nicks[Names.fold(assigned.nick)] = client }
+      if assigned.held { nicks[Names.fold(assigned.nick)] = client }
       for target in monitoring { state.watchers[target, default: [:]][client.id] = client }
       if assigned.held || !monitoring.isEmpty { watch(client, &state, ctx) }
     }
+    services.nicks.replaceAll(nicks)
     return .ok(state)
   }
 
@@ -81,39 +76,35 @@ struct Presence: SyncGenServer {
     switch request {
     case .claim(let nick, let client):
       let key = Names.fold(nick)
-      if let holder = state.nicks[key], holder !== client { return .reply(.inUse) }
+      if let holder = services.nicks.holder(key), holder !== client { return .reply(.inUse) }
       let before = client.assigned.withLock { $0 }
       let oldKey = Names.fold(before.nick)
       if before.held && oldKey != key {
         if client.isRegistered { services.whowas.record(client.whowasEntry) }
-        state.nicks.removeValue(forKey: oldKey)
+        services.nicks.remove(oldKey)
         notifyOffline(before.nick, &state)
       }
       client.assigned.withLock {
         $0.nick = nick
         $0.held = true
       }
-      state.nicks[key] = client
+      services.nicks.assign(key, to: client)
       watch(client, &state, ctx)
       if !before.held || oldKey != key { notifyOnline(client, key, &state) }
       return .reply(.claimed(old: before.held ? before.nick : nil))
-    case .find(let nick):
-      return .reply(.client(state.nicks[Names.fold(nick)]))
     case .monitor(let client, let nicks):
       var online: [ClientHandle] = []
       var offline: [String] = []
       for nick in nicks {
         let key = Names.fold(nick)
         state.watchers[key, default: [:]][client.id] = client
-        if let c = state.nicks[key] { online.append(c) } else { offline.append(nick) }
+        if let c = services.nicks.holder(key) { online.append(c) } else { offline.append(nick) }
       }
       watch(client, &state, ctx)
       return .reply(.online(online, offline: offline))
     case .unmonitor(let client, let nicks):
       unwatch(client, nicks, &state)
       return .reply(.done)
-    case .everyone:
-      return .reply(.clients(Array(state.nicks.values)))
     case .release(let client):
       release(client, &state)
       return .reply(.done)
@@ -136,7 +127,7 @@ struct Presence: SyncGenServer {
   }
 
   func formatStatus(_ state: State) -> String {
-    "\(state.nicks.count) nicks, \(state.watchers.count) monitored nicks, \(state.watched.count) clients watched"
+    "\(services.nicks.count) nicks, \(state.watchers.count) monitored nicks, \(state.watched.count) clients watched"
   }
 
   // MARK: -
@@ -153,9 +144,9 @@ struct Presence: SyncGenServer {
   private func release(_ client: ClientHandle, _ state: inout State) {
     let nick = client.nick
     let key = Names.fold(nick)
-    if state.nicks[key] === client {
+    if services.nicks.holder(key) === client {
       if client.isRegistered { services.whowas.record(client.whowasEntry) }
-      state.nicks.removeValue(forKey: key)
+      services.nicks.remove(key)
       notifyOffline(nick, &state)
     }
     unwatch(client, Array(client.setting { $0.monitoring }), &state)

@@ -12,6 +12,8 @@ final class ChatServices: Sendable {
   let config: ChatConfig
   let clients: ClientDirectory
   let channels: ChannelTable
+  /// Who holds which nick (written by presence).
+  let nicks: NickTable
   /// Who has been told of whose QUIT.
   let departures: QuitLedger
   let recent: RecentHistory
@@ -32,6 +34,7 @@ final class ChatServices: Sendable {
     self.node = node
     self.clients = ClientDirectory()
     self.channels = ChannelTable()
+    self.nicks = NickTable()
     self.departures = QuitLedger()
     self.recent = RecentHistory(capacity: config.historyMemory)
     self.whowas = WhowasLog()
