@@ -7,8 +7,8 @@
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── irc           listener (acceptor) on the IRC port
-//   ├── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
-//   └── control       the observer's control endpoint (Unix socket, mode 0600)
+//   ├── control       the observer's control endpoint (Unix socket, mode 0600)
+//   └── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
 import Actors
 import Control
 import Foundation
