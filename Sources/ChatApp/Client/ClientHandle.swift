@@ -1,6 +1,6 @@
 // A connected client as the rest of the server sees it: who it is, where its lines go
 // (its endpoint, Delivery/ClientEndpoint.swift), and two published parts, each with one
-// writer:
+// writer (behind one lock, to keep an idle client small):
 //   - its nick (`AssignedNick`): written only by presence (Presence/Presence.swift), the
 //     one place that makes nicks unique;
 //   - its settings (`ClientSettings`: user, real name, modes, away, capabilities,
@@ -90,10 +90,16 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   fileprivate let caps = Atomic<UInt32>(0)
   /// Unix seconds of the connection, in 32 bits (until 2106) to pack with `caps`.
   private let signonSeconds: UInt32
-  /// Written by presence only (the type's setters are private to Presence.swift).
-  let assigned = Mutex(AssignedNick())
-  /// Written by the connection only (`Connection.State.update`).
-  fileprivate let settingsStore: Mutex<ClientSettings>
+  /// The two published parts behind one lock (one lock word for both: every connected
+  /// client has one). The nick is written by presence alone — only Presence.swift can
+  /// make an `AssignedNick` that names one — and the settings by the connection alone,
+  /// through `Connection.State.update`.
+  fileprivate let published: Mutex<Published>
+
+  fileprivate struct Published {
+    var assigned = AssignedNick()
+    var settings = ClientSettings()
+  }
 
   /// The deadline's value once the sweeper has claimed it (never a real deadline).
   static let deadlineClaimed = UInt64.max
@@ -105,9 +111,9 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
     self.endpoint = endpoint
     let now = WallClock.seconds()
     self.signonSeconds = UInt32(clamping: now)
-    var settings = ClientSettings()
-    settings.lastActive = now
-    self.settingsStore = Mutex(settings)
+    var published = Published()
+    published.settings.lastActive = now
+    self.published = Mutex(published)
   }
 
   deinit {
@@ -128,23 +134,25 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   func has(_ cap: Caps) -> Bool { capabilities.contains(cap) }
 
   /// The nick presence gave the client, or `*` before that.
-  var nick: String { assigned.withLock { $0.nick } }
+  var nick: String { published.withLock { $0.assigned.nick } }
   /// Whether presence holds a nick for this client.
-  var holdsNick: Bool { assigned.withLock { $0.held } }
+  var holdsNick: Bool { published.withLock { $0.assigned.held } }
+  /// The nick as presence assigned it.
+  var assigned: AssignedNick { published.withLock { $0.assigned } }
+  /// Publishes the nick presence assigned (Presence.swift: nothing else can make one).
+  func assign(_ nick: AssignedNick) { published.withLock { $0.assigned = nick } }
   /// A copy of the settings.
-  var settings: ClientSettings { settingsStore.withLock { $0 } }
+  var settings: ClientSettings { published.withLock { $0.settings } }
   /// One setting, read under the lock without copying the rest.
-  func setting<T>(_ read: (ClientSettings) -> T) -> T { settingsStore.withLock { read($0) } }
-  var isRegistered: Bool { settingsStore.withLock { $0.registered } }
+  func setting<T>(_ read: (ClientSettings) -> T) -> T { published.withLock { read($0.settings) } }
+  var isRegistered: Bool { published.withLock { $0.settings.registered } }
   /// `nick!user@host`.
-  var prefix: String {
-    let nick = self.nick
-    return settingsStore.withLock { "\(nick)!\($0.user)@\(host)" }
-  }
+  var prefix: String { published.withLock { "\($0.assigned.nick)!\($0.settings.user)@\(host)" } }
   /// What WHOWAS will say about this client's current nick.
   var whowasEntry: WhowasEntry {
-    let nick = self.nick
-    return settingsStore.withLock { WhowasEntry(nick: nick, user: $0.user, host: host, realname: $0.realname, time: WallClock.seconds()) }
+    published.withLock {
+      WhowasEntry(nick: $0.assigned.nick, user: $0.settings.user, host: host, realname: $0.settings.realname, time: WallClock.seconds())
+    }
   }
 
   /// Writes one line (with CR LF). Any process may call it; a client that cannot keep
@@ -163,7 +171,7 @@ extension Connection.State {
   /// `State`, so only it can call this: the settings have one writer.
   @discardableResult
   mutating func update<R>(_ change: (inout ClientSettings) -> R) -> R {
-    client.settingsStore.withLock { change(&$0) }
+    client.published.withLock { change(&$0.settings) }
   }
 
   /// Sets the client's capabilities (CAP REQ; cap-notify with CAP LS 302).

@@ -10,12 +10,13 @@ import Actors
 import GenServer
 
 /// A client's nick as presence assigned it, published on the client's handle so that it
-/// outlives a presence restart. Only this file can change it.
+/// outlives a presence restart. Only this file can make one that names a nick.
 struct AssignedNick: Sendable {
   /// `*` until the first nick is given.
   fileprivate(set) var nick = "*"
-  /// Presence holds `nick` for the client.
-  fileprivate(set) var held = false
+  /// Presence holds `nick` for the client (a nick, once given, is held until the client
+  /// goes).
+  var held: Bool { nick != "*" }
 }
 
 struct Presence: SyncGenServer {
@@ -62,7 +63,7 @@ struct Presence: SyncGenServer {
     // a client that has gone meanwhile is no longer in the directory).
     var nicks: [String: ClientHandle] = [:]
     for client in services.clients.all {
-      let assigned = client.assigned.withLock { $0 }
+      let assigned = client.assigned
       let monitoring = client.setting { $0.monitoring }
       if assigned.held { nicks[Names.fold(assigned.nick)] = client }
       for target in monitoring { state.watchers[target, default: [:]][client.id] = client }
@@ -77,17 +78,16 @@ struct Presence: SyncGenServer {
     case .claim(let nick, let client):
       let key = Names.fold(nick)
       if let holder = services.nicks.holder(key), holder !== client { return .reply(.inUse) }
-      let before = client.assigned.withLock { $0 }
+      let before = client.assigned
       let oldKey = Names.fold(before.nick)
       if before.held && oldKey != key {
         if client.isRegistered { services.whowas.record(client.whowasEntry) }
         services.nicks.remove(oldKey)
         notifyOffline(before.nick, &state)
       }
-      client.assigned.withLock {
-        $0.nick = nick
-        $0.held = true
-      }
+      var after = before
+      after.nick = nick
+      client.assign(after)
       services.nicks.assign(key, to: client)
       watch(client, &state, ctx)
       if !before.held || oldKey != key { notifyOnline(client, key, &state) }
