@@ -347,14 +347,10 @@ public class ProcessCore: @unchecked Sendable {
       if runState == .dead { return true }
       runState = .dead
       exitReason = reason
-      if !timers.isEmpty {
-        timersToCancel = Array(timers.values)
-        timers = [:]
-      }
-      if !pendingReplies.isEmpty {
-        replies = pendingReplies
-        pendingReplies = []
-      }
+      // Emptied even when they hold nothing: their storage would stay with the dead core.
+      if !timers.isEmpty { timersToCancel = Array(timers.values) }
+      timers = [:]
+      swap(&replies, &pendingReplies)
       named = registeredName != nil
       if !links.isEmpty { swap(&myLinks, &links) }
       if !monitoredBy.isEmpty { swap(&watchers, &monitoredBy) }
@@ -397,6 +393,9 @@ public class ProcessCore: @unchecked Sendable {
       for hook in hooks.reversed() { hook(reason) }
     }
     node.table.remove(self)
+    // The wait timer kept for the next receive or call names this process in its action:
+    // held here, it would make the process its own owner for ever.
+    waitTimer = nil
     _ = control(self, .release)
     if let done = completion {
       completion = nil
