@@ -42,9 +42,11 @@ let package = Package(
     // IRC load generator on Otter (the ircload.c scenarios).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "Control"], swiftSettings: strict),
-    .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
-    .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),
-    .testTarget(name: "SupervisionTests", dependencies: ["Supervision"], swiftSettings: strict),
+    // What the runtime's test targets share: churn checks (heap, processes, descriptors).
+    .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
+    .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch"], swiftSettings: strict),
     .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision"], swiftSettings: strict),
     .testTarget(name: "ControlTests", dependencies: ["Control", "Actors", "GenServer", "Supervision"], swiftSettings: strict),

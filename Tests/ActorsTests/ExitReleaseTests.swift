@@ -47,6 +47,20 @@ final class ExitReleaseTests: XCTestCase {
     }
   }
 
+  func testALiveServerDoesNotKeepTheCallersItAnswered() async throws {
+    try await withNode { node in
+      let server = node.spawn(ReplyTo<Int>.self, state: ()) { _, message, _ in
+        if case .message(let replyTo) = message { replyTo.reply(1) }
+        return .continue
+      }
+      let caller = Watched(node.spawn(Never.self) { ctx in
+        _ = try await ctx.request(server, timeout: .infinity) { $0 }
+      }.pid)
+      await assertFreed(caller, "answered caller")
+      XCTAssertTrue(server.pid.isAlive)
+    }
+  }
+
   func testABodyThatReceivedWithATimeoutAndReturnedIsFreed() async throws {
     try await withNode { node in
       let body = Watched(node.spawn(Int.self) { ctx in

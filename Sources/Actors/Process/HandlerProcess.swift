@@ -120,6 +120,9 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
         // The reusable wait timer (kept cancelled between the waits of one run) is let
         // go, not held by every idle process.
         waitTimer = nil
+        // So are requests already answered (or given up): each names its caller, which
+        // may have ended since.
+        if !pendingReplies.isEmpty { pendingReplies.removeAll { $0.isSettled } }
       })
       guard let m = taken else { return .idle }
       if let t = idleTimer {

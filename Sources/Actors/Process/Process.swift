@@ -329,6 +329,17 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   /// Waits for `cell` to settle (a reply, the server's exit) while applying signals.
   @inlinable final func awaitReply<R>(_ cell: ReplyCell<R>, timeout: Timeout) async throws(ProcessExit) -> Result<R, CallError> {
+    do {
+      return try await waitForReply(cell, timeout: timeout)
+    } catch {
+      // Ended while waiting (killed, an exit signal): the cell is given up, or the server
+      // would keep it, and through it this process, until it answered or exited.
+      _ = cell.abandon()
+      throw error
+    }
+  }
+
+  @inlinable final func waitForReply<R>(_ cell: ReplyCell<R>, timeout: Timeout) async throws(ProcessExit) -> Result<R, CallError> {
     try checkAlive()
     var deadline: UInt64?
     while true {
