@@ -102,7 +102,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     case .countChildren:
       return .reply(.counts(counts(state)))
     case .report(let limit):
-      let t = now()
+      let t = MonotonicClock.nanoseconds()
       let pids = limit.map { smallest($0, of: state.children.keys) } ?? state.children.keys.sorted()
       return .reply(.report(SupervisorReport(
         strategy: "simple_one_for_one", intensity: intensity, period: seconds(period),
@@ -123,7 +123,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
       case .temporary: again = false
       }
       guard again else { return .noreply() }
-      let t = now()
+      let t = MonotonicClock.nanoseconds()
       let withinBudget = state.intensity.record(now: t)
       state.log.append(RestartRecord(child: pid.description, reason: reason.description, at: t, gaveUp: !withinBudget))
       if state.log.count > 32 { state.log.removeFirst() }
@@ -131,7 +131,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
       return await restart(args, &state, ctx)
     case .message(.retry(let args)):
       state.retrying -= 1
-      if !state.intensity.record(now: now()) { return await giveUp(&state, ctx) }
+      if !state.intensity.record(now: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
       return await restart(args, &state, ctx)
     default:
       return .noreply()

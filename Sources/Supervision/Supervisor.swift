@@ -5,7 +5,6 @@
 // its shutdown protocol. Reference: erlang/otp lib/stdlib/src/supervisor.erl.
 import Actors
 import GenServer
-import COtterSys
 
 /// A static supervisor (one_for_one, one_for_all, rest_for_one).
 ///
@@ -86,7 +85,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await spec.start(ctx)
         if pid == nil && spec.restart == .temporary { continue }
-        state.children.append(Child(spec: spec, pid: pid, startedAt: now()))
+        state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
       } catch {
         await terminateAll(&state, ctx)
         SupervisorDirectory.shared.leave(ctx.pid)
@@ -106,7 +105,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await spec.start(ctx)
         if pid != nil || spec.restart != .temporary {
-          state.children.append(Child(spec: spec, pid: pid, startedAt: now()))
+          state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
         }
         return .reply(.started(pid))
       } catch {
@@ -128,7 +127,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await state.children[i].spec.start(ctx)
         state.children[i].pid = pid
-        state.children[i].startedAt = now()
+        state.children[i].startedAt = MonotonicClock.nanoseconds()
         return .reply(.started(pid))
       } catch {
         return .reply(.failed(.startFailed(startFailure(error))))
@@ -163,7 +162,7 @@ public struct Supervisor: GenServer {
       let waiting = ids.filter { id in state.children.contains { $0.spec.id == id && $0.restarting } }
       if waiting.isEmpty { return .noreply() }
       // A retry is another restart: it counts against the intensity.
-      if !state.intensity.record(now: now()) { return await giveUp(&state, ctx) }
+      if !state.intensity.record(now: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
       return try await startGroup(waiting, &state, ctx)
     default:
       return .noreply()
@@ -199,7 +198,7 @@ public struct Supervisor: GenServer {
       }
       return .noreply()
     }
-    let t = now()
+    let t = MonotonicClock.nanoseconds()
     if !state.intensity.record(now: t) {
       appendLog(&state, RestartRecord(child: child.spec.id, reason: reason.description, at: t, gaveUp: true))
       return await giveUp(&state, ctx)
@@ -207,7 +206,7 @@ public struct Supervisor: GenServer {
     appendLog(&state, RestartRecord(child: child.spec.id, reason: reason.description, at: t, gaveUp: false))
     // Backoff counts consecutive failures of a child that did not run long enough.
     if let backoff = flags.backoff {
-      if t &- child.startedAt >= nanos(backoff.resetAfter) { state.children[i].failures = 0 }
+      if t &- child.startedAt >= backoff.resetAfter.clampedNanoseconds { state.children[i].failures = 0 }
       state.children[i].failures += 1
     }
     // The group to restart, by id (indices move as temporary children go).
@@ -246,7 +245,7 @@ public struct Supervisor: GenServer {
         let pid = try await state.children[i].spec.start(ctx)
         state.children[i].pid = pid
         state.children[i].restarting = false
-        state.children[i].startedAt = now()
+        state.children[i].startedAt = MonotonicClock.nanoseconds()
         if pid == nil && state.children[i].spec.restart == .temporary { state.children.remove(at: i) }
       } catch {
         let rest = Array(ids[n...])
@@ -305,7 +304,7 @@ public struct Supervisor: GenServer {
   }
 
   func report(_ state: inout State, childLimit: Int? = nil) -> SupervisorReport {
-    let t = now()
+    let t = MonotonicClock.nanoseconds()
     let shown = childLimit.map { state.children.prefix(max(0, $0)) } ?? state.children[...]
     return SupervisorReport(
       strategy: flags.strategy.rawValue, intensity: flags.intensity, period: seconds(flags.period),
@@ -376,13 +375,6 @@ func counts(_ children: [Supervisor.Child]) -> ChildCounts {
     specs: children.count, active: children.filter { $0.pid != nil }.count,
     supervisors: children.filter { $0.spec.type == .supervisor }.count,
     workers: children.filter { $0.spec.type == .worker }.count)
-}
-
-func now() -> UInt64 { otter_monotonic_ns() }
-
-func nanos(_ d: Duration) -> UInt64 {
-  let (s, a) = d.components
-  return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a / 1_000_000_000))
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -61,9 +61,9 @@ func observerBench(_ options: BenchOptions) async throws -> [Row] {
   let counter = GenServerRef(node.whereis("counter", as: ServerMessage<CounterServer>.self)!)
   node.spawn(Never.self) { ctx in
     while !probe.stop.load(ordering: .relaxed) {
-      let t0 = nowNanos()
+      let t0 = MonotonicClock.nanoseconds()
       _ = try await ctx.call(counter, .incr)
-      let dt = nowNanos() - t0
+      let dt = MonotonicClock.nanoseconds() - t0
       if dt > probe.worstNanos.load(ordering: .relaxed) { probe.worstNanos.store(dt, ordering: .relaxed) }
       probe.calls.add(1, ordering: .relaxed)
       try await ctx.sleep(for: .microseconds(200))
@@ -74,9 +74,9 @@ func observerBench(_ options: BenchOptions) async throws -> [Row] {
   func measure(_ runs: Int, _ body: () throws -> Void) throws -> (median: Double, worst: Double) {
     var times: [Double] = []
     for _ in 0..<runs {
-      let t0 = nowNanos()
+      let t0 = MonotonicClock.nanoseconds()
       try body()
-      times.append(Double(nowNanos() - t0) / 1e6)
+      times.append(Double(MonotonicClock.nanoseconds() - t0) / 1e6)
     }
     times.sort()
     return (times[times.count / 2], times.last!)
