@@ -18,7 +18,7 @@ final class CallTests: XCTestCase {
         while try await ctx.receive(timeout: .zero) != nil { n += 1 }
         return (error, n)
       }
-      XCTAssertEqual(error as? CallError, .timeout)
+      XCTAssertEqual(error, .timeout)
       XCTAssertEqual(leftovers, 0)
     }
   }

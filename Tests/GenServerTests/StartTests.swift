@@ -67,7 +67,7 @@ final class StartTests: XCTestCase {
         while try await ctx.receive(timeout: .zero) != nil { leftover += 1 }
         return (failure, leftover, ctx.pid.isAlive)
       }
-      XCTAssertEqual(error as? StartError, .failed(.custom("no")))
+      XCTAssertEqual(error, .failed(.custom("no")))
       XCTAssertEqual(leftover, 0, "no EXIT message from the failed start")
       XCTAssertTrue(alive)
     }
@@ -101,7 +101,7 @@ final class StartTests: XCTestCase {
           return e
         }
       }
-      XCTAssertEqual(error as? StartError, .timeout)
+      XCTAssertEqual(error, .timeout)
       try await Task.sleep(for: .milliseconds(20))
       XCTAssertEqual(node.processCount, before, "the slow server was killed")
     }

@@ -65,7 +65,7 @@ final class TreeTests: XCTestCase {
         node.exit(victim.pid, reason: round % 3 == 0 ? .kill : .custom("chaos"))
         if round % 10 == 0 { try await Task.sleep(for: .milliseconds(1)) }
       }
-      let healed = try await eventually(timeout: 20) {
+      let healed = await eventually(timeout: 20) {
         workers().count == 1000 && node.processCount == supervisorsBefore + 1000
       }
       XCTAssertTrue(healed, "workers \(workers().count)/1000, processes \(node.processCount)")
