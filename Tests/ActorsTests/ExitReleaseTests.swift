@@ -140,6 +140,20 @@ final class ExitReleaseTests: XCTestCase {
     }
   }
 
+  func testAProcessWhoseStateHoldsATimerToItselfIsFreed() async throws {
+    try await withNode { node in
+      // The timer (fired) names the process, which keeps its reference to cancel it.
+      let holder = Watched(node.spawn(Int.self, state: TimerRef?.none, start: { timer, ctx in
+        timer = ctx.startTimer(.milliseconds(1), 1)
+        return .continue
+      }) { _, message, _ in
+        if case .timer = message { return .stop(.normal) }
+        return .continue
+      }.pid)
+      await assertFreed(holder, "timer holder")
+    }
+  }
+
   func testAProcessWithATimerToItselfAndAnIdleTimeoutIsFreedWhenKilled() async throws {
     try await withNode { node in
       let timed = Watched(node.spawn(Int.self, state: (), start: { _, ctx in

@@ -1,4 +1,5 @@
 import Foundation
+import OtterTestSupport
 import Synchronization
 import XCTest
 @testable import Actors
@@ -112,6 +113,14 @@ final class SchedulerTests: XCTestCase {
       XCTAssertEqual(done, 8, "the workers were never all seen to end")
       XCTAssertEqual(seen.withLock { $0 }, [0, 1], "both schedulers ran workers")
     }
+  }
+
+  func testAStoppedNodeGivesItsDescriptorsBack() throws {
+    let before = ResourceUse.openDescriptors
+    let node = try Node(schedulers: 2)
+    XCTAssertEqual(ResourceUse.openDescriptors, before + 4, "an epoll and an eventfd per scheduler")
+    node.shutdown()
+    XCTAssertEqual(ResourceUse.openDescriptors, before)
   }
 
   func testShutdownEndsEveryProcessAndJoinsThreads() async throws {

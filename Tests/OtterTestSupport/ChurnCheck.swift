@@ -19,10 +19,13 @@ public struct ResourceUse: Sendable, CustomStringConvertible {
   public static func now(_ node: Node) -> ResourceUse {
     ResourceUse(
       mallocBytes: Int(otter_malloc_in_use()), processes: node.stats().processCount,
-      descriptors: Int(otter_open_descriptors()))
+      descriptors: openDescriptors)
   }
 
   public var description: String { "\(mallocBytes) B in use, \(processes) processes, \(descriptors) fds" }
+
+  /// Open file descriptors of this OS process now.
+  public static var openDescriptors: Int { Int(otter_open_descriptors()) }
 }
 
 /// How a churn check ended.
