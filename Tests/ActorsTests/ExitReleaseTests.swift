@@ -61,39 +61,35 @@ final class ExitReleaseTests: XCTestCase {
     }
   }
 
-  func testABodyThatReceivedWithATimeoutAndReturnedIsFreed() async throws {
+  /// A body process that waits in a receive with `timeout` is ended — by a message it
+  /// takes and returns after, or by a kill — and must then be freed.
+  func assertAWaitingBodyIsFreed(timeout: Timeout, killed: Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
     try await withNode { node in
       let body = Watched(node.spawn(Int.self) { ctx in
-        _ = try await ctx.receive(timeout: .seconds(30))
+        _ = try await ctx.receive(timeout: timeout)
       }.pid)
       await waitUntilWaiting(body)
-      body.pid?.address(as: Int.self)?.send(1)
-      await assertFreed(body, "body")
+      if killed {
+        if let pid = body.pid { node.exit(pid, reason: .kill) }
+      } else {
+        body.pid?.address(as: Int.self)?.send(1)
+      }
+      await assertFreed(body, killed ? "killed body" : "body", file: file, line: line)
     }
+  }
+
+  func testABodyThatReceivedWithATimeoutAndReturnedIsFreed() async throws {
+    try await assertAWaitingBodyIsFreed(timeout: .seconds(30), killed: false)
   }
 
   func testAProcessThatWaitedWithoutATimeoutIsFreed() async throws {
-    try await withNode { node in
-      // No timer here: what could hold it is the dispatcher Task it suspended in, which
-      // goes back to the spares once the process is done with it.
-      let body = Watched(node.spawn(Int.self) { ctx in
-        _ = try await ctx.receive()
-      }.pid)
-      await waitUntilWaiting(body)
-      body.pid?.address(as: Int.self)?.send(1)
-      await assertFreed(body, "body")
-    }
+    // No timer here: what could hold it is the dispatcher Task it suspended in, which
+    // goes back to the spares once the process is done with it.
+    try await assertAWaitingBodyIsFreed(timeout: .infinity, killed: false)
   }
 
   func testABodyKilledWhileWaitingWithATimeoutIsFreed() async throws {
-    try await withNode { node in
-      let body = Watched(node.spawn(Int.self) { ctx in
-        _ = try await ctx.receive(timeout: .seconds(30))
-      }.pid)
-      await waitUntilWaiting(body)
-      if let pid = body.pid { node.exit(pid, reason: .kill) }
-      await assertFreed(body, "killed body")
-    }
+    try await assertAWaitingBodyIsFreed(timeout: .seconds(30), killed: true)
   }
 
   func testAHandlerKilledWhileSleepingIsFreed() async throws {
