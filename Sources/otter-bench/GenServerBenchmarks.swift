@@ -1,4 +1,4 @@
-// gen_server benchmarks (issue 3): synchronous calls on a trivial counter server.
+// gen_server benchmarks: synchronous calls on a trivial counter server.
 import Actors
 import GenServer
 

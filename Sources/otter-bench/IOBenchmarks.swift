@@ -1,4 +1,4 @@
-// The socket benchmarks of issue 5.
+// The socket benchmarks.
 //
 // `echo`: N client processes in one Otter node ping-pong 64-byte messages over loopback
 // TCP with an echo server running in its own OS process (so that N = 10,000 fits the

@@ -1,4 +1,4 @@
-// The runtime benchmarks of issue 2: the same work as the Erlang anchors
+// The runtime benchmarks: the same work as the Erlang anchors
 // (Benchmarks/erlang/bench.erl), run on Otter and, when `erl` is installed, on Erlang in
 // the same run.
 import Actors

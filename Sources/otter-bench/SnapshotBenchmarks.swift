@@ -1,4 +1,4 @@
-// Observer benchmarks (issue 8): what it costs a node of 100,000 processes to be
+// Observer benchmarks: what it costs a node of 100,000 processes to be
 // watched. A supervision tree holds them (a dynamic supervisor of 100,000 workers next
 // to a few static children and the control endpoint); a client asks over the Unix socket
 // for what the interactive observer asks each refresh (system header, top 50 by

@@ -1,4 +1,4 @@
-// Supervision benchmarks (issue 4): crash + restart cost, as anchors/runtime's
+// Supervision benchmarks: crash + restart cost, as anchors/runtime's
 // bench_sup.erl measures it on Erlang.
 import Actors
 import GenServer
