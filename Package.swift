@@ -48,8 +48,8 @@ let package = Package(
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"], swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch
-    // directories, a TCP client. Under Tests/ (it imports XCTest); not a product.
-    .target(name: "OtterTestSupport", dependencies: ["Actors"], path: "Tests/OtterTestSupport", swiftSettings: strict),
+    // directories, a TCP client, churn checks (heap, processes, descriptors). Under Tests/ (it imports XCTest); not a product.
+    .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
     // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
     .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),

@@ -259,6 +259,7 @@ public final class Node: @unchecked Sendable {
       s.wake()
     }
     for s in schedulers { s.join() }
+    for s in schedulers { s.poller.closeDescriptors() }
     stopState.store(2, ordering: .releasing)
   }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <malloc.h>
@@ -153,6 +154,18 @@ uint64_t otter_malloc_in_use(void) {
 }
 
 size_t otter_malloc_usable_size(const void *ptr) { return ptr ? malloc_usable_size((void *)ptr) : 0; }
+
+int otter_open_descriptors(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] != '.') n++;
+  }
+  closedir(d);
+  return n - 1;
+}
 
 // ---- signals ------------------------------------------------------------------
 #define OTTER_MAX_WATCHERS 16

@@ -13,6 +13,17 @@ public enum Restart: String, Sendable, Codable {
   case temporary
 }
 
+extension Restart {
+  /// Whether a child with this restart type is restarted after exiting with `reason`.
+  func restarts(after reason: ExitReason) -> Bool {
+    switch self {
+    case .permanent: return true
+    case .transient: return !reason.isOrderly
+    case .temporary: return false
+    }
+  }
+}
+
 /// How a child is stopped.
 public enum Shutdown: Sendable, Equatable, CustomStringConvertible {
   /// An untrappable kill at once.

@@ -68,8 +68,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
 
   public struct State {
     var children: [Pid: Args] = [:]
-    var intensity: RestartIntensity
-    var log: [RestartRecord] = []
+    var history: RestartHistory
     var retrying = 0
   }
 
@@ -79,7 +78,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     SupervisorDirectory.shared.enter(ctx.pid) { caller, limit, timeout throws(SupervisorError) in
       try await caller.report(me, childLimit: limit, timeout: timeout)
     }
-    return .ok(State(intensity: RestartIntensity(intensity: intensity, period: period)))
+    return .ok(State(history: RestartHistory(intensity: intensity, period: period)))
   }
 
   public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
@@ -102,13 +101,9 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     case .countChildren:
       return .reply(.counts(counts(state)))
     case .report(let limit):
-      let t = now()
       let pids = limit.map { smallest($0, of: state.children.keys) } ?? state.children.keys.sorted()
-      return .reply(.report(SupervisorReport(
-        strategy: "simple_one_for_one", intensity: intensity, period: seconds(period),
-        restartsInPeriod: state.intensity.recent(now: t), budgetLeft: state.intensity.remaining(now: t),
-        totalRestarts: state.intensity.total, recentRestarts: state.log,
-        children: pids.map(info), counts: counts(state), autoShutdown: AutoShutdown.never.rawValue, now: t)))
+      return .reply(.report(state.history.report(
+        strategy: "simple_one_for_one", children: pids.map(info), counts: counts(state), autoShutdown: .never)))
     }
   }
 
@@ -116,22 +111,14 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     switch message {
     case .exit(let pid, let reason):
       guard let args = state.children.removeValue(forKey: pid) else { return .noreply() }
-      let again: Bool
-      switch template.restart {
-      case .permanent: again = true
-      case .transient: again = !reason.isOrderly
-      case .temporary: again = false
+      guard template.restart.restarts(after: reason) else { return .noreply() }
+      if !state.history.recordRestart(of: pid.description, reason: reason, at: MonotonicClock.nanoseconds()) {
+        return await giveUp(&state, ctx)
       }
-      guard again else { return .noreply() }
-      let t = now()
-      let withinBudget = state.intensity.record(now: t)
-      state.log.append(RestartRecord(child: pid.description, reason: reason.description, at: t, gaveUp: !withinBudget))
-      if state.log.count > 32 { state.log.removeFirst() }
-      if !withinBudget { return await giveUp(&state, ctx) }
       return await restart(args, &state, ctx)
     case .message(.retry(let args)):
       state.retrying -= 1
-      if !state.intensity.record(now: now()) { return await giveUp(&state, ctx) }
+      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
       return await restart(args, &state, ctx)
     default:
       return .noreply()
@@ -148,9 +135,10 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     return .noreply()
   }
 
+  /// Past the restart intensity: stops every child, then exits (see GiveUp.swift).
   func giveUp(_ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
     await stopAll(&state, ctx)
-    return .stop(.shutdownWith(Supervisor.gaveUp))
+    return .stop(.restartIntensityReached)
   }
 
   public func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
@@ -197,7 +185,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
   }
 
   public func formatStatus(_ state: State) -> String {
-    "simple_one_for_one, \(state.children.count) children, \(state.intensity.total) restarts"
+    "simple_one_for_one, \(state.children.count) children, \(state.history.total) restarts"
   }
 }
 

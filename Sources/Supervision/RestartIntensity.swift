@@ -2,7 +2,9 @@
 // amortised O(1), so a supervisor that has restarted 10,000 times restarts as fast as
 // one that restarted once (supervisor.erl keeps a list it walks on every restart).
 
-/// Counts restarts within a sliding period.
+import Actors
+
+/// Counts restarts within a sliding period. Times are `MonotonicClock` nanoseconds.
 public struct RestartIntensity: Sendable {
   public let intensity: Int
   public let period: Duration
@@ -14,11 +16,6 @@ public struct RestartIntensity: Sendable {
   public init(intensity: Int, period: Duration) {
     self.intensity = intensity
     self.period = period
-  }
-
-  private var periodNanos: UInt64 {
-    let (s, a) = period.components
-    return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a / 1_000_000_000))
   }
 
   /// Restarts within the period ending `now`.
@@ -40,7 +37,7 @@ public struct RestartIntensity: Sendable {
   public mutating func remaining(now: UInt64) -> Int { max(0, intensity - recent(now: now)) }
 
   private mutating func expire(now: UInt64) {
-    let window = periodNanos
+    let window = period.clampedNanoseconds
     while head < times.count && now &- times[head] >= window { head += 1 }
     if head > 64 && head * 2 > times.count {
       times.removeFirst(head)

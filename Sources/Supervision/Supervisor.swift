@@ -5,7 +5,6 @@
 // its shutdown protocol. Reference: erlang/otp lib/stdlib/src/supervisor.erl.
 import Actors
 import GenServer
-import COtterSys
 
 /// A static supervisor (one_for_one, one_for_all, rest_for_one).
 ///
@@ -55,8 +54,7 @@ public struct Supervisor: GenServer {
 
   public struct State {
     var children: [Child]
-    var intensity: RestartIntensity
-    var log: [RestartRecord] = []
+    var history: RestartHistory
     var random = SystemRandomNumberGenerator()
   }
 
@@ -71,7 +69,7 @@ public struct Supervisor: GenServer {
 
   public func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     ctx.trapExit = true
-    var state = State(children: [], intensity: RestartIntensity(intensity: flags.intensity, period: flags.period))
+    var state = State(children: [], history: RestartHistory(intensity: flags.intensity, period: flags.period))
     var seen = Set<String>()
     for spec in children {
       if let problem = validate(spec) { return .stop(.shutdownWith("invalid child spec \(spec.id): \(problem)")) }
@@ -86,7 +84,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await spec.start(ctx)
         if pid == nil && spec.restart == .temporary { continue }
-        state.children.append(Child(spec: spec, pid: pid, startedAt: now()))
+        state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
       } catch {
         await terminateAll(&state, ctx)
         SupervisorDirectory.shared.leave(ctx.pid)
@@ -106,7 +104,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await spec.start(ctx)
         if pid != nil || spec.restart != .temporary {
-          state.children.append(Child(spec: spec, pid: pid, startedAt: now()))
+          state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
         }
         return .reply(.started(pid))
       } catch {
@@ -128,7 +126,7 @@ public struct Supervisor: GenServer {
       do {
         let pid = try await state.children[i].spec.start(ctx)
         state.children[i].pid = pid
-        state.children[i].startedAt = now()
+        state.children[i].startedAt = MonotonicClock.nanoseconds()
         return .reply(.started(pid))
       } catch {
         return .reply(.failed(.startFailed(startFailure(error))))
@@ -163,7 +161,7 @@ public struct Supervisor: GenServer {
       let waiting = ids.filter { id in state.children.contains { $0.spec.id == id && $0.restarting } }
       if waiting.isEmpty { return .noreply() }
       // A retry is another restart: it counts against the intensity.
-      if !state.intensity.record(now: now()) { return await giveUp(&state, ctx) }
+      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
       return try await startGroup(waiting, &state, ctx)
     default:
       return .noreply()
@@ -177,7 +175,7 @@ public struct Supervisor: GenServer {
 
   public func formatStatus(_ state: State) -> String {
     let running = state.children.filter { $0.pid != nil }.count
-    return "\(flags.strategy.rawValue), \(running)/\(state.children.count) children running, \(state.intensity.total) restarts"
+    return "\(flags.strategy.rawValue), \(running)/\(state.children.count) children running, \(state.history.total) restarts"
   }
 
   // MARK: - Restarts
@@ -185,13 +183,7 @@ public struct Supervisor: GenServer {
   func childExited(at i: Int, reason: ExitReason, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self> {
     state.children[i].pid = nil
     let child = state.children[i]
-    let restart: Bool
-    switch child.spec.restart {
-    case .permanent: restart = true
-    case .transient: restart = !reason.isOrderly
-    case .temporary: restart = false
-    }
-    guard restart else {
+    guard child.spec.restart.restarts(after: reason) else {
       if child.spec.restart == .temporary { state.children.remove(at: i) }
       if child.spec.significant && autoShutdownDue(state) {
         await terminateAll(&state, ctx)
@@ -199,15 +191,11 @@ public struct Supervisor: GenServer {
       }
       return .noreply()
     }
-    let t = now()
-    if !state.intensity.record(now: t) {
-      appendLog(&state, RestartRecord(child: child.spec.id, reason: reason.description, at: t, gaveUp: true))
-      return await giveUp(&state, ctx)
-    }
-    appendLog(&state, RestartRecord(child: child.spec.id, reason: reason.description, at: t, gaveUp: false))
+    let t = MonotonicClock.nanoseconds()
+    if !state.history.recordRestart(of: child.spec.id, reason: reason, at: t) { return await giveUp(&state, ctx) }
     // Backoff counts consecutive failures of a child that did not run long enough.
     if let backoff = flags.backoff {
-      if t &- child.startedAt >= nanos(backoff.resetAfter) { state.children[i].failures = 0 }
+      if t &- child.startedAt >= backoff.resetAfter.clampedNanoseconds { state.children[i].failures = 0 }
       state.children[i].failures += 1
     }
     // The group to restart, by id (indices move as temporary children go).
@@ -246,7 +234,7 @@ public struct Supervisor: GenServer {
         let pid = try await state.children[i].spec.start(ctx)
         state.children[i].pid = pid
         state.children[i].restarting = false
-        state.children[i].startedAt = now()
+        state.children[i].startedAt = MonotonicClock.nanoseconds()
         if pid == nil && state.children[i].spec.restart == .temporary { state.children.remove(at: i) }
       } catch {
         let rest = Array(ids[n...])
@@ -258,14 +246,10 @@ public struct Supervisor: GenServer {
     return .noreply()
   }
 
-  /// The reason a supervisor exits with when its restart intensity is exceeded: an
-  /// orderly `shutdown` (a transient parent does not restart it), with a detail that
-  /// tells it from a requested shutdown.
-  public static let gaveUp = "reached_max_restart_intensity"
-
+  /// Past the restart intensity: stops every child, then exits (see GiveUp.swift).
   func giveUp(_ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
     await terminateAll(&state, ctx)
-    return .stop(.shutdownWith(Supervisor.gaveUp))
+    return .stop(.restartIntensityReached)
   }
 
   func autoShutdownDue(_ state: State) -> Bool {
@@ -305,18 +289,10 @@ public struct Supervisor: GenServer {
   }
 
   func report(_ state: inout State, childLimit: Int? = nil) -> SupervisorReport {
-    let t = now()
     let shown = childLimit.map { state.children.prefix(max(0, $0)) } ?? state.children[...]
-    return SupervisorReport(
-      strategy: flags.strategy.rawValue, intensity: flags.intensity, period: seconds(flags.period),
-      restartsInPeriod: state.intensity.recent(now: t), budgetLeft: state.intensity.remaining(now: t),
-      totalRestarts: state.intensity.total, recentRestarts: state.log, children: shown.map(info),
-      counts: counts(state.children), autoShutdown: flags.autoShutdown.rawValue, now: t)
-  }
-
-  func appendLog(_ state: inout State, _ record: RestartRecord) {
-    state.log.append(record)
-    if state.log.count > 32 { state.log.removeFirst(state.log.count - 32) }
+    return state.history.report(
+      strategy: flags.strategy.rawValue, children: shown.map(info), counts: counts(state.children),
+      autoShutdown: flags.autoShutdown)
   }
 
   func mark(_ id: String, restarting: Bool, _ state: inout State) {
@@ -376,13 +352,6 @@ func counts(_ children: [Supervisor.Child]) -> ChildCounts {
     specs: children.count, active: children.filter { $0.pid != nil }.count,
     supervisors: children.filter { $0.spec.type == .supervisor }.count,
     workers: children.filter { $0.spec.type == .worker }.count)
-}
-
-func now() -> UInt64 { otter_monotonic_ns() }
-
-func nanos(_ d: Duration) -> UInt64 {
-  let (s, a) = d.components
-  return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, a / 1_000_000_000))
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -67,9 +67,9 @@ enum ChatRun {
       var result = ChatResult(parameters: p)
 
       // Phase 1: connect and register.
-      let tc0 = nowMicros()
+      let tc0 = MonotonicClock.microseconds()
       _ = try await fleet.openUntil(p.clients, stopOnFailure: false)
-      result.connectSeconds = seconds(nowMicros() - tc0)
+      result.connectSeconds = seconds(MonotonicClock.microseconds() - tc0)
       result.registeredAfterConnect = fleet.counters.alive
       let c = fleet.counters
       log.line("connect: registered=\(c.alive)/\(p.clients) in \(fmt(result.connectSeconds))s = \(Int(result.connectPerSecond)) conn/s (connect_fail=\(c.connectFail) closed=\(c.closed) reg_timeout=\(c.registrationTimeout))")
@@ -83,9 +83,9 @@ enum ChatRun {
       }
 
       // Phase 2: join, then settle.
-      let tj0 = nowMicros()
+      let tj0 = MonotonicClock.microseconds()
       try await fleet.joinAll(rooms: p.rooms, joinInflight: p.joinInflight, roomPrefix: p.roomPrefix)
-      result.joinSeconds = seconds(nowMicros() - tj0)
+      result.joinSeconds = seconds(MonotonicClock.microseconds() - tj0)
       log.line("join: joined=\(fleet.counters.joined) in \(fmt(result.joinSeconds))s = \(Int(Double(fleet.counters.joined) / max(result.joinSeconds, 1e-9))) joins/s")
       try await fleet.runFor(seconds: p.settle)
 
@@ -96,11 +96,11 @@ enum ChatRun {
       var ledger = ledgerTemplate
       let serverCPU0 = proc?.cpuSeconds()
       let ownCPU0 = ownCPUSeconds()
-      let tSendStart = nowMicros()
+      let tSendStart = MonotonicClock.microseconds()
       let total = Int(p.rate * p.duration)
       let tEnd = tSendStart + UInt64(p.duration * 1e6)
       while !senders.isEmpty {
-        let t = nowMicros()
+        let t = MonotonicClock.microseconds()
         if t >= tEnd { break }
         let due = min(total, Int(Double(t - tSendStart) / 1e6 * p.rate) + 1)
         while ledger.sent < due {
@@ -114,16 +114,16 @@ enum ChatRun {
           fleet.clients[id].send(.say(seq: UInt32(truncatingIfNeeded: seq), room: fleet.room[id]))
         }
         let nextDue = tSendStart + UInt64(Double(ledger.sent) / p.rate * 1e6)
-        let now = nowMicros()
+        let now = MonotonicClock.microseconds()
         try await fleet.pump(micros: nextDue > now ? min(nextDue - now, 10_000) : 0)
       }
-      let tSendEnd = nowMicros()
+      let tSendEnd = MonotonicClock.microseconds()
 
       // Phase 4: drain.
-      let td0 = nowMicros()
+      let td0 = MonotonicClock.microseconds()
       while true {
         try await fleet.pump(micros: 10_000)
-        let t = nowMicros()
+        let t = MonotonicClock.microseconds()
         if run.received.load(ordering: .relaxed) >= ledger.expectedTotal { break }
         let last = max(run.lastReceive.load(ordering: .relaxed), tSendEnd)
         if t > last && t - last > UInt64(p.drainIdle * 1e6) { break }

@@ -94,9 +94,9 @@ final class Fleet {
 
   /// Pumps events for `seconds` (ircload's run_for).
   func runFor(seconds: Double) async throws {
-    let end = nowMicros() + UInt64(seconds * 1e6)
+    let end = MonotonicClock.microseconds() + UInt64(seconds * 1e6)
     while true {
-      let t = nowMicros()
+      let t = MonotonicClock.microseconds()
       if t >= end { break }
       try await pump(micros: min(10_000, end - t))
     }
@@ -175,7 +175,7 @@ final class Fleet {
     let client = LoadClient.spawn(id: id, run: run, from: ctx)
     clients.append(client)
     phase.append(.connecting)
-    startedAt.append(nowMicros())
+    startedAt.append(MonotonicClock.microseconds())
     room.append(0)
     inflight += 1
     LoadClient.connect(client, id: id, run: run, from: ctx)
@@ -183,7 +183,7 @@ final class Fleet {
 
   /// Ends clients that have not registered within the timeout (checked every 0.5 s).
   private func scanTimeouts() {
-    let t = nowMicros()
+    let t = MonotonicClock.microseconds()
     guard t - lastScan > 500_000 else { return }
     lastScan = t
     let limit = UInt64(connect.registrationTimeout * 1e6)
@@ -200,11 +200,11 @@ final class Fleet {
   /// flight finish, 5 s at most). Returns whether it got there without failure.
   func openUntil(_ target: Int, stopOnFailure: Bool) async throws -> Bool {
     let failures0 = counters.failures
-    if lastScan == 0 { lastScan = nowMicros() }
-    if rateStart == 0 { rateStart = nowMicros() }
+    if lastScan == 0 { lastScan = MonotonicClock.microseconds() }
+    if rateStart == 0 { rateStart = MonotonicClock.microseconds() }
     while true {
       if counters.alive >= target && inflight == 0 { break }
-      let t = nowMicros()
+      let t = MonotonicClock.microseconds()
       while inflight < inflightCap && counters.alive + inflight < target && clients.count < capacity {
         if connect.rate > 0 && rateLaunched >= Int(Double(t - rateStart) / 1e6 * connect.rate) + 1 { break }
         rateLaunched += 1
@@ -214,8 +214,8 @@ final class Fleet {
       try await pump(micros: 5000)
       scanTimeouts()
       if stopOnFailure && counters.failures > failures0 {
-        let t0 = nowMicros()
-        while inflight > 0 && nowMicros() - t0 < 5_000_000 {
+        let t0 = MonotonicClock.microseconds()
+        while inflight > 0 && MonotonicClock.microseconds() - t0 < 5_000_000 {
           try await pump(micros: 10_000)
           scanTimeouts()
         }
@@ -230,7 +230,7 @@ final class Fleet {
   /// Every registered client joins room `id % rooms`, `joinInflight` at a time; bounded
   /// by four registration timeouts.
   func joinAll(rooms: Int, joinInflight: Int, roomPrefix: String) async throws {
-    let t0 = nowMicros()
+    let t0 = MonotonicClock.microseconds()
     var next = 0
     while true {
       while joining < joinInflight && next < clients.count {
@@ -239,13 +239,13 @@ final class Fleet {
         guard phase[id] == .registered else { continue }
         room[id] = id % rooms
         phase[id] = .joining
-        startedAt[id] = nowMicros()
+        startedAt[id] = MonotonicClock.microseconds()
         joining += 1
         clients[id].send(.join(room: room[id]))
       }
       if next >= clients.count && joining == 0 { break }
       try await pump(micros: 5000)
-      if nowMicros() - t0 > UInt64(connect.registrationTimeout * 1e6 * 4) {
+      if MonotonicClock.microseconds() - t0 > UInt64(connect.registrationTimeout * 1e6 * 4) {
         note("join phase timeout")
         break
       }

@@ -49,11 +49,11 @@ enum IdleRun {
       var result = IdleResult(parameters: p)
       result.baselineRSSKB = proc?.residentKB()
       log.line("idle: server_pid=\(target.pid.map(String.init) ?? "-") baseline_rss_kb=\(result.baselineRSSKB ?? -1) steps=\(steps.map(String.init).joined(separator: ","))")
-      let t0 = nowMicros()
+      let t0 = MonotonicClock.microseconds()
       for target in steps {
         let ok = try await fleet.openUntil(target, stopOnFailure: true)
         try await fleet.runFor(seconds: p.settle)
-        let step = IdleStep(target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok, elapsedSeconds: seconds(nowMicros() - t0))
+        let step = IdleStep(target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok, elapsedSeconds: seconds(MonotonicClock.microseconds() - t0))
         result.steps.append(step)
         result.maxAlive = max(result.maxAlive, step.alive)
         let perConn = step.alive > 0 ? Double(step.rssKB ?? 0) / Double(step.alive) : 0

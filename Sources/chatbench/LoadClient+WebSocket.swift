@@ -15,7 +15,7 @@ struct WebSocketState {
   var keys: MaskKeys
 
   init(id: Int, lineLimit: Int) {
-    let seed = UInt64(truncatingIfNeeded: id) &+ nowMicros() &* 0x9E37_79B9_7F4A_7C15
+    let seed = UInt64(truncatingIfNeeded: id) &+ MonotonicClock.microseconds() &* 0x9E37_79B9_7F4A_7C15
     key = WebSocketUpgrade.key(id: id, seed: seed)
     stream = WebSocketStream(maxMessage: lineLimit)
     keys = MaskKeys(seed: seed ^ 0xD1B5_4A32_D192_ED03)

@@ -97,7 +97,7 @@ struct LoadClient {
       }
     case .message(.say(let seq, let room)):
       guard let s = socket, phase == .joined else { break }
-      write(s, OutgoingLines.message(roomPrefix: run.roomPrefix, room: room, sentAt: nowMicros(), sender: id, seq: UInt64(seq), size: run.size))
+      write(s, OutgoingLines.message(roomPrefix: run.roomPrefix, room: room, sentAt: MonotonicClock.microseconds(), sender: id, seq: UInt64(seq), size: run.size))
     case .message(.report(let replyTo)):
       replyTo.reply(report)
       report.samples = []
@@ -165,7 +165,7 @@ struct LoadClient {
           return
         }
         guard run.counting.load(ordering: .relaxed) else { return }
-        let t = nowMicros()
+        let t = MonotonicClock.microseconds()
         report.samples.append(Sample(seq: UInt32(truncatingIfNeeded: payload.seq), latencyMicros: t > payload.sentAt ? t - payload.sentAt : 0))
         report.lastReceive = t
         run.received.add(1, ordering: .relaxed)

@@ -1,10 +1,11 @@
 // Progress lines on stderr, stamped with the seconds since start (as ircload's log):
 // stdout carries only results.
+import Actors
 import Glibc
 
 /// Writes progress lines to stderr.
 final class Log: Sendable {
-  private let start = nowMicros()
+  private let start = MonotonicClock.microseconds()
   /// No progress lines at all (tests).
   let quiet: Bool
 
@@ -12,7 +13,7 @@ final class Log: Sendable {
 
   func line(_ text: String) {
     guard !quiet else { return }
-    let seconds = Double(nowMicros() - start) / 1e6
+    let seconds = Double(MonotonicClock.microseconds() - start) / 1e6
     var stamp = String(Int(seconds * 1000) % 1000)
     stamp = String(repeating: "0", count: 3 - stamp.count) + stamp
     let whole = String(Int(seconds))

@@ -1,4 +1,4 @@
-// The scenarios of issue 7 with ircload.c's parameters (and its defaults for everything
+// The load scenarios, with ircload.c's parameters (and its defaults for everything
 // the scenarios leave open).
 
 /// S1–S3 are chat runs (ircload's chat mode), S4 the idle-connection run (idle mode).

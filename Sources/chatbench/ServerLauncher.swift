@@ -1,6 +1,7 @@
 // Managed mode: chatbench starts each server itself on a free loopback port, with a bench
 // config written into a fresh temporary directory, waits until it accepts connections,
 // and stops it after the run (SIGTERM, then SIGKILL after 5 s).
+import Actors
 import Foundation
 import Glibc
 
@@ -190,14 +191,14 @@ enum ServerLauncher {
     Watchdog.adopt(pid, name: kind.rawValue)
     let server = ManagedServer(kind: kind, pid: pid, port: port, webPort: webPort, directory: directory)
     log.line("\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))")
-    let t0 = nowMicros()
+    let t0 = MonotonicClock.microseconds()
     while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) {
       if !server.isRunning {
         let tail = server.logTail()
         server.stop()
         throw LaunchError("\(kind.rawValue) exited before it listened on port \(port)\(tail.isEmpty ? "" : ":\n" + tail)")
       }
-      if nowMicros() - t0 > 30_000_000 {
+      if MonotonicClock.microseconds() - t0 > 30_000_000 {
         let tail = server.logTail()
         server.stop()
         throw LaunchError("\(kind.rawValue) did not open port \(port) within 30 s\(tail.isEmpty ? "" : ":\n" + tail)")

@@ -1,6 +1,7 @@
 // Bounds every run: a hard deadline per run (ircload's --max-time alarm) and SIGINT /
 // SIGTERM handling; either one kills the servers this process started before it exits,
 // so no server is ever left running.
+import Actors
 import COtterSys
 import Foundation
 import Synchronization
@@ -20,7 +21,7 @@ enum Watchdog {
       while true {
         usleep(100_000)
         let d = deadline.load(ordering: .acquiring)
-        if d != 0 && nowMicros() > d {
+        if d != 0 && MonotonicClock.microseconds() > d {
           abort(message: "chatbench: --max-time reached during \(what.withLock { $0 }), aborting", code: 3)
         }
       }
@@ -39,7 +40,7 @@ enum Watchdog {
   /// Sets the deadline of the run that starts now.
   static func arm(seconds: Double, for description: String) {
     what.withLock { $0 = description }
-    deadline.store(nowMicros() + UInt64(seconds * 1e6), ordering: .releasing)
+    deadline.store(MonotonicClock.microseconds() + UInt64(seconds * 1e6), ordering: .releasing)
   }
 
   static func disarm() { deadline.store(0, ordering: .releasing) }

@@ -1,4 +1,4 @@
-// chatbench: the IRC load benchmark of issue 7, built on Otter. It drives any IRC server
+// chatbench: an IRC load benchmark built on Otter. It drives any IRC server
 // the way ircload.c does (same scenarios, same messages, same figures), each simulated
 // client an Otter process owning its socket.
 //

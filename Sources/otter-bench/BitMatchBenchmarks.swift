@@ -5,6 +5,7 @@
 // Each workload is a fixed corpus of 16 different inputs laid out in one buffer, decoded in
 // turn; every decoded field is folded into a checksum that all three implementations must
 // agree on, so no side can skip work and the comparison checks correctness too.
+import Actors
 import BinaryMatch
 import BinaryMatchExamples
 import Foundation
@@ -94,9 +95,9 @@ enum BitMatchBench {
     var best = Double.infinity
     var sum: UInt64 = 0
     for _ in 0..<3 {
-      let t0 = nowNanos()
+      let t0 = MonotonicClock.nanoseconds()
       sum = body(iterations)
-      let t1 = nowNanos()
+      let t1 = MonotonicClock.nanoseconds()
       best = min(best, Double(t1 - t0) / Double(iterations))
     }
     return Measured(nsPerMatch: best, checksum: sum)

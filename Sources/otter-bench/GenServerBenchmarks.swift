@@ -1,4 +1,4 @@
-// gen_server benchmarks (issue 3): synchronous calls on a trivial counter server.
+// gen_server benchmarks: synchronous calls on a trivial counter server.
 import Actors
 import GenServer
 
@@ -43,19 +43,19 @@ func genCallBench(_ options: BenchOptions) async throws -> [Row] {
   defer { node.shutdown() }
   let ns = try await node.run(Never.self) { ctx -> Double in
     guard let server = try await ctx.start(CounterServer()) else { return 0 }
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     var last = 0
     for _ in 0..<n { last = try await ctx.call(server, .incr) }
-    let dt = Double(nowNanos() - t0)
+    let dt = Double(MonotonicClock.nanoseconds() - t0)
     precondition(last == n)
     return dt / Double(n)
   }
   let asyncNs = try await node.run(Never.self) { ctx -> Double in
     guard let server = try await ctx.start(AsyncCounterServer()) else { return 0 }
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     var last = 0
     for _ in 0..<n { last = try await ctx.call(server, .incr) }
-    let dt = Double(nowNanos() - t0)
+    let dt = Double(MonotonicClock.nanoseconds() - t0)
     precondition(last == n)
     return dt / Double(n)
   }
@@ -63,11 +63,11 @@ func genCallBench(_ options: BenchOptions) async throws -> [Row] {
   // would hop threads twice).
   let actorNs = await Task.detached { () -> Double in
     let counter = CounterActor()
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     var last = 0
     for _ in 0..<n { last = await counter.incr() }
     precondition(last == n)
-    return Double(nowNanos() - t0) / Double(n)
+    return Double(MonotonicClock.nanoseconds() - t0) / Double(n)
   }.value
   let e = erlang(options, ["gencall", String(n)])
   return [

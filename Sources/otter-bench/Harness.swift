@@ -80,13 +80,6 @@ enum Output {
   }
 }
 
-/// Monotonic nanoseconds.
-func nowNanos() -> UInt64 {
-  var ts = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &ts)
-  return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
 /// Prints to stderr (progress; stdout carries only results).
 func progress(_ s: String) {
   FileHandle.standardError.write(Data((s + "\n").utf8))

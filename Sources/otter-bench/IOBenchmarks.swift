@@ -1,4 +1,4 @@
-// The socket benchmarks of issue 5.
+// The socket benchmarks.
 //
 // `echo`: N client processes in one Otter node ping-pong 64-byte messages over loopback
 // TCP with an echo server running in its own OS process (so that N = 10,000 fits the
@@ -217,7 +217,7 @@ func otterEchoClients(port: Int, clients n: Int, warmup: Duration, measure: Dura
     var sockets: [Socket] = []
     sockets.reserveCapacity(n)
     for _ in 0..<n { sockets.append(try await ctx.connect(tcp: "127.0.0.1", port: port)) }
-    let start = otter_monotonic_ns()
+    let start = MonotonicClock.nanoseconds()
     let from = start + UInt64(warmup.components.seconds) * 1_000_000_000 + UInt64(warmup.components.attoseconds / 1_000_000_000)
     let to = from + UInt64(measure.components.seconds) * 1_000_000_000 + UInt64(measure.components.attoseconds / 1_000_000_000)
     measureFrom.withLock { $0 = from }
@@ -228,13 +228,13 @@ func otterEchoClients(port: Int, clients n: Int, warmup: Duration, measure: Dura
         switch msg {
         case .io(let s, .owned):
           try c.activate(s, .always)
-          state.sentAt = otter_monotonic_ns()
+          state.sentAt = MonotonicClock.nanoseconds()
           s.send(message)
         case .io(let s, .data(let bytes)):
           state.received += bytes.count
           guard state.received >= 64 else { return .continue }
           state.received -= 64
-          let t = otter_monotonic_ns()
+          let t = MonotonicClock.nanoseconds()
           if t >= state.to {
             let mine = state.samples
             tally.samples.withLock { $0 += mine }

@@ -1,4 +1,4 @@
-// The runtime benchmarks of issue 2: the same work as the Erlang anchors
+// The runtime benchmarks: the same work as the Erlang anchors
 // (Benchmarks/erlang/bench.erl), run on Otter and, when `erl` is installed, on Erlang in
 // the same run.
 import Actors
@@ -37,17 +37,17 @@ func spawnBench(_ options: BenchOptions) async throws -> [Row] {
       var procs = [Address<Int>?](repeating: nil, count: n)
       let base = node.processCount
       let rss0 = node.stats().residentBytes
-      let t0 = nowNanos()
+      let t0 = MonotonicClock.nanoseconds()
       for i in 0..<n {
         procs[i] = ctx.spawn(Int.self, state: ()) { _, _, _ in .stop(.normal) }
       }
-      let t1 = nowNanos()
+      let t1 = MonotonicClock.nanoseconds()
       // Handler processes are parked (idle at their receive) as soon as they exist.
       let rss1 = node.stats().residentBytes
       for p in procs { p!.send(0) }
       procs = []
       while node.processCount > base { try await ctx.sleep(for: .milliseconds(1)) }
-      let t2 = nowNanos()
+      let t2 = MonotonicClock.nanoseconds()
       return (Double(t1 - t0) / Double(n) / 1000, Double(t2 - t0) / Double(n) / 1000,
               Double(Int64(rss1) - Int64(rss0)) / Double(n))
     }
@@ -90,10 +90,10 @@ func ringBench(_ options: BenchOptions) async throws -> [Row] {
     }
     for i in 0..<n { nodes[i].send(.next(nodes[(i + 1) % n])) }
     try await ctx.sleep(for: .milliseconds(20))
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     nodes[0].send(.token(hops))
     _ = try await ctx.next()
-    return Double(nowNanos() - t0) / Double(hops)
+    return Double(MonotonicClock.nanoseconds() - t0) / Double(hops)
   }
   let e = erlang(options, ["ring", String(n), String(hops)])
   return [Row(bench: "ring.ns_per_hop", value: ns, unit: "ns", peer: e?["ns_per_hop"], peerName: e.map { _ in "erlang" }, goal: "≤ 150")]
@@ -115,14 +115,14 @@ func pingPongBench(_ options: BenchOptions) async throws -> [Row] {
         if case .message(let k) = msg { me.send(k) }
         return .continue
       }
-      st.t0 = nowNanos()
+      st.t0 = MonotonicClock.nanoseconds()
       st.pong!.send(st.left)
       return .continue
     }) { st, msg, _ in
       guard case .message(let k) = msg, k == st.left else { return .continue }
       st.left -= 1
       if st.left == 0 {
-        parent.send(Double(nowNanos() - st.t0) / Double(n))
+        parent.send(Double(MonotonicClock.nanoseconds() - st.t0) / Double(n))
         return .stop(.normal)
       }
       st.pong!.send(st.left)
@@ -137,12 +137,12 @@ func pingPongBench(_ options: BenchOptions) async throws -> [Row] {
       if case .message(let k) = msg { me.send(k) }
       return .continue
     }
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     for k in stride(from: n, to: 0, by: -1) {
       pong.send(k)
       _ = try await ctx.receive { $0.value == k ? true : nil }
     }
-    return Double(nowNanos() - t0) / Double(n)
+    return Double(MonotonicClock.nanoseconds() - t0) / Double(n)
   }
   let e = erlang(options, ["pingpong", String(n)])
   return [
@@ -165,13 +165,13 @@ func faninBench(_ options: BenchOptions) async throws -> [Row] {
       if case .message = msg {
         count += 1
         if count == total {
-          parent.send(nowNanos())
+          parent.send(MonotonicClock.nanoseconds())
           return .stop(.normal)
         }
       }
       return .continue
     }
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     for _ in 0..<producers {
       // Sends in chunks of 1,000, then yields the thread by messaging itself.
       ctx.spawn(Int.self, state: perProducer, start: { _, c in
@@ -212,14 +212,14 @@ func timerRun(_ n: Int, _ options: BenchOptions, prefix: String) async throws ->
   defer { node.shutdown() }
   let (lateness, wall) = try await node.run(UInt64.self) { ctx -> ([Double], Double) in
     let parent = ctx.address
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     for _ in 0..<n {
       ctx.spawn(Int.self, state: UInt64(0), start: { started, _ in
-        started = nowNanos()
+        started = MonotonicClock.nanoseconds()
         return .continueWithTimeout(.milliseconds(ms))
       }) { started, msg, _ in
         if case .timeout = msg {
-          parent.send(nowNanos() - started)
+          parent.send(MonotonicClock.nanoseconds() - started)
           return .stop(.normal)
         }
         return .continue
@@ -231,7 +231,7 @@ func timerRun(_ n: Int, _ options: BenchOptions, prefix: String) async throws ->
     var slept: [Double] = []
     slept.reserveCapacity(n)
     for _ in 0..<n { slept.append(Double(try await ctx.next()!)) }
-    let wall = Double(nowNanos() - t0) / 1e6
+    let wall = Double(MonotonicClock.nanoseconds() - t0) / 1e6
     return (slept.map { ($0 - Double(ms) * 1e6) / 1e6 }.sorted(), wall)
   }
   func q(_ x: Double) -> Double { lateness[max(0, min(n - 1, Int((x * Double(n)).rounded()) - 1))] }

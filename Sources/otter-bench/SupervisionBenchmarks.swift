@@ -1,4 +1,4 @@
-// Supervision benchmarks (issue 4): crash + restart cost, as anchors/runtime's
+// Supervision benchmarks: crash + restart cost, as anchors/runtime's
 // bench_sup.erl measures it on Erlang.
 import Actors
 import GenServer
@@ -33,13 +33,13 @@ func supRestartRun(_ n: Int) async throws -> Double {
     let child = ChildSpec(id: "crasher", shutdown: .brutalKill) { sup in
       let k = starts.count.wrappingAdd(1, ordering: .relaxed).newValue
       if k == target {
-        parent.send(nowNanos())
+        parent.send(MonotonicClock.nanoseconds())
         return sup.spawnLink(Int.self, state: ()) { _, _, _ in .continue }.pid
       }
       // Exits with `crash` as soon as it runs.
       return sup.spawnLink(Int.self, state: (), start: { _, _ in .stop(.custom("crash")) }) { _, _, _ in .continue }.pid
     }
-    let t0 = nowNanos()
+    let t0 = MonotonicClock.nanoseconds()
     guard let sup = try await ctx.start(Supervisor(
       SupervisorFlags(strategy: .oneForOne, intensity: 100_000_000, period: .seconds(1)), children: [child]))
     else { return 0 }

@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// What an idle process keeps (issue 7: memory per idle connection): tables with their
+/// What an idle process keeps (memory per idle connection): tables with their
 /// first entry inline, a mailbox ring that starts at one slot, no wait timer kept while
 /// idle, exit hooks that can be removed.
 final class FootprintTests: XCTestCase {

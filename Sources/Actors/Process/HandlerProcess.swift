@@ -31,8 +31,10 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   /// The state with a non-empty neighbour: an `inout` access to a zero-sized stored
   /// property is recorded by Thread Sanitizer at the object's first bytes (its header,
   /// which other threads read), a false report; inside this cell it is not.
+  /// Optional so that the state can be let go when the process ends (`exited()`): it
+  /// may hold the process's own address or sockets, which hold the process.
   @usableFromInline struct StateCell {
-    @usableFromInline var value: S
+    @usableFromInline var value: S?
     @usableFromInline var spacer: UInt32 = 0
     @inlinable init(_ value: sending S) { self.value = value }
   }
@@ -118,6 +120,9 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
         // The reusable wait timer (kept cancelled between the waits of one run) is let
         // go, not held by every idle process.
         waitTimer = nil
+        // So are requests already answered (or given up): each names its caller, which
+        // may have ended since.
+        if !pendingReplies.isEmpty { pendingReplies.removeAll { $0.isSettled } }
       })
       guard let m = taken else { return .idle }
       if let t = idleTimer {
@@ -132,7 +137,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   }
 
   @inlinable func runSliceSync(budget: Int) -> RunOutcome {
-    guard case .sync(let start, let handler) = code else { return .exited }
+    guard case .sync(let start, let handler) = code else { return exited() }
     slice = 0
     if !started {
       started = true
@@ -140,10 +145,10 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
         // The start handler runs once: drop it and what it captured.
         code = .sync(start: nil, handler: handler)
         do {
-          if !apply(try start(&cell.value, Context(self))) { return .exited }
+          if !apply(try start(&cell.value!, Context(self))) { return exited() }
         } catch {
           fail(error)
-          return .exited
+          return exited()
         }
       }
     }
@@ -155,21 +160,21 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       switch next(handled: handled) {
       case .message(let m): message = m
       case .idle: return .idle
-      case .exited: return .exited
+      case .exited: return exited()
       }
       handled += 1
       do {
-        if !apply(try handler(&cell.value, message, Context(self))) { return .exited }
+        if !apply(try handler(&cell.value!, message, Context(self))) { return exited() }
       } catch {
         fail(error)
-        return .exited
+        return exited()
       }
     }
     return endSlice(handled)
   }
 
   @inlinable func runSliceAsync(budget: Int) async -> RunOutcome {
-    guard case .async(let start, let handler) = code else { return .exited }
+    guard case .async(let start, let handler) = code else { return exited() }
     slice = 0
     if !started {
       started = true
@@ -177,10 +182,10 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
         // The start handler runs once: drop it and what it captured.
         code = .async(start: nil, handler: handler)
         do {
-          if !apply(try await start(&cell.value, Context(self))) { return .exited }
+          if !apply(try await start(&cell.value!, Context(self))) { return exited() }
         } catch {
           fail(error)
-          return .exited
+          return exited()
         }
       }
     }
@@ -192,14 +197,14 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       switch next(handled: handled) {
       case .message(let m): message = m
       case .idle: return .idle
-      case .exited: return .exited
+      case .exited: return exited()
       }
       handled += 1
       do {
-        if !apply(try await handler(&cell.value, message, Context(self))) { return .exited }
+        if !apply(try await handler(&cell.value!, message, Context(self))) { return exited() }
       } catch {
         fail(error)
-        return .exited
+        return exited()
       }
     }
     return endSlice(handled)
@@ -214,6 +219,14 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
       return false
     }
     return now &- start > 1_000_000
+  }
+
+  /// The slice ends with the process's exit: the state goes. Not done in `terminate`,
+  /// which may run while a handler still has the state `inout` (a kill taken by a
+  /// `receive` inside it); here the handler has returned.
+  @inlinable func exited() -> RunOutcome {
+    cell.value = nil
+    return .exited
   }
 
   /// The budget is used up: back to the end of the run queue.
@@ -232,7 +245,7 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
   }
 
   @inlinable func control(_ op: ControlOp) -> ControlResult {
-    if case .describe = op { return .text(code == nil ? nil : describer?(cell.value)) }
+    if case .describe = op { return .text(code == nil ? nil : cell.value.flatMap { describer?($0) }) }
     guard case .release = op else { return mailboxControl(op) }
     code = nil
     if let t = idleTimer {

@@ -50,30 +50,15 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   /// Appends an entry; schedules or wakes the process as needed. False if it is dead.
   @inlinable @discardableResult
   final func push(_ item: Inbound<M>, isSignal: Bool, urgent: Bool = false) -> Bool {
-    var schedule = false
-    var resume: UnsafeContinuation<WakeReason, Never>?
+    var wake = WakeUp.none
     let alive: Bool = lock.withLock {
       if runState == .dead { return false }
       inbound.append(item)
       if isSignal { inboundSignals += 1 }
-      switch runState {
-      case .idle:
-        runState = .scheduled
-        schedule = true
-      case .waiting where isSignal || waitKind == .messages:
-        resume = continuation
-        continuation = nil
-        runState = .running
-      default:
-        break
-      }
+      wake = wakeUpLocked(isSignal: isSignal)
       return true
     }
-    if schedule {
-      enqueueRunnable(urgent: urgent)
-    } else if let resume {
-      resume.resume(returning: .arrival)
-    }
+    perform(wake, urgent: urgent)
     return alive
   }
 
@@ -81,35 +66,18 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   /// process's exit fails it. False (and the cell failed with noproc) if it is dead.
   @inlinable @discardableResult
   final func pushRequest(_ message: M, cell: AnyReplyCell) -> Bool {
-    var schedule = false
-    var resume: UnsafeContinuation<WakeReason, Never>?
+    var wake = WakeUp.none
     let alive: Bool = lock.withLock {
       if runState == .dead { return false }
       inbound.append(.message(message))
-      pendingReplies.append(cell)
-      if pendingReplies.count >= pendingRepliesLimit {
-        pendingReplies.removeAll { $0.isSettled }
-        pendingRepliesLimit = max(32, pendingReplies.count * 2)
-      }
-      switch runState {
-      case .idle:
-        runState = .scheduled
-        schedule = true
-      case .waiting where waitKind == .messages:
-        resume = continuation
-        continuation = nil
-        runState = .running
-      default:
-        break
-      }
+      trackPendingReplyLocked(cell)
+      wake = wakeUpLocked(isSignal: false)
       return true
     }
-    if !alive {
+    if alive {
+      perform(wake)
+    } else {
       cell.fail(.noproc)
-    } else if schedule {
-      enqueueRunnable()
-    } else if let resume {
-      resume.resume(returning: .arrival)
     }
     return alive
   }
@@ -329,6 +297,17 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   /// Waits for `cell` to settle (a reply, the server's exit) while applying signals.
   @inlinable final func awaitReply<R>(_ cell: ReplyCell<R>, timeout: Timeout) async throws(ProcessExit) -> Result<R, CallError> {
+    do {
+      return try await waitForReply(cell, timeout: timeout)
+    } catch {
+      // Ended while waiting (killed, an exit signal): the cell is given up, or the server
+      // would keep it, and through it this process, until it answered or exited.
+      _ = cell.abandon()
+      throw error
+    }
+  }
+
+  @inlinable final func waitForReply<R>(_ cell: ReplyCell<R>, timeout: Timeout) async throws(ProcessExit) -> Result<R, CallError> {
     try checkAlive()
     var deadline: UInt64?
     while true {

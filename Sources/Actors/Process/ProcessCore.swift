@@ -214,28 +214,14 @@ public class ProcessCore: @unchecked Sendable {
 
   /// Wakes the process if it waits for a reply (a request it made was answered).
   @usableFromInline func wakeForReply() {
-    var resume: UnsafeContinuation<WakeReason, Never>?
-    lock.withLock {
-      if runState == .waiting && waitKind == .reply {
-        resume = continuation
-        continuation = nil
-        runState = .running
-      }
-    }
-    resume?.resume(returning: .reply)
+    let wake = lock.withLock { runState == .waiting && waitKind == .reply ? takeWaiterLocked() : .none }
+    perform(wake, reason: .reply)
   }
 
   /// Wakes the process if it still waits in the wait numbered `generation` (a receive timeout).
   func wakeForTimeout(generation: UInt64) {
-    var resume: UnsafeContinuation<WakeReason, Never>?
-    lock.withLock {
-      if runState == .waiting && waitGeneration == generation {
-        resume = continuation
-        continuation = nil
-        runState = .running
-      }
-    }
-    resume?.resume(returning: .timeout)
+    let wake = lock.withLock { runState == .waiting && waitGeneration == generation ? takeWaiterLocked() : .none }
+    perform(wake, reason: .timeout)
   }
 
   // MARK: - Signals (applied by the owner)
@@ -244,10 +230,10 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline func handleSignal(_ signal: Signal) -> SignalEffect {
     switch signal {
     case .link(let from):
-      lock.withLock { links.insert(Pid(from)) }
+      _ = lock.withLock { links.insert(Pid(from)) }
       return .none
     case .unlink(let from):
-      lock.withLock { links.remove(Pid(from)) }
+      _ = lock.withLock { links.remove(Pid(from)) }
       return .none
     case .exit(let from, let reason, let linked):
       if linked {
@@ -272,7 +258,7 @@ public class ProcessCore: @unchecked Sendable {
       lock.withLock { monitoredBy[ref] = watcher }
       return .none
     case .demonitor(let ref):
-      lock.withLock { monitoredBy.removeValue(forKey: ref) }
+      _ = lock.withLock { monitoredBy.removeValue(forKey: ref) }
       return .none
     case .down(let ref, let of, let reason):
       let active = lock.withLock { monitors.removeValue(forKey: ref) != nil }
@@ -347,14 +333,10 @@ public class ProcessCore: @unchecked Sendable {
       if runState == .dead { return true }
       runState = .dead
       exitReason = reason
-      if !timers.isEmpty {
-        timersToCancel = Array(timers.values)
-        timers = [:]
-      }
-      if !pendingReplies.isEmpty {
-        replies = pendingReplies
-        pendingReplies = []
-      }
+      // Emptied even when they hold nothing: their storage would stay with the dead core.
+      if !timers.isEmpty { timersToCancel = Array(timers.values) }
+      timers = [:]
+      swap(&replies, &pendingReplies)
       named = registeredName != nil
       if !links.isEmpty { swap(&myLinks, &links) }
       if !monitoredBy.isEmpty { swap(&watchers, &monitoredBy) }
@@ -397,6 +379,9 @@ public class ProcessCore: @unchecked Sendable {
       for hook in hooks.reversed() { hook(reason) }
     }
     node.table.remove(self)
+    // The wait timer kept for the next receive or call names this process in its action:
+    // held here, it would make the process its own owner for ever.
+    waitTimer = nil
     _ = control(self, .release)
     if let done = completion {
       completion = nil
@@ -449,17 +434,15 @@ public class ProcessCore: @unchecked Sendable {
     _ = lock.withLock { timers.removeValue(forKey: ObjectIdentifier(timer)) }
   }
 
-  /// Records a request this process has received and not yet answered, so that the caller
-  /// learns of this process's exit. Returns false if the process is already dead.
-  @usableFromInline func trackPendingReply(_ cell: AnyReplyCell) -> Bool {
-    lock.withLock {
-      if runState == .dead { return false }
-      pendingReplies.append(cell)
-      if pendingReplies.count >= pendingRepliesLimit {
-        pendingReplies.removeAll { $0.isSettled }
-        pendingRepliesLimit = max(32, pendingReplies.count * 2)
-      }
-      return true
+  /// Records a request this process has been sent and not yet answered, so that the
+  /// caller learns of this process's exit (`lock` held, the process alive). Settled cells
+  /// are let go whenever the list doubles, so a busy server's list stays about as long as
+  /// the requests it really has outstanding.
+  @inlinable final func trackPendingReplyLocked(_ cell: AnyReplyCell) {
+    pendingReplies.append(cell)
+    if pendingReplies.count >= pendingRepliesLimit {
+      pendingReplies.removeAll { $0.isSettled }
+      pendingRepliesLimit = max(32, pendingReplies.count * 2)
     }
   }
 }

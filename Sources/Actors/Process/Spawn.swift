@@ -32,7 +32,7 @@ extension Node {
       parent.slice &+= 1
       if link {
         child.links.insert(Pid(parent))
-        parent.lock.withLock { parent.links.insert(Pid(child)) }
+        _ = parent.lock.withLock { parent.links.insert(Pid(child)) }
       }
       if monitor {
         let r = makeRef()

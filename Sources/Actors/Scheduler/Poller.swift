@@ -5,11 +5,13 @@ import Synchronization
 
 /// `@unchecked Sendable`: `events` is used only by the owning scheduler thread; `sources`
 /// is guarded by `sourcesLock` (sockets register and close from any thread);
-/// `wakePending` is atomic; the fds are immutable.
+/// `wakePending` and `closed` are atomic; the fds are immutable.
 final class Poller: @unchecked Sendable {
   let epollFD: Int32
   let wakeFD: Int32
   private let wakePending = Atomic<Bool>(false)
+  /// Set when the descriptors have been given back (`closeDescriptors`).
+  private let closed = Atomic<Bool>(false)
   private let events: UnsafeMutablePointer<otter_event_t>
   private let capacity = 256
   /// Registered sockets by id, the epoll data (socket ids start at 1; 0 is the wake
@@ -40,6 +42,14 @@ final class Poller: @unchecked Sendable {
 
   deinit {
     events.deallocate()
+    closeDescriptors()
+  }
+
+  /// Gives the epoll and eventfd descriptors back once the owning thread has ended (its
+  /// node stopped): the node object may outlive its stop for as long as pids to its
+  /// processes exist, but its descriptors must not. No effect after the first call.
+  func closeDescriptors() {
+    if closed.exchange(true, ordering: .acquiringAndReleasing) { return }
     close(epollFD)
     close(wakeFD)
   }
@@ -47,6 +57,8 @@ final class Poller: @unchecked Sendable {
   /// Wakes the owning thread if it sleeps in `wait` (or makes its next wait return).
   /// Any thread. Only the first wake after a wait writes to the eventfd.
   func wake() {
+    // A stopped poller's descriptor numbers may belong to someone else by now.
+    if closed.load(ordering: .acquiring) { return }
     if !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
       _ = otter_eventfd_signal(wakeFD)
     }

@@ -315,7 +315,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     while true {
       var n = 0
       var round = max(runQueue.count, Scheduler.minimumTurn)
-      while let (p, fromUrgent) = next(round: round) {
+      var demoted = false
+      slices: while let (p, fromUrgent) = next(round: round) {
         if !fromUrgent { round -= 1 }
         publishLoad()
         p.home = self
@@ -335,9 +336,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
             // Demoted while `p` was suspended; its slice is finished now.
             settle(p, outcome)
             if activeDispatcher != nil || runQueue.isEmpty || !jobs.isEmpty {
-              if !(await retire(me)) { return }
-              round = max(runQueue.count, Scheduler.minimumTurn)
-              continue
+              demoted = true
+              break slices
             }
             activeDispatcher = me
           }
@@ -346,6 +346,13 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         if n & 31 == 0 { maintenance() }
       }
       dispatches.add(UInt64(n), ordering: .relaxed)
+      if demoted {
+        // Parked here, outside the loop, so that the parked Task's frame does not hold
+        // the last process it ran (a spare can wait for a long time: that process, dead
+        // or idle, would stay allocated with everything it holds).
+        if !(await retire(me)) { return }
+        continue
+      }
       publishLoad()
       // Give the thread back to the loop (which runs jobs, polls, or sleeps).
       if activeDispatcher === me { activeDispatcher = nil }

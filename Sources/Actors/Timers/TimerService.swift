@@ -15,8 +15,6 @@ import Synchronization
 /// What a timer does when it fires.
 @usableFromInline
 enum TimerAction: Sendable {
-  /// Ends the wait numbered `generation` of a suspended process (receive timeout).
-  case wake(ProcessCore, generation: UInt64)
   /// The reusable wait timer of a process: ends the wait numbered `entry.generation`.
   case waitTimeout(ProcessCore)
   /// Tells a handler process its idle timeout `generation` has passed (a signal: kept
@@ -371,7 +369,6 @@ final class TimerService: @unchecked Sendable {
       else { continue }
       fired += 1
       switch e.action {
-      case .wake(let p, let generation): p.wakeForTimeout(generation: generation)
       case .waitTimeout(let p): p.wakeForTimeout(generation: e.generation)
       case .idleTimeout(let p, let generation): p.pushSignal(.idleTimeout(generation), urgent: true)
       case .deliver(let target, let push):

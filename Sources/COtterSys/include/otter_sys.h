@@ -125,6 +125,9 @@ uint64_t otter_rss_bytes(void);
 uint64_t otter_malloc_in_use(void);
 /// malloc_usable_size of a heap pointer (0 for NULL).
 size_t otter_malloc_usable_size(const void *ptr);
+/// Open file descriptors of this process (entries of /proc/self/fd, less the one used
+/// to list them); -1 if it cannot be listed.
+int otter_open_descriptors(void);
 
 #ifdef __cplusplus
 }
