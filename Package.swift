@@ -37,7 +37,7 @@ let package = Package(
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),
-    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept"], swiftSettings: strict),
+    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
