@@ -39,8 +39,9 @@ let package = Package(
     .target(name: "WebSocketAccept", swiftSettings: strict),
     .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
-    // IRC load generator on Otter (the ircload.c scenarios).
-    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
+    // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
+    // (kills through chatd's control endpoint, hence Control).
+    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "Control"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer"], swiftSettings: strict),

@@ -1,0 +1,37 @@
+// The server's open descriptors and threads, counted in /proc/PID/fd and /proc/PID/task:
+// what a process that releases what it owns gets back to once its load is gone.
+import Glibc
+
+extension ResourceCounts {
+  /// The counts of process `pid` now; nil if it cannot be read (gone, or not ours).
+  static func of(pid: Int32) -> ResourceCounts? {
+    guard let fds = entries("/proc/\(pid)/fd"), let threads = entries("/proc/\(pid)/task") else { return nil }
+    return ResourceCounts(descriptors: fds, threads: threads)
+  }
+
+  /// Entries of a directory, without `.` and `..`.
+  private static func entries(_ path: String) -> Int? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var n = 0
+    while let entry = readdir(dir) {
+      let dot = withUnsafeBytes(of: entry.pointee.d_name) { name in
+        name[0] == UInt8(ascii: ".") && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
+      }
+      if !dot { n += 1 }
+    }
+    return n
+  }
+
+  /// Waits (up to `seconds`) until the counts of `pid` are back to `baseline` (threads
+  /// within `threadSlack`); returns the last counts read.
+  static func settle(pid: Int32, to baseline: ResourceCounts, threadSlack: Int, seconds: Double) -> ResourceCounts? {
+    let end = nowMicros() + UInt64(seconds * 1e6)
+    var last = of(pid: pid)
+    while let now = last, now.descriptors > baseline.descriptors || now.threads > baseline.threads + threadSlack, nowMicros() < end {
+      usleep(100_000)
+      last = of(pid: pid)
+    }
+    return last
+  }
+}
