@@ -92,6 +92,7 @@ final class ChaosCheckerTests: XCTestCase {
     XCTAssertEqual(v.quitsMissed, 1)
     XCTAssertEqual(v.unexpectedDisconnects, 0)
     XCTAssertEqual(v.killsByKind, ["connections": 1])
+    XCTAssertEqual(v.quitsMissedVictims, ["connections": 1])
     XCTAssertEqual(v.failures(), ["acked", "quits"])  // nothing was sent here
   }
 
@@ -152,15 +153,19 @@ final class ChaosCheckerTests: XCTestCase {
     var v = ChaosVerdict()
     v.acked = 10
     v.lost = 2
+    v.ghosts = 1
     v.killsByKind = ["rooms": 3]
     v.kills = 3
     let figures = ChaosReport.figures(v)
     XCTAssertEqual(figures.first { $0.key == "lost" }?.ok, false)
     XCTAssertEqual(figures.first { $0.key == "duplicated" }?.ok, true)
+    // One check, three rows: only the row that is off is marked.
+    XCTAssertEqual(figures.first { $0.key == "names_ghosts" }?.ok, false)
+    XCTAssertEqual(figures.first { $0.key == "names_missing" }?.ok, true)
     XCTAssertEqual(figures.first { $0.key == "kills_rooms" }?.value, 3)
     let json = ChaosReport.json(figures, server: "chatd", seed: 7, failed: v.failures())
-    XCTAssertTrue(json.last!.contains("\"failed\":[\"lost\"]"), json.last!)
+    XCTAssertTrue(json.last!.contains("\"failed\":[\"lost\",\"names\"]"), json.last!)
     let table = ChaosReport.table(figures, heading: "chaos", server: "chatd", failed: v.failures())
-    XCTAssertTrue(table.contains("FAILED: lost"), table)
+    XCTAssertTrue(table.contains("FAILED: lost, names"), table)
   }
 }

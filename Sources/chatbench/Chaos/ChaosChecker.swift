@@ -58,6 +58,8 @@ struct ChaosVerdict: Sendable, Equatable {
   var reordered = 0
   var quitsExpected = 0
   var quitsMissed = 0
+  /// Killed connections whose QUIT someone missed, by the kind of kill.
+  var quitsMissedVictims: [String: Int] = [:]
   var unexpectedDisconnects = 0
   var failedSessions = 0
   var refusals = 0
@@ -117,9 +119,11 @@ struct ChaosChecker {
     }
 
     var killedAt: [SessionKey: UInt64] = [:]
+    var killedBy: [SessionKey: String] = [:]
     for k in e.kills {
-      guard let s = k.session else { continue }
-      killedAt[s] = min(killedAt[s] ?? .max, k.at)
+      guard let s = k.session, k.at < killedAt[s] ?? .max else { continue }
+      killedAt[s] = k.at
+      killedBy[s] = k.kind
     }
     /// The end of a session's membership, and the end of what it is owed.
     func ended(_ s: SessionLog) -> UInt64 { min(s.endedAt, killedAt[s.key] ?? .max) }
@@ -199,12 +203,15 @@ struct ChaosChecker {
       guard let x = byKey[victim] else { continue }
       let channels = Set(x.joins.filter { $0.at < at }.map(\.channel))
       guard !channels.isEmpty else { continue }
+      var missedHere = false
+      defer { if missedHere { v.quitsMissedVictims[killedBy[victim] ?? "?", default: 0] += 1 } }
       for y in e.sessions where y.key != victim {
         let shared = y.joins.filter { channels.contains($0.channel) && $0.at < at }.map(\.channel)
         guard !shared.isEmpty, ended(y) >= at &+ quitGrace else { continue }
         v.quitsExpected += 1
         if !y.leaves.contains(where: { $0.who == victim }) {
           v.quitsMissed += 1
+          missedHere = true
           example("quit missed", "\(y.key) never saw \(victim) leave (its connection killed; channels shared: \(shared.sorted()))")
         }
       }

@@ -129,9 +129,17 @@ final class ChaosKiller: Sendable {
         charged = root
       }
       guard !targets.isEmpty, inBudget(charged, window) else { continue }
-      let pid = targets[random.below(targets.count)]
+      var pid = targets[random.below(targets.count)]
       var session: SessionKey?
-      if node.kind == .supervisor { session = try sessions(client)[pid] }
+      if node.kind == .supervisor {
+        // A connection not (yet) named as a session's is left alone: its client would
+        // count as disconnected without a kill.
+        let owners = try sessions(client)
+        let nameable = targets.filter { owners[$0] != .some(nil) }
+        guard !nameable.isEmpty else { continue }
+        pid = nameable[random.below(nameable.count)]
+        session = owners[pid] ?? nil
+      }
       guard let record = try kill(client, kind: kind, pid, session: session) else { continue }  // it ended meanwhile
       window[charged.id, default: []].append(record.at)
       return true
@@ -148,7 +156,7 @@ final class ChaosKiller: Sendable {
     let owners = try sessions(client)
     var pairs: [(connection: ProcessID, session: SessionKey, room: ProcessID)] = []
     for child in connections.children where child.status == "running" {
-      guard let pid = child.pid, let session = owners[pid] else { continue }
+      guard let pid = child.pid, let owner = owners[pid], let session = owner else { continue }
       for channel in channelsOf(session.slot) {
         // A room is registered under a name ending in its (case-folded) channel name.
         let name = context.channelName(channel).lowercased()
@@ -188,11 +196,13 @@ final class ChaosKiller: Sendable {
     return recent < allowed && budget.restartsInPeriod < allowed
   }
 
-  /// The sessions' connections: owner of a socket whose peer is a session → that session.
-  private func sessions(_ client: ControlClient) throws(ControlClientError) -> [ProcessID: SessionKey] {
-    var out: [ProcessID: SessionKey] = [:]
+  /// Owners of connected sockets: the session whose connection it is, or nil for a
+  /// peer that is no session (yet).
+  private func sessions(_ client: ControlClient) throws(ControlClientError) -> [ProcessID: SessionKey?] {
+    var out: [ProcessID: SessionKey?] = [:]
     for row in try client.sockets() {
-      if let peer = row.peer, let key = context.session(at: peer) { out[row.owner] = key }
+      guard let peer = row.peer else { continue }
+      out[row.owner] = context.session(at: peer)
     }
     return out
   }

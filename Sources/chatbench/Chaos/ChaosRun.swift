@@ -8,11 +8,45 @@ import Actors
 import Control
 import Foundation
 
+/// What a chaos run gave.
+struct ChaosOutcome: Sendable {
+  var verdict: ChaosVerdict
+  /// The checks that failed.
+  var failed: [String]
+  var seed: UInt64
+}
+
 enum ChaosRun {
+  /// Runs, prints the figures and returns the exit status.
   static func main(_ o: ChaosOptions, log: Log) async -> Int32 {
-    let seed = o.seed ?? UInt64.random(in: 0...UInt64.max)
     Watchdog.arm(seconds: o.effectiveMaxTime, for: "chaos")
     defer { Watchdog.disarm() }
+    let outcome: ChaosOutcome
+    do {
+      outcome = try await run(o, log: log)
+    } catch {
+      log.line("chaos: \(error)")
+      return 1
+    }
+    let figures = ChaosReport.figures(outcome.verdict, threadSlack: o.threadSlack)
+    if o.json {
+      for line in ChaosReport.json(figures, server: "chatd", seed: outcome.seed, failed: outcome.failed) { writeStdout(line + "\n") }
+    } else {
+      let heading = "chaos: \(o.clients) clients, \(o.channels) channels (\(o.joins) each), \(fmtPlain(o.rate)) msg/s, \(fmtPlain(o.duration)) s, kill every \(fmtPlain(o.killInterval * 1000)) ms: \(o.kinds.joined(separator: ",")) (seed \(outcome.seed))"
+      writeStdout(ChaosReport.table(figures, heading: heading, server: "chatd", failed: outcome.failed))
+    }
+    return outcome.failed.isEmpty ? 0 : 1
+  }
+
+  /// Why a chaos run could not be made.
+  struct RunError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+  }
+
+  /// The run itself: server, baseline, load and kills, recovery, checks.
+  static func run(_ o: ChaosOptions, log: Log) async throws -> ChaosOutcome {
+    let seed = o.seed ?? UInt64.random(in: 0...UInt64.max)
     log.line("chaos: seed \(seed) (--seed \(seed) repeats the choices); loadavg \(ProcWatch.loadAverage())")
 
     // The server and its control socket.
@@ -26,37 +60,31 @@ enum ChaosRun {
         (host, port, pid) = ("127.0.0.1", server.port, server.pid)
         controlPath = o.controlPath ?? server.directory + "/data/control.sock"
       } catch {
-        log.line("chaos: cannot start chatd: \(error)")
-        return 1
+        throw RunError("cannot start chatd: \(error)")
       }
     case .external(let h, let p, let serverPid):
       (host, port, pid) = (h, p, serverPid)
       guard let path = o.controlPath ?? Discovery.liveNodes().first(where: { $0.osPid == Int(serverPid) })?.socket else {
-        log.line("chaos: no control endpoint announced by pid \(serverPid) in \(Discovery.defaultDirectory); give it with --control PATH")
-        return 1
+        throw RunError("no control endpoint announced by pid \(serverPid) in \(Discovery.defaultDirectory); give it with --control PATH")
       }
       controlPath = path
     }
     defer { managed?.stop() }
 
     // The kinds must be children of chatd's root.
+    let tree: SupervisionTree
     do {
       let control = try ControlClient(path: controlPath, timeout: .seconds(5))
-      let tree = try control.tree(childLimit: 1000, timeout: .seconds(2))
+      tree = try control.tree(childLimit: 1000, timeout: .seconds(2))
       control.close()
-      if let problem = ChaosKiller.validate(kinds: o.kinds, tree: tree) {
-        log.line("chaos: \(problem)")
-        return 1
-      }
     } catch {
-      log.line("chaos: control endpoint \(controlPath): \(error)")
-      return 1
+      throw RunError("control endpoint \(controlPath): \(error)")
     }
+    if let problem = ChaosKiller.validate(kinds: o.kinds, tree: tree) { throw RunError(problem) }
     // The endpoint's connection process is gone before the counts are taken.
     usleep(300_000)
     guard let before = ResourceCounts.of(pid: pid) else {
-      log.line("chaos: cannot read /proc/\(pid)/fd and /proc/\(pid)/task (not this user's process?)")
-      return 1
+      throw RunError("cannot read /proc/\(pid)/fd and /proc/\(pid)/task (not this user's process?)")
     }
     log.line("chaos: chatd pid \(pid) on \(host):\(port), control \(controlPath): \(before.descriptors) descriptors, \(before.threads) threads")
     log.line("chaos: \(o.clients) clients × \(o.joins) of \(o.channels) channels, \(fmtPlain(o.rate)) msg/s for \(fmtPlain(o.duration)) s, a kill of \(o.kinds.joined(separator: "/")) every \(fmtPlain(o.killInterval * 1000)) ms")
@@ -73,8 +101,7 @@ enum ChaosRun {
       }
     } catch {
       killer.stop()
-      log.line("chaos: the run failed: \(error)")
-      return 1
+      throw RunError("the run failed: \(error)")
     }
     let errors = killer.errors
     if errors.count > 0 { log.line("chaos: \(errors.count) kill ticks failed; last: \(errors.last ?? "?")") }
@@ -86,14 +113,6 @@ enum ChaosRun {
 
     let verdict = ChaosChecker().check(evidence, nickPrefix: o.nickPrefix)
     for line in verdict.examples { log.line("chaos: \(line)") }
-    let failed = verdict.failures(threadSlack: o.threadSlack)
-    let figures = ChaosReport.figures(verdict, threadSlack: o.threadSlack)
-    if o.json {
-      for line in ChaosReport.json(figures, server: "chatd", seed: seed, failed: failed) { writeStdout(line + "\n") }
-    } else {
-      let heading = "chaos: \(o.clients) clients, \(o.channels) channels (\(o.joins) each), \(fmtPlain(o.rate)) msg/s, \(fmtPlain(o.duration)) s, kill every \(fmtPlain(o.killInterval * 1000)) ms: \(o.kinds.joined(separator: ",")) (seed \(seed))"
-      writeStdout(ChaosReport.table(figures, heading: heading, server: "chatd", failed: failed))
-    }
-    return failed.isEmpty ? 0 : 1
+    return ChaosOutcome(verdict: verdict, failed: verdict.failures(threadSlack: o.threadSlack), seed: seed)
   }
 }
