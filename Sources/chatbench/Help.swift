@@ -132,7 +132,8 @@ enum Help {
                            connection), a worker's kills it; connection+room kills a
                            client's connection and the room of one of its channels in
                            one write to the endpoint, in either order (they die within
-                           microseconds: what a kill every interval almost never does)
+                           microseconds: what a kill every interval almost never does);
+                           counted as room+connection when the room's kill went first
       --kill-every MS      milliseconds between kills (default 100). Kills stay within
                            half of each supervisor's restart budget (chatd's root: 10
                            in 5 s, so history and presence together at most 5 in 5 s);

@@ -18,8 +18,10 @@ import Foundation
 import Synchronization
 
 final class ChaosKiller: Sendable {
-  /// The kind that kills a connection and one of its rooms together.
+  /// The kind that kills a connection and one of its rooms together; its kills are
+  /// recorded under this name when the connection's went first, else under `pairRoomFirst`.
   static let pair = "connection+room"
+  static let pairRoomFirst = "room+connection"
   /// The children of chatd's root that a pair kill takes its processes from.
   static let pairParts = (connections: "connections", rooms: "rooms")
 
@@ -171,11 +173,12 @@ final class ChaosKiller: Sendable {
     // the connection's exit) or the connection first (its DOWN races the room's death).
     var order: [(pid: ProcessID, session: SessionKey?)] = [(pick.connection, pick.session), (pick.room, nil)]
     if random.below(2) == 0 { order.reverse() }
+    let kind = order[0].pid == pick.room ? ChaosKiller.pairRoomFirst : ChaosKiller.pair
     let at = nowMicros()
     let results = try client.kill(order.map(\.pid))
     var killed = false
     for (target, error) in zip(order, results) where error == nil {
-      state.withLock { $0.records.append(KillRecord(kind: ChaosKiller.pair, pid: target.pid.description, at: at, session: target.session)) }
+      state.withLock { $0.records.append(KillRecord(kind: kind, pid: target.pid.description, at: at, session: target.session)) }
       killed = true
     }
     guard killed else { return false }
