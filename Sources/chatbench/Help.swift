@@ -157,14 +157,16 @@ enum Help {
       names                each channel's NAMES lists exactly its connected members
       unanswered           every message of a session still connected is acknowledged
       descriptors, threads chatd's /proc/PID/fd and /proc/PID/task counts, once every
-                           client has left, back to what they were before the load
-                           (waiting up to --resource-wait seconds, default 10;
-                           --thread-slack N tolerates N more threads)
+                           client has left, back to what they were before the load:
+                           the fewest seen over --baseline-wait seconds before (default
+                           6: chatd's idle thread pool shrinks ~5 s after it starts),
+                           waiting up to --resource-wait seconds after (default 10);
+                           --thread-slack N tolerates N more threads
 
     Run and output:
       --schedulers N       scheduler threads of chatbench's node (default 1)
-      --max-time SECONDS   hard deadline (default duration + 180); past it chatbench
-                           stops the chatd it started and exits 3
+      --max-time SECONDS   hard deadline (default: duration, both waits and 180 s);
+                           past it chatbench stops the chatd it started and exits 3
       --json               one JSON object per line: {"bench":"chaos.lost","value":0,
                            "unit":"copies","goal":"0","ok":true,...}, then
                            {"bench":"chaos.checks_failed","failed":[...],"seed":"..."}

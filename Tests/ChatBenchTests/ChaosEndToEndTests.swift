@@ -13,7 +13,7 @@ final class ChaosEndToEndTests: XCTestCase {
     }
     var o = try ChaosOptions.parse([
       "--duration", "5", "--clients", "16", "--channels", "4", "--rate", "40", "--kill-every", "100",
-      "--kill", "rooms,presence,history,connections", "--seed", "7", "--resource-wait", "5",
+      "--kill", "rooms,presence,history,connections", "--seed", "7", "--baseline-wait", "0", "--resource-wait", "5",
     ])
     o.chatdPath = chatd
     let outcome = try await ChaosRun.run(o, log: Log(quiet: true))

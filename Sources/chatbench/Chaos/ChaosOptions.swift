@@ -36,6 +36,9 @@ struct ChaosOptions: Equatable {
   var ignoreBudget = false
   /// The seed of every random choice (nil: one is drawn and printed).
   var seed: UInt64?
+  /// Seconds over which the server's idle descriptors and threads are counted before
+  /// the load (the fewest seen is the baseline).
+  var baselineWait = 6.0
   /// How long, after the clients left, the server's descriptors and threads may take
   /// to come back (seconds).
   var resourceWait = 10.0
@@ -52,8 +55,8 @@ struct ChaosOptions: Equatable {
   /// killed together with one of its rooms.
   static let defaultKinds = ["rooms", "presence", "history", "connections", ChaosKiller.pair]
 
-  /// The hard deadline: the load, plus time to connect, recover, check and stop.
-  var effectiveMaxTime: Double { maxTime ?? duration + 180 }
+  /// The hard deadline: the load, plus time to count, connect, recover, check and stop.
+  var effectiveMaxTime: Double { maxTime ?? duration + baselineWait + resourceWait + 180 }
 
   /// Parses the arguments after `chaos`.
   static func parse(_ arguments: [String]) throws(OptionsError) -> ChaosOptions {
@@ -119,6 +122,7 @@ struct ChaosOptions: Equatable {
         let text = try value()
         guard let v = UInt64(text) else { throw OptionsError("--seed takes a whole number, not '\(text)'") }
         o.seed = v
+      case "--baseline-wait": o.baselineWait = try number(0...600)
       case "--resource-wait": o.resourceWait = try number(0...600)
       case "--thread-slack": o.threadSlack = try int(0...1000)
       case "--prefix": o.nickPrefix = try Options.parseNickPrefix(try value())

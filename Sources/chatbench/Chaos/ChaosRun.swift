@@ -83,7 +83,7 @@ enum ChaosRun {
     if let problem = ChaosKiller.validate(kinds: o.kinds, tree: tree) { throw RunError(problem) }
     // The endpoint's connection process is gone before the counts are taken.
     usleep(300_000)
-    guard let before = ResourceCounts.of(pid: pid) else {
+    guard let before = ResourceCounts.baseline(pid: pid, seconds: o.baselineWait) else {
       throw RunError("cannot read /proc/\(pid)/fd and /proc/\(pid)/task (not this user's process?)")
     }
     log.line("chaos: chatd pid \(pid) on \(host):\(port), control \(controlPath): \(before.descriptors) descriptors, \(before.threads) threads")

@@ -23,6 +23,21 @@ extension ResourceCounts {
     return n
   }
 
+  /// The fewest descriptors and threads `pid` shows over `seconds` (sampled every
+  /// 200 ms): a server's idle thread pool shrinks a few seconds after it starts
+  /// (libdispatch retires its spare workers), and a baseline taken before that would
+  /// hide as many leaked threads.
+  static func baseline(pid: Int32, seconds: Double) -> ResourceCounts? {
+    guard var low = of(pid: pid) else { return nil }
+    let end = nowMicros() + UInt64(seconds * 1e6)
+    while nowMicros() < end {
+      usleep(200_000)
+      guard let now = of(pid: pid) else { return nil }
+      low = ResourceCounts(descriptors: min(low.descriptors, now.descriptors), threads: min(low.threads, now.threads))
+    }
+    return low
+  }
+
   /// Waits (up to `seconds`) until the counts of `pid` are back to `baseline` (threads
   /// within `threadSlack`); returns the last counts read.
   static func settle(pid: Int32, to baseline: ResourceCounts, threadSlack: Int, seconds: Double) -> ResourceCounts? {
