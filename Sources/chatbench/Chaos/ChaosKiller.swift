@@ -131,17 +131,13 @@ final class ChaosKiller: Sendable {
         charged = root
       }
       guard !targets.isEmpty, inBudget(charged, window) else { continue }
-      var pid = targets[random.below(targets.count)]
-      var session: SessionKey?
-      if node.kind == .supervisor {
-        // A connection not (yet) named as a session's is left alone: its client would
-        // count as disconnected without a kill.
-        let owners = try sessions(client)
-        let nameable = targets.filter { owners[$0] != .some(nil) }
-        guard !nameable.isEmpty else { continue }
-        pid = nameable[random.below(nameable.count)]
-        session = owners[pid] ?? nil
-      }
+      // A connection not (yet) named as a session's is left alone: its client would
+      // count as disconnected without a kill.
+      let owners = node.kind == .supervisor ? try sessions(client) : [:]
+      let nameable = targets.filter { owners[$0] != .some(nil) }
+      guard !nameable.isEmpty else { continue }
+      let pid = nameable[random.below(nameable.count)]
+      let session = owners[pid] ?? nil
       guard let record = try kill(client, kind: kind, pid, session: session) else { continue }  // it ended meanwhile
       window[charged.id, default: []].append(record.at)
       return true
