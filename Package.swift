@@ -42,13 +42,15 @@ let package = Package(
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),
-    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept"], swiftSettings: strict),
+    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"], swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
-    // IRC load generator on Otter (the ircload.c scenarios).
-    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept"], swiftSettings: strict),
+    // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
+    // (kills through chatd's control endpoint, hence Control).
+    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
     .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"], swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch
-    // directories, a TCP client, churn checks (heap, processes, descriptors). Under Tests/ (it imports XCTest); not a product.
+    // directories, a TCP client, churn checks (heap, processes, descriptors). Under Tests/
+    // (it imports XCTest); not a product.
     .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
     // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
     .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),

@@ -1,8 +1,10 @@
-// `chatbench --help`: every flag.
+// `chatbench --help` and `chatbench chaos --help`: every flag.
 
 enum Help {
   static let text = """
     usage: chatbench [S1 S2 S3 S4] [options]
+           chatbench chaos [options]      (kills chatd's processes under load; see
+                                           chatbench chaos --help)
 
     IRC load benchmark on Otter: one node, one process per simulated client, the same
     scenarios, messages and figures as ircload.c. Traffic goes only to 127.0.0.0/8.
@@ -88,5 +90,88 @@ enum Help {
     delivery = server CPU over send + drain / copies received; S4: (server RSS − RSS
     with no connections) / connections. Progress goes to stderr, results to stdout.
     Exit codes: 0 done, 1 a run failed or aborted, 2 bad flags, 3 --max-time reached.
+    """
+
+  static let chaos = """
+    usage: chatbench chaos [options]
+
+    A chatd under load while its processes are killed, then a verdict. Clients (one
+    Otter process each) join their channels with echo-message and send `chaos <seq>`
+    at a fixed total rate; a message counts as acknowledged when its echo comes back.
+    Meanwhile, every interval, a random process of a random kind is killed through
+    chatd's control endpoint (the observer's Unix socket); a client whose connection
+    is killed reconnects as a new session with a new nick. Then the kills stop, every
+    client comes back, the messages drain, each channel is asked NAMES, every session
+    sends one last message to each of its channels, and everyone quits. Traffic goes
+    only to 127.0.0.0/8; the control socket is a local file.
+
+    Server (default: start the chatd next to chatbench, i.e. .build/release/chatd):
+      --chatd PATH         the chatd executable; started as for the scenarios
+                           (--port N --data-dir DIR --web-port 0 --no-flood-limit)
+      --chatd-args "ARGS"  more arguments for that chatd, split at spaces
+      --server HOST:PORT   a chatd already running (HOST must be 127.x.y.z) ...
+      --server-pid PID     ... and its process (required with --server): its control
+                           socket is found from the discovery pointers
+                           ($OTTER_RUNTIME_DIR or /tmp/otter-UID), its descriptors
+                           and threads read from /proc/PID
+      --control PATH       the control socket, if not found that way
+
+    Load:
+      --duration SECONDS   seconds of load and kills (default 30)
+      --clients N          clients (default 40)
+      --channels K         channels #chaos0... (default 8)
+      --joins J            channels per client: client i joins J from i % K on (default 2)
+      --rate MSGS          messages per second, all clients together (default 100)
+      --prefix NICK        nick prefix: sessions are NICK<client>_<reconnection> (default k)
+
+    Kills (each interval, one kind at random, one of its processes at random):
+      --kill KINDS         a comma list of children of chatd's root supervisor, and
+                           connection+room (default rooms,presence,history,connections,
+                           connection+room; sweeper, irc, web... also work, not control).
+                           A supervisor's kind kills one of its children (a room, a
+                           connection), a worker's kills it; connection+room kills a
+                           client's connection and the room of one of its channels in
+                           one write to the endpoint, in either order (they die within
+                           microseconds: what a kill every interval almost never does);
+                           counted as room+connection when the room's kill went first
+      --kill-every MS      milliseconds between kills (default 100). Kills stay within
+                           half of each supervisor's restart budget (chatd's root: 10
+                           in 5 s, so history and presence together at most 5 in 5 s);
+                           a tick with no kind in budget is skipped and counted
+      --ignore-budget      kill past the budgets: a supervisor gives up and its parent
+                           restarts it (or chatd stops) — to see what clients get then
+      --seed N             the seed of every random choice (default: drawn, printed)
+
+    Checks (each a row of the table; exit status 1 if any fails):
+      acked                some messages were acknowledged at all
+      lost                 a member is owed every acknowledged message of its channel
+                           written after its own JOIN came back and acknowledged before
+                           it was killed (0.5 s before) or left: each must arrive
+      duplicated           a second copy of a message (or of its echo) at one session
+      reordered            a first copy after a later message of the same sender there
+      quits                everyone sharing a channel with a killed connection (and
+                           still connected 2 s later) sees it QUIT (or PART/KICK)
+      disconnects          nobody is disconnected without a kill of its connection,
+                           and every session registers
+      refusals             no 4xx/5xx naming a channel the session joined (403...)
+      names                each channel's NAMES lists exactly its connected members
+      unanswered           every message of a session still connected is acknowledged
+      descriptors, threads chatd's /proc/PID/fd and /proc/PID/task counts, once every
+                           client has left, back to what they were before the load:
+                           the fewest seen over --baseline-wait seconds before (default
+                           6: chatd's idle thread pool shrinks ~5 s after it starts),
+                           waiting up to --resource-wait seconds after (default 10);
+                           --thread-slack N tolerates N more threads
+
+    Run and output:
+      --schedulers N       scheduler threads of chatbench's node (default 1)
+      --max-time SECONDS   hard deadline (default: duration, both waits and 180 s);
+                           past it chatbench stops the chatd it started and exits 3
+      --json               one JSON object per line: {"bench":"chaos.lost","value":0,
+                           "unit":"copies","goal":"0","ok":true,...}, then
+                           {"bench":"chaos.checks_failed","failed":[...],"seed":"..."}
+      -v, --verbose        log every kill and every refusal
+      -h, --help           this text
+    Progress and examples of each problem found go to stderr, the table to stdout.
     """
 }

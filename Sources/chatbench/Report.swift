@@ -145,14 +145,22 @@ enum Report {
       row.append(f.goal ?? "")
       rows.append(row)
     }
-    var widths = [Int](repeating: 0, count: rows[0].count)
+    return out + aligned(rows) + "\n"
+  }
+
+  /// Rows as columns: the first two left-aligned (figure, unit), the others right-
+  /// aligned, a rule under the header row; each line indented by two spaces.
+  static func aligned(_ rows: [[String]]) -> String {
+    guard let header = rows.first else { return "" }
+    var out = ""
+    var widths = [Int](repeating: 0, count: header.count)
     for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
     for (n, r) in rows.enumerated() {
       let cells = r.enumerated().map { i, c in i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[i] - c.count) + c }
       out += "  " + cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
       if n == 0 { out += "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
     }
-    return out + "\n"
+    return out
   }
 
   /// A ratio column: the figures of column `numerator` divided by those of `denominator`.

@@ -5,8 +5,26 @@
 //   chatbench                               # S1–S4 on chatd, ngircd, inspircd (those present)
 //   chatbench S3 --servers ngircd --json    # one scenario, one managed server
 //   chatbench S2 --server 127.0.0.1:6667 --server-pid 1234
+//   chatbench chaos                         # kill chatd's processes under load, then check
 //   chatbench --help
 import Foundation
+
+// `chatbench chaos ...`: a chatd under load while its processes are killed.
+if CommandLine.arguments.dropFirst().first == "chaos" {
+  let chaos: ChaosOptions
+  do {
+    chaos = try ChaosOptions.parse(Array(CommandLine.arguments.dropFirst(2)))
+  } catch {
+    writeStderr("chatbench chaos: \(error) (try chatbench chaos --help)\n")
+    exit(2)
+  }
+  if chaos.showHelp {
+    writeStdout(Help.chaos + "\n")
+    exit(0)
+  }
+  Watchdog.start()
+  exit(await ChaosRun.main(chaos, log: Log()))
+}
 
 let options: Options
 do {

@@ -4,6 +4,7 @@ import Foundation
 import IRCTestSupport
 import OtterTestSupport
 import XCTest
+@testable import Actors
 @testable import ChatApp
 
 final class HistoryTests: XCTestCase {
@@ -70,5 +71,76 @@ final class HistoryTests: XCTestCase {
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/history.sqlite3"))
     try? FileManager.default.removeItem(atPath: dir)
+  }
+
+  /// A kill cannot be trapped, so `terminate` never runs: the store's writer thread and
+  /// its database must still go with it, or every restart leaves a thread and the
+  /// database's descriptors (the file and its WAL) behind.
+  func testKilledHistoryStoreLeavesNoThreadOrDescriptorBehind() async throws {
+    let dir = temporaryDirectory("history-kill")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try a.join("#kept")
+      a.send("PRIVMSG #kept :before the kills")
+      a.send("PING :warm")
+      try a.expect("PONG", containing: "warm")
+      XCTAssertEqual(ProcSelf.threads(named: "chatd-history"), 1)
+      let descriptors = ProcSelf.descriptors()
+      let threads = ProcSelf.threads()
+      let databaseFiles = ProcSelf.descriptors(under: dir)
+      XCTAssertGreaterThan(databaseFiles, 0)
+      // Eight kills: under the root's budget (10 restarts in 5 s).
+      for round in 0..<8 {
+        let old = try XCTUnwrap(server.node.whereis(ChatServices.historyName))
+        server.node.exit(old, reason: .kill)
+        try await eventually("history restarted (round \(round))") {
+          server.node.whereis(ChatServices.historyName).map { $0 != old } ?? false
+        }
+        a.send("PRIVMSG #kept :after kill \(round)")
+        a.send("PING :r\(round)")
+        try a.expect("PONG", containing: "r\(round)")
+      }
+      // Each is reported on its own: on a leak all four fail.
+      func settles(_ what: String, _ now: () -> Int, _ ok: (Int) -> Bool) async {
+        if (try? await eventually(what, timeout: .seconds(10), { ok(now()) })) == nil {
+          XCTFail("\(what): now \(now()); open under the data directory: \(ProcSelf.files(under: dir))")
+        }
+      }
+      await settles("one history writer thread", { ProcSelf.threads(named: "chatd-history") }) { $0 == 1 }
+      await settles("the database's descriptors as before (\(databaseFiles))", { ProcSelf.descriptors(under: dir) }) { $0 == databaseFiles }
+      await settles("descriptors back to \(descriptors)", { ProcSelf.descriptors() }) { $0 <= descriptors }
+      await settles("threads back to \(threads)", { ProcSelf.threads() }) { $0 <= threads }
+    }
+  }
+
+  /// What a killed store's writer was handed is still written before the database
+  /// closes: the writer drains its queue whoever stops it.
+  func testAppendsHandedToTheWriterSurviveAKill() async throws {
+    let dir = temporaryDirectory("history-drain")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try a.join("#drain")
+      for i in 0..<300 { a.send("PRIVMSG #drain :kept \(i)") }
+      a.send("PING :sent")
+      try a.expect("PONG", containing: "sent")
+      // Every append was cast before its echo; once the store's mailbox is empty they
+      // are all in the writer's queue, most of them still lingering when the kill lands.
+      let store = try XCTUnwrap(server.node.whereis(ChatServices.historyName))
+      try await eventually("the store's mailbox to empty") { (server.node.processInfo(store)?.messageQueueLength ?? 0) == 0 }
+      server.node.exit(store, reason: .kill)
+      // The restarted store answers through its own writer: from then on a single
+      // writer thread means the killed one has closed the database and ended.
+      try await eventually("history restarted") { server.node.whereis(ChatServices.historyName).map { $0 != store } ?? false }
+      _ = try await server.node.call(ChatServices.historyName, HistoryStore.self, .flush)
+      try await eventually("the old writer to end", timeout: .seconds(10)) { ProcSelf.threads(named: "chatd-history") == 1 }
+      let db = try SQLiteDatabase(path: dir + "/history.sqlite3")
+      let count = try db.prepare("SELECT count(*) FROM messages WHERE text LIKE 'kept %'")
+      XCTAssertTrue(try count.step())
+      XCTAssertEqual(count.int64(0), 300)
+    }
   }
 }

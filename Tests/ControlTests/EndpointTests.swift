@@ -133,6 +133,29 @@ final class EndpointTests: XCTestCase {
     }
   }
 
+  func testSeveralKillsInOneWriteAreAnsweredInOrder() async throws {
+    let dir = temporaryDirectory()
+    defer { removeDirectory(dir) }
+    try await withNode { node in
+      let known = try await KnownTree.start(on: node, path: "\(dir)/control.sock")
+      let client = try ControlClient(path: known.path)
+      let sessions = try XCTUnwrap(client.tree().roots[0].children.first { $0.id == "sessions" })
+      let pids = sessions.children.compactMap(\.pid)
+      XCTAssertEqual(pids.count, 3)
+      let results = try client.kill([pids[0], ProcessID(999_999_999), pids[2]])
+      XCTAssertEqual(results.count, 3)
+      XCTAssertNil(results[0])
+      XCTAssertEqual(results[1]?.code, .noSuchProcess)
+      XCTAssertNil(results[2])
+      try await eventually("both to be killed, the other left alone") {
+        let now = try client.tree().roots[0].children.first { $0.id == "sessions" }?.children.compactMap(\.pid) ?? []
+        return !now.contains(pids[0]) && !now.contains(pids[2]) && now.contains(pids[1])
+      }
+      // The connection is still in step: the next request gets its own answer.
+      XCTAssertEqual(try client.hello()["node"]?.stringValue, "testnode")
+    }
+  }
+
   func testBadRequestsGetErrorsAndTheConnectionGoesOn() async throws {
     let dir = temporaryDirectory()
     defer { removeDirectory(dir) }

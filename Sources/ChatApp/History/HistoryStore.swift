@@ -1,8 +1,18 @@
 // The history store: every channel message goes to SQLite (a file in the data
 // directory). Disk work never runs on a scheduler thread: the server hands it to its own
 // writer thread, which commits in batches (one transaction per batch) and answers
-// queries through deferred replies.
+// queries through deferred replies. The writer thread and its database belong to the
+// store's process and end with it, however it ends (as Erlang closes a port when its
+// owner dies).
+//
+// What an ending costs: a normal stop (shutdown, or any exit `terminate` sees) waits for
+// the writer, so nothing acknowledged is lost. A kill cannot wait: the writer still
+// writes every append it was handed, answers every query it holds, then closes the
+// database on its own; only the appends still in the store's mailbox at the kill (and
+// those rooms send while no store is registered) miss the disk. They stay in the
+// in-memory recent history, so clients joining before chatd restarts still get them.
 import Actors
+import COtterSys
 import Foundation
 import GenServer
 import Synchronization
@@ -39,13 +49,20 @@ struct HistoryStore: SyncGenServer {
     // Trap exits, so that a shutdown runs `terminate`, which waits for the writer to
     // write what is queued (its lingering batch included) and close the database.
     ctx.trapExit = true
+    let writer: HistoryWriter
     do {
       let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      return .ok(State(writer: try HistoryWriter(path: path)))
+      writer = try HistoryWriter(path: path)
     } catch {
       return .stop(.shutdownWith("history database \(path): \(error)"))
     }
+    // A kill skips `terminate`; an exit hook runs however the process ends, so the
+    // writer never outlives its owner (each restart would otherwise leave a thread and
+    // the database's descriptors behind). It only asks: a scheduler thread must not wait
+    // on the disk, and after a kill nobody is left to wait for.
+    ctx.onExit { _ in writer.finish() }
+    return .ok(State(writer: writer))
   }
 
   func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
@@ -89,11 +106,23 @@ final class HistoryWriter: Sendable {
   /// are in the in-memory recent history at once; this delays only the disk.
   static let linger: TimeInterval = 0.02
 
+  /// The writer that opened each database last. A new writer opens the file only once
+  /// the previous one has closed it: a POSIX lock belongs to the process, not to the
+  /// descriptor, so SQLite cannot close a file that another of the process's
+  /// connections holds locked (a WAL connection always does) and would keep the old
+  /// descriptor open until the new connection closes.
+  private static let lastWriter = Mutex<[String: HistoryWriter]>([:])
+
   private let queue = JobQueue()
-  private let done = DispatchSemaphore(value: 0)
+  /// Left once the database is closed; anyone may wait for it, any number of times.
+  private let closed = DispatchGroup()
+  private let finishing = Atomic<Bool>(false)
   let written = Atomic<Int>(0)
 
   init(path: String) throws {
+    // Normally a few milliseconds: the previous writer was asked to stop when its store
+    // exited, and only writes the batch it holds.
+    if let previous = HistoryWriter.lastWriter.withLock({ $0[path] }) { _ = previous.closed.wait(timeout: .now() + 5) }
     let db = try SQLiteDatabase(path: path)
     try db.execute("PRAGMA journal_mode=WAL")
     try db.execute("PRAGMA synchronous=NORMAL")
@@ -103,9 +132,18 @@ final class HistoryWriter: Sendable {
         source TEXT NOT NULL, command TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL)
       """)
     try db.execute("CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, time)")
-    let worker = Thread { [self] in self.run(db) }
-    worker.name = "chatd-history"
+    let worker = Thread { [self] in
+      // The kernel's name for the thread (Thread.name does not reach it on Linux), so
+      // `top -H` and /proc/PID/task tell the writer apart.
+      otter_set_thread_name("chatd-history")
+      self.serve(db)
+      // Closed here, on the thread that used it, once the statements are gone.
+      db.close()
+      self.closed.leave()
+    }
+    closed.enter()
     worker.start()
+    HistoryWriter.lastWriter.withLock { $0[path] = self }
   }
 
   var backlog: Int { queue.count }
@@ -152,12 +190,23 @@ final class HistoryWriter: Sendable {
     }
   }
 
-  func stop() {
+  /// Asks the writer to write and answer what it holds, close the database and end,
+  /// without waiting (the store's exit hook: it may run on a scheduler thread). Once
+  /// only; later calls do nothing.
+  func finish() {
+    guard !finishing.exchange(true, ordering: .relaxed) else { return }
     enqueue(.stop)
-    _ = done.wait(timeout: .now() + 5)
   }
 
-  private func run(_ db: SQLiteDatabase) {
+  /// `finish`, then waits (5 s at most) until the database is closed: a normal stop
+  /// loses nothing that was handed to the writer.
+  func stop() {
+    finish()
+    _ = closed.wait(timeout: .now() + 5)
+  }
+
+  /// Runs the jobs until a stop; returns with every prepared statement released.
+  private func serve(_ db: SQLiteDatabase) {
     guard let insert = try? db.prepare(
       "INSERT INTO messages (channel, time, msgid, source, command, target, text) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       let latest = try? db.prepare(
@@ -168,7 +217,6 @@ final class HistoryWriter: Sendable {
         "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?")
     else {
       FileHandle.standardError.write(Data("chatd: history: \(db.lastError)\n".utf8))
-      done.signal()
       return
     }
     func rows(_ s: SQLiteDatabase.Statement) -> [HistoryEntry] {
@@ -226,6 +274,5 @@ final class HistoryWriter: Sendable {
       }
       if stopping { break }
     }
-    done.signal()
   }
 }

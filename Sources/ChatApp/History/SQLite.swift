@@ -26,7 +26,16 @@ final class SQLiteDatabase: @unchecked Sendable {
     sqlite3_busy_timeout(db, 2000)
   }
 
-  deinit { sqlite3_close(db) }
+  // close_v2: a statement still alive keeps the connection until it is finalized,
+  // instead of the close failing and the descriptors staying open for good.
+  deinit { sqlite3_close_v2(db) }
+
+  /// Closes the connection (its file descriptors), now or, if a statement is still
+  /// alive, as soon as the last one is finalized. Further use fails.
+  func close() {
+    sqlite3_close_v2(db)
+    db = nil
+  }
 
   func execute(_ sql: String) throws {
     var error: UnsafeMutablePointer<CChar>?

@@ -1,0 +1,162 @@
+// `chatbench chaos`'s command line: the server (managed or running), the load, the
+// kills and the output. Every bad flag or value is an `OptionsError` (exit code 2).
+import Foundation
+
+/// What a chaos run does.
+struct ChaosOptions: Equatable {
+  enum Target: Equatable {
+    /// Start a chatd here (release build next to chatbench, or `--chatd PATH`).
+    case managed
+    /// A chatd already running: its IRC address and OS pid; its control socket is found
+    /// through the discovery pointers by that pid unless `--control` names it.
+    case external(host: String, port: Int, pid: Int32)
+  }
+
+  var target = Target.managed
+  var chatdPath: String?
+  var chatdArguments: [String] = []
+  /// The control socket (default: the managed chatd's, or discovered by pid).
+  var controlPath: String?
+
+  /// Seconds of load and kills.
+  var duration = 30.0
+  /// Simulated clients; each reconnects (a new session, a new nick) when killed.
+  var clients = 40
+  /// Channels `#chaos0`...; client i joins `joins` of them, from i % channels on.
+  var channels = 8
+  var joins = 2
+  /// Messages per second, all clients together.
+  var rate = 100.0
+  /// Seconds between kills.
+  var killInterval = 0.1
+  /// What to kill: children of chatd's root supervisor, by id. A supervisor's kind
+  /// kills one of its children (a room, a connection); a worker's kills it.
+  var kinds = ChaosOptions.defaultKinds
+  /// Kill past half of each supervisor's restart budget (default: stay within it).
+  var ignoreBudget = false
+  /// The seed of every random choice (nil: one is drawn and printed).
+  var seed: UInt64?
+  /// Seconds over which the server's idle descriptors and threads are counted before
+  /// the load (the fewest seen is the baseline).
+  var baselineWait = 6.0
+  /// How long, after the clients left, the server's descriptors and threads may take
+  /// to come back (seconds).
+  var resourceWait = 10.0
+  /// Extra threads tolerated at the end (thread pools may keep a spare).
+  var threadSlack = 0
+  var nickPrefix = "k"
+  var schedulers: Int?
+  var maxTime: Double?
+  var json = false
+  var verbose = false
+  var showHelp = false
+
+  /// The four kinds the chaos runs on chatd were first made with, and a connection
+  /// killed together with one of its rooms.
+  static let defaultKinds = ["rooms", "presence", "history", "connections", ChaosKiller.pair]
+
+  /// The hard deadline: the load, plus time to count, connect, recover, check and stop.
+  var effectiveMaxTime: Double { maxTime ?? duration + baselineWait + resourceWait + 180 }
+
+  /// Parses the arguments after `chaos`.
+  static func parse(_ arguments: [String]) throws(OptionsError) -> ChaosOptions {
+    var o = ChaosOptions()
+    var server: (host: String, port: Int)?
+    var pid: Int32?
+    var i = 0
+    while i < arguments.count {
+      var arg = arguments[i]
+      i += 1
+      var inlineValue: String?
+      if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+        inlineValue = String(arg[arg.index(after: eq)...])
+        arg = String(arg[..<eq])
+      }
+      func value() throws(OptionsError) -> String {
+        if let v = inlineValue { return v }
+        guard i < arguments.count else { throw OptionsError("\(arg) needs a value") }
+        i += 1
+        return arguments[i - 1]
+      }
+      func int(_ range: ClosedRange<Int>) throws(OptionsError) -> Int {
+        let text = try value()
+        guard let v = Int(text), range.contains(v) else {
+          throw OptionsError("\(arg) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return v
+      }
+      func number(_ range: ClosedRange<Double>) throws(OptionsError) -> Double {
+        let text = try value()
+        guard let v = Double(text), v.isFinite, range.contains(v) else {
+          throw OptionsError("\(arg) takes a number from \(fmtPlain(range.lowerBound)) to \(fmtPlain(range.upperBound)), not '\(text)'")
+        }
+        return v
+      }
+      func noValue() throws(OptionsError) {
+        if inlineValue != nil { throw OptionsError("\(arg) takes no value") }
+      }
+      switch arg {
+      case "-h", "--help": try noValue(); o.showHelp = true
+      case "--json": try noValue(); o.json = true
+      case "-v", "--verbose": try noValue(); o.verbose = true
+      case "--chatd":
+        let v = try value()
+        guard !v.isEmpty else { throw OptionsError("--chatd needs a path") }
+        o.chatdPath = v
+      case "--chatd-args": o.chatdArguments = try value().split(whereSeparator: \.isWhitespace).map(String.init)
+      case "--server": server = try Options.parseHostPort(try value())
+      case "--server-pid": pid = Int32(try int(1...Int(Int32.max)))
+      case "--control":
+        let v = try value()
+        guard !v.isEmpty else { throw OptionsError("--control needs a path") }
+        o.controlPath = v
+      case "--duration": o.duration = try number(0.1...86_400)
+      case "--clients": o.clients = try int(2...10_000)
+      case "--channels": o.channels = try int(1...1000)
+      case "--joins": o.joins = try int(1...100)
+      case "--rate": o.rate = try number(0.1...100_000)
+      case "--kill-every": o.killInterval = try number(1...600_000) / 1000
+      case "--kill": o.kinds = try parseKinds(try value())
+      case "--ignore-budget": try noValue(); o.ignoreBudget = true
+      case "--seed":
+        let text = try value()
+        guard let v = UInt64(text) else { throw OptionsError("--seed takes a whole number, not '\(text)'") }
+        o.seed = v
+      case "--baseline-wait": o.baselineWait = try number(0...600)
+      case "--resource-wait": o.resourceWait = try number(0...600)
+      case "--thread-slack": o.threadSlack = try int(0...1000)
+      case "--prefix": o.nickPrefix = try Options.parseNickPrefix(try value())
+      case "--schedulers": o.schedulers = try int(1...256)
+      case "--max-time": o.maxTime = try number(1...86_400)
+      default:
+        throw OptionsError(arg.hasPrefix("-") ? "unknown option \(arg) for chaos" : "chaos takes no argument '\(arg)'")
+      }
+    }
+    if o.nickPrefix.contains("_") { throw OptionsError("--prefix: no '_' for chaos (it separates a client from its reconnections)") }
+    if o.joins > o.channels { throw OptionsError("--joins (\(o.joins)) cannot exceed --channels (\(o.channels))") }
+    if let server {
+      guard let pid else { throw OptionsError("--server needs --server-pid PID (for its control socket, descriptors and threads)") }
+      if o.chatdPath != nil || !o.chatdArguments.isEmpty { throw OptionsError("--server excludes --chatd and --chatd-args") }
+      o.target = .external(host: server.host, port: server.port, pid: pid)
+    } else if pid != nil {
+      throw OptionsError("--server-pid needs --server HOST:PORT")
+    }
+    return o
+  }
+
+  /// "rooms,history": ids of children of chatd's root supervisor (checked against the
+  /// running tree); never `control`, the endpoint the kills go through.
+  static func parseKinds(_ text: String) throws(OptionsError) -> [String] {
+    var out: [String] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let name = part.trimmingCharacters(in: .whitespaces)
+      guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.+".contains($0) }) else {
+        throw OptionsError("--kill takes a comma list of chatd's children or \(ChaosKiller.pair) (e.g. \(defaultKinds.joined(separator: ","))), not '\(part)'")
+      }
+      if name == "control" { throw OptionsError("--kill: not control, the endpoint the kills are sent through") }
+      if out.contains(name) { throw OptionsError("--kill names \(name) twice") }
+      out.append(name)
+    }
+    return out
+  }
+}

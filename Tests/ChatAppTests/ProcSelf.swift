@@ -1,0 +1,34 @@
+// What this test process holds, read from /proc/self: descriptors (all, or those open on
+// files under a directory) and threads (all, or those the kernel knows by a name).
+import Foundation
+
+enum ProcSelf {
+  /// Open file descriptors.
+  static func descriptors() -> Int { entries("/proc/self/fd").count }
+
+  /// Descriptors open on files under `directory` (a database and its WAL, say).
+  static func descriptors(under directory: String) -> Int { files(under: directory).count }
+
+  /// The files under `directory` this process has open, one entry per descriptor.
+  static func files(under directory: String) -> [String] {
+    let prefix = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path + "/"
+    return entries("/proc/self/fd").compactMap { fd in
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")).flatMap { $0.hasPrefix(prefix) ? $0 : nil }
+    }.sorted()
+  }
+
+  /// Threads.
+  static func threads() -> Int { entries("/proc/self/task").count }
+
+  /// Threads whose kernel name (`comm`, set with pthread_setname_np) is `name`.
+  static func threads(named name: String) -> Int {
+    entries("/proc/self/task").filter { tid in
+      (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
+        .trimmingCharacters(in: .whitespacesAndNewlines) == name
+    }.count
+  }
+
+  private static func entries(_ path: String) -> [String] {
+    (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+  }
+}
