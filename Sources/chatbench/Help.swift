@@ -125,11 +125,14 @@ enum Help {
       --prefix NICK        nick prefix: sessions are NICK<client>_<reconnection> (default k)
 
     Kills (each interval, one kind at random, one of its processes at random):
-      --kill KINDS         a comma list of children of chatd's root supervisor, and
-                           connection+room (default rooms,presence,history,connections,
-                           connection+room; sweeper, irc, web... also work, not control).
-                           A supervisor's kind kills one of its children (a room, a
-                           connection), a worker's kills it; connection+room kills a
+      --kill KINDS         a comma list of nodes of chatd's tree, each the path of
+                           its ids from the root (rooms/room-supervisor), and
+                           connection+room (default rooms/room-supervisor,rooms,
+                           presence,history,connections,connection+room; sweeper, irc,
+                           web... also work, not control). A supervisor's kind kills one
+                           of its children (rooms/room-supervisor: a room; rooms: the
+                           room supervisor or its restorer; connections: a connection),
+                           a worker's kills it; connection+room kills a
                            client's connection and the room of one of its channels in
                            one write to the endpoint, in either order (they die within
                            microseconds: what a kill every interval almost never does);

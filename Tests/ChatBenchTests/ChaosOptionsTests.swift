@@ -7,7 +7,7 @@ final class ChaosOptionsTests: XCTestCase {
     let d = try ChaosOptions.parse([])
     XCTAssertEqual(d.target, .managed)
     XCTAssertEqual(d.duration, 30)
-    XCTAssertEqual(d.kinds, ["rooms", "presence", "history", "connections", "connection+room"])
+    XCTAssertEqual(d.kinds, ["rooms/room-supervisor", "rooms", "presence", "history", "connections", "connection+room"])
     XCTAssertFalse(d.ignoreBudget)
     XCTAssertEqual(d.killInterval, 0.1, accuracy: 1e-9)
     let o = try ChaosOptions.parse(["--duration=5", "--clients", "10", "--channels", "3", "--joins", "3", "--kill", "rooms,sweeper",

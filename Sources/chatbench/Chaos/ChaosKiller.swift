@@ -1,9 +1,10 @@
 // The killer of a chaos run: a thread of its own (the control client blocks; chatbench's
 // schedulers must not) that every interval asks chatd's control endpoint for its
 // supervision tree, picks a kind at random among those asked for, a process of that kind
-// at random, and kills it. A kind is a child of chatd's root supervisor: a supervisor's
-// kind (rooms, connections) kills one of its children, a worker's (history, presence)
-// kills the worker. When the process owns a session's socket, the kill names that
+// at random, and kills it. A kind is a node of chatd's tree, named by its path of child
+// ids from the root (`presence`, `rooms/room-supervisor`): a supervisor's kind
+// (`connections`, `rooms/room-supervisor`) kills one of its children (a connection, a
+// room), a worker's (history, presence) kills the worker. When the process owns a session's socket, the kill names that
 // session, so its disconnection is expected and its QUIT is owed to its channels.
 // One more kind, `connection+room`, kills a session's connection and, right after, the
 // room of one of its channels: the two dying together, which a kill every interval
@@ -23,8 +24,18 @@ final class ChaosKiller: Sendable {
   /// recorded under this name when the connection's went first, else under `pairRoomFirst`.
   static let pair = "connection+room"
   static let pairRoomFirst = "room+connection"
-  /// The children of chatd's root that a pair kill takes its processes from.
-  static let pairParts = (connections: "connections", rooms: "rooms")
+  /// The supervisors that a pair kill takes its processes from (paths in chatd's tree).
+  static let pairParts = (connections: "connections", rooms: "rooms/room-supervisor")
+
+  /// The node at `path` (child ids from `root`, separated by `/`).
+  static func node(_ path: String, in root: TreeNode) -> TreeNode? {
+    var node = root
+    for id in path.split(separator: "/") {
+      guard let child = node.children.first(where: { $0.id == id }) else { return nil }
+      node = child
+    }
+    return node
+  }
 
   private let socketPath: String
   private let kinds: [String]
@@ -55,9 +66,9 @@ final class ChaosKiller: Sendable {
     guard let root = tree.roots.first else { return "the control endpoint reports no supervision tree" }
     let ids = root.children.map(\.id)
     let needed = kinds.flatMap { $0 == pair ? [pairParts.connections, pairParts.rooms] : [$0] }
-    let unknown = needed.filter { !ids.contains($0) }
+    let unknown = needed.filter { node($0, in: root) == nil }
     if !unknown.isEmpty {
-      return "--kill: \(root.id) has no child \(unknown.joined(separator: ", ")); its children: \(ids.joined(separator: ", "))"
+      return "--kill: \(root.id) has no node \(unknown.joined(separator: ", ")); its children: \(ids.joined(separator: ", "))"
     }
     return nil
   }
@@ -121,7 +132,7 @@ final class ChaosKiller: Sendable {
         if try killPair(client, root, &random, &window) { return true }
         continue
       }
-      guard let node = root.children.first(where: { $0.id == kind }) else { continue }
+      guard let node = Self.node(kind, in: root) else { continue }
       let targets: [ProcessID]
       let charged: TreeNode
       if node.kind == .supervisor {
@@ -129,7 +140,8 @@ final class ChaosKiller: Sendable {
         charged = node
       } else {
         targets = node.status == "running" ? node.pid.map { [$0] } ?? [] : []
-        charged = root
+        // A worker's restart counts against its parent supervisor's budget.
+        charged = Self.node(kind.split(separator: "/").dropLast().joined(separator: "/"), in: root) ?? root
       }
       guard !targets.isEmpty, inBudget(charged, window) else { continue }
       // A connection not (yet) named as a session's is left alone: its client would
@@ -149,8 +161,8 @@ final class ChaosKiller: Sendable {
   /// A session's connection, then the room of one of its channels; false if there was
   /// no such pair within both budgets.
   private func killPair(_ client: ControlClient, _ root: TreeNode, _ random: inout SeededRandom, _ window: inout [String: [UInt64]]) throws(ControlClientError) -> Bool {
-    guard let connections = root.children.first(where: { $0.id == ChaosKiller.pairParts.connections }),
-          let rooms = root.children.first(where: { $0.id == ChaosKiller.pairParts.rooms }),
+    guard let connections = Self.node(ChaosKiller.pairParts.connections, in: root),
+          let rooms = Self.node(ChaosKiller.pairParts.rooms, in: root),
           inBudget(connections, window), inBudget(rooms, window) else { return false }
     let owners = try sessions(client)
     var pairs: [(connection: ProcessID, session: SessionKey, room: ProcessID)] = []

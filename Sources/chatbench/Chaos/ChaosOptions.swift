@@ -51,9 +51,9 @@ struct ChaosOptions: Equatable {
   var verbose = false
   var showHelp = false
 
-  /// The four kinds the chaos runs on chatd were first made with, and a connection
-  /// killed together with one of its rooms.
-  static let defaultKinds = ["rooms", "presence", "history", "connections", ChaosKiller.pair]
+  /// Rooms (one at a time, and the whole room supervisor), presence, history,
+  /// connections, and a connection killed together with one of its rooms.
+  static let defaultKinds = ["rooms/room-supervisor", "rooms", "presence", "history", "connections", ChaosKiller.pair]
 
   /// The hard deadline: the load, plus time to count, connect, recover, check and stop.
   var effectiveMaxTime: Double { maxTime ?? duration + baselineWait + resourceWait + 180 }
@@ -144,14 +144,14 @@ struct ChaosOptions: Equatable {
     return o
   }
 
-  /// "rooms,history": ids of children of chatd's root supervisor (checked against the
-  /// running tree); never `control`, the endpoint the kills go through.
+  /// "rooms/room-supervisor,history": paths of nodes in chatd's tree (checked against
+  /// the running tree); never `control`, the endpoint the kills go through.
   static func parseKinds(_ text: String) throws(OptionsError) -> [String] {
     var out: [String] = []
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let name = part.trimmingCharacters(in: .whitespaces)
-      guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.+".contains($0) }) else {
-        throw OptionsError("--kill takes a comma list of chatd's children or \(ChaosKiller.pair) (e.g. \(defaultKinds.joined(separator: ","))), not '\(part)'")
+      guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.+/".contains($0) }) else {
+        throw OptionsError("--kill takes a comma list of nodes of chatd's tree or \(ChaosKiller.pair) (e.g. \(defaultKinds.joined(separator: ","))), not '\(part)'")
       }
       if name == "control" { throw OptionsError("--kill: not control, the endpoint the kills are sent through") }
       if out.contains(name) { throw OptionsError("--kill names \(name) twice") }
