@@ -227,6 +227,32 @@ final class RoomTests: XCTestCase {
     XCTAssertEqual(b.take().map(\.params), [["#one", "back"]])
     XCTAssertEqual(Set(chat.services.channels.channels(of: b.id)), ["#one", "#two"])
   }
+
+  /// Members who joined before the stored history arrived are replayed what came before
+  /// their JOIN, not what they already saw live after it.
+  func testAReplayThatArrivesLateLeavesOutWhatMembersSawLive() async throws {
+    let late = try await ChatHarness { $0.history = true; $0.historyReplay = 20 }
+    defer { late.shutdown() }
+    // A history store that never answers: the room's replay waits for this test.
+    let silent = late.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, _, _ in .continue }
+    try late.node.register(ChatServices.historyName, silent.pid)
+    let alice = try await late.client("alice")
+    let bob = try await late.client("bob")
+    _ = try await late.join(alice, "#late")
+    _ = try await late.room("#late", .message(alice.handle, .privmsg, text: "live one", tags: []))
+    _ = try await late.join(bob, "#late")
+    _ = try await late.room("#late", .message(alice.handle, .privmsg, text: "live two", tags: []))
+    _ = alice.take(); _ = bob.take()
+    let stored = HistoryEntry(time: 1_000, msgid: "old", source: "carol!c@h", command: "PRIVMSG", channel: "#late", text: "stored")
+    try XCTUnwrap(late.roomRef("#late")).address.send(.info(.historyLoaded([stored])))
+    _ = try await late.room("#late", .names(alice.handle, end: true))  // after the replay
+    // Without server-time a replayed line is "[time] text": the texts, in order.
+    func replayed(_ c: FakeClient) -> [String] {
+      c.take().filter { $0.command == "PRIVMSG" }.map { $0.params.last?.components(separatedBy: "] ").last ?? "" }
+    }
+    XCTAssertEqual(replayed(alice), ["stored"])
+    XCTAssertEqual(replayed(bob), ["stored", "live one"])
+  }
 }
 
 extension Pid {

@@ -46,9 +46,9 @@ final class RecentHistory: Sendable {
 
   func markKnown(_ key: String) { channels.withLock { if $0[key] == nil { $0[key] = [] } } }
 
-  /// The last `limit` entries, oldest first.
-  func latest(_ key: String, limit: Int) -> [HistoryEntry] {
-    channels.withLock { Array(($0[key] ?? []).suffix(limit)) }
+  /// The last `limit` entries, oldest first, leaving out the newest `skippingNewest`.
+  func latest(_ key: String, limit: Int, skippingNewest: Int = 0) -> [HistoryEntry] {
+    channels.withLock { Array(($0[key] ?? []).dropLast(max(0, skippingNewest)).suffix(limit)) }
   }
 
   func all(_ key: String) -> [HistoryEntry] { channels.withLock { $0[key] ?? [] } }

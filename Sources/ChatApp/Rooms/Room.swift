@@ -54,8 +54,11 @@ struct Room: SyncGenServer {
 
   struct State {
     var record: ChannelRecord
-    /// Clients that joined before the stored history arrived.
-    var awaitingReplay: [ClientHandle] = []
+    /// Clients that joined before the stored history arrived, and how many messages this
+    /// room had appended then (what came after their JOIN they saw live, not replayed).
+    var awaitingReplay: [(client: ClientHandle, appendedBefore: Int)] = []
+    /// Messages this room has appended to the recent history since it started.
+    var appended = 0
     var historyLoaded = false
 
     var channel: ChannelSettings {
@@ -165,7 +168,9 @@ struct Room: SyncGenServer {
     case .message(.historyLoaded(let entries)):
       services.recent.preload(key, entries)
       state.historyLoaded = true
-      for client in state.awaitingReplay where state.members[client.id] != nil { replay(to: client, state) }
+      for (client, before) in state.awaitingReplay where state.members[client.id] != nil {
+        replay(to: client, state, skippingNewest: state.appended - before)
+      }
       state.awaitingReplay = []
     default:
       break
@@ -232,7 +237,7 @@ struct Room: SyncGenServer {
       client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
     }
     names(for: client, state)
-    if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append(client) }
+    if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append((client, state.appended)) }
     return .done
   }
 
@@ -301,6 +306,7 @@ struct Room: SyncGenServer {
     if kind != .tagmsg {
       let entry = HistoryEntry(time: now, msgid: msgid, source: source, command: kind.rawValue, channel: c.name, text: text)
       services.recent.append(key, entry)
+      state.appended += 1
       if services.config.history, let store = ctx.node.whereis(ChatServices.historyName)?.address(as: ServerMessage<HistoryStore>.self) {
         GenServerRef(store).cast(.append(key: key, entry))
       }
@@ -310,10 +316,11 @@ struct Room: SyncGenServer {
 
   /// The channel's recent messages, to a client that just joined: with server-time tags
   /// if it has the capability, else with the time in front of the text.
-  private func replay(to client: ClientHandle, _ state: State) {
+  /// `skippingNewest`: messages sent since the client joined, which it got live.
+  private func replay(to client: ClientHandle, _ state: State, skippingNewest: Int = 0) {
     let limit = services.config.historyReplay
     guard limit > 0 else { return }
-    let entries = services.recent.latest(key, limit: limit)
+    let entries = services.recent.latest(key, limit: limit, skippingNewest: skippingNewest)
     guard !entries.isEmpty else { return }
     let caps = client.capabilities
     let batch = caps.contains(.batch) ? "h" + MessageID.next() : nil
