@@ -2,18 +2,18 @@
 # chatbench against ircload.c on the same server setup: for each server and scenario,
 # a fresh server (`chatbench --serve NAME`) measured by ircload, then a fresh one measured
 # by chatbench (`--server 127.0.0.1:PORT --server-pid PID`), and the figures side by side
-# with chatbench/ircload ratios (issue 7: they must agree within 10 %).
+# with chatbench/ircload ratios (they must agree within 10 %).
 #   scripts/chatbench-vs-ircload.sh                       # S1 S2 on ngircd inspircd chatd
 #   SERVERS="ngircd" SCENARIOS="S1 S2 S3" scripts/chatbench-vs-ircload.sh
 #   PASSES=2 ...                                          # repeat each pair
 # Needs: a release build of chatbench and chatd (swift build -c release --product chatbench;
-# swift build -c release --product chatd), gcc, python3, and ircload.c (IRCLOAD_C, default
-# ../shared/bench/irc/ircload.c). Everything on 127.0.0.1; every run bounded by --max-time
+# swift build -c release --product chatd), gcc, python3, and the path of ircload.c, the C
+# load generator the IRC peers were first measured with, in IRCLOAD_C. Everything on 127.0.0.1; every run bounded by --max-time
 # and timeout. Logs and a summary go to OUT (default /tmp/chatbench-vs-ircload).
 set -u
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${BIN:-$ROOT/.build/release}"
-IRCLOAD_C="${IRCLOAD_C:-$ROOT/../shared/bench/irc/ircload.c}"
+IRCLOAD_C="${IRCLOAD_C:?set IRCLOAD_C to the path of ircload.c}"
 OUT="${OUT:-/tmp/chatbench-vs-ircload}"
 SERVERS=${SERVERS:-"ngircd inspircd chatd"}
 SCENARIOS=${SCENARIOS:-"S1 S2"}

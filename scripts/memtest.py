@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Server memory per idle registered IRC connection (issue 7).
+"""Server memory per idle registered IRC connection.
 
 Usage: memtest.py PORT N [HOLD_SECONDS [PID]]
 

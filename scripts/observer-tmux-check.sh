@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scripted check of the observer's live view under tmux (issue 8): against a running
+# Scripted check of the observer's live view under tmux: against a running
 # chatd, the TUI draws the chatd tree, sorts the top view (mq, then r), and shows a
 # restart after a kill. Run from the package root:  scripts/observer-tmux-check.sh
 # Needs tmux. Exits non-zero, saying which step failed, with the pane it saw.

@@ -7,8 +7,8 @@ required=()
 optional=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || required+=("$1"); }
 want() { dpkg -s "$1" >/dev/null 2>&1 || optional+=("$1"); }
-need libsqlite3-dev   # chatd's stored history (issue 7): the build needs it
-# chatd on the web (issue 9): the end-to-end tests' peers. Tests skip without them, so a
+need libsqlite3-dev   # chatd's stored history: the build needs it
+# chatd on the web: the end-to-end tests' peers. Tests skip without them, so a
 # failure to install them is a warning, not an error.
 want python3-venv     # a venv for the Python websockets client
 want chromium         # two pages chatting, headless

@@ -1,5 +1,4 @@
 // The chat daemon's application: listeners, connections, rooms, presence, history.
-// (Being built: issue 7.)
 
 /// Version of the chat daemon, shown in RPL_YOURHOST and `chatd --version`.
 public enum ChatApp {

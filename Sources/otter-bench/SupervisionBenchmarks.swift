@@ -1,5 +1,5 @@
-// Supervision benchmarks: crash + restart cost, as anchors/runtime's
-// bench_sup.erl measures it on Erlang.
+// Supervision benchmarks: crash + restart cost, measured as Erlang's bench_sup.erl
+// measures it (Benchmarks/erlang runs the same work).
 import Actors
 import GenServer
 import Supervision

@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// process_info and node statistics (anchors/otp-semantics.md §7).
+/// process_info and node statistics (as OTP documents them).
 final class IntrospectionTests: XCTestCase {
   func testProcessInfoFields() async throws {
     try await withNode { node in

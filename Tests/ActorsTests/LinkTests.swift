@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// The exit-signal table of OTP (anchors/otp-semantics.md §2), row by row.
+/// The exit-signal table of OTP (the Erlang reference manual's Processes chapter), row by row.
 final class LinkTests: XCTestCase {
   /// Spawns a linked pair from a trapping test process and returns what happened.
   private static func exitOf(_ node: Node, _ pid: Pid) async throws -> ExitReason {

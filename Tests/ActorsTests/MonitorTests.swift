@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// Monitors (anchors/otp-semantics.md §3).
+/// Monitors (as OTP documents them).
 final class MonitorTests: XCTestCase {
   func testDownCarriesTheExitReason() async throws {
     try await withNode { node in

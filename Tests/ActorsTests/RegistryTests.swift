@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// Registered names (anchors/otp-semantics.md §4).
+/// Registered names (as OTP documents them).
 final class RegistryTests: XCTestCase {
   func testRegisterWhereisSendUnregister() async throws {
     try await withNode { node in

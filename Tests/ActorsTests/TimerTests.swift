@@ -2,7 +2,7 @@ import OtterTestSupport
 import XCTest
 @testable import Actors
 
-/// Timers (anchors/otp-semantics.md §6).
+/// Timers (as OTP documents them).
 final class TimerTests: XCTestCase {
   func testSendAfterDeliversAfterTheDelay() async throws {
     try await withNode { node in

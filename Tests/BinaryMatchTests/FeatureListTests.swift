@@ -1,4 +1,5 @@
-// The 21 rows of the bit syntax feature list (shared/anchors/bitsyntax.md §2), each matched
+// The 21 rows of Erlang's bit syntax feature list (the Erlang reference manual's Bit Syntax
+// Expressions: segments, sizes, units, types, signedness, endianness, utf, generators), each matched
 // and built. Expected bytes for Erlang-specific behaviour (little-endian odd widths, floats,
 // utf, generators) were produced with erl (OTP 25) and are written here as constants.
 import XCTest

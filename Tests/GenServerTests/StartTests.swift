@@ -3,7 +3,7 @@ import XCTest
 @testable import Actors
 @testable import GenServer
 
-/// Each return of `initialize`, names, timeouts (anchors/otp-semantics.md §9).
+/// Each return of `initialize`, names, timeouts (as OTP documents them).
 final class StartTests: XCTestCase {
   func testInitOkStartsAfterInitHasRun() async throws {
     try await withNode { node in

@@ -1,6 +1,6 @@
 // The idle sweeper: one process that times every client's silence, instead of a timer
-// per connection (issue 7: a timer entry is about 120 bytes a connection, and re-arming
-// it after every message took the timer wheel's lock). Each connection writes, after
+// per connection (a timer entry is about 120 bytes a connection, and re-arming it after
+// every message took the timer wheel's lock). Each connection writes, after
 // every message it handles, when it next needs looking at (`ClientHandle.idleDeadline`);
 // every tick the sweeper tells the connections whose deadline has passed, and each
 // decides for itself: registration timeout, PING, or ping timeout.
