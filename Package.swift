@@ -42,12 +42,18 @@ let package = Package(
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),
-    .target(name: "ChatApp", dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"], swiftSettings: strict),
+    .target(
+      name: "ChatApp",
+      dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"],
+      swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
     // (kills through chatd's control endpoint, hence Control).
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
-    .executableTarget(name: "otter-bench", dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"], swiftSettings: strict),
+    .executableTarget(
+      name: "otter-bench",
+      dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"],
+      swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch
     // directories, a TCP client, churn checks (heap, processes, descriptors). Under Tests/
     // (it imports XCTest); not a product.
@@ -58,10 +64,15 @@ let package = Package(
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
-    .testTarget(name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "OtterTestSupport", "IRCTestSupport"], swiftSettings: strict),
-    .testTarget(name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "OtterTestSupport", "IRCTestSupport"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"],
+      swiftSettings: strict),
     // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
-    .testTarget(name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "OtterTestSupport"], swiftSettings: strict),
+    .testTarget(
+      name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "OtterTestSupport"], swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
     .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),

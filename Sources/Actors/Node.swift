@@ -2,6 +2,7 @@
 // Several nodes may live in one OS process (tests start one each); pids are unique
 // within their node.
 import COtterSys
+import Glibc
 import Synchronization
 
 /// A running Otter node.
@@ -297,11 +298,13 @@ enum Thread {
     }
     let raw = Unmanaged.passRetained(Box(body)).toOpaque()
     var tid = pthread_t()
-    let rc = pthread_create(&tid, nil, { arg in
-      let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-      b.body()
-      return nil
-    }, raw)
+    let rc = pthread_create(
+      &tid, nil,
+      { arg in
+        let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+        b.body()
+        return nil
+      }, raw)
     if rc == 0 {
       pthread_detach(tid)
     } else {
@@ -309,5 +312,3 @@ enum Thread {
     }
   }
 }
-
-import Glibc

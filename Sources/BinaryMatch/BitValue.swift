@@ -58,11 +58,21 @@ public enum BitValue: Hashable, Sendable, CustomStringConvertible,
 
   public func hash(into hasher: inout Hasher) {
     switch self {
-    case .int(let v) where v >= 0: hasher.combine(0); hasher.combine(UInt64(v))
-    case .int(let v): hasher.combine(1); hasher.combine(v)
-    case .uint(let v): hasher.combine(0); hasher.combine(v)
-    case .float(let v): hasher.combine(2); hasher.combine(v)
-    case .bits(let v): hasher.combine(3); hasher.combine(v)
+    case .int(let v) where v >= 0:
+      hasher.combine(0)
+      hasher.combine(UInt64(v))
+    case .int(let v):
+      hasher.combine(1)
+      hasher.combine(v)
+    case .uint(let v):
+      hasher.combine(0)
+      hasher.combine(v)
+    case .float(let v):
+      hasher.combine(2)
+      hasher.combine(v)
+    case .bits(let v):
+      hasher.combine(3)
+      hasher.combine(v)
     }
   }
 

@@ -154,7 +154,10 @@ func halfFromDouble(_ value: Double) -> UInt16? {
   var fraction = ((magnitude / Double(sign: .plus, exponent: exponent, significand: 1) - 1) * 1024)
     .rounded(.toNearestOrEven)
   var biased = exponent + 15
-  if fraction == 1024 { fraction = 0; biased += 1 }
+  if fraction == 1024 {
+    fraction = 0
+    biased += 1
+  }
   guard biased < 31 else { return nil }
   return sign | UInt16(biased) << 10 | UInt16(fraction)
 }

@@ -14,7 +14,8 @@ extension BitPattern {
   public func build(_ values: [String: BitValue]) throws(BitBuildError) -> [UInt8] {
     let bits = try buildBits(values)
     guard bits.isBinary else {
-      throw BitBuildError(field: nil, column: 0, message: "the result is \(bits.bitCount) bits, not whole bytes; use buildBits to get a Bitstring")
+      throw BitBuildError(
+        field: nil, column: 0, message: "the result is \(bits.bitCount) bits, not whole bytes; use buildBits to get a Bitstring")
     }
     return bits.bytes
   }
@@ -50,8 +51,9 @@ extension Program {
   private func inferSizes(_ values: inout [String: BitValue]) {
     for s in segments {
       guard case .dynamic(let expression) = s.size, case .bind(let name) = s.value,
-            case .bits(let bits)? = values[name], let a = expression.affine, let sizeName = a.name,
-            values[sizeName] == nil, a.k1 != 0, bits.bitCount % s.unit == 0 else { continue }
+        case .bits(let bits)? = values[name], let a = expression.affine, let sizeName = a.name,
+        values[sizeName] == nil, a.k1 != 0, bits.bitCount % s.unit == 0
+      else { continue }
       let (units, o1) = Int64(bits.bitCount / s.unit).subtractingReportingOverflow(a.k0)
       let (remainder, o2) = units.remainderReportingOverflow(dividingBy: a.k1)
       guard !o1, !o2, remainder == 0 else { continue }
@@ -86,7 +88,10 @@ extension Program {
       case .utf8, .utf16, .utf32: throw fail("a skipped (_) \(s.type) segment cannot be built; give it a name")
       default:
         var zeros = width ?? 0
-        while zeros > 0 { out.appendBits(0, count: min(64, zeros)); zeros -= 64 }
+        while zeros > 0 {
+          out.appendBits(0, count: min(64, zeros))
+          zeros -= 64
+        }
         return
       }
     case .literal(let bits):

@@ -244,7 +244,8 @@ func runFastPlan(
     let words = f.pointee.words
     for i in 0..<wordCount {
       let w = i == 0 ? words.0 : i == 1 ? words.1 : i == 2 ? words.2 : words.3
-      let word = loadBits(base, byteCount: byteCount, bitOffset: pos &+ Int(truncatingIfNeeded: w.offset), count: Int(truncatingIfNeeded: w.bits))
+      let word = loadBits(
+        base, byteCount: byteCount, bitOffset: pos &+ Int(truncatingIfNeeded: w.offset), count: Int(truncatingIfNeeded: w.bits))
       guard word & w.mask == w.literal else { return -1 }
       slots[Int(w.dest)] = word
     }

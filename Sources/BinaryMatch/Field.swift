@@ -127,12 +127,17 @@ extension BitFieldValue where Self: FixedWidthInteger {
     case .integer:
       let width = shape.bitWidth ?? 64
       if shape.isSigned {
-        guard isSigned else { return "the field is signed; read it as a signed type such as Int\(Swift.max(8, width.roundedUpToPowerOfTwo))" }
+        guard isSigned else {
+          return "the field is signed; read it as a signed type such as Int\(Swift.max(8, width.roundedUpToPowerOfTwo))"
+        }
         return bitWidth >= width ? nil : "the field is \(width) bits wide; \(typeName) holds \(bitWidth)"
       }
       let needed = isSigned ? width + 1 : width
       if bitWidth >= needed { return nil }
-      if shape.bitWidth == nil { return "the field's width depends on the input (up to 64 bits); read it as \(isSigned ? "Int64 only if it is declared signed" : "UInt64")" }
+      if shape.bitWidth == nil {
+        return
+          "the field's width depends on the input (up to 64 bits); read it as \(isSigned ? "Int64 only if it is declared signed" : "UInt64")"
+      }
       return "the field is \(width) bits wide\(isSigned ? " and unsigned" : ""); \(typeName) holds \(isSigned ? bitWidth - 1 : bitWidth)"
     default:
       return "the field is \(shape); read it as \(shape.type == .float ? "Double" : "ArraySlice<UInt8> or Bitstring")"
@@ -161,7 +166,8 @@ extension Int: BitFieldValue {}
 
 extension Bool: BitFieldValue {
   public static func unreadableReason(_ shape: FieldShape) -> String? {
-    shape.type == .integer && !shape.isSigned && shape.bitWidth == 1 ? nil : "Bool reads 1-bit unsigned integer fields; the field is \(shape)"
+    shape.type == .integer && !shape.isSigned && shape.bitWidth == 1
+      ? nil : "Bool reads 1-bit unsigned integer fields; the field is \(shape)"
   }
 }
 

@@ -65,8 +65,9 @@ public struct BitMatches: Sequence, Sendable {
         let end = origin + input.bitCount
         var m = BitMatch()
         let stop = withUnsafeMutableBytes(of: &m.slots) { raw in
-          runPlan(program.plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
-                  slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
+          runPlan(
+            program.plan, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
+            slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
         }
         if stop > start {
           m.start = offset
@@ -76,8 +77,9 @@ public struct BitMatches: Sequence, Sendable {
         if stop == start { return (nil, -1) }  // an empty element would repeat forever
         var scratch = BitMatch()
         let skip = withUnsafeMutableBytes(of: &scratch.slots) { raw in
-          runPlan(program.skeleton, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
-                  slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
+          runPlan(
+            program.skeleton, base: base, byteCount: byteCount, origin: origin, start: start, end: end,
+            slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
         }
         return (nil, skip > start ? skip - origin : -1)
       }
@@ -147,7 +149,8 @@ public func zipMatches(_ first: BitMatches, _ second: BitMatches) throws(BitMatc
     case (.exhausted, .exhausted), (.stuck, .stuck), (.exhausted, .stuck), (.stuck, .exhausted):
       return out
     case (.exhausted, _), (.stuck, _):
-      throw BitMatchError(bitOffset: atB, message: "the first generator ended after \(out.count) elements but the second goes on (bad_generators)")
+      throw BitMatchError(
+        bitOffset: atB, message: "the first generator ended after \(out.count) elements but the second goes on (bad_generators)")
     case (_, .exhausted), (_, .stuck):
       throw BitMatchError(bitOffset: atA, message: "the second generator ended but the first goes on (bad_generators)")
     default:

@@ -31,8 +31,10 @@ func runPlan(
       else { return -1 }
       let extras = Int(truncatingIfNeeded: op.pointee.extras)
       if extras > 0 {
-        guard runExtras(wordsEnd, count: extras, steps: plan.steps, base: base, byteCount: byteCount, origin: origin,
-                        blockStart: pos, end: end, slots: slots)
+        guard
+          runExtras(
+            wordsEnd, count: extras, steps: plan.steps, base: base, byteCount: byteCount, origin: origin,
+            blockStart: pos, end: end, slots: slots)
         else { return -1 }
       }
       pos &+= fixedBits
@@ -195,8 +197,9 @@ func runSegment(
     return end
 
   case .utf8, .utf16, .utf32:
-    let (scalar, n) = decodeUTF(op.pointee.code, little: flags & Op.little != 0,
-                                base: base, byteCount: byteCount, pos: pos, available: end &- pos)
+    let (scalar, n) = decodeUTF(
+      op.pointee.code, little: flags & Op.little != 0,
+      base: base, byteCount: byteCount, pos: pos, available: end &- pos)
     guard n > 0 else { return -1 }
     slots[dest] = UInt64(scalar)
     return pos &+ n
@@ -242,11 +245,20 @@ func decodeUTF(_ code: Op.Code, little: Bool, base: UnsafeRawPointer, byteCount:
     func byte(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: word >> UInt64(56 - 8 * i)) & 0xFF }
     let length: Int
     var scalar: UInt32
-    if b0 < 0x80 { return (b0, 8) }
-    else if b0 & 0xE0 == 0xC0 { length = 2; scalar = b0 & 0x1F }
-    else if b0 & 0xF0 == 0xE0 { length = 3; scalar = b0 & 0x0F }
-    else if b0 & 0xF8 == 0xF0 { length = 4; scalar = b0 & 0x07 }
-    else { return (0, 0) }
+    if b0 < 0x80 {
+      return (b0, 8)
+    } else if b0 & 0xE0 == 0xC0 {
+      length = 2
+      scalar = b0 & 0x1F
+    } else if b0 & 0xF0 == 0xE0 {
+      length = 3
+      scalar = b0 & 0x0F
+    } else if b0 & 0xF8 == 0xF0 {
+      length = 4
+      scalar = b0 & 0x07
+    } else {
+      return (0, 0)
+    }
     guard available >= 8 * length else { return (0, 0) }
     for i in 1..<length {
       let b = byte(i)
@@ -338,8 +350,9 @@ extension BitPattern {
   /// match, and `match` then holds nothing meaningful.
   @inlinable @inline(__always)
   public func match(_ bytes: UnsafeRawBufferPointer, into match: inout BitMatch) -> Bool {
-    program.run(into: &match, base: bytes.baseAddress ?? emptyBufferAddress, byteCount: bytes.count,
-                origin: 0, start: 0, end: bytes.count &* 8)
+    program.run(
+      into: &match, base: bytes.baseAddress ?? emptyBufferAddress, byteCount: bytes.count,
+      origin: 0, start: 0, end: bytes.count &* 8)
   }
 
   /// Matches the whole of `bytes`: the match, or nil when the bytes do not match.
@@ -377,8 +390,9 @@ extension BitPattern {
       var m = BitMatch()
       let end = start + bits.bitCount
       let stop = withUnsafeMutableBytes(of: &m.slots) { raw in
-        runPlan(program.plan, base: base, byteCount: byteCount, origin: start, start: start, end: end,
-                slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
+        runPlan(
+          program.plan, base: base, byteCount: byteCount, origin: start, start: start, end: end,
+          slots: raw.baseAddress!.assumingMemoryBound(to: UInt64.self))
       }
       guard stop == end, !program.buildOnly else { return nil }
       m.start = 0

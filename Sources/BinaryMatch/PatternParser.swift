@@ -48,7 +48,10 @@ struct PatternParser {
   mutating func parse() throws(BitPatternError) -> [ParsedSegment] {
     skipSpace()
     let bracketed = lookingAt("<<")
-    if bracketed { index += 2; skipSpace() }
+    if bracketed {
+      index += 2
+      skipSpace()
+    }
     var segments: [ParsedSegment] = []
     if bracketed && lookingAt(">>") {
       index += 2
@@ -58,7 +61,11 @@ struct PatternParser {
       while true {
         segments.append(try parseSegment())
         skipSpace()
-        if peek == "," { index += 1; skipSpace(); continue }
+        if peek == "," {
+          index += 1
+          skipSpace()
+          continue
+        }
         if bracketed {
           guard lookingAt(">>") else { throw error("expected ',' or '>>' after a segment", at: index) }
           index += 2
@@ -111,11 +118,18 @@ struct PatternParser {
       throw error("a segment value must be a name, '_' or a literal; compute expressions in Swift and pass the result by name", at: index)
     }
     if c == "\"" { return .string(try parseString()) }
-    if c == "$" { let (v, _) = try parseCharLiteral(); return .integer(magnitude: UInt64(v.value), negative: false) }
+    if c == "$" {
+      let (v, _) = try parseCharLiteral()
+      return .integer(magnitude: UInt64(v.value), negative: false)
+    }
     if c == "-" || c == "+" || isDigit(c) {
       let start = index
       var negative = false
-      if c == "-" || c == "+" { negative = c == "-"; index += 1; skipSpace() }
+      if c == "-" || c == "+" {
+        negative = c == "-"
+        index += 1
+        skipSpace()
+      }
       guard let d = peek, isDigit(d) || d == "$" else { throw error("expected a number after '\(c)'", at: start) }
       if d == "$" {
         let (v, _) = try parseCharLiteral()
@@ -183,11 +197,19 @@ struct PatternParser {
     while true {
       skipSpace()
       let op: SizeOperator
-      if consume("+") { op = .add }
-      else if peek == "-" && !lookingAt("->") { index += 1; op = .subtract }
-      else if let word = peekWord(), let o = [("bor", SizeOperator.or), ("bxor", .xor), ("bsl", .shiftLeft), ("bsr", .shiftRight)].first(where: { $0.0 == word })?.1 {
-        index += word.unicodeScalars.count; op = o
-      } else { return left }
+      if consume("+") {
+        op = .add
+      } else if peek == "-" && !lookingAt("->") {
+        index += 1
+        op = .subtract
+      } else if let word = peekWord(),
+        let o = [("bor", SizeOperator.or), ("bxor", .xor), ("bsl", .shiftLeft), ("bsr", .shiftRight)].first(where: { $0.0 == word })?.1
+      {
+        index += word.unicodeScalars.count
+        op = o
+      } else {
+        return left
+      }
       left = .binary(op, left, try parseTerm())
     }
   }
@@ -197,11 +219,18 @@ struct PatternParser {
     while true {
       skipSpace()
       let op: SizeOperator
-      if consume("*") { op = .multiply }
-      else if peek == "/" { throw error("'/' is float division; use 'div' for sizes", at: index) }
-      else if let word = peekWord(), let o = [("div", SizeOperator.divide), ("rem", .remainder), ("band", .and)].first(where: { $0.0 == word })?.1 {
-        index += word.unicodeScalars.count; op = o
-      } else { return left }
+      if consume("*") {
+        op = .multiply
+      } else if peek == "/" {
+        throw error("'/' is float division; use 'div' for sizes", at: index)
+      } else if let word = peekWord(),
+        let o = [("div", SizeOperator.divide), ("rem", .remainder), ("band", .and)].first(where: { $0.0 == word })?.1
+      {
+        index += word.unicodeScalars.count
+        op = o
+      } else {
+        return left
+      }
       left = .binary(op, left, try parseUnary())
     }
   }
@@ -210,7 +239,10 @@ struct PatternParser {
     skipSpace()
     if consume("-") { return .negate(try parseUnary()) }
     if consume("+") { return try parseUnary() }
-    if peekWord() == "bnot" { index += 4; return .not(try parseUnary()) }
+    if peekWord() == "bnot" {
+      index += 4
+      return .not(try parseUnary())
+    }
     guard let c = peek else { throw error("expected an operand", at: index) }
     let start = index
     if isDigit(c) {
@@ -218,7 +250,10 @@ struct PatternParser {
       guard magnitude <= UInt64(Int64.max) else { throw error("integer \(magnitude) is too large", at: start) }
       return .constant(Int64(magnitude))
     }
-    if c == "$" { let (v, _) = try parseCharLiteral(); return .constant(Int64(v.value)) }
+    if c == "$" {
+      let (v, _) = try parseCharLiteral()
+      return .constant(Int64(v.value))
+    }
     if isNameStart(c) {
       let name = readName()
       if name == "_" { throw error("'_' cannot be used in a size", at: start) }
@@ -239,7 +274,10 @@ struct PatternParser {
 
   // MARK: - Literals
 
-  private enum Number { case integer(UInt64), float(Double) }
+  private enum Number {
+    case integer(UInt64)
+    case float(Double)
+  }
 
   /// Erlang numbers: `42`, `1_000`, `16#FF`, `2#1010`, `1.5`, `2.0e-3`.
   private mutating func parseNumber() throws(BitPatternError) -> Number {
@@ -260,7 +298,10 @@ struct PatternParser {
       if let e = peek, e == "e" || e == "E" {
         index += 1
         digits += "e"
-        if let s = peek, s == "-" || s == "+" { digits.unicodeScalars.append(s); index += 1 }
+        if let s = peek, s == "-" || s == "+" {
+          digits.unicodeScalars.append(s)
+          index += 1
+        }
         let exponent = readDigits(base: 10)
         guard !exponent.isEmpty else { throw error("expected exponent digits", at: index) }
         digits += exponent
@@ -329,16 +370,29 @@ struct PatternParser {
     case "x":
       var hex = ""
       if consume("{") {
-        while let h = peek, h != "}" { hex.unicodeScalars.append(h); index += 1 }
+        while let h = peek, h != "}" {
+          hex.unicodeScalars.append(h)
+          index += 1
+        }
         guard consume("}") else { throw error("expected '}' to close \\x{...}", at: start) }
       } else {
-        for _ in 0..<2 { if let h = peek, digitValue(h).map({ $0 < 16 }) == true { hex.unicodeScalars.append(h); index += 1 } }
+        for _ in 0..<2 {
+          if let h = peek, digitValue(h).map({ $0 < 16 }) == true {
+            hex.unicodeScalars.append(h)
+            index += 1
+          }
+        }
       }
       guard let v = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(v) else { throw error("invalid \\x escape", at: start) }
       return scalar
     case "0"..."7":
       var v = c.value - 48
-      for _ in 0..<2 { if let o = peek, ("0"..."7").contains(o) { v = v * 8 + o.value - 48; index += 1 } }
+      for _ in 0..<2 {
+        if let o = peek, ("0"..."7").contains(o) {
+          v = v * 8 + o.value - 48
+          index += 1
+        }
+      }
       return Unicode.Scalar(v)!
     default:
       return c
@@ -372,13 +426,19 @@ struct PatternParser {
   private func peekWord() -> String? {
     var i = index
     var s = ""
-    while i < chars.count, isNameChar(chars[i]) { s.unicodeScalars.append(chars[i]); i += 1 }
+    while i < chars.count, isNameChar(chars[i]) {
+      s.unicodeScalars.append(chars[i])
+      i += 1
+    }
     return s.isEmpty ? nil : s
   }
 
   private mutating func readName() -> String {
     var s = ""
-    while let c = peek, isNameChar(c) { s.unicodeScalars.append(c); index += 1 }
+    while let c = peek, isNameChar(c) {
+      s.unicodeScalars.append(c)
+      index += 1
+    }
     return s
   }
 

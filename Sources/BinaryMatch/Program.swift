@@ -448,7 +448,8 @@ struct Compiler {
       op.dest = slot
       // Values stored whole are already sign-extended; the flag tells size arithmetic so.
       let flags: UInt8 = s.type == .integer && s.isSigned ? FieldRef.signed : 0
-      out.fields[name] = FieldInfo(name: name, column: s.column, shape: shape(of: s, aligned: aligned), ref: FieldRef(slot: slot, flags: flags))
+      out.fields[name] = FieldInfo(
+        name: name, column: s.column, shape: shape(of: s, aligned: aligned), ref: FieldRef(slot: slot, flags: flags))
     case .literal(let bits) where !skeleton:
       op.flags |= Op.literal
       op.literal = bits
@@ -494,7 +495,9 @@ struct Compiler {
 
   private mutating func allocateSlots(_ n: Int, column: Int) throws(BitPatternError) -> UInt8 {
     guard slotCount + n <= BitMatch.slotCapacity else {
-      throw error("the pattern needs more than \(BitMatch.slotCapacity) result slots (each run of fixed-size integers up to 64 bits takes one, every other field one, each binary two); split it into two patterns", column)
+      throw error(
+        "the pattern needs more than \(BitMatch.slotCapacity) result slots (each run of fixed-size integers up to 64 bits takes one, every other field one, each binary two); split it into two patterns",
+        column)
     }
     defer { slotCount += n }
     return UInt8(slotCount)
@@ -514,9 +517,15 @@ struct Compiler {
     let width: Int?
     let wholeBytes: Bool
     switch s.size {
-    case .fixed(let bits): width = bits; wholeBytes = bits % 8 == 0
-    case .dynamic, .rest: width = nil; wholeBytes = s.unit % 8 == 0
-    case .utf: width = nil; wholeBytes = true
+    case .fixed(let bits):
+      width = bits
+      wholeBytes = bits % 8 == 0
+    case .dynamic, .rest:
+      width = nil
+      wholeBytes = s.unit % 8 == 0
+    case .utf:
+      width = nil
+      wholeBytes = true
     }
     return FieldShape(type: s.type, isSigned: s.isSigned, bitWidth: width, isByteAligned: aligned, isWholeBytes: wholeBytes)
   }

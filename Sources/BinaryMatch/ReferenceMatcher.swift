@@ -25,7 +25,10 @@ extension Program {
         case .dynamic(let expression):
           var missing = false
           let size = expression.evaluate { name in
-            guard let v = sizeValues[name], let value = v else { missing = true; return nil }
+            guard let v = sizeValues[name], let value = v else {
+              missing = true
+              return nil
+            }
             return value
           }
           guard !missing, let size else { return nil }
@@ -66,7 +69,9 @@ extension Program {
           guard bits == 16 || bits == 32 || bits == 64 else { return nil }
           var raw = read(bits)
           if s.isLittle { raw = streamToLittle(raw, count: bits) }
-          let value = bits == 64 ? Double(bitPattern: raw)
+          let value =
+            bits == 64
+            ? Double(bitPattern: raw)
             : bits == 32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: raw))) : doubleFromHalf(UInt16(truncatingIfNeeded: raw))
           guard value.isFinite else { return nil }
           switch s.value {

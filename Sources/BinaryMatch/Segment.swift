@@ -74,7 +74,9 @@ struct SegmentChecker {
     for (i, p) in parsed.enumerated() {
       let segments = try check(p)
       if !buildOnly, i < parsed.count - 1, segments.contains(where: { $0.size == .rest }) {
-        throw error("a \(segments[0].type) segment without a size must be the last segment; give it a size (or create the pattern with mode: .buildOnly to only build)", p.column)
+        throw error(
+          "a \(segments[0].type) segment without a size must be the last segment; give it a size (or create the pattern with mode: .buildOnly to only build)",
+          p.column)
       }
       out += segments
     }
@@ -167,7 +169,8 @@ struct SegmentChecker {
     }
     if case .fixed(let bits) = size {
       if segmentType == .integer && bits > 64 && p.value != .skip {
-        throw error("integer segments are at most 64 bits wide, not \(bits) (Erlang would make a bignum); split it or use /binary", p.sizeColumn)
+        throw error(
+          "integer segments are at most 64 bits wide, not \(bits) (Erlang would make a bignum); split it or use /binary", p.sizeColumn)
       }
       if segmentType == .float && bits != 16 && bits != 32 && bits != 64 {
         throw error("a float segment is 16, 32 or 64 bits wide, not \(bits)", p.sizeColumn)
@@ -186,7 +189,8 @@ struct SegmentChecker {
     case .name(let name):
       if let earlier = bound[name] {
         guard earlier.type == .integer && segmentType == .integer else {
-          throw error("'\(name)' is already bound at column \(earlier.column); only integer fields may repeat (both must then be equal)", p.column)
+          throw error(
+            "'\(name)' is already bound at column \(earlier.column); only integer fields may repeat (both must then be equal)", p.column)
         }
         return [segment(.repeatOf(name))]
       }
@@ -232,13 +236,17 @@ struct SegmentChecker {
       case .utf8, .utf16, .utf32:
         return encodedLiteral(scalars, type: segmentType, little: isLittle, column: p.column)
       default:
-        throw error("a string literal is a list of characters: write it as \"...\" (8-bit characters) or \"...\"/utf8, not as a \(segmentType)", p.column)
+        throw error(
+          "a string literal is a list of characters: write it as \"...\" (8-bit characters) or \"...\"/utf8, not as a \(segmentType)",
+          p.column)
       }
     }
   }
 
   /// The two's complement bits of an integer literal, checked against a fixed width.
-  private func literalBits(magnitude: UInt64, negative: Bool, size: Segment.Size, signed: Bool, column: Int) throws(BitPatternError) -> UInt64 {
+  private func literalBits(magnitude: UInt64, negative: Bool, size: Segment.Size, signed: Bool, column: Int) throws(BitPatternError)
+    -> UInt64
+  {
     if negative && !signed {
       throw error("-\(magnitude) does not fit an unsigned segment; add /signed", column)
     }
@@ -259,7 +267,9 @@ struct SegmentChecker {
   }
 
   /// A float literal: with a fixed width it becomes the integer bit pattern of that width.
-  private func floatLiteral(_ value: Double, size: Segment.Size, segment: (Segment.Value, SegmentType, Segment.Size, Bool) -> Segment) throws(BitPatternError) -> Segment {
+  private func floatLiteral(_ value: Double, size: Segment.Size, segment: (Segment.Value, SegmentType, Segment.Size, Bool) -> Segment)
+    throws(BitPatternError) -> Segment
+  {
     let column = segment(.skip, .float, size, false).column
     guard case .fixed(let width) = size else { return segment(.literalFloat(value), .float, size, false) }
     guard let bits = floatBits(value, width: width) else {
@@ -288,11 +298,13 @@ struct SegmentChecker {
   private static func unknownSpecifierMessage(_ word: String) -> String {
     let best = allSpecifiers.min { editDistance($0, word) < editDistance($1, word) }!
     let hint = editDistance(best, word) <= 2 ? "; did you mean '\(best)'?" : ""
-    return "unknown type specifier '\(word)'\(hint) (expected integer, float, binary, bytes, bitstring, bits, utf8, utf16, utf32, signed, unsigned, big, little, native or unit:N)"
+    return
+      "unknown type specifier '\(word)'\(hint) (expected integer, float, binary, bytes, bitstring, bits, utf8, utf16, utf32, signed, unsigned, big, little, native or unit:N)"
   }
 
   private static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var row = Array(0...b.count)
     for i in 1...max(1, a.count) where !a.isEmpty {
       var previous = row[0]

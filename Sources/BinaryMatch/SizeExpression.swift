@@ -28,11 +28,23 @@ enum SizeOperator: Equatable {
   /// The result, or nil on overflow or division by zero.
   func apply(_ a: Int64, _ b: Int64) -> Int64? {
     switch self {
-    case .add: let (r, o) = a.addingReportingOverflow(b); return o ? nil : r
-    case .subtract: let (r, o) = a.subtractingReportingOverflow(b); return o ? nil : r
-    case .multiply: let (r, o) = a.multipliedReportingOverflow(by: b); return o ? nil : r
-    case .divide: if b == 0 { return nil }; let (r, o) = a.dividedReportingOverflow(by: b); return o ? nil : r
-    case .remainder: if b == 0 { return nil }; let (r, o) = a.remainderReportingOverflow(dividingBy: b); return o ? nil : r
+    case .add:
+      let (r, o) = a.addingReportingOverflow(b)
+      return o ? nil : r
+    case .subtract:
+      let (r, o) = a.subtractingReportingOverflow(b)
+      return o ? nil : r
+    case .multiply:
+      let (r, o) = a.multipliedReportingOverflow(by: b)
+      return o ? nil : r
+    case .divide:
+      if b == 0 { return nil }
+      let (r, o) = a.dividedReportingOverflow(by: b)
+      return o ? nil : r
+    case .remainder:
+      if b == 0 { return nil }
+      let (r, o) = a.remainderReportingOverflow(dividingBy: b)
+      return o ? nil : r
     case .and: return a & b
     case .or: return a | b
     case .xor: return a ^ b
@@ -96,11 +108,16 @@ indirect enum SizeExpression: Equatable {
       switch op {
       case .add, .subtract:
         guard a.name == nil || b.name == nil || a.name == b.name,
-              let k1 = op.apply(a.k1, b.k1), let k0 = op.apply(a.k0, b.k0) else { return nil }
+          let k1 = op.apply(a.k1, b.k1), let k0 = op.apply(a.k0, b.k0)
+        else { return nil }
         return (a.name ?? b.name, k1, k0)
       case .multiply:
-        if a.name == nil, let k1 = SizeOperator.multiply.apply(a.k0, b.k1), let k0 = SizeOperator.multiply.apply(a.k0, b.k0) { return (b.name, k1, k0) }
-        if b.name == nil, let k1 = SizeOperator.multiply.apply(b.k0, a.k1), let k0 = SizeOperator.multiply.apply(b.k0, a.k0) { return (a.name, k1, k0) }
+        if a.name == nil, let k1 = SizeOperator.multiply.apply(a.k0, b.k1), let k0 = SizeOperator.multiply.apply(a.k0, b.k0) {
+          return (b.name, k1, k0)
+        }
+        if b.name == nil, let k1 = SizeOperator.multiply.apply(b.k0, a.k1), let k0 = SizeOperator.multiply.apply(b.k0, a.k0) {
+          return (a.name, k1, k0)
+        }
         return nil
       default:
         if a.name == nil && b.name == nil, let v = op.apply(a.k0, b.k0) { return (nil, 0, v) }

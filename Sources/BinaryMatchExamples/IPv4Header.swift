@@ -36,9 +36,11 @@ public struct IPv4Header: Equatable, Sendable {
   public var destination: UInt32
 
   /// A header; the defaults are a header without options, TTL 64.
-  public init(ihl: UInt8 = 5, dscp: UInt8 = 0, ecn: UInt8 = 0, totalLength: UInt16, identification: UInt16 = 0,
-              flags: UInt8 = 0, fragmentOffset: UInt16 = 0, ttl: UInt8 = 64, protocol: UInt8,
-              headerChecksum: UInt16 = 0, source: UInt32, destination: UInt32) {
+  public init(
+    ihl: UInt8 = 5, dscp: UInt8 = 0, ecn: UInt8 = 0, totalLength: UInt16, identification: UInt16 = 0,
+    flags: UInt8 = 0, fragmentOffset: UInt16 = 0, ttl: UInt8 = 64, protocol: UInt8,
+    headerChecksum: UInt16 = 0, source: UInt32, destination: UInt32
+  ) {
     self.ihl = ihl
     self.dscp = dscp
     self.ecn = ecn
@@ -141,7 +143,9 @@ public struct IPv4Codec: Sendable {
   /// The bytes of a packet. `header.ihl` is derived from the options (which must be whole
   /// 32-bit words); the checksum is computed when `computeChecksum` is true, else
   /// `header.headerChecksum` is used as given.
-  public func encode(_ header: IPv4Header, options: [UInt8] = [], payload: [UInt8] = [], computeChecksum: Bool = true) throws(BitBuildError) -> [UInt8] {
+  public func encode(_ header: IPv4Header, options: [UInt8] = [], payload: [UInt8] = [], computeChecksum: Bool = true) throws(BitBuildError)
+    -> [UInt8]
+  {
     var values: [String: BitValue] = [
       "DSCP": BitValue(header.dscp), "ECN": BitValue(header.ecn), "TotalLength": BitValue(header.totalLength),
       "Identification": BitValue(header.identification), "Flags": BitValue(header.flags),

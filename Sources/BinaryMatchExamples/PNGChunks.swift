@@ -66,9 +66,10 @@ public struct PNGCodec: Sendable {
       let typeBytes = m[type, in: bytes[8...]]
       let dataBytes = m[data, in: bytes[8...]]
       let stored = m[crc]
-      out.append(PNGChunk(
-        type: String(decoding: typeBytes, as: UTF8.self), data: dataBytes.startIndex..<dataBytes.endIndex,
-        crc: stored, crcIsValid: CRC32.checksum(typeBytes, dataBytes) == stored))
+      out.append(
+        PNGChunk(
+          type: String(decoding: typeBytes, as: UTF8.self), data: dataBytes.startIndex..<dataBytes.endIndex,
+          crc: stored, crcIsValid: CRC32.checksum(typeBytes, dataBytes) == stored))
     }
     return out
   }

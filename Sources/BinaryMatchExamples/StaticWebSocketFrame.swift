@@ -13,18 +13,23 @@ import BinaryMatch
 public enum StaticWebSocketFrame {
   /// `Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary, Rest/binary`
   public typealias Short = BitLayout8<
-    Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.U<7>, Seg.USizedBy<3, 32>, Seg.BytesSizedBy<4, 0, 8>, Seg.Rest>
+    Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.U<7>, Seg.USizedBy<3, 32>, Seg.BytesSizedBy<4, 0, 8>, Seg.Rest
+  >
   /// `Fin:1, Rsv:3, Opcode:4, Mask:1, 126:7, Len:16, Key:Mask/unit:32, Payload:Len/binary, Rest/binary`
   @usableFromInline typealias Medium = BitLayout9<
     Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.Lit<7, 126>, Seg.U<16>, Seg.USizedBy<3, 32>,
-    Seg.BytesSizedBy<5, 0, 8>, Seg.Rest>
+    Seg.BytesSizedBy<5, 0, 8>, Seg.Rest
+  >
   /// `Fin:1, Rsv:3, Opcode:4, Mask:1, 127:7, 0:1, Len:63, Key:Mask/unit:32, Payload:Len/binary, Rest/binary`
   @usableFromInline typealias Long = BitLayout10<
     Seg.Flag, Seg.U<3>, Seg.U<4>, Seg.Flag, Seg.Lit<7, 127>, Seg.Lit<1, 0>, Seg.U<63>, Seg.USizedBy<3, 32>,
-    Seg.BytesSizedBy<6, 0, 8>, Seg.Rest>
+    Seg.BytesSizedBy<6, 0, 8>, Seg.Rest
+  >
 
   @inlinable @inline(__always)
-  static func frame(_ fin: Bool, _ rsv: UInt64, _ opcode: UInt64, _ mask: Bool, _ length: UInt64, _ key: UInt64, _ payload: Range<Int>) -> WebSocketFrame {
+  static func frame(_ fin: Bool, _ rsv: UInt64, _ opcode: UInt64, _ mask: Bool, _ length: UInt64, _ key: UInt64, _ payload: Range<Int>)
+    -> WebSocketFrame
+  {
     let header = WebSocketFrameHeader(
       fin: fin, rsv: UInt8(truncatingIfNeeded: rsv), opcode: UInt8(truncatingIfNeeded: opcode),
       maskKey: mask ? UInt32(truncatingIfNeeded: key) : nil, payloadLength: length)

@@ -58,9 +58,11 @@ public struct TCPHeader: Equatable, Sendable {
   public var urgentPointer: UInt16
 
   /// A header; the defaults are a header without options, window 65535.
-  public init(sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
-              dataOffset: UInt8 = 5, reserved: UInt8 = 0, flags: TCPFlags = [], window: UInt16 = 65535,
-              checksum: UInt16 = 0, urgentPointer: UInt16 = 0) {
+  public init(
+    sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32 = 0, acknowledgmentNumber: UInt32 = 0,
+    dataOffset: UInt8 = 5, reserved: UInt8 = 0, flags: TCPFlags = [], window: UInt16 = 65535,
+    checksum: UInt16 = 0, urgentPointer: UInt16 = 0
+  ) {
     self.sourcePort = sourcePort
     self.destinationPort = destinationPort
     self.sequenceNumber = sequenceNumber

@@ -8,13 +8,16 @@ extension Context {
   /// dropped), `.noproc`, `.exited(reason)` if the server ends before replying,
   /// `.callingSelf`.
   @inlinable
-  public func call<S: ServerTypes>(_ server: GenServerRef<S>, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws -> S.Reply {
+  public func call<S: ServerTypes>(_ server: GenServerRef<S>, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws -> S.Reply
+  {
     try await self.request(server.address, timeout: timeout) { ServerMessage<S>.call(request, $0) }
   }
 
   /// Calls the server registered under `name`; `.noproc` if none is.
   @inlinable
-  public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws -> S.Reply {
+  public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws
+    -> S.Reply
+  {
     guard let address = node.whereis(name, as: ServerMessage<S>.self) else { throw CallError.noproc }
     return try await call(GenServerRef(address), request, timeout: timeout)
   }
@@ -52,7 +55,8 @@ extension Context {
 extension Context {
   /// The server's state (`sys:get_state`), for debugging and tests.
   @inlinable
-  public func state<S: ServerTypes>(of server: GenServerRef<S>, timeout: Timeout = .seconds(5)) async throws -> S.State where S.State: Sendable {
+  public func state<S: ServerTypes>(of server: GenServerRef<S>, timeout: Timeout = .seconds(5)) async throws -> S.State
+  where S.State: Sendable {
     let (reply, pending) = makeReply(S.State.self)
     server.address.send(.system(.inspect { state in reply.reply(state) }))
     return try await receiveResponse(pending, timeout: timeout)
@@ -61,18 +65,24 @@ extension Context {
 
 extension Node {
   /// `call` from outside any process.
-  public func call<S: ServerTypes>(_ server: GenServerRef<S>, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws(CallError) -> S.Reply {
+  public func call<S: ServerTypes>(_ server: GenServerRef<S>, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws(CallError)
+    -> S.Reply
+  {
     try await self.request(server.address, timeout: timeout) { ServerMessage<S>.call(request, $0) }
   }
 
   /// `call` by name from outside any process.
-  public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws(CallError) -> S.Reply {
+  public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5))
+    async throws(CallError) -> S.Reply
+  {
     guard let address = whereis(name, as: ServerMessage<S>.self) else { throw .noproc }
     return try await call(GenServerRef(address), request, timeout: timeout)
   }
 
   /// `stop` from outside any process.
-  public func stop<S: ServerTypes>(_ server: GenServerRef<S>, reason: ExitReason = .normal, timeout: Timeout = .infinity) async throws(CallError) {
+  public func stop<S: ServerTypes>(_ server: GenServerRef<S>, reason: ExitReason = .normal, timeout: Timeout = .infinity)
+    async throws(CallError)
+  {
     do {
       let _: Bool = try await self.request(server.address, timeout: timeout) { ServerMessage<S>.system(.stop(reason, done: $0)) }
     } catch {
@@ -87,7 +97,8 @@ extension Node {
   }
 
   /// `state` from outside any process.
-  public func state<S: ServerTypes>(of server: GenServerRef<S>, timeout: Timeout = .seconds(5)) async throws(CallError) -> S.State where S.State: Sendable {
+  public func state<S: ServerTypes>(of server: GenServerRef<S>, timeout: Timeout = .seconds(5)) async throws(CallError) -> S.State
+  where S.State: Sendable {
     let (reply, pending) = makeReply(S.State.self)
     server.address.send(.system(.inspect { state in reply.reply(state) }))
     return try await receiveResponse(pending, timeout: timeout)

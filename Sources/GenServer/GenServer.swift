@@ -168,7 +168,9 @@ public struct UnhandledMessage: Error, CustomStringConvertible {
 }
 
 extension GenServer {
-  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<
+    Self
+  > {
     throw UnhandledMessage(what: "call \(request)")
   }
 

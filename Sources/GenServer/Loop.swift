@@ -109,7 +109,9 @@ enum ServerLoop<S: ServerTypes> {
 
   /// The handshake's end, once `initialize` has returned.
   @inlinable
-  static func started(_ result: InitResult<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, ack: From<StartAck>, pending: PendingAck) -> Then<S>? {
+  static func started(_ result: InitResult<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, ack: From<StartAck>, pending: PendingAck)
+    -> Then<S>?
+  {
     switch result {
     case .ok(let state, let then):
       box.state = state

@@ -83,9 +83,17 @@ extension Context {
     let describe: @Sendable (ServerBox<S>) -> String = { ServerLoop<S>.describe($0) }
     let (address, monitor): (Address<ServerMessage<S>>, Ref?)
     switch mode {
-    case .link: (address, monitor) = (spawnLink(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil)
-    case .monitor: (address, monitor) = spawnMonitor(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe)
-    case .plain: (address, monitor) = (spawn(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil)
+    case .link:
+      (address, monitor) = (
+        spawnLink(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil
+      )
+    case .monitor:
+      (address, monitor) = spawnMonitor(
+        ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe)
+    case .plain:
+      (address, monitor) = (
+        spawn(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil
+      )
     }
     return try await awaitStart(pending, address, monitor, timeout: timeout)
   }
@@ -105,9 +113,17 @@ extension Context {
     let describe: @Sendable (ServerBox<S>) -> String = { ServerLoop<S>.describe($0) }
     let (address, monitor): (Address<ServerMessage<S>>, Ref?)
     switch mode {
-    case .link: (address, monitor) = (spawnLink(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil)
-    case .monitor: (address, monitor) = spawnMonitor(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe)
-    case .plain: (address, monitor) = (spawn(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil)
+    case .link:
+      (address, monitor) = (
+        spawnLink(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil
+      )
+    case .monitor:
+      (address, monitor) = spawnMonitor(
+        ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe)
+    case .plain:
+      (address, monitor) = (
+        spawn(ServerMessage<S>.self, state: box, options: options, start: start, handler: handler, describe: describe), nil
+      )
     }
     return try await awaitStart(pending, address, monitor, timeout: timeout)
   }

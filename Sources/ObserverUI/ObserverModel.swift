@@ -88,7 +88,9 @@ public struct ObserverModel: Sendable {
   static let foldAbove = 20
   /// How long a prefix key (`r`, `m`, `p`) waits for its second letter.
   static let prefixWaitNanos: UInt64 = 400_000_000
-  static let intervals: [Duration] = [.milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60)]
+  static let intervals: [Duration] = [
+    .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+  ]
 
   /// A model with no data yet; `target` is what the header names while connecting.
   public init(target: String, interval: Duration = .seconds(1), view: View = .tree, sort: TopSort = .reductions) {

@@ -78,12 +78,24 @@ public struct ObserverOptions: Sendable, Equatable {
         return try value(arg)
       }
       switch arg {
-      case "-h", "--help": o.mode = .help; return o
-      case "--version": o.mode = .version; return o
-      case "--once": modes.append(arg); o.mode = .once
-      case "--json": modes.append(arg); o.mode = .json
-      case "--dot": modes.append(arg); o.mode = .dot
-      case "--list": modes.append(arg); o.mode = .list
+      case "-h", "--help":
+        o.mode = .help
+        return o
+      case "--version":
+        o.mode = .version
+        return o
+      case "--once":
+        modes.append(arg)
+        o.mode = .once
+      case "--json":
+        modes.append(arg)
+        o.mode = .json
+      case "--dot":
+        modes.append(arg)
+        o.mode = .dot
+      case "--list":
+        modes.append(arg)
+        o.mode = .list
       case "-s", "--socket":
         let path = try take()
         guard !path.isEmpty else { throw ObserverUsageError("--socket needs a path") }
@@ -111,13 +123,16 @@ public struct ObserverOptions: Sendable, Equatable {
       case "--sort":
         let s = try take()
         guard let sort = TopSort(name: s) else {
-          throw ObserverUsageError("--sort must be one of \(TopSort.allCases.map(\.key).joined(separator: ", ")) (or their long names), not \"\(s)\"")
+          throw ObserverUsageError(
+            "--sort must be one of \(TopSort.allCases.map(\.key).joined(separator: ", ")) (or their long names), not \"\(s)\"")
         }
         o.sort = sort
         sortGiven = true
       case "--child-limit":
         let s = try take()
-        guard let n = Int(s), (0...100_000).contains(n) else { throw ObserverUsageError("--child-limit must be a whole number in 0...100000, not \"\(s)\"") }
+        guard let n = Int(s), (0...100_000).contains(n) else {
+          throw ObserverUsageError("--child-limit must be a whole number in 0...100000, not \"\(s)\"")
+        }
         o.childLimit = n
       default:
         if arg.hasPrefix("-") { throw ObserverUsageError("unknown option \(arg) (observer --help lists them)") }
@@ -150,7 +165,9 @@ public struct ObserverOptions: Sendable, Equatable {
     let ms = v * scale
     guard ms <= 1e9 else { throw ObserverUsageError("\(flag) \(text) is too long") }
     let d = Duration.milliseconds(Int64(ms.rounded()))
-    guard range.contains(d) else { throw ObserverUsageError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(text)") }
+    guard range.contains(d) else {
+      throw ObserverUsageError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(text)")
+    }
     return d
   }
 

@@ -30,7 +30,8 @@ public enum OneShot {
   /// A one-line summary of the node, then its tree (`observer --once`).
   static func text(_ snapshot: Snapshot) -> String {
     let s = snapshot.system
-    var out = "\(s.node) (os pid \(s.osPid)) · up \(Format.uptime(s.uptime)) · \(Format.grouped(s.processCount)) processes · "
+    var out =
+      "\(s.node) (os pid \(s.osPid)) · up \(Format.uptime(s.uptime)) · \(Format.grouped(s.processCount)) processes · "
       + "\(s.schedulers.count) schedulers · \(s.openSockets) sockets · RSS \(Format.bytes(s.residentBytes))\n"
     if let tree = snapshot.tree {
       if tree.source == .topLevel { out += "(no application root known: the node's top-level processes)\n" }

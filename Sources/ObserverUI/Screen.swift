@@ -79,7 +79,10 @@ public enum Screen {
       "\(s.openSockets) sockets", "RSS \(Format.bytes(s.residentBytes))", "\(Format.count(s.reductionsPerSecond)) msgs/s",
       model.paused ? "paused" : "every \(Format.period(Format.seconds(model.interval)))",
     ]
-    if width < 100 { parts.remove(at: 0); parts.insert(s.node, at: 0) }
+    if width < 100 {
+      parts.remove(at: 0)
+      parts.insert(s.node, at: 0)
+    }
     var out = [ScreenLine(parts.joined(separator: " · "), .bold)]
     out += model.schedulerLines.map { ScreenLine($0) }
     return out
@@ -152,7 +155,12 @@ public enum Screen {
     }
     title += "NAME"
     let rank = page.offset + 1
-    var out = [ScreenLine(title + "   (\(Format.grouped(page.total)) processes, \(rank)–\(page.offset + page.rows.count), sorted by \(ObserverModel.sortName(page.sort)))", .bold)]
+    var out = [
+      ScreenLine(
+        title
+          + "   (\(Format.grouped(page.total)) processes, \(rank)–\(page.offset + page.rows.count), sorted by \(ObserverModel.sortName(page.sort)))",
+        .bold)
+    ]
     for (i, row) in page.rows.enumerated().prefix(model.topRows) {
       let values = [
         row.pid.description, row.status, Format.count(row.reductions), row.reductionsDelta.map { Format.count($0) } ?? "-",
@@ -180,13 +188,17 @@ public enum Screen {
     if let n = r.name { title += "  registered \(n)" }
     if let l = r.label { title += "  “\(l)”" }
     out.append(ScreenLine(title, .bold))
-    out.append(ScreenLine(
-      "status \(r.status) · mq \(Format.grouped(r.messageQueueLength)) · reductions \(Format.grouped(r.reductions))"
-        + (r.reductionsDelta.map { " (+\(Format.count($0)))" } ?? "")
-        + " · memory \(Format.bytes(r.memory)) · age \(Format.uptime(d.age))"))
-    out.append(ScreenLine("kind \(r.kind ?? "-") · messages \(r.messageType ?? "-") · trap_exit \(d.trapExit) · parent \(d.parent?.description ?? "-")"))
+    out.append(
+      ScreenLine(
+        "status \(r.status) · mq \(Format.grouped(r.messageQueueLength)) · reductions \(Format.grouped(r.reductions))"
+          + (r.reductionsDelta.map { " (+\(Format.count($0)))" } ?? "")
+          + " · memory \(Format.bytes(r.memory)) · age \(Format.uptime(d.age))"))
+    out.append(
+      ScreenLine(
+        "kind \(r.kind ?? "-") · messages \(r.messageType ?? "-") · trap_exit \(d.trapExit) · parent \(d.parent?.description ?? "-")"))
     func list(_ name: String, _ pids: [ProcessID]) {
-      let text = pids.isEmpty ? "-" : pids.prefix(20).map(\.description).joined(separator: " ") + (pids.count > 20 ? " … (\(pids.count))" : "")
+      let text =
+        pids.isEmpty ? "-" : pids.prefix(20).map(\.description).joined(separator: " ") + (pids.count > 20 ? " … (\(pids.count))" : "")
       out.append(ScreenLine("\(name): \(text)"))
     }
     list("links", d.links)
@@ -194,18 +206,23 @@ public enum Screen {
     list("monitored by", d.monitoredBy)
     if let s = d.supervisor {
       out.append(ScreenLine(""))
-      out.append(ScreenLine(
-        "supervisor \(s.strategy) · restarts \(s.restartsInPeriod)/\(s.intensity) in \(Format.period(s.period)) (\(s.budgetLeft) left) · total \(s.totalRestarts) · children \(s.active)/\(s.specs) (\(s.supervisors) sup, \(s.workers) wrk)",
-        .bold))
+      out.append(
+        ScreenLine(
+          "supervisor \(s.strategy) · restarts \(s.restartsInPeriod)/\(s.intensity) in \(Format.period(s.period)) (\(s.budgetLeft) left) · total \(s.totalRestarts) · children \(s.active)/\(s.specs) (\(s.supervisors) sup, \(s.workers) wrk)",
+          .bold))
       for e in s.recentRestarts.suffix(8).reversed() {
-        out.append(ScreenLine("  ↻ \(e.child) \(Format.ago(e.ago)) ago: \(e.reason)\(e.gaveUp ? " — gave up" : "")", e.ago < 10 ? .restarted : .plain))
+        out.append(
+          ScreenLine(
+            "  ↻ \(e.child) \(Format.ago(e.ago)) ago: \(e.reason)\(e.gaveUp ? " — gave up" : "")", e.ago < 10 ? .restarted : .plain))
       }
     }
     out.append(ScreenLine(""))
     out.append(ScreenLine("sockets: \(d.socketCount)", .bold))
     for s in d.sockets {
-      out.append(ScreenLine(
-        "  #\(s.id) \(s.kind) \(s.local ?? "-")\(s.peer.map { " ⇄ \($0)" } ?? "") · in \(Format.bytes(s.bytesIn)) · out \(Format.bytes(s.bytesOut)) · queued \(Format.bytes(s.queued))\(s.dropped > 0 ? " · dropped \(s.dropped)" : "")\(s.open ? "" : " · closed")"))
+      out.append(
+        ScreenLine(
+          "  #\(s.id) \(s.kind) \(s.local ?? "-")\(s.peer.map { " ⇄ \($0)" } ?? "") · in \(Format.bytes(s.bytesIn)) · out \(Format.bytes(s.bytesOut)) · queued \(Format.bytes(s.queued))\(s.dropped > 0 ? " · dropped \(s.dropped)" : "")\(s.open ? "" : " · closed")"
+        ))
     }
     out.append(ScreenLine(""))
     out.append(ScreenLine("state:", .bold))
@@ -218,7 +235,8 @@ public enum Screen {
         } while !rest.isEmpty
       }
     } else {
-      out.append(ScreenLine("  " + (d.stateError ?? "(this process keeps no description of its state)"), d.stateError == nil ? .dim : .warning))
+      out.append(
+        ScreenLine("  " + (d.stateError ?? "(this process keeps no description of its state)"), d.stateError == nil ? .dim : .warning))
     }
     return out
   }

@@ -66,26 +66,31 @@ public final class Application: Sendable {
     final class Box: @unchecked Sendable {
       let app: Application
       let pipe: Int32
-      init(_ app: Application, _ pipe: Int32) { self.app = app; self.pipe = pipe }
+      init(_ app: Application, _ pipe: Int32) {
+        self.app = app
+        self.pipe = pipe
+      }
     }
     let raw = Unmanaged.passRetained(Box(app, pipe)).toOpaque()
     var tid = pthread_t()
-    let rc = pthread_create(&tid, nil, { arg in
-      let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
-      var byte: UInt8 = 0
-      while true {
-        let n = read(box.pipe, &byte, 1)
-        if n == 1 {
-          box.app.finish(.signal(Int32(byte)))
-        } else if n < 0 && errno == EINTR {
-          continue
-        } else {
-          break
+    let rc = pthread_create(
+      &tid, nil,
+      { arg in
+        let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+        var byte: UInt8 = 0
+        while true {
+          let n = read(box.pipe, &byte, 1)
+          if n == 1 {
+            box.app.finish(.signal(Int32(byte)))
+          } else if n < 0 && errno == EINTR {
+            continue
+          } else {
+            break
+          }
         }
-      }
-      close(box.pipe)
-      return nil
-    }, raw)
+        close(box.pipe)
+        return nil
+      }, raw)
     if rc == 0 { pthread_detach(tid) } else { Unmanaged<Box>.fromOpaque(raw).release() }
   }
 

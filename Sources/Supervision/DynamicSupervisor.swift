@@ -81,7 +81,9 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     return .ok(State(history: RestartHistory(intensity: intensity, period: period)))
   }
 
-  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<
+    Self
+  > {
     switch request {
     case .startChild(let args):
       if let maxChildren, state.children.count >= maxChildren { return .reply(.failed(.maxChildren)) }
@@ -102,8 +104,10 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
       return .reply(.counts(counts(state)))
     case .report(let limit):
       let pids = limit.map { smallest($0, of: state.children.keys) } ?? state.children.keys.sorted()
-      return .reply(.report(state.history.report(
-        strategy: "simple_one_for_one", children: pids.map(info), counts: counts(state), autoShutdown: .never)))
+      return .reply(
+        .report(
+          state.history.report(
+            strategy: "simple_one_for_one", children: pids.map(info), counts: counts(state), autoShutdown: .never)))
     }
   }
 
@@ -181,7 +185,9 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
   }
 
   func info(_ pid: Pid) -> ChildInfo {
-    ChildInfo(id: pid.description, pid: pid, status: .running, type: template.type, restart: template.restart, shutdown: template.shutdown.description)
+    ChildInfo(
+      id: pid.description, pid: pid, status: .running, type: template.type, restart: template.restart,
+      shutdown: template.shutdown.description)
   }
 
   public func formatStatus(_ state: State) -> String {
@@ -190,7 +196,9 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
 }
 
 extension ServerCaller {
-  func ask<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, _ request: DynamicSupervisor<Args>.Request, timeout: Timeout) async throws(SupervisorError) -> DynamicSupervisor<Args>.Reply {
+  func ask<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, _ request: DynamicSupervisor<Args>.Request, timeout: Timeout)
+    async throws(SupervisorError) -> DynamicSupervisor<Args>.Reply
+  {
     let reply: DynamicSupervisor<Args>.Reply
     do {
       reply = try await call(supervisor, request, timeout: timeout)
@@ -205,22 +213,30 @@ extension ServerCaller {
 
   /// Starts a child from the template with `args`. Nil if its start ignored.
   /// Throws `.maxChildren` at the limit, `.startFailed` if the start failed.
-  public func startChild<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, _ args: Args, timeout: Timeout = .infinity) async throws(SupervisorError) -> Pid? {
+  public func startChild<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, _ args: Args, timeout: Timeout = .infinity)
+    async throws(SupervisorError) -> Pid?
+  {
     guard case .started(let pid) = try await ask(supervisor, .startChild(args), timeout: timeout) else { return nil }
     return pid
   }
 
   /// Stops a child (by pid, as for simple_one_for_one) with the template's shutdown.
-  public func terminateChild<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, pid: Pid, timeout: Timeout = .infinity) async throws(SupervisorError) {
+  public func terminateChild<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, pid: Pid, timeout: Timeout = .infinity)
+    async throws(SupervisorError)
+  {
     _ = try await ask(supervisor, .terminateChild(pid), timeout: timeout)
   }
 
-  public func whichChildren<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> [ChildInfo] {
+  public func whichChildren<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, timeout: Timeout = .seconds(5))
+    async throws(SupervisorError) -> [ChildInfo]
+  {
     guard case .children(let list) = try await ask(supervisor, .whichChildren, timeout: timeout) else { return [] }
     return list
   }
 
-  public func countChildren<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> ChildCounts {
+  public func countChildren<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, timeout: Timeout = .seconds(5))
+    async throws(SupervisorError) -> ChildCounts
+  {
     guard case .counts(let c) = try await ask(supervisor, .countChildren, timeout: timeout) else {
       return ChildCounts(specs: 0, active: 0, supervisors: 0, workers: 0)
     }
@@ -229,7 +245,9 @@ extension ServerCaller {
 
   /// Restart history and budget, with at most `childLimit` children listed (the oldest
   /// pids; all if nil; `counts` always covers all).
-  public func report<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
+  public func report<Args>(_ supervisor: GenServerRef<DynamicSupervisor<Args>>, childLimit: Int? = nil, timeout: Timeout = .seconds(5))
+    async throws(SupervisorError) -> SupervisorReport
+  {
     guard case .report(let r) = try await ask(supervisor, .report(childLimit: childLimit), timeout: timeout) else { throw .notFound }
     return r
   }

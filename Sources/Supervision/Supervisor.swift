@@ -94,7 +94,9 @@ public struct Supervisor: GenServer {
     return .ok(state)
   }
 
-  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+  public func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) async throws -> CallResult<
+    Self
+  > {
     switch request {
     case .startChild(let spec):
       if let problem = validate(spec) { return .reply(.failed(.invalidSpec(problem))) }

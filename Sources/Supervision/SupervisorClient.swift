@@ -4,7 +4,9 @@ import Actors
 import GenServer
 
 extension ServerCaller {
-  func ask(_ supervisor: GenServerRef<Supervisor>, _ request: Supervisor.Request, timeout: Timeout) async throws(SupervisorError) -> Supervisor.Reply {
+  func ask(_ supervisor: GenServerRef<Supervisor>, _ request: Supervisor.Request, timeout: Timeout) async throws(SupervisorError)
+    -> Supervisor.Reply
+  {
     let reply: Supervisor.Reply
     do {
       reply = try await call(supervisor, request, timeout: timeout)
@@ -18,49 +20,63 @@ extension ServerCaller {
   }
 
   /// Adds and starts a child. Returns its pid, or nil if its start ignored.
-  public func startChild(_ supervisor: GenServerRef<Supervisor>, _ spec: ChildSpec, timeout: Timeout = .infinity) async throws(SupervisorError) -> Pid? {
+  public func startChild(_ supervisor: GenServerRef<Supervisor>, _ spec: ChildSpec, timeout: Timeout = .infinity)
+    async throws(SupervisorError) -> Pid?
+  {
     guard case .started(let pid) = try await ask(supervisor, .startChild(spec), timeout: timeout) else { return nil }
     return pid
   }
 
   /// Stops a child with its shutdown protocol. Its spec is kept (unless temporary), so
   /// `restartChild` can start it again.
-  public func terminateChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .infinity) async throws(SupervisorError) {
+  public func terminateChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .infinity) async throws(SupervisorError)
+  {
     _ = try await ask(supervisor, .terminateChild(id), timeout: timeout)
   }
 
   /// Starts again a child that is not running.
-  public func restartChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .infinity) async throws(SupervisorError) -> Pid? {
+  public func restartChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .infinity) async throws(SupervisorError)
+    -> Pid?
+  {
     guard case .started(let pid) = try await ask(supervisor, .restartChild(id), timeout: timeout) else { return nil }
     return pid
   }
 
   /// Removes the spec of a child that is not running.
-  public func deleteChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .seconds(5)) async throws(SupervisorError) {
+  public func deleteChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .seconds(5)) async throws(SupervisorError)
+  {
     _ = try await ask(supervisor, .deleteChild(id), timeout: timeout)
   }
 
   /// The children, in start order.
-  public func whichChildren(_ supervisor: GenServerRef<Supervisor>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> [ChildInfo] {
+  public func whichChildren(_ supervisor: GenServerRef<Supervisor>, timeout: Timeout = .seconds(5)) async throws(SupervisorError)
+    -> [ChildInfo]
+  {
     guard case .children(let list) = try await ask(supervisor, .whichChildren, timeout: timeout) else { return [] }
     return list
   }
 
-  public func countChildren(_ supervisor: GenServerRef<Supervisor>, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> ChildCounts {
+  public func countChildren(_ supervisor: GenServerRef<Supervisor>, timeout: Timeout = .seconds(5)) async throws(SupervisorError)
+    -> ChildCounts
+  {
     guard case .counts(let c) = try await ask(supervisor, .countChildren, timeout: timeout) else {
       return ChildCounts(specs: 0, active: 0, supervisors: 0, workers: 0)
     }
     return c
   }
 
-  public func childSpec(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> ChildSpec {
+  public func childSpec(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .seconds(5)) async throws(SupervisorError)
+    -> ChildSpec
+  {
     guard case .spec(let spec) = try await ask(supervisor, .childSpec(id), timeout: timeout) else { throw .notFound }
     return spec
   }
 
   /// Restart history and budget, for the observer, with at most `childLimit` children
   /// listed (all if nil; `counts` always covers all).
-  public func report(_ supervisor: GenServerRef<Supervisor>, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport {
+  public func report(_ supervisor: GenServerRef<Supervisor>, childLimit: Int? = nil, timeout: Timeout = .seconds(5))
+    async throws(SupervisorError) -> SupervisorReport
+  {
     guard case .report(let r) = try await ask(supervisor, .report(childLimit: childLimit), timeout: timeout) else { throw .notFound }
     return r
   }

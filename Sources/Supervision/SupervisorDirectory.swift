@@ -58,7 +58,9 @@ extension ServerCaller {
   /// At most `childLimit` children are listed (all if nil); `counts` covers them all.
   /// Throws `.unreachable` if it does not answer within `timeout` (a supervisor busy
   /// starting a child answers when it is done).
-  public func supervisorReport(of pid: Pid, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError) -> SupervisorReport? {
+  public func supervisorReport(of pid: Pid, childLimit: Int? = nil, timeout: Timeout = .seconds(5)) async throws(SupervisorError)
+    -> SupervisorReport?
+  {
     guard let ask = SupervisorDirectory.shared.ask(for: pid) else { return nil }
     return try await ask(self, childLimit, timeout)
   }
@@ -73,7 +75,8 @@ func smallest(_ k: Int, of pids: some Collection<Pid>) -> [Pid] {
   best.reserveCapacity(k + 1)
   for pid in pids {
     if best.count == k, let last = best.last, !(pid < last) { continue }
-    var lo = 0, hi = best.count
+    var lo = 0
+    var hi = best.count
     while lo < hi {
       let mid = (lo + hi) / 2
       if best[mid] < pid { lo = mid + 1 } else { hi = mid }

@@ -39,8 +39,9 @@ struct LatencySummary: Equatable, Sendable {
     }
     var sum = 0.0
     for v in micros { sum += Double(v) }
-    return LatencySummary(p50: at(0.50), p99: at(0.99), p999: at(0.999), max: Double(micros[n - 1]) / 1000,
-                          mean: sum / Double(n) / 1000, count: n)
+    return LatencySummary(
+      p50: at(0.50), p99: at(0.99), p999: at(0.999), max: Double(micros[n - 1]) / 1000,
+      mean: sum / Double(n) / 1000, count: n)
   }
 }
 
@@ -87,7 +88,9 @@ struct DeliveryLedger: Sendable {
     var short: [ShortMessage] = []
     for i in 0..<Swift.min(sent, maxMessages) {
       if expected[i] > 0 && counts[i] >= expected[i] { fully += 1 }
-      if counts[i] < expected[i] && short.count < 5 { short.append(ShortMessage(seq: i, expected: Int(expected[i]), received: Int(counts[i]))) }
+      if counts[i] < expected[i] && short.count < 5 {
+        short.append(ShortMessage(seq: i, expected: Int(expected[i]), received: Int(counts[i])))
+      }
     }
     let latency = LatencySummary.of(&latencies)
     return DeliveryTally(received: latency.count, expected: expectedTotal, fullyDelivered: fully, latency: latency, short: short)

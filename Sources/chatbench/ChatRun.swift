@@ -54,14 +54,18 @@ struct ChatResult: Sendable {
 enum ChatRun {
   /// Runs the chat scenario `p` against `target` on `node`; `inflight` caps connections
   /// in the connect phase.
-  static func run(_ p: ChatParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws -> ChatResult {
+  static func run(_ p: ChatParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws
+    -> ChatResult
+  {
     let ledgerTemplate = DeliveryLedger(rate: p.rate, duration: p.duration)
     let run = RunContext(
       host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
       roomPrefix: p.roomPrefix, size: p.size, maxMessages: ledgerTemplate.maxMessages,
       connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose, transport: target.transport)
     let proc = target.pid.map { ProcWatch(pid: $0) }
-    log.line("chat: transport=\(target.transport.rawValue) clients=\(p.clients) rooms=\(p.rooms) senders=\(p.senders) rate=\(p.rate) msgs/s duration=\(p.duration)s size=\(p.size) inflight=\(inflight)")
+    log.line(
+      "chat: transport=\(target.transport.rawValue) clients=\(p.clients) rooms=\(p.rooms) senders=\(p.senders) rate=\(p.rate) msgs/s duration=\(p.duration)s size=\(p.size) inflight=\(inflight)"
+    )
     return try await node.run(DriverEvent.self, label: "chatbench driver") { ctx in
       let fleet = Fleet(ctx: ctx, run: run, connect: p.connect, inflight: inflight, target: p.clients, rooms: p.rooms, log: log)
       var result = ChatResult(parameters: p)
@@ -72,9 +76,13 @@ enum ChatRun {
       result.connectSeconds = seconds(MonotonicClock.microseconds() - tc0)
       result.registeredAfterConnect = fleet.counters.alive
       let c = fleet.counters
-      log.line("connect: registered=\(c.alive)/\(p.clients) in \(fmt(result.connectSeconds))s = \(Int(result.connectPerSecond)) conn/s (connect_fail=\(c.connectFail) closed=\(c.closed) reg_timeout=\(c.registrationTimeout))")
+      log.line(
+        "connect: registered=\(c.alive)/\(p.clients) in \(fmt(result.connectSeconds))s = \(Int(result.connectPerSecond)) conn/s (connect_fail=\(c.connectFail) closed=\(c.closed) reg_timeout=\(c.registrationTimeout))"
+      )
       if c.alive < p.clients {
-        log.line("\(p.allowPartial ? "WARNING" : "ABORT"): only \(c.alive) of \(p.clients) clients registered; first_error: \(c.firstError ?? "(none)")")
+        log.line(
+          "\(p.allowPartial ? "WARNING" : "ABORT"): only \(c.alive) of \(p.clients) clients registered; first_error: \(c.firstError ?? "(none)")"
+        )
         if !p.allowPartial {
           result.aborted = true
           result.counters = fleet.counters
@@ -86,7 +94,9 @@ enum ChatRun {
       let tj0 = MonotonicClock.microseconds()
       try await fleet.joinAll(rooms: p.rooms, joinInflight: p.joinInflight, roomPrefix: p.roomPrefix)
       result.joinSeconds = seconds(MonotonicClock.microseconds() - tj0)
-      log.line("join: joined=\(fleet.counters.joined) in \(fmt(result.joinSeconds))s = \(Int(Double(fleet.counters.joined) / max(result.joinSeconds, 1e-9))) joins/s")
+      log.line(
+        "join: joined=\(fleet.counters.joined) in \(fmt(result.joinSeconds))s = \(Int(Double(fleet.counters.joined) / max(result.joinSeconds, 1e-9))) joins/s"
+      )
       try await fleet.runFor(seconds: p.settle)
 
       // Phase 3: send at a fixed total rate, the first `senders` joined clients in turn.
@@ -155,16 +165,27 @@ enum ChatRun {
   static func logSummary(_ r: ChatResult, _ log: Log) {
     let t = r.tally
     let c = r.counters
-    log.line("send: sent=\(r.sent) msgs in \(fmt(r.sendSeconds))s = \(fmt(r.sendRate, 1)) msgs/s by \(r.senders) senders (target \(fmt(r.parameters.rate, 1)) msgs/s)")
-    log.line("deliver: received=\(t.received) expected=\(t.expected) lost=\(t.lost) fully_delivered_msgs=\(t.fullyDelivered) (\(fmt(r.fullyDeliveredPerSecond, 1)) msgs/s)  fanout_deliveries/s=\(Int(r.deliveriesPerSecond)) (over \(fmt(r.spanSeconds))s send+drain)")
+    log.line(
+      "send: sent=\(r.sent) msgs in \(fmt(r.sendSeconds))s = \(fmt(r.sendRate, 1)) msgs/s by \(r.senders) senders (target \(fmt(r.parameters.rate, 1)) msgs/s)"
+    )
+    log.line(
+      "deliver: received=\(t.received) expected=\(t.expected) lost=\(t.lost) fully_delivered_msgs=\(t.fullyDelivered) (\(fmt(r.fullyDeliveredPerSecond, 1)) msgs/s)  fanout_deliveries/s=\(Int(r.deliveriesPerSecond)) (over \(fmt(r.spanSeconds))s send+drain)"
+    )
     if !t.short.isEmpty {
       log.line("short: " + t.short.map { "seq \($0.seq) got \($0.received)/\($0.expected)" }.joined(separator: ", "))
     }
     let l = t.latency
     log.line("latency_ms: p50=\(fmt(l.p50)) p99=\(fmt(l.p99)) p99.9=\(fmt(l.p999)) max=\(fmt(l.max)) mean=\(fmt(l.mean)) (n=\(l.count))")
-    let server = r.serverCPUSeconds.map { "\(fmt($0))s (\(Int(r.serverCPUPercent ?? 0))% of one core, \(fmt(r.serverMicrosPerDelivery ?? 0)) µs/delivery)" } ?? "unknown"
-    log.line("cpu: server=\(server) chatbench=\(fmt(r.ownCPUSeconds))s (\(fmt(r.ownMicrosPerDelivery ?? 0)) µs/delivery) over send+drain; server_rss_kb=\(r.serverRSSKB ?? -1)")
-    log.line("errors: connect_fail=\(c.connectFail) closed_by_server=\(c.closed) reg_timeout=\(c.registrationTimeout) error_lines=\(c.errorLines) foreign_lines=\(r.foreign)\(c.numericsText)")
+    let server =
+      r.serverCPUSeconds.map {
+        "\(fmt($0))s (\(Int(r.serverCPUPercent ?? 0))% of one core, \(fmt(r.serverMicrosPerDelivery ?? 0)) µs/delivery)"
+      } ?? "unknown"
+    log.line(
+      "cpu: server=\(server) chatbench=\(fmt(r.ownCPUSeconds))s (\(fmt(r.ownMicrosPerDelivery ?? 0)) µs/delivery) over send+drain; server_rss_kb=\(r.serverRSSKB ?? -1)"
+    )
+    log.line(
+      "errors: connect_fail=\(c.connectFail) closed_by_server=\(c.closed) reg_timeout=\(c.registrationTimeout) error_lines=\(c.errorLines) foreign_lines=\(r.foreign)\(c.numericsText)"
+    )
     log.line("first_error: \(c.firstError ?? "(none)")")
   }
 }

@@ -37,7 +37,9 @@ struct IdleResult: Sendable {
 }
 
 enum IdleRun {
-  static func run(_ p: IdleParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws -> IdleResult {
+  static func run(_ p: IdleParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws
+    -> IdleResult
+  {
     let run = RunContext(
       host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
       roomPrefix: "#r", size: 0, maxMessages: 0, connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose,
@@ -48,23 +50,31 @@ enum IdleRun {
       let fleet = Fleet(ctx: ctx, run: run, connect: p.connect, inflight: inflight, target: p.maxConnections, rooms: 1, log: log)
       var result = IdleResult(parameters: p)
       result.baselineRSSKB = proc?.residentKB()
-      log.line("idle: server_pid=\(target.pid.map(String.init) ?? "-") baseline_rss_kb=\(result.baselineRSSKB ?? -1) steps=\(steps.map(String.init).joined(separator: ","))")
+      log.line(
+        "idle: server_pid=\(target.pid.map(String.init) ?? "-") baseline_rss_kb=\(result.baselineRSSKB ?? -1) steps=\(steps.map(String.init).joined(separator: ","))"
+      )
       let t0 = MonotonicClock.microseconds()
       for target in steps {
         let ok = try await fleet.openUntil(target, stopOnFailure: true)
         try await fleet.runFor(seconds: p.settle)
-        let step = IdleStep(target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok, elapsedSeconds: seconds(MonotonicClock.microseconds() - t0))
+        let step = IdleStep(
+          target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok,
+          elapsedSeconds: seconds(MonotonicClock.microseconds() - t0))
         result.steps.append(step)
         result.maxAlive = max(result.maxAlive, step.alive)
         let perConn = step.alive > 0 ? Double(step.rssKB ?? 0) / Double(step.alive) : 0
         let delta = step.deltaKBPerConnection(baseline: result.baselineRSSKB) ?? 0
-        log.line("step target=\(target) alive=\(step.alive) server_rss_kb=\(step.rssKB ?? -1) rss_per_conn_kb=\(fmt(perConn)) delta_rss_per_conn_kb=\(fmt(delta)) elapsed_s=\(fmt(step.elapsedSeconds, 1))\(ok ? "" : " (FAILED before target)")")
+        log.line(
+          "step target=\(target) alive=\(step.alive) server_rss_kb=\(step.rssKB ?? -1) rss_per_conn_kb=\(fmt(perConn)) delta_rss_per_conn_kb=\(fmt(delta)) elapsed_s=\(fmt(step.elapsedSeconds, 1))\(ok ? "" : " (FAILED before target)")"
+        )
         if !ok { break }
       }
       try await fleet.runFor(seconds: p.hold)
       result.counters = fleet.counters
       let c = fleet.counters
-      log.line("idle result: max_alive=\(result.maxAlive) now_alive=\(c.alive) connect_fail=\(c.connectFail) closed_by_server=\(c.closed) reg_timeout=\(c.registrationTimeout) emfile=\(c.emfile)\(c.numericsText)")
+      log.line(
+        "idle result: max_alive=\(result.maxAlive) now_alive=\(c.alive) connect_fail=\(c.connectFail) closed_by_server=\(c.closed) reg_timeout=\(c.registrationTimeout) emfile=\(c.emfile)\(c.numericsText)"
+      )
       log.line("first_error: \(c.firstError ?? "(none)")")
       return result
     }

@@ -30,7 +30,8 @@ struct ClientReport: Sendable {
 
 /// A client's state, as ircload's `ST_*` (numbers as there, for the error texts).
 enum ClientPhase: Int, Sendable {
-  case connecting = 1, registering, registered, joining, joined, dead
+  case connecting = 1
+  case registering, registered, joining, joined, dead
 }
 
 /// Why a client ended.
@@ -97,7 +98,10 @@ struct LoadClient {
       }
     case .message(.say(let seq, let room)):
       guard let s = socket, phase == .joined else { break }
-      write(s, OutgoingLines.message(roomPrefix: run.roomPrefix, room: room, sentAt: MonotonicClock.microseconds(), sender: id, seq: UInt64(seq), size: run.size))
+      write(
+        s,
+        OutgoingLines.message(
+          roomPrefix: run.roomPrefix, room: room, sentAt: MonotonicClock.microseconds(), sender: id, seq: UInt64(seq), size: run.size))
     case .message(.report(let replyTo)):
       replyTo.reply(report)
       report.samples = []
@@ -166,7 +170,8 @@ struct LoadClient {
         }
         guard run.counting.load(ordering: .relaxed) else { return }
         let t = MonotonicClock.microseconds()
-        report.samples.append(Sample(seq: UInt32(truncatingIfNeeded: payload.seq), latencyMicros: t > payload.sentAt ? t - payload.sentAt : 0))
+        report.samples.append(
+          Sample(seq: UInt32(truncatingIfNeeded: payload.seq), latencyMicros: t > payload.sentAt ? t - payload.sentAt : 0))
         report.lastReceive = t
         run.received.add(1, ordering: .relaxed)
         run.lastReceive.store(t, ordering: .relaxed)

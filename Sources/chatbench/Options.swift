@@ -150,11 +150,21 @@ struct Options: Equatable {
         if inlineValue != nil { throw OptionsError("\(arg) takes no value") }
       }
       switch arg {
-      case "-h", "--help": try noValue(); o.showHelp = true
-      case "--json": try noValue(); o.json = true
-      case "-v", "--verbose": try noValue(); o.verbose = true
-      case "--allow-partial": try noValue(); o.allowPartial = true
-      case "--list-servers": try noValue(); o.listServers = true
+      case "-h", "--help":
+        try noValue()
+        o.showHelp = true
+      case "--json":
+        try noValue()
+        o.json = true
+      case "-v", "--verbose":
+        try noValue()
+        o.verbose = true
+      case "--allow-partial":
+        try noValue()
+        o.allowPartial = true
+      case "--list-servers":
+        try noValue()
+        o.listServers = true
       case "--servers": servers = try parseServers(try value())
       case "--transport", "--transports": o.transports = try parseTransports(try value(), flag: arg)
       case "--server": external = try parseHostPort(try value())
@@ -209,7 +219,9 @@ struct Options: Equatable {
     if !named.isEmpty { o.scenarios = named }
     if let external {
       if servers != nil { throw OptionsError("--server and --servers exclude each other") }
-      if o.transports.count > 1 { throw OptionsError("--server takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)") }
+      if o.transports.count > 1 {
+        throw OptionsError("--server takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)")
+      }
       o.target = .external(host: external.host, port: external.port, pid: pid, name: name ?? "server")
     } else {
       if pid != nil { throw OptionsError("--server-pid needs --server HOST:PORT") }
@@ -304,7 +316,8 @@ struct Options: Equatable {
 
   static func parseNickPrefix(_ text: String) throws(OptionsError) -> String {
     let allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-[]\\`^{}|"
-    guard (1...8).contains(text.count), text.allSatisfy({ allowed.contains($0) }), let first = text.first, !first.isNumber, first != "-" else {
+    guard (1...8).contains(text.count), text.allSatisfy({ allowed.contains($0) }), let first = text.first, !first.isNumber, first != "-"
+    else {
       throw OptionsError("--prefix takes 1 to 8 nick characters, starting with a letter, not '\(text)'")
     }
     return text
@@ -312,8 +325,10 @@ struct Options: Equatable {
 
   static func parseRoomPrefix(_ text: String) throws(OptionsError) -> String {
     guard let first = text.first, first == "#" || first == "&", text.count <= 20,
-          text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "," && $0 != ":" }) else {
-      throw OptionsError("--room-prefix takes a channel prefix like '#r' (starting with # or &, no spaces, commas or colons), not '\(text)'")
+      text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && $0 != "," && $0 != ":" })
+    else {
+      throw OptionsError(
+        "--room-prefix takes a channel prefix like '#r' (starting with # or &, no spaces, commas or colons), not '\(text)'")
     }
     return text
   }

@@ -44,7 +44,8 @@ struct Measurement: Sendable {
     case .skipped(let why): return "skipped: \(why)"
     case .failed(let why): return "failed: \(why)"
     case .chat(let r) where r.aborted:
-      return "aborted: only \(r.counters.alive) of \(r.parameters.clients) clients registered; first error: \(r.counters.firstError ?? "(none)")"
+      return
+        "aborted: only \(r.counters.alive) of \(r.parameters.clients) clients registered; first error: \(r.counters.firstError ?? "(none)")"
     case .chat, .idle: return nil
     }
   }
@@ -114,7 +115,8 @@ enum Report {
   /// The parameters a scenario ran with, for the table's heading.
   static func heading(_ s: Scenario, _ options: Options) -> String {
     if let p = options.chat(s) {
-      return "\(s.rawValue): \(p.clients) clients, \(p.rooms) room\(p.rooms == 1 ? "" : "s"), \(p.senders) senders, \(fmtPlain(p.rate)) msg/s, \(fmtPlain(p.duration)) s, \(p.size) B"
+      return
+        "\(s.rawValue): \(p.clients) clients, \(p.rooms) room\(p.rooms == 1 ? "" : "s"), \(p.senders) senders, \(fmtPlain(p.rate)) msg/s, \(fmtPlain(p.duration)) s, \(p.size) B"
     }
     let p = options.idle()
     return "\(s.rawValue): idle registered connections, steps \(p.effectiveSteps.map(String.init).joined(separator: ","))"
@@ -141,7 +143,9 @@ enum Report {
     for f in figures {
       var row = [f.label, f.unit]
       for m in ran { row.append(values[m.column]?[f.key].map(format) ?? "-") }
-      for p in pairs { row.append(ratio(values[p.numerator]?[f.key], values[p.denominator]?[f.key]).map { String(format: "%.2f", $0) } ?? "-") }
+      for p in pairs {
+        row.append(ratio(values[p.numerator]?[f.key], values[p.denominator]?[f.key]).map { String(format: "%.2f", $0) } ?? "-")
+      }
       row.append(f.goal ?? "")
       rows.append(row)
     }
@@ -156,7 +160,9 @@ enum Report {
     var widths = [Int](repeating: 0, count: header.count)
     for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
     for (n, r) in rows.enumerated() {
-      let cells = r.enumerated().map { i, c in i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[i] - c.count) + c }
+      let cells = r.enumerated().map { i, c in
+        i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[i] - c.count) + c
+      }
       out += "  " + cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
       if n == 0 { out += "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
     }
@@ -177,7 +183,9 @@ enum Report {
     guard let subject = ran.first else { return [] }
     var out: [RatioPair] = []
     for p in ran.dropFirst() where p.transport == subject.transport && p.server != subject.server {
-      out.append(RatioPair(numerator: subject.column, denominator: p.column, title: "\(subject.server)/\(p.server)\(subject.transport.columnSuffix)"))
+      out.append(
+        RatioPair(numerator: subject.column, denominator: p.column, title: "\(subject.server)/\(p.server)\(subject.transport.columnSuffix)")
+      )
     }
     for ws in ran where ws.transport == .websocket {
       guard let irc = ran.first(where: { $0.server == ws.server && $0.transport == .irc }) else { continue }
@@ -194,18 +202,24 @@ enum Report {
     let subject = ran.first
     for m in ms {
       if let p = m.problem {
-        lines.append(encode(["bench": "\(m.scenario.rawValue).\(m.problem!.hasPrefix("skipped") ? "skipped" : "failed")",
-                             "scenario": m.scenario.rawValue, "server": m.server, "transport": m.transport.rawValue,
-                             "value": 0, "unit": "", "note": p]))
+        lines.append(
+          encode([
+            "bench": "\(m.scenario.rawValue).\(m.problem!.hasPrefix("skipped") ? "skipped" : "failed")",
+            "scenario": m.scenario.rawValue, "server": m.server, "transport": m.transport.rawValue,
+            "value": 0, "unit": "", "note": p,
+          ]))
         continue
       }
       for (f, v) in m.values {
-        var obj: [String: Any] = ["bench": "\(m.scenario.rawValue).\(f.key)", "scenario": m.scenario.rawValue, "server": m.server,
-                                  "transport": m.transport.rawValue,
-                                  "value": v, "unit": f.unit, "label": f.label]
+        var obj: [String: Any] = [
+          "bench": "\(m.scenario.rawValue).\(f.key)", "scenario": m.scenario.rawValue, "server": m.server,
+          "transport": m.transport.rawValue,
+          "value": v, "unit": f.unit, "label": f.label,
+        ]
         if let g = f.goal { obj["goal"] = g }
         if m.transport == .websocket, let irc = ran.first(where: { $0.server == m.server && $0.transport == .irc }),
-           let iv = irc.values.first(where: { $0.0.key == f.key })?.1 {
+          let iv = irc.values.first(where: { $0.0.key == f.key })?.1
+        {
           obj["irc"] = iv
           if let r = ratio(v, iv) { obj["websocket_over_irc"] = r }
         }

@@ -35,8 +35,10 @@ final class RunContext: Sendable {
   /// CLOCK_MONOTONIC µs of a recent receipt (for the drain's idle rule).
   let lastReceive = Atomic<UInt64>(0)
 
-  init(host: String, port: Int, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
-       maxMessages: Int, connectTimeout: Double, verbose: Bool, transport: ChatTransport = .irc) {
+  init(
+    host: String, port: Int, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
+    maxMessages: Int, connectTimeout: Double, verbose: Bool, transport: ChatTransport = .irc
+  ) {
     self.host = host
     self.port = port
     self.sources = sources

@@ -21,16 +21,20 @@ struct Runner {
       case .external(let host, let port, let pid, let name):
         let inflight = connectParameters(scenario).inflight ?? 200
         let transport = options.transports.first ?? .irc
-        measurements.append(await measure(scenario, server: name, target: ServerTarget(host: host, port: port, pid: pid, transport: transport), inflight: inflight))
+        measurements.append(
+          await measure(
+            scenario, server: name, target: ServerTarget(host: host, port: port, pid: pid, transport: transport), inflight: inflight))
       case .managed(let kinds):
         for kind in kinds {
           for transport in options.transports {
             let server: ManagedServer
             do {
-              server = try ServerLauncher.start(kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
+              server = try ServerLauncher.start(
+                kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
             } catch {
               log.line("\(kind.rawValue): skipped — \(error)")
-              measurements.append(Measurement(scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description)))
+              measurements.append(
+                Measurement(scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description)))
               continue
             }
             let inflight = connectParameters(scenario).inflight ?? kind.defaultInflight
@@ -66,7 +70,8 @@ struct Runner {
   /// One scenario on one server, on a fresh node, under the deadline.
   func measure(_ scenario: Scenario, server: String, target: ServerTarget, inflight: Int) async -> Measurement {
     let transport = target.transport
-    log.line("== \(scenario.rawValue) on \(server) over \(transport.rawValue) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
+    log.line(
+      "== \(scenario.rawValue) on \(server) over \(transport.rawValue) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
     Watchdog.arm(seconds: options.maxTime, for: "\(scenario.rawValue) on \(server)")
     // The machine may be shared: the load average tells whether other work competed.
     log.line("loadavg at start: \(ProcWatch.loadAverage())")

@@ -3,7 +3,10 @@
 
 /// S1–S3 are chat runs (ircload's chat mode), S4 the idle-connection run (idle mode).
 enum Scenario: String, CaseIterable, Sendable {
-  case s1 = "S1", s2 = "S2", s3 = "S3", s4 = "S4"
+  case s1 = "S1"
+  case s2 = "S2"
+  case s3 = "S3"
+  case s4 = "S4"
 
   /// What the issue says the scenario is.
   var summary: String {

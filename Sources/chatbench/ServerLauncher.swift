@@ -110,13 +110,19 @@ enum ServerLauncher {
   /// `extra` arguments (`--chatd-args`) come last.
   static func chatdPlan(executable: String, port: Int, webPort: Int = 0, directory: String, extra: [String] = []) -> LaunchPlan? {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
-    return LaunchPlan(executable: executable, arguments: ["--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
-                                                          "--web-port", String(webPort), "--no-flood-limit"] + extra)
+    return LaunchPlan(
+      executable: executable,
+      arguments: [
+        "--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
+        "--web-port", String(webPort), "--no-flood-limit",
+      ] + extra)
   }
 
   /// How to start `kind` on `port` with its files in `directory`; throws when the server
   /// is not installed (or not built).
-  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?, chatdArguments: [String] = []) throws(LaunchError) -> LaunchPlan {
+  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?, chatdArguments: [String] = [])
+    throws(LaunchError) -> LaunchPlan
+  {
     switch kind {
     case .chatd:
       let exe = chatdExecutable(override: chatdPath)
@@ -127,15 +133,17 @@ enum ServerLauncher {
     case .ngircd:
       guard let exe = installed("ngircd") else { throw LaunchError("ngircd is not installed (apt-get install -y ngircd)") }
       let config = directory + "/ngircd.conf"
-      return LaunchPlan(executable: exe, arguments: ["--nodaemon", "--config", config],
-                        files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory)])
+      return LaunchPlan(
+        executable: exe, arguments: ["--nodaemon", "--config", config],
+        files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory)])
     case .inspircd:
       guard let exe = installed("inspircd") else { throw LaunchError("inspircd is not installed (apt-get install -y inspircd)") }
       let config = directory + "/inspircd.conf"
       // InspIRCd refuses to run as root unless told it may.
       let root = geteuid() == 0 ? ["--runasroot"] : []
-      return LaunchPlan(executable: exe, arguments: ["--nofork"] + root + ["--config", config],
-                        files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory)])
+      return LaunchPlan(
+        executable: exe, arguments: ["--nofork"] + root + ["--config", config],
+        files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory)])
     }
   }
 
@@ -159,7 +167,9 @@ enum ServerLauncher {
 
   /// Starts `kind` on a free loopback port and waits (30 s at most) until it accepts.
   /// With `web` (chatd only), its web listener gets a free port too, and is waited for.
-  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, chatdArguments: [String] = [], log: Log) throws(LaunchError) -> ManagedServer {
+  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, chatdArguments: [String] = [], log: Log) throws(LaunchError)
+    -> ManagedServer
+  {
     guard let port = freeLoopbackPort() else { throw LaunchError("no free loopback port") }
     var webPort: Int?
     if web {
@@ -178,7 +188,8 @@ enum ServerLauncher {
     }
     let plan: LaunchPlan
     do {
-      plan = try self.plan(kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
+      plan = try self.plan(
+        kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
       for (path, text) in plan.files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
     } catch let e as LaunchError {
       try? FileManager.default.removeItem(atPath: directory)
@@ -190,7 +201,9 @@ enum ServerLauncher {
     let pid = try spawn(plan, log: directory + "/server.log")
     Watchdog.adopt(pid, name: kind.rawValue)
     let server = ManagedServer(kind: kind, pid: pid, port: port, webPort: webPort, directory: directory)
-    log.line("\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))")
+    log.line(
+      "\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))"
+    )
     let t0 = MonotonicClock.microseconds()
     while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) {
       if !server.isRunning {

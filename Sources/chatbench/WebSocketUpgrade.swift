@@ -28,8 +28,9 @@ enum WebSocketUpgrade {
 
   /// `GET <path> HTTP/1.1` with the upgrade headers.
   static func request(host: String, port: Int, path: String, key: String) -> [UInt8] {
-    Array(("GET \(path) HTTP/1.1\r\n" + "Host: \(host):\(port)\r\n" + "Upgrade: websocket\r\n" + "Connection: Upgrade\r\n"
-      + "Sec-WebSocket-Key: \(key)\r\n" + "Sec-WebSocket-Version: 13\r\n" + "Sec-WebSocket-Protocol: \(subprotocol)\r\n" + "\r\n").utf8)
+    Array(
+      ("GET \(path) HTTP/1.1\r\n" + "Host: \(host):\(port)\r\n" + "Upgrade: websocket\r\n" + "Connection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: \(key)\r\n" + "Sec-WebSocket-Version: 13\r\n" + "Sec-WebSocket-Protocol: \(subprotocol)\r\n" + "\r\n").utf8)
   }
 
   /// The length of the response head (through its blank line) at the start of `bytes`,

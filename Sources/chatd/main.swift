@@ -27,10 +27,11 @@ do {
   FileHandle.standardError.write(Data("chatd: cannot start: \(error)\n".utf8))
   exit(1)
 }
-FileHandle.standardOutput.write(Data((
-  "chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
-    + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
-    + ", data in \(config.dataDirectory)"
-    + " (open-file limit \(server.node.fileDescriptorLimit))\n"
-    + "chatd: control socket \(config.controlSocketPath) (observer attaches to it)\n").utf8))
+FileHandle.standardOutput.write(
+  Data(
+    ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
+      + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+      + ", data in \(config.dataDirectory)"
+      + " (open-file limit \(server.node.fileDescriptorLimit))\n"
+      + "chatd: control socket \(config.controlSocketPath) (observer attaches to it)\n").utf8))
 exit(await server.run())

@@ -45,7 +45,8 @@ final class Terminal {
 
   /// (columns, rows); 80×24 if the terminal does not say.
   var size: (width: Int, height: Int) {
-    var columns: Int32 = 0, rows: Int32 = 0
+    var columns: Int32 = 0
+    var rows: Int32 = 0
     guard otter_terminal_size(output, &columns, &rows) == 1 else { return (80, 24) }
     return (Int(columns), Int(rows))
   }

@@ -76,14 +76,17 @@ enum BitMatchBench {
     var note = "\(iterations / 1_000_000)M decodes of 16 different inputs"
     if ours.checksum != hand.checksum { note = "CHECKSUM MISMATCH vs shifts: \(ours.checksum) != \(hand.checksum)" }
     var rows = [
-      Row(bench: "bitmatch.\(name).ns_per_match", value: ours.nsPerMatch, unit: "ns", peer: hand.nsPerMatch,
-          peerName: "swift-shifts", goal: "≤ 1.5×", note: note)
+      Row(
+        bench: "bitmatch.\(name).ns_per_match", value: ours.nsPerMatch, unit: "ns", peer: hand.nsPerMatch,
+        peerName: "swift-shifts", goal: "≤ 1.5×", note: note)
     ]
     if let erlang {
       let same = erlang.checksum == ours.checksum
-      rows.append(Row(bench: "bitmatch.\(name).vs_erlang.ns_per_match", value: ours.nsPerMatch, unit: "ns",
-                      peer: erlang.nsPerMatch, peerName: "erlang", goal: "< 1× (faster)",
-                      note: same ? "same checksum" : "CHECKSUM MISMATCH vs erlang: \(erlang.checksum)"))
+      rows.append(
+        Row(
+          bench: "bitmatch.\(name).vs_erlang.ns_per_match", value: ours.nsPerMatch, unit: "ns",
+          peer: erlang.nsPerMatch, peerName: "erlang", goal: "< 1× (faster)",
+          note: same ? "same checksum" : "CHECKSUM MISMATCH vs erlang: \(erlang.checksum)"))
     }
     return rows
   }
@@ -352,7 +355,8 @@ struct ErlangPeer {
         return nil
       }
       progress("bitmatch: running Erlang \(name) (\(iterations) decodes)")
-      let (status, output) = try execute(erl, ["-noshell", "-pa", dir.path, "-run", "bitmatch_bench", "main", name, corpusFile.path, String(iterations)])
+      let (status, output) = try execute(
+        erl, ["-noshell", "-pa", dir.path, "-run", "bitmatch_bench", "main", name, corpusFile.path, String(iterations)])
       guard status == 0, let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
         progress("bitmatch: erl failed (status \(status)): \(output)")
         return nil
@@ -386,4 +390,3 @@ struct ErlangPeer {
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 }
-

@@ -21,7 +21,8 @@ struct CounterServer: SyncGenServer {
 /// The same counter with async callbacks (a GenServer may await in them).
 struct AsyncCounterServer: GenServer {
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> { .ok(0) }
-  func handleCall(_ request: CounterRequest, from: From<Int>, state: inout Int, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+  func handleCall(_ request: CounterRequest, from: From<Int>, state: inout Int, _ ctx: ServerContext<Self>) async throws -> CallResult<Self>
+  {
     state += 1
     return .reply(state)
   }
@@ -71,8 +72,14 @@ func genCallBench(_ options: BenchOptions) async throws -> [Row] {
   }.value
   let e = erlang(options, ["gencall", String(n)])
   return [
-    Row(bench: "gencall.ns_per_call", value: ns, unit: "ns", peer: e?["ns_per_call"], peerName: e.map { _ in "erlang" }, goal: "≤ 700", note: "SyncGenServer counter"),
-    Row(bench: "gencall.ns_per_call_async", value: asyncNs, unit: "ns", peer: e?["ns_per_call"], peerName: e.map { _ in "erlang" }, note: "GenServer counter (async callbacks)"),
-    Row(bench: "gencall.ns_per_call_vs_actor", value: ns, unit: "ns", peer: actorNs, peerName: "swift-actor", note: "actor method: no mailbox, runs on the caller's thread"),
+    Row(
+      bench: "gencall.ns_per_call", value: ns, unit: "ns", peer: e?["ns_per_call"], peerName: e.map { _ in "erlang" }, goal: "≤ 700",
+      note: "SyncGenServer counter"),
+    Row(
+      bench: "gencall.ns_per_call_async", value: asyncNs, unit: "ns", peer: e?["ns_per_call"], peerName: e.map { _ in "erlang" },
+      note: "GenServer counter (async callbacks)"),
+    Row(
+      bench: "gencall.ns_per_call_vs_actor", value: ns, unit: "ns", peer: actorNs, peerName: "swift-actor",
+      note: "actor method: no mailbox, runs on the caller's thread"),
   ]
 }

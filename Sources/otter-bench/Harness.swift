@@ -54,7 +54,8 @@ enum Output {
     for l in lines { for (i, c) in l.enumerated() { widths[i] = max(widths[i], c.count) } }
     var out = ""
     for (n, l) in lines.enumerated() {
-      out += l.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+      out +=
+        l.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
         .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
       if n == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
     }

@@ -60,7 +60,8 @@ final class ServerChild: @unchecked Sendable {
     }
     let text = String(decoding: line, as: UTF8.self)
     guard let portText = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") })?.dropFirst(5),
-          let port = Int(portText.trimmingCharacters(in: .whitespaces)) else {
+      let port = Int(portText.trimmingCharacters(in: .whitespaces))
+    else {
       process.terminate()
       throw PeerError.failed("\(name) server did not start: \(text)")
     }
@@ -112,8 +113,9 @@ enum CPeer {
 }
 
 func startOtterEchoServer(schedulers: Int = 1) throws -> ServerChild {
-  try ServerChild(name: "otter", executable: ownExecutable(), arguments: ["--serve-echo"],
-                  environment: ["OTTER_SCHEDULERS": String(schedulers)])
+  try ServerChild(
+    name: "otter", executable: ownExecutable(), arguments: ["--serve-echo"],
+    environment: ["OTTER_SCHEDULERS": String(schedulers)])
 }
 
 func startCEchoServer() throws -> ServerChild? {
@@ -123,8 +125,9 @@ func startCEchoServer() throws -> ServerChild? {
 
 func startErlangEchoServer() throws -> ServerChild? {
   guard let erl = Erlang.erl, let dir = try Erlang.compiled() else { return nil }
-  return try ServerChild(name: "erlang", executable: erl,
-                         arguments: ["+S", "1", "+Q", "1048576", "-noshell", "-pa", dir.path, "-run", "bench_io", "main", "echo_server"])
+  return try ServerChild(
+    name: "erlang", executable: erl,
+    arguments: ["+S", "1", "+Q", "1048576", "-noshell", "-pa", dir.path, "-run", "bench_io", "main", "echo_server"])
 }
 
 /// `otter-bench --serve-echo`: the Otter echo server (acceptor pattern, one process per
@@ -298,7 +301,9 @@ func echoBench(_ options: BenchOptions) async throws -> [Row] {
     let otter = try await otterEchoClients(port: otterServer.port, clients: n, warmup: warmup, measure: measure)
     otterServer.stop()
 
-    var cc: EchoResult?, otterToC: EchoResult?, otterToErlang: EchoResult?
+    var cc: EchoResult?
+    var otterToC: EchoResult?
+    var otterToErlang: EchoResult?
     if options.peers, let cServer = try startCEchoServer() {
       cc = try cEchoClients(port: cServer.port, clients: n, warmup: warmup, measure: measure)
       otterToC = try await otterEchoClients(port: cServer.port, clients: n, warmup: warmup, measure: measure)
@@ -309,20 +314,28 @@ func echoBench(_ options: BenchOptions) async throws -> [Row] {
       erlangServer.stop()
     }
     let tag = "echo.n\(n)"
-    rows.append(Row(bench: "\(tag).rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
-                    peer: cc?.roundTripsPerSecond, peerName: cc.map { _ in "c client+server" }, lowerIsBetter: false,
-                    note: "otter client ↔ otter server"))
-    rows.append(Row(bench: "\(tag).p99_us", value: otter.p99, unit: "µs", peer: cc?.p99, peerName: cc.map { _ in "c client+server" },
-                    note: "p50 \(Output.format(otter.p50)) µs (c \(cc.map { Output.format($0.p50) } ?? "-"))"))
+    rows.append(
+      Row(
+        bench: "\(tag).rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
+        peer: cc?.roundTripsPerSecond, peerName: cc.map { _ in "c client+server" }, lowerIsBetter: false,
+        note: "otter client ↔ otter server"))
+    rows.append(
+      Row(
+        bench: "\(tag).p99_us", value: otter.p99, unit: "µs", peer: cc?.p99, peerName: cc.map { _ in "c client+server" },
+        note: "p50 \(Output.format(otter.p50)) µs (c \(cc.map { Output.format($0.p50) } ?? "-"))"))
     if let otterToC {
-      rows.append(Row(bench: "\(tag).server_rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
-                      peer: otterToC.roundTripsPerSecond, peerName: "c server", lowerIsBetter: false,
-                      note: "same otter client; server swapped"))
+      rows.append(
+        Row(
+          bench: "\(tag).server_rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
+          peer: otterToC.roundTripsPerSecond, peerName: "c server", lowerIsBetter: false,
+          note: "same otter client; server swapped"))
     }
     if let otterToErlang {
-      rows.append(Row(bench: "\(tag).server_rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
-                      peer: otterToErlang.roundTripsPerSecond, peerName: "erlang server", lowerIsBetter: false,
-                      note: "same otter client; server swapped"))
+      rows.append(
+        Row(
+          bench: "\(tag).server_rtt_per_s", value: otter.roundTripsPerSecond, unit: "rt/s",
+          peer: otterToErlang.roundTripsPerSecond, peerName: "erlang server", lowerIsBetter: false,
+          note: "same otter client; server swapped"))
     }
   }
   return rows
@@ -394,7 +407,8 @@ func connsBench(_ options: BenchOptions) async throws -> [Row] {
   }
   progress("  conns N=\(n): otter server")
   let otter = try await serverSide(try startOtterEchoServer())
-  var erlang: Double?, c: Double?
+  var erlang: Double?
+  var c: Double?
   if options.peers, let s = try startErlangEchoServer() {
     progress("  conns N=\(n): erlang server")
     erlang = try await serverSide(s).server
@@ -405,12 +419,16 @@ func connsBench(_ options: BenchOptions) async throws -> [Row] {
   }
   let note = n < wanted ? "\(n) connections (fd limit \(limit)/process)" : "\(n) connections"
   var rows = [
-    Row(bench: "conns.server_rss_bytes_per_conn", value: otter.server, unit: "B", peer: erlang, peerName: erlang.map { _ in "erlang" },
-        note: "\(note); a process per connection"),
+    Row(
+      bench: "conns.server_rss_bytes_per_conn", value: otter.server, unit: "B", peer: erlang, peerName: erlang.map { _ in "erlang" },
+      note: "\(note); a process per connection"),
     Row(bench: "conns.client_rss_bytes_per_conn", value: otter.client, unit: "B", note: "\(note); one owner process"),
   ]
   if let c {
-    rows.append(Row(bench: "conns.server_rss_bytes_per_conn", value: otter.server, unit: "B", peer: c, peerName: "c epoll", note: "c keeps only the fd"))
+    rows.append(
+      Row(
+        bench: "conns.server_rss_bytes_per_conn", value: otter.server, unit: "B", peer: c, peerName: "c epoll", note: "c keeps only the fd")
+    )
   }
   rows.append(Row(bench: "conns.count", value: Double(n), unit: "conns", goal: "50000", lowerIsBetter: false, note: "open at once"))
   return rows

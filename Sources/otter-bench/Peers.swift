@@ -46,7 +46,9 @@ enum Erlang {
 enum PeerError: Error, CustomStringConvertible {
   case failed(String)
   var description: String {
-    switch self { case .failed(let s): return s }
+    switch self {
+    case .failed(let s): return s
+    }
   }
 }
 

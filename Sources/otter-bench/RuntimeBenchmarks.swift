@@ -48,17 +48,27 @@ func spawnBench(_ options: BenchOptions) async throws -> [Row] {
       procs = []
       while node.processCount > base { try await ctx.sleep(for: .milliseconds(1)) }
       let t2 = MonotonicClock.nanoseconds()
-      return (Double(t1 - t0) / Double(n) / 1000, Double(t2 - t0) / Double(n) / 1000,
-              Double(Int64(rss1) - Int64(rss0)) / Double(n))
+      return (
+        Double(t1 - t0) / Double(n) / 1000, Double(t2 - t0) / Double(n) / 1000,
+        Double(Int64(rss1) - Int64(rss0)) / Double(n)
+      )
     }
     rounds.append(r)
   }
   let e = erlang(options, ["spawn", String(n), "2"])
   return [
-    Row(bench: "spawn.us_per_spawn", value: rounds[0].spawnUs, unit: "µs", peer: e?["spawn_us"], peerName: e.map { _ in "erlang" }, goal: "≤ 1.0", note: "cold memory, round 1"),
-    Row(bench: "spawn.us_per_spawn_warm", value: rounds[1].spawnUs, unit: "µs", peer: e?["warm_spawn_us"], peerName: e.map { _ in "erlang" }, note: "round 2"),
-    Row(bench: "spawn.us_per_lifecycle", value: rounds[0].lifecycleUs, unit: "µs", peer: e?["lifecycle_us"], peerName: e.map { _ in "erlang" }, note: "spawn + park + one message + exit"),
-    Row(bench: "spawn.rss_bytes_per_idle_process", value: rounds[0].rssPerProc, unit: "B", peer: e?["rss_bytes_per_proc"], peerName: e.map { _ in "erlang" }, goal: "≤ 1000"),
+    Row(
+      bench: "spawn.us_per_spawn", value: rounds[0].spawnUs, unit: "µs", peer: e?["spawn_us"], peerName: e.map { _ in "erlang" },
+      goal: "≤ 1.0", note: "cold memory, round 1"),
+    Row(
+      bench: "spawn.us_per_spawn_warm", value: rounds[1].spawnUs, unit: "µs", peer: e?["warm_spawn_us"], peerName: e.map { _ in "erlang" },
+      note: "round 2"),
+    Row(
+      bench: "spawn.us_per_lifecycle", value: rounds[0].lifecycleUs, unit: "µs", peer: e?["lifecycle_us"],
+      peerName: e.map { _ in "erlang" }, note: "spawn + park + one message + exit"),
+    Row(
+      bench: "spawn.rss_bytes_per_idle_process", value: rounds[0].rssPerProc, unit: "B", peer: e?["rss_bytes_per_proc"],
+      peerName: e.map { _ in "erlang" }, goal: "≤ 1000"),
   ]
 }
 
@@ -78,15 +88,16 @@ func ringBench(_ options: BenchOptions) async throws -> [Row] {
     let parent = ctx.address
     var nodes: [Address<RingMsg>] = []
     for _ in 0..<n {
-      nodes.append(ctx.spawn(RingMsg.self, state: Optional<Address<RingMsg>>.none) { next, msg, _ in
-        switch msg {
-        case .message(.next(let a)): next = a
-        case .message(.token(let k)):
-          if k == 0 { parent.send(0) } else { next.unsafelyUnwrapped.send(.token(k - 1)) }
-        default: break
-        }
-        return .continue
-      })
+      nodes.append(
+        ctx.spawn(RingMsg.self, state: Optional<Address<RingMsg>>.none) { next, msg, _ in
+          switch msg {
+          case .message(.next(let a)): next = a
+          case .message(.token(let k)):
+            if k == 0 { parent.send(0) } else { next.unsafelyUnwrapped.send(.token(k - 1)) }
+          default: break
+          }
+          return .continue
+        })
     }
     for i in 0..<n { nodes[i].send(.next(nodes[(i + 1) % n])) }
     try await ctx.sleep(for: .milliseconds(20))
@@ -108,17 +119,24 @@ func pingPongBench(_ options: BenchOptions) async throws -> [Row] {
   // Handler processes on both sides: ping sends K, waits for K back, N times.
   let handlers = try await node.run(Double.self) { ctx -> Double in
     let parent = ctx.address
-    struct Ping { var pong: Address<Int>?; var left: Int; var t0: UInt64 }
-    ctx.spawn(Int.self, state: Ping(pong: nil, left: n, t0: 0), start: { st, c in
-      let me = c.address
-      st.pong = c.spawn(Int.self, state: ()) { _, msg, _ in
-        if case .message(let k) = msg { me.send(k) }
+    struct Ping {
+      var pong: Address<Int>?
+      var left: Int
+      var t0: UInt64
+    }
+    ctx.spawn(
+      Int.self, state: Ping(pong: nil, left: n, t0: 0),
+      start: { st, c in
+        let me = c.address
+        st.pong = c.spawn(Int.self, state: ()) { _, msg, _ in
+          if case .message(let k) = msg { me.send(k) }
+          return .continue
+        }
+        st.t0 = MonotonicClock.nanoseconds()
+        st.pong!.send(st.left)
         return .continue
       }
-      st.t0 = MonotonicClock.nanoseconds()
-      st.pong!.send(st.left)
-      return .continue
-    }) { st, msg, _ in
+    ) { st, msg, _ in
       guard case .message(let k) = msg, k == st.left else { return .continue }
       st.left -= 1
       if st.left == 0 {
@@ -146,8 +164,12 @@ func pingPongBench(_ options: BenchOptions) async throws -> [Row] {
   }
   let e = erlang(options, ["pingpong", String(n)])
   return [
-    Row(bench: "pingpong.ns_per_round_trip", value: handlers, unit: "ns", peer: e?["ns_per_round_trip"], peerName: e.map { _ in "erlang" }, goal: "≤ 250", note: "handler processes"),
-    Row(bench: "pingpong.ns_per_round_trip_receive", value: body, unit: "ns", peer: e?["ns_per_round_trip"], peerName: e.map { _ in "erlang" }, note: "ping blocks in receive (async body)"),
+    Row(
+      bench: "pingpong.ns_per_round_trip", value: handlers, unit: "ns", peer: e?["ns_per_round_trip"], peerName: e.map { _ in "erlang" },
+      goal: "≤ 250", note: "handler processes"),
+    Row(
+      bench: "pingpong.ns_per_round_trip_receive", value: body, unit: "ns", peer: e?["ns_per_round_trip"],
+      peerName: e.map { _ in "erlang" }, note: "ping blocks in receive (async body)"),
   ]
 }
 
@@ -174,10 +196,13 @@ func faninBench(_ options: BenchOptions) async throws -> [Row] {
     let t0 = MonotonicClock.nanoseconds()
     for _ in 0..<producers {
       // Sends in chunks of 1,000, then yields the thread by messaging itself.
-      ctx.spawn(Int.self, state: perProducer, start: { _, c in
-        c.address.send(0)
-        return .continue
-      }) { left, _, c in
+      ctx.spawn(
+        Int.self, state: perProducer,
+        start: { _, c in
+          c.address.send(0)
+          return .continue
+        }
+      ) { left, _, c in
         let chunk = min(1000, left)
         for i in 0..<chunk { consumer.send(i) }
         left -= chunk
@@ -192,7 +217,9 @@ func faninBench(_ options: BenchOptions) async throws -> [Row] {
   }
   let e = erlang(options, ["fanin", String(producers), String(perProducer)])
   return [
-    Row(bench: "fanin.msgs_per_s", value: rate / 1e6, unit: "M msg/s", peer: e.map { $0["msgs_per_s"]! / 1e6 }, peerName: e.map { _ in "erlang" }, goal: "≥ 15", lowerIsBetter: false),
+    Row(
+      bench: "fanin.msgs_per_s", value: rate / 1e6, unit: "M msg/s", peer: e.map { $0["msgs_per_s"]! / 1e6 },
+      peerName: e.map { _ in "erlang" }, goal: "≥ 15", lowerIsBetter: false),
     Row(bench: "fanin.ns_per_msg", value: ns, unit: "ns", peer: e?["ns_per_msg"], peerName: e.map { _ in "erlang" }),
   ]
 }
@@ -214,10 +241,13 @@ func timerRun(_ n: Int, _ options: BenchOptions, prefix: String) async throws ->
     let parent = ctx.address
     let t0 = MonotonicClock.nanoseconds()
     for _ in 0..<n {
-      ctx.spawn(Int.self, state: UInt64(0), start: { started, _ in
-        started = MonotonicClock.nanoseconds()
-        return .continueWithTimeout(.milliseconds(ms))
-      }) { started, msg, _ in
+      ctx.spawn(
+        Int.self, state: UInt64(0),
+        start: { started, _ in
+          started = MonotonicClock.nanoseconds()
+          return .continueWithTimeout(.milliseconds(ms))
+        }
+      ) { started, msg, _ in
         if case .timeout = msg {
           parent.send(MonotonicClock.nanoseconds() - started)
           return .stop(.normal)
@@ -241,7 +271,9 @@ func timerRun(_ n: Int, _ options: BenchOptions, prefix: String) async throws ->
   let label = "\(n) x \(ms) ms"
   return [
     Row(bench: "\(prefix).late_p50_ms", value: q(0.5), unit: "ms", peer: e?["late_p50_ms"], peerName: peer, note: label),
-    Row(bench: "\(prefix).late_p99_ms", value: q(0.99), unit: "ms", peer: e?["late_p99_ms"], peerName: peer, goal: n >= 100_000 ? "≤ 2" : nil, note: label),
+    Row(
+      bench: "\(prefix).late_p99_ms", value: q(0.99), unit: "ms", peer: e?["late_p99_ms"], peerName: peer, goal: n >= 100_000 ? "≤ 2" : nil,
+      note: label),
     Row(bench: "\(prefix).late_max_ms", value: lateness.last!, unit: "ms", peer: e?["late_max_ms"], peerName: peer, note: label),
     Row(bench: "\(prefix).wall_ms", value: wall, unit: "ms", peer: e?["wall_ms"], peerName: peer, note: label),
     Row(bench: "\(prefix).fired_early", value: Double(early), unit: "count", peer: e?["early_count"], peerName: peer, note: label),

@@ -13,7 +13,8 @@ import Supervision
 import Synchronization
 
 let snapshotBenchmarks: [Benchmark] = [
-  Benchmark(name: "observer", summary: "control endpoint on a node of 100k processes: refresh snapshot and full snapshot, ms", run: observerBench)
+  Benchmark(
+    name: "observer", summary: "control endpoint on a node of 100k processes: refresh snapshot and full snapshot, ms", run: observerBench)
 ]
 
 func observerBench(_ options: BenchOptions) async throws -> [Row] {
@@ -101,19 +102,30 @@ func observerBench(_ options: BenchOptions) async throws -> [Row] {
   }
   probe.stop.store(true, ordering: .relaxed)
   let worstCall = Double(probe.worstNanos.load(ordering: .relaxed)) / 1e6
-  progress("observer: \(processesSeen) processes ranked; full snapshot \(bytes / 1_000_000) MB; \(probe.calls.load(ordering: .relaxed)) probe calls")
+  progress(
+    "observer: \(processesSeen) processes ranked; full snapshot \(bytes / 1_000_000) MB; \(probe.calls.load(ordering: .relaxed)) probe calls"
+  )
   _ = root
   return [
-    Row(bench: "observer.snapshot_ms_\(label)", value: refresh.median, unit: "ms", goal: "< 100",
-        note: "header + top 50 (rr) + tree; worst \(Output.format(refresh.worst)) ms"),
-    Row(bench: "observer.top_ms_\(label)", value: topOnly.median, unit: "ms", note: "top 50 by reductions per interval alone; worst \(Output.format(topOnly.worst)) ms"),
-    Row(bench: "observer.top_m_ms_\(label)", value: topMemory.median, unit: "ms", note: "top 50 by memory (each process's lock and the allocator asked)"),
+    Row(
+      bench: "observer.snapshot_ms_\(label)", value: refresh.median, unit: "ms", goal: "< 100",
+      note: "header + top 50 (rr) + tree; worst \(Output.format(refresh.worst)) ms"),
+    Row(
+      bench: "observer.top_ms_\(label)", value: topOnly.median, unit: "ms",
+      note: "top 50 by reductions per interval alone; worst \(Output.format(topOnly.worst)) ms"),
+    Row(
+      bench: "observer.top_m_ms_\(label)", value: topMemory.median, unit: "ms",
+      note: "top 50 by memory (each process's lock and the allocator asked)"),
     Row(bench: "observer.top_mq_ms_\(label)", value: topQueue.median, unit: "ms", note: "top 50 by message queue (each process's lock)"),
-    Row(bench: "observer.tree_ms_\(label)", value: treeOnly.median, unit: "ms", note: "the tree alone (100 children listed per supervisor); worst \(Output.format(treeOnly.worst)) ms"),
+    Row(
+      bench: "observer.tree_ms_\(label)", value: treeOnly.median, unit: "ms",
+      note: "the tree alone (100 children listed per supervisor); worst \(Output.format(treeOnly.worst)) ms"),
     Row(bench: "observer.stats_ms_\(label)", value: statsOnly.median, unit: "ms", note: "the system header alone"),
-    Row(bench: "observer.full_snapshot_ms_\(label)", value: full.median, unit: "ms",
-        note: "observer --json: every process, \(bytes / 1_000_000) MB; worst \(Output.format(full.worst)) ms"),
-    Row(bench: "observer.worst_call_ms_\(label)", value: worstCall, unit: "ms",
-        note: "slowest call round trip of another process while snapshots ran"),
+    Row(
+      bench: "observer.full_snapshot_ms_\(label)", value: full.median, unit: "ms",
+      note: "observer --json: every process, \(bytes / 1_000_000) MB; worst \(Output.format(full.worst)) ms"),
+    Row(
+      bench: "observer.worst_call_ms_\(label)", value: worstCall, unit: "ms",
+      note: "slowest call round trip of another process while snapshots ran"),
   ]
 }

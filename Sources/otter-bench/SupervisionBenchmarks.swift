@@ -14,9 +14,10 @@ func supRestartBench(_ options: BenchOptions) async throws -> [Row] {
   for n in [1_000, 10_000] {
     let us = try await supRestartRun(n)
     let e = erlang(options, ["sup_restart", String(n)])
-    rows.append(Row(
-      bench: "suprestart.us_per_restart_\(n / 1000)k", value: us, unit: "µs", peer: e?["us_per_restart"],
-      peerName: e.map { _ in "erlang" }, goal: "≤ 5, flat", note: "\(n) restarts"))
+    rows.append(
+      Row(
+        bench: "suprestart.us_per_restart_\(n / 1000)k", value: us, unit: "µs", peer: e?["us_per_restart"],
+        peerName: e.map { _ in "erlang" }, goal: "≤ 5, flat", note: "\(n) restarts"))
   }
   return rows
 }
@@ -40,8 +41,10 @@ func supRestartRun(_ n: Int) async throws -> Double {
       return sup.spawnLink(Int.self, state: (), start: { _, _ in .stop(.custom("crash")) }) { _, _, _ in .continue }.pid
     }
     let t0 = MonotonicClock.nanoseconds()
-    guard let sup = try await ctx.start(Supervisor(
-      SupervisorFlags(strategy: .oneForOne, intensity: 100_000_000, period: .seconds(1)), children: [child]))
+    guard
+      let sup = try await ctx.start(
+        Supervisor(
+          SupervisorFlags(strategy: .oneForOne, intensity: 100_000_000, period: .seconds(1)), children: [child]))
     else { return 0 }
     let t1 = try await ctx.next()!
     ctx.exit(sup.pid, reason: .kill)

@@ -7,7 +7,8 @@
 //   swift run -c release otter-bench --list
 import Foundation
 
-let allBenchmarks: [Benchmark] = runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks + snapshotBenchmarks
+let allBenchmarks: [Benchmark] =
+  runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks + snapshotBenchmarks
 
 // Internal: the echo server the `echo` and `conns` benchmarks start in a child process.
 if CommandLine.arguments.dropFirst().first == "--serve-echo" { try serveEcho() }
@@ -24,7 +25,8 @@ for arg in CommandLine.arguments.dropFirst() {
     for b in allBenchmarks { print(b.name.padding(toLength: 14, withPad: " ", startingAt: 0) + b.summary) }
     exit(0)
   case "-h", "--help":
-    print("""
+    print(
+      """
       usage: otter-bench [--json] [--quick] [--no-peers] [--list] [NAME...]
         NAME         run only these benchmarks (see --list); default: all
         --json       one JSON object per line: {"bench","value","unit",...}

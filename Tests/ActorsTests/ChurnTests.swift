@@ -1,5 +1,6 @@
-import XCTest
 import OtterTestSupport
+import XCTest
+
 @testable import Actors
 
 /// Thousands of processes, links, monitors, timers, requests and sockets come and go;
@@ -82,9 +83,12 @@ final class ChurnTests: XCTestCase {
             } else {
               // An idle timeout that (usually) fires, then one left pending at the exit,
               // which a timer's message brings about.
-              let (child, _) = ctx.spawnMonitor(Int.self, state: (), start: { _, _ in
-                .continueWithTimeout(.milliseconds(1))
-              }) { _, message, _ in
+              let (child, _) = ctx.spawnMonitor(
+                Int.self, state: (),
+                start: { _, _ in
+                  .continueWithTimeout(.milliseconds(1))
+                }
+              ) { _, message, _ in
                 if case .timeout = message { return .continueWithTimeout(.seconds(3600)) }
                 return .stop(.normal)
               }

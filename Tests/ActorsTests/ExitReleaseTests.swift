@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// What an exited process lets go of: everything but its small core, and the core too
@@ -39,10 +40,11 @@ final class ExitReleaseTests: XCTestCase {
       }
       // The call's timeout timer is kept for the next wait: the process stops in the
       // same run, holding it.
-      let caller = Watched(node.spawn(Int.self, state: ()) { _, _, ctx in
-        _ = try await ctx.request(server, timeout: .seconds(30)) { $0 }
-        return .stop(.normal)
-      }.pid)
+      let caller = Watched(
+        node.spawn(Int.self, state: ()) { _, _, ctx in
+          _ = try await ctx.request(server, timeout: .seconds(30)) { $0 }
+          return .stop(.normal)
+        }.pid)
       caller.pid?.address(as: Int.self)?.send(1)
       try await assertFreed(caller, "caller")
     }
@@ -54,9 +56,10 @@ final class ExitReleaseTests: XCTestCase {
         if case .message(let replyTo) = message { replyTo.reply(1) }
         return .continue
       }
-      let caller = Watched(node.spawn(Never.self) { ctx in
-        _ = try await ctx.request(server, timeout: .infinity) { $0 }
-      }.pid)
+      let caller = Watched(
+        node.spawn(Never.self) { ctx in
+          _ = try await ctx.request(server, timeout: .infinity) { $0 }
+        }.pid)
       try await assertFreed(caller, "answered caller")
       XCTAssertTrue(server.pid.isAlive)
     }
@@ -66,9 +69,10 @@ final class ExitReleaseTests: XCTestCase {
   /// takes and returns after, or by a kill — and must then be freed.
   func assertAWaitingBodyIsFreed(timeout: Timeout, killed: Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
     try await withNode { node in
-      let body = Watched(node.spawn(Int.self) { ctx in
-        _ = try await ctx.receive(timeout: timeout)
-      }.pid)
+      let body = Watched(
+        node.spawn(Int.self) { ctx in
+          _ = try await ctx.receive(timeout: timeout)
+        }.pid)
       try await waitUntilWaiting(body)
       if killed {
         if let pid = body.pid { node.exit(pid, reason: .kill) }
@@ -95,10 +99,11 @@ final class ExitReleaseTests: XCTestCase {
 
   func testAHandlerKilledWhileSleepingIsFreed() async throws {
     try await withNode { node in
-      let sleeper = Watched(node.spawn(Int.self, state: ()) { _, _, ctx in
-        try await ctx.sleep(for: .seconds(30))
-        return .continue
-      }.pid)
+      let sleeper = Watched(
+        node.spawn(Int.self, state: ()) { _, _, ctx in
+          try await ctx.sleep(for: .seconds(30))
+          return .continue
+        }.pid)
       sleeper.pid?.address(as: Int.self)?.send(1)
       try await waitUntilWaiting(sleeper)
       if let pid = sleeper.pid { node.exit(pid, reason: .kill) }
@@ -114,11 +119,15 @@ final class ExitReleaseTests: XCTestCase {
         init(_ s: Socket?) { socket = s }
       }
       let seen = Recorder<SocketBox>()
-      let owner = Watched(node.spawn(Int.self, state: Socket?.none, start: { socket, ctx in
-        socket = try ctx.listen(tcp: "127.0.0.1", port: 0)
-        seen.add(SocketBox(socket))
-        return .continue
-      }) { _, _, _ in .stop(.normal) }.pid)
+      let owner = Watched(
+        node.spawn(
+          Int.self, state: Socket?.none,
+          start: { socket, ctx in
+            socket = try ctx.listen(tcp: "127.0.0.1", port: 0)
+            seen.add(SocketBox(socket))
+            return .continue
+          }
+        ) { _, _, _ in .stop(.normal) }.pid)
       try await eventually("the socket to be seen") { seen.count == 1 }
       owner.pid?.address(as: Int.self)?.send(1)
       try await assertFreed(owner, "socket owner")
@@ -128,10 +137,14 @@ final class ExitReleaseTests: XCTestCase {
 
   func testAProcessWhoseStateHoldsItsOwnAddressIsFreed() async throws {
     try await withNode { node in
-      let holder = Watched(node.spawn(Int.self, state: Address<Int>?.none, start: { me, ctx in
-        me = ctx.address
-        return .continue
-      }) { _, _, _ in .stop(.normal) }.pid)
+      let holder = Watched(
+        node.spawn(
+          Int.self, state: Address<Int>?.none,
+          start: { me, ctx in
+            me = ctx.address
+            return .continue
+          }
+        ) { _, _, _ in .stop(.normal) }.pid)
       holder.pid?.address(as: Int.self)?.send(1)
       try await assertFreed(holder, "address holder")
     }
@@ -140,24 +153,32 @@ final class ExitReleaseTests: XCTestCase {
   func testAProcessWhoseStateHoldsATimerToItselfIsFreed() async throws {
     try await withNode { node in
       // The timer (fired) names the process, which keeps its reference to cancel it.
-      let holder = Watched(node.spawn(Int.self, state: TimerRef?.none, start: { timer, ctx in
-        timer = ctx.startTimer(.milliseconds(1), 1)
-        return .continue
-      }) { _, message, _ in
-        if case .timer = message { return .stop(.normal) }
-        return .continue
-      }.pid)
+      let holder = Watched(
+        node.spawn(
+          Int.self, state: TimerRef?.none,
+          start: { timer, ctx in
+            timer = ctx.startTimer(.milliseconds(1), 1)
+            return .continue
+          }
+        ) { _, message, _ in
+          if case .timer = message { return .stop(.normal) }
+          return .continue
+        }.pid)
       try await assertFreed(holder, "timer holder")
     }
   }
 
   func testAProcessWithATimerToItselfAndAnIdleTimeoutIsFreedWhenKilled() async throws {
     try await withNode { node in
-      let timed = Watched(node.spawn(Int.self, state: (), start: { _, ctx in
-        ctx.startTimer(.seconds(30), 1)
-        ctx.sendAfter(.seconds(30), to: ctx.address, 2)
-        return .continueWithTimeout(.seconds(30))
-      }) { _, _, _ in .continue }.pid)
+      let timed = Watched(
+        node.spawn(
+          Int.self, state: (),
+          start: { _, ctx in
+            ctx.startTimer(.seconds(30), 1)
+            ctx.sendAfter(.seconds(30), to: ctx.address, 2)
+            return .continueWithTimeout(.seconds(30))
+          }
+        ) { _, _, _ in .continue }.pid)
       try await eventually("the process to go idle") {
         guard let core = timed.core else { return true }
         return core.lock.withLock { core.runState == .idle }
@@ -175,13 +196,14 @@ final class ExitReleaseTests: XCTestCase {
         if case .message(let pid) = message { ctx.monitor(pid) }
         return .continue
       }
-      let short = Watched(node.spawn(Int.self, state: ()) { _, _, ctx in
-        ctx.link(peer.pid)
-        ctx.monitor(peer.pid)
-        peer.send(ctx.pid)
-        try await ctx.sleep(for: .milliseconds(5))
-        return .stop(.normal)
-      }.pid)
+      let short = Watched(
+        node.spawn(Int.self, state: ()) { _, _, ctx in
+          ctx.link(peer.pid)
+          ctx.monitor(peer.pid)
+          peer.send(ctx.pid)
+          try await ctx.sleep(for: .milliseconds(5))
+          return .stop(.normal)
+        }.pid)
       short.pid?.address(as: Int.self)?.send(1)
       try await assertFreed(short, "linked and monitoring process")
       XCTAssertTrue(peer.pid.isAlive)

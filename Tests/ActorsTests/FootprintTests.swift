@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// What an idle process keeps (memory per idle connection): tables with their
@@ -75,13 +76,16 @@ final class FootprintTests: XCTestCase {
     try await withNode { node in
       let ran = Recorder<String>()
       let done = try await node.run(Never.self) { ctx -> Pid in
-        let child = ctx.spawn(Int.self, state: (), start: { _, c in
-          c.onExit { _ in ran.add("kept") }
-          let removed = c.onExit { _ in ran.add("removed") }
-          XCTAssertTrue(c.removeExitHook(removed))
-          XCTAssertFalse(c.removeExitHook(removed))
-          return .continue
-        }) { _, _, _ in .stop(.normal) }
+        let child = ctx.spawn(
+          Int.self, state: (),
+          start: { _, c in
+            c.onExit { _ in ran.add("kept") }
+            let removed = c.onExit { _ in ran.add("removed") }
+            XCTAssertTrue(c.removeExitHook(removed))
+            XCTAssertFalse(c.removeExitHook(removed))
+            return .continue
+          }
+        ) { _, _, _ in .stop(.normal) }
         child.send(1)
         return child.pid
       }

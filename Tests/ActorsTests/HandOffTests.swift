@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// When a handler process goes idle, the next sender may schedule it on another thread

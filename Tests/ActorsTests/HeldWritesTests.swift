@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Actors
 
 final class HeldWritesTests: XCTestCase {

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// process_info and node statistics (as OTP documents them).

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// The exit-signal table of OTP (the Erlang reference manual's Processes chapter), row by row.
@@ -23,7 +24,10 @@ final class LinkTests: XCTestCase {
         ctx.unlink(child.pid)
         let ref = ctx.monitor(child.pid)
         child.send(1)
-        _ = try await ctx.receive { if case .down(let r, _, _) = $0, r == ref { return true }; return nil }
+        _ = try await ctx.receive {
+          if case .down(let r, _, _) = $0, r == ref { return true }
+          return nil
+        }
         try await ctx.sleep(for: .milliseconds(10))
         return true  // still alive: the crash did not propagate
       }
@@ -38,7 +42,10 @@ final class LinkTests: XCTestCase {
         let child = ctx.spawnLink(Int.self, state: ()) { _, _, _ in .stop(.normal) }
         let ref = ctx.monitor(child.pid)
         child.send(1)
-        _ = try await ctx.receive { if case .down(let r, _, _) = $0, r == ref { return true }; return nil }
+        _ = try await ctx.receive {
+          if case .down(let r, _, _) = $0, r == ref { return true }
+          return nil
+        }
         try await ctx.sleep(for: .milliseconds(10))
         return true
       }
@@ -67,7 +74,10 @@ final class LinkTests: XCTestCase {
       let reason = try await node.run(Never.self) { ctx -> ExitReason in
         let (victim, ref) = ctx.spawnMonitor(Int.self, state: (), options: SpawnOptions(trapExit: true)) { _, _, _ in .continue }
         ctx.exit(victim.pid, reason: .kill)
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .killed)
     }
@@ -83,14 +93,20 @@ final class LinkTests: XCTestCase {
           a.spawnLink(Int.self, state: (), start: { _, _ in .stop(.kill) }) { _, _, _ in .continue }
           _ = try await a.receive()
         }
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == refA { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == refA { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reasonA, .kill)
       // A trapping process gets it as an EXIT message instead, and lives on.
       let (trapped, alive) = try await node.run(Never.self) { ctx -> (ExitReason, Bool) in
         ctx.trapExit = true
         ctx.spawnLink(Int.self, state: (), start: { _, _ in .stop(.kill) }) { _, _, _ in .continue }
-        let why = try await ctx.receive { if case .exit(_, let why) = $0 { return why }; return nil }!
+        let why = try await ctx.receive {
+          if case .exit(_, let why) = $0 { return why }
+          return nil
+        }!
         return (why, ctx.pid.isAlive)
       }
       XCTAssertEqual(trapped, .kill)
@@ -120,7 +136,10 @@ final class LinkTests: XCTestCase {
         }
         let ref = ctx.monitor(a.pid)
         a.send(1)
-        let ra = try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        let ra = try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
         return [ra]
       }
       XCTAssertEqual(reasons, [.error(Boom(code: 9))])
@@ -163,7 +182,10 @@ final class LinkTests: XCTestCase {
       let trapped = try await node.run(Never.self) { ctx -> ExitReason in
         ctx.trapExit = true
         ctx.link(dead.pid)
-        return try await ctx.receive { if case .exit(_, let why) = $0 { return why }; return nil }!
+        return try await ctx.receive {
+          if case .exit(_, let why) = $0 { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(trapped, .noproc)
       // Not trapping: the process dies with noproc.
@@ -206,7 +228,10 @@ final class LinkTests: XCTestCase {
       let reason = try await node.run(Never.self) { ctx -> ExitReason in
         let (p, ref) = ctx.spawnMonitor(Int.self, state: ()) { _, _, _ in .continue }
         ctx.exit(p.pid, reason: .shutdown)
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .shutdown)
     }
@@ -223,7 +248,10 @@ final class LinkTests: XCTestCase {
         }
         try await ctx.sleep(for: .milliseconds(10))
         ctx.exit(p.pid, reason: .kill)
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .killed)
       try await eventually { unwound.count == 1 }

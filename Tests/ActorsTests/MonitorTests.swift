@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Monitors (as OTP documents them).
@@ -66,10 +67,11 @@ final class MonitorTests: XCTestCase {
         try await ctx.sleep(for: .milliseconds(20))
         _ = try await ctx.receive { $0.value == .pong ? true : nil }
         let active = ctx.demonitor(ref, flush: true)
-        let left = try await ctx.receive(timeout: .zero) { msg -> Bool? in
-          if case .down = msg { return true }
-          return nil
-        } ?? false
+        let left =
+          try await ctx.receive(timeout: .zero) { msg -> Bool? in
+            if case .down = msg { return true }
+            return nil
+          } ?? false
         return (active, left)
       }
       XCTAssertFalse(active, "the DOWN had already arrived")
@@ -105,7 +107,10 @@ final class MonitorTests: XCTestCase {
       let (reason, noName) = try await node.run(Never.self) { ctx -> (ExitReason, Ref?) in
         let ref = ctx.monitor(name: "named")!
         p.send(1)
-        let why = try await ctx.receive { if case .down(let r, _, let w) = $0, r == ref { return w }; return nil }!
+        let why = try await ctx.receive {
+          if case .down(let r, _, let w) = $0, r == ref { return w }
+          return nil
+        }!
         return (why, ctx.monitor(name: "nobody"))
       }
       XCTAssertEqual(reason, .shutdown)

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Spawning, message delivery and how processes end.
@@ -8,7 +9,10 @@ final class ProcessTests: XCTestCase {
     try await withNode { node in
       let seen = Recorder<Int>()
       let p = node.spawn(TestMsg.self, state: 0) { count, msg, _ in
-        if case .message(.int(let n)) = msg { seen.add(n); count += 1 }
+        if case .message(.int(let n)) = msg {
+          seen.add(n)
+          count += 1
+        }
         return .continue
       }
       for i in 0..<1000 { p.send(.int(i)) }
@@ -93,10 +97,13 @@ final class ProcessTests: XCTestCase {
       }
       // Four senders on two schedulers, each sending 10,000 numbered messages.
       for s in 0..<4 {
-        node.spawn(Int.self, state: (), start: { _, _ in
-          for i in 0..<10_000 { sink.send((s, i)) }
-          return .stop(.normal)
-        }) { _, _, _ in .continue }
+        node.spawn(
+          Int.self, state: (),
+          start: { _, _ in
+            for i in 0..<10_000 { sink.send((s, i)) }
+            return .stop(.normal)
+          }
+        ) { _, _, _ in .continue }
       }
       try await eventually(timeout: .seconds(20)) { seen.count == 40_000 }
       var last = [Int](repeating: -1, count: 4)
@@ -125,11 +132,14 @@ final class ProcessTests: XCTestCase {
   func testStartHandlerRunsBeforeFirstMessage() async throws {
     try await withNode { node in
       let seen = Recorder<String>()
-      let p = node.spawn(String.self, state: "", start: { st, _ in
-        st = "started"
-        seen.add("start")
-        return .continue
-      }) { st, msg, _ in
+      let p = node.spawn(
+        String.self, state: "",
+        start: { st, _ in
+          st = "started"
+          seen.add("start")
+          return .continue
+        }
+      ) { st, msg, _ in
         if case .message(let m) = msg { seen.add("\(st):\(m)") }
         return .continue
       }
@@ -163,10 +173,13 @@ final class ProcessTests: XCTestCase {
   func testExitHooksRun() async throws {
     try await withNode { node in
       let seen = Recorder<ExitReason>()
-      let p = node.spawn(Int.self, state: (), start: { _, ctx in
-        ctx.onExit { seen.add($0) }
-        return .continue
-      }) { _, _, _ in .stop(.shutdown) }
+      let p = node.spawn(
+        Int.self, state: (),
+        start: { _, ctx in
+          ctx.onExit { seen.add($0) }
+          return .continue
+        }
+      ) { _, _, _ in .stop(.shutdown) }
       p.send(1)
       try await eventually { seen.count == 1 }
       XCTAssertEqual(seen.all, [.shutdown])

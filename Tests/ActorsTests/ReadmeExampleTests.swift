@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (The README's example, verbatim: its aligned comments included.)
 import XCTest
 import Actors
 

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Selective receive and receive timeouts.

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Registered names (as OTP documents them).
@@ -51,7 +52,10 @@ final class RegistryTests: XCTestCase {
         try node.register("svc", p.pid)
         let ref = ctx.monitor(p.pid)
         p.send(1)
-        _ = try await ctx.receive { if case .down(let r, _, _) = $0, r == ref { return true }; return nil }
+        _ = try await ctx.receive {
+          if case .down(let r, _, _) = $0, r == ref { return true }
+          return nil
+        }
         let at = node.whereis("svc")
         // A restarted process can take the name at once.
         let q = ctx.spawn(Int.self, state: ()) { _, _, _ in .continue }
@@ -72,7 +76,10 @@ final class RegistryTests: XCTestCase {
           return .stop(.custom("x"))
         }
         p.send(1)
-        _ = try await ctx.receive { if case .exit = $0 { return true }; return nil }
+        _ = try await ctx.receive {
+          if case .exit = $0 { return true }
+          return nil
+        }
         return node.whereis("linked-svc")
       }
       XCTAssertNil(whereisAtExit)

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// The request/reply protocol under GenServer.call: replies, failures, late replies.
@@ -166,7 +167,10 @@ final class RequestTests: XCTestCase {
         try await ctx.sleep(for: .milliseconds(10))
         let caller = node.snapshot().first { $0.status == .waitingForReply }!.pid
         ctx.exit(caller, reason: .kill)
-        return try await ctx.receive { if case .down(let r, _, let w) = $0, r == ref { return w }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let w) = $0, r == ref { return w }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .killed)
     }

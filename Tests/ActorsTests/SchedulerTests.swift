@@ -2,6 +2,7 @@ import Foundation
 import OtterTestSupport
 import Synchronization
 import XCTest
+
 @testable import Actors
 
 /// Scheduler behaviour: fairness, idling, balancing, shutdown.
@@ -69,7 +70,8 @@ final class SchedulerTests: XCTestCase {
       try await Task.sleep(for: .milliseconds(500))
       var r1 = rusage()
       getrusage(RUSAGE_SELF.rawValue, &r1)
-      let cpu = Double(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + Double(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6
+      let cpu =
+        Double(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + Double(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6
         + Double(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) + Double(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6
       let after = node.stats().schedulers.map(\.busyNanoseconds).reduce(0, +)
       XCTAssertLessThan(cpu, 0.05, "CPU seconds used by the whole test process in 0.5 s of idling")
@@ -94,7 +96,12 @@ final class SchedulerTests: XCTestCase {
             var x = 0
             for i in 0..<100_000 { x &+= i &* i }
             let index = Scheduler.current!.index
-            if seen.withLock({ $0.insert(index); return $0.count }) == 2 { bothSeen.store(true, ordering: .relaxed) }
+            if seen.withLock({
+              $0.insert(index)
+              return $0.count
+            }) == 2 {
+              bothSeen.store(true, ordering: .relaxed)
+            }
             if bothSeen.load(ordering: .relaxed) || x == 42 {
               me.send(1)
               return .stop(.normal)
@@ -127,13 +134,16 @@ final class SchedulerTests: XCTestCase {
     let node = try Node(schedulers: 2)
     let terminated = Recorder<String>()
     // A trapping process that cleans up on shutdown, a blocked body, idle handlers.
-    node.spawn(Int.self, state: (), options: SpawnOptions(trapExit: true), start: { _, ctx in
-      ctx.onExit { _ in terminated.add("trapper") }
-      return .continue
-    }) { _, msg, _ in
-      if case .exit(_, let why) = msg { return .stop(why) }
-      return .continue
-    }
+    node.spawn(
+      Int.self, state: (), options: SpawnOptions(trapExit: true),
+      start: { _, ctx in
+        ctx.onExit { _ in terminated.add("trapper") }
+        return .continue
+      },
+      handler: { _, msg, _ in
+        if case .exit(_, let why) = msg { return .stop(why) }
+        return .continue
+      })
     node.spawn(Int.self) { ctx in
       ctx.onExit { _ in terminated.add("body") }
       _ = try await ctx.receive()

@@ -1,6 +1,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Bytes the kernel holds for `socket` to read now (FIONREAD): what the peer has been

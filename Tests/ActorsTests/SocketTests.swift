@@ -1,6 +1,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// The port part of "ip:port".
@@ -129,10 +130,14 @@ final class SocketTests: XCTestCase {
         client.send(Array("end\nafter\n".utf8))
         var events: [String] = []
         while events.count < 2 {
-          guard let event = try await ctx.receive(timeout: .seconds(5), { m -> SocketEvent? in
-            if case .io(_, let e) = m { return e }
-            return nil
-          }) else { break }
+          guard
+            let event = try await ctx.receive(
+              timeout: .seconds(5),
+              { m -> SocketEvent? in
+                if case .io(_, let e) = m { return e }
+                return nil
+              })
+          else { break }
           switch event {
           case .frameTooLong(let n): events.append("too long \(n)")
           case .data(let d): events.append(String(decoding: d, as: UTF8.self))
@@ -179,18 +184,22 @@ final class SocketTests: XCTestCase {
       let errors = try await node.run { ctx -> [String] in
         let listener = try ctx.listen(tcp: "127.0.0.1", port: 0)
         var errors: [String] = []
-        for framing in [Framing.line(maxLength: 0), .lengthPrefixed(headerBytes: 0, maxLength: 10),
-                        .lengthPrefixed(headerBytes: 5, maxLength: 10), .lengthPrefixed(headerBytes: 2, maxLength: -1)] {
+        for framing in [
+          Framing.line(maxLength: 0), .lengthPrefixed(headerBytes: 0, maxLength: 10),
+          .lengthPrefixed(headerBytes: 5, maxLength: 10), .lengthPrefixed(headerBytes: 2, maxLength: -1),
+        ] {
           do { try listener.setFraming(framing) } catch { errors.append("\(error)") }
         }
         return errors
       }
-      XCTAssertEqual(errors, [
-        "invalid argument: line framing needs a maximum length of at least 1, not 0",
-        "invalid argument: length headers are 1 to 4 bytes, not 0",
-        "invalid argument: length headers are 1 to 4 bytes, not 5",
-        "invalid argument: negative maximum frame length -1",
-      ])
+      XCTAssertEqual(
+        errors,
+        [
+          "invalid argument: line framing needs a maximum length of at least 1, not 0",
+          "invalid argument: length headers are 1 to 4 bytes, not 0",
+          "invalid argument: length headers are 1 to 4 bytes, not 5",
+          "invalid argument: negative maximum frame length -1",
+        ])
     }
   }
 
@@ -214,7 +223,10 @@ final class SocketTests: XCTestCase {
           var counter: UInt8 = 0
           while sent < total {
             var chunk = [UInt8](repeating: 0, count: 16 << 10)
-            for i in chunk.indices { chunk[i] = counter; counter &+= 1 }
+            for i in chunk.indices {
+              chunk[i] = counter
+              counter &+= 1
+            }
             try await w.write(server, chunk)
             sent += chunk.count
             let q = server.pendingBytes
@@ -667,46 +679,46 @@ final class SocketTests: XCTestCase {
 /// A Python client: opens `n` connections at once (all open together), sends one line on
 /// each, checks each reversed reply, closes them all; prints "ok n".
 private let manyClientsScript = #"""
-import selectors, socket, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
-sel = selectors.DefaultSelector()
-socks = []
-for i in range(n):
-    s = socket.socket()
-    s.setblocking(False)
-    s.connect_ex(("127.0.0.1", port))
-    socks.append(s)
-    sel.register(s, selectors.EVENT_WRITE, i)
-pending = {}
-done = 0
-deadline = time.time() + 90
-while done < n and time.time() < deadline:
-    for key, ev in sel.select(timeout=1):
-        s, i = key.fileobj, key.data
-        if ev & selectors.EVENT_WRITE:
-            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err:
-                print("connect failed", i, err); sys.exit(1)
-            s.send(("conn %d\n" % i).encode())
-            pending[i] = b""
-            sel.modify(s, selectors.EVENT_READ, i)
-        else:
-            data = s.recv(100)
-            if not data:
-                print("closed early", i); sys.exit(1)
-            pending[i] += data
-            if pending[i].endswith(b"\n"):
-                want = ("conn %d" % i)[::-1].encode() + b"\n"
-                if pending[i] != want:
-                    print("bad reply", i, pending[i]); sys.exit(1)
-                sel.unregister(s)
-                done += 1
-if done != n:
-    print("only", done); sys.exit(1)
-for s in socks:
-    s.close()
-print("ok", n)
-"""#
+  import selectors, socket, sys, time
+  port, n = int(sys.argv[1]), int(sys.argv[2])
+  sel = selectors.DefaultSelector()
+  socks = []
+  for i in range(n):
+      s = socket.socket()
+      s.setblocking(False)
+      s.connect_ex(("127.0.0.1", port))
+      socks.append(s)
+      sel.register(s, selectors.EVENT_WRITE, i)
+  pending = {}
+  done = 0
+  deadline = time.time() + 90
+  while done < n and time.time() < deadline:
+      for key, ev in sel.select(timeout=1):
+          s, i = key.fileobj, key.data
+          if ev & selectors.EVENT_WRITE:
+              err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+              if err:
+                  print("connect failed", i, err); sys.exit(1)
+              s.send(("conn %d\n" % i).encode())
+              pending[i] = b""
+              sel.modify(s, selectors.EVENT_READ, i)
+          else:
+              data = s.recv(100)
+              if not data:
+                  print("closed early", i); sys.exit(1)
+              pending[i] += data
+              if pending[i].endswith(b"\n"):
+                  want = ("conn %d" % i)[::-1].encode() + b"\n"
+                  if pending[i] != want:
+                      print("bad reply", i, pending[i]); sys.exit(1)
+                  sel.unregister(s)
+                  done += 1
+  if done != n:
+      print("only", done); sys.exit(1)
+  for s in socks:
+      s.close()
+  print("ok", n)
+  """#
 
 /// Runs a Python 3 script with a time limit; returns its standard output, or throws
 /// with what it printed if it failed.
@@ -715,7 +727,8 @@ func runPython(_ script: String, arguments: [String], timeout: TimeInterval, asN
   // The system's interpreter (a per-user one, such as pyenv's, may be out of nobody's reach).
   let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
   process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = asNobody
+  process.arguments =
+    asNobody
     ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-c", script] + arguments
     : [python, "-c", script] + arguments
   let out = Pipe()

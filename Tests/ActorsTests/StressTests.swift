@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 
 /// Many processes: every message arrives, and everything comes back to baseline.
@@ -24,20 +25,21 @@ final class StressTests: XCTestCase {
         var procs: [Address<RingMsg>] = []
         procs.reserveCapacity(n)
         for _ in 0..<n {
-          procs.append(ctx.spawn(RingMsg.self, state: (next: Optional<Address<RingMsg>>.none, seen: 0)) { st, msg, _ in
-            switch msg.value {
-            case .wire(let next)?: st.next = next
-            case .hop(let k)?:
-              st.seen += 1
-              if k > 0 { st.next!.send(.hop(k - 1)) }
-              if st.seen == rounds + 1 {
-                collector.send(st.seen)
-                return .stop(.normal)
+          procs.append(
+            ctx.spawn(RingMsg.self, state: (next: Optional<Address<RingMsg>>.none, seen: 0)) { st, msg, _ in
+              switch msg.value {
+              case .wire(let next)?: st.next = next
+              case .hop(let k)?:
+                st.seen += 1
+                if k > 0 { st.next!.send(.hop(k - 1)) }
+                if st.seen == rounds + 1 {
+                  collector.send(st.seen)
+                  return .stop(.normal)
+                }
+              default: break
               }
-            default: break
-            }
-            return .continue
-          })
+              return .continue
+            })
         }
         for i in 0..<n { procs[i].send(.wire(procs[(i + 1) % n])) }
         for p in procs { p.send(.hop(rounds)) }

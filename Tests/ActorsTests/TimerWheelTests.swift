@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Actors
 
 /// The timing wheel behind every scheduler's timers, driven with a fake clock.

@@ -1,5 +1,6 @@
 // Bitstring: lengths that are not whole bytes, views that share storage, equality by bits.
 import XCTest
+
 @testable import BinaryMatch
 
 final class BitstringTests: XCTestCase {

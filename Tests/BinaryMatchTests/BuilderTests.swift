@@ -1,11 +1,14 @@
 // Building in detail: which values are accepted, inferred sizes, the errors and their
 // messages, and appending.
 import XCTest
+
 @testable import BinaryMatch
 
 final class BuilderTests: XCTestCase {
-  func assertBuildError(_ p: BitPattern, _ values: [String: BitValue], field: String?, _ fragment: String,
-                        file: StaticString = #filePath, line: UInt = #line) {
+  func assertBuildError(
+    _ p: BitPattern, _ values: [String: BitValue], field: String?, _ fragment: String,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     do {
       _ = try p.buildBits(values)
       XCTFail("built", file: file, line: line)

@@ -1,10 +1,11 @@
+import BinaryMatchExamples
 // The straight-line plan at the edges: blocks read from a buffer's last bytes when fewer than
 // 8 are left, every input length around the 8-byte load, fields crossing bytes, little-endian
 // and signed fields in a block, and typed reads (which skip the sign/swap test for narrow
 // unsigned types) against the dynamic values.
 import XCTest
+
 @testable import BinaryMatch
-import BinaryMatchExamples
 
 final class FastPlanTests: XCTestCase {
   /// Patterns with a leading block of 1 to 10 bytes and a fast plan.
@@ -105,9 +106,16 @@ final class FastPlanTests: XCTestCase {
             }
             reads += 1
           }
-          try check(UInt8.self); try check(Int8.self); try check(UInt16.self); try check(Int16.self)
-          try check(UInt32.self); try check(Int32.self); try check(UInt64.self); try check(Int64.self)
-          try check(UInt.self); try check(Int.self)
+          try check(UInt8.self)
+          try check(Int8.self)
+          try check(UInt16.self)
+          try check(Int16.self)
+          try check(UInt32.self)
+          try check(Int32.self)
+          try check(UInt64.self)
+          try check(Int64.self)
+          try check(UInt.self)
+          try check(Int.self)
           if width == 1 && !shape.isSigned {
             XCTAssertEqual(m[try p.field(name, as: Bool.self)], expected == .uint(1), "\(name) as Bool in \(text)")
           }

@@ -3,6 +3,7 @@
 // and built. Expected bytes for Erlang-specific behaviour (little-endian odd widths, floats,
 // utf, generators) were produced with erl (OTP 25) and are written here as constants.
 import XCTest
+
 @testable import BinaryMatch
 
 final class FeatureListTests: XCTestCase {
@@ -35,7 +36,8 @@ final class FeatureListTests: XCTestCase {
     let ip = try BitPattern("Version:4, HLen:4, SrvcType:8, TotLen:16, ID:16, Flgs:3, FragOff:13")
     let header: [UInt8] = [0x45, 0x00, 0x00, 0x73, 0x12, 0x34, 0x41, 0x02]
     XCTAssertEqual(values(ip, header), ["Version": 4, "HLen": 5, "SrvcType": 0, "TotLen": 0x73, "ID": 0x1234, "Flgs": 2, "FragOff": 0x102])
-    XCTAssertEqual(try ip.build(["Version": 4, "HLen": 5, "SrvcType": 0, "TotLen": 0x73, "ID": 0x1234, "Flgs": 2, "FragOff": 0x102]), header)
+    XCTAssertEqual(
+      try ip.build(["Version": 4, "HLen": 5, "SrvcType": 0, "TotLen": 0x73, "ID": 0x1234, "Flgs": 2, "FragOff": 0x102]), header)
 
     // A 64-bit field straddling nine bytes.
     let wide = try BitPattern("_:3, X:64, _:5")
@@ -257,7 +259,8 @@ final class FeatureListTests: XCTestCase {
     XCTAssertEqual(try BitPattern("X:4").buildBits(["X": 15]).description, "<<15:4>>")
     XCTAssertThrowsError(try BitPattern("X:8").build(["X": -1]), "negative into unsigned")
     XCTAssertThrowsError(try BitPattern("F:32/float").build(["F": 1e39]), "float too large")
-    XCTAssertThrowsError(try BitPattern("B/binary").build(["B": .bits(Bitstring(bytes: [0x80], bitCount: 1)!)]), "<<(<<1:1>>)/binary>> is badarg")
+    XCTAssertThrowsError(
+      try BitPattern("B/binary").build(["B": .bits(Bitstring(bytes: [0x80], bitCount: 1)!)]), "<<(<<1:1>>)/binary>> is badarg")
     XCTAssertThrowsError(try BitPattern("X:3, Y:8").build(["X": 1, "Y": 1]), "not whole bytes")
   }
 
@@ -317,13 +320,22 @@ final class FeatureListTests: XCTestCase {
     // [X || <<X:3>> <= <<1,2>>]  →  [0,0,2,0,1] (the last bit is ignored)
     let three = try BitPattern("V:3")
     let v = try three.field("V", as: UInt8.self)
-    XCTAssertEqual(three.matches(in: [1, 2]).map { var m = $0; return m[v] }, [0, 0, 2, 0, 1] as [UInt8])
+    XCTAssertEqual(
+      three.matches(in: [1, 2]).map {
+        var m = $0
+        return m[v]
+      }, [0, 0, 2, 0, 1] as [UInt8])
     // << <<X:3>> || X <- [0,0,2,0,1] >>  →  back to 15 bits
     var packed = Bitstring()
     for value in [0, 0, 2, 0, 1] { try three.build(["V": BitValue(value)], appendingTo: &packed) }
     XCTAssertEqual(packed, Bitstring([1, 2])[bits: 0..<15])
     // A filter is a plain `where`.
-    XCTAssertEqual(byte.matches(in: [1, 2, 3, 4]).compactMap { var m = $0; let n = m[x]; return n % 2 == 0 ? n : nil }, [2, 4] as [UInt8])
+    XCTAssertEqual(
+      byte.matches(in: [1, 2, 3, 4]).compactMap {
+        var m = $0
+        let n = m[x]
+        return n % 2 == 0 ? n : nil
+      }, [2, 4] as [UInt8])
   }
 
   // Row 19: strict generators (OTP 28) raise on a mismatch, relaxed ones skip.
@@ -331,11 +343,19 @@ final class FeatureListTests: XCTestCase {
     let p = try BitPattern("1:1, V:7")
     let v = try p.field("V", as: UInt8.self)
     // [V || <<1:1, V:7>> <= <<1,130,3,255>>]  →  [2,127]
-    XCTAssertEqual(p.matches(in: [1, 130, 3, 255]).map { var m = $0; return m[v] }, [2, 127] as [UInt8])
+    XCTAssertEqual(
+      p.matches(in: [1, 130, 3, 255]).map {
+        var m = $0
+        return m[v]
+      }, [2, 127] as [UInt8])
     XCTAssertThrowsError(try p.strictMatches(in: [1, 130, 3, 255])) { error in
       XCTAssertEqual((error as? BitMatchError)?.bitOffset, 0)
     }
-    XCTAssertEqual(try p.strictMatches(in: [129, 130]).map { var m = $0; return m[v] }, [1, 2] as [UInt8])
+    XCTAssertEqual(
+      try p.strictMatches(in: [129, 130]).map {
+        var m = $0
+        return m[v]
+      }, [1, 2] as [UInt8])
     XCTAssertThrowsError(try BitPattern("V:3").strictMatches(in: [1, 2])) { error in
       XCTAssertEqual((error as? BitMatchError)?.bitOffset, 15, "one bit is left over")
     }
@@ -348,10 +368,18 @@ final class FeatureListTests: XCTestCase {
     let fa = try a.field("A", as: UInt8.self)
     let fb = try b.field("B", as: UInt8.self)
     let pairs = try zipMatches(a.matches(in: [1, 2]), b.matches(in: [129, 130]))
-    XCTAssertEqual(pairs.map { var (x, y) = $0; return [x[fa], y[fb]] }, [[1, 1], [2, 2]] as [[UInt8]])
+    XCTAssertEqual(
+      pairs.map {
+        var (x, y) = $0
+        return [x[fa], y[fb]]
+      }, [[1, 1], [2, 2]] as [[UInt8]])
     // A round where one side does not match is skipped as a whole.
     let skipped = try zipMatches(a.matches(in: [1, 2]), b.matches(in: [129, 4]))
-    XCTAssertEqual(skipped.map { var (x, y) = $0; return [x[fa], y[fb]] }, [[1, 1]] as [[UInt8]])
+    XCTAssertEqual(
+      skipped.map {
+        var (x, y) = $0
+        return [x[fa], y[fb]]
+      }, [[1, 1]] as [[UInt8]])
     XCTAssertThrowsError(try zipMatches(a.matches(in: [1, 2]), a.matches(in: [3, 4, 5]))) { error in
       XCTAssertTrue((error as? BitMatchError)?.message.contains("bad_generators") == true)
     }

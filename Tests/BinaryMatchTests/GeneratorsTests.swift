@@ -1,6 +1,7 @@
 // Generators (comprehensions) in detail: Erlang's skip rules, where iteration stops,
 // strict errors, zipping.
 import XCTest
+
 @testable import BinaryMatch
 
 final class GeneratorsTests: XCTestCase {
@@ -11,11 +12,19 @@ final class GeneratorsTests: XCTestCase {
     let x = try p.field("X", as: Double.self)
     let bad = [UInt8](repeating: 0xFF, count: 8)  // a NaN
     let one = try p.build(["X": 1.0])
-    XCTAssertEqual(p.matches(in: bad + one).map { var m = $0; return m[x] }, [1.0])
+    XCTAssertEqual(
+      p.matches(in: bad + one).map {
+        var m = $0
+        return m[x]
+      }, [1.0])
     // A repeated name that differs skips the element too: [V || <<V,V>> <= <<1,1,2,3,4,4>>]
     let pair = try BitPattern("V, V")
     let v = try pair.field("V", as: UInt8.self)
-    XCTAssertEqual(pair.matches(in: [1, 1, 2, 3, 4, 4]).map { var m = $0; return m[v] }, [1, 4] as [UInt8])
+    XCTAssertEqual(
+      pair.matches(in: [1, 1, 2, 3, 4, 4]).map {
+        var m = $0
+        return m[v]
+      }, [1, 4] as [UInt8])
   }
 
   func testIterationStopsWhereNoElementFits() throws {
@@ -28,7 +37,11 @@ final class GeneratorsTests: XCTestCase {
     // Element offsets count from the start of the whole input.
     let body = try p.field("Body", as: ArraySlice<UInt8>.self)
     let input: [UInt8] = [1, 9, 2, 7, 8]
-    XCTAssertEqual(p.matches(in: input).map { var m = $0; return Array(m[body, in: input]) }, [[9], [7, 8]] as [[UInt8]])
+    XCTAssertEqual(
+      p.matches(in: input).map {
+        var m = $0
+        return Array(m[body, in: input])
+      }, [[9], [7, 8]] as [[UInt8]])
     XCTAssertEqual(p.matches(in: input).map(\.bitRange), [0..<16, 16..<40])
   }
 

@@ -1,8 +1,8 @@
+import BinaryMatch
+import BinaryMatchExamples
 // The IPv4 decoder against a header with a known-correct checksum, options, malformed
 // headers, and Python's struct module.
 import XCTest
-import BinaryMatch
-import BinaryMatchExamples
 
 final class IPv4HeaderTests: XCTestCase {
   let codec = IPv4Codec()
@@ -16,9 +16,11 @@ final class IPv4HeaderTests: XCTestCase {
 
   func testKnownHeader() throws {
     let packet = try XCTUnwrap(codec.decode(known))
-    XCTAssertEqual(packet.header, IPv4Header(
-      ihl: 5, dscp: 0, ecn: 0, totalLength: 0x73, identification: 0, flags: 0b010, fragmentOffset: 0,
-      ttl: 64, protocol: 17, headerChecksum: 0xB861, source: 0xC0A8_0001, destination: 0xC0A8_00C7))
+    XCTAssertEqual(
+      packet.header,
+      IPv4Header(
+        ihl: 5, dscp: 0, ecn: 0, totalLength: 0x73, identification: 0, flags: 0b010, fragmentOffset: 0,
+        ttl: 64, protocol: 17, headerChecksum: 0xB861, source: 0xC0A8_0001, destination: 0xC0A8_00C7))
     XCTAssertEqual(packet.options, 20..<20)
     XCTAssertEqual(packet.payload, 20..<20)
     XCTAssertEqual(IPv4Codec.checksum(known), 0, "a header with a correct checksum sums to zero")
@@ -33,8 +35,9 @@ final class IPv4HeaderTests: XCTestCase {
   func testOptionsAndPayload() throws {
     let options: [UInt8] = [0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00]  // router alert, NOPs, end
     let payload: [UInt8] = Array("datagram".utf8)
-    let header = IPv4Header(totalLength: UInt16(20 + options.count + payload.count), identification: 0xBEEF, ttl: 1, protocol: 2,
-                            source: 0x0A00_0001, destination: 0xE000_0016)
+    let header = IPv4Header(
+      totalLength: UInt16(20 + options.count + payload.count), identification: 0xBEEF, ttl: 1, protocol: 2,
+      source: 0x0A00_0001, destination: 0xE000_0016)
     let bytes = try codec.encode(header, options: options, payload: payload)
     XCTAssertEqual(bytes[0], 0x47, "IHL 7 derived from 8 option bytes")
     XCTAssertEqual(IPv4Codec.checksum(bytes[0..<28]), 0)

@@ -1,8 +1,8 @@
+import BinaryMatch
+import BinaryMatchExamples
 // The length-prefixed stream decoder: splitting, partial messages, prefix sizes, and
 // Python's struct module as the reference for the framing.
 import XCTest
-import BinaryMatch
-import BinaryMatchExamples
 
 final class LengthPrefixedStreamTests: XCTestCase {
   func testSplitsCompleteMessagesAndKeepsTheRest() throws {
@@ -26,7 +26,8 @@ final class LengthPrefixedStreamTests: XCTestCase {
       XCTAssertEqual(frame, [UInt8](repeating: 0, count: n - 1) + [3, 1, 2, 3])
       XCTAssertEqual(framing.split(frame[...]).messages.map(Array.init), [[1, 2, 3]])
     }
-    XCTAssertThrowsError(try LengthPrefixedStream(prefixBytes: 1)!.frame([UInt8](repeating: 0, count: 256)), "255 is the most a 1-byte prefix can say")
+    XCTAssertThrowsError(
+      try LengthPrefixedStream(prefixBytes: 1)!.frame([UInt8](repeating: 0, count: 256)), "255 is the most a 1-byte prefix can say")
   }
 
   func testAgainstPythonStruct() throws {

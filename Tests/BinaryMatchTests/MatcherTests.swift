@@ -1,8 +1,9 @@
+import BinaryMatchExamples
 // Matching in detail: group fusion edges, sizes from fields that fail, repeated names,
 // zero-copy views, inputs that start inside a byte, and the three ways to call match.
 import XCTest
+
 @testable import BinaryMatch
-import BinaryMatchExamples
 
 final class MatcherTests: XCTestCase {
   func values(_ p: BitPattern, _ bytes: [UInt8]) -> [String: BitValue]? {
@@ -11,7 +12,8 @@ final class MatcherTests: XCTestCase {
 
   func testGroupsAcrossTheSixtyFourBitBoundary() throws {
     let p = try BitPattern("A:60, B:8, C:60")
-    let a: UInt64 = 0x0ABC_DEF0_1234_5678, c: UInt64 = 0x0FED_CBA9_8765_4321
+    let a: UInt64 = 0x0ABC_DEF0_1234_5678
+    let c: UInt64 = 0x0FED_CBA9_8765_4321
     let bytes = try p.build(["A": .uint(a), "B": 0x5A, "C": .uint(c)])
     XCTAssertEqual(bytes.count, 16)
     XCTAssertEqual(values(p, bytes), ["A": .uint(a), "B": 0x5A, "C": .uint(c)])

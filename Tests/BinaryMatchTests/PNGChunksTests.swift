@@ -1,8 +1,8 @@
+import BinaryMatch
+import BinaryMatchExamples
 // The PNG chunk reader against a real 1×1 RGBA PNG (IHDR, IDAT, IEND with their published
 // CRCs), corrupted files, and round trips.
 import XCTest
-import BinaryMatch
-import BinaryMatchExamples
 
 final class PNGChunksTests: XCTestCase {
   let codec = PNGCodec()
@@ -25,7 +25,8 @@ final class PNGChunksTests: XCTestCase {
     XCTAssertEqual(chunks[0].data, 16..<29)
     // IHDR: width 1, height 1, bit depth 8, colour type 6 (RGBA), then 3 zero bytes.
     let ihdr = try BitPattern("Width:32, Height:32, Depth:8, Colour:8, 0:8, 0:8, 0:8")
-    XCTAssertEqual(ihdr.match(Array(onePixel[chunks[0].data])).map { ihdr.values(of: $0, in: []) }, ["Width": 1, "Height": 1, "Depth": 8, "Colour": 6])
+    XCTAssertEqual(
+      ihdr.match(Array(onePixel[chunks[0].data])).map { ihdr.values(of: $0, in: []) }, ["Width": 1, "Height": 1, "Depth": 8, "Colour": 6])
     XCTAssertEqual(chunks[2].data, 63..<63, "IEND: 55 + length 4 + type 4")
   }
 

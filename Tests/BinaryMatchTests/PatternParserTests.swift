@@ -1,12 +1,15 @@
 // Pattern creation: the notation that parses, and every malformed pattern rejected with the
 // column of the problem and a message that says what is wrong.
 import XCTest
+
 @testable import BinaryMatch
 
 final class PatternParserTests: XCTestCase {
   /// Asserts that `text` is rejected at `column` with a message containing `fragment`.
-  func assertRejected(_ text: String, column: Int, _ fragment: String, mode: BitPattern.Mode = .matchAndBuild,
-                      file: StaticString = #filePath, line: UInt = #line) {
+  func assertRejected(
+    _ text: String, column: Int, _ fragment: String, mode: BitPattern.Mode = .matchAndBuild,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
     do {
       _ = try BitPattern(text, mode: mode)
       XCTFail("\(text) was accepted", file: file, line: line)

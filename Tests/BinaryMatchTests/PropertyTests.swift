@@ -1,8 +1,9 @@
+import BinaryMatchExamples
 // Properties over random patterns and random inputs (seeded, so failures reproduce):
 // match(build(v)) == v, build(match(x)) == x for valid x, and arbitrary bytes never trap.
 import XCTest
+
 @testable import BinaryMatch
-import BinaryMatchExamples
 
 /// A random pattern and a way to make random valid values for it.
 struct RandomPattern {
@@ -101,7 +102,12 @@ struct RandomPattern {
     if Bool.random(using: &r) {
       let bitstring = Bool.random(using: &r)
       segments.append("T/\(bitstring ? "bitstring" : "binary")")
-      p.makers.append(("T", { r in .bits(bitstring ? randomBits(Int.random(in: 0...30, using: &r), &r) : Bitstring(r.bytes(Int.random(in: 0...4, using: &r)))) }))
+      p.makers.append(
+        (
+          "T",
+          { r in .bits(bitstring ? randomBits(Int.random(in: 0...30, using: &r), &r) : Bitstring(r.bytes(Int.random(in: 0...4, using: &r))))
+          }
+        ))
     }
     p.text = segments.joined(separator: ", ")
     return p
@@ -118,7 +124,7 @@ struct RandomPattern {
 func compileRandom(_ text: String) throws -> BitPattern? {
   do {
     return try BitPattern(text)
-  } catch where error.message.contains("result slots") {
+  } catch  where error.message.contains("result slots") {
     return nil
   }
 }
@@ -148,8 +154,10 @@ func randomBits(_ count: Int, _ r: inout SeededRandom) -> Bitstring {
 
 func randomScalar(_ r: inout SeededRandom) -> Unicode.Scalar {
   while true {
-    let v = [UInt32.random(in: 0..<0x80, using: &r), .random(in: 0..<0x800, using: &r), .random(in: 0..<0x10000, using: &r),
-             .random(in: 0...0x10FFFF, using: &r)].randomElement(using: &r)!
+    let v = [
+      UInt32.random(in: 0..<0x80, using: &r), .random(in: 0..<0x800, using: &r), .random(in: 0..<0x10000, using: &r),
+      .random(in: 0...0x10FFFF, using: &r),
+    ].randomElement(using: &r)!
     if let s = Unicode.Scalar(v) { return s }
   }
 }
@@ -216,7 +224,10 @@ final class PropertyTests: XCTestCase {
         let upper = max(lower, bytes.count * 8 - Int.random(in: 0...7, using: &r))
         let bits = Bitstring(bytes)[bits: lower..<upper]
         _ = pattern.match(bits)
-        for element in pattern.matches(in: bits).prefix(50) { _ = pattern.values(of: element, in: bits); _ = element.bitRange }
+        for element in pattern.matches(in: bits).prefix(50) {
+          _ = pattern.values(of: element, in: bits)
+          _ = element.bitRange
+        }
         _ = try? pattern.strictMatches(in: bytes)
         _ = try? zipMatches(pattern.matches(in: bytes), pattern.matches(in: bits))
         bytes.withUnsafeBytes { _ = pattern.match($0) }
@@ -227,7 +238,9 @@ final class PropertyTests: XCTestCase {
 
   func testDecodersRoundTripRandomInputs() throws {
     var r = SeededRandom(seed: 4)
-    let ws = WebSocketFrameCodec(), ip = IPv4Codec(), tcp = TCPCodec()
+    let ws = WebSocketFrameCodec()
+    let ip = IPv4Codec()
+    let tcp = TCPCodec()
     var decoded = (ws: 0, ip: 0, tcp: 0)
     for _ in 0..<20_000 {
       var bytes = r.bytes(Int.random(in: 0...80, using: &r))
@@ -239,7 +252,8 @@ final class PropertyTests: XCTestCase {
       if !bytes.isEmpty && Bool.random(using: &r) { bytes[0] = 0x45 | (bytes[0] & 0x03) }  // plausible IPv4
       if let p = ip.decode(bytes) {
         decoded.ip += 1
-        XCTAssertEqual(try ip.encode(p.header, options: Array(bytes[p.options]), payload: Array(bytes[p.payload]), computeChecksum: false), bytes)
+        XCTAssertEqual(
+          try ip.encode(p.header, options: Array(bytes[p.options]), payload: Array(bytes[p.payload]), computeChecksum: false), bytes)
       }
       if let s = tcp.decode(bytes) {
         decoded.tcp += 1
@@ -261,7 +275,8 @@ final class PropertyTests: XCTestCase {
       "Fin:1, Rsv:3, Opcode:4, Mask:1, Len:7, Key:Mask/unit:32, Payload:Len/binary, Rest/binary",
       "Fin:1, Rsv:3, Opcode:4, Mask:1, 127:7, 0:1, Len:63, Key:Mask/unit:32, Payload:Len/binary, Rest/binary",
       "L:8, X:L/float", "L:8/signed, B:(L * L - 3)/binary, R/bits", "A:8, B:(256 div (A rem 7))/bits, C/utf8, D/utf16-little, E/utf32",
-      "X:12/little-signed, Y:5/little, Z:64/little, F:16/float-little, G/float", "X:64/signed, X:64", "X:8, _:100, X:8, Y:3/binary, Z:13/bits",
+      "X:12/little-signed, Y:5/little, Z:64/little, F:16/float-little, G/float", "X:64/signed, X:64",
+      "X:8, _:100, X:8, Y:3/binary, Z:13/bits",
       "L:4, X:L, X:L, 1.5:L/float, T/binary-unit:16", "\"GET \", Path:5/binary, \" HTTP/1.\", V:8", "A:7, B:61, C:1, D:64, E:63, F:2",
     ].map { (try BitPattern($0), [(name: String, make: (inout SeededRandom) -> BitValue)]()) }
     for _ in 0..<400 {
@@ -302,10 +317,13 @@ final class PropertyTests: XCTestCase {
         if pattern.program.fast != nil {
           // `match` ran the straight-line plan; the operations must agree too.
           fastRuns += 1
-          XCTAssertEqual(pattern.matchByOperations(input).map { pattern.values(of: $0, in: input) }, reference, "operations: \(pattern.text) on \(input)")
+          XCTAssertEqual(
+            pattern.matchByOperations(input).map { pattern.values(of: $0, in: input) }, reference, "operations: \(pattern.text) on \(input)"
+          )
         }
         if input.isBinary && input.bitOffset == 0 {
-          XCTAssertEqual(pattern.match(input.bytes).map { pattern.values(of: $0, in: input.bytes) }, reference, "\(pattern.text) on bytes \(input)")
+          XCTAssertEqual(
+            pattern.match(input.bytes).map { pattern.values(of: $0, in: input.bytes) }, reference, "\(pattern.text) on bytes \(input)")
         }
       }
     }
@@ -328,8 +346,10 @@ final class PropertyTests: XCTestCase {
         let chosen = (0..<4).map { _ in kinds.randomElement(using: &r)! }
         let values = chosen.map { randomInteger(width: $0.width, signed: $0.signed, &r) }
         let floats = [16, 32, 64].map { randomFloat(width: $0, &r) }
-        cases.append((order.0 + chosen.map(\.code).joined() + "efd", values.map(\.description) + floats.map { "float.fromhex('\($0.hexString)')" }))
-        let text = (chosen.enumerated().map { "V\($0.offset):\($0.element.width)/\($0.element.pattern)-\(order.1)" }
+        cases.append(
+          (order.0 + chosen.map(\.code).joined() + "efd", values.map(\.description) + floats.map { "float.fromhex('\($0.hexString)')" }))
+        let text =
+          (chosen.enumerated().map { "V\($0.offset):\($0.element.width)/\($0.element.pattern)-\(order.1)" }
           + ["E:16/float-\(order.1)", "F:32/float-\(order.1)", "D:64/float-\(order.1)"]).joined(separator: ", ")
         var dict: [String: BitValue] = ["E": .float(floats[0]), "F": .float(floats[1]), "D": .float(floats[2])]
         for (i, v) in values.enumerated() { dict["V\(i)"] = v }
@@ -344,8 +364,9 @@ final class PropertyTests: XCTestCase {
     // And Python unpacks what we build.
     let pattern = try BitPattern("A:16/signed-little, B:32/big, C:64/float-little")
     let bytes = try pattern.build(["A": -300, "B": 4_000_000_000, "C": 2.5])
-    XCTAssertEqual(try PythonStruct.unpack([("<h", Array(bytes[0..<2])), (">I", Array(bytes[2..<6])), ("<d", Array(bytes[6...]))]),
-                   [["-300"], ["4000000000"], ["2.5"]])
+    XCTAssertEqual(
+      try PythonStruct.unpack([("<h", Array(bytes[0..<2])), (">I", Array(bytes[2..<6])), ("<d", Array(bytes[6...]))]),
+      [["-300"], ["4000000000"], ["2.5"]])
   }
 }
 

@@ -1,9 +1,10 @@
+import BinaryMatchExamples
 // Static patterns (`BitLayoutN` of `Seg` types) against the runtime patterns they spell: the
 // same matches and values on random and truncated inputs, the same bytes when building, and
 // no trap on any input. Seeded, so failures reproduce.
 import XCTest
+
 @testable import BinaryMatch
-import BinaryMatchExamples
 
 final class StaticPatternTests: XCTestCase {
   // `A:3, B:13/signed, 5:4, _:4, C:64, D:1, E:39, F:2/binary, G/binary`
@@ -15,8 +16,10 @@ final class StaticPatternTests: XCTestCase {
   static let sizedText = "L:5, K:L/unit:8, M:3, P:(M + 1)/binary-unit:16, X:7, Y:57"
 
   func mixedValues(_ v: Mixed.Value, _ input: [UInt8]) -> [String: BitValue] {
-    ["A": BitValue(v.0), "B": BitValue(v.1), "C": BitValue(v.4), "D": BitValue(v.5 ? 1 : 0), "E": BitValue(v.6),
-     "F": .bytes(input[v.7]), "G": .bytes(input[v.8])]
+    [
+      "A": BitValue(v.0), "B": BitValue(v.1), "C": BitValue(v.4), "D": BitValue(v.5 ? 1 : 0), "E": BitValue(v.6),
+      "F": .bytes(input[v.7]), "G": .bytes(input[v.8]),
+    ]
   }
 
   func sizedValues(_ v: Sized.Value, _ input: [UInt8]) -> [String: BitValue] {
@@ -49,7 +52,8 @@ final class StaticPatternTests: XCTestCase {
     for _ in 0..<300 {
       let value: Mixed.BuildValue = (
         UInt64.random(in: 0..<8, using: &r), Int64.random(in: -4096..<4096, using: &r), (), (), r.next(), Bool.random(using: &r),
-        UInt64.random(in: 0..<(1 << 39), using: &r), r.bytes(2), r.bytes(Int.random(in: 0...5, using: &r)))
+        UInt64.random(in: 0..<(1 << 39), using: &r), r.bytes(2), r.bytes(Int.random(in: 0...5, using: &r))
+      )
       let built = try Mixed.build(value)
       let runtime = try pattern.build([
         "A": BitValue(value.0), "B": BitValue(value.1), "C": BitValue(value.4), "D": BitValue(value.5 ? 1 : 0),
@@ -83,7 +87,9 @@ final class StaticPatternTests: XCTestCase {
       let l = UInt64.random(in: 0...8, using: &r)
       let m = UInt64.random(in: 0...3, using: &r)
       let k = l == 0 ? 0 : l == 8 ? r.next() : UInt64.random(in: 0..<(1 << (8 * l)), using: &r)
-      let value: Sized.BuildValue = (l, k, m, r.bytes(2 * Int(m + 1)), UInt64.random(in: 0..<128, using: &r), UInt64.random(in: 0..<(1 << 57), using: &r))
+      let value: Sized.BuildValue = (
+        l, k, m, r.bytes(2 * Int(m + 1)), UInt64.random(in: 0..<128, using: &r), UInt64.random(in: 0..<(1 << 57), using: &r)
+      )
       let built = try Sized.build(value)
       let runtime = try pattern.build([
         "L": BitValue(l), "K": BitValue(k), "M": BitValue(m), "P": .bytes(value.3), "X": BitValue(value.4), "Y": BitValue(value.5),
@@ -107,7 +113,9 @@ final class StaticPatternTests: XCTestCase {
 
   /// Integer-only layouts: every field, also unaligned 57- to 64-bit ones in the fixed prefix
   /// (one 8-byte load plus a byte), against the runtime pattern on random bytes.
-  func checkIntegers<L: StaticBitPattern>(_: L.Type, _ text: String, bytes: Int, _ fields: (L.Value) -> [UInt64], _ r: inout SeededRandom) throws {
+  func checkIntegers<L: StaticBitPattern>(_: L.Type, _ text: String, bytes: Int, _ fields: (L.Value) -> [UInt64], _ r: inout SeededRandom)
+    throws
+  {
     let pattern = try BitPattern(text)
     for _ in 0..<500 {
       let input = r.bytes(bytes)
@@ -124,9 +132,12 @@ final class StaticPatternTests: XCTestCase {
   func testIntegerLayoutsAgreeWithRuntimePatterns() throws {
     var r = SeededRandom(seed: 66)
     try checkIntegers(BitLayout3<Seg.U<3>, Seg.U<64>, Seg.U<5>>.self, "A:3, B:64, C:5", bytes: 9, { [$0.0, $0.1, $0.2] }, &r)
-    try checkIntegers(BitLayout4<Seg.U<7>, Seg.U<59>, Seg.U<33>, Seg.U<13>>.self, "A:7, B:59, C:33, D:13", bytes: 14, { [$0.0, $0.1, $0.2, $0.3] }, &r)
+    try checkIntegers(
+      BitLayout4<Seg.U<7>, Seg.U<59>, Seg.U<33>, Seg.U<13>>.self, "A:7, B:59, C:33, D:13", bytes: 14, { [$0.0, $0.1, $0.2, $0.3] }, &r)
     try checkIntegers(BitLayout3<Seg.U<1>, Seg.U<34>, Seg.U<5>>.self, "A:1, B:34, C:5", bytes: 5, { [$0.0, $0.1, $0.2] }, &r)
-    try checkIntegers(BitLayout5<Seg.U<12>, Seg.U<20>, Seg.U<1>, Seg.U<63>, Seg.U<32>>.self, "A:12, B:20, C:1, D:63, E:32", bytes: 16, { [$0.0, $0.1, $0.2, $0.3, $0.4] }, &r)
+    try checkIntegers(
+      BitLayout5<Seg.U<12>, Seg.U<20>, Seg.U<1>, Seg.U<63>, Seg.U<32>>.self, "A:12, B:20, C:1, D:63, E:32", bytes: 16,
+      { [$0.0, $0.1, $0.2, $0.3, $0.4] }, &r)
   }
 
   func testIPv4StaticAgreesWithRuntimeCodec() throws {
@@ -137,9 +148,11 @@ final class StaticPatternTests: XCTestCase {
       let options = r.bytes(4 * Int.random(in: 0...10, using: &r))
       let payload = r.bytes(Int.random(in: 0...30, using: &r))
       let header = IPv4Header(
-        dscp: UInt8.random(in: 0..<64, using: &r), ecn: UInt8.random(in: 0..<4, using: &r), totalLength: UInt16.random(in: 0...UInt16.max, using: &r),
+        dscp: UInt8.random(in: 0..<64, using: &r), ecn: UInt8.random(in: 0..<4, using: &r),
+        totalLength: UInt16.random(in: 0...UInt16.max, using: &r),
         identification: UInt16.random(in: 0...UInt16.max, using: &r), flags: UInt8.random(in: 0..<8, using: &r),
-        fragmentOffset: UInt16.random(in: 0..<8192, using: &r), ttl: UInt8.random(in: 0...255, using: &r), protocol: UInt8.random(in: 0...255, using: &r),
+        fragmentOffset: UInt16.random(in: 0..<8192, using: &r), ttl: UInt8.random(in: 0...255, using: &r),
+        protocol: UInt8.random(in: 0...255, using: &r),
         headerChecksum: UInt16.random(in: 0...UInt16.max, using: &r), source: UInt32.random(in: 0...UInt32.max, using: &r),
         destination: UInt32.random(in: 0...UInt32.max, using: &r))
       let checksum = Bool.random(using: &r)
@@ -150,7 +163,8 @@ final class StaticPatternTests: XCTestCase {
       XCTAssertEqual(Array(bytes[packet.payload]), payload)
       valid.append(bytes)
     }
-    XCTAssertThrowsError(try StaticIPv4Header.encode(IPv4Header(totalLength: 20, protocol: 6, source: 1, destination: 2), options: [1, 2, 3]))
+    XCTAssertThrowsError(
+      try StaticIPv4Header.encode(IPv4Header(totalLength: 20, protocol: 6, source: 1, destination: 2), options: [1, 2, 3]))
     XCTAssertThrowsError(try StaticIPv4Header.encode(IPv4Header(dscp: 64, totalLength: 20, protocol: 6, source: 1, destination: 2)))
     for input in inputs(valid: valid, &r) {
       XCTAssertEqual(StaticIPv4Header.decode(input), codec.decode(input), "input \(input)")
@@ -175,8 +189,10 @@ final class StaticPatternTests: XCTestCase {
       if length < 300 { valid.append(bytes) } else { valid.append(Array(bytes[0..<20])) }
     }
     // Non-minimal length forms and the 64-bit length's top bit: both reject.
-    for bad: [UInt8] in [[0x81, 126, 0, 5] + [UInt8](repeating: 0, count: 5), [0x81, 127, 0, 0, 0, 0, 0, 0, 0, 5] + [UInt8](repeating: 0, count: 5),
-                         [0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 1]] {
+    for bad: [UInt8] in [
+      [0x81, 126, 0, 5] + [UInt8](repeating: 0, count: 5), [0x81, 127, 0, 0, 0, 0, 0, 0, 0, 5] + [UInt8](repeating: 0, count: 5),
+      [0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 1],
+    ] {
       XCTAssertNil(StaticWebSocketFrame.decode(bad))
       XCTAssertNil(codec.decode(bad))
     }
@@ -189,9 +205,11 @@ final class StaticPatternTests: XCTestCase {
     var r = SeededRandom(seed: 65)
     for _ in 0..<5_000 {
       let input = r.bytes(Int.random(in: 0...80, using: &r))
-      for range in [Mixed.match(input).map { [$0.7, $0.8] }, Sized.match(input).map { [$0.3] },
-                    StaticIPv4Header.decode(input).map { [$0.options, $0.payload] }, StaticWebSocketFrame.decode(input).map { [$0.payload] }]
-        .compactMap({ $0 }).joined() {
+      for range in [
+        Mixed.match(input).map { [$0.7, $0.8] }, Sized.match(input).map { [$0.3] },
+        StaticIPv4Header.decode(input).map { [$0.options, $0.payload] }, StaticWebSocketFrame.decode(input).map { [$0.payload] },
+      ]
+      .compactMap({ $0 }).joined() {
         XCTAssertTrue(range.lowerBound >= 0 && range.upperBound <= input.count)
       }
     }

@@ -1,8 +1,8 @@
+import BinaryMatch
+import BinaryMatchExamples
 // The TCP decoder against a hand-checked SYN segment with an MSS option, malformed headers,
 // and Python's struct module.
 import XCTest
-import BinaryMatch
-import BinaryMatchExamples
 
 final class TCPHeaderTests: XCTestCase {
   let codec = TCPCodec()
@@ -15,17 +15,20 @@ final class TCPHeaderTests: XCTestCase {
       0x60, 0x02, 0xFF, 0xFF, 0x12, 0x34, 0x00, 0x00, 0x02, 0x04, 0x05, 0xB4,
     ]
     let segment = try XCTUnwrap(codec.decode(bytes))
-    XCTAssertEqual(segment.header, TCPHeader(
-      sourcePort: 54321, destinationPort: 80, sequenceNumber: 0x0102_0304, acknowledgmentNumber: 0,
-      dataOffset: 6, reserved: 0, flags: .syn, window: 65535, checksum: 0x1234, urgentPointer: 0))
+    XCTAssertEqual(
+      segment.header,
+      TCPHeader(
+        sourcePort: 54321, destinationPort: 80, sequenceNumber: 0x0102_0304, acknowledgmentNumber: 0,
+        dataOffset: 6, reserved: 0, flags: .syn, window: 65535, checksum: 0x1234, urgentPointer: 0))
     XCTAssertEqual(Array(bytes[segment.options]), [0x02, 0x04, 0x05, 0xB4])
     XCTAssertEqual(segment.payload, 24..<24)
     XCTAssertEqual(try codec.encode(segment.header, options: [0x02, 0x04, 0x05, 0xB4]), bytes)
   }
 
   func testFlagsAndPayload() throws {
-    let header = TCPHeader(sourcePort: 1, destinationPort: 2, sequenceNumber: .max, acknowledgmentNumber: 7,
-                           flags: [.ack, .psh, .fin, .ns], window: 512, checksum: 0xFFFF, urgentPointer: 3)
+    let header = TCPHeader(
+      sourcePort: 1, destinationPort: 2, sequenceNumber: .max, acknowledgmentNumber: 7,
+      flags: [.ack, .psh, .fin, .ns], window: 512, checksum: 0xFFFF, urgentPointer: 3)
     let bytes = try codec.encode(header, payload: Array("hello".utf8))
     XCTAssertEqual(bytes[12], 0x51, "data offset 5, reserved 0, NS set")
     XCTAssertEqual(bytes[13], 0x19, "ACK | PSH | FIN")
@@ -60,8 +63,12 @@ final class TCPHeaderTests: XCTestCase {
         checksum: .random(in: 0...UInt16.max, using: &random), urgentPointer: .random(in: 0...UInt16.max, using: &random))
       cases.append((h, options, payload))
       let offsetAndFlags = Int(h.dataOffset) << 12 | Int(h.reserved) << 9 | Int(h.flags.rawValue)
-      formats.append(("!HHIIHHHH", [h.sourcePort, h.destinationPort].map { String($0) } + [h.sequenceNumber, h.acknowledgmentNumber].map { String($0) }
-        + [String(offsetAndFlags), String(h.window), String(h.checksum), String(h.urgentPointer)]))
+      formats.append(
+        (
+          "!HHIIHHHH",
+          [h.sourcePort, h.destinationPort].map { String($0) } + [h.sequenceNumber, h.acknowledgmentNumber].map { String($0) }
+            + [String(offsetAndFlags), String(h.window), String(h.checksum), String(h.urgentPointer)]
+        ))
     }
     let packed = try PythonStruct.pack(formats)
     for (i, (h, options, payload)) in cases.enumerated() {

@@ -1,8 +1,8 @@
+import BinaryMatch
+import BinaryMatchExamples
 // The WebSocket decoder against the examples of RFC 6455 §5.7, every length form, the
 // protocol's rejections, and Python's struct module.
 import XCTest
-import BinaryMatch
-import BinaryMatchExamples
 
 final class WebSocketFrameTests: XCTestCase {
   let codec = WebSocketFrameCodec()
@@ -103,17 +103,25 @@ final class WebSocketFrameTests: XCTestCase {
     for i in 0..<24 {
       let length = [3, 125, 126, 300, 65_535, 65_536][i % 6]
       let key: UInt32? = i % 2 == 0 ? UInt32.random(in: 0...UInt32.max, using: &random) : nil
-      let header = WebSocketFrameHeader(fin: i % 3 != 0, rsv: UInt8(i % 8), opcode: UInt8(i % 16), maskKey: key, payloadLength: UInt64(length))
+      let header = WebSocketFrameHeader(
+        fin: i % 3 != 0, rsv: UInt8(i % 8), opcode: UInt8(i % 16), maskKey: key, payloadLength: UInt64(length))
       let b0 = (header.fin ? 0x80 : 0) | Int(header.rsv) << 4 | Int(header.opcode)
       let maskBit = key == nil ? 0 : 0x80
       var format = "!BB"
       var values = [String(b0)]
       switch length {
       case ..<126: values.append(String(maskBit | length))
-      case ...65_535: format += "H"; values += [String(maskBit | 126), String(length)]
-      default: format += "Q"; values += [String(maskBit | 127), String(length)]
+      case ...65_535:
+        format += "H"
+        values += [String(maskBit | 126), String(length)]
+      default:
+        format += "Q"
+        values += [String(maskBit | 127), String(length)]
       }
-      if let key { format += "I"; values.append(String(key)) }
+      if let key {
+        format += "I"
+        values.append(String(key))
+      }
       formats.append((format, values))
       cases.append((header, random.bytes(length)))
     }

@@ -1,5 +1,6 @@
 // Starting and stopping a chatd for one test: port 0 on 127.0.0.1, a fresh data directory.
 import OtterTestSupport
+
 @testable import Actors
 @testable import ChatApp
 
@@ -15,8 +16,10 @@ func testConfig(dataDirectory: String? = nil) -> ChatConfig {
 }
 
 /// Runs `body` against a started server, then stops it (even if `body` throws).
-func withChatServer(_ config: ChatConfig = testConfig(), schedulers: Int = 2,
-                    _ body: (ChatServer) async throws -> Void) async throws {
+func withChatServer(
+  _ config: ChatConfig = testConfig(), schedulers: Int = 2,
+  _ body: (ChatServer) async throws -> Void
+) async throws {
   let node = try Node(schedulers: schedulers)
   let server = try await ChatServer.start(config, on: node)
   do {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import ChatApp
 
 /// `ClientSettings` keeps its rarely set fields out of line, copy-on-write: a copy (a

@@ -6,6 +6,7 @@ import Foundation
 import IRCTestSupport
 import OtterTestSupport
 import XCTest
+
 @testable import ChatApp
 
 final class ConnectionChurnTests: XCTestCase {

@@ -4,6 +4,7 @@ import Foundation
 import IRCTestSupport
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import ChatApp
 

@@ -2,6 +2,7 @@
 // others down or take the server with it.
 import IRCTestSupport
 import XCTest
+
 @testable import Actors
 @testable import ChatApp
 

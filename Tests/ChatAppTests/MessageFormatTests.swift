@@ -1,6 +1,7 @@
+import Actors
 // IRC lines: parsing, tags and their escapes, serialising; the command line.
 import XCTest
-import Actors
+
 @testable import ChatApp
 
 final class MessageFormatTests: XCTestCase {
@@ -28,7 +29,11 @@ final class MessageFormatTests: XCTestCase {
   }
 
   func testCommandLineFlags() throws {
-    guard case .run(let c) = try ChatCommandLine.parse(["--listen", "127.0.0.1:7000", "--data-dir", "/tmp/x", "--no-history", "--oper", "root:pw"]) else {
+    guard
+      case .run(let c) = try ChatCommandLine.parse([
+        "--listen", "127.0.0.1:7000", "--data-dir", "/tmp/x", "--no-history", "--oper", "root:pw",
+      ])
+    else {
       return XCTFail("expected a run")
     }
     XCTAssertEqual(c.port, 7000)
@@ -41,7 +46,9 @@ final class MessageFormatTests: XCTestCase {
     XCTAssertThrowsError(try ChatCommandLine.parse(["--listen", "nonsense"]))
     guard case .run(let r) = try ChatCommandLine.parse(["--registration-timeout", "15"]) else { return XCTFail() }
     XCTAssertEqual(r.registrationTimeout, .seconds(15))
-    XCTAssertThrowsError(try ChatCommandLine.parse(["--registration-timeout", "0"])) { XCTAssertTrue("\($0)".contains("--registration-timeout")) }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--registration-timeout", "0"])) {
+      XCTAssertTrue("\($0)".contains("--registration-timeout"))
+    }
     XCTAssertEqual(ChatConfig().sendCoalescing, .endOfSlice)
     for (arg, expected) in [("off", SendCoalescing.off), ("0", .endOfSlice), ("25", .window(.milliseconds(25)))] {
       guard case .run(let w) = try ChatCommandLine.parse(["--send-window", arg]) else { return XCTFail(arg) }
@@ -51,7 +58,8 @@ final class MessageFormatTests: XCTestCase {
       XCTAssertThrowsError(try ChatCommandLine.parse(["--send-window", bad])) { XCTAssertTrue("\($0)".contains("--send-window"), bad) }
     }
     // Every flag the parser knows is in the help.
-    for flag in ["--listen", "--web", "--control-socket", "--data-dir", "--no-history", "--password", "--oper", "--sendq", "--send-window"] {
+    for flag in ["--listen", "--web", "--control-socket", "--data-dir", "--no-history", "--password", "--oper", "--sendq", "--send-window"]
+    {
       XCTAssertTrue(ChatCommandLine.help.contains(flag), flag)
     }
   }

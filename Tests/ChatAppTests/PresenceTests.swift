@@ -4,6 +4,7 @@ import Actors
 import GenServer
 import OtterTestSupport
 import XCTest
+
 @testable import ChatApp
 
 final class PresenceTests: XCTestCase {

@@ -1,6 +1,7 @@
 // The IRC conversation as a client sees it: registration, channels, messages, errors.
 import IRCTestSupport
 import XCTest
+
 @testable import ChatApp
 
 final class ProtocolTests: XCTestCase {

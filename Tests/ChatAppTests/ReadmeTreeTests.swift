@@ -2,9 +2,10 @@
 // child, in order, at its depth.
 import Actors
 import GenServer
-import Supervision
 import OtterTestSupport
+import Supervision
 import XCTest
+
 @testable import ChatApp
 
 final class ReadmeTreeTests: XCTestCase {

@@ -5,6 +5,7 @@ import IRCTestSupport
 import OtterTestSupport
 import Supervision
 import XCTest
+
 @testable import Actors
 @testable import ChatApp
 

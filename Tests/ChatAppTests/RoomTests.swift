@@ -5,6 +5,7 @@ import GenServer
 import OtterTestSupport
 import Supervision
 import XCTest
+
 @testable import ChatApp
 
 final class RoomTests: XCTestCase {
@@ -35,7 +36,8 @@ final class RoomTests: XCTestCase {
     let bob = try await chat.client("bob")
     _ = try await chat.join(alice, "#c")
     _ = try await chat.join(bob, "#c")
-    _ = alice.take(); _ = bob.take()
+    _ = alice.take()
+    _ = bob.take()
     expect(try await chat.room("#c", .part(bob.handle, reason: "bye")), .done)
     XCTAssertEqual(alice.take().map(\.params), [["#c", "bye"]])
     XCTAssertEqual(bob.take().map(\.command), ["PART"])
@@ -56,7 +58,9 @@ final class RoomTests: XCTestCase {
     let voiced = try await chat.client("voiced")
     let plain = try await chat.client("plain")
     for c in [op, voiced, plain] { _ = try await chat.join(c, "#m") }
-    _ = op.take(); _ = voiced.take(); _ = plain.take()
+    _ = op.take()
+    _ = voiced.take()
+    _ = plain.take()
 
     // Only an operator changes modes.
     expect(try await chat.room("#m", .mode(plain.handle, ["+m"])), .refused)
@@ -103,7 +107,8 @@ final class RoomTests: XCTestCase {
     let victim = try await chat.client("victim")
     _ = try await chat.join(op, "#kick")
     _ = try await chat.join(victim, "#kick")
-    _ = op.take(); _ = victim.take()
+    _ = op.take()
+    _ = victim.take()
     expect(try await chat.room("#kick", .kick(victim.handle, target: "op", reason: nil)), .refused)
     XCTAssertEqual(victim.take().map(\.command), ["482"])
     expect(try await chat.room("#kick", .kick(op.handle, target: "VICTIM", reason: "out")), .done)
@@ -120,7 +125,8 @@ final class RoomTests: XCTestCase {
     let other = try await chat.client("other")
     _ = try await chat.join(op, "#t")
     _ = try await chat.join(other, "#t")
-    _ = op.take(); _ = other.take()
+    _ = op.take()
+    _ = other.take()
     expect(try await chat.room("#t", .topic(other.handle, "mine")), .refused)
     XCTAssertEqual(other.take().map(\.command), ["482"])
     expect(try await chat.room("#t", .topic(op.handle, "the topic")), .done)
@@ -139,7 +145,8 @@ final class RoomTests: XCTestCase {
       _ = try await chat.join(c, "#b")
     }
     _ = try await chat.join(one, "#a")
-    _ = both.take(); _ = one.take()
+    _ = both.take()
+    _ = one.take()
     try await chat.kill(quitter)
     // Each room sees the DOWN; someone in both channels is told once.
     try await eventuallyValue("both rooms to drop the quitter") {
@@ -157,7 +164,8 @@ final class RoomTests: XCTestCase {
     _ = try await chat.join(member, "#r")
     _ = try await chat.room("#r", .topic(op.handle, "kept"))
     _ = try await chat.room("#r", .mode(op.handle, ["+vi", "member"]))
-    _ = op.take(); _ = member.take()
+    _ = op.take()
+    _ = member.take()
     let old = try XCTUnwrap(chat.roomRef("#r")).pid
     try await chat.killAndWait(old)
     _ = try await chat.restarted(ChatServices.roomName("#r"), was: old)
@@ -222,7 +230,8 @@ final class RoomTests: XCTestCase {
     for name in ["#one", "#two"] {
       _ = try await eventuallyValue("\(name) to be back") { chat.roomRef(name) }
     }
-    _ = a.take(); _ = b.take()
+    _ = a.take()
+    _ = b.take()
     expect(try await chat.room("#one", .message(a.handle, .privmsg, text: "back", tags: [])), .done)
     XCTAssertEqual(b.take().map(\.params), [["#one", "back"]])
     XCTAssertEqual(Set(chat.services.channels.channels(of: b.id)), ["#one", "#two"])
@@ -231,7 +240,10 @@ final class RoomTests: XCTestCase {
   /// Members who joined before the stored history arrived are replayed what came before
   /// their JOIN, not what they already saw live after it.
   func testAReplayThatArrivesLateLeavesOutWhatMembersSawLive() async throws {
-    let late = try await ChatHarness { $0.history = true; $0.historyReplay = 20 }
+    let late = try await ChatHarness {
+      $0.history = true
+      $0.historyReplay = 20
+    }
     defer { late.shutdown() }
     // A history store that never answers: the room's replay waits for this test.
     let silent = late.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, _, _ in .continue }
@@ -242,7 +254,8 @@ final class RoomTests: XCTestCase {
     _ = try await late.room("#late", .message(alice.handle, .privmsg, text: "live one", tags: []))
     _ = try await late.join(bob, "#late")
     _ = try await late.room("#late", .message(alice.handle, .privmsg, text: "live two", tags: []))
-    _ = alice.take(); _ = bob.take()
+    _ = alice.take()
+    _ = bob.take()
     let stored = HistoryEntry(time: 1_000, msgid: "old", source: "carol!c@h", command: "PRIVMSG", channel: "#late", text: "stored")
     try XCTUnwrap(late.roomRef("#late")).address.send(.info(.historyLoaded([stored])))
     _ = try await late.room("#late", .names(alice.handle, end: true))  // after the replay

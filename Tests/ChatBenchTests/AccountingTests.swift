@@ -1,6 +1,7 @@
 // Delivery accounting as ircload does it: expected copies, lost, fully delivered,
 // percentiles at index ⌊n·q⌋.
 import XCTest
+
 @testable import chatbench
 
 final class AccountingTests: XCTestCase {
@@ -13,7 +14,7 @@ final class AccountingTests: XCTestCase {
   func testPercentilesAtIrcloadIndices() {
     var micros: [UInt32] = (1...100).map { UInt32($0 * 1000) }.shuffled()
     let l = LatencySummary.of(&micros)
-    XCTAssertEqual(l.p50, 51)   // index 50 of 1...100 ms
+    XCTAssertEqual(l.p50, 51)  // index 50 of 1...100 ms
     XCTAssertEqual(l.p99, 100)  // index 99
     XCTAssertEqual(l.max, 100)
     XCTAssertEqual(l.mean, 50.5, accuracy: 1e-9)
@@ -25,7 +26,7 @@ final class AccountingTests: XCTestCase {
     var ledger = DeliveryLedger(rate: 1, duration: 2)  // max 18 messages
     XCTAssertEqual(ledger.maxMessages, 18)
     ledger.recordSend(copies: 2)  // seq 0
-    ledger.recordSkip()           // seq 1: sender not in the room
+    ledger.recordSkip()  // seq 1: sender not in the room
     ledger.recordSend(copies: 2)  // seq 2
     let a = [Sample(seq: 0, latencyMicros: 1000), Sample(seq: 2, latencyMicros: 3000)]
     let b = [Sample(seq: 0, latencyMicros: 2000)]

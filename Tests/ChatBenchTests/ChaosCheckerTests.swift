@@ -2,6 +2,7 @@
 // lost, duplicated and reordered copies, missed QUITs, disconnections, NAMES and the
 // server's descriptors and threads.
 import XCTest
+
 @testable import chatbench
 
 final class ChaosCheckerTests: XCTestCase {
@@ -30,7 +31,8 @@ final class ChaosCheckerTests: XCTestCase {
   }
 
   func testEveryOwedCopyArrivedOnceInOrder() {
-    var sa = session(a), sb = session(b)
+    var sa = session(a)
+    var sb = session(b)
     for i in 0..<3 { send(&sa, i, at: 100 + UInt64(i) * 10) }
     receive(&sb, from: a, [0, 1, 2])
     let v = checker.check(ChaosEvidence(sessions: [sa, sb], kills: []), nickPrefix: "k")
@@ -43,7 +45,8 @@ final class ChaosCheckerTests: XCTestCase {
   }
 
   func testLostDuplicatedAndReorderedCopies() {
-    var sa = session(a), sb = session(b)
+    var sa = session(a)
+    var sb = session(b)
     for i in 0..<4 { send(&sa, i, at: 100 + UInt64(i) * 10) }
     sa.acks.append(SessionLog.Ack(channel: 0, seq: 3, at: 200))  // its echo twice
     receive(&sb, from: a, [0, 2, 1, 2])  // 3 lost, 2 twice, 1 after 2
@@ -87,7 +90,8 @@ final class ChaosCheckerTests: XCTestCase {
     let otherChannel = session(SessionKey(slot: 3, generation: 0), channels: [2])
     let leftSoon = session(SessionKey(slot: 4, generation: 0), channels: [0], end: 1050)  // gone before the grace
     let joinedAfter = session(SessionKey(slot: 5, generation: 0), joined: 1001, channels: [0])
-    let v = checker.check(ChaosEvidence(sessions: [victim, saw, missed, otherChannel, leftSoon, joinedAfter], kills: [kill]), nickPrefix: "k")
+    let v = checker.check(
+      ChaosEvidence(sessions: [victim, saw, missed, otherChannel, leftSoon, joinedAfter], kills: [kill]), nickPrefix: "k")
     XCTAssertEqual(v.quitsExpected, 2)
     XCTAssertEqual(v.quitsMissed, 1)
     XCTAssertEqual(v.unexpectedDisconnects, 0)
@@ -111,7 +115,8 @@ final class ChaosCheckerTests: XCTestCase {
   }
 
   func testNamesRefusalsAndUnansweredMessages() {
-    var sa = session(a), sb = session(b)
+    var sa = session(a)
+    var sb = session(b)
     send(&sa, 0, at: 100, acked: false)  // never acknowledged: the room is gone
     sa.refusals = [SessionLog.Refusal(code: 403, channel: 0, at: 106)]
     send(&sb, 0, at: 100)

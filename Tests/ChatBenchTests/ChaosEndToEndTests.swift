@@ -4,6 +4,7 @@
 // among them), channels answering, descriptors and threads back.
 import Foundation
 import XCTest
+
 @testable import chatbench
 
 final class ChaosEndToEndTests: XCTestCase {
@@ -14,7 +15,8 @@ final class ChaosEndToEndTests: XCTestCase {
     }
     var o = try ChaosOptions.parse([
       "--duration", "5", "--clients", "16", "--channels", "4", "--rate", "40", "--kill-every", "100",
-      "--kill", "rooms/room-supervisor,presence,history,connections,connection+room", "--seed", "7", "--baseline-wait", "0", "--resource-wait", "5",
+      "--kill", "rooms/room-supervisor,presence,history,connections,connection+room", "--seed", "7", "--baseline-wait", "0",
+      "--resource-wait", "5",
     ])
     o.chatdPath = chatd
     let outcome = try await ChaosRun.run(o, log: Log(quiet: true))

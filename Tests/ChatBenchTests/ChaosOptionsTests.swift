@@ -1,5 +1,6 @@
 // `chatbench chaos` flags, and the pieces of a session's reading: server lines and nicks.
 import XCTest
+
 @testable import chatbench
 
 final class ChaosOptionsTests: XCTestCase {
@@ -10,8 +11,10 @@ final class ChaosOptionsTests: XCTestCase {
     XCTAssertEqual(d.kinds, ["rooms/room-supervisor", "rooms", "presence", "history", "connections", "connection+room"])
     XCTAssertFalse(d.ignoreBudget)
     XCTAssertEqual(d.killInterval, 0.1, accuracy: 1e-9)
-    let o = try ChaosOptions.parse(["--duration=5", "--clients", "10", "--channels", "3", "--joins", "3", "--kill", "rooms,sweeper",
-                                    "--kill-every", "250", "--seed", "42", "--server", "localhost:6667", "--server-pid", "7", "--json"])
+    let o = try ChaosOptions.parse([
+      "--duration=5", "--clients", "10", "--channels", "3", "--joins", "3", "--kill", "rooms,sweeper",
+      "--kill-every", "250", "--seed", "42", "--server", "localhost:6667", "--server-pid", "7", "--json",
+    ])
     XCTAssertEqual(o.target, .external(host: "127.0.0.1", port: 6667, pid: 7))
     XCTAssertEqual(o.kinds, ["rooms", "sweeper"])
     XCTAssertEqual(o.killInterval, 0.25, accuracy: 1e-9)
@@ -20,9 +23,11 @@ final class ChaosOptionsTests: XCTestCase {
   }
 
   func testBadInputIsAnError() {
-    let bad: [[String]] = [["--kill", "control"], ["--kill", "rooms,rooms"], ["--joins", "3", "--channels", "2"], ["--server", "127.0.0.1:6667"],
-                           ["--server-pid", "5"], ["--clients", "1"], ["S3"], ["--rate", "0"], ["--prefix", "a_b"],
-                           ["--server", "127.0.0.1:1", "--server-pid", "2", "--chatd", "/x"]]
+    let bad: [[String]] = [
+      ["--kill", "control"], ["--kill", "rooms,rooms"], ["--joins", "3", "--channels", "2"], ["--server", "127.0.0.1:6667"],
+      ["--server-pid", "5"], ["--clients", "1"], ["S3"], ["--rate", "0"], ["--prefix", "a_b"],
+      ["--server", "127.0.0.1:1", "--server-pid", "2", "--chatd", "/x"],
+    ]
     for args in bad { XCTAssertThrowsError(try ChaosOptions.parse(args), "\(args)") }
   }
 

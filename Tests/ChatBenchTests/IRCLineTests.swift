@@ -1,5 +1,6 @@
 // chatbench's reading of server lines and of its own message payloads.
 import XCTest
+
 @testable import chatbench
 
 final class IRCLineTests: XCTestCase {
@@ -46,8 +47,9 @@ final class IRCLineTests: XCTestCase {
   }
 
   func testRegistrationAndPongBytesMatchIrcload() {
-    XCTAssertEqual(String(decoding: OutgoingLines.registration(prefix: "b", id: 12), as: UTF8.self),
-                   "NICK b12\r\nUSER u12 0 * :ircload 12\r\n")
+    XCTAssertEqual(
+      String(decoding: OutgoingLines.registration(prefix: "b", id: 12), as: UTF8.self),
+      "NICK b12\r\nUSER u12 0 * :ircload 12\r\n")
     XCTAssertEqual(String(decoding: OutgoingLines.pong(Array(":x".utf8)), as: UTF8.self), "PONG :x\r\n")
     XCTAssertEqual(String(decoding: OutgoingLines.nickRetry(prefix: "b", id: 1, attempt: 2), as: UTF8.self), "NICK b1_2\r\n")
   }

@@ -1,5 +1,6 @@
 // chatbench's command line: overrides reach the scenarios, bad input is an error.
 import XCTest
+
 @testable import chatbench
 
 final class OptionsTests: XCTestCase {
@@ -12,7 +13,9 @@ final class OptionsTests: XCTestCase {
   }
 
   func testOverridesAndExternalServer() throws {
-    let o = try Options.parse(["s2", "--duration=5", "--clients", "50", "--server", "localhost:6667", "--server-pid", "1", "--max-time", "60"])
+    let o = try Options.parse([
+      "s2", "--duration=5", "--clients", "50", "--server", "localhost:6667", "--server-pid", "1", "--max-time", "60",
+    ])
     XCTAssertEqual(o.scenarios, [.s2])
     XCTAssertEqual(o.chat(.s2)?.duration, 5)
     XCTAssertEqual(o.chat(.s2)?.clients, 50)
@@ -33,9 +36,11 @@ final class OptionsTests: XCTestCase {
   }
 
   func testBadInputIsAnError() {
-    let bad: [[String]] = [["--server", "10.0.0.1:6667"], ["--src", "192.168.0.1"], ["--rate", "0"], ["S9"],
-                           ["--servers", "ergo"], ["--server-pid", "5"], ["--clients"], ["--rooms", "5", "--clients", "2", "S1"],
-                           ["--json=1"], ["--prefix", "9a"], ["--room-prefix", "r"]]
+    let bad: [[String]] = [
+      ["--server", "10.0.0.1:6667"], ["--src", "192.168.0.1"], ["--rate", "0"], ["S9"],
+      ["--servers", "ergo"], ["--server-pid", "5"], ["--clients"], ["--rooms", "5", "--clients", "2", "S1"],
+      ["--json=1"], ["--prefix", "9a"], ["--room-prefix", "r"],
+    ]
     for args in bad { XCTAssertThrowsError(try Options.parse(args), "\(args)") }
   }
 
@@ -54,9 +59,11 @@ final class OptionsTests: XCTestCase {
 
   func testRatioColumnsPairEachServerAcrossTransports() {
     let skip = Measurement.Outcome.skipped("-")
-    let ms = [Measurement(scenario: .s2, server: "chatd", transport: .irc, outcome: skip),
-              Measurement(scenario: .s2, server: "chatd", transport: .websocket, outcome: skip),
-              Measurement(scenario: .s2, server: "ngircd", transport: .irc, outcome: skip)]
+    let ms = [
+      Measurement(scenario: .s2, server: "chatd", transport: .irc, outcome: skip),
+      Measurement(scenario: .s2, server: "chatd", transport: .websocket, outcome: skip),
+      Measurement(scenario: .s2, server: "ngircd", transport: .irc, outcome: skip),
+    ]
     XCTAssertEqual(Report.ratioPairs(ms).map(\.title), ["chatd/ngircd", "chatd ws/irc"])
     XCTAssertEqual(Report.ratioPairs(ms).last, Report.RatioPair(numerator: "chatd ws", denominator: "chatd", title: "chatd ws/irc"))
     XCTAssertEqual(Report.ratioPairs(Array(ms.prefix(1))), [])

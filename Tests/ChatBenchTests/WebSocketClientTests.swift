@@ -2,6 +2,7 @@
 // checks on the 101), and frames both ways — its masked text frames read by chatd's
 // reader, chatd's frames read by chatbench's stream, whole and in random pieces.
 import XCTest
+
 @testable import ChatApp
 @testable import chatbench
 
@@ -12,7 +13,8 @@ final class WebSocketClientTests: XCTestCase {
     // RFC 6455 §1.3.
     XCTAssertEqual(WebSocketUpgrade.accept(forKey: "dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     // The same computation as chatd's handshake (one shared implementation).
-    XCTAssertEqual(WebSocketUpgrade.accept(forKey: "x3JJHMbDL1EzLkh9GBhXDw=="), WebSocket.Handshake.accept(forKey: "x3JJHMbDL1EzLkh9GBhXDw=="))
+    XCTAssertEqual(
+      WebSocketUpgrade.accept(forKey: "x3JJHMbDL1EzLkh9GBhXDw=="), WebSocket.Handshake.accept(forKey: "x3JJHMbDL1EzLkh9GBhXDw=="))
   }
 
   func testKeysAreSixteenBytesAndDiffer() {
@@ -48,8 +50,10 @@ final class WebSocketClientTests: XCTestCase {
 
   func testClientFramesAreMaskedAndChatdReadsThem() {
     var keys = MaskKeys(seed: 5)
-    let lines = ["NICK b1", "USER u1 0 * :ircload 1", "PRIVMSG #r0 :" + String(repeating: "x", count: 200),
-                 "PRIVMSG #r0 :" + String(repeating: "y", count: 70_000), "PING :a"]
+    let lines = [
+      "NICK b1", "USER u1 0 * :ircload 1", "PRIVMSG #r0 :" + String(repeating: "x", count: 200),
+      "PRIVMSG #r0 :" + String(repeating: "y", count: 70_000), "PING :a",
+    ]
     // CR LF and bare LF endings; one message per line, no line end in it.
     let bytes = Array((lines[0] + "\r\n" + lines[1] + "\n" + lines[2] + "\r\n" + lines[3] + "\r\n" + lines[4] + "\r\n").utf8)
     let frames = WebSocketFrames.textFrames(bytes, keys: &keys)
@@ -123,8 +127,10 @@ final class WebSocketClientTests: XCTestCase {
         case 1:
           // Fragmented: text, continuation, final continuation.
           let bytes = Array(text.utf8)
-          let a = bytes.count / 3, b = 2 * bytes.count / 3
-          wire += codec.encode(.text, bytes[0..<a], fin: false) + codec.encode(.continuation, bytes[a..<b], fin: false)
+          let a = bytes.count / 3
+          let b = 2 * bytes.count / 3
+          wire +=
+            codec.encode(.text, bytes[0..<a], fin: false) + codec.encode(.continuation, bytes[a..<b], fin: false)
             + codec.encode(.continuation, bytes[b...])
           expected.append("joined:" + text)
         default:

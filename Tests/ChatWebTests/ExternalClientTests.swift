@@ -5,6 +5,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import ChatApp
 
 final class ExternalClientTests: XCTestCase {
@@ -20,7 +21,8 @@ final class ExternalClientTests: XCTestCase {
   func testPythonWebsocketsEdgeCases() async throws {
     let python = try python()
     let server = try await startChat()
-    let run = try runTool(python, [scripts.appendingPathComponent("ws_edge_cases.py").path, "ws://127.0.0.1:\(server.webPort)/ws"], timeout: 120)
+    let run = try runTool(
+      python, [scripts.appendingPathComponent("ws_edge_cases.py").path, "ws://127.0.0.1:\(server.webPort)/ws"], timeout: 120)
     XCTAssertEqual(run.status, 0, run.output)
     XCTAssertTrue(run.output.contains("all passed"), run.output)
     await stopChat(server)
@@ -37,8 +39,12 @@ final class ExternalClientTests: XCTestCase {
     try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
     let shot = shots.appendingPathComponent("chromium-chat.png").path
     try? FileManager.default.removeItem(atPath: shot)
-    let run = try runTool(python, [scripts.appendingPathComponent("chromium_chat.py").path, chromium,
-                                   "http://127.0.0.1:\(server.webPort)/", String(server.ircPort), shot], timeout: 120)
+    let run = try runTool(
+      python,
+      [
+        scripts.appendingPathComponent("chromium_chat.py").path, chromium,
+        "http://127.0.0.1:\(server.webPort)/", String(server.ircPort), shot,
+      ], timeout: 120)
     XCTAssertEqual(run.status, 0, run.output)
     XCTAssertTrue(run.output.contains("all passed"), run.output)
     let png = FileManager.default.contents(atPath: shot) ?? Data()
@@ -105,7 +111,8 @@ final class ExternalClientTests: XCTestCase {
     XCTAssertEqual(try web.expectClose().code, 1007)
     // And the Python edge cases, all through nginx, if Python is here.
     if let python = pythonWithWebsockets() {
-      let run = try runTool(python, [scripts.appendingPathComponent("ws_edge_cases.py").path, "ws://127.0.0.1:\(proxyPort)/ws"], timeout: 120)
+      let run = try runTool(
+        python, [scripts.appendingPathComponent("ws_edge_cases.py").path, "ws://127.0.0.1:\(proxyPort)/ws"], timeout: 120)
       XCTAssertEqual(run.status, 0, run.output)
     }
     await stopChat(server)

@@ -1,13 +1,17 @@
 // The request-head parser and the handshake's checks: what is accepted, and the status
 // each kind of bad request gets.
 import XCTest
+
 @testable import ChatApp
 
 final class HTTPRequestTests: XCTestCase {
   func parse(_ text: String) throws(HTTPError) -> HTTPRequest { try HTTPRequest.parse(ArraySlice(text.utf8)) }
 
   func status(_ text: String) -> Int? {
-    do { _ = try parse(text); return nil } catch { return error.status }
+    do {
+      _ = try parse(text)
+      return nil
+    } catch { return error.status }
   }
 
   func testParsesARequest() throws {
@@ -60,15 +64,20 @@ final class HTTPRequestTests: XCTestCase {
     XCTAssertNil(try handshake(good).get().subprotocol)
     XCTAssertNil(try handshake(good + "Sec-WebSocket-Protocol: chat\r\n").get().subprotocol)
     // Case and token lists as browsers and proxies send them.
-    XCTAssertNoThrow(try handshake("upgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n").get())
+    XCTAssertNoThrow(
+      try handshake(
+        "upgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n"
+      ).get())
   }
 
   func testHandshakeRefusals() {
     func status(_ r: Result<WebSocket.Handshake, HTTPError>) -> Int? { if case .failure(let e) = r { e.status } else { nil } }
     XCTAssertEqual(status(handshake(good, method: "POST")), 405)
     XCTAssertEqual(status(handshake(good, version: "1.0")), 400)
-    XCTAssertEqual(status(handshake("Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")), 426)
-    XCTAssertEqual(status(handshake("Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")), 400)
+    XCTAssertEqual(
+      status(handshake("Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")), 426)
+    XCTAssertEqual(
+      status(handshake("Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")), 400)
     XCTAssertEqual(status(handshake(good.replacingOccurrences(of: "Version: 13", with: "Version: 8"))), 426)
     if case .failure(let e) = handshake(good.replacingOccurrences(of: "Version: 13", with: "Version: 8")) {
       XCTAssertEqual(e.headers.first?.0, "Sec-WebSocket-Version")

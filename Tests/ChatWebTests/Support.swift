@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import OtterTestSupport
+
 @testable import ChatApp
 
 extension TestConnection {
@@ -158,7 +159,9 @@ func pythonWithWebsockets() -> String? {
 }
 
 /// Runs `tool` with a time limit (killed past it); its exit status and combined output.
-func runTool(_ tool: String, _ arguments: [String], timeout: Double, environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+func runTool(_ tool: String, _ arguments: [String], timeout: Double, environment: [String: String] = [:]) throws -> (
+  status: Int32, output: String
+) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: tool)
   process.arguments = arguments

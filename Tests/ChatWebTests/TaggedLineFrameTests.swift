@@ -1,14 +1,16 @@
 // A broadcast line's WebSocket frames: the same bytes `WebSocket.Output.send(line:)`
 // would frame, made once per tag variant and framing, then shared by every copy.
 import XCTest
+
 @testable import ChatApp
 
 final class TaggedLineFrameTests: XCTestCase {
   let codec = WebSocket.Codec.shared
 
   func testFramesMatchThePerCopyPathAndAreMadeOnce() {
-    let line = TaggedLine(IRCMessage(source: "a!a@h", "PRIVMSG", ["#r", "héllo " + String(repeating: "x", count: 150)]),
-                          timeMillis: 1_700_000_000_000, msgid: "m1")
+    let line = TaggedLine(
+      IRCMessage(source: "a!a@h", "PRIVMSG", ["#r", "héllo " + String(repeating: "x", count: 150)]),
+      timeMillis: 1_700_000_000_000, msgid: "m1")
     let plain = line.bytes(for: [])
     XCTAssertEqual(Array(plain.suffix(2)), [0x0D, 0x0A])
     let text = line.frame(for: [], binary: false)

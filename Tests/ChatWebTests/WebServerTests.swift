@@ -3,6 +3,7 @@
 // close handshake, and protocol errors closed with their codes.
 import OtterTestSupport
 import XCTest
+
 @testable import ChatApp
 
 final class WebServerTests: XCTestCase {
@@ -30,8 +31,9 @@ final class WebServerTests: XCTestCase {
     XCTAssertTrue(try answer("GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 426 "))
     XCTAssertTrue(try answer("\u{16}\u{03}\u{01}\u{02}\u{00}garbage\r\n\r\n").hasPrefix("HTTP/1.1 400 "))
     XCTAssertTrue(try answer("GET / HTTP/1.1\r\nHost: x\r\nX: " + String(repeating: "y", count: 40000)).hasPrefix("HTTP/1.1 431 "))
-    XCTAssertTrue(try answer("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
-      .hasPrefix("HTTP/1.1 400 "), "no key")
+    XCTAssertTrue(
+      try answer("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .hasPrefix("HTTP/1.1 400 "), "no key")
     // A client that sends half a request and goes quiet is not kept forever; one that
     // connects and leaves costs nothing. The server still answers afterwards.
     do {
@@ -124,18 +126,26 @@ final class WebServerTests: XCTestCase {
     // Frames sent right behind the handshake request are not lost.
     let early = try TestConnection(port: server.webPort)
     let codec = WebSocket.Codec.shared
-    try early.send(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
-      + codec.encode(.text, Array("NICK early".utf8), maskKey: 9) + codec.encode(.text, Array("USER e 0 * :e".utf8), maskKey: 10))
+    try early.send(
+      Array(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+          .utf8)
+        + codec.encode(.text, Array("NICK early".utf8), maskKey: 9) + codec.encode(.text, Array("USER e 0 * :e".utf8), maskKey: 10))
     XCTAssertTrue(try early.readHead().hasPrefix("HTTP/1.1 101 "))
     var welcomed = false
     for _ in 0..<50 {
-      guard case .header(let h, let n) = codec.decodeHeader(early.buffer, requireMask: false), early.buffer.count >= n + Int(h.payloadLength) else {
+      guard case .header(let h, let n) = codec.decodeHeader(early.buffer, requireMask: false),
+        early.buffer.count >= n + Int(h.payloadLength)
+      else {
         try early.fill()
         continue
       }
       let text = String(decoding: early.buffer[n..<(n + Int(h.payloadLength))], as: UTF8.self)
       early.buffer.removeFirst(n + Int(h.payloadLength))
-      if text.contains(" 001 early ") { welcomed = true; break }
+      if text.contains(" 001 early ") {
+        welcomed = true
+        break
+      }
     }
     XCTAssertTrue(welcomed)
     await stopChat(server)

@@ -1,8 +1,9 @@
+import WebSocketAccept
 // The frame codec and the reader: RFC 6455's own examples (§5.7, §1.3), every rule of
 // §5 that earns a close code, and random round trips through random chunkings.
 import XCTest
+
 @testable import ChatApp
-import WebSocketAccept
 
 final class WebSocketCodecTests: XCTestCase {
   let codec = WebSocket.Codec.shared
@@ -13,8 +14,9 @@ final class WebSocketCodecTests: XCTestCase {
 
   func testSingleFrameUnmaskedText() {
     let frame: [UInt8] = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]
-    XCTAssertEqual(codec.decodeHeader(frame, requireMask: false),
-                   .header(.init(fin: true, rsv: 0, opcode: 1, maskKey: nil, payloadLength: 5), headerLength: 2))
+    XCTAssertEqual(
+      codec.decodeHeader(frame, requireMask: false),
+      .header(.init(fin: true, rsv: 0, opcode: 1, maskKey: nil, payloadLength: 5), headerLength: 2))
     XCTAssertEqual(codec.encode(.text, Array("Hello".utf8)), frame)
     // A server must not accept it: client frames are masked (§5.1).
     var r = reader()
@@ -23,7 +25,8 @@ final class WebSocketCodecTests: XCTestCase {
 
   func testSingleFrameMaskedText() {
     let frame: [UInt8] = [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]
-    XCTAssertEqual(codec.decodeHeader(frame), .header(.init(fin: true, rsv: 0, opcode: 1, maskKey: 0x37fa_213d, payloadLength: 5), headerLength: 6))
+    XCTAssertEqual(
+      codec.decodeHeader(frame), .header(.init(fin: true, rsv: 0, opcode: 1, maskKey: 0x37fa_213d, payloadLength: 5), headerLength: 6))
     XCTAssertEqual(codec.encode(.text, Array("Hello".utf8), maskKey: 0x37fa_213d), frame)
     var r = reader()
     XCTAssertEqual(r.feed(frame), [.message(.text, Array("Hello".utf8))])
@@ -57,13 +60,16 @@ final class WebSocketCodecTests: XCTestCase {
     let f64k = codec.encode(.binary, b64k)
     XCTAssertEqual(Array(f64k.prefix(10)), [0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0])
     XCTAssertEqual(f64k.count, 10 + 65536)
-    XCTAssertEqual(codec.decodeHeader(f64k, requireMask: false),
-                   .header(.init(fin: true, rsv: 0, opcode: 2, maskKey: nil, payloadLength: 65536), headerLength: 10))
+    XCTAssertEqual(
+      codec.decodeHeader(f64k, requireMask: false),
+      .header(.init(fin: true, rsv: 0, opcode: 2, maskKey: nil, payloadLength: 65536), headerLength: 10))
     // The boundaries between the three forms.
     for n in [125, 126, 127, 65535, 65536] {
       let frame = codec.encode(.binary, [UInt8](repeating: 1, count: n), maskKey: 0x0102_0304)
       let expected = n < 126 ? 6 : n <= 65535 ? 8 : 14
-      XCTAssertEqual(codec.decodeHeader(frame), .header(.init(fin: true, rsv: 0, opcode: 2, maskKey: 0x0102_0304, payloadLength: UInt64(n)), headerLength: expected), "length \(n)")
+      XCTAssertEqual(
+        codec.decodeHeader(frame),
+        .header(.init(fin: true, rsv: 0, opcode: 2, maskKey: 0x0102_0304, payloadLength: UInt64(n)), headerLength: expected), "length \(n)")
     }
   }
 
@@ -76,8 +82,9 @@ final class WebSocketCodecTests: XCTestCase {
     func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
     XCTAssertEqual(hex(SHA1.digest([UInt8]())), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
     XCTAssertEqual(hex(SHA1.digest(Array("abc".utf8))), "a9993e364706816aba3e25717850c26c9cd0d89d")
-    XCTAssertEqual(hex(SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
-                   "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+    XCTAssertEqual(
+      hex(SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))),
+      "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
     XCTAssertEqual(hex(SHA1.digest([UInt8](repeating: 0x61, count: 1_000_000))), "34aa973cd4c4daa4f61eeb2bdbad27316534016f")
   }
 
@@ -130,7 +137,8 @@ final class WebSocketCodecTests: XCTestCase {
 
   func testControlFramesBetweenFragments() {
     var r = reader()
-    let bytes = masked(1, Array("Hel".utf8), fin: false) + masked(9, Array("p".utf8)) + masked(0, Array("l".utf8), fin: false)
+    let bytes =
+      masked(1, Array("Hel".utf8), fin: false) + masked(9, Array("p".utf8)) + masked(0, Array("l".utf8), fin: false)
       + masked(10, []) + masked(0, Array("o".utf8))
     XCTAssertEqual(r.feed(bytes), [.ping(Array("p".utf8)), .pong([]), .message(.text, Array("Hello".utf8))])
   }
@@ -165,8 +173,9 @@ final class WebSocketCodecTests: XCTestCase {
     guard case .failure(let f)? = r.feed(header).first else { return XCTFail("a 2000-byte header was not refused") }
     XCTAssertEqual(f.code, .messageTooBig)
     // Fragments that add up past the limit.
-    XCTAssertEqual(failure(masked(2, [UInt8](repeating: 0, count: 600), fin: false) + masked(0, [UInt8](repeating: 0, count: 600)), max: 1000),
-                   .messageTooBig)
+    XCTAssertEqual(
+      failure(masked(2, [UInt8](repeating: 0, count: 600), fin: false) + masked(0, [UInt8](repeating: 0, count: 600)), max: 1000),
+      .messageTooBig)
     XCTAssertNil(failure(masked(2, [UInt8](repeating: 0, count: 1000)), max: 1000))
   }
 
@@ -211,7 +220,9 @@ final class WebSocketCodecTests: XCTestCase {
         if binary {
           payload = [UInt8](repeating: 0, count: length)
           payload.withUnsafeMutableBytes { raw in
-            for i in stride(from: 0, to: length - length % 8, by: 8) { raw.storeBytes(of: generator.next() as UInt64, toByteOffset: i, as: UInt64.self) }
+            for i in stride(from: 0, to: length - length % 8, by: 8) {
+              raw.storeBytes(of: generator.next() as UInt64, toByteOffset: i, as: UInt64.self)
+            }
           }
         } else {
           payload = Array(String(repeating: "é", count: length / 2).utf8)
@@ -221,7 +232,8 @@ final class WebSocketCodecTests: XCTestCase {
         cuts = [0] + cuts + [payload.count]
         for i in 0..<pieces {
           let opcode: WebSocket.Opcode = i == 0 ? (binary ? .binary : .text) : .continuation
-          bytes += codec.encode(opcode, payload[cuts[i]..<cuts[i + 1]], fin: i == pieces - 1, maskKey: UInt32.random(in: 0...UInt32.max, using: &generator))
+          bytes += codec.encode(
+            opcode, payload[cuts[i]..<cuts[i + 1]], fin: i == pieces - 1, maskKey: UInt32.random(in: 0...UInt32.max, using: &generator))
           // The message is complete with its last fragment, before any ping after it.
           if i == pieces - 1 { expected.append(.message(binary ? .binary : .text, payload)) }
           if Int.random(in: 0..<4, using: &generator) == 0 {

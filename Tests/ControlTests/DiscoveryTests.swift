@@ -1,6 +1,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import Control
 @testable import ObserverUI

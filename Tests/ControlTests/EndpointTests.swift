@@ -1,6 +1,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import Control
 @testable import GenServer
@@ -183,7 +184,8 @@ final class EndpointTests: XCTestCase {
       XCTAssertEqual(try error("{\"op\":\"kill\",\"pid\":999999999}").code, "no_such_process")
       XCTAssertEqual(try error("{\"op\":\"top\",\"sort\":\"size\"}").code, "bad_request")
       XCTAssertEqual(try error("{\"op\":\"top\",\"limit\":0}").code, "bad_request")
-      XCTAssertEqual(try error("{\"op\":\"top\",\"limit\":\"ten\"}").message, "request: field \"limit\" is a string, expected a whole number")
+      XCTAssertEqual(
+        try error("{\"op\":\"top\",\"limit\":\"ten\"}").message, "request: field \"limit\" is a string, expected a whole number")
       XCTAssertEqual(try error("{\"op\":\"top\",\"lmit\":3}").code, "bad_request")
       XCTAssertEqual(try error("{\"op\":\"snapshot\",\"tree\":{\"child_limit\":-1}}").code, "bad_request")
       XCTAssertEqual(try error("{\"op\":\"tree\",\"timeout_ms\":0}").code, "bad_request")

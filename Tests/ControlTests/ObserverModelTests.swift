@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Control
 @testable import ObserverUI
 
@@ -19,12 +20,16 @@ final class ObserverModelTests: XCTestCase {
   static func tree(bPid: UInt64 = 3) -> SupervisionTree {
     let many = TreeNode(
       kind: .supervisor, id: "many", pid: ProcessID(4), status: "running", restart: "permanent", supervisor: summary(30),
-      children: (0..<30).map { TreeNode(kind: .worker, id: "w\($0)", pid: ProcessID(100 + UInt64($0)), status: "running", restart: "temporary") })
-    let app = TreeNode(kind: .supervisor, id: "app", pid: ProcessID(1), status: "running", supervisor: summary(3), children: [
-      TreeNode(kind: .worker, id: "a", pid: ProcessID(2), status: "running", restart: "permanent", process: row(2, "a")),
-      TreeNode(kind: .worker, id: "b", pid: ProcessID(bPid), status: "running", restart: "permanent", process: row(bPid, "b")),
-      many,
-    ])
+      children: (0..<30).map {
+        TreeNode(kind: .worker, id: "w\($0)", pid: ProcessID(100 + UInt64($0)), status: "running", restart: "temporary")
+      })
+    let app = TreeNode(
+      kind: .supervisor, id: "app", pid: ProcessID(1), status: "running", supervisor: summary(3),
+      children: [
+        TreeNode(kind: .worker, id: "a", pid: ProcessID(2), status: "running", restart: "permanent", process: row(2, "a")),
+        TreeNode(kind: .worker, id: "b", pid: ProcessID(bPid), status: "running", restart: "permanent", process: row(bPid, "b")),
+        many,
+      ])
     return SupervisionTree(source: .ancestor, roots: [app])
   }
 
@@ -107,9 +112,11 @@ final class ObserverModelTests: XCTestCase {
     XCTAssertEqual(m.plan.top?.sort, .memory)
     XCTAssertEqual(m.plan.top?.limit, 24 - 2 - 2 - 1, "rows: height less header, status, keys, titles")
 
-    let page = TopPage(sort: .memory, total: 3, offset: 0, interval: 1, rows: [
-      Self.row(5, "heavy", mq: 4000), Self.row(6, "light"), Self.row(7, "tiny"),
-    ])
+    let page = TopPage(
+      sort: .memory, total: 3, offset: 0, interval: 1,
+      rows: [
+        Self.row(5, "heavy", mq: 4000), Self.row(6, "light"), Self.row(7, "tiny"),
+      ])
     m.update(Snapshot(system: Self.system, top: page), now: 0)
     let lines = frame(&m)
     XCTAssertTrue(lines[2].hasPrefix("PID          STATUS"), lines[2])
@@ -128,7 +135,11 @@ final class ObserverModelTests: XCTestCase {
         var m = ObserverModel(target: "test", view: view)
         m.width = w
         m.height = h
-        m.update(Snapshot(system: Self.system, top: TopPage(sort: .reductions, total: 1, offset: 0, interval: nil, rows: [Self.row(9, String(repeating: "x", count: 300))]), tree: Self.tree()), now: 0)
+        m.update(
+          Snapshot(
+            system: Self.system,
+            top: TopPage(sort: .reductions, total: 1, offset: 0, interval: nil, rows: [Self.row(9, String(repeating: "x", count: 300))]),
+            tree: Self.tree()), now: 0)
         _ = m.handle(.char("?"), now: 0)
         for _ in 0..<2 {
           let lines = Screen.lines(&m, now: 0)

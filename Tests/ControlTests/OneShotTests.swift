@@ -1,10 +1,11 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import Control
-@testable import ObserverUI
 @testable import GenServer
+@testable import ObserverUI
 @testable import Supervision
 
 /// `observer --once`, `--json` and `--dot` against the known tree, in process and through
@@ -61,11 +62,13 @@ final class OneShotTests: XCTestCase {
       XCTAssertEqual(snapshot.system.node, "known")
       let tree = try XCTUnwrap(snapshot.tree)
       XCTAssertEqual(tree.roots.map(\.id), ["app"])
-      XCTAssertEqual(tree.allNodes.map(\.id), [
-        "app", "vault", "rooms", "lobby", "general", "sessions",
-        tree.roots[0].children[2].children[0].id, tree.roots[0].children[2].children[1].id,
-        tree.roots[0].children[2].children[2].id, "control",
-      ])
+      XCTAssertEqual(
+        tree.allNodes.map(\.id),
+        [
+          "app", "vault", "rooms", "lobby", "general", "sessions",
+          tree.roots[0].children[2].children[0].id, tree.roots[0].children[2].children[1].id,
+          tree.roots[0].children[2].children[2].id, "control",
+        ])
       XCTAssertEqual(tree.roots[0].children[2].children.compactMap { $0.process?.label }, ["session ann", "session bob", "session cy"])
       // Every process is there, in full: the vault with its name and links.
       let processes = try XCTUnwrap(snapshot.processes)
@@ -114,7 +117,8 @@ final class OneShotTests: XCTestCase {
       let known = try await KnownTree.start(on: node, path: "\(dir)/control.sock", discovery: dir)
       let once = try runCommand(observer, ["--socket", known.path, "--once"])
       XCTAssertEqual(once.status, 0, once.error)
-      XCTAssertEqual(OneShotTests.normalise(once.output.split(separator: "\n", maxSplits: 1).last.map(String.init) ?? ""), OneShotTests.expectedOnce)
+      XCTAssertEqual(
+        OneShotTests.normalise(once.output.split(separator: "\n", maxSplits: 1).last.map(String.init) ?? ""), OneShotTests.expectedOnce)
 
       // Found through the discovery directory, without --socket.
       let found = try runCommand(observer, ["--discovery-dir", dir, "--json"])
@@ -202,7 +206,8 @@ func runCommand(_ path: String, _ arguments: [String], timeout: Double = 30) thr
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
-  let out = Pipe(), err = Pipe()
+  let out = Pipe()
+  let err = Pipe()
   process.standardOutput = out
   process.standardError = err
   process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
@@ -211,7 +216,8 @@ func runCommand(_ path: String, _ arguments: [String], timeout: Double = 30) thr
   final class Box: @unchecked Sendable {  // written by one reader thread, read after the join below
     var data = Data()
   }
-  let outBox = Box(), errBox = Box()
+  let outBox = Box()
+  let errBox = Box()
   let group = DispatchGroup()
   for (pipe, box) in [(out, outBox), (err, errBox)] {
     group.enter()

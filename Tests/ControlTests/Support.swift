@@ -7,7 +7,10 @@
 
 /// A server with a secret in its state, which its `formatStatus` redacts.
 struct Vault: SyncGenServer {
-  struct State { var opened = 0; var password = "hunter2" }
+  struct State {
+    var opened = 0
+    var password = "hunter2"
+  }
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> { .ok(State()) }
   func handleCall(_ request: Int, from: From<Int>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
     state.opened += request
@@ -47,15 +50,19 @@ struct KnownTree {
     let sessionsSpec = ChildSpec(id: "sessions", type: .supervisor) { ctx in
       try await ctx.startLink(DynamicSupervisor(intensity: 5, period: .seconds(5), template: template), name: "sessions")?.pid
     }
-    let rooms = Supervisor(.init(strategy: .restForOne, intensity: 2, period: .seconds(10)), children: [
-      plainWorker("lobby"), plainWorker("general", restart: .transient),
-    ])
-    let app = Supervisor(.init(strategy: .oneForOne, intensity: 3, period: .seconds(5)), children: [
-      .server(id: "vault", Vault(), name: "vault"),
-      .supervisor(id: "rooms", rooms),
-      sessionsSpec,
-      Control.endpoint(EndpointOptions(path: path, discoveryDirectory: discovery)),
-    ])
+    let rooms = Supervisor(
+      .init(strategy: .restForOne, intensity: 2, period: .seconds(10)),
+      children: [
+        plainWorker("lobby"), plainWorker("general", restart: .transient),
+      ])
+    let app = Supervisor(
+      .init(strategy: .oneForOne, intensity: 3, period: .seconds(5)),
+      children: [
+        .server(id: "vault", Vault(), name: "vault"),
+        .supervisor(id: "rooms", rooms),
+        sessionsSpec,
+        Control.endpoint(EndpointOptions(path: path, discoveryDirectory: discovery)),
+      ])
     guard let root = try await node.start(app, name: "app") else { throw ControlError(.internal, "no root") }
     guard let sessions = node.whereis("sessions", as: ServerMessage<DynamicSupervisor<String>>.self) else {
       throw ControlError(.internal, "no sessions")

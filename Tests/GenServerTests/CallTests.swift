@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 
@@ -28,8 +29,14 @@ final class CallTests: XCTestCase {
     try await withNode { node in
       let server = try await node.start(TestServer())!
       try await node.stop(server)
-      do { _ = try await node.call(server, .get); XCTFail() } catch { XCTAssertEqual(error as? CallError, .noproc) }
-      do { _ = try await node.call("nobody", TestServer.self, .get); XCTFail() } catch { XCTAssertEqual(error as? CallError, .noproc) }
+      do {
+        _ = try await node.call(server, .get)
+        XCTFail()
+      } catch { XCTAssertEqual(error as? CallError, .noproc) }
+      do {
+        _ = try await node.call("nobody", TestServer.self, .get)
+        XCTFail()
+      } catch { XCTAssertEqual(error as? CallError, .noproc) }
     }
   }
 

@@ -1,5 +1,6 @@
-import XCTest
 import OtterTestSupport
+import XCTest
+
 @testable import Actors
 @testable import GenServer
 

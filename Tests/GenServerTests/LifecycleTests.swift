@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 
@@ -7,13 +8,18 @@ import XCTest
 final class LifecycleTests: XCTestCase {
   func testHandleInfoGetsInfosExitsDownsAndTimers() async throws {
     struct Watcher: GenServer {
-      enum Request: Sendable { case link(Pid), monitor(Pid), timer }
+      enum Request: Sendable {
+        case link(Pid)
+        case monitor(Pid)
+        case timer
+      }
       let journal: Journal
       func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
         ctx.trapExit = true
         return .ok(())
       }
-      func handleCall(_ request: Request, from: From<Bool>, state: inout Void, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+      func handleCall(_ request: Request, from: From<Bool>, state: inout Void, _ ctx: ServerContext<Self>) async throws -> CallResult<Self>
+      {
         switch request {
         case .link(let pid): ctx.link(pid)
         case .monitor(let pid): ctx.monitor(pid)
@@ -107,7 +113,10 @@ final class LifecycleTests: XCTestCase {
       try await node.stop(server, reason: .shutdown, timeout: .seconds(2))
       XCTAssertTrue(journal.all.contains("terminate shutdown"))
       XCTAssertFalse(server.pid.isAlive, "stop returns after the process has exited")
-      do { try await node.stop(server); XCTFail() } catch { XCTAssertEqual(error as? CallError, .noproc) }
+      do {
+        try await node.stop(server)
+        XCTFail()
+      } catch { XCTAssertEqual(error as? CallError, .noproc) }
     }
   }
 
@@ -150,7 +159,10 @@ final class LifecycleTests: XCTestCase {
       XCTAssertNil(awaited7)
       node.exit(plain.pid, reason: .kill)
       try await Task.sleep(for: .milliseconds(10))
-      do { _ = try await node.describeState(of: plain.pid); XCTFail() } catch { XCTAssertEqual(error as? CallError, .noproc) }
+      do {
+        _ = try await node.describeState(of: plain.pid)
+        XCTFail()
+      } catch { XCTAssertEqual(error as? CallError, .noproc) }
     }
   }
 

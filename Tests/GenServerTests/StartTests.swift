@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 
@@ -128,7 +129,10 @@ final class StartTests: XCTestCase {
       let reason = try await node.run(Never.self) { ctx -> ExitReason in
         let (server, ref) = try await ctx.startMonitor(TestServer())!
         server.cast(.stop(.custom("bye")))
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .custom("bye"))
     }
@@ -152,7 +156,10 @@ final class StartTests: XCTestCase {
       let reason = try await node.run(Never.self) { ctx -> ExitReason in
         let ref = ctx.monitor(server.pid)
         server.cast("done")
-        return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+        return try await ctx.receive {
+          if case .down(let r, _, let why) = $0, r == ref { return why }
+          return nil
+        }!
       }
       XCTAssertEqual(reason, .custom("done"))
     }

@@ -1,5 +1,6 @@
 // The GenServer tests' subject: a server configurable to answer every way a callback can.
 import OtterTestSupport
+
 @testable import Actors
 @testable import GenServer
 
@@ -8,12 +9,26 @@ struct Oops: Error, Equatable { let code: Int }
 /// A configurable server used by most tests.
 struct TestServer: GenServer {
   enum Init: Sendable {
-    case ok, okTimeout(Duration), okContinue, okHibernate, ignore, stop(ExitReason), throwError, sleep(Duration), trap
+    case ok
+    case okTimeout(Duration)
+    case okContinue, okHibernate, ignore
+    case stop(ExitReason)
+    case throwError
+    case sleep(Duration)
+    case trap
   }
   enum Request: Sendable {
-    case get, add(Int), sleep(Duration), die(ExitReason), stopWithReply, deferred, release, deferToHelper, callSelf, throwError
+    case get
+    case add(Int)
+    case sleep(Duration)
+    case die(ExitReason)
+    case stopWithReply, deferred, release, deferToHelper, callSelf, throwError
   }
-  enum Cast: Sendable { case add(Int), stop(ExitReason), throwError }
+  enum Cast: Sendable {
+    case add(Int)
+    case stop(ExitReason)
+    case throwError
+  }
   enum Info: Sendable { case ping(String) }
   typealias Continue = String
 

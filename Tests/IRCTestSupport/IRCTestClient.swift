@@ -44,9 +44,12 @@ public final class IRCTestClient {
     while true {
       if let i = backlog.firstIndex(where: match) { return backlog.remove(at: i) }
       if Date() > deadline || (closed && connection.buffer.isEmpty) {
-        throw TestError("timed out waiting for \(what) (\(nick); got: \(backlog.suffix(8).map { $0.command + " " + $0.params.joined(separator: " ") }))")
+        throw TestError(
+          "timed out waiting for \(what) (\(nick); got: \(backlog.suffix(8).map { $0.command + " " + $0.params.joined(separator: " ") }))")
       }
-      if !fill() && backlog.firstIndex(where: match) == nil { throw TestError("timed out waiting for \(what): connection closed (\(nick))") }
+      if !fill() && backlog.firstIndex(where: match) == nil {
+        throw TestError("timed out waiting for \(what): connection closed (\(nick))")
+      }
     }
   }
 

@@ -81,7 +81,9 @@ public final class TestConnection {
     if closed { return false }
     switch read(waiting: seconds) {
     case .bytes, .nothing: return true
-    case .endOfFile, .failed: closed = true; return false
+    case .endOfFile, .failed:
+      closed = true
+      return false
     }
   }
 
@@ -93,8 +95,12 @@ public final class TestConnection {
     while true {
       switch read(waiting: max(0, deadline - MonotonicClock.seconds())) {
       case .bytes: return true
-      case .endOfFile: closed = true; return false
-      case .failed(let error): closed = true; throw TestError("read failed: errno \(error)")
+      case .endOfFile:
+        closed = true
+        return false
+      case .failed(let error):
+        closed = true
+        throw TestError("read failed: errno \(error)")
       case .nothing: if MonotonicClock.seconds() >= deadline { throw TestError("read timed out") }
       }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -9,11 +10,12 @@ import XCTest
 final class ApplicationTests: XCTestCase {
   func testRequestedStopRunsEveryTerminateAndReturnsZero() async throws {
     let journal = Journal()
-    let app = try await Application.start(Supervisor(children: [
-      worker("a", journal: journal, trap: true),
-      .supervisor(id: "inner", Supervisor(children: [worker("b", journal: journal, trap: true)])),
-      worker("c", journal: journal, trap: true),
-    ]), on: try Node(schedulers: 2))
+    let app = try await Application.start(
+      Supervisor(children: [
+        worker("a", journal: journal, trap: true),
+        .supervisor(id: "inner", Supervisor(children: [worker("b", journal: journal, trap: true)])),
+        worker("c", journal: journal, trap: true),
+      ]), on: try Node(schedulers: 2))
     app.stop()
     let status = await app.run(shutdownTimeout: .seconds(5))
     XCTAssertEqual(status, 0)

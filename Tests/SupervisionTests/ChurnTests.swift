@@ -1,5 +1,6 @@
-import XCTest
 import OtterTestSupport
+import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -37,9 +38,11 @@ final class ChurnTests: XCTestCase {
   func testTemporaryChildrenOfADynamicSupervisorComeAndGo() async throws {
     try await withNode { node in
       let directory = try await node.start(Directory())!
-      let sup = try await node.start(DynamicSupervisor(template: DynamicChildSpec<Int>(restart: .temporary) { ctx, _ in
-        try await ctx.startLink(Session(directory: directory))?.pid
-      }))!
+      let sup = try await node.start(
+        DynamicSupervisor(
+          template: DynamicChildSpec<Int>(restart: .temporary) { ctx, _ in
+            try await ctx.startLink(Session(directory: directory))?.pid
+          }))!
       let n = 3000
       let outcome = try await checkChurn(node, items: n) {
         try await node.run(Never.self) { ctx in

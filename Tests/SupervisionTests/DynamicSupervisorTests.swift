@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -46,7 +47,10 @@ final class DynamicSupervisorTests: XCTestCase {
       let sup = try await node.start(DynamicSupervisor(maxChildren: 2, template: template(journal)))!
       _ = try await node.startChild(sup, "1")
       _ = try await node.startChild(sup, "2")
-      do { _ = try await node.startChild(sup, "3"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .maxChildren) }
+      do {
+        _ = try await node.startChild(sup, "3")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .maxChildren) }
     }
   }
 
@@ -59,7 +63,10 @@ final class DynamicSupervisorTests: XCTestCase {
       try await node.terminateChild(sup, pid: a)
       XCTAssertFalse(a.isAlive)
       XCTAssertTrue(journal.all.contains("stop a"))
-      do { try await node.terminateChild(sup, pid: a); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
+      do {
+        try await node.terminateChild(sup, pid: a)
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
       b.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
       try await eventually("no active children") { try await node.countChildren(sup).active == 0 }
       XCTAssertEqual(journal.count("start b"), 1)

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -75,9 +76,12 @@ final class RestartHistoryTests: XCTestCase {
 
   func testADynamicSupervisorReportsItsRestartsAndGivesUpLikeAStaticOne() async throws {
     try await withNode { node in
-      let sup = try await node.start(DynamicSupervisor(intensity: 1, period: .seconds(30), template: DynamicChildSpec<Int> { ctx, _ in
-        ctx.spawnLink(Int.self, state: ()) { _, _, _ in .stop(.custom("crash")) }.pid
-      }))!
+      let sup = try await node.start(
+        DynamicSupervisor(
+          intensity: 1, period: .seconds(30),
+          template: DynamicChildSpec<Int> { ctx, _ in
+            ctx.spawnLink(Int.self, state: ()) { _, _, _ in .stop(.custom("crash")) }.pid
+          }))!
       let first = try await node.startChild(sup, 1)!
       first.address(as: Int.self)!.send(0)
       try await eventually("a restart") { ((try? await node.report(sup))?.totalRestarts ?? 0) == 1 }

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -32,9 +33,10 @@ final class StrategyTests: XCTestCase {
         for restart in [Restart.permanent, .transient, .temporary] {
           for way in Way.allCases {
             let journal = Journal()
-            let sup = try await node.start(Supervisor(
-              SupervisorFlags(strategy: strategy, intensity: 10, period: .seconds(5)),
-              children: ["a", "b", "c"].map { worker($0, journal: journal, restart: restart) }))!
+            let sup = try await node.start(
+              Supervisor(
+                SupervisorFlags(strategy: strategy, intensity: 10, period: .seconds(5)),
+                children: ["a", "b", "c"].map { worker($0, journal: journal, restart: restart) }))!
             let before = try await node.whichChildren(sup)
             let b = before[1].pid!
             if way == .killed {
@@ -45,21 +47,25 @@ final class StrategyTests: XCTestCase {
             let label = "\(strategy) \(restart) \(way)"
             let expectRestart = restarted(restart, way)
             // Which children should have new pids.
-            let renewed: Set<String> = !expectRestart ? [] : {
-              switch strategy {
-              case .oneForOne: return ["b"]
-              case .oneForAll: return ["a", "b", "c"]
-              case .restForOne: return ["b", "c"]
-              }
-            }()
+            let renewed: Set<String> =
+              !expectRestart
+              ? []
+              : {
+                switch strategy {
+                case .oneForOne: return ["b"]
+                case .oneForAll: return ["a", "b", "c"]
+                case .restForOne: return ["b", "c"]
+                }
+              }()
             var children: [ChildInfo] = []
             try await eventually("\(label): children to settle (last seen: \(children))") {
               let now = try await node.whichChildren(sup)
               children = now
               if expectRestart {
-                return now.count == 3 && zip(before, now).allSatisfy { old, new in
-                  renewed.contains(old.id) ? (new.pid != nil && new.pid != old.pid) : new.pid == old.pid
-                }
+                return now.count == 3
+                  && zip(before, now).allSatisfy { old, new in
+                    renewed.contains(old.id) ? (new.pid != nil && new.pid != old.pid) : new.pid == old.pid
+                  }
               }
               // Not restarted: b is gone (temporary) or kept stopped; a and c untouched.
               let rest = now.filter { $0.id != "b" }
@@ -77,12 +83,13 @@ final class StrategyTests: XCTestCase {
   func testTemporarySiblingsStoppedByAGroupRestartAreNotRestarted() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(strategy: .oneForAll, intensity: 5),
-        children: [
-          worker("t", journal: journal, restart: .temporary),
-          worker("p", journal: journal, restart: .permanent),
-        ]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(strategy: .oneForAll, intensity: 5),
+          children: [
+            worker("t", journal: journal, restart: .temporary),
+            worker("p", journal: journal, restart: .permanent),
+          ]))!
       let p = try await pid(of: "p", in: sup, node)!
       p.address(as: WorkerCommand.self)!.send(.exit(.custom("crash")))
       try await eventually("the temporary sibling gone, the permanent one restarted") {

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -15,8 +16,9 @@ final class SupervisorTests: XCTestCase {
   func testIntensityExactlyAtTheLimitAndOnePast() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 3, period: .seconds(10)), children: [worker("w", journal: journal)]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(intensity: 3, period: .seconds(10)), children: [worker("w", journal: journal)]))!
       for n in 1...3 {
         let old = try await crash("w", sup, node)
         try await eventually("restart \(n) of 3, within the budget") { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
@@ -37,8 +39,9 @@ final class SupervisorTests: XCTestCase {
   func testRestartsOutsideThePeriodDoNotCount() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 1, period: .milliseconds(100)), children: [worker("w", journal: journal)]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(intensity: 1, period: .milliseconds(100)), children: [worker("w", journal: journal)]))!
       for _ in 1...3 {
         let old = try await crash("w", sup, node)
         try await eventually("w restarted") { try await pid(of: "w", in: sup, node).map { $0 != old } ?? false }
@@ -63,10 +66,11 @@ final class SupervisorTests: XCTestCase {
   func testChildThatIgnoresShutdownIsKilledAfterItsTimeout() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(children: [
-        worker("stubborn", journal: journal, shutdown: .timeout(.milliseconds(80)), trap: true, ignoreShutdown: true),
-        worker("brutal", journal: journal, shutdown: .brutalKill, trap: true),
-      ]))!
+      let sup = try await node.start(
+        Supervisor(children: [
+          worker("stubborn", journal: journal, shutdown: .timeout(.milliseconds(80)), trap: true, ignoreShutdown: true),
+          worker("brutal", journal: journal, shutdown: .brutalKill, trap: true),
+        ]))!
       let stubborn = try await pid(of: "stubborn", in: sup, node)!
       let t0 = ContinuousClock.now
       try await node.stop(sup, reason: .shutdown)
@@ -84,9 +88,10 @@ final class SupervisorTests: XCTestCase {
       let journal = Journal()
       let failing = ChildSpec(id: "c") { _ in throw Oops() }
       do {
-        _ = try await node.start(Supervisor(children: [
-          worker("a", journal: journal, trap: true), worker("b", journal: journal, trap: true), failing,
-        ]))
+        _ = try await node.start(
+          Supervisor(children: [
+            worker("a", journal: journal, trap: true), worker("b", journal: journal, trap: true), failing,
+          ]))
         XCTFail("start should fail")
       } catch let e as StartError {
         guard case .failed(.shutdownWith(let detail)) = e else { return XCTFail("\(e)") }
@@ -122,33 +127,54 @@ final class SupervisorTests: XCTestCase {
       let sup = try await node.start(Supervisor(children: [worker("a", journal: journal)]))!
       let b = try await node.startChild(sup, worker("b", journal: journal))
       XCTAssertNotNil(b)
-      do { _ = try await node.startChild(sup, worker("b", journal: journal)); XCTFail() } catch {
+      do {
+        _ = try await node.startChild(sup, worker("b", journal: journal))
+        XCTFail()
+      } catch {
         XCTAssertEqual(error as? SupervisorError, .alreadyStarted(b!))
       }
       try await node.terminateChild(sup, id: "b")
       XCTAssertFalse(b!.isAlive)
-      do { _ = try await node.startChild(sup, worker("b", journal: journal)); XCTFail() } catch {
+      do {
+        _ = try await node.startChild(sup, worker("b", journal: journal))
+        XCTFail()
+      } catch {
         XCTAssertEqual(error as? SupervisorError, .alreadyPresent)
       }
       let counts = try await node.countChildren(sup)
       XCTAssertEqual(counts, ChildCounts(specs: 2, active: 1, supervisors: 0, workers: 2))
-      do { _ = try await node.restartChild(sup, id: "a"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .running) }
-      do { try await node.deleteChild(sup, id: "a"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .running) }
+      do {
+        _ = try await node.restartChild(sup, id: "a")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .running) }
+      do {
+        try await node.deleteChild(sup, id: "a")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .running) }
       let b2 = try await node.restartChild(sup, id: "b")
       XCTAssertNotNil(b2)
       XCTAssertNotEqual(b2, b)
       try await node.terminateChild(sup, id: "b")
       try await node.deleteChild(sup, id: "b")
-      do { _ = try await node.childSpec(sup, id: "b"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
+      do {
+        _ = try await node.childSpec(sup, id: "b")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
       let awaited2 = try await node.childSpec(sup, id: "a").id
       XCTAssertEqual(awaited2, "a")
-      do { try await node.terminateChild(sup, id: "zz"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
+      do {
+        try await node.terminateChild(sup, id: "zz")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .notFound) }
       let ignored = try await node.startChild(sup, ChildSpec(id: "i") { _ in nil })
       XCTAssertNil(ignored)
       let listing = try await node.whichChildren(sup)
       XCTAssertEqual(listing.map(\.id), ["a", "i"])
       XCTAssertEqual(listing.map(\.status), [.running, .stopped])
-      do { _ = try await node.startChild(sup, ChildSpec(id: "f") { _ in throw Oops() }); XCTFail() } catch {
+      do {
+        _ = try await node.startChild(sup, ChildSpec(id: "f") { _ in throw Oops() })
+        XCTFail()
+      } catch {
         guard case .startFailed? = error as? SupervisorError else { return XCTFail("\(error)") }
       }
     }
@@ -157,9 +183,10 @@ final class SupervisorTests: XCTestCase {
   func testAnySignificantChildEndingStopsTheSupervisor() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(autoShutdown: .anySignificant),
-        children: [worker("plain", journal: journal), worker("key", journal: journal, restart: .transient, significant: true)]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(autoShutdown: .anySignificant),
+          children: [worker("plain", journal: journal), worker("key", journal: journal, restart: .transient, significant: true)]))!
       let key = try await pid(of: "key", in: sup, node)!
       let reason = try await exitReason(of: sup.pid, node) { key.address(as: WorkerCommand.self)!.send(.exit(.normal)) }
       XCTAssertEqual(reason, .shutdown)
@@ -169,12 +196,13 @@ final class SupervisorTests: XCTestCase {
   func testAllSignificantWaitsForTheLastOne() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(autoShutdown: .allSignificant),
-        children: [
-          worker("k1", journal: journal, restart: .temporary, significant: true),
-          worker("k2", journal: journal, restart: .transient, significant: true),
-        ]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(autoShutdown: .allSignificant),
+          children: [
+            worker("k1", journal: journal, restart: .temporary, significant: true),
+            worker("k2", journal: journal, restart: .transient, significant: true),
+          ]))!
       let k1 = try await pid(of: "k1", in: sup, node)!
       let k2 = try await pid(of: "k2", in: sup, node)!
       k1.address(as: WorkerCommand.self)!.send(.exit(.normal))
@@ -188,9 +216,11 @@ final class SupervisorTests: XCTestCase {
   func testBackoffSpacesRestartsOut() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 10, period: .seconds(10), backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200), jitter: 0)),
-        children: [worker("w", journal: journal)]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(
+            intensity: 10, period: .seconds(10), backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200), jitter: 0)),
+          children: [worker("w", journal: journal)]))!
       var times: [ContinuousClock.Instant] = []
       for _ in 0..<4 {
         let old = try await crash("w", sup, node)
@@ -210,12 +240,16 @@ final class SupervisorTests: XCTestCase {
   func testRestartingStatusDuringBackoff() async throws {
     try await withNode { node in
       let journal = Journal()
-      let sup = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 10, backoff: Backoff(initial: .milliseconds(300), jitter: 0)),
-        children: [worker("w", journal: journal)]))!
+      let sup = try await node.start(
+        Supervisor(
+          SupervisorFlags(intensity: 10, backoff: Backoff(initial: .milliseconds(300), jitter: 0)),
+          children: [worker("w", journal: journal)]))!
       _ = try await crash("w", sup, node)
       try await eventually("w to be restarting") { try await node.whichChildren(sup)[0].status == .restarting }
-      do { _ = try await node.restartChild(sup, id: "w"); XCTFail() } catch { XCTAssertEqual(error as? SupervisorError, .restarting) }
+      do {
+        _ = try await node.restartChild(sup, id: "w")
+        XCTFail()
+      } catch { XCTAssertEqual(error as? SupervisorError, .restarting) }
     }
   }
 

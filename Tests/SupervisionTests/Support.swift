@@ -1,6 +1,7 @@
 // What the supervision tests share: workers that record their starts and stops, and
 // ways to find a child's pid and wait for an exit.
 import OtterTestSupport
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -42,6 +43,9 @@ func exitReason(of pid: Pid, _ node: Node, after trigger: @escaping @Sendable ()
   try await node.run(Never.self) { ctx -> ExitReason in
     let ref = ctx.monitor(pid)
     trigger()
-    return try await ctx.receive { if case .down(let r, _, let why) = $0, r == ref { return why }; return nil }!
+    return try await ctx.receive {
+      if case .down(let r, _, let why) = $0, r == ref { return why }
+      return nil
+    }!
   }
 }

@@ -1,5 +1,6 @@
 import OtterTestSupport
 import XCTest
+
 @testable import Actors
 @testable import GenServer
 @testable import Supervision
@@ -10,8 +11,9 @@ final class TreeTests: XCTestCase {
     try await withNode { node in
       let journal = Journal()
       let leaf = Supervisor(SupervisorFlags(intensity: 2, period: .seconds(30)), children: [worker("w", journal: journal)])
-      let root = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 5, period: .seconds(30)), children: [.supervisor(id: "leaf", leaf)]))!
+      let root = try await node.start(
+        Supervisor(
+          SupervisorFlags(intensity: 5, period: .seconds(30)), children: [.supervisor(id: "leaf", leaf)]))!
       func leafRef() async throws -> GenServerRef<Supervisor> {
         let pid = try await node.whichChildren(root)[0].pid!
         return GenServerRef(pid.address(as: ServerMessage<Supervisor>.self)!)
@@ -43,16 +45,19 @@ final class TreeTests: XCTestCase {
       let journal = Journal()
       // root → 10 supervisors → 10 supervisors → 10 workers = 1,000 workers.
       func leaf(_ i: Int, _ j: Int) -> Supervisor {
-        Supervisor(SupervisorFlags(intensity: 1000, period: .seconds(60)),
-                   children: (0..<10).map { worker("w\(i).\($0)", journal: journal) })
+        Supervisor(
+          SupervisorFlags(intensity: 1000, period: .seconds(60)),
+          children: (0..<10).map { worker("w\(i).\($0)", journal: journal) })
       }
       func middle(_ i: Int) -> Supervisor {
-        Supervisor(SupervisorFlags(strategy: .oneForOne, intensity: 1000, period: .seconds(60)),
-                   children: (0..<10).map { ChildSpec.supervisor(id: "s\(i).\($0)", leaf(i, $0)) })
+        Supervisor(
+          SupervisorFlags(strategy: .oneForOne, intensity: 1000, period: .seconds(60)),
+          children: (0..<10).map { ChildSpec.supervisor(id: "s\(i).\($0)", leaf(i, $0)) })
       }
-      let root = try await node.start(Supervisor(
-        SupervisorFlags(intensity: 1000, period: .seconds(60)),
-        children: (0..<10).map { ChildSpec.supervisor(id: "m\($0)", middle($0)) }))!
+      let root = try await node.start(
+        Supervisor(
+          SupervisorFlags(intensity: 1000, period: .seconds(60)),
+          children: (0..<10).map { ChildSpec.supervisor(id: "m\($0)", middle($0)) }))!
       let workers = { node.snapshot().filter { $0.kind == "handler" && ($0.label ?? "").hasPrefix("w") } }
       XCTAssertEqual(workers().count, 1000)
       let supervisorsBefore = node.processCount - 1000

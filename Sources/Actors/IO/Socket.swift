@@ -344,7 +344,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       }
       if kind == .tcpListener { _ = otter_tcp_nodelay(c) }
       out.append(.accepted(Socket(fd: c, kind: kind == .tcpListener ? .tcp : .unix, owner: owner, node: node)))
-      if mode == .once { mode = .passive; break }
+      if mode == .once {
+        mode = .passive
+        break
+      }
     }
   }
 
@@ -388,7 +391,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
           if flushBy != nil {
             held = true
             let r = enqueueLocked(chunk, &events, &target)
-            if r != .queued { held = false; flushBy = nil }
+            if r != .queued {
+              held = false
+              flushBy = nil
+            }
             return r == .queued ? .held : r
           }
         }

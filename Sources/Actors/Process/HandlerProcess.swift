@@ -56,9 +56,11 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     self.cell = StateCell(state)
     self.describer = describe
     self.code = .sync(start: start, handler: handler)
-    super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .sync({ core, budget in
-      unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceSync(budget: budget)
-    }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
+    super.init(
+      node: node, parent: parent, home: home, startsRunnable: start != nil,
+      runner: .sync({ core, budget in
+        unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceSync(budget: budget)
+      }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
   }
 
   @inlinable init(
@@ -69,9 +71,11 @@ final class HandlerProcess<M: Sendable, S>: Process<M>, @unchecked Sendable {
     self.cell = StateCell(state)
     self.describer = describe
     self.code = .async(start: start, handler: handler)
-    super.init(node: node, parent: parent, home: home, startsRunnable: start != nil, runner: .async({ core, budget in
-      await unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceAsync(budget: budget)
-    }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
+    super.init(
+      node: node, parent: parent, home: home, startsRunnable: start != nil,
+      runner: .async({ core, budget in
+        await unsafeDowncast(core, to: HandlerProcess<M, S>.self).runSliceAsync(budget: budget)
+      }), control: { core, op in unsafeDowncast(core, to: HandlerProcess<M, S>.self).control(op) })
   }
 
   /// Applies what a handler returned; false if the process ended.
@@ -272,9 +276,11 @@ final class BodyProcess<M: Sendable>: Process<M>, @unchecked Sendable {
     body: nonisolated(nonsending) @escaping @Sendable (Context<M>) async throws -> Void
   ) {
     self.body = body
-    super.init(node: node, parent: parent, home: home, startsRunnable: true, runner: .async({ core, _ in
-      await unsafeDowncast(core, to: BodyProcess<M>.self).runBody()
-    }), control: { core, op in unsafeDowncast(core, to: BodyProcess<M>.self).control(op) })
+    super.init(
+      node: node, parent: parent, home: home, startsRunnable: true,
+      runner: .async({ core, _ in
+        await unsafeDowncast(core, to: BodyProcess<M>.self).runBody()
+      }), control: { core, op in unsafeDowncast(core, to: BodyProcess<M>.self).control(op) })
   }
 
   @inlinable func runBody() async -> RunOutcome {

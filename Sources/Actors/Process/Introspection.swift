@@ -149,9 +149,11 @@ extension ProcessCore {
   func info(now: UInt64) -> ProcessSnapshot {
     let (state, wait, inboundCount, links, monitors, monitoredBy, name, label, trap, reason, sockets, extraBytes) =
       lock.withLock {
-        (runState, waitKind, inboundCountLocked - inboundSignals, self.links.elements, self.monitors.values,
-         self.monitoredBy.values, registeredName, self.label, trapExit, exitReason, ownedSockets.count,
-         tableBytesLocked)
+        (
+          runState, waitKind, inboundCountLocked - inboundSignals, self.links.elements, self.monitors.values,
+          self.monitoredBy.values, registeredName, self.label, trapExit, exitReason, ownedSockets.count,
+          tableBytesLocked
+        )
       }
     return ProcessSnapshot(
       pid: Pid(self), status: ProcessCore.status(state, wait),

@@ -103,9 +103,11 @@ public class AnyReplyCell: @unchecked Sendable {
   @usableFromInline func waitExternally(timeoutNanos: UInt64?, node: Node) async {
     var timer: TimerEntry?
     if let t = timeoutNanos {
-      timer = node.timerHost.schedule(afterNanos: t, action: .closure({ [self] in
-        if self.abandon() { self.wake() }
-      }))
+      timer = node.timerHost.schedule(
+        afterNanos: t,
+        action: .closure({ [self] in
+          if self.abandon() { self.wake() }
+        }))
     }
     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
       let settledAlready = external.withLock { slot -> Bool in

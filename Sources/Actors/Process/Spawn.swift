@@ -59,7 +59,8 @@ extension Node {
     start: StartHandler<M, S>? = nil, handler: @escaping MessageHandler<M, S>,
     describe: (@Sendable (S) -> String)? = nil
   ) -> Address<M> {
-    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
+    let p = HandlerProcess<M, S>(
+      node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
     _ = attach(p, parent: nil, link: false, monitor: false, options: options, runnable: start != nil)
     return Address(p)
   }
@@ -72,7 +73,8 @@ extension Node {
     start: SyncStartHandler<M, S>? = nil, handler: @escaping SyncMessageHandler<M, S>,
     describe: (@Sendable (S) -> String)? = nil
   ) -> Address<M> {
-    let p = HandlerProcess<M, S>(node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
+    let p = HandlerProcess<M, S>(
+      node: self, parent: systemPid, home: placement(), state: state, start: start, handler: handler, describe: describe)
     _ = attach(p, parent: nil, link: false, monitor: false, options: options, runnable: start != nil)
     return Address(p)
   }
@@ -97,7 +99,8 @@ extension Context {
     describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref?) {
     let node = process.node
-    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
+    let p = HandlerProcess<T, S>(
+      node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
     let ref = node.attach(p, parent: process, link: link, monitor: monitor, options: options, runnable: start != nil)
     return (Address(p), ref)
   }
@@ -108,7 +111,8 @@ extension Context {
     describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref?) {
     let node = process.node
-    let p = HandlerProcess<T, S>(node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
+    let p = HandlerProcess<T, S>(
+      node: node, parent: pid, home: node.placement(), state: state, start: start, handler: handler, describe: describe)
     let ref = node.attach(p, parent: process, link: link, monitor: monitor, options: options, runnable: start != nil)
     return (Address(p), ref)
   }
@@ -150,7 +154,8 @@ extension Context {
     start: StartHandler<T, S>? = nil, handler: @escaping MessageHandler<T, S>,
     describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref) {
-    let (a, r) = spawnHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
+    let (a, r) = spawnHandler(
+      link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
     return (a, r!)
   }
 
@@ -181,7 +186,8 @@ extension Context {
     start: SyncStartHandler<T, S>? = nil, handler: @escaping SyncMessageHandler<T, S>,
     describe: (@Sendable (S) -> String)? = nil
   ) -> (Address<T>, Ref) {
-    let (a, r) = spawnSyncHandler(link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
+    let (a, r) = spawnSyncHandler(
+      link: false, monitor: true, options: options, state: state, start: start, handler: handler, describe: describe)
     return (a, r!)
   }
 

@@ -1,6 +1,7 @@
 // One epoll instance per scheduler, with an eventfd that other threads write to wake
 // the scheduler from epoll_wait.
 import COtterSys
+import Glibc
 import Synchronization
 
 /// `@unchecked Sendable`: `events` is used only by the owning scheduler thread; `sources`
@@ -127,5 +128,3 @@ public struct SystemError: Error, CustomStringConvertible, Equatable {
     "\(operation) failed: \(String(cString: strerror(errno))) (errno \(errno))"
   }
 }
-
-import Glibc

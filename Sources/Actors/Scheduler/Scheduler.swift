@@ -99,11 +99,13 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   func start() throws(SystemError) {
     let box = Unmanaged.passRetained(self).toOpaque()
     var tid = pthread_t()
-    let rc = pthread_create(&tid, nil, { arg in
-      let s = Unmanaged<Scheduler>.fromOpaque(arg!).takeRetainedValue()
-      s.threadMain()
-      return nil
-    }, box)
+    let rc = pthread_create(
+      &tid, nil,
+      { arg in
+        let s = Unmanaged<Scheduler>.fromOpaque(arg!).takeRetainedValue()
+        s.threadMain()
+        return nil
+      }, box)
     if rc != 0 {
       Unmanaged<Scheduler>.fromOpaque(box).release()
       throw SystemError("pthread_create", errno: rc)

@@ -189,7 +189,11 @@ extension Seg {
     @inlinable
     public static func write(_ value: UInt64, _ state: inout StaticBuildState) {
       if let bits = width(state.bound(field)) {
-        if bits < 64 && value >> UInt64(bits) != 0 { state.reject("\(value) does not fit in \(bits) bits") } else { state.append(value, bits: bits) }
+        if bits < 64 && value >> UInt64(bits) != 0 {
+          state.reject("\(value) does not fit in \(bits) bits")
+        } else {
+          state.append(value, bits: bits)
+        }
       } else {
         state.reject("the size field (segment \(field)) gives no width of 0...64 bits")
       }

@@ -119,9 +119,15 @@ extension Connection {
       case "i", "w", "B", "o":
         let did: Bool = state.update { info in
           switch ch {
-          case "i": defer { info.invisible = adding }; return info.invisible != adding
-          case "w": defer { info.wallops = adding }; return info.wallops != adding
-          case "B": defer { info.bot = adding }; return info.bot != adding
+          case "i":
+            defer { info.invisible = adding }
+            return info.invisible != adding
+          case "w":
+            defer { info.wallops = adding }
+            return info.wallops != adding
+          case "B":
+            defer { info.bot = adding }
+            return info.bot != adding
           default:
             // +o only through OPER.
             if adding || !info.oper { return false }
@@ -203,25 +209,34 @@ extension Connection {
     var minUsers = 0
     var maxUsers = Int.max
     // C</C> (created) and T</T> (topic set) less / more than n minutes ago.
-    var createdBefore = Int.max, createdAfter = Int.min, topicBefore = Int.max, topicAfter = Int.min
+    var createdBefore = Int.max
+    var createdAfter = Int.min
+    var topicBefore = Int.max
+    var topicAfter = Int.min
     let now = WallClock.seconds()
     for item in (p.first ?? "").split(separator: ",").map(String.init) {
       let b = Array(item.utf8)
       if b.count > 2, b[0] == UInt8(ascii: "C") || b[0] == UInt8(ascii: "T"), b[1] == UInt8(ascii: "<") || b[1] == UInt8(ascii: ">"),
-         let minutes = Int(item.dropFirst(2)) {
+        let minutes = Int(item.dropFirst(2))
+      {
         let edge = now - minutes * 60
         switch (b[0] == UInt8(ascii: "C"), b[1] == UInt8(ascii: "<")) {
-        case (true, true): createdAfter = edge       // created less than n minutes ago
-        case (true, false): createdBefore = edge     // more than n minutes ago
+        case (true, true): createdAfter = edge  // created less than n minutes ago
+        case (true, false): createdBefore = edge  // more than n minutes ago
         case (false, true): topicAfter = edge
         case (false, false): topicBefore = edge
         }
         continue
       }
-      if item.hasPrefix(">"), let n = Int(item.dropFirst()) { minUsers = n + 1 }
-      else if item.hasPrefix("<"), let n = Int(item.dropFirst()) { maxUsers = n - 1 }
-      else if item.hasPrefix("!") { notMasks.append(String(item.dropFirst())) }
-      else if !item.isEmpty { masks.append(item) }
+      if item.hasPrefix(">"), let n = Int(item.dropFirst()) {
+        minUsers = n + 1
+      } else if item.hasPrefix("<"), let n = Int(item.dropFirst()) {
+        maxUsers = n - 1
+      } else if item.hasPrefix("!") {
+        notMasks.append(String(item.dropFirst()))
+      } else if !item.isEmpty {
+        masks.append(item)
+      }
     }
     client.numeric(server, .rplListStart, "Channel")
     let myID = client.id

@@ -132,7 +132,7 @@ struct Connection: GenServer {
 
   /// "1.2.3.4" from "1.2.3.4:5678", "::1" from "[::1]:5678".
   static func hostPart(of address: String) -> String {
-    if address.hasPrefix("[") , let end = address.firstIndex(of: "]") {
+    if address.hasPrefix("["), let end = address.firstIndex(of: "]") {
       var h = String(address[address.index(after: address.startIndex)..<end])
       // A host starting with ':' would break the `nick!user@host` syntax.
       if h.hasPrefix(":") { h = "0" + h }
@@ -186,7 +186,8 @@ struct Connection: GenServer {
         return await quit("Registration timed out", &state, ctx)
       }
       if state.awaitingPong {
-        return await quit("Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
+        return await quit(
+          "Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
       }
       state.awaitingPong = true
       state.client.send(IRCMessage(source: server, "PING", [server]))
@@ -274,7 +275,9 @@ struct Connection: GenServer {
     // UTF8ONLY: text that is not UTF-8 is refused, never passed on mangled.
     if String(validating: bytes, as: UTF8.self) == nil {
       let command = (try? IRCMessage.parse(bytes))?.command ?? "*"
-      state.client.send(IRCMessage(source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
+      state.client.send(
+        IRCMessage(
+          source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
     services.log("client \(state.client.id) <- \(String(decoding: bytes, as: UTF8.self))")

@@ -18,7 +18,8 @@ extension Connection {
       return
     }
     // Client-only tags travel with the message (to clients that take tags).
-    let tags = client.has(.messageTags)
+    let tags =
+      client.has(.messageTags)
       ? m.tags.filter { $0.key.hasPrefix("+") }.map { ClientTag(key: $0.key, value: $0.value) } : []
     if kind == .tagmsg && tags.isEmpty { return }
     let list = Names.targets(targets)
@@ -38,8 +39,9 @@ extension Connection {
         continue
       }
       let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
-      let line = TaggedLine(IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
-                            clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
+      let line = TaggedLine(
+        IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
+        clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
       if kind != .tagmsg || other.has(.messageTags) { line.send(to: other) }
       if client.has(.echoMessage) { line.send(to: client) }
       if kind == .privmsg, let away = other.setting({ $0.away }) {

@@ -53,8 +53,12 @@ extension Connection {
         let nick = other.nick
         let exact = Names.fold(nick) == Names.fold(mask)
         if info.invisible && other !== client && !exact
-          && myChannels.isDisjoint(with: services.channels.channels(of: other.id)) { continue }
-        let matches = mask == "*" || mask == "0" || Names.globMatch(mask, nick) || Names.globMatch(mask, info.user)
+          && myChannels.isDisjoint(with: services.channels.channels(of: other.id))
+        {
+          continue
+        }
+        let matches =
+          mask == "*" || mask == "0" || Names.globMatch(mask, nick) || Names.globMatch(mask, info.user)
           || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname) || Names.globMatch(mask, server)
         if !matches { continue }
         rows.append((other, "*", ""))
@@ -75,7 +79,9 @@ extension Connection {
   }
 
   /// The fields of a WHOX reply, in the protocol's fixed order (`tcuihsnfdlaor`).
-  private func whox(_ fields: String, token: String?, _ other: ClientHandle, _ nick: String, _ info: ClientSettings, channel: String, flags: String) -> [String] {
+  private func whox(
+    _ fields: String, token: String?, _ other: ClientHandle, _ nick: String, _ info: ClientSettings, channel: String, flags: String
+  ) -> [String] {
     var out: [String] = []
     for f in "tcuihsnfdlaor" where fields.contains(f) {
       switch f {
@@ -193,8 +199,14 @@ extension Connection {
       var refused: [String] = []
       var count = current.count
       for t in targets where Names.isValidNick(t, maxLength: config.nickLength) {
-        if current.contains(Names.fold(t)) { accepted.append(t); continue }
-        if count >= config.monitorLimit { refused.append(t); continue }
+        if current.contains(Names.fold(t)) {
+          accepted.append(t)
+          continue
+        }
+        if count >= config.monitorLimit {
+          refused.append(t)
+          continue
+        }
         count += 1
         accepted.append(t)
       }

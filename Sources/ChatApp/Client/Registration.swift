@@ -30,7 +30,8 @@ extension Connection {
     case "REQ":
       if !registered { state.capNegotiating = true }
       let wanted = (m.params.dropFirst().first ?? "").split(separator: " ").map(String.init)
-      var add = Caps(), remove = Caps()
+      var add = Caps()
+      var remove = Caps()
       var ok = !wanted.isEmpty
       for w in wanted {
         let removing = w.hasPrefix("-")

@@ -17,8 +17,10 @@ final class TaggedLine {
   /// The WebSocket frames made so far, by `tagVariant * 2 + (binary ? 1 : 0)`.
   var webSocketFrames: [[UInt8]?] = [nil, nil, nil, nil, nil, nil, nil, nil]
 
-  init(_ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
-       clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false) {
+  init(
+    _ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
+    clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false
+  ) {
     self.message = message
     self.fromBot = fromBot
     self.timeMillis = timeMillis

@@ -126,7 +126,8 @@ final class HistoryWriter: Sendable {
     let db = try SQLiteDatabase(path: path)
     try db.execute("PRAGMA journal_mode=WAL")
     try db.execute("PRAGMA synchronous=NORMAL")
-    try db.execute("""
+    try db.execute(
+      """
       CREATE TABLE IF NOT EXISTS messages (
         id INTEGER PRIMARY KEY, channel TEXT NOT NULL, time INTEGER NOT NULL, msgid TEXT NOT NULL,
         source TEXT NOT NULL, command TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL)
@@ -207,14 +208,17 @@ final class HistoryWriter: Sendable {
 
   /// Runs the jobs until a stop; returns with every prepared statement released.
   private func serve(_ db: SQLiteDatabase) {
-    guard let insert = try? db.prepare(
-      "INSERT INTO messages (channel, time, msgid, source, command, target, text) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+    guard
+      let insert = try? db.prepare(
+        "INSERT INTO messages (channel, time, msgid, source, command, target, text) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       let latest = try? db.prepare(
         "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? ORDER BY time DESC, id DESC LIMIT ?"),
       let rangeOldest = try? db.prepare(
-        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time ASC, id ASC LIMIT ?"),
+        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time ASC, id ASC LIMIT ?"
+      ),
       let rangeNewest = try? db.prepare(
-        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?")
+        "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?"
+      )
     else {
       FileHandle.standardError.write(Data("chatd: history: \(db.lastError)\n".utf8))
       return
@@ -222,8 +226,10 @@ final class HistoryWriter: Sendable {
     func rows(_ s: SQLiteDatabase.Statement) -> [HistoryEntry] {
       var out: [HistoryEntry] = []
       while (try? s.step()) == true {
-        out.append(HistoryEntry(time: s.int64(0), msgid: s.string(1), source: s.string(2), command: s.string(3),
-                                channel: s.string(4), text: s.string(5)))
+        out.append(
+          HistoryEntry(
+            time: s.int64(0), msgid: s.string(1), source: s.string(2), command: s.string(3),
+            channel: s.string(4), text: s.string(5)))
       }
       s.reset()
       return out
@@ -240,8 +246,13 @@ final class HistoryWriter: Sendable {
         do {
           try db.execute("BEGIN")
           for (key, e) in appends {
-            insert.bind(1, key); insert.bind(2, e.time); insert.bind(3, e.msgid); insert.bind(4, e.source)
-            insert.bind(5, e.command); insert.bind(6, e.channel); insert.bind(7, e.text)
+            insert.bind(1, key)
+            insert.bind(2, e.time)
+            insert.bind(3, e.msgid)
+            insert.bind(4, e.source)
+            insert.bind(5, e.command)
+            insert.bind(6, e.channel)
+            insert.bind(7, e.text)
             _ = try insert.step()
             insert.reset()
           }
@@ -260,11 +271,15 @@ final class HistoryWriter: Sendable {
         case .query(let request, let from):
           switch request {
           case .latest(let key, let limit):
-            latest.bind(1, key); latest.bind(2, Int64(limit))
+            latest.bind(1, key)
+            latest.bind(2, Int64(limit))
             from.reply(.entries(rows(latest).reversed()))
           case .between(let key, let after, let before, let limit, let newestFirst):
             let s = newestFirst ? rangeNewest : rangeOldest
-            s.bind(1, key); s.bind(2, after); s.bind(3, before); s.bind(4, Int64(limit))
+            s.bind(1, key)
+            s.bind(2, after)
+            s.bind(3, before)
+            s.bind(4, Int64(limit))
             let r = rows(s)
             from.reply(.entries(newestFirst ? r.reversed() : r))
           case .flush:

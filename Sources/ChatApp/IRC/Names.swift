@@ -45,15 +45,24 @@ enum Names {
 
   /// Glob match (`*` any run, `?` one character), case-folded: ban masks and WHO masks.
   static func globMatch(_ pattern: String, _ text: String) -> Bool {
-    let p = Array(fold(pattern).utf8), t = Array(fold(text).utf8)
-    var pi = 0, ti = 0, star = -1, mark = 0
+    let p = Array(fold(pattern).utf8)
+    let t = Array(fold(text).utf8)
+    var pi = 0
+    var ti = 0
+    var star = -1
+    var mark = 0
     while ti < t.count {
       if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
-        pi += 1; ti += 1
+        pi += 1
+        ti += 1
       } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-        star = pi; mark = ti; pi += 1
+        star = pi
+        mark = ti
+        pi += 1
       } else if star >= 0 {
-        pi = star + 1; mark += 1; ti = mark
+        pi = star + 1
+        mark += 1
+        ti = mark
       } else {
         return false
       }
@@ -65,9 +74,7 @@ enum Names {
   /// Completes a ban mask the way servers do: `nick` → `nick!*@*`, `user@host` → `*!user@host`.
   static func normalizeMask(_ mask: String) -> String {
     var m = mask
-    if !m.contains("!") && !m.contains("@") { m += "!*@*" }
-    else if !m.contains("!") { m = "*!" + m }
-    else if !m.contains("@") { m += "@*" }
+    if !m.contains("!") && !m.contains("@") { m += "!*@*" } else if !m.contains("!") { m = "*!" + m } else if !m.contains("@") { m += "@*" }
     return m
   }
 }

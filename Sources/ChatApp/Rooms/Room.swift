@@ -26,7 +26,9 @@ struct Room: SyncGenServer {
 
   /// PRIVMSG, NOTICE or TAGMSG.
   enum MessageKind: String, Sendable {
-    case privmsg = "PRIVMSG", notice = "NOTICE", tagmsg = "TAGMSG"
+    case privmsg = "PRIVMSG"
+    case notice = "NOTICE"
+    case tagmsg = "TAGMSG"
   }
 
   enum Request: Sendable {
@@ -112,7 +114,9 @@ struct Room: SyncGenServer {
 
   /// Asks the store for the latest entries from a short-lived helper process, which
   /// forwards them to the room (a sync server never waits).
-  private static func loadHistory(store: GenServerRef<HistoryStore>, key: String, limit: Int, into room: Address<ServerMessage<Room>>, node: Node) {
+  private static func loadHistory(
+    store: GenServerRef<HistoryStore>, key: String, limit: Int, into room: Address<ServerMessage<Room>>, node: Node
+  ) {
     node.spawn(Never.self, options: SpawnOptions(label: "history load \(key)")) { ctx in
       var entries: [HistoryEntry] = []
       if case .entries(let e)? = try? await ctx.call(store, .latest(channel: key, limit: limit), timeout: .seconds(10)) {
@@ -180,7 +184,8 @@ struct Room: SyncGenServer {
 
   func formatStatus(_ state: State) -> String {
     let c = state.channel
-    return "\(c.name): \(state.members.count) members, modes \(c.modeString(showKey: false).joined(separator: " ")), topic \(c.topic.map { "\"\($0)\"" } ?? "none")"
+    return
+      "\(c.name): \(state.members.count) members, modes \(c.modeString(showKey: false).joined(separator: " ")), topic \(c.topic.map { "\"\($0)\"" } ?? "none")"
   }
 
   // MARK: - Publishing (the channel table's only writer)
@@ -203,7 +208,9 @@ struct Room: SyncGenServer {
     let folded = Names.fold(client.nick)
     let invited = c.invited.contains(folded)
     let mask = client.prefix
-    if c.bans.contains(where: { Names.globMatch($0.mask, mask) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, mask) }) && !invited {
+    if c.bans.contains(where: { Names.globMatch($0.mask, mask) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, mask) })
+      && !invited
+    {
       client.numeric(server, .errBannedFromChan, c.name)
       return .refused
     }
@@ -272,7 +279,9 @@ struct Room: SyncGenServer {
 
   // MARK: - Messages
 
-  private func message(_ client: ClientHandle, _ kind: MessageKind, _ text: String, _ tags: [ClientTag], _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
+  private func message(
+    _ client: ClientHandle, _ kind: MessageKind, _ text: String, _ tags: [ClientTag], _ state: inout State, _ ctx: ServerContext<Self>
+  ) -> Reply {
     let c = state.channel
     let member = state.members[client.id]
     let silent = kind != .privmsg  // NOTICE never gets an error back; TAGMSG follows it
@@ -287,7 +296,8 @@ struct Room: SyncGenServer {
     }
     let source = client.prefix
     if !privileged {
-      if c.bans.contains(where: { Names.globMatch($0.mask, source) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, source) }) {
+      if c.bans.contains(where: { Names.globMatch($0.mask, source) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, source) })
+      {
         if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+b)") }
         return .refused
       }
@@ -295,8 +305,9 @@ struct Room: SyncGenServer {
     let msgid = MessageID.next()
     let now = WallClock.millis()
     let params = kind == .tagmsg ? [c.name] : [c.name, text]
-    let line = TaggedLine(IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
-                          clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
+    let line = TaggedLine(
+      IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
+      clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
     let echo = client.has(.echoMessage)
     for m in state.members.values {
       if m.client === client && !echo { continue }
@@ -410,7 +421,8 @@ struct Room: SyncGenServer {
 
   // MARK: - Kick and invite
 
-  private func kick(_ client: ClientHandle, _ target: String, _ reason: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
+  private func kick(_ client: ClientHandle, _ target: String, _ reason: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply
+  {
     let c = state.channel
     guard let member = state.members[client.id] else {
       client.numeric(server, .errNotOnChannel, c.name)

@@ -22,21 +22,25 @@ struct RoomStart: Sendable {
 enum RoomSupervision {
   /// The `rooms` child of chatd's root supervisor.
   static func childSpec(_ services: ChatServices) -> ChildSpec {
-    let rooms = DynamicSupervisor<RoomStart>(intensity: 100, period: .seconds(5), template: DynamicChildSpec(restart: .transient) { ctx, start in
-      do {
-        let room = Room(services: services, name: start.name, create: start.create)
-        return try await ctx.startLink(room, name: ChatServices.roomName(Names.fold(start.name)))?.pid
-      } catch {
-        if case StartError.alreadyStarted = error { return nil }  // another client started it a moment ago
-        throw error
-      }
-    })
-    let tree = Supervisor(SupervisorFlags(strategy: .restForOne, intensity: 5, period: .seconds(5)), children: [
-      ChildSpec(id: "room-supervisor", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
-        try await ctx.startLink(rooms, name: ChatServices.roomsName)?.pid
-      },
-      .server(id: "room-restorer", RoomRestorer(services: services)),
-    ])
+    let rooms = DynamicSupervisor<RoomStart>(
+      intensity: 100, period: .seconds(5),
+      template: DynamicChildSpec(restart: .transient) { ctx, start in
+        do {
+          let room = Room(services: services, name: start.name, create: start.create)
+          return try await ctx.startLink(room, name: ChatServices.roomName(Names.fold(start.name)))?.pid
+        } catch {
+          if case StartError.alreadyStarted = error { return nil }  // another client started it a moment ago
+          throw error
+        }
+      })
+    let tree = Supervisor(
+      SupervisorFlags(strategy: .restForOne, intensity: 5, period: .seconds(5)),
+      children: [
+        ChildSpec(id: "room-supervisor", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
+          try await ctx.startLink(rooms, name: ChatServices.roomsName)?.pid
+        },
+        .server(id: "room-restorer", RoomRestorer(services: services)),
+      ])
     return ChildSpec(id: "rooms", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
       try await ctx.startLink(tree)?.pid
     }

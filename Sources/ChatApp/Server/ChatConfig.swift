@@ -1,6 +1,6 @@
+import Actors
 // chatd's settings, with the embedded defaults `swift run chatd` starts with.
 import Foundation
-import Actors
 
 /// Everything chatd can be told; `chatd --help` documents the flags that set these.
 public struct ChatConfig: Sendable {

@@ -49,24 +49,29 @@ public final class ChatServer: Sendable {
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
-    let historyPath = config.history
+    let historyPath =
+      config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
-    let connections = DynamicSupervisor<Socket>(intensity: 1_000_000, period: .seconds(1), template: DynamicChildSpec(
-      restart: .temporary, shutdown: .timeout(.seconds(2))
-    ) { ctx, socket in
-      try await ctx.startLink(Connection(services: services, socket: socket))?.pid
-    })
-    let root = Supervisor(SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: [
-      .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
-      .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
-      RoomSupervision.childSpec(services),
-      ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
-        try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
-      },
-      .server(id: "sweeper", IdleSweeper(services: services)),
-      Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
-      Control.endpoint(path: config.controlSocketPath),
-    ] + WebServer.children(services, bound: webBound))
+    let connections = DynamicSupervisor<Socket>(
+      intensity: 1_000_000, period: .seconds(1),
+      template: DynamicChildSpec(
+        restart: .temporary, shutdown: .timeout(.seconds(2))
+      ) { ctx, socket in
+        try await ctx.startLink(Connection(services: services, socket: socket))?.pid
+      })
+    let root = Supervisor(
+      SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)),
+      children: [
+        .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
+        .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
+        RoomSupervision.childSpec(services),
+        ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
+          try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
+        },
+        .server(id: "sweeper", IdleSweeper(services: services)),
+        Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
+        Control.endpoint(path: config.controlSocketPath),
+      ] + WebServer.children(services, bound: webBound))
     // Named "chatd" so that `observer` prefers it among the nodes it finds.
     let application = try await Application.start(root, name: "chatd", on: node)
     return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)

@@ -2,8 +2,8 @@
 // under which the singleton servers are registered (looked up on each use, so a
 // restarted server is found under the same name).
 import Actors
-import Glibc
 import GenServer
+import Glibc
 import Supervision
 
 /// The server-wide context, passed to connections, rooms and presence: one shared

@@ -38,14 +38,20 @@ enum WallClock {
       }
       return v
     }
-    guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16), let s = num(17..<19) else { return nil }
+    guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16), let s = num(17..<19)
+    else { return nil }
     var ms: Int64 = 0
     if b.count > 20 {
       guard b[19] == 0x2E, let f = num(20..<(b.count - 1)), b.count - 21 <= 3 else { return nil }
       ms = Int64(f) * [1, 100, 10, 1][b.count - 21]
     }
     var tm = Glibc.tm()
-    tm.tm_year = y - 1900; tm.tm_mon = mo - 1; tm.tm_mday = d; tm.tm_hour = h; tm.tm_min = mi; tm.tm_sec = s
+    tm.tm_year = y - 1900
+    tm.tm_mon = mo - 1
+    tm.tm_mday = d
+    tm.tm_hour = h
+    tm.tm_min = mi
+    tm.tm_sec = s
     let secs = timegm(&tm)
     return Int64(secs) * 1000 + ms
   }

@@ -22,8 +22,10 @@ enum HTTPResponse {
 
   /// A complete response with `body`, `Content-Length` and `Connection: close`.
   /// `includeBody` false answers HEAD: the same head, no body.
-  static func make(_ status: Int, contentType: String, body: [UInt8], headers: [(String, String)] = [],
-                   includeBody: Bool = true) -> [UInt8] {
+  static func make(
+    _ status: Int, contentType: String, body: [UInt8], headers: [(String, String)] = [],
+    includeBody: Bool = true
+  ) -> [UInt8] {
     var head = "HTTP/1.1 \(status) \(reason(status))\r\n"
     head += "Server: chatd\r\n"
     head += "Content-Type: \(contentType)\r\n"
@@ -35,8 +37,10 @@ enum HTTPResponse {
 
   /// An error answer: the status line and a one-line explanation.
   static func error(_ error: HTTPError, includeBody: Bool = true) -> [UInt8] {
-    make(error.status, contentType: "text/plain; charset=utf-8", body: Array("\(error.status) \(reason(error.status)): \(error.message)\n".utf8),
-         headers: error.headers, includeBody: includeBody)
+    make(
+      error.status, contentType: "text/plain; charset=utf-8",
+      body: Array("\(error.status) \(reason(error.status)): \(error.message)\n".utf8),
+      headers: error.headers, includeBody: includeBody)
   }
 
   /// The 101 that completes a WebSocket handshake.

@@ -61,10 +61,12 @@ enum WebSession {
       await upgrade(socket, handshake, pending: Array(received[end...]), ctx)
     case "/", "/index.html":
       guard request.method == "GET" || isHead else {
-        return await answer(HTTPResponse.error(HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", "GET, HEAD")])), socket, ctx)
+        return await answer(
+          HTTPResponse.error(HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", "GET, HEAD")])), socket, ctx)
       }
-      let page = HTTPResponse.make(200, contentType: "text/html; charset=utf-8", body: WebClientPage.bytes,
-                                   headers: [("Cache-Control", "no-cache")], includeBody: !isHead)
+      let page = HTTPResponse.make(
+        200, contentType: "text/html; charset=utf-8", body: WebClientPage.bytes,
+        headers: [("Cache-Control", "no-cache")], includeBody: !isHead)
       return await answer(page, socket, ctx)
     default:
       return await answer(HTTPResponse.error(HTTPError(404, "no such page: \(request.path)"), includeBody: !isHead), socket, ctx)
@@ -79,7 +81,8 @@ enum WebSession {
 
   /// Completes the handshake and starts the client's connection process.
   private static func upgrade(_ socket: Socket, _ handshake: WebSocket.Handshake, pending: [UInt8], _ ctx: Context<Never>) async {
-    guard let supervisor = ctx.node.whereis(ChatServices.webSocketsName, as: ServerMessage<DynamicSupervisor<WebSocket.Upgrade>>.self) else {
+    guard let supervisor = ctx.node.whereis(ChatServices.webSocketsName, as: ServerMessage<DynamicSupervisor<WebSocket.Upgrade>>.self)
+    else {
       return await answer(HTTPResponse.error(HTTPError(503, "the server is shutting down")), socket, ctx)
     }
     socket.send(HTTPResponse.switchingProtocols(accept: handshake.accept, subprotocol: handshake.subprotocol))

@@ -71,9 +71,10 @@ extension WebSocket {
       }
 
       func header(_ m: inout BitMatch) -> (Header, Int) {
-        let header = Header(fin: m[fin], rsv: m[rsv], opcode: m[opcode],
-                            maskKey: m[mask] ? UInt32(truncatingIfNeeded: m[key]) : nil,
-                            payloadLength: m[length])
+        let header = Header(
+          fin: m[fin], rsv: m[rsv], opcode: m[opcode],
+          maskKey: m[mask] ? UInt32(truncatingIfNeeded: m[key]) : nil,
+          payloadLength: m[length])
         return (header, m.bitRange(of: rest).lowerBound >> 3)
       }
     }

@@ -25,8 +25,9 @@ extension WebSocket {
       }
       guard request.minorVersion >= 1 else { throw HTTPError(400, "a WebSocket handshake needs HTTP/1.1") }
       guard request.tokens("upgrade").contains("websocket") else {
-        throw HTTPError(426, "this is a WebSocket endpoint: send Upgrade: websocket",
-                        headers: [("Upgrade", "websocket")])
+        throw HTTPError(
+          426, "this is a WebSocket endpoint: send Upgrade: websocket",
+          headers: [("Upgrade", "websocket")])
       }
       guard request.tokens("connection").contains("upgrade") else {
         throw HTTPError(400, "Upgrade: websocket without Connection: Upgrade")
@@ -35,7 +36,8 @@ extension WebSocket {
         throw HTTPError(426, "unsupported Sec-WebSocket-Version (13 is supported)", headers: [("Sec-WebSocket-Version", "13")])
       }
       guard let key = request.header("sec-websocket-key")?.trimmingSpaces,
-            let decoded = Data(base64Encoded: key), decoded.count == 16 else {
+        let decoded = Data(base64Encoded: key), decoded.count == 16
+      else {
         throw HTTPError(400, "Sec-WebSocket-Key must be 16 bytes in base64")
       }
       let offered = request.tokens("sec-websocket-protocol")

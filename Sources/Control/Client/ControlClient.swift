@@ -109,7 +109,9 @@ public final class ControlClient {
   public func request(_ op: ControlProtocol.Op, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
     let id = nextID
     nextID += 1
-    let request = JSON.object([(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(op.rawValue))] + parameters)
+    let request = JSON.object(
+      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(op.rawValue))]
+        + parameters)
     return try result(of: exchange(request.bytes), id: id)
   }
 
@@ -121,7 +123,9 @@ public final class ControlClient {
     } catch {
       throw .malformedReply(error.description)
     }
-    guard case .object = json, let ok = json["ok"]?.boolValue else { throw .malformedReply("no \"ok\" in \(String(describing: json).prefix(200))") }
+    guard case .object = json, let ok = json["ok"]?.boolValue else {
+      throw .malformedReply("no \"ok\" in \(String(describing: json).prefix(200))")
+    }
     if !ok {
       let error: ControlError
       do {
@@ -161,7 +165,8 @@ public final class ControlClient {
   }
 
   public func top(sort: TopSort = .reductions, limit: Int = 50, offset: Int = 0) throws(ControlClientError) -> TopPage {
-    let result = try request(.top, [(key: "sort", value: .string(sort.rawValue)), (key: "limit", value: .number(limit)), (key: "offset", value: .number(offset))])
+    let result = try request(
+      .top, [(key: "sort", value: .string(sort.rawValue)), (key: "limit", value: .number(limit)), (key: "offset", value: .number(offset))])
     return try decode(result) { (j) throws(ControlError) in try TopPage(json: j) }
   }
 
@@ -175,7 +180,9 @@ public final class ControlClient {
     top: (sort: TopSort, limit: Int, offset: Int)? = nil, tree: (childLimit: Int, timeout: Duration)? = (100, .seconds(1)),
     processes: Bool = true, sockets: Bool = true
   ) throws(ControlClientError) -> Snapshot {
-    try decode(snapshotJSON(top: top, tree: tree, processes: processes, sockets: sockets)) { (j) throws(ControlError) in try Snapshot(json: j) }
+    try decode(snapshotJSON(top: top, tree: tree, processes: processes, sockets: sockets)) { (j) throws(ControlError) in
+      try Snapshot(json: j)
+    }
   }
 
   /// `snapshot` as the node sent it (what `observer --json` prints).
@@ -185,7 +192,8 @@ public final class ControlClient {
   ) throws(ControlClientError) -> JSON {
     var parameters: [(key: String, value: JSON)] = []
     if let top {
-      parameters.append((key: "top", value: .fields(["sort": .string(top.sort.rawValue), "limit": .number(top.limit), "offset": .number(top.offset)])))
+      parameters.append(
+        (key: "top", value: .fields(["sort": .string(top.sort.rawValue), "limit": .number(top.limit), "offset": .number(top.offset)])))
     }
     parameters.append((key: "tree", value: tree.map { .object(ControlClient.treeParameters($0.childLimit, $0.timeout)) } ?? .bool(false)))
     parameters.append((key: "processes", value: .bool(processes)))
@@ -194,7 +202,8 @@ public final class ControlClient {
   }
 
   public func process(_ pid: ProcessID, stateTimeout: Duration = .seconds(1)) throws(ControlClientError) -> ProcessDetail {
-    let result = try request(.process, [(key: "pid", value: pid.json), (key: "state_timeout_ms", value: .number(ControlClient.milliseconds(stateTimeout)))])
+    let result = try request(
+      .process, [(key: "pid", value: pid.json), (key: "state_timeout_ms", value: .number(ControlClient.milliseconds(stateTimeout)))])
     return try decode(result) { (j) throws(ControlError) in try ProcessDetail(json: j) }
   }
 
@@ -216,7 +225,8 @@ public final class ControlClient {
     for (i, pid) in pids.enumerated() {
       let request = JSON.object([
         (key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(first + Int64(i))),
-        (key: "op", value: .string(ControlProtocol.Op.kill.rawValue)), (key: "pid", value: pid.json), (key: "reason", value: .string(reason)),
+        (key: "op", value: .string(ControlProtocol.Op.kill.rawValue)), (key: "pid", value: pid.json),
+        (key: "reason", value: .string(reason)),
       ])
       lines += request.bytes + [0x0A]
     }
@@ -328,7 +338,8 @@ public final class ControlClient {
       directory = String(directory[..<slash])
       if stat(directory, &st) == 0 {
         let mode = String(st.st_mode & 0o777, radix: 8)
-        return "its directory \(directory) belongs to uid \(st.st_uid) with mode 0\(mode) and this is uid \(me); run observer as uid \(st.st_uid)"
+        return
+          "its directory \(directory) belongs to uid \(st.st_uid) with mode 0\(mode) and this is uid \(me); run observer as uid \(st.st_uid)"
       }
     }
     return "cannot read its owner: \(String(cString: strerror(errno)))"

@@ -58,10 +58,11 @@ public enum Discovery {
     try prepare(directory)
     let absolute = absolutePath(socket)
     let file = "\(directory)/\(safeName(name)).\(getpid()).\(hash(absolute)).node"
-    let line = JSON.fields([
-      "name": .string(name), "os_pid": .number(Int(getpid())), "socket": .string(absolute),
-      "protocol": .number(ControlProtocol.version),
-    ]).description + "\n"
+    let line =
+      JSON.fields([
+        "name": .string(name), "os_pid": .number(Int(getpid())), "socket": .string(absolute),
+        "protocol": .number(ControlProtocol.version),
+      ]).description + "\n"
     let temporary = file + ".tmp"
     unlink(temporary)
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
@@ -174,9 +175,10 @@ public enum Discovery {
   }
 
   static func safeName(_ name: String) -> String {
-    let cleaned = String(name.unicodeScalars.map { c -> Character in
-      (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || c == "-" || c == "_" ? Character(c) : "_"
-    })
+    let cleaned = String(
+      name.unicodeScalars.map { c -> Character in
+        (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || c == "-" || c == "_" ? Character(c) : "_"
+      })
     return cleaned.isEmpty ? "node" : String(cleaned.prefix(64))
   }
 

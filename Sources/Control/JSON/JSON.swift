@@ -151,9 +151,12 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
       return
     }
     var magnitude = value.magnitude
-    var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                 UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-      (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var digits:
+      (
+        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+      ) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     var n = 0
     withUnsafeMutableBytes(of: &digits) { buf in
       while magnitude > 0 {
@@ -177,8 +180,10 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
       case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
       case 0..<0x20, 0x7F:
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+        out.append(contentsOf: [
+          UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+          hex[Int(byte >> 4)], hex[Int(byte & 15)],
+        ])
       default: out.append(byte)
       }
     }
@@ -192,7 +197,8 @@ public enum JSON: Sendable, Equatable, CustomStringConvertible {
     case .array(let items) where !items.isEmpty:
       return "[\n" + items.map { inner + $0.pretty(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
     case .object(let pairs) where !pairs.isEmpty:
-      return "{\n" + pairs.map { inner + JSON.string($0.key).description + ": " + $0.value.pretty(indent: inner) }
+      return "{\n"
+        + pairs.map { inner + JSON.string($0.key).description + ": " + $0.value.pretty(indent: inner) }
         .joined(separator: ",\n") + "\n\(indent)}"
     default:
       return description

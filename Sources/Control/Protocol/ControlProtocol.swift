@@ -88,7 +88,8 @@ struct ControlRequest {
       }
       let name = try fields.string("op")
       guard let op = ControlProtocol.Op(rawValue: name) else {
-        throw ControlError(.unknownOp, "no operation \"\(name)\"; known: \(ControlProtocol.Op.allCases.map(\.rawValue).joined(separator: ", "))")
+        throw ControlError(
+          .unknownOp, "no operation \"\(name)\"; known: \(ControlProtocol.Op.allCases.map(\.rawValue).joined(separator: ", "))")
       }
       return .success(ControlRequest(id: id, op: op, fields: fields))
     } catch {

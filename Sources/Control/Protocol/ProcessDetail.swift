@@ -15,7 +15,10 @@ public struct SocketRow: Sendable, Equatable {
   public var dropped: UInt64
   public var open: Bool
 
-  public init(id: UInt64, kind: String, local: String?, peer: String?, owner: ProcessID, bytesIn: UInt64, bytesOut: UInt64, queued: Int, dropped: UInt64, open: Bool) {
+  public init(
+    id: UInt64, kind: String, local: String?, peer: String?, owner: ProcessID, bytesIn: UInt64, bytesOut: UInt64, queued: Int,
+    dropped: UInt64, open: Bool
+  ) {
     self.id = id
     self.kind = kind
     self.local = local
@@ -88,12 +91,14 @@ public struct ProcessDetail: Sendable, Equatable {
 
   public var json: JSON {
     var pairs = row.pairs
-    guard case .object(let more) = JSON.fields([
-      "parent": parent?.json, "links": .array(links.map(\.json)), "monitors": .array(monitors.map(\.json)),
-      "monitored_by": .array(monitoredBy.map(\.json)), "trap_exit": .bool(trapExit), "age_s": .double(age),
-      "socket_count": .number(socketCount), "sockets": sockets.isEmpty ? nil : .array(sockets.map(\.json)),
-      "state": state.map(JSON.string), "state_error": stateError.map(JSON.string), "supervisor": supervisor?.json,
-    ]) else { return .object(pairs) }
+    guard
+      case .object(let more) = JSON.fields([
+        "parent": parent?.json, "links": .array(links.map(\.json)), "monitors": .array(monitors.map(\.json)),
+        "monitored_by": .array(monitoredBy.map(\.json)), "trap_exit": .bool(trapExit), "age_s": .double(age),
+        "socket_count": .number(socketCount), "sockets": sockets.isEmpty ? nil : .array(sockets.map(\.json)),
+        "state": state.map(JSON.string), "state_error": stateError.map(JSON.string), "supervisor": supervisor?.json,
+      ])
+    else { return .object(pairs) }
     pairs += more
     return .object(pairs)
   }
@@ -120,7 +125,9 @@ public struct Snapshot: Sendable, Equatable {
   public var processes: [ProcessDetail]?
   public var sockets: [SocketRow]?
 
-  public init(system: SystemSummary, top: TopPage? = nil, tree: SupervisionTree? = nil, processes: [ProcessDetail]? = nil, sockets: [SocketRow]? = nil) {
+  public init(
+    system: SystemSummary, top: TopPage? = nil, tree: SupervisionTree? = nil, processes: [ProcessDetail]? = nil, sockets: [SocketRow]? = nil
+  ) {
     self.system = system
     self.top = top
     self.tree = tree

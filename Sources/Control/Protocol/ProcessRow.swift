@@ -38,12 +38,14 @@ public struct ProcessRow: Sendable, Equatable {
   public var displayName: String { name ?? label ?? messageType ?? "" }
 
   var pairs: [(key: String, value: JSON)] {
-    guard case .object(let p) = JSON.fields([
-      "pid": pid.json, "name": name.map(JSON.string), "label": label.map(JSON.string), "status": .string(status),
-      "reductions": .number(reductions), "reductions_delta": reductionsDelta.map { JSON.number($0) },
-      "message_queue": .number(messageQueueLength), "memory": .number(memory), "kind": kind.map(JSON.string),
-      "message_type": messageType.map(JSON.string),
-    ]) else { return [] }
+    guard
+      case .object(let p) = JSON.fields([
+        "pid": pid.json, "name": name.map(JSON.string), "label": label.map(JSON.string), "status": .string(status),
+        "reductions": .number(reductions), "reductions_delta": reductionsDelta.map { JSON.number($0) },
+        "message_queue": .number(messageQueueLength), "memory": .number(memory), "kind": kind.map(JSON.string),
+        "message_type": messageType.map(JSON.string),
+      ])
+    else { return [] }
     return p
   }
 

@@ -72,7 +72,9 @@ public struct SupervisorSummary: Sendable, Equatable {
       "strategy": .string(strategy), "intensity": .number(intensity), "period_s": .double(period),
       "restarts_in_period": .number(restartsInPeriod), "budget_left": .number(budgetLeft),
       "total_restarts": .number(totalRestarts),
-      "children": .fields(["specs": .number(specs), "active": .number(active), "supervisors": .number(supervisors), "workers": .number(workers)]),
+      "children": .fields([
+        "specs": .number(specs), "active": .number(active), "supervisors": .number(supervisors), "workers": .number(workers),
+      ]),
       "auto_shutdown": .string(autoShutdown), "recent_restarts": .array(recentRestarts.map(\.json)),
     ])
   }

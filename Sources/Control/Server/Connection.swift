@@ -195,7 +195,9 @@ struct Connection {
 
 func milliseconds(_ f: Fields, _ key: String, default value: Int, range: ClosedRange<Int> = 1...60_000) throws(ControlError) -> Duration {
   let ms = try f.optionalInt(key) ?? value
-  guard range.contains(ms) else { throw .badRequest("\(f.context): \(key) must be in \(range.lowerBound)...\(range.upperBound), not \(ms)") }
+  guard range.contains(ms) else {
+    throw .badRequest("\(f.context): \(key) must be in \(range.lowerBound)...\(range.upperBound), not \(ms)")
+  }
   return .milliseconds(ms)
 }
 
@@ -210,7 +212,9 @@ struct TopParameters {
     if context != nil { try f.onlyKnown(TopParameters.names) }
     if let name = try f.optionalString("sort") {
       guard let s = TopSort(name: name) else {
-        throw .badRequest("\(f.context): unknown sort \"\(name)\"; use one of \(TopSort.allCases.map { "\($0.key)/\($0.rawValue)" }.joined(separator: ", "))")
+        throw .badRequest(
+          "\(f.context): unknown sort \"\(name)\"; use one of \(TopSort.allCases.map { "\($0.key)/\($0.rawValue)" }.joined(separator: ", "))"
+        )
       }
       sort = s
     }
@@ -230,7 +234,9 @@ struct TreeParameters {
   init(_ f: Fields, _ context: String? = nil) throws(ControlError) {
     if context != nil { try f.onlyKnown(TreeParameters.names) }
     childLimit = try f.optionalInt("child_limit") ?? childLimit
-    guard (0...100_000).contains(childLimit) else { throw .badRequest("\(f.context): child_limit must be in 0...100000, not \(childLimit)") }
+    guard (0...100_000).contains(childLimit) else {
+      throw .badRequest("\(f.context): child_limit must be in 0...100000, not \(childLimit)")
+    }
     timeout = try milliseconds(f, "timeout_ms", default: 1000)
   }
 }

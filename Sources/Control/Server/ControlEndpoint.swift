@@ -20,7 +20,9 @@ public struct EndpointOptions: Sendable {
   /// The socket file's mode: owner only by default.
   public var mode: Int32
 
-  public init(path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600) {
+  public init(
+    path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600
+  ) {
     self.path = path
     self.root = root
     self.discoveryDirectory = discoveryDirectory
@@ -112,7 +114,8 @@ public struct EndpointServer: SyncGenServer {
   public func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     ctx.trapExit = true
     ctx.label = "control endpoint"
-    let path = options.path ?? Control.defaultSocketPath(for: ctx.node.name, directory: options.discoveryDirectory ?? Discovery.defaultDirectory)
+    let path =
+      options.path ?? Control.defaultSocketPath(for: ctx.node.name, directory: options.discoveryDirectory ?? Discovery.defaultDirectory)
     if options.path == nil || options.discoveryDirectory != nil {
       do {
         try Discovery.prepare(options.discoveryDirectory ?? Discovery.defaultDirectory)
@@ -144,7 +147,8 @@ public struct EndpointServer: SyncGenServer {
     return .ok(State(listener: listener, path: path, pointer: pointer, config: config))
   }
 
-  public func handleCall(_ request: Request, from: From<String>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+  public func handleCall(_ request: Request, from: From<String>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self>
+  {
     .reply(state.path)
   }
 

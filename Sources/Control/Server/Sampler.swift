@@ -24,9 +24,10 @@ struct Sampler {
     for (i, s) in stats.schedulers.enumerated() {
       let before = interval != nil && i < lastBusy.count ? lastBusy[i] : 0
       let busy = Double(s.busyNanoseconds &- min(before, s.busyNanoseconds)) / 1e9
-      schedulers.append(SchedulerSample(
-        index: s.index, runQueue: s.runQueueLength, utilisation: min(1, max(0, busy / span)),
-        busyNanoseconds: s.busyNanoseconds, dispatches: s.dispatches, timers: s.timers, ioSources: s.ioSources))
+      schedulers.append(
+        SchedulerSample(
+          index: s.index, runQueue: s.runQueueLength, utilisation: min(1, max(0, busy / span)),
+          busyNanoseconds: s.busyNanoseconds, dispatches: s.dispatches, timers: s.timers, ioSources: s.ioSources))
     }
     let reductionsBefore = interval != nil ? lastReductions : 0
     let rate = Double(stats.reductions &- min(reductionsBefore, stats.reductions)) / span
@@ -73,7 +74,8 @@ struct Sampler {
     }
     // Higher key first; ties by pid, so the order is stable from refresh to refresh.
     func before(_ a: Int, _ b: Int) -> Bool {
-      let ka = key(a), kb = key(b)
+      let ka = key(a)
+      let kb = key(b)
       return ka != kb ? ka > kb : samples[a].id < samples[b].id
     }
     let wanted = min(samples.count, offset + limit)
@@ -86,9 +88,10 @@ struct Sampler {
         rows.append(ProcessRow(info, delta: delta))
       } else {
         // Exited since it was counted: show what was counted.
-        rows.append(ProcessRow(
-          pid: ProcessID(s.id), status: ProcessStatus.exited.rawValue, reductions: s.reductions, reductionsDelta: delta,
-          messageQueueLength: figure == .messageQueueLength ? Int(s.value) : 0, memory: figure == .memory ? Int(s.value) : 0))
+        rows.append(
+          ProcessRow(
+            pid: ProcessID(s.id), status: ProcessStatus.exited.rawValue, reductions: s.reductions, reductionsDelta: delta,
+            messageQueueLength: figure == .messageQueueLength ? Int(s.value) : 0, memory: figure == .memory ? Int(s.value) : 0))
       }
     }
     return TopPage(sort: sort, total: samples.count, offset: offset, interval: interval, rows: rows)
@@ -103,7 +106,8 @@ struct Sampler {
     out.reserveCapacity(k + 1)
     for i in 0..<n {
       if out.count == k, let last = out.last, !before(i, last) { continue }
-      var lo = 0, hi = out.count
+      var lo = 0
+      var hi = out.count
       while lo < hi {
         let mid = (lo + hi) / 2
         if before(out[mid], i) { lo = mid + 1 } else { hi = mid }

@@ -43,10 +43,13 @@ struct TreeGatherer {
   /// The tree from `root`, as seen by the endpoint `endpoint`.
   mutating func gather(_ root: TreeRoot, endpoint: Pid?, _ ctx: Context<ConnectionMessage>) async throws -> SupervisionTree {
     // Late answers to an earlier gathering are dropped.
-    while try await ctx.receive(timeout: .zero, { message -> Bool? in
-      if case .message(.report(let g, _, _)) = message, g != generation { return true }
-      return nil
-    }) != nil {}
+    while try await ctx.receive(
+      timeout: .zero,
+      { message -> Bool? in
+        if case .message(.report(let g, _, _)) = message, g != generation { return true }
+        return nil
+      }) != nil
+    {}
 
     let (source, rootPids, omitted) = roots(root, endpoint: endpoint)
     let deadline = ContinuousClock.now + timeout
@@ -55,7 +58,8 @@ struct TreeGatherer {
     func ask(_ pid: Pid) {
       guard reports[pid] == nil, !pending.contains(pid) else { return }
       pending.insert(pid)
-      let limit = childLimit, generation = generation
+      let limit = childLimit
+      let generation = generation
       let wait = Timeout.after(max(.milliseconds(1), deadline - .now))
       ctx.spawn(Never.self, options: SpawnOptions(label: "control tree helper")) { helper in
         let result: Result<SupervisorReport?, SupervisorError>

@@ -30,7 +30,10 @@ enum TreeLayout {
       add(root, key: unique(root, parent: "", &seen), depth: 0, guides: "", childGuides: "", folded: folded, markers: markers, into: &out)
     }
     if tree.omitted > 0 {
-      out.append(TreeRow(key: "/more", depth: 0, guides: "", node: nil, text: "… \(Format.grouped(tree.omitted)) more top-level processes", foldable: false, folded: false))
+      out.append(
+        TreeRow(
+          key: "/more", depth: 0, guides: "", node: nil, text: "… \(Format.grouped(tree.omitted)) more top-level processes",
+          foldable: false, folded: false))
     }
     return out
   }
@@ -65,14 +68,16 @@ enum TreeLayout {
     let total = node.children.count + (node.omitted > 0 ? 1 : 0)
     for (i, child) in node.children.enumerated() {
       let last = i == total - 1
-      add(child, key: unique(child, parent: key, &seen), depth: depth + 1,
-          guides: childGuides + (last ? "└─ " : "├─ "), childGuides: childGuides + (last ? "   " : "│  "),
-          folded: folded, markers: markers, into: &out)
+      add(
+        child, key: unique(child, parent: key, &seen), depth: depth + 1,
+        guides: childGuides + (last ? "└─ " : "├─ "), childGuides: childGuides + (last ? "   " : "│  "),
+        folded: folded, markers: markers, into: &out)
     }
     if node.omitted > 0 {
-      out.append(TreeRow(
-        key: key + "/more", depth: depth + 1, guides: childGuides + "└─ ", node: nil,
-        text: "… \(Format.grouped(node.omitted)) more", foldable: false, folded: false))
+      out.append(
+        TreeRow(
+          key: key + "/more", depth: depth + 1, guides: childGuides + "└─ ", node: nil,
+          text: "… \(Format.grouped(node.omitted)) more", foldable: false, folded: false))
     }
   }
 

@@ -52,7 +52,9 @@ final class ChaosDriver {
       start(slot)
     }
     let connected = try await wait(seconds: 30) { self.allJoined }
-    log.line("chaos: \(slots.filter { $0.joined.count == options.joins }.count)/\(options.clients) clients joined \(options.joins) of \(options.channels) channels\(connected ? "" : " (not all within 30 s)")")
+    log.line(
+      "chaos: \(slots.filter { $0.joined.count == options.joins }.count)/\(options.clients) clients joined \(options.joins) of \(options.channels) channels\(connected ? "" : " (not all within 30 s)")"
+    )
 
     killer.start()
     let t0 = MonotonicClock.microseconds()
@@ -68,7 +70,9 @@ final class ChaosDriver {
       }
       if t >= nextProgress {
         nextProgress += 5_000_000
-        log.line("chaos: \(Int(Double(t - t0) / 1e6)) s: \(killer.records.count) kills, \(context.acked.load(ordering: .relaxed)) messages acknowledged, \(live.count)/\(options.clients) clients connected")
+        log.line(
+          "chaos: \(Int(Double(t - t0) / 1e6)) s: \(killer.records.count) kills, \(context.acked.load(ordering: .relaxed)) messages acknowledged, \(live.count)/\(options.clients) clients connected"
+        )
       }
       let next = t0 + UInt64(Double(due + 1) / options.rate * 1e6)
       let now = MonotonicClock.microseconds()
@@ -78,7 +82,10 @@ final class ChaosDriver {
     log.line("chaos: load over after \(killer.records.count) kills; waiting for every client to be back")
 
     let back = try await wait(seconds: 20) { self.allJoined }
-    if !back { log.line("chaos: \(slots.filter { $0.joined.count == options.joins }.count)/\(options.clients) clients back in their channels after 20 s") }
+    if !back {
+      log.line(
+        "chaos: \(slots.filter { $0.joined.count == options.joins }.count)/\(options.clients) clients back in their channels after 20 s")
+    }
     restarting = false
     try await drain()
 

@@ -50,8 +50,10 @@ final class ChaosKiller: Sendable {
   private let finished = DispatchGroup()
   private let state = Mutex<(records: [KillRecord], skipped: Int, errors: Int, lastError: String?)>(([], 0, 0, nil))
 
-  init(socketPath: String, kinds: [String], interval: Double, context: ChaosContext, seed: UInt64,
-       withinBudgets: Bool = true, channelsOf: @escaping @Sendable (Int) -> [Int]) {
+  init(
+    socketPath: String, kinds: [String], interval: Double, context: ChaosContext, seed: UInt64,
+    withinBudgets: Bool = true, channelsOf: @escaping @Sendable (Int) -> [Int]
+  ) {
     self.socketPath = socketPath
     self.kinds = kinds
     self.interval = interval
@@ -114,7 +116,8 @@ final class ChaosKiller: Sendable {
           $0.errors += 1
           $0.lastError = error.description
         }
-        if case .remote = error {} else {
+        if case .remote = error {
+        } else {
           client?.close()
           client = nil
         }
@@ -124,7 +127,9 @@ final class ChaosKiller: Sendable {
   }
 
   /// One kill, if some kind has a target within its budget; false if none had.
-  private func tick(_ client: ControlClient, _ random: inout SeededRandom, _ window: inout [String: [UInt64]]) throws(ControlClientError) -> Bool {
+  private func tick(_ client: ControlClient, _ random: inout SeededRandom, _ window: inout [String: [UInt64]]) throws(ControlClientError)
+    -> Bool
+  {
     let tree = try client.tree(childLimit: 100_000, timeout: .seconds(1))
     guard let root = tree.roots.first else { return false }
     for kind in random.shuffled(kinds) {
@@ -160,10 +165,13 @@ final class ChaosKiller: Sendable {
 
   /// A session's connection, then the room of one of its channels; false if there was
   /// no such pair within both budgets.
-  private func killPair(_ client: ControlClient, _ root: TreeNode, _ random: inout SeededRandom, _ window: inout [String: [UInt64]]) throws(ControlClientError) -> Bool {
+  private func killPair(_ client: ControlClient, _ root: TreeNode, _ random: inout SeededRandom, _ window: inout [String: [UInt64]])
+    throws(ControlClientError) -> Bool
+  {
     guard let connections = Self.node(ChaosKiller.pairParts.connections, in: root),
-          let rooms = Self.node(ChaosKiller.pairParts.rooms, in: root),
-          inBudget(connections, window), inBudget(rooms, window) else { return false }
+      let rooms = Self.node(ChaosKiller.pairParts.rooms, in: root),
+      inBudget(connections, window), inBudget(rooms, window)
+    else { return false }
     let owners = try sessions(client)
     var pairs: [(connection: ProcessID, session: SessionKey, room: ProcessID)] = []
     for child in connections.children where child.status == "running" {
@@ -191,7 +199,9 @@ final class ChaosKiller: Sendable {
       killed = true
     }
     guard killed else { return false }
-    if context.verbose { context.log.line("chaos: killed together \(order.map { "\($0.pid)" }.joined(separator: " and ")) (session \(pick.session))") }
+    if context.verbose {
+      context.log.line("chaos: killed together \(order.map { "\($0.pid)" }.joined(separator: " and ")) (session \(pick.session))")
+    }
     window[connections.id, default: []].append(at)
     window[rooms.id, default: []].append(at)
     return true
@@ -220,7 +230,8 @@ final class ChaosKiller: Sendable {
   }
 
   /// Kills `pid` and records it; nil if it had ended already.
-  private func kill(_ client: ControlClient, kind: String, _ pid: ProcessID, session: SessionKey?) throws(ControlClientError) -> KillRecord? {
+  private func kill(_ client: ControlClient, kind: String, _ pid: ProcessID, session: SessionKey?) throws(ControlClientError) -> KillRecord?
+  {
     let record = KillRecord(kind: kind, pid: pid.description, at: MonotonicClock.microseconds(), session: session)
     do {
       try client.kill(pid)

@@ -96,9 +96,15 @@ struct ChaosOptions: Equatable {
         if inlineValue != nil { throw OptionsError("\(arg) takes no value") }
       }
       switch arg {
-      case "-h", "--help": try noValue(); o.showHelp = true
-      case "--json": try noValue(); o.json = true
-      case "-v", "--verbose": try noValue(); o.verbose = true
+      case "-h", "--help":
+        try noValue()
+        o.showHelp = true
+      case "--json":
+        try noValue()
+        o.json = true
+      case "-v", "--verbose":
+        try noValue()
+        o.verbose = true
       case "--chatd":
         let v = try value()
         guard !v.isEmpty else { throw OptionsError("--chatd needs a path") }
@@ -117,7 +123,9 @@ struct ChaosOptions: Equatable {
       case "--rate": o.rate = try number(0.1...100_000)
       case "--kill-every": o.killInterval = try number(1...600_000) / 1000
       case "--kill": o.kinds = try parseKinds(try value())
-      case "--ignore-budget": try noValue(); o.ignoreBudget = true
+      case "--ignore-budget":
+        try noValue()
+        o.ignoreBudget = true
       case "--seed":
         let text = try value()
         guard let v = UInt64(text) else { throw OptionsError("--seed takes a whole number, not '\(text)'") }
@@ -151,7 +159,9 @@ struct ChaosOptions: Equatable {
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let name = part.trimmingCharacters(in: .whitespaces)
       guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.+/".contains($0) }) else {
-        throw OptionsError("--kill takes a comma list of nodes of chatd's tree or \(ChaosKiller.pair) (e.g. \(defaultKinds.joined(separator: ","))), not '\(part)'")
+        throw OptionsError(
+          "--kill takes a comma list of nodes of chatd's tree or \(ChaosKiller.pair) (e.g. \(defaultKinds.joined(separator: ","))), not '\(part)'"
+        )
       }
       if name == "control" { throw OptionsError("--kill: not control, the endpoint the kills are sent through") }
       if out.contains(name) { throw OptionsError("--kill names \(name) twice") }

@@ -30,30 +30,49 @@ enum ChaosReport {
       ChaosFigure(key: "acked", label: "messages acknowledged", unit: "msgs", value: Double(v.acked), goal: "> 0", ok: v.acked > 0),
       ChaosFigure(key: "owed_copies", label: "copies owed to members", unit: "copies", value: Double(v.expectedCopies)),
       ChaosFigure(key: "lost", label: "lost copies", unit: "copies", value: Double(v.lost), goal: "0", ok: none(v.lost)),
-      ChaosFigure(key: "duplicated", label: "duplicated copies", unit: "copies", value: Double(v.duplicated), goal: "0", ok: none(v.duplicated)),
-      ChaosFigure(key: "reordered", label: "reordered copies", unit: "copies", value: Double(v.reordered), goal: "0", ok: none(v.reordered)),
+      ChaosFigure(
+        key: "duplicated", label: "duplicated copies", unit: "copies", value: Double(v.duplicated), goal: "0", ok: none(v.duplicated)),
+      ChaosFigure(
+        key: "reordered", label: "reordered copies", unit: "copies", value: Double(v.reordered), goal: "0", ok: none(v.reordered)),
       ChaosFigure(key: "quits_owed", label: "QUITs owed (killed connection × member)", unit: "quits", value: Double(v.quitsExpected)),
-      ChaosFigure(key: "quits_missed", label: "QUITs missed", unit: "quits", value: Double(v.quitsMissed), goal: "0", ok: none(v.quitsMissed)),
+      ChaosFigure(
+        key: "quits_missed", label: "QUITs missed", unit: "quits", value: Double(v.quitsMissed), goal: "0", ok: none(v.quitsMissed)),
     ]
     for (kind, n) in v.quitsMissedVictims.sorted(by: { $0.key < $1.key }) {
       out.append(ChaosFigure(key: "quits_missed_victims_\(kind)", label: "killed by \(kind), QUIT missed", unit: "conns", value: Double(n)))
     }
     out += [
-      ChaosFigure(key: "unexpected_disconnects", label: "disconnected without a kill", unit: "sessions", value: Double(v.unexpectedDisconnects), goal: "0", ok: none(v.unexpectedDisconnects)),
-      ChaosFigure(key: "failed_sessions", label: "sessions that never registered", unit: "sessions", value: Double(v.failedSessions), goal: "0", ok: none(v.failedSessions)),
-      ChaosFigure(key: "refusals", label: "refusals for a joined channel (403...)", unit: "replies", value: Double(v.refusals), goal: "0", ok: none(v.refusals)),
-      ChaosFigure(key: "names_ghosts", label: "NAMES: gone nicks listed", unit: "nicks", value: Double(v.ghosts), goal: "0", ok: none(v.ghosts)),
-      ChaosFigure(key: "names_missing", label: "NAMES: members missing", unit: "nicks", value: Double(v.missingMembers), goal: "0", ok: none(v.missingMembers)),
-      ChaosFigure(key: "channels_not_answering", label: "channels not answering NAMES", unit: "channels", value: Double(v.channelsNotAnswering), goal: "0", ok: none(v.channelsNotAnswering)),
-      ChaosFigure(key: "unanswered", label: "messages never acknowledged", unit: "msgs", value: Double(v.unanswered), goal: "0", ok: none(v.unanswered)),
+      ChaosFigure(
+        key: "unexpected_disconnects", label: "disconnected without a kill", unit: "sessions", value: Double(v.unexpectedDisconnects),
+        goal: "0", ok: none(v.unexpectedDisconnects)),
+      ChaosFigure(
+        key: "failed_sessions", label: "sessions that never registered", unit: "sessions", value: Double(v.failedSessions), goal: "0",
+        ok: none(v.failedSessions)),
+      ChaosFigure(
+        key: "refusals", label: "refusals for a joined channel (403...)", unit: "replies", value: Double(v.refusals), goal: "0",
+        ok: none(v.refusals)),
+      ChaosFigure(
+        key: "names_ghosts", label: "NAMES: gone nicks listed", unit: "nicks", value: Double(v.ghosts), goal: "0", ok: none(v.ghosts)),
+      ChaosFigure(
+        key: "names_missing", label: "NAMES: members missing", unit: "nicks", value: Double(v.missingMembers), goal: "0",
+        ok: none(v.missingMembers)),
+      ChaosFigure(
+        key: "channels_not_answering", label: "channels not answering NAMES", unit: "channels", value: Double(v.channelsNotAnswering),
+        goal: "0", ok: none(v.channelsNotAnswering)),
+      ChaosFigure(
+        key: "unanswered", label: "messages never acknowledged", unit: "msgs", value: Double(v.unanswered), goal: "0",
+        ok: none(v.unanswered)),
     ]
     if let b = v.before, let a = v.after {
       out += [
         ChaosFigure(key: "fds_before", label: "server descriptors before", unit: "fds", value: Double(b.descriptors)),
-        ChaosFigure(key: "fds_after", label: "server descriptors after", unit: "fds", value: Double(a.descriptors), goal: "≤ \(b.descriptors)", ok: a.descriptors <= b.descriptors),
+        ChaosFigure(
+          key: "fds_after", label: "server descriptors after", unit: "fds", value: Double(a.descriptors), goal: "≤ \(b.descriptors)",
+          ok: a.descriptors <= b.descriptors),
         ChaosFigure(key: "threads_before", label: "server threads before", unit: "threads", value: Double(b.threads)),
-        ChaosFigure(key: "threads_after", label: "server threads after", unit: "threads", value: Double(a.threads),
-                    goal: "≤ \(b.threads + threadSlack)", ok: a.threads <= b.threads + threadSlack),
+        ChaosFigure(
+          key: "threads_after", label: "server threads after", unit: "threads", value: Double(a.threads),
+          goal: "≤ \(b.threads + threadSlack)", ok: a.threads <= b.threads + threadSlack),
       ]
     }
     return out
@@ -71,14 +90,19 @@ enum ChaosReport {
   static func json(_ figures: [ChaosFigure], server: String, seed: UInt64, failed: [String]) -> [String] {
     var lines: [String] = []
     for f in figures {
-      var obj: [String: Any] = ["bench": "chaos.\(f.key)", "scenario": "chaos", "server": server, "transport": "irc",
-                                "value": f.value, "unit": f.unit, "label": f.label.trimmingCharacters(in: .whitespaces)]
+      var obj: [String: Any] = [
+        "bench": "chaos.\(f.key)", "scenario": "chaos", "server": server, "transport": "irc",
+        "value": f.value, "unit": f.unit, "label": f.label.trimmingCharacters(in: .whitespaces),
+      ]
       if let g = f.goal { obj["goal"] = g }
       if let ok = f.ok { obj["ok"] = ok }
       lines.append(Report.encode(obj))
     }
-    lines.append(Report.encode(["bench": "chaos.checks_failed", "scenario": "chaos", "server": server, "transport": "irc",
-                                "value": failed.count, "unit": "checks", "failed": failed, "seed": String(seed), "ok": failed.isEmpty]))
+    lines.append(
+      Report.encode([
+        "bench": "chaos.checks_failed", "scenario": "chaos", "server": server, "transport": "irc",
+        "value": failed.count, "unit": "checks", "failed": failed, "seed": String(seed), "ok": failed.isEmpty,
+      ]))
     return lines
   }
 }

@@ -32,7 +32,8 @@ enum ChaosRun {
     if o.json {
       for line in ChaosReport.json(figures, server: "chatd", seed: outcome.seed, failed: outcome.failed) { writeStdout(line + "\n") }
     } else {
-      let heading = "chaos: \(o.clients) clients, \(o.channels) channels (\(o.joins) each), \(fmtPlain(o.rate)) msg/s, \(fmtPlain(o.duration)) s, kill every \(fmtPlain(o.killInterval * 1000)) ms: \(o.kinds.joined(separator: ",")) (seed \(outcome.seed))"
+      let heading =
+        "chaos: \(o.clients) clients, \(o.channels) channels (\(o.joins) each), \(fmtPlain(o.rate)) msg/s, \(fmtPlain(o.duration)) s, kill every \(fmtPlain(o.killInterval * 1000)) ms: \(o.kinds.joined(separator: ",")) (seed \(outcome.seed))"
       writeStdout(ChaosReport.table(figures, heading: heading, server: "chatd", failed: outcome.failed))
     }
     return outcome.failed.isEmpty ? 0 : 1
@@ -51,7 +52,10 @@ enum ChaosRun {
 
     // The server and its control socket.
     var managed: ManagedServer?
-    let host: String, port: Int, pid: Int32, controlPath: String
+    let host: String
+    let port: Int
+    let pid: Int32
+    let controlPath: String
     switch o.target {
     case .managed:
       do {
@@ -86,12 +90,16 @@ enum ChaosRun {
     guard let before = ResourceCounts.baseline(pid: pid, seconds: o.baselineWait) else {
       throw RunError("cannot read /proc/\(pid)/fd and /proc/\(pid)/task (not this user's process?)")
     }
-    log.line("chaos: chatd pid \(pid) on \(host):\(port), control \(controlPath): \(before.descriptors) descriptors, \(before.threads) threads")
-    log.line("chaos: \(o.clients) clients × \(o.joins) of \(o.channels) channels, \(fmtPlain(o.rate)) msg/s for \(fmtPlain(o.duration)) s, a kill of \(o.kinds.joined(separator: "/")) every \(fmtPlain(o.killInterval * 1000)) ms")
+    log.line(
+      "chaos: chatd pid \(pid) on \(host):\(port), control \(controlPath): \(before.descriptors) descriptors, \(before.threads) threads")
+    log.line(
+      "chaos: \(o.clients) clients × \(o.joins) of \(o.channels) channels, \(fmtPlain(o.rate)) msg/s for \(fmtPlain(o.duration)) s, a kill of \(o.kinds.joined(separator: "/")) every \(fmtPlain(o.killInterval * 1000)) ms"
+    )
 
     let context = ChaosContext(host: host, port: port, nickPrefix: o.nickPrefix, verbose: o.verbose, log: log)
-    let killer = ChaosKiller(socketPath: controlPath, kinds: o.kinds, interval: o.killInterval, context: context, seed: seed ^ 0xC4A0_5C4A_05C4_A05C,
-                             withinBudgets: !o.ignoreBudget, channelsOf: { slot in ChaosDriver.channels(of: slot, joins: o.joins, channels: o.channels) })
+    let killer = ChaosKiller(
+      socketPath: controlPath, kinds: o.kinds, interval: o.killInterval, context: context, seed: seed ^ 0xC4A0_5C4A_05C4_A05C,
+      withinBudgets: !o.ignoreBudget, channelsOf: { slot in ChaosDriver.channels(of: slot, joins: o.joins, channels: o.channels) })
     var evidence: ChaosEvidence
     do {
       let node = try Node(schedulers: o.schedulers ?? Runner.defaultSchedulers, name: "chatbench")

@@ -83,7 +83,8 @@ struct ChaosSession {
       let n = nick
       s.send(Array("CAP LS 302\r\nCAP REQ :echo-message\r\nNICK \(n)\r\nUSER \(n) 0 * :chatbench chaos\r\nCAP END\r\n".utf8))
     case .io(_, .closed):
-      return end(log.registeredAt == nil ? .failed("closed before 001: \(lastError ?? "no ERROR")") : .closedByServer(lastError ?? "closed"))
+      return end(
+        log.registeredAt == nil ? .failed("closed before 001: \(lastError ?? "no ERROR")") : .closedByServer(lastError ?? "closed"))
     case .io(_, .error(let e)):
       return end(log.registeredAt == nil ? .failed("\(e)") : .closedByServer("\(lastError.map { $0 + "; " } ?? "")\(e)"))
     case .message(.say(let channel)):
@@ -146,7 +147,9 @@ struct ChaosSession {
         log.receipts.append(SessionLog.Receipt(channel: channel, from: from, seq: seq))
       }
     case "JOIN":
-      guard from == log.key, let name = line.params.first, let channel = context.channelIndex(name), log.joinedAt(channel) == nil else { return }
+      guard from == log.key, let name = line.params.first, let channel = context.channelIndex(name), log.joinedAt(channel) == nil else {
+        return
+      }
       log.joins.append(SessionLog.Join(channel: channel, at: now))
     case "QUIT":
       if let from, from != log.key { log.leaves.append(SessionLog.Leave(who: from, channel: nil, at: now)) }

@@ -44,7 +44,9 @@ extension ResourceCounts {
   static func settle(pid: Int32, to baseline: ResourceCounts, threadSlack: Int, seconds: Double) -> ResourceCounts? {
     let end = MonotonicClock.microseconds() + UInt64(seconds * 1e6)
     var last = of(pid: pid)
-    while let now = last, now.descriptors > baseline.descriptors || now.threads > baseline.threads + threadSlack, MonotonicClock.microseconds() < end {
+    while let now = last, now.descriptors > baseline.descriptors || now.threads > baseline.threads + threadSlack,
+      MonotonicClock.microseconds() < end
+    {
       usleep(100_000)
       last = of(pid: pid)
     }

@@ -19,7 +19,8 @@ struct SessionKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     guard nick.hasPrefix(prefix) else { return nil }
     let rest = nick.dropFirst(prefix.count)
     guard let underscore = rest.firstIndex(of: "_"), let slot = Int(rest[..<underscore]),
-          let generation = Int(rest[rest.index(after: underscore)...]), slot >= 0, generation >= 0 else { return nil }
+      let generation = Int(rest[rest.index(after: underscore)...]), slot >= 0, generation >= 0
+    else { return nil }
     self.init(slot: slot, generation: generation)
   }
 

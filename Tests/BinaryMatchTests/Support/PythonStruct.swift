@@ -40,7 +40,8 @@ enum PythonStruct {
   /// `struct.pack(format, *values)` for each case, as bytes.
   static func pack(_ cases: [(format: String, values: [String])]) throws -> [[UInt8]] {
     let list = cases.map { "(\"\($0.format)\", [\($0.values.joined(separator: ", "))])" }.joined(separator: ",\n")
-    let output = try run("""
+    let output = try run(
+      """
       import struct
       for fmt, vals in [\(list)]:
           print(struct.pack(fmt, *vals).hex())
@@ -51,7 +52,8 @@ enum PythonStruct {
   /// `struct.unpack(format, bytes)` for each case, each value printed with `repr`.
   static func unpack(_ cases: [(format: String, bytes: [UInt8])]) throws -> [[String]] {
     let list = cases.map { "(\"\($0.format)\", bytes.fromhex(\"\(hex($0.bytes))\"))" }.joined(separator: ",\n")
-    let output = try run("""
+    let output = try run(
+      """
       import struct
       for fmt, data in [\(list)]:
           print(" ".join(repr(v) for v in struct.unpack(fmt, data)))

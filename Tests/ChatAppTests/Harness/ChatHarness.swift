@@ -7,6 +7,7 @@ import GenServer
 import OtterTestSupport
 import Supervision
 import XCTest
+
 @testable import ChatApp
 
 /// One chat server's processes minus the network.
@@ -22,10 +23,12 @@ final class ChatHarness: Sendable {
     configure(&config)
     node = try Node(schedulers: 2)
     services = ChatServices(config: config, node: node)
-    let tree = Supervisor(SupervisorFlags(strategy: .oneForOne, intensity: 1000, period: .seconds(5)), children: [
-      .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
-      RoomSupervision.childSpec(services),
-    ])
+    let tree = Supervisor(
+      SupervisorFlags(strategy: .oneForOne, intensity: 1000, period: .seconds(5)),
+      children: [
+        .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
+        RoomSupervision.childSpec(services),
+      ])
     root = try await node.start(tree)!
   }
 

@@ -1,6 +1,7 @@
 // An in-memory client endpoint: what a room or presence sent to a client, kept as
 // parsed IRC messages for a test to read. No socket anywhere.
 import Synchronization
+
 @testable import ChatApp
 
 final class MemoryEndpoint: ClientEndpoint {
@@ -21,7 +22,12 @@ final class MemoryEndpoint: ClientEndpoint {
   func deliver(_ line: TaggedLine, caps: Caps) { send(line: line.bytes(for: caps)) }
 
   /// Everything received so far, and forgets it.
-  func take() -> [IRCMessage] { received.withLock { r in defer { r = [] }; return r } }
+  func take() -> [IRCMessage] {
+    received.withLock { r in
+      defer { r = [] }
+      return r
+    }
+  }
   /// Everything received so far.
   var messages: [IRCMessage] { received.withLock { $0 } }
   /// The commands (or numerics) received so far.
