@@ -1,6 +1,7 @@
-// The last messages of each channel, in memory: what a joining client is replayed and
-// what CHATHISTORY answers from. Shared (outside the room processes) so a restarted room
-// keeps it; filled from the stored history when a channel is first used.
+// The last messages of each channel, in memory: what a joining client is replayed.
+// Shared (outside the room processes) so a restarted room keeps it; filled from the
+// stored history when a channel is first used. Writer: each channel's room, for its own
+// channel only (Rooms/Room.swift).
 import Synchronization
 
 /// A stored channel message.

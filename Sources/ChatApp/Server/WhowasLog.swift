@@ -1,5 +1,6 @@
 // WHOWAS: who used a nick before — recorded when a registered client quits or changes
-// its nick, newest first, bounded in size.
+// its nick, newest first, bounded in size. Writer: presence, the owner of nicks
+// (Presence/Presence.swift), when it frees a nick.
 import Synchronization
 
 /// One former holder of a nick.
