@@ -115,95 +115,63 @@ struct Options: Equatable {
     var external: (host: String, port: Int)?
     var pid: Int32?
     var name: String?
-    var i = 0
-    while i < arguments.count {
-      var arg = arguments[i]
-      i += 1
-      var inlineValue: String?
-      if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
-        inlineValue = String(arg[arg.index(after: eq)...])
-        arg = String(arg[..<eq])
-      }
-      /// The flag's value: after "=" or the next argument.
-      func value() throws(OptionsError) -> String {
-        if let v = inlineValue { return v }
-        guard i < arguments.count else { throw OptionsError("\(arg) needs a value") }
-        i += 1
-        return arguments[i - 1]
-      }
-      func int(_ range: ClosedRange<Int>) throws(OptionsError) -> Int {
-        let text = try value()
-        guard let v = Int(text), range.contains(v) else {
-          throw OptionsError("\(arg) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
-        }
-        return v
-      }
-      func number(_ range: ClosedRange<Double>, open lower: Bool = false) throws(OptionsError) -> Double {
-        let text = try value()
-        guard let v = Double(text), v.isFinite, range.contains(v), !(lower && v == range.lowerBound) else {
-          let low = lower ? "above \(fmtPlain(range.lowerBound))" : "from \(fmtPlain(range.lowerBound))"
-          throw OptionsError("\(arg) takes a number \(low) to \(fmtPlain(range.upperBound)), not '\(text)'")
-        }
-        return v
-      }
-      func noValue() throws(OptionsError) {
-        if inlineValue != nil { throw OptionsError("\(arg) takes no value") }
-      }
+    var args = ArgumentCursor(arguments)
+    while let arg = args.next() {
       switch arg {
       case "-h", "--help":
-        try noValue()
+        try args.noValue()
         o.showHelp = true
       case "--json":
-        try noValue()
+        try args.noValue()
         o.json = true
       case "-v", "--verbose":
-        try noValue()
+        try args.noValue()
         o.verbose = true
       case "--allow-partial":
-        try noValue()
+        try args.noValue()
         o.allowPartial = true
       case "--list-servers":
-        try noValue()
+        try args.noValue()
         o.listServers = true
-      case "--servers": servers = try parseServers(try value())
-      case "--transport", "--transports": o.transports = try parseTransports(try value(), flag: arg)
-      case "--server": external = try parseHostPort(try value())
-      case "--server-pid": pid = Int32(try int(1...Int(Int32.max)))
+      case "--servers": servers = try parseServers(try args.value())
+      case "--transport", "--transports": o.transports = try parseTransports(try args.value(), flag: arg)
+      case "--server": external = try parseHostPort(try args.value())
+      case "--server-pid": pid = Int32(try args.int(1...Int(Int32.max)))
       case "--server-name":
-        let v = try value()
+        let v = try args.value()
         guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
           throw OptionsError("--server-name takes letters, digits, '-', '_' or '.', not '\(v)'")
         }
         name = v
       case "--chatd":
-        let v = try value()
+        let v = try args.value()
         guard !v.isEmpty else { throw OptionsError("--chatd needs a path") }
         o.chatdPath = v
       case "--chatd-args":
-        o.chatdArguments = try value().split(whereSeparator: \.isWhitespace).map(String.init)
-      case "--clients": o.clients = try int(1...1_000_000)
-      case "--rooms": o.rooms = try int(1...1_000_000)
-      case "--senders": o.senders = try int(1...1_000_000)
-      case "--rate": o.rate = try number(0...1_000_000, open: true)
-      case "--duration": o.duration = try number(0...86_400, open: true)
-      case "--size": o.size = try int(0...OutgoingLines.maxPadding)
-      case "--join-inflight": o.joinInflight = try int(1...1_000_000)
-      case "--settle": o.settle = try number(0...3600)
-      case "--drain-idle": o.drainIdle = try number(0...3600)
-      case "--drain-max": o.drainMax = try number(0...3600)
-      case "--room-prefix": o.roomPrefix = try parseRoomPrefix(try value())
-      case "--steps": o.steps = try parseSteps(try value())
-      case "--max-conns": o.maxConnections = try int(1...1_000_000)
-      case "--hold": o.hold = try number(0...86_400)
-      case "--conn-inflight": o.connInflight = try int(1...100_000)
-      case "--conn-rate": o.connRate = try number(0...1_000_000)
-      case "--reg-timeout": o.registrationTimeout = try number(0...3600, open: true)
-      case "--prefix": o.nickPrefix = try parseNickPrefix(try value())
-      case "--src": o.sources = try parseSources(try value())
-      case "--schedulers": o.schedulers = try int(1...256)
-      case "--max-time": o.maxTime = try number(0...86_400, open: true)
+        o.chatdArguments = try args.value().split(whereSeparator: \.isWhitespace).map(String.init)
+      case "--clients": o.clients = try args.int(1...1_000_000)
+      case "--rooms": o.rooms = try args.int(1...1_000_000)
+      case "--senders": o.senders = try args.int(1...1_000_000)
+      case "--rate": o.rate = try args.number(0...1_000_000, open: true)
+      case "--duration": o.duration = try args.number(0...86_400, open: true)
+      case "--size": o.size = try args.int(0...OutgoingLines.maxPadding)
+      case "--join-inflight": o.joinInflight = try args.int(1...1_000_000)
+      case "--settle": o.settle = try args.number(0...3600)
+      case "--drain-idle": o.drainIdle = try args.number(0...3600)
+      case "--drain-max": o.drainMax = try args.number(0...3600)
+      case "--room-prefix": o.roomPrefix = try parseRoomPrefix(try args.value())
+      case "--steps": o.steps = try parseSteps(try args.value())
+      case "--max-conns": o.maxConnections = try args.int(1...1_000_000)
+      case "--hold": o.hold = try args.number(0...86_400)
+      case "--conn-inflight": o.connInflight = try args.int(1...100_000)
+      case "--conn-rate": o.connRate = try args.number(0...1_000_000)
+      case "--reg-timeout": o.registrationTimeout = try args.number(0...3600, open: true)
+      case "--prefix": o.nickPrefix = try parseNickPrefix(try args.value())
+      case "--src": o.sources = try parseSources(try args.value())
+      case "--schedulers": o.schedulers = try args.int(1...256)
+      case "--max-time": o.maxTime = try args.number(0...86_400, open: true)
       case "--serve":
-        let v = try value()
+        let v = try args.value()
         guard let kind = ManagedKind(rawValue: v) else {
           throw OptionsError("--serve takes one of \(ManagedKind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(v)'")
         }

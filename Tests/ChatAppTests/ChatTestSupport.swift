@@ -1,4 +1,5 @@
 // Starting and stopping a chatd for one test: port 0 on 127.0.0.1, a fresh data directory.
+import IRCTestSupport
 import OtterTestSupport
 
 @testable import Actors
@@ -31,4 +32,18 @@ func withChatServer(
   }
   server.stop()
   _ = await server.run()
+}
+
+/// Two registered clients (`alice` and `bob` unless told otherwise), both in `channel`:
+/// what most conversation tests start from.
+func twoMembers(of channel: String, _ server: ChatServer, nicks: (String, String) = ("alice", "bob")) throws -> (
+  IRCTestClient, IRCTestClient
+) {
+  let a = try IRCTestClient(port: server.ircPort)
+  let b = try IRCTestClient(port: server.ircPort)
+  try a.register(nicks.0)
+  try b.register(nicks.1)
+  try a.join(channel)
+  try b.join(channel)
+  return (a, b)
 }

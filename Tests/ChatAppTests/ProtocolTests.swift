@@ -1,5 +1,6 @@
 // The IRC conversation as a client sees it: registration, channels, messages, errors.
 import IRCTestSupport
+import OtterTestSupport
 import XCTest
 
 @testable import ChatApp
@@ -21,12 +22,7 @@ final class ProtocolTests: XCTestCase {
 
   func testTwoClientsChatInAChannelAndSeePartAndQuit() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#otter")
-      try b.join("#otter")
+      let (a, b) = try twoMembers(of: "#otter", server)
       let join = try a.expect("JOIN", containing: "#otter")
       XCTAssertTrue(join.source!.hasPrefix("bob!"), join.description)
       b.send("PRIVMSG #otter :hello, alice")
@@ -214,12 +210,7 @@ final class ProtocolTests: XCTestCase {
 final class RefusedInputTests: XCTestCase {
   func testALineWithANulIsRefusedAndNotPassedOnOrEchoed() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#c")
-      try b.join("#c")
+      let (a, b) = try twoMembers(of: "#c", server)
       a.sendRaw(Array("PRIVMSG #c :a".utf8) + [0] + Array("b\r\n".utf8))
       let refused = try a.expect("400")
       XCTAssertEqual(refused.params.dropFirst().first, "PRIVMSG")
@@ -235,12 +226,7 @@ final class RefusedInputTests: XCTestCase {
 
   func testARepeatedTargetGetsOneCopy() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#c")
-      try b.join("#c")
+      let (a, b) = try twoMembers(of: "#c", server)
       a.send("PRIVMSG #c,#C,#c,#c :once")
       a.send("PRIVMSG bob,BOB :to you once")
       a.send("PRIVMSG #c :end")
@@ -271,6 +257,49 @@ final class QuitTests: XCTestCase {
         next.send("QUIT")
         try next.expectClosed()
       }
+    }
+  }
+}
+
+/// LUSERS counts what the clients are now: registered, invisible, operators, unknown.
+final class LusersTests: XCTestCase {
+  func testLusersFollowsModesRegistrationsAndQuits() async throws {
+    var config = testConfig()
+    config.operators = ["root": "pw"]
+    try await withChatServer(config) { server in
+      func lusers(_ c: IRCTestClient) throws -> (users: String, opers: String, unknown: String, me: String) {
+        c.drain()  // the registration's own LUSERS
+        c.send("LUSERS")
+        let users = try c.expect("251").params.last ?? ""
+        let opers = try c.expect("252").params.dropFirst().first ?? ""
+        let unknown = try c.expect("253").params.dropFirst().first ?? ""
+        _ = try c.expect("254")
+        let me = try c.expect("255").params.last ?? ""
+        return (users, opers, unknown, me)
+      }
+      let a = try IRCTestClient(port: server.ircPort)
+      let b = try IRCTestClient(port: server.ircPort)
+      let pending = try IRCTestClient(port: server.ircPort)
+      pending.send("NICK halfway")
+      try a.register("alice")
+      try b.register("bob")
+      a.send("MODE alice +i")
+      try a.expect("MODE")
+      b.send("OPER root pw")
+      try b.expect("381")
+      var now = try lusers(a)
+      XCTAssertEqual(now.users, "There are 1 users and 1 invisible on 1 servers")
+      XCTAssertEqual(now.opers, "1")
+      XCTAssertEqual(now.unknown, "1")
+      XCTAssertEqual(now.me, "I have 2 clients and 0 servers")
+      b.send("QUIT")
+      try b.expectClosed()
+      a.send("MODE alice -i")
+      try a.expect("MODE")
+      try await eventually("bob to be counted out") { try lusers(a).me == "I have 1 clients and 0 servers" }
+      now = try lusers(a)
+      XCTAssertEqual(now.users, "There are 1 users and 0 invisible on 1 servers")
+      XCTAssertEqual(now.opers, "0")
     }
   }
 }

@@ -12,12 +12,7 @@ import XCTest
 final class RecoveryTests: XCTestCase {
   func testKilledRoomIsRestartedWithMembersAndTopicAndNoClientLeaves() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#room")
-      try b.join("#room")
+      let (a, b) = try twoMembers(of: "#room", server)
       a.send("TOPIC #room :before the crash")
       try b.expect("TOPIC")
       a.send("MODE #room +v bob")
@@ -46,12 +41,7 @@ final class RecoveryTests: XCTestCase {
   /// to quit: the room comes back from its record, not from who is still connected.
   func testAConnectionThatEndsWhileItsRoomIsDownIsSeenToQuit() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#gone")
-      try b.join("#gone")
+      let (a, b) = try twoMembers(of: "#gone", server)
       try a.expect("bob's JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("bob!") == true }
       // The room stops and is not restarted (as if it died with bob, before his DOWN).
       let rooms = try XCTUnwrap(server.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self))
@@ -71,12 +61,7 @@ final class RecoveryTests: XCTestCase {
 
   func testMessagesSentWhileARoomIsKilledAreAllDelivered() async throws {
     try await withChatServer { server in
-      let a = try IRCTestClient(port: server.ircPort)
-      let b = try IRCTestClient(port: server.ircPort)
-      try a.register("alice")
-      try b.register("bob")
-      try a.join("#busy")
-      try b.join("#busy")
+      let (a, b) = try twoMembers(of: "#busy", server)
       let name = ChatServices.roomName("#busy")
       for i in 0..<200 {
         b.send("PRIVMSG #busy :m\(i)")

@@ -169,9 +169,16 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
 extension Connection.State {
   /// Changes the client's published settings. Only the connection process holds its
   /// `State`, so only it can call this: the settings have one writer.
+  /// The directory's counts (LUSERS) follow every change of the flags they count.
   @discardableResult
   mutating func update<R>(_ change: (inout ClientSettings) -> R) -> R {
-    client.published.withLock { change(&$0.settings) }
+    let (result, before, after) = client.published.withLock { p -> (R, ClientDirectory.Counted, ClientDirectory.Counted) in
+      let before = ClientDirectory.Counted(p.settings)
+      let result = change(&p.settings)
+      return (result, before, ClientDirectory.Counted(p.settings))
+    }
+    if before != after { client.services.clients.recount(from: before, to: after) }
+    return result
   }
 
   /// Sets the client's capabilities (CAP REQ; cap-notify with CAP LS 302).

@@ -146,7 +146,6 @@ extension Connection {
       return
     }
     state.update { $0.registered = true }
-    services.clients.markRegistered(client)
     welcome(&state)
     try await lusers(&state, ctx)
     motd(&state)
@@ -194,12 +193,12 @@ extension Connection {
 
   func lusers(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
-    let everyone = services.clients.all.map(\.settings).filter(\.registered)
-    let invisible = everyone.filter(\.invisible).count
-    let opers = everyone.filter(\.oper).count
-    let unknown = services.clients.count - everyone.count
+    let directory = services.clients
+    let total = directory.registered.load(ordering: .relaxed)
+    let invisible = directory.invisible.load(ordering: .relaxed)
+    let opers = directory.opers.load(ordering: .relaxed)
+    let unknown = max(0, directory.count - total)
     let channels = services.channels.count
-    let total = everyone.count
     let peak = max(services.clients.peak.load(ordering: .relaxed), total)
     client.numeric(server, .rplLUserClient, "There are \(total - invisible) users and \(invisible) invisible on 1 servers")
     client.numeric(server, .rplLUserOp, String(opers))

@@ -7,28 +7,56 @@ import Synchronization
 /// Every connected client. A set (a handle hashes by its id): one pointer per client.
 final class ClientDirectory: Sendable {
   private let clients = Mutex<Set<ClientHandle>>([])
-  /// Registered clients now, and the most there have been at once (LUSERS 265/266).
+  /// Registered clients now, how many of them are invisible (+i) and operators, and the
+  /// most registered at once (LUSERS): kept as the flags change, so LUSERS, sent to
+  /// every client that registers, counts nothing.
   let registered = Atomic<Int>(0)
+  let invisible = Atomic<Int>(0)
+  let opers = Atomic<Int>(0)
   let peak = Atomic<Int>(0)
+
+  /// What a client adds to the counts.
+  struct Counted: Equatable {
+    var registered = false
+    var invisible = false
+    var oper = false
+
+    init(_ settings: ClientSettings) {
+      registered = settings.registered
+      invisible = settings.registered && settings.invisible
+      oper = settings.registered && settings.oper
+    }
+    init() {}
+  }
 
   func add(_ client: ClientHandle) { _ = clients.withLock { $0.insert(client) } }
 
-  /// Counts a client that has completed registration.
-  func markRegistered(_ client: ClientHandle) {
-    let n = registered.wrappingAdd(1, ordering: .relaxed).newValue
-    var p = peak.load(ordering: .relaxed)
-    while n > p {
-      let (done, now) = peak.compareExchange(expected: p, desired: n, ordering: .relaxed)
-      if done { break }
-      p = now
+  /// A client's counted flags changed (its connection, `Connection.State.update`), or it
+  /// left (`remove`).
+  func recount(from old: Counted, to new: Counted) {
+    func adjust(_ counter: borrowing Atomic<Int>, _ was: Bool, _ now: Bool) {
+      if now && !was { counter.wrappingAdd(1, ordering: .relaxed) }
+      if was && !now { counter.wrappingSubtract(1, ordering: .relaxed) }
+    }
+    adjust(invisible, old.invisible, new.invisible)
+    adjust(opers, old.oper, new.oper)
+    if new.registered && !old.registered {
+      let n = registered.wrappingAdd(1, ordering: .relaxed).newValue
+      var p = peak.load(ordering: .relaxed)
+      while n > p {
+        let (done, now) = peak.compareExchange(expected: p, desired: n, ordering: .relaxed)
+        if done { break }
+        p = now
+      }
+    } else if old.registered && !new.registered {
+      registered.wrappingSubtract(1, ordering: .relaxed)
     }
   }
 
   func remove(_ client: ClientHandle) {
     guard clients.withLock({ $0.remove(client) }) != nil else { return }
-    if client.isRegistered { registered.wrappingSubtract(1, ordering: .relaxed) }
+    recount(from: Counted(client.settings), to: Counted())
   }
-
   var all: [ClientHandle] { clients.withLock { Array($0) } }
 
   /// The clients whose idle deadline is at or before `now`, each claimed so that it is

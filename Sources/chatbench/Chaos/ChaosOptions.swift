@@ -63,79 +63,49 @@ struct ChaosOptions: Equatable {
     var o = ChaosOptions()
     var server: (host: String, port: Int)?
     var pid: Int32?
-    var i = 0
-    while i < arguments.count {
-      var arg = arguments[i]
-      i += 1
-      var inlineValue: String?
-      if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
-        inlineValue = String(arg[arg.index(after: eq)...])
-        arg = String(arg[..<eq])
-      }
-      func value() throws(OptionsError) -> String {
-        if let v = inlineValue { return v }
-        guard i < arguments.count else { throw OptionsError("\(arg) needs a value") }
-        i += 1
-        return arguments[i - 1]
-      }
-      func int(_ range: ClosedRange<Int>) throws(OptionsError) -> Int {
-        let text = try value()
-        guard let v = Int(text), range.contains(v) else {
-          throw OptionsError("\(arg) takes a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
-        }
-        return v
-      }
-      func number(_ range: ClosedRange<Double>) throws(OptionsError) -> Double {
-        let text = try value()
-        guard let v = Double(text), v.isFinite, range.contains(v) else {
-          throw OptionsError("\(arg) takes a number from \(fmtPlain(range.lowerBound)) to \(fmtPlain(range.upperBound)), not '\(text)'")
-        }
-        return v
-      }
-      func noValue() throws(OptionsError) {
-        if inlineValue != nil { throw OptionsError("\(arg) takes no value") }
-      }
+    var args = ArgumentCursor(arguments)
+    while let arg = args.next() {
       switch arg {
       case "-h", "--help":
-        try noValue()
+        try args.noValue()
         o.showHelp = true
       case "--json":
-        try noValue()
+        try args.noValue()
         o.json = true
       case "-v", "--verbose":
-        try noValue()
+        try args.noValue()
         o.verbose = true
       case "--chatd":
-        let v = try value()
+        let v = try args.value()
         guard !v.isEmpty else { throw OptionsError("--chatd needs a path") }
         o.chatdPath = v
-      case "--chatd-args": o.chatdArguments = try value().split(whereSeparator: \.isWhitespace).map(String.init)
-      case "--server": server = try Options.parseHostPort(try value())
-      case "--server-pid": pid = Int32(try int(1...Int(Int32.max)))
+      case "--chatd-args": o.chatdArguments = try args.value().split(whereSeparator: \.isWhitespace).map(String.init)
+      case "--server": server = try Options.parseHostPort(try args.value())
+      case "--server-pid": pid = Int32(try args.int(1...Int(Int32.max)))
       case "--control":
-        let v = try value()
+        let v = try args.value()
         guard !v.isEmpty else { throw OptionsError("--control needs a path") }
         o.controlPath = v
-      case "--duration": o.duration = try number(0.1...86_400)
-      case "--clients": o.clients = try int(2...10_000)
-      case "--channels": o.channels = try int(1...1000)
-      case "--joins": o.joins = try int(1...100)
-      case "--rate": o.rate = try number(0.1...100_000)
-      case "--kill-every": o.killInterval = try number(1...600_000) / 1000
-      case "--kill": o.kinds = try parseKinds(try value())
+      case "--duration": o.duration = try args.number(0.1...86_400)
+      case "--clients": o.clients = try args.int(2...10_000)
+      case "--channels": o.channels = try args.int(1...1000)
+      case "--joins": o.joins = try args.int(1...100)
+      case "--rate": o.rate = try args.number(0.1...100_000)
+      case "--kill-every": o.killInterval = try args.number(1...600_000) / 1000
+      case "--kill": o.kinds = try parseKinds(try args.value())
       case "--ignore-budget":
-        try noValue()
+        try args.noValue()
         o.ignoreBudget = true
       case "--seed":
-        let text = try value()
+        let text = try args.value()
         guard let v = UInt64(text) else { throw OptionsError("--seed takes a whole number, not '\(text)'") }
         o.seed = v
-      case "--baseline-wait": o.baselineWait = try number(0...600)
-      case "--resource-wait": o.resourceWait = try number(0...600)
-      case "--thread-slack": o.threadSlack = try int(0...1000)
-      case "--prefix": o.nickPrefix = try Options.parseNickPrefix(try value())
-      case "--schedulers": o.schedulers = try int(1...256)
-      case "--max-time": o.maxTime = try number(1...86_400)
+      case "--baseline-wait": o.baselineWait = try args.number(0...600)
+      case "--resource-wait": o.resourceWait = try args.number(0...600)
+      case "--thread-slack": o.threadSlack = try args.int(0...1000)
+      case "--prefix": o.nickPrefix = try Options.parseNickPrefix(try args.value())
+      case "--schedulers": o.schedulers = try args.int(1...256)
+      case "--max-time": o.maxTime = try args.number(1...86_400)
       default:
         throw OptionsError(arg.hasPrefix("-") ? "unknown option \(arg) for chaos" : "chaos takes no argument '\(arg)'")
       }

@@ -59,7 +59,6 @@ final class ChatHarness: Sendable {
       $0.realname = "Real \(nick)"
       $0.registered = true
     }
-    services.clients.markRegistered(handle)
     guard case .claimed = try await presence(.claim(nick, handle)) else {
       throw TestError("nick \(nick) is taken")
     }
