@@ -6,9 +6,15 @@
 //   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
+//   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
 //   ├── irc           listener (acceptor) on the IRC port
-//   ├── control       the observer's control endpoint (Unix socket, mode 0600)
-//   └── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
+//   ├── web           listener (acceptor) on the web port
+//   └── control       the observer's control endpoint (Unix socket, mode 0600)
+//
+// The listeners come after everything they hand connections to: started last, and,
+// since a supervisor stops its children right to left, stopped first — a stopping chatd
+// accepts nobody new while it tells its clients goodbye, then the rooms, presence and
+// the history writer finish. A start that fails says why in one line (StartupError).
 import Actors
 import Control
 import Foundation
@@ -42,10 +48,17 @@ public final class ChatServer: Sendable {
   }
 
   /// Starts the daemon: creates the data directory, opens the history, listens.
-  /// Throws `StartError` with the reason (e.g. the port is taken).
-  public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
-    try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-    let node = try node ?? Node(name: "chatd")
+  /// Throws `StartupError`, which says what failed and which flag to change (the port is
+  /// taken, the data directory cannot be written, ...) and carries chatd's exit status.
+  public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
+    try DataDirectory.prepare(config.dataDirectory)
+    let given = node
+    let node: Node
+    do {
+      node = try given ?? Node(name: "chatd")
+    } catch {
+      throw .node(error)
+    }
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
@@ -55,13 +68,13 @@ public final class ChatServer: Sendable {
     let connections = DynamicSupervisor<Socket>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
-        restart: .temporary, shutdown: .timeout(.seconds(2))
+        // Time to say goodbye at shutdown (Connection.terminate), and a little more.
+        restart: .temporary, shutdown: .timeout(config.goodbyeTime + .milliseconds(500))
       ) { ctx, socket in
         try await ctx.startLink(Connection(services: services, socket: socket))?.pid
       })
-    let root = Supervisor(
-      SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)),
-      children: [
+    let children: [ChildSpec] =
+      [
         .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
@@ -69,17 +82,33 @@ public final class ChatServer: Sendable {
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
         .server(id: "sweeper", IdleSweeper(services: services)),
-        Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
-        Control.endpoint(path: config.controlSocketPath),
-      ] + WebServer.children(services, bound: webBound))
-    // Named "chatd" so that `observer` prefers it among the nodes it finds.
-    let application = try await Application.start(root, name: "chatd", on: node)
+      ] + WebServer.supervisors(services)
+      + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
+      + WebServer.listener(services, bound: webBound)
+      + [Control.endpoint(path: config.controlSocketPath)]
+    let failures = StartupFailures()
+    let root = Supervisor(
+      SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: children.map(failures.watching))
+    let application: Application
+    do {
+      // Named "chatd" so that `observer` prefers it among the nodes it finds.
+      application = try await Application.start(root, name: "chatd", on: node)
+    } catch {
+      if given == nil { node.shutdown() }
+      guard let (child, cause) = failures.recorded else {
+        throw StartupError(.software, "cannot start: \(error) (a bug: please report it)")
+      }
+      throw .child(child, cause, config: config)
+    }
     return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)
   }
 
-  /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the
-  /// process exit status.
-  public func run() async -> Int32 { await application.run(shutdownTimeout: .seconds(10)) }
+  /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
+  /// `shutdownTimeout`. Returns the process exit status (`ChatExitStatus`).
+  public func run() async -> Int32 {
+    let status = await application.run(shutdownTimeout: config.shutdownTimeout)
+    return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
+  }
 
   /// Asks `run` to return (as a signal would).
   public func stop() { application.stop() }
