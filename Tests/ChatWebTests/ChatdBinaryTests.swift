@@ -186,13 +186,17 @@ final class ChatdBinaryTests: XCTestCase {
     let irc = try ircClient(port: chatd.ircPort, nick: "mute")
     let web = try webClient(port: chatd.webPort, nick: "deaf")
     chatd.signal(SIGTERM)
+    // While the first goodbye waits for its answer, nobody new gets in: the listeners
+    // were closed first.
+    XCTAssertEqual(try web.expectClose().code, 1001)
+    XCTAssertThrowsError(try TestConnection(port: chatd.ircPort), "the IRC port still accepts")
+    XCTAssertThrowsError(try TestConnection(port: chatd.webPort), "the web port still accepts")
     let (status, seconds) = try chatd.exit(within: 30)
     XCTAssertEqual(status, 0, chatd.output)
     XCTAssertLessThan(seconds, 2 + 1, "past --shutdown-timeout 2")
-    // They were still told, then closed.
+    // The IRC client was told too, then closed.
     XCTAssertTrue(
       String(decoding: try irc.readToEnd(), as: UTF8.self).hasSuffix("ERROR :Closing Link: 127.0.0.1 (Server shutting down)\r\n"))
-    XCTAssertEqual(try web.expectClose().code, 1001)
   }
 
   func testAPythonWebSocketClientSeesGoingAway() async throws {
