@@ -115,6 +115,18 @@ final class ChatdBinaryTests: XCTestCase {
       unprivileged: true)
   }
 
+  func testAnOpenFileLimitTooLowToStartIsSaidSo() throws {
+    // Too few descriptors for the runtime to start: without the check, Dispatch traps.
+    guard let prlimit = findTool(["prlimit"]) else { throw XCTSkip("no prlimit") }
+    let dir = temporaryDirectory("chatd-errors")
+    defer { removeDirectory(dir) }
+    let (status, output) = try runTool(
+      prlimit, ["--nofile=14:14", try ChatdProcess.built(), "--port", "0", "--web-port", "0", "--data-dir", dir], timeout: 30)
+    XCTAssertEqual(status, ChatExitStatus.system.rawValue, output)
+    XCTAssertEqual(
+      output, "chatd: the open-file limit is 14, chatd needs at least 64 (raise it: ulimit -n, or LimitNOFILE= under systemd)\n")
+  }
+
   func testAHistoryFileThatIsNoDatabase() throws {
     let dir = temporaryDirectory("chatd-errors")
     defer { removeDirectory(dir) }

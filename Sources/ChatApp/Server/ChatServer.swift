@@ -51,6 +51,7 @@ public final class ChatServer: Sendable {
   /// Throws `StartupError`, which says what failed and which flag to change (the port is
   /// taken, the data directory cannot be written, ...) and carries chatd's exit status.
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
+    try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
     let given = node
     let node: Node
