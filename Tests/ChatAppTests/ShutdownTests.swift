@@ -38,4 +38,29 @@ final class ShutdownTests: XCTestCase {
     XCTAssertEqual(status, ChatExitStatus.stopped.rawValue)
     XCTAssertEqual(try Self.storedTexts(dir + "/history.sqlite3"), ["said just before the end"])
   }
+
+  func testWhatIsQueuedForASlowReaderIsWrittenBeforeTheGoodbye() async throws {
+    var config = testConfig()
+    config.kernelSendBuffer = 16 * 1024
+    let server = try await ChatServer.start(config, on: try Node(schedulers: 2))
+    let talker = try IRCTestClient(port: server.ircPort)
+    let reader = try IRCTestClient(port: server.ircPort, receiveBuffer: 4096)
+    try talker.register("talker")
+    try reader.register("reader")
+    for client in [talker, reader] { try client.join("#queue") }
+    // The reader stops reading: 200 lines of ~400 bytes (80 KB) are more than its
+    // kernel buffers hold, so most of them wait in the server's queue for its socket.
+    let text = String(repeating: "q", count: 380)
+    for i in 0..<200 { talker.send("PRIVMSG #queue :\(i) \(text)") }
+    talker.send("PING :sent")
+    try talker.expect("PONG", containing: "sent")
+    server.stop()
+    let running = Task { await server.run() }
+    try reader.expectClosed()
+    let lines = reader.backlog.filter { $0.command == "PRIVMSG" }.map { $0.params[1] }
+    XCTAssertEqual(lines, (0..<200).map { "\($0) \(text)" }, "every line queued before the stop, in order")
+    XCTAssertEqual(reader.backlog.last?.command, "ERROR")
+    _ = await running.value
+    removeDirectory(config.dataDirectory)
+  }
 }
