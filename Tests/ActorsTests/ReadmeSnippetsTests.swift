@@ -68,7 +68,8 @@ final class ReadmeSnippetsTests: XCTestCase {
     let named = readme.components(separatedBy: ".product(name: \"").dropFirst().compactMap { $0.split(separator: "\"").first }
     XCTAssertGreaterThanOrEqual(named.count, 3)
     for product in named {
-      XCTAssertTrue(manifest.contains(".library(name: \"\(product)\""), "README names a product \(product) that Package.swift does not have")
+      XCTAssertTrue(
+        manifest.contains(".library(name: \"\(product)\""), "README names a product \(product) that Package.swift does not have")
     }
     XCTAssertTrue(manifest.contains("name: \"Otter\""), "the package's name")
   }
