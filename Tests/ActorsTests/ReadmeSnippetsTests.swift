@@ -1,6 +1,7 @@
-// Every Swift snippet in README.md compiles as shown: each is written to a file of its own
-// and type-checked against the package's built modules, imports and all, the way a user
-// pasting it into their own package would compile it.
+// Every Swift snippet in README.md and in the DocC articles (Sources/*/*.docc) compiles
+// as shown: each is written to a file of its own and type-checked against the package's
+// built modules, imports and all, the way a user pasting it into their own package would
+// compile it.
 import Foundation
 import OtterTestSupport
 import XCTest
@@ -10,9 +11,22 @@ final class ReadmeSnippetsTests: XCTestCase {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
-  /// The ```swift blocks of the README, with the line each starts at.
-  static func snippets() throws -> [(line: Int, code: String)] {
-    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+  /// The ```swift blocks of the README and the DocC articles, with where each starts.
+  static func snippets() throws -> [(line: String, code: String)] {
+    var files = ["README.md"]
+    let sources = root.appendingPathComponent("Sources")
+    for module in try FileManager.default.contentsOfDirectory(atPath: sources.path).sorted() {
+      let catalog = sources.appendingPathComponent(module).appendingPathComponent("\(module).docc")
+      guard let articles = try? FileManager.default.contentsOfDirectory(atPath: catalog.path) else { continue }
+      files += articles.filter { $0.hasSuffix(".md") }.sorted().map { "Sources/\(module)/\(module).docc/\($0)" }
+    }
+    return try files.flatMap { file in
+      try snippets(in: String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)).map { ("\(file):\($0.line)", $0.code) }
+    }
+  }
+
+  /// The ```swift blocks of one Markdown text, with the line each starts at.
+  static func snippets(in readme: String) -> [(line: Int, code: String)] {
     var out: [(Int, String)] = []
     var current: [String]?
     var start = 0
@@ -38,7 +52,7 @@ final class ReadmeSnippetsTests: XCTestCase {
       throw XCTSkip("no built modules beside the test bundle at \(build.path)")
     }
     let snippets = try Self.snippets()
-    XCTAssertGreaterThanOrEqual(snippets.count, 4, "the README's Swift snippets")
+    XCTAssertGreaterThanOrEqual(snippets.count, 9, "the Swift snippets of the README and the articles")
     let dir = temporaryDirectory("readme-snippets")
     for (line, code) in snippets {
       // main.swift: top-level code, as in an executable target.
@@ -57,7 +71,7 @@ final class ReadmeSnippetsTests: XCTestCase {
       try swiftc.run()
       let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
       swiftc.waitUntilExit()
-      XCTAssertEqual(swiftc.terminationStatus, 0, "README.md line \(line): the snippet does not compile:\n\(text)")
+      XCTAssertEqual(swiftc.terminationStatus, 0, "\(line): the snippet does not compile:\n\(text)")
     }
   }
 

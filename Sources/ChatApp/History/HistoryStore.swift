@@ -111,7 +111,7 @@ final class HistoryWriter: Sendable {
   /// descriptor, so SQLite cannot close a file that another of the process's
   /// connections holds locked (a WAL connection always does) and would keep the old
   /// descriptor open until the new connection closes.
-  private static let lastWriter = Mutex<[String: HistoryWriter]>([:])
+  private static let lastWriter = Locked<[String: HistoryWriter]>([:])
 
   private let queue = JobQueue()
   /// Left once the database is closed; anyone may wait for it, any number of times.

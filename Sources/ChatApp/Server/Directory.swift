@@ -2,11 +2,12 @@
 // processes that read it — presence rebuilds its nick table from it after a restart, the
 // idle sweeper walks it. Writer: each connection, for itself only (it adds itself when
 // it starts and its exit hook removes it, however it ends).
+import Actors
 import Synchronization
 
 /// Every connected client. A set (a handle hashes by its id): one pointer per client.
 final class ClientDirectory: Sendable {
-  private let clients = Mutex<Set<ClientHandle>>([])
+  private let clients = Locked<Set<ClientHandle>>([])
   /// Registered clients now, how many of them are invisible (+i) and operators, and the
   /// most registered at once (LUSERS): kept as the flags change, so LUSERS, sent to
   /// every client that registers, counts nothing.
