@@ -161,6 +161,36 @@ final class MetricsTests: XCTestCase {
     }
   }
 
+  /// Prometheus's own checker (`promtool check metrics`, Debian's `prometheus` package)
+  /// finds nothing to say about a busy chatd's scrape; skipped where it is not installed.
+  func testPromtoolAcceptsTheScrape() async throws {
+    let promtool = "/usr/bin/promtool"
+    try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: promtool), "promtool is not installed (apt-get install prometheus)")
+    try await withChatServer(metricsConfig()) { server in
+      let port = try XCTUnwrap(server.metricsPort)
+      let (a, b) = try twoMembers(of: "#lint", server)
+      a.send("PRIVMSG #lint :hello")
+      _ = try b.expect("PRIVMSG")
+      let answer = try http(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+      XCTAssertEqual(answer.status, 200)
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: promtool)
+      process.arguments = ["check", "metrics"]
+      let input = Pipe()
+      let output = Pipe()
+      process.standardInput = input
+      process.standardOutput = output
+      process.standardError = output
+      try process.run()
+      input.fileHandleForWriting.write(Data(answer.body.utf8))
+      try input.fileHandleForWriting.close()
+      let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      XCTAssertEqual(process.terminationStatus, 0, said)
+      XCTAssertEqual(said, "")
+    }
+  }
+
   func testTheMetricsListenerIsChosenOnTheCommandLine() throws {
     guard case .run(let defaults) = try ChatCommandLine.parse([]) else { return XCTFail("no run") }
     XCTAssertEqual(defaults.metricsHost, "127.0.0.1")
