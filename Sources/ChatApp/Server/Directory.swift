@@ -15,6 +15,9 @@ final class ClientDirectory: Sendable {
   let invisible = Atomic<Int>(0)
   let opers = Atomic<Int>(0)
   let peak = Atomic<Int>(0)
+  /// Clients connected now, and since the start, per transport (the metrics endpoint).
+  let connected = TransportCounts()
+  let opened = TransportCounts()
 
   /// What a client adds to the counts.
   struct Counted: Equatable {
@@ -30,7 +33,11 @@ final class ClientDirectory: Sendable {
     init() {}
   }
 
-  func add(_ client: ClientHandle) { _ = clients.withLock { $0.insert(client) } }
+  func add(_ client: ClientHandle) {
+    guard clients.withLock({ $0.insert(client).inserted }) else { return }
+    connected.add(1, client.transport)
+    opened.add(1, client.transport)
+  }
 
   /// A client's counted flags changed (its connection, `Connection.State.update`), or it
   /// left (`remove`).
@@ -56,6 +63,7 @@ final class ClientDirectory: Sendable {
 
   func remove(_ client: ClientHandle) {
     guard clients.withLock({ $0.remove(client) }) != nil else { return }
+    connected.add(-1, client.transport)
     recount(from: Counted(client.settings), to: Counted())
   }
   var all: [ClientHandle] { clients.withLock { Array($0) } }
