@@ -314,7 +314,8 @@ struct Room: SyncGenServer {
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
       line.send(to: m.client)
     }
-    if kind != .tagmsg {
+    // Conversation is recorded; a CTCP request or reply is not (History/ReplayText.swift).
+    if kind != .tagmsg && ReplayText.isReplayable(text) {
       let entry = HistoryEntry(time: now, msgid: msgid, source: source, command: kind.rawValue, channel: c.name, text: text)
       services.recent.append(key, entry)
       state.appended += 1
@@ -326,7 +327,7 @@ struct Room: SyncGenServer {
   }
 
   /// The channel's recent messages, to a client that just joined: with server-time tags
-  /// if it has the capability, else with the time in front of the text.
+  /// if it has the capability, else with the time in the text (History/ReplayText.swift).
   /// `skippingNewest`: messages sent since the client joined, which it got live.
   private func replay(to client: ClientHandle, _ state: State, skippingNewest: Int = 0) {
     let limit = services.config.historyReplay
@@ -336,12 +337,8 @@ struct Room: SyncGenServer {
     let caps = client.capabilities
     let batch = caps.contains(.batch) ? "h" + MessageID.next() : nil
     if let batch { client.send(IRCMessage(source: server, "BATCH", ["+" + batch, "chathistory", state.channel.name])) }
-    for e in entries {
-      var text = e.text
-      if !caps.contains(.serverTime) {
-        let stamp = String(WallClock.iso8601(millis: e.time).prefix(19).map { $0 == "T" ? " " : $0 })
-        text = "[\(stamp)] " + text
-      }
+    for e in entries where ReplayText.isReplayable(e.text) {
+      let text = caps.contains(.serverTime) ? e.text : ReplayText.stamped(e.text, at: e.time)
       var m = IRCMessage(source: e.source, e.command, [state.channel.name, text])
       if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: e.time))) }
       if caps.contains(.messageTags) { m.tags.append(("msgid", e.msgid)) }
