@@ -1,7 +1,8 @@
 // chatd's web port against real-world peers: the Python `websockets` client doing the
 // protocol's edge cases, two headless Chromium pages chatting (with a screenshot), a
-// page reconnecting, and Debian's nginx as a reverse proxy in front of it all. Each test skips, saying what
-// to install, when its tool is missing (scripts/setup.sh installs them all).
+// page reconnecting, and Debian's nginx as a reverse proxy in front of it all. Each test
+// skips, saying what to install, when its tool is missing (scripts/setup.sh installs
+// them all).
 import Foundation
 import OtterTestSupport
 import XCTest
