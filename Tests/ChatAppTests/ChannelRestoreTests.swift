@@ -1,0 +1,159 @@
+// A channel outlives a chatd restart as it stood: topic (who, when), modes, lists, and
+// op/voice for those who held them — kept in the history database (ChatServer stopped,
+// then started again on the same data directory), while a channel that had emptied
+// before the stop starts afresh, as it would without the restart.
+import Foundation
+import IRCTestSupport
+import OtterTestSupport
+import XCTest
+
+@testable import Actors
+@testable import ChatApp
+
+final class ChannelRestoreTests: XCTestCase {
+  func testTopicModesAndStatusSurviveARestart() async throws {
+    let dir = temporaryDirectory("restore")
+    defer { removeDirectory(dir) }
+    var created = ""
+    var topicBy = ""
+    // Kept open past the stop: a client that hangs up before it has left the channel
+    // (and the status it held is not kept for it).
+    var stillConnected: [IRCTestClient] = []
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let (alice, bob) = try twoMembers(of: "#Keep", server)
+      stillConnected = [alice, bob]
+      alice.send("TOPIC #Keep :kept across restarts")
+      alice.send("MODE #Keep +klms-n sesame 10")
+      alice.send("MODE #Keep +iIII alice!*@* bob!*@* carol!*@*")
+      alice.send("MODE #Keep +be *!*@banned.example friend!*@*")
+      alice.send("MODE #Keep +v bob")
+      try bob.expect("MODE", containing: "+v")
+      alice.send("MODE #Keep")
+      created = try alice.expect("329").params[2]
+      alice.send("TOPIC #Keep")
+      topicBy = try alice.expect("333").params[2]
+      XCTAssertTrue(topicBy.hasPrefix("alice!"), topicBy)
+      // Both are still in #Keep when chatd stops.
+    }
+    for client in stillConnected { try client.expectClosed() }
+
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      // The first to come back was neither op nor voice: it gets neither, and finds the
+      // channel as it was (not a new one with itself as op).
+      let carol = try IRCTestClient(port: server.ircPort)
+      try carol.register("carol")
+      carol.send("JOIN #keep sesame")
+      let join = try carol.expect("JOIN")
+      XCTAssertEqual(join.params.first, "#Keep", "the channel's name as created")
+      XCTAssertEqual(try carol.expect("332").params.last, "kept across restarts")
+      let whoTime = try carol.expect("333")
+      XCTAssertEqual(whoTime.params[2], topicBy)
+      XCTAssertEqual(try carol.expect("353").params.last, "carol")
+      try carol.expect("366")
+      carol.send("MODE #keep")
+      XCTAssertEqual(try carol.expect("324").params.dropFirst(2), ["+iklmst", "sesame", "10"])
+      XCTAssertEqual(try carol.expect("329").params[2], created)
+      for (mode, item, masks) in [
+        ("b", "367", ["*!*@banned.example"]), ("e", "348", ["friend!*@*"]), ("I", "346", ["alice!*@*", "bob!*@*", "carol!*@*"]),
+      ] {
+        carol.send("MODE #keep \(mode)")
+        for mask in masks {
+          let entry = try carol.expect(item)
+          XCTAssertEqual(entry.params[2], mask)
+          XCTAssertTrue(entry.params[3].hasPrefix("alice!"), entry.params[3])
+        }
+      }
+      carol.send("TOPIC #keep :not an op")
+      try carol.expect("482")
+
+      // The op and the voice come back, each with the status it had, told to the others.
+      let alice = try IRCTestClient(port: server.ircPort)
+      try alice.register("alice")
+      alice.send("JOIN #keep sesame")
+      let op = try carol.expect("MODE") { $0.command == "MODE" && $0.params.last == "alice" }
+      XCTAssertEqual(op.params, ["#Keep", "+o", "alice"])
+      XCTAssertEqual(op.source, "test.server")
+      let bob = try IRCTestClient(port: server.ircPort)
+      try bob.register("bob")
+      bob.send("JOIN #keep sesame")
+      XCTAssertEqual(try carol.expect("MODE") { $0.command == "MODE" && $0.params.last == "bob" }.params, ["#Keep", "+v", "bob"])
+      carol.send("NAMES #keep")
+      let names = try carol.expect("353").params.last ?? ""
+      XCTAssertEqual(Set(names.split(separator: " ")), ["@alice", "+bob", "carol"])
+      alice.send("TOPIC #keep :the op is back")
+      try carol.expect("TOPIC", containing: "the op is back")
+    }
+  }
+
+  func testAChannelThatEmptiedBeforeTheStopStartsAfresh() async throws {
+    let dir = temporaryDirectory("restore-empty")
+    defer { removeDirectory(dir) }
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let alice = try IRCTestClient(port: server.ircPort)
+      try alice.register("alice")
+      try alice.join("#gone")
+      alice.send("TOPIC #gone :forgotten")
+      alice.send("MODE #gone +k sesame")
+      alice.send("PART #gone")
+      try alice.expect("PART")
+      // And a channel whose last member quit.
+      try alice.join("#quit")
+      alice.send("TOPIC #quit :forgotten too")
+      alice.send("QUIT")
+      try alice.expectClosed()
+    }
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let bob = try IRCTestClient(port: server.ircPort)
+      try bob.register("bob")
+      for channel in ["#gone", "#quit"] {
+        bob.send("JOIN \(channel)")
+        XCTAssertEqual(try bob.expect("353").params.last, "@bob", "a new channel, its creator as op")
+        try bob.expect("366")
+        bob.send("TOPIC \(channel)")
+        try bob.expect("331")
+      }
+    }
+  }
+
+  /// What the store keeps of a channel reads back as written: every flag, key, limit,
+  /// each list in order with who set it and when, the statuses; a forgotten channel reads
+  /// back as nothing.
+  func testTheStoreReadsBackWhatItKept() throws {
+    let dir = temporaryDirectory("stored-channels")
+    defer { removeDirectory(dir) }
+    let db = try SQLiteDatabase(path: dir + "/history.sqlite3")
+    for table in StoredChannelTables.schema { try db.execute(table) }
+    let tables = try StoredChannelTables(db)
+    var settings = ChannelSettings(name: "#Every", created: 1_700_000_000)
+    settings.topic = "a topic; with 'quotes'"
+    settings.topicBy = "ann!a@h"
+    settings.topicTime = 1_700_000_100
+    settings.inviteOnly = true
+    settings.moderated = true
+    settings.noExternal = false
+    settings.secret = true
+    settings.topicLock = false
+    settings.key = "k3y"
+    settings.limit = 42
+    settings.bans = [ListEntry(mask: "b1!*@*", setBy: "ann!a@h", time: 1), ListEntry(mask: "b0!*@*", setBy: "bo!b@h", time: 2)]
+    settings.exceptions = [ListEntry(mask: "e!*@*", setBy: "ann!a@h", time: 3)]
+    settings.inviteExceptions = [ListEntry(mask: "i!*@*", setBy: "ann!a@h", time: 4)]
+    let every = StoredChannel(
+      settings: settings,
+      statuses: [StoredStatus(mask: "ann!a@h", op: true, voice: true), StoredStatus(mask: "bo!b@h", op: false, voice: true)])
+    try tables.save("#every", every)
+    XCTAssertEqual(try tables.load("#every"), every)
+    // Nothing set: no topic, no key, no limit, empty lists.
+    let bare = StoredChannel(settings: ChannelSettings(name: "#bare", created: 5))
+    try tables.save("#bare", bare)
+    XCTAssertEqual(try tables.load("#bare"), bare)
+    // Saving again replaces; forgetting removes, lists and statuses with it.
+    try tables.save("#every", bare)
+    XCTAssertEqual(try tables.load("#every"), bare)
+    try tables.save("#every", nil)
+    XCTAssertNil(try tables.load("#every"))
+    let leftovers = try db.prepare("SELECT (SELECT count(*) FROM channel_lists) + (SELECT count(*) FROM channel_status)")
+    XCTAssertTrue(try leftovers.step())
+    XCTAssertEqual(leftovers.int64(0), 0)
+  }
+}
