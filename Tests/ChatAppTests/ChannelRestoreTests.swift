@@ -85,6 +85,78 @@ final class ChannelRestoreTests: XCTestCase {
     }
   }
 
+  /// Until its members are back (within the restore window), a restored channel is not
+  /// ended by a visitor who joins and leaves: the next visitor does not become its op.
+  func testAVisitorLeavingARestoredChannelDoesNotEndIt() async throws {
+    let dir = temporaryDirectory("restore-visitor")
+    defer { removeDirectory(dir) }
+    try await channelWithAnOp(in: dir)
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let carol = try IRCTestClient(port: server.ircPort)
+      try carol.register("carol")
+      carol.send("JOIN #stay")
+      XCTAssertEqual(try carol.expect("353").params.last, "carol")
+      carol.send("PART #stay")
+      try carol.expect("PART")
+      let dave = try IRCTestClient(port: server.ircPort)
+      try dave.register("dave")
+      dave.send("JOIN #stay")
+      XCTAssertEqual(try dave.expect("332").params.last, "still here")
+      XCTAssertEqual(try dave.expect("353").params.last, "dave")
+      let alice = try IRCTestClient(port: server.ircPort)
+      try alice.register("alice")
+      alice.send("JOIN #stay")
+      XCTAssertEqual(try dave.expect("MODE") { $0.command == "MODE" }.params, ["#stay", "+o", "alice"])
+    }
+  }
+
+  /// After the window a restored channel is like any other: statuses are no longer
+  /// given back, and it ends when its last member leaves.
+  func testAfterTheWindowARestoredChannelEndsLikeAnyOther() async throws {
+    let dir = temporaryDirectory("restore-window")
+    defer { removeDirectory(dir) }
+    try await channelWithAnOp(in: dir)
+    var config = testConfig(dataDirectory: dir)
+    config.channelRestoreWindow = .zero
+    try await withChatServer(config) { server in
+      let alice = try IRCTestClient(port: server.ircPort)
+      try alice.register("alice")
+      alice.send("JOIN #stay")
+      XCTAssertEqual(try alice.expect("332").params.last, "still here", "the channel is restored")
+      XCTAssertEqual(try alice.expect("353").params.last, "alice", "but the op is not given back")
+      alice.send("PART #stay")
+      try alice.expect("PART")
+      let dave = try IRCTestClient(port: server.ircPort)
+      try dave.register("dave")
+      dave.send("JOIN #stay")
+      XCTAssertEqual(try dave.expect("353").params.last, "@dave", "a new channel")
+      dave.send("TOPIC #stay")
+      try dave.expect("331")
+    }
+  }
+
+  func testRestoreWindowFlag() throws {
+    XCTAssertEqual(ChatConfig().channelRestoreWindow, .seconds(600))
+    guard case .run(let c) = try ChatCommandLine.parse(["--restore-window", "30"]) else { return XCTFail("expected a run") }
+    XCTAssertEqual(c.channelRestoreWindow, .seconds(30))
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--restore-window", "soon"])) { XCTAssertTrue("\($0)".contains("--restore-window")) }
+    XCTAssertTrue(ChatCommandLine.help.contains("--restore-window"))
+  }
+
+  /// A chatd on `dir` whose #stay has a topic and alice as its op when it stops.
+  private func channelWithAnOp(in dir: String) async throws {
+    var alice: IRCTestClient?
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      try a.register("alice")
+      try a.join("#stay")
+      a.send("TOPIC #stay :still here")
+      try a.expect("TOPIC")
+      alice = a  // connected until chatd stops
+    }
+    try alice?.expectClosed()
+  }
+
   func testAChannelThatEmptiedBeforeTheStopStartsAfresh() async throws {
     let dir = temporaryDirectory("restore-empty")
     defer { removeDirectory(dir) }

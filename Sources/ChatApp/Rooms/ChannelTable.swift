@@ -81,7 +81,7 @@ struct ChannelRecord: Sendable {
   /// being first.
   var restored = false
   /// Op and voice held when chatd stopped, by folded `nick!user@host`: given back, once,
-  /// to whoever joins as that mask.
+  /// to whoever joins as that mask within the restore window.
   var awaitedStatus: [String: StoredStatus] = [:]
 }
 

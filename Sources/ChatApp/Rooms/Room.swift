@@ -73,6 +73,8 @@ struct Room: SyncGenServer {
     /// keeps (settings, who holds status) may have changed since.
     var saved: StoredChannel?
     var storeOutdated = false
+    /// Op and voice of members chatd's shutdown ended, by folded mask: kept for them.
+    var leftAtShutdown: [String: StoredStatus] = [:]
 
     var channel: ChannelSettings {
       get { record.settings }
@@ -157,7 +159,7 @@ struct Room: SyncGenServer {
     case .join(let client, let key):
       let reply = join(client, key: key, &state, ctx)
       // Refused with nobody in: a restored channel that keeps its first visitor out.
-      return (reply, settle(&state, lastLeft: false, ctx))
+      return (reply, settle(&state, serverStopping: false, ctx))
     case .part(let client, let reason):
       guard state.members[client.id] != nil else {
         client.numeric(server, .errNotOnChannel, state.channel.name)
@@ -166,7 +168,7 @@ struct Room: SyncGenServer {
       let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
       for m in state.members.values { line.send(to: m.client) }
       remove(client, &state, ctx)
-      return (.done, settle(&state, lastLeft: true, ctx))
+      return (.done, settle(&state, serverStopping: false, ctx))
     case .message(let client, let kind, let text, let tags):
       return (message(client, kind, text, tags, &state, ctx), false)
     case .topic(let client, let topic):
@@ -185,7 +187,7 @@ struct Room: SyncGenServer {
       return (reply, false)
     case .kick(let client, let target, let reason):
       let reply = kick(client, target, reason, &state, ctx)
-      return (reply, settle(&state, lastLeft: true, ctx))
+      return (reply, settle(&state, serverStopping: false, ctx))
     case .invite(let client, let target):
       return (invite(client, target, &state), false)
     }
@@ -203,7 +205,7 @@ struct Room: SyncGenServer {
         if stopping { awaitReturn(of: member, &state) }
       }
       quit(member.client, reason, &state)
-      if settle(&state, lastLeft: !stopping, ctx) { return .stop(.normal) }
+      if settle(&state, serverStopping: stopping, ctx) { return .stop(.normal) }
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
     case .message(.historyLoaded(let entries)):

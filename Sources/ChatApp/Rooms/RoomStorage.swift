@@ -5,19 +5,21 @@
 //
 // The channel's lifetime is IRC's, and a restart does not shorten it: the store forgets
 // a channel when its last member leaves (PART, KICK, QUIT, a dropped connection), as the
-// channel would end without a restart; members ended by chatd's own shutdown (exit
+// channel would end without a restart. Members ended by chatd's own shutdown (exit
 // reason shutdown: their supervisor stopped them) have not left, so the channel is kept
-// as it stood, and a crash keeps the last save.
+// as it stood; a crash keeps the last save. After the restart the channel waits for its
+// members for a while (`channelRestoreWindow`, 10 minutes): a visitor who joins and
+// leaves before they are back does not end it.
 //
 // Coming back: a JOIN that creates a room for a channel with no record makes the room
 // ask the store (through a helper process: a sync server never waits, and no scheduler
 // thread touches the disk). Until the answer, the room is unpublished and holds every
 // request, in order; then it answers them as the channel it finds. Who is op after a
-// restart: those who were, when they rejoin as the same `nick!user@host` (op and voice
-// are given back once, announced with a MODE from the server, as services do); being
-// first into a restored channel gives nothing, so whoever reconnects first does not
-// take the channel. A channel nobody held op in stays so, as it was before the restart,
-// until it empties and starts afresh.
+// restart: those who were, when they rejoin within the window as the same
+// `nick!user@host` (op and voice are given back once, announced with a MODE from the
+// server, as services do); being first into a restored channel gives nothing, so
+// whoever reconnects first does not take the channel. A channel nobody held op in
+// stays so, as it was before the restart, until it empties and starts afresh.
 import Actors
 import GenServer
 
@@ -64,7 +66,7 @@ extension Room {
       // Requests still held are failed by the exit; their callers ask again.
       if stop { return .stop(.normal) }
     }
-    return settle(&state, lastLeft: false, ctx) ? .stop(.normal) : .noreply()
+    return settle(&state, serverStopping: false, ctx) ? .stop(.normal) : .noreply()
   }
 
   // MARK: - Status on joining
@@ -73,7 +75,9 @@ extension Room {
   /// restored one, what the joiner's mask held when chatd stopped.
   func statusOnJoin(of client: ClientHandle, _ state: inout State) -> (op: Bool, voice: Bool) {
     var status = (op: state.members.isEmpty && !state.record.restored, voice: false)
-    if !state.record.awaitedStatus.isEmpty, let kept = state.record.awaitedStatus.removeValue(forKey: Names.fold(client.prefix)) {
+    if !state.record.awaitedStatus.isEmpty, restoreWindowOpen,
+      let kept = state.record.awaitedStatus.removeValue(forKey: Names.fold(client.prefix))
+    {
       status = (status.op || kept.op, kept.voice)
     }
     if status.op || status.voice { state.storeOutdated = true }
@@ -95,7 +99,12 @@ extension Room {
   /// the restart.
   func awaitReturn(of member: ChannelMember, _ state: inout State) {
     let mask = member.client.prefix
-    state.record.awaitedStatus[Names.fold(mask)] = StoredStatus(mask: mask, op: member.op, voice: member.voice)
+    state.leftAtShutdown[Names.fold(mask)] = StoredStatus(mask: mask, op: member.op, voice: member.voice)
+  }
+
+  /// Whether a restored channel still waits for the members it had before the restart.
+  var restoreWindowOpen: Bool {
+    WallClock.seconds() < services.startedAt + Int(services.config.channelRestoreWindow.components.seconds)
   }
 
   /// Whether a member's process was ended by chatd stopping (its supervisor's shutdown)
@@ -110,19 +119,19 @@ extension Room {
   // MARK: - Saving
 
   /// After members came or went: while any is in, the store keeps what changed; with
-  /// none left the room stops — and if the last one left (`lastLeft`, not a refused first
-  /// visitor nor chatd's shutdown), the channel is over and the store forgets it.
+  /// none left the room stops — and unless chatd's shutdown ended them or a restored
+  /// channel still waits for its members, the channel is over and the store forgets it.
   /// Returns whether the room stops.
-  func settle(_ state: inout State, lastLeft: Bool, _ ctx: ServerContext<Self>) -> Bool {
+  func settle(_ state: inout State, serverStopping: Bool, _ ctx: ServerContext<Self>) -> Bool {
     guard state.members.isEmpty else {
       save(&state, ctx)
       return false
     }
     services.channels.unpublish(key)
-    if lastLeft {
-      if services.config.history { historyStore(ctx)?.cast(.forgetChannel(key: key)) }
-    } else {
+    if serverStopping || (state.record.restored && restoreWindowOpen) {
       save(&state, ctx)
+    } else if services.config.history {
+      historyStore(ctx)?.cast(.forgetChannel(key: key))
     }
     return true
   }
@@ -141,11 +150,12 @@ extension Room {
   }
 
   /// The channel as the store keeps it: settings without invitations, and the status of
-  /// members now in and of those awaited back.
+  /// members now in, of those chatd's shutdown ended, and of those still awaited back.
   func stored(_ state: State) -> StoredChannel {
     var settings = state.channel
     settings.invited = []
-    var statuses = state.record.awaitedStatus
+    var statuses = restoreWindowOpen ? state.record.awaitedStatus : [:]
+    statuses.merge(state.leftAtShutdown) { $1 }
     for m in state.members.values where m.op || m.voice {
       let mask = m.client.prefix
       statuses[Names.fold(mask)] = StoredStatus(mask: mask, op: m.op, voice: m.voice)
