@@ -3,6 +3,7 @@
 // then started again on the same data directory), while a channel that had emptied
 // before the stop starts afresh, as it would without the restart.
 import Foundation
+import GenServer
 import IRCTestSupport
 import OtterTestSupport
 import XCTest
@@ -133,6 +134,52 @@ final class ChannelRestoreTests: XCTestCase {
       dave.send("TOPIC #stay")
       try dave.expect("331")
     }
+  }
+
+  /// While the store is asked, the room is not published and answers nobody: the JOINs
+  /// that arrive meanwhile are answered, in order, as the channel the store kept — not
+  /// as a new one with the first joiner as op.
+  func testJoinsWaitForWhatTheStoreKeeps() async throws {
+    let harness = try await ChatHarness {
+      $0.history = true
+      $0.historyReplay = 0
+    }
+    defer { harness.shutdown() }
+    // A store that answers only when this test says.
+    let asked = Recorder<From<HistoryStore.Reply>>()
+    let store = harness.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, message, _ in
+      if case .call(.channel, let from)? = message.value { asked.add(from) }
+      return .continue
+    }
+    try harness.node.register(ChatServices.historyName, store.pid)
+    let alice = try await harness.client("alice")
+    let bob = try await harness.client("bob")
+    let (aliceHandle, bobHandle) = (alice.handle, bob.handle)
+    let aliceJoined = Task { try await harness.room("#kept", .join(aliceHandle, key: nil), create: true) }
+    let question = try await eventuallyValue("the room asks the store") { asked.all.first }
+    let bobJoined = Task { try await harness.room("#kept", .join(bobHandle, key: nil), create: true) }
+    let room = try XCTUnwrap(harness.roomRef("#kept"))
+    _ = try await eventuallyValue("both JOINs held") {
+      try await harness.node.status(of: room).state.hasSuffix("2 requests held") ? true : nil
+    }
+    XCTAssertFalse(harness.services.channels.exists("#kept"), "not published while the store is asked")
+    XCTAssertTrue(alice.take().isEmpty)
+
+    var settings = ChannelSettings(name: "#Kept", created: 1_000)
+    settings.topic = "kept"
+    settings.topicBy = "carol!c@h"
+    question.reply(
+      .channel(StoredChannel(settings: settings, statuses: [StoredStatus(mask: "bob!user@127.0.0.1", op: true, voice: false)])))
+    expect(try await aliceJoined.value, .done)
+    expect(try await bobJoined.value, .done)
+    let record = try XCTUnwrap(harness.services.channels.record("#kept"))
+    XCTAssertEqual(record.settings.topic, "kept")
+    XCTAssertEqual(record.members[alice.id]?.op, false, "first in, but not the creator")
+    XCTAssertEqual(record.members[bob.id]?.op, true, "op again")
+    let lines = alice.take().map { ([$0.command] + $0.params.dropFirst($0.command.first!.isNumber ? 1 : 0)).joined(separator: " ") }
+    XCTAssertEqual(lines.first, "JOIN #Kept")
+    XCTAssertTrue(lines.contains("332 #Kept kept"), "\(lines)")
+    XCTAssertEqual(lines.last, "MODE #Kept +o bob", "\(lines)")
   }
 
   func testRestoreWindowFlag() throws {
