@@ -3,7 +3,7 @@
 // the room processes. Writer: each channel's room, for its own channel only
 // (`Room.publish`, `Room.unpublish` in Rooms/Room.swift); everyone else reads. A
 // restarted room rebuilds from its record; after the room supervisor itself was
-// restarted, the room restorer (Rooms/RoomRestorer.swift) starts a room for every record.
+// restarted, the room restorer (Rooms/RoomSupervision.swift) starts a room for every record.
 import Actors
 import Synchronization
 
