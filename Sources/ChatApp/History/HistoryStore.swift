@@ -1,8 +1,9 @@
 // The history store: every channel message goes to SQLite (a file in the data
 // directory), and so does what a channel is besides its messages — topic, modes, who
-// held status (History/StoredChannels.swift), saved by its room after each change. Disk work never runs on a scheduler thread: the server hands it to its own
-// writer thread, which commits in batches (one transaction per batch) and answers
-// queries through deferred replies. The writer thread and its database belong to the
+// held status (History/StoredChannels.swift), saved by its room after each change.
+// Disk work never runs on a scheduler thread: the server hands it to its own writer
+// thread, which commits in batches (one transaction per batch) and answers queries
+// through deferred replies. The writer thread and its database belong to the
 // store's process and end with it, however it ends (as Erlang closes a port when its
 // owner dies).
 //
