@@ -75,6 +75,11 @@ public struct ChatConfig: Sendable {
   public var historyReplay = 20
   /// Messages of each channel kept in memory for replay and CHATHISTORY.
   public var historyMemory = 200
+  /// How long after chatd starts a channel restored from the history store waits for
+  /// the members it had when chatd stopped: those who held op or voice get it back if
+  /// they rejoin within it, and the channel is kept even if everyone in it leaves. After
+  /// it a restored channel ends like any other, when its last member leaves.
+  public var channelRestoreWindow: Duration = .seconds(600)
 
   /// Log lines to stderr.
   public var verbose = false

@@ -17,7 +17,7 @@ extension ChatConfig: Equatable {
       && a.operators == b.operators && a.nickLength == b.nickLength && a.floodProtection == b.floodProtection
       && a.floodBurst == b.floodBurst && a.floodRate == b.floodRate && a.sendQueueLimit == b.sendQueueLimit
       && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
-      && a.historyReplay == b.historyReplay
+      && a.historyReplay == b.historyReplay && a.channelRestoreWindow == b.channelRestoreWindow
       && a.verbose == b.verbose
   }
 }
@@ -50,6 +50,9 @@ public enum ChatCommandLine {
       --data-dir DIR            where history and the control socket live (default ./chatd-data)
       --no-history              keep no history on disk (replay from memory only)
       --history-replay N        messages a joining client is replayed (default 20; 0: none)
+      --restore-window SECONDS  after a restart, how long a channel (kept with its topic
+                                and modes) waits for its members to come back: ops and
+                                voices get their status back (default 600)
 
     Identity and access
       --server-name NAME        server name shown to clients (default chatd.local)
@@ -129,6 +132,7 @@ public enum ChatCommandLine {
       case "--data-dir": config.dataDirectory = try value(arg)
       case "--no-history": config.history = false
       case "--history-replay": config.historyReplay = try integer(arg, 0...10_000)
+      case "--restore-window": config.channelRestoreWindow = .seconds(try integer(arg, 0...604_800))
       case "--server-name":
         let name = try value(arg)
         guard !name.isEmpty, !name.contains(" "), !name.contains("!"), !name.contains("@") else {
