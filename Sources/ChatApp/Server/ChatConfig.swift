@@ -72,8 +72,12 @@ public struct ChatConfig: Sendable {
   /// Messages of each channel kept in memory for replay and CHATHISTORY.
   public var historyMemory = 200
 
-  /// Log lines to stderr.
-  public var verbose = false
+  /// The least severe log line written (`--log-level`; `--verbose` is `.debug`).
+  public var logLevel: Logger.Level = .info
+  /// Human lines or JSON lines (`--log-format`).
+  public var logFormat: LogFormat = .human
+  /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
+  public var logFile: String?
 
   public init() {}
 
