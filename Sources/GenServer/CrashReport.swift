@@ -36,11 +36,13 @@ public enum CrashReport {
 }
 
 extension ServerLoop {
-  /// Writes a crash report if `reason` is abnormal (see CrashReport.swift). Costs one
-  /// comparison for an orderly end or a logger above `.error`.
+  /// Writes a crash report if `reason` is abnormal (see CrashReport.swift) and the
+  /// process ends by itself: one killed while it waited in a callback is already dead,
+  /// and, as in OTP, a kill leaves no crash report. Costs one comparison for an orderly
+  /// end.
   @inlinable
   static func reportCrash(_ reason: ExitReason, last message: Message<ServerMessage<S>>?, _ box: ServerBox<S>, _ ctx: ServerContext<S>) {
-    guard !reason.isOrderly, ctx.node.logger.isLogging(.error) else { return }
+    guard !reason.isOrderly, ctx.pid.isAlive, ctx.node.logger.isLogging(.error) else { return }
     CrashReport.log(
       ctx.node.logger, server: String(describing: S.self), pid: ctx.pid, name: ctx.registeredName, label: ctx.label, reason: reason,
       lastMessage: message.map(lastMessageText) ?? "none (during initialize)",

@@ -3,6 +3,7 @@
 // a row makes the root give up, which the log says (the supervisor report naming
 // presence, then the application's critical line) before chatd exits 1; human lines on
 // stderr by default, with the start, every restart and the stop.
+import ChatApp
 import Control
 import Foundation
 import OtterTestSupport
@@ -131,10 +132,10 @@ final class LogsEndToEndTests: XCTestCase {
     XCTAssertEqual(status, 0)
     let rotated = try jsonLines(log + ".1")
     let fresh = try jsonLines(log)
-    XCTAssertEqual(rotated.count, 1, "only the start line went to the file before the rotation: \(rotated)")
+    guard rotated.count == 1 else { return XCTFail("only the start line goes to the file before the rotation: \(rotated)") }
     XCTAssertTrue((rotated[0]["message"] as? String)?.contains("started") == true)
     let messages = fresh.compactMap { $0["message"] as? String }
-    XCTAssertEqual(messages.count, 3, "\(messages)")
+    guard messages.count == 3 else { return XCTFail("reopened, stopping, stopped expected: \(messages)") }
     XCTAssertEqual(messages[0], "log file reopened")
     XCTAssertTrue(messages[1].hasPrefix("application chatd stopping: SIGTERM received, after "), messages[1])
     XCTAssertTrue(messages[2].hasPrefix("application chatd stopped in "), messages[2])
@@ -152,7 +153,7 @@ final class LogsEndToEndTests: XCTestCase {
     let status = try await chatd.exitStatus()
     XCTAssertEqual(status, 0)
     let lines = chatd.stderr.split(separator: "\n").map(String.init)
-    XCTAssertEqual(lines.count, 4, chatd.stderr)
+    guard lines.count == 4 else { return XCTFail("start, restart, stopping, stopped expected:\n\(chatd.stderr)") }
     let timestamp = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/
     XCTAssertNotNil(lines[0].prefixMatch(of: timestamp), lines[0])
     XCTAssertTrue(lines[0].contains(" notice chatd: chatd "), lines[0])
@@ -164,5 +165,37 @@ final class LogsEndToEndTests: XCTestCase {
     XCTAssertTrue(lines[2].contains(" notice chatd: application chatd stopping: SIGTERM received"), lines[2])
     XCTAssertTrue(lines[3].contains(" notice chatd: application chatd stopped in "), lines[3])
     XCTAssertTrue(lines[3].contains(" exit_status=0 "), lines[3])
+  }
+
+  func testAnUnopenableLogFileStopsTheStartWithItsName() async throws {
+    let chatd = try Chatd.start { ["--log-file", $0 + "/no/such/dir/chatd.log"] }
+    defer { chatd.stop() }
+    let status = try await chatd.exitStatus()
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(
+      chatd.stderr.contains("cannot open the log file \(chatd.directory)/no/such/dir/chatd.log: No such file or directory"), chatd.stderr)
+  }
+
+  func testLogFlags() throws {
+    guard case .run(let defaults) = try ChatCommandLine.parse([]) else { return XCTFail("expected a run") }
+    XCTAssertEqual(defaults.logLevel, .info)
+    XCTAssertEqual(defaults.logFormat, .human)
+    XCTAssertNil(defaults.logFile)
+    guard
+      case .run(let c) = try ChatCommandLine.parse(["--log-level", "warning", "--log-format", "json", "--log-file", "/var/log/chatd.log"])
+    else { return XCTFail("expected a run") }
+    XCTAssertEqual(c.logLevel, .warning)
+    XCTAssertEqual(c.logFormat, .json)
+    XCTAssertEqual(c.logFile, "/var/log/chatd.log")
+    guard case .run(let verbose) = try ChatCommandLine.parse(["--verbose"]) else { return XCTFail("expected a run") }
+    XCTAssertEqual(verbose.logLevel, .debug, "--verbose is --log-level debug")
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--log-level", "loud"])) {
+      XCTAssertEqual("\($0)", "--log-level: expected one of trace, debug, info, notice, warning, error, critical, got \"loud\"")
+    }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--log-format", "xml"])) {
+      XCTAssertEqual("\($0)", "--log-format: expected human or json, got \"xml\"")
+    }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["--log-file"])) { XCTAssertEqual("\($0)", "--log-file needs a value") }
+    for flag in ["--log-level", "--log-format", "--log-file", "--verbose"] { XCTAssertTrue(ChatCommandLine.help.contains(flag), flag) }
   }
 }

@@ -100,6 +100,8 @@ final class CrashReportTests: XCTestCase {
       detailed.cast(.stop(.shutdownWith("done")))
       let killed = try await node.start(TestServer())!
       node.exit(killed.pid, reason: .kill)
+      // Killed in initialize, past its start timeout.
+      _ = try? await node.start(TestServer(.sleep(.seconds(10))), timeout: .after(.milliseconds(20)))
       try await eventually("every server gone") { !normal.pid.isAlive && !detailed.pid.isAlive && !killed.pid.isAlive }
       // A crash after them all: once its report is in, theirs would be too.
       let last = try await node.start(TestServer())!

@@ -211,9 +211,10 @@ final class SupervisorReportTests: XCTestCase {
     app.stop()
     let status = await app.run()
     XCTAssertEqual(status, 0)
-    XCTAssertEqual(capture.all.count, 2, capture.all.map(\.description).joined(separator: "\n"))
-    XCTAssertTrue(capture.all[0].message.hasPrefix("application shop stopping: asked to stop, after "))
-    XCTAssertEqual(capture.all[0].level, .notice)
-    XCTAssertEqual(capture.all[1]["exit_status"], "0")
+    let lines = capture.all
+    guard lines.count == 2 else { return XCTFail("two lines expected:\n" + lines.map(\.description).joined(separator: "\n")) }
+    XCTAssertTrue(lines[0].message.hasPrefix("application shop stopping: asked to stop, after "), lines[0].message)
+    XCTAssertEqual(lines[0].level, .notice)
+    XCTAssertEqual(lines[1]["exit_status"], "0")
   }
 }
