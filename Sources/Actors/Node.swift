@@ -39,6 +39,8 @@ public final class Node: @unchecked Sendable {
   private let stopState = Atomic<Int>(0)  // 0 running, 1 stopping, 2 stopped
   let startedAt = monotonicNanos()
   private let socketIDs = Atomic<UInt64>(1)
+  /// Socket bytes moved by threads that are not schedulers (SocketTotals.swift).
+  let offSchedulerTraffic = SocketTraffic()
   /// Schedulers sleeping in epoll (a hint for handing them work).
   let sleepingSchedulers = Atomic<Int>(0)
   /// The pseudo-process `<0.0.0>`: sender of signals that come from outside any process,

@@ -31,7 +31,10 @@ final class LogsEndToEndTests: XCTestCase {
       let process = Process()
       process.executableURL = URL(fileURLWithPath: executable)
       process.arguments =
-        ["--port", "0", "--web-port", "0", "--data-dir", directory + "/data", "--control-socket", directory + "/control.sock"]
+        [
+          "--port", "0", "--web-port", "0", "--metrics-listen", "off", "--data-dir", directory + "/data", "--control-socket",
+          directory + "/control.sock",
+        ]
         + extra(directory)
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle(forWritingAtPath: stderrPath)
@@ -93,7 +96,7 @@ final class LogsEndToEndTests: XCTestCase {
     for line in lines { XCTAssertEqual(Set(line.keys), ["time", "level", "label", "message", "metadata"]) }
     let start = try XCTUnwrap(lines.first)
     XCTAssertEqual(start["level"] as? String, "notice")
-    for key in ["version", "irc", "web", "control_socket", "data_dir", "os_pid"] {
+    for key in ["version", "irc", "web", "metrics", "control_socket", "data_dir", "os_pid"] {
       XCTAssertNotNil(metadata(start)[key], "the start line has \(key)")
     }
     XCTAssertEqual(metadata(start)["control_socket"] as? String, chatd.controlSocket)

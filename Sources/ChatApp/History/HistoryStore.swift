@@ -11,6 +11,9 @@
 // database on its own; only the appends still in the store's mailbox at the kill (and
 // those rooms send while no store is registered) miss the disk. They stay in the
 // in-memory recent history, so clients joining before chatd restarts still get them.
+//
+// Counted for the metrics (`HistoryCounters`): the store's process counts each append it
+// hands to the writer, the writer thread each one it commits or drops.
 import Actors
 import COtterSys
 import Foundation
@@ -20,6 +23,13 @@ import Synchronization
 struct HistoryStore: SyncGenServer {
   /// The database file; nil keeps no history on disk (queries answer from nothing).
   let path: String?
+  /// What was handed to the writer and what came of it (the metrics' queue depth).
+  let counters: HistoryCounters
+
+  init(path: String?, counters: HistoryCounters = HistoryCounters()) {
+    self.path = path
+    self.counters = counters
+  }
 
   enum Request: Sendable {
     /// The last `limit` messages of a channel (folded name), oldest first.
@@ -53,7 +63,7 @@ struct HistoryStore: SyncGenServer {
     do {
       let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      writer = try HistoryWriter(path: path)
+      writer = try HistoryWriter(path: path, counters: counters)
     } catch {
       return .stop(.shutdownWith("history database \(path): \(error)"))
     }
@@ -75,7 +85,10 @@ struct HistoryStore: SyncGenServer {
   }
 
   func handleCast(_ message: Cast, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .append(let key, let entry) = message { state.writer?.enqueue(.append(key, entry)) }
+    if case .append(let key, let entry) = message, let writer = state.writer {
+      counters.handed.wrappingAdd(1, ordering: .relaxed)
+      writer.enqueue(.append(key, entry))
+    }
     return .noreply()
   }
 
@@ -111,15 +124,19 @@ final class HistoryWriter: Sendable {
   /// descriptor, so SQLite cannot close a file that another of the process's
   /// connections holds locked (a WAL connection always does) and would keep the old
   /// descriptor open until the new connection closes.
-  private static let lastWriter = Mutex<[String: HistoryWriter]>([:])
+  private static let lastWriter = Locked<[String: HistoryWriter]>([:])
 
   private let queue = JobQueue()
   /// Left once the database is closed; anyone may wait for it, any number of times.
   private let closed = DispatchGroup()
   private let finishing = Atomic<Bool>(false)
   let written = Atomic<Int>(0)
+  /// Shared with the store (and the stores after it): `written` and `failed` are this
+  /// thread's to add to.
+  private let counters: HistoryCounters
 
-  init(path: String) throws {
+  init(path: String, counters: HistoryCounters) throws {
+    self.counters = counters
     // Normally a few milliseconds: the previous writer was asked to stop when its store
     // exited, and only writes the batch it holds.
     if let previous = HistoryWriter.lastWriter.withLock({ $0[path] }) { _ = previous.closed.wait(timeout: .now() + 5) }
@@ -258,9 +275,11 @@ final class HistoryWriter: Sendable {
           }
           try db.execute("COMMIT")
           written.add(appends.count, ordering: .relaxed)
+          counters.written.wrappingAdd(appends.count, ordering: .relaxed)
         } catch {
           insert.reset()
           try? db.execute("ROLLBACK")
+          counters.failed.wrappingAdd(appends.count, ordering: .relaxed)
           FileHandle.standardError.write(Data("chatd: history: \(error)\n".utf8))
         }
       }

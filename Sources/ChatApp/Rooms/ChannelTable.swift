@@ -87,7 +87,7 @@ final class ChannelTable: Sendable {
     /// Client id → folded names of the channels it is in.
     var memberships: [UInt64: [String]] = [:]
   }
-  private let contents = Mutex(Contents())
+  private let contents = Locked(Contents())
 
   // MARK: Reads
 

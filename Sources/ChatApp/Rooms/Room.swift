@@ -309,11 +309,14 @@ struct Room: SyncGenServer {
       IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
       clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
     let echo = client.has(.echoMessage)
+    var copies = 0
     for m in state.members.values {
       if m.client === client && !echo { continue }
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
       line.send(to: m.client)
+      copies += 1
     }
+    services.metrics.channelMessage(copies: copies)
     if kind != .tagmsg {
       let entry = HistoryEntry(time: now, msgid: msgid, source: source, command: kind.rawValue, channel: c.name, text: text)
       services.recent.append(key, entry)

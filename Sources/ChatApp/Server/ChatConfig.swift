@@ -10,6 +10,10 @@ public struct ChatConfig: Sendable {
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080
+  /// The admin HTTP listener serving `/metrics` (Prometheus); nil: off, port 0: any free
+  /// port. 9667: in the range Prometheus exporters use, and ending like IRC's 6667.
+  public var metricsHost = "127.0.0.1"
+  public var metricsPort: Int? = 9667
   /// Where the history database and the control socket live.
   public var dataDirectory = "./chatd-data"
   /// The control endpoint (Unix socket, mode 0600) the observer attaches to; nil: under

@@ -49,6 +49,7 @@ extension ChatServer {
     var metadata: Logger.Metadata = [
       "version": .string(ChatApp.version), "irc": .string("\(config.host):\(ircPort)"),
       "web": .string(webPort != 0 ? "http://\(config.webHost):\(webPort)/" : "off"),
+      "metrics": .string(metricsPort.map { "http://\(config.metricsHost):\($0)/metrics" } ?? "off"),
       "control_socket": .string(config.controlSocketPath), "data_dir": .string(config.dataDirectory),
       "history": .string(historyPath ?? "off"), "os_pid": .stringConvertible(Int(getpid())),
     ]

@@ -17,6 +17,8 @@ final class ChatServices: Sendable {
   let departures: QuitLedger
   let recent: RecentHistory
   let whowas: WhowasLog
+  /// Messages, deliveries and history counters for the metrics endpoint.
+  let metrics: ChatMetrics
   /// Unix seconds at start (RPL_CREATED).
   let startedAt: Int
   /// The node the server runs on (unowned: the node's processes hold this object).
@@ -40,6 +42,7 @@ final class ChatServices: Sendable {
     self.departures = QuitLedger()
     self.recent = RecentHistory(capacity: config.historyMemory)
     self.whowas = WhowasLog()
+    self.metrics = ChatMetrics()
     self.startedAt = WallClock.seconds()
   }
 

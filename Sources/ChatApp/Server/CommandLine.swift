@@ -12,6 +12,7 @@ public enum ChatCommand: Equatable, Sendable {
 extension ChatConfig: Equatable {
   public static func == (a: ChatConfig, b: ChatConfig) -> Bool {
     a.host == b.host && a.port == b.port && a.webHost == b.webHost && a.webPort == b.webPort
+      && a.metricsHost == b.metricsHost && a.metricsPort == b.metricsPort
       && a.dataDirectory == b.dataDirectory && a.controlSocket == b.controlSocket && a.history == b.history
       && a.serverName == b.serverName && a.networkName == b.networkName && a.motd == b.motd && a.password == b.password
       && a.operators == b.operators && a.nickLength == b.nickLength && a.floodProtection == b.floodProtection
@@ -40,6 +41,10 @@ public enum ChatCommandLine {
       --port PORT               IRC listener port
       --web HOST:PORT           HTTP + WebSocket listener (default 127.0.0.1:8080)
       --web-port PORT           its port; 0 turns it off
+      --metrics-listen HOST:PORT
+                                Prometheus metrics at http://HOST:PORT/metrics
+                                (default 127.0.0.1:9667; port 0 picks one; off:
+                                no metrics listener)
       --control-socket PATH     the observer's control socket (default DATA/control.sock)
 
     Data
@@ -104,10 +109,10 @@ public enum ChatCommandLine {
       }
       return n
     }
-    func hostPort(_ flag: String) throws(UsageError) -> (String, Int) {
-      let v = try value(flag)
+    func hostPort(_ flag: String) throws(UsageError) -> (String, Int) { try parseHostPort(flag, try value(flag)) }
+    func parseHostPort(_ flag: String, _ v: String, expected: String = "HOST:PORT") throws(UsageError) -> (String, Int) {
       guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (0...65535).contains(port) else {
-        throw UsageError(description: "\(flag): expected HOST:PORT, got \"\(v)\"")
+        throw UsageError(description: "\(flag): expected \(expected), got \"\(v)\"")
       }
       var host = String(v[..<colon])
       if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -123,6 +128,13 @@ public enum ChatCommandLine {
       case "--port": config.port = try integer(arg, 0...65535)
       case "--web": (config.webHost, config.webPort) = try hostPort(arg)
       case "--web-port": config.webPort = try integer(arg, 0...65535)
+      case "--metrics-listen":
+        let v = try value(arg)
+        if v == "off" {
+          config.metricsPort = nil
+        } else {
+          (config.metricsHost, config.metricsPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
+        }
       case "--control-socket": config.controlSocket = try value(arg)
       case "--data-dir": config.dataDirectory = try value(arg)
       case "--no-history": config.history = false
