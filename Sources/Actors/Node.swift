@@ -50,8 +50,11 @@ public final class Node: @unchecked Sendable {
   /// Starts a node with `schedulers` threads (default: the `OTTER_SCHEDULERS`
   /// environment variable if set, else one per CPU this process may use).
   /// Also raises this OS process's open-file limit to its hard limit.
-  /// - Parameter logger: where reports go; default `Logger(label: name)`, whose handler
-  ///   `LoggingSystem` chooses.
+  /// - Parameters:
+  ///   - schedulers: scheduler threads (default: `OTTER_SCHEDULERS`, else one per CPU).
+  ///   - name: the node's name, shown by introspection and the observer.
+  ///   - logger: where reports go; default `Logger(label: name)`, whose handler
+  ///     `LoggingSystem` chooses.
   public init(schedulers: Int? = nil, name: String = "otter", logger: Logger? = nil) throws {
     let fromEnvironment = getenv("OTTER_SCHEDULERS").flatMap { Int(String(cString: $0)) }
     let n = max(1, schedulers ?? fromEnvironment ?? Int(otter_cpu_count()))

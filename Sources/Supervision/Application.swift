@@ -49,9 +49,13 @@ public final class Application: Sendable {
 
   /// Starts `root` (named `name` if given) on `node` (a new node with one scheduler per
   /// core if nil) and starts listening for SIGTERM and SIGINT.
-  /// - Parameter onHangup: if given, SIGHUP no longer ends the program but runs this
-  ///   (on a thread of its own, not in the signal handler): reopen log files there
-  ///   (`LogOutput.reopen`), as logrotate expects.
+  /// - Parameters:
+  ///   - root: the root supervisor.
+  ///   - name: the root's registered name, also the application's name in the log.
+  ///   - node: where to run it (a new node if nil).
+  ///   - onHangup: if given, SIGHUP no longer ends the program but runs this (on a
+  ///     thread of its own, not in the signal handler): reopen log files there
+  ///     (`LogOutput.reopen`), as logrotate expects.
   public static func start(
     _ root: Supervisor, name: String? = nil, on node: Node? = nil, onHangup: (@Sendable () -> Void)? = nil
   ) async throws -> Application {

@@ -11,6 +11,7 @@ public struct HumanLogHandler: LogHandler {
   public var metadata: Logger.Metadata = [:]
 
   /// - Parameters:
+  ///   - label: the logger's label, written on every line.
   ///   - output: where lines go (default: standard error).
   ///   - level: the least severe level written (default `.info`).
   public init(label: String, output: LogOutput = .standardError, level: Logger.Level = .info) {

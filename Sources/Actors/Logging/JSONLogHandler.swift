@@ -10,6 +10,7 @@ public struct JSONLogHandler: LogHandler {
   public var metadata: Logger.Metadata = [:]
 
   /// - Parameters:
+  ///   - label: the logger's label, written on every line.
   ///   - output: where lines go (default: standard error).
   ///   - level: the least severe level written (default `.info`).
   public init(label: String, output: LogOutput = .standardError, level: Logger.Level = .info) {

@@ -11,9 +11,14 @@
 public protocol LogHandler: Sendable {
   /// Writes one line. The logger has already checked `level` against `logLevel`.
   /// - Parameters:
+  ///   - level: the line's level.
+  ///   - message: its text.
   ///   - metadata: the line's own metadata (merge it over `self.metadata`; the line's
   ///     values win).
   ///   - source: the module that logged (from `#fileID`), or what the caller said.
+  ///   - file: the source file that logged (`#fileID`).
+  ///   - function: the function that logged.
+  ///   - line: the line of the source file.
   func log(
     level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
     line: UInt)
