@@ -81,8 +81,12 @@ public struct ChatConfig: Sendable {
   /// it a restored channel ends like any other, when its last member leaves.
   public var channelRestoreWindow: Duration = .seconds(600)
 
-  /// Log lines to stderr.
-  public var verbose = false
+  /// The least severe log line written (`--log-level`; `--verbose` is `.debug`).
+  public var logLevel: Logger.Level = .info
+  /// Human lines or JSON lines (`--log-format`).
+  public var logFormat: LogFormat = .human
+  /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
+  public var logFile: String?
 
   public init() {}
 

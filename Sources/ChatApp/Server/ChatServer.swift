@@ -49,11 +49,15 @@ public final class ChatServer: Sendable {
     config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
   }
 
-  /// Starts the daemon: creates the data directory, opens the history, listens.
-  /// Throws `StartError` with the reason (e.g. the port is taken).
+  /// Starts the daemon: creates the data directory, opens the log and the history,
+  /// listens. Throws `StartError` with the reason (e.g. the port is taken), or
+  /// `LogOutputError` for a log file it cannot open. The log settings are for the node it
+  /// makes; a node given keeps its own logger.
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
     try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-    let node = try node ?? Node(name: "chatd")
+    // The log file is chatd's own node's: a node given keeps its logger.
+    let logOutput = node == nil ? try config.openLogOutput() : nil
+    let node = try node ?? Node(name: "chatd", logger: config.makeLogger(label: "chatd", output: logOutput ?? .standardError))
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
@@ -81,10 +85,18 @@ public final class ChatServer: Sendable {
         Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
         Control.endpoint(path: config.controlSocketPath),
       ] + WebServer.children(services, bound: webBound) + MetricsServer.children(services, bound: metricsBound))
+    // SIGHUP reopens the log file (logrotate); without one it keeps its usual action.
+    var onHangup: (@Sendable () -> Void)?
+    if let file = logOutput, file.path != nil {
+      let logger = node.logger
+      onHangup = { reopenLog(file, logger) }
+    }
     // Named "chatd" so that `observer` prefers it among the nodes it finds.
-    let application = try await Application.start(root, name: "chatd", on: node)
-    return ChatServer(
+    let application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
+    let server = ChatServer(
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
+    server.logStart()
+    return server
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the

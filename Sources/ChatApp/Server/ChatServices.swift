@@ -3,7 +3,6 @@
 // restarted server is found under the same name).
 import Actors
 import GenServer
-import Glibc
 import Supervision
 
 /// The server-wide context, passed to connections, rooms and presence: one shared
@@ -24,6 +23,8 @@ final class ChatServices: Sendable {
   let startedAt: Int
   /// The node the server runs on (unowned: the node's processes hold this object).
   unowned let node: Node
+  /// The node's logger: chatd's own lines go where the runtime's reports go.
+  let logger: Logger
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -34,6 +35,7 @@ final class ChatServices: Sendable {
   init(config: ChatConfig, node: Node) {
     self.config = config
     self.node = node
+    self.logger = node.logger
     self.clients = ClientDirectory()
     self.channels = ChannelTable()
     self.nicks = NickTable()
@@ -52,13 +54,6 @@ final class ChatServices: Sendable {
   func clientLeft(_ client: ClientHandle) {
     clients.remove(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
-  }
-
-  /// With `--verbose`: one line to stderr (connections, what clients send, errors).
-  func log(_ line: @autoclosure () -> String) {
-    guard config.verbose else { return }
-    var text = Array(("chatd: " + line() + "\n").utf8)
-    _ = write(2, &text, text.count)  // one write per line: lines from threads never interleave
   }
 }
 

@@ -1,4 +1,5 @@
 // chatd's command line: every flag, its meaning, and clear errors for bad ones.
+import Actors
 import Foundation
 
 /// What the command line asked for.
@@ -18,7 +19,7 @@ extension ChatConfig: Equatable {
       && a.floodBurst == b.floodBurst && a.floodRate == b.floodRate && a.sendQueueLimit == b.sendQueueLimit
       && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
       && a.historyReplay == b.historyReplay && a.channelRestoreWindow == b.channelRestoreWindow
-      && a.verbose == b.verbose
+      && a.logLevel == b.logLevel && a.logFormat == b.logFormat && a.logFile == b.logFile
   }
 }
 
@@ -81,8 +82,17 @@ public enum ChatCommandLine {
                                 time a new connection has to register (NICK and
                                 USER) before it is closed (default 60)
 
+    Logs (crash and supervisor reports, start and stop; see README "Logs")
+      --log-level LEVEL         trace, debug, info, notice, warning, error or critical
+                                (default info: start, stop, every crash and restart;
+                                debug adds connections and progress reports, trace
+                                every line clients send)
+      --log-format FORMAT       human (default) or json (one JSON object per line)
+      --log-file PATH           append to PATH instead of stderr; reopened on SIGHUP
+                                (for logrotate)
+      --verbose                 the same as --log-level debug
+
     Other
-      --verbose                 log connections and errors to stderr
       --version                 print the version
       -h, --help                print this help
     """
@@ -176,7 +186,24 @@ public enum ChatCommandLine {
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
       case "--registration-timeout": config.registrationTimeout = .seconds(try integer(arg, 1...86_400))
-      case "--verbose": config.verbose = true
+      case "--log-level":
+        let v = try value(arg)
+        guard let level = Logger.Level(name: v) else {
+          let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+          throw UsageError(description: "--log-level: expected one of \(names), got \"\(v)\"")
+        }
+        config.logLevel = level
+      case "--log-format":
+        let v = try value(arg)
+        guard let format = LogFormat(rawValue: v) else {
+          throw UsageError(description: "--log-format: expected human or json, got \"\(v)\"")
+        }
+        config.logFormat = format
+      case "--log-file":
+        let v = try value(arg)
+        guard !v.isEmpty else { throw UsageError(description: "--log-file: expected a file path, got an empty one") }
+        config.logFile = v
+      case "--verbose": config.logLevel = .debug
       default:
         throw UsageError(description: "unknown option \(arg) (see chatd --help)")
       }
