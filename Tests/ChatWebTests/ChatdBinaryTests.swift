@@ -83,10 +83,33 @@ final class ChatdBinaryTests: XCTestCase {
       ["--port", "\(port)", "--web-port", "0", "--data-dir", dir], status: .inUse,
       line: "cannot listen for IRC: 127.0.0.1:\(port) is already in use (another chatd? use --port)")
     try expectFailure(
+      ["--port", "0", "--web-port", "0", "--metrics-listen", "127.0.0.1:\(port)", "--data-dir", dir], status: .inUse,
+      line:
+        "cannot listen for metrics: 127.0.0.1:\(port) is already in use (another chatd? use --metrics-listen, or --metrics-listen off for no metrics listener)"
+    )
+    try expectFailure(
       ["--port", "0", "--web-port", "\(port)", "--data-dir", dir], status: .inUse,
       line:
         "cannot listen for the web client: 127.0.0.1:\(port) is already in use (another chatd? use --web-port, or --web-port 0 for no web listener)"
     )
+  }
+
+  func testTheReportsBehindTheLineAreKeptAtDebugLevel() throws {
+    // At the default level a failed start is the one line alone (every test above); at
+    // debug the crash and supervisor reports of the start come before it.
+    let dir = temporaryDirectory("chatd-errors")
+    defer { removeDirectory(dir) }
+    let (fd, port) = try occupiedPort()
+    defer { close(fd) }
+    guard
+      let (status, output) = try ChatdProcess.failedStart([
+        "--port", "\(port)", "--web-port", "0", "--data-dir", dir, "--log-level", "debug",
+      ])
+    else { return XCTFail("chatd did not run") }
+    XCTAssertEqual(status, ChatExitStatus.inUse.rawValue, output)
+    let lines = output.split(separator: "\n")
+    XCTAssertTrue(lines.contains { $0.contains("supervisor report: chatd <0.1.0>: child irc failed to start") }, output)
+    XCTAssertEqual(lines.last, "chatd: cannot listen for IRC: 127.0.0.1:\(port) is already in use (another chatd? use --port)")
   }
 
   func testAControlSocketAnotherChatdServesIsInUse() throws {
@@ -125,6 +148,16 @@ final class ChatdBinaryTests: XCTestCase {
     XCTAssertEqual(status, ChatExitStatus.system.rawValue, output)
     XCTAssertEqual(
       output, "chatd: the open-file limit is 14, chatd needs at least 64 (raise it: ulimit -n, or LimitNOFILE= under systemd)\n")
+  }
+
+  func testALogFileThatCannotBeOpened() throws {
+    let dir = temporaryDirectory("chatd-errors")
+    defer { removeDirectory(dir) }
+    try expectFailure(
+      ["--port", "0", "--web-port", "0", "--data-dir", dir, "--log-file", "\(dir)/missing/chatd.log"], status: .cannotCreate,
+      line:
+        "cannot open the log file \(dir)/missing/chatd.log: No such file or directory (use --log-file with another path, or none for stderr)"
+    )
   }
 
   func testAHistoryFileThatIsNoDatabase() throws {

@@ -1,7 +1,8 @@
 // The chatd binary built next to the tests, run as an operator runs it: its own OS
 // process, its ports read from what it prints, stopped with a signal, its exit status
 // and stderr checked. `swift build` builds it (a bare `swift test` may not: the tests
-// then skip, saying so).
+// then skip, saying so). Its metrics listener is off unless the arguments turn it on:
+// its default port may be another chatd's on this machine.
 import Foundation
 import Glibc
 import OtterTestSupport
@@ -32,10 +33,13 @@ final class ChatdProcess {
     let chatd = try built()
     if unprivileged && getuid() == 0 {
       guard let setpriv = findTool(["setpriv"]) else { return nil }
-      return try runTool(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", chatd] + arguments, timeout: 30)
+      return try runTool(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", chatd] + quiet + arguments, timeout: 30)
     }
-    return try runTool(chatd, arguments, timeout: 30)
+    return try runTool(chatd, quiet + arguments, timeout: 30)
   }
+
+  /// Put before a test's own arguments, which can override them.
+  static let quiet = ["--metrics-listen", "off"]
 
   let process = Process()
   private let outputFile: String
@@ -50,7 +54,7 @@ final class ChatdProcess {
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
     defer { try? handle.close() }
     process.executableURL = URL(fileURLWithPath: try Self.built())
-    process.arguments = arguments
+    process.arguments = Self.quiet + arguments
     process.standardOutput = handle
     process.standardError = handle
     try process.run()

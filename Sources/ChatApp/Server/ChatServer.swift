@@ -9,12 +9,14 @@
 //   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
 //   ├── irc           listener (acceptor) on the IRC port
 //   ├── web           listener (acceptor) on the web port
-//   └── control       the observer's control endpoint (Unix socket, mode 0600)
+//   ├── control       the observer's control endpoint (Unix socket, mode 0600)
+//   └── metrics...    the admin listener's /metrics and its sessions (Metrics/MetricsServer.swift)
 //
-// The listeners come after everything they hand connections to: started last, and,
-// since a supervisor stops its children right to left, stopped first — a stopping chatd
-// accepts nobody new while it tells its clients goodbye, then the rooms, presence and
-// the history writer finish. A start that fails says why in one line (StartupError).
+// The client listeners come after everything they hand connections to (only the
+// control endpoint and the metrics port follow them): started last, and, since a
+// supervisor stops its children right to left, stopped first — a stopping chatd accepts
+// nobody new while it tells its clients goodbye, then the rooms, presence and the
+// history writer finish. A start that fails says why in one line (StartupError).
 import Actors
 import Control
 import Foundation
@@ -28,13 +30,18 @@ public final class ChatServer: Sendable {
   let services: ChatServices
   private let ircBound: BoundPort
   private let webBound: BoundPort
+  private let metricsBound: BoundPort
 
-  private init(application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort) {
+  private init(
+    application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort,
+    metricsBound: BoundPort
+  ) {
     self.application = application
     self.config = config
     self.services = services
     self.ircBound = ircBound
     self.webBound = webBound
+    self.metricsBound = metricsBound
   }
 
   public var node: Node { application.node }
@@ -42,27 +49,41 @@ public final class ChatServer: Sendable {
   public var ircPort: Int { ircBound.port }
   /// The HTTP/WebSocket port actually listened on; 0 when the web listener is off.
   public var webPort: Int { webBound.port }
+  /// The metrics port actually listened on; nil when the metrics listener is off.
+  public var metricsPort: Int? { config.metricsPort == nil ? nil : metricsBound.port }
   /// The database file, if history is kept.
   public var historyPath: String? {
     config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
   }
 
-  /// Starts the daemon: creates the data directory, opens the history, listens.
-  /// Throws `StartupError`, which says what failed and which flag to change (the port is
-  /// taken, the data directory cannot be written, ...) and carries chatd's exit status.
+  /// Starts the daemon: checks the data directory, opens the log and the history,
+  /// listens. Throws `StartupError`, which says what failed and which flag to change (the
+  /// port is taken, the data directory cannot be written, ...) and carries chatd's exit
+  /// status. The log settings are for the node it makes; a node given keeps its own
+  /// logger.
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
     try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
     let given = node
+    // The log file is chatd's own node's: a node given keeps its logger.
+    let logOutput: LogOutput?
+    do {
+      logOutput = given == nil ? try config.openLogOutput() : nil
+    } catch {
+      throw .logFile(error)
+    }
+    // What the node logs while it starts waits for the outcome (StartupLogHold.swift).
+    let hold = StartupLogHold()
     let node: Node
     do {
-      node = try given ?? Node(name: "chatd")
+      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: "chatd", output: logOutput ?? .standardError)))
     } catch {
       throw .node(error)
     }
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
+    let metricsBound = BoundPort()
     let historyPath =
       config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
@@ -76,7 +97,7 @@ public final class ChatServer: Sendable {
       })
     let children: [ChildSpec] =
       [
-        .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
+        .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
@@ -87,21 +108,33 @@ public final class ChatServer: Sendable {
       + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
       + WebServer.listener(services, bound: webBound)
       + [Control.endpoint(path: config.controlSocketPath)]
+      + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
     let root = Supervisor(
       SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: children.map(failures.watching))
+    // SIGHUP reopens the log file (logrotate); without one it keeps its usual action.
+    var onHangup: (@Sendable () -> Void)?
+    if let file = logOutput, file.path != nil {
+      let logger = node.logger
+      onHangup = { reopenLog(file, logger) }
+    }
     let application: Application
     do {
       // Named "chatd" so that `observer` prefers it among the nodes it finds.
-      application = try await Application.start(root, name: "chatd", on: node)
+      application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
     } catch {
+      hold.drop(keeping: config.logLevel <= .debug)
       if given == nil { node.shutdown() }
       guard let (child, cause) = failures.recorded else {
         throw StartupError(.software, "cannot start: \(error) (a bug: please report it)")
       }
       throw .child(child, cause, config: config)
     }
-    return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)
+    let server = ChatServer(
+      application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
+    hold.release()
+    server.logStart()
+    return server
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within

@@ -18,7 +18,8 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
   case software = 70
   /// The system refused a resource: file descriptors, memory, threads (EX_OSERR).
   case system = 71
-  /// The data directory or the control socket cannot be created (EX_CANTCREAT).
+  /// The data directory, the control socket or the log file cannot be created
+  /// (EX_CANTCREAT).
   case cannotCreate = 73
   /// The data directory or the history database cannot be read or written (EX_IOERR).
   case ioError = 74
@@ -37,10 +38,10 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
     case .inUse: return "a port or the control socket is in use (another chatd?)"
     case .software: return "any other start failure (a bug: the message says what)"
     case .system: return "the system refused a resource (file descriptors, memory)"
-    case .cannotCreate: return "the data directory or control socket cannot be created"
-    case .ioError: return "the data directory or history database cannot be used"
+    case .cannotCreate: return "the data directory, control socket or log file cannot be created"
+    case .ioError: return "the data directory, history database or log file cannot be used"
     case .shutdownTimedOut: return "shutdown took longer than --shutdown-timeout"
-    case .permission: return "permission denied (data directory, socket, port < 1024)"
+    case .permission: return "permission denied (data directory, socket, log, port < 1024)"
     }
   }
 

@@ -11,7 +11,9 @@ import Glibc
 /// Why chatd could not start. `description` is one line for stderr; `status` is what
 /// chatd exits with.
 public struct StartupError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// What chatd exits with for this kind of failure.
   public let status: ChatExitStatus
+  /// One line: what failed, why, and which flag (or setting) to change.
   public let description: String
 
   init(_ status: ChatExitStatus, _ description: String) {
@@ -25,10 +27,37 @@ extension StartupError {
   enum ListenerKind: Sendable {
     case irc
     case web
+    case metrics
 
-    var purpose: String { self == .irc ? "IRC" : "the web client" }
-    var portFlag: String { self == .irc ? "--port" : "--web-port" }
-    var addressFlag: String { self == .irc ? "--host or --listen" : "--web" }
+    var purpose: String {
+      switch self {
+      case .irc: "IRC"
+      case .web: "the web client"
+      case .metrics: "metrics"
+      }
+    }
+    var portFlag: String {
+      switch self {
+      case .irc: "--port"
+      case .web: "--web-port"
+      case .metrics: "--metrics-listen"
+      }
+    }
+    var addressFlag: String {
+      switch self {
+      case .irc: "--host or --listen"
+      case .web: "--web"
+      case .metrics: "--metrics-listen"
+      }
+    }
+    /// How to do without the listener, if one can.
+    var turnOff: String {
+      switch self {
+      case .irc: ""
+      case .web: ", or --web-port 0 for no web listener"
+      case .metrics: ", or --metrics-listen off for no metrics listener"
+      }
+    }
   }
 
   /// A listener could not listen on `host:port`.
@@ -44,9 +73,8 @@ extension StartupError {
     }
     switch e {
     case EADDRINUSE:
-      let off = kind == .web ? ", or --web-port 0 for no web listener" : ""
       return StartupError(
-        .inUse, "cannot listen for \(kind.purpose): \(address) is already in use (another chatd? use \(kind.portFlag)\(off))")
+        .inUse, "cannot listen for \(kind.purpose): \(address) is already in use (another chatd? use \(kind.portFlag)\(kind.turnOff))")
     case EADDRNOTAVAIL:
       return StartupError(
         .notThisMachine,
@@ -96,6 +124,17 @@ extension StartupError {
     }
   }
 
+  /// The log file (`--log-file`) could not be opened.
+  static func logFile(_ error: LogOutputError) -> StartupError {
+    let status: ChatExitStatus =
+      switch error.errno {
+      case EACCES, EPERM: .permission
+      case ENOENT, ENOTDIR, EISDIR: .cannotCreate
+      default: .ioError
+      }
+    return StartupError(status, "\(error) (use --log-file with another path, or none for stderr)")
+  }
+
   /// The history database at `path` could not be opened.
   static func history(path: String, reason: String) -> StartupError {
     StartupError(
@@ -116,6 +155,7 @@ extension StartupError {
     switch (id, cause) {
     case ("irc", let e as SocketError): return listen(.irc, host: config.host, port: config.port, e)
     case ("web", let e as SocketError): return listen(.web, host: config.webHost, port: config.webPort, e)
+    case ("metrics", let e as SocketError): return listen(.metrics, host: config.metricsHost, port: config.metricsPort ?? 0, e)
     case ("control", let e as EndpointError): return control(path: config.controlSocketPath, e)
     case ("history", let e as HistoryOpenError): return history(path: e.path, reason: e.reason)
     default: return StartupError(.software, "cannot start \(id): \(error) (a bug: please report it)")
