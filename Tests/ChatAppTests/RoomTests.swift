@@ -270,6 +270,29 @@ final class RoomTests: XCTestCase {
     XCTAssertEqual(replayed(alice), ["stored"])
     XCTAssertEqual(replayed(bob), ["stored", "live one"])
   }
+
+  /// A room started for a JOIN waits for it even when the store answers first what it
+  /// keeps of the channel (nothing): it does not end as an empty channel meanwhile.
+  func testARoomWhoseStoreAnswersBeforeTheJoinWaitsForTheJoin() async throws {
+    let chat = try await ChatHarness { $0.history = true }
+    defer { chat.shutdown() }
+    let store = chat.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, message, _ in
+      if case .call(.channel, let from)? = message.value { from.reply(.channel(nil)) }
+      if case .call(.latest, let from)? = message.value { from.reply(.entries([])) }
+      return .continue
+    }
+    try chat.node.register(ChatServices.historyName, store.pid)
+    let alice = try await chat.client("alice")
+    let rooms = try XCTUnwrap(chat.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self))
+    let started = try await chat.node.startChild(GenServerRef(rooms), RoomStart(name: "#early", create: true))
+    let room = try XCTUnwrap(started)
+    // The store's answer is in once the (new, empty) channel is published.
+    _ = try await eventuallyValue("the channel to be published") { chat.services.channels.record("#early") }
+    XCTAssertTrue(room.isAlive)
+    let ref = try XCTUnwrap(chat.roomRef("#early"))
+    expect(try await chat.node.call(ref, .join(alice.handle, key: nil)), .done)
+    XCTAssertEqual(chat.services.channels.record("#early")?.members[alice.id]?.op, true)
+  }
 }
 
 extension Pid {

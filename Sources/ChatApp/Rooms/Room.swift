@@ -208,6 +208,9 @@ struct Room: SyncGenServer {
       if settle(&state, serverStopping: stopping, ctx) { return .stop(.normal) }
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
+    case .timeout:
+      // Started for a JOIN that never came (settingsLoaded): nobody is in it.
+      if state.members.isEmpty && !state.settingsLoading && settle(&state, serverStopping: false, ctx) { return .stop(.normal) }
     case .message(.historyLoaded(let entries)):
       services.recent.preload(key, entries)
       state.historyLoaded = true
