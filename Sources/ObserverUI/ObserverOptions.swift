@@ -36,8 +36,8 @@ public struct ObserverOptions: Sendable, Equatable {
   public var mode: Mode = .interactive
   /// The control socket; nil: found through the discovery directory.
   public var socket: String?
-  /// Which discovered node (by name) when several run.
-  public var node: String?
+  /// Which discovered node when several run: by name, OS pid or socket path (`--node`).
+  public var node: Discovery.Selector?
   /// Where pointers to running nodes are looked for.
   public var discoveryDirectory: String?
   /// The interactive view's refresh interval.
@@ -101,9 +101,13 @@ public struct ObserverOptions: Sendable, Equatable {
         guard !path.isEmpty else { throw ObserverUsageError("--socket needs a path") }
         o.socket = path
       case "-n", "--node":
-        let name = try take()
-        guard !name.isEmpty else { throw ObserverUsageError("--node needs a name") }
-        o.node = name
+        let spec = try take()
+        guard !spec.isEmpty else { throw ObserverUsageError("--node needs a name, an OS pid or a socket path") }
+        let selector = Discovery.Selector(spec)
+        if case .osPid(let pid) = selector, pid <= 0 {
+          throw ObserverUsageError("--node \(spec) is not a process id (OS pids start at 1)")
+        }
+        o.node = selector
       case "--discovery-dir":
         let dir = try take()
         guard !dir.isEmpty else { throw ObserverUsageError("--discovery-dir needs a directory") }
@@ -179,6 +183,7 @@ public struct ObserverOptions: Sendable, Equatable {
     and shows its supervision tree and processes, live.
 
       observer                     find the local node (chatd if several) and watch it
+      observer --node 4242         watch the node whose OS pid is 4242
       observer --socket PATH       attach to the control socket at PATH
       observer --once              print the supervision tree as text and exit
       observer --json              print the whole snapshot (system, tree, every
@@ -188,7 +193,8 @@ public struct ObserverOptions: Sendable, Equatable {
 
     options
       -s, --socket PATH            the node's control socket
-      -n, --node NAME              which node, when several are found
+      -n, --node NAME|PID|SOCKET   which node, when several are found: by name, by
+                                   OS pid (digits), or by control socket path (has a /)
       --discovery-dir DIR          where nodes leave pointers (default $OTTER_RUNTIME_DIR
                                    or /tmp/otter-UID)
       -i, --interval DURATION      refresh interval (default 1s; e.g. 500ms, 2s)
@@ -198,6 +204,5 @@ public struct ObserverOptions: Sendable, Equatable {
       --timeout DURATION           time allowed for each request (default 10s)
       -h, --help                   this text and the keys of the live view
 
-    keys of the live view
-    """
+    """ + ObserverExit.helpSection + "\n\nkeys of the live view"
 }
