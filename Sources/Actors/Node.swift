@@ -185,7 +185,7 @@ public final class Node: @unchecked Sendable {
           throw error
         }
       }
-      p.label = label
+      p.label = ProcessLabel(label)
       p.completion = { reason in c.resume(returning: reason) }
       publish(p, runnable: true)
     }

@@ -161,7 +161,7 @@ extension ProcessCore {
       reductions: reductions.load(ordering: .relaxed),
       links: links.sorted(), monitors: monitors.map(Pid.init).sorted(),
       monitoredBy: monitoredBy.map(Pid.init).sorted(),
-      registeredName: name, label: label, parent: parent, trapExit: trap, memory: memory(extraBytes),
+      registeredName: name, label: label.resolved, parent: parent, trapExit: trap, memory: memory(extraBytes),
       messageType: messageTypeName, kind: kindName, sockets: sockets,
       age: Double(now &- createdAt) / 1e9, exitReason: reason)
   }
@@ -186,7 +186,8 @@ extension ProcessCore {
   /// This process in brief: no tables copied.
   func summary() -> ProcessSummary {
     let (name, label) = lock.withLock { (registeredName, self.label) }
-    return ProcessSummary(counters: counters(), registeredName: name, label: label, messageType: messageTypeName, kind: kindName)
+    return ProcessSummary(
+      counters: counters(), registeredName: name, label: label.resolved, messageType: messageTypeName, kind: kindName)
   }
 
   /// Estimated bytes of the link, monitor, timer and reply tables (lock held). A link

@@ -122,8 +122,9 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) final var links: PidSet = .empty
   @exclusivity(unchecked) final var monitors: RefTable = .empty
   @exclusivity(unchecked) final var monitoredBy: RefTable = .empty
+  /// Before `trapExit`: its 17 bytes and that one byte share a 24-byte slot.
+  @exclusivity(unchecked) final var label: ProcessLabel = .none
   @exclusivity(unchecked) @usableFromInline final var trapExit = false
-  @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
   /// Sockets this process owns; each knows its index here (`Socket.ownerSlot`).
   @exclusivity(unchecked) final var ownedSockets: SocketList = .empty
@@ -329,6 +330,7 @@ public class ProcessCore: @unchecked Sendable {
     var watchers: RefTable = .empty
     var watched: RefTable = .empty
     var sockets: SocketList = .empty
+    var labelSource: ProcessLabel = .none
     let alreadyDead: Bool = lock.withLock {
       if runState == .dead { return true }
       runState = .dead
@@ -344,6 +346,9 @@ public class ProcessCore: @unchecked Sendable {
       if !ownedSockets.isEmpty {
         swap(&sockets, &ownedSockets)
       }
+      // A computed label's source may hold this process's pid: let it go (released
+      // below, outside the lock, as its deinit may take locks of its own).
+      if case .computed = label { swap(&labelSource, &label) }
       return false
     }
     if alreadyDead { return }
