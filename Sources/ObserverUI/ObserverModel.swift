@@ -77,6 +77,8 @@ public struct ObserverModel: Sendable {
   // Process view.
   /// The process the process view shows.
   public private(set) var detailPid: ProcessID?
+  /// The process view's process, gone: the next tree tells whether it was restarted.
+  private var lostPid: ProcessID?
   private var detailScroll = 0
 
   // Prompts and messages.
@@ -105,7 +107,7 @@ public struct ObserverModel: Sendable {
   /// What to fetch next.
   public var plan: FetchPlan {
     FetchPlan(
-      top: view == .top ? (sort, max(1, topRows), topOffset) : nil, tree: view == .tree,
+      top: view == .top ? (sort, max(1, topRows), topOffset) : nil, tree: view == .tree || lostPid != nil,
       process: view == .process ? detailPid : nil)
   }
 
@@ -121,9 +123,10 @@ public struct ObserverModel: Sendable {
     if let d = detail { self.detail = d }
   }
 
-  /// The process shown in the process view has exited.
+  /// The process shown in the process view has exited. The next tree says whether its
+  /// supervisor restarted it (then the view follows the new process) or not.
   public mutating func processGone(_ pid: ProcessID, now: UInt64) {
-    if detailPid == pid { say("\(pid) has exited", now: now, error: true) }
+    if detailPid == pid { lostPid = pid }
   }
 
   /// The last refresh failed.
@@ -139,17 +142,48 @@ public struct ObserverModel: Sendable {
         if let node = row.node, node.children.count + node.omitted > ObserverModel.foldAbove { folded.insert(row.key) }
       }
     }
-    // A child whose pid changed was restarted: say so.
+    // A child whose pid changed was restarted: say so. A static child (or a dynamic one
+    // with a registered name) keeps its key; any other dynamic child is known by its
+    // supervisor's restart log, which names the pid it was restarted as.
+    let previous = Set(lastPids.values)
     var restarted: [String] = []
-    for (key, pid) in pids {
-      if let old = lastPids[key], old != pid, !key.hasSuffix("/more") {
-        restarted.append("\(key.split(separator: "/").last.map(String.init) ?? key) \(old) → \(pid)")
+    for row in rows where !row.key.hasSuffix("/more") {
+      guard let node = row.node, let pid = node.pid else { continue }
+      if let old = lastPids[row.key], old != pid {
+        restarted.append("\(TreeLayout.name(node)) \(old) → \(pid)")
+      } else if let r = node.lastRestart, r.replacement == pid, let old = ProcessID(parsing: r.child), previous.contains(old) {
+        restarted.append("\(TreeLayout.name(node)) \(old) → \(pid)")
       }
     }
     if !restarted.isEmpty { say("↻ restarted: " + restarted.sorted().joined(separator: ", "), now: now, error: false) }
+    if let lost = lostPid {
+      lostPid = nil
+      if let node = ObserverModel.replacement(of: lost, in: rows, drawnAs: lastPids), let pid = node.pid {
+        detailPid = pid
+        detail = nil
+        let reason = node.lastRestart.map { " (\($0.reason))" } ?? ""
+        say("↻ \(TreeLayout.name(node)) restarted: \(lost) → \(pid)\(reason); showing the new process", now: now, error: false)
+      } else {
+        say("\(lost) has exited", now: now, error: true)
+      }
+    }
     lastPids = pids
     tree = newTree
     if treeSelection == nil { treeSelection = rows.first?.key }
+  }
+
+  /// The child that took `lost`'s place: named in a restart record as what `lost` was
+  /// restarted as, or drawn under the key `lost` was drawn under, with another pid.
+  static func replacement(of lost: ProcessID, in rows: [TreeRow], drawnAs keys: [String: ProcessID]) -> TreeNode? {
+    for row in rows {
+      if let node = row.node, let r = node.lastRestart, r.child == lost.description, let pid = node.pid, r.replacement == pid {
+        return node
+      }
+    }
+    guard let key = keys.first(where: { $0.value == lost })?.key,
+      let node = rows.first(where: { $0.key == key })?.node, let pid = node.pid, pid != lost
+    else { return nil }
+    return node
   }
 
   // MARK: - Keys

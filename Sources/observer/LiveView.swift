@@ -115,6 +115,9 @@ struct LiveView {
         }
       }
       model.update(snapshot, detail: detail, now: MonotonicClock.nanoseconds())
+      // The model wants something else now (the tree, to find a restarted process; the
+      // process it found): fetch again at once rather than a whole interval later.
+      if model.plan != plan { fetchNow = true }
     } catch {
       client?.close()
       client = nil

@@ -91,6 +91,40 @@ final class ObserverModelTests: XCTestCase {
     XCTAssertEqual(frame(&m)[22], "")
   }
 
+  /// A dynamic supervisor with one child, a room registered as `room:#a` whose id is its pid.
+  static func roomTree(roomPid: UInt64) -> SupervisionTree {
+    let room = TreeNode(
+      kind: .worker, id: ProcessID(roomPid).description, pid: ProcessID(roomPid), status: "running", restart: "permanent",
+      process: ProcessRow(pid: ProcessID(roomPid), name: "room:#a", status: "waiting", reductions: 0, messageQueueLength: 0, memory: 1))
+    let rooms = TreeNode(
+      kind: .supervisor, id: "rooms", pid: ProcessID(2), status: "running", restart: "permanent", supervisor: summary(1),
+      children: [room])
+    return SupervisionTree(
+      source: .ancestor, roots: [TreeNode(kind: .supervisor, id: "app", pid: ProcessID(1), status: "running", children: [rooms])])
+  }
+
+  func testADynamicChildWithARegisteredNameKeepsItsPlaceAcrossARestart() {
+    var m = ObserverModel(target: "test")
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 15)), now: 0)
+    _ = m.handle(.char("G"), now: 0)
+    XCTAssertEqual(m.selectedProcess?.0, ProcessID(15))
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 20)), now: 1)
+    XCTAssertEqual(frame(&m)[22], "↻ restarted: room:#a <0.15.0> → <0.20.0>")
+    XCTAssertEqual(m.selectedProcess?.0, ProcessID(20), "the selection stays on the room")
+    // Its process view follows it too: the tree drew it under the same key.
+    _ = m.handle(.enter, now: 1)
+    m.processGone(ProcessID(20), now: 2)
+    XCTAssertTrue(m.plan.tree)
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 21)), now: 2)
+    XCTAssertEqual(m.detailPid, ProcessID(21))
+    XCTAssertEqual(frame(&m)[22], "↻ room:#a restarted: <0.20.0> → <0.21.0>; showing the new process")
+    // A process that was not restarted has exited.
+    m.processGone(ProcessID(21), now: 3)
+    m.update(Snapshot(system: Self.system, tree: Self.tree()), now: 3)
+    XCTAssertEqual(m.detailPid, ProcessID(21))
+    XCTAssertEqual(frame(&m)[22], "<0.21.0> has exited")
+  }
+
   func testSortKeysLikeObserverCli() {
     var m = ObserverModel(target: "test")
     m.update(Snapshot(system: Self.system, tree: Self.tree()), now: 0)

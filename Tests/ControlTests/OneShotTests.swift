@@ -127,9 +127,9 @@ final class OneShotTests: XCTestCase {
       let list = try runCommand(observer, ["--discovery-dir", dir, "--list"])
       XCTAssertEqual(list.output, "known\t\(getpid())\t\(known.path)\n")
       let wrongName = try runCommand(observer, ["--discovery-dir", dir, "--node", "chatd", "--once"])
-      XCTAssertEqual(wrongName.status, 1)
+      XCTAssertEqual(wrongName.status, ObserverExit.unavailable.rawValue)
       XCTAssertTrue(wrongName.error.contains("no running node named \"chatd\""), wrongName.error)
-      XCTAssertTrue(wrongName.error.contains("found: known"), wrongName.error)
+      XCTAssertTrue(wrongName.error.contains("\n  known  \(getpid())  "), wrongName.error)
 
       let missing = try runCommand(observer, ["--socket", "\(dir)/nothing.sock", "--once"])
       XCTAssertEqual(missing.status, 69)

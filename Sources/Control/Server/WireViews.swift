@@ -44,7 +44,8 @@ extension SocketRow {
 
 extension RestartEvent {
   init(_ r: RestartRecord, now: UInt64) {
-    self.init(child: r.child, reason: r.reason, ago: Double(now &- r.at) / 1e9, gaveUp: r.gaveUp)
+    self.init(
+      child: r.child, reason: r.reason, ago: Double(now &- r.at) / 1e9, gaveUp: r.gaveUp, replacement: r.replacement.map(ProcessID.init))
   }
 }
 
