@@ -282,6 +282,7 @@ final class SystemProcess: ProcessCore, @unchecked Sendable {
         case .drainAtExit: return .signals([])
         case .release: return .done
         case .describe: return .text(nil)
+        case .peek: return .mailbox(MailboxPeek(messages: [], inBatch: 0, total: 0))
         }
       })
   }

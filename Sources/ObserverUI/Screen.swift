@@ -139,10 +139,13 @@ public enum Screen {
 
   static func topBody(_ model: ObserverModel, _ width: Int) -> [ScreenLine] {
     guard let page = model.top else { return [ScreenLine("waiting for processes…", .dim)] }
-    let columns: [(title: String, width: Int, sort: TopSort?)] = [
+    var columns: [(title: String, width: Int, sort: TopSort?)] = [
       ("PID", 12, nil), ("STATUS", 13, nil), ("REDS", 9, .reductions), ("REDS/INT", 9, .reductionsRate),
       ("MQ", 7, .messageQueue), ("MEMORY", 10, .memory),
     ]
+    // Bytes through the sockets each process owns, when there is room for the name too.
+    let showIO = width >= 110
+    if showIO { columns += [("IO IN", 10, nil), ("IO OUT", 10, nil)] }
     let fixed = columns.reduce(0) { $0 + $1.width + 1 }
     let nameWidth = max(8, width - fixed)
     func cell(_ text: String, _ i: Int) -> String {
@@ -162,10 +165,11 @@ public enum Screen {
         .bold)
     ]
     for (i, row) in page.rows.enumerated().prefix(model.topRows) {
-      let values = [
+      var values = [
         row.pid.description, row.status, Format.count(row.reductions), row.reductionsDelta.map { Format.count($0) } ?? "-",
         Format.count(row.messageQueueLength), Format.bytes(row.memory),
       ]
+      if showIO { values += [row.io.map { Format.bytes($0.bytesIn) } ?? "-", row.io.map { Format.bytes($0.bytesOut) } ?? "-"] }
       var line = ""
       for (j, v) in values.enumerated() { line += cell(v, j) + " " }
       var name = row.displayName
@@ -196,6 +200,16 @@ public enum Screen {
     out.append(
       ScreenLine(
         "kind \(r.kind ?? "-") · messages \(r.messageType ?? "-") · trap_exit \(d.trapExit) · parent \(d.parent?.description ?? "-")"))
+    if let m = d.memoryParts {
+      out.append(
+        ScreenLine(
+          "memory: object \(Format.bytes(m.object)) (state \(Format.bytes(m.state)) inline) · mailbox \(Format.bytes(m.mailbox))"
+            + " · tables \(Format.bytes(m.tables))"))
+    }
+    if let io = r.io {
+      out.append(
+        ScreenLine("io: in \(Format.bytes(io.bytesIn)) · out \(Format.bytes(io.bytesOut)) on the \(d.socketCount) socket(s) it owns"))
+    }
     func list(_ name: String, _ pids: [ProcessID]) {
       let text =
         pids.isEmpty ? "-" : pids.prefix(20).map(\.description).joined(separator: " ") + (pids.count > 20 ? " … (\(pids.count))" : "")
@@ -223,6 +237,25 @@ public enum Screen {
         ScreenLine(
           "  #\(s.id) \(s.kind) \(s.local ?? "-")\(s.peer.map { " ⇄ \($0)" } ?? "") · in \(Format.bytes(s.bytesIn)) · out \(Format.bytes(s.bytesOut)) · queued \(Format.bytes(s.queued))\(s.dropped > 0 ? " · dropped \(s.dropped)" : "")\(s.open ? "" : " · closed")"
         ))
+    }
+    if let messages = d.messages {
+      out.append(ScreenLine(""))
+      let total = r.messageQueueLength
+      out.append(
+        ScreenLine(
+          total == 0
+            ? "messages queued: none"
+            : "messages queued: \(Format.grouped(total))" + (messages.count < total ? ", the first shown (type, cases)" : " (type, cases)"),
+          .bold))
+      if d.messagesInBatch > 0 {
+        out.append(
+          ScreenLine(
+            "  \(Format.grouped(d.messagesInBatch)) taken into the batch it is working through (not shown while it runs), then:", .dim))
+      }
+      let typeWidth = min(40, messages.map(\.type.count).max() ?? 0)
+      for (i, m) in messages.enumerated() {
+        out.append(ScreenLine("  \(Format.right(String(d.messagesInBatch + i + 1), 4)). \(Format.fit(m.type, typeWidth))  \(m.summary)"))
+      }
     }
     out.append(ScreenLine(""))
     out.append(ScreenLine("state:", .bold))

@@ -82,6 +82,8 @@ enum ControlOp: Sendable {
   case release
   /// Describe the state (owner only); `.text(nil)` if the process has no describer.
   case describe
+  /// The first messages waiting, described (any thread; see MailboxPeek.swift).
+  case peek(limit: Int)
 }
 
 @usableFromInline
@@ -89,6 +91,7 @@ enum ControlResult: Sendable {
   case accepted(Bool)
   case signals([Signal])
   case text(String?)
+  case mailbox(MailboxPeek)
   case done
 }
 
@@ -186,8 +189,9 @@ public class ProcessCore: @unchecked Sendable {
   /// "handler", "body" or "system".
   var kindName: String { "system" }
 
-  /// Approximate heap bytes held by the mailbox and state.
+  /// Approximate heap bytes held by the mailbox.
   func mailboxBytes() -> Int { 0 }
+  /// The state's inline size: part of the object's own allocation, not more.
   func stateBytes() -> Int { 0 }
 
   // MARK: - State

@@ -38,8 +38,9 @@ public enum ControlProtocol {
     /// default true).
     case snapshot
     /// One process in full: a `ProcessDetail`, with its state described by the process
-    /// itself (GenServer status, redacted by the server's `formatStatus`). Parameters
-    /// `pid`, `state_timeout_ms`.
+    /// itself (GenServer status, redacted by the server's `formatStatus`), its memory by
+    /// part and its first queued messages (type and enum cases). Parameters `pid`,
+    /// `state_timeout_ms`, `messages` (how many to list, 0...1000, default 20).
     case process
     /// Every process, without state: `{"processes": [ProcessDetail]}`.
     case processes

@@ -11,7 +11,12 @@ extension ProcessRow {
     self.init(
       pid: ProcessID(s.pid), name: s.registeredName, label: s.label, status: s.status.rawValue, reductions: s.reductions,
       reductionsDelta: delta, messageQueueLength: s.messageQueueLength, memory: s.memory, kind: s.kind,
-      messageType: s.messageType)
+      messageType: s.messageType, io: ProcessRow.io(s.io))
+  }
+
+  /// A process's traffic as the wire carries it: absent when it owns no socket.
+  static func io(_ t: SocketTraffic) -> (bytesIn: UInt64, bytesOut: UInt64)? {
+    t.sockets == 0 ? nil : (t.bytesIn, t.bytesOut)
   }
 }
 
@@ -21,7 +26,7 @@ extension ProcessRow {
     self.init(
       pid: ProcessID(c.pid), name: s.registeredName, label: s.label, status: c.status.rawValue, reductions: c.reductions,
       reductionsDelta: delta, messageQueueLength: c.messageQueueLength, memory: c.memory, kind: s.kind,
-      messageType: s.messageType)
+      messageType: s.messageType, io: ProcessRow.io(s.io))
   }
 }
 
@@ -30,8 +35,14 @@ extension ProcessDetail {
     self.init(
       row: ProcessRow(s), parent: s.parent.map(ProcessID.init), links: s.links.map(ProcessID.init),
       monitors: s.monitors.map(ProcessID.init), monitoredBy: s.monitoredBy.map(ProcessID.init), trapExit: s.trapExit,
-      age: s.age, socketCount: s.sockets)
+      age: s.age, socketCount: s.sockets,
+      memoryParts: MemoryParts(
+        object: s.memoryParts.object, state: s.memoryParts.state, mailbox: s.memoryParts.mailbox, tables: s.memoryParts.tables))
   }
+}
+
+extension MessageRow {
+  init(_ m: QueuedMessage) { self.init(type: m.type, summary: m.summary) }
 }
 
 extension SocketRow {
