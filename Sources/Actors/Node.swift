@@ -30,6 +30,8 @@ public final class Node: @unchecked Sendable {
   @usableFromInline private(set) var schedulers: [Scheduler] = []
   let table = ProcessTable()
   let registry = Registry()
+  /// What processes report of the memory they hold (MemoryReporter.swift).
+  let memoryReporters = MemoryReporters()
   private let processIDs = Atomic<UInt64>(0)
   private let refIDs = Atomic<UInt64>(1)
   private let spawnCursor = Atomic<Int>(0)

@@ -12,11 +12,13 @@ public struct FetchPlan: Sendable, Equatable {
   public var tree: Bool
   /// The process view's process.
   public var process: ProcessID?
+  /// Whether the memory breakdown is wanted (the `memory` operation).
+  public var memory = false
 
   /// Equal when they ask for the same things (the tuple is compared field by field).
   public static func == (a: FetchPlan, b: FetchPlan) -> Bool {
     a.top?.sort == b.top?.sort && a.top?.limit == b.top?.limit && a.top?.offset == b.top?.offset && a.tree == b.tree
-      && a.process == b.process
+      && a.process == b.process && a.memory == b.memory
   }
 }
 
@@ -34,8 +36,9 @@ public enum Command: Sendable, Equatable {
 
 /// The interactive observer's state.
 public struct ObserverModel: Sendable {
-  /// The observer's screens: the supervision tree, processes ranked, one process, the keys.
-  public enum View: Sendable, Equatable { case tree, top, process, help }
+  /// The observer's screens: the supervision tree, processes ranked, one process, where
+  /// the memory is, the keys.
+  public enum View: Sendable, Equatable { case tree, top, process, memory, help }
 
   /// The screen shown.
   public private(set) var view: View = .tree
@@ -62,6 +65,10 @@ public struct ObserverModel: Sendable {
   public private(set) var top: TopPage?
   /// The process view's process, as last answered.
   public private(set) var detail: ProcessDetail?
+  /// The memory breakdown, as last answered.
+  public private(set) var memory: MemoryBreakdown?
+  /// Why the node gives no memory breakdown (it predates the operation).
+  public private(set) var memoryUnavailable: String?
   /// Why the last refresh failed (the connection is retried each interval).
   public private(set) var connectionError: String?
 
@@ -80,6 +87,8 @@ public struct ObserverModel: Sendable {
   /// The process view's process, gone: the next tree tells whether it was restarted.
   private var lostPid: ProcessID?
   private var detailScroll = 0
+  // Memory view.
+  private var memoryScroll = 0
 
   // Prompts and messages.
   private(set) var confirmKill: (pid: ProcessID, name: String)?
@@ -108,13 +117,14 @@ public struct ObserverModel: Sendable {
   public var plan: FetchPlan {
     FetchPlan(
       top: view == .top ? (sort, max(1, topRows), topOffset) : nil, tree: view == .tree || lostPid != nil,
-      process: view == .process ? detailPid : nil)
+      process: view == .process ? detailPid : nil, memory: view == .memory && memoryUnavailable == nil)
   }
 
   /// Takes what the node answered. `now`: monotonic nanoseconds.
-  public mutating func update(_ snapshot: Snapshot, detail: ProcessDetail? = nil, now: UInt64) {
+  public mutating func update(_ snapshot: Snapshot, detail: ProcessDetail? = nil, memory: MemoryBreakdown? = nil, now: UInt64) {
     connectionError = nil
     system = snapshot.system
+    if let memory { self.memory = memory }
     if let t = snapshot.top {
       top = t
       if topCursor >= t.rows.count { topCursor = max(0, t.rows.count - 1) }
@@ -131,6 +141,9 @@ public struct ObserverModel: Sendable {
 
   /// The last refresh failed.
   public mutating func failed(_ error: String) { connectionError = error }
+
+  /// The node has no memory breakdown to give (`why`); the memory view says so.
+  public mutating func memoryNotOffered(_ why: String) { memoryUnavailable = why }
 
   private mutating func take(_ newTree: SupervisionTree, now: UInt64) {
     let rows = TreeLayout.rows(newTree)
@@ -222,7 +235,8 @@ public struct ObserverModel: Sendable {
     case .char("1"), .char("t"): return show(.tree)
     case .char("2"), .char("o"): return show(.top)
     case .char("3"): return detailPid == nil ? .none : show(.process)
-    case .tab: return show(view == .tree ? .top : .tree)
+    case .char("4"), .char("a"): return show(.memory)
+    case .tab: return show(view == .tree ? .top : view == .top ? .memory : .tree)
     case .escape, .backspace:
       if view == .process || view == .help { return show(backView) }
       return .none
@@ -292,6 +306,7 @@ public struct ObserverModel: Sendable {
     }
     view = v
     if v == .process { detailScroll = 0 }
+    if v == .memory { memoryScroll = 0 }
     return .refresh
   }
 
@@ -324,7 +339,7 @@ public struct ObserverModel: Sendable {
     case .process:
       guard let pid = detailPid else { return nil }
       return (pid, detail?.row.displayName ?? "")
-    case .help:
+    case .memory, .help:
       return nil
     }
   }
@@ -364,6 +379,9 @@ public struct ObserverModel: Sendable {
       return .none
     case .process:
       detailScroll = max(0, detailScroll + by)
+      return .none
+    case .memory:
+      memoryScroll = max(0, memoryScroll + by)
       return .none
     case .help:
       return .none
@@ -467,6 +485,7 @@ public struct ObserverModel: Sendable {
   var currentTreeSelection: String? { treeSelection }
   var currentTopCursor: Int { topCursor }
   var currentDetailScroll: Int { detailScroll }
+  var currentMemoryScroll: Int { memoryScroll }
   var pendingPrefix: Character? { pendingKey?.key }
 
   /// Keeps the tree selection on screen; returns the first row shown.
@@ -486,5 +505,9 @@ public struct ObserverModel: Sendable {
 
   mutating func clampDetailScroll(lines: Int) {
     detailScroll = max(0, min(detailScroll, max(0, lines - bodyRows)))
+  }
+
+  mutating func clampMemoryScroll(lines: Int) {
+    memoryScroll = max(0, min(memoryScroll, max(0, lines - bodyRows)))
   }
 }

@@ -24,6 +24,8 @@ public struct ObserverOptions: Sendable, Equatable {
     case json
     /// The tree in Graphviz's dot language, once.
     case dot
+    /// Where the node's memory is, once.
+    case memory
     /// The nodes found in the discovery directory.
     case list
     /// `--help`: the usage and the live view's keys.
@@ -93,6 +95,9 @@ public struct ObserverOptions: Sendable, Equatable {
       case "--dot":
         modes.append(arg)
         o.mode = .dot
+      case "--memory":
+        modes.append(arg)
+        o.mode = .memory
       case "--list":
         modes.append(arg)
         o.mode = .list
@@ -122,7 +127,8 @@ public struct ObserverOptions: Sendable, Equatable {
         switch v {
         case "tree": o.view = .tree
         case "top": o.view = .top
-        default: throw ObserverUsageError("--view must be tree or top, not \"\(v)\"")
+        case "memory": o.view = .memory
+        default: throw ObserverUsageError("--view must be tree, top or memory, not \"\(v)\"")
         }
       case "--sort":
         let s = try take()
@@ -189,6 +195,8 @@ public struct ObserverOptions: Sendable, Equatable {
       observer --json              print the whole snapshot (system, tree, every
                                    process, sockets) as JSON and exit
       observer --dot               print the tree for Graphviz (| dot -Tsvg > tree.svg)
+      observer --memory            print where the node's memory is (RSS, malloc, the
+                                   parts the node can attribute) and how each is counted
       observer --list              list the nodes found, one per line
 
     options
@@ -198,7 +206,7 @@ public struct ObserverOptions: Sendable, Equatable {
       --discovery-dir DIR          where nodes leave pointers (default $OTTER_RUNTIME_DIR
                                    or /tmp/otter-UID)
       -i, --interval DURATION      refresh interval (default 1s; e.g. 500ms, 2s)
-      --view tree|top              the first view (default tree)
+      --view tree|top|memory       the first view (default tree)
       --sort r|rr|mq|m             the top view's sort (and open the top view)
       --child-limit N              children listed per supervisor (default 100)
       --timeout DURATION           time allowed for each request (default 10s)

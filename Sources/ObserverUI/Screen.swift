@@ -38,6 +38,7 @@ public enum Screen {
     case .tree: body = treeBody(&model, width)
     case .top: body = topBody(model, width)
     case .process: body = processBody(&model, width)
+    case .memory: body = memoryBody(&model, width)
     case .help: body = helpBody(width)
     }
     out += body.prefix(model.bodyRows)
@@ -100,9 +101,11 @@ public enum Screen {
 
   static func keyHints(_ model: ObserverModel) -> String {
     switch model.view {
-    case .tree: return " 1 tree  2 top  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  +/- interval  p pause  ? help  q quit"
+    case .tree:
+      return " 1 tree  2 top  4 memory  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  +/- interval  p pause  ? help  q quit"
     case .top: return " sort: r rr mq m  ↑↓ move  pu/pd page  ↵ process  K kill  1 tree  +/- interval  p pause  ? help  q quit"
-    case .process: return " Esc back  K kill  ↑↓ scroll  1 tree  2 top  ? help  q quit"
+    case .process: return " Esc back  K kill  ↑↓ scroll  1 tree  2 top  4 memory  ? help  q quit"
+    case .memory: return " ↑↓ scroll  1 tree  2 top  +/- interval  p pause  ? help  q quit"
     case .help: return " Esc back  q quit"
     }
   }
@@ -280,6 +283,14 @@ public enum Screen {
     return Array(all.dropFirst(model.currentDetailScroll))
   }
 
+  static func memoryBody(_ model: inout ObserverModel, _ width: Int) -> [ScreenLine] {
+    if let why = model.memoryUnavailable { return [ScreenLine(why, .warning)] }
+    guard let m = model.memory else { return [ScreenLine("waiting for the memory breakdown…", .dim)] }
+    let all = MemoryTable.lines(m, width: width).map { ScreenLine($0.text, $0.heading ? .bold : .plain) }
+    model.clampMemoryScroll(lines: all.count)
+    return Array(all.dropFirst(model.currentMemoryScroll))
+  }
+
   static func helpBody(_ width: Int) -> [ScreenLine] {
     helpText.split(separator: "\n", omittingEmptySubsequences: false).map { ScreenLine(String($0), $0.hasSuffix(":") ? .bold : .plain) }
   }
@@ -290,7 +301,8 @@ public enum Screen {
       1 or t        supervision tree (the default)
       2 or o        top: processes ranked
       Enter         the selected process in full (3 goes back to it)
-      Tab           tree ⇄ top          Esc/Backspace  back from process view or help
+      4 or a        memory: where the RSS is, and how each part is counted
+      Tab           tree → top → memory  Esc/Backspace  back from process view or help
     moving:
       ↑ ↓ or k j    select              PgUp PgDn, pu pd, B F   page
       Home End, g G first, last

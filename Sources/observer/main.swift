@@ -26,7 +26,7 @@ let options: ObserverOptions
 do {
   options = try ObserverOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-  fail("\(error)\nusage: observer [--socket PATH] [--once | --json | --dot | --list] (observer --help for more)", status: .usage)
+  fail("\(error)\nusage: observer [--socket PATH] [--once | --json | --dot | --memory | --list] (observer --help for more)", status: .usage)
 }
 
 switch options.mode {

@@ -250,6 +250,12 @@ public final class ControlClient {
     return out
   }
 
+  /// Where the node's memory is. A node that predates the operation answers
+  /// `.remote(unknown_op)`.
+  public func memory() throws(ControlClientError) -> MemoryBreakdown {
+    try decode(request(.memory)) { (j) throws(ControlError) in try MemoryBreakdown(json: j) }
+  }
+
   public func sockets() throws(ControlClientError) -> [SocketRow] {
     let result = try request(.sockets)
     return try decode(result) { (j) throws(ControlError) in

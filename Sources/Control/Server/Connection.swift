@@ -130,6 +130,9 @@ struct Connection {
     case .sockets:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields(["sockets": .array(node.sockets().map { SocketRow($0).json })])
+    case .memory:
+      try f.onlyKnown(ControlRequest.envelope)
+      return MemoryBreakdown(node.memoryReport()).json
     }
   }
 

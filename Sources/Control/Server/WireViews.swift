@@ -69,3 +69,16 @@ extension SupervisorSummary {
       recentRestarts: r.recentRestarts.map { RestartEvent($0, now: r.now) })
   }
 }
+
+extension MemoryBreakdown {
+  init(_ m: NodeMemory) {
+    self.init(
+      residentTotal: m.resident.total, residentFiles: m.resident.files, residentAnonymous: m.resident.anonymous,
+      residentShared: m.resident.shared, mainStack: m.mainStack, threads: m.threads,
+      schedulerStacksReserved: m.schedulerStacksReserved, schedulerStacksResident: m.schedulerStacksResident,
+      mallocHeap: m.allocator.heap, mallocInUse: m.allocator.inUse, mallocFree: m.allocator.free,
+      parts: m.parts.map { Part(name: $0.name, bytes: $0.bytes, count: $0.count, counted: $0.counted) },
+      unattributed: m.unattributed, otherAnonymous: m.otherAnonymous,
+      processTypes: m.processTypes.map { ProcessType(type: $0.type, count: $0.count, bytes: $0.bytes) })
+  }
+}
