@@ -147,7 +147,7 @@ public enum Screen {
       ("MQ", 7, .messageQueue), ("MEMORY", 10, .memory),
     ]
     // Bytes through the sockets each process owns, when there is room for the name too.
-    let showIO = width >= 110
+    let showIO = width >= 130
     if showIO { columns += [("IO IN", 10, nil), ("IO OUT", 10, nil)] }
     let fixed = columns.reduce(0) { $0 + $1.width + 1 }
     let nameWidth = max(8, width - fixed)

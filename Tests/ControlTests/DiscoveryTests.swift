@@ -155,8 +155,10 @@ final class NodeSelectionTests: XCTestCase {
     let missing = try runCommand(observer, env + ["--node", "999999999", "--once"])
     XCTAssertEqual(missing.status, ObserverExit.unavailable.rawValue, missing.error)
     let help = try runCommand(observer, ["--help"])
+    let readme = try String(contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/README.md", encoding: .utf8)
     for status in ObserverExit.allCases {
       XCTAssertTrue(help.output.contains("\n  \(status.rawValue) "), "--help documents exit status \(status.rawValue)")
+      XCTAssertTrue(readme.contains("\n| \(status.rawValue) | "), "README.md documents exit status \(status.rawValue)")
     }
   }
 }

@@ -31,7 +31,7 @@ enum MemoryTable {
     row(
       guide + "├─ scheduler stacks", Format.bytes(m.schedulerStacksResident),
       "in memory of \(Format.bytes(m.schedulerStacksReserved)) reserved (mincore)")
-    row(guide + "├─ main thread stack", Format.bytes(m.mainStack), "VmStk")
+    row(guide + "├─ main thread stack", Format.bytes(m.mainStack), "VmStk: the size of its mapping")
     if m.otherAnonymous >= 0 {
       row(
         guide + "└─ other", Format.bytes(m.otherAnonymous),

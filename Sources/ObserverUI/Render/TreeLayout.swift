@@ -108,7 +108,10 @@ enum TreeLayout {
         parts.append("mq \(Format.count(p.messageQueueLength))")
         parts.append("reds \(Format.count(p.reductions))")
         parts.append("mem \(Format.bytes(p.memory))")
-        if let io = p.io, io.bytesIn + io.bytesOut > 0 { parts.append("io \(Format.bytes(io.bytesIn))/\(Format.bytes(io.bytesOut))") }
+        if let io = p.io, io.bytesIn + io.bytesOut > 0 {
+          parts.append("in \(Format.bytes(io.bytesIn))")
+          parts.append("out \(Format.bytes(io.bytesOut))")
+        }
       }
     }
     if let r = node.lastRestart, r.ago < 600 { parts.append("↻ \(Format.ago(r.ago)) ago (\(r.reason))") }
