@@ -65,7 +65,8 @@ let package = Package(
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
     .testTarget(
-      name: "ChatAppTests", dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "OtterTestSupport", "IRCTestSupport"],
+      name: "ChatAppTests",
+      dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "Control", "OtterTestSupport", "IRCTestSupport"],
       swiftSettings: strict),
     .testTarget(
       name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"],

@@ -17,7 +17,7 @@ for tool in irssi tmux; do
 done
 swift build -c release --product chatd --package-path "$here" >/dev/null
 rm -rf "$out"; mkdir -p "$out/alice" "$out/bob" "$out/data"
-"$here/.build/release/chatd" --port "$port" --data-dir "$out/data" --web-port 0 --verbose >"$out/chatd.log" 2>&1 &
+"$here/.build/release/chatd" --port "$port" --data-dir "$out/data" --web-port 0 --metrics-listen off --log-level trace >"$out/chatd.log" 2>&1 &
 chatd=$!
 session="chatd-irssi-$$"
 cleanup() { tmux kill-session -t "$session" 2>/dev/null || true; kill "$chatd" 2>/dev/null || true; wait "$chatd" 2>/dev/null || true; }

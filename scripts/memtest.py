@@ -11,7 +11,7 @@ observer: `observer --socket DATA_DIR/control.sock --json`). PID defaults to the
 process found by `pgrep -f "chatd --port PORT"`.
 
 Measure a release build, e.g.:
-  .build/release/chatd --port 6795 --web-port 0 --data-dir /tmp/memtest &
+  .build/release/chatd --port 6795 --web-port 0 --metrics-listen off --data-dir /tmp/memtest &
   python3 scripts/memtest.py 6795 5000 0
 """
 import resource, socket, subprocess, sys, time

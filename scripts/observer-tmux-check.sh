@@ -13,7 +13,7 @@ data=$(mktemp -d /tmp/observer-check-XXXXXX)
 session="observer-check-$$"
 export OTTER_RUNTIME_DIR="$data/run"   # a private discovery directory for this check
 mkdir -m 700 "$OTTER_RUNTIME_DIR"
-swift run chatd --port 0 --web-port 0 --data-dir "$data/chatd" >"$data/chatd.log" 2>&1 &
+swift run chatd --port 0 --web-port 0 --metrics-listen off --data-dir "$data/chatd" >"$data/chatd.log" 2>&1 &
 chatd=$!
 client=""
 cleanup() {

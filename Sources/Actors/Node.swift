@@ -26,6 +26,9 @@ public final class Node: @unchecked Sendable {
   public let fileDescriptorLimit: Int
   /// Name shown by introspection.
   public let name: String
+  /// Where the node's crash, supervisor and progress reports go, and what its
+  /// applications log (labelled with the node's name unless given).
+  public let logger: Logger
 
   @usableFromInline private(set) var schedulers: [Scheduler] = []
   let table = ProcessTable()
@@ -38,6 +41,8 @@ public final class Node: @unchecked Sendable {
   private let stopState = Atomic<Int>(0)  // 0 running, 1 stopping, 2 stopped
   let startedAt = monotonicNanos()
   private let socketIDs = Atomic<UInt64>(1)
+  /// Socket bytes moved by threads that are not schedulers (SocketTotals.swift).
+  let offSchedulerTraffic = SocketTraffic()
   /// Schedulers sleeping in epoll (a hint for handing them work).
   let sleepingSchedulers = Atomic<Int>(0)
   /// The pseudo-process `<0.0.0>`: sender of signals that come from outside any process,
@@ -47,10 +52,16 @@ public final class Node: @unchecked Sendable {
   /// Starts a node with `schedulers` threads (default: the `OTTER_SCHEDULERS`
   /// environment variable if set, else one per CPU this process may use).
   /// Also raises this OS process's open-file limit to its hard limit.
-  public init(schedulers: Int? = nil, name: String = "otter") throws {
+  /// - Parameters:
+  ///   - schedulers: scheduler threads (default: `OTTER_SCHEDULERS`, else one per CPU).
+  ///   - name: the node's name, shown by introspection and the observer.
+  ///   - logger: where reports go; default `Logger(label: name)`, whose handler
+  ///     `LoggingSystem` chooses.
+  public init(schedulers: Int? = nil, name: String = "otter", logger: Logger? = nil) throws {
     let fromEnvironment = getenv("OTTER_SCHEDULERS").flatMap { Int(String(cString: $0)) }
     let n = max(1, schedulers ?? fromEnvironment ?? Int(otter_cpu_count()))
     self.name = name
+    self.logger = logger ?? Logger(label: name)
     let limit = otter_raise_nofile_limit()
     self.fileDescriptorLimit = limit > 0 ? Int(limit) : 1024
     var made: [Scheduler] = []

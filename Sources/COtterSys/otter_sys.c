@@ -225,8 +225,11 @@ int otter_open_descriptors(void) {
 #define OTTER_MAX_WATCHERS 16
 static volatile int watch_write_fds[OTTER_MAX_WATCHERS] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 static int watch_read_fds[OTTER_MAX_WATCHERS];
-static int watch_count = 0;
-static struct sigaction previous_term, previous_int;
+// Whether a watcher also wants SIGHUP (a daemon reopening its log file); the others
+// never hear of it, and SIGHUP keeps its previous action while none wants it.
+static volatile int watch_hangup[OTTER_MAX_WATCHERS];
+static int watch_count = 0, hangup_count = 0;
+static struct sigaction previous_term, previous_int, previous_hup;
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void otter_signal_handler(int sig) {
@@ -234,12 +237,14 @@ static void otter_signal_handler(int sig) {
   unsigned char b = (unsigned char)sig;
   for (int i = 0; i < OTTER_MAX_WATCHERS; i++) {
     int fd = watch_write_fds[i];
-    if (fd >= 0) { ssize_t r = write(fd, &b, 1); (void)r; }
+    if (fd >= 0 && (sig != SIGHUP || watch_hangup[i])) { ssize_t r = write(fd, &b, 1); (void)r; }
   }
   errno = saved;
 }
 
-int otter_signal_watch_open(void) {
+int otter_signal_watch_open(void) { return otter_signal_watch_open_with(0); }
+
+int otter_signal_watch_open_with(int hangup) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
   // The read end blocks; the write end never blocks the signal handler.
@@ -254,16 +259,18 @@ int otter_signal_watch_open(void) {
     return -1;
   }
   watch_read_fds[slot] = fds[0];
+  watch_hangup[slot] = hangup != 0;
   watch_write_fds[slot] = fds[1];
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = otter_signal_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
   if (watch_count++ == 0) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = otter_signal_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
     sigaction(SIGTERM, &sa, &previous_term);
     sigaction(SIGINT, &sa, &previous_int);
   }
+  if (hangup && hangup_count++ == 0) sigaction(SIGHUP, &sa, &previous_hup);
   pthread_mutex_unlock(&watch_lock);
   return fds[0];
 }
@@ -275,6 +282,10 @@ void otter_signal_watch_close(int read_fd) {
       int w = watch_write_fds[i];
       watch_write_fds[i] = -1;
       close(w);  // the watcher thread's read returns 0 and it ends
+      if (watch_hangup[i]) {
+        watch_hangup[i] = 0;
+        if (--hangup_count == 0) sigaction(SIGHUP, &previous_hup, NULL);
+      }
       if (--watch_count == 0) {
         sigaction(SIGTERM, &previous_term, NULL);
         sigaction(SIGINT, &previous_int, NULL);

@@ -183,13 +183,18 @@ enum Loop<S: GenServer> {
       result = try await box.server.initialize(ctx)
     } catch {
       ServerLoop.leaveParent(box, ctx)
-      return .stop(ServerLoop<S>.reason(for: error))
+      let reason = ServerLoop<S>.reason(for: error)
+      ServerLoop.reportCrash(reason, last: nil, box, ctx)
+      return .stop(reason)
     }
     guard let then = ServerLoop.started(result, &box, ctx, ack: ack, pending: pending) else {
-      if case .stop(let reason) = result { return .stop(reason) }
+      if case .stop(let reason) = result {
+        ServerLoop.reportCrash(reason, last: nil, box, ctx)
+        return .stop(reason)
+      }
       return .stop(.normal)
     }
-    return try await apply(then, &box, ctx)
+    return try await apply(then, &box, ctx, nil)
   }
 
   @inlinable
@@ -200,66 +205,75 @@ enum Loop<S: GenServer> {
       do {
         result = try await box.server.handleCall(request, from: from, state: &box.state!, ctx)
       } catch {
-        return await crash(error, &box, ctx)
+        return await crash(error, &box, ctx, message)
       }
       switch result {
       case .reply(let reply, let then):
         from.reply(reply)
-        return try await apply(then, &box, ctx)
+        return try await apply(then, &box, ctx, message)
       case .noreply(let then):
-        return try await apply(then, &box, ctx)
+        return try await apply(then, &box, ctx, message)
       case .stop(let reason, let reply):
-        let next = await stop(reason, &box, ctx)
+        let next = await stop(reason, &box, ctx, message)
         if let reply { from.reply(reply) }
         return next
       }
     case .cast(let cast):
-      return try await handled(&box, ctx) { box in try await box.server.handleCast(cast, state: &box.state!, ctx) }
+      return try await handled(&box, ctx, message) { box in try await box.server.handleCast(cast, state: &box.state!, ctx) }
     case .info(let info):
-      return try await handled(&box, ctx) { box in try await box.server.handleInfo(info, state: &box.state!, ctx) }
+      return try await handled(&box, ctx, message) { box in try await box.server.handleInfo(info, state: &box.state!, ctx) }
     case .system(let request):
       return await system(request, &box, ctx)
     case .parentExit(let reason):
-      return await stop(reason, &box, ctx)
+      return await stop(reason, &box, ctx, message)
     }
   }
 
   @inlinable
   static func handled(
-    _ box: inout ServerBox<S>, _ ctx: ServerContext<S>,
+    _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?,
     _ callback: (inout ServerBox<S>) async throws -> HandleResult<S>
   ) async throws -> Next {
     let result: HandleResult<S>
     do {
       result = try await callback(&box)
     } catch {
-      return await crash(error, &box, ctx)
+      return await crash(error, &box, ctx, last)
     }
     switch result {
-    case .noreply(let then): return try await apply(then, &box, ctx)
-    case .stop(let reason): return await stop(reason, &box, ctx)
+    case .noreply(let then): return try await apply(then, &box, ctx, last)
+    case .stop(let reason): return await stop(reason, &box, ctx, last)
     }
   }
 
   @inlinable
-  static func apply(_ then: Then<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) async throws -> Next {
+  static func apply(_ then: Then<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?)
+    async throws -> Next
+  {
     if let next = ServerLoop.then(then, ctx) { return next }
     guard case .continue(let value) = then else { return .continue }
-    return try await handled(&box, ctx) { box in try await box.server.handleContinue(value, state: &box.state!, ctx) }
+    return try await handled(&box, ctx, last) { box in try await box.server.handleContinue(value, state: &box.state!, ctx) }
   }
 
   /// A callback threw: terminate with the error as reason. If the process is already
   /// dead (killed while suspended in the callback), terminate does not run.
   @inlinable
-  static func crash(_ error: any Error, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) async -> Next {
+  static func crash(_ error: any Error, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?) async
+    -> Next
+  {
     let reason = ServerLoop<S>.reason(for: error)
     if !ctx.pid.isAlive { return .stop(reason) }
-    return await stop(reason, &box, ctx)
+    return await stop(reason, &box, ctx, last)
   }
 
+  /// Runs terminate, then reports the end if it is a crash (`last`: the message being
+  /// handled).
   @inlinable
-  static func stop(_ reason: ExitReason, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) async -> Next {
+  static func stop(_ reason: ExitReason, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?) async
+    -> Next
+  {
     if box.state != nil { await box.server.terminate(reason, state: &box.state!, ctx) }
+    ServerLoop.reportCrash(reason, last: last, box, ctx)
     return .stop(reason)
   }
 
@@ -269,7 +283,7 @@ enum Loop<S: GenServer> {
     case .stop(let reason, _):
       // The caller's reply cell is held by this process: it fails with `reason` once the
       // process has exited, which is what `stop` waits for.
-      return await stop(reason, &box, ctx)
+      return await stop(reason, &box, ctx, .message(.system(request)))
     case .inspect(let body):
       body(&box.state!)
       return .continue
@@ -292,13 +306,18 @@ enum SyncLoop<S: SyncGenServer> {
       result = try box.server.initialize(ctx)
     } catch {
       ServerLoop.leaveParent(box, ctx)
-      return .stop(ServerLoop<S>.reason(for: error))
+      let reason = ServerLoop<S>.reason(for: error)
+      ServerLoop.reportCrash(reason, last: nil, box, ctx)
+      return .stop(reason)
     }
     guard let then = ServerLoop.started(result, &box, ctx, ack: ack, pending: pending) else {
-      if case .stop(let reason) = result { return .stop(reason) }
+      if case .stop(let reason) = result {
+        ServerLoop.reportCrash(reason, last: nil, box, ctx)
+        return .stop(reason)
+      }
       return .stop(.normal)
     }
-    return apply(then, &box, ctx)
+    return apply(then, &box, ctx, nil)
   }
 
   @inlinable
@@ -309,26 +328,26 @@ enum SyncLoop<S: SyncGenServer> {
       do {
         result = try box.server.handleCall(request, from: from, state: &box.state!, ctx)
       } catch {
-        return crash(error, &box, ctx)
+        return crash(error, &box, ctx, message)
       }
       switch result {
       case .reply(let reply, let then):
         from.reply(reply)
-        return apply(then, &box, ctx)
+        return apply(then, &box, ctx, message)
       case .noreply(let then):
-        return apply(then, &box, ctx)
+        return apply(then, &box, ctx, message)
       case .stop(let reason, let reply):
-        let next = stop(reason, &box, ctx)
+        let next = stop(reason, &box, ctx, message)
         if let reply { from.reply(reply) }
         return next
       }
     case .cast(let cast):
-      return handled(&box, ctx) { box in try box.server.handleCast(cast, state: &box.state!, ctx) }
+      return handled(&box, ctx, message) { box in try box.server.handleCast(cast, state: &box.state!, ctx) }
     case .info(let info):
-      return handled(&box, ctx) { box in try box.server.handleInfo(info, state: &box.state!, ctx) }
+      return handled(&box, ctx, message) { box in try box.server.handleInfo(info, state: &box.state!, ctx) }
     case .system(let request):
       switch request {
-      case .stop(let reason, _): return stop(reason, &box, ctx)
+      case .stop(let reason, _): return stop(reason, &box, ctx, message)
       case .inspect(let body):
         body(&box.state!)
         return .continue
@@ -337,41 +356,44 @@ enum SyncLoop<S: SyncGenServer> {
         return .continue
       }
     case .parentExit(let reason):
-      return stop(reason, &box, ctx)
+      return stop(reason, &box, ctx, message)
     }
   }
 
   @inlinable
   static func handled(
-    _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ callback: (inout ServerBox<S>) throws -> HandleResult<S>
+    _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?,
+    _ callback: (inout ServerBox<S>) throws -> HandleResult<S>
   ) -> Next {
     let result: HandleResult<S>
     do {
       result = try callback(&box)
     } catch {
-      return crash(error, &box, ctx)
+      return crash(error, &box, ctx, last)
     }
     switch result {
-    case .noreply(let then): return apply(then, &box, ctx)
-    case .stop(let reason): return stop(reason, &box, ctx)
+    case .noreply(let then): return apply(then, &box, ctx, last)
+    case .stop(let reason): return stop(reason, &box, ctx, last)
     }
   }
 
   @inlinable
-  static func apply(_ then: Then<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) -> Next {
+  static func apply(_ then: Then<S>, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?) -> Next {
     if let next = ServerLoop.then(then, ctx) { return next }
     guard case .continue(let value) = then else { return .continue }
-    return handled(&box, ctx) { box in try box.server.handleContinue(value, state: &box.state!, ctx) }
+    return handled(&box, ctx, last) { box in try box.server.handleContinue(value, state: &box.state!, ctx) }
   }
 
   @inlinable
-  static func crash(_ error: any Error, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) -> Next {
-    stop(ServerLoop<S>.reason(for: error), &box, ctx)
+  static func crash(_ error: any Error, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?) -> Next {
+    stop(ServerLoop<S>.reason(for: error), &box, ctx, last)
   }
 
+  /// Runs terminate, then reports the end if it is a crash.
   @inlinable
-  static func stop(_ reason: ExitReason, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>) -> Next {
+  static func stop(_ reason: ExitReason, _ box: inout ServerBox<S>, _ ctx: ServerContext<S>, _ last: Message<ServerMessage<S>>?) -> Next {
     if box.state != nil { box.server.terminate(reason, state: &box.state!, ctx) }
+    ServerLoop.reportCrash(reason, last: last, box, ctx)
     return .stop(reason)
   }
 }

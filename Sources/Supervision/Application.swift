@@ -1,6 +1,9 @@
 // An application: a root supervisor on a node, stopped gracefully on SIGTERM or SIGINT
 // (every child's terminate runs, supervisors stop their trees right to left), with an
-// exit status that says whether it ended in order.
+// exit status that says whether it ended in order. It logs on the node's logger why it
+// stops and how long stopping took — a root that gave up at `.critical`. SIGHUP, if
+// asked for, runs the `onHangup` action (a daemon reopens its log file) on the signal
+// watcher's thread, never in the signal handler.
 import Actors
 import COtterSys
 import GenServer
@@ -26,26 +29,43 @@ public final class Application: Sendable {
 
   public let node: Node
   public let root: GenServerRef<Supervisor>
+  /// The root's registered name, or "application": how the log names it.
+  public let name: String
+  /// What SIGHUP does, if anything.
+  private let onHangup: (@Sendable () -> Void)?
+  /// When it started (monotonic nanoseconds), for the uptime its stop reports.
+  private let startedAt = MonotonicClock.nanoseconds()
   private let ended = Mutex<(ending: Ending?, waiter: CheckedContinuation<Ending, Never>?)>((nil, nil))
   /// The pipe a signal handler writes SIGTERM/SIGINT to (see otter_signal_watch_open).
   private let signalPipe: Int32
 
-  private init(node: Node, root: GenServerRef<Supervisor>, signalPipe: Int32) {
+  private init(node: Node, root: GenServerRef<Supervisor>, name: String, onHangup: (@Sendable () -> Void)?, signalPipe: Int32) {
     self.node = node
     self.root = root
+    self.name = name
+    self.onHangup = onHangup
     self.signalPipe = signalPipe
   }
 
   /// Starts `root` (named `name` if given) on `node` (a new node with one scheduler per
   /// core if nil) and starts listening for SIGTERM and SIGINT.
-  public static func start(_ root: Supervisor, name: String? = nil, on node: Node? = nil) async throws -> Application {
+  /// - Parameters:
+  ///   - root: the root supervisor.
+  ///   - name: the root's registered name, also the application's name in the log.
+  ///   - node: where to run it (a new node if nil).
+  ///   - onHangup: if given, SIGHUP no longer ends the program but runs this (on a
+  ///     thread of its own, not in the signal handler): reopen log files there
+  ///     (`LogOutput.reopen`), as logrotate expects.
+  public static func start(
+    _ root: Supervisor, name: String? = nil, on node: Node? = nil, onHangup: (@Sendable () -> Void)? = nil
+  ) async throws -> Application {
     let node = try node ?? Node()
     guard let ref = try await node.start(root, name: name) else {
       throw StartError.failed(.custom("the root supervisor ignored its start"))
     }
-    let pipe = otter_signal_watch_open()
+    let pipe = otter_signal_watch_open_with(onHangup == nil ? 0 : 1)
     if pipe < 0 { throw SystemError("signal watch", errno: errno) }
-    let app = Application(node: node, root: ref, signalPipe: pipe)
+    let app = Application(node: node, root: ref, name: name ?? "application", onHangup: onHangup, signalPipe: pipe)
     // A small thread waits for signal bytes; it ends when the pipe is closed.
     startSignalWatcher(app, pipe)
     // A watcher process reports the root's own end.
@@ -80,7 +100,9 @@ public final class Application: Sendable {
         var byte: UInt8 = 0
         while true {
           let n = read(box.pipe, &byte, 1)
-          if n == 1 {
+          if n == 1 && Int32(byte) == SIGHUP {
+            box.app.onHangup?()
+          } else if n == 1 {
             box.app.finish(.signal(Int32(byte)))
           } else if n < 0 && errno == EINTR {
             continue
@@ -125,6 +147,8 @@ public final class Application: Sendable {
   /// gave up (restart intensity exceeded) or crashed.
   public func run(shutdownTimeout: Duration = .seconds(30)) async -> Int32 {
     let ending = await waitForEnding()
+    let stopping = MonotonicClock.nanoseconds()
+    logEnding(ending, at: stopping)
     var status: Int32 = 0
     switch ending {
     case .signal, .requested:
@@ -140,6 +164,48 @@ public final class Application: Sendable {
     }
     node.shutdown(timeout: .seconds(5))
     otter_signal_watch_close(signalPipe)
+    let took = Double(MonotonicClock.nanoseconds() &- stopping) / 1e9
+    node.logger.notice(
+      "application \(name) stopped in \(Application.seconds(took)), exit status \(status)",
+      metadata: ["application": .string(name), "stop_s": .stringConvertible(took), "exit_status": .stringConvertible(Int(status))])
     return status
+  }
+
+  /// Says why the application stops: at `.notice` for a signal or `stop()`, at
+  /// `.critical` when the root supervisor ended by itself (it gave up: its supervisor
+  /// report, just before, names the child that failed).
+  private func logEnding(_ ending: Ending, at now: UInt64) {
+    let up = Double(now &- startedAt) / 1e9
+    var metadata: Logger.Metadata = ["application": .string(name), "uptime_s": .stringConvertible(up)]
+    switch ending {
+    case .signal(let number):
+      metadata["signal"] = .stringConvertible(Int(number))
+      node.logger.notice(
+        "application \(name) stopping: \(Application.signalName(number)) received, after \(Application.seconds(up)) up", metadata: metadata)
+    case .requested:
+      node.logger.notice("application \(name) stopping: asked to stop, after \(Application.seconds(up)) up", metadata: metadata)
+    case .rootExited(let reason):
+      metadata["reason"] = .string(reason.description)
+      let why =
+        reason == .shutdownWith(Supervisor.gaveUp)
+        ? "its root supervisor gave up: its children failed more often than its restart intensity allows"
+        : "its root supervisor exited: \(reason)"
+      let level: Logger.Level = reason.isOrderly && reason != .shutdownWith(Supervisor.gaveUp) ? .notice : .critical
+      node.logger.log(level: level, "application \(name) stopping: \(why), after \(Application.seconds(up)) up", metadata: metadata)
+    }
+  }
+
+  static func signalName(_ number: Int32) -> String {
+    switch number {
+    case SIGTERM: return "SIGTERM"
+    case SIGINT: return "SIGINT"
+    case SIGHUP: return "SIGHUP"
+    default: return "signal \(number)"
+    }
+  }
+
+  /// `12.3s`, `45ms`.
+  static func seconds(_ s: Double) -> String {
+    s < 1 ? "\(Int((s * 1000).rounded()))ms" : "\((s * 10).rounded() / 10)s"
   }
 }

@@ -75,7 +75,12 @@ public struct ChildSpec: Sendable {
   public var significant: Bool
 
   /// - Parameters:
+  ///   - id: unique among the supervisor's children.
+  ///   - restart: when the child is restarted: always, after an abnormal exit, never.
   ///   - shutdown: default 5 s for a worker, `.infinity` for a supervisor (OTP's defaults).
+  ///   - type: a worker, or a supervisor (shown as such, and given `.infinity` to stop).
+  ///   - significant: with `autoShutdown`, its ending may stop the supervisor.
+  ///   - start: starts the child linked to the supervisor; nil ignores it.
   public init(
     id: String, restart: Restart = .permanent, shutdown: Shutdown? = nil, type: ChildType = .worker,
     significant: Bool = false, start: @escaping @Sendable (SupervisorContext) async throws -> Pid?

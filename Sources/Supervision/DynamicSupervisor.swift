@@ -90,13 +90,15 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
       do {
         let pid = try await template.start(ctx, args)
         if let pid { state.children[pid] = args }
+        SupervisorLog.started(pid?.description ?? "", pid: pid, ctx)
         return .reply(.started(pid))
       } catch {
         return .reply(.failed(.startFailed(startFailure(error))))
       }
     case .terminateChild(let pid):
       guard state.children.removeValue(forKey: pid) != nil else { return .reply(.failed(.notFound)) }
-      _ = try await shutdown(pid, template.shutdown, ctx)
+      let reason = try await shutdown(pid, template.shutdown, ctx)
+      SupervisorLog.checkShutdown(pid.description, pid: pid, reason: reason, shutdown: template.shutdown, restart: template.restart, ctx)
       return .reply(.done)
     case .whichChildren:
       return .reply(.children(state.children.keys.sorted().map(info)))
@@ -115,14 +117,24 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     switch message {
     case .exit(let pid, let reason):
       guard let args = state.children.removeValue(forKey: pid) else { return .noreply() }
-      guard template.restart.restarts(after: reason) else { return .noreply() }
-      if !state.history.recordRestart(of: pid.description, reason: reason, at: MonotonicClock.nanoseconds()) {
+      guard template.restart.restarts(after: reason) else {
+        if !reason.isOrderly { SupervisorLog(ctx).child(pid.description, pid: pid, reason: reason, action: .notRestarted) }
+        return .noreply()
+      }
+      let now = MonotonicClock.nanoseconds()
+      if !state.history.recordRestart(of: pid.description, reason: reason, at: now) {
+        SupervisorLog(ctx).child(pid.description, pid: pid, reason: reason, action: .giveUp, restarts: state.history.usage(now: now))
         return await giveUp(&state, ctx)
       }
+      SupervisorLog(ctx).child(pid.description, pid: pid, reason: reason, action: .restart, restarts: state.history.usage(now: now))
       return await restart(args, replacing: pid, &state, ctx)
     case .message(.retry(let args)):
       state.retrying -= 1
-      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
+      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) {
+        SupervisorLog(ctx).child(
+          "a child", pid: nil, reason: .custom("could not be restarted"), action: .giveUp, restarts: state.history.usage())
+        return await giveUp(&state, ctx)
+      }
       return await restart(args, &state, ctx)
     default:
       return .noreply()
@@ -135,8 +147,10 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
       if let pid = try await template.start(ctx, args) {
         state.children[pid] = args
         if let old { state.history.noteReplacement(pid, of: old.description) }
+        SupervisorLog.started(pid.description, pid: pid, ctx)
       }
     } catch {
+      SupervisorLog(ctx).child("a child", pid: nil, reason: startFailure(error), action: .retry, restarts: state.history.usage())
       state.retrying += 1
       ctx.address.send(.info(.retry(args)))
     }
@@ -163,6 +177,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
   /// for each; those still alive when their timeout is up are killed.
   func stopAll(_ state: inout State, _ ctx: ServerContext<Self>) async {
     var refs: [Ref: Pid] = [:]
+    let expected: ExitReason = template.shutdown == .brutalKill ? .killed : .shutdown
     for pid in state.children.keys {
       refs[ctx.monitor(pid)] = pid
       ctx.unlink(pid)
@@ -173,12 +188,15 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     if case .timeout(let d) = template.shutdown { deadline = .now + d }
     while !refs.isEmpty {
       let timeout: Timeout = deadline.map { .after(max(.zero, $0 - .now)) } ?? .infinity
-      let got = try? await ctx.receive(timeout: timeout) { message -> Ref? in
-        if case .down(let r, _, _) = message, refs[r] != nil { return r }
+      let got = try? await ctx.receive(timeout: timeout) { message -> (Ref, ExitReason)? in
+        if case .down(let r, _, let reason) = message, refs[r] != nil { return (r, reason) }
         return nil
       }
-      if let ref = got {
-        refs.removeValue(forKey: ref)
+      if let (ref, reason) = got {
+        if let pid = refs.removeValue(forKey: ref), reason != expected {
+          SupervisorLog.checkShutdown(
+            pid.description, pid: pid, reason: reason, shutdown: template.shutdown, restart: template.restart, ctx)
+        }
         continue
       }
       // Timeout (or we are being killed): kill the rest and wait for them.

@@ -39,6 +39,11 @@ struct RestartHistory {
   /// that led to it is). False if the supervisor must give up.
   mutating func recordRetry(at now: UInt64) -> Bool { intensity.record(now: now) }
 
+  /// The intensity used within the period ending `now` (for the supervisor's reports).
+  mutating func usage(now: UInt64 = MonotonicClock.nanoseconds()) -> RestartUsage {
+    RestartUsage(used: intensity.recent(now: now), intensity: intensity.intensity, period: intensity.period)
+  }
+
   /// The supervisor's report, with this history in it.
   mutating func report(
     strategy: String, children: [ChildInfo], counts: ChildCounts, autoShutdown: AutoShutdown,

@@ -83,9 +83,11 @@ public struct Supervisor: GenServer {
     for spec in children {
       do {
         let pid = try await spec.start(ctx)
+        SupervisorLog.started(spec.id, pid: pid, ctx)
         if pid == nil && spec.restart == .temporary { continue }
         state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
       } catch {
+        SupervisorLog(ctx).child(spec.id, pid: nil, reason: startFailure(error), action: .stop)
         await terminateAll(&state, ctx)
         SupervisorDirectory.shared.leave(ctx.pid)
         return .stop(.shutdownWith("failed to start child \(spec.id): \(startFailure(error))"))
@@ -105,6 +107,7 @@ public struct Supervisor: GenServer {
       }
       do {
         let pid = try await spec.start(ctx)
+        SupervisorLog.started(spec.id, pid: pid, ctx)
         if pid != nil || spec.restart != .temporary {
           state.children.append(Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds()))
         }
@@ -115,7 +118,9 @@ public struct Supervisor: GenServer {
     case .terminateChild(let id):
       guard let i = state.children.firstIndex(where: { $0.spec.id == id }) else { return .reply(.failed(.notFound)) }
       if let pid = state.children[i].pid {
-        _ = try await shutdown(pid, state.children[i].spec.shutdown, ctx)
+        let spec = state.children[i].spec
+        let reason = try await shutdown(pid, spec.shutdown, ctx)
+        SupervisorLog.checkShutdown(spec.id, pid: pid, reason: reason, shutdown: spec.shutdown, restart: spec.restart, ctx)
       }
       state.children[i].pid = nil
       state.children[i].restarting = false
@@ -127,6 +132,7 @@ public struct Supervisor: GenServer {
       if state.children[i].restarting { return .reply(.failed(.restarting)) }
       do {
         let pid = try await state.children[i].spec.start(ctx)
+        SupervisorLog.started(id, pid: pid, ctx)
         state.children[i].pid = pid
         state.children[i].startedAt = MonotonicClock.nanoseconds()
         return .reply(.started(pid))
@@ -155,7 +161,7 @@ public struct Supervisor: GenServer {
     switch message {
     case .exit(let pid, let reason):
       guard let i = state.children.firstIndex(where: { $0.pid == pid }) else { return .noreply() }
-      return try await childExited(at: i, reason: reason, &state, ctx)
+      return try await childExited(at: i, pid: pid, reason: reason, &state, ctx)
     case .message(.delayedRestart(let ids)):
       let waiting = ids.filter { id in state.children.contains { $0.spec.id == id && $0.restarting } }
       return waiting.isEmpty ? .noreply() : try await startGroup(waiting, &state, ctx)
@@ -163,7 +169,12 @@ public struct Supervisor: GenServer {
       let waiting = ids.filter { id in state.children.contains { $0.spec.id == id && $0.restarting } }
       if waiting.isEmpty { return .noreply() }
       // A retry is another restart: it counts against the intensity.
-      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) { return await giveUp(&state, ctx) }
+      if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) {
+        SupervisorLog(ctx).child(
+          waiting.joined(separator: ","), pid: nil, reason: .custom("could not be restarted"), action: .giveUp,
+          restarts: state.history.usage())
+        return await giveUp(&state, ctx)
+      }
       return try await startGroup(waiting, &state, ctx)
     default:
       return .noreply()
@@ -182,10 +193,13 @@ public struct Supervisor: GenServer {
 
   // MARK: - Restarts
 
-  func childExited(at i: Int, reason: ExitReason, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self> {
+  func childExited(at i: Int, pid: Pid, reason: ExitReason, _ state: inout State, _ ctx: ServerContext<Self>) async throws
+    -> HandleResult<Self>
+  {
     state.children[i].pid = nil
     let child = state.children[i]
     guard child.spec.restart.restarts(after: reason) else {
+      if !reason.isOrderly { SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .notRestarted) }
       if child.spec.restart == .temporary { state.children.remove(at: i) }
       if child.spec.significant && autoShutdownDue(state) {
         await terminateAll(&state, ctx)
@@ -194,7 +208,10 @@ public struct Supervisor: GenServer {
       return .noreply()
     }
     let t = MonotonicClock.nanoseconds()
-    if !state.history.recordRestart(of: child.spec.id, reason: reason, at: t) { return await giveUp(&state, ctx) }
+    if !state.history.recordRestart(of: child.spec.id, reason: reason, at: t) {
+      SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .giveUp, restarts: state.history.usage(now: t))
+      return await giveUp(&state, ctx)
+    }
     // Backoff counts consecutive failures of a child that did not run long enough.
     if let backoff = flags.backoff {
       if t &- child.startedAt >= backoff.resetAfter.clampedNanoseconds { state.children[i].failures = 0 }
@@ -214,14 +231,18 @@ public struct Supervisor: GenServer {
     }
     // Temporary siblings stopped for the group are gone for good.
     group = group.filter { id in state.children.contains { $0.spec.id == id } }
+    let usage = state.history.usage(now: t)
+    let siblings = group.filter { $0 != child.spec.id }
     if let backoff = flags.backoff, let failures = state.children.first(where: { $0.spec.id == child.spec.id })?.failures {
       let delay = backoff.delay(attempt: failures, random: Double.random(in: 0..<1, using: &state.random))
       if delay > .zero {
+        SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .restart, restarts: usage, also: siblings, delay: delay)
         for id in group { mark(id, restarting: true, &state) }
         ctx.sendAfter(delay, to: ctx.address, .info(.delayedRestart(group)))
         return .noreply()
       }
     }
+    SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .restart, restarts: usage, also: siblings)
     return try await startGroup(group, &state, ctx)
   }
 
@@ -234,11 +255,13 @@ public struct Supervisor: GenServer {
       guard let i = state.children.firstIndex(where: { $0.spec.id == id }) else { continue }
       do {
         let pid = try await state.children[i].spec.start(ctx)
+        SupervisorLog.started(id, pid: pid, ctx)
         state.children[i].pid = pid
         state.children[i].restarting = false
         state.children[i].startedAt = MonotonicClock.nanoseconds()
         if pid == nil && state.children[i].spec.restart == .temporary { state.children.remove(at: i) }
       } catch {
+        SupervisorLog(ctx).child(id, pid: nil, reason: startFailure(error), action: .retry, restarts: state.history.usage())
         let rest = Array(ids[n...])
         for r in rest { mark(r, restarting: true, &state) }
         ctx.address.send(.info(.retry(rest)))
@@ -273,7 +296,10 @@ public struct Supervisor: GenServer {
   func terminate(range: Range<Int>, except: Int?, _ state: inout State, _ ctx: ServerContext<Self>) async {
     for i in range.reversed() where i != except {
       if let pid = state.children[i].pid {
-        _ = try? await shutdown(pid, state.children[i].spec.shutdown, ctx)
+        let spec = state.children[i].spec
+        if let reason = try? await shutdown(pid, spec.shutdown, ctx) {
+          SupervisorLog.checkShutdown(spec.id, pid: pid, reason: reason, shutdown: spec.shutdown, restart: spec.restart, ctx)
+        }
         state.children[i].pid = nil
       }
       state.children[i].restarting = false

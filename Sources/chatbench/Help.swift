@@ -23,7 +23,8 @@ enum Help {
                            shows the first server's figures divided by each other's.
       --chatd PATH         the chatd executable (default: chatd next to chatbench); started
                            as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port W
-                           --no-flood-limit`, W a free port for websocket runs, else 0
+                           --metrics-listen off --no-flood-limit`, W a free port for
+                           websocket runs, else 0
       --chatd-args "ARGS"  more arguments for that chatd, split at spaces (e.g.
                            "--send-window 50")
       --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
@@ -107,7 +108,8 @@ enum Help {
 
     Server (default: start the chatd next to chatbench, i.e. .build/release/chatd):
       --chatd PATH         the chatd executable; started as for the scenarios
-                           (--port N --data-dir DIR --web-port 0 --no-flood-limit)
+                           (--port N --data-dir DIR --web-port 0 --metrics-listen off
+                           --no-flood-limit)
       --chatd-args "ARGS"  more arguments for that chatd, split at spaces
       --server HOST:PORT   a chatd already running (HOST must be 127.x.y.z) ...
       --server-pid PID     ... and its process (required with --server): its control

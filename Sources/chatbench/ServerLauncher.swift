@@ -103,8 +103,9 @@ enum ServerLauncher {
   }
 
   /// The command line of chatd: `chatd --host 127.0.0.1 --port N --data-dir DIR/data
-  /// --web-port W --no-flood-limit` — the web (WebSocket) listener on the free loopback
-  /// port `webPort` (chatd's web host is 127.0.0.1), or none with 0 (its default port 8080 could be taken), and no flood
+  /// --web-port W --metrics-listen off --no-flood-limit` — the web (WebSocket) listener on the free loopback
+  /// port `webPort` (chatd's web host is 127.0.0.1), or none with 0 (its default port 8080 could be taken), no metrics
+  /// listener (its default port 9667 could be taken too), and no flood
   /// throttle, as the peers' bench configs. Nil when no chatd is built at `executable`
   /// (the caller skips it, with a message).
   /// `extra` arguments (`--chatd-args`) come last.
@@ -114,7 +115,7 @@ enum ServerLauncher {
       executable: executable,
       arguments: [
         "--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
-        "--web-port", String(webPort), "--no-flood-limit",
+        "--web-port", String(webPort), "--metrics-listen", "off", "--no-flood-limit",
       ] + extra)
   }
 

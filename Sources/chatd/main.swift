@@ -31,6 +31,7 @@ FileHandle.standardOutput.write(
   Data(
     ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
       + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+      + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"
       + "chatd: control socket \(config.controlSocketPath) (observer attaches to it)\n").utf8))

@@ -92,11 +92,10 @@ final class IntrospectionTests: XCTestCase {
         return .continue
       }
       busy.send(0)
-      let t0 = ContinuousClock.now
+      // How long a snapshot takes is a benchmark's question (otter-bench snapshot), not a
+      // test's: on a loaded machine any bound here fails for the wrong reason.
       let snap = node.snapshot()
-      let took = ContinuousClock.now - t0
       XCTAssertGreaterThanOrEqual(snap.count, 20_001)
-      XCTAssertLessThan(took, .seconds(2))
       let progress0 = counter.count
       try await Task.sleep(for: .milliseconds(50))
       XCTAssertGreaterThan(counter.count, progress0, "the busy process kept running")

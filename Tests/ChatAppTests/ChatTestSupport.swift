@@ -10,6 +10,7 @@ func testConfig(dataDirectory: String? = nil) -> ChatConfig {
   var config = ChatConfig()
   config.port = 0
   config.webPort = 0
+  config.metricsPort = nil
   config.dataDirectory = dataDirectory ?? temporaryDirectory("chatd-data")
   config.serverName = "test.server"
   config.floodProtection = false

@@ -28,6 +28,14 @@ enum ProcSelf {
     }.count
   }
 
+  /// Threads whose kernel name starts with one of `prefixes`.
+  static func threads(prefixed prefixes: [String]) -> Int {
+    entries("/proc/self/task").filter { tid in
+      let name = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+      return prefixes.contains { name.hasPrefix($0) }
+    }.count
+  }
+
   private static func entries(_ path: String) -> [String] {
     (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
   }

@@ -41,6 +41,7 @@ final class ReadmeTreeTests: XCTestCase {
   func testTheReadmeTreeIsTheRunningTree() async throws {
     var config = testConfig()
     config.webPort = freePort()  // the default runs the web side: so does this
+    config.metricsPort = 0  // and the metrics listener
     try await withChatServer(config) { server in
       let running = try await runningTree(server.node, server.application.root)
       XCTAssertEqual(try readmeTree(), running)

@@ -245,8 +245,12 @@ final class RoomTests: XCTestCase {
       $0.historyReplay = 20
     }
     defer { late.shutdown() }
-    // A history store that never answers: the room's replay waits for this test.
-    let silent = late.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, _, _ in .continue }
+    // A history store that never answers for history: the room's replay waits for this
+    // test. It does say it keeps nothing of the channel (a new channel).
+    let silent = late.node.spawn(ServerMessage<HistoryStore>.self, state: ()) { _, message, _ in
+      if case .call(.channel, let from)? = message.value { from.reply(.channel(nil)) }
+      return .continue
+    }
     try late.node.register(ChatServices.historyName, silent.pid)
     let alice = try await late.client("alice")
     let bob = try await late.client("bob")

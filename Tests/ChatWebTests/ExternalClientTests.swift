@@ -1,7 +1,8 @@
 // chatd's web port against real-world peers: the Python `websockets` client doing the
-// protocol's edge cases, two headless Chromium pages chatting (with a screenshot), and
-// Debian's nginx as a reverse proxy in front of it all. Each test skips, saying what
-// to install, when its tool is missing (scripts/setup.sh installs them all).
+// protocol's edge cases, two headless Chromium pages chatting (with a screenshot), a
+// page reconnecting, and Debian's nginx as a reverse proxy in front of it all. Each test
+// skips, saying what to install, when its tool is missing (scripts/setup.sh installs
+// them all).
 import Foundation
 import OtterTestSupport
 import XCTest
@@ -50,6 +51,25 @@ final class ExternalClientTests: XCTestCase {
     let png = FileManager.default.contents(atPath: shot) ?? Data()
     XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG at \(shot)")
     XCTAssertGreaterThan(png.count, 5000)
+    await stopChat(server)
+  }
+
+  /// After a reconnect the room's replay repeats what the page shows already: each line
+  /// must still be shown once, and what was said while the page was away added.
+  func testChromiumPageShowsEachLineOnceAfterAReconnect() async throws {
+    let python = try python()
+    guard let chromium = findTool(["chromium", "chromium-browser", "google-chrome"]) else {
+      throw XCTSkip("needs Chromium: apt-get install chromium (scripts/setup.sh does)")
+    }
+    let server = try await startChat()
+    let run = try runTool(
+      python,
+      [
+        scripts.appendingPathComponent("chromium_reconnect.py").path, chromium,
+        "http://127.0.0.1:\(server.webPort)/", String(server.ircPort),
+      ], timeout: 120)
+    XCTAssertEqual(run.status, 0, run.output)
+    XCTAssertTrue(run.output.contains("all passed"), run.output)
     await stopChat(server)
   }
 

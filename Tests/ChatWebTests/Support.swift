@@ -96,6 +96,7 @@ func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> C
   var config = ChatConfig()
   config.port = 0
   config.webPort = freePort()
+  config.metricsPort = nil
   config.history = false
   config.floodProtection = false
   config.dataDirectory = temporaryDirectory("chatweb")

@@ -76,7 +76,7 @@ final class NodeSelectionTests: XCTestCase {
     init(_ chatd: String, data: String, discovery: String) throws {
       socket = "\(data)/control.sock"
       process.executableURL = URL(fileURLWithPath: chatd)
-      process.arguments = ["--port", "0", "--web-port", "0", "--data-dir", data]
+      process.arguments = ["--port", "0", "--web-port", "0", "--metrics-listen", "off", "--data-dir", data]
       process.environment = ProcessInfo.processInfo.environment.merging(["OTTER_RUNTIME_DIR": discovery]) { $1 }
       process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
       process.standardError = FileHandle(forWritingAtPath: "/dev/null")

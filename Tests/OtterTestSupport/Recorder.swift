@@ -1,10 +1,11 @@
 // What processes saw, collected for the test's assertions: any thread may add, the test
 // reads the list in the order things were added.
+import Actors
 import Synchronization
 
 /// An ordered list that any thread or process may add to.
 public final class Recorder<Item: Sendable>: Sendable {
-  private let items = Mutex<[Item]>([])
+  private let items = Locked<[Item]>([])
 
   /// An empty list.
   public init() {}

@@ -1,3 +1,4 @@
+import Actors
 // Scratch directories for tests (data directories, Unix sockets, discovery pointers):
 // each test gets a fresh one, and none outlives the test run.
 import Foundation
@@ -6,7 +7,7 @@ import Synchronization
 
 /// Directories made by `temporaryDirectory` and not removed yet; whatever is left is
 /// removed when the test process exits.
-private let undeleted = Mutex<Set<String>>([])
+private let undeleted = Locked<Set<String>>([])
 
 /// Removes, at exit, what the tests did not; installed with the first directory.
 private let sweepAtExit: Void = {

@@ -85,6 +85,7 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             "--oper", "operuser:operpassword",
             "--no-flood-limit",
             "--history-replay", "0",
+            "--metrics-listen", "off",  # tests run in parallel: no fixed admin port
         ]
         if websocket_port is not None:
             argv += ["--web", f"{websocket_hostname}:{websocket_port}"]

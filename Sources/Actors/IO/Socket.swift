@@ -307,6 +307,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
     if n > 0 {
       bytesIn.add(UInt64(n), ordering: .relaxed)
+      node.countReceived(n)
       var frames: [Framer.Output] = []
       framer.feed(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<n])), into: &frames)
       for f in frames {
@@ -414,6 +415,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
           return nil
         }
         bytesOut.add(UInt64(done), ordering: .relaxed)
+        node.countSent(done)
         if coalesceMicros > 0 { lastWriteMicros = nowMicros }
         if let e = failed {
           events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("write", errno: e)))
@@ -504,6 +506,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
         return
       }
       bytesOut.add(UInt64(n), ordering: .relaxed)
+      node.countSent(n)
       queued -= n
       var written = n
       while written > 0 {

@@ -74,6 +74,9 @@ public struct Context<M: Sendable> {
     process.lock.withLock { process.label = .computed(source) }
   }
 
+  /// The name this process is registered under, if any.
+  public var registeredName: String? { process.lock.withLock { process.registeredName } }
+
   /// The process that spawned this one (`<0.0.0>` if spawned from outside the node).
   public var parent: Pid? { process.parent }
 

@@ -50,7 +50,7 @@ public struct ProcessSnapshot: Sendable {
   public let sockets: Int
   /// Bytes read from and written to the sockets it owns now (each socket's counters
   /// since it was opened, whoever owned it then).
-  public let io: SocketTraffic
+  public let io: ProcessIO
   /// Seconds since it was spawned.
   public let age: Double
   /// The reason it exited, once it has.
@@ -74,13 +74,13 @@ public struct ProcessMemory: Sendable, Equatable {
 }
 
 /// Bytes through the sockets a process owns.
-public struct SocketTraffic: Sendable, Equatable {
+public struct ProcessIO: Sendable, Equatable {
   /// Sockets owned.
   public let sockets: Int
   public let bytesIn: UInt64
   public let bytesOut: UInt64
 
-  static let none = SocketTraffic(sockets: 0, bytesIn: 0, bytesOut: 0)
+  static let none = ProcessIO(sockets: 0, bytesIn: 0, bytesOut: 0)
 }
 
 /// The figures a process is ranked by (the observer's top view): read with atomics and
@@ -129,7 +129,7 @@ public struct ProcessSummary: Sendable {
   /// "handler" or "body".
   public let kind: String
   /// Bytes through the sockets it owns.
-  public let io: SocketTraffic
+  public let io: ProcessIO
 }
 
 /// A snapshot of one scheduler.
@@ -227,7 +227,7 @@ extension ProcessCore {
 
   /// What went through `sockets` (read outside the process's lock: lock order is socket,
   /// then process, and the counters are atomics anyway).
-  static func traffic(_ sockets: [Socket]) -> SocketTraffic {
+  static func traffic(_ sockets: [Socket]) -> ProcessIO {
     guard !sockets.isEmpty else { return .none }
     var bytesIn: UInt64 = 0
     var bytesOut: UInt64 = 0
@@ -235,7 +235,7 @@ extension ProcessCore {
       bytesIn &+= s.bytesIn.load(ordering: .relaxed)
       bytesOut &+= s.bytesOut.load(ordering: .relaxed)
     }
-    return SocketTraffic(sockets: sockets.count, bytesIn: bytesIn, bytesOut: bytesOut)
+    return ProcessIO(sockets: sockets.count, bytesIn: bytesIn, bytesOut: bytesOut)
   }
 
   /// Estimated bytes of the link, monitor, timer and reply tables (lock held). A link

@@ -53,6 +53,7 @@ extension Node {
   ///   - options: label, trap_exit.
   ///   - start: runs before the first message, if given.
   ///   - handler: called once per message, in order.
+  ///   - describe: how the state reads in the observer's process view (redact secrets).
   @inlinable @discardableResult
   public func spawn<M: Sendable, S>(
     _ type: M.Type = M.self, state: sending S, options: SpawnOptions = SpawnOptions(),

@@ -76,6 +76,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   let dispatcherTasks = Atomic<Int>(0)
   let ioEvents = Atomic<UInt64>(0)
   let ioSourceCount = Atomic<Int>(0)
+  /// Bytes this thread read from and wrote to sockets (SocketTotals.swift).
+  let bytesReceived = Atomic<UInt64>(0)
+  let bytesSent = Atomic<UInt64>(0)
 
   @exclusivity(unchecked) private var thread: pthread_t?
   /// Where sockets polled by this scheduler are read into (this thread only).

@@ -6,16 +6,23 @@
 // operation of `Lock` is an atomic compiled into this module, so the sanitizer sees each
 // acquire and release. Critical sections in the runtime are a few dozen instructions,
 // so a waiter spins briefly and then yields the CPU; it never sleeps in the kernel.
+//
+// Both are public for the same reason: state that an application's processes share
+// (chatd's tables) uses them, so that a Thread Sanitizer run over the application is as
+// quiet as one over the runtime.
 import Glibc
 import Synchronization
 
-/// A small non-recursive lock.
-@usableFromInline
+/// A small non-recursive lock made of one atomic word, for short critical sections: a
+/// waiter spins briefly, then yields its thread. Unlike `Synchronization.Mutex`, every
+/// acquire and release is visible to Thread Sanitizer. Embed it beside the state it
+/// guards (`@exclusivity(unchecked) var`) where a separate object would cost memory;
+/// otherwise use ``Locked``.
 // `@unchecked Sendable`: the only state is an atomic word.
-struct Lock: ~Copyable, @unchecked Sendable {
+public struct Lock: ~Copyable, @unchecked Sendable {
   @usableFromInline let word = Atomic<UInt32>(0)
 
-  @inlinable init() {}
+  @inlinable public init() {}
 
   @inlinable @inline(__always)
   borrowing func lock() {
@@ -44,26 +51,27 @@ struct Lock: ~Copyable, @unchecked Sendable {
   @inlinable @inline(__always)
   borrowing func unlock() { word.store(0, ordering: .releasing) }
 
-  /// Runs `body` with the lock held.
+  /// Runs `body` with the lock held. Not reentrant: `body` must not take it again.
   @inlinable @inline(__always)
-  borrowing func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+  public borrowing func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
     lock()
     defer { unlock() }
     return try body()
   }
 }
 
-/// A value that is only read or written with its lock held.
-@usableFromInline
+/// A value that is only read or written with its ``Lock`` held: `Synchronization.Mutex`'s
+/// shape, with a lock Thread Sanitizer sees.
 // `@unchecked Sendable`: `value` is accessed only inside `withLock`.
-final class Locked<Value>: @unchecked Sendable {
+public final class Locked<Value>: @unchecked Sendable {
   @usableFromInline let lock = Lock()
   @exclusivity(unchecked) @usableFromInline var value: Value
 
-  @inlinable init(_ value: Value) { self.value = value }
+  @inlinable public init(_ value: Value) { self.value = value }
 
+  /// Runs `body` on the value with the lock held. Not reentrant.
   @inlinable
-  func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+  public func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
     lock.lock()
     defer { lock.unlock() }
     return try body(&value)

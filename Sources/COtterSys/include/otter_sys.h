@@ -102,6 +102,9 @@ int otter_socket_abort_on_close(int fd);
 /// byte (the signal number) per signal, or -1. Several watchers may be open at once; the
 /// previous handlers come back when the last one is closed.
 int otter_signal_watch_open(void);
+/// otter_signal_watch_open, and with `hangup` non-zero SIGHUP too (only this watcher's
+/// pipe hears of it; SIGHUP's previous action comes back when no such watcher is left).
+int otter_signal_watch_open_with(int hangup);
 /// Stops a watcher opened by otter_signal_watch_open (closes both ends of its pipe).
 void otter_signal_watch_close(int read_fd);
 /// For a single-threaded program (the observer): blocks `signals` in the calling thread

@@ -72,7 +72,10 @@ struct ClientSettings: Sendable {
 }
 
 /// A connected client, shared by reference.
-final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
+///
+/// `@unchecked Sendable`: its one mutable field, `published`, is read and written only
+/// with `lock` held (`withPublished`); every other field is immutable or atomic.
+final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible {
   /// The connection process: its end is the client's end (rooms and presence monitor it).
   let pid: Pid
   /// The peer's address, shown as the host part of `nick!user@host`.
@@ -94,7 +97,8 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   /// client has one). The nick is written by presence alone — only Presence.swift can
   /// make an `AssignedNick` that names one — and the settings by the connection alone,
   /// through `Connection.State.update`.
-  fileprivate let published: Mutex<Published>
+  private let lock = Lock()
+  @exclusivity(unchecked) private var published: Published
 
   fileprivate struct Published {
     var assigned = AssignedNick()
@@ -113,12 +117,17 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
     self.signonSeconds = UInt32(clamping: now)
     var published = Published()
     published.settings.lastActive = now
-    self.published = Mutex(published)
+    self.published = published
   }
 
   deinit {
     // Nothing can be told of this client's QUIT any more: drop its ledger entry.
     services.departures.forget(id)
+  }
+
+  /// Runs `body` on the published parts with the lock held.
+  fileprivate func withPublished<R>(_ body: (inout Published) -> R) -> R {
+    lock.withLock { body(&published) }
   }
 
   /// The client's id: its connection's process number, unique for the node's lifetime.
@@ -134,23 +143,23 @@ final class ClientHandle: Sendable, Hashable, CustomStringConvertible {
   func has(_ cap: Caps) -> Bool { capabilities.contains(cap) }
 
   /// The nick presence gave the client, or `*` before that.
-  var nick: String { published.withLock { $0.assigned.nick } }
+  var nick: String { withPublished { $0.assigned.nick } }
   /// Whether presence holds a nick for this client.
-  var holdsNick: Bool { published.withLock { $0.assigned.held } }
+  var holdsNick: Bool { withPublished { $0.assigned.held } }
   /// The nick as presence assigned it.
-  var assigned: AssignedNick { published.withLock { $0.assigned } }
+  var assigned: AssignedNick { withPublished { $0.assigned } }
   /// Publishes the nick presence assigned (Presence.swift: nothing else can make one).
-  func assign(_ nick: AssignedNick) { published.withLock { $0.assigned = nick } }
+  func assign(_ nick: AssignedNick) { withPublished { $0.assigned = nick } }
   /// A copy of the settings.
-  var settings: ClientSettings { published.withLock { $0.settings } }
+  var settings: ClientSettings { withPublished { $0.settings } }
   /// One setting, read under the lock without copying the rest.
-  func setting<T>(_ read: (ClientSettings) -> T) -> T { published.withLock { read($0.settings) } }
-  var isRegistered: Bool { published.withLock { $0.settings.registered } }
+  func setting<T>(_ read: (ClientSettings) -> T) -> T { withPublished { read($0.settings) } }
+  var isRegistered: Bool { withPublished { $0.settings.registered } }
   /// `nick!user@host`.
-  var prefix: String { published.withLock { "\($0.assigned.nick)!\($0.settings.user)@\(host)" } }
+  var prefix: String { withPublished { "\($0.assigned.nick)!\($0.settings.user)@\(host)" } }
   /// What WHOWAS will say about this client's current nick.
   var whowasEntry: WhowasEntry {
-    published.withLock {
+    withPublished {
       WhowasEntry(nick: $0.assigned.nick, user: $0.settings.user, host: host, realname: $0.settings.realname, time: WallClock.seconds())
     }
   }
@@ -179,7 +188,7 @@ extension Connection.State {
   /// The directory's counts (LUSERS) follow every change of the flags they count.
   @discardableResult
   mutating func update<R>(_ change: (inout ClientSettings) -> R) -> R {
-    let (result, before, after) = client.published.withLock { p -> (R, ClientDirectory.Counted, ClientDirectory.Counted) in
+    let (result, before, after) = client.withPublished { p -> (R, ClientDirectory.Counted, ClientDirectory.Counted) in
       let before = ClientDirectory.Counted(p.settings)
       let result = change(&p.settings)
       return (result, before, ClientDirectory.Counted(p.settings))

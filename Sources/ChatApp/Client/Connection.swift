@@ -122,7 +122,9 @@ struct Connection: GenServer {
     socket.setSendCoalescing(config.sendCoalescing)
     // `nick (transport) host`, computed from the handle when read: no string stored.
     ctx.setLabel(from: client)
-    services.log("client \(client.id) connected from \(peer)\(webSocket ? " (WebSocket)" : "")")
+    services.logger.debug(
+      "client \(client.id) connected from \(peer)",
+      metadata: ["client": .stringConvertible(client.id), "peer": .string(peer), "transport": webSocket ? "websocket" : "irc"])
     let now = MonotonicClock.nanoseconds()
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: now)
     if webSocket { state.webSocketReader = webSocketReader() }
@@ -280,7 +282,7 @@ struct Connection: GenServer {
           source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
-    services.log("client \(state.client.id) <- \(String(decoding: bytes, as: UTF8.self))")
+    services.logger.trace("client \(state.client.id) <- \(String(decoding: bytes, as: UTF8.self))")
     let message: IRCMessage
     do {
       message = try IRCMessage.parse(bytes)
@@ -305,7 +307,7 @@ struct Connection: GenServer {
   /// to take again and WHOWAS knows it (a kill frees it from the exit hook instead).
   func quit(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) async -> HandleResult<Self> {
     let client = state.client
-    services.log("client \(client.id) quits: \(reason)")
+    services.logger.debug("client \(client.id) quits: \(reason)", metadata: ["client": .stringConvertible(client.id)])
     state.update { if $0.quitMessage == nil { $0.quitMessage = reason } }
     if client.holdsNick, let presence = presenceRef(ctx) {
       _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2))

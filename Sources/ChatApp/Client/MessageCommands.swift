@@ -42,8 +42,16 @@ extension Connection {
       let line = TaggedLine(
         IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
         clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
-      if kind != .tagmsg || other.has(.messageTags) { line.send(to: other) }
-      if client.has(.echoMessage) { line.send(to: client) }
+      var copies = 0
+      if kind != .tagmsg || other.has(.messageTags) {
+        line.send(to: other)
+        copies += 1
+      }
+      if client.has(.echoMessage) {
+        line.send(to: client)
+        copies += 1
+      }
+      services.metrics.privateMessage(copies: copies)
       if kind == .privmsg, let away = other.setting({ $0.away }) {
         client.numeric(server, .rplAway, other.nick, away)
       }

@@ -5,10 +5,11 @@
 // writers are exactly the rooms that lost the quitter, and only through `claim`. An
 // entry lives until the quitter's handle is freed — that is, until no room holds it any
 // more and so none can claim again.
+import Actors
 import Synchronization
 
 final class QuitLedger: Sendable {
-  private let told = Mutex<[UInt64: Set<UInt64>]>([:])
+  private let told = Locked<[UInt64: Set<UInt64>]>([:])
 
   /// True the first time it is asked for this pair: the caller tells `recipient`.
   func claim(quitter: UInt64, recipient: UInt64) -> Bool {

@@ -1,7 +1,9 @@
 // The history store: every channel message goes to SQLite (a file in the data
-// directory). Disk work never runs on a scheduler thread: the server hands it to its own
-// writer thread, which commits in batches (one transaction per batch) and answers
-// queries through deferred replies. The writer thread and its database belong to the
+// directory), and so does what a channel is besides its messages — topic, modes, who
+// held status (History/StoredChannels.swift), saved by its room after each change.
+// Disk work never runs on a scheduler thread: the server hands it to its own writer
+// thread, which commits in batches (one transaction per batch) and answers queries
+// through deferred replies. The writer thread and its database belong to the
 // store's process and end with it, however it ends (as Erlang closes a port when its
 // owner dies).
 //
@@ -11,6 +13,9 @@
 // database on its own; only the appends still in the store's mailbox at the kill (and
 // those rooms send while no store is registered) miss the disk. They stay in the
 // in-memory recent history, so clients joining before chatd restarts still get them.
+//
+// Counted for the metrics (`HistoryCounters`): the store's process counts each append it
+// hands to the writer, the writer thread each one it commits or drops.
 import Actors
 import COtterSys
 import Foundation
@@ -20,6 +25,13 @@ import Synchronization
 struct HistoryStore: SyncGenServer {
   /// The database file; nil keeps no history on disk (queries answer from nothing).
   let path: String?
+  /// What was handed to the writer and what came of it (the metrics' queue depth).
+  let counters: HistoryCounters
+
+  init(path: String?, counters: HistoryCounters = HistoryCounters()) {
+    self.path = path
+    self.counters = counters
+  }
 
   enum Request: Sendable {
     /// The last `limit` messages of a channel (folded name), oldest first.
@@ -29,15 +41,22 @@ struct HistoryStore: SyncGenServer {
     case between(channel: String, after: Int64, before: Int64, limit: Int, newestFirst: Bool)
     /// Waits until everything cast before has been written (tests, shutdown).
     case flush
+    /// What is stored of a channel (folded name): its settings and statuses, if any.
+    case channel(key: String)
   }
 
   enum Reply: Sendable {
     case entries([HistoryEntry])
     case flushed
+    case channel(StoredChannel?)
   }
 
   enum Cast: Sendable {
     case append(key: String, HistoryEntry)
+    /// Replaces what is stored of a channel (its room, after a change).
+    case saveChannel(key: String, StoredChannel)
+    /// The channel ended (its last member left): nothing of it is restored.
+    case forgetChannel(key: String)
   }
 
   struct State {
@@ -53,7 +72,7 @@ struct HistoryStore: SyncGenServer {
     do {
       let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      writer = try HistoryWriter(path: path)
+      writer = try HistoryWriter(path: path, counters: counters)
     } catch {
       return .stop(.shutdownWith("history database \(path): \(error)"))
     }
@@ -71,15 +90,26 @@ struct HistoryStore: SyncGenServer {
 
   func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
     guard let writer = state.writer else {
-      if case .flush = request { return .reply(.flushed) }
-      return .reply(.entries([]))
+      switch request {
+      case .flush: return .reply(.flushed)
+      case .channel: return .reply(.channel(nil))
+      case .latest, .between: return .reply(.entries([]))
+      }
     }
     writer.enqueue(.query(request, from))
     return .noreply()
   }
 
   func handleCast(_ message: Cast, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .append(let key, let entry) = message { state.writer?.enqueue(.append(key, entry)) }
+    switch message {
+    case .append(let key, let entry):
+      if let writer = state.writer {
+        counters.handed.wrappingAdd(1, ordering: .relaxed)
+        writer.enqueue(.append(key, entry))
+      }
+    case .saveChannel(let key, let channel): state.writer?.enqueue(.channel(key, channel))
+    case .forgetChannel(let key): state.writer?.enqueue(.channel(key, nil))
+    }
     return .noreply()
   }
 
@@ -97,12 +127,17 @@ struct HistoryStore: SyncGenServer {
 final class HistoryWriter: Sendable {
   enum Job: Sendable {
     case append(String, HistoryEntry)
+    /// Save (or, nil, forget) what is stored of a channel.
+    case channel(String, StoredChannel?)
     case query(HistoryStore.Request, From<HistoryStore.Reply>)
     case stop
 
-    var isAppend: Bool {
-      if case .append = self { return true }
-      return false
+    /// A write nobody waits for: it may linger with the batch.
+    var isWrite: Bool {
+      switch self {
+      case .append, .channel: return true
+      case .query, .stop: return false
+      }
     }
   }
 
@@ -115,15 +150,19 @@ final class HistoryWriter: Sendable {
   /// descriptor, so SQLite cannot close a file that another of the process's
   /// connections holds locked (a WAL connection always does) and would keep the old
   /// descriptor open until the new connection closes.
-  private static let lastWriter = Mutex<[String: HistoryWriter]>([:])
+  private static let lastWriter = Locked<[String: HistoryWriter]>([:])
 
   private let queue = JobQueue()
   /// Left once the database is closed; anyone may wait for it, any number of times.
   private let closed = DispatchGroup()
   private let finishing = Atomic<Bool>(false)
   let written = Atomic<Int>(0)
+  /// Shared with the store (and the stores after it): `written` and `failed` are this
+  /// thread's to add to.
+  private let counters: HistoryCounters
 
-  init(path: String) throws {
+  init(path: String, counters: HistoryCounters) throws {
+    self.counters = counters
     // Normally a few milliseconds: the previous writer was asked to stop when its store
     // exited, and only writes the batch it holds.
     if let previous = HistoryWriter.lastWriter.withLock({ $0[path] }) { _ = previous.closed.wait(timeout: .now() + 5) }
@@ -137,6 +176,7 @@ final class HistoryWriter: Sendable {
         source TEXT NOT NULL, command TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL)
       """)
     try db.execute("CREATE INDEX IF NOT EXISTS messages_by_channel ON messages (channel, time)")
+    for table in StoredChannelTables.schema { try db.execute(table) }
     let worker = Thread { [self] in
       // The kernel's name for the thread (Thread.name does not reach it on Linux), so
       // `top -H` and /proc/PID/task tell the writer apart.
@@ -163,24 +203,24 @@ final class HistoryWriter: Sendable {
     private var jobs: [Job] = []
 
     /// Queues `job`. The writer is woken for the first job of a batch and for every
-    /// query or stop; appends that follow within its lingering ride along unannounced
+    /// query or stop; writes that follow within its lingering ride along unannounced
     /// (a wake-up per message would cost a futex call each, and a transaction each).
     func push(_ job: Job) {
       condition.lock()
-      let wake = jobs.isEmpty || !job.isAppend
+      let wake = jobs.isEmpty || !job.isWrite
       jobs.append(job)
       if wake { condition.signal() }
       condition.unlock()
     }
 
-    /// Every queued job, waiting until there is one. When only appends are waiting, it
+    /// Every queued job, waiting until there is one. When only writes are waiting, it
     /// lingers up to `linger` seconds (a query or stop ends that at once), so that a
     /// busy server writes one transaction per batch rather than per message.
     func takeAll(linger: TimeInterval) -> [Job] {
       condition.lock()
       defer { condition.unlock() }
       while jobs.isEmpty { condition.wait() }
-      if linger > 0 && jobs.allSatisfy(\.isAppend) {
+      if linger > 0 && jobs.allSatisfy(\.isWrite) {
         _ = condition.wait(until: Date(timeIntervalSinceNow: linger))
       }
       let taken = jobs
@@ -222,7 +262,8 @@ final class HistoryWriter: Sendable {
       ),
       let rangeNewest = try? db.prepare(
         "SELECT time, msgid, source, command, target, text FROM messages WHERE channel = ? AND time > ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?"
-      )
+      ),
+      let channels = try? StoredChannelTables(db)
     else {
       FileHandle.standardError.write(Data("chatd: history: \(db.lastError)\n".utf8))
       return
@@ -262,15 +303,32 @@ final class HistoryWriter: Sendable {
           }
           try db.execute("COMMIT")
           written.add(appends.count, ordering: .relaxed)
+          counters.written.wrappingAdd(appends.count, ordering: .relaxed)
         } catch {
           insert.reset()
           try? db.execute("ROLLBACK")
+          counters.failed.wrappingAdd(appends.count, ordering: .relaxed)
           FileHandle.standardError.write(Data("chatd: history: \(error)\n".utf8))
+        }
+      }
+      // Channel saves in order, in a transaction of their own (a failed one loses no message).
+      let channelWrites = jobs.compactMap { job -> (String, StoredChannel?)? in
+        if case .channel(let k, let c) = job { return (k, c) }
+        return nil
+      }
+      if !channelWrites.isEmpty {
+        do {
+          try db.execute("BEGIN")
+          for (key, channel) in channelWrites { try channels.save(key, channel) }
+          try db.execute("COMMIT")
+        } catch {
+          try? db.execute("ROLLBACK")
+          FileHandle.standardError.write(Data("chatd: history: saving channels: \(error)\n".utf8))
         }
       }
       for job in jobs {
         switch job {
-        case .append: break
+        case .append, .channel: break
         case .stop: stopping = true
         case .query(let request, let from):
           switch request {
@@ -288,6 +346,13 @@ final class HistoryWriter: Sendable {
             from.reply(.entries(newestFirst ? r.reversed() : r))
           case .flush:
             from.reply(.flushed)
+          case .channel(let key):
+            do {
+              from.reply(.channel(try channels.load(key)))
+            } catch {
+              FileHandle.standardError.write(Data("chatd: history: loading channel \(key): \(error)\n".utf8))
+              from.reply(.channel(nil))
+            }
           }
         }
       }

@@ -2,6 +2,7 @@
 // Shared (outside the room processes) so a restarted room keeps it; filled from the
 // stored history when a channel is first used. Writer: each channel's room, for its own
 // channel only (Rooms/Room.swift).
+import Actors
 import Synchronization
 
 /// A stored channel message.
@@ -18,7 +19,7 @@ struct HistoryEntry: Sendable, Equatable {
 }
 
 final class RecentHistory: Sendable {
-  private let channels = Mutex<[String: [HistoryEntry]]>([:])
+  private let channels = Locked<[String: [HistoryEntry]]>([:])
   let capacity: Int
 
   init(capacity: Int) { self.capacity = max(0, capacity) }

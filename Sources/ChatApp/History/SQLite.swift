@@ -76,6 +76,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     func bind(_ index: Int32, _ value: String) { sqlite3_bind_text(stmt, index, value, -1, Statement.transient) }
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(stmt, index, value) }
+    func bindNull(_ index: Int32) { sqlite3_bind_null(stmt, index) }
 
     /// True while there is a row.
     func step() throws -> Bool {
@@ -92,6 +93,8 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(stmt, column) }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(stmt, column) == SQLITE_NULL }
 
     func reset() {
       sqlite3_reset(stmt)

@@ -3,11 +3,12 @@
 // the presence server only (Presence/Presence.swift) — it is its own state, not a copy.
 // It outlives presence, so nicks keep resolving while presence is being restarted, and
 // the restarted presence rebuilds it from what it published on the client handles.
+import Actors
 import Synchronization
 
 final class NickTable: Sendable {
   /// Folded nick → client.
-  private let table = Mutex<[String: ClientHandle]>([:])
+  private let table = Locked<[String: ClientHandle]>([:])
 
   /// The client holding `nick` (any case).
   func find(_ nick: String) -> ClientHandle? { table.withLock { $0[Names.fold(nick)] } }

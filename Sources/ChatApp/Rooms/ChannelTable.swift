@@ -3,7 +3,7 @@
 // the room processes. Writer: each channel's room, for its own channel only
 // (`Room.publish`, `Room.unpublish` in Rooms/Room.swift); everyone else reads. A
 // restarted room rebuilds from its record; after the room supervisor itself was
-// restarted, the room restorer (Rooms/RoomRestorer.swift) starts a room for every record.
+// restarted, the room restorer (Rooms/RoomSupervision.swift) starts a room for every record.
 import Actors
 import Synchronization
 
@@ -72,10 +72,17 @@ struct ChannelMember: Sendable {
   }
 }
 
-/// What a room publishes: its settings and members (by client id).
+/// What a room publishes: its settings and members (by client id), and what it needs
+/// of a channel restored after chatd restarted (Rooms/RoomStorage.swift).
 struct ChannelRecord: Sendable {
   var settings: ChannelSettings
   var members: [UInt64: ChannelMember] = [:]
+  /// The channel stood before chatd restarted: its first joiner does not get op for
+  /// being first.
+  var restored = false
+  /// Op and voice held when chatd stopped, by folded `nick!user@host`: given back, once,
+  /// to whoever joins as that mask within the restore window.
+  var awaitedStatus: [String: StoredStatus] = [:]
 }
 
 /// The table. Reads take its lock briefly and copy out (records share their storage
@@ -87,7 +94,7 @@ final class ChannelTable: Sendable {
     /// Client id → folded names of the channels it is in.
     var memberships: [UInt64: [String]] = [:]
   }
-  private let contents = Mutex(Contents())
+  private let contents = Locked(Contents())
 
   // MARK: Reads
 

@@ -3,7 +3,8 @@
 // checks every action against the modes, delivers each message itself — formatted once
 // per tag variant, handed to every member's endpoint — and publishes its record to the
 // channel table (Rooms/ChannelTable.swift) after every change, for readers and for its
-// own restart.
+// own restart. It also has the history store keep the channel's topic, modes and
+// statuses, and starts a channel from them after chatd restarts (Rooms/RoomStorage.swift).
 //
 // The room monitors its members: a member's process ending (QUIT, error, kill) becomes a
 // QUIT to the others, once to each even across shared channels (Delivery/QuitLedger.swift).
@@ -52,6 +53,8 @@ struct Room: SyncGenServer {
   enum Info: Sendable {
     /// Stored history for the replay arrived.
     case historyLoaded([HistoryEntry])
+    /// What the store keeps of the channel arrived (nil: nothing, a new channel).
+    case settingsLoaded(StoredChannel?)
   }
 
   struct State {
@@ -62,6 +65,16 @@ struct Room: SyncGenServer {
     /// Messages this room has appended to the recent history since it started.
     var appended = 0
     var historyLoaded = false
+    /// The channel had no record and the store is asked what it keeps of it: requests
+    /// wait in `held`, in order, until that is in (Rooms/RoomStorage.swift).
+    var settingsLoading = false
+    var held: [(request: Request, from: From<Reply>)] = []
+    /// What the store was last asked to keep of the channel, and whether something it
+    /// keeps (settings, who holds status) may have changed since.
+    var saved: StoredChannel?
+    var storeOutdated = false
+    /// Op and voice of members chatd's shutdown ended, by folded mask: kept for them.
+    var leftAtShutdown: [String: StoredStatus] = [:]
 
     var channel: ChannelSettings {
       get { record.settings }
@@ -93,18 +106,21 @@ struct Room: SyncGenServer {
       }
     } else if create {
       state = State(record: ChannelRecord(settings: ChannelSettings(name: name)))
+      // The channel may have stood when chatd last stopped: unpublished until the store
+      // has said, so nobody is answered as if it were new.
+      state.settingsLoading = loadSettings(ctx)
     } else {
       return .ignore
     }
-    publish(state)
+    if !state.settingsLoading { publish(state) }
     // Recent history: in memory if this channel was used since the server started, else
     // from the store (it answers with an info message; joins meanwhile wait for it).
     if services.recent.isKnown(key) || services.config.historyReplay == 0 {
       state.historyLoaded = true
-    } else if let store = ctx.node.whereis(ChatServices.historyName)?.address(as: ServerMessage<HistoryStore>.self) {
+    } else if let store = historyStore(ctx) {
       let me = ctx.address
       let limit = services.config.historyMemory
-      Self.loadHistory(store: GenServerRef(store), key: key, limit: limit, into: me, node: ctx.node)
+      Self.loadHistory(store: store, key: key, limit: limit, into: me, node: ctx.node)
     } else {
       state.historyLoaded = true
       services.recent.markKnown(key)
@@ -129,34 +145,51 @@ struct Room: SyncGenServer {
   // MARK: - Requests
 
   func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+    if state.settingsLoading {
+      state.held.append((request, from))
+      return .noreply()
+    }
+    let (reply, stop) = respond(to: request, &state, ctx)
+    return stop ? .stop(.normal, reply: reply) : .reply(reply)
+  }
+
+  /// Handles a request; `stop` when the room ends with it (no members left).
+  func respond(to request: Request, _ state: inout State, _ ctx: ServerContext<Self>) -> (reply: Reply, stop: Bool) {
     switch request {
     case .join(let client, let key):
-      return .reply(join(client, key: key, &state, ctx))
+      let reply = join(client, key: key, &state, ctx)
+      // Refused with nobody in: a restored channel that keeps its first visitor out.
+      return (reply, settle(&state, serverStopping: false, ctx))
     case .part(let client, let reason):
       guard state.members[client.id] != nil else {
         client.numeric(server, .errNotOnChannel, state.channel.name)
-        return .reply(.refused)
+        return (.refused, false)
       }
       let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
       for m in state.members.values { line.send(to: m.client) }
       remove(client, &state, ctx)
-      return state.members.isEmpty ? stopEmpty() : .reply(.done)
+      return (.done, settle(&state, serverStopping: false, ctx))
     case .message(let client, let kind, let text, let tags):
-      return .reply(message(client, kind, text, tags, &state, ctx))
+      return (message(client, kind, text, tags, &state, ctx), false)
     case .topic(let client, let topic):
-      return .reply(self.topic(client, topic, &state))
+      let reply = self.topic(client, topic, &state)
+      state.storeOutdated = true
+      save(&state, ctx)
+      return (reply, false)
     case .names(let client, let end):
       names(for: client, state, end: end)
-      return .reply(.done)
+      return (.done, false)
     case .mode(let client, let params):
       let reply = mode(client, params, &state)
       publish(state)
-      return .reply(reply)
+      state.storeOutdated = true
+      save(&state, ctx)
+      return (reply, false)
     case .kick(let client, let target, let reason):
-      let r = kick(client, target, reason, &state, ctx)
-      return state.members.isEmpty ? stopEmpty() : .reply(r)
+      let reply = kick(client, target, reason, &state, ctx)
+      return (reply, settle(&state, serverStopping: false, ctx))
     case .invite(let client, let target):
-      return .reply(invite(client, target, &state))
+      return (invite(client, target, &state), false)
     }
   }
 
@@ -164,11 +197,17 @@ struct Room: SyncGenServer {
     switch message {
     case .down(let ref, let pid, let reason):
       guard let member = state.members[pid.id], member.monitor == ref else { return .noreply() }
-      quit(member.client, reason, &state)
-      if state.members.isEmpty {
-        services.channels.unpublish(key)
-        return .stop(.normal)
+      // Members that chatd's shutdown ended have not left: the channel is kept as it
+      // stands, for after the restart.
+      let stopping = Self.endedByServer(reason)
+      if member.op || member.voice {
+        state.storeOutdated = true
+        if stopping { awaitReturn(of: member, &state) }
       }
+      quit(member.client, reason, &state)
+      if settle(&state, serverStopping: stopping, ctx) { return .stop(.normal) }
+    case .message(.settingsLoaded(let stored)):
+      return settingsLoaded(stored, &state, ctx)
     case .message(.historyLoaded(let entries)):
       services.recent.preload(key, entries)
       state.historyLoaded = true
@@ -184,6 +223,7 @@ struct Room: SyncGenServer {
 
   func formatStatus(_ state: State) -> String {
     let c = state.channel
+    if state.settingsLoading { return "\(c.name): asking the store what it keeps of the channel, \(state.held.count) requests held" }
     return
       "\(c.name): \(state.members.count) members, modes \(c.modeString(showKey: false).joined(separator: " ")), topic \(c.topic.map { "\"\($0)\"" } ?? "none")"
   }
@@ -193,11 +233,6 @@ struct Room: SyncGenServer {
   /// Publishes the record; `joined`/`left` name a member that came or went.
   func publish(_ state: State, joined: UInt64? = nil, left: UInt64? = nil) {
     services.channels.publish(key, state.record, joined: joined, left: left)
-  }
-
-  private func stopEmpty() -> CallResult<Self> {
-    services.channels.unpublish(key)
-    return .stop(.normal, reply: .done)
   }
 
   // MARK: - Membership
@@ -226,9 +261,9 @@ struct Room: SyncGenServer {
       client.numeric(server, .errChannelIsFull, c.name)
       return .refused
     }
-    let first = state.members.isEmpty
+    let status = statusOnJoin(of: client, &state)
     state.channel.invited.remove(folded)
-    state.members[client.id] = ChannelMember(client: client, op: first, voice: false, monitor: ctx.monitor(client.pid))
+    state.members[client.id] = ChannelMember(client: client, op: status.op, voice: status.voice, monitor: ctx.monitor(client.pid))
     publish(state, joined: client.id)
     // JOIN to everyone (extended-join adds account and real name).
     let info = client.settings
@@ -243,6 +278,7 @@ struct Room: SyncGenServer {
       client.numeric(server, .rplTopic, c.name, topic)
       client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
     }
+    announce(status, of: client, state)
     names(for: client, state)
     if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append((client, state.appended)) }
     return .done
@@ -251,6 +287,7 @@ struct Room: SyncGenServer {
   /// Removes a member (PART, KICK): no more monitoring, and the record says so.
   private func remove(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
     guard let m = state.members.removeValue(forKey: client.id) else { return }
+    if m.op || m.voice { state.storeOutdated = true }
     _ = ctx.demonitor(m.monitor, flush: true)
     publish(state, left: client.id)
   }
@@ -309,24 +346,28 @@ struct Room: SyncGenServer {
       IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
       clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
     let echo = client.has(.echoMessage)
+    var copies = 0
     for m in state.members.values {
       if m.client === client && !echo { continue }
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
       line.send(to: m.client)
+      copies += 1
     }
-    if kind != .tagmsg {
+    services.metrics.channelMessage(copies: copies)
+    // Conversation is recorded; a CTCP request or reply is not (History/ReplayText.swift).
+    if kind != .tagmsg && ReplayText.isReplayable(text) {
       let entry = HistoryEntry(time: now, msgid: msgid, source: source, command: kind.rawValue, channel: c.name, text: text)
       services.recent.append(key, entry)
       state.appended += 1
-      if services.config.history, let store = ctx.node.whereis(ChatServices.historyName)?.address(as: ServerMessage<HistoryStore>.self) {
-        GenServerRef(store).cast(.append(key: key, entry))
+      if services.config.history, let store = historyStore(ctx) {
+        store.cast(.append(key: key, entry))
       }
     }
     return .done
   }
 
   /// The channel's recent messages, to a client that just joined: with server-time tags
-  /// if it has the capability, else with the time in front of the text.
+  /// if it has the capability, else with the time in the text (History/ReplayText.swift).
   /// `skippingNewest`: messages sent since the client joined, which it got live.
   private func replay(to client: ClientHandle, _ state: State, skippingNewest: Int = 0) {
     let limit = services.config.historyReplay
@@ -336,12 +377,8 @@ struct Room: SyncGenServer {
     let caps = client.capabilities
     let batch = caps.contains(.batch) ? "h" + MessageID.next() : nil
     if let batch { client.send(IRCMessage(source: server, "BATCH", ["+" + batch, "chathistory", state.channel.name])) }
-    for e in entries {
-      var text = e.text
-      if !caps.contains(.serverTime) {
-        let stamp = String(WallClock.iso8601(millis: e.time).prefix(19).map { $0 == "T" ? " " : $0 })
-        text = "[\(stamp)] " + text
-      }
+    for e in entries where ReplayText.isReplayable(e.text) {
+      let text = caps.contains(.serverTime) ? e.text : ReplayText.stamped(e.text, at: e.time)
       var m = IRCMessage(source: e.source, e.command, [state.channel.name, text])
       if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: e.time))) }
       if caps.contains(.messageTags) { m.tags.append(("msgid", e.msgid)) }

@@ -10,6 +10,10 @@ public struct ChatConfig: Sendable {
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080
+  /// The admin HTTP listener serving `/metrics` (Prometheus); nil: off, port 0: any free
+  /// port. 9667: in the range Prometheus exporters use, and ending like IRC's 6667.
+  public var metricsHost = "127.0.0.1"
+  public var metricsPort: Int? = 9667
   /// Where the history database and the control socket live.
   public var dataDirectory = "./chatd-data"
   /// The control endpoint (Unix socket, mode 0600) the observer attaches to; nil: under
@@ -71,9 +75,18 @@ public struct ChatConfig: Sendable {
   public var historyReplay = 20
   /// Messages of each channel kept in memory for replay and CHATHISTORY.
   public var historyMemory = 200
+  /// How long after chatd starts a channel restored from the history store waits for
+  /// the members it had when chatd stopped: those who held op or voice get it back if
+  /// they rejoin within it, and the channel is kept even if everyone in it leaves. After
+  /// it a restored channel ends like any other, when its last member leaves.
+  public var channelRestoreWindow: Duration = .seconds(600)
 
-  /// Log lines to stderr.
-  public var verbose = false
+  /// The least severe log line written (`--log-level`; `--verbose` is `.debug`).
+  public var logLevel: Logger.Level = .info
+  /// Human lines or JSON lines (`--log-format`).
+  public var logFormat: LogFormat = .human
+  /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
+  public var logFile: String?
 
   public init() {}
 

@@ -8,7 +8,8 @@
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── irc           listener (acceptor) on the IRC port
 //   ├── control       the observer's control endpoint (Unix socket, mode 0600)
-//   └── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
+//   ├── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
+//   └── metrics...    the admin listener's /metrics and its sessions (Metrics/MetricsServer.swift)
 import Actors
 import Control
 import Foundation
@@ -22,13 +23,18 @@ public final class ChatServer: Sendable {
   let services: ChatServices
   private let ircBound: BoundPort
   private let webBound: BoundPort
+  private let metricsBound: BoundPort
 
-  private init(application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort) {
+  private init(
+    application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort,
+    metricsBound: BoundPort
+  ) {
     self.application = application
     self.config = config
     self.services = services
     self.ircBound = ircBound
     self.webBound = webBound
+    self.metricsBound = metricsBound
   }
 
   public var node: Node { application.node }
@@ -36,19 +42,26 @@ public final class ChatServer: Sendable {
   public var ircPort: Int { ircBound.port }
   /// The HTTP/WebSocket port actually listened on; 0 when the web listener is off.
   public var webPort: Int { webBound.port }
+  /// The metrics port actually listened on; nil when the metrics listener is off.
+  public var metricsPort: Int? { config.metricsPort == nil ? nil : metricsBound.port }
   /// The database file, if history is kept.
   public var historyPath: String? {
     config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
   }
 
-  /// Starts the daemon: creates the data directory, opens the history, listens.
-  /// Throws `StartError` with the reason (e.g. the port is taken).
+  /// Starts the daemon: creates the data directory, opens the log and the history,
+  /// listens. Throws `StartError` with the reason (e.g. the port is taken), or
+  /// `LogOutputError` for a log file it cannot open. The log settings are for the node it
+  /// makes; a node given keeps its own logger.
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
     try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-    let node = try node ?? Node(name: "chatd")
+    // The log file is chatd's own node's: a node given keeps its logger.
+    let logOutput = node == nil ? try config.openLogOutput() : nil
+    let node = try node ?? Node(name: "chatd", logger: config.makeLogger(label: "chatd", output: logOutput ?? .standardError))
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
+    let metricsBound = BoundPort()
     let historyPath =
       config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
@@ -62,7 +75,7 @@ public final class ChatServer: Sendable {
     let root = Supervisor(
       SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)),
       children: [
-        .server(id: "history", HistoryStore(path: historyPath), name: ChatServices.historyName),
+        .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
@@ -71,10 +84,19 @@ public final class ChatServer: Sendable {
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
         Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
         Control.endpoint(path: config.controlSocketPath),
-      ] + WebServer.children(services, bound: webBound))
+      ] + WebServer.children(services, bound: webBound) + MetricsServer.children(services, bound: metricsBound))
+    // SIGHUP reopens the log file (logrotate); without one it keeps its usual action.
+    var onHangup: (@Sendable () -> Void)?
+    if let file = logOutput, file.path != nil {
+      let logger = node.logger
+      onHangup = { reopenLog(file, logger) }
+    }
     // Named "chatd" so that `observer` prefers it among the nodes it finds.
-    let application = try await Application.start(root, name: "chatd", on: node)
-    return ChatServer(application: application, config: config, services: services, ircBound: ircBound, webBound: webBound)
+    let application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
+    let server = ChatServer(
+      application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
+    server.logStart()
+    return server
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the

@@ -3,7 +3,6 @@
 // restarted server is found under the same name).
 import Actors
 import GenServer
-import Glibc
 import Supervision
 
 /// The server-wide context, passed to connections, rooms and presence: one shared
@@ -18,10 +17,14 @@ final class ChatServices: Sendable {
   let departures: QuitLedger
   let recent: RecentHistory
   let whowas: WhowasLog
+  /// Messages, deliveries and history counters for the metrics endpoint.
+  let metrics: ChatMetrics
   /// Unix seconds at start (RPL_CREATED).
   let startedAt: Int
   /// The node the server runs on (unowned: the node's processes hold this object).
   unowned let node: Node
+  /// The node's logger: chatd's own lines go where the runtime's reports go.
+  let logger: Logger
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -33,12 +36,14 @@ final class ChatServices: Sendable {
   init(config: ChatConfig, node: Node) {
     self.config = config
     self.node = node
+    self.logger = node.logger
     self.clients = ClientDirectory()
     self.channels = ChannelTable()
     self.nicks = NickTable()
     self.departures = QuitLedger()
     self.recent = RecentHistory(capacity: config.historyMemory)
     self.whowas = WhowasLog()
+    self.metrics = ChatMetrics()
     self.startedAt = WallClock.seconds()
   }
 
@@ -50,13 +55,6 @@ final class ChatServices: Sendable {
   func clientLeft(_ client: ClientHandle) {
     clients.remove(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
-  }
-
-  /// With `--verbose`: one line to stderr (connections, what clients send, errors).
-  func log(_ line: @autoclosure () -> String) {
-    guard config.verbose else { return }
-    var text = Array(("chatd: " + line() + "\n").utf8)
-    _ = write(2, &text, text.count)  // one write per line: lines from threads never interleave
   }
 }
 

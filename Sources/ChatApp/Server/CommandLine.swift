@@ -1,4 +1,5 @@
 // chatd's command line: every flag, its meaning, and clear errors for bad ones.
+import Actors
 import Foundation
 
 /// What the command line asked for.
@@ -11,13 +12,14 @@ public enum ChatCommand: Equatable, Sendable {
 extension ChatConfig: Equatable {
   public static func == (a: ChatConfig, b: ChatConfig) -> Bool {
     a.host == b.host && a.port == b.port && a.webHost == b.webHost && a.webPort == b.webPort
+      && a.metricsHost == b.metricsHost && a.metricsPort == b.metricsPort
       && a.dataDirectory == b.dataDirectory && a.controlSocket == b.controlSocket && a.history == b.history
       && a.serverName == b.serverName && a.networkName == b.networkName && a.motd == b.motd && a.password == b.password
       && a.operators == b.operators && a.nickLength == b.nickLength && a.floodProtection == b.floodProtection
       && a.floodBurst == b.floodBurst && a.floodRate == b.floodRate && a.sendQueueLimit == b.sendQueueLimit
       && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
-      && a.historyReplay == b.historyReplay
-      && a.verbose == b.verbose
+      && a.historyReplay == b.historyReplay && a.channelRestoreWindow == b.channelRestoreWindow
+      && a.logLevel == b.logLevel && a.logFormat == b.logFormat && a.logFile == b.logFile
   }
 }
 
@@ -39,12 +41,19 @@ public enum ChatCommandLine {
       --port PORT               IRC listener port
       --web HOST:PORT           HTTP + WebSocket listener (default 127.0.0.1:8080)
       --web-port PORT           its port; 0 turns it off
+      --metrics-listen HOST:PORT
+                                Prometheus metrics at http://HOST:PORT/metrics
+                                (default 127.0.0.1:9667; port 0 picks one; off:
+                                no metrics listener)
       --control-socket PATH     the observer's control socket (default DATA/control.sock)
 
     Data
       --data-dir DIR            where history and the control socket live (default ./chatd-data)
       --no-history              keep no history on disk (replay from memory only)
       --history-replay N        messages a joining client is replayed (default 20; 0: none)
+      --restore-window SECONDS  after a restart, how long a channel (kept with its topic
+                                and modes) waits for its members to come back: ops and
+                                voices get their status back (default 600)
 
     Identity and access
       --server-name NAME        server name shown to clients (default chatd.local)
@@ -73,8 +82,17 @@ public enum ChatCommandLine {
                                 time a new connection has to register (NICK and
                                 USER) before it is closed (default 60)
 
+    Logs (crash and supervisor reports, start and stop; see README "Logs")
+      --log-level LEVEL         trace, debug, info, notice, warning, error or critical
+                                (default info: start, stop, every crash and restart;
+                                debug adds connections and progress reports, trace
+                                every line clients send)
+      --log-format FORMAT       human (default) or json (one JSON object per line)
+      --log-file PATH           append to PATH instead of stderr; reopened on SIGHUP
+                                (for logrotate)
+      --verbose                 the same as --log-level debug
+
     Other
-      --verbose                 log connections and errors to stderr
       --version                 print the version
       -h, --help                print this help
     """
@@ -94,10 +112,10 @@ public enum ChatCommandLine {
       }
       return n
     }
-    func hostPort(_ flag: String) throws(UsageError) -> (String, Int) {
-      let v = try value(flag)
+    func hostPort(_ flag: String) throws(UsageError) -> (String, Int) { try parseHostPort(flag, try value(flag)) }
+    func parseHostPort(_ flag: String, _ v: String, expected: String = "HOST:PORT") throws(UsageError) -> (String, Int) {
       guard let colon = v.lastIndex(of: ":"), let port = Int(v[v.index(after: colon)...]), (0...65535).contains(port) else {
-        throw UsageError(description: "\(flag): expected HOST:PORT, got \"\(v)\"")
+        throw UsageError(description: "\(flag): expected \(expected), got \"\(v)\"")
       }
       var host = String(v[..<colon])
       if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -113,10 +131,18 @@ public enum ChatCommandLine {
       case "--port": config.port = try integer(arg, 0...65535)
       case "--web": (config.webHost, config.webPort) = try hostPort(arg)
       case "--web-port": config.webPort = try integer(arg, 0...65535)
+      case "--metrics-listen":
+        let v = try value(arg)
+        if v == "off" {
+          config.metricsPort = nil
+        } else {
+          (config.metricsHost, config.metricsPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
+        }
       case "--control-socket": config.controlSocket = try value(arg)
       case "--data-dir": config.dataDirectory = try value(arg)
       case "--no-history": config.history = false
       case "--history-replay": config.historyReplay = try integer(arg, 0...10_000)
+      case "--restore-window": config.channelRestoreWindow = .seconds(try integer(arg, 0...604_800))
       case "--server-name":
         let name = try value(arg)
         guard !name.isEmpty, !name.contains(" "), !name.contains("!"), !name.contains("@") else {
@@ -160,7 +186,24 @@ public enum ChatCommandLine {
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
       case "--registration-timeout": config.registrationTimeout = .seconds(try integer(arg, 1...86_400))
-      case "--verbose": config.verbose = true
+      case "--log-level":
+        let v = try value(arg)
+        guard let level = Logger.Level(name: v) else {
+          let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+          throw UsageError(description: "--log-level: expected one of \(names), got \"\(v)\"")
+        }
+        config.logLevel = level
+      case "--log-format":
+        let v = try value(arg)
+        guard let format = LogFormat(rawValue: v) else {
+          throw UsageError(description: "--log-format: expected human or json, got \"\(v)\"")
+        }
+        config.logFormat = format
+      case "--log-file":
+        let v = try value(arg)
+        guard !v.isEmpty else { throw UsageError(description: "--log-file: expected a file path, got an empty one") }
+        config.logFile = v
+      case "--verbose": config.logLevel = .debug
       default:
         throw UsageError(description: "unknown option \(arg) (see chatd --help)")
       }

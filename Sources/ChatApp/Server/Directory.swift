@@ -2,11 +2,12 @@
 // processes that read it — presence rebuilds its nick table from it after a restart, the
 // idle sweeper walks it. Writer: each connection, for itself only (it adds itself when
 // it starts and its exit hook removes it, however it ends).
+import Actors
 import Synchronization
 
 /// Every connected client. A set (a handle hashes by its id): one pointer per client.
 final class ClientDirectory: Sendable {
-  private let clients = Mutex<Set<ClientHandle>>([])
+  private let clients = Locked<Set<ClientHandle>>([])
   /// Registered clients now, how many of them are invisible (+i) and operators, and the
   /// most registered at once (LUSERS): kept as the flags change, so LUSERS, sent to
   /// every client that registers, counts nothing.
@@ -14,6 +15,9 @@ final class ClientDirectory: Sendable {
   let invisible = Atomic<Int>(0)
   let opers = Atomic<Int>(0)
   let peak = Atomic<Int>(0)
+  /// Clients connected now, and since the start, per transport (the metrics endpoint).
+  let connected = TransportCounts()
+  let opened = TransportCounts()
 
   /// What a client adds to the counts.
   struct Counted: Equatable {
@@ -29,7 +33,11 @@ final class ClientDirectory: Sendable {
     init() {}
   }
 
-  func add(_ client: ClientHandle) { _ = clients.withLock { $0.insert(client) } }
+  func add(_ client: ClientHandle) {
+    guard clients.withLock({ $0.insert(client).inserted }) else { return }
+    connected.add(1, client.transport)
+    opened.add(1, client.transport)
+  }
 
   /// A client's counted flags changed (its connection, `Connection.State.update`), or it
   /// left (`remove`).
@@ -55,6 +63,7 @@ final class ClientDirectory: Sendable {
 
   func remove(_ client: ClientHandle) {
     guard clients.withLock({ $0.remove(client) }) != nil else { return }
+    connected.add(-1, client.transport)
     recount(from: Counted(client.settings), to: Counted())
   }
   var all: [ClientHandle] { clients.withLock { Array($0) } }

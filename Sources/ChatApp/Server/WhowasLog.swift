@@ -1,6 +1,7 @@
 // WHOWAS: who used a nick before — recorded when a registered client quits or changes
 // its nick, newest first, bounded in size. Writer: presence, the owner of nicks
 // (Presence/Presence.swift), when it frees a nick.
+import Actors
 import Synchronization
 
 /// One former holder of a nick.
@@ -17,7 +18,7 @@ struct WhowasEntry: Sendable, Equatable {
 final class WhowasLog: Sendable {
   /// Folded nick → entries, newest first; and the nicks, oldest first (for eviction).
   /// One lock for both, so they always agree.
-  private let table = Mutex<(entries: [String: [WhowasEntry]], order: [String])>(([:], []))
+  private let table = Locked<(entries: [String: [WhowasEntry]], order: [String])>(([:], []))
   /// Entries kept per nick, and nicks kept in all.
   let perNick: Int
   let nicks: Int

@@ -2,7 +2,9 @@
 // that speaks IRC over WebSocket to `/ws` with the text.ircv3.net subprotocol. Rooms
 // (LIST, join by clicking), members with presence (away-notify and WHO), messages with
 // the history a room replays on join (server-time), nick change, away, and reconnecting
-// with exponential backoff. `?nick=` and `?join=#a,#b` in the address preset the nick
+// with exponential backoff. After a reconnect the room's replay holds lines the page
+// already shows: each message carries its msgid (message-tags), and a line whose msgid
+// the room has is not added again, so only what was missed while away appears. `?nick=` and `?join=#a,#b` in the address preset the nick
 // and rooms (the browser test uses them). `window.chat` exposes the state for tests.
 
 enum WebClientPage {
@@ -72,7 +74,7 @@ enum WebClientPage {
     const chat = window.chat = {
       nick: params.get("nick") || localStorage.getItem("chatd.nick") || "guest" + Math.floor(Math.random() * 10000),
       wanted: (params.get("join") || localStorage.getItem("chatd.rooms") || "#lobby").split(",").filter(Boolean),
-      rooms: new Map(),      // folded name -> {name, topic, members: Map(nick -> {nick, away, prefix}), lines: [], unread}
+      rooms: new Map(),      // folded name -> {name, topic, members: Map(nick -> {nick, away, prefix}), lines: [], seen: Set(msgid), unread}
       available: [],         // from LIST
       current: null,
       connected: false, registered: false, attempts: 0, caps: new Set(), socket: null, away: false,
@@ -93,13 +95,16 @@ enum WebClientPage {
 
     function room(name) {
       const key = fold(name);
-      if (!chat.rooms.has(key)) chat.rooms.set(key, { name, topic: "", members: new Map(), lines: [], unread: false, names: null });
+      if (!chat.rooms.has(key)) chat.rooms.set(key, { name, topic: "", members: new Map(), lines: [], seen: new Set(), unread: false, names: null });
       return chat.rooms.get(key);
     }
     function addLine(r, kind, text, from, tags) {
+      // A message shown already (a replay after a reconnect repeats what was seen live).
+      const msgid = tags && tags.msgid;
+      if (msgid) { if (r.seen.has(msgid)) return; r.seen.add(msgid); }
       const time = tags && tags.time ? new Date(tags.time) : new Date();
-      r.lines.push({ kind, text, from, time, history: !!(tags && tags.time && Date.now() - time.getTime() > 3000) });
-      if (r.lines.length > 500) r.lines.shift();
+      r.lines.push({ kind, text, from, time, msgid, history: !!(tags && tags.time && Date.now() - time.getTime() > 3000) });
+      if (r.lines.length > 500) { const old = r.lines.shift(); if (old.msgid) r.seen.delete(old.msgid); }
       if (r !== chat.rooms.get(chat.current)) r.unread = kind === "msg";
       render();
     }
@@ -218,7 +223,7 @@ enum WebClientPage {
       ws.onopen = () => {
         chat.connected = true; chat.registered = false; chat.caps.clear();
         send("CAP LS 302");
-        send("CAP REQ :server-time away-notify multi-prefix echo-message");
+        send("CAP REQ :server-time message-tags away-notify multi-prefix echo-message");
         send("NICK " + chat.nick);
         send("USER web 0 * :chatd web client");
       };

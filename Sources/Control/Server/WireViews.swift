@@ -15,7 +15,7 @@ extension ProcessRow {
   }
 
   /// A process's traffic as the wire carries it: absent when it owns no socket.
-  static func io(_ t: SocketTraffic) -> (bytesIn: UInt64, bytesOut: UInt64)? {
+  static func io(_ t: ProcessIO) -> (bytesIn: UInt64, bytesOut: UInt64)? {
     t.sockets == 0 ? nil : (t.bytesIn, t.bytesOut)
   }
 }

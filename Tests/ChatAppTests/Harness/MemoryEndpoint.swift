@@ -1,11 +1,12 @@
 // An in-memory client endpoint: what a room or presence sent to a client, kept as
 // parsed IRC messages for a test to read. No socket anywhere.
+import Actors
 import Synchronization
 
 @testable import ChatApp
 
 final class MemoryEndpoint: ClientEndpoint {
-  private let received = Mutex<[IRCMessage]>([])
+  private let received = Locked<[IRCMessage]>([])
   /// Everything delivered as one variant: a test asks for the capabilities it wants.
   let open = Atomic<Bool>(true)
 
