@@ -54,7 +54,7 @@ expect "the root's budget is used" "restarts 1/10 in 5s \(9 left\)"
 
 # A client in a channel: its connection is labelled with nick, transport and host; its
 # room is drawn under its registered name.
-port=$(grep -oE "IRC on 127\.0\.0\.1:[0-9]+" "$data/chatd.log" | grep -oE "[0-9]+$")
+port=$(grep -oE "IRC on 127\.0\.0\.1:[0-9]+" "$data/chatd.log" | head -1 | grep -oE "[0-9]+$")
 python3 -c '
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
