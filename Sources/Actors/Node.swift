@@ -161,6 +161,17 @@ public final class Node: @unchecked Sendable {
     (registry.whereis(name) as? Process<M>).map(Address.init)
   }
 
+  /// The typed address of the process registered under `name`, for a request: throws
+  /// `CallError.noproc` if no process has the name, `.wrongType` (naming both message
+  /// types) if the one that has it takes other messages than `M`.
+  public func lookup<M: Sendable>(_ name: String, as type: M.Type) throws(CallError) -> Address<M> {
+    guard let core = registry.whereis(name) else { throw .noproc }
+    guard let process = core as? Process<M> else {
+      throw .wrongType(name: name, registered: core.messageTypeName, expected: "\(M.self)")
+    }
+    return Address(process)
+  }
+
   /// All registered names.
   public func registered() -> [String: Pid] { registry.all().mapValues(Pid.init) }
 

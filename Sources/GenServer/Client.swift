@@ -13,12 +13,13 @@ extension Context {
     try await self.request(server.address, timeout: timeout) { ServerMessage<S>.call(request, $0) }
   }
 
-  /// Calls the server registered under `name`; `.noproc` if none is.
+  /// Calls the server registered under `name`; `.noproc` if none is, `.wrongType` if the
+  /// name belongs to a server (or process) of another type.
   @inlinable
   public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5)) async throws
     -> S.Reply
   {
-    guard let address = node.whereis(name, as: ServerMessage<S>.self) else { throw CallError.noproc }
+    let address = try node.lookup(name, as: ServerMessage<S>.self)
     return try await call(GenServerRef(address), request, timeout: timeout)
   }
 
@@ -71,11 +72,12 @@ extension Node {
     try await self.request(server.address, timeout: timeout) { ServerMessage<S>.call(request, $0) }
   }
 
-  /// `call` by name from outside any process.
+  /// `call` by name from outside any process: `.noproc` if no process has the name,
+  /// `.wrongType` if it belongs to a server (or process) of another type.
   public func call<S: ServerTypes>(_ name: String, _ type: S.Type, _ request: S.Request, timeout: Timeout = .seconds(5))
     async throws(CallError) -> S.Reply
   {
-    guard let address = whereis(name, as: ServerMessage<S>.self) else { throw .noproc }
+    let address = try lookup(name, as: ServerMessage<S>.self)
     return try await call(GenServerRef(address), request, timeout: timeout)
   }
 

@@ -142,11 +142,18 @@ public final class Application: Sendable {
   /// Asks the application to stop (as a signal would).
   public func stop() { finish(.requested) }
 
-  /// Runs until the application ends, stops it gracefully and shuts the node down.
-  /// Returns the process exit status: 0 if it ended in order, 1 if the root supervisor
-  /// gave up (restart intensity exceeded) or crashed.
+  /// The exit status `run` returns when the tree did not stop within its shutdown
+  /// timeout (75, EX_TEMPFAIL in sysexits.h, as the observer's "no answer in time").
+  public static let shutdownTimedOutStatus: Int32 = 75
+
+  /// Runs until the application ends, stops it gracefully and shuts the node down, all
+  /// within `shutdownTimeout`: what has not stopped by then is killed. Returns the
+  /// process exit status: 0 if it ended in order, 1 if the root supervisor gave up
+  /// (restart intensity exceeded) or crashed, `shutdownTimedOutStatus` if the stop took
+  /// longer than `shutdownTimeout`.
   public func run(shutdownTimeout: Duration = .seconds(30)) async -> Int32 {
     let ending = await waitForEnding()
+    let deadline = ContinuousClock.now + shutdownTimeout
     let stopping = MonotonicClock.nanoseconds()
     logEnding(ending, at: stopping)
     var status: Int32 = 0
@@ -156,13 +163,19 @@ public final class Application: Sendable {
       do {
         try await node.stop(root, reason: .shutdown, timeout: .after(shutdownTimeout))
       } catch {
-        if case .noproc = error {} else { status = 1 }
+        switch error {
+        case .noproc: break
+        case .timeout: status = Application.shutdownTimedOutStatus
+        default: status = 1
+        }
       }
     case .rootExited(let reason):
       if case .shutdownWith(Supervisor.gaveUp) = reason { status = 1 }
       if !reason.isOrderly { status = 1 }
     }
-    node.shutdown(timeout: .seconds(5))
+    // The rest of the budget for processes outside the tree (after a timeout, a moment:
+    // the node then kills what is left).
+    node.shutdown(timeout: max(ContinuousClock.now.duration(to: deadline), .milliseconds(100)))
     otter_signal_watch_close(signalPipe)
     let took = Double(MonotonicClock.nanoseconds() &- stopping) / 1e9
     node.logger.notice(

@@ -1,7 +1,12 @@
 // chatd: the Otter chat daemon. `swift run chatd` serves IRC on 127.0.0.1:6667 with its
-// data under ./chatd-data; `chatd --help` lists every flag.
+// data under ./chatd-data; `chatd --help` lists every flag and exit status.
 import ChatApp
 import Foundation
+
+/// One line on stderr, written at once (stderr is unbuffered; stdout may not be).
+func complain(_ line: String) {
+  FileHandle.standardError.write(Data("chatd: \(line)\n".utf8))
+}
 
 let config: ChatConfig
 do {
@@ -16,16 +21,16 @@ do {
     config = c
   }
 } catch {
-  FileHandle.standardError.write(Data("chatd: \(error)\n".utf8))
-  exit(2)
+  complain("\(error)")
+  exit(ChatExitStatus.usage.rawValue)
 }
 
 let server: ChatServer
 do {
   server = try await ChatServer.start(config)
 } catch {
-  FileHandle.standardError.write(Data("chatd: cannot start: \(error)\n".utf8))
-  exit(1)
+  complain(error.description)
+  exit(error.status.rawValue)
 }
 FileHandle.standardOutput.write(
   Data(
@@ -35,4 +40,8 @@ FileHandle.standardOutput.write(
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"
       + "chatd: control socket \(config.controlSocketPath) (observer attaches to it)\n").utf8))
-exit(await server.run())
+let status = await server.run()
+if status == ChatExitStatus.shutdownTimedOut.rawValue {
+  complain("the shutdown took longer than \(config.shutdownTimeout) (--shutdown-timeout); what was left was stopped without waiting")
+}
+exit(status)

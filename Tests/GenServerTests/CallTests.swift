@@ -40,6 +40,41 @@ final class CallTests: XCTestCase {
     }
   }
 
+  func testCallByNameToAServerOfAnotherTypeNamesBothTypes() async throws {
+    struct Greeter: SyncGenServer {
+      func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> { .ok(()) }
+      func handleCall(_ name: String, from: From<String>, state: inout Void, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+        .reply("hello \(name)")
+      }
+    }
+    try await withNode { node in
+      _ = try await node.start(TestServer(), name: "counter")!
+      let expected = CallError.wrongType(
+        name: "counter", registered: "ServerMessage<TestServer>", expected: "ServerMessage<Greeter>")
+      // From outside any process, and from a process: the server is alive, and named,
+      // so the answer is not "no such process".
+      do {
+        _ = try await node.call("counter", Greeter.self, "ann")
+        XCTFail("a call to a server of another type went through")
+      } catch {
+        XCTAssertEqual(error as? CallError, expected)
+        XCTAssertEqual(
+          "\(error)",
+          "the name 'counter' is bound to a process of another type: it takes ServerMessage<TestServer>, not ServerMessage<Greeter>")
+      }
+      let fromProcess = try await node.run(Never.self) { ctx -> CallError? in
+        do {
+          _ = try await ctx.call("counter", Greeter.self, "ann")
+          return nil
+        } catch { return error as? CallError }
+      }
+      XCTAssertEqual(fromProcess, expected)
+      // The server was never sent anything it would not understand.
+      let value = try await node.call("counter", TestServer.self, .get)
+      XCTAssertEqual(value, 0)
+    }
+  }
+
   func testCallingSelfFails() async throws {
     try await withNode { node in
       let journal = Journal()

@@ -43,4 +43,20 @@ final class ApplicationTests: XCTestCase {
     let status = await app.run()
     XCTAssertEqual(status, 1)
   }
+
+  func testAStopPastTheShutdownTimeoutKillsTheRestAndSaysSo() async throws {
+    let journal = Journal()
+    // A child that ignores its shutdown signal and has no kill deadline of its own: only
+    // the application's timeout ends it.
+    let app = try await Application.start(
+      Supervisor(children: [worker("stubborn", journal: journal, shutdown: .infinity, trap: true, ignoreShutdown: true)]),
+      on: try Node(schedulers: 2))
+    app.stop()
+    let status = await app.run(shutdownTimeout: .milliseconds(200))
+    XCTAssertEqual(status, Application.shutdownTimedOutStatus)
+    // Asked by its supervisor, then by the node, then killed.
+    XCTAssertEqual(journal.all.first, "start stubborn")
+    XCTAssertTrue(journal.all.dropFirst().allSatisfy { $0 == "stop stubborn" }, "\(journal.all)")
+    XCTAssertEqual(app.node.processCount, 0)
+  }
 }

@@ -16,6 +16,10 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
   case exited(ExitReason)
   /// A process tried to call itself.
   case callingSelf
+  /// The name is registered, but to a live process that takes `registered` messages, not
+  /// the `expected` ones the call would send: nothing was sent (a server of another type
+  /// would not understand the request).
+  case wrongType(name: String, registered: String, expected: String)
 
   public var description: String {
     switch self {
@@ -23,6 +27,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     case .noproc: return "no such process"
     case .exited(let reason): return "server exited: \(reason)"
     case .callingSelf: return "a process cannot call itself"
+    case .wrongType(let name, let registered, let expected):
+      return "the name '\(name)' is bound to a process of another type: it takes \(registered), not \(expected)"
     }
   }
 }

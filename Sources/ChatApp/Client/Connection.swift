@@ -110,6 +110,9 @@ struct Connection: GenServer {
     let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
     let client = ClientHandle(pid: ctx.pid, host: host, services: services, endpoint: endpoint)
     services.clients.add(client)
+    // So that the supervisor's `shutdown` (chatd stopping) runs `terminate`, which tells
+    // the client goodbye. The supervisor is the only process a connection is linked to.
+    ctx.trapExit = true
     // The hook captures the client alone, which is then the closure's context: no
     // allocation for it.
     ctx.onExit { _ in client.services.clientLeft(client) }
@@ -317,6 +320,27 @@ struct Connection: GenServer {
     }
     closeSocket(state, ctx)
     return .stop(.normal)
+  }
+
+  // MARK: - Server shutdown
+
+  /// What the client is told, and what others see in its QUIT, when chatd stops.
+  static let shutdownReason = "Server shutting down"
+
+  /// Told to stop by its supervisor with `shutdown` — chatd is stopping: the client hears
+  /// why (an ERROR line, and on WebSocket a close frame 1001, going away), what is queued
+  /// for it is written, and the socket closes once the peer has closed its side or
+  /// answered the close frame — all within the goodbye time (`ChatConfig.goodbyeTime`).
+  /// Any other ending needs nothing here: a connection that quit has said goodbye
+  /// already, and one that crashed has nothing to say.
+  func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
+    guard case .shutdown = reason, socket.isOpen, socket.ownerPid == ctx.pid else { return }
+    state.update { if $0.quitMessage == nil { $0.quitMessage = Self.shutdownReason } }
+    // Written now rather than at the end of this slice, so that the socket can be
+    // half-closed right after it: the ERROR is the last line the client reads.
+    socket.setSendCoalescing(.off)
+    state.client.send(IRCMessage("ERROR", ["Closing Link: \(state.client.host) (\(Self.shutdownReason))"]))
+    await closeSocketAtShutdown(state, ctx)
   }
 
   func formatStatus(_ state: State) -> String {

@@ -74,7 +74,7 @@ struct HistoryStore: SyncGenServer {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
       writer = try HistoryWriter(path: path, counters: counters)
     } catch {
-      return .stop(.shutdownWith("history database \(path): \(error)"))
+      return .stop(.error(HistoryOpenError(path: path, reason: (error as? SQLiteError)?.message ?? "\(error)")))
     }
     // A kill skips `terminate`; an exit hook runs however the process ends, so the
     // writer never outlives its owner (each restart would otherwise leave a thread and
@@ -121,6 +121,14 @@ struct HistoryStore: SyncGenServer {
     guard let w = state.writer else { return "in memory only" }
     return "\(path ?? "?"): \(w.written.load(ordering: .relaxed)) messages written, \(w.backlog) queued"
   }
+}
+
+/// Why the store did not start: its database could not be opened or set up.
+struct HistoryOpenError: Error, CustomStringConvertible {
+  let path: String
+  /// SQLite's (or the file system's) words.
+  let reason: String
+  var description: String { "history database \(path): \(reason)" }
 }
 
 /// The thread that owns the SQLite connection.

@@ -88,6 +88,16 @@ public struct ChatConfig: Sendable {
   /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
   public var logFile: String?
 
+  /// How long a stopping chatd may take in all (`--shutdown-timeout`): listeners close,
+  /// clients are told goodbye, the history is written; what is left then is killed.
+  public var shutdownTimeout: Duration = .seconds(5)
+
+  /// How long one client's goodbye may take at shutdown (its last lines written, then
+  /// its side of the close awaited): a quarter of the shutdown timeout, 2 s at most. IRC
+  /// and WebSocket clients are told one transport after the other, so half the budget
+  /// is left for the rooms, presence and the history writer.
+  var goodbyeTime: Duration { min(.seconds(2), shutdownTimeout / 4) }
+
   public init() {}
 
   /// The control socket's path.

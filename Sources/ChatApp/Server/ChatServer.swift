@@ -6,10 +6,17 @@
 //   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
+//   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
 //   ├── irc           listener (acceptor) on the IRC port
+//   ├── web           listener (acceptor) on the web port
 //   ├── control       the observer's control endpoint (Unix socket, mode 0600)
-//   ├── web...        HTTP sessions, WebSocket clients, web listener (Web/WebServer.swift)
 //   └── metrics...    the admin listener's /metrics and its sessions (Metrics/MetricsServer.swift)
+//
+// The client listeners come after everything they hand connections to (only the
+// control endpoint and the metrics port follow them): started last, and, since a
+// supervisor stops its children right to left, stopped first — a stopping chatd accepts
+// nobody new while it tells its clients goodbye, then the rooms, presence and the
+// history writer finish. A start that fails says why in one line (StartupError).
 import Actors
 import Control
 import Foundation
@@ -49,15 +56,30 @@ public final class ChatServer: Sendable {
     config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
   }
 
-  /// Starts the daemon: creates the data directory, opens the log and the history,
-  /// listens. Throws `StartError` with the reason (e.g. the port is taken), or
-  /// `LogOutputError` for a log file it cannot open. The log settings are for the node it
-  /// makes; a node given keeps its own logger.
-  public static func start(_ config: ChatConfig, on node: Node? = nil) async throws -> ChatServer {
-    try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+  /// Starts the daemon: checks the data directory, opens the log and the history,
+  /// listens. Throws `StartupError`, which says what failed and which flag to change (the
+  /// port is taken, the data directory cannot be written, ...) and carries chatd's exit
+  /// status. The log settings are for the node it makes; a node given keeps its own
+  /// logger.
+  public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
+    try OpenFileLimit.check()
+    try DataDirectory.prepare(config.dataDirectory)
+    let given = node
     // The log file is chatd's own node's: a node given keeps its logger.
-    let logOutput = node == nil ? try config.openLogOutput() : nil
-    let node = try node ?? Node(name: "chatd", logger: config.makeLogger(label: "chatd", output: logOutput ?? .standardError))
+    let logOutput: LogOutput?
+    do {
+      logOutput = given == nil ? try config.openLogOutput() : nil
+    } catch {
+      throw .logFile(error)
+    }
+    // What the node logs while it starts waits for the outcome (StartupLogHold.swift).
+    let hold = StartupLogHold()
+    let node: Node
+    do {
+      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: "chatd", output: logOutput ?? .standardError)))
+    } catch {
+      throw .node(error)
+    }
     let services = ChatServices(config: config, node: node)
     let ircBound = BoundPort()
     let webBound = BoundPort()
@@ -68,13 +90,13 @@ public final class ChatServer: Sendable {
     let connections = DynamicSupervisor<Socket>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
-        restart: .temporary, shutdown: .timeout(.seconds(2))
+        // Time to say goodbye at shutdown (Connection.terminate), and a little more.
+        restart: .temporary, shutdown: .timeout(config.goodbyeTime + .milliseconds(500))
       ) { ctx, socket in
         try await ctx.startLink(Connection(services: services, socket: socket))?.pid
       })
-    let root = Supervisor(
-      SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)),
-      children: [
+    let children: [ChildSpec] =
+      [
         .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
@@ -82,26 +104,45 @@ public final class ChatServer: Sendable {
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
-        Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound),
-        Control.endpoint(path: config.controlSocketPath),
-      ] + WebServer.children(services, bound: webBound) + MetricsServer.children(services, bound: metricsBound))
+      ] + WebServer.supervisors(services)
+      + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
+      + WebServer.listener(services, bound: webBound)
+      + [Control.endpoint(path: config.controlSocketPath)]
+      + MetricsServer.children(services, bound: metricsBound)
+    let failures = StartupFailures()
+    let root = Supervisor(
+      SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: children.map(failures.watching))
     // SIGHUP reopens the log file (logrotate); without one it keeps its usual action.
     var onHangup: (@Sendable () -> Void)?
     if let file = logOutput, file.path != nil {
       let logger = node.logger
       onHangup = { reopenLog(file, logger) }
     }
-    // Named "chatd" so that `observer` prefers it among the nodes it finds.
-    let application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
+    let application: Application
+    do {
+      // Named "chatd" so that `observer` prefers it among the nodes it finds.
+      application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
+    } catch {
+      hold.drop(keeping: config.logLevel <= .debug)
+      if given == nil { node.shutdown() }
+      guard let (child, cause) = failures.recorded else {
+        throw StartupError(.software, "cannot start: \(error) (a bug: please report it)")
+      }
+      throw .child(child, cause, config: config)
+    }
     let server = ChatServer(
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
+    hold.release()
     server.logStart()
     return server
   }
 
-  /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order. Returns the
-  /// process exit status.
-  public func run() async -> Int32 { await application.run(shutdownTimeout: .seconds(10)) }
+  /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
+  /// `shutdownTimeout`. Returns the process exit status (`ChatExitStatus`).
+  public func run() async -> Int32 {
+    let status = await application.run(shutdownTimeout: config.shutdownTimeout)
+    return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
+  }
 
   /// Asks `run` to return (as a signal would).
   public func stop() { application.stop() }

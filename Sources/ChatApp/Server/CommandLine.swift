@@ -20,6 +20,7 @@ extension ChatConfig: Equatable {
       && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
       && a.historyReplay == b.historyReplay && a.channelRestoreWindow == b.channelRestoreWindow
       && a.logLevel == b.logLevel && a.logFormat == b.logFormat && a.logFile == b.logFile
+      && a.shutdownTimeout == b.shutdownTimeout
   }
 }
 
@@ -29,7 +30,8 @@ public struct UsageError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum ChatCommandLine {
-  public static let help = """
+  public static let help =
+    """
     usage: chatd [options]
 
     An IRC chat daemon on Otter. With no options it serves IRC on 127.0.0.1:6667 and
@@ -92,10 +94,22 @@ public enum ChatCommandLine {
                                 (for logrotate)
       --verbose                 the same as --log-level debug
 
+    Stopping
+      --shutdown-timeout SECONDS
+                                on SIGTERM or SIGINT chatd stops listening, tells
+                                every client goodbye (IRC: ERROR, WebSocket: close
+                                1001), writes the history and exits; what is left
+                                after this long is stopped without waiting and chatd
+                                exits with 75 (default 5)
+
     Other
       --version                 print the version
       -h, --help                print this help
-    """
+
+    Exit status (a start that fails says what failed and which flag to change, in one
+    line on stderr)
+
+    """ + ChatExitStatus.table
 
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
     var config = ChatConfig()
@@ -119,7 +133,17 @@ public enum ChatCommandLine {
       }
       var host = String(v[..<colon])
       if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-      return (host, port)
+      return (try address(flag, host), port)
+    }
+    // chatd listens on addresses, it does not look names up: say so now rather than at
+    // the listen.
+    func address(_ flag: String, _ host: String) throws(UsageError) -> String {
+      var v4 = in_addr()
+      var v6 = in6_addr()
+      guard host.isEmpty || host == "localhost" || inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 else {
+        throw UsageError(description: "\(flag): expected an IP address (such as 127.0.0.1, ::1 or 0.0.0.0), got \"\(host)\"")
+      }
+      return host
     }
     while i < arguments.count {
       let arg = arguments[i]
@@ -127,7 +151,7 @@ public enum ChatCommandLine {
       case "-h", "--help": return .help
       case "--version": return .version
       case "--listen": (config.host, config.port) = try hostPort(arg)
-      case "--host": config.host = try value(arg)
+      case "--host": config.host = try address(arg, try value(arg))
       case "--port": config.port = try integer(arg, 0...65535)
       case "--web": (config.webHost, config.webPort) = try hostPort(arg)
       case "--web-port": config.webPort = try integer(arg, 0...65535)
@@ -186,6 +210,7 @@ public enum ChatCommandLine {
       case "--ping-interval": config.pingInterval = .seconds(try integer(arg, 1...86_400))
       case "--ping-timeout": config.pingTimeout = .seconds(try integer(arg, 1...86_400))
       case "--registration-timeout": config.registrationTimeout = .seconds(try integer(arg, 1...86_400))
+      case "--shutdown-timeout": config.shutdownTimeout = .seconds(try integer(arg, 1...3600))
       case "--log-level":
         let v = try value(arg)
         guard let level = Logger.Level(name: v) else {

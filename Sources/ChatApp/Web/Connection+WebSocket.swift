@@ -63,4 +63,19 @@ extension Connection {
     let theirs = state.webSocketReader?.receivedClose ?? false
     Linger.handOff(socket, from: ctx, until: theirs ? .flushed : .closeFrame)
   }
+
+  /// Closes the client's socket at shutdown, in this process and within the goodbye
+  /// time (a process handed the socket would be stopped with the rest of the node): a
+  /// WebSocket client gets the close frame 1001 (going away) and a moment to answer
+  /// it; an IRC client sees end of file after its last line, and a moment to close.
+  func closeSocketAtShutdown(_ state: State, _ ctx: ServerContext<Self>) async {
+    let within = config.goodbyeTime
+    guard let output = state.client.endpoint as? WebSocket.Output else {
+      await Linger.close(socket, ctx, until: .peerCloses, within: within)
+      return
+    }
+    output.close(.goingAway, reason: Self.shutdownReason)
+    let theirs = state.webSocketReader?.receivedClose ?? false
+    await Linger.close(socket, ctx, until: theirs ? .flushed : .closeFrame, within: within)
+  }
 }

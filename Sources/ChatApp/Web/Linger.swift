@@ -21,10 +21,10 @@ enum Linger {
   }
 
   /// Flushes `socket`, then reads and discards input until `until` happens (at most
-  /// `timeout` in all), then closes it. Runs in the process that owns the socket.
-  static func close<M>(_ socket: Socket, _ ctx: Context<M>, until: Until) async {
+  /// `within` in all), then closes it. Runs in the process that owns the socket.
+  static func close<M>(_ socket: Socket, _ ctx: Context<M>, until: Until, within: Duration = timeout) async {
     let clock = ContinuousClock()
-    let deadline = clock.now.advanced(by: timeout)
+    let deadline = clock.now.advanced(by: within)
     while socket.isOpen && socket.pendingBytes > 0 && clock.now < deadline {
       try? await ctx.sleep(for: .milliseconds(5))
     }

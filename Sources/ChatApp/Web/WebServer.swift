@@ -1,15 +1,18 @@
-// chatd's web side in the supervision tree: the children ChatServer adds for it.
+// chatd's web side in the supervision tree: the children ChatServer adds for it. The
+// listener goes after the IRC listener, with the other listeners at the end of the root.
 //
 //   ├── web-sessions  DynamicSupervisor: one WebSession per HTTP connection (temporary)
 //   ├── websockets    DynamicSupervisor: one Connection per WebSocket client (temporary)
-//   └── web           listener (acceptor) on the web port
+//   ...
+//   ├── web           listener (acceptor) on the web port
 import Actors
 import GenServer
 import Supervision
 
 enum WebServer {
-  /// The child specs for the web port, in start order; none when `webPort` is 0.
-  static func children(_ services: ChatServices, bound: BoundPort) -> [ChildSpec] {
+  /// The supervisors of the web port's sessions and WebSocket clients, in start order;
+  /// none when `webPort` is 0.
+  static func supervisors(_ services: ChatServices) -> [ChildSpec] {
     let config = services.config
     guard config.webPort != 0 else { return [] }
     let sessions = DynamicSupervisor<Socket>(
@@ -24,7 +27,8 @@ enum WebServer {
     let webSockets = DynamicSupervisor<WebSocket.Upgrade>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
-        restart: .temporary, shutdown: .timeout(.seconds(2))
+        // Time to say goodbye at shutdown (Connection.terminate), and a little more.
+        restart: .temporary, shutdown: .timeout(config.goodbyeTime + .milliseconds(500))
       ) { ctx, upgrade in
         try await ctx.startLink(Connection(services: services, upgrade: upgrade))?.pid
       })
@@ -35,9 +39,18 @@ enum WebServer {
       ChildSpec(id: "websockets", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
         try await ctx.startLink(webSockets, name: ChatServices.webSocketsName)?.pid
       },
+    ]
+  }
+
+  /// The listener on the web port; none when `webPort` is 0. The port it bound is
+  /// written to `bound`.
+  static func listener(_ services: ChatServices, bound: BoundPort) -> [ChildSpec] {
+    let config = services.config
+    guard config.webPort != 0 else { return [] }
+    return [
       Listener.childSpec(
         id: "web", host: config.webHost, port: config.webPort, supervisor: ChatServices.webSessionsName,
-        bound: bound, refusal: HTTPResponse.error(HTTPError(503, "server full"))),
+        bound: bound, refusal: HTTPResponse.error(HTTPError(503, "server full")))
     ]
   }
 }

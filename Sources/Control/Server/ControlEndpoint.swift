@@ -74,8 +74,8 @@ public enum Control {
   }
 
   /// Starts a control endpoint on `node`, outside any supervision tree. Throws
-  /// `StartError.failed` with the reason if the socket cannot be served (a bad path,
-  /// another node already listening there, ...).
+  /// `StartError.failed(.error(EndpointError))` if the socket cannot be served (a bad
+  /// path, another node already listening there, ...).
   public static func start(on node: Node, _ options: EndpointOptions = EndpointOptions()) async throws -> ControlEndpoint {
     guard let ref = try await node.start(EndpointServer(options: options)) else {
       throw StartError.failed(.custom("the control endpoint did not start"))
@@ -120,19 +120,19 @@ public struct EndpointServer: SyncGenServer {
       do {
         try Discovery.prepare(options.discoveryDirectory ?? Discovery.defaultDirectory)
       } catch {
-        return .stop(.shutdownWith("control endpoint: \(error)"))
+        return .stop(.error(EndpointError.discovery(error)))
       }
     }
-    if let problem = EndpointServer.prepareParent(of: path) { return .stop(.shutdownWith("control endpoint: \(problem)")) }
+    if let problem = EndpointServer.prepareParent(of: path) { return .stop(.error(problem)) }
     if let owner = EndpointServer.liveListener(at: path), owner != getpid() {
-      return .stop(.shutdownWith("control endpoint: another node (OS process \(owner)) serves \(path)"))
+      return .stop(.error(EndpointError.inUse(path: path, osPid: owner)))
     }
     let listener: Socket
     do {
       listener = try ctx.listen(unix: path, mode: options.mode)
       try ctx.activate(listener, .once)
     } catch {
-      return .stop(.shutdownWith("control endpoint: \(error)"))
+      return .stop(.error(EndpointError.listen(path: path, error)))
     }
     var pointer: String?
     if let directory = options.discoveryDirectory {
@@ -140,7 +140,7 @@ public struct EndpointServer: SyncGenServer {
         pointer = try Discovery.announce(name: ctx.node.name, socket: path, in: directory)
       } catch {
         listener.close()
-        return .stop(.shutdownWith("control endpoint: \(error)"))
+        return .stop(.error(EndpointError.discovery(error)))
       }
     }
     let config = EndpointConfig(path: path, root: options.root, endpoint: ctx.pid)
@@ -185,15 +185,15 @@ public struct EndpointServer: SyncGenServer {
   public func formatStatus(_ state: State) -> String { "serving \(state.path)" }
 
   /// Creates the socket's directory if it is missing (mode 0700); a problem, or nil.
-  static func prepareParent(of path: String) -> String? {
+  static func prepareParent(of path: String) -> EndpointError? {
     guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
     let parent = String(path[..<slash])
     var st = stat()
     if stat(parent, &st) == 0 {
-      return (st.st_mode & S_IFMT) == S_IFDIR ? nil : "\(parent) is not a directory"
+      return (st.st_mode & S_IFMT) == S_IFDIR ? nil : .directory(parent, errno: ENOTDIR)
     }
     if mkdir(parent, 0o700) != 0 && errno != EEXIST {
-      return "cannot create \(parent): \(String(cString: strerror(errno)))"
+      return .directory(parent, errno: errno)
     }
     return nil
   }
