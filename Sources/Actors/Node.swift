@@ -33,6 +33,8 @@ public final class Node: @unchecked Sendable {
   @usableFromInline private(set) var schedulers: [Scheduler] = []
   let table = ProcessTable()
   let registry = Registry()
+  /// What processes report of the memory they hold (MemoryReporter.swift).
+  let memoryReporters = MemoryReporters()
   private let processIDs = Atomic<UInt64>(0)
   private let refIDs = Atomic<UInt64>(1)
   private let spawnCursor = Atomic<Int>(0)
@@ -207,7 +209,7 @@ public final class Node: @unchecked Sendable {
           throw error
         }
       }
-      p.label = label
+      p.label = ProcessLabel(label)
       p.completion = { reason in c.resume(returning: reason) }
       publish(p, runnable: true)
     }
@@ -304,6 +306,7 @@ final class SystemProcess: ProcessCore, @unchecked Sendable {
         case .drainAtExit: return .signals([])
         case .release: return .done
         case .describe: return .text(nil)
+        case .peek: return .mailbox(MailboxPeek(messages: [], inBatch: 0, total: 0))
         }
       })
   }

@@ -17,7 +17,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -154,6 +156,58 @@ uint64_t otter_malloc_in_use(void) {
 }
 
 size_t otter_malloc_usable_size(const void *ptr) { return ptr ? malloc_usable_size((void *)ptr) : 0; }
+
+void otter_memory_status(struct otter_memory_status *out) {
+  memset(out, 0, sizeof *out);
+  FILE *f = fopen("/proc/self/status", "r");
+  if (f) {
+    char line[256];
+    unsigned long long v;
+    while (fgets(line, sizeof line, f)) {
+      if (sscanf(line, "VmRSS: %llu kB", &v) == 1) out->resident = v * 1024;
+      else if (sscanf(line, "RssAnon: %llu kB", &v) == 1) out->resident_anonymous = v * 1024;
+      else if (sscanf(line, "RssFile: %llu kB", &v) == 1) out->resident_file = v * 1024;
+      else if (sscanf(line, "RssShmem: %llu kB", &v) == 1) out->resident_shared = v * 1024;
+      else if (sscanf(line, "VmStk: %llu kB", &v) == 1) out->main_stack = v * 1024;
+      else if (sscanf(line, "Threads: %llu", &v) == 1) out->threads = v;
+    }
+    fclose(f);
+  }
+  struct mallinfo2 mi = mallinfo2();
+  out->malloc_arena = mi.arena;
+  out->malloc_mmapped = mi.hblkhd;
+  out->malloc_in_use = mi.uordblks;
+  out->malloc_free = mi.fordblks;
+}
+
+void otter_current_thread_stack(uintptr_t *base, size_t *size) {
+  *base = 0;
+  *size = 0;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+  void *address = NULL;
+  size_t length = 0;
+  if (pthread_attr_getstack(&attr, &address, &length) == 0) {
+    *base = (uintptr_t)address;
+    *size = length;
+  }
+  pthread_attr_destroy(&attr);
+}
+
+uint64_t otter_resident_bytes(uintptr_t base, size_t size) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (page <= 0 || size == 0) return 0;
+  uintptr_t start = base & ~((uintptr_t)page - 1);
+  size_t pages = (size + (base - start) + (size_t)page - 1) / (size_t)page;
+  unsigned char *vector = malloc(pages);
+  if (!vector) return 0;
+  uint64_t resident = 0;
+  if (mincore((void *)start, pages * (size_t)page, vector) == 0) {
+    for (size_t i = 0; i < pages; i++) resident += vector[i] & 1;
+  }
+  free(vector);
+  return resident * (uint64_t)page;
+}
 
 int otter_open_descriptors(void) {
   DIR *d = opendir("/proc/self/fd");

@@ -12,11 +12,13 @@ public struct FetchPlan: Sendable, Equatable {
   public var tree: Bool
   /// The process view's process.
   public var process: ProcessID?
+  /// Whether the memory breakdown is wanted (the `memory` operation).
+  public var memory = false
 
   /// Equal when they ask for the same things (the tuple is compared field by field).
   public static func == (a: FetchPlan, b: FetchPlan) -> Bool {
     a.top?.sort == b.top?.sort && a.top?.limit == b.top?.limit && a.top?.offset == b.top?.offset && a.tree == b.tree
-      && a.process == b.process
+      && a.process == b.process && a.memory == b.memory
   }
 }
 
@@ -34,8 +36,9 @@ public enum Command: Sendable, Equatable {
 
 /// The interactive observer's state.
 public struct ObserverModel: Sendable {
-  /// The observer's screens: the supervision tree, processes ranked, one process, the keys.
-  public enum View: Sendable, Equatable { case tree, top, process, help }
+  /// The observer's screens: the supervision tree, processes ranked, one process, where
+  /// the memory is, the keys.
+  public enum View: Sendable, Equatable { case tree, top, process, memory, help }
 
   /// The screen shown.
   public private(set) var view: View = .tree
@@ -62,6 +65,10 @@ public struct ObserverModel: Sendable {
   public private(set) var top: TopPage?
   /// The process view's process, as last answered.
   public private(set) var detail: ProcessDetail?
+  /// The memory breakdown, as last answered.
+  public private(set) var memory: MemoryBreakdown?
+  /// Why the node gives no memory breakdown (it predates the operation).
+  public private(set) var memoryUnavailable: String?
   /// Why the last refresh failed (the connection is retried each interval).
   public private(set) var connectionError: String?
 
@@ -77,7 +84,11 @@ public struct ObserverModel: Sendable {
   // Process view.
   /// The process the process view shows.
   public private(set) var detailPid: ProcessID?
+  /// The process view's process, gone: the next tree tells whether it was restarted.
+  private var lostPid: ProcessID?
   private var detailScroll = 0
+  // Memory view.
+  private var memoryScroll = 0
 
   // Prompts and messages.
   private(set) var confirmKill: (pid: ProcessID, name: String)?
@@ -105,14 +116,15 @@ public struct ObserverModel: Sendable {
   /// What to fetch next.
   public var plan: FetchPlan {
     FetchPlan(
-      top: view == .top ? (sort, max(1, topRows), topOffset) : nil, tree: view == .tree,
-      process: view == .process ? detailPid : nil)
+      top: view == .top ? (sort, max(1, topRows), topOffset) : nil, tree: view == .tree || lostPid != nil,
+      process: view == .process ? detailPid : nil, memory: view == .memory && memoryUnavailable == nil)
   }
 
   /// Takes what the node answered. `now`: monotonic nanoseconds.
-  public mutating func update(_ snapshot: Snapshot, detail: ProcessDetail? = nil, now: UInt64) {
+  public mutating func update(_ snapshot: Snapshot, detail: ProcessDetail? = nil, memory: MemoryBreakdown? = nil, now: UInt64) {
     connectionError = nil
     system = snapshot.system
+    if let memory { self.memory = memory }
     if let t = snapshot.top {
       top = t
       if topCursor >= t.rows.count { topCursor = max(0, t.rows.count - 1) }
@@ -121,13 +133,17 @@ public struct ObserverModel: Sendable {
     if let d = detail { self.detail = d }
   }
 
-  /// The process shown in the process view has exited.
+  /// The process shown in the process view has exited. The next tree says whether its
+  /// supervisor restarted it (then the view follows the new process) or not.
   public mutating func processGone(_ pid: ProcessID, now: UInt64) {
-    if detailPid == pid { say("\(pid) has exited", now: now, error: true) }
+    if detailPid == pid { lostPid = pid }
   }
 
   /// The last refresh failed.
   public mutating func failed(_ error: String) { connectionError = error }
+
+  /// The node has no memory breakdown to give (`why`); the memory view says so.
+  public mutating func memoryNotOffered(_ why: String) { memoryUnavailable = why }
 
   private mutating func take(_ newTree: SupervisionTree, now: UInt64) {
     let rows = TreeLayout.rows(newTree)
@@ -139,17 +155,48 @@ public struct ObserverModel: Sendable {
         if let node = row.node, node.children.count + node.omitted > ObserverModel.foldAbove { folded.insert(row.key) }
       }
     }
-    // A child whose pid changed was restarted: say so.
+    // A child whose pid changed was restarted: say so. A static child (or a dynamic one
+    // with a registered name) keeps its key; any other dynamic child is known by its
+    // supervisor's restart log, which names the pid it was restarted as.
+    let previous = Set(lastPids.values)
     var restarted: [String] = []
-    for (key, pid) in pids {
-      if let old = lastPids[key], old != pid, !key.hasSuffix("/more") {
-        restarted.append("\(key.split(separator: "/").last.map(String.init) ?? key) \(old) → \(pid)")
+    for row in rows where !row.key.hasSuffix("/more") {
+      guard let node = row.node, let pid = node.pid else { continue }
+      if let old = lastPids[row.key], old != pid {
+        restarted.append("\(TreeLayout.name(node)) \(old) → \(pid)")
+      } else if let r = node.lastRestart, r.replacement == pid, let old = ProcessID(parsing: r.child), previous.contains(old) {
+        restarted.append("\(TreeLayout.name(node)) \(old) → \(pid)")
       }
     }
     if !restarted.isEmpty { say("↻ restarted: " + restarted.sorted().joined(separator: ", "), now: now, error: false) }
+    if let lost = lostPid {
+      lostPid = nil
+      if let node = ObserverModel.replacement(of: lost, in: rows, drawnAs: lastPids), let pid = node.pid {
+        detailPid = pid
+        detail = nil
+        let reason = node.lastRestart.map { " (\($0.reason))" } ?? ""
+        say("↻ \(TreeLayout.name(node)) restarted: \(lost) → \(pid)\(reason); showing the new process", now: now, error: false)
+      } else {
+        say("\(lost) has exited", now: now, error: true)
+      }
+    }
     lastPids = pids
     tree = newTree
     if treeSelection == nil { treeSelection = rows.first?.key }
+  }
+
+  /// The child that took `lost`'s place: named in a restart record as what `lost` was
+  /// restarted as, or drawn under the key `lost` was drawn under, with another pid.
+  static func replacement(of lost: ProcessID, in rows: [TreeRow], drawnAs keys: [String: ProcessID]) -> TreeNode? {
+    for row in rows {
+      if let node = row.node, let r = node.lastRestart, r.child == lost.description, let pid = node.pid, r.replacement == pid {
+        return node
+      }
+    }
+    guard let key = keys.first(where: { $0.value == lost })?.key,
+      let node = rows.first(where: { $0.key == key })?.node, let pid = node.pid, pid != lost
+    else { return nil }
+    return node
   }
 
   // MARK: - Keys
@@ -188,7 +235,8 @@ public struct ObserverModel: Sendable {
     case .char("1"), .char("t"): return show(.tree)
     case .char("2"), .char("o"): return show(.top)
     case .char("3"): return detailPid == nil ? .none : show(.process)
-    case .tab: return show(view == .tree ? .top : .tree)
+    case .char("4"), .char("a"): return show(.memory)
+    case .tab: return show(view == .tree ? .top : view == .top ? .memory : .tree)
     case .escape, .backspace:
       if view == .process || view == .help { return show(backView) }
       return .none
@@ -258,6 +306,7 @@ public struct ObserverModel: Sendable {
     }
     view = v
     if v == .process { detailScroll = 0 }
+    if v == .memory { memoryScroll = 0 }
     return .refresh
   }
 
@@ -290,7 +339,7 @@ public struct ObserverModel: Sendable {
     case .process:
       guard let pid = detailPid else { return nil }
       return (pid, detail?.row.displayName ?? "")
-    case .help:
+    case .memory, .help:
       return nil
     }
   }
@@ -330,6 +379,9 @@ public struct ObserverModel: Sendable {
       return .none
     case .process:
       detailScroll = max(0, detailScroll + by)
+      return .none
+    case .memory:
+      memoryScroll = max(0, memoryScroll + by)
       return .none
     case .help:
       return .none
@@ -433,6 +485,7 @@ public struct ObserverModel: Sendable {
   var currentTreeSelection: String? { treeSelection }
   var currentTopCursor: Int { topCursor }
   var currentDetailScroll: Int { detailScroll }
+  var currentMemoryScroll: Int { memoryScroll }
   var pendingPrefix: Character? { pendingKey?.key }
 
   /// Keeps the tree selection on screen; returns the first row shown.
@@ -452,5 +505,9 @@ public struct ObserverModel: Sendable {
 
   mutating func clampDetailScroll(lines: Int) {
     detailScroll = max(0, min(detailScroll, max(0, lines - bodyRows)))
+  }
+
+  mutating func clampMemoryScroll(lines: Int) {
+    memoryScroll = max(0, min(memoryScroll, max(0, lines - bodyRows)))
   }
 }

@@ -24,6 +24,8 @@ public struct ObserverOptions: Sendable, Equatable {
     case json
     /// The tree in Graphviz's dot language, once.
     case dot
+    /// Where the node's memory is, once.
+    case memory
     /// The nodes found in the discovery directory.
     case list
     /// `--help`: the usage and the live view's keys.
@@ -36,8 +38,8 @@ public struct ObserverOptions: Sendable, Equatable {
   public var mode: Mode = .interactive
   /// The control socket; nil: found through the discovery directory.
   public var socket: String?
-  /// Which discovered node (by name) when several run.
-  public var node: String?
+  /// Which discovered node when several run: by name, OS pid or socket path (`--node`).
+  public var node: Discovery.Selector?
   /// Where pointers to running nodes are looked for.
   public var discoveryDirectory: String?
   /// The interactive view's refresh interval.
@@ -93,6 +95,9 @@ public struct ObserverOptions: Sendable, Equatable {
       case "--dot":
         modes.append(arg)
         o.mode = .dot
+      case "--memory":
+        modes.append(arg)
+        o.mode = .memory
       case "--list":
         modes.append(arg)
         o.mode = .list
@@ -101,9 +106,13 @@ public struct ObserverOptions: Sendable, Equatable {
         guard !path.isEmpty else { throw ObserverUsageError("--socket needs a path") }
         o.socket = path
       case "-n", "--node":
-        let name = try take()
-        guard !name.isEmpty else { throw ObserverUsageError("--node needs a name") }
-        o.node = name
+        let spec = try take()
+        guard !spec.isEmpty else { throw ObserverUsageError("--node needs a name, an OS pid or a socket path") }
+        let selector = Discovery.Selector(spec)
+        if case .osPid(let pid) = selector, pid <= 0 {
+          throw ObserverUsageError("--node \(spec) is not a process id (OS pids start at 1)")
+        }
+        o.node = selector
       case "--discovery-dir":
         let dir = try take()
         guard !dir.isEmpty else { throw ObserverUsageError("--discovery-dir needs a directory") }
@@ -118,7 +127,8 @@ public struct ObserverOptions: Sendable, Equatable {
         switch v {
         case "tree": o.view = .tree
         case "top": o.view = .top
-        default: throw ObserverUsageError("--view must be tree or top, not \"\(v)\"")
+        case "memory": o.view = .memory
+        default: throw ObserverUsageError("--view must be tree, top or memory, not \"\(v)\"")
         }
       case "--sort":
         let s = try take()
@@ -179,25 +189,28 @@ public struct ObserverOptions: Sendable, Equatable {
     and shows its supervision tree and processes, live.
 
       observer                     find the local node (chatd if several) and watch it
+      observer --node 4242         watch the node whose OS pid is 4242
       observer --socket PATH       attach to the control socket at PATH
       observer --once              print the supervision tree as text and exit
       observer --json              print the whole snapshot (system, tree, every
                                    process, sockets) as JSON and exit
       observer --dot               print the tree for Graphviz (| dot -Tsvg > tree.svg)
+      observer --memory            print where the node's memory is (RSS, malloc, the
+                                   parts the node can attribute) and how each is counted
       observer --list              list the nodes found, one per line
 
     options
       -s, --socket PATH            the node's control socket
-      -n, --node NAME              which node, when several are found
+      -n, --node NAME|PID|SOCKET   which node, when several are found: by name, by
+                                   OS pid (digits), or by control socket path (has a /)
       --discovery-dir DIR          where nodes leave pointers (default $OTTER_RUNTIME_DIR
                                    or /tmp/otter-UID)
       -i, --interval DURATION      refresh interval (default 1s; e.g. 500ms, 2s)
-      --view tree|top              the first view (default tree)
+      --view tree|top|memory       the first view (default tree)
       --sort r|rr|mq|m             the top view's sort (and open the top view)
       --child-limit N              children listed per supervisor (default 100)
       --timeout DURATION           time allowed for each request (default 10s)
       -h, --help                   this text and the keys of the live view
 
-    keys of the live view
-    """
+    """ + ObserverExit.helpSection + "\n\nkeys of the live view"
 }

@@ -1,11 +1,11 @@
-// `observer --once`, `--json` and `--dot`: one request, its answer printed for people,
-// for scripts or for Graphviz, and exit.
+// `observer --once`, `--json`, `--dot` and `--memory`: one request, its answer printed for
+// people, for scripts or for Graphviz, and exit.
 import Control
 
 /// The non-interactive outputs.
 public enum OneShot {
-  /// The text `options.mode` prints, fetched over `client`. Only `.once`, `.json` and
-  /// `.dot` print a snapshot; other modes print nothing.
+  /// The text `options.mode` prints, fetched over `client`. Only `.once`, `.json`,
+  /// `.dot` and `.memory` print something; other modes print nothing.
   public static func output(_ options: ObserverOptions, client: ControlClient) throws(ControlClientError) -> String {
     switch options.mode {
     case .once:
@@ -17,6 +17,9 @@ public enum OneShot {
     case .dot:
       let tree = try client.tree(childLimit: options.childLimit, timeout: gatherTimeout(client))
       return TreeDot.render(tree)
+    case .memory:
+      let node = try client.stats()
+      return MemoryTable.text(try client.memory(), node: "\(node.node) (os pid \(node.osPid))")
     case .interactive, .list, .help, .version:
       return ""
     }

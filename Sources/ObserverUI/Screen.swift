@@ -38,6 +38,7 @@ public enum Screen {
     case .tree: body = treeBody(&model, width)
     case .top: body = topBody(model, width)
     case .process: body = processBody(&model, width)
+    case .memory: body = memoryBody(&model, width)
     case .help: body = helpBody(width)
     }
     out += body.prefix(model.bodyRows)
@@ -100,9 +101,11 @@ public enum Screen {
 
   static func keyHints(_ model: ObserverModel) -> String {
     switch model.view {
-    case .tree: return " 1 tree  2 top  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  +/- interval  p pause  ? help  q quit"
+    case .tree:
+      return " 1 tree  2 top  4 memory  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  +/- interval  p pause  ? help  q quit"
     case .top: return " sort: r rr mq m  ↑↓ move  pu/pd page  ↵ process  K kill  1 tree  +/- interval  p pause  ? help  q quit"
-    case .process: return " Esc back  K kill  ↑↓ scroll  1 tree  2 top  ? help  q quit"
+    case .process: return " Esc back  K kill  ↑↓ scroll  1 tree  2 top  4 memory  ? help  q quit"
+    case .memory: return " ↑↓ scroll  1 tree  2 top  +/- interval  p pause  ? help  q quit"
     case .help: return " Esc back  q quit"
     }
   }
@@ -139,10 +142,13 @@ public enum Screen {
 
   static func topBody(_ model: ObserverModel, _ width: Int) -> [ScreenLine] {
     guard let page = model.top else { return [ScreenLine("waiting for processes…", .dim)] }
-    let columns: [(title: String, width: Int, sort: TopSort?)] = [
+    var columns: [(title: String, width: Int, sort: TopSort?)] = [
       ("PID", 12, nil), ("STATUS", 13, nil), ("REDS", 9, .reductions), ("REDS/INT", 9, .reductionsRate),
       ("MQ", 7, .messageQueue), ("MEMORY", 10, .memory),
     ]
+    // Bytes through the sockets each process owns, when there is room for the name too.
+    let showIO = width >= 130
+    if showIO { columns += [("IO IN", 10, nil), ("IO OUT", 10, nil)] }
     let fixed = columns.reduce(0) { $0 + $1.width + 1 }
     let nameWidth = max(8, width - fixed)
     func cell(_ text: String, _ i: Int) -> String {
@@ -162,10 +168,11 @@ public enum Screen {
         .bold)
     ]
     for (i, row) in page.rows.enumerated().prefix(model.topRows) {
-      let values = [
+      var values = [
         row.pid.description, row.status, Format.count(row.reductions), row.reductionsDelta.map { Format.count($0) } ?? "-",
         Format.count(row.messageQueueLength), Format.bytes(row.memory),
       ]
+      if showIO { values += [row.io.map { Format.bytes($0.bytesIn) } ?? "-", row.io.map { Format.bytes($0.bytesOut) } ?? "-"] }
       var line = ""
       for (j, v) in values.enumerated() { line += cell(v, j) + " " }
       var name = row.displayName
@@ -196,6 +203,16 @@ public enum Screen {
     out.append(
       ScreenLine(
         "kind \(r.kind ?? "-") · messages \(r.messageType ?? "-") · trap_exit \(d.trapExit) · parent \(d.parent?.description ?? "-")"))
+    if let m = d.memoryParts {
+      out.append(
+        ScreenLine(
+          "memory: object \(Format.bytes(m.object)) (state \(Format.bytes(m.state)) inline) · mailbox \(Format.bytes(m.mailbox))"
+            + " · tables \(Format.bytes(m.tables))"))
+    }
+    if let io = r.io {
+      out.append(
+        ScreenLine("io: in \(Format.bytes(io.bytesIn)) · out \(Format.bytes(io.bytesOut)) on the \(d.socketCount) socket(s) it owns"))
+    }
     func list(_ name: String, _ pids: [ProcessID]) {
       let text =
         pids.isEmpty ? "-" : pids.prefix(20).map(\.description).joined(separator: " ") + (pids.count > 20 ? " … (\(pids.count))" : "")
@@ -224,6 +241,25 @@ public enum Screen {
           "  #\(s.id) \(s.kind) \(s.local ?? "-")\(s.peer.map { " ⇄ \($0)" } ?? "") · in \(Format.bytes(s.bytesIn)) · out \(Format.bytes(s.bytesOut)) · queued \(Format.bytes(s.queued))\(s.dropped > 0 ? " · dropped \(s.dropped)" : "")\(s.open ? "" : " · closed")"
         ))
     }
+    if let messages = d.messages {
+      out.append(ScreenLine(""))
+      let total = r.messageQueueLength
+      out.append(
+        ScreenLine(
+          total == 0
+            ? "messages queued: none"
+            : "messages queued: \(Format.grouped(total))" + (messages.count < total ? ", the first shown (type, cases)" : " (type, cases)"),
+          .bold))
+      if d.messagesInBatch > 0 {
+        out.append(
+          ScreenLine(
+            "  \(Format.grouped(d.messagesInBatch)) taken into the batch it is working through (not shown while it runs), then:", .dim))
+      }
+      let typeWidth = min(40, messages.map(\.type.count).max() ?? 0)
+      for (i, m) in messages.enumerated() {
+        out.append(ScreenLine("  \(Format.right(String(d.messagesInBatch + i + 1), 4)). \(Format.fit(m.type, typeWidth))  \(m.summary)"))
+      }
+    }
     out.append(ScreenLine(""))
     out.append(ScreenLine("state:", .bold))
     if let state = d.state {
@@ -247,6 +283,14 @@ public enum Screen {
     return Array(all.dropFirst(model.currentDetailScroll))
   }
 
+  static func memoryBody(_ model: inout ObserverModel, _ width: Int) -> [ScreenLine] {
+    if let why = model.memoryUnavailable { return [ScreenLine(why, .warning)] }
+    guard let m = model.memory else { return [ScreenLine("waiting for the memory breakdown…", .dim)] }
+    let all = MemoryTable.lines(m, width: width).map { ScreenLine($0.text, $0.heading ? .bold : .plain) }
+    model.clampMemoryScroll(lines: all.count)
+    return Array(all.dropFirst(model.currentMemoryScroll))
+  }
+
   static func helpBody(_ width: Int) -> [ScreenLine] {
     helpText.split(separator: "\n", omittingEmptySubsequences: false).map { ScreenLine(String($0), $0.hasSuffix(":") ? .bold : .plain) }
   }
@@ -257,7 +301,8 @@ public enum Screen {
       1 or t        supervision tree (the default)
       2 or o        top: processes ranked
       Enter         the selected process in full (3 goes back to it)
-      Tab           tree ⇄ top          Esc/Backspace  back from process view or help
+      4 or a        memory: where the RSS is, and how each part is counted
+      Tab           tree → top → memory  Esc/Backspace  back from process view or help
     moving:
       ↑ ↓ or k j    select              PgUp PgDn, pu pd, B F   page
       Home End, g G first, last

@@ -127,7 +127,7 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
         return await giveUp(&state, ctx)
       }
       SupervisorLog(ctx).child(pid.description, pid: pid, reason: reason, action: .restart, restarts: state.history.usage(now: now))
-      return await restart(args, &state, ctx)
+      return await restart(args, replacing: pid, &state, ctx)
     case .message(.retry(let args)):
       state.retrying -= 1
       if !state.history.recordRetry(at: MonotonicClock.nanoseconds()) {
@@ -141,10 +141,12 @@ public struct DynamicSupervisor<Args: Sendable>: GenServer {
     }
   }
 
-  func restart(_ args: Args, _ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
+  /// Starts a child again with `args`; the restart log notes the new pid against the old.
+  func restart(_ args: Args, replacing old: Pid? = nil, _ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
     do {
       if let pid = try await template.start(ctx, args) {
         state.children[pid] = args
+        if let old { state.history.noteReplacement(pid, of: old.description) }
         SupervisorLog.started(pid.description, pid: pid, ctx)
       }
     } catch {

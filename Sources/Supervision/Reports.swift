@@ -39,6 +39,11 @@ public struct RestartRecord: Sendable {
   public let at: UInt64
   /// This failure was past the budget: the supervisor stopped.
   public let gaveUp: Bool
+  /// The process the child was restarted as, for a dynamic supervisor's children (named
+  /// by pid, so a restarted child has a new name): how the observer tells a restarted
+  /// room from a new one. Nil until the restart succeeded, and for static children
+  /// (whose id stays).
+  public internal(set) var replacement: Pid? = nil
 }
 
 /// A supervisor's state for the observer.

@@ -29,6 +29,12 @@ struct RestartHistory {
     return withinBudget
   }
 
+  /// Notes the process `child`'s latest restart started (a dynamic supervisor's child,
+  /// whose id is its old pid).
+  mutating func noteReplacement(_ pid: Pid, of child: String) {
+    if let i = log.lastIndex(where: { $0.child == child && $0.replacement == nil }) { log[i].replacement = pid }
+  }
+
   /// Counts another attempt at a restart whose start failed (not logged: the failure
   /// that led to it is). False if the supervisor must give up.
   mutating func recordRetry(at now: UInt64) -> Bool { intensity.record(now: now) }

@@ -106,6 +106,14 @@ struct LiveView {
       let c = try connected()
       let snapshot = try c.snapshot(
         top: plan.top, tree: plan.tree ? (options.childLimit, .seconds(1)) : nil, processes: false, sockets: false)
+      var memory: MemoryBreakdown?
+      if plan.memory {
+        do {
+          memory = try c.memory()
+        } catch .remote(let e) where e.code == .unknownOp {
+          model.memoryNotOffered("this node does not offer a memory breakdown (its Otter predates the memory operation)")
+        }
+      }
       var detail: ProcessDetail?
       if let pid = plan.process {
         do {
@@ -114,7 +122,10 @@ struct LiveView {
           model.processGone(pid, now: MonotonicClock.nanoseconds())
         }
       }
-      model.update(snapshot, detail: detail, now: MonotonicClock.nanoseconds())
+      model.update(snapshot, detail: detail, memory: memory, now: MonotonicClock.nanoseconds())
+      // The model wants something else now (the tree, to find a restarted process; the
+      // process it found): fetch again at once rather than a whole interval later.
+      if model.plan != plan { fetchNow = true }
     } catch {
       client?.close()
       client = nil

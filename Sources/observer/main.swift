@@ -6,10 +6,10 @@ import Control
 import Glibc
 import ObserverUI
 
-func fail(_ message: String, status: Int32) -> Never {
+func fail(_ message: String, status: ObserverExit) -> Never {
   var text = "observer: \(message)\n"
   text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
-  exit(status)
+  exit(status.rawValue)
 }
 
 func emit(_ text: String) {
@@ -17,7 +17,7 @@ func emit(_ text: String) {
   var done = 0
   while done < bytes.count {
     let n = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + done, $0.count - done) }
-    if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { exit(1) }
+    if n > 0 { done += n } else if n < 0 && errno == EINTR { continue } else { exit(ObserverExit.failure.rawValue) }
   }
   bytes.removeAll()
 }
@@ -26,19 +26,19 @@ let options: ObserverOptions
 do {
   options = try ObserverOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-  fail("\(error)\nusage: observer [--socket PATH] [--once | --json | --dot | --list] (observer --help for more)", status: 2)
+  fail("\(error)\nusage: observer [--socket PATH] [--once | --json | --dot | --memory | --list] (observer --help for more)", status: .usage)
 }
 
 switch options.mode {
 case .help:
   emit(ObserverOptions.usage + "\n" + Screen.helpText + "\n")
-  exit(0)
+  exit(ObserverExit.ok.rawValue)
 case .version:
   emit("observer (Otter), control protocol \(ControlProtocol.version)\n")
-  exit(0)
+  exit(ObserverExit.ok.rawValue)
 case .list:
   emit(ObserverTarget.list(options))
-  exit(0)
+  exit(ObserverExit.ok.rawValue)
 default:
   break
 }
@@ -47,16 +47,16 @@ let path: String
 do {
   path = try ObserverTarget.resolve(options)
 } catch {
-  fail(error.description, status: 1)
+  fail(error.description, status: error.exit)
 }
 
 if options.mode != .interactive {
   do {
     let client = try ControlClient(path: path, timeout: options.timeout)
     emit(try OneShot.output(options, client: client))
-    exit(0)
+    exit(ObserverExit.ok.rawValue)
   } catch {
-    fail(error.description, status: error.exitStatus)
+    fail(error.description, status: error.observerExit)
   }
 }
 
@@ -65,13 +65,13 @@ if options.mode != .interactive {
 do {
   _ = try ControlClient(path: path, timeout: options.timeout).hello()
 } catch {
-  fail(error.description, status: error.exitStatus)
+  fail(error.description, status: error.observerExit)
 }
 let terminal: Terminal
 do {
   terminal = try Terminal()
 } catch {
-  fail("\(error)", status: 2)
+  fail("\(error)", status: .usage)
 }
 var view = LiveView(options: options, path: path, terminal: terminal)
 let status = view.run()

@@ -39,6 +39,16 @@ final class ObserverModelTests: XCTestCase {
     reductions: 0, reductionsPerSecond: 1234, interval: 1, residentBytes: 10 << 20, mallocBytes: 0, openSockets: 2,
     registeredNames: 0, fileDescriptorLimit: 1024)
 
+  static let memory = MemoryBreakdown(
+    residentTotal: 30 << 20, residentFiles: 25 << 20, residentAnonymous: 5 << 20, residentShared: 0, mainStack: 132 << 10, threads: 9,
+    schedulerStacksReserved: 16 << 20, schedulerStacksResident: 100 << 10, mallocHeap: 4 << 20, mallocInUse: 3 << 20,
+    mallocFree: 1 << 20,
+    parts: [
+      .init(name: "processes", bytes: 1 << 20, count: 1000, counted: String(repeating: "how ", count: 80)),
+      .init(name: "schedulers", bytes: 200 << 10, count: 2, counted: "estimate"),
+    ], unattributed: (3 << 20) - (1 << 20) - (200 << 10), otherAnonymous: 600 << 10,
+    processTypes: [.init(type: "ServerMessage<" + String(repeating: "Long", count: 60) + ">", count: 1000, bytes: 1 << 20)])
+
   func frame(_ m: inout ObserverModel) -> [String] { Screen.lines(&m, now: 0).map(\.text) }
 
   func testTreeViewFoldsMovesAndOpensAProcess() {
@@ -91,6 +101,40 @@ final class ObserverModelTests: XCTestCase {
     XCTAssertEqual(frame(&m)[22], "")
   }
 
+  /// A dynamic supervisor with one child, a room registered as `room:#a` whose id is its pid.
+  static func roomTree(roomPid: UInt64) -> SupervisionTree {
+    let room = TreeNode(
+      kind: .worker, id: ProcessID(roomPid).description, pid: ProcessID(roomPid), status: "running", restart: "permanent",
+      process: ProcessRow(pid: ProcessID(roomPid), name: "room:#a", status: "waiting", reductions: 0, messageQueueLength: 0, memory: 1))
+    let rooms = TreeNode(
+      kind: .supervisor, id: "rooms", pid: ProcessID(2), status: "running", restart: "permanent", supervisor: summary(1),
+      children: [room])
+    return SupervisionTree(
+      source: .ancestor, roots: [TreeNode(kind: .supervisor, id: "app", pid: ProcessID(1), status: "running", children: [rooms])])
+  }
+
+  func testADynamicChildWithARegisteredNameKeepsItsPlaceAcrossARestart() {
+    var m = ObserverModel(target: "test")
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 15)), now: 0)
+    _ = m.handle(.char("G"), now: 0)
+    XCTAssertEqual(m.selectedProcess?.0, ProcessID(15))
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 20)), now: 1)
+    XCTAssertEqual(frame(&m)[22], "↻ restarted: room:#a <0.15.0> → <0.20.0>")
+    XCTAssertEqual(m.selectedProcess?.0, ProcessID(20), "the selection stays on the room")
+    // Its process view follows it too: the tree drew it under the same key.
+    _ = m.handle(.enter, now: 1)
+    m.processGone(ProcessID(20), now: 2)
+    XCTAssertTrue(m.plan.tree)
+    m.update(Snapshot(system: Self.system, tree: Self.roomTree(roomPid: 21)), now: 2)
+    XCTAssertEqual(m.detailPid, ProcessID(21))
+    XCTAssertEqual(frame(&m)[22], "↻ room:#a restarted: <0.20.0> → <0.21.0>; showing the new process")
+    // A process that was not restarted has exited.
+    m.processGone(ProcessID(21), now: 3)
+    m.update(Snapshot(system: Self.system, tree: Self.tree()), now: 3)
+    XCTAssertEqual(m.detailPid, ProcessID(21))
+    XCTAssertEqual(frame(&m)[22], "<0.21.0> has exited")
+  }
+
   func testSortKeysLikeObserverCli() {
     var m = ObserverModel(target: "test")
     m.update(Snapshot(system: Self.system, tree: Self.tree()), now: 0)
@@ -131,7 +175,7 @@ final class ObserverModelTests: XCTestCase {
 
   func testFramesFitAnyTerminalSize() {
     for (w, h) in [(1, 1), (10, 3), (29, 40), (30, 6), (45, 10), (80, 24), (200, 60)] {
-      for view in [ObserverModel.View.tree, .top] {
+      for view in [ObserverModel.View.tree, .top, .memory] {
         var m = ObserverModel(target: "test", view: view)
         m.width = w
         m.height = h
@@ -139,7 +183,7 @@ final class ObserverModelTests: XCTestCase {
           Snapshot(
             system: Self.system,
             top: TopPage(sort: .reductions, total: 1, offset: 0, interval: nil, rows: [Self.row(9, String(repeating: "x", count: 300))]),
-            tree: Self.tree()), now: 0)
+            tree: Self.tree()), memory: Self.memory, now: 0)
         _ = m.handle(.char("?"), now: 0)
         for _ in 0..<2 {
           let lines = Screen.lines(&m, now: 0)
@@ -200,6 +244,16 @@ final class ObserverModelTests: XCTestCase {
     XCTAssertEqual(error(["-i", "fast"]), "--interval takes a duration like 500ms, 2s or 1.5, not \"fast\"")
     XCTAssertTrue(error(["-i", "1ms"]).hasPrefix("--interval must be between"))
     XCTAssertEqual(error(["--child-limit", "-3"]), "--child-limit must be a whole number in 0...100000, not \"-3\"")
-    XCTAssertEqual(error(["--view", "graph"]), "--view must be tree or top, not \"graph\"")
+    XCTAssertEqual(error(["--view", "graph"]), "--view must be tree, top or memory, not \"graph\"")
+    XCTAssertEqual(try ObserverOptions.parse(["--view", "memory"]).view, .memory)
+    XCTAssertEqual(try ObserverOptions.parse(["--memory"]).mode, .memory)
+    XCTAssertEqual(error(["--memory", "--dot"]), "choose one of --memory, --dot")
+    // --node: a name, an OS pid (digits) or a socket path (a slash, or .sock).
+    XCTAssertEqual(try ObserverOptions.parse(["--node", "chatd"]).node, .name("chatd"))
+    XCTAssertEqual(try ObserverOptions.parse(["--node", "4242"]).node, .osPid(4242))
+    XCTAssertEqual(try ObserverOptions.parse(["-n", "./data/control.sock"]).node, .socket("./data/control.sock"))
+    XCTAssertEqual(try ObserverOptions.parse(["--node=x.sock"]).node, .socket("x.sock"))
+    XCTAssertEqual(error(["--node", "0"]), "--node 0 is not a process id (OS pids start at 1)")
+    XCTAssertEqual(error(["--node", ""]), "--node needs a name, an OS pid or a socket path")
   }
 }

@@ -127,9 +127,9 @@ final class OneShotTests: XCTestCase {
       let list = try runCommand(observer, ["--discovery-dir", dir, "--list"])
       XCTAssertEqual(list.output, "known\t\(getpid())\t\(known.path)\n")
       let wrongName = try runCommand(observer, ["--discovery-dir", dir, "--node", "chatd", "--once"])
-      XCTAssertEqual(wrongName.status, 1)
+      XCTAssertEqual(wrongName.status, ObserverExit.unavailable.rawValue)
       XCTAssertTrue(wrongName.error.contains("no running node named \"chatd\""), wrongName.error)
-      XCTAssertTrue(wrongName.error.contains("found: known"), wrongName.error)
+      XCTAssertTrue(wrongName.error.contains("\n  known  \(getpid())  "), wrongName.error)
 
       let missing = try runCommand(observer, ["--socket", "\(dir)/nothing.sock", "--once"])
       XCTAssertEqual(missing.status, 69)
@@ -189,16 +189,20 @@ final class OneShotTests: XCTestCase {
 }
 
 /// The `observer` executable next to this test bundle (`swift build --build-tests` builds it).
-func observerBinary() throws -> String {
+func observerBinary() throws -> String { try builtExecutable("observer") }
+
+/// The executable `name` of this package next to this test bundle (`swift build
+/// --build-tests` builds them all); the test is skipped if it is missing.
+func builtExecutable(_ name: String) throws -> String {
   let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
   var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
   // The bundle's binary may sit inside OtterPackageTests.xctest/ on some layouts.
   for _ in 0..<3 {
-    let candidate = dir.appendingPathComponent("observer").path
+    let candidate = dir.appendingPathComponent(name).path
     if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     dir.deleteLastPathComponent()
   }
-  throw XCTSkip("no observer executable next to \(exe); build it with swift build --build-tests")
+  throw XCTSkip("no \(name) executable next to \(exe); build it with swift build --build-tests")
 }
 
 /// Runs `path` with `arguments` (stdin from /dev/null); its exit status and output.

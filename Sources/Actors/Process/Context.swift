@@ -61,9 +61,17 @@ public struct Context<M: Sendable> {
   }
 
   /// A label shown by introspection and the observer (Erlang's `proc_lib:set_label`).
+  /// Reading it gives the text shown now (a computed label is computed).
   public var label: String? {
-    get { process.lock.withLock { process.label } }
-    nonmutating set { process.lock.withLock { process.label = newValue } }
+    get { process.lock.withLock { process.label }.resolved }
+    nonmutating set { process.lock.withLock { process.label = ProcessLabel(newValue) } }
+  }
+
+  /// Labels this process with `source.processLabel`, computed whenever introspection
+  /// reads the label: a label that follows what `source` publishes, for no more memory
+  /// than the reference. The source is let go when the process exits.
+  public func setLabel(from source: any ProcessLabelSource) {
+    process.lock.withLock { process.label = .computed(source) }
   }
 
   /// The name this process is registered under, if any.

@@ -40,16 +40,47 @@ public struct ProcessSnapshot: Sendable {
   public let trapExit: Bool
   /// Estimated bytes: the process object, its mailbox storage, its tables and state.
   public let memory: Int
+  /// `memory` part by part.
+  public let memoryParts: ProcessMemory
   /// The Swift type of the messages it takes.
   public let messageType: String
   /// "handler" or "body".
   public let kind: String
   /// Sockets owned.
   public let sockets: Int
+  /// Bytes read from and written to the sockets it owns now (each socket's counters
+  /// since it was opened, whoever owned it then).
+  public let io: ProcessIO
   /// Seconds since it was spawned.
   public let age: Double
   /// The reason it exited, once it has.
   public let exitReason: ExitReason?
+}
+
+/// A process's memory, as `ProcessSnapshot.memory` estimates it.
+public struct ProcessMemory: Sendable, Equatable {
+  /// The process object: what the allocator gave it, a handler's state included (the
+  /// state lives inline in the object).
+  public let object: Int
+  /// Of `object`, the state value's inline size (what it points to is not followed).
+  public let state: Int
+  /// The mailbox's ring buffers and the messages taken but not handled yet.
+  public let mailbox: Int
+  /// Link, monitor, timer and pending-reply tables beyond their inline first entry.
+  public let tables: Int
+
+  /// All of it (`state` is inside `object`).
+  public var total: Int { object + mailbox + tables }
+}
+
+/// Bytes through the sockets a process owns.
+public struct ProcessIO: Sendable, Equatable {
+  /// Sockets owned.
+  public let sockets: Int
+  public let bytesIn: UInt64
+  public let bytesOut: UInt64
+
+  static let none = ProcessIO(sockets: 0, bytesIn: 0, bytesOut: 0)
 }
 
 /// The figures a process is ranked by (the observer's top view): read with atomics and
@@ -97,6 +128,8 @@ public struct ProcessSummary: Sendable {
   public let messageType: String
   /// "handler" or "body".
   public let kind: String
+  /// Bytes through the sockets it owns.
+  public let io: ProcessIO
 }
 
 /// A snapshot of one scheduler.
@@ -151,18 +184,19 @@ extension ProcessCore {
       lock.withLock {
         (
           runState, waitKind, inboundCountLocked - inboundSignals, self.links.elements, self.monitors.values,
-          self.monitoredBy.values, registeredName, self.label, trapExit, exitReason, ownedSockets.count,
+          self.monitoredBy.values, registeredName, self.label, trapExit, exitReason, ownedSockets.elements,
           tableBytesLocked
         )
       }
+    let parts = memoryParts(extraBytes)
     return ProcessSnapshot(
       pid: Pid(self), status: ProcessCore.status(state, wait),
       messageQueueLength: inboundCount + privateQueueLength.load(ordering: .relaxed),
       reductions: reductions.load(ordering: .relaxed),
       links: links.sorted(), monitors: monitors.map(Pid.init).sorted(),
       monitoredBy: monitoredBy.map(Pid.init).sorted(),
-      registeredName: name, label: label, parent: parent, trapExit: trap, memory: memory(extraBytes),
-      messageType: messageTypeName, kind: kindName, sockets: sockets,
+      registeredName: name, label: label.resolved, parent: parent, trapExit: trap, memory: parts.total, memoryParts: parts,
+      messageType: messageTypeName, kind: kindName, sockets: sockets.count, io: ProcessCore.traffic(sockets),
       age: Double(now &- createdAt) / 1e9, exitReason: reason)
   }
 
@@ -185,8 +219,23 @@ extension ProcessCore {
 
   /// This process in brief: no tables copied.
   func summary() -> ProcessSummary {
-    let (name, label) = lock.withLock { (registeredName, self.label) }
-    return ProcessSummary(counters: counters(), registeredName: name, label: label, messageType: messageTypeName, kind: kindName)
+    let (name, label, sockets) = lock.withLock { (registeredName, self.label, ownedSockets.isEmpty ? [] : ownedSockets.elements) }
+    return ProcessSummary(
+      counters: counters(), registeredName: name, label: label.resolved, messageType: messageTypeName, kind: kindName,
+      io: ProcessCore.traffic(sockets))
+  }
+
+  /// What went through `sockets` (read outside the process's lock: lock order is socket,
+  /// then process, and the counters are atomics anyway).
+  static func traffic(_ sockets: [Socket]) -> ProcessIO {
+    guard !sockets.isEmpty else { return .none }
+    var bytesIn: UInt64 = 0
+    var bytesOut: UInt64 = 0
+    for s in sockets {
+      bytesIn &+= s.bytesIn.load(ordering: .relaxed)
+      bytesOut &+= s.bytesOut.load(ordering: .relaxed)
+    }
+    return ProcessIO(sockets: sockets.count, bytesIn: bytesIn, bytesOut: bytesOut)
   }
 
   /// Estimated bytes of the link, monitor, timer and reply tables (lock held). A link
@@ -197,9 +246,11 @@ extension ProcessCore {
       + pendingReplies.count * 8
   }
 
-  private func memory(_ tableBytes: Int) -> Int {
+  private func memory(_ tableBytes: Int) -> Int { memoryParts(tableBytes).total }
+
+  private func memoryParts(_ tableBytes: Int) -> ProcessMemory {
     let objectBytes = Int(otter_malloc_usable_size(Unmanaged.passUnretained(self).toOpaque()))
-    return objectBytes + mailboxBytes() + stateBytes() + tableBytes
+    return ProcessMemory(object: objectBytes, state: stateBytes(), mailbox: mailboxBytes(), tables: tableBytes)
   }
 
   private static func status(_ state: RunState, _ wait: WaitKind) -> ProcessStatus {

@@ -40,6 +40,7 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
     case .drainAtExit: return .signals(drainMailbox())
     case .release: return .done
     case .describe: return .text(nil)
+    case .peek(let limit): return .mailbox(peekMailbox(limit: limit))
     }
   }
 

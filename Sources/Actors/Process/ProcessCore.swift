@@ -82,6 +82,8 @@ enum ControlOp: Sendable {
   case release
   /// Describe the state (owner only); `.text(nil)` if the process has no describer.
   case describe
+  /// The first messages waiting, described (any thread; see MailboxPeek.swift).
+  case peek(limit: Int)
 }
 
 @usableFromInline
@@ -89,6 +91,7 @@ enum ControlResult: Sendable {
   case accepted(Bool)
   case signals([Signal])
   case text(String?)
+  case mailbox(MailboxPeek)
   case done
 }
 
@@ -122,8 +125,9 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) final var links: PidSet = .empty
   @exclusivity(unchecked) final var monitors: RefTable = .empty
   @exclusivity(unchecked) final var monitoredBy: RefTable = .empty
+  /// Before `trapExit`: its 17 bytes and that one byte share a 24-byte slot.
+  @exclusivity(unchecked) final var label: ProcessLabel = .none
   @exclusivity(unchecked) @usableFromInline final var trapExit = false
-  @exclusivity(unchecked) final var label: String?
   @exclusivity(unchecked) final var registeredName: String?  // also guarded by the registry's lock
   /// Sockets this process owns; each knows its index here (`Socket.ownerSlot`).
   @exclusivity(unchecked) final var ownedSockets: SocketList = .empty
@@ -185,8 +189,9 @@ public class ProcessCore: @unchecked Sendable {
   /// "handler", "body" or "system".
   var kindName: String { "system" }
 
-  /// Approximate heap bytes held by the mailbox and state.
+  /// Approximate heap bytes held by the mailbox.
   func mailboxBytes() -> Int { 0 }
+  /// The state's inline size: part of the object's own allocation, not more.
   func stateBytes() -> Int { 0 }
 
   // MARK: - State
@@ -329,6 +334,7 @@ public class ProcessCore: @unchecked Sendable {
     var watchers: RefTable = .empty
     var watched: RefTable = .empty
     var sockets: SocketList = .empty
+    var labelSource: ProcessLabel = .none
     let alreadyDead: Bool = lock.withLock {
       if runState == .dead { return true }
       runState = .dead
@@ -344,6 +350,9 @@ public class ProcessCore: @unchecked Sendable {
       if !ownedSockets.isEmpty {
         swap(&sockets, &ownedSockets)
       }
+      // A computed label's source may hold this process's pid: let it go (released
+      // below, outside the lock, as its deinit may take locks of its own).
+      if case .computed = label { swap(&labelSource, &label) }
       return false
     }
     if alreadyDead { return }

@@ -120,6 +120,14 @@ final class ProcessTable: Sendable {
     return total
   }
 
+  /// Bytes of the shards' slot and free-list arrays (their capacity), for the memory
+  /// report.
+  var storageBytes: Int {
+    shards.reduce(0) { total, s in
+      total + s.lock.withLock { s.slots.capacity * MemoryLayout<ProcessCore?>.stride + s.free.capacity * MemoryLayout<Int32>.stride }
+    }
+  }
+
   /// A snapshot of all live processes, in no particular order. Holds each shard's lock
   /// only while copying that shard.
   func all() -> [ProcessCore] {

@@ -23,7 +23,7 @@ extension Node {
   /// monitors made here are in place before the child can run or die.
   @usableFromInline
   func attach(_ child: ProcessCore, parent: ProcessCore?, link: Bool, monitor: Bool, options: SpawnOptions, runnable: Bool) -> Ref? {
-    child.label = options.label
+    child.label = ProcessLabel(options.label)
     child.trapExit = options.trapExit
     var ref: Ref?
     if let parent {

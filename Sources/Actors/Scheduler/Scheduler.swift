@@ -83,6 +83,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) private var thread: pthread_t?
   /// Where sockets polled by this scheduler are read into (this thread only).
   let readBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 65536)
+  /// The thread's stack (lowest address, size), recorded by the thread as it starts, for
+  /// the memory report (MemoryReport.swift).
+  let stackBase = Atomic<UInt>(0)
+  let stackSize = Atomic<Int>(0)
 
   init(index: Int, node: Node) throws(SystemError) {
     self.index = index
@@ -126,6 +130,11 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   private func threadMain() {
     otter_set_current_scheduler(Unmanaged.passUnretained(self).toOpaque())
     otter_set_thread_name("otter-sched-\(index)")
+    var base: UInt = 0
+    var size = 0
+    otter_current_thread_stack(&base, &size)
+    stackSize.store(size, ordering: .relaxed)
+    stackBase.store(base, ordering: .releasing)
     threadRunning = true
     var busySince = monotonicNanos()
     while true {

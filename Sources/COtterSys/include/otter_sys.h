@@ -132,6 +132,23 @@ size_t otter_malloc_usable_size(const void *ptr);
 /// to list them); -1 if it cannot be listed.
 int otter_open_descriptors(void);
 
+/// Where this process's memory is, as the kernel and the allocator count it.
+struct otter_memory_status {
+  /// /proc/self/status, in bytes: VmRSS and its three parts, the main thread's stack.
+  uint64_t resident, resident_anonymous, resident_file, resident_shared, main_stack;
+  /// /proc/self/status Threads.
+  uint64_t threads;
+  /// mallinfo2 (every arena): heap obtained with brk, blocks obtained with mmap, bytes
+  /// in use in the brk heap, bytes free in it.
+  uint64_t malloc_arena, malloc_mmapped, malloc_in_use, malloc_free;
+};
+/// Fills `out` (fields it cannot read stay 0).
+void otter_memory_status(struct otter_memory_status *out);
+/// The calling thread's stack: its lowest address and size (0 and 0 if unknown).
+void otter_current_thread_stack(uintptr_t *base, size_t *size);
+/// Bytes of [base, base + size) in memory now (mincore); 0 if the range is not mapped.
+uint64_t otter_resident_bytes(uintptr_t base, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -175,6 +175,13 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   func deliver(_ line: TaggedLine) { endpoint.deliver(line, caps: capabilities) }
 }
 
+/// The connection process's label, `alice (irc) 127.0.0.1`: computed from the published
+/// nick whenever the observer looks (the connection sets it once, `Connection.initialize`),
+/// so registration and nick changes show at once and an idle connection stores no string.
+extension ClientHandle: ProcessLabelSource {
+  var processLabel: String { "\(nick) (\(endpoint.transport)) \(host)" }
+}
+
 extension Connection.State {
   /// Changes the client's published settings. Only the connection process holds its
   /// `State`, so only it can call this: the settings have one writer.

@@ -123,8 +123,8 @@ struct Connection: GenServer {
     socket.setWatermarks(high: config.sendQueueLimit, policy: .close)
     if let size = config.kernelSendBuffer { socket.setKernelBuffers(send: size) }
     socket.setSendCoalescing(config.sendCoalescing)
-    // The host alone: it fits in a String's inline storage (an IPv4 address does).
-    ctx.label = host
+    // `nick (transport) host`, computed from the handle when read: no string stored.
+    ctx.setLabel(from: client)
     services.logger.debug(
       "client \(client.id) connected from \(peer)",
       metadata: ["client": .stringConvertible(client.id), "peer": .string(peer), "transport": webSocket ? "websocket" : "irc"])

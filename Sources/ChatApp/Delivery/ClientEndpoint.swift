@@ -14,6 +14,8 @@ protocol ClientEndpoint: AnyObject, Sendable {
   /// Writes a broadcast line in the variant for a client with `caps`. The line keeps
   /// each variant it has made, so a thousand copies cost one serialisation.
   func deliver(_ line: TaggedLine, caps: Caps)
+  /// How the client is connected (`irc`, `websocket`), for people: the observer's label.
+  var transport: String { get }
 }
 
 /// A plain IRC client: lines go to its socket as they are. The socket queues what the
@@ -22,4 +24,6 @@ extension Socket: ClientEndpoint {
   @discardableResult func send(line: [UInt8]) -> Bool { send(line) != .closed }
 
   func deliver(_ line: TaggedLine, caps: Caps) { send(line.bytes(for: caps)) }
+
+  var transport: String { "irc" }
 }

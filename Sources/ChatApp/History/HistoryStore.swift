@@ -81,6 +81,10 @@ struct HistoryStore: SyncGenServer {
     // the database's descriptors behind). It only asks: a scheduler thread must not wait
     // on the disk, and after a kill nobody is left to wait for.
     ctx.onExit { _ in writer.finish() }
+    // The database's memory is out of the runtime's sight: say where it is (observer).
+    ctx.reportMemory("history store", counted: "SQLite's allocations: page cache, schema, statements (sqlite3_memory_used)") {
+      SQLiteDatabase.memoryInUse
+    }
     return .ok(State(writer: writer))
   }
 

@@ -14,6 +14,10 @@ struct SQLiteError: Error, CustomStringConvertible {
 final class SQLiteDatabase: @unchecked Sendable {
   private var db: OpaquePointer?
 
+  /// Bytes SQLite has allocated, every connection of the process together (its page
+  /// caches, schemas, statements): thread-safe, for the node's memory report.
+  static var memoryInUse: UInt64 { UInt64(max(0, sqlite3_memory_used())) }
+
   init(path: String) throws {
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
     let rc = sqlite3_open_v2(path, &db, flags, nil)

@@ -103,7 +103,7 @@ public final class ChatServer: Sendable {
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
-        .server(id: "sweeper", IdleSweeper(services: services)),
+        .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
       + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
       + WebServer.listener(services, bound: webBound)

@@ -30,6 +30,7 @@ final class ChatServices: Sendable {
   static let historyName = "chatd.history"
   static let roomsName = "chatd.rooms"
   static let connectionsName = "chatd.connections"
+  static let sweeperName = "chatd.sweeper"
   static func roomName(_ folded: String) -> String { "room:" + folded }
 
   init(config: ChatConfig, node: Node) {

@@ -17,4 +17,6 @@ extension TaggedLine {
 /// A WebSocket client's endpoint: each line in a message of its own.
 extension WebSocket.Output: ClientEndpoint {
   func deliver(_ line: TaggedLine, caps: Caps) { send(frame: line.frame(for: caps, binary: binary)) }
+
+  var transport: String { "websocket" }
 }

@@ -201,9 +201,16 @@ public final class ControlClient {
     return try request(.snapshot, parameters)
   }
 
-  public func process(_ pid: ProcessID, stateTimeout: Duration = .seconds(1)) throws(ControlClientError) -> ProcessDetail {
-    let result = try request(
-      .process, [(key: "pid", value: pid.json), (key: "state_timeout_ms", value: .number(ControlClient.milliseconds(stateTimeout)))])
+  /// One process in full. `messages`: how many queued messages to list (nil: the node's
+  /// default, 20; the parameter is left out, so a node that predates it still answers).
+  public func process(_ pid: ProcessID, stateTimeout: Duration = .seconds(1), messages: Int? = nil) throws(ControlClientError)
+    -> ProcessDetail
+  {
+    var parameters: [(key: String, value: JSON)] = [
+      (key: "pid", value: pid.json), (key: "state_timeout_ms", value: .number(ControlClient.milliseconds(stateTimeout))),
+    ]
+    if let messages { parameters.append((key: "messages", value: .number(messages))) }
+    let result = try request(.process, parameters)
     return try decode(result) { (j) throws(ControlError) in try ProcessDetail(json: j) }
   }
 
@@ -241,6 +248,12 @@ public final class ControlClient {
       }
     }
     return out
+  }
+
+  /// Where the node's memory is. A node that predates the operation answers
+  /// `.remote(unknown_op)`.
+  public func memory() throws(ControlClientError) -> MemoryBreakdown {
+    try decode(request(.memory)) { (j) throws(ControlError) in try MemoryBreakdown(json: j) }
   }
 
   public func sockets() throws(ControlClientError) -> [SocketRow] {

@@ -33,6 +33,46 @@ public enum Discovery {
     public let file: String
 
     public var description: String { "\(name) (pid \(osPid)) \(socket)" }
+
+    /// Seconds since its OS process started (from /proc); nil if it cannot be read.
+    public var uptime: Double? { Discovery.uptime(ofProcess: osPid) }
+  }
+
+  /// How `--node` names a node: by name, by OS pid, or by the path of its control socket
+  /// (two nodes of one name are told apart by the other two).
+  public enum Selector: Sendable, Equatable, CustomStringConvertible {
+    case name(String)
+    case osPid(Int)
+    case socket(String)
+
+    /// Digits are an OS pid; anything with a `/` (or ending in `.sock`) is a socket path;
+    /// anything else a name.
+    public init(_ text: String) {
+      if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let pid = Int(text) {
+        self = .osPid(pid)
+      } else if text.contains("/") || text.hasSuffix(".sock") {
+        self = .socket(text)
+      } else {
+        self = .name(text)
+      }
+    }
+
+    /// Whether `entry` is the node this names.
+    public func matches(_ entry: Entry) -> Bool {
+      switch self {
+      case .name(let n): return entry.name == n
+      case .osPid(let p): return entry.osPid == p
+      case .socket(let path): return Discovery.samePath(entry.socket, path)
+      }
+    }
+
+    public var description: String {
+      switch self {
+      case .name(let n): return "named \"\(n)\""
+      case .osPid(let p): return "with OS pid \(p)"
+      case .socket(let s): return "with control socket \(s)"
+      }
+    }
   }
 
   /// Makes sure `directory` exists, belongs to this user and is closed to everyone else
@@ -124,10 +164,16 @@ public enum Discovery {
   /// Picks among `entries`: the one named `name` if given; else the only one; else the
   /// only one named `preferred` (chatd).
   public static func choose(_ entries: [Entry], name: String? = nil, preferred: String = "chatd") -> Choice {
-    let candidates = name.map { n in entries.filter { $0.name == n } } ?? entries
+    choose(entries, selector: name.map(Selector.name), preferred: preferred)
+  }
+
+  /// Picks among `entries`: those `selector` matches if given; else the only one; else the
+  /// only one named `preferred` (chatd).
+  public static func choose(_ entries: [Entry], selector: Selector?, preferred: String = "chatd") -> Choice {
+    let candidates = selector.map { s in entries.filter(s.matches) } ?? entries
     if candidates.count == 1 { return .node(candidates[0]) }
     if candidates.isEmpty { return .none }
-    if name == nil {
+    if selector == nil {
       let favourite = candidates.filter { $0.name == preferred }
       if favourite.count == 1 { return .node(favourite[0]) }
     }
@@ -161,6 +207,44 @@ public enum Discovery {
     var st = stat()
     let socketThere = lstat(entry.socket, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
     return processAlive && socketThere
+  }
+
+  /// Whether two paths name the same file: compared as absolute paths with symbolic links
+  /// resolved (as far as the files exist).
+  static func samePath(_ a: String, _ b: String) -> Bool {
+    canonicalPath(a) == canonicalPath(b)
+  }
+
+  static func canonicalPath(_ path: String) -> String {
+    let absolute = absolutePath(path)
+    guard let resolved = realpath(absolute, nil) else { return absolute }
+    defer { free(resolved) }
+    return String(cString: resolved)
+  }
+
+  /// Seconds since OS process `pid` started: its start time in /proc/PID/stat (clock
+  /// ticks after boot) against /proc/uptime. Nil if either cannot be read.
+  public static func uptime(ofProcess pid: Int) -> Double? {
+    guard let stat = readSmallFile("/proc/\(pid)/stat"), let uptime = readSmallFile("/proc/uptime") else { return nil }
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    guard let close = stat.lastIndex(of: ")") else { return nil }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // Field 22 (starttime) is the 20th after the name.
+    guard fields.count > 19, let ticks = Double(fields[19]), let booted = uptime.split(separator: " ").first.flatMap({ Double($0) })
+    else { return nil }
+    let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+    guard hz > 0 else { return nil }
+    return max(0, booted - ticks / hz)
+  }
+
+  private static func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[..<n], as: UTF8.self)
   }
 
   static func absolutePath(_ path: String) -> String {

@@ -12,6 +12,13 @@
 // further fields of the same object. Unknown fields are refused (a misspelt option must
 // not pass silently). The operations and their results are listed in `Op` and in
 // docs/ARCHITECTURE.md ("Control endpoint").
+//
+// Versioning: what version 1 promises stays. Additions keep the version — a new
+// operation (`hello` lists the ones a node has; an older node answers `unknown_op`), a
+// new field in a result (readers ignore fields they do not know), a new optional request
+// parameter whose absence means what it meant before (so a client need not send it to
+// an older node, which would refuse it). Removing or changing the meaning of anything
+// takes version 2.
 
 /// Constants and request/response framing of the control protocol.
 public enum ControlProtocol {
@@ -38,8 +45,9 @@ public enum ControlProtocol {
     /// default true).
     case snapshot
     /// One process in full: a `ProcessDetail`, with its state described by the process
-    /// itself (GenServer status, redacted by the server's `formatStatus`). Parameters
-    /// `pid`, `state_timeout_ms`.
+    /// itself (GenServer status, redacted by the server's `formatStatus`), its memory by
+    /// part and its first queued messages (type and enum cases). Parameters `pid`,
+    /// `state_timeout_ms`, `messages` (how many to list, 0...1000, default 20).
     case process
     /// Every process, without state: `{"processes": [ProcessDetail]}`.
     case processes
@@ -48,6 +56,9 @@ public enum ControlProtocol {
     case kill
     /// Every socket with its counters: `{"sockets": [SocketRow]}`.
     case sockets
+    /// Where the node's memory is: a `MemoryBreakdown` (resident set, allocator, the
+    /// parts the node can attribute, process memory by type).
+    case memory
   }
 
   /// The response line to a request that succeeded.

@@ -69,11 +69,20 @@ public struct ProcessDetail: Sendable, Equatable {
   public var stateError: String?
   /// For a supervisor.
   public var supervisor: SupervisorSummary?
+  /// `row.memory` part by part (nil from a node that does not say).
+  public var memoryParts: MemoryParts?
+  /// The first messages waiting (the `process` operation's `messages` parameter; nil
+  /// when not asked for).
+  public var messages: [MessageRow]?
+  /// Messages the process has taken into the batch it is working through: they come
+  /// before `messages` and cannot be shown while it runs.
+  public var messagesInBatch: Int
 
   public init(
     row: ProcessRow, parent: ProcessID?, links: [ProcessID], monitors: [ProcessID], monitoredBy: [ProcessID],
     trapExit: Bool, age: Double, socketCount: Int, sockets: [SocketRow] = [], state: String? = nil,
-    stateError: String? = nil, supervisor: SupervisorSummary? = nil
+    stateError: String? = nil, supervisor: SupervisorSummary? = nil, memoryParts: MemoryParts? = nil,
+    messages: [MessageRow]? = nil, messagesInBatch: Int = 0
   ) {
     self.row = row
     self.parent = parent
@@ -87,6 +96,9 @@ public struct ProcessDetail: Sendable, Equatable {
     self.state = state
     self.stateError = stateError
     self.supervisor = supervisor
+    self.memoryParts = memoryParts
+    self.messages = messages
+    self.messagesInBatch = messagesInBatch
   }
 
   public var json: JSON {
@@ -97,6 +109,8 @@ public struct ProcessDetail: Sendable, Equatable {
         "monitored_by": .array(monitoredBy.map(\.json)), "trap_exit": .bool(trapExit), "age_s": .double(age),
         "socket_count": .number(socketCount), "sockets": sockets.isEmpty ? nil : .array(sockets.map(\.json)),
         "state": state.map(JSON.string), "state_error": stateError.map(JSON.string), "supervisor": supervisor?.json,
+        "memory_parts": memoryParts?.json, "messages": messages.map { .array($0.map(\.json)) },
+        "messages_in_batch": messagesInBatch > 0 ? .number(messagesInBatch) : nil,
       ])
     else { return .object(pairs) }
     pairs += more
@@ -112,7 +126,10 @@ public struct ProcessDetail: Sendable, Equatable {
       trapExit: try f.bool("trap_exit"), age: try f.double("age_s"), socketCount: try f.int("socket_count"),
       sockets: try f.array("sockets") { (j) throws(ControlError) in try SocketRow(json: j) },
       state: try f.optionalString("state"), stateError: try f.optionalString("state_error"),
-      supervisor: try f.value("supervisor").map { (j) throws(ControlError) in try SupervisorSummary(json: j) })
+      supervisor: try f.value("supervisor").map { (j) throws(ControlError) in try SupervisorSummary(json: j) },
+      memoryParts: try f.value("memory_parts").map { (j) throws(ControlError) in try MemoryParts(json: j) },
+      messages: try f.optionalArray("messages") { (j) throws(ControlError) in try MessageRow(json: j) },
+      messagesInBatch: try f.optionalInt("messages_in_batch") ?? 0)
   }
 }
 

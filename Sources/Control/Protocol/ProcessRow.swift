@@ -17,10 +17,13 @@ public struct ProcessRow: Sendable, Equatable {
   public var kind: String?
   /// The Swift type of its messages (a GenServer's shows the server type).
   public var messageType: String?
+  /// Bytes read from and written to the sockets it owns (nil: it owns none).
+  public var io: (bytesIn: UInt64, bytesOut: UInt64)?
 
   public init(
     pid: ProcessID, name: String? = nil, label: String? = nil, status: String, reductions: UInt64,
-    reductionsDelta: UInt64? = nil, messageQueueLength: Int, memory: Int, kind: String? = nil, messageType: String? = nil
+    reductionsDelta: UInt64? = nil, messageQueueLength: Int, memory: Int, kind: String? = nil, messageType: String? = nil,
+    io: (bytesIn: UInt64, bytesOut: UInt64)? = nil
   ) {
     self.pid = pid
     self.name = name
@@ -32,6 +35,14 @@ public struct ProcessRow: Sendable, Equatable {
     self.memory = memory
     self.kind = kind
     self.messageType = messageType
+    self.io = io
+  }
+
+  /// Equal field by field (the tuple is compared by its parts).
+  public static func == (a: ProcessRow, b: ProcessRow) -> Bool {
+    a.pid == b.pid && a.name == b.name && a.label == b.label && a.status == b.status && a.reductions == b.reductions
+      && a.reductionsDelta == b.reductionsDelta && a.messageQueueLength == b.messageQueueLength && a.memory == b.memory
+      && a.kind == b.kind && a.messageType == b.messageType && a.io?.bytesIn == b.io?.bytesIn && a.io?.bytesOut == b.io?.bytesOut
   }
 
   /// Registered name, else label, else message type: how the process is called.
@@ -43,7 +54,8 @@ public struct ProcessRow: Sendable, Equatable {
         "pid": pid.json, "name": name.map(JSON.string), "label": label.map(JSON.string), "status": .string(status),
         "reductions": .number(reductions), "reductions_delta": reductionsDelta.map { JSON.number($0) },
         "message_queue": .number(messageQueueLength), "memory": .number(memory), "kind": kind.map(JSON.string),
-        "message_type": messageType.map(JSON.string),
+        "message_type": messageType.map(JSON.string), "io_in": io.map { JSON.number($0.bytesIn) },
+        "io_out": io.map { JSON.number($0.bytesOut) },
       ])
     else { return [] }
     return p
@@ -61,7 +73,13 @@ public struct ProcessRow: Sendable, Equatable {
       status: try f.string("status"), reductions: try f.count("reductions"),
       reductionsDelta: try f.optionalCount("reductions_delta"),
       messageQueueLength: try f.int("message_queue"), memory: try f.int("memory"), kind: try f.optionalString("kind"),
-      messageType: try f.optionalString("message_type"))
+      messageType: try f.optionalString("message_type"), io: try ProcessRow.io(f))
+  }
+
+  /// `io_in` and `io_out`, present together or not at all.
+  private static func io(_ f: Fields) throws(ControlError) -> (bytesIn: UInt64, bytesOut: UInt64)? {
+    guard let bytesIn = try f.optionalCount("io_in") else { return nil }
+    return (bytesIn, try f.count("io_out"))
   }
 }
 

@@ -11,21 +11,30 @@ public struct RestartEvent: Sendable, Equatable {
   public var ago: Double
   /// Past the budget: the supervisor gave up.
   public var gaveUp: Bool
+  /// What a dynamic supervisor's child was restarted as (its id, the old pid, names a
+  /// process that is gone); nil for static children and restarts not done (yet).
+  public var replacement: ProcessID?
 
-  public init(child: String, reason: String, ago: Double, gaveUp: Bool) {
+  public init(child: String, reason: String, ago: Double, gaveUp: Bool, replacement: ProcessID? = nil) {
     self.child = child
     self.reason = reason
     self.ago = ago
     self.gaveUp = gaveUp
+    self.replacement = replacement
   }
 
   var json: JSON {
-    .fields(["child": .string(child), "reason": .string(reason), "ago_s": .double(ago), "gave_up": .bool(gaveUp)])
+    .fields([
+      "child": .string(child), "reason": .string(reason), "ago_s": .double(ago), "gave_up": .bool(gaveUp),
+      "restarted_as": replacement?.json,
+    ])
   }
 
   init(json: JSON) throws(ControlError) {
     let f = try Fields(json, "restart")
-    self.init(child: try f.string("child"), reason: try f.string("reason"), ago: try f.double("ago_s"), gaveUp: try f.bool("gave_up"))
+    self.init(
+      child: try f.string("child"), reason: try f.string("reason"), ago: try f.double("ago_s"), gaveUp: try f.bool("gave_up"),
+      replacement: try f.optionalPid("restarted_as"))
   }
 }
 

@@ -112,10 +112,12 @@ struct Connection {
       if try f.optionalBool("sockets") ?? true { snapshot.sockets = node.sockets().map(SocketRow.init) }
       return snapshot.json
     case .process:
-      try f.onlyKnown(ControlRequest.envelope.union(["pid", "state_timeout_ms"]))
+      try f.onlyKnown(ControlRequest.envelope.union(["pid", "state_timeout_ms", "messages"]))
       let pid = try process(f.pid("pid"), node)
       let wait = try milliseconds(f, "state_timeout_ms", default: 1000)
-      return try await detail(pid, stateTimeout: wait, ctx).json
+      let messages = try f.optionalInt("messages") ?? 20
+      guard (0...1000).contains(messages) else { throw .badRequest("process: messages must be in 0...1000, not \(messages)") }
+      return try await detail(pid, stateTimeout: wait, messages: messages, ctx).json
     case .processes:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields(["processes": .array(node.snapshot().sorted { $0.pid < $1.pid }.map { ProcessDetail($0).json })])
@@ -128,6 +130,9 @@ struct Connection {
     case .sockets:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields(["sockets": .array(node.sockets().map { SocketRow($0).json })])
+    case .memory:
+      try f.onlyKnown(ControlRequest.envelope)
+      return MemoryBreakdown(node.memoryReport()).json
     }
   }
 
@@ -149,11 +154,17 @@ struct Connection {
     }
   }
 
-  private func detail(_ pid: Pid, stateTimeout: Duration, _ ctx: Context<ConnectionMessage>) async throws(ControlError) -> ProcessDetail {
+  private func detail(_ pid: Pid, stateTimeout: Duration, messages: Int, _ ctx: Context<ConnectionMessage>) async throws(ControlError)
+    -> ProcessDetail
+  {
     let node = ctx.node
     guard let info = node.processInfo(pid) else { throw ControlError(.noSuchProcess, "\(pid) has exited") }
     var detail = ProcessDetail(info)
     detail.sockets = node.sockets().filter { $0.owner == pid }.map(SocketRow.init)
+    if messages > 0, let peek = node.queuedMessages(of: pid, limit: messages) {
+      detail.messages = peek.messages.map(MessageRow.init)
+      detail.messagesInBatch = peek.inBatch
+    }
     do {
       if pid == ctx.pid {
         // This process cannot answer itself while it waits for the answer.

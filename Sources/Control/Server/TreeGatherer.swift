@@ -156,9 +156,13 @@ struct TreeGatherer {
     case .success(let report?)?:
       n.supervisor = SupervisorSummary(report)
       n.omitted = max(0, report.counts.specs - report.children.count)
-      // The latest restart of each child id.
+      // The latest restart of each child id — for a dynamic supervisor's child (named by
+      // pid) under its new pid too, so that a restarted room shows its restart.
       var latest: [String: RestartRecord] = [:]
-      for r in report.recentRestarts { latest[r.child] = r }
+      for r in report.recentRestarts {
+        latest[r.child] = r
+        if let replacement = r.replacement { latest[replacement.description] = r }
+      }
       for child in report.children {
         let info = child.pid.flatMap { node.processSummary($0) }
         var c = TreeNode(

@@ -5,7 +5,9 @@ import Control
 /// One line of the laid-out tree.
 struct TreeRow: Sendable, Equatable {
   /// The path of ids from the root ("app/rooms/lobby"): stable across restarts (a
-  /// restarted child keeps its id, not its pid), so folding and selection follow it.
+  /// restarted child keeps its id, not its pid), so folding and selection follow it. A
+  /// dynamic supervisor's child, whose id is its pid, is keyed by its registered name
+  /// when it has one (a room keeps its name across restarts).
   let key: String
   let depth: Int
   /// The guides before the node ("│  ├─ ").
@@ -44,7 +46,8 @@ enum TreeLayout {
   }
 
   private static func unique(_ node: TreeNode, parent: String, _ seen: inout [String: Int]) -> String {
-    var key = parent.isEmpty ? node.id : parent + "/" + node.id
+    let id = stableID(node)
+    var key = parent.isEmpty ? id : parent + "/" + id
     if let n = seen[key] {
       seen[key] = n + 1
       key += "#\(node.pid?.id ?? UInt64(n))"
@@ -105,11 +108,22 @@ enum TreeLayout {
         parts.append("mq \(Format.count(p.messageQueueLength))")
         parts.append("reds \(Format.count(p.reductions))")
         parts.append("mem \(Format.bytes(p.memory))")
+        if let io = p.io, io.bytesIn + io.bytesOut > 0 {
+          parts.append("in \(Format.bytes(io.bytesIn))")
+          parts.append("out \(Format.bytes(io.bytesOut))")
+        }
       }
     }
     if let r = node.lastRestart, r.ago < 600 { parts.append("↻ \(Format.ago(r.ago)) ago (\(r.reason))") }
     if let e = node.error { parts.append("! \(e)") }
     return parts.joined(separator: "  ")
+  }
+
+  /// What a node is keyed by: its id, or for a dynamic supervisor's child (whose id is
+  /// its pid, new at each restart) its registered name if it has one.
+  static func stableID(_ node: TreeNode) -> String {
+    if let pid = node.pid, node.id == pid.description, let name = node.process?.name { return "name:" + name }
+    return node.id
   }
 
   /// How a node is called: its id, or for a dynamic supervisor's child (whose id is its

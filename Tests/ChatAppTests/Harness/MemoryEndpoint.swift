@@ -22,6 +22,8 @@ final class MemoryEndpoint: ClientEndpoint {
 
   func deliver(_ line: TaggedLine, caps: Caps) { send(line: line.bytes(for: caps)) }
 
+  var transport: String { "memory" }
+
   /// Everything received so far, and forgets it.
   func take() -> [IRCMessage] {
     received.withLock { r in
