@@ -18,6 +18,9 @@ final class SocketTotalsTests: XCTestCase {
       let payload = [UInt8](repeating: 0x61, count: 1000)
       try client.send(payload)
       while client.buffer.count < payload.count { try client.fill() }
+      // The echo's bytes are counted once its write returns, which may be after the
+      // client has read them.
+      try await eventually("the echo to be counted") { node.socketTotals().bytesSent == 1000 }
       let open = node.socketTotals()
       XCTAssertEqual(open.tcp, 1)
       XCTAssertEqual(open.open, 2)
