@@ -3,29 +3,10 @@
 // — what log shippers (Vector, Fluent Bit, jq) read without a parser of their own.
 
 /// Writes JSON lines to a `LogOutput` (stderr by default).
-public struct JSONLogHandler: LogHandler {
-  public let label: String
-  public let output: LogOutput
-  public var logLevel: Logger.Level
-  public var metadata: Logger.Metadata = [:]
+public typealias JSONLogHandler = FormattedLogHandler<JSONLogFormat>
 
-  /// - Parameters:
-  ///   - label: the logger's label, written on every line.
-  ///   - output: where lines go (default: standard error).
-  ///   - level: the least severe level written (default `.info`).
-  public init(label: String, output: LogOutput = .standardError, level: Logger.Level = .info) {
-    self.label = label
-    self.output = output
-    self.logLevel = level
-  }
-
-  public func log(
-    level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String,
-    line: UInt
-  ) {
-    output.write(Self.line(level: level, label: label, message: message, metadata: merged(metadata)))
-  }
-
+/// One JSON object per line.
+public enum JSONLogFormat: LogFormat {
   /// One record as its JSON line, newline included. Keys: time, level, label, message,
   /// metadata (an object, keys sorted).
   public static func line(level: Logger.Level, label: String, message: Logger.Message, metadata: Logger.Metadata) -> [UInt8] {
