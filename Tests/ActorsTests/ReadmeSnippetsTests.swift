@@ -46,7 +46,7 @@ final class ReadmeSnippetsTests: XCTestCase {
 
   func testEverySwiftSnippetInTheReadmeCompiles() throws {
     // The test bundle sits in the build directory, beside the modules it was built with.
-    let build = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    let build = buildDirectory
     let modules = build.appendingPathComponent("Modules")
     guard FileManager.default.fileExists(atPath: modules.appendingPathComponent("Supervision.swiftmodule").path) else {
       throw XCTSkip("no built modules beside the test bundle at \(build.path)")

@@ -20,11 +20,7 @@ final class LogsEndToEndTests: XCTestCase {
     /// Starts chatd on free ports with its files in a new directory; `extra` flags
     /// (given that directory) come last.
     static func start(_ extra: (String) -> [String] = { _ in [] }) throws -> Chatd {
-      let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-      let executable = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("chatd").path
-      guard FileManager.default.isExecutableFile(atPath: executable) else {
-        throw XCTSkip("no chatd at \(executable): build it first (swift build)")
-      }
+      let executable = try builtExecutable("chatd")
       let directory = temporaryDirectory("chatd-logs")
       let stderrPath = directory + "/stderr"
       _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)

@@ -11,19 +11,8 @@ import XCTest
 /// A chatd started by a test. Every wait is bounded; a chatd still running at the end
 /// is killed (by its pid: only this one).
 final class ChatdProcess {
-  /// `.build/<configuration>/chatd`, beside the test bundle.
-  static var executable: String {
-    let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("chatd").path
-  }
-
   /// The binary's path, or a skip that says how to build it.
-  static func built() throws -> String {
-    guard FileManager.default.isExecutableFile(atPath: executable) else {
-      throw XCTSkip("no chatd at \(executable): build it first (swift build)")
-    }
-    return executable
-  }
+  static func built() throws -> String { try builtExecutable("chatd") }
 
   /// Runs chatd with `arguments` until it exits (a start that fails): its exit status
   /// and what it wrote (stderr; stdout stays empty when the start fails). With

@@ -191,20 +191,6 @@ final class OneShotTests: XCTestCase {
 /// The `observer` executable next to this test bundle (`swift build --build-tests` builds it).
 func observerBinary() throws -> String { try builtExecutable("observer") }
 
-/// The executable `name` of this package next to this test bundle (`swift build
-/// --build-tests` builds them all); the test is skipped if it is missing.
-func builtExecutable(_ name: String) throws -> String {
-  let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-  var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
-  // The bundle's binary may sit inside OtterPackageTests.xctest/ on some layouts.
-  for _ in 0..<3 {
-    let candidate = dir.appendingPathComponent(name).path
-    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-    dir.deleteLastPathComponent()
-  }
-  throw XCTSkip("no \(name) executable next to \(exe); build it with swift build --build-tests")
-}
-
 /// Runs `path` with `arguments` (stdin from /dev/null); its exit status and output.
 func runCommand(_ path: String, _ arguments: [String], timeout: Double = 30) throws -> (status: Int32, output: String, error: String) {
   let process = Process()
