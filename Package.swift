@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "BinaryMatch", targets: ["BinaryMatch"]),
     .library(name: "ChatApp", targets: ["ChatApp"]),
     .library(name: "Control", targets: ["Control"]),
+    .library(name: "Redis", targets: ["Redis"]),
     .executable(name: "chatd", targets: ["chatd"]),
     .executable(name: "observer", targets: ["observer"]),
     .executable(name: "chatbench", targets: ["chatbench"]),
@@ -34,6 +35,8 @@ let package = Package(
     .target(name: "BinaryMatchExamples", dependencies: ["BinaryMatch"], swiftSettings: strict),
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
+    .target(name: "Redis", dependencies: ["Actors", "Supervision"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.
@@ -60,6 +63,12 @@ let package = Package(
     .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
     // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
     .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
+    // Real redis-server processes for tests: one on a free port or a Unix socket, a
+    // three-master cluster; stopped and restarted on demand.
+    .target(name: "RedisTestSupport", dependencies: ["OtterTestSupport"], path: "Tests/RedisTestSupport", swiftSettings: strict),
+    .testTarget(
+      name: "RedisTests", dependencies: ["Redis", "Actors", "Supervision", "OtterTestSupport", "RedisTestSupport"],
+      swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
