@@ -36,7 +36,7 @@ let package = Package(
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
-    .target(name: "Redis", dependencies: ["Actors", "Supervision"], swiftSettings: strict),
+    .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.

@@ -89,8 +89,30 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
   /// The command's name in upper case (`GET`, `CLIENT`).
   public var name: String {
-    guard let first = arguments.first else { return "" }
+    guard let first = firstArgument else { return "" }
     return String(decoding: first, as: UTF8.self).uppercased()
+  }
+
+  /// Redis answers nothing at all to an empty command (`*0`), which would leave the
+  /// caller waiting and shift every later reply: refuse it before it is sent.
+  func checkNotEmpty() throws {
+    if count == 0 || firstArgument?.isEmpty != false { throw RedisError.invalidRequest("an empty command (no name)") }
+  }
+
+  /// The first argument (the name as given), read without decoding the rest.
+  var firstArgument: ArraySlice<UInt8>? {
+    guard var i = bytes.firstIndex(of: 10) else { return nil }
+    i += 1
+    guard i < bytes.count, bytes[i] == UInt8(ascii: "$") else { return nil }
+    var length = 0
+    i += 1
+    while i < bytes.count, bytes[i] != 13 {
+      length = length * 10 + Int(bytes[i] &- 48)
+      i += 1
+    }
+    i += 2
+    guard i + length <= bytes.count else { return nil }
+    return bytes[i..<(i + length)]
   }
 
   /// The command as redis-cli would show it, long arguments shortened.
