@@ -141,7 +141,7 @@ struct RedisConnection {
       if monitors[subscriber.pid] == nil { monitors[subscriber.pid] = ctx.monitor(subscriber.pid) }
       let fresh = subscriptions.add(kind, names, subscriber)
       saveSubscriptions()
-      if !fresh.isEmpty { out.append(contentsOf: RedisCommand(arguments: [kind.subscribeCommand] + fresh).bytes) }
+      for command in commands(kind.subscribeCommand, kind, fresh) { out.append(contentsOf: command.bytes) }
       // Wait for Redis to confirm the new names, and any of these still unconfirmed.
       let waiting = Set(names).filter { name in
         fresh.contains(name) || confirmations.contains { $0.kind == kind && $0.remaining.contains(name) }
@@ -178,7 +178,17 @@ struct RedisConnection {
   private mutating func sendUnsubscribe(_ kind: RedisSubscriptionKind, _ names: [String]) {
     guard !names.isEmpty, socket != nil else { return }
     for name in names { unsubscribing[kind, default: [:]][name, default: 0] += 1 }
-    out.append(contentsOf: RedisCommand(arguments: [kind.unsubscribeCommand] + names).bytes)
+    for command in commands(kind.unsubscribeCommand, kind, names) { out.append(contentsOf: command.bytes) }
+  }
+
+  /// One (UN)SUBSCRIBE for all the names; for shard channels one per slot, as Redis
+  /// Cluster refuses shard channels of several slots in one command (CROSSSLOT).
+  private func commands(_ name: String, _ kind: RedisSubscriptionKind, _ names: [String]) -> [RedisCommand] {
+    guard !names.isEmpty else { return [] }
+    guard kind == .shard else { return [RedisCommand(arguments: [name] + names)] }
+    var bySlot: [Int: [String]] = [:]
+    for n in names { bySlot[HashSlot.of(n), default: []].append(n) }
+    return bySlot.keys.sorted().map { RedisCommand(arguments: [name] + bySlot[$0]!) }
   }
 
   private mutating func subscriberEnded(_ pid: Pid) {
@@ -457,7 +467,7 @@ struct RedisConnection {
     for kind in RedisSubscriptionKind.allCases {
       let names = subscriptions.names(kind)
       guard !names.isEmpty else { continue }
-      out.append(contentsOf: RedisCommand(arguments: [kind.subscribeCommand] + names).bytes)
+      for command in commands(kind.subscribeCommand, kind, names) { out.append(contentsOf: command.bytes) }
       confirmations.append(Confirmation(kind: kind, remaining: Set(names), names: names, pid: nil, reply: nil))
       resubscribing += 1
     }
