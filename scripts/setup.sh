@@ -13,6 +13,10 @@ need libsqlite3-dev   # chatd's stored history: the build needs it
 want python3-venv     # a venv for the Python websockets client
 want chromium         # two pages chatting, headless
 command -v nginx >/dev/null || want nginx-light  # reverse proxy in front of chatd
+# The Redis client's tests run against real servers (a single one, a three-master
+# cluster) and check state with redis-cli. They skip without them, like the above.
+want redis-server     # redis-server, started by the tests on free ports
+want redis-tools      # redis-cli (cluster creation, independent checks)
 
 if [ ${#required[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
   SUDO=""
