@@ -89,7 +89,9 @@ public final class RedisServer: Sendable {
   /// that another process takes first, it picks another (before its first start only:
   /// after that the port stays). Throws with the log's tail if the server exits or does
   /// not answer in time (it is then killed).
-  public func start(timeout: Duration = .seconds(10)) throws {
+  /// - Parameter waitUntilLoaded: false to return as soon as the server answers, while
+  ///   it may still be loading its dataset (PING answered with `-LOADING`).
+  public func start(timeout: Duration = .seconds(10), waitUntilLoaded: Bool = true) throws {
     try state.withLock { s throws(TestError) in
       if let process = s.process {
         guard !process.isRunning else { return }
@@ -98,7 +100,7 @@ public final class RedisServer: Sendable {
       var attempts = 0
       while true {
         do throws(StartFailure) {
-          try launch(&s, timeout: timeout)
+          try launch(&s, timeout: timeout, waitUntilLoaded: waitUntilLoaded)
           s.started = true
           return
         } catch let failure {
@@ -138,9 +140,9 @@ public final class RedisServer: Sendable {
   /// the same port or socket with the same configuration, waiting until it answers. It
   /// starts empty (nothing is persisted); a cluster node keeps its identity and slots
   /// (its nodes.conf).
-  public func restart(graceful: Bool = false, timeout: Duration = .seconds(10)) throws {
+  public func restart(graceful: Bool = false, timeout: Duration = .seconds(10), waitUntilLoaded: Bool = true) throws {
     if graceful { stop() } else { kill() }
-    try start(timeout: timeout)
+    try start(timeout: timeout, waitUntilLoaded: waitUntilLoaded)
   }
 
   /// Stops the process with SIGSTOP: connections stay open and requests go unanswered
@@ -232,7 +234,7 @@ public final class RedisServer: Sendable {
 
   /// Runs redis-server on `s.port` and waits until it answers PING. On failure the
   /// process has been reaped.
-  private func launch(_ s: inout State, timeout: Duration) throws(StartFailure) {
+  private func launch(_ s: inout State, timeout: Duration, waitUntilLoaded: Bool = true) throws(StartFailure) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = configuration.arguments(port: s.port, socketPath: unixSocketPath, directory: directory)
@@ -269,7 +271,8 @@ public final class RedisServer: Sendable {
         let probe = try Self.connect(
           unixSocketPath: unixSocketPath, port: s.port, password: configuration.password, timeout: .seconds(2))
         let reply = try probe.call(["PING"])
-        if reply == .simple("PONG") {
+        let loading = reply.errorMessage?.hasPrefix("LOADING") ?? false
+        if reply == .simple("PONG") || (loading && !waitUntilLoaded) {
           // Ours, not another process's that has the port (ours then exits: address in use).
           let info = try probe.call(["INFO", "server"]).string ?? ""
           if info.contains("process_id:\(process.processIdentifier)\r\n") { return }

@@ -84,7 +84,7 @@ final class RedisReconnectTests: XCTestCase {
       let redis = client.on(node)
       server.kill()
       let sawLoading = Locked(false)
-      try server.restart()  // TODO-LOADING
+      try server.restart(waitUntilLoaded: false)
       try await eventually("the dataset to load", timeout: .seconds(60)) {
         do {
           return try await redis.get("k:1")?.bytes?.count == 64
