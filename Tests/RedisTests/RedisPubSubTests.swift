@@ -128,6 +128,8 @@ final class RedisPubSubTests: XCTestCase {
         try await eventually("the subscriptions to be restored (\(version))", timeout: .seconds(10)) {
           events.withLock { $0.last == .resubscribed }
         }
+        // The command connections reconnect on their own backoff.
+        try await eventually("a command connection to be back") { (try? await redis.ping()) == "PONG" }
         let v7 = try await redis.publish("c1", "one")
         XCTAssertEqual(v7, 1)
         let v8 = try await redis.publish("c2", "two")

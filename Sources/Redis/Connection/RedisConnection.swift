@@ -361,7 +361,7 @@ struct RedisConnection {
     } catch {
       socket?.close()
       socket = nil
-      if case .notConnected(let why) = error as? RedisError { lastError = why } else { lastError = "\(error)" }
+      if case .notConnected(let why) = error as? RedisError { lastError = why } else { lastError = "\(config.endpoint): \(error)" }
       let delay = config.reconnectBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
       attempt += 1
       nextAttempt = .now + delay
