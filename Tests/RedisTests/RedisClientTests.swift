@@ -7,6 +7,7 @@ import RedisTestSupport
 import XCTest
 
 @testable import Redis
+import Supervision
 
 final class RedisClientTests: XCTestCase {
   func testTypedAndRawCommandsOverRESP3() async throws {
@@ -270,6 +271,36 @@ final class RedisClientTests: XCTestCase {
         XCTAssertTrue("\(e)".contains("READONLY"), "\(e)")
       }
       await client.stop(node)
+    }
+  }
+
+  /// The client as a child of the application's own supervisor: its connections are
+  /// restarted by the client's supervisor, and the client by the application's.
+  func testClientUnderTheApplicationsSupervisor() async throws {
+    let server = try startRedisServer()
+    try await withNode { node in
+      let client = RedisClient(try RedisConfiguration(url: server.url), poolSize: 2)
+      let app = try await node.start(Supervisor(children: [client.childSpec(id: "redis")]))
+      try await client.awaitReady(node)
+      let redis = client.on(node)
+      try await redis.set("k", "v")
+      // A connection process crashes: the next command still works (the pool skips it
+      // until its replacement is up), and the replacement connects.
+      let first = try XCTUnwrap(client.connectionPids.first)
+      node.exit(first, reason: .kill)
+      try await eventually("commands to work on") { (try? await redis.get("k"))??.string == "v" }
+      try await eventually("a new first connection") { client.connectionPids.first != first }
+      try await eventually("every connection up") { try await client.status(node).allSatisfy(\.connected) }
+      if let app { try await node.stop(app) }
+      do {
+        _ = try await redis.get("k")
+        XCTFail("the client stopped with its supervisor")
+      } catch let e as RedisError {
+        switch e {
+        case .connectionLost, .notConnected, .stopped: break
+        default: XCTFail("\(e)")
+        }
+      }
     }
   }
 }
