@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the DocC documentation of Actors, GenServer and Supervision with the toolchain's
+# Builds the DocC documentation of Actors, GenServer, Supervision and Redis with the toolchain's
 # own `docc` (no package plugin): symbol graphs dumped by SwiftPM into .build-docs, then one
 # archive per module in .build-docs/docs/MODULE.doccarchive. Any DocC warning (a broken
 # link, an undocumented parameter of a documented function) fails the build.
@@ -17,7 +17,7 @@ mkdir -p "$scratch/docs"
 # so its status is not trusted; the graphs we need are checked below.)
 swift package --scratch-path "$scratch" dump-symbol-graph --minimum-access-level public >"$scratch/dump.log" 2>&1 || true
 graphs="$(find "$scratch" -maxdepth 2 -type d -name symbolgraph | head -1)"
-for module in Actors GenServer Supervision; do
+for module in Actors GenServer Supervision Redis; do
   dir="$scratch/graphs-$module"
   rm -rf "$dir"; mkdir -p "$dir"
   if [ ! -f "$graphs/$module.symbols.json" ]; then

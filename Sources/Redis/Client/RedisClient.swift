@@ -28,8 +28,10 @@ public struct RedisClient: Sendable {
 
   /// A client not started yet: start it with `start(on:)`, or put `childSpec()` in your
   /// own supervision tree.
-  /// - Parameter poolSize: connections for commands (each pipelines many callers; 1-2
-  ///   is usually enough; more spreads the work over schedulers).
+  /// - Parameters:
+  ///   - config: where Redis is and how to talk to it.
+  ///   - poolSize: connections for commands (each pipelines many callers; 1-2 is usually
+  ///     enough; more spreads the work over schedulers).
   public init(_ config: RedisConfiguration, poolSize: Int = 2) {
     core = ClientCore(config: config, poolSize: max(1, poolSize))
   }
