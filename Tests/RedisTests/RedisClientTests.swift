@@ -4,10 +4,10 @@
 import Actors
 import OtterTestSupport
 import RedisTestSupport
+import Supervision
 import XCTest
 
 @testable import Redis
-import Supervision
 
 final class RedisClientTests: XCTestCase {
   func testTypedAndRawCommandsOverRESP3() async throws {
