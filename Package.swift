@@ -14,6 +14,7 @@ let package = Package(
     .library(name: "ChatApp", targets: ["ChatApp"]),
     .library(name: "Control", targets: ["Control"]),
     .library(name: "Redis", targets: ["Redis"]),
+    .library(name: "Distribution", targets: ["Distribution"]),
     .executable(name: "chatd", targets: ["chatd"]),
     .executable(name: "observer", targets: ["observer"]),
     .executable(name: "chatbench", targets: ["chatbench"]),
@@ -37,6 +38,8 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
+    // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
+    .target(name: "Distribution", dependencies: ["Actors", "GenServer", "Supervision", "Redis", "WebSocketAccept"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.
@@ -68,6 +71,10 @@ let package = Package(
     .target(name: "RedisTestSupport", dependencies: ["OtterTestSupport"], path: "Tests/RedisTestSupport", swiftSettings: strict),
     .testTarget(
       name: "RedisTests", dependencies: ["Redis", "Actors", "Supervision", "OtterTestSupport", "RedisTestSupport"],
+      swiftSettings: strict),
+    .testTarget(
+      name: "DistributionTests",
+      dependencies: ["Distribution", "Actors", "GenServer", "Redis", "OtterTestSupport", "RedisTestSupport"],
       swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),

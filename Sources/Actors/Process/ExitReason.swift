@@ -21,6 +21,9 @@ public enum ExitReason: Sendable, CustomStringConvertible {
   case killed
   /// The process did not exist (link or monitor to a dead pid).
   case noproc
+  /// The process's node went away (or was never reached): what links and monitors to
+  /// processes of another node fire with when the connection to it is lost.
+  case noconnection
   /// The process body threw this error.
   case error(any Error)
   /// Any other reason, given to `exit`.
@@ -49,6 +52,7 @@ public enum ExitReason: Sendable, CustomStringConvertible {
     case .kill: return "kill"
     case .killed: return "killed"
     case .noproc: return "noproc"
+    case .noconnection: return "noconnection"
     case .error(let error): return "error: \(String(describing: error))"
     case .custom(let text): return text
     }
@@ -61,7 +65,7 @@ extension ExitReason: Equatable {
   public static func == (lhs: ExitReason, rhs: ExitReason) -> Bool {
     switch (lhs, rhs) {
     case (.normal, .normal), (.shutdown, .shutdown), (.kill, .kill), (.killed, .killed),
-      (.noproc, .noproc):
+      (.noproc, .noproc), (.noconnection, .noconnection):
       return true
     case (.shutdownWith(let a), .shutdownWith(let b)): return a == b
     case (.custom(let a), .custom(let b)): return a == b

@@ -22,10 +22,34 @@ public struct Pid: Hashable, Sendable, Comparable, CustomStringConvertible {
     (core as? Process<M>).map(Address.init)
   }
 
-  public static func == (lhs: Pid, rhs: Pid) -> Bool { lhs.core === rhs.core }
-  public static func < (lhs: Pid, rhs: Pid) -> Bool { lhs.core.id < rhs.core.id }
-  public func hash(into hasher: inout Hasher) { hasher.combine(core.id) }
-  public var description: String { "<0.\(core.id).0>" }
+  /// Equal when they name the same process: the same object, or two proxies for the
+  /// same process of another node (one typed, one not).
+  public static func == (lhs: Pid, rhs: Pid) -> Bool {
+    if lhs.core === rhs.core { return true }
+    guard _slowPath(lhs.core.isRemote && rhs.core.isRemote) else { return false }
+    return lhs.core.remoteIdentity == rhs.core.remoteIdentity
+  }
+  public static func < (lhs: Pid, rhs: Pid) -> Bool {
+    let (l, r) = (lhs.core.remoteIdentity, rhs.core.remoteIdentity)
+    if l == nil && r == nil { return lhs.core.id < rhs.core.id }
+    return (l?.nodeIndex ?? 0, l?.id ?? lhs.core.id) < (r?.nodeIndex ?? 0, r?.id ?? rhs.core.id)
+  }
+  public func hash(into hasher: inout Hasher) {
+    if _slowPath(core.isRemote), let r = core.remoteIdentity {
+      hasher.combine(r)
+    } else {
+      hasher.combine(core.id)
+    }
+  }
+  /// `<0.42.0>` for a process of this node; `<N.42.0>` for one of another node, N being
+  /// the number this node gave that node (as Erlang prints them).
+  public var description: String {
+    if _slowPath(core.isRemote), let r = core.remoteIdentity { return "<\(r.nodeIndex).\(r.id).0>" }
+    return "<0.\(core.id).0>"
+  }
+
+  /// The node this process runs on, if another node's (nil: this node).
+  public var remoteNode: String? { core.isRemote ? core.remoteIdentity?.nodeName : nil }
 }
 
 /// The typed address of a process: what you send its messages to. Sending through an
@@ -45,9 +69,9 @@ public struct Address<M: Sendable>: Hashable, Sendable, CustomStringConvertible 
     process.deliver(message)
   }
 
-  public static func == (lhs: Address, rhs: Address) -> Bool { lhs.process === rhs.process }
-  public func hash(into hasher: inout Hasher) { hasher.combine(process.id) }
-  public var description: String { "<0.\(process.id).0>" }
+  public static func == (lhs: Address, rhs: Address) -> Bool { lhs.pid == rhs.pid }
+  public func hash(into hasher: inout Hasher) { hasher.combine(pid) }
+  public var description: String { pid.description }
 }
 
 /// A unique reference (Erlang's `make_ref()`): monitors, timers and requests are named by one.

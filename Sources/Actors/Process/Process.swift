@@ -25,9 +25,9 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   @inlinable override init(
     node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
-    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult
+    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult, id: UInt64? = nil
   ) {
-    super.init(node: node, parent: parent, home: home, startsRunnable: startsRunnable, runner: runner, control: control)
+    super.init(node: node, parent: parent, home: home, startsRunnable: startsRunnable, runner: runner, control: control, id: id)
   }
 
   /// The mailbox part of `ControlOp`; the concrete class adds `.release`.
@@ -46,7 +46,16 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
 
   // MARK: - Sending
 
-  @inlinable final func deliver(_ message: M) { push(.message(message), isSignal: false) }
+  @inlinable final func deliver(_ message: M) {
+    if _slowPath(isRemote) { return deliverRemote(message) }
+    push(.message(message), isSignal: false)
+  }
+
+  /// Sends to the process behind a proxy (overridden by RemoteProcess).
+  @usableFromInline func deliverRemote(_ message: M) {}
+
+  /// Sends a request to the process behind a proxy (overridden by RemoteProcess).
+  @usableFromInline func requestRemote(_ message: M, cell: AnyReplyCell) { cell.fail(.noproc) }
 
   /// Appends an entry; schedules or wakes the process as needed. False if it is dead.
   @inlinable @discardableResult
@@ -67,6 +76,10 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
   /// process's exit fails it. False (and the cell failed with noproc) if it is dead.
   @inlinable @discardableResult
   final func pushRequest(_ message: M, cell: AnyReplyCell) -> Bool {
+    if _slowPath(isRemote) {
+      requestRemote(message, cell: cell)
+      return true
+    }
     var wake = WakeUp.none
     let alive: Bool = lock.withLock {
       if runState == .dead { return false }

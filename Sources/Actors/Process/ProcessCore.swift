@@ -153,9 +153,9 @@ public class ProcessCore: @unchecked Sendable {
   @usableFromInline
   init(
     node: Node, parent: Pid?, home: Scheduler, startsRunnable: Bool,
-    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult
+    runner: ProcessRunner, control: @escaping @Sendable (ProcessCore, ControlOp) -> ControlResult, id: UInt64? = nil
   ) {
-    self.id = node.nextProcessID()
+    self.id = id ?? node.nextProcessID()
     self.node = node
     self.parent = parent
     self.home = home
@@ -196,8 +196,23 @@ public class ProcessCore: @unchecked Sendable {
 
   // MARK: - State
 
-  /// A snapshot of whether the process is alive.
-  public var isAlive: Bool { lock.withLock { runState != .dead } }
+  /// A snapshot of whether the process is alive (for a process of another node: whether
+  /// its node is connected, as far as this one knows).
+  public var isAlive: Bool {
+    if _slowPath(isRemote) { return remoteIdentity?.isReachable ?? false }
+    return lock.withLock { runState != .dead }
+  }
+
+  /// The bit of `id` that marks a proxy for a process of another node (see
+  /// RemoteProcess.swift). Local ids never reach it.
+  @usableFromInline static let remoteBit: UInt64 = 1 << 63
+
+  /// Whether this is a proxy for a process of another node: one test on a field the
+  /// send path reads anyway.
+  @inlinable final var isRemote: Bool { id & ProcessCore.remoteBit != 0 }
+
+  /// Where the process behind a proxy lives; nil for a local process.
+  var remoteIdentity: RemoteIdentity? { nil }
 
   @inlinable var pid: Pid { Pid(self) }
 

@@ -63,6 +63,9 @@ public class AnyReplyCell: @unchecked Sendable {
   /// The waiting process, or nil when the caller is not a process.
   @usableFromInline let waiter: ProcessCore?
   @usableFromInline let external = Locked<UnsafeContinuation<Void, Never>?>(nil)
+  /// For a request that came from another node: sends the outcome back there (set by
+  /// the Distribution target before the cell is shared; nil otherwise).
+  @usableFromInline var forward: (@Sendable (AnyReplyCell) -> Void)?
 
   @usableFromInline init(waiter: ProcessCore?) { self.waiter = waiter }
 
@@ -95,6 +98,8 @@ public class AnyReplyCell: @unchecked Sendable {
   @usableFromInline func wake() {
     if let waiter {
       waiter.wakeForReply()
+    } else if let forward {
+      forward(self)
     } else {
       let c = external.withLock { c -> UnsafeContinuation<Void, Never>? in
         let taken = c

@@ -1,0 +1,145 @@
+// A node's distribution: start it to make the node reachable from other nodes of the
+// cluster, then send to, link to, monitor and call processes of other nodes as if local.
+// Handles are values; the state lives in DistributionCore and the net kernel process.
+@_spi(Distribution) import Actors
+import GenServer
+
+/// How a node takes part in a cluster.
+public struct DistributionConfiguration: Sendable {
+  /// The node's name, unique in the cluster (`chatd-a`).
+  public var name: String
+  /// Nodes connect only within one cluster.
+  public var cluster: String = "otter"
+  /// The cluster secret: a node proves it knows it (never sending it) before any traffic.
+  public var secret: String
+  /// Where links are accepted (port 0: any free port).
+  public var listenHost = "127.0.0.1"
+  public var listenPort = 0
+
+  public init(name: String, secret: String) {
+    self.name = name
+    self.secret = secret
+  }
+}
+
+/// A node's membership of a cluster of nodes.
+///
+/// ```swift
+/// let dist = try await Distribution.start(DistributionConfiguration(name: "a", secret: s), on: node)
+/// try dist.register("echo", echoAddress)
+/// dist.send(.ping, to: "echo", on: "b")
+/// ```
+public struct Distribution: Sendable {
+  let core: DistributionCore
+  let kernel: Address<NetKernelMessage>
+  /// Where this node accepts links (`host:port`).
+  public let address: String
+
+  /// Starts the node's distribution: its listener and net kernel.
+  public static func start(_ config: DistributionConfiguration, incarnation: UInt64 = 1, on node: Node) async throws -> Distribution {
+    guard !config.name.isEmpty, !config.name.contains(where: { $0 == " " || $0 == ":" }) else {
+      throw DistributionError.invalid("node name \"\(config.name)\" (no spaces or colons)")
+    }
+    guard !config.secret.isEmpty else { throw DistributionError.invalid("an empty cluster secret") }
+    let core = DistributionCore(node: node, name: config.name, cluster: config.cluster, secret: config.secret, incarnation: incarnation)
+    let (ready, request) = node.makeReply(Result<(Address<NetKernelMessage>, String), DistributionError>.self)
+    node.spawn(NetKernelMessage.self) { ctx in
+      let listener: Socket
+      do {
+        listener = try ctx.listen(tcp: config.listenHost, port: config.listenPort)
+      } catch {
+        ready.reply(.failure(.invalid("cannot listen on \(config.listenHost):\(config.listenPort): \(error)")))
+        return
+      }
+      let address = ctx.address
+      core.watchExport.withLock { $0 = { pid in address.send(.watch(pid)) } }
+      ready.reply(
+        .success(
+          (ctx.address, "\(config.listenHost):\(listener.localAddress.flatMap { $0.split(separator: ":").last.map(String.init) } ?? "0")")))
+      try await NetKernel.run(ctx, core: core, listener: listener)
+    }
+    let (kernel, address) = try await node.receiveResponse(request, timeout: .seconds(5)).get()
+    return Distribution(core: core, kernel: kernel, address: address)
+  }
+
+  /// This node's name.
+  public var name: String { core.name }
+  /// This node's incarnation (its pids carry it; a rejoin takes a new one).
+  public var incarnation: UInt64 { core.incarnation }
+  /// The nodes connected now.
+  public var connectedNodes: [String] { core.connectedNodes }
+
+  /// Connects to `peer` at `address` (`host:port`), as `net_kernel:connect_node`.
+  /// Returns once the link is up; throws `.noconnection` if it could not be made.
+  public func connect(to peer: String, at address: String, incarnation: UInt64 = 0, timeout: Duration = .seconds(5)) async throws {
+    kernel.send(.dial(peer: peer, incarnation: incarnation, address: address))
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if let link = core.link(to: peer), link.isUp { return }
+      try await Task.sleep(for: .milliseconds(2))
+    }
+    throw DistributionError.noconnection(peer)
+  }
+
+  /// Drops the link to `peer` (its processes' links and monitors fire `noconnection`).
+  public func disconnect(_ peer: String) { core.link(to: peer)?.goDown("disconnected by \(core.name)") }
+
+  /// Registers `address` under `name` for other nodes (`send(_:to:on:)`, `lookup`).
+  public func register<M: Transportable>(_ name: String, _ address: Address<M>) throws { try core.register(name, address) }
+
+  /// Removes a registration.
+  public func unregister(_ name: String) { core.unregister(name) }
+
+  /// Sends to the process registered as `name` on `peer` (Erlang's `{Name, Node} ! Msg`).
+  /// Never blocks, never fails: dropped if there is no such process or link.
+  public func send<M: Transportable>(_ message: M, to name: String, on peer: String) {
+    guard let link = core.link(to: peer) else { return }
+    var e = WireEncoder.to(link)
+    e.beginFrame(.sendName)
+    name.encode(to: &e)
+    message.encode(to: &e)
+    link.sendFrame(e.finishFrame())
+  }
+
+  /// The address of the process registered as `name` on `peer`.
+  public func lookup<M: Transportable>(_ name: String, on peer: String, as type: M.Type, timeout: Duration = .seconds(5)) async throws
+    -> Address<M>
+  {
+    guard let link = core.link(to: peer), !link.isDown else { throw DistributionError.noconnection(peer) }
+    let found = Locked<UInt64??>(nil)
+    link.lookup(name) { id in found.withLock { $0 = .some(id) } }
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if let outcome = found.withLock({ $0 }) {
+        guard let id = outcome else { throw DistributionError.notFound("'\(name)' on \(peer)") }
+        return core.remoteAddress(WirePid(node: peer, incarnation: link.peerIncarnation, id: id), as: M.self)
+      }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+    throw DistributionError.noconnection(peer)
+  }
+
+  /// A GenServer on another node, by name: call it with `ctx.call` as a local one.
+  public func server<S: ServerTypes>(_ name: String, on peer: String, _ type: S.Type, timeout: Duration = .seconds(5)) async throws
+    -> GenServerRef<S> where S.Request: Transportable, S.Reply: Transportable, S.Cast: Transportable, S.Info: Transportable
+  {
+    GenServerRef(try await lookup(name, on: peer, as: ServerMessage<S>.self, timeout: timeout))
+  }
+
+  /// Calls `f` on every node up and down (Erlang's `monitor_node`, for all nodes).
+  /// Returns a token for `stopWatchingNodes`.
+  @discardableResult
+  public func watchNodes(_ f: @escaping @Sendable (NodeEvent) -> Void) -> UInt64 { core.watch(f) }
+
+  public func stopWatchingNodes(_ token: UInt64) { core.unwatch(token) }
+
+  /// Lets other nodes send to `address` (done by itself when the address is sent to
+  /// another node in a message).
+  public func export<M: Transportable>(_ address: Address<M>) { core.export(address) }
+
+  /// Stops the listener and drops every link.
+  public func stop() {
+    kernel.send(.stop)
+    for peer in core.state.withLock({ Array($0.links.values) }) { peer.goDown("\(core.name) stopped its distribution") }
+  }
+}

@@ -1,0 +1,268 @@
+// The shared state of a node's distribution: who this node is (name, incarnation), its
+// links by peer name, the processes it exports (that other nodes may send to) and the
+// names registered for other nodes, and who wants node up/down events.
+//
+// Owner: `state` is guarded by its lock. Links are added by link processes once their
+// handshake is done and removed by PeerLink.goDown; exports by whoever encodes an
+// address (and removed by the net kernel when the process ends); names by `register`.
+@_spi(Distribution) import Actors
+
+/// A node came or went.
+public enum NodeEvent: Sendable, Hashable {
+  case nodeUp(String)
+  case nodeDown(String, reason: String)
+}
+
+final class DistributionCore: Sendable {
+  /// A local process other nodes may send to: how to read its messages.
+  struct Export: Sendable {
+    let pid: Pid
+    /// Decodes one message and delivers it (as a request if it carried a reply slot).
+    let deliver: @Sendable (inout WireDecoder) throws -> Void
+  }
+
+  struct State {
+    var incarnation: UInt64
+    var links: [String: PeerLink] = [:]
+    var nodeIndexes: [String: Int] = [:]
+    var exports: [UInt64: Export] = [:]
+    var names: [String: Export] = [:]
+    var watchers: [UInt64: @Sendable (NodeEvent) -> Void] = [:]
+    var nextWatcher: UInt64 = 1
+    /// A dead route for proxies of nodes with no link (sends to them are dropped).
+    var stopped = false
+  }
+
+  let node: Node
+  let name: String
+  let cluster: String
+  let secret: [UInt8]
+  let state: Locked<State>
+  let deadRoute: DeadRoute
+  /// Asks the net kernel to watch a newly exported process (set once it runs).
+  let watchExport = Locked<(@Sendable (Pid) -> Void)?>(nil)
+
+  init(node: Node, name: String, cluster: String, secret: String, incarnation: UInt64) {
+    self.node = node
+    self.name = name
+    self.cluster = cluster
+    self.secret = Array(secret.utf8)
+    self.state = Locked(State(incarnation: incarnation))
+    self.deadRoute = DeadRoute(node: node)
+  }
+
+  var incarnation: UInt64 { state.withLock { $0.incarnation } }
+
+  // MARK: - Links
+
+  func link(to peer: String) -> PeerLink? { state.withLock { $0.links[peer] } }
+
+  func index(of peer: String) -> Int {
+    state.withLock { s in
+      if let i = s.nodeIndexes[peer] { return i }
+      let i = s.nodeIndexes.count + 1
+      s.nodeIndexes[peer] = i
+      return i
+    }
+  }
+
+  /// A link for `peer` in its handshake: the existing one if there is a live one.
+  func newLink(peer: String, incarnation: UInt64) -> (PeerLink, isNew: Bool) {
+    let index = self.index(of: peer)
+    return state.withLock { s in
+      if let existing = s.links[peer], !existing.isDown, existing.peerIncarnation == incarnation || incarnation == 0 {
+        return (existing, false)
+      }
+      let link = PeerLink(core: self, peerName: peer, peerIncarnation: incarnation, nodeIndex: index)
+      s.links[peer] = link
+      return (link, true)
+    }
+  }
+
+  /// An accepted connection finished its handshake: is it the one to keep?
+  func adopt(_ link: PeerLink) -> Bool {
+    let replaced: PeerLink? = state.withLock { s in
+      if let existing = s.links[link.peerName], existing !== link {
+        if !existing.isDown && existing.isUp && existing.peerIncarnation >= link.peerIncarnation { return link }
+        s.links[link.peerName] = link
+        return existing
+      }
+      s.links[link.peerName] = link
+      return nil
+    }
+    if let replaced {
+      if replaced === link { return false }
+      replaced.goDown("replaced by a new connection from \(link.peerName)")
+    }
+    return true
+  }
+
+  func linkWentDown(_ link: PeerLink, reason: String) {
+    let wasCurrent = state.withLock { s -> Bool in
+      guard s.links[link.peerName] === link else { return false }
+      s.links[link.peerName] = nil
+      return true
+    }
+    if wasCurrent { notify(.nodeDown(link.peerName, reason: reason)) }
+  }
+
+  func linkCameUp(_ link: PeerLink) { notify(.nodeUp(link.peerName)) }
+
+  var connectedNodes: [String] { state.withLock { $0.links.values.filter(\.isUp).map(\.peerName).sorted() } }
+
+  // MARK: - Events
+
+  func watch(_ f: @escaping @Sendable (NodeEvent) -> Void) -> UInt64 {
+    state.withLock { s in
+      let id = s.nextWatcher
+      s.nextWatcher += 1
+      s.watchers[id] = f
+      return id
+    }
+  }
+
+  func unwatch(_ id: UInt64) { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+
+  func notify(_ event: NodeEvent) {
+    for w in state.withLock({ Array($0.watchers.values) }) { w(event) }
+  }
+
+  // MARK: - Pids and addresses read from the wire
+
+  /// The pid named by `w`: a local process, a proxy, or (a stale incarnation of this
+  /// node, or a node with no link) a proxy whose sends go nowhere.
+  func pid(for w: WirePid, via link: PeerLink? = nil) -> Pid {
+    if w.node == name {
+      if w.incarnation == incarnation, let local = node.localProcess(id: w.id) { return local }
+      return node.remotePid(RemoteIdentity(nodeName: w.node, incarnation: w.incarnation, id: w.id, nodeIndex: 0, route: deadRoute))
+    }
+    let route: any RemoteRoute
+    if let link {
+      route = link
+    } else if let known = self.link(to: w.node) {
+      route = known
+    } else {
+      route = deadRoute
+    }
+    return node.remotePid(
+      RemoteIdentity(nodeName: w.node, incarnation: w.incarnation, id: w.id, nodeIndex: index(of: w.node), route: route))
+  }
+
+  func address<M: Transportable>(for w: WirePid, as type: M.Type) -> Address<M> {
+    if w.node == name, w.incarnation == incarnation, let local = node.localProcess(id: w.id), let a = local.address(as: M.self) {
+      return a
+    }
+    return remoteAddress(w, as: M.self)
+  }
+
+  /// A typed proxy: messages are encoded for the link to `w.node` (looked up when
+  /// sent, so a proxy made before the link works once it is up).
+  func remoteAddress<M: Transportable>(_ w: WirePid, as type: M.Type) -> Address<M> {
+    let route: any RemoteRoute
+    if let known = self.link(to: w.node) { route = known } else { route = deadRoute }
+    let identity = RemoteIdentity(nodeName: w.node, incarnation: w.incarnation, id: w.id, nodeIndex: index(of: w.node), route: route)
+    let send: @Sendable (M) -> Void = { [weak self] message in
+      guard let self, let link = self.link(to: w.node), link.peerIncarnation == w.incarnation || link.peerIncarnation == 0 else { return }
+      var e = WireEncoder.to(link)
+      e.beginFrame(.send)
+      e.writeVarint(w.id)
+      message.encode(to: &e)
+      link.sendFrame(e.finishFrame())
+    }
+    let request: @Sendable (M, AnyReplyCell) -> Void = { [weak self] message, cell in
+      guard let self, let link = self.link(to: w.node), !link.isDown, link.peerIncarnation == w.incarnation else {
+        return cell.failRemote(.noconnection)
+      }
+      var e = WireEncoder.to(link)
+      e.beginFrame(.request)
+      e.writeVarint(w.id)
+      message.encode(to: &e)  // the ReplyTo inside registers the call with the link
+      link.sendFrame(e.finishFrame())
+    }
+    return node.remoteAddress(identity, send: send, request: request)
+  }
+
+  // MARK: - Exports and names
+
+  private static func exportEntry<M: Transportable>(_ address: Address<M>) -> Export {
+    Export(pid: address.pid) { d in
+      let message = try M(from: &d)
+      if let cell = d.context?.decodedReplyCell {
+        d.context?.decodedReplyCell = nil
+        address.deliverRequest(message, cell: cell)
+      } else {
+        address.send(message)
+      }
+    }
+  }
+
+  /// Lets other nodes send to `address` (until its process ends).
+  func export<M: Transportable>(_ address: Address<M>) {
+    let id = address.pid.id
+    let fresh = state.withLock { s -> Bool in
+      if s.exports[id] != nil { return false }
+      s.exports[id] = Self.exportEntry(address)
+      return true
+    }
+    if fresh { watchExport.withLock { $0 }?(address.pid) }
+  }
+
+  func exported(_ id: UInt64) -> Export? { state.withLock { $0.exports[id] } }
+
+  func register<M: Transportable>(_ name: String, _ address: Address<M>) throws {
+    guard !name.isEmpty else { throw DistributionError.invalid("an empty name") }
+    try state.withLock { s throws(DistributionError) in
+      if let holder = s.names[name], holder.pid.isAlive { throw DistributionError.nameTaken(name, by: "\(holder.pid)") }
+      s.names[name] = Self.exportEntry(address)
+    }
+    export(address)
+  }
+
+  func unregister(_ name: String) { _ = state.withLock { $0.names.removeValue(forKey: name) } }
+
+  func registered(_ name: String) -> Export? { state.withLock { $0.names[name] } }
+
+  /// A process ended: it is no longer exported, nor registered.
+  func forget(_ pid: Pid) {
+    state.withLock { s in
+      s.exports[pid.id] = nil
+      for (n, e) in s.names where e.pid == pid { s.names[n] = nil }
+    }
+  }
+}
+
+/// The route of proxies whose node is gone or unknown: a link or monitor to one comes
+/// back at once as `noconnection`; sends vanish.
+final class DeadRoute: RemoteRoute, Sendable {
+  let node: Node
+  init(node: Node) { self.node = node }
+
+  func forward(_ signal: RemoteSignal, to target: RemoteIdentity) {
+    switch signal {
+    case .link(let from): node.deliverRemoteSignal(.exit(from: node.remotePid(target), reason: .noconnection, linked: true), to: from)
+    case .monitor(let ref, let watcher):
+      node.deliverRemoteSignal(.down(ref, of: node.remotePid(target), reason: .noconnection), to: watcher)
+    default: break
+    }
+  }
+  func isReachable(_ target: RemoteIdentity) -> Bool { false }
+}
+
+/// What distribution calls refuse.
+public enum DistributionError: Error, Sendable, Equatable, CustomStringConvertible {
+  case invalid(String)
+  case nameTaken(String, by: String)
+  case noconnection(String)
+  case notFound(String)
+  case refused(String)
+
+  public var description: String {
+    switch self {
+    case .invalid(let why): return "invalid: \(why)"
+    case .nameTaken(let n, let by): return "the name '\(n)' is registered by \(by)"
+    case .noconnection(let node): return "no connection to node \(node)"
+    case .notFound(let what): return "\(what) not found"
+    case .refused(let why): return "refused: \(why)"
+    }
+  }
+}

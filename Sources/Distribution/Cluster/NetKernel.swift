@@ -1,0 +1,49 @@
+// The node's distribution process (Erlang's net_kernel): it owns the listener and hands
+// each accepted connection to a link process of its own, starts links to dial, and
+// watches the exported processes so they stop being reachable when they end.
+//
+// Owner: the listener socket and the monitors of exports belong to this process.
+@_spi(Distribution) import Actors
+
+enum NetKernelMessage: Sendable {
+  /// Watch an exported process (forget it when it ends).
+  case watch(Pid)
+  /// Connect to `peer` at `address` unless a link to it exists.
+  case dial(peer: String, incarnation: UInt64, address: String)
+  case stop
+}
+
+enum NetKernel {
+  static func run(_ ctx: Context<NetKernelMessage>, core: DistributionCore, listener: Socket) async throws {
+    ctx.label = "dist net_kernel \(core.name)"
+    ctx.trapExit = true
+    try ctx.activate(listener, .once)
+    while let message = try await ctx.receive() {
+      switch message {
+      case .io(let s, .accepted(let socket)) where s === listener:
+        let link = ctx.spawn(Never.self) { c in
+          guard let socket = try? await c.receiveSocket(timeout: .seconds(5)) else { return }
+          await LinkProcess.run(c, core: core, side: .accepted(socket))
+        }
+        try? ctx.transfer(socket, to: link.pid)
+        try ctx.activate(listener, .once)
+      case .io(let s, .error(let e)) where s === listener:
+        core.node.logger.error("distribution listener failed: \(e)")
+        try ctx.activate(listener, .once)
+      case .message(.watch(let pid)):
+        ctx.monitor(pid)
+      case .down(_, let pid, _):
+        core.forget(pid)
+      case .message(.dial(let peer, let incarnation, let address)):
+        if let existing = core.link(to: peer), !existing.isDown, existing.peerIncarnation == incarnation || incarnation == 0 { continue }
+        ctx.spawn(Never.self) { c in
+          await LinkProcess.run(c, core: core, side: .dialing(peer: peer, incarnation: incarnation, address: address))
+        }
+      case .message(.stop):
+        listener.close()
+        return
+      default: continue
+      }
+    }
+  }
+}

@@ -1,0 +1,293 @@
+// The process that owns a link's socket: it dials (or was handed an accepted socket),
+// runs the handshake — each side proves it knows the cluster secret with an HMAC of the
+// other's random challenge, so the secret never crosses — then reads frames and applies
+// them: messages to exported processes, replies to calls, links, monitors, exits. A
+// frame it cannot read closes this link only.
+//
+// Owner: the process owns the socket; the PeerLink it serves is shared (see there).
+@_spi(Distribution) import Actors
+
+enum LinkProcess {
+  static let protocolVersion: UInt64 = 1
+
+  enum Side {
+    /// We dial `address`, expecting `peer` (incarnation 0: any).
+    case dialing(peer: String, incarnation: UInt64, address: String)
+    /// A connection we accepted.
+    case accepted(Socket)
+  }
+
+  /// Runs a link to its end.
+  static func run(_ ctx: Context<Never>, core: DistributionCore, side: Side) async {
+    var link: PeerLink?
+    do {
+      let socket: Socket
+      switch side {
+      case .dialing(let peer, let incarnation, let address):
+        let (l, isNew) = core.newLink(peer: peer, incarnation: incarnation)
+        guard isNew else { return }  // someone else is on it
+        link = l
+        ctx.label = "dist link \(peer) (dialing)"
+        let (host, port) = try split(address)
+        socket = try await ctx.connect(tcp: host, port: port, timeout: .seconds(3))
+        try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
+        let incarnation = try await dial(ctx, socket, core: core, peer: peer, expected: incarnation)
+        l.becomeUp(socket, incarnation: incarnation)
+      case .accepted(let s):
+        socket = s
+        try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
+        let (peer, incarnation) = try await accept(ctx, socket, core: core)
+        let l = PeerLink(core: core, peerName: peer, peerIncarnation: incarnation, nodeIndex: core.index(of: peer))
+        link = l
+        guard core.adopt(l) else { throw DistributionError.refused("\(peer) is connected already") }
+        l.becomeUp(socket, incarnation: incarnation)
+      }
+      guard let link else { return }
+      ctx.label = "dist link \(link.peerName)"
+      core.linkCameUp(link)
+      try await readLoop(ctx, socket, link: link, core: core)
+      link.goDown("\(link.peerName) closed the connection")
+    } catch let exit as ProcessExit {
+      link?.goDown("the link process ended (\(exit.reason))")
+    } catch {
+      link?.goDown("\(error)")
+    }
+  }
+
+  private static func split(_ address: String) throws -> (String, Int) {
+    guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+      throw DistributionError.invalid("a node address \"\(address)\" (expected host:port)")
+    }
+    return (String(address[..<colon]), port)
+  }
+
+  // MARK: - Handshake
+
+  private static func nonce() -> [UInt8] {
+    var g = SystemRandomNumberGenerator()
+    return (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
+  }
+
+  private static func readFrame(_ ctx: Context<Never>, _ socket: Socket, _ kind: FrameKind) async throws -> WireDecoder {
+    guard let bytes = try await ctx.read(socket, timeout: .seconds(5)) else {
+      throw DistributionError.refused("the peer closed the connection in the handshake")
+    }
+    guard bytes.first == kind.rawValue else {
+      throw DistributionError.refused("the peer answered the handshake with frame \(bytes.first ?? 0)")
+    }
+    return WireDecoder(bytes, offset: 1, context: nil)
+  }
+
+  private static func send(_ socket: Socket, _ kind: FrameKind, _ write: (inout WireEncoder) -> Void) {
+    var e = WireEncoder(context: nil)
+    e.beginFrame(kind)
+    write(&e)
+    _ = socket.send(e.finishFrame())
+  }
+
+  static func proof(_ secret: [UInt8], _ label: String, _ a: [UInt8], _ b: [UInt8], _ dialer: String, _ acceptor: String) -> [UInt8] {
+    HMAC.sha1(key: secret, message: Array(label.utf8) + a + b + Array(dialer.utf8) + [0] + Array(acceptor.utf8))
+  }
+
+  /// The dialing side; returns the peer's incarnation.
+  private static func dial(_ ctx: Context<Never>, _ socket: Socket, core: DistributionCore, peer: String, expected: UInt64) async throws
+    -> UInt64
+  {
+    let mine = nonce()
+    send(socket, .hello) { e in
+      e.writeVarint(protocolVersion)
+      core.cluster.encode(to: &e)
+      core.name.encode(to: &e)
+      e.writeVarint(core.incarnation)
+      e.writeRaw(mine)
+    }
+    var d = try await readFrame(ctx, socket, .challenge)
+    let name = try String(from: &d)
+    let incarnation = try d.readVarint()
+    let theirs = try d.readRaw()
+    let mac = try d.readRaw()
+    guard name == peer else { throw DistributionError.refused("dialed \(peer) but \(name) answered") }
+    guard expected == 0 || incarnation == expected else {
+      throw DistributionError.refused("\(peer) is at incarnation \(incarnation), not \(expected)")
+    }
+    guard HMAC.equal(mac, proof(core.secret, "otter-b", mine, theirs, core.name, peer)) else {
+      throw DistributionError.refused("\(peer) does not know the cluster secret")
+    }
+    send(socket, .proof) { e in e.writeRaw(proof(core.secret, "otter-a", theirs, mine, core.name, peer)) }
+    _ = try await readFrame(ctx, socket, .accepted)
+    return incarnation
+  }
+
+  /// The accepting side; returns the peer's name and incarnation.
+  private static func accept(_ ctx: Context<Never>, _ socket: Socket, core: DistributionCore) async throws -> (String, UInt64) {
+    var d = try await readFrame(ctx, socket, .hello)
+    let version = try d.readVarint()
+    guard version == protocolVersion else { throw DistributionError.refused("protocol version \(version), expected \(protocolVersion)") }
+    let cluster = try String(from: &d)
+    guard cluster == core.cluster else { throw DistributionError.refused("a node of cluster \(cluster), not \(core.cluster)") }
+    let peer = try String(from: &d)
+    let incarnation = try d.readVarint()
+    let theirs = try d.readRaw()
+    guard !peer.isEmpty, peer != core.name, theirs.count == 16 else { throw DistributionError.refused("a bad hello") }
+    let mine = nonce()
+    send(socket, .challenge) { e in
+      core.name.encode(to: &e)
+      e.writeVarint(core.incarnation)
+      e.writeRaw(mine)
+      e.writeRaw(proof(core.secret, "otter-b", theirs, mine, peer, core.name))
+    }
+    var p = try await readFrame(ctx, socket, .proof)
+    guard HMAC.equal(try p.readRaw(), proof(core.secret, "otter-a", mine, theirs, peer, core.name)) else {
+      throw DistributionError.refused("\(peer) does not know the cluster secret")
+    }
+    send(socket, .accepted) { _ in }
+    return (peer, incarnation)
+  }
+
+  // MARK: - Frames
+
+  private static func readLoop(_ ctx: Context<Never>, _ socket: Socket, link: PeerLink, core: DistributionCore) async throws {
+    while true {
+      try ctx.activate(socket, .once)
+      let next = try await ctx.receive { message -> SocketEvent? in
+        if case .io(let s, let event) = message, s === socket { return event }
+        return nil
+      }
+      guard let event = next else { continue }
+      switch event {
+      case .data(let frame):
+        do {
+          try apply(frame, link: link, core: core)
+        } catch {
+          throw DistributionError.refused("a malformed frame from \(link.peerName): \(error)")
+        }
+        // More frames of the same read are already in the mailbox.
+        while let more = try await ctx.receive(
+          timeout: .zero,
+          { message -> [UInt8]? in
+            if case .io(let s, .data(let b)) = message, s === socket { return b }
+            return nil
+          })
+        {
+          do {
+            try apply(more, link: link, core: core)
+          } catch {
+            throw DistributionError.refused("a malformed frame from \(link.peerName): \(error)")
+          }
+        }
+      case .closed: return
+      case .error(let e): throw e
+      case .frameTooLong(let n): throw DistributionError.refused("a frame of \(n) bytes from \(link.peerName)")
+      default: continue
+      }
+    }
+  }
+
+  static func apply(_ frame: [UInt8], link: PeerLink, core: DistributionCore) throws {
+    guard let first = frame.first, let kind = FrameKind(rawValue: first) else { throw WireError.invalid("frame kind \(frame.first ?? 0)") }
+    let context = WireContext(core: core, link: link)
+    var d = WireDecoder(frame, offset: 1, context: context)
+    let node = core.node
+    switch kind {
+    case .send, .request:
+      let id = try d.readVarint()
+      guard let export = core.exported(id) else { return }  // ended, or never exported: dropped
+      try deliver(export, &d)
+    case .sendName:
+      let name = try String(from: &d)
+      guard let export = core.registered(name) else { return }
+      try deliver(export, &d)
+    case .reply:
+      let id = try d.readVarint()
+      guard let call = link.takeCall(id) else { return }
+      try call.answer(&d)
+    case .callFailed:
+      let id = try d.readVarint()
+      let reason = try ExitReason(from: &d)
+      link.takeCall(id)?.cell.failRemote(reason)
+    case .lookup:
+      let id = try d.readVarint()
+      let name = try String(from: &d)
+      var e = WireEncoder.to(link)
+      e.beginFrame(.lookupReply)
+      e.writeVarint(id)
+      let found = core.registered(name).map(\.pid.id)
+      found.encode(to: &e)
+      link.sendFrame(e.finishFrame())
+    case .lookupReply:
+      let id = try d.readVarint()
+      link.finishLookup(id, try UInt64?(from: &d))
+    case .link:
+      let from = try d.readWirePid()
+      let to = try d.readVarint()
+      let proxy = core.pid(for: from, via: link)
+      guard let target = node.localProcess(id: to), core.incarnation == core.incarnation else {
+        // Linking to a process that is gone: noproc goes back.
+        return sendExit(link, from: to, to: from, reason: .noproc)
+      }
+      link.recordInboundLink(local: target, remote: from)
+      node.deliverRemoteSignal(.link(from: proxy), to: target)
+    case .unlink:
+      let from = try d.readWirePid()
+      let to = try d.readVarint()
+      guard let target = node.localProcess(id: to) else { return }
+      link.forgetLink(local: target, remote: from)
+      node.deliverRemoteSignal(.unlink(from: core.pid(for: from, via: link)), to: target)
+    case .exit:
+      let from = try d.readWirePid()
+      let to = try d.readVarint()
+      let reason = try ExitReason(from: &d)
+      let linked = try Bool(from: &d)
+      guard let target = node.localProcess(id: to) else { return }
+      if linked { link.forgetLink(local: target, remote: from) }
+      node.deliverRemoteSignal(.exit(from: core.pid(for: from, via: link), reason: reason, linked: linked), to: target)
+    case .monitor:
+      let peerRef = try d.readVarint()
+      let watcher = try d.readWirePid()
+      let to = try d.readVarint()
+      guard let target = node.localProcess(id: to) else {
+        var e = WireEncoder.to(link)
+        e.beginFrame(.down)
+        e.writeVarint(peerRef)
+        e.writePid(core.pid(for: WirePid(node: core.name, incarnation: core.incarnation, id: to)))
+        e.writeVarint(watcher.id)
+        ExitReason.noproc.encode(to: &e)
+        return link.sendFrame(e.finishFrame())
+      }
+      let ref = link.recordInboundMonitor(peerRef: peerRef, watcher: watcher, target: target)
+      node.deliverRemoteSignal(.monitor(ref, watcher: core.pid(for: watcher, via: link)), to: target)
+    case .demonitor:
+      let peerRef = try d.readVarint()
+      _ = try d.readVarint()
+      if let (ref, target) = link.takeInboundMonitor(peerRef: peerRef) { node.deliverRemoteSignal(.demonitor(ref), to: target) }
+    case .down:
+      let refID = try d.readVarint()
+      let of = try d.readWirePid()
+      _ = try d.readVarint()
+      let reason = try ExitReason(from: &d)
+      guard let watcher = link.takeOutMonitor(refID) else { return }
+      node.deliverRemoteSignal(.down(node.foreignRef(refID), of: core.pid(for: of, via: link), reason: reason), to: watcher)
+    case .tick: return
+    case .hello, .challenge, .proof, .accepted: throw WireError.invalid("a handshake frame after the handshake")
+    }
+  }
+
+  /// A message the sender could not encode whole is dropped; the link stays.
+  private static func deliver(_ export: DistributionCore.Export, _ d: inout WireDecoder) throws {
+    do {
+      try export.deliver(&d)
+    } catch WireError.dropped {
+      return
+    }
+  }
+
+  private static func sendExit(_ link: PeerLink, from localID: UInt64, to remote: WirePid, reason: ExitReason) {
+    var e = WireEncoder.to(link)
+    e.beginFrame(.exit)
+    e.writePid(link.core.pid(for: WirePid(node: link.core.name, incarnation: link.core.incarnation, id: localID)))
+    e.writeVarint(remote.id)
+    reason.encode(to: &e)
+    true.encode(to: &e)
+    link.sendFrame(e.finishFrame())
+  }
+}

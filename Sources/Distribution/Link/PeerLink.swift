@@ -1,0 +1,305 @@
+// The connection to one incarnation of one other node, as an object any thread may send
+// through (it is the RemoteRoute of every proxy for that node's processes). Before the
+// handshake ends, frames wait in order; once up they go straight to the socket; once
+// down they are dropped, and everything that depended on the node is told `noconnection`.
+//
+// Owner: `state` is guarded by its lock; the link process (LinkProcess.swift) makes the
+// link up and down, any sender appends frames, and the tables of links, monitors and
+// calls are kept by whoever sends or receives the signal they record.
+@_spi(Distribution) import Actors
+
+final class PeerLink: RemoteRoute, @unchecked Sendable {
+  enum Phase {
+    case connecting
+    case up(Socket)
+    case down(String)
+  }
+
+  /// A link between a local process and one of the peer's.
+  struct LinkPair: Hashable {
+    var local: Pid
+    var remote: WirePid
+  }
+
+  /// A call sent to the peer, waiting for its reply.
+  struct PendingCall {
+    let cell: AnyReplyCell
+    /// Decodes the reply and answers the cell.
+    let answer: (inout WireDecoder) throws -> Void
+  }
+
+  /// A monitor the peer's process holds on a local one (its ref, translated).
+  struct InboundMonitor {
+    var peerRef: UInt64
+    var watcher: WirePid
+    var target: Pid
+  }
+
+  struct State {
+    var phase: Phase = .connecting
+    var queue: [[UInt8]] = []
+    var queuedBytes = 0
+    var peerIncarnation: UInt64
+    var calls: [UInt64: PendingCall] = [:]
+    var nextCall: UInt64 = 1
+    var links: Set<LinkPair> = []
+    /// Local watcher's ref id → (watcher, remote target).
+    var outMonitors: [UInt64: (watcher: Pid, target: WirePid)] = [:]
+    /// Local ref id → the peer's monitor.
+    var inMonitors: [UInt64: InboundMonitor] = [:]
+    var inMonitorByPeerRef: [UInt64: UInt64] = [:]
+    var lookups: [UInt64: (UInt64?) -> Void] = [:]
+  }
+
+  let core: DistributionCore
+  let peerName: String
+  /// The number this node gave the peer (the N of `<N.42.0>`).
+  let nodeIndex: Int
+  let state: Locked<State>
+  /// Frames queued before the handshake ends, at most (then the link is given up).
+  static let queueLimit = 64 << 20
+
+  init(core: DistributionCore, peerName: String, peerIncarnation: UInt64, nodeIndex: Int) {
+    self.core = core
+    self.peerName = peerName
+    self.nodeIndex = nodeIndex
+    self.state = Locked(State(peerIncarnation: peerIncarnation))
+  }
+
+  var peerIncarnation: UInt64 { state.withLock { $0.peerIncarnation } }
+
+  var isUp: Bool {
+    state.withLock { if case .up = $0.phase { return true } else { return false } }
+  }
+
+  var isDown: Bool {
+    state.withLock { if case .down = $0.phase { return true } else { return false } }
+  }
+
+  // MARK: - Sending
+
+  /// Sends a finished frame: now, after the handshake, or never (the link is down).
+  func sendFrame(_ frame: [UInt8]) {
+    let overflow: Bool = state.withLock { s in
+      switch s.phase {
+      case .up(let socket):
+        _ = socket.send(frame)
+        return false
+      case .connecting:
+        s.queue.append(frame)
+        s.queuedBytes += frame.count
+        return s.queuedBytes > Self.queueLimit
+      case .down:
+        return false
+      }
+    }
+    if overflow { goDown("over \(Self.queueLimit) bytes queued before the link came up") }
+  }
+
+  /// The handshake is done: send what waited, in order, then everything directly.
+  func becomeUp(_ socket: Socket, incarnation: UInt64) {
+    state.withLock { s in
+      guard case .connecting = s.phase else { return }
+      s.peerIncarnation = incarnation
+      for frame in s.queue { _ = socket.send(frame) }
+      s.queue = []
+      s.queuedBytes = 0
+      s.phase = .up(socket)
+    }
+  }
+
+  // MARK: - RemoteRoute
+
+  func isReachable(_ target: RemoteIdentity) -> Bool {
+    state.withLock { s in
+      if case .down = s.phase { return false }
+      return s.peerIncarnation == target.incarnation
+    }
+  }
+
+  func forward(_ signal: RemoteSignal, to target: RemoteIdentity) {
+    let remote = WirePid(node: target.nodeName, incarnation: target.incarnation, id: target.id)
+    var e = WireEncoder.to(self)
+    var deliverLocally: (() -> Void)?
+    switch signal {
+    case .link(let from):
+      let recorded: Bool = state.withLock { s in
+        if case .down = s.phase { return false }
+        s.links.insert(LinkPair(local: from, remote: remote))
+        return true
+      }
+      if !recorded {
+        // Linking to a process of a node that is gone: noconnection comes back.
+        let proxy = core.pid(for: remote)
+        deliverLocally = { self.core.node.deliverRemoteSignal(.exit(from: proxy, reason: .noconnection, linked: true), to: from) }
+        break
+      }
+      e.beginFrame(.link)
+      e.writePid(from)
+      e.writeVarint(target.id)
+    case .unlink(let from):
+      _ = state.withLock { $0.links.remove(LinkPair(local: from, remote: remote)) }
+      e.beginFrame(.unlink)
+      e.writePid(from)
+      e.writeVarint(target.id)
+    case .exit(let from, let reason, let linked):
+      if linked { _ = state.withLock { $0.links.remove(LinkPair(local: from, remote: remote)) } }
+      e.beginFrame(.exit)
+      e.writePid(from)
+      e.writeVarint(target.id)
+      reason.encode(to: &e)
+      linked.encode(to: &e)
+    case .monitor(let ref, let watcher):
+      let recorded: Bool = state.withLock { s in
+        if case .down = s.phase { return false }
+        s.outMonitors[ref.id] = (watcher, remote)
+        return true
+      }
+      if !recorded {
+        let proxy = core.pid(for: remote)
+        deliverLocally = { self.core.node.deliverRemoteSignal(.down(ref, of: proxy, reason: .noconnection), to: watcher) }
+        break
+      }
+      e.beginFrame(.monitor)
+      e.writeVarint(ref.id)
+      e.writePid(watcher)
+      e.writeVarint(target.id)
+    case .demonitor(let ref):
+      _ = state.withLock { $0.outMonitors.removeValue(forKey: ref.id) }
+      e.beginFrame(.demonitor)
+      e.writeVarint(ref.id)
+      e.writeVarint(target.id)
+    case .down(let ref, let of, let reason):
+      // A local process the peer's `target` monitored has ended: translate the ref back.
+      guard
+        let inbound = state.withLock({ s -> InboundMonitor? in
+          guard let m = s.inMonitors.removeValue(forKey: ref.id) else { return nil }
+          s.inMonitorByPeerRef[m.peerRef] = nil
+          return m
+        })
+      else { return }
+      e.beginFrame(.down)
+      e.writeVarint(inbound.peerRef)
+      e.writePid(of)
+      e.writeVarint(target.id)
+      reason.encode(to: &e)
+    }
+    if let deliverLocally { return deliverLocally() }
+    sendFrame(e.finishFrame())
+  }
+
+  // MARK: - Calls
+
+  /// Keeps `cell` until the peer answers (or the link goes down); returns its number.
+  func registerCall<R: Transportable>(_ cell: ReplyCell<R>) -> UInt64 {
+    state.withLock { s in
+      let id = s.nextCall
+      s.nextCall += 1
+      s.calls[id] = PendingCall(cell: cell) { d in cell.fulfillRemote(try R(from: &d)) }
+      if case .down = s.phase { cell.failRemote(.noconnection) }
+      return id
+    }
+  }
+
+  /// Sends the outcome of a call the peer made (from a forwarding reply cell).
+  func sendReply<R: Transportable>(_ callID: UInt64, _ outcome: Result<R, CallError>?) {
+    var e = WireEncoder.to(self)
+    switch outcome {
+    case .success(let value):
+      e.beginFrame(.reply)
+      e.writeVarint(callID)
+      value.encode(to: &e)
+    case .failure(let error):
+      e.beginFrame(.callFailed)
+      e.writeVarint(callID)
+      let reason: ExitReason
+      switch error {
+      case .exited(let r): reason = r
+      case .noproc: reason = .noproc
+      default: reason = .custom("\(error)")
+      }
+      reason.encode(to: &e)
+    case nil: return
+    }
+    sendFrame(e.finishFrame())
+  }
+
+  func takeCall(_ id: UInt64) -> PendingCall? { state.withLock { $0.calls.removeValue(forKey: id) } }
+
+  // MARK: - Lookups
+
+  func lookup(_ name: String, _ done: @escaping (UInt64?) -> Void) {
+    let id: UInt64? = state.withLock { s in
+      if case .down = s.phase { return nil }
+      let id = s.nextCall
+      s.nextCall += 1
+      s.lookups[id] = done
+      return id
+    }
+    guard let id else { return done(nil) }
+    var e = WireEncoder.to(self)
+    e.beginFrame(.lookup)
+    e.writeVarint(id)
+    name.encode(to: &e)
+    sendFrame(e.finishFrame())
+  }
+
+  func finishLookup(_ id: UInt64, _ found: UInt64?) {
+    state.withLock { $0.lookups.removeValue(forKey: id) }?(found)
+  }
+
+  // MARK: - Signals from the peer (called by the link process)
+
+  func recordInboundLink(local: Pid, remote: WirePid) { _ = state.withLock { $0.links.insert(LinkPair(local: local, remote: remote)) } }
+  func forgetLink(local: Pid, remote: WirePid) { _ = state.withLock { $0.links.remove(LinkPair(local: local, remote: remote)) } }
+
+  /// The peer's `watcher` monitors local `target` under its `peerRef`: a local ref
+  /// stands for it here.
+  func recordInboundMonitor(peerRef: UInt64, watcher: WirePid, target: Pid) -> Ref {
+    let ref = core.node.makeRef()
+    state.withLock { s in
+      s.inMonitors[ref.id] = InboundMonitor(peerRef: peerRef, watcher: watcher, target: target)
+      s.inMonitorByPeerRef[peerRef] = ref.id
+    }
+    return ref
+  }
+
+  func takeInboundMonitor(peerRef: UInt64) -> (Ref, Pid)? {
+    state.withLock { s in
+      guard let local = s.inMonitorByPeerRef.removeValue(forKey: peerRef), let m = s.inMonitors.removeValue(forKey: local) else {
+        return nil
+      }
+      return (core.node.foreignRef(local), m.target)
+    }
+  }
+
+  func takeOutMonitor(_ refID: UInt64) -> Pid? { state.withLock { $0.outMonitors.removeValue(forKey: refID)?.watcher } }
+
+  // MARK: - Going down
+
+  /// The link is gone (closed, refused, the node left, a bad frame): drop what waits,
+  /// fail calls, and tell every local process linked to or monitoring the peer's
+  /// processes `noconnection`. Idempotent.
+  func goDown(_ reason: String) {
+    let s: State? = state.withLock { s in
+      if case .down = s.phase { return nil }
+      if case .up(let socket) = s.phase { socket.close() }
+      let taken = s
+      s = State(peerIncarnation: s.peerIncarnation)
+      s.phase = .down(reason)
+      return taken
+    }
+    guard let s else { return }
+    let node = core.node
+    for call in s.calls.values { call.cell.failRemote(.noconnection) }
+    for done in s.lookups.values { done(nil) }
+    for pair in s.links {
+      node.deliverRemoteSignal(.exit(from: core.pid(for: pair.remote, via: self), reason: .noconnection, linked: true), to: pair.local)
+    }
+    for (refID, m) in s.outMonitors {
+      node.deliverRemoteSignal(.down(node.foreignRef(refID), of: core.pid(for: m.target, via: self), reason: .noconnection), to: m.watcher)
+    }
+    for (refID, m) in s.inMonitors { node.deliverRemoteSignal(.demonitor(node.foreignRef(refID)), to: m.target) }
+    core.linkWentDown(self, reason: reason)
+  }
+}
