@@ -40,6 +40,8 @@ let package = Package(
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
     // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
     .target(name: "Distribution", dependencies: ["Actors", "GenServer", "Supervision", "Redis", "WebSocketAccept"], swiftSettings: strict),
+    // A small node for the distribution tests and benchmarks, driven on stdin.
+    .executableTarget(name: "otter-dist-node", dependencies: ["Distribution", "Actors", "GenServer", "Redis"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.

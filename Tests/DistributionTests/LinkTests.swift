@@ -129,7 +129,7 @@ final class LinkTests: XCTestCase {
         try await da.connect(to: "b", at: db.address, timeout: .seconds(2))
         XCTFail("nodes with different secrets must not connect")
       } catch let e as DistributionError {
-        XCTAssertEqual(e, .noconnection("b"))
+        XCTAssertTrue("\(e)".contains("does not know the cluster secret"), "\(e)")
       }
       XCTAssertEqual(da.connectedNodes, [])
       XCTAssertEqual(db.connectedNodes, [])

@@ -182,8 +182,9 @@ extension Pid {
 
 @_spi(Distribution)
 extension AnyReplyCell {
-  /// Fails the call with `reason` (the callee's node went away).
-  public func failRemote(_ reason: ExitReason) { fail(.serverExited(reason)) }
+  /// Fails the call: `.noproc` as a local call to a dead process would, any other
+  /// reason (`.noconnection`: the callee's node went away) as the callee's exit.
+  public func failRemote(_ reason: ExitReason) { fail(reason == .noproc ? .noproc : .serverExited(reason)) }
 }
 
 @_spi(Distribution)

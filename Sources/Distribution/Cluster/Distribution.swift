@@ -72,13 +72,17 @@ public struct Distribution: Sendable {
   /// Connects to `peer` at `address` (`host:port`), as `net_kernel:connect_node`.
   /// Returns once the link is up; throws `.noconnection` if it could not be made.
   public func connect(to peer: String, at address: String, incarnation: UInt64 = 0, timeout: Duration = .seconds(5)) async throws {
-    kernel.send(.dial(peer: peer, incarnation: incarnation, address: address))
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-      if let link = core.link(to: peer), link.isUp { return }
-      try await Task.sleep(for: .milliseconds(2))
+    if let link = core.link(to: peer), link.isUp { return }
+    let (settled, request) = core.node.makeReply(Result<Void, DistributionError>.self)
+    let core = self.core
+    core.node.spawn(Never.self) { ctx in
+      await LinkProcess.run(ctx, core: core, side: .dialing(peer: peer, incarnation: incarnation, address: address)) { settled.reply($0) }
     }
-    throw DistributionError.noconnection(peer)
+    do {
+      try await core.node.receiveResponse(request, timeout: .after(timeout)).get()
+    } catch let e as CallError {
+      throw DistributionError.noconnection("\(peer): \(e)")
+    }
   }
 
   /// Drops the link to `peer` (its processes' links and monitors fire `noconnection`).

@@ -173,10 +173,15 @@ final class DistributionCore: Sendable {
       guard let self, let link = self.link(to: w.node), !link.isDown, link.peerIncarnation == w.incarnation else {
         return cell.failRemote(.noconnection)
       }
+      // The message first (its ReplyTo registers the call), then the frame: the call's
+      // number goes in the header too, so a node with no such process can fail it.
+      var body = WireEncoder.to(link)
+      message.encode(to: &body)
       var e = WireEncoder.to(link)
       e.beginFrame(.request)
       e.writeVarint(w.id)
-      message.encode(to: &e)  // the ReplyTo inside registers the call with the link
+      e.writeVarint(body.context?.encodedCallID ?? 0)
+      e.bytes.append(contentsOf: body.bytes)
       link.sendFrame(e.finishFrame())
     }
     return node.remoteAddress(identity, send: send, request: request)

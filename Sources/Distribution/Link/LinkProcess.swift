@@ -17,15 +17,24 @@ enum LinkProcess {
     case accepted(Socket)
   }
 
-  /// Runs a link to its end.
-  static func run(_ ctx: Context<Never>, core: DistributionCore, side: Side) async {
+  /// Runs a link to its end. `settled` hears once: up, or why not.
+  static func run(
+    _ ctx: Context<Never>, core: DistributionCore, side: Side, settled: (@Sendable (Result<Void, DistributionError>) -> Void)? = nil
+  ) async {
     var link: PeerLink?
+    var reported = false
+    func report(_ r: Result<Void, DistributionError>) {
+      if !reported { settled?(r) }
+      reported = true
+    }
     do {
       let socket: Socket
       switch side {
       case .dialing(let peer, let incarnation, let address):
         let (l, isNew) = core.newLink(peer: peer, incarnation: incarnation)
-        guard isNew else { return }  // someone else is on it
+        guard isNew else {  // someone else is on it
+          return report(l.isUp ? .success(()) : .failure(.noconnection(peer)))
+        }
         link = l
         ctx.label = "dist link \(peer) (dialing)"
         let (host, port) = try split(address)
@@ -45,12 +54,17 @@ enum LinkProcess {
       guard let link else { return }
       ctx.label = "dist link \(link.peerName)"
       core.linkCameUp(link)
+      report(.success(()))
       try await readLoop(ctx, socket, link: link, core: core)
       link.goDown("\(link.peerName) closed the connection")
     } catch let exit as ProcessExit {
       link?.goDown("the link process ended (\(exit.reason))")
+      report(.failure(.noconnection("\(link?.peerName ?? "?") (\(exit.reason))")))
     } catch {
       link?.goDown("\(error)")
+      let peer: String
+      if case .dialing(let p, _, _) = side { peer = p } else { peer = link?.peerName ?? "?" }
+      report(.failure(error as? DistributionError ?? .noconnection("\(peer): \(error)")))
     }
   }
 
@@ -189,9 +203,21 @@ enum LinkProcess {
     var d = WireDecoder(frame, offset: 1, context: context)
     let node = core.node
     switch kind {
-    case .send, .request:
+    case .send:
       let id = try d.readVarint()
       guard let export = core.exported(id) else { return }  // ended, or never exported: dropped
+      try deliver(export, &d)
+    case .request:
+      let id = try d.readVarint()
+      let callID = try d.readVarint()
+      guard let export = core.exported(id) else {
+        // No such process (any more): the caller hears noproc now, not at its timeout.
+        var e = WireEncoder.to(link)
+        e.beginFrame(.callFailed)
+        e.writeVarint(callID)
+        ExitReason.noproc.encode(to: &e)
+        return link.sendFrame(e.finishFrame())
+      }
       try deliver(export, &d)
     case .sendName:
       let name = try String(from: &d)

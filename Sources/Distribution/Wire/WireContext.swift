@@ -9,6 +9,8 @@ final class WireContext {
   let link: PeerLink
   /// The reply slot a decoded request carried (so it is delivered as a request).
   var decodedReplyCell: AnyReplyCell?
+  /// The number of the call an encoded request registered (its ReplyTo).
+  var encodedCallID: UInt64?
 
   init(core: DistributionCore, link: PeerLink) {
     self.core = core
@@ -81,7 +83,9 @@ extension ReplyTo: Transportable where R: Transportable {
   /// number, and the callee's node answers that number.
   public func encode(to e: inout WireEncoder) {
     guard let context = e.context else { return e.writeVarint(0) }
-    e.writeVarint(context.link.registerCall(replyCell))
+    let id = context.link.registerCall(replyCell)
+    context.encodedCallID = id
+    e.writeVarint(id)
   }
   public init(from d: inout WireDecoder) throws {
     let callID = try d.readVarint()

@@ -1,0 +1,197 @@
+// otter-dist-node: a small Otter node for the distribution tests and benchmarks. It joins
+// a cluster and takes commands on standard input, one per line, printing what happens on
+// standard output, one event per line (flushed), so a test in another OS process can
+// drive it:
+//
+//   otter-dist-node --name a --secret s [--listen-port P] [--redis URL --cluster C]
+//   > echo NAME              start an echo process registered as NAME
+//   > counter NAME           start a Counter server registered as NAME
+//   > connect NODE HOST:PORT connect to a node by hand (without Redis)
+//   > pings NODE NAME N      send N pings to NAME on NODE; prints "pongs N ordered|disordered"
+//   > call NODE NAME ADD     prints "call VALUE" or "call-error REASON"
+//   > monitor NODE NAME      prints "down REASON" when the monitor fires
+//   > link NODE NAME         a trapping process links; prints "exit REASON"
+//   > crash NAME             the local echo NAME crashes
+//   > nodes                  prints "nodes a,b"
+//   > quit
+// Events: "ready NAME HOST:PORT INCARNATION", "up NODE", "down NODE REASON".
+import Actors
+import Distribution
+import Foundation
+import GenServer
+import Redis
+
+enum Echo: Transportable {
+  case ping(Int, replyTo: Address<Echo>)
+  case pong(Int)
+  case crash
+
+  func encode(to w: inout WireEncoder) {
+    switch self {
+    case .ping(let n, let to):
+      w.tag(0)
+      w.write(n)
+      w.write(to)
+    case .pong(let n):
+      w.tag(1)
+      w.write(n)
+    case .crash: w.tag(2)
+    }
+  }
+
+  init(from r: inout WireDecoder) throws {
+    switch try r.tag() {
+    case 0: self = .ping(try r.read(), replyTo: try r.read())
+    case 1: self = .pong(try r.read())
+    case 2: self = .crash
+    case let t: throw WireError.unknownTag(t, in: "Echo")
+    }
+  }
+}
+
+struct Counter: SyncGenServer {
+  typealias Request = Int
+  typealias Reply = Int
+  func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> { .ok(0) }
+  func handleCall(_ add: Int, from: From<Int>, state: inout Int, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+    state += add
+    return .reply(state)
+  }
+}
+
+struct Crash: Error, CustomStringConvertible {
+  var description: String { "asked to crash" }
+}
+
+let out = Locked(())
+/// The echo processes started here, by name.
+let echoes = Locked<[String: Address<Echo>]>([:])
+func say(_ line: String) {
+  out.withLock { _ in
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+  }
+}
+
+var name = ""
+var secret = ""
+var listenPort = 0
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+  switch flag {
+  case "--name": name = arguments.popFirst() ?? ""
+  case "--secret": secret = arguments.popFirst() ?? ""
+  case "--listen-port": listenPort = Int(arguments.popFirst() ?? "") ?? 0
+  default:
+    FileHandle.standardError.write(Data("otter-dist-node: unknown flag \(flag)\n".utf8))
+    exit(2)
+  }
+}
+
+let node = try Node(name: name)
+var config = DistributionConfiguration(name: name, secret: secret)
+config.listenPort = listenPort
+let dist: Distribution
+do {
+  dist = try await Distribution.start(config, on: node)
+} catch {
+  FileHandle.standardError.write(Data("otter-dist-node: \(error)\n".utf8))
+  exit(1)
+}
+dist.watchNodes { event in
+  switch event {
+  case .nodeUp(let n): say("up \(n)")
+  case .nodeDown(let n, let reason): say("down \(n) \(reason)")
+  }
+}
+say("ready \(name) \(dist.address) \(dist.incarnation)")
+
+func run(_ words: [String]) async {
+  do {
+    switch words.first {
+    case "echo":
+      let echo = node.spawn(Echo.self) { ctx in
+        while let m = try await ctx.next() {
+          switch m {
+          case .ping(let n, let to): to.send(.pong(n))
+          case .crash: throw Crash()
+          case .pong: break
+          }
+        }
+      }
+      try dist.register(words[1], echo)
+      echoes.withLock { $0[words[1]] = echo }
+      say("ok")
+    case "counter":
+      guard let counter = try await node.start(Counter()) else { return }
+      try dist.register(words[1], counter.address)
+      say("ok")
+    case "connect":
+      let (peer, address) = (words[1], words[2])
+      try await dist.connect(to: peer, at: address)
+      say("ok")
+    case "pings":
+      let (peer, target, n) = (words[1], words[2], Int(words[3]) ?? 0)
+      let started = ContinuousClock.now
+      let ordered = try await node.run(Echo.self) { ctx -> Bool in
+        for i in 0..<n { dist.send(Echo.ping(i, replyTo: ctx.address), to: target, on: peer) }
+        var next = 0
+        var ordered = true
+        while next < n, let m = try await ctx.next(timeout: .seconds(20)) {
+          if case .pong(let k) = m {
+            if k != next { ordered = false }
+            next += 1
+          }
+        }
+        return ordered && next == n
+      }
+      say("pongs \(n) \(ordered ? "ordered" : "disordered") \(Int((ContinuousClock.now - started) / .microseconds(1)))us")
+    case "call":
+      let ref = try await dist.server(words[2], on: words[1], Counter.self)
+      do {
+        say("call \(try await node.call(ref, Int(words[3]) ?? 0, timeout: .seconds(30)))")
+      } catch {
+        say("call-error \(error)")
+      }
+    case "monitor":
+      let target = try await dist.lookup(words[2], on: words[1], as: Echo.self)
+      node.spawn(Never.self) { ctx in
+        let ref = ctx.monitor(target.pid)
+        say("monitoring")
+        let reason = try await ctx.receive { m -> ExitReason? in
+          if case .down(let r, _, let reason) = m, r == ref { return reason }
+          return nil
+        }
+        say("down-message \(reason.map { "\($0)" } ?? "?")")
+      }
+    case "link":
+      let target = try await dist.lookup(words[2], on: words[1], as: Echo.self)
+      node.spawn(Never.self) { ctx in
+        ctx.trapExit = true
+        ctx.link(target.pid)
+        say("linked")
+        let reason = try await ctx.receive { m -> ExitReason? in
+          if case .exit(_, let reason) = m { return reason }
+          return nil
+        }
+        say("exit-message \(reason.map { "\($0)" } ?? "?")")
+      }
+    case "crash":
+      echoes.withLock { $0[words[1]] }?.send(.crash)
+      say("ok")
+    case "nodes":
+      say("nodes \(dist.connectedNodes.joined(separator: ","))")
+    case "quit":
+      exit(0)
+    default:
+      say("error unknown command \(words.first ?? "")")
+    }
+  } catch {
+    say("error \(error)")
+  }
+}
+
+while let line = readLine() {
+  let words = line.split(separator: " ").map(String.init)
+  if words.isEmpty { continue }
+  await run(words)
+}
