@@ -11,8 +11,12 @@ public struct Pid: Hashable, Sendable, Comparable, CustomStringConvertible {
 
   @inlinable init(_ core: ProcessCore) { self.core = core }
 
-  /// The process number, unique for the node's lifetime.
-  public var id: UInt64 { core.id }
+  /// The process number, unique for its node's lifetime (for a process of another
+  /// node, its number there).
+  public var id: UInt64 {
+    if _slowPath(core.isRemote), let r = core.remoteIdentity { return r.id }
+    return core.id
+  }
 
   /// Whether the process is still running (a snapshot: it may exit right after).
   public var isAlive: Bool { core.isAlive }
