@@ -60,7 +60,9 @@ let package = Package(
     .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
     .executableTarget(
       name: "otter-bench",
-      dependencies: ["COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control"],
+      dependencies: [
+        "COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control", "Redis",
+      ],
       swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch
     // directories, a TCP client, churn checks (heap, processes, descriptors). Under Tests/

@@ -9,6 +9,7 @@ import Foundation
 
 let allBenchmarks: [Benchmark] =
   runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks + snapshotBenchmarks
+  + redisBenchmarks
 
 // Internal: the echo server the `echo` and `conns` benchmarks start in a child process.
 if CommandLine.arguments.dropFirst().first == "--serve-echo" { try serveEcho() }

@@ -276,25 +276,26 @@ struct RedisConnection {
   /// Handles pub/sub traffic; false if `items` is not (a RESP2 `pong` is a reply).
   private mutating func handlePush(_ items: [RESPValue]) -> Bool {
     guard let word = items.first?.bytes else { return false }
-    switch String(decoding: word, as: UTF8.self).lowercased() {
-    case "message":
+    // Every published message passes here: recognise the word by its bytes (no String).
+    switch PushWord(word) {
+    case .message:
       guard items.count >= 3, let channel = items[1].string, let payload = items[2].bytes else { return true }
       deliver(.channel, channel, RedisPubSubMessage(kind: .channel, channel: channel, payload: payload))
-    case "smessage":
+    case .smessage:
       guard items.count >= 3, let channel = items[1].string, let payload = items[2].bytes else { return true }
       deliver(.shard, channel, RedisPubSubMessage(kind: .shard, channel: channel, payload: payload))
-    case "pmessage":
+    case .pmessage:
       guard items.count >= 4, let pattern = items[1].string, let channel = items[2].string, let payload = items[3].bytes else {
         return true
       }
       deliver(.pattern, pattern, RedisPubSubMessage(kind: .pattern, channel: channel, pattern: pattern, payload: payload))
-    case "subscribe": confirmed(.channel, items)
-    case "psubscribe": confirmed(.pattern, items)
-    case "ssubscribe": confirmed(.shard, items)
-    case "unsubscribe": unsubscribed(.channel, items)
-    case "punsubscribe": unsubscribed(.pattern, items)
-    case "sunsubscribe": unsubscribed(.shard, items)
-    case "pong": return false
+    case .subscribe: confirmed(.channel, items)
+    case .psubscribe: confirmed(.pattern, items)
+    case .ssubscribe: confirmed(.shard, items)
+    case .unsubscribe: unsubscribed(.channel, items)
+    case .punsubscribe: unsubscribed(.pattern, items)
+    case .sunsubscribe: unsubscribed(.shard, items)
+    case .pong: return false
     default: break  // invalidations and other pushes we did not ask for
     }
     return true
