@@ -37,6 +37,7 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
+    .target(name: "Distribution", dependencies: ["Actors", "GenServer", "Supervision", "Redis", "WebSocketAccept"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.
@@ -69,6 +70,7 @@ let package = Package(
     .testTarget(
       name: "RedisTests", dependencies: ["Redis", "Actors", "Supervision", "OtterTestSupport", "RedisTestSupport"],
       swiftSettings: strict),
+    .testTarget(name: "DistributionTests", dependencies: ["Distribution", "Actors", "Redis", "OtterTestSupport", "RedisTestSupport"], swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
