@@ -13,13 +13,17 @@
 //   > link NODE NAME         a trapping process links; prints "exit REASON"
 //   > crash NAME             the local echo NAME crashes
 //   > nodes                  prints "nodes a,b"
+//   > keep NODE NAME         looks NAME up on NODE and keeps its address
+//   > kept                   pings the kept address: prints "kept-reply" or "kept-timeout"
 //   > quit
-// Events: "ready NAME HOST:PORT INCARNATION", "up NODE", "down NODE REASON".
+// Events: "ready NAME HOST:PORT INCARNATION", "up NODE", "down NODE REASON",
+// "rejoined OLD NEW" (this node lost its lease and took a new incarnation).
 import Actors
 import Distribution
 import Foundation
 import GenServer
 import Redis
+import Synchronization
 
 enum Echo: Transportable {
   case ping(Int, replyTo: Address<Echo>)
@@ -64,6 +68,8 @@ struct Crash: Error, CustomStringConvertible {
 }
 
 let out = Locked(())
+/// An address kept by `keep` (to check that a stale one gets nothing).
+let kept = Mutex<Address<Echo>?>(nil)
 /// The echo processes started here, by name.
 let echoes = Locked<[String: Address<Echo>]>([:])
 func say(_ line: String) {
@@ -75,12 +81,16 @@ func say(_ line: String) {
 var name = ""
 var secret = ""
 var listenPort = 0
+var redisURL: String?
+var cluster = "otter"
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
   switch flag {
   case "--name": name = arguments.popFirst() ?? ""
   case "--secret": secret = arguments.popFirst() ?? ""
   case "--listen-port": listenPort = Int(arguments.popFirst() ?? "") ?? 0
+  case "--redis": redisURL = arguments.popFirst()
+  case "--cluster": cluster = arguments.popFirst() ?? "otter"
   default:
     FileHandle.standardError.write(Data("otter-dist-node: unknown flag \(flag)\n".utf8))
     exit(2)
@@ -90,9 +100,15 @@ while let flag = arguments.popFirst() {
 let node = try Node(name: name)
 var config = DistributionConfiguration(name: name, secret: secret)
 config.listenPort = listenPort
+config.cluster = cluster
 let dist: Distribution
 do {
-  dist = try await Distribution.start(config, on: node)
+  if let redisURL {
+    let redis = try await RedisClient.start(RedisConfiguration(url: redisURL), poolSize: 1, on: node)
+    dist = try await Distribution.start(config, redis: redis, metadata: ["os_pid": "\(getpid())"], on: node)
+  } else {
+    dist = try await Distribution.start(config, on: node)
+  }
 } catch {
   FileHandle.standardError.write(Data("otter-dist-node: \(error)\n".utf8))
   exit(1)
@@ -101,6 +117,7 @@ dist.watchNodes { event in
   switch event {
   case .nodeUp(let n): say("up \(n)")
   case .nodeDown(let n, let reason): say("down \(n) \(reason)")
+  case .rejoined(let old, let new): say("rejoined \(old) \(new)")
   }
 }
 say("ready \(name) \(dist.address) \(dist.incarnation)")
@@ -178,6 +195,17 @@ func run(_ words: [String]) async {
     case "crash":
       echoes.withLock { $0[words[1]] }?.send(.crash)
       say("ok")
+    case "keep":
+      let target = try await dist.lookup(words[2], on: words[1], as: Echo.self)
+      kept.withLock { $0 = target }
+      say("ok")
+    case "kept":
+      guard let target = kept.withLock({ $0 }) else { return say("error nothing kept") }
+      let replied = try await node.run(Echo.self) { ctx -> Bool in
+        target.send(.ping(1, replyTo: ctx.address))
+        return try await ctx.next(timeout: .seconds(1)) != nil
+      }
+      say(replied ? "kept-reply" : "kept-timeout")
     case "nodes":
       say("nodes \(dist.connectedNodes.joined(separator: ","))")
     case "quit":

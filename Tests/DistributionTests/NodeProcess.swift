@@ -76,6 +76,9 @@ final class NodeProcess: @unchecked Sendable {
       if let error = lines.withLock({ all in all.first { $0.hasPrefix("error") } }) {
         throw TestError("\(name): \(error) (waiting for \(prefix))")
       }
+      if !process.isRunning {
+        throw TestError("\(name) exited with status \(process.terminationStatus) while waiting for \"\(prefix)\"")
+      }
       usleep(1000)
     }
     throw TestError("\(name): no line starting with \"\(prefix)\" within \(timeout); it printed: \(lines.withLock { $0 })")

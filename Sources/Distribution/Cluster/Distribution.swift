@@ -3,6 +3,7 @@
 // Handles are values; the state lives in DistributionCore and the net kernel process.
 @_spi(Distribution) import Actors
 import GenServer
+import Redis
 
 /// How a node takes part in a cluster.
 public struct DistributionConfiguration: Sendable {
@@ -34,6 +35,57 @@ public struct Distribution: Sendable {
   let kernel: Address<NetKernelMessage>
   /// Where this node accepts links (`host:port`).
   public let address: String
+  /// The node's membership of the cluster, when started with Redis.
+  public let membership: Membership?
+
+  /// Starts the node's distribution and joins the cluster through Redis: a lease keeps
+  /// the node a member, and every member connects to every other (the one whose name
+  /// sorts first dials). Node up and down follow the leases (≤ 3 s with the defaults),
+  /// and a link that breaks sooner (a crashed OS process) is seen at once. A node whose
+  /// lease was lost (frozen, cut off) rejoins under a new incarnation: its old pids are
+  /// dead everywhere. Throws `MembershipError.nameTaken` if a live member has the name.
+  public static func start(
+    _ config: DistributionConfiguration, redis: RedisClient, membership: MembershipConfiguration? = nil,
+    metadata: [String: String] = [:], on node: Node
+  ) async throws -> Distribution {
+    var settings = membership ?? MembershipConfiguration()
+    settings.cluster = config.cluster
+    let dist = try await start(config, incarnation: 0, on: node)
+    let core = dist.core
+    let kernel = dist.kernel
+    // Events that come before the join returns (the first sweep's nodeUps) wait until
+    // the incarnation is set, so no link is made as incarnation 0; all are applied in
+    // order (the lock is held while applying).
+    let gate = Locked<(open: Bool, waiting: [MembershipEvent])>((false, []))
+    let joined: Membership
+    do {
+      joined = try await Membership.start(
+        name: config.name, address: dist.address, metadata: metadata, redis: redis, configuration: settings, on: node
+      ) { event in
+        gate.withLock { g in
+          if g.open { core.apply(event, kernel: kernel) } else { g.waiting.append(event) }
+        }
+      }
+    } catch {
+      dist.stop()
+      throw error
+    }
+    core.state.withLock { $0.incarnation = joined.current.incarnation }
+    gate.withLock { g in
+      for event in g.waiting { core.apply(event, kernel: kernel) }
+      g = (true, [])
+    }
+    return Distribution(core: core, kernel: kernel, address: dist.address, membership: joined)
+  }
+
+  /// The members of the cluster (this node included), as the membership sees them now.
+  public var members: [MemberInfo] { membership?.members ?? [] }
+
+  /// Leaves the cluster (peers see this node down at once) and stops the distribution.
+  public func leave() async {
+    if let membership { await membership.leave(core.node) }
+    stop()
+  }
 
   /// Starts the node's distribution: its listener and net kernel.
   public static func start(_ config: DistributionConfiguration, incarnation: UInt64 = 1, on node: Node) async throws -> Distribution {
@@ -59,7 +111,7 @@ public struct Distribution: Sendable {
       try await NetKernel.run(ctx, core: core, listener: listener)
     }
     let (kernel, address) = try await node.receiveResponse(request, timeout: .seconds(5)).get()
-    return Distribution(core: core, kernel: kernel, address: address)
+    return Distribution(core: core, kernel: kernel, address: address, membership: nil)
   }
 
   /// This node's name.
@@ -141,8 +193,10 @@ public struct Distribution: Sendable {
   /// another node in a message).
   public func export<M: Transportable>(_ address: Address<M>) { core.export(address) }
 
-  /// Stops the listener and drops every link.
+  /// Stops the listener and drops every link (and the membership, without leaving:
+  /// peers see this node down when its lease runs out).
   public func stop() {
+    membership?.stop()
     kernel.send(.stop)
     for peer in core.state.withLock({ Array($0.links.values) }) { peer.goDown("\(core.name) stopped its distribution") }
   }

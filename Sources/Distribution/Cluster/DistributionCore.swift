@@ -11,6 +11,9 @@
 public enum NodeEvent: Sendable, Hashable {
   case nodeUp(String)
   case nodeDown(String, reason: String)
+  /// This node's lease was lost (it was frozen or cut off): it rejoined under a new
+  /// incarnation, and its pids of the old one are dead everywhere.
+  case rejoined(oldIncarnation: UInt64, newIncarnation: UInt64)
 }
 
 final class DistributionCore: Sendable {
@@ -29,8 +32,9 @@ final class DistributionCore: Sendable {
     var names: [String: Export] = [:]
     var watchers: [UInt64: @Sendable (NodeEvent) -> Void] = [:]
     var nextWatcher: UInt64 = 1
-    /// A dead route for proxies of nodes with no link (sends to them are dropped).
     var stopped = false
+    /// The other members, as the membership last said (empty without Redis).
+    var members: [String: MemberInfo] = [:]
   }
 
   let node: Node
@@ -53,6 +57,52 @@ final class DistributionCore: Sendable {
 
   var incarnation: UInt64 { state.withLock { $0.incarnation } }
 
+  // MARK: - Membership
+
+  /// Applies a membership event: links follow the members (the node with the lower
+  /// name dials; the other keeps a link waiting, so what it sends meanwhile is queued).
+  func apply(_ event: MembershipEvent, kernel: Address<NetKernelMessage>) {
+    switch event {
+    case .nodeUp(let info):
+      guard info.name != name else { return }
+      state.withLock { $0.members[info.name] = info }
+      if name < info.name {
+        kernel.send(.dial(peer: info.name, incarnation: info.incarnation, address: info.address))
+      } else {
+        _ = linkFor(peer: info.name, incarnation: info.incarnation)
+      }
+    case .nodeDown(let info, let reason):
+      guard info.name != name else { return }
+      let link: PeerLink? = state.withLock { s in
+        if s.members[info.name]?.incarnation == info.incarnation { s.members[info.name] = nil }
+        guard let l = s.links[info.name], l.peerIncarnation == info.incarnation || l.peerIncarnation == 0 else { return nil }
+        return l
+      }
+      link?.goDown("\(info.name) left the cluster (\(reason))")
+    case .leaseLost(let old, let new):
+      // Our old pids are dead everywhere now: take the new incarnation and drop every
+      // link (they were made as the old one); the membership reports the others again.
+      let links: [PeerLink] = state.withLock { s in
+        s.incarnation = new.incarnation
+        s.members = [:]
+        return Array(s.links.values)
+      }
+      for l in links { l.goDown("\(name) lost its lease as incarnation \(old.incarnation); rejoined as \(new.incarnation)") }
+      notify(.rejoined(oldIncarnation: old.incarnation, newIncarnation: new.incarnation))
+    }
+  }
+
+  /// Members to dial (lower name here) with no link up: the net kernel's periodic check.
+  var membersToDial: [MemberInfo] {
+    state.withLock { s in
+      s.members.values.filter { m in
+        guard name < m.name else { return false }
+        guard let l = s.links[m.name] else { return true }
+        return l.isDown
+      }
+    }
+  }
+
   // MARK: - Links
 
   func link(to peer: String) -> PeerLink? { state.withLock { $0.links[peer] } }
@@ -66,44 +116,32 @@ final class DistributionCore: Sendable {
     }
   }
 
-  /// A link for `peer` in its handshake: the existing one if there is a live one.
-  func newLink(peer: String, incarnation: UInt64) -> (PeerLink, isNew: Bool) {
+  /// The link for `peer` at `incarnation` (0: not known yet): the live one for that
+  /// incarnation, or a new one (in its handshake; frames sent meanwhile wait in it). A
+  /// link to an older incarnation goes down: that node is gone.
+  func linkFor(peer: String, incarnation: UInt64) -> (PeerLink, isNew: Bool) {
     let index = self.index(of: peer)
-    return state.withLock { s in
-      if let existing = s.links[peer], !existing.isDown, existing.peerIncarnation == incarnation || incarnation == 0 {
-        return (existing, false)
+    var stale: PeerLink?
+    let result: (PeerLink, Bool) = state.withLock { s in
+      if let existing = s.links[peer], !existing.isDown {
+        let known = existing.peerIncarnation
+        if incarnation == 0 || known == 0 || known >= incarnation { return (existing, false) }
+        stale = existing
       }
       let link = PeerLink(core: self, peerName: peer, peerIncarnation: incarnation, nodeIndex: index)
       s.links[peer] = link
       return (link, true)
     }
+    stale?.goDown("\(peer) came back as incarnation \(incarnation)")
+    return result
   }
 
-  /// An accepted connection finished its handshake: is it the one to keep?
-  func adopt(_ link: PeerLink) -> Bool {
-    let replaced: PeerLink? = state.withLock { s in
-      if let existing = s.links[link.peerName], existing !== link {
-        if !existing.isDown && existing.isUp && existing.peerIncarnation >= link.peerIncarnation { return link }
-        s.links[link.peerName] = link
-        return existing
-      }
-      s.links[link.peerName] = link
-      return nil
+  /// `link` went down; watchers hear of it if it had come up.
+  func linkWentDown(_ link: PeerLink, reason: String, wasUp: Bool) {
+    state.withLock { s in
+      if s.links[link.peerName] === link { s.links[link.peerName] = nil }
     }
-    if let replaced {
-      if replaced === link { return false }
-      replaced.goDown("replaced by a new connection from \(link.peerName)")
-    }
-    return true
-  }
-
-  func linkWentDown(_ link: PeerLink, reason: String) {
-    let wasCurrent = state.withLock { s -> Bool in
-      guard s.links[link.peerName] === link else { return false }
-      s.links[link.peerName] = nil
-      return true
-    }
-    if wasCurrent { notify(.nodeDown(link.peerName, reason: reason)) }
+    if wasUp { notify(.nodeDown(link.peerName, reason: reason)) }
   }
 
   func linkCameUp(_ link: PeerLink) { notify(.nodeUp(link.peerName)) }

@@ -11,13 +11,19 @@ enum NetKernelMessage: Sendable {
   /// Connect to `peer` at `address` unless a link to it exists.
   case dial(peer: String, incarnation: UInt64, address: String)
   case stop
+  /// Dial the members that should be connected and are not (every `retry`).
+  case retryDials
 }
 
 enum NetKernel {
+  /// How often members that should be connected and are not are dialed again.
+  static let retry = Duration.milliseconds(500)
+
   static func run(_ ctx: Context<NetKernelMessage>, core: DistributionCore, listener: Socket) async throws {
     ctx.label = "dist net_kernel \(core.name)"
     ctx.trapExit = true
     try ctx.activate(listener, .once)
+    ctx.startTimer(retry, .retryDials)
     while let message = try await ctx.receive() {
       switch message {
       case .io(let s, .accepted(let socket)) where s === listener:
@@ -42,6 +48,9 @@ enum NetKernel {
       case .message(.stop):
         listener.close()
         return
+      case .timer(_, .retryDials):
+        for m in core.membersToDial { ctx.address.send(.dial(peer: m.name, incarnation: m.incarnation, address: m.address)) }
+        ctx.startTimer(retry, .retryDials)
       default: continue
       }
     }

@@ -213,6 +213,8 @@ private struct ScopeLoop<M: Transportable> {
         return gone
       }
       for (g, list) in gone { for a in list { tell(.left(group: g, a.pid)) } }
+    case .node(.rejoined):
+      break  // links went down (nodeDown dropped their members); nodeUp syncs again
     case .subscribe(let f, let done):
       subscribers[nextSubscriber] = f
       done.reply(nextSubscriber)

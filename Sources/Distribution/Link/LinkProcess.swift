@@ -27,41 +27,46 @@ enum LinkProcess {
       if !reported { settled?(r) }
       reported = true
     }
+    /// Whether this process's socket serves the link (else another connection does).
+    var mine = false
     do {
       let socket: Socket
       switch side {
       case .dialing(let peer, let incarnation, let address):
-        let (l, isNew) = core.newLink(peer: peer, incarnation: incarnation)
-        guard isNew else {  // someone else is on it
-          return report(l.isUp ? .success(()) : .failure(.noconnection(peer)))
-        }
+        let (l, isNew) = core.linkFor(peer: peer, incarnation: incarnation)
+        if !isNew && l.isUp { return report(.success(())) }
         link = l
         ctx.label = "dist link \(peer) (dialing)"
         let (host, port) = try split(address)
         socket = try await ctx.connect(tcp: host, port: port, timeout: .seconds(3))
         try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
         let incarnation = try await dial(ctx, socket, core: core, peer: peer, expected: incarnation)
-        l.becomeUp(socket, incarnation: incarnation)
+        mine = l.becomeUp(socket, incarnation: incarnation)
       case .accepted(let s):
         socket = s
         try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
         let (peer, incarnation) = try await accept(ctx, socket, core: core)
-        let l = PeerLink(core: core, peerName: peer, peerIncarnation: incarnation, nodeIndex: core.index(of: peer))
+        let (l, _) = core.linkFor(peer: peer, incarnation: incarnation)
         link = l
-        guard core.adopt(l) else { throw DistributionError.refused("\(peer) is connected already") }
-        l.becomeUp(socket, incarnation: incarnation)
+        mine = l.becomeUp(socket, incarnation: incarnation)
       }
       guard let link else { return }
+      guard mine else {
+        // Connected the other way meanwhile: that connection serves the link.
+        socket.close()
+        return report(link.isUp ? .success(()) : .failure(.noconnection(link.peerName)))
+      }
       ctx.label = "dist link \(link.peerName)"
       core.linkCameUp(link)
       report(.success(()))
       try await readLoop(ctx, socket, link: link, core: core)
       link.goDown("\(link.peerName) closed the connection")
     } catch let exit as ProcessExit {
-      link?.goDown("the link process ended (\(exit.reason))")
+      if mine || link?.isUp == false { link?.goDown("the link process ended (\(exit.reason))") }
       report(.failure(.noconnection("\(link?.peerName ?? "?") (\(exit.reason))")))
     } catch {
-      link?.goDown("\(error)")
+      // A handshake that failed while another connection serves the link leaves it be.
+      if mine || link?.isUp == false { link?.goDown("\(error)") }
       let peer: String
       if case .dialing(let p, _, _) = side { peer = p } else { peer = link?.peerName ?? "?" }
       report(.failure(error as? DistributionError ?? .noconnection("\(peer): \(error)")))

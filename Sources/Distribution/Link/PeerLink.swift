@@ -97,14 +97,18 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
   }
 
   /// The handshake is done: send what waited, in order, then everything directly.
-  func becomeUp(_ socket: Socket, incarnation: UInt64) {
+  /// False if the link is up already (through a connection the other way) or down:
+  /// then `socket` is not used.
+  func becomeUp(_ socket: Socket, incarnation: UInt64) -> Bool {
     state.withLock { s in
-      guard case .connecting = s.phase else { return }
+      guard case .connecting = s.phase else { return false }
+      if s.peerIncarnation != 0 && s.peerIncarnation != incarnation { return false }
       s.peerIncarnation = incarnation
       for frame in s.queue { _ = socket.send(frame) }
       s.queue = []
       s.queuedBytes = 0
       s.phase = .up(socket)
+      return true
     }
   }
 
@@ -281,9 +285,13 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
   /// fail calls, and tell every local process linked to or monitoring the peer's
   /// processes `noconnection`. Idempotent.
   func goDown(_ reason: String) {
+    var wasUp = false
     let s: State? = state.withLock { s in
       if case .down = s.phase { return nil }
-      if case .up(let socket) = s.phase { socket.close() }
+      if case .up(let socket) = s.phase {
+        socket.close()
+        wasUp = true
+      }
       let taken = s
       s = State(peerIncarnation: s.peerIncarnation)
       s.phase = .down(reason)
@@ -300,6 +308,6 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
       node.deliverRemoteSignal(.down(node.foreignRef(refID), of: core.pid(for: m.target, via: self), reason: .noconnection), to: m.watcher)
     }
     for (refID, m) in s.inMonitors { node.deliverRemoteSignal(.demonitor(node.foreignRef(refID)), to: m.target) }
-    core.linkWentDown(self, reason: reason)
+    core.linkWentDown(self, reason: reason, wasUp: wasUp)
   }
 }

@@ -1,0 +1,88 @@
+// Nodes in real OS processes that find each other through a real redis-server: every
+// member connects to every other, a killed node is seen down by all within the bound, a
+// frozen node past its lease rejoins as a new incarnation whose old pids get nothing,
+// and a Redis restart makes no false node-down.
+import Foundation
+import OtterTestSupport
+import RedisTestSupport
+import XCTest
+
+final class ClusterTests: XCTestCase {
+  func node(_ name: String, _ redis: RedisServer) throws -> NodeProcess {
+    try NodeProcess(self, name: name, extra: ["--redis", redis.url, "--cluster", "t\(redis.port)"])
+  }
+
+  func testMembersConnectAndAKilledNodeIsSeenDown() async throws {
+    let redis = try startRedisServer()
+    let a = try node("a", redis)
+    let b = try node("b", redis)
+    let c = try node("c", redis)
+    for (n, others) in [(a, ["b", "c"]), (b, ["a", "c"]), (c, ["a", "b"])] {
+      for o in others { try n.expect("up \(o)", timeout: .seconds(5)) }
+    }
+    try b.command("echo echo")
+    let pongs = try a.command("pings b echo 1000", expect: "pongs")
+    XCTAssertTrue(pongs.hasPrefix("pongs 1000 ordered"), pongs)
+    let killed = ContinuousClock.now
+    c.kill()
+    try a.expect("down c", timeout: .seconds(3))
+    try b.expect("down c", timeout: .seconds(3))
+    XCTAssertLessThan(ContinuousClock.now - killed, .seconds(3))
+  }
+
+  func testAFrozenNodeRejoinsAsANewIncarnation() async throws {
+    let redis = try startRedisServer()
+    let a = try node("a", redis)
+    let c = try node("c", redis)
+    try a.expect("up c", timeout: .seconds(5))
+    try c.command("echo echo")
+    try a.command("keep c echo")
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+    // Frozen past its lease (2 s): the others see it down within the bound.
+    c.signal(SIGSTOP)
+    let frozen = ContinuousClock.now
+    try a.expect("down c", timeout: .seconds(4))
+    XCTAssertLessThan(ContinuousClock.now - frozen, .seconds(3.5))
+    c.signal(SIGCONT)
+    // It finds its lease gone, rejoins under a new incarnation, and is seen up again.
+    let rejoined = try c.expect("rejoined", timeout: .seconds(10)).split(separator: " ")
+    XCTAssertGreaterThan(UInt64(rejoined[2]) ?? 0, UInt64(rejoined[1]) ?? .max)
+    try a.expect("up c", timeout: .seconds(10))
+    // The pid a kept is of the old incarnation: nothing is delivered to it.
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-timeout")
+    // The same process, looked up again, is reachable under the new incarnation.
+    try a.command("keep c echo")
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+  }
+
+  func testARedisRestartMakesNoFalseNodeDown() async throws {
+    let redis = try startRedisServer()
+    let a = try node("a", redis)
+    let b = try node("b", redis)
+    try a.expect("up b", timeout: .seconds(5))
+    try b.command("echo echo")
+    try redis.restart()
+    // Longer than a lease and a sweep: nobody may have seen anybody down.
+    try await Task.sleep(for: .seconds(4))
+    XCTAssertFalse(a.has("down"), "a saw a node down during a short Redis restart")
+    XCTAssertFalse(b.has("down"), "b saw a node down during a short Redis restart")
+    XCTAssertFalse(a.has("rejoined") || b.has("rejoined"))
+    let pongs = try a.command("pings b echo 100", expect: "pongs")
+    XCTAssertTrue(pongs.hasPrefix("pongs 100 ordered"), pongs)
+    // A node that starts now finds them all.
+    let c = try node("c", redis)
+    try c.expect("up a", timeout: .seconds(5))
+    try c.expect("up b", timeout: .seconds(5))
+  }
+
+  func testANameTakenByALiveMemberIsRefused() async throws {
+    let redis = try startRedisServer()
+    _ = try node("a", redis)
+    do {
+      _ = try node("a", redis)
+      XCTFail("a second node named a must not start")
+    } catch {
+      XCTAssertTrue("\(error)".contains("exited with status 1"), "\(error)")
+    }
+  }
+}
