@@ -1,0 +1,66 @@
+// Cluster-wide names over a real redis-server: one owner, refused to a second, found from
+// another node, released when the owner ends and when its node stops being a member.
+import Actors
+import OtterTestSupport
+import Redis
+import RedisTestSupport
+import XCTest
+
+@testable import Distribution
+
+final class GlobalNamesTests: XCTestCase {
+  func testOneOwnerReleasedWhenItOrItsNodeDies() async throws {
+    let server = try startRedisServer()
+    try await withNode(name: "a") { a in
+      try await withNode(name: "b") { b in
+        let ra = try await RedisClient.start(RedisConfiguration(url: server.url), on: a)
+        let rb = try await RedisClient.start(RedisConfiguration(url: server.url), on: b)
+        let da = try await Distribution.start(DistributionConfiguration(name: "a", secret: "s"), redis: ra, on: a)
+        let db = try await Distribution.start(DistributionConfiguration(name: "b", secret: "s"), redis: rb, on: b)
+        defer {
+          da.stop()
+          db.stop()
+        }
+        try await eventually("a and b to connect") { da.connectedNodes == ["b"] && db.connectedNodes == ["a"] }
+        let na = try await GlobalNames.start(da, redis: ra)
+        let nb = try await GlobalNames.start(db, redis: rb)
+        let got = Locked<[String]>([])
+        let owner = a.spawn(Echo.self) { ctx in
+          while let m = try await ctx.next() {
+            if case .text(let t) = m {
+              got.withLock { $0.append(t) }
+              if t == "stop" { return }
+            }
+          }
+        }
+        let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+        let registered = try await na.register("svc", owner, a)
+        XCTAssertTrue(registered)
+        let second = try await nb.register("svc", ownerOnB, b)
+        XCTAssertFalse(second, "one owner per name")
+        // Found from b, and sent to across nodes.
+        let sent = try await nb.send(Echo.text("hello"), to: "svc", b)
+        XCTAssertTrue(sent)
+        try await eventually { got.withLock { $0 } == ["hello"] }
+        // The owner ends: the name is released at once.
+        owner.send(.text("stop"))
+        try await eventually("the name to be released") { try await nb.whereis("svc", as: Echo.self, b) == nil }
+        let taken = try await nb.register("svc", ownerOnB, b)
+        XCTAssertTrue(taken)
+        // b's node stops being a member (its lease runs out): the name goes with it.
+        db.stop()
+        let stopped = ContinuousClock.now
+        try await eventually("b's name to go with its lease", timeout: .seconds(5)) {
+          try await na.whereis("svc", as: Echo.self, a) == nil
+        }
+        XCTAssertLessThan(ContinuousClock.now - stopped, .seconds(3.5))
+        // And a live member may take it.
+        let again = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+        let retaken = try await na.register("svc", again, a)
+        XCTAssertTrue(retaken)
+        await ra.stop(a)
+        await rb.stop(b)
+      }
+    }
+  }
+}
