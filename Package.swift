@@ -41,12 +41,14 @@ let package = Package(
     // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
     .target(name: "Distribution", dependencies: ["Actors", "GenServer", "Supervision", "Redis", "WebSocketAccept"], swiftSettings: strict),
     // A small node for the distribution tests and benchmarks, driven on stdin.
-    .executableTarget(name: "otter-dist-node", dependencies: ["Distribution", "Actors", "GenServer", "Redis"], swiftSettings: strict),
+    .executableTarget(
+      name: "otter-dist-node", dependencies: ["Distribution", "Actors", "GenServer", "Redis", "Control"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.
     .target(name: "ObserverUI", dependencies: ["Control"], swiftSettings: strict),
-    .executableTarget(name: "observer", dependencies: ["ObserverUI", "Control", "Actors", "COtterSys"], swiftSettings: strict),
+    .executableTarget(
+      name: "observer", dependencies: ["ObserverUI", "Control", "Actors", "COtterSys", "Redis", "Distribution"], swiftSettings: strict),
     // The chat daemon: IRC and WebSocket transports, rooms, presence, history.
     // SHA-1 and Sec-WebSocket-Accept: shared by chatd and chatbench (which must not depend on chatd).
     .target(name: "WebSocketAccept", swiftSettings: strict),

@@ -29,7 +29,8 @@ public enum ObserverExit: Int32, CaseIterable, Sendable {
     case .failure: return "the node answered with an error or garbled; a system call or the output failed"
     case .usage: return "bad command line, or no terminal for the live view (use --once/--json/--dot)"
     case .ambiguous: return "several nodes match: the candidates are listed; choose with --node"
-    case .unavailable: return "no node found, none matching --node, or none listening at the socket"
+    case .unavailable:
+      return "no node found, none matching --node, or none listening at the socket (with --cluster: Redis unreachable, or no such member)"
     case .timeout: return "the node did not answer within --timeout"
     case .permissionDenied: return "the socket or the node belongs to another user"
     }

@@ -52,6 +52,11 @@ public struct ObserverOptions: Sendable, Equatable {
   public var childLimit = 100
   /// How long one request to the node may take.
   public var timeout: Duration = .seconds(10)
+  /// A cluster's Redis (`--cluster URL`): its live members are listed, and `--node NAME`
+  /// picks a member (attached through the control socket it publishes).
+  public var clusterRedis: String?
+  /// The cluster's name in Redis (`--cluster-name`, default `otter`).
+  public var clusterName = "otter"
 
   /// The defaults: interactive, the one node discovered, refreshed every second.
   public init() {}
@@ -113,6 +118,14 @@ public struct ObserverOptions: Sendable, Equatable {
           throw ObserverUsageError("--node \(spec) is not a process id (OS pids start at 1)")
         }
         o.node = selector
+      case "--cluster":
+        let url = try take()
+        guard url.contains("://") else { throw ObserverUsageError("--cluster needs a Redis URL (redis://host:port or unix:///path)") }
+        o.clusterRedis = url
+      case "--cluster-name":
+        let name = try take()
+        guard !name.isEmpty else { throw ObserverUsageError("--cluster-name needs a name") }
+        o.clusterName = name
       case "--discovery-dir":
         let dir = try take()
         guard !dir.isEmpty else { throw ObserverUsageError("--discovery-dir needs a directory") }
@@ -198,11 +211,18 @@ public struct ObserverOptions: Sendable, Equatable {
       observer --memory            print where the node's memory is (RSS, malloc, the
                                    parts the node can attribute) and how each is counted
       observer --list              list the nodes found, one per line
+      observer --cluster URL --list
+                                   list a cluster's live members (read from its Redis)
+      observer --cluster URL --node NAME
+                                   watch that member (through the control socket it
+                                   publishes; it must run on this machine)
 
     options
       -s, --socket PATH            the node's control socket
       -n, --node NAME|PID|SOCKET   which node, when several are found: by name, by
                                    OS pid (digits), or by control socket path (has a /)
+      --cluster URL                the cluster's Redis (redis://host:port, unix:///path)
+      --cluster-name NAME          the cluster's name in Redis (default otter)
       --discovery-dir DIR          where nodes leave pointers (default $OTTER_RUNTIME_DIR
                                    or /tmp/otter-UID)
       -i, --interval DURATION      refresh interval (default 1s; e.g. 500ms, 2s)

@@ -19,6 +19,7 @@
 // Events: "ready NAME HOST:PORT INCARNATION", "up NODE", "down NODE REASON",
 // "rejoined OLD NEW" (this node lost its lease and took a new incarnation).
 import Actors
+import Control
 import Distribution
 import Foundation
 import GenServer
@@ -98,6 +99,8 @@ while let flag = arguments.popFirst() {
 }
 
 let node = try Node(name: name)
+// A control endpoint, published in the membership: `observer --cluster URL --node NAME`.
+let control = try await Control.start(on: node, path: nil)
 var config = DistributionConfiguration(name: name, secret: secret)
 config.listenPort = listenPort
 config.cluster = cluster
@@ -105,7 +108,7 @@ let dist: Distribution
 do {
   if let redisURL {
     let redis = try await RedisClient.start(RedisConfiguration(url: redisURL), poolSize: 1, on: node)
-    dist = try await Distribution.start(config, redis: redis, metadata: ["os_pid": "\(getpid())"], on: node)
+    dist = try await Distribution.start(config, redis: redis, metadata: ["os_pid": "\(getpid())", "control": control.path], on: node)
   } else {
     dist = try await Distribution.start(config, on: node)
   }

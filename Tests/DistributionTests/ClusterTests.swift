@@ -86,3 +86,40 @@ final class ClusterTests: XCTestCase {
     }
   }
 }
+
+/// The observer lists a cluster's members from its Redis and attaches to one of them.
+final class ClusterObserverTests: XCTestCase {
+  func testObserverListsMembersAndAttachesToOne() async throws {
+    let redis = try startRedisServer()
+    let cluster = "t\(redis.port)"
+    let a = try NodeProcess(self, name: "a", extra: ["--redis", redis.url, "--cluster", cluster])
+    let b = try NodeProcess(self, name: "b", extra: ["--redis", redis.url, "--cluster", cluster])
+    try a.expect("up b", timeout: .seconds(5))
+    _ = b
+    let observer = try builtExecutable("observer")
+    let list = try run(observer, ["--cluster", redis.url, "--cluster-name", cluster, "--list"])
+    XCTAssertEqual(list.status, 0, list.output)
+    let lines = list.output.split(separator: "\n")
+    XCTAssertEqual(lines.map { $0.split(separator: " ").first.map(String.init) }, ["a", "b"], list.output)
+    XCTAssertTrue(list.output.contains("control /"), list.output)
+    let tree = try run(observer, ["--cluster", redis.url, "--cluster-name", cluster, "--node", "b", "--once"])
+    XCTAssertEqual(tree.status, 0, tree.output)
+    XCTAssertTrue(tree.output.contains("dist net_kernel b"), tree.output)
+    let missing = try run(observer, ["--cluster", redis.url, "--cluster-name", cluster, "--node", "zed", "--once"])
+    XCTAssertEqual(missing.status, 69, missing.output)
+    XCTAssertTrue(missing.output.contains("no live member zed"), missing.output)
+  }
+
+  private func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try withNoSignalsBlocked { try p.run() }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+}
