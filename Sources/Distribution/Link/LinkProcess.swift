@@ -39,12 +39,12 @@ enum LinkProcess {
         ctx.label = "dist link \(peer) (dialing)"
         let (host, port) = try split(address)
         socket = try await ctx.connect(tcp: host, port: port, timeout: .seconds(3))
-        try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
+        try prepare(socket)
         let incarnation = try await dial(ctx, socket, core: core, peer: peer, expected: incarnation)
         mine = l.becomeUp(socket, incarnation: incarnation)
       case .accepted(let s):
         socket = s
-        try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
+        try prepare(socket)
         let (peer, incarnation) = try await accept(ctx, socket, core: core)
         let (l, _) = core.linkFor(peer: peer, incarnation: incarnation)
         link = l
@@ -72,6 +72,15 @@ enum LinkProcess {
       report(.failure(error as? DistributionError ?? .noconnection("\(peer): \(error)")))
     }
   }
+
+  /// Frames in, and room for bursts out: a peer that stops reading for 64 MiB worth of
+  /// frames loses its link (bounded memory; Erlang's busy limit blocks instead).
+  private static func prepare(_ socket: Socket) throws {
+    try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
+    socket.setWatermarks(high: linkBufferLimit, policy: .close)
+  }
+
+  static let linkBufferLimit = 64 << 20
 
   private static func split(_ address: String) throws -> (String, Int) {
     guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {

@@ -345,6 +345,9 @@ struct RedisConnection {
     nextAttempt = nil
     do {
       let s = try await open()
+      // Pipelined bursts of many callers: room for 64 MiB waiting to be written (a
+      // server that stops reading for that long loses the connection: bounded memory).
+      s.setWatermarks(high: 64 << 20, policy: .close)
       decoder = RESPDecoder()
       try await handshake(s)
       socket = s
