@@ -180,6 +180,94 @@ final class CallTests: XCTestCase {
     }
   }
 
+  // On one thread, calls to an async server go back to back through one dispatcher that
+  // also runs the callers it answers; these check what that must not change.
+
+  func testBackToBackCallsWithOneThatSuspendsKeepTheirOrder() async throws {
+    try await withNode(schedulers: 1) { node in
+      let server = try await node.start(TestServer())!
+      let (adds, total) = try await node.run(Int.self) { ctx -> ([Int], Int) in
+        let me = ctx.address
+        ctx.spawn(Never.self) { c in
+          for _ in 0..<20 { _ = try await c.call(server, .sleep(.milliseconds(1))) }
+          me.send(-1)
+        }
+        var adds: [Int] = []
+        for _ in 0..<300 { adds.append(try await ctx.call(server, .add(1))) }
+        _ = try await ctx.next(timeout: .seconds(10))
+        return (adds, try await ctx.call(server, .get))
+      }
+      XCTAssertEqual(adds, Array(1...300))
+      XCTAssertEqual(total, 300)
+    }
+  }
+
+  func testServerKilledWhileSuspendedInACallFailsEveryCaller() async throws {
+    try await withNode(schedulers: 1) { node in
+      let server = try await node.start(TestServer())!
+      let errors = try await node.run(CallError.self) { ctx -> [CallError] in
+        let me = ctx.address
+        ctx.spawn(Never.self) { c in
+          do {
+            while true { _ = try await c.call(server, .add(1)) }
+          } catch let e as CallError { me.send(e) }
+        }
+        try await ctx.sleep(for: .milliseconds(10))
+        ctx.spawn(Never.self) { c in
+          do {
+            _ = try await c.call(server, .sleep(.seconds(5)), timeout: .seconds(10))
+          } catch let e as CallError { me.send(e) }
+        }
+        try await ctx.sleep(for: .milliseconds(20))
+        ctx.exit(server.pid, reason: .kill)
+        var errors: [CallError] = []
+        for _ in 0..<2 { if let e = try await ctx.next(timeout: .seconds(2)) { errors.append(e) } }
+        return errors
+      }
+      XCTAssertEqual(errors.count, 2)
+      XCTAssertTrue(errors.contains(.exited(.killed)), "\(errors)")
+      for e in errors { XCTAssertTrue(e == .exited(.killed) || e == .noproc, "\(e)") }
+    }
+  }
+
+  func testCallerKilledWhileTheServerIsSuspendedInItsCall() async throws {
+    try await withNode(schedulers: 1) { node in
+      let server = try await node.start(TestServer())!
+      let caller = node.spawn(Never.self) { ctx in
+        _ = try await ctx.call(server, .sleep(.milliseconds(400)), timeout: .seconds(10))
+      }
+      try await Task.sleep(for: .milliseconds(20))
+      let t0 = ContinuousClock.now
+      node.exit(caller.pid, reason: .kill)
+      try await eventually { !caller.pid.isAlive }
+      // The caller ends at once, not when the server's callback is done with it.
+      XCTAssertLessThan(ContinuousClock.now - t0, .milliseconds(300))
+      let value = try await node.call(server, .add(2))
+      XCTAssertEqual(value, 2)
+    }
+  }
+
+  func testAServerCallingAnotherInALoopOnOneThread() async throws {
+    struct Summer: GenServer {
+      let counter: GenServerRef<TestServer>
+      func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> { .ok(()) }
+      func handleCall(_ n: Int, from: From<Int>, state: inout Void, _ ctx: ServerContext<Self>) async throws -> CallResult<Self> {
+        var last = 0
+        for _ in 0..<n { last = try await ctx.call(counter, .add(1)) }
+        return .reply(last)
+      }
+    }
+    try await withNode(schedulers: 1) { node in
+      let counter = try await node.start(TestServer())!
+      let summer = try await node.start(Summer(counter: counter))!
+      let (first, second) = try await node.run(Int.self) { ctx in
+        (try await ctx.call(summer, 500), try await ctx.call(summer, 500))
+      }
+      XCTAssertEqual(first, 500)
+      XCTAssertEqual(second, 1000)
+    }
+  }
+
   func testManyConcurrentCallers() async throws {
     try await withNode { node in
       let server = try await node.start(TestServer())!

@@ -12,7 +12,10 @@
 // When a dispatcher's Task gets suspended inside a process, that Task now belongs to
 // the process; the thread loop notices (`dispatching` is still set when the job
 // returns) and uses another dispatcher from a small pool, so no thread ever waits for a
-// process. See docs/ARCHITECTURE.md.
+// process. A dispatcher whose run queue is empty while Swift jobs are queued (a caller
+// its last slice answered) runs them itself and goes on with what they make runnable,
+// so calls to an async handler go back to back without handing the thread to the loop
+// and back (`runJobsNested`). See docs/ARCHITECTURE.md.
 import COtterSys
 import Glibc
 import Synchronization
@@ -48,6 +51,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var jobs = Ring<UnownedJob>()
   @exclusivity(unchecked) var activeDispatcher: Dispatcher?
   @exclusivity(unchecked) var dispatching = false
+  /// The active dispatcher is running queued jobs itself (`runJobsNested`).
+  @exclusivity(unchecked) var runningNestedJobs = false
   @exclusivity(unchecked) var spareDispatchers: [Dispatcher] = []
   @exclusivity(unchecked) var sinceMaintenance = 0
   @exclusivity(unchecked) var lastPoll: UInt64 = 0
@@ -74,6 +79,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   let dispatches = Atomic<UInt64>(0)
   let jobsRun = Atomic<UInt64>(0)
   let dispatcherTasks = Atomic<Int>(0)
+  /// Times the thread loop handed its run queue to a dispatcher (resumed or created one).
+  let dispatcherStarts = Atomic<UInt64>(0)
   let ioEvents = Atomic<UInt64>(0)
   let ioSourceCount = Atomic<Int>(0)
   /// Bytes this thread read from and wrote to sockets (SocketTotals.swift).
@@ -308,6 +315,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   // MARK: - Dispatchers
 
   private func startDispatcher() {
+    dispatcherStarts.add(1, ordering: .relaxed)
     if let d = spareDispatchers.popLast() {
       activeDispatcher = d
       d.resume(true)
@@ -330,7 +338,21 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       var n = 0
       var round = max(runQueue.count, Scheduler.minimumTurn)
       var demoted = false
-      slices: while let (p, fromUrgent) = next(round: round) {
+      slices: while true {
+        guard let (p, fromUrgent) = next(round: round) else {
+          // Nothing queued, but Swift jobs are (typically the Task of a process this round
+          // woke, such as a caller whose request was just answered): run them here, and
+          // go on with whatever they make runnable, instead of giving the thread back to
+          // the loop and being resumed again for it (a Task switch each way).
+          if round > 0 && !jobs.isEmpty && !runningNestedJobs && activeDispatcher === me {
+            let ran = runJobsNested(limit: round)
+            round -= ran
+            if (n & 31) + ran >= 32 { maintenance() }
+            n += ran
+            continue
+          }
+          break
+        }
         if !fromUrgent { round -= 1 }
         publishLoad()
         p.home = self
@@ -373,6 +395,28 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       dispatching = false
       if !(await retire(me)) { return }
     }
+  }
+
+  /// Runs the Swift jobs queued now (at most `limit`) from inside the active dispatcher's
+  /// Task, as the thread loop would: each runs until its Task suspends or ends, then
+  /// control comes back here (the runtime keeps the outer Task aside meanwhile, as it
+  /// does for `Task.immediate`). Jobs queued meanwhile wait for the next turn, as in
+  /// `runJobs`. Never done from a job that is itself nested (`runningNestedJobs`), so the
+  /// native stack holds at most two jobs; a dispatcher resumed here (one that was lent to
+  /// a process, now done with it) is not the active one and retires. Returns how many ran.
+  private func runJobsNested(limit: Int) -> Int {
+    runningNestedJobs = true
+    let executor = asUnownedTaskExecutor()
+    let batch = min(jobs.count, limit)
+    var ran = 0
+    while ran < batch, let job = jobs.popFirst() {
+      ran += 1
+      job.runSynchronously(on: executor)
+      flushHeldSockets()
+    }
+    runningNestedJobs = false
+    jobsRun.add(UInt64(ran), ordering: .relaxed)
+    return ran
   }
 
   /// Parks `me` among the spares until the thread loop needs a dispatcher again.
