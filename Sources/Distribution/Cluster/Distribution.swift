@@ -104,7 +104,7 @@ public struct Distribution: Sendable {
         return
       }
       let address = ctx.address
-      core.watchExport.withLock { $0 = { pid in address.send(.watch(pid)) } }
+      core.netKernel.withLock { $0 = address }
       ready.reply(
         .success(
           (ctx.address, "\(config.listenHost):\(listener.localAddress.flatMap { $0.split(separator: ":").last.map(String.init) } ?? "0")")))

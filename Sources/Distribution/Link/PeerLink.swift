@@ -28,6 +28,13 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
     let answer: (inout WireDecoder) throws -> Void
   }
 
+  /// Who waits for a lookup. (A struct around the closure: a closure returned bare
+  /// through `Locked.withLock`'s generic result is re-wrapped in a thunk that, with this
+  /// toolchain, is never freed: ~100 B per call.)
+  struct LookupWaiter {
+    let done: (UInt64?) -> Void
+  }
+
   /// A monitor the peer's process holds on a local one (its ref, translated).
   struct InboundMonitor {
     var peerRef: UInt64
@@ -48,7 +55,7 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
     /// Local ref id → the peer's monitor.
     var inMonitors: [UInt64: InboundMonitor] = [:]
     var inMonitorByPeerRef: [UInt64: UInt64] = [:]
-    var lookups: [UInt64: (UInt64?) -> Void] = [:]
+    var lookups: [UInt64: LookupWaiter] = [:]
   }
 
   let core: DistributionCore
@@ -237,7 +244,7 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
       if case .down = s.phase { return nil }
       let id = s.nextCall
       s.nextCall += 1
-      s.lookups[id] = done
+      s.lookups[id] = LookupWaiter(done: done)
       return id
     }
     guard let id else { return done(nil) }
@@ -249,7 +256,7 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
   }
 
   func finishLookup(_ id: UInt64, _ found: UInt64?) {
-    state.withLock { $0.lookups.removeValue(forKey: id) }?(found)
+    state.withLock { $0.lookups.removeValue(forKey: id) }?.done(found)
   }
 
   // MARK: - Signals from the peer (called by the link process)
@@ -300,7 +307,7 @@ final class PeerLink: RemoteRoute, @unchecked Sendable {
     guard let s else { return }
     let node = core.node
     for call in s.calls.values { call.cell.failRemote(.noconnection) }
-    for done in s.lookups.values { done(nil) }
+    for waiter in s.lookups.values { waiter.done(nil) }
     for pair in s.links {
       node.deliverRemoteSignal(.exit(from: core.pid(for: pair.remote, via: self), reason: .noconnection, linked: true), to: pair.local)
     }
