@@ -122,6 +122,25 @@ final class LinkTests: XCTestCase {
     }
   }
 
+  func testMonitorNode() async throws {
+    try await withTwoNodes { a, da, b, db in
+      try await da.connect(to: "b", at: db.address)
+      let got = try await a.run(NodeEvent.self) { ctx -> [NodeEvent] in
+        da.monitorNode("b", deliverTo: ctx.address) { $0 }
+        da.monitorNode("nowhere", deliverTo: ctx.address) { $0 }
+        var seen: [NodeEvent] = []
+        if let first = try await ctx.next(timeout: .seconds(5)) { seen.append(first) }  // nowhere: at once
+        da.disconnect("b")
+        if let second = try await ctx.next(timeout: .seconds(5)) { seen.append(second) }
+        return seen
+      }
+      XCTAssertEqual(got.count, 2)
+      guard got.count == 2, case .nodeDown("nowhere", _) = got[0], case .nodeDown("b", _) = got[1] else {
+        return XCTFail("\(got)")
+      }
+    }
+  }
+
   func testAWrongSecretIsRefused() async throws {
     try await withTwoNodes(secretA: "right", secretB: "wrong") { a, da, b, db in
       try startEcho(b, db)

@@ -189,6 +189,34 @@ public struct Distribution: Sendable {
 
   public func stopWatchingNodes(_ token: UInt64) { core.unwatch(token) }
 
+  /// Erlang's `monitor_node(Node, true)`: the process at `address` gets `wrap(.nodeDown)`
+  /// once when the link to `peer` goes (at once if there is none now). Returns a token
+  /// for `stopWatchingNodes`.
+  @discardableResult
+  public func monitorNode<M: Sendable>(_ peer: String, deliverTo address: Address<M>, as wrap: @escaping @Sendable (NodeEvent) -> M)
+    -> UInt64
+  {
+    let fired = Locked(false)
+    let core = self.core
+    let token = core.watch { event in
+      guard case .nodeDown(let name, _) = event, name == peer else { return }
+      let first = fired.withLock { f -> Bool in
+        defer { f = true }
+        return !f
+      }
+      if first { address.send(wrap(event)) }
+    }
+    if !(core.link(to: peer)?.isUp ?? false) {
+      let first = fired.withLock { f -> Bool in
+        defer { f = true }
+        return !f
+      }
+      if first { address.send(wrap(.nodeDown(peer, reason: "no connection to \(peer)"))) }
+      core.unwatch(token)
+    }
+    return token
+  }
+
   /// Lets other nodes send to `address` (done by itself when the address is sent to
   /// another node in a message).
   public func export<M: Transportable>(_ address: Address<M>) { core.export(address) }
