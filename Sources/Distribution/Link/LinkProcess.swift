@@ -110,7 +110,8 @@ enum LinkProcess {
   }
 
   /// The dialing side; returns the peer's incarnation.
-  private static func dial(_ ctx: Context<LinkMessage>, _ socket: Socket, core: DistributionCore, peer: String, expected: UInt64) async throws
+  private static func dial(_ ctx: Context<LinkMessage>, _ socket: Socket, core: DistributionCore, peer: String, expected: UInt64)
+    async throws
     -> UInt64
   {
     let mine = nonce()
