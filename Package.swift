@@ -64,6 +64,7 @@ let package = Package(
       name: "otter-bench",
       dependencies: [
         "COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control", "Redis",
+        "Distribution",
       ],
       swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch

@@ -20,6 +20,8 @@ final class ChildProcess: @unchecked Sendable {
   private var exit: Exit?
   /// The read end of the child's stdout and stderr, when captured.
   private let outputFD: Int32?
+  /// Captured bytes read but not yet returned by `readLine`.
+  private var pending: [UInt8] = []
 
   /// Starts `path` with `arguments`. Its stdout and stderr go to `outputFile` (appended),
   /// or to a pipe that `waitForOutput` reads when `captureOutput` is set, or to /dev/null.
@@ -73,6 +75,31 @@ final class ChildProcess: @unchecked Sendable {
   var isRunning: Bool {
     if exit != nil { return false }
     return reap(options: WNOHANG) == nil
+  }
+
+  /// The next line of the captured output (without its newline), or nil if the output
+  /// ended or `timeout` seconds passed first. For children that report as they go; do
+  /// not mix with `waitForOutput`, which reads from where this stopped.
+  func readLine(timeout: Double) -> String? {
+    guard let fd = outputFD else { return nil }
+    let deadline = Date().addingTimeInterval(timeout)
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      if let newline = pending.firstIndex(of: 0x0A) {
+        let line = String(decoding: pending[..<newline], as: UTF8.self)
+        pending.removeSubrange(...newline)
+        return line
+      }
+      let left = deadline.timeIntervalSinceNow
+      if left <= 0 { return nil }
+      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&p, 1, Int32(min(left, 1) * 1000))
+      if ready < 0 && errno != EINTR { return nil }
+      if ready <= 0 { continue }
+      let n = read(fd, &buffer, buffer.count)
+      if n <= 0 { return nil }
+      pending += buffer[0..<n]
+    }
   }
 
   /// Reads the captured output to its end (or until `timeout`, then kills the child),

@@ -226,8 +226,10 @@ func otterRedisPubSub(_ bench: RedisBenchClient, requests: Int, publishers: Int,
     cpuMicros: bench.cpuMicros(cpu: cpu, wall: receiveSeconds, operations: n))
 }
 
-/// The figures of every round, by row name: each side's values in round order.
+/// The figures of every round, by row name: each side's values in round order (the
+/// `dist` benchmark uses it too, with Erlang as the peer).
 struct RedisRounds {
+  var peerName = "redis-benchmark"
   var otter: [String: [Double]] = [:]
   var peer: [String: [Double]] = [:]
 
@@ -250,7 +252,7 @@ struct RedisRounds {
     }
     return Row(
       bench: name, value: median(mine), unit: unit, peer: theirs.isEmpty ? nil : median(theirs),
-      peerName: theirs.isEmpty ? nil : "redis-benchmark", goal: goal, lowerIsBetter: lowerIsBetter, note: parts.joined(separator: "; "))
+      peerName: theirs.isEmpty ? nil : peerName, goal: goal, lowerIsBetter: lowerIsBetter, note: parts.joined(separator: "; "))
   }
 }
 

@@ -9,10 +9,14 @@ import Foundation
 
 let allBenchmarks: [Benchmark] =
   runtimeBenchmarks + genServerBenchmarks + supervisionBenchmarks + ioBenchmarks + bitMatchBenchmarks + snapshotBenchmarks
-  + redisBenchmarks
+  + redisBenchmarks + distBenchmarks
 
 // Internal: the echo server the `echo` and `conns` benchmarks start in a child process.
 if CommandLine.arguments.dropFirst().first == "--serve-echo" { try serveEcho() }
+// Internal: the other node of the `dist` benchmark, in a child process.
+if CommandLine.arguments.dropFirst().first == "--serve-dist" {
+  await serveDist(name: CommandLine.arguments.dropFirst(2).first ?? "otter-bench-b")
+}
 
 var options = BenchOptions()
 var json = false

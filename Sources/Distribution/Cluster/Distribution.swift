@@ -127,7 +127,7 @@ public struct Distribution: Sendable {
     if let link = core.link(to: peer), link.isUp { return }
     let (settled, request) = core.node.makeReply(Result<Void, DistributionError>.self)
     let core = self.core
-    core.node.spawn(Never.self) { ctx in
+    core.node.spawn(LinkMessage.self) { ctx in
       await LinkProcess.run(ctx, core: core, side: .dialing(peer: peer, incarnation: incarnation, address: address)) { settled.reply($0) }
     }
     do {

@@ -27,7 +27,7 @@ enum NetKernel {
     while let message = try await ctx.receive() {
       switch message {
       case .io(let s, .accepted(let socket)) where s === listener:
-        let link = ctx.spawn(Never.self) { c in
+        let link = ctx.spawn(LinkMessage.self) { c in
           guard let socket = try? await c.receiveSocket(timeout: .seconds(5)) else { return }
           await LinkProcess.run(c, core: core, side: .accepted(socket))
         }
@@ -42,7 +42,7 @@ enum NetKernel {
         core.forget(pid)
       case .message(.dial(let peer, let incarnation, let address)):
         if let existing = core.link(to: peer), !existing.isDown, existing.peerIncarnation == incarnation || incarnation == 0 { continue }
-        ctx.spawn(Never.self) { c in
+        ctx.spawn(LinkMessage.self) { c in
           await LinkProcess.run(c, core: core, side: .dialing(peer: peer, incarnation: incarnation, address: address))
         }
       case .message(.stop):

@@ -7,6 +7,12 @@
 // Owner: the process owns the socket; the PeerLink it serves is shared (see there).
 @_spi(Distribution) import Actors
 
+/// What a link process is sent besides its socket's events.
+enum LinkMessage: Sendable {
+  /// Senders left frames in the PeerLink's buffer: write them.
+  case flush
+}
+
 enum LinkProcess {
   static let protocolVersion: UInt64 = 1
 
@@ -19,7 +25,7 @@ enum LinkProcess {
 
   /// Runs a link to its end. `settled` hears once: up, or why not.
   static func run(
-    _ ctx: Context<Never>, core: DistributionCore, side: Side, settled: (@Sendable (Result<Void, DistributionError>) -> Void)? = nil
+    _ ctx: Context<LinkMessage>, core: DistributionCore, side: Side, settled: (@Sendable (Result<Void, DistributionError>) -> Void)? = nil
   ) async {
     var link: PeerLink?
     var reported = false
@@ -41,14 +47,14 @@ enum LinkProcess {
         socket = try await ctx.connect(tcp: host, port: port, timeout: .seconds(3))
         try prepare(socket)
         let incarnation = try await dial(ctx, socket, core: core, peer: peer, expected: incarnation)
-        mine = l.becomeUp(socket, incarnation: incarnation)
+        mine = l.becomeUp(socket, incarnation: incarnation, process: ctx.address)
       case .accepted(let s):
         socket = s
         try prepare(socket)
         let (peer, incarnation) = try await accept(ctx, socket, core: core)
         let (l, _) = core.linkFor(peer: peer, incarnation: incarnation)
         link = l
-        mine = l.becomeUp(socket, incarnation: incarnation)
+        mine = l.becomeUp(socket, incarnation: incarnation, process: ctx.address)
       }
       guard let link else { return }
       guard mine else {
@@ -96,7 +102,7 @@ enum LinkProcess {
     return (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
   }
 
-  private static func readFrame(_ ctx: Context<Never>, _ socket: Socket, _ kind: FrameKind) async throws -> WireDecoder {
+  private static func readFrame(_ ctx: Context<LinkMessage>, _ socket: Socket, _ kind: FrameKind) async throws -> WireDecoder {
     guard let bytes = try await ctx.read(socket, timeout: .seconds(5)) else {
       throw DistributionError.refused("the peer closed the connection in the handshake")
     }
@@ -118,7 +124,8 @@ enum LinkProcess {
   }
 
   /// The dialing side; returns the peer's incarnation.
-  private static func dial(_ ctx: Context<Never>, _ socket: Socket, core: DistributionCore, peer: String, expected: UInt64) async throws
+  private static func dial(_ ctx: Context<LinkMessage>, _ socket: Socket, core: DistributionCore, peer: String, expected: UInt64)
+    async throws
     -> UInt64
   {
     let mine = nonce()
@@ -147,7 +154,7 @@ enum LinkProcess {
   }
 
   /// The accepting side; returns the peer's name and incarnation.
-  private static func accept(_ ctx: Context<Never>, _ socket: Socket, core: DistributionCore) async throws -> (String, UInt64) {
+  private static func accept(_ ctx: Context<LinkMessage>, _ socket: Socket, core: DistributionCore) async throws -> (String, UInt64) {
     var d = try await readFrame(ctx, socket, .hello)
     let version = try d.readVarint()
     guard version == protocolVersion else { throw DistributionError.refused("protocol version \(version), expected \(protocolVersion)") }
@@ -174,14 +181,29 @@ enum LinkProcess {
 
   // MARK: - Frames
 
-  private static func readLoop(_ ctx: Context<Never>, _ socket: Socket, link: PeerLink, core: DistributionCore) async throws {
+  private static func readLoop(_ ctx: Context<LinkMessage>, _ socket: Socket, link: PeerLink, core: DistributionCore) async throws {
+    enum Next {
+      case io(SocketEvent)
+      case flush
+    }
+    var armed = false
     while true {
-      try ctx.activate(socket, .once)
-      let next = try await ctx.receive { message -> SocketEvent? in
-        if case .io(let s, let event) = message, s === socket { return event }
-        return nil
+      if !armed {
+        try ctx.activate(socket, .once)
+        armed = true
       }
-      guard let event = next else { continue }
+      let next = try await ctx.receive { message -> Next? in
+        switch message {
+        case .io(let s, let event) where s === socket: return .io(event)
+        case .message(.flush): return .flush
+        default: return nil
+        }
+      }
+      guard case .io(let event)? = next else {
+        if case .flush? = next { link.flush() }
+        continue
+      }
+      armed = false
       switch event {
       case .data(let frame):
         do {
