@@ -212,7 +212,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     otter_set_current_scheduler(nil)
   }
 
-  /// Polls the inbox until `deadline`; true if work arrived.
+  /// Polls the inbox, and this scheduler's sockets, until `deadline`; true if work
+  /// arrived. (Sockets too: a reply that lands on a socket while the scheduler spins
+  /// would otherwise wait for the spin to end — up to 50 µs per hop, which was most of
+  /// a round trip between two nodes.)
   private func spinForWork(until deadline: UInt64) -> Bool {
     var i = 0
     while true {
@@ -222,6 +225,14 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         if monotonicNanos() >= deadline { return false }
         let now = monotonicNanos()
         if timers.fireDue(now: now) > 0 || now >= held.nextDue { return true }
+        if i & 255 == 0 {
+          let io = poller.wait(timeoutNanos: 0)
+          if io > 0 {
+            ioEvents.add(UInt64(io), ordering: .relaxed)
+            lastPoll = now
+            return true
+          }
+        }
         if i & 1023 == 0 { askForWork() }
       }
     }
