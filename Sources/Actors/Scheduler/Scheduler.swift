@@ -225,7 +225,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
         if monotonicNanos() >= deadline { return false }
         let now = monotonicNanos()
         if timers.fireDue(now: now) > 0 || now >= held.nextDue { return true }
-        if i & 255 == 0 {
+        if i & 255 == 0, ioSourceCount.load(ordering: .relaxed) > 0 {
           let io = poller.wait(timeoutNanos: 0)
           if io > 0 {
             ioEvents.add(UInt64(io), ordering: .relaxed)
