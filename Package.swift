@@ -40,9 +40,13 @@ let package = Package(
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
     // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
     .target(name: "Distribution", dependencies: ["Actors", "GenServer", "Supervision", "Redis", "WebSocketAccept"], swiftSettings: strict),
+    // What the distribution tests, otter-dist-node and otter-bench share: an echo and a
+    // counter server whose messages cross nodes. Not a product.
+    .target(name: "DistributionExamples", dependencies: ["Actors", "Distribution", "GenServer"], swiftSettings: strict),
     // A small node for the distribution tests and benchmarks, driven on stdin.
     .executableTarget(
-      name: "otter-dist-node", dependencies: ["Distribution", "Actors", "GenServer", "Redis", "Control"], swiftSettings: strict),
+      name: "otter-dist-node", dependencies: ["Distribution", "DistributionExamples", "Actors", "GenServer", "Redis", "Control"],
+      swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.
@@ -64,7 +68,7 @@ let package = Package(
       name: "otter-bench",
       dependencies: [
         "COtterSys", "Actors", "GenServer", "Supervision", "BinaryMatch", "BinaryMatchExamples", "Control", "Redis",
-        "Distribution",
+        "Distribution", "DistributionExamples",
       ],
       swiftSettings: strict),
     // What every test target shares: a node per test, bounded waits, recorders, scratch
@@ -81,7 +85,7 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "DistributionTests",
-      dependencies: ["Distribution", "Actors", "GenServer", "Redis", "OtterTestSupport", "RedisTestSupport"],
+      dependencies: ["Distribution", "DistributionExamples", "Actors", "GenServer", "Redis", "OtterTestSupport", "RedisTestSupport"],
       swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),

@@ -19,6 +19,7 @@
 // the child processes and A's node, and stops them on every path.
 import Actors
 import Distribution
+import DistributionExamples
 import Foundation
 import GenServer
 
@@ -61,8 +62,8 @@ func otterDistRound(_ round: Int, _ sizes: DistSizes) async throws -> DistSideRe
   defer { dist.stop() }
   try await dist.connect(to: peer, at: "127.0.0.1:\(child.port)")
 
-  let echo = try await dist.lookup(DistBenchNames.echo, on: peer, as: DistEcho.self)
-  let pingMicros = try await node.run(DistEcho.self) { ctx -> Double in
+  let echo = try await dist.lookup(DistBenchNames.echo, on: peer, as: Echo.self)
+  let pingMicros = try await node.run(Echo.self) { ctx -> Double in
     func pingpong(_ n: Int) async throws {
       for i in 0..<n {
         echo.send(.ping(i, replyTo: ctx.address))
@@ -103,7 +104,7 @@ func otterDistRound(_ round: Int, _ sizes: DistSizes) async throws -> DistSideRe
   let throughput1 = try await throughput(senders: 1)
   let throughput4 = try await throughput(senders: 4)
 
-  let counter = try await dist.server(DistBenchNames.counter, on: peer, DistCounter.self)
+  let counter = try await dist.server(DistBenchNames.counter, on: peer, Counter.self)
   let callMicros = try await node.run { ctx -> Double in
     for _ in 0..<sizes.calls / 10 { _ = try await ctx.call(counter, 1, timeout: .seconds(10)) }
     let t0 = MonotonicClock.nanoseconds()

@@ -5,6 +5,7 @@
 // does). The child OS process owns its node; the parent only talks to it over the link.
 import Actors
 import Distribution
+import DistributionExamples
 import Foundation
 import GenServer
 
@@ -17,13 +18,9 @@ func serveDist(name: String) async -> Never {
   do {
     let node = try Node(name: name)
     let dist = try await Distribution.start(DistributionConfiguration(name: name, secret: DistBenchNames.secret), on: node)
-    let echo = node.spawn(DistEcho.self) { ctx in
-      while let m = try await ctx.next() {
-        if case .ping(let n, let to) = m { to.send(.pong(n)) }
-      }
-    }
+    let echo = node.spawn(Echo.self) { ctx in try await Echo.serve(ctx) }
     try dist.register(DistBenchNames.echo, echo)
-    guard let control = try await node.start(DistControl(node: node)), let counter = try await node.start(DistCounter()) else {
+    guard let control = try await node.start(DistControl(node: node)), let counter = try await node.start(Counter()) else {
       fail("a server did not start")
     }
     try dist.register(DistBenchNames.control, control.address)

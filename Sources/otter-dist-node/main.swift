@@ -21,52 +21,11 @@
 import Actors
 import Control
 import Distribution
+import DistributionExamples
 import Foundation
 import GenServer
 import Redis
 import Synchronization
-
-enum Echo: Transportable {
-  case ping(Int, replyTo: Address<Echo>)
-  case pong(Int)
-  case crash
-
-  func encode(to w: inout WireEncoder) {
-    switch self {
-    case .ping(let n, let to):
-      w.tag(0)
-      w.write(n)
-      w.write(to)
-    case .pong(let n):
-      w.tag(1)
-      w.write(n)
-    case .crash: w.tag(2)
-    }
-  }
-
-  init(from r: inout WireDecoder) throws {
-    switch try r.tag() {
-    case 0: self = .ping(try r.read(), replyTo: try r.read())
-    case 1: self = .pong(try r.read())
-    case 2: self = .crash
-    case let t: throw WireError.unknownTag(t, in: "Echo")
-    }
-  }
-}
-
-struct Counter: SyncGenServer {
-  typealias Request = Int
-  typealias Reply = Int
-  func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> { .ok(0) }
-  func handleCall(_ add: Int, from: From<Int>, state: inout Int, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
-    state += add
-    return .reply(state)
-  }
-}
-
-struct Crash: Error, CustomStringConvertible {
-  var description: String { "asked to crash" }
-}
 
 let out = Locked(())
 /// An address kept by `keep` (to check that a stale one gets nothing).
@@ -129,15 +88,7 @@ func run(_ words: [String]) async {
   do {
     switch words.first {
     case "echo":
-      let echo = node.spawn(Echo.self) { ctx in
-        while let m = try await ctx.next() {
-          switch m {
-          case .ping(let n, let to): to.send(.pong(n))
-          case .crash: throw Crash()
-          case .pong: break
-          }
-        }
-      }
+      let echo = node.spawn(Echo.self) { ctx in try await Echo.serve(ctx) }
       try dist.register(words[1], echo)
       echoes.withLock { $0[words[1]] = echo }
       say("ok")
@@ -196,7 +147,7 @@ func run(_ words: [String]) async {
         say("exit-message \(reason.map { "\($0)" } ?? "?")")
       }
     case "crash":
-      echoes.withLock { $0[words[1]] }?.send(.crash)
+      echoes.withLock { $0[words[1]] }?.send(.text("crash"))
       say("ok")
     case "keep":
       let target = try await dist.lookup(words[2], on: words[1], as: Echo.self)
