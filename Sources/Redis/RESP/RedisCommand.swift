@@ -73,18 +73,25 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     var result: [ArraySlice<UInt8>] = []
     result.reserveCapacity(count)
     var i = (bytes.firstIndex(of: 10) ?? bytes.count - 1) + 1
-    while i < bytes.count, bytes[i] == UInt8(ascii: "$") {
-      var length = 0
-      i += 1
-      while i < bytes.count, bytes[i] != 13 {
-        length = length * 10 + Int(bytes[i] &- 48)
-        i += 1
-      }
-      i += 2
-      result.append(bytes[i..<min(i + length, bytes.count)])
-      i += length + 2
+    while let (argument, next) = bulk(at: i) {
+      result.append(argument)
+      i = next
     }
     return result
+  }
+
+  /// The bulk string whose `$` is at `i`, and where the next one starts.
+  private func bulk(at start: Int) -> (ArraySlice<UInt8>, next: Int)? {
+    guard start < bytes.count, bytes[start] == UInt8(ascii: "$") else { return nil }
+    var i = start + 1
+    var length = 0
+    while i < bytes.count, bytes[i] != 13 {
+      length = length * 10 + Int(bytes[i] &- 48)
+      i += 1
+    }
+    i += 2
+    guard i + length <= bytes.count else { return nil }
+    return (bytes[i..<(i + length)], i + length + 2)
   }
 
   /// The command's name in upper case (`GET`, `CLIENT`).
@@ -101,18 +108,8 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
   /// The first argument (the name as given), read without decoding the rest.
   var firstArgument: ArraySlice<UInt8>? {
-    guard var i = bytes.firstIndex(of: 10) else { return nil }
-    i += 1
-    guard i < bytes.count, bytes[i] == UInt8(ascii: "$") else { return nil }
-    var length = 0
-    i += 1
-    while i < bytes.count, bytes[i] != 13 {
-      length = length * 10 + Int(bytes[i] &- 48)
-      i += 1
-    }
-    i += 2
-    guard i + length <= bytes.count else { return nil }
-    return bytes[i..<(i + length)]
+    guard let newline = bytes.firstIndex(of: 10) else { return nil }
+    return bulk(at: newline + 1)?.0
   }
 
   /// The command as redis-cli would show it, long arguments shortened.
