@@ -37,6 +37,8 @@ public struct Distribution: Sendable {
   public let address: String
   /// The node's membership of the cluster, when started with Redis.
   public let membership: Membership?
+  /// The membership's own Redis connections.
+  let membershipRedis: RedisClient?
 
   /// Starts the node's distribution and joins the cluster through Redis: a lease keeps
   /// the node a member, and every member connects to every other (the one whose name
@@ -53,6 +55,15 @@ public struct Distribution: Sendable {
     let dist = try await start(config, incarnation: 0, on: node)
     let core = dist.core
     let kernel = dist.kernel
+    // The lease must never wait behind the application's commands: the membership gets
+    // connections of its own (one for commands, one for its channel) to the same Redis.
+    let own: RedisClient
+    do {
+      own = try await RedisClient.start(redis.configuration, poolSize: 1, on: node)
+    } catch {
+      dist.stop()
+      throw error
+    }
     // Events that come before the join returns (the first sweep's nodeUps) wait until
     // the incarnation is set, so no link is made as incarnation 0; all are applied in
     // order (the lock is held while applying).
@@ -60,7 +71,7 @@ public struct Distribution: Sendable {
     let joined: Membership
     do {
       joined = try await Membership.start(
-        name: config.name, address: dist.address, metadata: metadata, redis: redis, configuration: settings, on: node
+        name: config.name, address: dist.address, metadata: metadata, redis: own, configuration: settings, on: node
       ) { event in
         gate.withLock { g in
           if g.open { core.apply(event, kernel: kernel) } else { g.waiting.append(event) }
@@ -68,6 +79,7 @@ public struct Distribution: Sendable {
       }
     } catch {
       dist.stop()
+      await own.stop(node)
       throw error
     }
     core.state.withLock { $0.incarnation = joined.current.incarnation }
@@ -75,7 +87,7 @@ public struct Distribution: Sendable {
       for event in g.waiting { core.apply(event, kernel: kernel) }
       g = (true, [])
     }
-    return Distribution(core: core, kernel: kernel, address: dist.address, membership: joined)
+    return Distribution(core: core, kernel: kernel, address: dist.address, membership: joined, membershipRedis: own)
   }
 
   /// The members of the cluster (this node included), as the membership sees them now.
@@ -111,7 +123,7 @@ public struct Distribution: Sendable {
       try await NetKernel.run(ctx, core: core, listener: listener)
     }
     let (kernel, address) = try await node.receiveResponse(request, timeout: .seconds(5)).get()
-    return Distribution(core: core, kernel: kernel, address: address, membership: nil)
+    return Distribution(core: core, kernel: kernel, address: address, membership: nil, membershipRedis: nil)
   }
 
   /// This node's name.
@@ -225,6 +237,10 @@ public struct Distribution: Sendable {
   /// peers see this node down when its lease runs out).
   public func stop() {
     membership?.stop()
+    if let own = membershipRedis {
+      let node = core.node
+      node.spawn(Never.self) { _ in await own.stop(node) }
+    }
     kernel.send(.stop)
     for peer in core.state.withLock({ Array($0.links.values) }) { peer.goDown("\(core.name) stopped its distribution") }
   }
