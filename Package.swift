@@ -85,7 +85,9 @@ let package = Package(
       swiftSettings: strict),
     .testTarget(
       name: "DistributionTests",
-      dependencies: ["Distribution", "DistributionExamples", "Actors", "GenServer", "Redis", "OtterTestSupport", "RedisTestSupport"],
+      dependencies: [
+        "Distribution", "DistributionExamples", "Actors", "GenServer", "Redis", "BinaryMatch", "OtterTestSupport", "RedisTestSupport",
+      ],
       swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
