@@ -508,17 +508,16 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       bytesOut.add(UInt64(n), ordering: .relaxed)
       node.countSent(n)
       queued -= n
+      // Drop the chunks written whole in one step (one removal per writev, not one per
+      // chunk: per chunk made a long queue quadratic), then trim a chunk written in part.
       var written = n
-      while written > 0 {
-        let first = queue[0].count
-        if written >= first {
-          queue.removeFirst()
-          written -= first
-        } else {
-          queue[0] = queue[0].dropFirst(written)
-          written = 0
-        }
+      var whole = 0
+      while whole < queue.count, written >= queue[whole].count {
+        written -= queue[whole].count
+        whole += 1
       }
+      if whole > 0 { queue.removeFirst(whole) }
+      if written > 0 { queue[0] = queue[0].dropFirst(written) }
     }
     // Give the queue's buffer back: most sockets are quiet most of the time, and an empty
     // queue sharing the empty-array singleton costs no memory and no cache miss.
