@@ -141,6 +141,23 @@ final class LinkTests: XCTestCase {
     }
   }
 
+  func testAWildcardListenerNeedsAnAdvertisedHost() async throws {
+    try await withNode(name: "w") { node in
+      var config = DistributionConfiguration(name: "w", secret: "s")
+      config.listenHost = "0.0.0.0"
+      do {
+        _ = try await Distribution.start(config, on: node)
+        XCTFail("other nodes could not dial 0.0.0.0")
+      } catch let e as DistributionError {
+        XCTAssertTrue("\(e)".contains("advertisedHost"), "\(e)")
+      }
+      config.advertisedHost = "127.0.0.1"
+      let dist = try await Distribution.start(config, on: node)
+      defer { dist.stop() }
+      XCTAssertTrue(dist.address.hasPrefix("127.0.0.1:"), dist.address)
+    }
+  }
+
   func testAWrongSecretIsRefused() async throws {
     try await withTwoNodes(secretA: "right", secretB: "wrong") { a, da, b, db in
       try startEcho(b, db)

@@ -16,6 +16,9 @@ public struct DistributionConfiguration: Sendable {
   /// Where links are accepted (port 0: any free port).
   public var listenHost = "127.0.0.1"
   public var listenPort = 0
+  /// The host other nodes dial (published in the membership): needed when `listenHost`
+  /// is a wildcard (`0.0.0.0`, `::`), which other machines cannot dial. Nil: `listenHost`.
+  public var advertisedHost: String?
 
   public init(name: String, secret: String) {
     self.name = name
@@ -105,6 +108,13 @@ public struct Distribution: Sendable {
       throw DistributionError.invalid("node name \"\(config.name)\" (no spaces or colons)")
     }
     guard !config.secret.isEmpty else { throw DistributionError.invalid("an empty cluster secret") }
+    let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(config.listenHost)
+    if wildcard && config.advertisedHost == nil {
+      throw DistributionError.invalid(
+        "listening on \(config.listenHost.isEmpty ? "every address" : config.listenHost) needs an advertisedHost: the address other nodes dial"
+      )
+    }
+    let advertised = config.advertisedHost ?? config.listenHost
     let core = DistributionCore(node: node, name: config.name, cluster: config.cluster, secret: config.secret, incarnation: incarnation)
     let (ready, request) = node.makeReply(Result<(Address<NetKernelMessage>, String), DistributionError>.self)
     node.spawn(NetKernelMessage.self) { ctx in
@@ -119,7 +129,7 @@ public struct Distribution: Sendable {
       core.netKernel.withLock { $0 = address }
       ready.reply(
         .success(
-          (ctx.address, "\(config.listenHost):\(listener.localAddress.flatMap { $0.split(separator: ":").last.map(String.init) } ?? "0")")))
+          (ctx.address, "\(advertised):\(listener.localAddress.flatMap { $0.split(separator: ":").last.map(String.init) } ?? "0")")))
       try await NetKernel.run(ctx, core: core, listener: listener)
     }
     let (kernel, address) = try await node.receiveResponse(request, timeout: .seconds(5)).get()
