@@ -84,7 +84,7 @@ final class SchedulerTests: XCTestCase {
       // Which schedulers have run a worker. Asked only whether both threads run work,
       // not how much each does: a busy machine may hold one thread back for a while, so
       // the workers go on until both have been seen (or a long deadline passes).
-      let seen = Mutex<Set<Int>>([])
+      let seen = Locked<Set<Int>>([])  // Locked, not Mutex: Thread Sanitizer sees its hand-over
       let bothSeen = Atomic<Bool>(false)
       let done = try await node.run(Int.self) { ctx -> Int in
         let me = ctx.address
