@@ -8,8 +8,9 @@ import Glibc
 import OtterTestSupport
 import XCTest
 
+// `@unchecked Sendable`: `process`, the pipes, `address` and `incarnation` are set in
+// init only (before the object is shared); `lines` is behind its lock.
 final class NodeProcess: @unchecked Sendable {
-  // @unchecked: `process` and the pipes are set once in init; `lines` is behind its lock.
   let name: String
   let process = Process()
   private let input = Pipe()

@@ -84,6 +84,8 @@ private func proxyControl(_ identity: RemoteIdentity) -> @Sendable (ProcessCore,
 private let neverRuns = ProcessRunner.sync { _, _ in .exited }
 
 /// An untyped proxy: what a Pid of another node is.
+// `@unchecked Sendable` as ProcessCore is (see there); the field added here is a `let`
+// of a Sendable type, and a proxy never runs, so none of the owner-only fields is used.
 final class RemoteProcessCore: ProcessCore, @unchecked Sendable {
   let identity: RemoteIdentity
   init(_ identity: RemoteIdentity, node: Node) {
@@ -97,6 +99,9 @@ final class RemoteProcessCore: ProcessCore, @unchecked Sendable {
 
 /// A typed proxy: an Address of another node. Messages and requests go through the
 /// closures the Distribution target made for `M` (which encode it).
+// `@unchecked Sendable` as Process is (see there); the fields added here are `let`s of
+// Sendable types (closures marked @Sendable), and a proxy never runs or takes a mailbox
+// entry, so none of the owner-only fields is used.
 final class RemoteProcess<M: Sendable>: Process<M>, @unchecked Sendable {
   let identity: RemoteIdentity
   let send: @Sendable (M) -> Void

@@ -12,7 +12,7 @@
 // calls are kept by whoever sends or receives the signal they record.
 @_spi(Distribution) import Actors
 
-final class PeerLink: RemoteRoute, @unchecked Sendable {
+final class PeerLink: RemoteRoute, Sendable {
   enum Phase {
     case connecting
     case up(Socket)
