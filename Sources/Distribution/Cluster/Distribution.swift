@@ -184,17 +184,18 @@ public struct Distribution: Sendable {
     -> Address<M>
   {
     guard let link = core.link(to: peer), !link.isDown else { throw DistributionError.noconnection(peer) }
-    let found = Locked<UInt64??>(nil)
-    link.lookup(name) { id in found.withLock { $0 = .some(id) } }
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-      if let outcome = found.withLock({ $0 }) {
-        guard let id = outcome else { throw DistributionError.notFound("'\(name)' on \(peer)") }
-        return core.remoteAddress(WirePid(node: peer, incarnation: link.peerIncarnation, id: id), as: M.self)
-      }
-      try await Task.sleep(for: .milliseconds(1))
+    let (reply, request) = core.node.makeReply(UInt64?.self)
+    link.lookup(name) { id in reply.reply(id) }
+    let found: UInt64?
+    do {
+      found = try await core.node.receiveResponse(request, timeout: .after(timeout))
+    } catch {
+      throw DistributionError.noconnection(peer)
     }
-    throw DistributionError.noconnection(peer)
+    guard let id = found else {
+      throw link.isDown ? DistributionError.noconnection(peer) : DistributionError.notFound("'\(name)' on \(peer)")
+    }
+    return core.remoteAddress(WirePid(node: peer, incarnation: link.peerIncarnation, id: id), as: M.self)
   }
 
   /// A GenServer on another node, by name: call it with `ctx.call` as a local one.

@@ -152,15 +152,17 @@ final class ClientCore: Sendable {
     let n = next.wrappingAdd(1, ordering: .relaxed).oldValue
     var slot = slots[n % slots.count]
     if !slot.connected.load(ordering: .relaxed), let up = slots.first(where: { $0.connected.load(ordering: .relaxed) }) { slot = up }
-    let contents = slot.state.withLock { $0 }
-    if let a = contents.address { return a }
-    throw contents.stopped ? RedisError.stopped : RedisError.notConnected("the client is not started")
+    return try Self.address(of: slot)
   }
 
-  func subscriber() throws -> Address<ConnectionMessage> {
-    let contents = subscriberSlot.state.withLock { $0 }
-    if let a = contents.address { return a }
-    throw contents.stopped ? RedisError.stopped : RedisError.notConnected("the client is not started")
+  func subscriber() throws -> Address<ConnectionMessage> { try Self.address(of: subscriberSlot) }
+
+  /// The slot's process; reads two fields only (this is on every command's path: not a
+  /// copy of the slot's subscription table).
+  private static func address(of slot: ConnectionSlot) throws -> Address<ConnectionMessage> {
+    let (address, stopped) = slot.state.withLock { ($0.address, $0.stopped) }
+    if let address { return address }
+    throw stopped ? RedisError.stopped : RedisError.notConnected("the client is not started")
   }
 
   /// The supervisor of this client's connections (one_for_one: a connection that crashes
