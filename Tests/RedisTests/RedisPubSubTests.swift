@@ -35,44 +35,38 @@ final class RedisPubSubTests: XCTestCase {
 
   func testChannelsPatternsAndShardChannels() async throws {
     let server = try startRedisServer()
-    for version in [RedisConfiguration.ProtocolVersion.resp3, .resp2] {
-      try await withNode { node in
-        var config = try RedisConfiguration(url: server.url)
-        config.protocolVersion = version
-        let client = try await RedisClient.start(config, on: node)
-        let redis = client.on(node)
-        let events = Locked<[RedisPubSubEvent]>([])
-        let sub = try await subscriber(
-          node, client, [(.channel, ["news", "sport"]), (.pattern, ["room:*"]), (.shard, ["shard-1"])], into: events)
-        let v1 = try await redis.publish("news", "hello")
-        XCTAssertEqual(v1, 1)
-        let v2 = try await redis.publish("room:lobby", Array("bin\r\n".utf8))
-        XCTAssertEqual(v2, 1)
-        let v3 = try await redis.spublish("shard-1", "s")
-        XCTAssertEqual(v3, 1)
-        let v4 = try await redis.publish("elsewhere", "x")
-        XCTAssertEqual(v4, 0)
-        try await eventually("three messages (\(version))") { self.messages(events).count == 3 }
-        let got = messages(events)
-        XCTAssertEqual(got[0], RedisPubSubMessage(kind: .channel, channel: "news", payload: ArraySlice("hello".utf8)))
-        XCTAssertEqual(got[1].kind, .pattern)
-        XCTAssertEqual(got[1].pattern, "room:*")
-        XCTAssertEqual(got[1].channel, "room:lobby")
-        XCTAssertEqual(Array(got[1].payload), Array("bin\r\n".utf8))
-        XCTAssertEqual(got[2].kind, .shard)
-        XCTAssertEqual(got[2].text, "s")
-        // Unsubscribing from outside the process, on its behalf.
-        try await client.unsubscribe(["news"], pid: sub.pid, caller: node)
-        try await eventually("news to have no subscriber") { try await redis.publish("news", "gone") == 0 }
-        let v5 = try await redis.publish("sport", "still")
-        XCTAssertEqual(v5, 1)
-        // A subscriber that ends is unsubscribed.
-        node.exit(sub.pid, reason: .kill)
-        try await eventually("sport to have no subscriber once its process ended") { try await redis.publish("sport", "x") == 0 }
-        try await eventually("the pattern to be dropped too") {
-          try server.redisCLI(["PUBSUB", "NUMPAT"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0"
-        }
-        await client.stop(node)
+    try await withEachProtocol(server) { node, client, version in
+      let redis = client.on(node)
+      let events = Locked<[RedisPubSubEvent]>([])
+      let sub = try await subscriber(
+        node, client, [(.channel, ["news", "sport"]), (.pattern, ["room:*"]), (.shard, ["shard-1"])], into: events)
+      let v1 = try await redis.publish("news", "hello")
+      XCTAssertEqual(v1, 1)
+      let v2 = try await redis.publish("room:lobby", Array("bin\r\n".utf8))
+      XCTAssertEqual(v2, 1)
+      let v3 = try await redis.spublish("shard-1", "s")
+      XCTAssertEqual(v3, 1)
+      let v4 = try await redis.publish("elsewhere", "x")
+      XCTAssertEqual(v4, 0)
+      try await eventually("three messages (\(version))") { self.messages(events).count == 3 }
+      let got = messages(events)
+      XCTAssertEqual(got[0], RedisPubSubMessage(kind: .channel, channel: "news", payload: ArraySlice("hello".utf8)))
+      XCTAssertEqual(got[1].kind, .pattern)
+      XCTAssertEqual(got[1].pattern, "room:*")
+      XCTAssertEqual(got[1].channel, "room:lobby")
+      XCTAssertEqual(Array(got[1].payload), Array("bin\r\n".utf8))
+      XCTAssertEqual(got[2].kind, .shard)
+      XCTAssertEqual(got[2].text, "s")
+      // Unsubscribing from outside the process, on its behalf.
+      try await client.unsubscribe(["news"], pid: sub.pid, caller: node)
+      try await eventually("news to have no subscriber") { try await redis.publish("news", "gone") == 0 }
+      let v5 = try await redis.publish("sport", "still")
+      XCTAssertEqual(v5, 1)
+      // A subscriber that ends is unsubscribed.
+      node.exit(sub.pid, reason: .kill)
+      try await eventually("sport to have no subscriber once its process ended") { try await redis.publish("sport", "x") == 0 }
+      try await eventually("the pattern to be dropped too") {
+        try server.redisCLI(["PUBSUB", "NUMPAT"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0"
       }
     }
   }
@@ -103,45 +97,39 @@ final class RedisPubSubTests: XCTestCase {
   /// reconnect. Here the subscriber is told, and its subscriptions come back.
   func testResubscribesAfterRedisRestarts() async throws {
     let server = try startRedisServer()
-    for version in [RedisConfiguration.ProtocolVersion.resp3, .resp2] {
-      try await withNode { node in
-        var config = try RedisConfiguration(url: server.url)
-        config.protocolVersion = version
-        let client = try await RedisClient.start(config, on: node)
-        let redis = client.on(node)
-        let events = Locked<[RedisPubSubEvent]>([])
-        _ = try await subscriber(node, client, [(.channel, ["c1", "c2"]), (.pattern, ["p:*"]), (.shard, ["s1"])], into: events)
-        server.kill()
-        try await eventually("the subscriber to hear of the loss") {
-          events.withLock { $0.contains { if case .disconnected = $0 { return true } else { return false } } }
-        }
-        do {
-          try await redis.publish("c1", "lost")
-          XCTFail("Redis is down")
-        } catch let e as RedisError {
-          switch e {
-          case .notConnected, .connectionLost: break
-          default: XCTFail("\(e)")
-          }
-        }
-        try server.restart()
-        try await eventually("the subscriptions to be restored (\(version))", timeout: .seconds(10)) {
-          events.withLock { $0.last == .resubscribed }
-        }
-        // The command connections reconnect on their own backoff.
-        try await eventually("a command connection to be back") { (try? await redis.ping()) == "PONG" }
-        let v7 = try await redis.publish("c1", "one")
-        XCTAssertEqual(v7, 1)
-        let v8 = try await redis.publish("c2", "two")
-        XCTAssertEqual(v8, 1)
-        let v9 = try await redis.publish("p:x", "three")
-        XCTAssertEqual(v9, 1)
-        let v10 = try await redis.spublish("s1", "four")
-        XCTAssertEqual(v10, 1)
-        try await eventually { self.messages(events).count == 4 }
-        XCTAssertEqual(messages(events).map(\.text), ["one", "two", "three", "four"])
-        await client.stop(node)
+    try await withEachProtocol(server) { node, client, version in
+      let redis = client.on(node)
+      let events = Locked<[RedisPubSubEvent]>([])
+      _ = try await subscriber(node, client, [(.channel, ["c1", "c2"]), (.pattern, ["p:*"]), (.shard, ["s1"])], into: events)
+      server.kill()
+      try await eventually("the subscriber to hear of the loss") {
+        events.withLock { $0.contains { if case .disconnected = $0 { return true } else { return false } } }
       }
+      do {
+        try await redis.publish("c1", "lost")
+        XCTFail("Redis is down")
+      } catch let e as RedisError {
+        switch e {
+        case .notConnected, .connectionLost: break
+        default: XCTFail("\(e)")
+        }
+      }
+      try server.restart()
+      try await eventually("the subscriptions to be restored (\(version))", timeout: .seconds(10)) {
+        events.withLock { $0.last == .resubscribed }
+      }
+      // The command connections reconnect on their own backoff.
+      try await eventually("a command connection to be back") { (try? await redis.ping()) == "PONG" }
+      let v7 = try await redis.publish("c1", "one")
+      XCTAssertEqual(v7, 1)
+      let v8 = try await redis.publish("c2", "two")
+      XCTAssertEqual(v8, 1)
+      let v9 = try await redis.publish("p:x", "three")
+      XCTAssertEqual(v9, 1)
+      let v10 = try await redis.spublish("s1", "four")
+      XCTAssertEqual(v10, 1)
+      try await eventually { self.messages(events).count == 4 }
+      XCTAssertEqual(messages(events).map(\.text), ["one", "two", "three", "four"])
     }
   }
 

@@ -10,53 +10,47 @@ import XCTest
 final class RedisStreamsTests: XCTestCase {
   func testConsumerGroupLifecycle() async throws {
     let server = try startRedisServer()
-    for version in [RedisConfiguration.ProtocolVersion.resp3, .resp2] {
-      try await withNode { node in
-        var config = try RedisConfiguration(url: server.url)
-        config.protocolVersion = version
-        let client = try await RedisClient.start(config, on: node)
-        let redis = client.on(node)
-        let key = "events-\(version)"
-        let v1 = try await redis.xgroupCreate(key, group: "workers", startAt: "0")
-        XCTAssertTrue(v1)
-        let v2 = try await redis.xgroupCreate(key, group: "workers")
-        XCTAssertFalse(v2, "BUSYGROUP is not an error")
-        var ids: [String] = []
-        for i in 0..<5 { ids.append(try await redis.xadd(key, [("n", "\(i)"), ("kind", "test")])) }
-        let v3 = try await redis.xlen(key)
-        XCTAssertEqual(v3, 5)
-        let read = try await redis.xreadgroup(group: "workers", consumer: "alice", [(key, ">")], count: 3)
-        XCTAssertEqual(read.map(\.stream), [key])
-        XCTAssertEqual(read[0].entries.map(\.id), Array(ids.prefix(3)))
-        XCTAssertEqual(read[0].entries[1]["n"]?.string, "1")
-        let summary = try await redis.xpending(key, group: "workers")
-        XCTAssertEqual(summary.count, 3)
-        XCTAssertEqual(summary.consumers, ["alice": 3])
-        let v4 = try await redis.xack(key, group: "workers", [ids[0]])
-        XCTAssertEqual(v4, 1)
-        // alice "dies" with two unacknowledged: bob claims them once idle long enough.
-        try await Task.sleep(for: .milliseconds(30))
-        let pending = try await redis.xpending(key, group: "workers", count: 10, minIdle: .milliseconds(20))
-        XCTAssertEqual(pending.map(\.id), [ids[1], ids[2]])
-        XCTAssertEqual(pending.map(\.consumer), ["alice", "alice"])
-        let claimed = try await redis.xautoclaim(key, group: "workers", consumer: "bob", minIdle: .milliseconds(20))
-        XCTAssertEqual(claimed.entries.map(\.id), [ids[1], ids[2]])
-        XCTAssertEqual(claimed.next, "0-0")
-        let v5 = try await redis.xpending(key, group: "workers").consumers
-        XCTAssertEqual(v5, ["bob": 2])
-        // Trimming.
-        try await redis.xadd(key, [("n", "5")], trim: .maxLength(3, approximate: false))
-        let v6 = try await redis.xlen(key)
-        XCTAssertEqual(v6, 3)
-        let v7 = try await redis.xrange(key).map { $0["n"]?.string }
-        XCTAssertEqual(v7, ["3", "4", "5"])
-        let last = try await redis.xrange(key).last!.id
-        let v8 = try await redis.xtrim(key, .minID(last, approximate: false))
-        XCTAssertEqual(v8, 2)
-        let v9 = try await redis.xdel(key, [last])
-        XCTAssertEqual(v9, 1)
-        await client.stop(node)
-      }
+    try await withEachProtocol(server) { node, client, version in
+      let redis = client.on(node)
+      let key = "events-\(version)"
+      let v1 = try await redis.xgroupCreate(key, group: "workers", startAt: "0")
+      XCTAssertTrue(v1)
+      let v2 = try await redis.xgroupCreate(key, group: "workers")
+      XCTAssertFalse(v2, "BUSYGROUP is not an error")
+      var ids: [String] = []
+      for i in 0..<5 { ids.append(try await redis.xadd(key, [("n", "\(i)"), ("kind", "test")])) }
+      let v3 = try await redis.xlen(key)
+      XCTAssertEqual(v3, 5)
+      let read = try await redis.xreadgroup(group: "workers", consumer: "alice", [(key, ">")], count: 3)
+      XCTAssertEqual(read.map(\.stream), [key])
+      XCTAssertEqual(read[0].entries.map(\.id), Array(ids.prefix(3)))
+      XCTAssertEqual(read[0].entries[1]["n"]?.string, "1")
+      let summary = try await redis.xpending(key, group: "workers")
+      XCTAssertEqual(summary.count, 3)
+      XCTAssertEqual(summary.consumers, ["alice": 3])
+      let v4 = try await redis.xack(key, group: "workers", [ids[0]])
+      XCTAssertEqual(v4, 1)
+      // alice "dies" with two unacknowledged: bob claims them once idle long enough.
+      try await Task.sleep(for: .milliseconds(30))
+      let pending = try await redis.xpending(key, group: "workers", count: 10, minIdle: .milliseconds(20))
+      XCTAssertEqual(pending.map(\.id), [ids[1], ids[2]])
+      XCTAssertEqual(pending.map(\.consumer), ["alice", "alice"])
+      let claimed = try await redis.xautoclaim(key, group: "workers", consumer: "bob", minIdle: .milliseconds(20))
+      XCTAssertEqual(claimed.entries.map(\.id), [ids[1], ids[2]])
+      XCTAssertEqual(claimed.next, "0-0")
+      let v5 = try await redis.xpending(key, group: "workers").consumers
+      XCTAssertEqual(v5, ["bob": 2])
+      // Trimming.
+      try await redis.xadd(key, [("n", "5")], trim: .maxLength(3, approximate: false))
+      let v6 = try await redis.xlen(key)
+      XCTAssertEqual(v6, 3)
+      let v7 = try await redis.xrange(key).map { $0["n"]?.string }
+      XCTAssertEqual(v7, ["3", "4", "5"])
+      let last = try await redis.xrange(key).last!.id
+      let v8 = try await redis.xtrim(key, .minID(last, approximate: false))
+      XCTAssertEqual(v8, 2)
+      let v9 = try await redis.xdel(key, [last])
+      XCTAssertEqual(v9, 1)
     }
   }
 
