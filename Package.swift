@@ -58,7 +58,9 @@ let package = Package(
     .target(name: "WebSocketAccept", swiftSettings: strict),
     .target(
       name: "ChatApp",
-      dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"],
+      dependencies: [
+        "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys", "Redis", "Distribution",
+      ],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd

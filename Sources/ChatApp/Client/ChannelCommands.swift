@@ -97,7 +97,7 @@ extension Connection {
   func userMode(_ target: String, _ params: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
     let client = state.client
     guard Names.fold(target) == Names.fold(client.nick) else {
-      if services.nicks.find(target) == nil {
+      if services.findNick(target) == nil {
         client.numeric(server, .errNoSuchNick, target)
       } else {
         client.numeric(server, .errUsersDontMatch)
@@ -190,7 +190,7 @@ extension Connection {
       }
       return
     }
-    guard let target = services.nicks.find(p[0]) else {
+    guard let target = services.findNick(p[0]) else {
       client.numeric(server, .errNoSuchNick, p[0])
       return
     }
@@ -251,6 +251,18 @@ extension Connection {
       if channel.created <= createdAfter || channel.created >= createdBefore { continue }
       if channel.topicTime <= topicAfter || channel.topicTime >= topicBefore { continue }
       client.numeric(server, .rplList, channel.name, String(members), channel.topic ?? "")
+    }
+    // In a network: the channels homed on other nodes that this node has no copy of.
+    if let network = services.network {
+      let known = Set(services.channels.all.keys)
+      for row in await network.remoteChannels(ctx) where !known.contains(Names.fold(row.name)) {
+        if !masks.isEmpty && !masks.contains(where: { Names.globMatch($0, row.name) }) { continue }
+        if notMasks.contains(where: { Names.globMatch($0, row.name) }) { continue }
+        if row.members < minUsers || row.members > maxUsers { continue }
+        if row.created <= createdAfter || row.created >= createdBefore { continue }
+        if row.topicTime <= topicAfter || row.topicTime >= topicBefore { continue }
+        client.numeric(server, .rplList, row.name, String(row.members), row.topic)
+      }
     }
     client.numeric(server, .rplListEnd)
   }

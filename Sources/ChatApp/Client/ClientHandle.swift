@@ -10,6 +10,7 @@
 // Channel memberships are not here: each room owns its members (Rooms/ChannelTable.swift).
 // Everyone else reads what was published.
 import Actors
+import Distribution
 import Synchronization
 
 /// What a client says about itself, published for the others to read. Written only by
@@ -77,7 +78,13 @@ struct ClientSettings: Sendable {
 /// with `lock` held (`withPublished`); every other field is immutable or atomic.
 final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible {
   /// The connection process: its end is the client's end (rooms and presence monitor it).
+  /// For a user of another node (a replica, Cluster/RemoteUsers.swift), a proxy of it.
   let pid: Pid
+  /// Unique on this node: the connection's process number, or for a replica a number
+  /// with the top bit set (a remote process number may equal a local one).
+  let id: UInt64
+  /// Set for a user of another node: where it lives. Nil for this node's clients.
+  let remote: RemoteUser?
   /// The peer's address, shown as the host part of `nick!user@host`.
   let host: String
   /// Where the client's lines go.
@@ -89,6 +96,8 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   /// connection, claimed by the sweeper with a compare-and-swap, so a new deadline
   /// always wins (Client/IdleSweeper.swift).
   let idleDeadline = Atomic<UInt64>(ClientHandle.deadlineClaimed)
+  /// The version other nodes were last told of (Cluster/ChatNetwork.swift `publish`).
+  let sentVersion = Atomic<UInt64>(0)
   /// IRCv3 capabilities (`Caps`); written by the connection only (`Connection.State.setCapabilities`).
   fileprivate let caps = Atomic<UInt32>(0)
   /// Unix seconds of the connection, in 32 bits (until 2106) to pack with `caps`.
@@ -103,18 +112,26 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   fileprivate struct Published {
     var assigned = AssignedNick()
     var settings = ClientSettings()
+    /// Bumped by every change of the nick, settings or capabilities, so that other nodes
+    /// apply a user's records in order (Cluster/UserRecord.swift).
+    var version: UInt64 = 0
   }
 
   /// The deadline's value once the sweeper has claimed it (never a real deadline).
   static let deadlineClaimed = UInt64.max
 
-  init(pid: Pid, host: String, services: ChatServices, endpoint: any ClientEndpoint) {
+  init(
+    pid: Pid, host: String, services: ChatServices, endpoint: any ClientEndpoint, remote: RemoteUser? = nil, id: UInt64? = nil,
+    signon: UInt32? = nil
+  ) {
     self.pid = pid
+    self.id = id ?? pid.id
+    self.remote = remote
     self.host = host
     self.services = services
     self.endpoint = endpoint
     let now = WallClock.seconds()
-    self.signonSeconds = UInt32(clamping: now)
+    self.signonSeconds = signon ?? UInt32(clamping: now)
     var published = Published()
     published.settings.lastActive = now
     self.published = published
@@ -130,8 +147,6 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
     lock.withLock { body(&published) }
   }
 
-  /// The client's id: its connection's process number, unique for the node's lifetime.
-  var id: UInt64 { pid.id }
   /// Unix seconds of the connection.
   var signon: Int { Int(signonSeconds) }
 
@@ -149,7 +164,14 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   /// The nick as presence assigned it.
   var assigned: AssignedNick { withPublished { $0.assigned } }
   /// Publishes the nick presence assigned (Presence.swift: nothing else can make one).
-  func assign(_ nick: AssignedNick) { withPublished { $0.assigned = nick } }
+  func assign(_ nick: AssignedNick) {
+    withPublished {
+      $0.assigned = nick
+      $0.version &+= 1
+    }
+  }
+  /// How many changes the published parts have had (Cluster/UserRecord.swift).
+  var version: UInt64 { withPublished { $0.version } }
   /// A copy of the settings.
   var settings: ClientSettings { withPublished { $0.settings } }
   /// One setting, read under the lock without copying the rest.
@@ -191,14 +213,51 @@ extension Connection.State {
     let (result, before, after) = client.withPublished { p -> (R, ClientDirectory.Counted, ClientDirectory.Counted) in
       let before = ClientDirectory.Counted(p.settings)
       let result = change(&p.settings)
+      p.version &+= 1
       return (result, before, ClientDirectory.Counted(p.settings))
     }
     if before != after { client.services.clients.recount(from: before, to: after) }
     return result
   }
 
+  /// Stamps the client's last activity (WHOIS idle time): not a change other nodes are
+  /// told of (that would be a record per message), so a remote WHOIS shows the idle time
+  /// of the user's last other change.
+  mutating func touch(_ now: Int) {
+    client.withPublished { $0.settings.lastActive = now }
+  }
+
   /// Sets the client's capabilities (CAP REQ; cap-notify with CAP LS 302).
   mutating func setCapabilities(_ caps: Caps) {
-    client.caps.store(caps.rawValue, ordering: .relaxed)
+    client.withPublished {
+      client.caps.store(caps.rawValue, ordering: .relaxed)
+      $0.version &+= 1
+    }
+  }
+}
+
+extension ClientHandle {
+  /// What this node knows of the client, for other nodes (Cluster/UserRecord.swift).
+  func record(location: PidLocation?) -> UserRecord {
+    withPublished {
+      UserRecord(
+        location: location, version: $0.version, nick: $0.assigned.nick, host: host, settings: $0.settings,
+        caps: caps.load(ordering: .relaxed), signon: signonSeconds)
+    }
+  }
+
+  /// A replica takes a newer record of its user (Cluster/RemoteUsers.swift, the only
+  /// caller): nick, settings and capabilities as the user's own node published them.
+  /// Returns the nick it had before, if the record changed it.
+  func replicate(_ record: UserRecord) -> (applied: Bool, oldNick: String) {
+    withPublished { p in
+      let old = p.assigned.nick
+      guard record.version > p.version || (record.version == 0 && p.version == 0) else { return (false, old) }
+      p.version = record.version
+      p.assigned = AssignedNick(replicating: record.nick)
+      p.settings = record.settings
+      caps.store(record.caps, ordering: .relaxed)
+      return (true, old)
+    }
   }
 }

@@ -99,6 +99,7 @@ extension Connection {
   /// be reached. Retries while a room is being restarted or has just stopped.
   func callRoom(_ name: String, _ request: Room.Request, create: Bool = false, _ ctx: ServerContext<Self>) async throws -> Room.Reply? {
     let key = Names.fold(name)
+    if let network = services.network { return try await network.callRoom(name, request, create: create, services: services, ctx) }
     for _ in 0..<100 {
       var room = roomRef(key, ctx)
       if room == nil {

@@ -296,10 +296,12 @@ struct Connection: GenServer {
       return nil
     }
     if message.command != "PING" && message.command != "PONG" {
-      let now = WallClock.seconds()
-      state.update { $0.lastActive = now }
+      state.touch(WallClock.seconds())
     }
-    return try await dispatch(message, &state, ctx)
+    let result = try await dispatch(message, &state, ctx)
+    // In a network the other nodes hear of what the command changed (nick, away, ...).
+    services.network?.publish(state.client)
+    return result
   }
 
   // MARK: - Leaving
@@ -312,6 +314,8 @@ struct Connection: GenServer {
     let client = state.client
     services.logger.debug("client \(client.id) quits: \(reason)", metadata: ["client": .stringConvertible(client.id)])
     state.update { if $0.quitMessage == nil { $0.quitMessage = reason } }
+    // The other nodes' rooms tell this QUIT from the record: it goes before the process ends.
+    services.network?.publish(client)
     if client.holdsNick, let presence = presenceRef(ctx) {
       _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2))
     }

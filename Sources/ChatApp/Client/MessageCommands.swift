@@ -34,7 +34,7 @@ extension Connection {
         }
         continue
       }
-      guard let other = services.nicks.find(target) else {
+      guard let other = services.findNick(target) else {
         if !quiet { client.numeric(server, .errNoSuchNick, target) }
         continue
       }

@@ -42,8 +42,8 @@ extension Connection {
       let myChannels = Set(services.channels.channels(of: client.id))
       let everyone: [ClientHandle]
       if mask.contains("*") || mask.contains("?") {
-        everyone = services.nicks.all
-      } else if let one = services.nicks.find(mask) {
+        everyone = services.everyone
+      } else if let one = services.findNick(mask) {
         everyone = [one]
       } else {
         everyone = []
@@ -112,7 +112,7 @@ extension Connection {
       return
     }
     for nick in last.split(separator: ",").prefix(1).map(String.init) {
-      guard let other = services.nicks.find(nick) else {
+      guard let other = services.findNick(nick) else {
         client.numeric(server, .errNoSuchNick, nick)
         client.numeric(server, .rplEndOfWhois, nick)
         continue
@@ -163,7 +163,7 @@ extension Connection {
     }
     var online: [String] = []
     for nick in p.flatMap({ $0.split(separator: " ").map(String.init) }) {
-      if let c = services.nicks.find(nick) { online.append(c.nick) }
+      if let c = services.findNick(nick) { online.append(c.nick) }
     }
     state.client.numeric(server, .rplIsOn, online.joined(separator: " "))
   }
@@ -175,7 +175,7 @@ extension Connection {
     }
     var replies: [String] = []
     for nick in p.prefix(5) {
-      guard let c = services.nicks.find(nick) else { continue }
+      guard let c = services.findNick(nick) else { continue }
       let info = c.settings
       replies.append("\(c.nick)\(info.oper ? "*" : "")=\(info.away == nil ? "+" : "-")\(info.user)@\(c.host)")
     }
@@ -252,7 +252,7 @@ extension Connection {
       client.numeric(server, .rplNowAway)
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", message.map { [$0] } ?? []))
-    for other in neighbours(state) where other.has(.awayNotify) { line.send(to: other) }
+    Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.awayNotify) }, services)
   }
 
   func setname(_ p: [String], _ state: inout State, _ ctx: ServerContext<Self>) async throws {
@@ -268,6 +268,6 @@ extension Connection {
     state.update { $0.realname = name }
     let line = TaggedLine(IRCMessage(source: client.prefix, "SETNAME", [name]))
     if client.has(.setname) { line.send(to: client) }
-    for other in neighbours(state) where other.has(.setname) { line.send(to: other) }
+    Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.setname) }, services)
   }
 }

@@ -90,19 +90,43 @@ extension Connection {
     let registered = client.isRegistered
     if nick == client.nick && client.holdsNick { return }
     let before = client.prefix
+    // In a network the nick is first taken network-wide (Redis arbitrates), then here.
+    var claimedInNetwork = false
+    if let network = services.network, !client.holdsNick || Names.fold(nick) != Names.fold(client.nick) {
+      do {
+        guard try await network.claimNick(nick, for: client, ctx) else {
+          client.numeric(server, .errNicknameInUse, nick)
+          return
+        }
+        claimedInNetwork = true
+      } catch {
+        client.send(
+          IRCMessage(
+            source: server, "FAIL",
+            [
+              "NICK", "TEMPORARILY_UNAVAILABLE", nick,
+              "The network cannot take new nicks right now (its Redis is unreachable); try again shortly",
+            ]))
+        client.numeric(server, .rplTryAgain, "NICK")
+        return
+      }
+    }
     guard let reply = try await callPresence(.claim(nick, client), ctx) else {
+      if claimedInNetwork { await services.network?.releaseNick(nick, ctx) }
       client.numeric(server, .rplTryAgain, "NICK")
       return
     }
     switch reply {
     case .inUse:
+      if claimedInNetwork { await services.network?.releaseNick(nick, ctx) }
       client.numeric(server, .errNicknameInUse, nick)
-    case .claimed:
+    case .claimed(let old):
+      if claimedInNetwork, let old, Names.fold(old) != Names.fold(nick) { await services.network?.releaseNick(old, ctx) }
       if registered {
         // Once to each client sharing a channel, and to the client itself.
         let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
         line.send(to: client)
-        for other in neighbours(state) { line.send(to: other) }
+        Fanout.broadcast(line, to: neighbours(state), services)
       } else {
         state.nickGiven = true
         try await completeRegistration(&state, ctx)
@@ -200,12 +224,29 @@ extension Connection {
     let unknown = max(0, directory.count - total)
     let channels = services.channels.count
     let peak = max(services.clients.peak.load(ordering: .relaxed), total)
-    client.numeric(server, .rplLUserClient, "There are \(total - invisible) users and \(invisible) invisible on 1 servers")
-    client.numeric(server, .rplLUserOp, String(opers))
+    // In a network: everyone, on every node (each node knows every user).
+    let network = services.network?.census
+    let everyone = total + (network?.users ?? 0)
+    let remoteInvisible = network?.invisible ?? 0
+    let servers = 1 + (network?.peers ?? 0)
+    client.numeric(
+      server, .rplLUserClient,
+      "There are \(everyone - invisible - remoteInvisible) users and \(invisible + remoteInvisible) invisible on \(servers) servers")
+    client.numeric(server, .rplLUserOp, String(opers + (network?.opers ?? 0)))
     client.numeric(server, .rplLUserUnknown, String(unknown))
-    client.numeric(server, .rplLUserChannels, String(channels))
-    client.numeric(server, .rplLUserMe, "I have \(total) clients and 0 servers")
+    client.numeric(server, .rplLUserChannels, String(channels + (network?.channelsElsewhere ?? 0)))
+    client.numeric(server, .rplLUserMe, "I have \(total) clients and \(network?.linked ?? 0) servers")
     client.numeric(server, .rplLocalUsers, String(total), String(peak), "Current local users \(total), max \(peak)")
-    client.numeric(server, .rplGlobalUsers, String(total), String(peak), "Current global users \(total), max \(peak)")
+    let globalPeak = max(peak, everyone)
+    client.numeric(server, .rplGlobalUsers, String(everyone), String(globalPeak), "Current global users \(everyone), max \(globalPeak)")
+    if let since = network?.degradedSince {
+      client.send(
+        IRCMessage(
+          source: server, "NOTICE",
+          [
+            client.nick,
+            "*** This server is degraded: the network's Redis has been unreachable for \(since)s; chat works, new nicks and channels wait",
+          ]))
+    }
   }
 }

@@ -81,11 +81,15 @@ extension Connection {
       client.numeric(server, .errNoPrivileges)
       return
     }
-    guard let target = services.nicks.find(p[0]) else {
+    guard let target = services.findNick(p[0]) else {
       client.numeric(server, .errNoSuchNick, p[0])
       return
     }
     let reason = "Killed (\(client.nick) (\(p[1])))"
+    if let r = target.remote {
+      services.network?.send(.kill(r.location.number, reason: reason), to: r.node)
+      return
+    }
     target.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect(reason)))
   }
 
@@ -98,5 +102,6 @@ extension Connection {
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "WALLOPS", [text]))
     for other in services.clients.all where other.setting({ $0.wallops && $0.registered }) { line.send(to: other) }
+    services.network?.broadcast(.wallops(source: client.prefix, text: text))
   }
 }

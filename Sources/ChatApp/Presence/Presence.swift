@@ -17,6 +17,11 @@ struct AssignedNick: Sendable {
   /// Presence holds `nick` for the client (a nick, once given, is held until the client
   /// goes).
   var held: Bool { nick != "*" }
+
+  init() {}
+  /// The nick of a user of another node, as its node's presence assigned it (replicas
+  /// only: Cluster/RemoteUsers.swift). This node's presence never sees it.
+  init(replicating nick: String) { self.nick = nick }
 }
 
 struct Presence: SyncGenServer {
@@ -45,6 +50,11 @@ struct Presence: SyncGenServer {
   enum Cast: Sendable {
     /// The client is leaving: free its nick now (the monitor would do it a moment later).
     case release(ClientHandle)
+    /// A user of another node took a nick (`new`) or gave one up (`old`): MONITOR
+    /// watchers hear of it (the nick itself is held in Redis and RemoteUsers).
+    case remoteNick(old: String?, new: ClientHandle?)
+    /// A user of another node has gone: its watchers and WHOWAS hear of it.
+    case remoteGone(ClientHandle)
   }
 
   struct State {
@@ -98,7 +108,7 @@ struct Presence: SyncGenServer {
       for nick in nicks {
         let key = Names.fold(nick)
         state.watchers[key, default: [:]][client.id] = client
-        if let c = services.nicks.holder(key) { online.append(c) } else { offline.append(nick) }
+        if let c = services.nicks.holder(key) ?? services.network?.users.find(nick: nick) { online.append(c) } else { offline.append(nick) }
       }
       watch(client, &state, ctx)
       return .reply(.online(online, offline: offline))
@@ -115,6 +125,12 @@ struct Presence: SyncGenServer {
     switch message {
     case .release(let client):
       release(client, &state)
+    case .remoteNick(let old, let new):
+      if let old { notifyOffline(old, &state) }
+      if let new { notifyOnline(new, Names.fold(new.nick), &state) }
+    case .remoteGone(let client):
+      services.whowas.record(client.whowasEntry)
+      notifyOffline(client.nick, &state)
     }
     return .noreply()
   }

@@ -1,7 +1,9 @@
 // Every channel's published record — its settings and its members — and, for each
 // client, the channels it is in: an application-owned table (Erlang's ETS) that outlives
 // the room processes. Writer: each channel's room, for its own channel only
-// (`Room.publish`, `Room.unpublish` in Rooms/Room.swift); everyone else reads. A
+// (`Room.publish`, `Room.unpublish` in Rooms/Room.swift); in a network, for a channel
+// whose room lives on another node, this node's relay (Cluster/Relay.swift) keeps a
+// copy here. Everyone else reads. A
 // restarted room rebuilds from its record; after the room supervisor itself was
 // restarted, the room restorer (Rooms/RoomSupervision.swift) starts a room for every record.
 import Actors
@@ -62,8 +64,9 @@ struct ChannelMember: Sendable {
   let client: ClientHandle
   var op: Bool
   var voice: Bool
-  /// The room's monitor of the member's process (meaningful to that room only).
-  var monitor: Ref
+  /// The room's monitor of the member's process (meaningful to that room only; nil in a
+  /// copy of a channel homed on another node).
+  var monitor: Ref?
 
   /// Prefix characters, highest first (`@+` with multi-prefix, else the highest).
   func prefix(multi: Bool) -> String {
@@ -83,6 +86,9 @@ struct ChannelRecord: Sendable {
   /// Op and voice held when chatd stopped, by folded `nick!user@host`: given back, once,
   /// to whoever joins as that mask within the restore window.
   var awaitedStatus: [String: StoredStatus] = [:]
+  /// Nil when the channel's room lives on this node; otherwise the node it lives on:
+  /// this record is a copy kept by the relay (Cluster/Relay.swift).
+  var home: String?
 }
 
 /// The table. Reads take its lock briefly and copy out (records share their storage
@@ -138,6 +144,16 @@ final class ChannelTable: Sendable {
       c.records[key] = record
       if let joined { c.memberships[joined, default: []].append(key) }
       if let left { Self.drop(key, of: left, &c.memberships) }
+    }
+  }
+
+  /// Publishes a whole new record (a copy of a channel homed elsewhere), with every
+  /// member that came or went.
+  func publish(_ key: String, _ record: ChannelRecord, joinedAll: [UInt64], leftAll: [UInt64]) {
+    contents.withLock { c in
+      c.records[key] = record
+      for id in joinedAll { c.memberships[id, default: []].append(key) }
+      for id in leftAll { Self.drop(key, of: id, &c.memberships) }
     }
   }
 

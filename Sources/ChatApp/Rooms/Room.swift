@@ -42,6 +42,8 @@ struct Room: SyncGenServer {
     case mode(ClientHandle, [String])
     case kick(ClientHandle, target: String, reason: String?)
     case invite(ClientHandle, ClientHandle)
+    /// A message from outside IRC (the emitter), from `source` (`nick!user@host`).
+    case emit(source: String, text: String)
   }
 
   enum Reply: Sendable {
@@ -55,6 +57,8 @@ struct Room: SyncGenServer {
     case historyLoaded([HistoryEntry])
     /// What the store keeps of the channel arrived (nil: nothing, a new channel).
     case settingsLoaded(StoredChannel?)
+    /// Another node registered the channel's room first: this one goes, unused.
+    case abandon
   }
 
   struct State {
@@ -95,6 +99,8 @@ struct Room: SyncGenServer {
     if var record = services.channels.record(key) {
       // A restart: the members are those the record lists, each monitored again (one
       // that has gone meanwhile answers with a DOWN at once and is told to the others).
+      // In a network, the record may be this node's copy of a channel whose home died:
+      // the room is started again here from it (Cluster/Relay.swift).
       for (id, var m) in record.members {
         m.monitor = ctx.monitor(m.client.pid)
         record.members[id] = m
@@ -113,6 +119,8 @@ struct Room: SyncGenServer {
       return .ignore
     }
     if !state.settingsLoading { publish(state) }
+    // A channel taken over from a copy: every other node with members gets the whole
+    // record from its new home (publish sent it: the copy counted as unknown to all).
     // Recent history: in memory if this channel was used since the server started, else
     // from the store (it answers with an info message; joins meanwhile wait for it).
     if services.recent.isKnown(key) || services.config.historyReplay == 0 {
@@ -166,7 +174,7 @@ struct Room: SyncGenServer {
         return (.refused, false)
       }
       let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
-      for m in state.members.values { line.send(to: m.client) }
+      Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
       remove(client, &state, ctx)
       return (.done, settle(&state, serverStopping: false, ctx))
     case .message(let client, let kind, let text, let tags):
@@ -190,13 +198,17 @@ struct Room: SyncGenServer {
       return (reply, settle(&state, serverStopping: false, ctx))
     case .invite(let client, let target):
       return (invite(client, target, &state), false)
+    case .emit(let source, let text):
+      return (emit(source, text, &state, ctx), false)
     }
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
     switch message {
     case .down(let ref, let pid, let reason):
-      guard let member = state.members[pid.id], member.monitor == ref else { return .noreply() }
+      // A member of another node is found by its monitor (its pid's number is that node's).
+      let id = pid.location == nil ? pid.id : state.members.first(where: { $0.value.monitor == ref })?.key
+      guard let id, let member = state.members[id], member.monitor == ref else { return .noreply() }
       // Members that chatd's shutdown ended have not left: the channel is kept as it
       // stands, for after the restart.
       let stopping = Self.endedByServer(reason)
@@ -208,6 +220,8 @@ struct Room: SyncGenServer {
       if settle(&state, serverStopping: stopping, ctx) { return .stop(.normal) }
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
+    case .message(.abandon):
+      return .stop(.normal)
     case .timeout:
       // Started for a JOIN that never came (settingsLoaded): nobody is in it.
       if state.members.isEmpty && !state.settingsLoading && settle(&state, serverStopping: false, ctx) { return .stop(.normal) }
@@ -235,7 +249,20 @@ struct Room: SyncGenServer {
 
   /// Publishes the record; `joined`/`left` name a member that came or went.
   func publish(_ state: State, joined: UInt64? = nil, left: UInt64? = nil) {
-    services.channels.publish(key, state.record, joined: joined, left: left)
+    guard let network = services.network else {
+      services.channels.publish(key, state.record, joined: joined, left: left)
+      return
+    }
+    // In a network the other nodes with members keep a copy: they are told what changed.
+    let old = services.channels.record(key)
+    if old?.home != nil {
+      // Taking over a copy: the table's index is rebuilt from the new record.
+      services.channels.unpublish(key)
+      services.channels.publish(key, state.record, joinedAll: Array(state.record.members.keys), leftAll: [])
+    } else {
+      services.channels.publish(key, state.record, joined: joined, left: left)
+    }
+    MirrorSync.changed(key, old: old, new: state.record, network)
   }
 
   // MARK: - Membership
@@ -273,10 +300,14 @@ struct Room: SyncGenServer {
     let plain = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name]))
     let extended = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name, "*", info.realname]))
     let away = info.away.map { TaggedLine(IRCMessage(source: mask, "AWAY", [$0])) }
+    var (toPlain, toExtended, toAway) = (Fanout(), Fanout(), Fanout())
     for m in state.members.values {
-      (m.client.has(.extendedJoin) ? extended : plain).send(to: m.client)
-      if let away, m.client !== client, m.client.has(.awayNotify) { away.send(to: m.client) }
+      if m.client.has(.extendedJoin) { toExtended.send(extended, to: m.client) } else { toPlain.send(plain, to: m.client) }
+      if let away, m.client !== client, m.client.has(.awayNotify) { toAway.send(away, to: m.client) }
     }
+    toPlain.flush(plain, services)
+    toExtended.flush(extended, services)
+    if let away { toAway.flush(away, services) }
     if let topic = c.topic {
       client.numeric(server, .rplTopic, c.name, topic)
       client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
@@ -291,7 +322,7 @@ struct Room: SyncGenServer {
   private func remove(_ client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) {
     guard let m = state.members.removeValue(forKey: client.id) else { return }
     if m.op || m.voice { state.storeOutdated = true }
-    _ = ctx.demonitor(m.monitor, flush: true)
+    if let ref = m.monitor { _ = ctx.demonitor(ref, flush: true) }
     publish(state, left: client.id)
   }
 
@@ -300,9 +331,13 @@ struct Room: SyncGenServer {
     state.members.removeValue(forKey: client.id)
     let message = client.setting({ $0.quitMessage }) ?? Self.quitMessage(for: reason)
     let line = TaggedLine(IRCMessage(source: client.prefix, "QUIT", [message]))
-    for m in state.members.values where services.departures.claim(quitter: client.id, recipient: m.client.id) {
-      line.send(to: m.client)
+    // Members of other nodes are told by their node's relay, which claims for them in
+    // its own ledger (they may hear of it there first: a netsplit).
+    var fan = Fanout()
+    for m in state.members.values where m.client.remote != nil || services.departures.claim(quitter: client.id, recipient: m.client.id) {
+      fan.send(line, to: m.client)
     }
+    fan.flush(line, services, quitOf: client)
     publish(state, left: client.id)
   }
 
@@ -342,20 +377,33 @@ struct Room: SyncGenServer {
         return .refused
       }
     }
+    post(kind, text, from: source, tags: tags, fromBot: client.setting { $0.bot }, sender: client, &state, ctx)
+    return .done
+  }
+
+  /// Sends a message to every member (to `sender` only if it asked for echo-message) and
+  /// records it in the history.
+  private func post(
+    _ kind: MessageKind, _ text: String, from source: String, tags: [ClientTag], fromBot: Bool, sender: ClientHandle?,
+    _ state: inout State, _ ctx: ServerContext<Self>
+  ) {
+    let c = state.channel
     let msgid = MessageID.next()
     let now = WallClock.millis()
     let params = kind == .tagmsg ? [c.name] : [c.name, text]
     let line = TaggedLine(
       IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
-      clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
-    let echo = client.has(.echoMessage)
+      clientTags: tags.map { ($0.key, $0.value) }, fromBot: fromBot)
+    let echo = sender?.has(.echoMessage) ?? false
     var copies = 0
+    var fan = Fanout()
     for m in state.members.values {
-      if m.client === client && !echo { continue }
+      if m.client === sender && !echo { continue }
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
-      line.send(to: m.client)
+      fan.send(line, to: m.client)
       copies += 1
     }
+    fan.flush(line, services)
     services.metrics.channelMessage(copies: copies)
     // Conversation is recorded; a CTCP request or reply is not (History/ReplayText.swift).
     if kind != .tagmsg && ReplayText.isReplayable(text) {
@@ -366,6 +414,13 @@ struct Room: SyncGenServer {
         store.cast(.append(key: key, entry))
       }
     }
+  }
+
+  /// A message posted from outside IRC (`chatd emit`, `ChatEmitter`): from `source`
+  /// (`name!emit@server`), to every member, recorded like any other.
+  private func emit(_ source: String, _ text: String, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
+    guard !text.isEmpty, !text.contains("\r"), !text.contains("\n") else { return .refused }
+    post(.privmsg, text, from: source, tags: [], fromBot: true, sender: nil, &state, ctx)
     return .done
   }
 
@@ -423,7 +478,7 @@ struct Room: SyncGenServer {
     state.channel.topicTime = WallClock.seconds()
     publish(state)
     let line = TaggedLine(IRCMessage(source: client.prefix, "TOPIC", [c.name, text]))
-    for m in state.members.values { line.send(to: m.client) }
+    Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
     return .done
   }
 
@@ -478,7 +533,7 @@ struct Room: SyncGenServer {
     }
     let why = String(decoding: Array((reason ?? client.nick).utf8.prefix(services.config.kickLength)), as: UTF8.self)
     let line = TaggedLine(IRCMessage(source: client.prefix, "KICK", [c.name, victim.client.nick, why]))
-    for m in state.members.values { line.send(to: m.client) }
+    Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
     remove(victim.client, &state, ctx)
     return .done
   }
@@ -502,7 +557,9 @@ struct Room: SyncGenServer {
     client.numeric(server, .rplInviting, target.nick, c.name)
     TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name])).send(to: target)
     let notify = TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]))
-    for m in state.members.values where m.client !== client && m.op && m.client.has(.inviteNotify) { notify.send(to: m.client) }
+    Fanout.broadcast(
+      notify, to: state.members.values.lazy.filter { $0.client !== client && $0.op && $0.client.has(.inviteNotify) }.map(\.client),
+      services)
     return .done
   }
 }

@@ -161,7 +161,7 @@ extension Room {
       if let a = change.arg { modeArgs.append(a) }
     }
     let line = TaggedLine(IRCMessage(source: client.prefix, "MODE", [c.name, flags] + modeArgs))
-    for m in state.members.values { line.send(to: m.client) }
+    Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
     return .done
   }
 

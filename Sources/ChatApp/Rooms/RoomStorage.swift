@@ -96,7 +96,7 @@ extension Room {
     let modes = (status.op ? "o" : "") + (status.voice ? "v" : "")
     let line = TaggedLine(
       IRCMessage(source: server, "MODE", [state.channel.name, "+" + modes] + Array(repeating: nick, count: modes.count)))
-    for m in state.members.values { line.send(to: m.client) }
+    Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
   }
 
   /// A member with status ended by chatd's shutdown: it gets it back when it rejoins after

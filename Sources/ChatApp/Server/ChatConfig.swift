@@ -22,6 +22,22 @@ public struct ChatConfig: Sendable {
   /// Stored history (SQLite); false keeps nothing on disk.
   public var history = true
 
+  /// The network this node joins (`redis://HOST:PORT`): nil, the default, runs alone
+  /// with nothing but its data directory (Cluster/ChatNetwork.swift).
+  public var cluster: String?
+  /// This node's name in the network (unique among its live nodes); nil: the server name.
+  public var nodeName: String?
+  /// Where this node accepts links from the other nodes (port 0: any free port), and the
+  /// address they dial if that is a wildcard.
+  public var clusterListenHost = "127.0.0.1"
+  public var clusterListenPort = 0
+  public var clusterAdvertisedHost: String?
+  /// The shared secret nodes prove to each other; nil: one kept in Redis for the network
+  /// (anyone who can reach that Redis is trusted anyway).
+  public var clusterSecret: String?
+  /// Separates networks that share one Redis.
+  public var clusterName = "chatd"
+
   /// Names shown to clients.
   public var serverName = "chatd.local"
   public var networkName = "OtterNet"

@@ -80,7 +80,18 @@ public final class ChatServer: Sendable {
     } catch {
       throw .node(error)
     }
-    let services = ChatServices(config: config, node: node)
+    // A network node joins its network first: its services carry it.
+    var network: ChatNetwork?
+    if config.cluster != nil {
+      do {
+        network = try await ChatNetwork.start(config, on: node)
+      } catch {
+        hold.drop(keeping: config.logLevel <= .debug)
+        if given == nil { node.shutdown() }
+        throw StartupError(.network, "\(error)")
+      }
+    }
+    let services = ChatServices(config: config, node: node, network: network)
     let ircBound = BoundPort()
     let webBound = BoundPort()
     let metricsBound = BoundPort()
@@ -100,6 +111,7 @@ public final class ChatServer: Sendable {
         .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
+      ] + (network.map { [.server(id: "relay", Relay(services: services, network: $0), name: "chatd.relay")] } ?? []) + [
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
@@ -124,6 +136,7 @@ public final class ChatServer: Sendable {
       application = try await Application.start(root, name: "chatd", on: node, onHangup: onHangup)
     } catch {
       hold.drop(keeping: config.logLevel <= .debug)
+      if let network { await network.leave(node) }
       if given == nil { node.shutdown() }
       guard let (child, cause) = failures.recorded else {
         throw StartupError(.software, "cannot start: \(error) (a bug: please report it)")
@@ -141,6 +154,8 @@ public final class ChatServer: Sendable {
   /// `shutdownTimeout`. Returns the process exit status (`ChatExitStatus`).
   public func run() async -> Int32 {
     let status = await application.run(shutdownTimeout: config.shutdownTimeout)
+    // Peers see this node go at once (its users quit there), not when its lease runs out.
+    if let network = services.network { await network.leave(node) }
     return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
   }
 

@@ -25,6 +25,8 @@ final class ChatServices: Sendable {
   unowned let node: Node
   /// The node's logger: chatd's own lines go where the runtime's reports go.
   let logger: Logger
+  /// The network this node is part of (`--cluster`); nil for a node alone.
+  let network: ChatNetwork?
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -33,9 +35,10 @@ final class ChatServices: Sendable {
   static let sweeperName = "chatd.sweeper"
   static func roomName(_ folded: String) -> String { "room:" + folded }
 
-  init(config: ChatConfig, node: Node) {
+  init(config: ChatConfig, node: Node, network: ChatNetwork? = nil) {
     self.config = config
     self.node = node
+    self.network = network
     self.logger = node.logger
     self.clients = ClientDirectory()
     self.channels = ChannelTable()
@@ -45,7 +48,33 @@ final class ChatServices: Sendable {
     self.whowas = WhowasLog()
     self.metrics = ChatMetrics()
     self.startedAt = WallClock.seconds()
+    Self.registry.withLock { $0[ObjectIdentifier(node)] = Weak(self) }
   }
+
+  deinit {
+    let key = ObjectIdentifier(node)
+    Self.registry.withLock { r in if r[key]?.value == nil || r[key]?.value === self { r.removeValue(forKey: key) } }
+  }
+
+  /// The chatd of each node, for values read from other nodes (Cluster/UserRecord.swift).
+  private static let registry = Locked<[ObjectIdentifier: Weak]>([:])
+  private struct Weak: Sendable {
+    weak var value: ChatServices?
+    init(_ value: ChatServices) { self.value = value }
+  }
+
+  /// The chatd running on `node`, if any.
+  static func of(_ node: Node) -> ChatServices? { registry.withLock { $0[ObjectIdentifier(node)]?.value } }
+
+  /// Tells presence (a cast: it may be restarting; it rebuilds from the tables).
+  func tellPresence(_ message: Presence.Cast) {
+    node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(message))
+  }
+
+  /// The client holding `nick`: this node's, or a user of another node.
+  func findNick(_ nick: String) -> ClientHandle? { nicks.find(nick) ?? network?.users.find(nick: nick) }
+  /// Every client holding a nick, on every node.
+  var everyone: [ClientHandle] { nicks.all + (network?.users.all ?? []) }
 
   var serverName: String { config.serverName }
 
@@ -54,6 +83,7 @@ final class ChatServices: Sendable {
   /// its nick (see Presence.swift). Its rooms see it go by their monitors.
   func clientLeft(_ client: ClientHandle) {
     clients.remove(client)
+    network?.left(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
   }
 }

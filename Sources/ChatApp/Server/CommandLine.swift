@@ -20,7 +20,9 @@ extension ChatConfig: Equatable {
       && a.pingInterval == b.pingInterval && a.pingTimeout == b.pingTimeout && a.registrationTimeout == b.registrationTimeout
       && a.historyReplay == b.historyReplay && a.channelRestoreWindow == b.channelRestoreWindow
       && a.logLevel == b.logLevel && a.logFormat == b.logFormat && a.logFile == b.logFile
-      && a.shutdownTimeout == b.shutdownTimeout
+      && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
+      && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
+      && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
   }
 }
 
@@ -83,6 +85,19 @@ public enum ChatCommandLine {
       --registration-timeout SECONDS
                                 time a new connection has to register (NICK and
                                 USER) before it is closed (default 60)
+
+    Network (many chatd nodes, one chat network; see README "Running a chatd network")
+      --cluster URL             join the network coordinated by the Redis at URL
+                                (redis://HOST:PORT); without it chatd runs alone
+      --node NAME               this node's name in the network (default: --server-name);
+                                its server name is NAME.chatd.local unless --server-name
+      --cluster-listen HOST:PORT
+                                where the other nodes link to this one
+                                (default 127.0.0.1:0: any free port)
+      --cluster-advertise HOST  the address they dial, if --cluster-listen is a wildcard
+      --cluster-secret SECRET   what the nodes prove to each other (or the environment's
+                                CHATD_CLUSTER_SECRET; default: one kept in the Redis)
+      --cluster-name NAME       keeps networks sharing one Redis apart (default chatd)
 
     Logs (crash and supervisor reports, start and stop; see README "Logs")
       --log-level LEVEL         trace, debug, info, notice, warning, error or critical
@@ -229,10 +244,47 @@ public enum ChatCommandLine {
         guard !v.isEmpty else { throw UsageError(description: "--log-file: expected a file path, got an empty one") }
         config.logFile = v
       case "--verbose": config.logLevel = .debug
+      case "--cluster":
+        let v = try value(arg)
+        guard v.hasPrefix("redis://") || v.hasPrefix("rediss://") || v.hasPrefix("unix://") || v.hasPrefix("redis+unix://") else {
+          throw UsageError(description: "--cluster: expected a Redis URL such as redis://127.0.0.1:6379, got \"\(v)\"")
+        }
+        config.cluster = v
+      case "--node":
+        let v = try value(arg)
+        guard !v.isEmpty, v.utf8.count <= 64, v.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+          throw UsageError(description: "--node: a node name is 1-64 letters, digits, '-', '_' or '.', got \"\(v)\"")
+        }
+        config.nodeName = v
+      case "--cluster-listen": (config.clusterListenHost, config.clusterListenPort) = try hostPort(arg)
+      case "--cluster-advertise": config.clusterAdvertisedHost = try value(arg)
+      case "--cluster-secret":
+        let v = try value(arg)
+        guard v.utf8.count >= 8 else { throw UsageError(description: "--cluster-secret: at least 8 characters") }
+        config.clusterSecret = v
+      case "--cluster-name":
+        let v = try value(arg)
+        guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+          throw UsageError(description: "--cluster-name: letters, digits, '-', '_' or '.', got \"\(v)\"")
+        }
+        config.clusterName = v
       default:
         throw UsageError(description: "unknown option \(arg) (see chatd --help)")
       }
       i += 1
+    }
+    // Each node of a network is its own IRC server: named after the node unless told.
+    if config.cluster != nil, let node = config.nodeName, !arguments.contains("--server-name") {
+      config.serverName = "\(node).chatd.local"
+    }
+    let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name"]
+    if config.cluster == nil, let flag = arguments.first(where: { clusterFlags.contains($0) }) {
+      throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
+    }
+    if config.cluster != nil, config.clusterSecret == nil, let secret = ProcessInfo.processInfo.environment["CHATD_CLUSTER_SECRET"],
+      !secret.isEmpty
+    {
+      config.clusterSecret = secret
     }
     return .run(config)
   }

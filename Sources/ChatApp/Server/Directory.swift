@@ -7,7 +7,8 @@ import Synchronization
 
 /// Every connected client. A set (a handle hashes by its id): one pointer per client.
 final class ClientDirectory: Sendable {
-  private let clients = Locked<Set<ClientHandle>>([])
+  /// Id → client (a handle's id is its connection's process number).
+  private let clients = Locked<[UInt64: ClientHandle]>([:])
   /// Registered clients now, how many of them are invisible (+i) and operators, and the
   /// most registered at once (LUSERS): kept as the flags change, so LUSERS, sent to
   /// every client that registers, counts nothing.
@@ -34,7 +35,7 @@ final class ClientDirectory: Sendable {
   }
 
   func add(_ client: ClientHandle) {
-    guard clients.withLock({ $0.insert(client).inserted }) else { return }
+    guard clients.withLock({ $0.updateValue(client, forKey: client.id) == nil }) else { return }
     connected.add(1, client.transport)
     opened.add(1, client.transport)
   }
@@ -62,18 +63,20 @@ final class ClientDirectory: Sendable {
   }
 
   func remove(_ client: ClientHandle) {
-    guard clients.withLock({ $0.remove(client) }) != nil else { return }
+    guard clients.withLock({ c in c[client.id] === client ? c.removeValue(forKey: client.id) : nil }) != nil else { return }
     connected.add(-1, client.transport)
     recount(from: Counted(client.settings), to: Counted())
   }
-  var all: [ClientHandle] { clients.withLock { Array($0) } }
+  var all: [ClientHandle] { clients.withLock { Array($0.values) } }
+  /// The client whose connection has process number `id`.
+  func find(_ id: UInt64) -> ClientHandle? { clients.withLock { $0[id] } }
 
   /// The clients whose idle deadline is at or before `now`, each claimed so that it is
   /// returned once per deadline (IdleSweeper.swift).
   func takeOverdue(now: UInt64) -> [ClientHandle] {
     clients.withLock { all in
       var due: [ClientHandle] = []
-      for client in all where client.claimIdleDeadline(now: now) { due.append(client) }
+      for client in all.values where client.claimIdleDeadline(now: now) { due.append(client) }
       return due
     }
   }

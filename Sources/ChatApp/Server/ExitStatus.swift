@@ -1,7 +1,6 @@
 // chatd's exit statuses: what a script or a service manager learns from how chatd
 // ended. Where sysexits.h has a code for a kind of failure, chatd uses it; `chatd --help`
 // prints this table and the README repeats it.
-
 /// How chatd ended, as its process exit status.
 public enum ChatExitStatus: Int32, CaseIterable, Sendable {
   /// Stopped in order by SIGTERM or SIGINT.
@@ -25,6 +24,9 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
   case ioError = 74
   /// The shutdown took longer than `--shutdown-timeout` (EX_TEMPFAIL, as `Application`).
   case shutdownTimedOut = 75
+  /// The network (--cluster) could not be joined: its Redis is unreachable, or the node
+  /// name is taken by a live node (EX_PROTOCOL).
+  case network = 76
   /// Permission denied (EX_NOPERM).
   case permission = 77
 
@@ -42,6 +44,7 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
     case .ioError: return "the data directory, history database or log file cannot be used"
     case .shutdownTimedOut: return "shutdown took longer than --shutdown-timeout"
     case .permission: return "permission denied (data directory, socket, log, port < 1024)"
+    case .network: return "the network (--cluster) cannot be joined: Redis unreachable, or --node taken"
     }
   }
 

@@ -67,6 +67,19 @@ public struct GlobalNames: Sendable {
     return true
   }
 
+  /// Takes `name` for `pid` (a process of this node) as its owner, with nothing to send
+  /// to under it: a unique name (a nick) that is free again when the process ends or its
+  /// node dies. False if a live process of a live member holds it.
+  public func claim(_ name: String, owner pid: Pid, _ caller: some RedisCaller) async throws -> Bool {
+    guard !name.isEmpty else { throw DistributionError.invalid("an empty global name") }
+    guard pid.remoteIdentity == nil else { throw DistributionError.invalid("only a process of this node can own a name here") }
+    let value = "\(dist.name) \(dist.incarnation) \(pid.id)"
+    let reply = try await redis.on(caller).eval(registerScript, keys: [key(name)] + livenessKeys, args: [value])
+    guard reply.string == "OK" else { return false }
+    registrar.send(.watch(pid, name, value))
+    return true
+  }
+
   /// Releases `name` if this node's process holds it.
   public func unregister(_ name: String, _ caller: some RedisCaller) async throws {
     guard let current = try await redis.on(caller).get(key(name))?.string, current.hasPrefix("\(dist.name) \(dist.incarnation) ") else {

@@ -1,0 +1,278 @@
+// A node's relay: what the other chatd nodes send this node arrives here — lines for
+// its users (once per node per broadcast, written to each listed user), records of the
+// others' users (applied as they are read: RemoteUsers), and copies of the channels
+// homed elsewhere that this node has members in. It is the one writer of those copies
+// in the channel table (a channel homed here is written by its room).
+//
+// It also watches the other nodes: one that comes up is told of this node's users; one
+// that goes takes its users with it — this node tells each of its own users that shared
+// a channel with one of them its QUIT at once, netsplit style (once: QuitLedger), and
+// for each channel whose room lived there, a node with a copy starts the room again
+// (whichever node registers it first; the others keep their copies). A node that lost
+// its place in the network (it was cut off past its lease and rejoined under a new
+// incarnation) cannot trust anything it holds: it tells its clients to reconnect.
+import Actors
+import Distribution
+import GenServer
+
+struct Relay: SyncGenServer {
+  let services: ChatServices
+  let network: ChatNetwork
+
+  typealias Cast = NetMessage
+
+  enum Request: Sendable {
+    /// LIST on another node: the channels homed here that anyone may see.
+    case channels
+  }
+
+  enum Reply: Sendable {
+    case channels([ChannelSummary])
+  }
+
+  enum Info: Sendable {
+    case node(NodeEvent)
+  }
+
+  struct State {
+    var watch: UInt64
+  }
+
+  func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
+    try network.dist.register(ChatNetwork.relayName, ctx.address)
+    let me = ctx.address
+    let token = network.dist.watchNodes { event in me.send(.info(.node(event))) }
+    // Nodes already linked: introduce this node's users (after a restart of the relay,
+    // again: records are applied by version, so nothing is applied twice).
+    for peer in network.peers { introduce(to: peer) }
+    return .ok(State(watch: token))
+  }
+
+  func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) {
+    network.dist.stopWatchingNodes(state.watch)
+    network.dist.unregister(ChatNetwork.relayName)
+  }
+
+  func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
+    switch request {
+    case .channels:
+      let summaries = services.channels.all.compactMap { (_, r) -> ChannelSummary? in
+        guard r.home == nil, !r.settings.secret else { return nil }
+        return ChannelSummary(
+          name: r.settings.name, members: r.members.count, topic: r.settings.topic ?? "", created: r.settings.created,
+          topicTime: r.settings.topicTime)
+      }
+      return .reply(.channels(summaries))
+    }
+  }
+
+  func handleCast(_ message: NetMessage, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    switch message {
+    case .users:
+      break  // applied while read (WireClient)
+    case .userLeft(let user):
+      if let location = user.client.remote?.location { network.users.remove(location, services: services) }
+    case .deliver(let wire, let numbers, let incarnation, let quitOf):
+      guard incarnation == network.incarnation else { break }
+      let line = wire.line
+      for n in numbers {
+        guard let client = services.clients.find(n) else { continue }
+        if let q = quitOf, !services.departures.claim(quitter: q.client.id, recipient: client.id) { continue }
+        line.send(to: client)
+      }
+    case .lines(let bytes, let number, let incarnation):
+      guard incarnation == network.incarnation else { break }
+      services.clients.find(number)?.send(bytes)
+    case .mirror(let key, let home, let change):
+      applyMirror(key, home: home, change)
+    case .kill(let number, let reason):
+      if let client = services.clients.find(number) {
+        client.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect(reason)))
+      }
+    case .wallops(let source, let text):
+      let line = IRCMessage(source: source, "WALLOPS", [text]).serialized()
+      for c in services.clients.all where c.setting({ $0.wallops }) { c.send(line) }
+    }
+    return .noreply()
+  }
+
+  func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    guard case .message(.node(let event)) = message else { return .noreply() }
+    switch event {
+    case .nodeUp(let peer):
+      services.logger.info("network: node \(peer) up", metadata: ["node": .string(peer)])
+      introduce(to: peer)
+    case .nodeDown(let peer, let reason):
+      services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
+      netsplit(peer, ctx)
+    case .rejoined(let old, let new):
+      services.logger.error(
+        "network: this node was cut off past its lease and rejoined (incarnation \(old) → \(new)); its clients are told to reconnect")
+      rejoin()
+    }
+    return .noreply()
+  }
+
+  func formatStatus(_ state: State) -> String {
+    let degraded = network.degradedSince.withLock { $0 }
+    return "node \(network.nodeName) (incarnation \(network.incarnation)), peers \(network.dist.connectedNodes.sorted()), "
+      + "\(network.users.count) remote users" + (degraded != nil ? ", DEGRADED: Redis unreachable" : "")
+  }
+
+  // MARK: -
+
+  /// Tells `peer` of every registered client of this node, in batches.
+  private func introduce(to peer: String) {
+    var batch: [WireClient] = []
+    for client in services.clients.all where client.isRegistered {
+      batch.append(WireClient(client))
+      if batch.count == 500 {
+        network.send(.users(batch), to: peer)
+        batch = []
+      }
+    }
+    if !batch.isEmpty { network.send(.users(batch), to: peer) }
+  }
+
+  /// Applies a change to this node's copy of a channel homed on `home`.
+  private func applyMirror(_ key: String, home: String, _ change: MirrorChange) {
+    var record = services.channels.record(key)
+    if case .snapshot(let settings, let members) = change {
+      var r = ChannelRecord(settings: settings)
+      for m in members { r.members[m.client.client.id] = ChannelMember(client: m.client.client, op: m.op, voice: m.voice, monitor: nil) }
+      r.home = home
+      let joined = r.members.keys.filter { record?.members[$0] == nil }
+      let left = record.map { old in old.members.keys.filter { r.members[$0] == nil } } ?? []
+      services.channels.publish(key, r, joinedAll: joined, leftAll: left)
+      return
+    }
+    if case .forget = change {
+      if record?.home != nil { services.channels.unpublish(key) }
+      return
+    }
+    // A change to a copy this node does not have (it has not had the snapshot, or the
+    // room is here now): ignored; the home sends a snapshot when it matters.
+    guard var r = record, r.home != nil else { return }
+    r.home = home
+    var joined: UInt64?
+    var left: UInt64?
+    switch change {
+    case .settings(let settings): r.settings = settings
+    case .joined(let m):
+      r.members[m.client.client.id] = ChannelMember(client: m.client.client, op: m.op, voice: m.voice, monitor: nil)
+      joined = m.client.client.id
+    case .left(let c):
+      if r.members.removeValue(forKey: c.client.id) != nil { left = c.client.id }
+    case .status(let m):
+      r.members[m.client.client.id]?.op = m.op
+      r.members[m.client.client.id]?.voice = m.voice
+    case .snapshot, .forget: break
+    }
+    record = r
+    services.channels.publish(key, r, joined: joined, left: left)
+  }
+
+  /// `peer` has gone: its users quit (each of ours told once), and the rooms it held are
+  /// started again from our copies.
+  private func netsplit(_ peer: String, _ ctx: ServerContext<Self>) {
+    let gone = network.users.removeNode(peer, services: services)
+    let message = "\(services.serverName) \(peer)"
+    for user in gone {
+      let line = TaggedLine(IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message]))
+      for n in services.channels.neighbours(of: user.id) where n.remote == nil {
+        if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }
+      }
+    }
+    let orphans = services.channels.all.filter { $0.value.home == peer }
+    guard !orphans.isEmpty else { return }
+    let network = self.network
+    let services = self.services
+    for (key, record) in orphans {
+      network.forgetRoomsOn(peer)
+      let name = record.settings.name
+      ctx.node.spawn(Never.self, options: SpawnOptions(label: "rehome \(key)")) { ctx in
+        // The dead node's name for the room is free once its lease has run out (≈ 2 s):
+        // until then whereis still names it. Try for a while.
+        for _ in 0..<60 {
+          if let room = await network.findRoom(name, create: false, services: services, ctx), room.pid.remoteNode != peer { return }
+          network.forgetRoomsOn(peer)
+          if !services.channels.exists(key) { return }
+          try await ctx.sleep(for: .milliseconds(100))
+        }
+        services.logger.error("network: channel \(name) has no room after its node \(peer) went", metadata: ["channel": .string(name)])
+      }
+    }
+  }
+
+  /// This node was cut off and rejoined: its replicas, copies and its clients' places in
+  /// channels elsewhere are all stale. Everyone reconnects.
+  private func rejoin() {
+    _ = network.users.removeAll(services: services)
+    for (key, r) in services.channels.all where r.home != nil { services.channels.unpublish(key) }
+    network.forgetAllRooms()
+    for client in services.clients.all {
+      client.pid.address(as: ServerMessage<Connection>.self)?.send(
+        .info(.disconnect("Netsplit: this server was cut off from the network; please reconnect")))
+    }
+  }
+}
+
+/// A channel in another node's LIST.
+struct ChannelSummary: Sendable {
+  var name: String
+  var members: Int
+  var topic: String
+  var created: Int
+  var topicTime: Int
+}
+
+// MARK: - Wire forms
+
+extension ChannelSummary: Transportable {
+  func encode(to e: inout WireEncoder) {
+    e.write(name)
+    e.write(members)
+    e.write(topic)
+    e.write(created)
+    e.write(topicTime)
+  }
+  init(from d: inout WireDecoder) throws {
+    name = try d.read()
+    members = try d.read()
+    topic = try d.read()
+    created = try d.read()
+    topicTime = try d.read()
+  }
+}
+
+extension Relay.Request: Transportable {
+  func encode(to e: inout WireEncoder) { e.tag(0) }
+  init(from d: inout WireDecoder) throws {
+    switch try d.tag() {
+    case 0: self = .channels
+    case let t: throw WireError.unknownTag(t, in: "Relay.Request")
+    }
+  }
+}
+
+extension Relay.Reply: Transportable {
+  func encode(to e: inout WireEncoder) {
+    switch self {
+    case .channels(let list):
+      e.tag(0)
+      e.write(list)
+    }
+  }
+  init(from d: inout WireDecoder) throws {
+    switch try d.tag() {
+    case 0: self = .channels(try d.read())
+    case let t: throw WireError.unknownTag(t, in: "Relay.Reply")
+    }
+  }
+}
+
+/// Node events are this node's own: never sent.
+extension Relay.Info: Transportable {
+  func encode(to e: inout WireEncoder) { e.tag(0) }
+  init(from d: inout WireDecoder) throws { throw WireError.dropped("a relay's node event") }
+}

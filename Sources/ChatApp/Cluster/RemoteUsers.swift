@@ -1,0 +1,161 @@
+// Every registered user of the other nodes of the network, as a replica: a ClientHandle
+// whose pid is a proxy of the user's connection process and whose endpoint sends its
+// lines to the user's node (RemoteEndpoint.swift). With the replicas in hand, a node
+// answers WHO, WHOIS, ISON, USERHOST, MONITOR and PRIVMSG to a nick on its own, as an IRC
+// server knows every user of its network.
+//
+// Writers: the records of a user's own node, applied in version order by whichever of
+// this node's processes reads one first (the relay, for introductions and updates; any
+// link reading a message that names the user) — `upsert` is the only way in, under this
+// table's lock; the relay alone removes users (their connection ended, their node went).
+// A removed user is remembered for a while (`gone`), so a late message that still names
+// it does not bring it back.
+import Actors
+import Distribution
+import Synchronization
+
+/// Where a replica's user lives.
+struct RemoteUser: Sendable {
+  let location: PidLocation
+  var node: String { location.node }
+}
+
+final class RemoteUsers: Sendable {
+  private struct Contents {
+    var byLocation: [PidLocation: ClientHandle] = [:]
+    /// Folded nick → registered user.
+    var byNick: [String: ClientHandle] = [:]
+    /// Users removed lately, and when (bounded: the oldest go first).
+    var gone: [PidLocation: UInt64] = [:]
+    var goneOrder: [PidLocation] = []
+    var nextID: UInt64 = 1
+  }
+  private let contents = Locked(Contents())
+  private let network: Network
+
+  /// What replicas need of the network: where their lines go.
+  typealias Network = ChatNetwork
+
+  /// How many removed users are remembered.
+  static let goneMemory = 50_000
+
+  init(network: Network) { self.network = network }
+
+  // MARK: Reads
+
+  func find(nick: String) -> ClientHandle? { contents.withLock { $0.byNick[Names.fold(nick)] } }
+  func find(_ location: PidLocation) -> ClientHandle? { contents.withLock { $0.byLocation[location] } }
+  /// Every registered remote user.
+  var all: [ClientHandle] { contents.withLock { Array($0.byNick.values) } }
+  var count: Int { contents.withLock { $0.byNick.count } }
+  /// Registered users per node (LUSERS, the observer).
+  var countsByNode: [String: Int] {
+    contents.withLock { c in
+      var out: [String: Int] = [:]
+      for h in c.byNick.values { out[h.remote?.node ?? "", default: 0] += 1 }
+      return out
+    }
+  }
+
+  // MARK: Writes
+
+  /// The replica of the user at `location`, made or brought up to date by `record`.
+  func upsert(pid: Pid, at location: PidLocation, _ record: UserRecord, services: ChatServices) -> ClientHandle {
+    let (handle, change) = contents.withLock { c -> (ClientHandle, NickChange?) in
+      if c.gone[location] != nil { return (Self.detached(pid: pid, record: record, services: services), nil) }
+      if let h = c.byLocation[location] {
+        let (applied, old) = h.replicate(record)
+        guard applied else { return (h, nil) }
+        let wasListed = c.byNick[Names.fold(old)] === h
+        let listed = record.settings.registered && record.nick != "*"
+        if wasListed && (Names.fold(old) != Names.fold(record.nick) || !listed) { c.byNick.removeValue(forKey: Names.fold(old)) }
+        if listed { c.byNick[Names.fold(record.nick)] = h }
+        if wasListed && listed && old == record.nick { return (h, nil) }
+        return (h, NickChange(old: wasListed ? old : nil, new: listed ? h : nil))
+      }
+      let id = (1 << 63) | c.nextID
+      c.nextID += 1
+      let h = ClientHandle(
+        pid: pid, host: record.host, services: services, endpoint: RemoteEndpoint(network: network, location: location),
+        remote: RemoteUser(location: location), id: id, signon: record.signon)
+      _ = h.replicate(record)
+      c.byLocation[location] = h
+      let listed = record.settings.registered && record.nick != "*"
+      if listed { c.byNick[Names.fold(record.nick)] = h }
+      return (h, listed ? NickChange(old: nil, new: h) : nil)
+    }
+    if let change { services.tellPresence(.remoteNick(old: change.old, new: change.new)) }
+    return handle
+  }
+
+  private struct NickChange {
+    var old: String?
+    var new: ClientHandle?
+  }
+
+  /// The user's connection ended: removed, remembered as gone.
+  @discardableResult
+  func remove(_ location: PidLocation, services: ChatServices) -> ClientHandle? {
+    let removed = contents.withLock { c -> ClientHandle? in
+      Self.bury(location, &c)
+      guard let h = c.byLocation.removeValue(forKey: location) else { return nil }
+      let key = Names.fold(h.nick)
+      if c.byNick[key] === h { c.byNick.removeValue(forKey: key) }
+      return h
+    }
+    if let removed, removed.isRegistered { services.tellPresence(.remoteGone(removed)) }
+    return removed
+  }
+
+  /// Every user of `node` (any incarnation): its node went.
+  func removeNode(_ node: String, services: ChatServices) -> [ClientHandle] {
+    let removed = contents.withLock { c -> [ClientHandle] in
+      let locations = c.byLocation.keys.filter { $0.node == node }
+      var out: [ClientHandle] = []
+      for l in locations {
+        Self.bury(l, &c)
+        guard let h = c.byLocation.removeValue(forKey: l) else { continue }
+        let key = Names.fold(h.nick)
+        if c.byNick[key] === h { c.byNick.removeValue(forKey: key) }
+        out.append(h)
+      }
+      return out
+    }
+    for h in removed where h.isRegistered { services.tellPresence(.remoteGone(h)) }
+    return removed
+  }
+
+  /// Forgets every replica (this node rejoined the network under a new incarnation).
+  func removeAll(services: ChatServices) -> [ClientHandle] {
+    let nodes = contents.withLock { Set($0.byLocation.keys.map(\.node)) }
+    return nodes.flatMap { removeNode($0, services: services) }
+  }
+
+  private static func bury(_ location: PidLocation, _ c: inout Contents) {
+    guard c.gone[location] == nil else { return }
+    c.gone[location] = 1
+    c.goneOrder.append(location)
+    if c.goneOrder.count > goneMemory {
+      let drop = c.goneOrder.count - goneMemory
+      for l in c.goneOrder.prefix(drop) { c.gone.removeValue(forKey: l) }
+      c.goneOrder.removeFirst(drop)
+    }
+  }
+
+  /// A handle for a user that is gone (or one of ours that has gone): in no table, its
+  /// lines go nowhere.
+  static func detached(pid: Pid, record: UserRecord, services: ChatServices) -> ClientHandle {
+    let h = ClientHandle(
+      pid: pid, host: record.host, services: services, endpoint: NowhereEndpoint(), remote: record.location.map(RemoteUser.init),
+      id: (1 << 62) | pid.id, signon: record.signon)
+    _ = h.replicate(record)
+    return h
+  }
+}
+
+/// Where the lines of a client that has gone go: nowhere.
+final class NowhereEndpoint: ClientEndpoint {
+  func send(line: [UInt8]) -> Bool { false }
+  func deliver(_ line: TaggedLine, caps: Caps) {}
+  var transport: String { "gone" }
+}

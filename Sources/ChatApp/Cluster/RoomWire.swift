@@ -1,0 +1,104 @@
+// A room's requests and replies as they cross between nodes: members on any node call
+// the channel's one room. Clients cross as full records (WireClient); the room's own
+// messages (history loaded, settings loaded) never leave its node.
+import Actors
+import Distribution
+
+extension Room.Request: Transportable {
+  func encode(to e: inout WireEncoder) {
+    switch self {
+    case .join(let client, let key):
+      e.tag(0)
+      e.write(WireClient(client))
+      e.write(key.map { [$0] } ?? [])
+    case .part(let client, let reason):
+      e.tag(1)
+      e.write(WireClient(client))
+      e.write(reason.map { [$0] } ?? [])
+    case .message(let client, let kind, let text, let tags):
+      e.tag(2)
+      e.write(WireClient(client))
+      e.write(kind.rawValue)
+      e.write(text)
+      e.write(tags)
+    case .topic(let client, let topic):
+      e.tag(3)
+      e.write(WireClient(client))
+      e.write(topic.map { [$0] } ?? [])
+    case .names(let client, let end):
+      e.tag(4)
+      e.write(WireClient(client))
+      e.write(end)
+    case .mode(let client, let params):
+      e.tag(5)
+      e.write(WireClient(client))
+      e.write(params)
+    case .kick(let client, let target, let reason):
+      e.tag(6)
+      e.write(WireClient(client))
+      e.write(target)
+      e.write(reason.map { [$0] } ?? [])
+    case .invite(let client, let target):
+      e.tag(7)
+      e.write(WireClient(client))
+      e.write(WireClient(target))
+    case .emit(let source, let text):
+      e.tag(8)
+      e.write(source)
+      e.write(text)
+    }
+  }
+
+  init(from d: inout WireDecoder) throws {
+    func client(_ d: inout WireDecoder) throws -> ClientHandle { try d.read(WireClient.self).client }
+    func optional(_ d: inout WireDecoder) throws -> String? { try d.read([String].self).first }
+    switch try d.tag() {
+    case 0: self = .join(try client(&d), key: try optional(&d))
+    case 1: self = .part(try client(&d), reason: try optional(&d))
+    case 2:
+      let c = try client(&d)
+      guard let kind = Room.MessageKind(rawValue: try d.read()) else { throw WireError.invalid("a message kind") }
+      self = .message(c, kind, text: try d.read(), tags: try d.read())
+    case 3: self = .topic(try client(&d), try optional(&d))
+    case 4: self = .names(try client(&d), end: try d.read())
+    case 5: self = .mode(try client(&d), try d.read())
+    case 6: self = .kick(try client(&d), target: try d.read(), reason: try optional(&d))
+    case 7: self = .invite(try client(&d), try client(&d))
+    case 8: self = .emit(source: try d.read(), text: try d.read())
+    case let t: throw WireError.unknownTag(t, in: "Room.Request")
+    }
+  }
+}
+
+extension Room.Reply: Transportable {
+  func encode(to e: inout WireEncoder) {
+    switch self {
+    case .done: e.tag(0)
+    case .refused: e.tag(1)
+    }
+  }
+  init(from d: inout WireDecoder) throws {
+    switch try d.tag() {
+    case 0: self = .done
+    case 1: self = .refused
+    case let t: throw WireError.unknownTag(t, in: "Room.Reply")
+    }
+  }
+}
+
+/// A room's own messages never cross.
+extension Room.Info: Transportable {
+  func encode(to e: inout WireEncoder) { e.tag(0) }
+  init(from d: inout WireDecoder) throws { throw WireError.dropped("a room's own message") }
+}
+
+extension ClientTag: Transportable {
+  func encode(to e: inout WireEncoder) {
+    e.write(key)
+    e.write(value.map { [$0] } ?? [])
+  }
+  init(from d: inout WireDecoder) throws {
+    key = try d.read()
+    value = try d.read([String].self).first
+  }
+}
