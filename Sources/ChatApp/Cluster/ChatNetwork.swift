@@ -57,7 +57,8 @@ final class ChatNetwork: Sendable {
 
   /// Joins the network named by `config.cluster`. Throws with a message that says what
   /// failed (Redis unreachable, the node name taken, ...).
-  static func start(_ config: ChatConfig, on node: Node) async throws -> ChatNetwork {
+  /// `role`: what the node is to the others (`chatd`; an emitter is not given users).
+  static func start(_ config: ChatConfig, role: String = ChatNetwork.role, on node: Node) async throws -> ChatNetwork {
     guard let url = config.cluster else { throw NetworkStartError("no --cluster URL") }
     let redisConfig: RedisConfiguration
     do {
@@ -88,13 +89,23 @@ final class ChatNetwork: Sendable {
     dc.listenHost = config.clusterListenHost
     dc.listenPort = config.clusterListenPort
     dc.advertisedHost = config.clusterAdvertisedHost
-    let dist: Distribution
-    do {
-      dist = try await Distribution.start(
-        dc, redis: redis, metadata: ["role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid())], on: node)
-    } catch {
-      throw NetworkStartError("cannot join the network as \(name) (--node): \(error)")
+    // A node restarted at once (kill -9, then its supervisor) finds its old lease still
+    // there: the name frees itself within the lease, so it is asked again until then.
+    var dist: Distribution?
+    let deadline = ContinuousClock.now + MembershipConfiguration().leaseTime + .milliseconds(1500)
+    while dist == nil {
+      do {
+        dist = try await Distribution.start(
+          dc, redis: redis, metadata: ["role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid())], on: node)
+      } catch MembershipError.nameTaken(let n, let incarnation, let address) where ContinuousClock.now < deadline {
+        _ = (n, incarnation, address)
+        try? await Task.sleep(for: .milliseconds(250))
+      } catch {
+        await redis.stop(node)
+        throw NetworkStartError("cannot join the network as \(name) (--node): \(error)")
+      }
     }
+    guard let dist else { throw NetworkStartError("cannot join the network as \(name)") }
     let names: GlobalNames
     do {
       names = try await GlobalNames.start(dist, redis: redis)
@@ -134,6 +145,9 @@ final class ChatNetwork: Sendable {
   var peers: [String] {
     dist.members.filter { $0.name != nodeName && $0.metadata["role"] == Self.role }.map(\.name)
   }
+
+  /// Whether `node` is a chatd node (not an emitter).
+  func isChatNode(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] == Self.role } }
 
   /// Sends to every other chatd node.
   func broadcast(_ message: NetMessage) {

@@ -36,6 +36,8 @@ struct Relay: SyncGenServer {
 
   struct State {
     var watch: UInt64
+    /// The chatd nodes seen up (emitters are not told of users, nor mourned).
+    var chatPeers: Set<String> = []
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -44,8 +46,9 @@ struct Relay: SyncGenServer {
     let token = network.dist.watchNodes { event in me.send(.info(.node(event))) }
     // Nodes already linked: introduce this node's users (after a restart of the relay,
     // again: records are applied by version, so nothing is applied twice).
-    for peer in network.peers { introduce(to: peer) }
-    return .ok(State(watch: token))
+    let peers = network.peers
+    for peer in peers { introduce(to: peer) }
+    return .ok(State(watch: token, chatPeers: Set(peers)))
   }
 
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) {
@@ -100,9 +103,12 @@ struct Relay: SyncGenServer {
     guard case .message(.node(let event)) = message else { return .noreply() }
     switch event {
     case .nodeUp(let peer):
+      guard network.isChatNode(peer) else { break }  // an emitter: it needs no users
+      state.chatPeers.insert(peer)
       services.logger.info("network: node \(peer) up", metadata: ["node": .string(peer)])
       introduce(to: peer)
     case .nodeDown(let peer, let reason):
+      guard state.chatPeers.remove(peer) != nil else { break }
       services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
       netsplit(peer, ctx)
     case .rejoined(let old, let new):

@@ -5,6 +5,9 @@ import Foundation
 /// What the command line asked for.
 public enum ChatCommand: Equatable, Sendable {
   case run(ChatConfig)
+  /// `chatd emit`: post one message into a network's channel and exit.
+  case emit(EmitRequest)
+  case emitHelp
   case help
   case version
 }
@@ -127,6 +130,7 @@ public enum ChatCommandLine {
     """ + ChatExitStatus.table
 
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
+    if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
     var config = ChatConfig()
     var i = 0
     func value(_ flag: String) throws(UsageError) -> String {
