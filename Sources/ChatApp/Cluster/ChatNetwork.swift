@@ -44,7 +44,10 @@ final class ChatNetwork: Sendable {
   /// otherwise, and get no user traffic).
   static let role = "chatd"
 
-  private init(dist: Distribution, redis: RedisClient, names: GlobalNames, config: ChatConfig) {
+  let logger: Logger
+
+  private init(dist: Distribution, redis: RedisClient, names: GlobalNames, config: ChatConfig, logger: Logger) {
+    self.logger = logger
     self.dist = dist
     self.redis = redis
     self.names = names
@@ -112,7 +115,7 @@ final class ChatNetwork: Sendable {
     } catch {
       throw NetworkStartError("cannot start global names: \(error)")
     }
-    let network = ChatNetwork(dist: dist, redis: redis, names: names, config: config)
+    let network = ChatNetwork(dist: dist, redis: redis, names: names, config: config, logger: node.logger)
     network.usersBox.withLock { $0 = RemoteUsers(network: network) }
     return network
   }
@@ -218,8 +221,27 @@ final class ChatNetwork: Sendable {
     try? await names.unregister("nick:" + Names.fold(nick), ctx)
   }
 
-  func healthy() { degradedSince.withLock { $0 = nil } }
-  func unhealthy() { degradedSince.withLock { if $0 == nil { $0 = .now } } }
+  /// Redis answered: if the node was degraded, it is not any more (said once).
+  func healthy() {
+    guard let since = degradedSince.withLock({ d -> ContinuousClock.Instant? in
+      defer { d = nil }
+      return d
+    }) else { return }
+    logger.notice("network: Redis reachable again after \(ContinuousClock.now - since); new nicks and channels work again")
+  }
+
+  /// Redis did not answer: the node is degraded — chat in existing channels and between
+  /// existing users goes on over the links; new nicks and channels wait (said once).
+  func unhealthy() {
+    let first = degradedSince.withLock { d -> Bool in
+      guard d == nil else { return false }
+      d = .now
+      return true
+    }
+    if first {
+      logger.warning("network: DEGRADED, Redis unreachable: chat goes on between nodes; new nicks and new channels wait until it is back")
+    }
+  }
 
   /// Every other node's channels (LIST), each node asked at once; a node that does not
   /// answer within a second is left out.
