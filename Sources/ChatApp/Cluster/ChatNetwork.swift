@@ -223,10 +223,12 @@ final class ChatNetwork: Sendable {
 
   /// Redis answered: if the node was degraded, it is not any more (said once).
   func healthy() {
-    guard let since = degradedSince.withLock({ d -> ContinuousClock.Instant? in
-      defer { d = nil }
-      return d
-    }) else { return }
+    guard
+      let since = degradedSince.withLock({ d -> ContinuousClock.Instant? in
+        defer { d = nil }
+        return d
+      })
+    else { return }
     logger.notice("network: Redis reachable again after \(ContinuousClock.now - since); new nicks and channels work again")
   }
 
@@ -241,6 +243,16 @@ final class ChatNetwork: Sendable {
     if first {
       logger.warning("network: DEGRADED, Redis unreachable: chat goes on between nodes; new nicks and new channels wait until it is back")
     }
+  }
+
+  /// Which node starts a channel's room again from its copy when its home has gone: the
+  /// first by name among the live nodes with members in it — every node with a copy
+  /// computes the same, so one node tries and the others wait for its record.
+  func takeoverNode(_ record: ChannelRecord) -> String {
+    let live = Set(dist.connectedNodes)
+    var candidates = MirrorSync.nodes(of: record).filter { live.contains($0) && $0 != record.home }
+    if record.members.values.contains(where: { $0.client.remote == nil }) { candidates.insert(nodeName) }
+    return candidates.min() ?? nodeName
   }
 
   /// Every other node's channels (LIST), each node asked at once; a node that does not
@@ -290,7 +302,10 @@ final class ChatNetwork: Sendable {
       remember(key, found)
       return found
     }
-    guard create || services.channels.exists(key) else { return nil }
+    let copy = services.channels.record(key)
+    guard create || copy != nil else { return nil }
+    // A copy of a channel whose home is gone: one node takes it over (the others wait).
+    if let copy, copy.home != nil, takeoverNode(copy) != nodeName { return nil }
     await RoomSupervision.start(name, create: create, ctx)
     guard let local = ctx.node.whereis(ChatServices.roomName(key), as: ServerMessage<Room>.self) else { return nil }
     let won: Bool

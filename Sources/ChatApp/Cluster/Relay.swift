@@ -143,6 +143,9 @@ struct Relay: SyncGenServer {
   /// Applies a change to this node's copy of a channel homed on `home`.
   private func applyMirror(_ key: String, home: String, _ change: MirrorChange) {
     var record = services.channels.record(key)
+    // The room is here now (it took the channel over): what another node says of it is
+    // out of date.
+    if let r = record, r.home == nil { return }
     if case .snapshot(let settings, let members) = change {
       var r = ChannelRecord(settings: settings)
       for m in members { r.members[m.client.client.id] = ChannelMember(client: m.client.client, op: m.op, voice: m.voice, monitor: nil) }
@@ -189,12 +192,14 @@ struct Relay: SyncGenServer {
         if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }
       }
     }
-    let orphans = services.channels.all.filter { $0.value.home == peer }
-    guard !orphans.isEmpty else { return }
+    network.forgetRoomsOn(peer)
+    // One node takes each orphan over (the first by name with members in it: every node
+    // with a copy picks the same); the others wait for its record.
     let network = self.network
     let services = self.services
+    let orphans = services.channels.all.filter { $0.value.home == peer && network.takeoverNode($0.value) == network.nodeName }
+    guard !orphans.isEmpty else { return }
     for (key, record) in orphans {
-      network.forgetRoomsOn(peer)
       let name = record.settings.name
       ctx.node.spawn(Never.self, options: SpawnOptions(label: "rehome \(key)")) { ctx in
         // The dead node's name for the room is free once its lease has run out (≈ 2 s):

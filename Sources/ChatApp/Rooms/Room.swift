@@ -105,6 +105,7 @@ struct Room: SyncGenServer {
         m.monitor = ctx.monitor(m.client.pid)
         record.members[id] = m
       }
+      record.home = nil
       state = State(record: record)
       if state.members.isEmpty {
         services.channels.unpublish(key)
@@ -221,6 +222,15 @@ struct Room: SyncGenServer {
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
     case .message(.abandon):
+      // Nobody has used this room. A new channel's record goes with it; a copy it was
+      // started from stays a copy (of a home not known yet: the winner's record follows).
+      if state.members.isEmpty {
+        services.channels.unpublish(key)
+      } else {
+        var copy = state.record
+        copy.home = ""
+        services.channels.publish(key, copy)
+      }
       return .stop(.normal)
     case .timeout:
       // Started for a JOIN that never came (settingsLoaded): nobody is in it.
