@@ -39,6 +39,9 @@ do {
   case .version:
     print("chatd \(ChatApp.version)")
     exit(0)
+  case .check(let c):
+    print(ChatConfigFile.text(of: c), terminator: "")
+    exit(0)
   case .run(let c):
     config = c
   case .emitHelp:
