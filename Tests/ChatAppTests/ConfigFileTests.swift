@@ -232,6 +232,31 @@ final class ConfigFileTests: XCTestCase {
       "ChatConfig settings neither printed by ChatConfigFile.text(of:) nor listed here as having no flag")
   }
 
+  /// docs/chatd.conf.example shows every setting, and is a good file both as it stands
+  /// (all commented: the defaults) and with every setting's line uncommented.
+  func testTheExampleFileShowsEverySettingAndReads() throws {
+    let dir = temporaryDirectory("chatd-conf")
+    defer { removeDirectory(dir) }
+    let example = try String(
+      contentsOfFile: #filePath.components(separatedBy: "/Tests/")[0] + "/docs/chatd.conf.example", encoding: .utf8)
+    let lines = example.split(separator: "\n", omittingEmptySubsequences: false)
+    let settingLine = /^# ([a-z][a-z-]*) = (.*)$/
+    let shown = Set(lines.compactMap { try? settingLine.wholeMatch(in: $0).map { String($0.1) } })
+    XCTAssertEqual(Set(ChatConfigFile.settings).subtracting(shown), [], "settings docs/chatd.conf.example does not show")
+    XCTAssertEqual(shown.subtracting(ChatConfigFile.settings), [], "docs/chatd.conf.example shows what is no setting")
+    XCTAssertEqual(try settings(example), ChatConfig())
+
+    _ = FileManager.default.createFile(atPath: dir + "/motd", contents: Data("hello\n".utf8))
+    let uncommented = lines.map { line -> String in
+      guard let match = try? settingLine.wholeMatch(in: line) else { return String(line) }
+      return match.1 == "motd" ? "motd = \(dir)/motd" : String(line.dropFirst(2))
+    }
+    let config = try settings(uncommented.joined(separator: "\n"))
+    XCTAssertEqual(config.operators, ["alice": "change-me", "bob": "change-me-too"])
+    XCTAssertEqual(config.motd, ["hello"])
+    XCTAssertFalse(config.history)
+  }
+
   func testSuggestionsAreCloseOnesOnly() {
     XCTAssertEqual(ChatConfigFile.suggestion(for: "prot"), "port")
     XCTAssertEqual(ChatConfigFile.suggestion(for: "Port"), "port")
@@ -245,13 +270,20 @@ final class ConfigFileTests: XCTestCase {
 
   // MARK: - The built binary
 
-  /// Runs the built chatd with `arguments` until it exits: its status, stdout, stderr.
+  /// Runs the built chatd with `arguments` until it exits (killed if it has not within
+  /// 30 s: one that starts instead of refusing fails the test, and stops): its status,
+  /// stdout, stderr. It runs in a directory of its own, so nothing lands in the checkout.
   func runChatd(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
     let dir = temporaryDirectory("chatd-conf-run")
     defer { removeDirectory(dir) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try builtExecutable("chatd"))
     process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: dir)
+    defer {
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+    }
     _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: dir + "/out")
@@ -284,8 +316,11 @@ final class ConfigFileTests: XCTestCase {
     XCTAssertEqual(checked.stderr, "")
     XCTAssertTrue(checked.stdout.contains("\nlisten = 127.0.0.1:7000\n"), checked.stdout)
     XCTAssertTrue(checked.stdout.contains("\nserver-name = from.flag\n"), checked.stdout)
-    // What it printed is a config file giving the same settings.
-    XCTAssertEqual(ChatConfigFile.text(of: try ChatConfigFile.parse(checked.stdout, file: "printed")), checked.stdout)
+    // What it printed is a config file giving the same settings (but for the note on
+    // where the control socket goes, which names chatd's working directory).
+    func settingLines(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.hasPrefix("# control-socket") } }
+    let reprinted = ChatConfigFile.text(of: try ChatConfigFile.parse(checked.stdout, file: "printed"))
+    XCTAssertEqual(settingLines(reprinted), settingLines(checked.stdout))
   }
 
   func testTheBinaryRunsWithTheFilesSettings() async throws {
@@ -305,12 +340,13 @@ final class ConfigFileTests: XCTestCase {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try builtExecutable("chatd"))
     process.arguments = ["--config", path]
+    process.currentDirectoryURL = URL(fileURLWithPath: dir)
     _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
     process.standardOutput = FileHandle(forWritingAtPath: dir + "/out")
     process.standardError = FileHandle.nullDevice
     try process.run()
     defer {
-      if process.isRunning { process.terminate() }
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
       process.waitUntilExit()
     }
     let output = { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "" }
