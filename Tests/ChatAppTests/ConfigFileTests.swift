@@ -191,26 +191,68 @@ final class ConfigFileTests: XCTestCase {
       shutdown-timeout = 14
       password = secret
       oper = alice:secret
+      node = node-a
+      cluster = redis://10.0.0.5:6379
+      cluster-listen = 0.0.0.0:7000
+      cluster-advertise = 10.0.0.6
+      cluster-secret = secret-of-the-network
+      cluster-name = staging
       """)
     let text = ChatConfigFile.text(of: changed)
-    XCTAssertFalse(text.contains("secret"), text)
+    XCTAssertFalse(text.contains("= secret") || text.contains(":secret") || text.contains("secret-of-the-network"), text)
     XCTAssertTrue(text.contains("# password: set (not shown)\n# oper: alice, with a password (not shown)\n"), text)
+    XCTAssertTrue(text.contains("\ncluster = redis://10.0.0.5:6379\nnode = node-a\ncluster-listen = 0.0.0.0:7000\n"), text)
+    XCTAssertTrue(text.contains("\n# cluster-secret: set (not shown)\ncluster-name = staging\n"), text)
     var expected = changed
     expected.password = nil
     expected.operators = [:]
+    expected.clusterSecret = nil
     let reread = try settings(text)
     XCTAssertEqual(reread, expected, text)
     XCTAssertEqual(reread.kernelSendBuffer, 8192)
     XCTAssertEqual(reread.sendCoalescing, .off)
     XCTAssertEqual(
       ChatConfigFile.text(of: reread),
-      text.replacingOccurrences(of: "set (not shown)", with: "none").replacingOccurrences(
-        of: "# oper: alice, with a password (not shown)\n", with: ""))
+      text.replacingOccurrences(of: "# password: set (not shown)", with: "# password: none")
+        .replacingOccurrences(of: "set (not shown)", with: "none (one kept in the Redis)")
+        .replacingOccurrences(of: "# oper: alice, with a password (not shown)\n", with: ""))
     // The defaults, too, read back as themselves.
     let defaults = ChatConfigFile.text(of: ChatConfig())
     XCTAssertEqual(ChatConfigFile.text(of: try settings(defaults)), defaults)
     XCTAssertTrue(defaults.contains("\nlisten = 127.0.0.1:6667\n"), defaults)
     XCTAssertTrue(defaults.contains("\n# control-socket: not set (\(ChatConfig().controlSocketPath), under data-dir)\n"), defaults)
+  }
+
+  /// The network settings are weighed together once the file and the command line are
+  /// both read: in whatever order they come, wherever they come from.
+  func testNetworkSettingsAreCheckedTogetherAfterFileAndFlags() throws {
+    let dir = temporaryDirectory("chatd-conf")
+    defer { removeDirectory(dir) }
+    // A node's server name is its own, unless the file or a flag names one.
+    let named = try settings("node = a\ncluster = redis://127.0.0.1:6379\n")
+    XCTAssertEqual(named.serverName, "a.chatd.local")
+    XCTAssertEqual(
+      try settings("server-name = irc.example.org\ncluster = redis://127.0.0.1:6379\nnode = a\n").serverName, "irc.example.org")
+    let path = configFile("server-name = irc.example.org\n", in: dir)
+    guard case .run(let flags) = try ChatCommandLine.parse(["--config", path, "--cluster", "redis://127.0.0.1:6379", "--node", "b"]) else {
+      return XCTFail("expected a run")
+    }
+    XCTAssertEqual(flags.serverName, "irc.example.org")
+    _ = configFile("cluster = redis://127.0.0.1:6379\n", in: dir)
+    guard case .run(let mixed) = try ChatCommandLine.parse(["--node=b", "--config", path]) else { return XCTFail("expected a run") }
+    XCTAssertEqual(mixed.serverName, "b.chatd.local")
+    XCTAssertEqual(mixed.cluster, "redis://127.0.0.1:6379")
+
+    // A network setting without a network, from the file or a flag in either form.
+    XCTAssertEqual(error("node = a\n"), "chatd.conf: --node needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
+    _ = configFile("cluster-name = staging\n", in: dir)
+    for arguments in [["--config", path], ["--cluster-name=staging"]] {
+      XCTAssertThrowsError(try ChatCommandLine.parse(arguments), "\(arguments)") {
+        XCTAssertEqual("\($0)", "--cluster-name needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
+      }
+    }
+    XCTAssertEqual(
+      error("cluster = redis://127.0.0.1:6379\ncluster-secret = short\n"), "chatd.conf:2: --cluster-secret: at least 8 characters")
   }
 
   /// A setting added to `ChatConfig` must be printed by `--check-config` (or be one no
@@ -221,6 +263,7 @@ final class ConfigFileTests: XCTestCase {
       "serverName", "networkName", "motd", "password", "operators", "nickLength", "pingInterval", "pingTimeout",
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
+      "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
@@ -242,8 +285,8 @@ final class ConfigFileTests: XCTestCase {
     let lines = example.split(separator: "\n", omittingEmptySubsequences: false)
     let settingLine = /^# ([a-z][a-z-]*) = (.*)$/
     let shown = Set(lines.compactMap { try? settingLine.wholeMatch(in: $0).map { String($0.1) } })
-    XCTAssertEqual(Set(ChatConfigFile.settings).subtracting(shown), [], "settings docs/chatd.conf.example does not show")
-    XCTAssertEqual(shown.subtracting(ChatConfigFile.settings), [], "docs/chatd.conf.example shows what is no setting")
+    XCTAssertEqual(Set(ChatConfigFile.settingNames).subtracting(shown), [], "settings docs/chatd.conf.example does not show")
+    XCTAssertEqual(shown.subtracting(ChatConfigFile.settingNames), [], "docs/chatd.conf.example shows what is no setting")
     XCTAssertEqual(try settings(example), ChatConfig())
 
     _ = FileManager.default.createFile(atPath: dir + "/motd", contents: Data("hello\n".utf8))
