@@ -72,7 +72,8 @@ extension Connection {
       if let fields {
         client.numeric(server, .rplWhoSpcRpl, whox(fields, token: token, other, nick, info, channel: channel, flags: flags))
       } else {
-        client.numeric(server, .rplWhoReply, channel, info.user, other.host, server, nick, flags, "0 \(info.realname)")
+        client.numeric(
+          server, .rplWhoReply, channel, info.user, other.host, services.serverName(of: other), nick, flags, "0 \(info.realname)")
       }
     }
     client.numeric(server, .rplEndOfWho, mask)
@@ -128,7 +129,7 @@ extension Connection {
         channels.append(m.member.prefix(multi: multi) + m.settings.name)
       }
       if !channels.isEmpty { client.numeric(server, .rplWhoisChannels, theirNick, channels.joined(separator: " ")) }
-      client.numeric(server, .rplWhoisServer, theirNick, server, config.networkName)
+      client.numeric(server, .rplWhoisServer, theirNick, services.serverName(of: other), config.networkName)
       if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
       if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
       if let away = info.away { client.numeric(server, .rplAway, theirNick, away) }

@@ -99,7 +99,10 @@ final class ChatNetwork: Sendable {
     while dist == nil {
       do {
         dist = try await Distribution.start(
-          dc, redis: redis, metadata: ["role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid())], on: node)
+          dc, redis: redis,
+          metadata: [
+            "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
+          ], on: node)
       } catch MembershipError.nameTaken(let n, let incarnation, let address) where ContinuousClock.now < deadline {
         _ = (n, incarnation, address)
         try? await Task.sleep(for: .milliseconds(250))
@@ -148,6 +151,9 @@ final class ChatNetwork: Sendable {
   var peers: [String] {
     dist.members.filter { $0.name != nodeName && $0.metadata["role"] == Self.role }.map(\.name)
   }
+
+  /// The IRC server name of `node` (WHOIS), as it joined.
+  func serverName(of node: String) -> String? { dist.members.first { $0.name == node }?.metadata["server"] }
 
   /// Whether `node` is a chatd node (not an emitter).
   func isChatNode(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] == Self.role } }
