@@ -1,7 +1,8 @@
 // Nodes in real OS processes that find each other through a real redis-server: every
 // member connects to every other, a killed node is seen down by all within the bound, a
 // frozen node past its lease rejoins as a new incarnation whose old pids get nothing,
-// and a Redis restart makes no false node-down.
+// and a Redis restart, or Redis stopped for ten seconds, makes no false node-down: links
+// and pids survive it, and each node says when Redis is unreachable and back.
 import Foundation
 import OtterTestSupport
 import RedisTestSupport
@@ -73,6 +74,39 @@ final class ClusterTests: XCTestCase {
     let c = try node("c", redis)
     try c.expect("up a", timeout: .seconds(5))
     try c.expect("up b", timeout: .seconds(5))
+  }
+
+  func testRedisPausedTenSecondsKeepsLinksPidsAndIncarnations() async throws {
+    let redis = try startRedisServer()
+    let a = try node("a", redis)
+    let b = try node("b", redis)
+    try a.expect("up b", timeout: .seconds(5))
+    try b.command("echo echo")
+    try a.command("keep b echo")
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+    redis.pause()
+    let paused = ContinuousClock.now
+    for n in [a, b] {
+      let line = try n.expect("redis unreachable", timeout: .seconds(5))
+      print("cluster: \(n.name) says \(line)")
+    }
+    // Links do not go through Redis: traffic goes on meanwhile.
+    let during = try a.command("pings b echo 100", expect: "pongs")
+    XCTAssertTrue(during.hasPrefix("pongs 100 ordered"), during)
+    try await Task.sleep(until: paused + .seconds(10), clock: .continuous)
+    redis.resume()
+    let resumed = ContinuousClock.now
+    for n in [a, b] { try n.expect("redis reachable", timeout: .seconds(5)) }
+    // Past a lease and a sweep: nobody saw anybody down, nobody changed incarnation.
+    try await Task.sleep(until: resumed + .seconds(3), clock: .continuous)
+    for n in [a, b] {
+      XCTAssertFalse(n.has("down"), "\(n.name) saw a node down while Redis was paused")
+      XCTAssertFalse(n.has("rejoined"), "\(n.name) changed incarnation while Redis was paused")
+    }
+    // The pid a kept before is still b's live echo: same incarnation, same link.
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+    let after = try a.command("pings b echo 100", expect: "pongs")
+    XCTAssertTrue(after.hasPrefix("pongs 100 ordered"), after)
   }
 
   func testANameTakenByALiveMemberIsRefused() async throws {

@@ -1,6 +1,6 @@
 // The shared state of a node's distribution: who this node is (name, incarnation), its
 // links by peer name, the processes it exports (that other nodes may send to) and the
-// names registered for other nodes, and who wants node up/down events.
+// names registered for other nodes, and who wants node up/down and Redis health events.
 //
 // Owner: `state` is guarded by its lock. Links are added by link processes once their
 // handshake is done and removed by PeerLink.goDown; exports by whoever encodes an
@@ -31,6 +31,7 @@ final class DistributionCore: Sendable {
     var exports: [UInt64: Export] = [:]
     var names: [String: Export] = [:]
     var watchers: [UInt64: @Sendable (NodeEvent) -> Void] = [:]
+    var healthWatchers: [UInt64: @Sendable (MembershipHealth) -> Void] = [:]
     var nextWatcher: UInt64 = 1
     var stopped = false
     /// The other members, as the membership last said (empty without Redis).
@@ -64,6 +65,8 @@ final class DistributionCore: Sendable {
 
   /// Applies a membership event: links follow the members (the node with the lower
   /// name dials; the other keeps a link waiting, so what it sends meanwhile is queued).
+  /// Links change only on events: while Redis is away the membership emits none (but
+  /// health), so every link and remote pid stays as it was.
   func apply(_ event: MembershipEvent, kernel: Address<NetKernelMessage>) {
     switch event {
     case .nodeUp(let info):
@@ -92,6 +95,8 @@ final class DistributionCore: Sendable {
       }
       for l in links { l.goDown("\(name) lost its lease as incarnation \(old.incarnation); rejoined as \(new.incarnation)") }
       notify(.rejoined(oldIncarnation: old.incarnation, newIncarnation: new.incarnation))
+    case .health(let health):
+      for w in state.withLock({ Array($0.healthWatchers.values) }) { w(health) }
     }
   }
 
@@ -162,7 +167,21 @@ final class DistributionCore: Sendable {
     }
   }
 
-  func unwatch(_ id: UInt64) { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+  func unwatch(_ id: UInt64) {
+    state.withLock { s in
+      s.watchers[id] = nil
+      s.healthWatchers[id] = nil
+    }
+  }
+
+  func watchHealth(_ f: @escaping @Sendable (MembershipHealth) -> Void) -> UInt64 {
+    state.withLock { s in
+      let id = s.nextWatcher
+      s.nextWatcher += 1
+      s.healthWatchers[id] = f
+      return id
+    }
+  }
 
   func notify(_ event: NodeEvent) {
     for w in state.withLock({ Array($0.watchers.values) }) { w(event) }

@@ -89,6 +89,13 @@ struct MembershipView {
     return events
   }
 
+  /// Gives every missing peer a fresh grace: we could not reach Redis for a while, so
+  /// we could not have seen them register again (nor could they, if the outage was
+  /// Redis's).
+  mutating func restartGraces() {
+    for name in peers.keys { peers[name]?.missingSince = nil }
+  }
+
   private mutating func bury(_ name: String, _ incarnation: UInt64) {
     buried[name] = max(buried[name] ?? 0, incarnation)
   }
