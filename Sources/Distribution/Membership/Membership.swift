@@ -51,7 +51,14 @@
 //   at least every 500 ms) first gives every lease a fresh leaseTime. No lease then
 //   counts as expired for time in which its owner could not renew; each member renews
 //   within the new lease, and one that does not (it died meanwhile) is buried as usual,
-//   one lease later.
+//   one lease later. The gap lies halfway between the longest pause between the scripts
+//   of one live member and the shortest outage that can expire a lease, so a quiet
+//   cluster is not refreshed for ever, nor a lease left to expire by an outage.
+// - A join is not held back by a refresh: it reads its name's expiry before, so a lone
+//   node that crashed and comes back after a while takes its name again (its own join
+//   would otherwise refresh its predecessor's lease each time, and be refused).
+// - Global names ask Redis the same question: an owner is alive while its incarnation
+//   is registered (not buried), whatever its lease's expiry.
 // - A member cut off alone is not helped: the others keep Redis busy, it gets no
 //   refresh, they bury it, and it finds its lease lost when it gets through. That is
 //   right: they saw it down.
@@ -66,10 +73,12 @@
 //   counter is seeded from Redis time in microseconds, so incarnations are never reused).
 // - Peers: a member missing from the list without a tombstone is not down; Redis lost
 //   it. It stays up in our view for a grace of leaseTime from when we first missed it
-//   (counted again from when Redis answers us, after an outage of ours); if it has not
-//   registered again by then, the sweep script buries it ("did not come back after
-//   Redis lost its data") atomically, so its own late re-registration is refused and it
-//   rejoins under a new incarnation.
+//   (counted again from when Redis answers us after an outage of ours; and no sweep
+//   sent while Redis does not answer us declares it: it could wait in a stalled server
+//   and run after the member could not register either); if it has not registered
+//   again by then, the sweep script buries it ("did not come back after Redis lost its
+//   data") atomically, so its own late re-registration is refused and it rejoins under
+//   a new incarnation.
 // - So a restart, however long Redis stays down, produces no event but `.health`.
 //
 // (All this assumes only that our monotonic clock and Redis's run at about the same
@@ -150,9 +159,9 @@ public final class Membership: Sendable {
   }
 
   /// The membership as a child of your supervisor (transient: restarted if it crashes,
-  /// not after `leave`). Its start waits until joined; a restarted one resumes the lease
-  /// it had if it may still be alive, and rejoins otherwise (`leaseLost`). After `leave`
-  /// or `stop`, it is not started again.
+  /// not after `leave`). Its start waits until joined; a restarted one renews the lease
+  /// it had and goes on under the same incarnation if Redis still holds it, and rejoins
+  /// otherwise (`leaseLost`). After `leave` or `stop`, it is not started again.
   public func childSpec(id: String = "membership") -> ChildSpec {
     let core = self.core
     let timeout = startTimeout

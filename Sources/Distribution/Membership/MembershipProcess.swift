@@ -225,7 +225,7 @@ struct MembershipProcess {
 
   /// Reads the member list, removing expired leases, and emits what changed.
   func sweep() async {
-    let args = core.state.withLock { $0.view.sweepArguments(now: .now, grace: config.leaseTime) }
+    let args = core.state.withLock { $0.view.sweepArguments(now: .now, grace: config.leaseTime, mayDeclare: $0.health.isReachable) }
     let reply: RESPValue
     do {
       reply = try await script(MembershipScripts.sweep, args)

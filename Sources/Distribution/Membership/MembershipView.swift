@@ -30,10 +30,11 @@ struct MembershipView {
   init(me: String) { self.me = me }
 
   /// The peers as a sweep takes them: name, incarnation, and whether to declare it down
-  /// (missing for `grace` or more).
-  func sweepArguments(now: ContinuousClock.Instant, grace: Duration) -> [String] {
+  /// (missing for `grace` or more, and `mayDeclare`: Redis answers us, so the sweep will
+  /// not wait in a stalled server to run after the peer could not register either).
+  func sweepArguments(now: ContinuousClock.Instant, grace: Duration, mayDeclare: Bool = true) -> [String] {
     peers.values.sorted { $0.info.name < $1.info.name }.flatMap { e -> [String] in
-      let declare = e.missingSince.map { now - $0 >= grace } ?? false
+      let declare = mayDeclare && (e.missingSince.map { now - $0 >= grace } ?? false)
       return [e.info.name, String(e.info.incarnation), declare ? "1" : "0"]
     }
   }
