@@ -109,6 +109,34 @@ final class ClusterTests: XCTestCase {
     XCTAssertTrue(after.hasPrefix("pongs 100 ordered"), after)
   }
 
+  /// A node cut off from Redis while the others reach it is buried by them. It cannot
+  /// tell this from an outage of Redis, so it still counts itself a member and dials
+  /// them again; they refuse its buried incarnation (its pids are dead everywhere) until
+  /// Redis tells it the lease is lost and it rejoins under a new one.
+  func testANodeCutOffFromRedisIsRefusedUntilItRejoins() async throws {
+    let redis = try startRedisServer()
+    let proxy = try TCPProxy(to: redis.port)
+    addTeardownBlock { proxy.stop() }
+    let a = try NodeProcess(self, name: "a", extra: ["--redis", "redis://127.0.0.1:\(proxy.port)", "--cluster", "t\(redis.port)"])
+    let b = try node("b", redis)
+    try a.expect("up b", timeout: .seconds(5))
+    try b.expect("up a", timeout: .seconds(5))
+    proxy.cut()
+    try b.expect("down a", timeout: .seconds(4))
+    try a.expect("redis unreachable", timeout: .seconds(1))
+    // a dials b again every 500 ms meanwhile.
+    try await Task.sleep(for: .seconds(2))
+    XCTAssertFalse(b.has("up a"), "b linked up again with a's buried incarnation")
+    XCTAssertFalse(a.has("rejoined"))
+    proxy.restore()
+    let rejoined = try a.expect("rejoined", timeout: .seconds(10)).split(separator: " ")
+    XCTAssertGreaterThan(UInt64(rejoined[2]) ?? 0, UInt64(rejoined[1]) ?? .max)
+    try b.expect("up a", timeout: .seconds(5))
+    try a.command("echo echo")
+    try b.command("keep a echo")
+    XCTAssertEqual(try b.command("kept", expect: "kept"), "kept-reply")
+  }
+
   func testANameTakenByALiveMemberIsRefused() async throws {
     let redis = try startRedisServer()
     _ = try node("a", redis)

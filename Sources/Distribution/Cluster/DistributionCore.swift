@@ -36,6 +36,10 @@ final class DistributionCore: Sendable {
     var stopped = false
     /// The other members, as the membership last said (empty without Redis).
     var members: [String: MemberInfo] = [:]
+    /// The newest incarnation of each peer the membership said is down. A link from it
+    /// (or an older one) is refused: its pids are dead everywhere, even if it does not
+    /// know yet — cut off from Redis, it still counts itself a member, and dials.
+    var declaredDown: [String: UInt64] = [:]
   }
 
   let node: Node
@@ -71,7 +75,11 @@ final class DistributionCore: Sendable {
     switch event {
     case .nodeUp(let info):
       guard info.name != name else { return }
-      state.withLock { $0.members[info.name] = info }
+      state.withLock { s in
+        s.members[info.name] = info
+        // Never a buried incarnation, but after our own leaseLost (whose nodeDowns bury nothing).
+        if let down = s.declaredDown[info.name], down <= info.incarnation { s.declaredDown[info.name] = nil }
+      }
       if name < info.name {
         kernel.send(.dial(peer: info.name, incarnation: info.incarnation, address: info.address))
       } else {
@@ -81,6 +89,7 @@ final class DistributionCore: Sendable {
       guard info.name != name else { return }
       let link: PeerLink? = state.withLock { s in
         if s.members[info.name]?.incarnation == info.incarnation { s.members[info.name] = nil }
+        s.declaredDown[info.name] = max(s.declaredDown[info.name] ?? 0, info.incarnation)
         guard let l = s.links[info.name], l.peerIncarnation == info.incarnation || l.peerIncarnation == 0 else { return nil }
         return l
       }
@@ -98,6 +107,12 @@ final class DistributionCore: Sendable {
     case .health(let health):
       for w in state.withLock({ Array($0.healthWatchers.values) }) { w(health) }
     }
+  }
+
+  /// Whether the membership said `peer` is down at `incarnation` (or a newer one): its
+  /// link is refused.
+  func isDeclaredDown(_ peer: String, incarnation: UInt64) -> Bool {
+    state.withLock { s in s.declaredDown[peer].map { incarnation <= $0 } ?? false }
   }
 
   /// Members to dial (lower name here) with no link up: the net kernel's periodic check.
