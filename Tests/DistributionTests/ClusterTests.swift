@@ -123,7 +123,7 @@ final class ClusterTests: XCTestCase {
     try b.expect("up a", timeout: .seconds(5))
     proxy.cut()
     try b.expect("down a", timeout: .seconds(4))
-    try a.expect("redis unreachable", timeout: .seconds(1))
+    try a.expect("redis unreachable", timeout: .seconds(3))
     // a dials b again every 500 ms meanwhile.
     try await Task.sleep(for: .seconds(2))
     XCTAssertFalse(b.has("up a"), "b linked up again with a's buried incarnation")

@@ -219,9 +219,9 @@ public struct Distribution: Sendable {
   /// are; only joining, leaving and global names need it.
   public var health: MembershipHealth? { membership?.health }
 
-  /// Calls `f` on every change of `health`, in order: "Redis
-  /// unreachable since ..." once, then "reachable" once it answers again. Returns a
-  /// token for `stopWatchingNodes`.
+  /// Calls `f` on every change of `health`, in order: "unreachable since ..." once, then
+  /// "reachable" once Redis answers again (log "cluster degraded" and "healthy again").
+  /// Returns a token for `stopWatchingNodes`.
   @discardableResult
   public func watchHealth(_ f: @escaping @Sendable (MembershipHealth) -> Void) -> UInt64 { core.watchHealth(f) }
 

@@ -4,7 +4,8 @@
 //
 // Owner: `state` is guarded by its lock. Links are added by link processes once their
 // handshake is done and removed by PeerLink.goDown; exports by whoever encodes an
-// address (and removed by the net kernel when the process ends); names by `register`.
+// address (and removed by the net kernel when the process ends); names by `register`;
+// the members and those declared down by `apply`, from the membership's events.
 @_spi(Distribution) import Actors
 
 /// A node came or went.
