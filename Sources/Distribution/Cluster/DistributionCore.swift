@@ -12,8 +12,9 @@
 public enum NodeEvent: Sendable, Hashable {
   case nodeUp(String)
   case nodeDown(String, reason: String)
-  /// This node's lease was lost (it was frozen or cut off): it rejoined under a new
-  /// incarnation, and its pids of the old one are dead everywhere.
+  /// This node's lease was lost (it was frozen, or cut off from Redis while the others
+  /// reached it, and they declared it down): it rejoined under a new incarnation, and its
+  /// pids of the old one are dead everywhere. An outage of Redis itself never causes it.
   case rejoined(oldIncarnation: UInt64, newIncarnation: UInt64)
 }
 
