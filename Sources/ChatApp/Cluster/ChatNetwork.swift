@@ -120,6 +120,8 @@ final class ChatNetwork: Sendable {
     }
     let network = ChatNetwork(dist: dist, redis: redis, names: names, config: config, logger: node.logger)
     network.usersBox.withLock { $0 = RemoteUsers(network: network) }
+    // The membership hears first when Redis goes and comes back (its heartbeat).
+    dist.watchHealth { health in health.isReachable ? network.healthy() : network.unhealthy(health.description) }
     return network
   }
 
@@ -240,14 +242,14 @@ final class ChatNetwork: Sendable {
 
   /// Redis did not answer: the node is degraded — chat in existing channels and between
   /// existing users goes on over the links; new nicks and channels wait (said once).
-  func unhealthy() {
+  func unhealthy(_ why: String = "Redis unreachable") {
     let first = degradedSince.withLock { d -> Bool in
       guard d == nil else { return false }
       d = .now
       return true
     }
     if first {
-      logger.warning("network: DEGRADED, Redis unreachable: chat goes on between nodes; new nicks and new channels wait until it is back")
+      logger.warning("network: DEGRADED (\(why)): chat goes on between nodes; new nicks and new channels wait until Redis is back")
     }
   }
 
