@@ -58,7 +58,7 @@ let package = Package(
     .target(name: "WebSocketAccept", swiftSettings: strict),
     .target(
       name: "ChatApp",
-      dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys"],
+      dependencies: ["Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys", "Redis"],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
@@ -95,7 +95,9 @@ let package = Package(
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
     .testTarget(
       name: "ChatAppTests",
-      dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "Control", "OtterTestSupport", "IRCTestSupport"],
+      dependencies: [
+        "ChatApp", "Actors", "GenServer", "Supervision", "Control", "Redis", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport",
+      ],
       swiftSettings: strict),
     .testTarget(
       name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"],

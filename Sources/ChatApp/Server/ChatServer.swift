@@ -97,7 +97,9 @@ public final class ChatServer: Sendable {
       })
     let children: [ChildSpec] =
       [
-        .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
+        .server(
+          id: "history", HistoryStore(path: historyPath, backend: config.historyBackend, counters: services.metrics.history),
+          name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
