@@ -94,7 +94,9 @@ final class RedisHistory: MessageArchive {
   }
 
   /// Waits (a second at most) only while Redis answers and something is still to be
-  /// written: with Redis away, waiting would not get anything written.
+  /// written: with Redis away, waiting would not get anything written. Called from the
+  /// store's `terminate` at a normal stop, it holds that scheduler thread meanwhile, as
+  /// the SQLite writer's `stop` does; the writer process runs on the others.
   func stop() {
     finish()
     if shared.reachable.load(ordering: .relaxed) && shared.unwritten.load(ordering: .relaxed) > 0 {

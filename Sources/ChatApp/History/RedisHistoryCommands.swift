@@ -1,6 +1,9 @@
 // How the network history sits in Redis, and the commands that write and read it.
 // Pure: builds commands and reads replies; the Redis archive's process and its query
-// helpers (History/RedisHistory.swift) send them.
+// helpers (History/RedisHistory.swift) send them. Writers of the keys: the archive
+// process of every node that appends to a channel, through the `append` script only —
+// a script runs alone on the server, so appends from several nodes never interleave
+// halfway.
 //
 // Per channel (folded name K), two keys with the hash tag {K}, so that they live in one
 // Redis Cluster slot and one script may touch both:
