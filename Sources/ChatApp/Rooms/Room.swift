@@ -439,7 +439,8 @@ struct Room: SyncGenServer {
   /// `skippingNewest`: messages sent since the client joined, which it got live.
   private func replay(to client: ClientHandle, _ state: State, skippingNewest: Int = 0) {
     let limit = services.config.historyReplay
-    guard limit > 0 else { return }
+    // A draft/chathistory client asks for what it wants (CHATHISTORY), as the spec asks.
+    guard limit > 0, !client.has(.chathistory) else { return }
     let entries = services.recent.latest(key, limit: limit, skippingNewest: skippingNewest)
     guard !entries.isEmpty else { return }
     let caps = client.capabilities
