@@ -185,8 +185,8 @@ struct Relay: SyncGenServer {
   /// started again from our copies.
   private func netsplit(_ peer: String, _ ctx: ServerContext<Self>) {
     let gone = network.users.removeNode(peer, services: services)
-    let message = "\(services.serverName) \(peer)"
     for user in gone {
+      let message = "\(services.serverName) \(services.serverName(of: user))"
       let line = TaggedLine(IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message]))
       for n in services.channels.neighbours(of: user.id) where n.remote == nil {
         if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }
