@@ -15,23 +15,35 @@ final class NetworkEndToEndTests: XCTestCase {
     let network = try NetworkLauncher.start(kind, web: false, chatdPath: nil, chatdArguments: [], log: log)
     defer { network.stop() }
     XCTAssertEqual(network.servers.count, 2)
-    var p = ChatParameters(clients: 20, rooms: 2, senders: 6, rate: 20, duration: 2)
+    // 300 clients in one room (S1's), 150 on each server: past ngIRCd's first connection
+    // table of 100, and a burst of joins across the link.
+    var p = ChatParameters(clients: 300, rooms: 1, senders: 6, rate: 20, duration: 2)
     p.settle = 1
     p.drainIdle = 1
     let node = try Node(schedulers: 1, name: "chatbench-network-test")
     defer { node.shutdown(timeout: .seconds(10)) }
-    let r = try await ChatRun.run(p, target: network.target(transport: .irc), inflight: 8, node: node, log: log)
+    let r = try await ChatRun.run(p, target: network.target(transport: .irc), inflight: kind.defaultInflight, node: node, log: log)
     let summary = "\(kind.rawValue): \(r.tally), first error \(r.counters.firstError ?? "-")"
     XCTAssertFalse(r.aborted, summary)
     XCTAssertEqual(r.sent, 40, summary)
-    // Each room: 10 members, 5 on each server; each message is owed to the 9 others.
-    XCTAssertEqual(r.tally.expected, 40 * 9, summary)
+    // Each message is owed to the 299 other members, 149 of them on the other server.
+    XCTAssertEqual(r.tally.expected, 40 * 299, summary)
     XCTAssertEqual(r.tally.lost, 0, summary)
     XCTAssertEqual(r.tally.duplicates, 0, summary)
-    XCTAssertEqual(r.tally.received, 40 * 9, summary)
+    XCTAssertEqual(r.tally.received, 40 * 299, summary)
     XCTAssertEqual(r.serverCPUByProcess.map(\.name), [kind.rawValue + "/a", kind.rawValue + "/b"])
     XCTAssertNotNil(r.serverCPUSeconds)
     XCTAssertTrue(network.exited.isEmpty)
+  }
+
+  func testLinkedNgircdAllocatesItsWholeConnectionTableAtStart() throws {
+    guard ServerLauncher.installed("ngircd") != nil else { throw XCTSkip("ngircd is not installed") }
+    let network = try NetworkLauncher.start(.ngircdNet, web: false, chatdPath: nil, chatdArguments: [], log: Log(quiet: true))
+    defer { network.stop() }
+    for server in network.servers {
+      let config = try String(contentsOfFile: server.directory + "/ngircd.conf", encoding: .utf8)
+      XCTAssertTrue(config.contains("MaxConnections = \(NetworkLauncher.openFileLimit())\n"), config)
+    }
   }
 
   func testLinkedInspircdCarriesEveryCopyAcrossItsLink() async throws { try await shortRun(on: .inspircdNet) }

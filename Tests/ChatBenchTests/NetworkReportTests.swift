@@ -81,7 +81,7 @@ final class NetworkReportTests: XCTestCase {
   }
 
   /// A chat result with `cpu` server seconds over 1,000 received copies.
-  private func chat(cpu: Double, p99: Double = 5, lost: Int = 0) -> Measurement.Outcome {
+  private func chat(cpu: Double, p99: Double = 5, lost: Int = 0) -> chatbench.Measurement.Outcome {
     var r = ChatResult(parameters: Scenario.s3.chat!)
     r.tally = DeliveryTally(
       received: 1000, expected: 1000 + lost, fullyDelivered: 10,
@@ -92,19 +92,19 @@ final class NetworkReportTests: XCTestCase {
     return .chat(r)
   }
 
-  private var mixedRun: [Measurement] {
+  private var mixedRun: [chatbench.Measurement] {
     [
-      Measurement(scenario: .s3, server: "chatd", outcome: chat(cpu: 0.010)),
-      Measurement(scenario: .s3, server: "chatd-net", outcome: chat(cpu: 0.012, p99: 120), servers: 2, single: "chatd"),
-      Measurement(scenario: .s3, server: "inspircd-net", outcome: chat(cpu: 0.020), servers: 2, single: "inspircd"),
-      Measurement(scenario: .s3, server: "ngircd-net", outcome: chat(cpu: 0.010, lost: 3), servers: 2, single: "ngircd"),
+      chatbench.Measurement(scenario: .s3, server: "chatd", outcome: chat(cpu: 0.010)),
+      chatbench.Measurement(scenario: .s3, server: "chatd-net", outcome: chat(cpu: 0.012, p99: 120), servers: 2, single: "chatd"),
+      chatbench.Measurement(scenario: .s3, server: "inspircd-net", outcome: chat(cpu: 0.020), servers: 2, single: "inspircd"),
+      chatbench.Measurement(scenario: .s3, server: "ngircd-net", outcome: chat(cpu: 0.010, lost: 3), servers: 2, single: "ngircd"),
     ]
   }
 
   func testTheFirstNetworkIsComparedWithTheOtherNetworksAndItsSingleServer() {
     XCTAssertEqual(Report.ratioPairs(mixedRun).map(\.title), ["chatd-net/inspircd-net", "chatd-net/ngircd-net", "chatd-net/chatd"])
     var singles = mixedRun
-    singles.insert(Measurement(scenario: .s3, server: "ngircd", outcome: chat(cpu: 0.02)), at: 1)
+    singles.insert(chatbench.Measurement(scenario: .s3, server: "ngircd", outcome: chat(cpu: 0.02)), at: 1)
     XCTAssertEqual(
       Report.ratioPairs(singles).map(\.title), ["chatd/ngircd", "chatd-net/inspircd-net", "chatd-net/ngircd-net", "chatd-net/chatd"])
     let table = Report.table(mixedRun, heading: "S3")
