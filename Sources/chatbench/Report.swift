@@ -147,7 +147,8 @@ enum Report {
   /// of `ratioPairs`.
   static func table(_ ms: [Measurement], heading: String) -> String {
     var out = heading + "\n"
-    for m in ms { if let p = m.problem { out += "  \(m.column): \(p)\n" } }
+    // A problem may quote several lines of a server's log: each indented under its column.
+    for m in ms { if let p = m.problem { out += "  \(m.column): \(p.replacingOccurrences(of: "\n", with: "\n    "))\n" } }
     let ran = ms.filter { $0.problem == nil }
     guard !ran.isEmpty else { return out + "\n" }
     let pairs = ratioPairs(ran)
