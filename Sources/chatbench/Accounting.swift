@@ -1,7 +1,10 @@
-// Delivery accounting, computed exactly as ircload.c does: expected copies per message
-// (room members − 1 when it was sent), received copies, lost = expected − received,
-// fully delivered messages, and latency percentiles taken at index ⌊n·q⌋ of the sorted
-// samples.
+// Delivery accounting, computed as ircload.c does: expected copies per message (room
+// members − 1 when it was sent), received copies, lost = expected − received, fully
+// delivered messages, and latency percentiles taken at index ⌊n·q⌋ of the sorted samples.
+// One refinement, for networks of servers where a copy can travel two paths: a copy a
+// member has already received is a duplicate, counted apart and not as a delivery, and
+// each message's missing copies are lost even if another message got extra ones — with
+// no duplicates and no extras this is ircload's arithmetic exactly.
 
 /// One received copy: its message's sequence number and its latency, packed in 64 bits
 /// (the receiving client keeps an array of these; nothing is shared while it runs).
@@ -73,27 +76,45 @@ struct DeliveryLedger: Sendable {
   /// Counts message `nextSeq` as sent without sending it (its sender was not in the room).
   mutating func recordSkip() { sent += 1 }
 
-  /// Adds up what the receivers got.
+  /// Adds up what the receivers got: one array of samples per receiving client.
   func tally(_ received: [[Sample]]) -> DeliveryTally {
     var counts = [UInt32](repeating: 0, count: maxMessages)
+    // The messages the current receiver has got so far (cleared after each receiver).
+    var seen = [Bool](repeating: false, count: maxMessages)
+    var duplicates = 0
     var latencies: [UInt32] = []
     latencies.reserveCapacity(received.reduce(0) { $0 + $1.count })
     for samples in received {
       for s in samples {
-        if s.seq < maxMessages { counts[s.seq] &+= 1 }
+        if s.seq < maxMessages {
+          if seen[s.seq] {
+            duplicates += 1
+            continue
+          }
+          seen[s.seq] = true
+          counts[s.seq] &+= 1
+        }
         latencies.append(s.latencyMicros)
       }
+      for s in samples where s.seq < maxMessages { seen[s.seq] = false }
     }
     var fully = 0
+    var lost = 0
+    var surplus = 0
     var short: [ShortMessage] = []
     for i in 0..<Swift.min(sent, maxMessages) {
       if expected[i] > 0 && counts[i] >= expected[i] { fully += 1 }
-      if counts[i] < expected[i] && short.count < 5 {
-        short.append(ShortMessage(seq: i, expected: Int(expected[i]), received: Int(counts[i])))
+      if counts[i] < expected[i] {
+        lost += Int(expected[i] - counts[i])
+        if short.count < 5 { short.append(ShortMessage(seq: i, expected: Int(expected[i]), received: Int(counts[i]))) }
+      } else {
+        surplus += Int(counts[i] - expected[i])
       }
     }
     let latency = LatencySummary.of(&latencies)
-    return DeliveryTally(received: latency.count, expected: expectedTotal, fullyDelivered: fully, latency: latency, short: short)
+    return DeliveryTally(
+      received: latency.count, expected: expectedTotal, fullyDelivered: fully, latency: latency, short: short, lost: lost,
+      duplicates: duplicates, surplus: surplus)
   }
 }
 
@@ -105,8 +126,13 @@ struct DeliveryTally: Equatable, Sendable {
   var latency: LatencySummary
   /// The first few messages with copies missing (to tell what went wrong).
   var short: [ShortMessage] = []
-  /// Expected copies that did not arrive (negative if a server sent duplicates).
-  var lost: Int { expected - received }
+  /// Expected copies that did not arrive, message by message.
+  var lost = 0
+  /// Copies a member received again (not counted in `received`).
+  var duplicates = 0
+  /// Copies beyond a message's expected count, from members the driver did not count
+  /// (should be none).
+  var surplus = 0
 }
 
 /// A message some receivers did not get.

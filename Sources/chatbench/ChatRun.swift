@@ -4,16 +4,6 @@
 import Actors
 import Foundation
 
-/// Where the load goes.
-struct ServerTarget: Sendable {
-  var host: String
-  var port: Int
-  /// For the server's CPU time and RSS (/proc); nil: not measured.
-  var pid: Int32?
-  /// IRC over TCP, or over WebSocket (then `port` is the web port).
-  var transport = ChatTransport.irc
-}
-
 /// The figures of a chat run (ircload's chat-mode output).
 struct ChatResult: Sendable {
   var parameters: ChatParameters
@@ -31,8 +21,10 @@ struct ChatResult: Sendable {
   /// From the first send to the last receipt (or the end of sending if later).
   var spanSeconds = 0.0
   var foreign = 0
-  /// Over send + drain.
+  /// Over send + drain, all the target's processes together.
   var serverCPUSeconds: Double?
+  /// The same, per process (a network's servers and helpers), for the log.
+  var serverCPUByProcess: [(name: String, seconds: Double?)] = []
   var ownCPUSeconds = 0.0
   /// At the end of the drain.
   var serverRSSKB: Int?
@@ -52,17 +44,18 @@ struct ChatResult: Sendable {
 }
 
 enum ChatRun {
-  /// Runs the chat scenario `p` against `target` on `node`; `inflight` caps connections
-  /// in the connect phase.
+  /// Runs the chat scenario `p` against `target` (one server, or client `i` on server
+  /// `i % count` of a network) on `node`; `inflight` caps connections in the connect
+  /// phase.
   static func run(_ p: ChatParameters, target: ServerTarget, inflight: Int, node: Node, log: Log, verbose: Bool = false) async throws
     -> ChatResult
   {
     let ledgerTemplate = DeliveryLedger(rate: p.rate, duration: p.duration)
     let run = RunContext(
-      host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
+      endpoints: target.endpoints, rooms: p.rooms, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
       roomPrefix: p.roomPrefix, size: p.size, maxMessages: ledgerTemplate.maxMessages,
       connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose, transport: target.transport)
-    let proc = target.pid.map { ProcWatch(pid: $0) }
+    let proc = target.processes.isEmpty ? nil : ProcGroup(target.processes)
     log.line(
       "chat: transport=\(target.transport.rawValue) clients=\(p.clients) rooms=\(p.rooms) senders=\(p.senders) rate=\(p.rate) msgs/s duration=\(p.duration)s size=\(p.size) inflight=\(inflight)"
     )
@@ -104,7 +97,7 @@ enum ChatRun {
       for id in 0..<fleet.started where fleet.phase[id] == .joined && senders.count < p.senders { senders.append(id) }
       result.senders = senders.count
       var ledger = ledgerTemplate
-      let serverCPU0 = proc?.cpuSeconds()
+      let serverCPU0 = proc?.cpuSecondsEach()
       let ownCPU0 = ownCPUSeconds()
       let tSendStart = MonotonicClock.microseconds()
       let total = Int(p.rate * p.duration)
@@ -129,7 +122,8 @@ enum ChatRun {
       }
       let tSendEnd = MonotonicClock.microseconds()
 
-      // Phase 4: drain.
+      // Phase 4: drain. `received` counts every copy, a duplicate too: should a server
+      // send some, the drain can end before the last copies; the tally shows both.
       let td0 = MonotonicClock.microseconds()
       while true {
         try await fleet.pump(micros: 10_000)
@@ -140,7 +134,7 @@ enum ChatRun {
         if t - td0 > UInt64(p.drainMax * 1e6) { break }
       }
       run.counting.store(false, ordering: .relaxed)
-      let serverCPU1 = proc?.cpuSeconds()
+      let serverCPU1 = proc?.cpuSecondsEach()
       let ownCPU1 = ownCPUSeconds()
       result.serverRSSKB = proc?.residentKB()
 
@@ -153,7 +147,11 @@ enum ChatRun {
       result.sent = ledger.sent
       result.sendSeconds = seconds(tSendEnd - tSendStart)
       result.spanSeconds = seconds(max(lastReceive, tSendEnd) - tSendStart)
-      if let a = serverCPU0, let b = serverCPU1 { result.serverCPUSeconds = b - a }
+      if let proc, let a = serverCPU0, let b = serverCPU1 {
+        let each = zip(a, b).map { a, b in a.flatMap { a in b.map { $0 - a } } }
+        result.serverCPUSeconds = ProcGroup.sum(each)
+        result.serverCPUByProcess = zip(proc.processes, each).map { ($0.name, $1) }
+      }
       result.ownCPUSeconds = ownCPU1 - ownCPU0
       result.counters = fleet.counters
       logSummary(result, log)
@@ -169,8 +167,9 @@ enum ChatRun {
       "send: sent=\(r.sent) msgs in \(fmt(r.sendSeconds))s = \(fmt(r.sendRate, 1)) msgs/s by \(r.senders) senders (target \(fmt(r.parameters.rate, 1)) msgs/s)"
     )
     log.line(
-      "deliver: received=\(t.received) expected=\(t.expected) lost=\(t.lost) fully_delivered_msgs=\(t.fullyDelivered) (\(fmt(r.fullyDeliveredPerSecond, 1)) msgs/s)  fanout_deliveries/s=\(Int(r.deliveriesPerSecond)) (over \(fmt(r.spanSeconds))s send+drain)"
+      "deliver: received=\(t.received) expected=\(t.expected) lost=\(t.lost) duplicates=\(t.duplicates) fully_delivered_msgs=\(t.fullyDelivered) (\(fmt(r.fullyDeliveredPerSecond, 1)) msgs/s)  fanout_deliveries/s=\(Int(r.deliveriesPerSecond)) (over \(fmt(r.spanSeconds))s send+drain)"
     )
+    if t.surplus > 0 { log.line("surplus: \(t.surplus) copies reached members the driver did not count as in the room") }
     if !t.short.isEmpty {
       log.line("short: " + t.short.map { "seq \($0.seq) got \($0.received)/\($0.expected)" }.joined(separator: ", "))
     }
@@ -180,6 +179,11 @@ enum ChatRun {
       r.serverCPUSeconds.map {
         "\(fmt($0))s (\(Int(r.serverCPUPercent ?? 0))% of one core, \(fmt(r.serverMicrosPerDelivery ?? 0)) µs/delivery)"
       } ?? "unknown"
+    if r.serverCPUByProcess.count > 1 {
+      log.line(
+        "cpu by process: "
+          + r.serverCPUByProcess.map { "\($0.name)=\($0.seconds.map { fmt($0) + "s" } ?? "unknown")" }.joined(separator: " "))
+    }
     log.line(
       "cpu: server=\(server) chatbench=\(fmt(r.ownCPUSeconds))s (\(fmt(r.ownMicrosPerDelivery ?? 0)) µs/delivery) over send+drain; server_rss_kb=\(r.serverRSSKB ?? -1)"
     )

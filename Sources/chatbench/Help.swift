@@ -7,7 +7,8 @@ enum Help {
                                            chatbench chaos --help)
 
     IRC load benchmark on Otter: one node, one process per simulated client, the same
-    scenarios, messages and figures as ircload.c. Traffic goes only to 127.0.0.0/8.
+    scenarios, messages and figures as ircload.c, against one server or a network of
+    linked servers. Traffic goes only to 127.0.0.0/8.
 
     Scenarios (default: all four):
       S1   \(Scenario.s1.summary)
@@ -16,11 +17,37 @@ enum Help {
       S4   \(Scenario.s4.summary)
 
     Target (default: --servers chatd,ngircd,inspircd):
-      --servers LIST       start each of chatd, ngircd, inspircd here in turn, on a free
-                           loopback port with a bench config in a temporary directory, and
-                           run every scenario on each; servers not installed (or chatd not
-                           built next to chatbench) are skipped with a message. The table
-                           shows the first server's figures divided by each other's.
+      --servers LIST       start each server or network of LIST here in turn (for each
+                           scenario: every one of them, then the next scenario), on free
+                           loopback ports with bench configs in a temporary directory;
+                           one not installed (or chatd not built next to chatbench), or
+                           that does not start, is skipped with the reason. Servers:
+                             chatd, ngircd, inspircd   one server
+                           Networks of two linked servers, clients spread over both:
+                             chatd-net     a redis-server (free port, its own directory,
+                                           --save '' --appendonly yes) and two chatd:
+                                           the flags of a single chatd (below) plus
+                                           --cluster redis://127.0.0.1:R --node a|b
+                                           --cluster-listen 127.0.0.1:0 --control-socket
+                                           DIR/data/control.sock; Redis's CPU and RSS
+                                           count in the network's
+                             inspircd-net  two InspIRCd linked with m_spanningtree
+                                           (b accepts, a autoconnects every second)
+                             ngircd-net    two ngIRCd linked with [Server] blocks (b
+                                           waits, a connects); MaxConnections = the
+                                           open-file limit, so ngIRCd allocates its
+                                           connection table at start (growing it later
+                                           breaks its compressed link: "Compression
+                                           error: code -2", a netsplit), which adds its
+                                           size to the RSS
+                           each server with the single server's limits. A network is ready
+                           when a client of server 2 sees (ISON) a client registered on
+                           server 1, 30 s at most. The table shows the first single
+                           server's figures divided by each other single server's, and the
+                           first network's divided by each other network's and by its own
+                           kind of single server (chatd-net/chatd), with a "network goal"
+                           column: 0 lost, S3 p99 ≤ 100 ms, server CPU per delivery
+                           ≤ 1.3× the single server's and below each other network's
       --chatd PATH         the chatd executable (default: chatd next to chatbench); started
                            as `chatd --host 127.0.0.1 --port N --data-dir DIR --web-port W
                            --metrics-listen off --no-flood-limit`, W a free port for
@@ -28,8 +55,16 @@ enum Help {
       --chatd-args "ARGS"  more arguments for that chatd, split at spaces (e.g.
                            "--send-window 50")
       --server HOST:PORT   a server already running (HOST must be 127.x.y.z)
+      --servers-addrs LIST the servers of one network already running, HOST:PORT,HOST:PORT
+                           [,...] (IRC only); checked linked as above, then client i of a
+                           run joins room i % rooms and connects to server k % N, k = i div
+                           rooms: each room has members on every server (with one room:
+                           server i % N), so a message's sender and receivers sit on
+                           different servers as often as not
       --server-pid PID     its process: CPU time and RSS read from /proc/PID
-      --server-name NAME   its name in the output (default: server)
+      --server-pids LIST   its processes, P1,P2,... (a network's cost is all of them,
+                           helpers such as Redis included): CPU time and RSS summed
+      --server-name NAME   its name in the output (default: server, or network)
 
     Transport (default: irc):
       --transport T        irc, or websocket: IRC over WebSocket (IRCv3: HTTP/1.1 upgrade
@@ -77,19 +112,29 @@ enum Help {
                            it chatbench stops the servers it started and exits 3 (default 900)
       --json               one JSON object per line: {"bench":"S3.p99_ms","value":...,
                            "unit":"ms","scenario":"S3","server":"ngircd",...}; the first
-                           server's objects carry "peers" and "ratios"
+                           single server's objects carry "peers" and "ratios"; a network's
+                           carry "servers" (2) and "ok" where a network goal applies; each
+                           of the first network's objects is followed by one per network
+                           or single server it is compared with: the same fields plus
+                           "peer", "peer_value", "ratio" (and "goal", "ok" for server CPU
+                           per delivery: ≤ 1.3 against the single server, < 1 against a
+                           network)
       -v, --verbose        log the 4xx/5xx replies clients get
       --list-servers       which managed servers can run here, and exit
       --serve NAME         only start server NAME as --servers would, print
-                           "PORT <port> PID <pid>", keep it until stdin closes (or
-                           --max-time), then stop it (for comparison scripts)
+                           "PORT <port> PID <pid>" (a network: "ADDRS <host:port,...>
+                           PIDS <pid,...>", the values of --servers-addrs and
+                           --server-pids), keep it until stdin closes (or --max-time),
+                           then stop it (for comparison scripts)
       -h, --help           this text
 
     Figures (as ircload): deliveries/s = copies received over send + drain; latency from
     the sender's write to the receiver's read (CLOCK_MONOTONIC µs in the message);
-    lost = expected copies (room members − 1 per message) − received; server CPU per
-    delivery = server CPU over send + drain / copies received; S4: (server RSS − RSS
-    with no connections) / connections. Progress goes to stderr, results to stdout.
+    lost = expected copies (room members − 1 per message) − received, message by message;
+    duplicates = copies a member received again (not counted as received); server CPU per
+    delivery = server CPU (all its processes) over send + drain / copies received; S4:
+    (server RSS − RSS with no connections) / connections. Progress goes to stderr, results
+    to stdout.
     Exit codes: 0 done, 1 a run failed or aborted, 2 bad flags, 3 --max-time reached.
     """
 

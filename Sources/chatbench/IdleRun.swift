@@ -41,17 +41,17 @@ enum IdleRun {
     -> IdleResult
   {
     let run = RunContext(
-      host: target.host, port: target.port, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
+      endpoints: target.endpoints, sources: p.connect.sources, nickPrefix: p.connect.nickPrefix,
       roomPrefix: "#r", size: 0, maxMessages: 0, connectTimeout: p.connect.registrationTimeout + 5, verbose: verbose,
       transport: target.transport)
-    let proc = target.pid.map { ProcWatch(pid: $0) }
+    let proc = target.processes.isEmpty ? nil : ProcGroup(target.processes)
     let steps = p.effectiveSteps
     return try await node.run(DriverEvent.self, label: "chatbench idle driver") { ctx in
       let fleet = Fleet(ctx: ctx, run: run, connect: p.connect, inflight: inflight, target: p.maxConnections, rooms: 1, log: log)
       var result = IdleResult(parameters: p)
       result.baselineRSSKB = proc?.residentKB()
       log.line(
-        "idle: server_pid=\(target.pid.map(String.init) ?? "-") baseline_rss_kb=\(result.baselineRSSKB ?? -1) steps=\(steps.map(String.init).joined(separator: ","))"
+        "idle: server_pid=\(target.processes.isEmpty ? "-" : target.processes.map { String($0.pid) }.joined(separator: ",")) baseline_rss_kb=\(result.baselineRSSKB ?? -1) steps=\(steps.map(String.init).joined(separator: ","))"
       )
       let t0 = MonotonicClock.microseconds()
       for target in steps {

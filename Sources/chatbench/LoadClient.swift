@@ -76,9 +76,10 @@ struct LoadClient {
   /// client, which gets `.owned`.
   static func connect(_ client: Address<ClientCommand>, id: Int, run: RunContext, from ctx: Context<DriverEvent>) {
     let source = run.sources.isEmpty ? nil : run.sources[id % run.sources.count]
+    let server = run.endpoint(for: id)
     ctx.spawn(Never.self) { c in
       do {
-        let socket = try await c.connect(tcp: run.host, port: run.port, source: source, timeout: .after(.seconds(run.connectTimeout)))
+        let socket = try await c.connect(tcp: server.host, port: server.port, source: source, timeout: .after(.seconds(run.connectTimeout)))
         do { try c.transfer(socket, to: client.pid) } catch { socket.close() }
       } catch {
         var emfile = false
@@ -117,7 +118,8 @@ struct LoadClient {
       phase = .registering
       if let ws = webSocket {
         // Registration follows the server's 101 (webSocketData).
-        s.send(WebSocketUpgrade.request(host: run.host, port: run.port, path: run.webSocketPath, key: ws.key))
+        let server = run.endpoint(for: id)
+        s.send(WebSocketUpgrade.request(host: server.host, port: server.port, path: run.webSocketPath, key: ws.key))
       } else {
         s.send(OutgoingLines.registration(prefix: run.nickPrefix, id: id))
       }

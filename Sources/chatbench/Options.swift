@@ -12,14 +12,15 @@ struct OptionsError: Error, Equatable, CustomStringConvertible {
 /// What to run, against what, and how to print it.
 struct Options: Equatable {
   enum Target: Equatable {
-    /// Start these servers here, one after the other (chatd, ngircd, inspircd).
+    /// Start these servers (or networks) here, one after the other.
     case managed([ManagedKind])
-    /// A server that is already running.
-    case external(host: String, port: Int, pid: Int32?, name: String)
+    /// A server, or the servers of one network, already running (client `i` connects to
+    /// `endpoints[i % count]`), and the processes whose CPU and RSS are summed.
+    case external(endpoints: [Endpoint], pids: [Int32], name: String)
   }
 
   var scenarios: [Scenario] = Scenario.allCases
-  var target = Target.managed(ManagedKind.allCases)
+  var target = Target.managed(ManagedKind.singles)
   var chatdPath: String?
   /// `--chatd-args`: more arguments for a chatd this tool starts.
   var chatdArguments: [String] = []
@@ -62,6 +63,12 @@ struct Options: Equatable {
   var serve: ManagedKind?
   /// `--list-servers`: print which managed servers are available here.
   var listServers = false
+
+  /// The processes given with `--server-pid(s)`.
+  var serverPids: [Int32] {
+    if case .external(_, let pids, _) = target { return pids }
+    return []
+  }
 
   // MARK: - Parameters after overrides
 
@@ -112,8 +119,9 @@ struct Options: Equatable {
     var o = Options()
     var named: [Scenario] = []
     var servers: [ManagedKind]?
-    var external: (host: String, port: Int)?
-    var pid: Int32?
+    var external: [Endpoint]?
+    var network: [Endpoint]?
+    var pids: [Int32] = []
     var name: String?
     var args = ArgumentCursor(arguments)
     while let arg = args.next() {
@@ -135,8 +143,12 @@ struct Options: Equatable {
         o.listServers = true
       case "--servers": servers = try parseServers(try args.value())
       case "--transport", "--transports": o.transports = try parseTransports(try args.value(), flag: arg)
-      case "--server": external = try parseHostPort(try args.value())
-      case "--server-pid": pid = Int32(try args.int(1...Int(Int32.max)))
+      case "--server":
+        let (host, port) = try parseHostPort(try args.value())
+        external = [Endpoint(host: host, port: port)]
+      case "--servers-addrs": network = try parseAddresses(try args.value())
+      case "--server-pid": pids.append(Int32(try args.int(1...Int(Int32.max))))
+      case "--server-pids": pids += try parsePids(try args.value())
       case "--server-name":
         let v = try args.value()
         guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
@@ -185,15 +197,21 @@ struct Options: Equatable {
       }
     }
     if !named.isEmpty { o.scenarios = named }
-    if let external {
-      if servers != nil { throw OptionsError("--server and --servers exclude each other") }
+    if external != nil && network != nil { throw OptionsError("--server and --servers-addrs exclude each other") }
+    if Set(pids).count < pids.count { throw OptionsError("--server-pid/--server-pids name a process twice") }
+    if let endpoints = external ?? network {
+      let flag = external != nil ? "--server" : "--servers-addrs"
+      if servers != nil { throw OptionsError("\(flag) and --servers exclude each other") }
       if o.transports.count > 1 {
-        throw OptionsError("--server takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)")
+        throw OptionsError("\(flag) takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)")
       }
-      o.target = .external(host: external.host, port: external.port, pid: pid, name: name ?? "server")
+      if network != nil && o.transports != [.irc] {
+        throw OptionsError("--servers-addrs takes IRC addresses (the readiness check speaks IRC); --transport websocket needs --server")
+      }
+      o.target = .external(endpoints: endpoints, pids: pids, name: name ?? (network != nil ? "network" : "server"))
     } else {
-      if pid != nil { throw OptionsError("--server-pid needs --server HOST:PORT") }
-      if name != nil { throw OptionsError("--server-name needs --server HOST:PORT") }
+      if !pids.isEmpty { throw OptionsError("--server-pid/--server-pids need --server HOST:PORT or --servers-addrs") }
+      if name != nil { throw OptionsError("--server-name needs --server HOST:PORT or --servers-addrs") }
       if let servers { o.target = .managed(servers) }
     }
     try o.validate()
@@ -239,16 +257,44 @@ struct Options: Equatable {
   }
 
   /// "127.0.0.1:6667": the host must be a loopback IPv4 address (as ircload's --host).
-  static func parseHostPort(_ text: String) throws(OptionsError) -> (host: String, port: Int) {
-    guard let colon = text.lastIndex(of: ":") else { throw OptionsError("--server takes HOST:PORT, not '\(text)'") }
+  static func parseHostPort(_ text: String, flag: String = "--server") throws(OptionsError) -> (host: String, port: Int) {
+    guard let colon = text.lastIndex(of: ":") else { throw OptionsError("\(flag) takes HOST:PORT, not '\(text)'") }
     var host = String(text[..<colon])
     let portText = text[text.index(after: colon)...]
     guard let port = Int(portText), (1...65535).contains(port) else {
-      throw OptionsError("--server: the port must be 1 to 65535, not '\(portText)'")
+      throw OptionsError("\(flag): the port must be 1 to 65535, not '\(portText)'")
     }
     if host == "localhost" { host = "127.0.0.1" }
-    guard isLoopbackIPv4(host) else { throw OptionsError("--server: the host must be a loopback IPv4 address (127.x.y.z), not '\(host)'") }
+    guard isLoopbackIPv4(host) else { throw OptionsError("\(flag): the host must be a loopback IPv4 address (127.x.y.z), not '\(host)'") }
     return (host, port)
+  }
+
+  /// "127.0.0.1:6667,127.0.0.1:6668": the servers of one network, two or more, each
+  /// once.
+  static func parseAddresses(_ text: String) throws(OptionsError) -> [Endpoint] {
+    var out: [Endpoint] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      let (host, port) = try parseHostPort(part.trimmingCharacters(in: .whitespaces), flag: "--servers-addrs")
+      let e = Endpoint(host: host, port: port)
+      if out.contains(e) { throw OptionsError("--servers-addrs names \(e) twice") }
+      out.append(e)
+    }
+    guard out.count >= 2 else {
+      throw OptionsError("--servers-addrs takes the servers of one network, two or more HOST:PORT (one server: --server HOST:PORT)")
+    }
+    return out
+  }
+
+  /// "1234,1235,1236": the processes of a network (its servers and any helper).
+  static func parsePids(_ text: String) throws(OptionsError) -> [Int32] {
+    var out: [Int32] = []
+    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+      guard let pid = Int32(part.trimmingCharacters(in: .whitespaces)), pid > 0 else {
+        throw OptionsError("--server-pids takes a comma list of process ids, not '\(part)'")
+      }
+      out.append(pid)
+    }
+    return out
   }
 
   /// "127.0.0.2-127.0.0.9" or a comma list of loopback addresses (64 at most).

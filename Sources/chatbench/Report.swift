@@ -1,6 +1,8 @@
 // The figures of each run, and the two output forms: a table per scenario (one column
-// per server, then the ratios first server / each other) and `--json`, one object per
-// line `{"bench":..., "value":..., "unit":..., ...}` as otter-bench prints them.
+// per server or network, then the ratios: the first single server over each other one,
+// the first network over each other network and over its own kind of single server) and
+// `--json`, one object per line `{"bench":..., "value":..., "unit":..., ...}` as
+// otter-bench prints them.
 import Foundation
 
 /// A figure chatbench reports.
@@ -27,13 +29,25 @@ struct Measurement: Sendable {
   var server: String
   var transport = ChatTransport.irc
   var outcome: Outcome
+  /// How many servers clients were spread over (more than one: a network).
+  var servers = 1
+  /// For a network, the single server it is made of ("chatd" for chatd-net), compared
+  /// with it when both ran.
+  var single: String?
 
-  init(scenario: Scenario, server: String, transport: ChatTransport = .irc, outcome: Outcome) {
+  init(
+    scenario: Scenario, server: String, transport: ChatTransport = .irc, outcome: Outcome, servers: Int = 1, single: String? = nil
+  ) {
     self.scenario = scenario
     self.server = server
     self.transport = transport
     self.outcome = outcome
+    self.servers = servers
+    self.single = single
   }
+
+  /// Whether clients were spread over linked servers.
+  var isNetwork: Bool { servers > 1 }
 
   /// Its column in the table: the server, with " ws" over WebSocket.
   var column: String { server + transport.columnSuffix }
@@ -54,7 +68,7 @@ struct Measurement: Sendable {
   var values: [(Figure, Double)] {
     guard problem == nil else { return [] }
     switch outcome {
-    case .chat(let r): return Report.chatFigures(scenario, r)
+    case .chat(let r): return Report.chatFigures(scenario, r, network: isNetwork)
     case .idle(let r): return Report.idleFigures(r)
     default: return []
     }
@@ -72,20 +86,27 @@ enum Report {
     }
   }
 
-  static func chatFigures(_ s: Scenario, _ r: ChatResult) -> [(Figure, Double)] {
+  /// The figures of a chat run; `network`: the run was spread over linked servers (the
+  /// network goals apply, and server CPU and RSS are sums over its processes).
+  static func chatFigures(_ s: Scenario, _ r: ChatResult, network: Bool = false) -> [(Figure, Double)] {
     let t = r.tally
     var out: [(Figure, Double)] = [
       (Figure(key: "connect_per_s", label: "connect + register", unit: "conn/s"), r.connectPerSecond),
       (Figure(key: "sent", label: "messages sent", unit: "msgs"), Double(r.sent)),
       (Figure(key: "deliveries_per_s", label: "deliveries", unit: "copies/s"), r.deliveriesPerSecond),
       (Figure(key: "p50_ms", label: "latency p50", unit: "ms"), t.latency.p50),
-      (Figure(key: "p99_ms", label: "latency p99", unit: "ms", goal: latencyGoal(s)), t.latency.p99),
+      (
+        Figure(key: "p99_ms", label: "latency p99", unit: "ms", goal: network ? NetworkGoals.latency(s) : latencyGoal(s)),
+        t.latency.p99
+      ),
       (Figure(key: "p999_ms", label: "latency p99.9", unit: "ms"), t.latency.p999),
       (Figure(key: "max_ms", label: "latency max", unit: "ms"), t.latency.max),
       (Figure(key: "lost", label: "lost copies", unit: "copies", goal: "0"), Double(t.lost)),
+      (Figure(key: "duplicates", label: "duplicate copies", unit: "copies", goal: "0"), Double(t.duplicates)),
     ]
     if let us = r.serverMicrosPerDelivery {
-      out.append((Figure(key: "server_cpu_us_per_delivery", label: "server CPU per delivery", unit: "µs", goal: "≤ 3"), us))
+      let goal = network ? NetworkGoals.cpuPerDelivery : "≤ 3"
+      out.append((Figure(key: "server_cpu_us_per_delivery", label: "server CPU per delivery", unit: "µs", goal: goal), us))
     }
     if let pct = r.serverCPUPercent { out.append((Figure(key: "server_cpu_pct", label: "server CPU", unit: "% of a core"), pct)) }
     if let us = r.ownMicrosPerDelivery {
@@ -126,27 +147,36 @@ enum Report {
   /// of `ratioPairs`.
   static func table(_ ms: [Measurement], heading: String) -> String {
     var out = heading + "\n"
-    for m in ms { if let p = m.problem { out += "  \(m.column): \(p)\n" } }
+    // A problem may quote several lines of a server's log: each indented under its column.
+    for m in ms { if let p = m.problem { out += "  \(m.column): \(p.replacingOccurrences(of: "\n", with: "\n    "))\n" } }
     let ran = ms.filter { $0.problem == nil }
     guard !ran.isEmpty else { return out + "\n" }
     let pairs = ratioPairs(ran)
-    // Figure order: as the subject lists them, then any others.
+    // Figure order: as the subject lists them, then any others. Goals: a single server's,
+    // and a network's in a column of their own when both kinds ran.
     var figures: [Figure] = []
     var values: [String: [String: Double]] = [:]  // column → key → value
+    var goals: [String: String] = [:]
+    var networkGoals: [String: String] = [:]
     for m in ran {
       for (f, v) in m.values {
         if !figures.contains(where: { $0.key == f.key }) { figures.append(f) }
         values[m.column, default: [:]][f.key] = v
+        if let g = f.goal {
+          if m.isNetwork { networkGoals[f.key] = g } else { goals[f.key] = g }
+        }
       }
     }
-    var rows: [[String]] = [["figure", "unit"] + ran.map(\.column) + pairs.map(\.title) + ["goal"]]
+    let both = ran.contains(where: \.isNetwork) && ran.contains(where: { !$0.isNetwork })
+    let goalColumns = both ? [goals, networkGoals] : [goals.merging(networkGoals) { a, _ in a }]
+    var rows: [[String]] = [["figure", "unit"] + ran.map(\.column) + pairs.map(\.title) + (both ? ["goal", "network goal"] : ["goal"])]
     for f in figures {
       var row = [f.label, f.unit]
       for m in ran { row.append(values[m.column]?[f.key].map(format) ?? "-") }
       for p in pairs {
         row.append(ratio(values[p.numerator]?[f.key], values[p.denominator]?[f.key]).map { String(format: "%.2f", $0) } ?? "-")
       }
-      row.append(f.goal ?? "")
+      for g in goalColumns { row.append(g[f.key] ?? "") }
       rows.append(row)
     }
     return out + aligned(rows) + "\n"
@@ -176,16 +206,17 @@ enum Report {
     var title: String
   }
 
-  /// The ratio columns of a table: the first measurement's server over each other
-  /// server on the same transport ("chatd/ngircd"), then, for each server measured over
-  /// both transports, WebSocket over IRC ("chatd ws/irc").
+  /// The ratio columns of a table: the first single server over each other single
+  /// server on the same transport ("chatd/ngircd"); the first network over each other
+  /// network and over the single server it is made of ("chatd-net/inspircd-net",
+  /// "chatd-net/chatd"); then, for each server measured over both transports, WebSocket
+  /// over IRC ("chatd ws/irc").
   static func ratioPairs(_ ran: [Measurement]) -> [RatioPair] {
-    guard let subject = ran.first else { return [] }
     var out: [RatioPair] = []
-    for p in ran.dropFirst() where p.transport == subject.transport && p.server != subject.server {
+    for (subject, peer) in comparisons(ran) {
       out.append(
-        RatioPair(numerator: subject.column, denominator: p.column, title: "\(subject.server)/\(p.server)\(subject.transport.columnSuffix)")
-      )
+        RatioPair(
+          numerator: subject.column, denominator: peer.column, title: "\(subject.server)/\(peer.server)\(subject.transport.columnSuffix)"))
     }
     for ws in ran where ws.transport == .websocket {
       guard let irc = ran.first(where: { $0.server == ws.server && $0.transport == .irc }) else { continue }
@@ -194,12 +225,35 @@ enum Report {
     return out
   }
 
-  /// The JSON lines of one scenario: one object per server and figure; the first
-  /// server's objects carry the peers' values and the ratios.
+  /// Who is compared with whom (same transport): the first single server with each other
+  /// single server, and the first network with each other network, then with its single
+  /// server.
+  static func comparisons(_ ran: [Measurement]) -> [(subject: Measurement, peer: Measurement)] {
+    var out: [(Measurement, Measurement)] = []
+    let singles = ran.filter { !$0.isNetwork }
+    let networks = ran.filter(\.isNetwork)
+    if let subject = singles.first {
+      for p in singles.dropFirst() where p.transport == subject.transport && p.server != subject.server { out.append((subject, p)) }
+    }
+    if let subject = networks.first {
+      for p in networks.dropFirst() where p.transport == subject.transport && p.server != subject.server { out.append((subject, p)) }
+      if let single = subject.single, let p = singles.first(where: { $0.server == single && $0.transport == subject.transport }) {
+        out.append((subject, p))
+      }
+    }
+    return out
+  }
+
+  /// The JSON lines of one scenario: one object per server (or network) and figure. The
+  /// first single server's objects carry the other single servers' values and the ratios
+  /// ("peers", "ratios"); a network's carry "servers" (how many) and, where a network goal
+  /// can be checked, "ok"; the first network's figures are followed by one object per
+  /// peer it is compared with ("peer", "peer_value", "ratio", and "goal"/"ok" where the
+  /// ratio has a goal).
   static func json(_ ms: [Measurement]) -> [String] {
     var lines: [String] = []
     let ran = ms.filter { $0.problem == nil }
-    let subject = ran.first
+    let pairs = comparisons(ran)
     for m in ms {
       if let p = m.problem {
         lines.append(
@@ -210,6 +264,7 @@ enum Report {
           ]))
         continue
       }
+      let peers = pairs.filter { $0.subject.server == m.server && $0.subject.transport == m.transport }.map(\.peer)
       for (f, v) in m.values {
         var obj: [String: Any] = [
           "bench": "\(m.scenario.rawValue).\(f.key)", "scenario": m.scenario.rawValue, "server": m.server,
@@ -217,24 +272,46 @@ enum Report {
           "value": v, "unit": f.unit, "label": f.label,
         ]
         if let g = f.goal { obj["goal"] = g }
+        if m.isNetwork {
+          obj["servers"] = m.servers
+          if let g = f.goal, let ok = NetworkGoals.meets(g, v) { obj["ok"] = ok }
+        }
         if m.transport == .websocket, let irc = ran.first(where: { $0.server == m.server && $0.transport == .irc }),
           let iv = irc.values.first(where: { $0.0.key == f.key })?.1
         {
           obj["irc"] = iv
           if let r = ratio(v, iv) { obj["websocket_over_irc"] = r }
         }
-        if let subject, subject.server == m.server, subject.transport == m.transport, ran.count > 1 {
-          var peers: [String: Double] = [:]
+        if !m.isNetwork && !peers.isEmpty {
+          var values: [String: Double] = [:]
           var ratios: [String: Double] = [:]
-          for p in ran.dropFirst() where p.transport == subject.transport && p.server != subject.server {
+          for p in peers {
             guard let pv = p.values.first(where: { $0.0.key == f.key })?.1 else { continue }
-            peers[p.server] = pv
+            values[p.server] = pv
             if let r = ratio(v, pv) { ratios[p.server] = r }
           }
-          obj["peers"] = peers
+          obj["peers"] = values
           obj["ratios"] = ratios
         }
         lines.append(encode(obj))
+        guard m.isNetwork else { continue }
+        for p in peers {
+          guard let pv = p.values.first(where: { $0.0.key == f.key })?.1 else { continue }
+          var row = obj
+          row["goal"] = nil
+          row["ok"] = nil
+          row["peer"] = p.server
+          row["peer_value"] = pv
+          row["peer_servers"] = p.servers
+          if let r = ratio(v, pv) {
+            row["ratio"] = r
+            if let g = NetworkGoals.ratio(f.key, versusSingle: !p.isNetwork) {
+              row["goal"] = g
+              row["ok"] = NetworkGoals.meets(g, r)
+            }
+          }
+          lines.append(encode(row))
+        }
       }
     }
     return lines

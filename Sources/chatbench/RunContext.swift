@@ -1,12 +1,14 @@
-// What every process of one run shares: where the server is, how clients talk, and the
-// few live counters the driver watches while it drains.
+// What every process of one run shares: where the server (or each server of a network)
+// is, how clients talk, and the few live counters the driver watches while it drains.
 import Synchronization
 
 /// Immutable settings of a run plus its live counters. Shared by the driver and every
 /// client process (`Sendable`: constants and atomics only).
 final class RunContext: Sendable {
-  let host: String
-  let port: Int
+  /// The servers (several: a network); see `endpoint(for:)`.
+  let endpoints: [Endpoint]
+  /// Rooms of the run (clients join room `id % rooms`): the stride of the spreading.
+  let rooms: Int
   /// Loopback source addresses, client `i` uses `sources[i % count]` (empty: any).
   let sources: [String]
   let nickPrefix: String
@@ -22,7 +24,7 @@ final class RunContext: Sendable {
   let connectTimeout: Double
   /// Print the 4xx/5xx lines clients get.
   let verbose: Bool
-  /// IRC over TCP, or over WebSocket (then `port` is the web port).
+  /// IRC over TCP, or over WebSocket (then the endpoints are web ports).
   let transport: ChatTransport
   /// Where the WebSocket endpoint is (chatd: /ws).
   let webSocketPath = "/ws"
@@ -36,11 +38,12 @@ final class RunContext: Sendable {
   let lastReceive = Atomic<UInt64>(0)
 
   init(
-    host: String, port: Int, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
+    endpoints: [Endpoint], rooms: Int = 1, sources: [String], nickPrefix: String, roomPrefix: String, size: Int,
     maxMessages: Int, connectTimeout: Double, verbose: Bool, transport: ChatTransport = .irc
   ) {
-    self.host = host
-    self.port = port
+    precondition(!endpoints.isEmpty, "a run needs a server")
+    self.endpoints = endpoints
+    self.rooms = max(1, rooms)
     self.sources = sources
     self.nickPrefix = nickPrefix
     self.roomPrefix = roomPrefix
@@ -51,4 +54,10 @@ final class RunContext: Sendable {
     self.verbose = verbose
     self.transport = transport
   }
+
+  /// The server client `id` connects to: the members of each room, in the order of
+  /// their ids (`id = room + k·rooms`), take the servers in turn — server `k % count`. So
+  /// every room has members on every server, and a message's sender and receivers sit on
+  /// different servers as often as not. With one room this is `id % count`.
+  func endpoint(for id: Int) -> Endpoint { endpoints[(id / rooms) % endpoints.count] }
 }

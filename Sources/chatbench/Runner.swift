@@ -1,6 +1,7 @@
-// Runs the selected scenarios on the target server(s): for each scenario every server in
-// turn (a fresh managed server per run, a fresh Otter node per run), each run under the
-// hard deadline; prints each scenario's table or JSON lines as soon as it is done.
+// Runs the selected scenarios on the target server(s): for each scenario every server or
+// network in turn (a fresh managed server or network per run, a fresh Otter node per run),
+// each run under the hard deadline; prints each scenario's table or JSON lines as soon as
+// it is done.
 import Actors
 import Foundation
 
@@ -18,32 +19,12 @@ struct Runner {
     for scenario in options.scenarios {
       var measurements: [Measurement] = []
       switch options.target {
-      case .external(let host, let port, let pid, let name):
-        let inflight = connectParameters(scenario).inflight ?? 200
-        let transport = options.transports.first ?? .irc
-        measurements.append(
-          await measure(
-            scenario, server: name, target: ServerTarget(host: host, port: port, pid: pid, transport: transport), inflight: inflight))
+      case .external(let endpoints, let pids, let name):
+        measurements.append(await measureExternal(scenario, endpoints: endpoints, pids: pids, name: name))
       case .managed(let kinds):
         for kind in kinds {
           for transport in options.transports {
-            let server: ManagedServer
-            do {
-              server = try ServerLauncher.start(
-                kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
-            } catch {
-              log.line("\(kind.rawValue): skipped — \(error)")
-              measurements.append(
-                Measurement(scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description)))
-              continue
-            }
-            let inflight = connectParameters(scenario).inflight ?? kind.defaultInflight
-            let port = transport == .websocket ? server.webPort ?? server.port : server.port
-            let target = ServerTarget(host: "127.0.0.1", port: port, pid: server.pid, transport: transport)
-            let m = await measure(scenario, server: kind.rawValue, target: target, inflight: inflight)
-            if !server.isRunning { log.line("\(kind.rawValue): the server had exited by the end of the run:\n\(server.logTail())") }
-            server.stop()
-            measurements.append(m)
+            measurements.append(await measureManaged(scenario, kind: kind, transport: transport))
           }
         }
       }
@@ -63,6 +44,51 @@ struct Runner {
     return code
   }
 
+  /// One scenario on servers already running; a network is first checked to be linked.
+  private func measureExternal(_ scenario: Scenario, endpoints: [Endpoint], pids: [Int32], name: String) async -> Measurement {
+    let inflight = connectParameters(scenario).inflight ?? 200
+    let transport = options.transports.first ?? .irc
+    if endpoints.count > 1 {
+      do {
+        try NetworkProbe.waitUntilLinked(endpoints, name: name, log: log)
+      } catch {
+        log.line("\(name): skipped — \(error)")
+        return Measurement(scenario: scenario, server: name, outcome: .skipped(error.description), servers: endpoints.count)
+      }
+    }
+    let processes = pids.map { ServerProcess(name: "pid \($0)", pid: $0) }
+    let target = ServerTarget(endpoints: endpoints, processes: processes, transport: transport)
+    return await measure(scenario, server: name, target: target, inflight: inflight)
+  }
+
+  /// One scenario on a server or network started for it (and stopped after it); one that
+  /// cannot start is skipped with the reason.
+  private func measureManaged(_ scenario: Scenario, kind: ManagedKind, transport: ChatTransport) async -> Measurement {
+    let single = kind.isNetwork ? kind.single.rawValue : nil
+    let started: ManagedTarget
+    do {
+      if kind.isNetwork {
+        started = try NetworkLauncher.start(
+          kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
+      } else {
+        let server = try ServerLauncher.start(
+          kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
+        started = ManagedTarget(kind: kind, servers: [server])
+      }
+    } catch {
+      log.line("\(kind.rawValue): skipped — \(error)")
+      return Measurement(
+        scenario: scenario, server: kind.rawValue, transport: transport, outcome: .skipped(error.description), servers: kind.servers,
+        single: single)
+    }
+    defer { started.stop() }
+    let inflight = connectParameters(scenario).inflight ?? kind.defaultInflight
+    var m = await measure(scenario, server: kind.rawValue, target: started.target(transport: transport), inflight: inflight)
+    m.single = single
+    for p in started.exited { log.line("\(p.name): the process had exited by the end of the run:\n\(p.logTail())") }
+    return m
+  }
+
   private func connectParameters(_ s: Scenario) -> ConnectParameters {
     options.chat(s)?.connect ?? options.idle().connect
   }
@@ -70,8 +96,7 @@ struct Runner {
   /// One scenario on one server, on a fresh node, under the deadline.
   func measure(_ scenario: Scenario, server: String, target: ServerTarget, inflight: Int) async -> Measurement {
     let transport = target.transport
-    log.line(
-      "== \(scenario.rawValue) on \(server) over \(transport.rawValue) (127.0.0.1:\(target.port)\(target.pid.map { ", pid \($0)" } ?? ""))")
+    log.line("== \(scenario.rawValue) on \(server) over \(transport.rawValue) (\(target.summary))")
     Watchdog.arm(seconds: options.maxTime, for: "\(scenario.rawValue) on \(server)")
     // The machine may be shared: the load average tells whether other work competed.
     log.line("loadavg at start: \(ProcWatch.loadAverage())")
@@ -84,13 +109,14 @@ struct Runner {
       defer { node.shutdown(timeout: .seconds(10)) }
       if let p = options.chat(scenario) {
         let r = try await ChatRun.run(p, target: target, inflight: inflight, node: node, log: log, verbose: options.verbose)
-        return Measurement(scenario: scenario, server: server, transport: transport, outcome: .chat(r))
+        return Measurement(scenario: scenario, server: server, transport: transport, outcome: .chat(r), servers: target.endpoints.count)
       }
       let r = try await IdleRun.run(options.idle(), target: target, inflight: inflight, node: node, log: log, verbose: options.verbose)
-      return Measurement(scenario: scenario, server: server, transport: transport, outcome: .idle(r))
+      return Measurement(scenario: scenario, server: server, transport: transport, outcome: .idle(r), servers: target.endpoints.count)
     } catch {
       log.line("\(scenario.rawValue) on \(server) failed: \(error)")
-      return Measurement(scenario: scenario, server: server, transport: transport, outcome: .failed("\(error)"))
+      return Measurement(
+        scenario: scenario, server: server, transport: transport, outcome: .failed("\(error)"), servers: target.endpoints.count)
     }
   }
 }

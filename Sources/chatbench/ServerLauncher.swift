@@ -1,20 +1,11 @@
 // Managed mode: chatbench starts each server itself on a free loopback port, with a bench
 // config written into a fresh temporary directory, waits until it accepts connections,
-// and stops it after the run (SIGTERM, then SIGKILL after 5 s).
+// and stops it after the run (SIGTERM, then SIGKILL after 5 s). Each ManagedServer is
+// owned by whoever started it (the runner, through a ManagedTarget; chaos; --serve);
+// networks of them are put together by NetworkLauncher.
 import Actors
 import Foundation
 import Glibc
-
-/// A server chatbench knows how to start.
-enum ManagedKind: String, CaseIterable, Sendable {
-  case chatd, ngircd, inspircd
-
-  /// Connections in flight during connect + register when none is given (run-peers.sh):
-  /// ngIRCd 26 listens with a backlog of 10 and accepts one connection per loop, so more
-  /// overflow its accept queue; InspIRCd 3 completes registrations once a second, so it
-  /// needs many.
-  var defaultInflight: Int { self == .ngircd ? 8 : 500 }
-}
 
 /// Why a managed server is not run.
 struct LaunchError: Error, CustomStringConvertible {
@@ -29,20 +20,20 @@ struct LaunchPlan: Equatable {
   var files: [String: String] = [:]
 }
 
-/// A server started by chatbench.
+/// A server (or a process a network needs, such as its Redis) started by chatbench.
 final class ManagedServer {
-  let kind: ManagedKind
+  /// "chatd", or "chatd-net/a" for one server of a network.
+  let name: String
   let pid: Int32
   let port: Int
   /// chatd's web (WebSocket) port; nil for servers without one.
   let webPort: Int?
   let directory: String
-  var name: String { kind.rawValue }
   var logPath: String { directory + "/server.log" }
   private var stopped = false
 
-  init(kind: ManagedKind, pid: Int32, port: Int, webPort: Int? = nil, directory: String) {
-    self.kind = kind
+  init(name: String, pid: Int32, port: Int, webPort: Int? = nil, directory: String) {
+    self.name = name
     self.pid = pid
     self.port = port
     self.webPort = webPort
@@ -64,8 +55,10 @@ final class ManagedServer {
     return r == 0
   }
 
-  /// SIGTERM, up to 5 s, then SIGKILL; reaps it and removes its directory.
+  /// SIGTERM, up to 5 s, then SIGKILL; reaps it and removes its directory (also when
+  /// it had ended by itself).
   func stop() {
+    defer { try? FileManager.default.removeItem(atPath: directory) }
     guard !stopped else { return }
     stopped = true
     kill(pid, SIGTERM)
@@ -83,7 +76,6 @@ final class ManagedServer {
       waitpid(pid, &status, 0)
     }
     Watchdog.release(pid)
-    try? FileManager.default.removeItem(atPath: directory)
   }
 
   /// The last lines of its log (for error messages).
@@ -119,8 +111,8 @@ enum ServerLauncher {
       ] + extra)
   }
 
-  /// How to start `kind` on `port` with its files in `directory`; throws when the server
-  /// is not installed (or not built).
+  /// How to start `kind` (a single server) on `port` with its files in `directory`;
+  /// throws when the server is not installed (or not built).
   static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?, chatdArguments: [String] = [])
     throws(LaunchError) -> LaunchPlan
   {
@@ -131,27 +123,40 @@ enum ServerLauncher {
         throw LaunchError("chatd is not built (no executable at \(exe)); build it with `swift build -c release --product chatd`")
       }
       return plan
-    case .ngircd:
-      guard let exe = installed("ngircd") else { throw LaunchError("ngircd is not installed (apt-get install -y ngircd)") }
-      let config = directory + "/ngircd.conf"
-      return LaunchPlan(
-        executable: exe, arguments: ["--nodaemon", "--config", config],
-        files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory)])
-    case .inspircd:
-      guard let exe = installed("inspircd") else { throw LaunchError("inspircd is not installed (apt-get install -y inspircd)") }
-      let config = directory + "/inspircd.conf"
-      // InspIRCd refuses to run as root unless told it may.
-      let root = geteuid() == 0 ? ["--runasroot"] : []
-      return LaunchPlan(
-        executable: exe, arguments: ["--nofork"] + root + ["--config", config],
-        files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory)])
+    case .ngircd: return try ngircdPlan(port: port, directory: directory)
+    case .inspircd: return try inspircdPlan(port: port, directory: directory)
+    case .chatdNet, .ngircdNet, .inspircdNet:
+      throw LaunchError("\(kind.rawValue) is a network of \(kind.servers) servers, not one server")
     }
   }
 
-  /// Whether `kind` could be started here (and if not, why).
+  /// ngIRCd with the bench config, alone or as one side of a linked pair.
+  static func ngircdPlan(port: Int, directory: String, link: NgircdLink? = nil) throws(LaunchError) -> LaunchPlan {
+    guard let exe = installed("ngircd") else { throw LaunchError("ngircd is not installed (apt-get install -y ngircd)") }
+    let config = directory + "/ngircd.conf"
+    return LaunchPlan(
+      executable: exe, arguments: ["--nodaemon", "--config", config],
+      files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory, link: link)])
+  }
+
+  /// InspIRCd with the bench config, alone or as one side of a linked pair.
+  static func inspircdPlan(port: Int, directory: String, link: InspircdLink? = nil) throws(LaunchError) -> LaunchPlan {
+    guard let exe = installed("inspircd") else { throw LaunchError("inspircd is not installed (apt-get install -y inspircd)") }
+    let config = directory + "/inspircd.conf"
+    // InspIRCd refuses to run as root unless told it may.
+    let root = geteuid() == 0 ? ["--runasroot"] : []
+    return LaunchPlan(
+      executable: exe, arguments: ["--nofork"] + root + ["--config", config],
+      files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory, link: link)])
+  }
+
+  /// Whether `kind` could be started here (and if not, why). A network needs its server
+  /// (and chatd-net a `redis-server`); whether chatd knows `--cluster` shows only when it
+  /// starts.
   static func availability(_ kind: ManagedKind, chatdPath: String?) -> String? {
     do {
-      _ = try plan(kind, port: 1, directory: "/nonexistent", chatdPath: chatdPath)
+      _ = try plan(kind.single, port: 1, directory: "/nonexistent", chatdPath: chatdPath)
+      if kind == .chatdNet { _ = try NetworkLauncher.redisExecutable() }
       return nil
     } catch {
       return error.description
@@ -166,65 +171,80 @@ enum ServerLauncher {
     return nil
   }
 
-  /// Starts `kind` on a free loopback port and waits (30 s at most) until it accepts.
-  /// With `web` (chatd only), its web listener gets a free port too, and is waited for.
+  /// Starts `kind` (a single server) on a free loopback port and waits (30 s at most)
+  /// until it accepts. With `web` (chatd only), its web listener gets a free port too, and
+  /// is waited for.
   static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, chatdArguments: [String] = [], log: Log) throws(LaunchError)
     -> ManagedServer
   {
-    guard let port = freeLoopbackPort() else { throw LaunchError("no free loopback port") }
-    var webPort: Int?
-    if web {
-      guard kind == .chatd else { throw LaunchError("\(kind.rawValue) has no WebSocket listener") }
-      var w = freeLoopbackPort()
-      while w == port { w = freeLoopbackPort() }
-      guard let w else { throw LaunchError("no free loopback port") }
-      webPort = w
+    guard !kind.isNetwork else { throw LaunchError("\(kind.rawValue) is a network of \(kind.servers) servers, not one server") }
+    if web && kind != .chatd { throw LaunchError("\(kind.rawValue) has no WebSocket listener") }
+    guard let ports = freeLoopbackPorts(web ? 2 : 1) else { throw LaunchError("no free loopback port") }
+    let port = ports[0]
+    let webPort = web ? ports[1] : nil
+    let directory = try makeDirectory("chatbench-\(kind.rawValue)-\(getpid())-\(port)")
+    let plan: LaunchPlan
+    do {
+      plan = try self.plan(
+        kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
+    } catch {
+      try? FileManager.default.removeItem(atPath: directory)
+      throw error
     }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatbench-\(kind.rawValue)-\(getpid())-\(port)").path
+    return try launch(name: kind.rawValue, plan: plan, port: port, webPort: webPort, directory: directory, log: log)
+  }
+
+  /// A fresh directory `name` under the temporary directory.
+  static func makeDirectory(_ name: String) throws(LaunchError) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
     try? FileManager.default.removeItem(atPath: directory)
     do {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
       throw LaunchError("cannot create \(directory): \(error)")
     }
-    let plan: LaunchPlan
+    return directory
+  }
+
+  /// Writes the files of `plan`, starts it with its output in `directory`/server.log, and
+  /// waits (30 s at most) until it accepts on `port` (and `webPort`), then half a second
+  /// more to see that it stays up. If it does not, it is stopped, its directory removed,
+  /// and the error ends with the last lines it wrote (a usage error, say).
+  static func launch(name: String, plan: LaunchPlan, port: Int, webPort: Int? = nil, directory: String, log: Log) throws(LaunchError)
+    -> ManagedServer
+  {
     do {
-      plan = try self.plan(
-        kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
       for (path, text) in plan.files { try text.write(toFile: path, atomically: true, encoding: .utf8) }
-    } catch let e as LaunchError {
-      try? FileManager.default.removeItem(atPath: directory)
-      throw e
     } catch {
       try? FileManager.default.removeItem(atPath: directory)
-      throw LaunchError("cannot write the \(kind.rawValue) config: \(error)")
+      throw LaunchError("cannot write the \(name) config: \(error)")
     }
-    let pid = try spawn(plan, log: directory + "/server.log")
-    Watchdog.adopt(pid, name: kind.rawValue)
-    let server = ManagedServer(kind: kind, pid: pid, port: port, webPort: webPort, directory: directory)
+    let pid: Int32
+    do {
+      pid = try spawn(plan, log: directory + "/server.log")
+    } catch {
+      try? FileManager.default.removeItem(atPath: directory)
+      throw error
+    }
+    Watchdog.adopt(pid, name: name)
+    let server = ManagedServer(name: name, pid: pid, port: port, webPort: webPort, directory: directory)
     log.line(
-      "\(kind.rawValue): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))"
+      "\(name): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))"
     )
+    func fail(_ what: String) -> LaunchError {
+      let tail = server.logTail()
+      server.stop()
+      try? FileManager.default.removeItem(atPath: directory)
+      return LaunchError("\(name) \(what)\(tail.isEmpty ? "" : ":\n" + tail)")
+    }
     let t0 = MonotonicClock.microseconds()
     while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) {
-      if !server.isRunning {
-        let tail = server.logTail()
-        server.stop()
-        throw LaunchError("\(kind.rawValue) exited before it listened on port \(port)\(tail.isEmpty ? "" : ":\n" + tail)")
-      }
-      if MonotonicClock.microseconds() - t0 > 30_000_000 {
-        let tail = server.logTail()
-        server.stop()
-        throw LaunchError("\(kind.rawValue) did not open port \(port) within 30 s\(tail.isEmpty ? "" : ":\n" + tail)")
-      }
+      if !server.isRunning { throw fail("exited before it listened on port \(port)") }
+      if MonotonicClock.microseconds() - t0 > 30_000_000 { throw fail("did not open port \(port) within 30 s") }
       usleep(100_000)
     }
     usleep(500_000)
-    guard server.isRunning else {
-      let tail = server.logTail()
-      server.stop()
-      throw LaunchError("\(kind.rawValue) died after opening its port\(tail.isEmpty ? "" : ":\n" + tail)")
-    }
+    guard server.isRunning else { throw fail("died after opening its port") }
     return server
   }
 
@@ -257,24 +277,34 @@ enum ServerLauncher {
   }
 
   /// A port nobody listens on now (bound to 127.0.0.1:0 and released).
-  static func freeLoopbackPort() -> Int? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-    address.sin_port = 0
-    let bound = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+  static func freeLoopbackPort() -> Int? { freeLoopbackPorts(1)?.first }
+
+  /// `count` different ports nobody listens on now: all bound to 127.0.0.1:0 at once (so
+  /// the kernel cannot hand out one twice), then released.
+  static func freeLoopbackPorts(_ count: Int) -> [Int]? {
+    var descriptors: [Int32] = []
+    defer { for fd in descriptors { close(fd) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+      guard fd >= 0 else { return nil }
+      descriptors.append(fd)
+      var address = sockaddr_in()
+      address.sin_family = sa_family_t(AF_INET)
+      address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+      address.sin_port = 0
+      let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+      }
+      guard bound == 0 else { return nil }
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+      }
+      guard named == 0 else { return nil }
+      ports.append(Int(UInt16(bigEndian: address.sin_port)))
     }
-    guard bound == 0 else { return nil }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { return nil }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return ports
   }
 
   /// Whether something accepts TCP connections on 127.0.0.1:`port` (blocking connect).

@@ -5,6 +5,8 @@
 //   chatbench                               # S1–S4 on chatd, ngircd, inspircd (those present)
 //   chatbench S3 --servers ngircd --json    # one scenario, one managed server
 //   chatbench S2 --server 127.0.0.1:6667 --server-pid 1234
+//   chatbench S2 --servers chatd,chatd-net,inspircd-net,ngircd-net   # networks of two servers
+//   chatbench S2 --servers-addrs 127.0.0.1:6667,127.0.0.1:6668 --server-pids 1234,1235
 //   chatbench chaos                         # kill chatd's processes under load, then check
 //   chatbench --help
 import Foundation
@@ -44,8 +46,8 @@ if options.listServers {
   }
   exit(0)
 }
-if case .external(_, _, let pid?, _) = options.target, !ProcWatch(pid: pid).isValid {
-  writeStderr("chatbench: --server-pid \(pid): no such process (try --help)\n")
+if let pid = options.serverPids.first(where: { !ProcWatch(pid: $0).isValid }) {
+  writeStderr("chatbench: --server-pid(s) \(pid): no such process (try --help)\n")
   exit(2)
 }
 

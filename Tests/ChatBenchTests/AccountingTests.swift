@@ -1,5 +1,5 @@
 // Delivery accounting as ircload does it: expected copies, lost, fully delivered,
-// percentiles at index ⌊n·q⌋.
+// percentiles at index ⌊n·q⌋; and a copy a member gets twice is a duplicate, not a delivery.
 import XCTest
 
 @testable import chatbench
@@ -37,5 +37,24 @@ final class AccountingTests: XCTestCase {
     XCTAssertEqual(t.fullyDelivered, 1)
     XCTAssertEqual(t.short, [ShortMessage(seq: 2, expected: 2, received: 1)])
     XCTAssertEqual(t.latency.count, 3)
+  }
+
+  func testACopyReceivedTwiceIsADuplicateAndCannotHideALostOne() {
+    var ledger = DeliveryLedger(rate: 1, duration: 2)
+    ledger.recordSend(copies: 2)  // seq 0: members a and b
+    ledger.recordSend(copies: 2)  // seq 1: members a and b
+    // a gets seq 0 twice (two paths through a network) and seq 1; b gets only seq 1.
+    let a = [Sample(seq: 0, latencyMicros: 1000), Sample(seq: 1, latencyMicros: 1000), Sample(seq: 0, latencyMicros: 5000)]
+    let b = [Sample(seq: 1, latencyMicros: 2000)]
+    let t = ledger.tally([a, b])
+    XCTAssertEqual(t.expected, 4)
+    XCTAssertEqual(t.received, 3)
+    XCTAssertEqual(t.duplicates, 1)
+    XCTAssertEqual(t.lost, 1)
+    XCTAssertEqual(t.short, [ShortMessage(seq: 0, expected: 2, received: 1)])
+    XCTAssertEqual(t.fullyDelivered, 1)
+    XCTAssertEqual(t.latency.max, 2, "the duplicate's latency is not a sample")
+    // The same message once at each of two receivers is no duplicate.
+    XCTAssertEqual(ledger.tally([[Sample(seq: 0, latencyMicros: 1)], [Sample(seq: 0, latencyMicros: 1)]]).duplicates, 0)
   }
 }

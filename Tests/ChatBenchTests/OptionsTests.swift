@@ -7,7 +7,7 @@ final class OptionsTests: XCTestCase {
   func testDefaultsRunEveryScenarioOnEveryManagedServer() throws {
     let o = try Options.parse([])
     XCTAssertEqual(o.scenarios, Scenario.allCases)
-    XCTAssertEqual(o.target, .managed(ManagedKind.allCases))
+    XCTAssertEqual(o.target, .managed(ManagedKind.singles))
     XCTAssertEqual(o.chat(.s3)?.clients, 10_000)
     XCTAssertNil(o.chat(.s4))
   }
@@ -19,7 +19,7 @@ final class OptionsTests: XCTestCase {
     XCTAssertEqual(o.scenarios, [.s2])
     XCTAssertEqual(o.chat(.s2)?.duration, 5)
     XCTAssertEqual(o.chat(.s2)?.clients, 50)
-    XCTAssertEqual(o.target, .external(host: "127.0.0.1", port: 6667, pid: 1, name: "server"))
+    XCTAssertEqual(o.target, .external(endpoints: [Endpoint(host: "127.0.0.1", port: 6667)], pids: [1], name: "server"))
     XCTAssertEqual(o.maxTime, 60)
   }
 
@@ -42,6 +42,45 @@ final class OptionsTests: XCTestCase {
       ["--json=1"], ["--prefix", "9a"], ["--room-prefix", "r"],
     ]
     for args in bad { XCTAssertThrowsError(try Options.parse(args), "\(args)") }
+  }
+
+  func testNetworksByNameAndAlreadyRunning() throws {
+    let managed = try Options.parse(["S2", "--servers", "chatd,chatd-net,inspircd-net,ngircd-net"])
+    XCTAssertEqual(managed.target, .managed([.chatd, .chatdNet, .inspircdNet, .ngircdNet]))
+    let external = try Options.parse([
+      "S1", "--servers-addrs", "127.0.0.1:7000, localhost:7001", "--server-pids", "10,11", "--server-pid", "12",
+    ])
+    XCTAssertEqual(
+      external.target,
+      .external(
+        endpoints: [Endpoint(host: "127.0.0.1", port: 7000), Endpoint(host: "127.0.0.1", port: 7001)], pids: [10, 11, 12],
+        name: "network"))
+    XCTAssertEqual(external.serverPids, [10, 11, 12])
+    let named = try Options.parse(["--servers-addrs=127.0.0.2:1,127.0.0.3:1", "--server-name", "inspircd-net"])
+    XCTAssertEqual(
+      named.target,
+      .external(endpoints: [Endpoint(host: "127.0.0.2", port: 1), Endpoint(host: "127.0.0.3", port: 1)], pids: [], name: "inspircd-net"))
+  }
+
+  func testBadNetworkFlagsAreErrors() {
+    let bad: [[String]] = [
+      ["--servers-addrs", "127.0.0.1:7000"],  // one server is --server
+      ["--servers-addrs", "127.0.0.1:7000,127.0.0.1:7000"],
+      ["--servers-addrs", "127.0.0.1:7000,10.0.0.1:7001"],
+      ["--servers-addrs", "127.0.0.1:7000,127.0.0.1:x"],
+      ["--servers-addrs", "127.0.0.1:1,127.0.0.1:2", "--server", "127.0.0.1:3"],
+      ["--servers-addrs", "127.0.0.1:1,127.0.0.1:2", "--servers", "chatd"],
+      ["--servers-addrs", "127.0.0.1:1,127.0.0.1:2", "--transport", "websocket"],
+      ["--servers-addrs", "127.0.0.1:1,127.0.0.1:2", "--server-pids", "1,x"],
+      ["--servers-addrs", "127.0.0.1:1,127.0.0.1:2", "--server-pids", "1,1"],
+      ["--server-pids", "1,2"],
+      ["--servers", "chatd-net,chatd-net"],
+      ["--servers", "ergo-net"],
+    ]
+    for args in bad { XCTAssertThrowsError(try Options.parse(args), "\(args)") }
+    XCTAssertThrowsError(try Options.parse(["--servers-addrs", "127.0.0.1:7000"])) { error in
+      XCTAssertTrue("\(error)".contains("--server HOST:PORT"), "\(error)")
+    }
   }
 
   func testLoopbackSourceRanges() throws {
