@@ -40,10 +40,14 @@ struct Fanout {
     }
   }
 
-  /// Sends `line` to every client in `clients`, once per node for the remote ones.
-  static func broadcast(_ line: TaggedLine, to clients: some Sequence<ClientHandle>, _ services: ChatServices) {
-    var fan = Fanout()
-    for c in clients { fan.send(line, to: c) }
-    fan.flush(line, services)
+  /// Sends `line` to every client in `clients`, once per node for the remote ones —
+  /// those first, so that the other nodes write while this one does.
+  static func broadcast(_ line: TaggedLine, to clients: some Collection<ClientHandle>, _ services: ChatServices) {
+    if services.network != nil {
+      var fan = Fanout()
+      for c in clients where c.remote != nil { fan.send(line, to: c) }
+      fan.flush(line, services)
+    }
+    for c in clients where c.remote == nil { line.send(to: c) }
   }
 }

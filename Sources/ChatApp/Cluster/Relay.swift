@@ -78,8 +78,7 @@ struct Relay: SyncGenServer {
     case .deliver(let wire, let numbers, let incarnation, let quitOf):
       guard incarnation == network.incarnation else { break }
       let line = wire.line
-      for n in numbers {
-        guard let client = services.clients.find(n) else { continue }
+      for client in services.clients.find(numbers) {
         if let q = quitOf, !services.departures.claim(quitter: q.client.id, recipient: client.id) { continue }
         line.send(to: client)
       }

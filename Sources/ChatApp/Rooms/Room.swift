@@ -408,14 +408,24 @@ struct Room: SyncGenServer {
       clientTags: tags.map { ($0.key, $0.value) }, fromBot: fromBot)
     let echo = sender?.has(.echoMessage) ?? false
     var copies = 0
-    var fan = Fanout()
-    for m in state.members.values {
+    if services.network != nil {
+      // Other nodes first: their relays write to their members while this node writes
+      // to its own.
+      var fan = Fanout()
+      for m in state.members.values where m.client.remote != nil {
+        if m.client === sender && !echo { continue }
+        if kind == .tagmsg && !m.client.has(.messageTags) { continue }
+        fan.send(line, to: m.client)
+        copies += 1
+      }
+      fan.flush(line, services)
+    }
+    for m in state.members.values where m.client.remote == nil {
       if m.client === sender && !echo { continue }
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
-      fan.send(line, to: m.client)
+      line.send(to: m.client)
       copies += 1
     }
-    fan.flush(line, services)
     services.metrics.channelMessage(copies: copies)
     // Conversation is recorded; a CTCP request or reply is not (History/ReplayText.swift).
     if kind != .tagmsg && ReplayText.isReplayable(text) {

@@ -70,6 +70,8 @@ final class ClientDirectory: Sendable {
   var all: [ClientHandle] { clients.withLock { Array($0.values) } }
   /// The client whose connection has process number `id`.
   func find(_ id: UInt64) -> ClientHandle? { clients.withLock { $0[id] } }
+  /// The clients of these ids that are still here, found under one lock.
+  func find(_ ids: [UInt64]) -> [ClientHandle] { clients.withLock { c in ids.compactMap { c[$0] } } }
 
   /// The clients whose idle deadline is at or before `now`, each claimed so that it is
   /// returned once per deadline (IdleSweeper.swift).
