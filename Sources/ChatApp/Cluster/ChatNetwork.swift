@@ -37,6 +37,8 @@ final class ChatNetwork: Sendable {
   /// Since when Redis has been unreachable, if it is (the node is degraded: no new nicks
   /// or channels; what exists keeps working).
   let degradedSince = Locked<ContinuousClock.Instant?>(nil)
+  /// Messages to and from the other nodes' relays, by kind (the metrics endpoint).
+  let counters = NetworkCounters()
 
   /// The name other nodes' relays are registered under.
   static let relayName = "chatd.relay"
@@ -91,7 +93,10 @@ final class ChatNetwork: Sendable {
     let dist: Distribution
     do {
       dist = try await Distribution.start(
-        dc, redis: redis, metadata: ["role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid())], on: node)
+        dc, redis: redis,
+        metadata: [
+          "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
+        ], on: node)
     } catch {
       throw NetworkStartError("cannot join the network as \(name) (--node): \(error)")
     }
@@ -127,12 +132,19 @@ final class ChatNetwork: Sendable {
 
   /// Sends to the relay of `node`. Never blocks; dropped if there is no link.
   func send(_ message: NetMessage, to node: String) {
+    counters.sent(message.kind)
     dist.send(ServerMessage<Relay>.cast(message), to: Self.relayName, on: node)
   }
 
   /// The other chatd nodes, as the membership sees them.
   var peers: [String] {
     dist.members.filter { $0.name != nodeName && $0.metadata["role"] == Self.role }.map(\.name)
+  }
+
+  /// The server name of the node `client` is on (WHOIS, WHO), if it is another node's.
+  func serverName(of client: ClientHandle) -> String? {
+    guard let node = client.remote?.node else { return nil }
+    return dist.members.first { $0.name == node }?.metadata["server"] ?? node
   }
 
   /// Sends to every other chatd node.

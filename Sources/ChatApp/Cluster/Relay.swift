@@ -67,6 +67,7 @@ struct Relay: SyncGenServer {
   }
 
   func handleCast(_ message: NetMessage, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    network.counters.received(message.kind)
     switch message {
     case .users:
       break  // applied while read (WireClient)

@@ -48,6 +48,9 @@ final class RemoteUsers: Sendable {
   /// Every registered remote user.
   var all: [ClientHandle] { contents.withLock { Array($0.byNick.values) } }
   var count: Int { contents.withLock { $0.byNick.count } }
+  /// Every replica, registered or not (the metrics endpoint: it returns to its baseline
+  /// when the users have gone).
+  var replicaCount: Int { contents.withLock { $0.byLocation.count } }
   /// Registered users per node (LUSERS, the observer).
   var countsByNode: [String: Int] {
     contents.withLock { c in
