@@ -52,7 +52,7 @@ final class OneNetworkTests: XCTestCase {
     for client in [alice, bob] {
       client.send("NAMES #lobby")
       let names = try client.expect("353", containing: "#lobby")
-      XCTAssertEqual(Set((names.params.last ?? "").split(separator: " ")), ["@alice", "bob"], "\(names)")
+      XCTAssertEqual(names.names, ["@alice", "bob"], "\(names)")
       try client.expect("366")
       client.send("LIST")
       let row = try client.expect("322", containing: "#lobby")
@@ -188,7 +188,7 @@ final class OneNetworkTests: XCTestCase {
     for c in [op, quiet, keyed] { try c.expect("KICK", containing: "quiet") }
     op.send("NAMES #mod")
     let names = try op.expect("353", containing: "#mod")
-    XCTAssertEqual(Set((names.params.last ?? "").split(separator: " ")), ["@op", "@remote", "keyed"], "\(names)")
+    XCTAssertEqual(names.names, ["@op", "@remote", "keyed"], "\(names)")
 
     // +i: a user of n2 is kept out until invited by the op on n1.
     op.send("MODE #mod -l")

@@ -3,6 +3,7 @@
 // The network owns its processes: the test's teardown kills every node by its pid and
 // stops Redis, whatever the test did (a failure included), and on a failure prints the
 // tail of each node's output.
+import ChatApp
 import Foundation
 import IRCTestSupport
 import OtterTestSupport
@@ -73,7 +74,7 @@ extension XCTestCase {
     let redis = try RedisServer(configuration)
     let network = TestNetwork(redis: redis)
     addTeardownBlock { [weak self] in
-      if let run = self?.testRun, !run.hasSucceeded { print(network.outputTails) }
+      if let run = self?.testRun, run.totalFailureCount > 0 { print(network.outputTails) }
       network.stopAll()
     }
     try redis.start()
@@ -121,4 +122,9 @@ extension IRCTestClient {
     }
     return out
   }
+}
+
+extension IRCMessage {
+  /// The nicks of a names reply (353), with their prefixes.
+  var names: Set<String> { Set((params.last ?? "").split(separator: " ").map(String.init)) }
 }
