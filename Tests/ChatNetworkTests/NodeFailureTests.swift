@@ -86,6 +86,58 @@ final class NodeFailureTests: XCTestCase {
     XCTAssertLessThanOrEqual(nickTaken, 3)
   }
 
+  /// With three nodes, both survivors hold a copy of a channel homed on the one killed,
+  /// and both try to start it again: one does, and both keep following it.
+  func testAChannelOfAKilledNodeComesBackOnceWhenTwoNodesHadCopies() throws {
+    let net = try startNetwork(nodes: 3)
+    let x = try IRCTestClient.registered("x", on: net[0])
+    try x.join("#tri")
+    x.send("TOPIC #tri :three nodes")
+    let y = try IRCTestClient.registered("y", on: net[1])
+    let z = try IRCTestClient.registered("z", on: net[2])
+    try y.join("#tri")
+    try z.join("#tri")
+    try y.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("z!") == true }
+
+    net[0].kill()
+    for c in [y, z] { try c.expect("QUIT of x", within: 3) { $0.command == "QUIT" && $0.source?.hasPrefix("x!") == true } }
+    y.send("PRIVMSG #tri :from n2")
+    try z.expect("PRIVMSG", containing: "from n2", within: 10)
+    z.send("PRIVMSG #tri :from n3")
+    try y.expect("PRIVMSG", containing: "from n3")
+
+    // Both survivors' own record of the channel (WHO reads it) is the survivors.
+    for c in [y, z] {
+      c.send("WHO #tri")
+      var nicks: Set<String> = []
+      while true {
+        let m = try c.expect("352 or 315") { $0.command == "352" || $0.command == "315" }
+        if m.command == "315" { break }
+        nicks.insert(m.params[5])
+      }
+      XCTAssertEqual(nicks, ["y", "z"], "\(c.nick)'s node's record of #tri")
+      c.send("TOPIC #tri")
+      try c.expect("332", containing: "three nodes")
+    }
+    // Both leave: the channel ends, and no node keeps a record of it (LIST reads them).
+    z.send("PART #tri")
+    try y.expect("PART") { $0.command == "PART" && $0.source?.hasPrefix("z!") == true }
+    y.send("PART #tri")
+    try y.expect("PART") { $0.command == "PART" && $0.source?.hasPrefix("y!") == true }
+    for c in [y, z] {
+      try poll("\(c.nick)'s node to forget #tri", timeout: 3, every: 0.1) {
+        c.send("LIST")
+        var listed = false
+        while true {
+          let m = try c.expect("322 or 323") { $0.command == "322" || $0.command == "323" }
+          if m.command == "323" { break }
+          if m.params[1] == "#tri" { listed = true }
+        }
+        return !listed
+      }
+    }
+  }
+
   func testAPartitionedNodeComesBackWithoutStaleNicksOrMembers() throws {
     let net = try startNetwork(nodes: 2)
     let a1 = try IRCTestClient.registered("a1", on: net[0])

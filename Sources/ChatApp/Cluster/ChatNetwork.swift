@@ -278,6 +278,8 @@ final class ChatNetwork: Sendable {
     }
     if won {
       remember(key, local)
+      // A room started from a copy starts the channel only now (a new one ignores this).
+      local.send(.info(.takeOver))
       return local
     }
     // Another node's room won: ours goes, without a word (nobody has used it).
