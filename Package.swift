@@ -109,7 +109,7 @@ let package = Package(
     // driven by IRC clients; failures made with signals (kill -9, SIGSTOP).
     .testTarget(
       name: "ChatNetworkTests",
-      dependencies: ["ChatApp", "Actors", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport"],
+      dependencies: ["ChatApp", "Actors", "Control", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport"],
       swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).

@@ -266,6 +266,10 @@ final class ChatNetwork: Sendable {
       remember(key, found)
       return found
     }
+    // This node's copy names a home that is alive: the room is coming back there (its
+    // process was restarted, and takes its name back: `reclaim`). A second room here
+    // would split the channel.
+    if let home = services.channels.record(key)?.home, peers.contains(home) { return nil }
     guard create || services.channels.exists(key) else { return nil }
     await RoomSupervision.start(name, create: create, ctx)
     guard let local = ctx.node.whereis(ChatServices.roomName(key), as: ServerMessage<Room>.self) else { return nil }
@@ -289,6 +293,26 @@ final class ChatNetwork: Sendable {
 }
 
 extension ChatNetwork {
+  /// A room restarted on its home node (its process was killed and the room supervisor
+  /// started it again from its record) takes the channel's name in the network back: the
+  /// name goes with the old process (this node's registrar releases it when it sees that
+  /// process end), and the other nodes look the room up by it. Tried for a while (the
+  /// release, or Redis, may take a moment).
+  func reclaim(_ key: String, room: Address<ServerMessage<Room>>, on node: Node) {
+    node.spawn(Never.self, options: SpawnOptions(label: "reclaim room \(key)")) { ctx in
+      for _ in 0..<100 {
+        guard room.pid.isAlive else { return }
+        if (try? await self.names.register(Self.roomName(key), room, ctx)) == true {
+          self.remember(key, room)
+          return
+        }
+        try await ctx.sleep(for: .milliseconds(100))
+      }
+      ctx.node.logger.error(
+        "network: the room of \(key) was restarted here but cannot take the channel's name back", metadata: ["channel": .string(key)])
+    }
+  }
+
   /// Calls the room of channel `name` wherever it lives, as `Connection.callRoom` does
   /// on a node alone: a room that moved or went (its node died, it stopped) is looked up
   /// again; a room whose home died is waited for while a node takes it over (≈ 2 s, the

@@ -122,6 +122,7 @@ struct Room: SyncGenServer {
         services.channels.unpublish(key)
         return .ignore
       }
+      if !copy { services.network?.reclaim(key, room: ctx.address, on: ctx.node) }
     } else if create {
       state = State(record: ChannelRecord(settings: ChannelSettings(name: name)))
       // The channel may have stood when chatd last stopped: unpublished until the store
