@@ -34,6 +34,33 @@ final class RedisOutageTests: XCTestCase {
     try chat.checkNothingLost()
   }
 
+  /// Restarted empty (no append-only file): each node claims its nicks and channels
+  /// again, so a nick stays one user's and a channel one room network-wide.
+  func testRedisRestartedEmptyGetsTheNodesNamesBack() throws {
+    let net = try startNetwork(nodes: 2)
+    let alice = try IRCTestClient.registered("alice", on: net[0])
+    try alice.join("#r")
+    let bob = try IRCTestClient.registered("bob", on: net[1])
+
+    net.redis.kill()
+    try net.redis.start()
+    // n1 has put alice's nick and #r's room back (the names' keys, as GlobalNames keeps them).
+    let back = try poll("n1 to claim its names again", timeout: 5, every: 0.1) {
+      try net.redis.redisCLI(["EXISTS", "otter:{chatd}:global:nick:alice", "otter:{chatd}:global:room:#r"]) == "2"
+    }
+    print(String(format: "Redis restarted empty: n1's nick and channel claimed again after %.2f s", back))
+
+    let carol = try net[1].connect()
+    carol.send("NICK alice")
+    carol.send("USER carol 0 * :Carol")
+    try carol.expect("433", containing: "alice")
+    // bob, on the other node and in no channel there, joins the one #r.
+    try bob.join("#r")
+    try alice.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("bob!") == true }
+    bob.send("PRIVMSG #r :one room")
+    try alice.expect("PRIVMSG", containing: "one room")
+  }
+
   func testRedisUnreachableForTenSecondsLosesNoAcknowledgedMessage() throws {
     let net = try startNetwork(nodes: 2, redis: Self.durable)
     let chat = try Conversation(net)
