@@ -68,6 +68,16 @@ final class OneNetworkTests: XCTestCase {
     alice.send("PRIVMSG bob :are you there?")
     try alice.expect("301", containing: "out for lunch")
 
+    // NICK on n2: seen on n1 by a neighbour, who can write to the new nick at once; the
+    // old one is free network-wide.
+    bob.send("NICK robert")
+    try alice.expect("NICK") { $0.command == "NICK" && $0.params.first == "robert" }
+    alice.send("PRIVMSG robert :new name?")
+    try bob.expect("PRIVMSG", containing: "new name?")
+    XCTAssertEqual(try alice.ison(["bob", "robert"]), ["robert"])
+    bob.send("NICK bob")
+    try alice.expect("NICK") { $0.command == "NICK" && $0.params.first == "bob" }
+
     // MONITOR across nodes: online and offline as users of the other node come and go.
     alice.send("MONITOR + dave")
     try alice.expect("731", containing: "dave")

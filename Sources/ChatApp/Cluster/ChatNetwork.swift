@@ -216,6 +216,21 @@ final class ChatNetwork: Sendable {
     try? await names.unregister("nick:" + Names.fold(nick), ctx)
   }
 
+  /// A quitting client of this node gives its nick back in Redis before its QUIT goes
+  /// out (the rooms tell it when the process has ended), so that whoever sees the QUIT
+  /// can take the nick at once — not only once the registrar has seen the process end.
+  /// Waits half a second at most (Redis may be slow or away: the registrar releases it
+  /// then, as after a kill).
+  func releaseNickBeforeQuit<M>(_ nick: String, _ ctx: Context<M>) async {
+    guard degradedSince.withLock({ $0 == nil }) else { return }
+    let (done, request) = ctx.makeReply(Bool.self)
+    ctx.node.spawn(Never.self, options: SpawnOptions(label: "release nick \(nick)")) { helper in
+      await self.releaseNick(nick, helper)
+      done.reply(true)
+    }
+    _ = try? await ctx.receiveResponse(request, timeout: .after(.milliseconds(500)))
+  }
+
   func healthy() { degradedSince.withLock { $0 = nil } }
   func unhealthy() { degradedSince.withLock { if $0 == nil { $0 = .now } } }
 
