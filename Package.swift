@@ -102,9 +102,12 @@ let package = Package(
     .testTarget(
       name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"],
       swiftSettings: strict),
-    // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx).
+    // chatd on the web: WebSocket codec, HTTP, and end-to-end tests (Python, Chromium, nginx;
+    // Redis and the control endpoint for two nodes behind nginx).
     .testTarget(
-      name: "ChatWebTests", dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "OtterTestSupport"], swiftSettings: strict),
+      name: "ChatWebTests",
+      dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "Control", "OtterTestSupport", "RedisTestSupport"],
+      swiftSettings: strict),
     // chatd's network with real OS processes: a redis-server and several chatd nodes,
     // driven by IRC clients; failures made with signals (kill -9, SIGSTOP).
     .testTarget(

@@ -150,8 +150,10 @@ public final class Application: Sendable {
   /// within `shutdownTimeout`: what has not stopped by then is killed. Returns the
   /// process exit status: 0 if it ended in order, 1 if the root supervisor gave up
   /// (restart intensity exceeded) or crashed, `shutdownTimedOutStatus` if the stop took
-  /// longer than `shutdownTimeout`.
-  public func run(shutdownTimeout: Duration = .seconds(30)) async -> Int32 {
+  /// longer than `shutdownTimeout`. `afterTree` runs once the tree has stopped and before
+  /// the node does (to leave a cluster while the node can still talk, say), within the
+  /// same budget.
+  public func run(shutdownTimeout: Duration = .seconds(30), afterTree: (@Sendable () async -> Void)? = nil) async -> Int32 {
     let ending = await waitForEnding()
     let deadline = ContinuousClock.now + shutdownTimeout
     let stopping = MonotonicClock.nanoseconds()
@@ -173,6 +175,7 @@ public final class Application: Sendable {
       if case .shutdownWith(Supervisor.gaveUp) = reason { status = 1 }
       if !reason.isOrderly { status = 1 }
     }
+    if let afterTree { await afterTree() }
     // The rest of the budget for processes outside the tree (after a timeout, a moment:
     // the node then kills what is left).
     node.shutdown(timeout: max(ContinuousClock.now.duration(to: deadline), .milliseconds(100)))

@@ -8,6 +8,28 @@ func complain(_ line: String) {
   FileHandle.standardError.write(Data("chatd: \(line)\n".utf8))
 }
 
+/// `chatd emit`: posts one message, says what went wrong if it did not go through.
+func emit(_ request: EmitRequest) async -> Int32 {
+  do {
+    let emitter = try await ChatEmitter.connect(cluster: request.cluster, clusterName: request.clusterName, secret: request.secret)
+    do {
+      try await emitter.emit(request.channel, request.text, as: request.name, timeout: request.timeout)
+      await emitter.close()
+      return 0
+    } catch {
+      await emitter.close()
+      complain("emit: \(error)")
+      switch error {
+      case .noSuchChannel, .refused, .invalid: return 65
+      case .network: return ChatExitStatus.network.rawValue
+      }
+    }
+  } catch {
+    complain("emit: \(error)")
+    return ChatExitStatus.network.rawValue
+  }
+}
+
 let config: ChatConfig
 do {
   switch try ChatCommandLine.parse(Array(CommandLine.arguments.dropFirst())) {
@@ -17,8 +39,16 @@ do {
   case .version:
     print("chatd \(ChatApp.version)")
     exit(0)
+  case .check(let c):
+    print(ChatConfigFile.text(of: c), terminator: "")
+    exit(0)
   case .run(let c):
     config = c
+  case .emitHelp:
+    print(ChatCommandLine.emitHelp)
+    exit(0)
+  case .emit(let request):
+    exit(await emit(request))
   }
 } catch {
   complain("\(error)")

@@ -17,7 +17,8 @@
 //   > kept                   pings the kept address: prints "kept-reply" or "kept-timeout"
 //   > quit
 // Events: "ready NAME HOST:PORT INCARNATION", "up NODE", "down NODE REASON",
-// "rejoined OLD NEW" (this node lost its lease and took a new incarnation).
+// "rejoined OLD NEW" (this node lost its lease and took a new incarnation),
+// "redis unreachable ERROR" and "redis reachable" (the membership's calls to Redis).
 import Actors
 import Control
 import Distribution
@@ -80,6 +81,12 @@ dist.watchNodes { event in
   case .nodeUp(let n): say("up \(n)")
   case .nodeDown(let n, let reason): say("down \(n) \(reason)")
   case .rejoined(let old, let new): say("rejoined \(old) \(new)")
+  }
+}
+dist.watchHealth { health in
+  switch health {
+  case .reachable: say("redis reachable")
+  case .unreachable(_, let error): say("redis unreachable \(error)")
   }
 }
 say("ready \(name) \(dist.address) \(dist.incarnation)")

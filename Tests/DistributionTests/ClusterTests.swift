@@ -1,7 +1,8 @@
 // Nodes in real OS processes that find each other through a real redis-server: every
 // member connects to every other, a killed node is seen down by all within the bound, a
 // frozen node past its lease rejoins as a new incarnation whose old pids get nothing,
-// and a Redis restart makes no false node-down.
+// and a Redis restart, or Redis stopped for ten seconds, makes no false node-down: links
+// and pids survive it, and each node says when Redis is unreachable and back.
 import Foundation
 import OtterTestSupport
 import RedisTestSupport
@@ -73,6 +74,67 @@ final class ClusterTests: XCTestCase {
     let c = try node("c", redis)
     try c.expect("up a", timeout: .seconds(5))
     try c.expect("up b", timeout: .seconds(5))
+  }
+
+  func testRedisPausedTenSecondsKeepsLinksPidsAndIncarnations() async throws {
+    let redis = try startRedisServer()
+    let a = try node("a", redis)
+    let b = try node("b", redis)
+    try a.expect("up b", timeout: .seconds(5))
+    try b.command("echo echo")
+    try a.command("keep b echo")
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+    redis.pause()
+    let paused = ContinuousClock.now
+    for n in [a, b] {
+      let line = try n.expect("redis unreachable", timeout: .seconds(5))
+      print("cluster: \(n.name) says \(line)")
+    }
+    // Links do not go through Redis: traffic goes on meanwhile.
+    let during = try a.command("pings b echo 100", expect: "pongs")
+    XCTAssertTrue(during.hasPrefix("pongs 100 ordered"), during)
+    try await Task.sleep(until: paused + .seconds(10), clock: .continuous)
+    redis.resume()
+    let resumed = ContinuousClock.now
+    for n in [a, b] { try n.expect("redis reachable", timeout: .seconds(5)) }
+    // Past a lease and a sweep: nobody saw anybody down, nobody changed incarnation.
+    try await Task.sleep(until: resumed + .seconds(3), clock: .continuous)
+    for n in [a, b] {
+      XCTAssertFalse(n.has("down"), "\(n.name) saw a node down while Redis was paused")
+      XCTAssertFalse(n.has("rejoined"), "\(n.name) changed incarnation while Redis was paused")
+    }
+    // The pid a kept before is still b's live echo: same incarnation, same link.
+    XCTAssertEqual(try a.command("kept", expect: "kept"), "kept-reply")
+    let after = try a.command("pings b echo 100", expect: "pongs")
+    XCTAssertTrue(after.hasPrefix("pongs 100 ordered"), after)
+  }
+
+  /// A node cut off from Redis while the others reach it is buried by them. It cannot
+  /// tell this from an outage of Redis, so it still counts itself a member and dials
+  /// them again; they refuse its buried incarnation (its pids are dead everywhere) until
+  /// Redis tells it the lease is lost and it rejoins under a new one.
+  func testANodeCutOffFromRedisIsRefusedUntilItRejoins() async throws {
+    let redis = try startRedisServer()
+    let proxy = try TCPProxy(to: redis.port)
+    addTeardownBlock { proxy.stop() }
+    let a = try NodeProcess(self, name: "a", extra: ["--redis", "redis://127.0.0.1:\(proxy.port)", "--cluster", "t\(redis.port)"])
+    let b = try node("b", redis)
+    try a.expect("up b", timeout: .seconds(5))
+    try b.expect("up a", timeout: .seconds(5))
+    proxy.cut()
+    try b.expect("down a", timeout: .seconds(4))
+    try a.expect("redis unreachable", timeout: .seconds(3))
+    // a dials b again every 500 ms meanwhile.
+    try await Task.sleep(for: .seconds(2))
+    XCTAssertFalse(b.has("up a"), "b linked up again with a's buried incarnation")
+    XCTAssertFalse(a.has("rejoined"))
+    proxy.restore()
+    let rejoined = try a.expect("rejoined", timeout: .seconds(10)).split(separator: " ")
+    XCTAssertGreaterThan(UInt64(rejoined[2]) ?? 0, UInt64(rejoined[1]) ?? .max)
+    try b.expect("up a", timeout: .seconds(5))
+    try a.command("echo echo")
+    try b.command("keep a echo")
+    XCTAssertEqual(try b.command("kept", expect: "kept"), "kept-reply")
   }
 
   func testANameTakenByALiveMemberIsRefused() async throws {

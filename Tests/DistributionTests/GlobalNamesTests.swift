@@ -1,5 +1,6 @@
 // Cluster-wide names over a real redis-server: one owner, refused to a second, found from
-// another node, released when the owner ends and when its node stops being a member.
+// another node, released when the owner ends and when its node stops being a member —
+// buried, not merely past its lease's expiry.
 import Actors
 import OtterTestSupport
 import Redis
@@ -58,6 +59,44 @@ final class GlobalNamesTests: XCTestCase {
         let again = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
         let retaken = try await na.register("svc", again, a)
         XCTAssertTrue(retaken)
+        await ra.stop(a)
+        await rb.stop(b)
+      }
+    }
+  }
+
+  /// An owner's node counts as alive while Redis holds its incarnation, not buried (as
+  /// membership decides it), not by its lease's expiry: a lease that went unrenewed
+  /// while Redis stood still may yet be renewed, and its names must not go meanwhile.
+  func testANameStaysWithAnOwnerWhoseLeaseExpiredUnburied() async throws {
+    let server = try startRedisServer()
+    try await withNode(name: "a") { a in
+      try await withNode(name: "b") { b in
+        let ra = try await RedisClient.start(RedisConfiguration(url: server.url), on: a)
+        let rb = try await RedisClient.start(RedisConfiguration(url: server.url), on: b)
+        let da = try await Distribution.start(DistributionConfiguration(name: "a", secret: "s"), redis: ra, on: a)
+        let db = try await Distribution.start(DistributionConfiguration(name: "b", secret: "s"), redis: rb, on: b)
+        defer {
+          da.stop()
+          db.stop()
+        }
+        try await eventually("a and b to connect") { da.connectedNodes == ["b"] && db.connectedNodes == ["a"] }
+        let na = try await GlobalNames.start(da, redis: ra)
+        let nb = try await GlobalNames.start(db, redis: rb)
+        let owner = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+        let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+        let registered = try await na.register("svc", owner, a)
+        XCTAssertTrue(registered)
+        // Nobody renews or sweeps for a while, and a's lease is past its expiry, as when
+        // Redis stood still: a is not buried, so it still owns the name.
+        try await XCTUnwrap(da.membership).suspendForTesting(.seconds(2), a)
+        try await XCTUnwrap(db.membership).suspendForTesting(.seconds(2), b)
+        _ = try server.redisCLI(["ZADD", "otter:{otter}:members", "1", "a"])
+        let found = try await nb.whereis("svc", as: Echo.self, b)
+        XCTAssertNotNil(found, "the name went with an unburied lease")
+        let second = try await nb.register("svc", ownerOnB, b)
+        XCTAssertFalse(second, "taken from an owner that may still renew")
+        XCTAssertEqual(try server.redisCLI(["GET", "otter:{otter}:global:svc"]), "a \(da.incarnation) \(owner.pid.id)")
         await ra.stop(a)
         await rb.stop(b)
       }

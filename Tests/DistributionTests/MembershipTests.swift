@@ -1,7 +1,8 @@
 // Membership against a real redis-server: members see each other, a crash within the
-// bound, a leave at once, a frozen member lose its lease and rejoin, a short Redis
-// restart change nothing, a long outage converge, and a duplicate name refused. Each
-// member runs on its own node and Redis client, as separate OS processes would.
+// bound, a leave at once, a frozen member and one cut off from Redis lose their lease
+// and rejoin, while Redis restarted, paused or down for ten seconds changes nothing but
+// health; a duplicate name is refused. Each member runs on its own node and Redis
+// client, as separate OS processes would.
 import Actors
 import OtterTestSupport
 import Redis
@@ -40,16 +41,27 @@ final class MembershipTests: XCTestCase {
     }
 
     var downs: [MembershipEvent] { events.filter { if case .nodeDown = $0 { return true } else { return false } } }
+    /// The events from the `from`th on, but health: what changed in the cluster as it sees it.
+    func changes(from: Int = 0) -> [MembershipEvent] {
+      events.dropFirst(from).filter { if case .health = $0 { return false } else { return true } }
+    }
+    /// The health events from the `from`th on.
+    func healths(from: Int = 0) -> [MembershipHealth] {
+      events.dropFirst(from).compactMap { if case .health(let h) = $0 { return h } else { return nil } }
+    }
     var lost: [MembershipEvent] { events.filter { if case .leaseLost = $0 { return true } else { return false } } }
     var memberKeys: Set<String> { Set(membership.members.map { "\($0.name)#\($0.incarnation)" }) }
   }
 
-  /// Starts a member named `name` on a node of its own (stopped at the test's teardown).
-  private func member(_ name: String, _ server: RedisServer, configuration: MembershipConfiguration = .init()) async throws -> Member {
+  /// Starts a member named `name` on a node of its own (stopped at the test's teardown),
+  /// reaching `server` directly or at `url` (a proxy).
+  private func member(
+    _ name: String, _ server: RedisServer, url: String? = nil, configuration: MembershipConfiguration = .init()
+  ) async throws -> Member {
     let node = try Node(schedulers: 1, name: name)
     let client: RedisClient
     do {
-      client = try await RedisClient.start(RedisConfiguration(url: server.url), poolSize: 1, on: node)
+      client = try await RedisClient.start(RedisConfiguration(url: url ?? server.url), poolSize: 1, on: node)
     } catch {
       node.shutdown(timeout: .milliseconds(200))
       throw error
@@ -195,11 +207,12 @@ final class MembershipTests: XCTestCase {
       (try? server.redisCLI(["ZCARD", "otter:{otter}:members"])) == "3"
     }
     print("membership: all registered again after \(ContinuousClock.now - restart)")
-    // Past the lease and the grace: still no event at all.
+    // Past the lease and the grace: still no event but health.
     try await Task.sleep(for: .milliseconds(3000))
     for (m, count) in zip(members, counts) {
-      XCTAssertEqual(Array(m.events.dropFirst(count)), [], "\(m.name)")
+      XCTAssertEqual(m.changes(from: count), [], "\(m.name)")
       XCTAssertTrue(m.membership.holdsLease)
+      XCTAssertTrue(m.membership.redisReachable)
     }
     try await allSee(members, everyone, timeout: .seconds(1))
     // The counter was restored to at least the highest incarnation: a new member goes above.
@@ -208,29 +221,127 @@ final class MembershipTests: XCTestCase {
     try await allSee(members + [d], everyone.union([key(d)]))
   }
 
-  func testALongRedisOutageConvergesUnderNewIncarnations() async throws {
+  /// Checks what an outage of Redis for everybody must leave behind: each member saw
+  /// nothing but health (unreachable, then reachable), holds its lease under the same
+  /// incarnation, and sees the same members; nobody was buried.
+  private func nothingChanged(_ members: [Member], since counts: [Int], incarnations: [MemberInfo], _ server: RedisServer)
+    async throws
+  {
+    for (m, (count, old)) in zip(members, zip(counts, incarnations)) {
+      XCTAssertEqual(m.changes(from: count), [], "\(m.name)")
+      let healths = m.healths(from: count)
+      XCTAssertEqual(healths.count, 2, "\(m.name): \(healths)")
+      XCTAssertFalse(healths.first?.isReachable ?? true, "\(m.name): \(healths)")
+      XCTAssertEqual(healths.last, .reachable, "\(m.name)")
+      XCTAssertEqual(m.membership.current, old)
+      XCTAssertTrue(m.membership.holdsLease)
+    }
+    try await allSee(members, Set(members.map(key)), timeout: .seconds(1))
+    XCTAssertEqual(try server.redisCLI(["ZCARD", "otter:{otter}:members"]), "\(members.count)")
+    XCTAssertEqual(try server.redisCLI(["HLEN", "otter:{otter}:down"]), "0", "nobody buried")
+  }
+
+  /// Redis stopped (SIGSTOP) for 10 s, for everybody. When it resumes every lease is
+  /// long past its expiry in Redis time, and sweeps sent before anyone knew wait in its
+  /// sockets to run first: still nobody is buried, nobody changes incarnation, nobody
+  /// reports anything but health. After it, a crash is seen within the usual bound.
+  func testRedisPausedTenSecondsChangesNothingButHealth() async throws {
     let server = try startRedisServer()
-    let a = try await member("chatd-a", server)
-    let b = try await member("chatd-b", server)
-    try await allSee([a, b], [key(a), key(b)])
-    let (oldA, oldB) = (a.membership.current, b.membership.current)
-    let counts = [a.log.count, b.log.count]
+    let members = [try await member("chatd-a", server), try await member("chatd-b", server), try await member("chatd-c", server)]
+    try await allSee(members, Set(members.map(key)))
+    let (counts, incarnations) = (members.map(\.log.count), members.map(\.membership.current))
+    server.pause()
+    let paused = ContinuousClock.now
+    for m in members {
+      try await eventually("\(m.name) to find Redis unreachable", timeout: .seconds(5)) { !m.membership.redisReachable }
+      guard case .unreachable(_, let error) = m.membership.health else { continue }
+      print("membership: \(m.name) reports \(m.membership.health)")
+      XCTAssertTrue(error.contains("no reply from Redis in time"), error)
+    }
+    try await Task.sleep(until: paused + .seconds(10), clock: .continuous)
+    for (m, count) in zip(members, counts) {
+      XCTAssertEqual(m.changes(from: count), [], "\(m.name): nothing while Redis is away")
+      XCTAssertTrue(m.membership.holdsLease, "\(m.name) still counts itself a member")
+    }
+    server.resume()
+    let resumed = ContinuousClock.now
+    for m in members {
+      try await eventually("\(m.name) to reach Redis again", timeout: .seconds(5)) { m.membership.redisReachable }
+    }
+    print("membership: all reach Redis \(ContinuousClock.now - resumed) after it resumed")
+    // Past a lease and a sweep after it resumed: still nothing.
+    try await Task.sleep(until: resumed + .milliseconds(3000), clock: .continuous)
+    try await nothingChanged(members, since: counts, incarnations: incarnations, server)
+    // The leases were refreshed once, not for ever: a crash is seen as usual.
+    let crashed = ContinuousClock.now
+    members[2].membership.stop()
+    for m in members.prefix(2) {
+      let seen = try await m.waitFor("chatd-c down", timeout: .seconds(5), isDown("chatd-c", reason: "lease expired"))
+      XCTAssertLessThan(seen - crashed, .milliseconds(3500))
+    }
+  }
+
+  /// Redis killed, and started again empty (no persistence) 10 s later: every member
+  /// registers again under its own incarnation; nothing but health is reported.
+  func testRedisDownTenSecondsAndRestartedEmptyChangesNothingButHealth() async throws {
+    let server = try startRedisServer()
+    let members = [try await member("chatd-a", server), try await member("chatd-b", server)]
+    try await allSee(members, Set(members.map(key)))
+    let (counts, incarnations) = (members.map(\.log.count), members.map(\.membership.current))
     server.kill()
-    try await Task.sleep(for: .milliseconds(2500))
-    // Nothing is reported while Redis is away.
-    XCTAssertEqual(a.log.count, counts[0])
-    XCTAssertEqual(b.log.count, counts[1])
-    let back = ContinuousClock.now
+    let killed = ContinuousClock.now
+    for m in members {
+      try await eventually("\(m.name) to find Redis unreachable", timeout: .seconds(5)) { !m.membership.redisReachable }
+    }
+    try await Task.sleep(until: killed + .seconds(10), clock: .continuous)
+    for (m, count) in zip(members, counts) { XCTAssertEqual(m.changes(from: count), [], "\(m.name)") }
     try server.start()
-    try await a.waitFor("its lease lost", timeout: .seconds(5)) { if case .leaseLost = $0 { return true } else { return false } }
+    let back = ContinuousClock.now
+    try await eventually("the two to be registered again", timeout: .seconds(5)) {
+      (try? server.redisCLI(["ZCARD", "otter:{otter}:members"])) == "2"
+    }
+    print("membership: registered again \(ContinuousClock.now - back) after Redis came back")
+    // Past a lease and the grace for missing members: still nothing.
+    try await Task.sleep(until: back + .milliseconds(3000), clock: .continuous)
+    try await nothingChanged(members, since: counts, incarnations: incarnations, server)
+    // The counter was restored to at least the highest incarnation.
+    let c = try await member("chatd-c", server)
+    XCTAssertGreaterThan(c.membership.current.incarnation, incarnations.map(\.incarnation).max() ?? 0)
+  }
+
+  /// A member cut off from Redis while the others reach it: they bury it at its lease's
+  /// end (as a crash); it reports nothing but health meanwhile (it cannot tell this from
+  /// an outage of Redis), and when it gets through, Redis tells it the lease is lost: it
+  /// rejoins under a new incarnation.
+  func testAMemberCutOffFromRedisIsBuriedAndRejoins() async throws {
+    let server = try startRedisServer()
+    let proxy = try TCPProxy(to: server.port)
+    addTeardownBlock { proxy.stop() }
+    let a = try await member("chatd-a", server)
+    let b = try await member("chatd-b", server, url: "redis://127.0.0.1:\(proxy.port)")
+    try await allSee([a, b], [key(a), key(b)])
+    let old = b.membership.current
+    let before = b.log.count
+    proxy.cut()
+    let cut = ContinuousClock.now
+    let seen = try await a.waitFor("chatd-b down", isDown("chatd-b", reason: "lease expired"))
+    print("membership: chatd-a saw chatd-b, cut off, down after \(seen - cut)")
+    XCTAssertLessThan(seen - cut, .milliseconds(3500))
+    try await Task.sleep(until: cut + .seconds(4), clock: .continuous)
+    XCTAssertFalse(b.membership.redisReachable)
+    XCTAssertTrue(b.membership.holdsLease, "only Redis can tell it the lease is lost")
+    XCTAssertEqual(b.changes(from: before), [])
+    XCTAssertEqual(b.membership.current, old)
+    proxy.restore()
     try await b.waitFor("its lease lost", timeout: .seconds(5)) { if case .leaseLost = $0 { return true } else { return false } }
-    try await allSee([a, b], [key(a), key(b)], timeout: .seconds(5))
-    print("membership: converged \(ContinuousClock.now - back) after Redis came back")
-    XCTAssertGreaterThan(a.membership.current.incarnation, oldA.incarnation)
-    XCTAssertGreaterThan(b.membership.current.incarnation, oldB.incarnation)
-    // Each saw the other's old incarnation go and its new one come.
-    try await a.waitFor("chatd-b's new incarnation", isUp("chatd-b", b.membership.current.incarnation))
-    try await b.waitFor("chatd-a's new incarnation", isUp("chatd-a", a.membership.current.incarnation))
+    let new = b.membership.current
+    XCTAssertGreaterThan(new.incarnation, old.incarnation)
+    XCTAssertEqual(b.changes(from: before).first, .leaseLost(old: old, new: new))
+    XCTAssertEqual(b.healths(from: before).last, .reachable)
+    try await a.waitFor("chatd-b's new incarnation", isUp("chatd-b", new.incarnation))
+    try await allSee([a, b], [key(a), key(b)])
+    XCTAssertTrue(a.lost.isEmpty)
+    XCTAssertEqual(a.healths(), [])
   }
 
   /// The membership process dies and is started again (as its supervisor would): within

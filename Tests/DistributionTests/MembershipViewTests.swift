@@ -1,5 +1,6 @@
 // The view's diffing alone: ups, downs, replacements, buried incarnations that stay
-// down, members missing after Redis lost its data, and the reset after a lost lease.
+// down, members missing after Redis lost its data (declared only while Redis answers us,
+// after a grace counted again after an outage), and the reset after a lost lease.
 import XCTest
 
 @testable import Distribution
@@ -39,6 +40,14 @@ final class MembershipViewTests: XCTestCase {
     XCTAssertEqual(events, [.nodeDown(info("y", 6), reason: "lease expired")])
     XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(1), grace: .seconds(2)), ["x", "5", "0"])
     XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(2), grace: .seconds(2)), ["x", "5", "1"])
+    // Not while Redis does not answer us (the sweep may wait in a paused server and run
+    // after x could not register again either); once it does, a fresh grace.
+    XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(2), grace: .seconds(2), mayDeclare: false), ["x", "5", "0"])
+    view.restartGraces()
+    XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(3), grace: .seconds(2)), ["x", "5", "0"])
+    _ = view.applySweep(live: [], statuses: [.init(name: "x", incarnation: 5, downReason: nil)], now: t0 + .seconds(3))
+    XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(4), grace: .seconds(2)), ["x", "5", "0"])
+    XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(5), grace: .seconds(2)), ["x", "5", "1"])
     // It comes back under the same incarnation: nothing to report.
     XCTAssertEqual(view.applySweep(live: [info("x", 5)], statuses: [], now: t0), [])
     XCTAssertEqual(view.sweepArguments(now: t0 + .seconds(9), grace: .seconds(2)), ["x", "5", "0"])

@@ -2,7 +2,8 @@
 (with the `websockets` package; no Selenium or Puppeteer needed).
 
     async with chromium(path) as browser:
-        page = await browser.open(url)
+        page = await browser.open(url)                   # or, a browser of its own:
+        page = await browser.open(url, await browser.new_context(cookies))
         await browser.wait_for(page, "what", "a JavaScript expression that becomes true")
 """
 import asyncio
@@ -43,9 +44,22 @@ class Browser:
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
-    async def open(self, url):
-        """A new page (tab) at `url`; returns its session id."""
-        target = await self.send("Target.createTarget", {"url": url})
+    async def new_context(self, cookies=None):
+        """A new browser context: a browser of its own (cookies, storage, cache), as an
+        incognito window is. `cookies` ({url, name, value} each) are set in it first, so
+        a page opened in it sends them with its very first request. Returns its id."""
+        context = (await self.send("Target.createBrowserContext"))["browserContextId"]
+        if cookies:
+            await self.send("Storage.setCookies", {"cookies": cookies, "browserContextId": context})
+        return context
+
+    async def open(self, url, context=None):
+        """A new page (tab) at `url`, in `context` (new_context) or the default one;
+        returns its session id."""
+        params = {"url": url}
+        if context:
+            params["browserContextId"] = context
+        target = await self.send("Target.createTarget", params)
         attached = await self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
         session = attached["sessionId"]
         await self.send("Emulation.setDeviceMetricsOverride",

@@ -60,7 +60,7 @@ extension Connection {
         let matches =
           mask == "*" || mask == "0" || Names.globMatch(mask, nick) || Names.globMatch(mask, info.user)
           || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname)
-          || Names.globMatch(mask, services.network?.serverName(of: other) ?? server)
+          || Names.globMatch(mask, services.serverName(of: other))
         if !matches { continue }
         rows.append((other, "*", ""))
       }
@@ -73,8 +73,8 @@ extension Connection {
       if let fields {
         client.numeric(server, .rplWhoSpcRpl, whox(fields, token: token, other, nick, info, channel: channel, flags: flags))
       } else {
-        let theirServer = services.network?.serverName(of: other) ?? server
-        client.numeric(server, .rplWhoReply, channel, info.user, other.host, theirServer, nick, flags, "0 \(info.realname)")
+        client.numeric(
+          server, .rplWhoReply, channel, info.user, other.host, services.serverName(of: other), nick, flags, "0 \(info.realname)")
       }
     }
     client.numeric(server, .rplEndOfWho, mask)
@@ -92,7 +92,7 @@ extension Connection {
       case "u": out.append(info.user)
       case "i": out.append(other.host.contains(":") || other.host.contains(".") ? other.host : "255.255.255.255")
       case "h": out.append(other.host)
-      case "s": out.append(services.network?.serverName(of: other) ?? server)
+      case "s": out.append(services.serverName(of: other))
       case "n": out.append(nick)
       case "f": out.append(flags)
       case "d": out.append("0")
@@ -130,7 +130,7 @@ extension Connection {
         channels.append(m.member.prefix(multi: multi) + m.settings.name)
       }
       if !channels.isEmpty { client.numeric(server, .rplWhoisChannels, theirNick, channels.joined(separator: " ")) }
-      client.numeric(server, .rplWhoisServer, theirNick, services.network?.serverName(of: other) ?? server, config.networkName)
+      client.numeric(server, .rplWhoisServer, theirNick, services.serverName(of: other), config.networkName)
       if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
       if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
       if let away = info.away { client.numeric(server, .rplAway, theirNick, away) }

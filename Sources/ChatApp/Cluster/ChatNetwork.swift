@@ -46,7 +46,10 @@ final class ChatNetwork: Sendable {
   /// otherwise, and get no user traffic).
   static let role = "chatd"
 
-  private init(dist: Distribution, redis: RedisClient, names: GlobalNames, config: ChatConfig) {
+  let logger: Logger
+
+  private init(dist: Distribution, redis: RedisClient, names: GlobalNames, config: ChatConfig, logger: Logger) {
+    self.logger = logger
     self.dist = dist
     self.redis = redis
     self.names = names
@@ -59,7 +62,8 @@ final class ChatNetwork: Sendable {
 
   /// Joins the network named by `config.cluster`. Throws with a message that says what
   /// failed (Redis unreachable, the node name taken, ...).
-  static func start(_ config: ChatConfig, on node: Node) async throws -> ChatNetwork {
+  /// `role`: what the node is to the others (`chatd`; an emitter is not given users).
+  static func start(_ config: ChatConfig, role: String = ChatNetwork.role, on node: Node) async throws -> ChatNetwork {
     guard let url = config.cluster else { throw NetworkStartError("no --cluster URL") }
     let redisConfig: RedisConfiguration
     do {
@@ -90,24 +94,36 @@ final class ChatNetwork: Sendable {
     dc.listenHost = config.clusterListenHost
     dc.listenPort = config.clusterListenPort
     dc.advertisedHost = config.clusterAdvertisedHost
-    let dist: Distribution
-    do {
-      dist = try await Distribution.start(
-        dc, redis: redis,
-        metadata: [
-          "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
-        ], on: node)
-    } catch {
-      throw NetworkStartError("cannot join the network as \(name) (--node): \(error)")
+    // A node restarted at once (kill -9, then its supervisor) finds its old lease still
+    // there: the name frees itself within the lease, so it is asked again until then.
+    var dist: Distribution?
+    let deadline = ContinuousClock.now + MembershipConfiguration().leaseTime + .milliseconds(1500)
+    while dist == nil {
+      do {
+        dist = try await Distribution.start(
+          dc, redis: redis,
+          metadata: [
+            "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
+          ], on: node)
+      } catch MembershipError.nameTaken(let n, let incarnation, let address) where ContinuousClock.now < deadline {
+        _ = (n, incarnation, address)
+        try? await Task.sleep(for: .milliseconds(250))
+      } catch {
+        await redis.stop(node)
+        throw NetworkStartError("cannot join the network as \(name) (--node): \(error)")
+      }
     }
+    guard let dist else { throw NetworkStartError("cannot join the network as \(name)") }
     let names: GlobalNames
     do {
       names = try await GlobalNames.start(dist, redis: redis)
     } catch {
       throw NetworkStartError("cannot start global names: \(error)")
     }
-    let network = ChatNetwork(dist: dist, redis: redis, names: names, config: config)
+    let network = ChatNetwork(dist: dist, redis: redis, names: names, config: config, logger: node.logger)
     network.usersBox.withLock { $0 = RemoteUsers(network: network) }
+    // The membership hears first when Redis goes and comes back (its heartbeat).
+    dist.watchHealth { health in health.isReachable ? network.healthy() : network.unhealthy(health.description) }
     return network
   }
 
@@ -141,11 +157,11 @@ final class ChatNetwork: Sendable {
     dist.members.filter { $0.name != nodeName && $0.metadata["role"] == Self.role }.map(\.name)
   }
 
-  /// The server name of the node `client` is on (WHOIS, WHO), if it is another node's.
-  func serverName(of client: ClientHandle) -> String? {
-    guard let node = client.remote?.node else { return nil }
-    return dist.members.first { $0.name == node }?.metadata["server"] ?? node
-  }
+  /// The IRC server name of `node` (WHOIS), as it joined.
+  func serverName(of node: String) -> String? { dist.members.first { $0.name == node }?.metadata["server"] }
+
+  /// Whether `node` is a chatd node (not an emitter).
+  func isChatNode(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] == Self.role } }
 
   /// Sends to every other chatd node.
   func broadcast(_ message: NetMessage) {
@@ -231,8 +247,39 @@ final class ChatNetwork: Sendable {
     _ = try? await ctx.receiveResponse(request, timeout: .after(.milliseconds(500)))
   }
 
-  func healthy() { degradedSince.withLock { $0 = nil } }
-  func unhealthy() { degradedSince.withLock { if $0 == nil { $0 = .now } } }
+  /// Redis answered: if the node was degraded, it is not any more (said once).
+  func healthy() {
+    guard
+      let since = degradedSince.withLock({ d -> ContinuousClock.Instant? in
+        defer { d = nil }
+        return d
+      })
+    else { return }
+    logger.notice("network: Redis reachable again after \(ContinuousClock.now - since); new nicks and channels work again")
+  }
+
+  /// Redis did not answer: the node is degraded — chat in existing channels and between
+  /// existing users goes on over the links; new nicks and channels wait (said once).
+  func unhealthy(_ why: String = "Redis unreachable") {
+    let first = degradedSince.withLock { d -> Bool in
+      guard d == nil else { return false }
+      d = .now
+      return true
+    }
+    if first {
+      logger.warning("network: DEGRADED (\(why)): chat goes on between nodes; new nicks and new channels wait until Redis is back")
+    }
+  }
+
+  /// Which node starts a channel's room again from its copy when its home has gone: the
+  /// first by name among the live nodes with members in it — every node with a copy
+  /// computes the same, so one node tries and the others wait for its record.
+  func takeoverNode(_ record: ChannelRecord) -> String {
+    let live = Set(dist.connectedNodes)
+    var candidates = MirrorSync.nodes(of: record).filter { live.contains($0) && $0 != record.home }
+    if record.members.values.contains(where: { $0.client.remote == nil }) { candidates.insert(nodeName) }
+    return candidates.min() ?? nodeName
+  }
 
   /// Every other node's channels (LIST), each node asked at once; a node that does not
   /// answer within a second is left out.
@@ -281,11 +328,14 @@ final class ChatNetwork: Sendable {
       remember(key, found)
       return found
     }
+    let copy = services.channels.record(key)
+    guard create || copy != nil else { return nil }
     // This node's copy names a home that is alive: the room is coming back there (its
     // process was restarted, and takes its name back: `reclaim`). A second room here
     // would split the channel.
-    if let home = services.channels.record(key)?.home, peers.contains(home) { return nil }
-    guard create || services.channels.exists(key) else { return nil }
+    if let home = copy?.home, peers.contains(home) { return nil }
+    // A copy of a channel whose home is gone: one node takes it over (the others wait).
+    if let copy, copy.home != nil, takeoverNode(copy) != nodeName { return nil }
     await RoomSupervision.start(name, create: create, ctx)
     guard let local = ctx.node.whereis(ChatServices.roomName(key), as: ServerMessage<Room>.self) else { return nil }
     let won: Bool

@@ -37,6 +37,8 @@ struct Relay: SyncGenServer {
 
   struct State {
     var watch: UInt64
+    /// The chatd nodes seen up (emitters are not told of users, nor mourned).
+    var chatPeers: Set<String> = []
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -61,8 +63,9 @@ struct Relay: SyncGenServer {
     }
     // Nodes already linked: introduce this node's users (after a restart of the relay,
     // again: records are applied by version, so nothing is applied twice).
-    for peer in network.peers { introduce(to: peer) }
-    return .ok(State(watch: token))
+    let peers = network.peers
+    for peer in peers { introduce(to: peer) }
+    return .ok(State(watch: token, chatPeers: Set(peers)))
   }
 
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) {
@@ -118,9 +121,12 @@ struct Relay: SyncGenServer {
     guard case .message(.node(let event, let removed)) = message else { return .noreply() }
     switch event {
     case .nodeUp(let peer):
+      guard network.isChatNode(peer) else { break }  // an emitter: it needs no users
+      state.chatPeers.insert(peer)
       services.logger.info("network: node \(peer) up", metadata: ["node": .string(peer)])
       introduce(to: peer)
     case .nodeDown(let peer, let reason):
+      guard state.chatPeers.remove(peer) != nil else { break }
       services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
       netsplit(peer, removed, ctx)
     case .rejoined(let old, let new):
@@ -155,6 +161,9 @@ struct Relay: SyncGenServer {
   /// Applies a change to this node's copy of a channel homed on `home`.
   private func applyMirror(_ key: String, home: String, _ change: MirrorChange) {
     var record = services.channels.record(key)
+    // The room is here now (it took the channel over): what another node says of it is
+    // out of date.
+    if let r = record, r.home == nil { return }
     if case .snapshot(let settings, let members) = change {
       var r = ChannelRecord(settings: settings)
       for m in members { r.members[m.client.client.id] = ChannelMember(client: m.client.client, op: m.op, voice: m.voice, monitor: nil) }
@@ -200,12 +209,14 @@ struct Relay: SyncGenServer {
         if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }
       }
     }
-    let orphans = services.channels.all.filter { $0.value.home == peer }
-    guard !orphans.isEmpty else { return }
+    network.forgetRoomsOn(peer)
+    // One node takes each orphan over (the first by name with members in it: every node
+    // with a copy picks the same); the others wait for its record.
     let network = self.network
     let services = self.services
+    let orphans = services.channels.all.filter { $0.value.home == peer && network.takeoverNode($0.value) == network.nodeName }
+    guard !orphans.isEmpty else { return }
     for (key, record) in orphans {
-      network.forgetRoomsOn(peer)
       let name = record.settings.name
       ctx.node.spawn(Never.self, options: SpawnOptions(label: "rehome \(key)")) { ctx in
         // The dead node's name for the room is free once its lease has run out (≈ 2 s):

@@ -116,6 +116,7 @@ struct Room: SyncGenServer {
           record.members[id] = m
         }
       }
+      record.home = nil
       state = State(record: record)
       state.awaitingTakeover = copy
       if state.members.isEmpty {
@@ -232,6 +233,18 @@ struct Room: SyncGenServer {
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
     case .message(.abandon):
+      // Nobody has used this room. One started from a copy published nothing (it waited
+      // for its name): the copy stays as it was, and the winner's record follows.
+      if state.awaitingTakeover { return .stop(.normal) }
+      // A new channel's record goes with it; a copy it was started from stays a copy (of
+      // a home not known yet: the winner's record follows).
+      if state.members.isEmpty {
+        services.channels.unpublish(key)
+      } else {
+        var copy = state.record
+        copy.home = ""
+        services.channels.publish(key, copy)
+      }
       return .stop(.normal)
     case .message(.takeOver):
       return takeOver(&state, ctx)
@@ -258,8 +271,6 @@ struct Room: SyncGenServer {
   private func takeOver(_ state: inout State, _ ctx: ServerContext<Self>) -> HandleResult<Self> {
     guard state.awaitingTakeover else { return .noreply() }
     state.awaitingTakeover = false
-    // The channel's home is here now (the copy named the node that died).
-    state.record.home = nil
     for (id, var m) in state.members {
       m.monitor = ctx.monitor(m.client.pid)
       state.members[id] = m

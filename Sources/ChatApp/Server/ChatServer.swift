@@ -159,9 +159,10 @@ public final class ChatServer: Sendable {
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
   /// `shutdownTimeout`. Returns the process exit status (`ChatExitStatus`).
   public func run() async -> Int32 {
-    let status = await application.run(shutdownTimeout: config.shutdownTimeout)
     // Peers see this node go at once (its users quit there), not when its lease runs out.
-    if let network = services.network { await network.leave(node) }
+    let network = services.network
+    let node = self.node
+    let status = await application.run(shutdownTimeout: config.shutdownTimeout) { await network?.leave(node) }
     return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
   }
 

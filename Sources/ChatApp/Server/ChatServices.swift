@@ -71,6 +71,12 @@ final class ChatServices: Sendable {
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(message))
   }
 
+  /// The server a client is on: this one, or its node's (WHOIS, WHO).
+  func serverName(of client: ClientHandle) -> String {
+    guard let node = client.remote?.node else { return serverName }
+    return network?.serverName(of: node) ?? node
+  }
+
   /// The client holding `nick`: this node's, or a user of another node.
   func findNick(_ nick: String) -> ClientHandle? { nicks.find(nick) ?? network?.users.find(nick: nick) }
   /// Every client holding a nick, on every node.

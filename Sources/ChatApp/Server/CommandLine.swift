@@ -5,6 +5,11 @@ import Foundation
 /// What the command line asked for.
 public enum ChatCommand: Equatable, Sendable {
   case run(ChatConfig)
+  /// `chatd emit`: post one message into a network's channel and exit.
+  case emit(EmitRequest)
+  case emitHelp
+  /// `--check-config`: print these settings and exit.
+  case check(ChatConfig)
   case help
   case version
 }
@@ -29,6 +34,11 @@ extension ChatConfig: Equatable {
 /// A bad command line, with the message to print.
 public struct UsageError: Error, CustomStringConvertible, Equatable {
   public let description: String
+
+  /// A flag `parse` does not know (a config file names it an unknown setting instead).
+  public static func unknownOption(_ flag: String) -> UsageError {
+    UsageError(description: "unknown option \(flag) (see chatd --help)")
+  }
 }
 
 public enum ChatCommandLine {
@@ -37,7 +47,15 @@ public enum ChatCommandLine {
     usage: chatd [options]
 
     An IRC chat daemon on Otter. With no options it serves IRC on 127.0.0.1:6667 and
-    keeps its data (history, control socket) under ./chatd-data.
+    keeps its data (history, control socket) under ./chatd-data. A flag's value may also
+    be written --flag=VALUE.
+
+    Configuration file
+      --config FILE             read settings from FILE first, one "flag = value" a line
+                                (a flag without its --; see docs/chatd.conf.example);
+                                the flags on the command line override it
+      --check-config            print the settings chatd would run with (defaults, then
+                                the file, then the flags) and exit: 0, or \(ChatExitStatus.usage.rawValue) if one is bad
 
     Listening
       --listen HOST:PORT        IRC listener (default 127.0.0.1:6667; port 0 picks one)
@@ -126,10 +144,35 @@ public enum ChatCommandLine {
 
     """ + ChatExitStatus.table
 
+  /// What `arguments` (the command line without the program's name) ask for: `--config
+  /// FILE`'s settings first, then the flags over them; a bad one throws the line to print.
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
-    var config = ChatConfig()
+    if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
+    var given: Set<String> = []
+    return try parse(arguments, over: nil, given: &given, finish: true)
+  }
+
+  /// Parses `arguments` over `base`: the settings a config file gave (then `--config` is
+  /// not read again), or nil (the defaults; `--config FILE` is read, then the arguments
+  /// are parsed again over what it gave, so the flags override it wherever they stand).
+  /// `given` gathers the flags given so far (the file's, then the command line's), for
+  /// the checks that weigh settings together; `finish` runs those checks (not after each
+  /// line of a file: later lines and the command line may still change what they weigh).
+  static func parse(
+    _ arguments: [String], over base: ChatConfig?, given: inout Set<String>, finish: Bool
+  ) throws(UsageError) -> ChatCommand {
+    var config = base ?? ChatConfig()
+    var configFile: String?
+    var check = false
     var i = 0
+    // The value written into the flag itself (`--port=6667`; a config file's lines arrive
+    // so); nil once a flag has taken it.
+    var inline: String?
     func value(_ flag: String) throws(UsageError) -> String {
+      if let v = inline {
+        inline = nil
+        return v
+      }
       i += 1
       guard i < arguments.count else { throw UsageError(description: "\(flag) needs a value") }
       return arguments[i]
@@ -161,7 +204,13 @@ public enum ChatCommandLine {
       return host
     }
     while i < arguments.count {
-      let arg = arguments[i]
+      var arg = arguments[i]
+      inline = nil
+      if arg.hasPrefix("--"), let equals = arg.firstIndex(of: "=") {
+        inline = String(arg[arg.index(after: equals)...])
+        arg = String(arg[..<equals])
+      }
+      let before = (config, check)
       switch arg {
       case "-h", "--help": return .help
       case "--version": return .version
@@ -268,17 +317,38 @@ public enum ChatCommandLine {
           throw UsageError(description: "--cluster-name: letters, digits, '-', '_' or '.', got \"\(v)\"")
         }
         config.clusterName = v
+      case "--config":
+        let path = try value(arg)
+        if let first = configFile { throw UsageError(description: "--config: given twice (\(first), \(path)); name one file") }
+        configFile = path
+      case "--check-config": check = true
       default:
-        throw UsageError(description: "unknown option \(arg) (see chatd --help)")
+        throw UsageError.unknownOption(arg)
+      }
+      // A flag that takes no value was given one: true is the flag, false is its absence
+      // (how a config file writes `no-history = true`).
+      if let v = inline {
+        switch v {
+        case "true": given.insert(arg)
+        case "false": (config, check) = before
+        default: throw UsageError(description: "\(arg): expected true or false (it takes no other value), got \"\(v)\"")
+        }
+      } else {
+        given.insert(arg)
       }
       i += 1
     }
+    if let path = configFile, base == nil {
+      var (fileConfig, fileGiven) = try ChatConfigFile.read(path)
+      return try parse(arguments, over: fileConfig, given: &fileGiven, finish: finish)
+    }
+    guard finish else { return check ? .check(config) : .run(config) }
     // Each node of a network is its own IRC server: named after the node unless told.
-    if config.cluster != nil, let node = config.nodeName, !arguments.contains("--server-name") {
+    if config.cluster != nil, let node = config.nodeName, !given.contains("--server-name") {
       config.serverName = "\(node).chatd.local"
     }
     let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name"]
-    if config.cluster == nil, let flag = arguments.first(where: { clusterFlags.contains($0) }) {
+    if config.cluster == nil, let flag = clusterFlags.first(where: given.contains) {
       throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
     }
     if config.cluster != nil, config.clusterSecret == nil, let secret = ProcessInfo.processInfo.environment["CHATD_CLUSTER_SECRET"],
@@ -286,6 +356,6 @@ public enum ChatCommandLine {
     {
       config.clusterSecret = secret
     }
-    return .run(config)
+    return check ? .check(config) : .run(config)
   }
 }

@@ -47,8 +47,10 @@ public struct Distribution: Sendable {
   /// the node a member, and every member connects to every other (the one whose name
   /// sorts first dials). Node up and down follow the leases (≤ 3 s with the defaults),
   /// and a link that breaks sooner (a crashed OS process) is seen at once. A node whose
-  /// lease was lost (frozen, cut off) rejoins under a new incarnation: its old pids are
-  /// dead everywhere. Throws `MembershipError.nameTaken` if a live member has the name.
+  /// lease was lost (frozen, or cut off while the others reached Redis) rejoins under a
+  /// new incarnation: its old pids are dead everywhere. An outage of Redis itself changes
+  /// nothing but `health`: links, pids and incarnations stay. Throws
+  /// `MembershipError.nameTaken` if a live member has the name.
   public static func start(
     _ config: DistributionConfiguration, redis: RedisClient, membership: MembershipConfiguration? = nil,
     metadata: [String: String] = [:], on node: Node
@@ -211,6 +213,17 @@ public struct Distribution: Sendable {
   public func watchNodes(_ f: @escaping @Sendable (NodeEvent) -> Void) -> UInt64 { core.watch(f) }
 
   public func stopWatchingNodes(_ token: UInt64) { core.unwatch(token) }
+
+  /// Whether the membership reaches Redis now (nil without Redis): what to show as
+  /// "cluster degraded". While Redis is unreachable, nodes, links and pids stay as they
+  /// are; only joining, leaving and global names need it.
+  public var health: MembershipHealth? { membership?.health }
+
+  /// Calls `f` on every change of `health`, in order: "unreachable since ..." once, then
+  /// "reachable" once Redis answers again (log "cluster degraded" and "healthy again").
+  /// Returns a token for `stopWatchingNodes`.
+  @discardableResult
+  public func watchHealth(_ f: @escaping @Sendable (MembershipHealth) -> Void) -> UInt64 { core.watchHealth(f) }
 
   /// Erlang's `monitor_node(Node, true)`: the process at `address` gets `wrap(.nodeDown)`
   /// once when the link to `peer` goes (at once if there is none now). Returns a token

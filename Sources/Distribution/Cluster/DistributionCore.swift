@@ -1,18 +1,20 @@
 // The shared state of a node's distribution: who this node is (name, incarnation), its
 // links by peer name, the processes it exports (that other nodes may send to) and the
-// names registered for other nodes, and who wants node up/down events.
+// names registered for other nodes, and who wants node up/down and Redis health events.
 //
 // Owner: `state` is guarded by its lock. Links are added by link processes once their
 // handshake is done and removed by PeerLink.goDown; exports by whoever encodes an
-// address (and removed by the net kernel when the process ends); names by `register`.
+// address (and removed by the net kernel when the process ends); names by `register`;
+// the members and those declared down by `apply`, from the membership's events.
 @_spi(Distribution) import Actors
 
 /// A node came or went.
 public enum NodeEvent: Sendable, Hashable {
   case nodeUp(String)
   case nodeDown(String, reason: String)
-  /// This node's lease was lost (it was frozen or cut off): it rejoined under a new
-  /// incarnation, and its pids of the old one are dead everywhere.
+  /// This node's lease was lost (it was frozen, or cut off from Redis while the others
+  /// reached it, and they declared it down): it rejoined under a new incarnation, and its
+  /// pids of the old one are dead everywhere. An outage of Redis itself never causes it.
   case rejoined(oldIncarnation: UInt64, newIncarnation: UInt64)
 }
 
@@ -31,10 +33,15 @@ final class DistributionCore: Sendable {
     var exports: [UInt64: Export] = [:]
     var names: [String: Export] = [:]
     var watchers: [UInt64: @Sendable (NodeEvent) -> Void] = [:]
+    var healthWatchers: [UInt64: @Sendable (MembershipHealth) -> Void] = [:]
     var nextWatcher: UInt64 = 1
     var stopped = false
     /// The other members, as the membership last said (empty without Redis).
     var members: [String: MemberInfo] = [:]
+    /// The newest incarnation of each peer the membership said is down. A link from it
+    /// (or an older one) is refused: its pids are dead everywhere, even if it does not
+    /// know yet — cut off from Redis, it still counts itself a member, and dials.
+    var declaredDown: [String: UInt64] = [:]
   }
 
   let node: Node
@@ -64,11 +71,17 @@ final class DistributionCore: Sendable {
 
   /// Applies a membership event: links follow the members (the node with the lower
   /// name dials; the other keeps a link waiting, so what it sends meanwhile is queued).
+  /// Links change only on events: while Redis is away the membership emits none (but
+  /// health), so every link and remote pid stays as it was.
   func apply(_ event: MembershipEvent, kernel: Address<NetKernelMessage>) {
     switch event {
     case .nodeUp(let info):
       guard info.name != name else { return }
-      state.withLock { $0.members[info.name] = info }
+      state.withLock { s in
+        s.members[info.name] = info
+        // Never a buried incarnation, but after our own leaseLost (whose nodeDowns bury nothing).
+        if let down = s.declaredDown[info.name], down <= info.incarnation { s.declaredDown[info.name] = nil }
+      }
       if name < info.name {
         kernel.send(.dial(peer: info.name, incarnation: info.incarnation, address: info.address))
       } else {
@@ -78,6 +91,7 @@ final class DistributionCore: Sendable {
       guard info.name != name else { return }
       let link: PeerLink? = state.withLock { s in
         if s.members[info.name]?.incarnation == info.incarnation { s.members[info.name] = nil }
+        s.declaredDown[info.name] = max(s.declaredDown[info.name] ?? 0, info.incarnation)
         guard let l = s.links[info.name], l.peerIncarnation == info.incarnation || l.peerIncarnation == 0 else { return nil }
         return l
       }
@@ -92,7 +106,15 @@ final class DistributionCore: Sendable {
       }
       for l in links { l.goDown("\(name) lost its lease as incarnation \(old.incarnation); rejoined as \(new.incarnation)") }
       notify(.rejoined(oldIncarnation: old.incarnation, newIncarnation: new.incarnation))
+    case .health(let health):
+      for w in state.withLock({ Array($0.healthWatchers.values) }) { w(health) }
     }
+  }
+
+  /// Whether the membership said `peer` is down at `incarnation` (or a newer one): its
+  /// link is refused.
+  func isDeclaredDown(_ peer: String, incarnation: UInt64) -> Bool {
+    state.withLock { s in s.declaredDown[peer].map { incarnation <= $0 } ?? false }
   }
 
   /// Members to dial (lower name here) with no link up: the net kernel's periodic check.
@@ -162,7 +184,21 @@ final class DistributionCore: Sendable {
     }
   }
 
-  func unwatch(_ id: UInt64) { _ = state.withLock { $0.watchers.removeValue(forKey: id) } }
+  func unwatch(_ id: UInt64) {
+    state.withLock { s in
+      s.watchers[id] = nil
+      s.healthWatchers[id] = nil
+    }
+  }
+
+  func watchHealth(_ f: @escaping @Sendable (MembershipHealth) -> Void) -> UInt64 {
+    state.withLock { s in
+      let id = s.nextWatcher
+      s.nextWatcher += 1
+      s.healthWatchers[id] = f
+      return id
+    }
+  }
 
   func notify(_ event: NodeEvent) {
     for w in state.withLock({ Array($0.watchers.values) }) { w(event) }

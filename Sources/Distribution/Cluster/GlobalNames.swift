@@ -3,7 +3,10 @@
 // live owner is refused; one held by a process of a dead member, or of an incarnation
 // that is gone, is taken over); looking up is another, which drops a name whose owner's
 // node is no longer a live member — so a name is released when its node dies, at the
-// next look. When the owner process ends, its node releases the name at once.
+// next look. A live member is one whose incarnation Redis still holds, not buried (as
+// membership decides it): a lease past its expiry that nobody buried yet, or that went
+// unrenewed while Redis itself was away, still counts, since its owner may renew it.
+// When the owner process ends, its node releases the name at once.
 //
 // Owner: the registrar process of each node watches that node's owners; Redis holds the
 // names (`otter:{cluster}:global:<name>` = "<node> <incarnation> <id>").
@@ -52,7 +55,7 @@ public struct GlobalNames: Sendable {
   }
 
   private func key(_ name: String) -> String { "\(prefix):global:\(name)" }
-  private var livenessKeys: [String] { ["\(prefix):incarnations", "\(prefix):members"] }
+  private var livenessKeys: [String] { ["\(prefix):incarnations"] }
 
   /// Registers `address` (a process of this node) under `name` for the whole cluster.
   /// False if a live process of a live member holds it.
@@ -113,35 +116,31 @@ enum RegistrarMessage: Sendable {
   case forget(String)
 }
 
-/// Is the owner in ARGV-like `value` ("<node> <incarnation> <id>") a live member?
-/// KEYS: incarnations hash, members zset (score: lease expiry in Redis ms).
+/// Is the owner in ARGV-like `value` ("<node> <incarnation> <id>") a live member: is
+/// that incarnation of its node registered (not buried)? KEYS: the incarnations hash.
 private let liveOwner = """
-  local function live(value, incarnations, members)
+  local function live(value, incarnations)
     local node, inc = string.match(value, '^(%S+) (%d+) %d+$')
     if not node then return false end
-    if redis.call('HGET', incarnations, node) ~= inc then return false end
-    local expiry = redis.call('ZSCORE', members, node)
-    if not expiry then return false end
-    local t = redis.call('TIME')
-    return tonumber(expiry) >= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    return redis.call('HGET', incarnations, node) == inc
   end
   """
 
-/// KEYS: name, incarnations, members. ARGV: value. "OK", or the live holder's value.
+/// KEYS: name, incarnations. ARGV: value. "OK", or the live holder's value.
 private let registerScript = RedisScript(
   liveOwner + "\n" + """
     local cur = redis.call('GET', KEYS[1])
-    if cur and cur ~= ARGV[1] and live(cur, KEYS[2], KEYS[3]) then return cur end
+    if cur and cur ~= ARGV[1] and live(cur, KEYS[2]) then return cur end
     redis.call('SET', KEYS[1], ARGV[1])
     return 'OK'
     """)
 
-/// KEYS: name, incarnations, members. The live holder's value, or nil (a dead one is dropped).
+/// KEYS: name, incarnations. The live holder's value, or nil (a dead one is dropped).
 private let whereisScript = RedisScript(
   liveOwner + "\n" + """
     local cur = redis.call('GET', KEYS[1])
     if not cur then return false end
-    if live(cur, KEYS[2], KEYS[3]) then return cur end
+    if live(cur, KEYS[2]) then return cur end
     redis.call('DEL', KEYS[1])
     return false
     """)

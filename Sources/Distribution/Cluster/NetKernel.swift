@@ -48,6 +48,12 @@ enum NetKernel {
       case .message(.stop):
         listener.close()
         return
+      case .exit(_, let reason):
+        // Trapped so that a link process's end does not take the kernel with it; told to
+        // stop (the node shutting down), it stops.
+        if case .normal = reason { continue }
+        listener.close()
+        return
       case .timer(_, .retryDials):
         for m in core.membersToDial { ctx.address.send(.dial(peer: m.name, incarnation: m.incarnation, address: m.address)) }
         ctx.startTimer(retry, .retryDials)

@@ -1,6 +1,7 @@
 // The process that owns a link's socket: it dials (or was handed an accepted socket),
 // runs the handshake — each side proves it knows the cluster secret with an HMAC of the
-// other's random challenge, so the secret never crosses — then reads frames and applies
+// other's random challenge, so the secret never crosses; an incarnation the membership
+// declared down is refused — then reads frames and applies
 // them: messages to exported processes, replies to calls, links, monitors, exits. A
 // frame it cannot read closes this link only.
 //
@@ -164,6 +165,9 @@ enum LinkProcess {
     let incarnation = try d.readVarint()
     let theirs = try d.readRaw()
     guard !peer.isEmpty, peer != core.name, theirs.count == 16 else { throw DistributionError.refused("a bad hello") }
+    guard !core.isDeclaredDown(peer, incarnation: incarnation) else {
+      throw DistributionError.refused("\(peer) is down as incarnation \(incarnation) (it must rejoin the cluster)")
+    }
     let mine = nonce()
     send(socket, .challenge) { e in
       core.name.encode(to: &e)

@@ -22,21 +22,49 @@
 // round trip) ≈ 2.5 s (measured: 2.0-2.5 s); one that leaves, within a round trip; a
 // new one is seen up at once (its join notice), or at the next sweep.
 //
-// Our lease lost (frozen, partitioned):
-// - A member counts its lease as alive only until (send time of the last successful
-//   renewal) + leaseTime: Redis executed that renewal after we sent it, so the lease
-//   cannot have expired earlier; after that instant it may have, and a peer may have
-//   declared us down. So a process that finds it has not renewed for leaseTime (it was
-//   frozen, or Redis was unreachable) treats the lease as lost even if Redis still has
-//   it — a frozen process that wakes up acts on nothing it knew before. So does one
-//   whose renewal finds its name held by another incarnation, or buried. (This assumes
-//   only that our monotonic clock and Redis's run at about the same rate, not that they
-//   agree on the time.)
-// - It then rejoins under a new incarnation and emits `.leaseLost(old:new:)` first,
-//   then `.nodeDown` for every member it knew (it cannot know what happened meanwhile),
-//   then `.nodeUp` for each member of the first sweep (possibly the same incarnations
-//   as before). Channel notices queued while frozen are dropped. Until the rejoin
-//   succeeds (Redis unreachable), it emits nothing and `holdsLease` is false.
+// Whether our lease was lost is decided by Redis, never by our clock:
+// - Declaring a member down is burying it, atomically, in Redis (the sweep script, on
+//   an expired lease; or a join replacing it). So as long as Redis holds our record
+//   under our incarnation, not buried, nobody can have declared us down, however long
+//   we went without renewing.
+// - A member that has gone a whole lease without a successful renewal (sent within
+//   leaseTime: `lastRenewSent`) is in doubt: before it acts on anything (a sweep, a
+//   notice) it renews. While Redis does not answer it keeps acting as a member: it
+//   emits nothing (but `.health`), holds its incarnation, keeps its links. When Redis
+//   answers, the renewal says: our record intact → the lease was never lost, we go on
+//   under the same incarnation with no event; buried, or the name held by another
+//   incarnation → `.leaseLost`, as below; no record and no tombstone → Redis lost its
+//   data, see further down.
+// - Lease lost (we were frozen — SIGSTOP, a stalled VM — or cut off from Redis while
+//   the others reached it, past the lease: they buried us): we rejoin under a new
+//   incarnation and emit `.leaseLost(old:new:)` first, then `.nodeDown` for every member
+//   we knew (we cannot know what happened meanwhile), then `.nodeUp` for each member of
+//   the first sweep (possibly the same incarnations as before). Notices queued meanwhile
+//   are dropped. Until the rejoin succeeds, we emit nothing and `holdsLease` is false.
+//
+// Redis away for everybody (paused, restarted from its files, unreachable to all):
+// - Every lease would expire, and the first sweep after it would bury everyone — even
+//   one sent before its sender knew of the outage, that waited in the socket of a paused
+//   server. So Redis notices its own silence instead: every script records the Redis time
+//   of its run (`:heard`), and one that finds a silence longer than the quiet gap
+//   (`MembershipConfiguration.quietGap`, 1 s with the defaults; a live member runs a script
+//   at least every 500 ms) first gives every lease a fresh leaseTime. No lease then
+//   counts as expired for time in which its owner could not renew; each member renews
+//   within the new lease, and one that does not (it died meanwhile) is buried as usual,
+//   one lease later. The gap lies halfway between the longest pause between the scripts
+//   of one live member and the shortest outage that can expire a lease, so a quiet
+//   cluster is not refreshed for ever, nor a lease left to expire by an outage.
+// - A join is not held back by a refresh: it reads its name's expiry before, so a lone
+//   node that crashed and comes back after a while takes its name again (its own join
+//   would otherwise refresh its predecessor's lease each time, and be refused).
+// - Global names ask Redis the same question: an owner is alive while its incarnation
+//   is registered (not buried), whatever its lease's expiry.
+// - A member cut off alone is not helped: the others keep Redis busy, it gets no
+//   refresh, they bury it, and it finds its lease lost when it gets through. That is
+//   right: they saw it down.
+// - So an outage of Redis of any length produces no event but `.health` (unreachable,
+//   then reachable), and no incarnation changes: the nodes' links and pids survive it.
+//   `health` says whether Redis answers now (for a "degraded" notice).
 //
 // Redis restarted (its data lost):
 // - A member must not change incarnation because Redis forgot it (that would kill its
@@ -44,15 +72,17 @@
 //   again under the SAME incarnation (and raises the counter to at least it; a missing
 //   counter is seeded from Redis time in microseconds, so incarnations are never reused).
 // - Peers: a member missing from the list without a tombstone is not down; Redis lost
-//   it. It stays up in our view for a grace of leaseTime from when we first missed it;
-//   if it has not registered again by then, the sweep script buries it ("did not come
-//   back after Redis lost its data") atomically, so its own late re-registration is
-//   refused and it rejoins under a new incarnation.
-// - So an outage shorter than leaseTime (a restart takes ~100 ms) produces no event at
-//   all. A longer one (for a member: no successful renewal for leaseTime) makes that
-//   member rejoin under a new incarnation once Redis is back (it cannot tell an outage
-//   of Redis from being cut off alone), and peers see nodeDown(old) + nodeUp(new) for
-//   it — true events: the old incarnation is gone. During the outage nothing is emitted.
+//   it. It stays up in our view for a grace of leaseTime from when we first missed it
+//   (counted again from when Redis answers us after an outage of ours; and no sweep
+//   sent while Redis does not answer us declares it: it could wait in a stalled server
+//   and run after the member could not register either); if it has not registered
+//   again by then, the sweep script buries it ("did not come back after Redis lost its
+//   data") atomically, so its own late re-registration is refused and it rejoins under
+//   a new incarnation.
+// - So a restart, however long Redis stays down, produces no event but `.health`.
+//
+// (All this assumes only that our monotonic clock and Redis's run at about the same
+// rate, not that they agree on the time.)
 import Actors
 import Redis
 import Supervision
@@ -129,9 +159,9 @@ public final class Membership: Sendable {
   }
 
   /// The membership as a child of your supervisor (transient: restarted if it crashes,
-  /// not after `leave`). Its start waits until joined; a restarted one resumes the lease
-  /// it had if it may still be alive, and rejoins otherwise (`leaseLost`). After `leave`
-  /// or `stop`, it is not started again.
+  /// not after `leave`). Its start waits until joined; a restarted one renews the lease
+  /// it had and goes on under the same incarnation if Redis still holds it, and rejoins
+  /// otherwise (`leaseLost`). After `leave` or `stop`, it is not started again.
   public func childSpec(id: String = "membership") -> ChildSpec {
     let core = self.core
     let timeout = startTimeout
@@ -160,8 +190,16 @@ public final class Membership: Sendable {
   }
 
   /// Whether we hold a lease now: false before joining, after leaving or stopping, and
-  /// between the detection of a lost lease and the rejoin.
+  /// between Redis saying the lease was lost and the rejoin. It stays true while Redis
+  /// does not answer (see `health`): only Redis can say the lease is lost.
   public var holdsLease: Bool { core.state.withLock { $0.holdsLease } }
+
+  /// Whether Redis answered our last call (every heartbeat and sweep calls it), and if
+  /// not since when and why. Changes are also reported as `MembershipEvent.health`.
+  public var health: MembershipHealth { core.state.withLock { $0.health } }
+
+  /// Whether Redis answered our last call: `health.isReachable`.
+  public var redisReachable: Bool { health.isReachable }
 
   /// Leaves gracefully: deletes our lease and tells the others, who see
   /// `nodeDown(reason: "left")` at once; the membership process ends. Does nothing if

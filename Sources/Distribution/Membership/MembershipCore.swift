@@ -1,5 +1,6 @@
 // What a `Membership` handle and its process share: who we are, our current incarnation
-// and lease, and the view of the others. Written only by the running membership process
+// and lease, whether Redis answers, and the view of the others. Written only by the
+// running membership process
 // (one at a time: a restarted one carries on from here); read by the handle's getters.
 import Actors
 import Redis
@@ -17,12 +18,14 @@ final class MembershipCore: Sendable {
   struct State {
     /// Our info; incarnation 0 until the first join.
     var current: MemberInfo
-    /// Whether we hold a lease now (false before joining, and from the moment a loss is
-    /// detected until the rejoin).
+    /// Whether we hold a lease now (false before joining, and from the moment Redis says
+    /// it is lost until the rejoin).
     var holdsLease = false
     /// When the last successful renewal (or join) was sent: our lease is certainly alive
-    /// until this instant + leaseTime, and maybe not after.
+    /// until this instant + leaseTime; after that only Redis can say.
     var lastRenewSent: ContinuousClock.Instant?
+    /// Whether our last call to Redis succeeded.
+    var health = MembershipHealth.reachable
     var view: MembershipView
     /// The running process and its node.
     var address: Address<MembershipMessage>?
@@ -50,7 +53,8 @@ final class MembershipCore: Sendable {
   /// The JSON we register under (the same for every run of the process).
   let announcement: String
 
-  /// Whether the lease may have expired: no successful renewal sent within leaseTime.
+  /// Whether the lease may have expired, so that only Redis can say whether it still
+  /// stands: no successful renewal sent within leaseTime.
   func leaseOverdue(now: ContinuousClock.Instant = .now) -> Bool {
     state.withLock { s in
       guard s.holdsLease, let sent = s.lastRenewSent else { return false }

@@ -7,7 +7,7 @@ public enum MembershipError: Error, Sendable, Equatable, CustomStringConvertible
   case nameTaken(name: String, incarnation: UInt64, address: String)
   /// The name is empty, or has whitespace or control characters.
   case invalidName(String)
-  /// The timings cannot work (the heartbeat must be at most half the lease, and every
+  /// The timings cannot work (the heartbeat must be less than half the lease, and every
   /// duration positive).
   case invalidConfiguration(String)
   /// Redis could not be reached, or answered with an error (the cause).

@@ -1,7 +1,9 @@
 // The membership process: joins (or resumes), then renews the lease every heartbeat,
-// sweeps every `sweep`, listens to the events channel, and turns all of it into events
-// for its owner. It alone writes MembershipCore's state while it runs.
+// sweeps every `sweep`, listens to the events channel, notes whether Redis answers, and
+// turns all of it into events for its owner. It alone writes MembershipCore's state
+// while it runs.
 import Actors
+import Foundation
 import Redis
 
 /// What the membership process is sent.
@@ -57,17 +59,15 @@ struct MembershipProcess {
   private func loop() async throws {
     while true {
       guard let message = try await ctx.next() else { continue }
-      // A process that was frozen past its lease must not act on what it knew before.
-      if core.leaseOverdue() { try await loseLease("no renewal for longer than the lease (\(config.leaseTime))") }
       switch message {
       case .heartbeat:
         try await heartbeat()
         ctx.sendAfter(config.heartbeat, to: ctx.address, .heartbeat)
       case .sweep:
-        if holdsLease { await sweep() }
+        if try await mayAct() { await sweep() }
         ctx.sendAfter(config.sweep, to: ctx.address, .sweep)
       case .notice(.message(let m)):
-        guard holdsLease, let notice = MembershipNotice(m.payload) else { continue }
+        guard try await mayAct(), let notice = MembershipNotice(m.payload) else { continue }
         let events = core.state.withLock { s in
           switch notice {
           case .up(let info): return s.view.applyUp(info)
@@ -77,7 +77,7 @@ struct MembershipProcess {
         emit(events)
       case .notice(.resubscribed):
         // Notices may have been lost meanwhile: read the list now.
-        if holdsLease { await sweep() }
+        if try await mayAct() { await sweep() }
       case .notice(.disconnected):
         continue
       case .leave(let reply):
@@ -93,23 +93,31 @@ struct MembershipProcess {
 
   private var holdsLease: Bool { core.state.withLock { $0.holdsLease } }
 
+  /// Whether we may act on what Redis tells (a sweep, a notice): we hold a lease, and
+  /// it is not in doubt. A lease is in doubt once we have gone a whole lease without a
+  /// renewal (we were frozen, or Redis did not answer): then Redis decides, before we
+  /// act on anything — a renewal first. If it fails we keep acting as a member but act
+  /// on nothing (the next sweep repairs what we skip); if it finds the lease lost we
+  /// rejoin, and the message, from before, is dropped.
+  private func mayAct() async throws -> Bool {
+    guard core.leaseOverdue() else { return holdsLease }
+    let before = core.state.withLock { $0.current.incarnation }
+    try await heartbeat()
+    return holdsLease && !core.leaseOverdue() && core.state.withLock { $0.current.incarnation } == before
+  }
+
   // MARK: - Joining
 
   /// The first join of this membership, or, for a restarted process, a renewal of the
-  /// lease it had if it may still be alive (a rejoin otherwise).
+  /// lease it had: Redis says whether it still stands (a rejoin if not).
   private func joinOrResume() async throws -> MemberInfo {
-    let (current, sent) = core.state.withLock { ($0.current, $0.lastRenewSent) }
+    let current = core.state.withLock { $0.current }
     guard current.incarnation != 0 else {
       let info = try await join(previous: 0)
       return info
     }
-    if let sent, ContinuousClock.now - sent < config.leaseTime {
-      core.state.withLock { $0.holdsLease = true }
-      try await heartbeat()
-      if holdsLease { return current }
-    }
-    core.state.withLock { $0.holdsLease = false }
-    try await rejoin()
+    core.state.withLock { $0.holdsLease = true }
+    try await heartbeat()
     return core.state.withLock { $0.current }
   }
 
@@ -119,10 +127,7 @@ struct MembershipProcess {
     let sent = ContinuousClock.now
     let reply: RESPValue
     do {
-      reply = try await redis.eval(
-        MembershipScripts.join, keys: config.scriptKeys,
-        args: [config.channel, config.memberKeyPrefix, core.name, core.announcement, milliseconds(config.leaseTime), String(previous)],
-        timeout: config.commandTimeout)
+      reply = try await script(MembershipScripts.join, [core.name, core.announcement, String(previous)])
     } catch let e as ProcessExit {
       throw e
     } catch {
@@ -150,7 +155,7 @@ struct MembershipProcess {
     }
   }
 
-  /// Our lease is (or may be) gone: from now on we act on nothing until we rejoin.
+  /// Redis says our lease is gone: from now on we act on nothing until we rejoin.
   private func loseLease(_ why: String) async throws {
     let wasHeld = core.state.withLock { s in
       defer { s.holdsLease = false }
@@ -158,7 +163,7 @@ struct MembershipProcess {
     }
     guard wasHeld else { return }
     ctx.node.logger.warning("membership: \(core.name) lost its lease: \(why); rejoining")
-    // Notices that waited while we were frozen describe a past we no longer trust.
+    // Notices that waited meanwhile describe a past we no longer trust.
     while try await ctx.receive(timeout: .zero, { m -> Bool? in if case .message(.notice) = m { return true } else { return nil } })
       != nil
     {}
@@ -193,17 +198,12 @@ struct MembershipProcess {
     let (current, sent) = (core.state.withLock { $0.current }, ContinuousClock.now)
     let reply: RESPValue
     do {
-      reply = try await redis.eval(
-        MembershipScripts.renew, keys: config.scriptKeys,
-        args: [
-          config.channel, config.memberKeyPrefix, core.name, String(current.incarnation), core.announcement,
-          milliseconds(config.leaseTime),
-        ],
-        timeout: config.commandTimeout)
+      reply = try await script(MembershipScripts.renew, [core.name, String(current.incarnation), core.announcement])
     } catch let e as ProcessExit {
       throw e
     } catch {
-      // Redis is away: try again next time; past the lease, the loss is ours.
+      // Redis does not answer: we stay a member, however long it takes. Whether the
+      // lease was lost meanwhile is for Redis to say when it answers again.
       ctx.node.logger.debug("membership: \(core.name) could not renew: \(error)")
       return
     }
@@ -225,12 +225,10 @@ struct MembershipProcess {
 
   /// Reads the member list, removing expired leases, and emits what changed.
   func sweep() async {
-    let args = core.state.withLock { $0.view.sweepArguments(now: .now, grace: config.leaseTime) }
+    let args = core.state.withLock { $0.view.sweepArguments(now: .now, grace: config.leaseTime, mayDeclare: $0.health.isReachable) }
     let reply: RESPValue
     do {
-      reply = try await redis.eval(
-        MembershipScripts.sweep, keys: config.scriptKeys, args: [config.channel, config.memberKeyPrefix] + args,
-        timeout: config.commandTimeout)
+      reply = try await script(MembershipScripts.sweep, args)
     } catch {
       ctx.node.logger.debug("membership: \(core.name) could not sweep: \(error)")
       return
@@ -268,12 +266,59 @@ struct MembershipProcess {
       return s.current
     }
     do {
-      try await redis.eval(
-        MembershipScripts.leave, keys: config.scriptKeys,
-        args: [config.channel, config.memberKeyPrefix, core.name, String(current.incarnation)], timeout: config.commandTimeout)
+      _ = try await script(MembershipScripts.leave, [core.name, String(current.incarnation)])
     } catch {
       ctx.node.logger.warning("membership: \(core.name) could not delete its lease (it expires by itself): \(error)")
     }
+  }
+
+  // MARK: - Calling Redis
+
+  /// Runs one of the scripts with the arguments every script takes, then `arguments`;
+  /// notes whether Redis answered (`health`).
+  private func script(_ script: RedisScript, _ arguments: [String]) async throws -> RESPValue {
+    let reply: RESPValue
+    do {
+      reply = try await redis.eval(
+        script, keys: config.scriptKeys, args: config.scriptArguments + arguments, timeout: config.commandTimeout)
+    } catch let e as ProcessExit {
+      throw e
+    } catch {
+      failed("\(error)")
+      throw error
+    }
+    answered()
+    return reply
+  }
+
+  /// Redis answered: if it had not been, it is reachable again (one event).
+  private func answered() {
+    let back = core.state.withLock { s -> Bool in
+      guard !s.health.isReachable else { return false }
+      s.health = .reachable
+      // Missing peers could not register again while we could not see it (nor could
+      // they, if Redis was away for all): a fresh grace each.
+      s.view.restartGraces()
+      return true
+    }
+    guard back else { return }
+    ctx.node.logger.notice("membership: \(core.name) reaches Redis again")
+    emit([.health(.reachable)])
+  }
+
+  /// A call failed: Redis is unreachable since now, unless it already was (one event).
+  private func failed(_ error: String) {
+    let change = core.state.withLock { s -> MembershipHealth? in
+      if case .unreachable(let since, _) = s.health {
+        s.health = .unreachable(since: since, error: error)
+        return nil
+      }
+      s.health = .unreachable(since: Date(), error: error)
+      return s.health
+    }
+    guard let change else { return }
+    ctx.node.logger.warning("membership: \(core.name) cannot reach Redis: \(error)")
+    emit([.health(change)])
   }
 
   private func emit(_ events: [MembershipEvent]) {

@@ -2,7 +2,7 @@
 // leave. Each runs atomically, reads Redis's own clock (TIME), and publishes what it
 // changed on the events channel. Immutable values; run by the membership process.
 //
-// Keys (KEYS[1...5], see `MembershipConfiguration.scriptKeys`), all under the hash tag
+// Keys (KEYS[1...6], see `MembershipConfiguration.scriptKeys`), all under the hash tag
 // `otter:{cluster}`:
 //   :incarnation   counter; seeded from Redis time in µs when missing, so an incarnation
 //                  is never reused even after Redis lost its data
@@ -11,16 +11,31 @@
 //   :info          hash name → JSON {address, instance, metadata, name}
 //   :down          hash name → "<incarnation> <reason>": the newest incarnation of that
 //                  name declared down (tombstone); it can never renew again
+//   :heard         Redis time (ms) of the last membership script: a longer silence than
+//                  the quiet gap means Redis did not serve (paused, restarted from its
+//                  files, unreachable to all), and the next script refreshes every lease
 //   :member:<name> "<incarnation> <json>" with PX = lease (for people and tools)
+// Every script takes ARGV[1...4] = channel, member key prefix, lease (ms), quiet gap
+// (ms); its own arguments follow.
 // Channel `otter:{cluster}:events`: "up|down|leave\n<name>\n<incarnation>\n<json|reason>".
 import Redis
 
 enum MembershipScripts {
-  /// Shared helpers. ARGV[1] is the channel, ARGV[2] the member key prefix.
+  /// Shared helpers. Every script starts with `begin()`, the silence check, which returns
+  /// Redis time in ms: even a script that waited in a paused server's socket, sent
+  /// before its sender knew of the outage, finds the leases refreshed.
   static let prelude = """
     local function now_ms()
       local t = redis.call('TIME')
       return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    local function refresh_all(now, lease)
+      for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('(%d', now + lease))) do
+        redis.call('ZADD', KEYS[2], now + lease, name)
+        local inc = redis.call('HGET', KEYS[3], name)
+        local json = redis.call('HGET', KEYS[4], name)
+        if inc and json then redis.call('SET', ARGV[2] .. name, inc .. ' ' .. json, 'PX', lease) end
+      end
     end
     local function counter_at_least(floor)
       if not redis.call('GET', KEYS[1]) then
@@ -59,23 +74,33 @@ enum MembershipScripts {
       redis.call('SET', ARGV[2] .. name, inc .. ' ' .. json, 'PX', lease)
       publish('up', name, inc, json)
     end
+    local function begin()
+      local now = now_ms()
+      local heard = tonumber(redis.call('GET', KEYS[6]) or '0')
+      redis.call('SET', KEYS[6], now)
+      if now - heard > tonumber(ARGV[4]) then refresh_all(now, tonumber(ARGV[3])) end
+      return now
+    end
 
     """
 
-  /// ARGV: channel, key prefix, name, json, lease ms, previous incarnation of ours ("0").
+  /// ARGV[5...]: name, json, previous incarnation of ours ("0").
   /// Returns {"ok", incarnation} or {"taken", incarnation, json} (a live member of
   /// another incarnation holds the name). Our own previous incarnation, if Redis still
   /// has it, is replaced (and buried); so is one registered with our very JSON (its
   /// `instance` is ours: a join whose reply we did not get).
   static let join = RedisScript(
     prelude + """
-      local name, json, lease, prev = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
-      local now = now_ms()
+      local name, json, lease, prev = ARGV[5], ARGV[6], tonumber(ARGV[3]), ARGV[7]
+      -- The expiry before a refresh: a silence does not keep a name from the node that
+      -- comes to take it (else a lone node, crashed and restarted after a while, would
+      -- find its old lease refreshed by its own join, and be refused for ever).
+      local expiry = tonumber(redis.call('ZSCORE', KEYS[2], name) or '0')
+      local now = begin()
       local cur = redis.call('HGET', KEYS[3], name)
       if cur then
         local reason = 'replaced by a newer incarnation'
         if cur ~= prev and redis.call('HGET', KEYS[4], name) ~= json then
-          local expiry = tonumber(redis.call('ZSCORE', KEYS[2], name) or '0')
           if expiry > now then return {'taken', cur, redis.call('HGET', KEYS[4], name) or ''} end
           reason = 'lease expired'
         end
@@ -92,13 +117,13 @@ enum MembershipScripts {
       return {'ok', inc}
       """)
 
-  /// ARGV: channel, key prefix, name, incarnation, json, lease ms.
+  /// ARGV[5...]: name, incarnation, json.
   /// Returns {"ok"}; {"restored"} when Redis had no record of us and no tombstone (it
   /// lost its data): registered again under the same incarnation; or {"lost", why}.
   static let renew = RedisScript(
     prelude + """
-      local name, inc, json, lease = ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-      local now = now_ms()
+      local name, inc, json, lease = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[3])
+      local now = begin()
       local cur = redis.call('HGET', KEYS[3], name)
       if cur == inc then
         redis.call('ZADD', KEYS[2], now + lease, name)
@@ -113,7 +138,7 @@ enum MembershipScripts {
       return {'restored'}
       """)
 
-  /// ARGV: channel, key prefix, then (name, incarnation, declare "0"/"1") for each
+  /// ARGV[5...]: (name, incarnation, declare "0"/"1") for each
   /// member the caller considers up. Removes and buries expired leases; for each of the
   /// caller's members no longer registered: "down" with the reason of its tombstone (or
   /// "replaced by a newer incarnation"), or, with no tombstone (Redis lost its data),
@@ -121,7 +146,7 @@ enum MembershipScripts {
   /// Returns {live: [name, incarnation, json]*, statuses: [name, incarnation, status, reason]*}.
   static let sweep = RedisScript(
     prelude + """
-      local now = now_ms()
+      local now = begin()
       for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
         local inc = redis.call('HGET', KEYS[3], name) or '0'
         remove(name)
@@ -129,7 +154,7 @@ enum MembershipScripts {
         publish('down', name, inc, 'lease expired')
       end
       local statuses = {}
-      for i = 3, #ARGV - 2, 3 do
+      for i = 5, #ARGV - 2, 3 do
         local name, inc, declare = ARGV[i], ARGV[i + 1], ARGV[i + 2]
         local cur = redis.call('HGET', KEYS[3], name)
         if cur ~= inc then
@@ -161,11 +186,12 @@ enum MembershipScripts {
       return {live, statuses}
       """)
 
-  /// ARGV: channel, key prefix, name, incarnation. Removes our lease if it is still
+  /// ARGV[5...]: name, incarnation. Removes our lease if it is still
   /// ours, buries it as "left", publishes "leave". Returns 1, or 0 if it was not ours.
   static let leave = RedisScript(
     prelude + """
-      local name, inc = ARGV[3], ARGV[4]
+      local name, inc = ARGV[5], ARGV[6]
+      begin()
       if redis.call('HGET', KEYS[3], name) ~= inc then return 0 end
       remove(name)
       bury(name, inc, 'left')

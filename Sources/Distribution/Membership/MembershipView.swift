@@ -30,10 +30,11 @@ struct MembershipView {
   init(me: String) { self.me = me }
 
   /// The peers as a sweep takes them: name, incarnation, and whether to declare it down
-  /// (missing for `grace` or more).
-  func sweepArguments(now: ContinuousClock.Instant, grace: Duration) -> [String] {
+  /// (missing for `grace` or more, and `mayDeclare`: Redis answers us, so the sweep will
+  /// not wait in a stalled server to run after the peer could not register either).
+  func sweepArguments(now: ContinuousClock.Instant, grace: Duration, mayDeclare: Bool = true) -> [String] {
     peers.values.sorted { $0.info.name < $1.info.name }.flatMap { e -> [String] in
-      let declare = e.missingSince.map { now - $0 >= grace } ?? false
+      let declare = mayDeclare && (e.missingSince.map { now - $0 >= grace } ?? false)
       return [e.info.name, String(e.info.incarnation), declare ? "1" : "0"]
     }
   }
@@ -87,6 +88,13 @@ struct MembershipView {
     let events = peers.values.sorted { $0.info.name < $1.info.name }.map { MembershipEvent.nodeDown($0.info, reason: reason) }
     peers = [:]
     return events
+  }
+
+  /// Gives every missing peer a fresh grace: we could not reach Redis for a while, so
+  /// we could not have seen them register again (nor could they, if the outage was
+  /// Redis's).
+  mutating func restartGraces() {
+    for name in peers.keys { peers[name]?.missingSince = nil }
   }
 
   private mutating func bury(_ name: String, _ incarnation: UInt64) {
