@@ -163,6 +163,11 @@ final class ChatNetwork: Sendable {
   /// Whether `node` is a chatd node (not an emitter).
   func isChatNode(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] == Self.role } }
 
+  /// Whether the membership lists `node` with another role than chatd's (an emitter). A
+  /// node it does not list yet — its link can come up before this node's membership has
+  /// swept it in — is not known to be one.
+  func hasOtherRole(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] != Self.role } }
+
   /// Sends to every other chatd node.
   func broadcast(_ message: NetMessage) {
     for peer in peers { send(message, to: peer) }

@@ -121,12 +121,16 @@ struct Relay: SyncGenServer {
     guard case .message(.node(let event, let removed)) = message else { return .noreply() }
     switch event {
     case .nodeUp(let peer):
-      guard network.isChatNode(peer) else { break }  // an emitter: it needs no users
+      // An emitter needs no users. A node not listed yet is taken for a chatd node (its
+      // link came first): left out, it would never hear of this node's users, nor they
+      // of its going.
+      guard !network.hasOtherRole(peer) else { break }
       state.chatPeers.insert(peer)
       services.logger.info("network: node \(peer) up", metadata: ["node": .string(peer)])
       introduce(to: peer)
     case .nodeDown(let peer, let reason):
-      guard state.chatPeers.remove(peer) != nil else { break }
+      let hadUsers = !removed.isEmpty || services.channels.all.contains { $0.value.home == peer }
+      guard state.chatPeers.remove(peer) != nil || hadUsers else { break }
       services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
       netsplit(peer, removed, ctx)
     case .rejoined(let old, let new):
