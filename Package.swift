@@ -97,7 +97,9 @@ let package = Package(
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
     .testTarget(
       name: "ChatAppTests",
-      dependencies: ["ChatApp", "Actors", "GenServer", "Supervision", "Control", "OtterTestSupport", "IRCTestSupport"],
+      dependencies: [
+        "ChatApp", "Actors", "GenServer", "Supervision", "Control", "Redis", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport",
+      ],
       swiftSettings: strict),
     .testTarget(
       name: "ControlTests", dependencies: ["Control", "ObserverUI", "Actors", "GenServer", "Supervision", "OtterTestSupport"],

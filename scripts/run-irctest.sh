@@ -15,6 +15,7 @@ swift build -c release --product chatd --package-path "$here" >/dev/null
 export CHATD_BIN="$here/.build/release/chatd"
 export PYTHONPATH="$here/scripts/irctest"
 cd "$irctest"
-exec ./venv/bin/python -m pytest -p no:cacheprovider -n "${IRCTEST_WORKERS:-4}" --controller chatd_controller \
-  -m 'not services and not implementation-specific and not deprecated and not strict' \
+# The selection: no services (chatd has none) except the tests chatd_selection.py marks.
+exec ./venv/bin/python -m pytest -p no:cacheprovider -p chatd_selection -n "${IRCTEST_WORKERS:-4}" --controller chatd_controller \
+  -m '(not services or chatd_selected) and not implementation-specific and not deprecated and not strict' \
   --junitxml="$irctest/chatd-results.xml" -q "$@"

@@ -267,7 +267,7 @@ final class ConfigFileTests: XCTestCase {
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
-      "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory",
+      "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory", "chathistoryLimit", "historyBackend",
     ]
     let fields = Set(Mirror(reflecting: ChatConfig()).children.compactMap(\.label))
     XCTAssertEqual(

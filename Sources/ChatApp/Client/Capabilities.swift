@@ -18,6 +18,9 @@ public struct Caps: OptionSet, Sendable, Hashable {
   public static let setname = Caps(rawValue: 1 << 10)
   public static let accountNotify = Caps(rawValue: 1 << 11)
   public static let chghost = Caps(rawValue: 1 << 12)
+  /// IRCv3 `draft/chathistory`: the client asks for history (CHATHISTORY) instead of
+  /// being replayed it on JOIN.
+  public static let chathistory = Caps(rawValue: 1 << 13)
 
   /// Names as in CAP LS, in the order they are listed.
   static let all: [(name: String, cap: Caps)] = [
@@ -26,6 +29,7 @@ public struct Caps: OptionSet, Sendable, Hashable {
     ("batch", .batch),
     ("cap-notify", .capNotify),
     ("chghost", .chghost),
+    ("draft/chathistory", .chathistory),
     ("echo-message", .echoMessage),
     ("extended-join", .extendedJoin),
     ("invite-notify", .inviteNotify),

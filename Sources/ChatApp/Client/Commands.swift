@@ -60,6 +60,7 @@ extension Connection {
     case "OPER": oper(p, &state)
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
+    case "CHATHISTORY": try await chathistory(p, &state, ctx)
     default:
       client.numeric(server, .errUnknownCommand, m.command, "Unknown command")
     }

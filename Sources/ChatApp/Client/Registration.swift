@@ -198,9 +198,10 @@ extension Connection {
   func isupport() -> [String] {
     [
       "AWAYLEN=\(config.awayLength)", "BOT=B", "CASEMAPPING=ascii", "CHANLIMIT=#:\(config.channelsPerClient)",
-      "CHANMODES=beI,k,l,imnst", "CHANNELLEN=\(config.channelLength)", "CHANTYPES=#",
+      "CHANMODES=beI,k,l,imnst", "CHANNELLEN=\(config.channelLength)", "CHANTYPES=#", "CHATHISTORY=\(config.chathistoryLimit)",
       "ELIST=CMNTU", "EXCEPTS=e", "INVEX=I", "KICKLEN=\(config.kickLength)", "MAXLIST=beI:\(config.listModesLimit)",
-      "MAXTARGETS=\(config.targetsLimit)", "MODES=4", "MONITOR=\(config.monitorLimit)", "NETWORK=\(config.networkName)",
+      "MAXTARGETS=\(config.targetsLimit)", "MODES=4", "MONITOR=\(config.monitorLimit)", "MSGREFTYPES=msgid,timestamp",
+      "NETWORK=\(config.networkName)",
       "NICKLEN=\(config.nickLength)", "PREFIX=(ov)@+",
       "TARGMAX=JOIN:,KICK:\(config.targetsLimit),LIST:1,MONITOR:,NAMES:\(config.targetsLimit),NOTICE:\(config.targetsLimit),PART:,PRIVMSG:\(config.targetsLimit),TAGMSG:\(config.targetsLimit),WHOIS:1",
       "TOPICLEN=\(config.topicLength)", "USERLEN=\(config.userLength)", "UTF8ONLY", "WHOX",

@@ -206,8 +206,8 @@ struct Relay: SyncGenServer {
   /// `peer` has gone: its users (`gone`, removed from the replicas as its link went)
   /// quit (each of ours told once), and the rooms it held are started again from our copies.
   private func netsplit(_ peer: String, _ gone: [ClientHandle], _ ctx: ServerContext<Self>) {
-    let message = "\(services.serverName) \(peer)"
     for user in gone {
+      let message = "\(services.serverName) \(services.serverName(of: user))"
       let line = TaggedLine(IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message]))
       for n in services.channels.neighbours(of: user.id) where n.remote == nil {
         if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }

@@ -387,7 +387,9 @@ struct Room: SyncGenServer {
   /// A member's process ended: everyone who has not heard of it yet gets its QUIT.
   private func quit(_ client: ClientHandle, _ reason: ExitReason, _ state: inout State) {
     state.members.removeValue(forKey: client.id)
-    let message = client.setting({ $0.quitMessage }) ?? Self.quitMessage(for: reason)
+    // A member whose node went quits as in an IRC netsplit: "<this server> <its server>".
+    let split = reason == .noconnection ? "\(services.serverName) \(services.serverName(of: client))" : nil
+    let message = client.setting({ $0.quitMessage }) ?? split ?? Self.quitMessage(for: reason)
     let line = TaggedLine(IRCMessage(source: client.prefix, "QUIT", [message]))
     // Members of other nodes are told by their node's relay, which claims for them in
     // its own ledger (they may hear of it there first: a netsplit).
@@ -487,7 +489,8 @@ struct Room: SyncGenServer {
   /// `skippingNewest`: messages sent since the client joined, which it got live.
   private func replay(to client: ClientHandle, _ state: State, skippingNewest: Int = 0) {
     let limit = services.config.historyReplay
-    guard limit > 0 else { return }
+    // A draft/chathistory client asks for what it wants (CHATHISTORY), as the spec asks.
+    guard limit > 0, !client.has(.chathistory) else { return }
     let entries = services.recent.latest(key, limit: limit, skippingNewest: skippingNewest)
     guard !entries.isEmpty else { return }
     let caps = client.capabilities

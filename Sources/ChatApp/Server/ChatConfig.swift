@@ -21,6 +21,9 @@ public struct ChatConfig: Sendable {
   public var controlSocket: String?
   /// Stored history (SQLite); false keeps nothing on disk.
   public var history = true
+  /// Where channel messages are kept when `history` is on: this node's SQLite file, or
+  /// a network's Redis (`chatd --cluster`).
+  public var historyBackend: HistoryBackend = .sqlite
 
   /// The network this node joins (`redis://HOST:PORT`): nil, the default, runs alone
   /// with nothing but its data directory (Cluster/ChatNetwork.swift).
@@ -89,8 +92,10 @@ public struct ChatConfig: Sendable {
 
   /// Messages of a channel a joining client is sent (0: none).
   public var historyReplay = 20
-  /// Messages of each channel kept in memory for replay and CHATHISTORY.
+  /// Messages of each channel kept in memory for the replay on JOIN.
   public var historyMemory = 200
+  /// The most messages one CHATHISTORY command returns (`CHATHISTORY=` in RPL_ISUPPORT).
+  public var chathistoryLimit = 100
   /// How long after chatd starts a channel restored from the history store waits for
   /// the members it had when chatd stopped: those who held op or voice get it back if
   /// they rejoin within it, and the channel is kept even if everyone in it leaves. After

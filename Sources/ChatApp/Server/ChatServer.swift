@@ -108,7 +108,14 @@ public final class ChatServer: Sendable {
       })
     let children: [ChildSpec] =
       [
-        .server(id: "history", HistoryStore(path: historyPath, counters: services.metrics.history), name: ChatServices.historyName),
+        .server(
+          id: "history",
+          HistoryStore(
+            path: historyPath,
+            backend: network.map { .redis(RedisHistoryOptions(client: $0.redis, keyPrefix: "chatd:\(config.clusterName):history")) }
+              ?? config.historyBackend,
+            counters: services.metrics.history),
+          name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
       ]

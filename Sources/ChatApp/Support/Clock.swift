@@ -57,11 +57,19 @@ enum WallClock {
   }
 }
 
-/// Unique message ids (the msgid tag): a per-process random prefix and a counter.
+/// Unique message ids (the msgid tag), unique across every node of a network and across
+/// restarts without asking anyone: a prefix made once per OS process from the moment it
+/// started (Unix ms) and 40 random bits, then a counter. Two processes share a prefix
+/// only if they started in the same millisecond and drew the same 40 bits (one chance in
+/// 2^40 for such a pair); within a process the 64-bit counter never repeats. Nodes in
+/// one process (tests) share the counter, so they never repeat each other either. The
+/// ids travel to the network's history (Redis), where each is an index key.
 enum MessageID {
   private static let prefix: String = {
     var g = SystemRandomNumberGenerator()
-    return String(g.next() as UInt32, radix: 36)
+    // Eight base-36 digits hold 40 bits; padded, so the two parts never run together.
+    let random = String((g.next() as UInt64) & 0xFF_FFFF_FFFF, radix: 36)
+    return String(WallClock.millis(), radix: 36) + String(repeating: "0", count: 8 - random.count) + random
   }()
   private static let counter = Atomic<UInt64>(0)
 
