@@ -110,6 +110,12 @@ let package = Package(
       name: "ChatWebTests",
       dependencies: ["ChatApp", "BinaryMatch", "WebSocketAccept", "Control", "OtterTestSupport", "RedisTestSupport"],
       swiftSettings: strict),
+    // chatd's network with real OS processes: a redis-server and several chatd nodes,
+    // driven by IRC clients; failures made with signals (kill -9, SIGSTOP).
+    .testTarget(
+      name: "ChatNetworkTests",
+      dependencies: ["ChatApp", "Actors", "Control", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport"],
+      swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
     .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),

@@ -217,6 +217,10 @@ extension Connection.State {
       return (result, before, ClientDirectory.Counted(p.settings))
     }
     if before != after { client.services.clients.recount(from: before, to: after) }
+    // In a network the other nodes get the new record now, ahead of any line announcing
+    // the change (AWAY, SETNAME): a client that reads the line and asks at once (a
+    // message to the away user, WHOIS) is answered from the new record.
+    client.services.network?.publish(client)
     return result
   }
 

@@ -316,6 +316,7 @@ struct Connection: GenServer {
     state.update { if $0.quitMessage == nil { $0.quitMessage = reason } }
     // The other nodes' rooms tell this QUIT from the record: it goes before the process ends.
     services.network?.publish(client)
+    if client.holdsNick { await services.network?.releaseNickBeforeQuit(client.nick, ctx) }
     if client.holdsNick, let presence = presenceRef(ctx) {
       _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2))
     }

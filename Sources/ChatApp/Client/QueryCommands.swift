@@ -59,7 +59,8 @@ extension Connection {
         }
         let matches =
           mask == "*" || mask == "0" || Names.globMatch(mask, nick) || Names.globMatch(mask, info.user)
-          || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname) || Names.globMatch(mask, server)
+          || Names.globMatch(mask, other.host) || Names.globMatch(mask, info.realname)
+          || Names.globMatch(mask, services.serverName(of: other))
         if !matches { continue }
         rows.append((other, "*", ""))
       }
@@ -91,7 +92,7 @@ extension Connection {
       case "u": out.append(info.user)
       case "i": out.append(other.host.contains(":") || other.host.contains(".") ? other.host : "255.255.255.255")
       case "h": out.append(other.host)
-      case "s": out.append(server)
+      case "s": out.append(services.serverName(of: other))
       case "n": out.append(nick)
       case "f": out.append(flags)
       case "d": out.append("0")

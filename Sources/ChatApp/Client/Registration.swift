@@ -125,6 +125,9 @@ extension Connection {
       if registered {
         // Once to each client sharing a channel, and to the client itself.
         let line = TaggedLine(IRCMessage(source: before, "NICK", [nick]))
+        // The other nodes learn the new nick before the line (a message to it at once
+        // must find it there).
+        services.network?.publish(client)
         line.send(to: client)
         Fanout.broadcast(line, to: neighbours(state), services)
       } else {

@@ -37,6 +37,8 @@ final class ChatNetwork: Sendable {
   /// Since when Redis has been unreachable, if it is (the node is degraded: no new nicks
   /// or channels; what exists keeps working).
   let degradedSince = Locked<ContinuousClock.Instant?>(nil)
+  /// Messages to and from the other nodes' relays, by kind (the metrics endpoint).
+  let counters = NetworkCounters()
 
   /// The name other nodes' relays are registered under.
   static let relayName = "chatd.relay"
@@ -146,6 +148,7 @@ final class ChatNetwork: Sendable {
 
   /// Sends to the relay of `node`. Never blocks; dropped if there is no link.
   func send(_ message: NetMessage, to node: String) {
+    counters.sent(message.kind)
     dist.send(ServerMessage<Relay>.cast(message), to: Self.relayName, on: node)
   }
 
@@ -159,6 +162,11 @@ final class ChatNetwork: Sendable {
 
   /// Whether `node` is a chatd node (not an emitter).
   func isChatNode(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] == Self.role } }
+
+  /// Whether the membership lists `node` with another role than chatd's (an emitter). A
+  /// node it does not list yet — its link can come up before this node's membership has
+  /// swept it in — is not known to be one.
+  func hasOtherRole(_ node: String) -> Bool { dist.members.contains { $0.name == node && $0.metadata["role"] != Self.role } }
 
   /// Sends to every other chatd node.
   func broadcast(_ message: NetMessage) {
@@ -227,6 +235,21 @@ final class ChatNetwork: Sendable {
   /// Gives a nick back (a nick change; a quitting client's nicks go with its process).
   func releaseNick(_ nick: String, _ ctx: some RedisCaller) async {
     try? await names.unregister("nick:" + Names.fold(nick), ctx)
+  }
+
+  /// A quitting client of this node gives its nick back in Redis before its QUIT goes
+  /// out (the rooms tell it when the process has ended), so that whoever sees the QUIT
+  /// can take the nick at once — not only once the registrar has seen the process end.
+  /// Waits half a second at most (Redis may be slow or away: the registrar releases it
+  /// then, as after a kill).
+  func releaseNickBeforeQuit<M>(_ nick: String, _ ctx: Context<M>) async {
+    guard degradedSince.withLock({ $0 == nil }) else { return }
+    let (done, request) = ctx.makeReply(Bool.self)
+    ctx.node.spawn(Never.self, options: SpawnOptions(label: "release nick \(nick)")) { helper in
+      await self.releaseNick(nick, helper)
+      done.reply(true)
+    }
+    _ = try? await ctx.receiveResponse(request, timeout: .after(.milliseconds(500)))
   }
 
   /// Redis answered: if the node was degraded, it is not any more (said once).
@@ -312,6 +335,10 @@ final class ChatNetwork: Sendable {
     }
     let copy = services.channels.record(key)
     guard create || copy != nil else { return nil }
+    // This node's copy names a home that is alive: the room is coming back there (its
+    // process was restarted, and takes its name back: `reclaim`). A second room here
+    // would split the channel.
+    if let home = copy?.home, peers.contains(home) { return nil }
     // A copy of a channel whose home is gone: one node takes it over (the others wait).
     if let copy, copy.home != nil, takeoverNode(copy) != nodeName { return nil }
     await RoomSupervision.start(name, create: create, ctx)
@@ -325,6 +352,8 @@ final class ChatNetwork: Sendable {
     }
     if won {
       remember(key, local)
+      // A room started from a copy starts the channel only now (a new one ignores this).
+      local.send(.info(.takeOver))
       return local
     }
     // Another node's room won: ours goes, without a word (nobody has used it).
@@ -334,6 +363,26 @@ final class ChatNetwork: Sendable {
 }
 
 extension ChatNetwork {
+  /// A room restarted on its home node (its process was killed and the room supervisor
+  /// started it again from its record) takes the channel's name in the network back: the
+  /// name goes with the old process (this node's registrar releases it when it sees that
+  /// process end), and the other nodes look the room up by it. Tried for a while (the
+  /// release, or Redis, may take a moment).
+  func reclaim(_ key: String, room: Address<ServerMessage<Room>>, on node: Node) {
+    node.spawn(Never.self, options: SpawnOptions(label: "reclaim room \(key)")) { ctx in
+      for _ in 0..<100 {
+        guard room.pid.isAlive else { return }
+        if (try? await self.names.register(Self.roomName(key), room, ctx)) == true {
+          self.remember(key, room)
+          return
+        }
+        try await ctx.sleep(for: .milliseconds(100))
+      }
+      ctx.node.logger.error(
+        "network: the room of \(key) was restarted here but cannot take the channel's name back", metadata: ["channel": .string(key)])
+    }
+  }
+
   /// Calls the room of channel `name` wherever it lives, as `Connection.callRoom` does
   /// on a node alone: a room that moved or went (its node died, it stopped) is looked up
   /// again; a room whose home died is waited for while a node takes it over (≈ 2 s, the

@@ -27,6 +27,18 @@ enum NetMessage: Sendable {
   case wallops(source: String, text: String)
 }
 
+extension NetMessage {
+  /// What the message carries, for the counters (Metrics/NetworkCounters.swift).
+  var kind: NetworkCounters.Kind {
+    switch self {
+    case .deliver, .lines: .lines
+    case .users, .userLeft: .users
+    case .mirror: .mirror
+    case .kill, .wallops: .other
+    }
+  }
+}
+
 /// A change of a channel's record, sent by the node where its room lives to each node
 /// with members in it.
 enum MirrorChange: Sendable {

@@ -31,7 +31,8 @@ struct Relay: SyncGenServer {
   }
 
   enum Info: Sendable {
-    case node(NodeEvent)
+    /// A node came or went (or this node rejoined), with the replicas that went with it.
+    case node(NodeEvent, removed: [ClientHandle])
   }
 
   struct State {
@@ -43,7 +44,23 @@ struct Relay: SyncGenServer {
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     try network.dist.register(ChatNetwork.relayName, ctx.address)
     let me = ctx.address
-    let token = network.dist.watchNodes { event in me.send(.info(.node(event))) }
+    let (dist, users, services) = (network.dist, network.users, services)
+    let token = network.dist.watchNodes { event in
+      // The replicas follow the links here, as each link reports its change — before
+      // anything a new link reads is applied (user records are applied as they are
+      // read, not in this relay's mailbox): a node's introductions after it is back must
+      // find it revived, and its departure must not remove what a newer link brought.
+      var removed: [ClientHandle] = []
+      switch event {
+      case .nodeUp(let peer):
+        if let incarnation = dist.members.first(where: { $0.name == peer })?.incarnation {
+          users.revive(peer, incarnation: incarnation)
+        }
+      case .nodeDown(let peer, _): removed = users.removeNode(peer, services: services)
+      case .rejoined: removed = users.removeAll(services: services)
+      }
+      me.send(.info(.node(event, removed: removed)))
+    }
     // Nodes already linked: introduce this node's users (after a restart of the relay,
     // again: records are applied by version, so nothing is applied twice).
     let peers = network.peers
@@ -70,6 +87,7 @@ struct Relay: SyncGenServer {
   }
 
   func handleCast(_ message: NetMessage, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    network.counters.received(message.kind)
     switch message {
     case .users:
       break  // applied while read (WireClient)
@@ -99,17 +117,21 @@ struct Relay: SyncGenServer {
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    guard case .message(.node(let event)) = message else { return .noreply() }
+    guard case .message(.node(let event, let removed)) = message else { return .noreply() }
     switch event {
     case .nodeUp(let peer):
-      guard network.isChatNode(peer) else { break }  // an emitter: it needs no users
+      // An emitter needs no users. A node not listed yet is taken for a chatd node (its
+      // link came first): left out, it would never hear of this node's users, nor they
+      // of its going.
+      guard !network.hasOtherRole(peer) else { break }
       state.chatPeers.insert(peer)
       services.logger.info("network: node \(peer) up", metadata: ["node": .string(peer)])
       introduce(to: peer)
     case .nodeDown(let peer, let reason):
-      guard state.chatPeers.remove(peer) != nil else { break }
+      let hadUsers = !removed.isEmpty || services.channels.all.contains { $0.value.home == peer }
+      guard state.chatPeers.remove(peer) != nil || hadUsers else { break }
       services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
-      netsplit(peer, ctx)
+      netsplit(peer, removed, ctx)
     case .rejoined(let old, let new):
       services.logger.error(
         "network: this node was cut off past its lease and rejoined (incarnation \(old) → \(new)); its clients are told to reconnect")
@@ -180,10 +202,9 @@ struct Relay: SyncGenServer {
     services.channels.publish(key, r, joined: joined, left: left)
   }
 
-  /// `peer` has gone: its users quit (each of ours told once), and the rooms it held are
-  /// started again from our copies.
-  private func netsplit(_ peer: String, _ ctx: ServerContext<Self>) {
-    let gone = network.users.removeNode(peer, services: services)
+  /// `peer` has gone: its users (`gone`, removed from the replicas as its link went)
+  /// quit (each of ours told once), and the rooms it held are started again from our copies.
+  private func netsplit(_ peer: String, _ gone: [ClientHandle], _ ctx: ServerContext<Self>) {
     for user in gone {
       let message = "\(services.serverName) \(services.serverName(of: user))"
       let line = TaggedLine(IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message]))
@@ -214,10 +235,10 @@ struct Relay: SyncGenServer {
     }
   }
 
-  /// This node was cut off and rejoined: its replicas, copies and its clients' places in
-  /// channels elsewhere are all stale. Everyone reconnects.
+  /// This node was cut off and rejoined: its replicas (removed as the rejoin was
+  /// reported), copies and its clients' places in channels elsewhere are all stale.
+  /// Everyone reconnects.
   private func rejoin() {
-    _ = network.users.removeAll(services: services)
     for (key, r) in services.channels.all where r.home != nil { services.channels.unpublish(key) }
     network.forgetAllRooms()
     for client in services.clients.all {

@@ -7,9 +7,11 @@
 // Writers: the records of a user's own node, applied in version order by whichever of
 // this node's processes reads one first (the relay, for introductions and updates; any
 // link reading a message that names the user) — `upsert` is the only way in, under this
-// table's lock; the relay alone removes users (their connection ended, their node went).
-// A removed user is remembered for a while (`gone`), so a late message that still names
-// it does not bring it back.
+// table's lock; the relay alone removes users (their connection ended, their node went:
+// the relay's node watch, as the link reports it). A removed user is remembered for a
+// while (`gone`), and a node that went is remembered as down until a link to it comes up
+// again (`revive`), so a late message that still names one of its users does not bring
+// it back — while the introductions a node sends when it is back are taken.
 import Actors
 import Distribution
 import Synchronization
@@ -30,7 +32,24 @@ final class RemoteUsers: Sendable {
     /// Users removed lately, and when (bounded: the oldest go first).
     var gone: [PidLocation: UInt64] = [:]
     var goneOrder: [PidLocation] = []
+    /// Node incarnations whose users were all removed (the node went, or this node was
+    /// cut off), until a link to that incarnation is up again (bounded: the oldest go first).
+    var down: Set<NodeIncarnation> = []
+    var downOrder: [NodeIncarnation] = []
     var nextID: UInt64 = 1
+  }
+
+  private struct NodeIncarnation: Hashable {
+    var node: String
+    var incarnation: UInt64
+    init(_ location: PidLocation) {
+      node = location.node
+      incarnation = location.incarnation
+    }
+    init(node: String, incarnation: UInt64) {
+      self.node = node
+      self.incarnation = incarnation
+    }
   }
   private let contents = Locked(Contents())
   private let network: Network
@@ -50,6 +69,9 @@ final class RemoteUsers: Sendable {
   /// Every registered remote user.
   var all: [ClientHandle] { contents.withLock { Array($0.byNick.values) } }
   var count: Int { contents.withLock { $0.byNick.count } }
+  /// Every replica, registered or not (the metrics endpoint: it returns to its baseline
+  /// when the users have gone).
+  var replicaCount: Int { contents.withLock { $0.byLocation.count } }
   /// Registered users per node (LUSERS, the observer).
   var countsByNode: [String: Int] {
     contents.withLock { c in
@@ -64,7 +86,9 @@ final class RemoteUsers: Sendable {
   /// The replica of the user at `location`, made or brought up to date by `record`.
   func upsert(pid: Pid, at location: PidLocation, _ record: UserRecord, services: ChatServices) -> ClientHandle {
     let (handle, change) = contents.withLock { c -> (ClientHandle, NickChange?) in
-      if c.gone[location] != nil { return (Self.detached(pid: pid, record: record, services: services), nil) }
+      if c.gone[location] != nil || c.down.contains(NodeIncarnation(location)) {
+        return (Self.detached(pid: pid, record: record, services: services), nil)
+      }
       if let h = c.byLocation[location] {
         let (applied, old) = h.replicate(record)
         guard applied else { return (h, nil) }
@@ -109,13 +133,14 @@ final class RemoteUsers: Sendable {
     return removed
   }
 
-  /// Every user of `node` (any incarnation): its node went.
+  /// Every user of `node` (any incarnation): its node went. Records of those
+  /// incarnations are refused until `revive`.
   func removeNode(_ node: String, services: ChatServices) -> [ClientHandle] {
     let removed = contents.withLock { c -> [ClientHandle] in
       let locations = c.byLocation.keys.filter { $0.node == node }
       var out: [ClientHandle] = []
       for l in locations {
-        Self.bury(l, &c)
+        Self.markDown(NodeIncarnation(l), &c)
         guard let h = c.byLocation.removeValue(forKey: l) else { continue }
         let key = Names.fold(h.nick)
         if c.byNick[key] === h { c.byNick.removeValue(forKey: key) }
@@ -131,6 +156,24 @@ final class RemoteUsers: Sendable {
   func removeAll(services: ChatServices) -> [ClientHandle] {
     let nodes = contents.withLock { Set($0.byLocation.keys.map(\.node)) }
     return nodes.flatMap { removeNode($0, services: services) }
+  }
+
+  /// A link to `node` as `incarnation` is up: its users' records are taken again (it
+  /// introduces them). Called before anything read from that link is applied.
+  func revive(_ node: String, incarnation: UInt64) {
+    contents.withLock { c in
+      let key = NodeIncarnation(node: node, incarnation: incarnation)
+      guard c.down.remove(key) != nil else { return }
+      c.downOrder.removeAll { $0 == key }
+    }
+  }
+
+  private static func markDown(_ key: NodeIncarnation, _ c: inout Contents) {
+    guard c.down.insert(key).inserted else { return }
+    c.downOrder.append(key)
+    if c.downOrder.count > goneMemory {
+      c.down.remove(c.downOrder.removeFirst())
+    }
   }
 
   private static func bury(_ location: PidLocation, _ c: inout Contents) {

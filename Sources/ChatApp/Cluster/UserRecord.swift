@@ -88,13 +88,19 @@ struct WireClient: Transportable {
     guard let node = d.node, let services = ChatServices.of(node) else {
       throw WireError.invalid("a chat client read on a node that runs no chatd")
     }
-    guard let location = pid.location else {
-      // One of ours: the handle itself, or — the client has gone meanwhile — a stand-in
-      // that nobody will find (sends to it go nowhere, its pid is dead).
-      client = services.clients.find(pid.id) ?? RemoteUsers.detached(pid: pid, record: record, services: services)
+    guard let network = services.network else { throw WireError.invalid("a remote chat client on a node that is not in a network") }
+    guard let location = pid.location, location.node != network.nodeName else {
+      // One of ours: the handle itself, or — the client has gone meanwhile (its pid then
+      // reads as this node's name with a location), or it was a client of an earlier
+      // incarnation of this node — a stand-in that nobody will find (sends to it go
+      // nowhere, its pid is dead). Never a replica: this node is its own users' source.
+      var own = record
+      own.location = nil
+      client =
+        (pid.location == nil ? services.clients.find(pid.id) : nil)
+        ?? RemoteUsers.detached(pid: pid, record: own, services: services)
       return
     }
-    guard let network = services.network else { throw WireError.invalid("a remote chat client on a node that is not in a network") }
     client = network.users.upsert(pid: pid, at: location, record, services: services)
   }
 }

@@ -1,7 +1,9 @@
 // chatd's metric families, added to the node's own (`NodeMetrics`) on the metrics
 // endpoint: connections per transport, registered clients, channels, messages and
-// deliveries, and the history's queue. Read from counters and tables others write
-// (ChatMetrics.swift, the client directory, the channel table); nothing here writes.
+// deliveries, and the history's queue; in a network, messages between nodes by kind,
+// replicas of remote users and copies of channels. Read from counters and tables others
+// write (ChatMetrics.swift, NetworkCounters.swift, the client directory, the channel
+// table, the remote users); nothing here writes.
 import Actors
 import Control
 import GenServer
@@ -45,6 +47,35 @@ extension ChatServices {
       MetricFamily(
         "chatd_history_written_total", .counter, help: "Channel messages committed to the history database.",
         value: m.history.written.load(ordering: .relaxed)),
+      MetricFamily(
+        "chatd_channel_memberships", .gauge,
+        help: "Entries (a client in a channel) of the channel table's index, users of other nodes included.",
+        value: channels.membershipCount),
+    ] + (network.map(networkFamilies) ?? [])
+  }
+
+  /// A network node's families: messages between nodes by kind, replicas and copies.
+  private func networkFamilies(_ network: ChatNetwork) -> [MetricFamily] {
+    let c = network.counters
+    func perKind(_ read: (NetworkCounters.Kind) -> Int) -> [MetricSample] {
+      NetworkCounters.Kind.allCases.map { MetricSample(read($0), labels: [("kind", $0.rawValue)]) }
+    }
+    return [
+      MetricFamily(
+        "chatd_network_messages_sent_total", .counter,
+        help: "Messages sent to other nodes' relays, once per message however many users it is for, by kind "
+          + "(lines: lines for users; users: user records; mirror: changes to channel copies; other: KILL, WALLOPS).",
+        samples: perKind(c.sent(of:))),
+      MetricFamily(
+        "chatd_network_messages_received_total", .counter,
+        help: "Messages from other nodes taken by this node's relay, by kind (as chatd_network_messages_sent_total).",
+        samples: perKind(c.received(of:))),
+      MetricFamily(
+        "chatd_network_remote_users", .gauge, help: "Replicas this node keeps of users of other nodes.",
+        value: network.users.replicaCount),
+      MetricFamily(
+        "chatd_network_channel_copies", .gauge, help: "Copies this node keeps of channels homed on other nodes.",
+        value: channels.copyCount),
     ]
   }
 

@@ -108,6 +108,10 @@ final class ChannelTable: Sendable {
   func settings(_ key: String) -> ChannelSettings? { contents.withLock { $0.records[key]?.settings } }
   func exists(_ key: String) -> Bool { contents.withLock { $0.records[key] != nil } }
   var count: Int { contents.withLock { $0.records.count } }
+  /// Records that are copies of channels homed on other nodes.
+  var copyCount: Int { contents.withLock { $0.records.values.reduce(0) { $0 + ($1.home == nil ? 0 : 1) } } }
+  /// Entries of the per-client index (a client in a channel), for the metrics endpoint.
+  var membershipCount: Int { contents.withLock { $0.memberships.values.reduce(0) { $0 + $1.count } } }
   var all: [String: ChannelRecord] { contents.withLock { $0.records } }
 
   /// Folded names of the channels `client` is in.

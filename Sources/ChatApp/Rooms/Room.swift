@@ -59,6 +59,9 @@ struct Room: SyncGenServer {
     case settingsLoaded(StoredChannel?)
     /// Another node registered the channel's room first: this one goes, unused.
     case abandon
+    /// This node registered the room network-wide: a room started from a copy starts
+    /// the channel here (`State.awaitingTakeover`).
+    case takeOver
   }
 
   struct State {
@@ -73,6 +76,11 @@ struct Room: SyncGenServer {
     /// wait in `held`, in order, until that is in (Rooms/RoomStorage.swift).
     var settingsLoading = false
     var held: [(request: Request, from: From<Reply>)] = []
+    /// Started from this node's copy of a channel whose home died: nothing is published,
+    /// nobody monitored and requests wait in `held` until this node holds the room's
+    /// name in the network (`takeOver`). Another node may win it: then this room goes
+    /// (`abandon`) having changed nothing, and the copy stays a copy.
+    var awaitingTakeover = false
     /// What the store was last asked to keep of the channel, and whether something it
     /// keeps (settings, who holds status) may have changed since.
     var saved: StoredChannel?
@@ -100,17 +108,22 @@ struct Room: SyncGenServer {
       // A restart: the members are those the record lists, each monitored again (one
       // that has gone meanwhile answers with a DOWN at once and is told to the others).
       // In a network, the record may be this node's copy of a channel whose home died:
-      // the room is started again here from it (Cluster/Relay.swift).
-      for (id, var m) in record.members {
-        m.monitor = ctx.monitor(m.client.pid)
-        record.members[id] = m
+      // the room starts it again here once it has won its name (Cluster/Relay.swift).
+      let copy = record.home != nil
+      if !copy {
+        for (id, var m) in record.members {
+          m.monitor = ctx.monitor(m.client.pid)
+          record.members[id] = m
+        }
       }
       record.home = nil
       state = State(record: record)
+      state.awaitingTakeover = copy
       if state.members.isEmpty {
         services.channels.unpublish(key)
         return .ignore
       }
+      if !copy { services.network?.reclaim(key, room: ctx.address, on: ctx.node) }
     } else if create {
       state = State(record: ChannelRecord(settings: ChannelSettings(name: name)))
       // The channel may have stood when chatd last stopped: unpublished until the store
@@ -119,9 +132,7 @@ struct Room: SyncGenServer {
     } else {
       return .ignore
     }
-    if !state.settingsLoading { publish(state) }
-    // A channel taken over from a copy: every other node with members gets the whole
-    // record from its new home (publish sent it: the copy counted as unknown to all).
+    if !state.settingsLoading && !state.awaitingTakeover { publish(state) }
     // Recent history: in memory if this channel was used since the server started, else
     // from the store (it answers with an info message; joins meanwhile wait for it).
     if services.recent.isKnown(key) || services.config.historyReplay == 0 {
@@ -154,7 +165,7 @@ struct Room: SyncGenServer {
   // MARK: - Requests
 
   func handleCall(_ request: Request, from: From<Reply>, state: inout State, _ ctx: ServerContext<Self>) throws -> CallResult<Self> {
-    if state.settingsLoading {
+    if state.settingsLoading || state.awaitingTakeover {
       state.held.append((request, from))
       return .noreply()
     }
@@ -222,8 +233,11 @@ struct Room: SyncGenServer {
     case .message(.settingsLoaded(let stored)):
       return settingsLoaded(stored, &state, ctx)
     case .message(.abandon):
-      // Nobody has used this room. A new channel's record goes with it; a copy it was
-      // started from stays a copy (of a home not known yet: the winner's record follows).
+      // Nobody has used this room. One started from a copy published nothing (it waited
+      // for its name): the copy stays as it was, and the winner's record follows.
+      if state.awaitingTakeover { return .stop(.normal) }
+      // A new channel's record goes with it; a copy it was started from stays a copy (of
+      // a home not known yet: the winner's record follows).
       if state.members.isEmpty {
         services.channels.unpublish(key)
       } else {
@@ -232,6 +246,8 @@ struct Room: SyncGenServer {
         services.channels.publish(key, copy)
       }
       return .stop(.normal)
+    case .message(.takeOver):
+      return takeOver(&state, ctx)
     case .timeout:
       // Started for a JOIN that never came (settingsLoaded): nobody is in it.
       if state.members.isEmpty && !state.settingsLoading && settle(&state, serverStopping: false, ctx) { return .stop(.normal) }
@@ -248,8 +264,40 @@ struct Room: SyncGenServer {
     return .noreply()
   }
 
+  /// This node holds the room's name in the network now: the room monitors the members
+  /// of the copy it started from (one that has gone answers at once), publishes the
+  /// channel as its home — every other node with members gets the whole record (the copy
+  /// counts as unknown to all: MirrorSync) — and answers what it held.
+  private func takeOver(_ state: inout State, _ ctx: ServerContext<Self>) -> HandleResult<Self> {
+    guard state.awaitingTakeover else { return .noreply() }
+    state.awaitingTakeover = false
+    for (id, var m) in state.members {
+      m.monitor = ctx.monitor(m.client.pid)
+      state.members[id] = m
+    }
+    publish(state)
+    return answerHeld(&state, ctx)
+  }
+
+  /// Answers the requests held while the room could not (loading, taking over), in the
+  /// order they came.
+  func answerHeld(_ state: inout State, _ ctx: ServerContext<Self>) -> HandleResult<Self> {
+    let held = state.held
+    state.held = []
+    for (request, from) in held {
+      let (reply, stop) = respond(to: request, &state, ctx)
+      from.reply(reply)
+      // Requests still held are failed by the exit; their callers ask again.
+      if stop { return .stop(.normal) }
+    }
+    return settle(&state, serverStopping: false, ctx) ? .stop(.normal) : .noreply()
+  }
+
   func formatStatus(_ state: State) -> String {
     let c = state.channel
+    if state.awaitingTakeover {
+      return "\(c.name): started from a copy, waiting for its name in the network, \(state.held.count) requests held"
+    }
     if state.settingsLoading { return "\(c.name): asking the store what it keeps of the channel, \(state.held.count) requests held" }
     return
       "\(c.name): \(state.members.count) members, modes \(c.modeString(showKey: false).joined(separator: " ")), topic \(c.topic.map { "\"\($0)\"" } ?? "none")"

@@ -58,19 +58,11 @@ extension Room {
       state.saved = stored
     }
     publish(state)
-    let held = state.held
-    state.held = []
     // The store answered before the JOIN that started this room arrived (it is on its
     // way): wait for it rather than end as an empty channel — bounded, in case its
     // sender is gone.
-    if held.isEmpty && state.members.isEmpty { return .noreply(.timeout(.seconds(10))) }
-    for (request, from) in held {
-      let (reply, stop) = respond(to: request, &state, ctx)
-      from.reply(reply)
-      // Requests still held are failed by the exit; their callers ask again.
-      if stop { return .stop(.normal) }
-    }
-    return settle(&state, serverStopping: false, ctx) ? .stop(.normal) : .noreply()
+    if state.held.isEmpty && state.members.isEmpty { return .noreply(.timeout(.seconds(10))) }
+    return answerHeld(&state, ctx)
   }
 
   // MARK: - Status on joining

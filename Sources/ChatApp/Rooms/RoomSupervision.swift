@@ -62,7 +62,8 @@ struct RoomRestorer: GenServer {
 
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     var restored = 0
-    for (key, record) in services.channels.all where ctx.node.whereis(ChatServices.roomName(key)) == nil {
+    // Not a copy of a channel homed on another node (Cluster/Relay.swift): its room is there.
+    for (key, record) in services.channels.all where record.home == nil && ctx.node.whereis(ChatServices.roomName(key)) == nil {
       await RoomSupervision.start(record.settings.name, create: false, ctx)
       restored += 1
     }

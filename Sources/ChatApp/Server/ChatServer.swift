@@ -118,7 +118,13 @@ public final class ChatServer: Sendable {
           name: ChatServices.historyName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
-      ] + (network.map { [.server(id: "relay", Relay(services: services, network: $0), name: "chatd.relay")] } ?? []) + [
+      ]
+      + (network.map {
+        [
+          .server(id: "relay", Relay(services: services, network: $0), name: "chatd.relay"),
+          .server(id: "name-keeper", NameKeeper(services: services, network: $0), name: "chatd.name-keeper"),
+        ]
+      } ?? []) + [
         ChildSpec(id: "connections", restart: .permanent, shutdown: .infinity, type: .supervisor) { ctx in
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
