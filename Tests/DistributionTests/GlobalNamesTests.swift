@@ -12,56 +12,43 @@ import XCTest
 final class GlobalNamesTests: XCTestCase {
   func testOneOwnerReleasedWhenItOrItsNodeDies() async throws {
     let server = try startRedisServer()
-    try await withNode(name: "a") { a in
-      try await withNode(name: "b") { b in
-        let ra = try await RedisClient.start(RedisConfiguration(url: server.url), on: a)
-        let rb = try await RedisClient.start(RedisConfiguration(url: server.url), on: b)
-        let da = try await Distribution.start(DistributionConfiguration(name: "a", secret: "s"), redis: ra, on: a)
-        let db = try await Distribution.start(DistributionConfiguration(name: "b", secret: "s"), redis: rb, on: b)
-        defer {
-          da.stop()
-          db.stop()
-        }
-        try await eventually("a and b to connect") { da.connectedNodes == ["b"] && db.connectedNodes == ["a"] }
-        let na = try await GlobalNames.start(da, redis: ra)
-        let nb = try await GlobalNames.start(db, redis: rb)
-        let got = Locked<[String]>([])
-        let owner = a.spawn(Echo.self) { ctx in
-          while let m = try await ctx.next() {
-            if case .text(let t) = m {
-              got.withLock { $0.append(t) }
-              if t == "stop" { return }
-            }
+    try await withLinkedPair(server) { a, b, ra, rb, da, db, na, nb in
+      let got = Locked<[String]>([])
+      let owner = a.spawn(Echo.self) { ctx in
+        while let m = try await ctx.next() {
+          if case .text(let t) = m {
+            got.withLock { $0.append(t) }
+            if t == "stop" { return }
           }
         }
-        let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
-        let registered = try await na.register("svc", owner, a)
-        XCTAssertTrue(registered)
-        let second = try await nb.register("svc", ownerOnB, b)
-        XCTAssertFalse(second, "one owner per name")
-        // Found from b, and sent to across nodes.
-        let sent = try await nb.send(Echo.text("hello"), to: "svc", b)
-        XCTAssertTrue(sent)
-        try await eventually { got.withLock { $0 } == ["hello"] }
-        // The owner ends: the name is released at once.
-        owner.send(.text("stop"))
-        try await eventually("the name to be released") { try await nb.whereis("svc", as: Echo.self, b) == nil }
-        let taken = try await nb.register("svc", ownerOnB, b)
-        XCTAssertTrue(taken)
-        // b's node stops being a member (its lease runs out): the name goes with it.
-        db.stop()
-        let stopped = ContinuousClock.now
-        try await eventually("b's name to go with its lease", timeout: .seconds(5)) {
-          try await na.whereis("svc", as: Echo.self, a) == nil
-        }
-        XCTAssertLessThan(ContinuousClock.now - stopped, .seconds(3.5))
-        // And a live member may take it.
-        let again = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
-        let retaken = try await na.register("svc", again, a)
-        XCTAssertTrue(retaken)
-        await ra.stop(a)
-        await rb.stop(b)
       }
+      let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let registered = try await na.register("svc", owner, a)
+      XCTAssertTrue(registered)
+      let second = try await nb.register("svc", ownerOnB, b)
+      XCTAssertFalse(second, "one owner per name")
+      // Found from b, and sent to across nodes.
+      let sent = try await nb.send(Echo.text("hello"), to: "svc", b)
+      XCTAssertTrue(sent)
+      try await eventually { got.withLock { $0 } == ["hello"] }
+      // The owner ends: the name is released at once.
+      owner.send(.text("stop"))
+      try await eventually("the name to be released") { try await nb.whereis("svc", as: Echo.self, b) == nil }
+      let taken = try await nb.register("svc", ownerOnB, b)
+      XCTAssertTrue(taken)
+      // b's node stops being a member (its lease runs out): the name goes with it.
+      db.stop()
+      let stopped = ContinuousClock.now
+      try await eventually("b's name to go with its lease", timeout: .seconds(5)) {
+        try await na.whereis("svc", as: Echo.self, a) == nil
+      }
+      XCTAssertLessThan(ContinuousClock.now - stopped, .seconds(3.5))
+      // And a live member may take it.
+      let again = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let retaken = try await na.register("svc", again, a)
+      XCTAssertTrue(retaken)
+      await ra.stop(a)
+      await rb.stop(b)
     }
   }
 
@@ -70,6 +57,31 @@ final class GlobalNamesTests: XCTestCase {
   /// while Redis stood still may yet be renewed, and its names must not go meanwhile.
   func testANameStaysWithAnOwnerWhoseLeaseExpiredUnburied() async throws {
     let server = try startRedisServer()
+    try await withLinkedPair(server) { a, b, ra, rb, da, db, na, nb in
+      let owner = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let registered = try await na.register("svc", owner, a)
+      XCTAssertTrue(registered)
+      // Nobody renews or sweeps for a while, and a's lease is past its expiry, as when
+      // Redis stood still: a is not buried, so it still owns the name.
+      try await XCTUnwrap(da.membership).suspendForTesting(.seconds(2), a)
+      try await XCTUnwrap(db.membership).suspendForTesting(.seconds(2), b)
+      _ = try server.redisCLI(["ZADD", "otter:{otter}:members", "1", "a"])
+      let found = try await nb.whereis("svc", as: Echo.self, b)
+      XCTAssertNotNil(found, "the name went with an unburied lease")
+      let second = try await nb.register("svc", ownerOnB, b)
+      XCTAssertFalse(second, "taken from an owner that may still renew")
+      XCTAssertEqual(try server.redisCLI(["GET", "otter:{otter}:global:svc"]), "a \(da.incarnation) \(owner.pid.id)")
+      await ra.stop(a)
+      await rb.stop(b)
+    }
+  }
+
+  /// Nodes a and b linked through one Redis, each with its global names.
+  private func withLinkedPair(
+    _ server: RedisServer,
+    _ body: (Node, Node, RedisClient, RedisClient, Distribution, Distribution, GlobalNames, GlobalNames) async throws -> Void
+  ) async throws {
     try await withNode(name: "a") { a in
       try await withNode(name: "b") { b in
         let ra = try await RedisClient.start(RedisConfiguration(url: server.url), on: a)
@@ -83,22 +95,7 @@ final class GlobalNamesTests: XCTestCase {
         try await eventually("a and b to connect") { da.connectedNodes == ["b"] && db.connectedNodes == ["a"] }
         let na = try await GlobalNames.start(da, redis: ra)
         let nb = try await GlobalNames.start(db, redis: rb)
-        let owner = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
-        let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
-        let registered = try await na.register("svc", owner, a)
-        XCTAssertTrue(registered)
-        // Nobody renews or sweeps for a while, and a's lease is past its expiry, as when
-        // Redis stood still: a is not buried, so it still owns the name.
-        try await XCTUnwrap(da.membership).suspendForTesting(.seconds(2), a)
-        try await XCTUnwrap(db.membership).suspendForTesting(.seconds(2), b)
-        _ = try server.redisCLI(["ZADD", "otter:{otter}:members", "1", "a"])
-        let found = try await nb.whereis("svc", as: Echo.self, b)
-        XCTAssertNotNil(found, "the name went with an unburied lease")
-        let second = try await nb.register("svc", ownerOnB, b)
-        XCTAssertFalse(second, "taken from an owner that may still renew")
-        XCTAssertEqual(try server.redisCLI(["GET", "otter:{otter}:global:svc"]), "a \(da.incarnation) \(owner.pid.id)")
-        await ra.stop(a)
-        await rb.stop(b)
+        try await body(a, b, ra, rb, da, db, na, nb)
       }
     }
   }

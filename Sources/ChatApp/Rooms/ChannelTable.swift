@@ -67,6 +67,17 @@ struct ChannelMember: Sendable {
   /// The room's monitor of the member's process (meaningful to that room only; nil in a
   /// copy of a channel homed on another node).
   var monitor: Ref?
+  /// A user of another node (kept here, next to the status, so that a broadcast loop
+  /// tells local from remote members without reading each client's handle).
+  let isRemote: Bool
+
+  init(client: ClientHandle, op: Bool, voice: Bool, monitor: Ref?) {
+    self.client = client
+    self.op = op
+    self.voice = voice
+    self.monitor = monitor
+    self.isRemote = client.remote != nil
+  }
 
   /// Prefix characters, highest first (`@+` with multi-prefix, else the highest).
   func prefix(multi: Bool) -> String {

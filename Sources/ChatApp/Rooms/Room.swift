@@ -66,6 +66,10 @@ struct Room: SyncGenServer {
 
   struct State {
     var record: ChannelRecord
+    /// Where a message's copies for other nodes go, worked out once per change of
+    /// members (`publish` drops it): a message then costs one frame per node, not a look
+    /// at every member.
+    let remotePlan = RemotePlan()
     /// Clients that joined before the stored history arrived, and how many messages this
     /// room had appended then (what came after their JOIN they saw live, not replayed).
     var awaitingReplay: [(client: ClientHandle, appendedBefore: Int)] = []
@@ -307,6 +311,7 @@ struct Room: SyncGenServer {
 
   /// Publishes the record; `joined`/`left` name a member that came or went.
   func publish(_ state: State, joined: UInt64? = nil, left: UInt64? = nil) {
+    state.remotePlan.groups = nil
     guard let network = services.network else {
       services.channels.publish(key, state.record, joined: joined, left: left)
       return
@@ -459,16 +464,19 @@ struct Room: SyncGenServer {
     if services.network != nil {
       // Other nodes first: their relays write to their members while this node writes
       // to its own.
-      var fan = Fanout()
-      for m in state.members.values where m.client.remote != nil {
-        if m.client === sender && !echo { continue }
-        if kind == .tagmsg && !m.client.has(.messageTags) { continue }
-        fan.send(line, to: m.client)
-        copies += 1
+      if kind == .tagmsg {
+        // Only members with message-tags get a TAGMSG: chosen one by one.
+        var fan = Fanout()
+        for m in state.members.values where m.isRemote && m.client.has(.messageTags) && (m.client !== sender || echo) {
+          fan.send(line, to: m.client)
+          copies += 1
+        }
+        fan.flush(line, services)
+      } else {
+        copies += state.remotePlan.send(line, members: state.members, except: echo ? nil : sender, services)
       }
-      fan.flush(line, services)
     }
-    for m in state.members.values where m.client.remote == nil {
+    for m in state.members.values where !m.isRemote {
       if m.client === sender && !echo { continue }
       if kind == .tagmsg && !m.client.has(.messageTags) { continue }
       line.send(to: m.client)
