@@ -8,9 +8,11 @@
 // Owner: the process owns the socket; the PeerLink it serves is shared (see there).
 @_spi(Distribution) import Actors
 
-/// What a link process is sent besides its socket's events: nothing (senders write to
-/// its socket themselves, gathered per slice by the socket: PeerLink.sendFrame).
-enum LinkMessage: Sendable {}
+/// What a link process is sent besides its socket's events.
+enum LinkMessage: Sendable {
+  /// Senders left frames in the PeerLink's buffer: write them.
+  case flush
+}
 
 enum LinkProcess {
   static let protocolVersion: UInt64 = 1
@@ -83,7 +85,6 @@ enum LinkProcess {
   private static func prepare(_ socket: Socket) throws {
     try socket.setFraming(.lengthPrefixed(headerBytes: 4, maxLength: maxFrameLength))
     socket.setWatermarks(high: linkBufferLimit, policy: .close)
-    socket.setSendCoalescing(.endOfSlice)
   }
 
   static let linkBufferLimit = 64 << 20
@@ -187,6 +188,7 @@ enum LinkProcess {
   private static func readLoop(_ ctx: Context<LinkMessage>, _ socket: Socket, link: PeerLink, core: DistributionCore) async throws {
     enum Next {
       case io(SocketEvent)
+      case flush
     }
     var armed = false
     while true {
@@ -197,10 +199,14 @@ enum LinkProcess {
       let next = try await ctx.receive { message -> Next? in
         switch message {
         case .io(let s, let event) where s === socket: return .io(event)
+        case .message(.flush): return .flush
         default: return nil
         }
       }
-      guard case .io(let event)? = next else { continue }
+      guard case .io(let event)? = next else {
+        if case .flush? = next { link.flush() }
+        continue
+      }
       armed = false
       switch event {
       case .data(let frame):

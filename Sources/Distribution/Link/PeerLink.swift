@@ -1,11 +1,11 @@
 // The connection to one incarnation of one other node, as an object any thread may send
 // through (it is the RemoteRoute of every proxy for that node's processes). Before the
-// handshake ends, frames wait in order; once up, a frame goes to the socket, which holds
-// what a scheduler thread sends until the end of that thread's slice (`.endOfSlice`):
-// the frames every process of the slice sent leave in one write — one system call for
-// many small messages, as Erlang's distribution port does, with no process woken to do
-// it; once down they are dropped, and everything that depended on the node is told
-// `noconnection`.
+// handshake ends, frames wait in order; once up, a frame on a quiet link goes straight
+// to the socket and the frames that follow it are gathered into one buffer, written by
+// the link process when it next runs (after the senders' run of code) or by the sender
+// that fills 64 KiB — one system call for many small messages, as Erlang's distribution
+// port does; once down they are dropped, and everything that depended on the node is
+// told `noconnection`.
 //
 // Owner: `state` is guarded by its lock; the link process (LinkProcess.swift) makes the
 // link up and down, any sender appends frames, and the tables of links, monitors and
@@ -60,6 +60,10 @@ final class PeerLink: RemoteRoute, Sendable {
     var inMonitors: [UInt64: InboundMonitor] = [:]
     var inMonitorByPeerRef: [UInt64: UInt64] = [:]
     var lookups: [UInt64: LookupWaiter] = [:]
+    /// Frames sent since the last write, in order, for the link process to write.
+    var out: [UInt8] = []
+    /// The link process has been told to write `out` (and has not yet run).
+    var flushRequested = false
     /// The link process (set when the link comes up).
     var process: Address<LinkMessage>?
   }
@@ -72,6 +76,8 @@ final class PeerLink: RemoteRoute, Sendable {
   /// Frames queued before the handshake ends, at most (then the link is given up); also
   /// the most the socket may hold unwritten once up.
   static let queueLimit = 64 << 20
+  /// Gathered frames are written once they reach this many bytes.
+  static let batchBytes = 64 << 10
 
   init(core: DistributionCore, peerName: String, peerIncarnation: UInt64, nodeIndex: Int) {
     self.core = core
@@ -96,14 +102,24 @@ final class PeerLink: RemoteRoute, Sendable {
   /// after the handshake, or never (the link is down). Frames keep their order: they
   /// reach the socket under the lock.
   func sendFrame(_ frame: [UInt8]) {
+    var wake: Address<LinkMessage>?
     let overflow: Bool = state.withLock { s in
       switch s.phase {
       case .up(let socket):
-        // The socket holds what a scheduler thread sends until the sender's slice ends
-        // (`.endOfSlice`), so the frames of a slice — from every process it ran — leave
-        // in one write, and a sender's frames stay in order (its slice ends before it
-        // can run on another thread). From any other thread it writes at once.
-        _ = socket.send(frame)
+        if !s.flushRequested {
+          // A quiet link: this frame goes now; the ones that follow it before the link
+          // process runs are gathered.
+          _ = socket.send(frame)
+          s.flushRequested = true
+          wake = s.process
+        } else {
+          if s.out.isEmpty { s.out.reserveCapacity(Self.batchBytes + 256) }
+          s.out.append(contentsOf: frame)
+          if s.out.count >= Self.batchBytes {
+            _ = socket.send(s.out)
+            s.out = []
+          }
+        }
         return false
       case .connecting:
         s.queue.append(frame)
@@ -114,11 +130,23 @@ final class PeerLink: RemoteRoute, Sendable {
       }
     }
     if overflow { goDown("over \(Self.queueLimit) bytes queued before the link came up") }
+    wake?.send(.flush)
+  }
+
+  /// Writes the gathered frames (the link process, told by `sendFrame`).
+  func flush() {
+    state.withLock { s in
+      s.flushRequested = false
+      guard case .up(let socket) = s.phase, !s.out.isEmpty else { return }
+      _ = socket.send(s.out)
+      s.out = []
+    }
   }
 
   /// The handshake is done: send what waited, in order, then everything directly.
   /// False if the link is up already (through a connection the other way) or down:
-  /// then `socket` is not used.
+  /// then `socket` is not used. `process` (the link process) writes gathered frames
+  /// when told.
   func becomeUp(_ socket: Socket, incarnation: UInt64, process: Address<LinkMessage>) -> Bool {
     state.withLock { s in
       guard case .connecting = s.phase else { return false }
