@@ -189,12 +189,7 @@ final class ChatNetwork: Sendable {
 
   var census: Census {
     var c = Census()
-    for u in users.all {
-      let s = u.settings
-      c.users += 1
-      if s.invisible { c.invisible += 1 }
-      if s.oper { c.opers += 1 }
-    }
+    (c.users, c.invisible, c.opers) = users.counts
     c.peers = peers.count
     c.linked = dist.connectedNodes.count
     if let since = degradedSince.withLock({ $0 }) {
@@ -208,8 +203,11 @@ final class ChatNetwork: Sendable {
   /// Tells the other nodes what changed of a registered client of this node since it
   /// was last told (its version).
   func publish(_ client: ClientHandle) {
+    // Called after every line a client sends: most change nothing, and cost one lock.
     let version = client.version
-    guard client.isRegistered, client.sentVersion.exchange(version, ordering: .relaxed) != version else { return }
+    guard client.sentVersion.load(ordering: .relaxed) != version, client.isRegistered,
+      client.sentVersion.exchange(version, ordering: .relaxed) != version
+    else { return }
     broadcast(.users([WireClient(client)]))
   }
 

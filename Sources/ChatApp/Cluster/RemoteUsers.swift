@@ -37,6 +37,30 @@ final class RemoteUsers: Sendable {
     var down: Set<NodeIncarnation> = []
     var downOrder: [NodeIncarnation] = []
     var nextID: UInt64 = 1
+    /// Registered users (in `byNick`) that are invisible, and operators: kept as users
+    /// are listed and unlisted, so LUSERS (sent at every registration) counts nothing.
+    var invisible = 0
+    var opers = 0
+
+    /// Lists `h` under `nick`, counting its flags (as its settings now are).
+    mutating func list(_ h: ClientHandle, as nick: String) {
+      // A stale holder of the same nick (its quit not heard yet) stops being counted.
+      if let other = byNick.updateValue(h, forKey: Names.fold(nick)), other !== h { count(other.settings, -1) }
+      count(h.settings, +1)
+    }
+
+    /// Unlists `h` if it is listed under `nick`, uncounting its flags.
+    mutating func unlist(_ h: ClientHandle, from nick: String, settings: ClientSettings) {
+      let key = Names.fold(nick)
+      guard byNick[key] === h else { return }
+      byNick.removeValue(forKey: key)
+      count(settings, -1)
+    }
+
+    private mutating func count(_ s: ClientSettings, _ delta: Int) {
+      if s.invisible { invisible += delta }
+      if s.oper { opers += delta }
+    }
   }
 
   private struct NodeIncarnation: Hashable {
@@ -72,14 +96,8 @@ final class RemoteUsers: Sendable {
   /// Every replica, registered or not (the metrics endpoint: it returns to its baseline
   /// when the users have gone).
   var replicaCount: Int { contents.withLock { $0.byLocation.count } }
-  /// Registered users per node (LUSERS, the observer).
-  var countsByNode: [String: Int] {
-    contents.withLock { c in
-      var out: [String: Int] = [:]
-      for h in c.byNick.values { out[h.remote?.node ?? "", default: 0] += 1 }
-      return out
-    }
-  }
+  /// Registered users, how many are invisible, and operators (LUSERS).
+  var counts: (users: Int, invisible: Int, opers: Int) { contents.withLock { ($0.byNick.count, $0.invisible, $0.opers) } }
 
   // MARK: Writes
 
@@ -90,12 +108,13 @@ final class RemoteUsers: Sendable {
         return (Self.detached(pid: pid, record: record, services: services), nil)
       }
       if let h = c.byLocation[location] {
+        let before = h.settings
         let (applied, old) = h.replicate(record)
         guard applied else { return (h, nil) }
         let wasListed = c.byNick[Names.fold(old)] === h
         let listed = record.settings.registered && record.nick != "*"
-        if wasListed && (Names.fold(old) != Names.fold(record.nick) || !listed) { c.byNick.removeValue(forKey: Names.fold(old)) }
-        if listed { c.byNick[Names.fold(record.nick)] = h }
+        c.unlist(h, from: old, settings: before)
+        if listed { c.list(h, as: record.nick) }
         if wasListed && listed && old == record.nick { return (h, nil) }
         return (h, NickChange(old: wasListed ? old : nil, new: listed ? h : nil))
       }
@@ -107,7 +126,7 @@ final class RemoteUsers: Sendable {
       _ = h.replicate(record)
       c.byLocation[location] = h
       let listed = record.settings.registered && record.nick != "*"
-      if listed { c.byNick[Names.fold(record.nick)] = h }
+      if listed { c.list(h, as: record.nick) }
       return (h, listed ? NickChange(old: nil, new: h) : nil)
     }
     if let change { services.tellPresence(.remoteNick(old: change.old, new: change.new)) }
@@ -125,8 +144,7 @@ final class RemoteUsers: Sendable {
     let removed = contents.withLock { c -> ClientHandle? in
       Self.bury(location, &c)
       guard let h = c.byLocation.removeValue(forKey: location) else { return nil }
-      let key = Names.fold(h.nick)
-      if c.byNick[key] === h { c.byNick.removeValue(forKey: key) }
+      c.unlist(h, from: h.nick, settings: h.settings)
       return h
     }
     if let removed, removed.isRegistered { services.tellPresence(.remoteGone(removed)) }
@@ -142,8 +160,7 @@ final class RemoteUsers: Sendable {
       for l in locations {
         Self.markDown(NodeIncarnation(l), &c)
         guard let h = c.byLocation.removeValue(forKey: l) else { continue }
-        let key = Names.fold(h.nick)
-        if c.byNick[key] === h { c.byNick.removeValue(forKey: key) }
+        c.unlist(h, from: h.nick, settings: h.settings)
         out.append(h)
       }
       return out
