@@ -29,6 +29,52 @@ final class SchedulerTests: XCTestCase {
     }
   }
 
+  /// Wake-ups by timers and I/O jump the run queue (the urgent queue), but a steady
+  /// stream of them must not hold a round open for ever: body processes (Tasks, run
+  /// between rounds) would starve — on a loaded chatd node its Redis connections did, and
+  /// the node lost its cluster lease. Here a hundred processes re-arm zero-delay timers
+  /// without end while a body process sleeps 10 ms and then calls another body process.
+  func testAStreamOfUrgentWakeUpsCannotStarveBodyProcesses() async throws {
+    try await withNode(schedulers: 1) { node in
+      let rearming = (0..<100).map { _ in
+        node.spawn(Int.self, state: 0) { n, _, ctx in
+          n += 1
+          // A little work per wake-up, as a socket's reader has.
+          var x = UInt64(n)
+          for _ in 0..<2_000 { x = x &* 6_364_136_223_846_793_005 &+ 1 }
+          if x == 42 { ctx.node.logger.debug("unlikely") }
+          _ = ctx.sendAfter(.zero, to: ctx.address, n)
+          return .continue
+        }
+      }
+      for p in rearming { p.send(0) }
+      let echo = node.spawn(ReplyTo<Int>.self) { ctx in
+        while true {
+          guard let from = try await ctx.next() else { continue }
+          from.reply(7)
+        }
+      }
+      // The test's own clock: if the node starves its Tasks, stop the flood after 5 s so
+      // the test ends (and fails) instead of hanging.
+      let stopper = Task {
+        try await Task.sleep(for: .seconds(5))
+        for p in rearming { node.exit(p.pid, reason: .kill) }
+      }
+      let t0 = ContinuousClock.now
+      let echoed = try await node.run(Int.self) { ctx -> Int in
+        try await ctx.sleep(for: .milliseconds(10))
+        return try await ctx.request(echo, timeout: .seconds(10)) { $0 }
+      }
+      let took = ContinuousClock.now - t0
+      stopper.cancel()
+      XCTAssertEqual(echoed, 7)
+      XCTAssertLessThan(took, .seconds(1), "a 10 ms sleep and one call took \(took) among urgent wake-ups")
+      for p in rearming { node.exit(p.pid, reason: .kill) }
+      node.exit(echo.pid, reason: .kill)
+      try await eventually { rearming.allSatisfy { !$0.pid.isAlive } && !echo.pid.isAlive }
+    }
+  }
+
   func testBusyBodyThatYieldsCannotStarveOthersOrTimers() async throws {
     try await withNode(schedulers: 1) { node in
       let spinner = node.spawn(Never.self) { ctx in

@@ -31,6 +31,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// many slices while there is work (so a chain of single wake-ups does not go around
   /// the whole loop each time).
   static let minimumTurn = 64
+  /// A turn also ends after this long, whatever is still queued: wake-ups keep arriving
+  /// while it runs (timers and I/O, served first), and the jobs of Swift Tasks — body
+  /// processes, callers waiting for a reply — run only between turns.
+  static let turnNanos: UInt64 = 4_000_000
   /// How far CLOCK_MONOTONIC_COARSE may lag behind CLOCK_MONOTONIC (one 4 ms tick, plus
   /// margin).
   static let coarseSlack: UInt64 = 8_000_000
@@ -48,6 +52,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var runQueue = Ring<ProcessCore>()
   /// Processes woken by a timer or by I/O readiness: served before the run queue.
   @exclusivity(unchecked) var urgentQueue = Ring<ProcessCore>()
+  /// When the turn under way gives the thread back (`turnNanos`).
+  @exclusivity(unchecked) var turnEnds: UInt64 = 0
+  /// Urgent wake-ups the turn under way began with and has not run yet.
+  @exclusivity(unchecked) var turnUrgent = 0
   @exclusivity(unchecked) var jobs = Ring<UnownedJob>()
   @exclusivity(unchecked) var activeDispatcher: Dispatcher?
   @exclusivity(unchecked) var dispatching = false
@@ -288,31 +296,56 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// Stops early at an async process, which needs a dispatcher Task.
   private func runFromLoop() {
     var n = 0
-    var round = max(runQueue.count, Scheduler.minimumTurn)
-    while let (p, fromUrgent) = next(round: round) {
+    var round = startTurn()
+    while let (p, fromUrgent) = next(round: &round) {
       publishLoad()
       guard case .sync(let run) = p.runner else {
-        if fromUrgent { urgentQueue.prepend(p) } else { runQueue.prepend(p) }
+        // The dispatcher takes the turn over from here, this process first.
+        if fromUrgent {
+          urgentQueue.prepend(p)
+          turnUrgent += 1
+        } else {
+          runQueue.prepend(p)
+          round += 1
+        }
         if activeDispatcher == nil { startDispatcher() }
         break
       }
-      if !fromUrgent { round -= 1 }
       p.home = self
       settle(p, run(p, Scheduler.budget))
       flushHeldSockets()
       n += 1
       if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
-      if n & 31 == 0 { maintenance() }
+      if n & 31 == 0 && maintenance() { break }
     }
     publishLoad()
     dispatches.add(UInt64(n), ordering: .relaxed)
   }
 
-  /// The next process to run: urgent wake-ups first, then the run queue while the round
-  /// lasts.
-  @inline(__always) private func next(round: Int) -> (ProcessCore, Bool)? {
+  /// Starts a turn: the urgent wake-ups queued now go first, then every process in the
+  /// run queue now (at least `minimumTurn` slices while there is work). Returns the
+  /// run-queue part; `turnUrgent` holds the urgent part.
+  @inline(__always) private func startTurn() -> Int {
+    turnUrgent = urgentQueue.count
+    turnEnds = monotonicNanos() &+ Scheduler.turnNanos
+    return max(runQueue.count, Scheduler.minimumTurn)
+  }
+
+  /// The next process to run while the turn lasts: the urgent wake-ups it began with,
+  /// then the run queue; wake-ups that came during the turn (urgent ones too) only when
+  /// the run queue is empty and the turn has slices left. So a steady stream of urgent
+  /// wake-ups cannot take the run queue's turn nor hold the turn open — and with it the
+  /// Swift jobs, which run between turns: body processes and Tasks waiting for replies.
+  @inline(__always) private func next(round: inout Int) -> (ProcessCore, Bool)? {
+    if turnUrgent > 0, let p = urgentQueue.popFirst() {
+      turnUrgent -= 1
+      return (p, true)
+    }
+    guard round > 0 else { return nil }
+    round -= 1
+    if let p = runQueue.popFirst() { return (p, false) }
     if let p = urgentQueue.popFirst() { return (p, true) }
-    if round > 0, let p = runQueue.popFirst() { return (p, false) }
+    round += 1
     return nil
   }
 
@@ -347,10 +380,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   private func dispatchLoop(_ me: Dispatcher) async {
     while true {
       var n = 0
-      var round = max(runQueue.count, Scheduler.minimumTurn)
+      var round = startTurn()
       var demoted = false
       slices: while true {
-        guard let (p, fromUrgent) = next(round: round) else {
+        guard let (p, _) = next(round: &round) else {
           // Nothing queued, but Swift jobs are (typically the Task of a process this round
           // woke, such as a caller whose request was just answered): run them here, and
           // go on with whatever they make runnable, instead of giving the thread back to
@@ -358,13 +391,13 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
           if round > 0 && !jobs.isEmpty && !runningNestedJobs && activeDispatcher === me {
             let ran = runJobsNested(limit: round)
             round -= ran
-            if (n & 31) + ran >= 32 { maintenance() }
+            let overTime = (n & 31) + ran >= 32 && maintenance()
             n += ran
+            if overTime { break }
             continue
           }
           break
         }
-        if !fromUrgent { round -= 1 }
         publishLoad()
         p.home = self
         n += 1
@@ -390,7 +423,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
           }
         }
         if shareRequest.load(ordering: .relaxed) >= 0 { shareWork() }
-        if n & 31 == 0 { maintenance() }
+        if n & 31 == 0 && maintenance() { break }
       }
       dispatches.add(UInt64(n), ordering: .relaxed)
       if demoted {
@@ -441,7 +474,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   }
 
   /// Fires due timers and polls I/O while the dispatcher is busy.
-  private func maintenance() {
+  /// True when the turn has run its time (`turnNanos`): the caller ends it.
+  @discardableResult private func maintenance() -> Bool {
     let now = monotonicNanos()
     timers.fireDue(now: now)
     writeDueSockets(now: now)
@@ -451,6 +485,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       if io > 0 { ioEvents.add(UInt64(io), ordering: .relaxed) }
     }
     takeInbox()
+    return now >= turnEnds
   }
 
   // MARK: - Coalesced writes
