@@ -139,7 +139,11 @@ final class NodeFailureTests: XCTestCase {
   }
 
   func testAPartitionedNodeComesBackWithoutStaleNicksOrMembers() throws {
-    let net = try startNetwork(nodes: 2)
+    // A frozen node's process is there (its address accepts): only its lease ends its
+    // place, so the lease is short here (the default is 10 s).
+    var options = ChatdNode.Options()
+    options.extraArguments = ["--cluster-lease", "2"]
+    let net = try startNetwork(nodes: 2, options: options)
     let a1 = try IRCTestClient.registered("a1", on: net[0])
     let b1 = try IRCTestClient.registered("b1", on: net[1])
     // #ahome is homed on n1, #bhome on n2; both have both users.

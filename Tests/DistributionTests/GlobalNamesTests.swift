@@ -77,17 +77,62 @@ final class GlobalNamesTests: XCTestCase {
     }
   }
 
+  /// A node whose process is gone — its link breaks and its address refuses
+  /// connections — is declared down at once, whatever its lease: its names are free in
+  /// well under the lease (30 s here). And the same name joins again at once, though its
+  /// old lease still runs: the old address has nobody behind it.
+  func testAGoneNodeIsDeclaredDownAtOnceAndItsNameMayJoinAgain() async throws {
+    let server = try startRedisServer()
+    var long = MembershipConfiguration()
+    long.leaseTime = .seconds(30)
+    long.heartbeat = .seconds(1)
+    long.sweep = .seconds(1)
+    try await withLinkedPair(server, membership: long) { a, b, ra, rb, da, db, na, nb in
+      let ownerOnB = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let registered = try await nb.register("svc", ownerOnB, b)
+      XCTAssertTrue(registered)
+      db.stop()
+      let stopped = ContinuousClock.now
+      try await eventually("b's name to go with its node", timeout: .seconds(10)) {
+        try await na.whereis("svc", as: Echo.self, a) == nil
+      }
+      let took = ContinuousClock.now - stopped
+      XCTAssertLessThan(took, .seconds(3), "a gone node was declared down after \(took)")
+      XCTAssertFalse(da.members.contains { $0.name == "b" }, "b is not a member any more")
+      let tombstone = try server.redisCLI(["HGET", "otter:{otter}:down", "b"])
+      XCTAssertTrue(tombstone.contains("refuses connections"), "buried as gone: \(tombstone)")
+      await ra.stop(a)
+      await rb.stop(b)
+    }
+    // A lone node, stopped as a crash would, starts again under its name at once.
+    try await withNode(name: "c") { c in
+      let rc = try await RedisClient.start(RedisConfiguration(url: server.url), on: c)
+      let first = try await Distribution.start(DistributionConfiguration(name: "c", secret: "s"), redis: rc, membership: long, on: c)
+      let old = first.incarnation
+      first.stop()
+      let restarted = ContinuousClock.now
+      let second = try await Distribution.start(
+        DistributionConfiguration(name: "c", secret: "s"), redis: rc, membership: long, on: c)
+      XCTAssertLessThan(ContinuousClock.now - restarted, .seconds(5))
+      XCTAssertGreaterThan(second.incarnation, old)
+      second.stop()
+      await rc.stop(c)
+    }
+  }
+
   /// Nodes a and b linked through one Redis, each with its global names.
   private func withLinkedPair(
-    _ server: RedisServer,
+    _ server: RedisServer, membership: MembershipConfiguration? = nil,
     _ body: (Node, Node, RedisClient, RedisClient, Distribution, Distribution, GlobalNames, GlobalNames) async throws -> Void
   ) async throws {
     try await withNode(name: "a") { a in
       try await withNode(name: "b") { b in
         let ra = try await RedisClient.start(RedisConfiguration(url: server.url), on: a)
         let rb = try await RedisClient.start(RedisConfiguration(url: server.url), on: b)
-        let da = try await Distribution.start(DistributionConfiguration(name: "a", secret: "s"), redis: ra, on: a)
-        let db = try await Distribution.start(DistributionConfiguration(name: "b", secret: "s"), redis: rb, on: b)
+        let da = try await Distribution.start(
+          DistributionConfiguration(name: "a", secret: "s"), redis: ra, membership: membership, on: a)
+        let db = try await Distribution.start(
+          DistributionConfiguration(name: "b", secret: "s"), redis: rb, membership: membership, on: b)
         defer {
           da.stop()
           db.stop()

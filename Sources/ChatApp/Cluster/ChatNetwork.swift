@@ -95,13 +95,16 @@ final class ChatNetwork: Sendable {
     dc.listenPort = config.clusterListenPort
     dc.advertisedHost = config.clusterAdvertisedHost
     // A node restarted at once (kill -9, then its supervisor) finds its old lease still
-    // there: the name frees itself within the lease, so it is asked again until then.
+    // there: Distribution.start drops it if its old address has no process behind it;
+    // otherwise (another process holds the name, or cannot be told from a dead one) the
+    // name is asked again until the lease is over.
     var dist: Distribution?
-    let deadline = ContinuousClock.now + MembershipConfiguration().leaseTime + .milliseconds(1500)
+    let membership = membershipConfiguration(config)
+    let deadline = ContinuousClock.now + membership.leaseTime + .milliseconds(1500)
     while dist == nil {
       do {
         dist = try await Distribution.start(
-          dc, redis: redis,
+          dc, redis: redis, membership: membership,
           metadata: [
             "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
           ], on: node)
@@ -125,6 +128,16 @@ final class ChatNetwork: Sendable {
     // The membership hears first when Redis goes and comes back (its heartbeat).
     dist.watchHealth { health in health.isReachable ? network.healthy() : network.unhealthy(health.description) }
     return network
+  }
+
+  /// The membership's timings for `config.clusterLease`: renewed and swept every second
+  /// (a fifth of the lease when it is shorter), so a lease outlives four missed renewals.
+  static func membershipConfiguration(_ config: ChatConfig) -> MembershipConfiguration {
+    var m = MembershipConfiguration(cluster: config.clusterName)
+    m.leaseTime = config.clusterLease
+    m.heartbeat = min(.seconds(1), config.clusterLease / 5)
+    m.sweep = m.heartbeat
+    return m
   }
 
   /// The network's secret, made once by the first node and kept in Redis.

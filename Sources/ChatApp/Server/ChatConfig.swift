@@ -40,6 +40,11 @@ public struct ChatConfig: Sendable {
   public var clusterSecret: String?
   /// Separates networks that share one Redis.
   public var clusterName = "chatd"
+  /// How long a node that stops renewing its place (frozen, cut off, overloaded past
+  /// answering) keeps it: its users, nicks and channels wait that long before the others
+  /// drop them. Long enough for a busy machine; a node whose process is gone is dropped
+  /// at once whatever this says (its address refuses connections).
+  public var clusterLease: Duration = .seconds(10)
 
   /// Names shown to clients.
   public var serverName = "chatd.local"

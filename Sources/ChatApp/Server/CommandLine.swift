@@ -28,6 +28,7 @@ extension ChatConfig: Equatable {
       && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
+      && a.clusterLease == b.clusterLease
   }
 }
 
@@ -116,6 +117,10 @@ public enum ChatCommandLine {
       --cluster-secret SECRET   what the nodes prove to each other (or the environment's
                                 CHATD_CLUSTER_SECRET; default: one kept in the Redis)
       --cluster-name NAME       keeps networks sharing one Redis apart (default chatd)
+      --cluster-lease SECONDS   how long a node that stops answering keeps its place
+                                (2-600, default 10); a node whose process is gone
+                                (its link address refuses connections) is dropped
+                                at once
 
     Logs (crash and supervisor reports, start and stop; see README "Logs")
       --log-level LEVEL         trace, debug, info, notice, warning, error or critical
@@ -317,6 +322,7 @@ public enum ChatCommandLine {
           throw UsageError(description: "--cluster-name: letters, digits, '-', '_' or '.', got \"\(v)\"")
         }
         config.clusterName = v
+      case "--cluster-lease": config.clusterLease = .seconds(try integer(arg, 2...600))
       case "--config":
         let path = try value(arg)
         if let first = configFile { throw UsageError(description: "--config: given twice (\(first), \(path)); name one file") }
@@ -347,7 +353,7 @@ public enum ChatCommandLine {
     if config.cluster != nil, let node = config.nodeName, !given.contains("--server-name") {
       config.serverName = "\(node).chatd.local"
     }
-    let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name"]
+    let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name", "--cluster-lease"]
     if config.cluster == nil, let flag = clusterFlags.first(where: given.contains) {
       throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
     }

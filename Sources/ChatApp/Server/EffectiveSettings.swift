@@ -68,6 +68,7 @@ extension ChatConfigFile {
       }
       note("cluster-secret", config.clusterSecret == nil ? "none (one kept in the Redis)" : "set (not shown)")
       set("cluster-name", config.clusterName)
+      set("cluster-lease", String(config.clusterLease.components.seconds))
     } else {
       note("cluster", "not set (this chatd runs alone)")
     }

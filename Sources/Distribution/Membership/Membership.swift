@@ -213,6 +213,27 @@ public final class Membership: Sendable {
     }
   }
 
+  /// Declares `name` (at `incarnation`) down before its lease runs out, when it is known
+  /// to be gone: its address refuses connections, so no process of it listens there.
+  /// Every member sees `nodeDown(reason:)` at once, and what it owned (global names) is
+  /// free. True if it was buried now; false if that incarnation was not registered any
+  /// more, or Redis did not answer.
+  public func declareDown(_ name: String, incarnation: UInt64, reason: String, _ caller: some RedisCaller) async -> Bool {
+    await Self.declareDown(
+      name, incarnation: incarnation, reason: reason, redis: core.redis, configuration: core.configuration, caller)
+  }
+
+  /// `declareDown` without a membership of our own (a node that could not join yet).
+  static func declareDown(
+    _ name: String, incarnation: UInt64, reason: String, redis: RedisClient, configuration: MembershipConfiguration,
+    _ caller: some RedisCaller
+  ) async -> Bool {
+    let reply = try? await redis.on(caller).eval(
+      MembershipScripts.declareDown, keys: configuration.scriptKeys,
+      args: configuration.scriptArguments + [name, String(incarnation), reason], timeout: configuration.commandTimeout)
+    return reply?.int == 1
+  }
+
   /// Stops the membership process at once without leaving (as a crash would): the lease
   /// stays until it expires, and the others then see `nodeDown(reason: "lease expired")`.
   public func stop() {

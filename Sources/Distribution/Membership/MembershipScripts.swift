@@ -1,5 +1,5 @@
 // The Lua scripts that are membership's only writers in Redis: join, renew, sweep,
-// leave. Each runs atomically, reads Redis's own clock (TIME), and publishes what it
+// declareDown, leave. Each runs atomically, reads Redis's own clock (TIME), and publishes what it
 // changed on the events channel. Immutable values; run by the membership process.
 //
 // Keys (KEYS[1...6], see `MembershipConfiguration.scriptKeys`), all under the hash tag
@@ -184,6 +184,21 @@ enum MembershipScripts {
         table.insert(live, redis.call('HGET', KEYS[4], name) or '{}')
       end
       return {live, statuses}
+      """)
+
+  /// ARGV[5...]: name, incarnation, reason. A member known to be gone before its lease
+  /// runs out (its address refuses connections: no process listens there any more):
+  /// removed and buried with `reason`, "down" published — as the sweep does for an
+  /// expired lease. Returns 1, or 0 if that incarnation was not registered (any more).
+  static let declareDown = RedisScript(
+    prelude + """
+      local name, inc, reason = ARGV[5], ARGV[6], ARGV[7]
+      begin()
+      if redis.call('HGET', KEYS[3], name) ~= inc then return 0 end
+      remove(name)
+      bury(name, inc, reason)
+      publish('down', name, inc, reason)
+      return 1
       """)
 
   /// ARGV[5...]: name, incarnation. Removes our lease if it is still
