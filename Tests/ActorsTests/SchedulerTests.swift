@@ -75,6 +75,35 @@ final class SchedulerTests: XCTestCase {
     }
   }
 
+  /// A process bound to a scheduler (`SpawnOptions.scheduler`) runs there only: woken by
+  /// processes of the other scheduler, and while that one is busy and asks for work.
+  func testABoundProcessRunsOnItsSchedulerOnly() async throws {
+    try await withNode(schedulers: 2) { node in
+      let seen = Recorder<Int>()
+      let bound = node.spawn(Int.self, state: (), options: SpawnOptions(scheduler: 1)) { _, _, _ in
+        seen.add(Scheduler.current?.index ?? -1)
+        return .continue
+      }
+      // Senders on both schedulers, busy enough that work sharing happens.
+      let senders = (0..<4).map { i in
+        node.spawn(Int.self, state: 0, options: SpawnOptions(scheduler: i)) { n, _, ctx in
+          n += 1
+          bound.send(n)
+          var x = UInt64(n)
+          for _ in 0..<5_000 { x = x &* 6_364_136_223_846_793_005 &+ 1 }
+          if x == 42 { ctx.node.logger.debug("unlikely") }
+          if n < 500 { ctx.address.send(n) }
+          return .continue
+        }
+      }
+      for s in senders { s.send(0) }
+      try await eventually("every send to arrive", timeout: .seconds(20)) { seen.count == 4 * 500 }
+      XCTAssertEqual(Set(seen.all), [1], "the bound process ran on scheduler 1 only")
+      for s in senders { node.exit(s.pid, reason: .kill) }
+      node.exit(bound.pid, reason: .kill)
+    }
+  }
+
   func testBusyBodyThatYieldsCannotStarveOthersOrTimers() async throws {
     try await withNode(schedulers: 1) { node in
       let spinner = node.spawn(Never.self) { ctx in

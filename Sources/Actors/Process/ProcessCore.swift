@@ -136,6 +136,8 @@ public class ProcessCore: @unchecked Sendable {
   @exclusivity(unchecked) final var tableSlot: Int32 = -1
   // owner
   @exclusivity(unchecked) @usableFromInline final unowned(unsafe) var home: Scheduler
+  /// Runs on `home` only (`SpawnOptions.scheduler`); set before the process is published.
+  @exclusivity(unchecked) @usableFromInline final var bound = false
   @exclusivity(unchecked) @usableFromInline final var idleGeneration: UInt64 = 0
   /// The timer used for receive and reply timeouts, reused from wait to wait while each
   /// wait ends by cancelling it (owner).
@@ -225,7 +227,7 @@ public class ProcessCore: @unchecked Sendable {
   /// Puts this process (just made `scheduled`) on a run queue: the current thread's
   /// scheduler when called from one of this node's scheduler threads, else its home's.
   @usableFromInline func enqueueRunnable(urgent: Bool = false) {
-    if let current = Scheduler.current, current.node === node {
+    if let current = Scheduler.current, current.node === node, !bound || current === home {
       current.enqueueLocal(self, urgent: urgent)
     } else {
       home.enqueueRemote(self)

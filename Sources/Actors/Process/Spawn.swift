@@ -11,10 +11,24 @@ public struct SpawnOptions: Sendable {
   public var label: String?
   /// Start with `trapExit` set.
   public var trapExit: Bool
+  /// Run always on scheduler `scheduler % schedulers`, never elsewhere (nil: wherever it
+  /// is woken, as usual). For a few processes that share one stream of work, so that
+  /// each has a core of its own: woken by a process of another scheduler, a bound process
+  /// is handed to its own; work sharing leaves it where it is. A synchronous handler
+  /// process only (an async one resumes where its Task does).
+  public var scheduler: Int?
 
   public init(label: String? = nil, trapExit: Bool = false) {
     self.label = label
     self.trapExit = trapExit
+    self.scheduler = nil
+  }
+
+  /// Options for a process bound to `scheduler` (see `scheduler`).
+  public init(label: String? = nil, trapExit: Bool = false, scheduler: Int) {
+    self.label = label
+    self.trapExit = trapExit
+    self.scheduler = scheduler
   }
 }
 
@@ -25,6 +39,10 @@ extension Node {
   func attach(_ child: ProcessCore, parent: ProcessCore?, link: Bool, monitor: Bool, options: SpawnOptions, runnable: Bool) -> Ref? {
     child.label = ProcessLabel(options.label)
     child.trapExit = options.trapExit
+    if let i = options.scheduler {
+      child.home = schedulers[abs(i % schedulers.count)]
+      child.bound = true
+    }
     var ref: Ref?
     if let parent {
       // Spawning costs the parent a reduction, so a spawning loop that calls `yield()`

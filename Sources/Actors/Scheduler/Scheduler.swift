@@ -596,20 +596,24 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     let requester = shareRequest.exchange(-1, ordering: .relaxed)
     guard requester >= 0, requester != index, requester < node.schedulers.count else { return }
     var moved: [ProcessCore] = []
+    var keptUrgent: [ProcessCore] = []
     var urgentGive = urgentQueue.count / 2
     while urgentGive > 0, let p = urgentQueue.popFirst() {
-      moved.append(p)
+      // A bound process stays (`SpawnOptions.scheduler`).
+      if p.bound { keptUrgent.append(p) } else { moved.append(p) }
       urgentGive -= 1
     }
+    for p in keptUrgent.reversed() { urgentQueue.prepend(p) }
     let give = runQueue.count / 2
     guard give > 0 || !moved.isEmpty else { return }
     var keep: [ProcessCore] = []
     let total = runQueue.count
     for i in 0..<total {
       let p = runQueue.popFirst()!
-      if i < total - give { keep.append(p) } else { moved.append(p) }
+      if i < total - give || p.bound { keep.append(p) } else { moved.append(p) }
     }
     for p in keep { runQueue.append(p) }
+    guard !moved.isEmpty else { return }
     publishLoad()
     let target = node.schedulers[requester]
     for p in moved { p.home = target }

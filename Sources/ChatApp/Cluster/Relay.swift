@@ -37,6 +37,8 @@ struct Relay: SyncGenServer {
 
   struct State {
     var watch: UInt64
+    /// Write what comes for this node's users (RelayWorker.swift).
+    var workers: RelayWorkers
     /// The chatd nodes seen up (emitters are not told of users, nor mourned).
     var chatPeers: Set<String> = []
   }
@@ -65,7 +67,7 @@ struct Relay: SyncGenServer {
     // again: records are applied by version, so nothing is applied twice).
     let peers = network.peers
     for peer in peers { introduce(to: peer) }
-    return .ok(State(watch: token, chatPeers: Set(peers)))
+    return .ok(State(watch: token, workers: RelayWorkers(services: services, ctx), chatPeers: Set(peers)))
   }
 
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) {
@@ -95,20 +97,14 @@ struct Relay: SyncGenServer {
       if let location = user.client.remote?.location { network.users.remove(location, services: services) }
     case .deliver(let wire, let numbers, let incarnation, let quitOf):
       guard incarnation == network.incarnation else { break }
-      let line = wire.line
-      for client in services.clients.find(numbers) {
-        if let q = quitOf, !services.departures.claim(quitter: q.client.id, recipient: client.id) { continue }
-        line.send(to: client)
-      }
+      state.workers.hand(.deliver(wire, to: numbers, quitOf: quitOf?.client.id))
     case .lines(let bytes, let number, let incarnation):
       guard incarnation == network.incarnation else { break }
-      services.clients.find(number)?.send(bytes)
+      state.workers.hand(.lines(bytes, to: number))
     case .mirror(let key, let home, let change):
       applyMirror(key, home: home, change)
     case .kill(let number, let reason):
-      if let client = services.clients.find(number) {
-        client.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect(reason)))
-      }
+      state.workers.hand(.kill(number, reason: reason))
     case .wallops(let source, let text):
       let line = IRCMessage(source: source, "WALLOPS", [text]).serialized()
       for c in services.clients.all where c.setting({ $0.wallops }) { c.send(line) }
@@ -131,7 +127,7 @@ struct Relay: SyncGenServer {
       let hadUsers = !removed.isEmpty || services.channels.all.contains { $0.value.home == peer }
       guard state.chatPeers.remove(peer) != nil || hadUsers else { break }
       services.logger.warning("network: node \(peer) down (\(reason))", metadata: ["node": .string(peer)])
-      netsplit(peer, removed, ctx)
+      netsplit(peer, removed, state.workers, ctx)
     case .rejoined(let old, let new):
       services.logger.error(
         "network: this node was cut off past its lease and rejoined (incarnation \(old) → \(new)); its clients are told to reconnect")
@@ -204,13 +200,16 @@ struct Relay: SyncGenServer {
 
   /// `peer` has gone: its users (`gone`, removed from the replicas as its link went)
   /// quit (each of ours told once), and the rooms it held are started again from our copies.
-  private func netsplit(_ peer: String, _ gone: [ClientHandle], _ ctx: ServerContext<Self>) {
+  private func netsplit(_ peer: String, _ gone: [ClientHandle], _ workers: RelayWorkers, _ ctx: ServerContext<Self>) {
+    // Through the workers, after what they hold from that node: its users' last lines
+    // come before their QUITs.
     for user in gone {
       let message = "\(services.serverName) \(services.serverName(of: user))"
-      let line = TaggedLine(IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message]))
-      for n in services.channels.neighbours(of: user.id) where n.remote == nil {
-        if services.departures.claim(quitter: user.id, recipient: n.id) { line.send(to: n) }
-      }
+      let quit = IRCMessage(source: user.prefix, "QUIT", [user.setting { $0.quitMessage } ?? message])
+      let local = services.channels.neighbours(of: user.id).filter { $0.remote == nil }.map(\.id)
+      guard !local.isEmpty else { continue }
+      let line = WireLine(TaggedLine(quit))
+      workers.hand(.deliver(line, to: local, quitOf: user.id))
     }
     network.forgetRoomsOn(peer)
     // One node takes each orphan over (the first by name with members in it: every node
@@ -221,10 +220,12 @@ struct Relay: SyncGenServer {
     guard !orphans.isEmpty else { return }
     for (key, record) in orphans {
       let name = record.settings.name
+      // The dead node's name for the room is free once it is declared down: at once when
+      // its process is gone (its address refuses connections), else when its lease runs
+      // out. Until then whereis still names it. Try until a while past the lease.
+      let attempts = Int((network.config.clusterLease + .seconds(3)) / .milliseconds(100))
       ctx.node.spawn(Never.self, options: SpawnOptions(label: "rehome \(key)")) { ctx in
-        // The dead node's name for the room is free once its lease has run out (≈ 2 s):
-        // until then whereis still names it. Try for a while.
-        for _ in 0..<60 {
+        for _ in 0..<attempts {
           if let room = await network.findRoom(name, create: false, services: services, ctx), room.pid.remoteNode != peer { return }
           network.forgetRoomsOn(peer)
           if !services.channels.exists(key) { return }
