@@ -98,7 +98,7 @@ final class GlobalNamesTests: XCTestCase {
       }
       let took = ContinuousClock.now - stopped
       XCTAssertLessThan(took, .seconds(3), "a gone node was declared down after \(took)")
-      XCTAssertFalse(da.members.contains { $0.name == "b" }, "b is not a member any more")
+      try await eventually("b not to be a member any more", timeout: .seconds(5)) { !da.members.contains { $0.name == "b" } }
       let tombstone = try server.redisCLI(["HGET", "otter:{otter}:down", "b"])
       XCTAssertTrue(tombstone.contains("refuses connections"), "buried as gone: \(tombstone)")
       await ra.stop(a)

@@ -538,7 +538,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
     // A backlog here while a peer sleeps: give the new work to the peer (and wake it)
     // rather than queueing it behind the backlog.
-    if !runQueue.isEmpty && node.sleepingSchedulers.load(ordering: .relaxed) > 0,
+    if !p.bound && !runQueue.isEmpty && node.sleepingSchedulers.load(ordering: .relaxed) > 0,
       let peer = node.sleepingPeer(of: self)
     {
       p.home = peer
