@@ -106,6 +106,27 @@ final class SchedulerTests: XCTestCase {
     }
   }
 
+  /// A scheduler whose spins find nothing (work every few milliseconds) spins less and
+  /// less before it sleeps, down to the minimum; spinning after every wake-up would burn
+  /// up to 50 µs of CPU each time.
+  func testSpinsThatFindNothingGetShorter() async throws {
+    try await withNode(schedulers: 1) { node in
+      let scheduler = node.schedulers[0]
+      let got = Recorder<Int>()
+      let p = node.spawn(Int.self, state: ()) { _, message, _ in
+        if case .message(let n) = message { got.add(n) }
+        return .continue
+      }
+      for i in 0..<20 {
+        p.send(i)
+        try await Task.sleep(for: .milliseconds(3))
+      }
+      try await eventually { got.count == 20 }
+      XCTAssertEqual(scheduler.spinBudget.load(ordering: .relaxed), Scheduler.minimumSpinNanos, "spin after 20 sparse wake-ups")
+      node.exit(p.pid, reason: .kill)
+    }
+  }
+
   func testBusyBodyThatYieldsCannotStarveOthersOrTimers() async throws {
     try await withNode(schedulers: 1) { node in
       let spinner = node.spawn(Never.self) { ctx in

@@ -38,8 +38,10 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// How far CLOCK_MONOTONIC_COARSE may lag behind CLOCK_MONOTONIC (one 4 ms tick, plus
   /// margin).
   static let coarseSlack: UInt64 = 8_000_000
-  /// How long an idle scheduler looks for work before it sleeps in epoll.
+  /// How long an idle scheduler looks for work before it sleeps in epoll, at most.
   static let spinNanos: UInt64 = 50_000
+  /// ... and at least, after spins that found nothing (`spinBudget`).
+  static let minimumSpinNanos: UInt64 = 3_000
   /// Spare dispatcher Tasks kept per scheduler.
   static let sparePool = 8
 
@@ -52,6 +54,12 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   @exclusivity(unchecked) var runQueue = Ring<ProcessCore>()
   /// Processes woken by a timer or by I/O readiness: served before the run queue.
   @exclusivity(unchecked) var urgentQueue = Ring<ProcessCore>()
+  /// How long this scheduler spins before it sleeps: halved after a spin that found no
+  /// work, doubled after one that did (between `minimumSpinNanos` and `spinNanos`). A
+  /// server whose work comes every millisecond or so (a chat node under load) found it
+  /// in 5 % of its spins and burnt the rest; a ping-pong finds it in nearly every one.
+  /// Written by this scheduler's thread only; atomic so that tests may read it.
+  let spinBudget = Atomic<UInt64>(Scheduler.spinNanos)
   /// When the turn under way gives the thread back (`turnNanos`).
   @exclusivity(unchecked) var turnEnds: UInt64 = 0
   /// Urgent wake-ups the turn under way began with and has not run yet.
@@ -191,7 +199,12 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       // (a sleeping scheduler is woken with an eventfd write, and would otherwise fall
       // asleep again after each single handover).
       askForWork()
-      if spinForWork(until: now &+ Scheduler.spinNanos) { continue }
+      let budget = spinBudget.load(ordering: .relaxed)
+      if spinForWork(until: monotonicNanos() &+ budget) {
+        spinBudget.store(min(Scheduler.spinNanos, budget &* 2), ordering: .relaxed)
+        continue
+      }
+      spinBudget.store(max(Scheduler.minimumSpinNanos, budget / 2), ordering: .relaxed)
       let stopWorking = monotonicNanos()
       if stopWorking > busySince { busyNanos.add(stopWorking - busySince, ordering: .relaxed) }
       sleeping.store(true, ordering: .sequentiallyConsistent)
