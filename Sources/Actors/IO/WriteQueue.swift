@@ -34,6 +34,8 @@ struct WriteQueue {
     /// At most this many arrays are kept, of at most `largest` chunks each.
     static var limit: Int { 64 }
     static var largest: Int { 64 }
+    /// The capacity of a new array.
+    static var first: Int { 8 }
     init() {}
     var count: Int { arrays.count }
   }
@@ -46,7 +48,14 @@ struct WriteQueue {
       head = chunk
       return
     }
-    if rest.capacity == 0, let spare = spares.arrays.popLast() { rest = spare }
+    if rest.capacity == 0 {
+      if let spare = spares.arrays.popLast() {
+        rest = spare
+      } else {
+        // Room for a few: a socket that holds two chunks mostly holds more.
+        rest.reserveCapacity(Spares.first)
+      }
+    }
     rest.append(chunk)
   }
 
@@ -57,21 +66,20 @@ struct WriteQueue {
   }
 
   /// Calls `body` with iovecs for the first `limit` chunks (at most) and their count.
-  /// The chunks stay alive, and in place, during the call.
-  func withIOVecs<R>(limit: Int, _ body: (UnsafeMutablePointer<iovec>, Int32) -> R) -> R {
+  /// The chunks stay alive, and in place, during the call. Mutating only so that the
+  /// queue is used where it lies: a copy would retain each chunk's buffer.
+  mutating func withIOVecs<R>(limit: Int, _ body: (UnsafeMutablePointer<iovec>, Int32) -> R) -> R {
     let count = min(self.count, limit)
     return withUnsafeTemporaryAllocation(of: iovec.self, capacity: max(count, 1)) { iov in
-      withExtendedLifetime(self) {
-        if count > 0 {
-          head.withUnsafeBytes { iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
-        }
-        for i in 1..<max(count, 1) {
-          rest[i - 1].withUnsafeBytes { raw in
-            iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
-          }
-        }
-        return body(iov.baseAddress!, Int32(count))
+      if count > 0 {
+        head.withUnsafeBytes { iov[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
       }
+      for i in 1..<max(count, 1) {
+        rest[i - 1].withUnsafeBytes { raw in
+          iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress), iov_len: raw.count)
+        }
+      }
+      return body(iov.baseAddress!, Int32(count))
     }
   }
 

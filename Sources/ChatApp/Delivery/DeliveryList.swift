@@ -49,11 +49,6 @@ final class DeliveryList {
   /// Drops the lists: the members are about to change.
   func invalidate() { lists = nil }
 
-  /// Whether the lists are made and current (tests).
-  func isCurrent(_ services: ChatServices) -> Bool {
-    lists?.capabilityChanges == services.capabilityChanges.load(ordering: .acquiring)
-  }
-
   /// Sends `line` to every local member of `members` but `except` (a sender that did not
   /// ask for its echo); a TAGMSG (`onlyMessageTags`) only to members with message-tags.
   /// Returns the copies sent.
