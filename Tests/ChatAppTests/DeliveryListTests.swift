@@ -41,8 +41,8 @@ final class DeliveryListTests: XCTestCase {
       alice.send("PRIVMSG #list :three")
       XCTAssertEqual(tagKeys(try bob.expect("three", isMessage("three"))), ["time", "msgid"])
       XCTAssertTrue(tagKeys(try carol.expect("three", isMessage("three"))).isEmpty)
-      // ...and the sender that asks for its echo gets it.
-      alice.send("CAP REQ :echo-message")
+      // ...and the sender that asks for its echo gets it (message-tags: to send a TAGMSG).
+      alice.send("CAP REQ :echo-message message-tags")
       try alice.expect("CAP", containing: "ACK")
       alice.send("PRIVMSG #list :four")
       try alice.expect("four", isMessage("four"))
