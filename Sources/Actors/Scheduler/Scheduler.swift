@@ -77,6 +77,9 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// Sockets holding sends (`SendCoalescing`): written after each slice and each job,
   /// or when their window ends.
   @exclusivity(unchecked) var held = HeldWrites<Socket>()
+  /// Chunk arrays that sockets written on this thread emptied, for the next to queue
+  /// more than one chunk (IO/WriteQueue.swift).
+  @exclusivity(unchecked) var writeQueueSpares = WriteQueue.Spares()
   /// Scratch list for the sockets due in one pass.
   @exclusivity(unchecked) private var dueSockets: [Socket] = []
   /// The clock as first read during the current slice (0: not read yet); see `sliceNow`.

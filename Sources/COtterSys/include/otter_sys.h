@@ -50,6 +50,11 @@ uint64_t otter_monotonic_ns(void);
 /// CLOCK_MONOTONIC_COARSE in nanoseconds (a few ms resolution, much cheaper).
 uint64_t otter_coarse_monotonic_ns(void);
 
+// ---- cache ------------------------------------------------------------------
+/// Asks the CPU to bring the cache line at `p` in, for writing, without waiting for it:
+/// a loop over many objects touches the next ones ahead of time (inlined into Swift).
+static inline void otter_prefetch_for_write(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 // ---- threads ----------------------------------------------------------------
 /// The scheduler running on this thread (opaque), or NULL.
 void *otter_current_scheduler(void);

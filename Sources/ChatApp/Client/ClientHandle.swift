@@ -233,10 +233,14 @@ extension Connection.State {
 
   /// Sets the client's capabilities (CAP REQ; cap-notify with CAP LS 302).
   mutating func setCapabilities(_ caps: Caps) {
-    client.withPublished {
-      client.caps.store(caps.rawValue, ordering: .relaxed)
+    let changedInChannels = client.withPublished {
+      let changed = client.caps.exchange(caps.rawValue, ordering: .relaxed) != caps.rawValue
       $0.version &+= 1
+      // Only a registered client can be in a channel.
+      return changed && $0.settings.registered
     }
+    // After the store: a room that sees the new count reads the new capabilities.
+    if changedInChannels { client.services.capabilityChanges.add(1, ordering: .releasing) }
   }
 }
 

@@ -70,6 +70,9 @@ struct Room: SyncGenServer {
     /// members (`publish` drops it): a message then costs one frame per node, not a look
     /// at every member.
     let remotePlan = RemotePlan()
+    /// Where a message's copies for this node's members go, made once per change of
+    /// members (any change through `members` drops it) or of a member's capabilities.
+    let deliveryList = DeliveryList()
     /// Clients that joined before the stored history arrived, and how many messages this
     /// room had appended then (what came after their JOIN they saw live, not replayed).
     var awaitingReplay: [(client: ClientHandle, appendedBefore: Int)] = []
@@ -96,9 +99,14 @@ struct Room: SyncGenServer {
       get { record.settings }
       _modify { yield &record.settings }
     }
+    /// The members: every change goes through here (not through `record`), so that the
+    /// delivery list is dropped before any member leaves.
     var members: [UInt64: ChannelMember] {
       get { record.members }
-      _modify { yield &record.members }
+      _modify {
+        deliveryList.invalidate()
+        yield &record.members
+      }
     }
   }
 
@@ -476,12 +484,8 @@ struct Room: SyncGenServer {
         copies += state.remotePlan.send(line, members: state.members, except: echo ? nil : sender, services)
       }
     }
-    for m in state.members.values where !m.isRemote {
-      if m.client === sender && !echo { continue }
-      if kind == .tagmsg && !m.client.has(.messageTags) { continue }
-      line.send(to: m.client)
-      copies += 1
-    }
+    copies += state.deliveryList.send(
+      line, members: state.members, except: echo ? nil : sender?.id, onlyMessageTags: kind == .tagmsg, services)
     services.metrics.channelMessage(copies: copies)
     // Conversation is recorded; a CTCP request or reply is not (History/ReplayText.swift).
     if kind != .tagmsg && ReplayText.isReplayable(text) {

@@ -4,6 +4,7 @@
 import Actors
 import GenServer
 import Supervision
+import Synchronization
 
 /// The server-wide context, passed to connections, rooms and presence: one shared
 /// object, so a connection process carries a reference, not a copy of the settings.
@@ -27,6 +28,10 @@ final class ChatServices: Sendable {
   let logger: Logger
   /// The network this node is part of (`--cluster`); nil for a node alone.
   let network: ChatNetwork?
+  /// Bumped after a registered client of this node changes its capabilities: the rooms'
+  /// delivery lists, which keep each member's tag variant, are stale from then on
+  /// (Delivery/DeliveryList.swift). Written by connections (`setCapabilities`) only.
+  let capabilityChanges = Atomic<UInt64>(0)
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
