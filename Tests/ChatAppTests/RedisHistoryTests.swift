@@ -170,7 +170,7 @@ final class RedisHistoryTests: XCTestCase {
   /// A chatd whose history is in `redis`, on a node of its own with a started client;
   /// everything stopped after `body`.
   func withRedisHistory(
-    _ redis: RedisServer, maxLength: Int = 1000, bufferLimit: Int = 1000, holdTime: Duration = .milliseconds(5),
+    _ redis: RedisServer, maxLength: Int = 1000, bufferLimit: Int = 1000, holdTime: Duration = .milliseconds(10),
     logger: Logger? = nil, _ body: (ChatServer, RedisClient) async throws -> Void
   ) async throws {
     let node = try Node(schedulers: 2, logger: logger)

@@ -6,21 +6,24 @@
 // One process per store, the archive's writer: it takes appends and questions from its
 // mailbox in order, writes the appends it holds — a script call per `callLimit` of them,
 // several calls in one pipeline — and only then answers the questions that came after
-// them — from a helper process each, so a slow read holds up neither the writes nor
+// them, from a helper process each, so a slow read holds up neither the writes nor
 // other readers, and a client sees its own messages in the history it asks for.
+// Nothing here runs on a scheduler thread for longer than it takes to build a command:
+// every wait is a process waiting for its reply. Writer of the pending appends and of
+// the reachable flag: this process alone (`unwritten` is added to by the store's process
+// as it hands appends over).
 //
-// Holding appends: Redis spends ≈ 40 µs on a script call whatever it carries and ≈ 8 µs
-// on each message in it (History/RedisHistoryCommands.swift), and a node appends a few
-// hundred messages a second at most moments — one at a time, were each written as it
-// came. So an append waits up to `holdTime` (5 ms by default) for others, or until
+// Holding appends: most of what Redis spends on an append is per script call, not per
+// message (History/RedisHistoryCommands.swift has the figures), and at S3's 1,000
+// messages a second a node appends ≈ 500 a second — one per call, were each written as
+// it came. So an append waits up to `holdTime` (10 ms by default) for others, or until
 // `callLimit` are held, or until a question or the end comes (a client asking for the
-// history gets what it just said: the held appends are written first). History is
-// written after delivery anyway: a node that dies may leave out of the history what it
-// delivered in the last `holdTime` plus one write (≈ 5–6 ms; it was ≈ 1 ms when every
-// append was written at once) — at 1,000 messages a second, ≈ 6 messages. Nothing here runs on a scheduler thread
-// for longer than it takes to build a command: every wait is a process waiting for its
-// reply. Writer of the pending appends and of the reachable flag: this process alone
-// (`unwritten` is added to by the store's process as it hands appends over).
+// history gets what it just said: the held appends are written first): ≈ 6 messages a
+// call at S3. What that costs: history is written after delivery anyway, and a node
+// that dies may leave out of the history what it delivered in the last `holdTime` plus
+// one write (≈ 11 ms; ≈ 1 ms when every append was written at once) — at 1,000
+// messages a second over two nodes, ≈ 6 messages. Its clients saw them live; a client
+// that reconnects elsewhere and asks CHATHISTORY for what it missed does not get them.
 //
 // Redis unreachable (refused, lost, timing out, loading its data after a restart):
 // appends are held, oldest first, up to `bufferLimit` — past it the oldest are dropped,
@@ -54,7 +57,7 @@ final class RedisHistory: MessageArchive {
   static let retryInterval: Duration = .milliseconds(250)
   /// The most appends sent in one pipeline.
   static let batchLimit = 512
-  /// The most appends carried by one script call (it runs alone on the server: ≈ 0.5 ms
+  /// The most appends carried by one script call (it runs alone on the server: ≈ 1 ms
   /// for 64), and how many held appends are written without waiting out `holdTime`.
   static let callLimit = 64
   /// How long one write or read may wait for Redis before it counts as unreachable.
