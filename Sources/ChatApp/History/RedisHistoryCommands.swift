@@ -28,13 +28,15 @@
 //   `maxLength` — the idea of `XADD ... MAXLEN ~ N` (trim in batches, not on every
 //   append) done in the script, since `~` alone would not say which entries went.
 //
-// Why one call per batch, and what a message costs inside it (measured on this VM,
-// redis-server 7.0 with AOF, 100 channels; Redis's own CPU from /proc per message): a
-// script call costs Redis ≈ 40 µs whatever it carries — reading and answering the call,
-// starting the script, wrapping its effects in MULTI/EXEC for the AOF — and each message
-// in it ≈ 8 µs (HEXISTS, XADD, HSET and their AOF record). One call per message, as
-// chatd made until now, cost ≈ 55 µs a message; 4 messages a call ≈ 18 µs; 16 ≈ 11 µs;
-// 64 ≈ 9 µs. So the archive holds appends a moment to fill its calls
+// Why one call per batch, and what a message costs (redis-server 7.0 with AOF on this
+// 2-core VM shared with builds, 100 channels; Redis's own CPU from /proc per message):
+// most of it is per call — reading and answering it, starting the script, wrapping its
+// effects in MULTI/EXEC for the AOF, writing the AOF — and the rest per message (HEXISTS,
+// XADD, HSET and their AOF record). Calls sent back to back: one per message, as chatd
+// made until now, ≈ 55 µs a message; 4 messages a call ≈ 20 µs; 16 ≈ 12 µs; 64 ≈ 10 µs.
+// Calls at S3's pace (two writers of 500 messages a second, Redis idle between, its
+// caches cold): one per message ≈ 85 µs; a call each 10 ms (≈ 5 messages) ≈ 40 µs; each
+// 20 ms ≈ 30 µs. So the archive holds appends a moment to fill its calls
 // (History/RedisHistory.swift). Inside the call, the stream's top is not read for each
 // message (XREVRANGE was 5 µs of them): `XADD <ms>-*` is refused only when the stream
 // already has a later millisecond, and only then is its newest entry read; the
@@ -42,7 +44,8 @@
 // Plain commands without a script (XADD with an ID chosen by the node, then HSET) cost
 // less again, but an HSET after an XADD that was refused would index a message that is
 // not there, and a node cannot know another node wrote before it: the index would not
-// stay exact.
+// stay exact. Skipping a retried batch by a per-writer high-water mark instead of one
+// HEXISTS per message measured the same within the noise, so the msgid check stays.
 //
 // Redis Cluster: a call names every key it touches, so a cluster refuses a batch whose
 // channels sit in different slots (CROSSSLOT) rather than half-running it; a clustered
