@@ -49,15 +49,15 @@ extension RedisHistoryTests {
   }
 
   /// A batch sent again (its connection was lost after Redis ran it), and one that
-  /// overlaps it, add only what was not there.
+  /// overlaps it, add only what was not there when sent as resends.
   func testABatchSentTwiceAddsNothing() throws {
     let redis = try startRedisServer()
     let probe = try redis.probe()
     let t = HistoryFixture.base
     let first = (0..<6).map { i in (i % 2 == 0 ? "#a" : "#b", "m\(i)", t + Int64(i)) }
     _ = try append(probe, first, maxLength: 100)
-    _ = try append(probe, first, maxLength: 100)
-    _ = try append(probe, Array(first[3...]) + [("#a", "m6", t + 6)], maxLength: 100)
+    _ = try append(probe, first, maxLength: 100, resend: true)
+    _ = try append(probe, Array(first[3...]) + [("#a", "m6", t + 6)], maxLength: 100, resend: true)
     XCTAssertEqual(try entries(probe, "#a").map(\.msgid), ["m0", "m2", "m4", "m6"])
     XCTAssertEqual(try entries(probe, "#b").map(\.msgid), ["m1", "m3", "m5"])
     XCTAssertEqual(try probe.call(["HLEN", index("#a")]).integer, 4)
@@ -172,10 +172,32 @@ extension RedisHistoryTests {
     }
   }
 
+  /// A write that timed out while Redis was stopped (SIGSTOP) ran when Redis went on:
+  /// the archive, not knowing, sends it again, which adds nothing twice.
+  func testAWriteThatTimedOutButRanIsNotAddedTwice() async throws {
+    let redis = try startRedisServer()
+    let log = LogCapture()
+    try await withRedisHistory(redis, logger: log.logger(label: "chatd", level: .info)) { server, _ in
+      let a = try client("alice", server)
+      try a.join("#slow")
+      _ = try say(a, "#slow", "before")
+      try await flush(server)
+      redis.pause()
+      _ = try say(a, "#slow", "while stopped")
+      try await log.waitFor("the write timing out", timeout: .seconds(15)) { $0.message.contains("Redis cannot be reached") }
+      redis.resume()
+      try await log.waitFor("the write again", timeout: .seconds(15)) { $0.message.contains("Redis answers again") }
+      XCTAssertEqual(try entries(redis.probe(), "#slow").map(\.msgid).count, 2, "each message once")
+      XCTAssertEqual(try historyTexts(a, "CHATHISTORY LATEST #slow * 10"), ["before", "while stopped"])
+    }
+  }
+
   // MARK: - Helpers
 
   /// Calls the `append` script (loaded first) with `batch` (channel, msgid, time).
-  func append(_ probe: RedisProbe, _ batch: [(String, String, Int64)], maxLength: Int) throws -> ProbeReply {
+  func append(_ probe: RedisProbe, _ batch: [(String, String, Int64)], maxLength: Int, resend: Bool = false) throws
+    -> ProbeReply
+  {
     _ = try probe.call(["SCRIPT", "LOAD", RedisHistoryCommands.append.source])
     let items = batch.map { (channel, msgid, time) in
       (
@@ -183,7 +205,7 @@ extension RedisHistoryTests {
         entry: HistoryEntry(time: time, msgid: msgid, source: "bob!bob@127.0.0.1", command: "PRIVMSG", channel: channel, text: msgid)
       )
     }
-    return try probe.call(RedisHistoryCommands.appendArguments(Self.prefix, items, maxLength: maxLength))
+    return try probe.call(RedisHistoryCommands.appendArguments(Self.prefix, items, maxLength: maxLength, resend: resend))
   }
 
   /// Channel `key`'s stream, oldest first: each entry's ID, msgid and time.

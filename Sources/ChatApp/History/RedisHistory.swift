@@ -139,6 +139,9 @@ final class RedisHistory: MessageArchive {
     var outage: String?
     /// `.flush` requests waiting for the held appends to be written.
     var flushes: [From<HistoryStore.Reply>] = []
+    /// Whether the oldest held appends may have been written already: a write of them
+    /// failed without saying whether Redis ran it (so the next checks their msgids).
+    var resend = false
 
     init(options: RedisHistoryOptions, counters: HistoryCounters, shared: Shared, logger: Logger) {
       self.options = options
@@ -217,8 +220,10 @@ final class RedisHistory: MessageArchive {
           replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
           if replies.contains(where: { $0.serverErrorKind == .noScript }) {
             // A restarted Redis has no scripts cached: load it, send the batch again
-            // (the script adds an msgid once, so what did run is not added twice).
+            // (checking msgids: another node may have loaded it between two calls, so
+            // what did run is not added twice).
             try await redis.send(RedisHistoryCommands.loadAppend, timeout: RedisHistory.commandTimeout)
+            resend = true
             replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
           }
           if replies.contains(where: { RedisHistoryCommands.refused($0) == nil && !$0.isTransientError }) {
@@ -226,16 +231,20 @@ final class RedisHistory: MessageArchive {
             // each message again in a call of its own, so that the one refused is named
             // and the others are kept (what did run is not added twice).
             perCall = 1
+            resend = true
             replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
           }
         } catch let error as RedisError {
+          resend = true
           unreachable(error.description)
           return
         }
         if let transient = replies.first(where: { $0.isTransientError }), case .error(let e) = transient {
+          resend = true
           unreachable(e.message)
           return
         }
+        resend = false
         var failed = 0
         for (call, reply) in zip(calls(batch, perCall), replies) {
           let refused = RedisHistoryCommands.refused(reply) ?? call.indices.map { ($0 - call.startIndex, reply.errorText) }
@@ -264,7 +273,7 @@ final class RedisHistory: MessageArchive {
 
     /// The script calls that append `batch`, `perCall` messages each.
     private func appends(_ batch: PendingAppends.Batch, _ perCall: Int) -> [RedisCommand] {
-      calls(batch, perCall).map { RedisHistoryCommands.append(options.keyPrefix, $0, maxLength: options.maxLength) }
+      calls(batch, perCall).map { RedisHistoryCommands.append(options.keyPrefix, $0, maxLength: options.maxLength, resend: resend) }
     }
 
     /// Redis did not take the batch: hold everything, say so once per outage.

@@ -17,8 +17,10 @@
 //
 // Appending is one script call (`append`) per batch of messages — of one channel or of
 // several, in the order the node appended them — atomic on the server:
-// - an msgid already in the index is not added again (so a batch sent again after a lost
-//   connection — it may have run — duplicates nothing);
+// - a batch sent again (its connection was lost, or its call timed out: it may have run)
+//   adds no message whose msgid is already in the index, so it duplicates nothing. Only
+//   a resend checks (one HEXISTS per message, ≈ 12 % of a message's cost): a message is
+//   appended once, by its room, so a first send has nothing to find;
 // - a message older than the stream's newest entry (another node's clock is behind, or
 //   it was held while Redis was away) is filed in the newest entry's millisecond: a
 //   stream's IDs only grow. It keeps its own `time` field, which is what clients see;
@@ -44,8 +46,7 @@
 // Plain commands without a script (XADD with an ID chosen by the node, then HSET) cost
 // less again, but an HSET after an XADD that was refused would index a message that is
 // not there, and a node cannot know another node wrote before it: the index would not
-// stay exact. Skipping a retried batch by a per-writer high-water mark instead of one
-// HEXISTS per message measured the same within the noise, so the msgid check stays.
+// stay exact.
 //
 // Redis Cluster: a call names every key it touches, so a cluster refuses a batch whose
 // channels sit in different slots (CROSSSLOT) rather than half-running it; a clustered
@@ -58,8 +59,9 @@ enum RedisHistoryCommands {
   /// The msgid index of channel `key`.
   static func index(_ prefix: String, _ key: String) -> String { "\(prefix):{\(key)}:ids" }
 
-  /// KEYS: stream and index of each channel of the batch, in pairs. ARGV: maxLength, then
-  /// seven per message, in the order they were appended: its channel's pair (1 for the
+  /// KEYS: stream and index of each channel of the batch, in pairs. ARGV: maxLength,
+  /// whether this is a resend (`1`: skip msgids already indexed; `0`), then seven per
+  /// message, in the order they were appended: its channel's pair (1 for the
   /// first two KEYS), time, msgid, source, command, target, text. Returns the messages
   /// Redis refused, `[[n, error], ...]` (n counts the batch's messages from 1); an empty
   /// array when every message was added or already there.
@@ -68,11 +70,12 @@ enum RedisHistoryCommands {
     local max = tonumber(ARGV[1])
     local newest, added, refused = {}, {}, {}
     local n = 0
-    for a = 2, #ARGV, 7 do
+    local resend = ARGV[2] == '1'
+    for a = 3, #ARGV, 7 do
       n = n + 1
       local c = tonumber(ARGV[a])
       local stream, index, msgid = KEYS[2 * c - 1], KEYS[2 * c], ARGV[a + 2]
-      if redis.call('HEXISTS', index, msgid) == 0 then
+      if not resend or redis.call('HEXISTS', index, msgid) == 0 then
         local ms = ARGV[a + 1]
         if newest[c] and tonumber(newest[c]) > tonumber(ms) then ms = newest[c] end
         local id = redis.pcall('XADD', stream, ms .. '-*', 'time', ARGV[a + 1], 'msgid', msgid, 'source', ARGV[a + 3],
@@ -109,21 +112,22 @@ enum RedisHistoryCommands {
     return refused
     """)
 
-  /// The script call that appends `batch` (messages of any channels, oldest first).
-  static func append(_ prefix: String, _ batch: some Collection<(key: String, entry: HistoryEntry)>, maxLength: Int)
-    -> RedisCommand
-  {
-    RedisCommand(arguments: appendArguments(prefix, batch, maxLength: maxLength))
+  /// The script call that appends `batch` (messages of any channels, oldest first);
+  /// `resend` when it may have run already.
+  static func append(
+    _ prefix: String, _ batch: some Collection<(key: String, entry: HistoryEntry)>, maxLength: Int, resend: Bool
+  ) -> RedisCommand {
+    RedisCommand(arguments: appendArguments(prefix, batch, maxLength: maxLength, resend: resend))
   }
 
-  /// The arguments of `append(_:_:maxLength:)`, the command's name first.
-  static func appendArguments(_ prefix: String, _ batch: some Collection<(key: String, entry: HistoryEntry)>, maxLength: Int)
-    -> [String]
-  {
+  /// The arguments of `append(_:_:maxLength:resend:)`, the command's name first.
+  static func appendArguments(
+    _ prefix: String, _ batch: some Collection<(key: String, entry: HistoryEntry)>, maxLength: Int, resend: Bool
+  ) -> [String] {
     var pairs: [String: Int] = [:]
     var keys: [String] = []
-    var arguments = [String(maxLength)]
-    arguments.reserveCapacity(1 + 7 * batch.count)
+    var arguments = [String(maxLength), resend ? "1" : "0"]
+    arguments.reserveCapacity(2 + 7 * batch.count)
     for (key, entry) in batch {
       let pair: Int
       if let known = pairs[key] {
