@@ -170,8 +170,8 @@ final class RedisHistoryTests: XCTestCase {
   /// A chatd whose history is in `redis`, on a node of its own with a started client;
   /// everything stopped after `body`.
   func withRedisHistory(
-    _ redis: RedisServer, maxLength: Int = 1000, bufferLimit: Int = 1000, logger: Logger? = nil,
-    _ body: (ChatServer, RedisClient) async throws -> Void
+    _ redis: RedisServer, maxLength: Int = 1000, bufferLimit: Int = 1000, holdTime: Duration = .milliseconds(10),
+    logger: Logger? = nil, _ body: (ChatServer, RedisClient) async throws -> Void
   ) async throws {
     let node = try Node(schedulers: 2, logger: logger)
     defer { node.shutdown() }
@@ -180,7 +180,8 @@ final class RedisHistoryTests: XCTestCase {
     redisConfig.commandTimeout = .seconds(2)
     let client = try await RedisClient.start(redisConfig, on: node)
     var config = testConfig()
-    config.historyBackend = .redis(RedisHistoryOptions(client: client, maxLength: maxLength, bufferLimit: bufferLimit))
+    config.historyBackend = .redis(
+      RedisHistoryOptions(client: client, maxLength: maxLength, bufferLimit: bufferLimit, holdTime: holdTime))
     let server = try await ChatServer.start(config, on: node)
     do {
       try await body(server, client)

@@ -49,16 +49,25 @@ public struct RedisHistoryOptions: Sendable {
   public var bufferLimit: Int
   /// What every key starts with (several networks may share one Redis).
   public var keyPrefix: String
+  /// How long an append may wait for others to share its write (one script call
+  /// carries them all, and Redis's cost is mostly per call): the history of a node
+  /// that dies may miss what was said this long before. Zero writes at once.
+  public var holdTime: Duration
 
   /// - Parameters:
   ///   - client: the Redis client (started by the caller).
   ///   - maxLength: messages kept per channel.
   ///   - bufferLimit: messages held while Redis is unreachable.
   ///   - keyPrefix: the keys' common prefix.
-  public init(client: RedisClient, maxLength: Int = 10_000, bufferLimit: Int = 10_000, keyPrefix: String = "chatd:history") {
+  ///   - holdTime: how long an append may wait to be written with others.
+  public init(
+    client: RedisClient, maxLength: Int = 10_000, bufferLimit: Int = 10_000, keyPrefix: String = "chatd:history",
+    holdTime: Duration = .milliseconds(10)
+  ) {
     self.client = client
     self.maxLength = max(1, maxLength)
     self.bufferLimit = max(1, bufferLimit)
     self.keyPrefix = keyPrefix
+    self.holdTime = max(.zero, holdTime)
   }
 }

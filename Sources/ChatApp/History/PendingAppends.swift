@@ -5,6 +5,9 @@
 
 /// Appends waiting to be written, oldest first, at most `limit`.
 struct PendingAppends {
+  /// Held appends, oldest first: a channel's folded name and the message.
+  typealias Batch = ArraySlice<(key: String, entry: HistoryEntry)>
+
   let limit: Int
   private var items: [(key: String, entry: HistoryEntry)] = []
   /// Where the oldest item sits in `items` (what was taken before is dead space,
@@ -29,7 +32,7 @@ struct PendingAppends {
   }
 
   /// The oldest `n` messages, left in the buffer (`removeFirst` takes them once written).
-  func first(_ n: Int) -> ArraySlice<(key: String, entry: HistoryEntry)> { items[head..<(head + min(n, count))] }
+  func first(_ n: Int) -> Batch { items[head..<(head + min(n, count))] }
 
   /// Removes the oldest `n` (they were written).
   mutating func removeFirst(_ n: Int) {

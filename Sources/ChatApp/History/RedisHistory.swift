@@ -4,13 +4,26 @@
 // configured with `HistoryBackend.redis`.
 //
 // One process per store, the archive's writer: it takes appends and questions from its
-// mailbox in order, writes the appends it holds in one pipeline (a script call each),
-// and only then answers the questions that came after them — from a helper process
-// each, so a slow read holds up neither the writes nor other readers, and a client sees
-// its own messages in the history it asks for. Nothing here runs on a scheduler thread
-// for longer than it takes to build a command: every wait is a process waiting for its
-// reply. Writer of the pending appends and of the reachable flag: this process alone
-// (`unwritten` is added to by the store's process as it hands appends over).
+// mailbox in order, writes the appends it holds — a script call per `callLimit` of them,
+// several calls in one pipeline — and only then answers the questions that came after
+// them, from a helper process each, so a slow read holds up neither the writes nor
+// other readers, and a client sees its own messages in the history it asks for.
+// Nothing here runs on a scheduler thread for longer than it takes to build a command:
+// every wait is a process waiting for its reply. Writer of the pending appends and of
+// the reachable flag: this process alone (`unwritten` is added to by the store's process
+// as it hands appends over).
+//
+// Holding appends: most of what Redis spends on an append is per script call, not per
+// message (History/RedisHistoryCommands.swift has the figures), and at S3's 1,000
+// messages a second a node appends ≈ 500 a second — one per call, were each written as
+// it came. So an append waits up to `holdTime` (10 ms by default) for others, or until
+// `callLimit` are held, or until a question or the end comes (a client asking for the
+// history gets what it just said: the held appends are written first): ≈ 6 messages a
+// call at S3. What that costs: history is written after delivery anyway, and a node
+// that dies may leave out of the history what it delivered in the last `holdTime` plus
+// one write (≈ 11 ms; ≈ 1 ms when every append was written at once) — at 1,000
+// messages a second over two nodes, ≈ 6 messages. Its clients saw them live; a client
+// that reconnects elsewhere and asks CHATHISTORY for what it missed does not get them.
 //
 // Redis unreachable (refused, lost, timing out, loading its data after a restart):
 // appends are held, oldest first, up to `bufferLimit` — past it the oldest are dropped,
@@ -43,7 +56,10 @@ final class RedisHistory: MessageArchive {
   /// How often held appends are tried again while Redis cannot be reached.
   static let retryInterval: Duration = .milliseconds(250)
   /// The most appends sent in one pipeline.
-  static let batchLimit = 500
+  static let batchLimit = 512
+  /// The most appends carried by one script call (it runs alone on the server: ≈ 1 ms
+  /// for 64), and how many held appends are written without waiting out `holdTime`.
+  static let callLimit = 64
   /// How long one write or read may wait for Redis before it counts as unreachable.
   static let commandTimeout: Duration = .seconds(3)
 
@@ -123,6 +139,9 @@ final class RedisHistory: MessageArchive {
     var outage: String?
     /// `.flush` requests waiting for the held appends to be written.
     var flushes: [From<HistoryStore.Reply>] = []
+    /// Whether the oldest held appends may have been written already: a write of them
+    /// failed without saying whether Redis ran it (so the next checks their msgids).
+    var resend = false
 
     init(options: RedisHistoryOptions, counters: HistoryCounters, shared: Shared, logger: Logger) {
       self.options = options
@@ -132,15 +151,16 @@ final class RedisHistory: MessageArchive {
       pending = PendingAppends(limit: options.bufferLimit)
     }
 
-    /// Takes what the mailbox holds, writes the appends, answers the questions; again
-    /// until told to finish.
+    /// Takes what the mailbox holds, writes the appends once they have been held long
+    /// enough (or are enough to fill a call, or someone waits for them), answers the
+    /// questions; again until told to finish.
     mutating func run(_ ctx: Context<Message>) async throws {
       var finishing = false
+      /// When the oldest held append was taken from the mailbox (nil: none held).
+      var heldSince: ContinuousClock.Instant?
       while !finishing {
         var messages: [Message] = []
-        if let first = try await ctx.next(timeout: pending.isEmpty ? .infinity : .after(RedisHistory.retryInterval)) {
-          messages.append(first)
-        }
+        if let first = try await ctx.next(timeout: wait(heldSince)) { messages.append(first) }
         while messages.count < 4 * RedisHistory.batchLimit, let more = try await ctx.next(timeout: .zero) { messages.append(more) }
         var questions: [(HistoryStore.Request, From<HistoryStore.Reply>)] = []
         for message in messages {
@@ -151,7 +171,20 @@ final class RedisHistory: MessageArchive {
           }
         }
         noteDropped()
-        if !pending.isEmpty { try await write(ctx) }
+        if pending.isEmpty {
+          heldSince = nil
+        } else {
+          let now = ContinuousClock.now
+          let since = heldSince ?? now
+          heldSince = since
+          // While Redis is away every wake-up tries again (as the retry timer's does).
+          if outage != nil || finishing || !questions.isEmpty || pending.count >= RedisHistory.callLimit
+            || now - since >= options.holdTime
+          {
+            try await write(ctx)
+            if pending.isEmpty { heldSince = nil }
+          }
+        }
         if pending.isEmpty {
           for f in flushes { f.reply(.flushed) }
           flushes = []
@@ -167,35 +200,59 @@ final class RedisHistory: MessageArchive {
       for f in flushes { f.reply(.unavailable(Self.unavailable(outage ?? "the history is stopping"))) }
     }
 
-    /// Writes the held appends, oldest first, a pipeline at a time, until none is left
-    /// or Redis cannot be reached.
+    /// How long to wait for the mailbox: for ever with nothing held; until the oldest
+    /// held append is due; the retry interval while Redis is away.
+    private func wait(_ heldSince: ContinuousClock.Instant?) -> Timeout {
+      guard let heldSince else { return .infinity }
+      if outage != nil { return .after(RedisHistory.retryInterval) }
+      return .after(max(.zero, options.holdTime - (ContinuousClock.now - heldSince)))
+    }
+
+    /// Writes the held appends, oldest first, a pipeline of script calls at a time,
+    /// until none is left or Redis cannot be reached.
     private mutating func write(_ ctx: Context<Message>) async throws {
       let redis = options.client.on(ctx)
       while !pending.isEmpty {
         let batch = pending.first(RedisHistory.batchLimit)
-        let commands = batch.map { RedisHistoryCommands.append(options.keyPrefix, $0.key, $0.entry, maxLength: options.maxLength) }
+        var perCall = RedisHistory.callLimit
         var replies: [RESPValue]
         do {
-          replies = try await redis.executeBatch(commands, timeout: RedisHistory.commandTimeout)
+          replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
           if replies.contains(where: { $0.serverErrorKind == .noScript }) {
             // A restarted Redis has no scripts cached: load it, send the batch again
-            // (the script adds an msgid once, so what did run is not added twice).
+            // (checking msgids: another node may have loaded it between two calls, so
+            // what did run is not added twice).
             try await redis.send(RedisHistoryCommands.loadAppend, timeout: RedisHistory.commandTimeout)
-            replies = try await redis.executeBatch(commands, timeout: RedisHistory.commandTimeout)
+            resend = true
+            replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
+          }
+          if replies.contains(where: { RedisHistoryCommands.refused($0) == nil && !$0.isTransientError }) {
+            // A call Redis refused as a whole (a key of another type, a script error):
+            // each message again in a call of its own, so that the one refused is named
+            // and the others are kept (what did run is not added twice).
+            perCall = 1
+            resend = true
+            replies = try await redis.executeBatch(appends(batch, perCall), timeout: RedisHistory.commandTimeout)
           }
         } catch let error as RedisError {
+          resend = true
           unreachable(error.description)
           return
         }
         if let transient = replies.first(where: { $0.isTransientError }), case .error(let e) = transient {
+          resend = true
           unreachable(e.message)
           return
         }
+        resend = false
         var failed = 0
-        for (item, reply) in zip(batch, replies) {
-          guard case .error(let e) = reply else { continue }
-          failed += 1
-          logger.error("history: Redis refused a message of \(item.entry.channel) (\(item.entry.msgid)): \(e.message); it is not kept")
+        for (call, reply) in zip(calls(batch, perCall), replies) {
+          let refused = RedisHistoryCommands.refused(reply) ?? call.indices.map { ($0 - call.startIndex, reply.errorText) }
+          for (offset, why) in refused where call.indices.contains(call.startIndex + offset) {
+            let item = call[call.startIndex + offset]
+            failed += 1
+            logger.error("history: Redis refused a message of \(item.entry.channel) (\(item.entry.msgid)): \(why); it is not kept")
+          }
         }
         pending.removeFirst(batch.count)
         shared.unwritten.subtract(batch.count, ordering: .relaxed)
@@ -207,6 +264,16 @@ final class RedisHistory: MessageArchive {
           logger.notice("history: Redis answers again (it was: \(was)); the messages held meanwhile are written")
         }
       }
+    }
+
+    /// `batch` cut into script calls of `perCall` messages.
+    private func calls(_ batch: PendingAppends.Batch, _ perCall: Int) -> [PendingAppends.Batch] {
+      stride(from: batch.startIndex, to: batch.endIndex, by: perCall).map { batch[$0..<min($0 + perCall, batch.endIndex)] }
+    }
+
+    /// The script calls that append `batch`, `perCall` messages each.
+    private func appends(_ batch: PendingAppends.Batch, _ perCall: Int) -> [RedisCommand] {
+      calls(batch, perCall).map { RedisHistoryCommands.append(options.keyPrefix, $0, maxLength: options.maxLength, resend: resend) }
     }
 
     /// Redis did not take the batch: hold everything, say so once per outage.
@@ -318,6 +385,12 @@ extension RESPValue {
   fileprivate var serverErrorKind: RedisServerError.Kind? {
     if case .error(let e) = self { return e.kind }
     return nil
+  }
+
+  /// An error reply's message; a placeholder for anything else.
+  fileprivate var errorText: String {
+    if case .error(let e) = self { return e.message }
+    return "an unexpected reply"
   }
 
   /// An error reply that says "not now" rather than "never": Redis loading its data,
