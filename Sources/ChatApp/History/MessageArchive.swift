@@ -62,7 +62,7 @@ public struct RedisHistoryOptions: Sendable {
   ///   - holdTime: how long an append may wait to be written with others.
   public init(
     client: RedisClient, maxLength: Int = 10_000, bufferLimit: Int = 10_000, keyPrefix: String = "chatd:history",
-    holdTime: Duration = .milliseconds(10)
+    holdTime: Duration = .zero
   ) {
     self.client = client
     self.maxLength = max(1, maxLength)
