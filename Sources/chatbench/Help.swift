@@ -29,8 +29,10 @@ enum Help {
                                            the flags of a single chatd (below) plus
                                            --cluster redis://127.0.0.1:R --node a|b
                                            --cluster-listen 127.0.0.1:0 --control-socket
-                                           DIR/data/control.sock; Redis's CPU and RSS
-                                           count in the network's
+                                           DIR/data/control.sock, each with
+                                           OTTER_SCHEDULERS = cores / 2 (the nodes share
+                                           the machine); Redis's CPU and RSS count in
+                                           the network's
                              inspircd-net  two InspIRCd linked with m_spanningtree
                                            (b accepts, a autoconnects every second)
                              ngircd-net    two ngIRCd linked with [Server] blocks (b

@@ -18,6 +18,8 @@ struct LaunchPlan: Equatable {
   var executable: String
   var arguments: [String]
   var files: [String: String] = [:]
+  /// Set in the server's environment, over what chatbench's own has.
+  var environment: [String: String] = [:]
 }
 
 /// A server (or a process a network needs, such as its Redis) started by chatbench.
@@ -229,7 +231,7 @@ enum ServerLauncher {
     Watchdog.adopt(pid, name: name)
     let server = ManagedServer(name: name, pid: pid, port: port, webPort: webPort, directory: directory)
     log.line(
-      "\(name): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\(([plan.executable] + plan.arguments).joined(separator: " ")))"
+      "\(name): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\((plan.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [plan.executable] + plan.arguments).joined(separator: " ")))"
     )
     func fail(_ what: String) -> LaunchError {
       let tail = server.logTail()
@@ -270,8 +272,19 @@ enum ServerLauncher {
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
     let argv: [UnsafeMutablePointer<CChar>?] = ([plan.executable] + plan.arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
+    var inherited: [String] = []
+    var e = environ
+    while let entry = e.pointee {
+      let text = String(cString: entry)
+      let key = text.split(separator: "=", maxSplits: 1).first.map(String.init) ?? text
+      if plan.environment[key] == nil { inherited.append(text) }
+      e += 1
+    }
+    let envp: [UnsafeMutablePointer<CChar>?] =
+      (inherited + plan.environment.map { "\($0.key)=\($0.value)" }).map { strdup($0) } + [nil]
+    defer { for p in envp { free(p) } }
     var pid: Int32 = 0
-    let rc = posix_spawn(&pid, plan.executable, &actions, &attributes, argv, environ)
+    let rc = posix_spawn(&pid, plan.executable, &actions, &attributes, argv, envp)
     guard rc == 0 else { throw LaunchError("cannot start \(plan.executable): \(String(cString: strerror(rc)))") }
     return pid
   }
