@@ -2,7 +2,8 @@
 // node with members, the process numbers of its members there. A message then goes to
 // each node as one frame built from the plan, without looking at each member (which
 // reads each member's handle: a cache miss per member per message). Owner: the room
-// process that holds it in its state; `Room.publish` drops the plan on every change.
+// process that holds it in its state; any change of the room's members drops it
+// (`Room.State.members`, with the delivery list).
 
 /// The remote recipients of one room's broadcasts, grouped by node.
 final class RemotePlan {

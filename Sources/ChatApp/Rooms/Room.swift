@@ -67,8 +67,8 @@ struct Room: SyncGenServer {
   struct State {
     var record: ChannelRecord
     /// Where a message's copies for other nodes go, worked out once per change of
-    /// members (`publish` drops it): a message then costs one frame per node, not a look
-    /// at every member.
+    /// members (any change through `members` drops it): a message then costs one frame
+    /// per node, not a look at every member.
     let remotePlan = RemotePlan()
     /// Where a message's copies for this node's members go, made once per change of
     /// members (any change through `members` drops it) or of a member's capabilities.
@@ -100,11 +100,12 @@ struct Room: SyncGenServer {
       _modify { yield &record.settings }
     }
     /// The members: every change goes through here (not through `record`), so that the
-    /// delivery list is dropped before any member leaves.
+    /// delivery list and the remote plan are dropped before any member leaves.
     var members: [UInt64: ChannelMember] {
       get { record.members }
       _modify {
         deliveryList.invalidate()
+        remotePlan.groups = nil
         yield &record.members
       }
     }
@@ -319,7 +320,6 @@ struct Room: SyncGenServer {
 
   /// Publishes the record; `joined`/`left` name a member that came or went.
   func publish(_ state: State, joined: UInt64? = nil, left: UInt64? = nil) {
-    state.remotePlan.groups = nil
     guard let network = services.network else {
       services.channels.publish(key, state.record, joined: joined, left: left)
       return

@@ -73,39 +73,36 @@ public struct Distribution: Sendable {
     // the incarnation is set, so no link is made as incarnation 0; all are applied in
     // order (the lock is held while applying).
     let gate = Locked<(open: Bool, waiting: [MembershipEvent])>((false, []))
-    var joined: Membership?
-    var attempts = 0
-    while joined == nil {
-      attempts += 1
-      do {
-        joined = try await Membership.start(
-          name: config.name, address: dist.address, metadata: metadata, redis: own, configuration: settings, on: node
-        ) { event in
-          gate.withLock { g in
-            if g.open { core.apply(event, kernel: kernel) } else { g.waiting.append(event) }
-          }
+    func join() async throws -> Membership {
+      try await Membership.start(
+        name: config.name, address: dist.address, metadata: metadata, redis: own, configuration: settings, on: node
+      ) { event in
+        gate.withLock { g in
+          if g.open { core.apply(event, kernel: kernel) } else { g.waiting.append(event) }
         }
-      } catch MembershipError.nameTaken(let name, let incarnation, let holder) where attempts == 1 {
+      }
+    }
+    let joined: Membership
+    do {
+      do {
+        joined = try await join()
+      } catch MembershipError.nameTaken(let name, let incarnation, let holder) {
         // Our name is held by a member whose process may be gone (restarted at once after
         // a crash, its lease not run out yet): if its address is ours now, or refuses
-        // connections, nobody is there — declare it down and join again.
+        // connections, nobody is there — declare it down and join again, once.
         var gone = holder == dist.address
         if !gone { gone = (try? await node.run(Bool.self) { ctx in await GoneProbe.refuses(holder, ctx) }) == true }
-        guard gone else {
-          dist.stop()
-          await own.stop(node)
-          throw MembershipError.nameTaken(name: name, incarnation: incarnation, address: holder)
-        }
+        guard gone else { throw MembershipError.nameTaken(name: name, incarnation: incarnation, address: holder) }
         _ = await Membership.declareDown(
           name, incarnation: incarnation, reason: "restarted: its old address \(holder) has no process behind it", redis: own,
           configuration: settings, node)
-      } catch {
-        dist.stop()
-        await own.stop(node)
-        throw error
+        joined = try await join()
       }
+    } catch {
+      dist.stop()
+      await own.stop(node)
+      throw error
     }
-    guard let joined else { throw MembershipError.stopped }
     core.state.withLock { $0.incarnation = joined.current.incarnation }
     gate.withLock { g in
       for event in g.waiting { core.apply(event, kernel: kernel) }

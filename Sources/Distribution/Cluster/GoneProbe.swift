@@ -57,9 +57,7 @@ enum GoneProbe {
   /// Whether nothing listens at `address` ("host:port") now: a TCP connect is refused.
   /// False when it connects, times out or fails otherwise, or `address` does not parse.
   static func refuses<M: Sendable>(_ address: String, _ ctx: Context<M>) async -> Bool {
-    guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return false }
-    var host = String(address[..<colon])
-    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    guard let (host, port) = try? LinkProcess.split(address) else { return false }
     do {
       let socket = try await ctx.connect(tcp: host, port: port, timeout: .after(connectTimeout))
       socket.close()

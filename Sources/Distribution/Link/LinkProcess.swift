@@ -89,7 +89,8 @@ enum LinkProcess {
 
   static let linkBufferLimit = 64 << 20
 
-  private static func split(_ address: String) throws -> (String, Int) {
+  /// A node address's host and port ("host:port", as a member announces it).
+  static func split(_ address: String) throws -> (String, Int) {
     guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
       throw DistributionError.invalid("a node address \"\(address)\" (expected host:port)")
     }
