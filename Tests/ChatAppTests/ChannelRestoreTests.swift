@@ -157,8 +157,13 @@ final class ChannelRestoreTests: XCTestCase {
     let (aliceHandle, bobHandle) = (alice.handle, bob.handle)
     let aliceJoined = Task { try await harness.room("#kept", .join(aliceHandle, key: nil), create: true) }
     let question = try await eventuallyValue("the room asks the store") { asked.all.first }
-    let bobJoined = Task { try await harness.room("#kept", .join(bobHandle, key: nil), create: true) }
     let room = try XCTUnwrap(harness.roomRef("#kept"))
+    // The room asks the store as it starts, before alice's JOIN reaches it: wait for that
+    // JOIN to be held, so that bob's comes second (else, on a busy machine, it may not).
+    _ = try await eventuallyValue("alice's JOIN held") {
+      try await harness.node.status(of: room).state.hasSuffix("1 requests held") ? true : nil
+    }
+    let bobJoined = Task { try await harness.room("#kept", .join(bobHandle, key: nil), create: true) }
     _ = try await eventuallyValue("both JOINs held") {
       try await harness.node.status(of: room).state.hasSuffix("2 requests held") ? true : nil
     }
