@@ -107,10 +107,16 @@ public final class ControlClient {
   /// Sends `op` with `parameters` and returns the result. A node's error reply throws
   /// `.remote` (`.permissionDenied` for a refusal).
   public func request(_ op: ControlProtocol.Op, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
+    try request(named: op.rawValue, parameters)
+  }
+
+  /// Sends the operation called `name` — one of the application's
+  /// (`EndpointOptions.operations`) or a built-in one — and returns the result.
+  public func request(named name: String, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
     let id = nextID
     nextID += 1
     let request = JSON.object(
-      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(op.rawValue))]
+      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(name))]
         + parameters)
     return try result(of: exchange(request.bytes), id: id)
   }

@@ -75,14 +75,16 @@ public enum ControlProtocol {
 /// A request as the node reads it.
 struct ControlRequest {
   let id: JSON?
-  let op: ControlProtocol.Op
+  /// A built-in operation, or nil for one of the application's (`name`).
+  let op: ControlProtocol.Op?
+  let name: String
   let fields: Fields
 
   /// Fields every request may have.
   static let envelope: Set<String> = ["v", "id", "op"]
 
   /// Parses a request line. On failure, the id (if one could be read) to answer with.
-  static func parse(_ line: [UInt8]) -> Result<ControlRequest, RequestFailure> {
+  static func parse(_ line: [UInt8], operations: [String: ControlOperation] = [:]) -> Result<ControlRequest, RequestFailure> {
     let json: JSON
     do {
       json = try JSON.parse(line)
@@ -98,11 +100,12 @@ struct ControlRequest {
         }
       }
       let name = try fields.string("op")
-      guard let op = ControlProtocol.Op(rawValue: name) else {
-        throw ControlError(
-          .unknownOp, "no operation \"\(name)\"; known: \(ControlProtocol.Op.allCases.map(\.rawValue).joined(separator: ", "))")
+      let op = ControlProtocol.Op(rawValue: name)
+      guard op != nil || operations[name] != nil else {
+        let known = ControlProtocol.Op.allCases.map(\.rawValue) + operations.keys.sorted()
+        throw ControlError(.unknownOp, "no operation \"\(name)\"; known: \(known.joined(separator: ", "))")
       }
-      return .success(ControlRequest(id: id, op: op, fields: fields))
+      return .success(ControlRequest(id: id, op: op, name: name, fields: fields))
     } catch {
       return .failure(RequestFailure(id: id, error: error))
     }

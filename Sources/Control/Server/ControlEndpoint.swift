@@ -19,14 +19,18 @@ public struct EndpointOptions: Sendable {
   public var discoveryDirectory: String?
   /// The socket file's mode: owner only by default.
   public var mode: Int32
+  /// The application's own operations, by name (not those of `ControlProtocol.Op`).
+  public var operations: [String: ControlOperation]
 
   public init(
-    path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600
+    path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600,
+    operations: [String: ControlOperation] = [:]
   ) {
     self.path = path
     self.root = root
     self.discoveryDirectory = discoveryDirectory
     self.mode = mode
+    self.operations = operations.filter { ControlProtocol.Op(rawValue: $0.key) == nil }
   }
 }
 
@@ -143,7 +147,7 @@ public struct EndpointServer: SyncGenServer {
         return .stop(.error(EndpointError.discovery(error)))
       }
     }
-    let config = EndpointConfig(path: path, root: options.root, endpoint: ctx.pid)
+    let config = EndpointConfig(path: path, root: options.root, endpoint: ctx.pid, operations: options.operations)
     return .ok(State(listener: listener, path: path, pointer: pointer, config: config))
   }
 
