@@ -111,9 +111,8 @@ public final class ChatMaster: Sendable {
       throw StartupError(.software, "cannot start the workers: \(error)")
     }
     let master = ChatMaster(application: application, config: config, listeners: listeners, workers: count, cluster: cluster)
-    node.logger.notice(
-      "chatd master: \(count) workers on IRC \(config.host):\(listeners.ircPort)"
-        + (listeners.web != nil ? ", web \(config.webHost):\(listeners.webPort)" : "") + ", network \(cluster)")
+    let web = listeners.web != nil ? ", web \(config.webHost):\(listeners.webPort)" : ""
+    node.logger.notice("chatd master: \(count) workers on IRC \(config.host):\(listeners.ircPort)\(web), network \(cluster)")
     return master
   }
 

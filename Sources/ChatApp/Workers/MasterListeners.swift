@@ -28,7 +28,7 @@ struct MasterListeners: Sendable {
       let (web, webPort) = try listen(.web, host: config.webHost, port: config.webPort)
       return MasterListeners(irc: irc, ircPort: ircPort, web: web, webPort: webPort)
     } catch {
-      close(irc)
+      Glibc.close(irc)
       throw error
     }
   }
