@@ -42,7 +42,9 @@ do {
   case .check(let c):
     print(ChatConfigFile.text(of: c), terminator: "")
     exit(0)
-  case .run(let c):
+  case .run(var c):
+    // systemd (or chatd's master) names where to say chatd is ready.
+    c.notifySocket = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"]
     config = c
   case .emitHelp:
     print(ChatCommandLine.emitHelp)

@@ -114,6 +114,11 @@ public struct ChatConfig: Sendable {
   /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
   public var logFile: String?
 
+  /// The service manager's notification socket (systemd's `NOTIFY_SOCKET`, which chatd
+  /// reads from its environment): told when chatd is ready, degraded and stopping
+  /// (Server/ServiceNotifier.swift). Nil: nobody to tell.
+  public var notifySocket: String?
+
   /// How long a stopping chatd may take in all (`--shutdown-timeout`): listeners close,
   /// clients are told goodbye, the history is written; what is left then is killed.
   public var shutdownTimeout: Duration = .seconds(5)

@@ -160,7 +160,29 @@ public final class ChatServer: Sendable {
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
     hold.release()
     server.logStart()
+    server.notifyReady()
     return server
+  }
+
+  /// What the service manager shows while chatd serves.
+  var servingStatus: String {
+    var status = "serving IRC on \(config.host):\(ircPort)"
+    if webPort != 0 { status += ", web on \(config.webHost):\(webPort)" }
+    if let network = services.network { status += "; node \(network.nodeName) of network \(config.clusterName)" }
+    return status
+  }
+
+  /// Tells the service manager (if any) that chatd serves — listeners open, the network
+  /// joined — and, from then on, when Redis goes and comes back.
+  private func notifyReady() {
+    guard let notifier = services.notifier else { return }
+    let serving = servingStatus
+    notifier.ready(status: serving)
+    _ = services.network?.dist.watchHealth { health in
+      notifier.status(
+        health.isReachable ? serving : "degraded: the network's Redis is unreachable; chat goes on, new nicks and channels wait; " + serving
+      )
+    }
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
@@ -169,6 +191,9 @@ public final class ChatServer: Sendable {
     // Peers see this node go at once (its users quit there), not when its lease runs out.
     let network = services.network
     let node = self.node
+    // The service manager hears of the stop as it begins (its stop timeout starts now).
+    _ = await application.waitForEnding()
+    services.notifier?.stopping(status: "stopping: telling \(services.clients.count) clients goodbye")
     let status = await application.run(shutdownTimeout: config.shutdownTimeout) { await network?.leave(node) }
     return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
   }
