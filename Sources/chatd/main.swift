@@ -66,8 +66,8 @@ do {
 }
 FileHandle.standardOutput.write(
   Data(
-    ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
-      + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+    ("chatd \(ChatApp.version): IRC on \(server.config.host):\(server.ircPort)"
+      + (server.webPort != 0 ? ", web on http://\(server.config.webHost):\(server.webPort)/" : "")
       + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"

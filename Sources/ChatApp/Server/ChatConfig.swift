@@ -7,6 +7,9 @@ public struct ChatConfig: Sendable {
   /// IRC listener.
   public var host = "127.0.0.1"
   public var port = 6667
+  /// Whether the listeners come from chatd's parent (systemd's socket activation, a
+  /// master's shared listeners) rather than from `host:port` (Server/InheritedListeners.swift).
+  public var socketActivation: SocketActivation = .auto
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080

@@ -64,6 +64,12 @@ public final class ChatServer: Sendable {
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
     try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
+    // Listeners handed down by the parent serve instead of the configured addresses;
+    // the settings say where they listen.
+    let inherited = try InheritedListeners.take(config.socketActivation)
+    var config = config
+    if let fd = inherited.irc, let (host, port) = InheritedListeners.address(of: fd) { (config.host, config.port) = (host, port) }
+    if let fd = inherited.web, let (host, port) = InheritedListeners.address(of: fd) { (config.webHost, config.webPort) = (host, port) }
     let given = node
     // The log file is chatd's own node's: a node given keeps its logger.
     let logOutput: LogOutput?
@@ -130,8 +136,12 @@ public final class ChatServer: Sendable {
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
-      + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
-      + WebServer.listener(services, bound: webBound)
+      + [
+        Listener.childSpec(
+          id: "irc", host: config.host, port: config.port, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
+          bound: ircBound)
+      ]
+      + WebServer.listener(services, bound: webBound, inherited: inherited.web)
       + [Control.endpoint(path: config.controlSocketPath)]
       + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
