@@ -467,6 +467,32 @@ int otter_socket_abort_on_close(int fd) {
   return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0 ? 0 : -errno;
 }
 
+int otter_socket_describe(int fd, int *domain, int *stream, int *listening) {
+  int value = 0; socklen_t l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &l) != 0) return -errno;
+  *domain = value;
+  l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &l) != 0) return -errno;
+  *stream = value == SOCK_STREAM;
+  l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &l) != 0) return -errno;
+  *listening = value != 0;
+  return 0;
+}
+
+int otter_descriptor_prepare(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -errno;
+  int fdflags = fcntl(fd, F_GETFD);
+  if (fdflags < 0 || fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) != 0) return -errno;
+  return 0;
+}
+
+int otter_descriptor_duplicate(int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  return d < 0 ? -errno : d;
+}
+
 ssize_t otter_send(int fd, const void *buf, size_t len) {
   ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
   return n >= 0 ? n : -errno;

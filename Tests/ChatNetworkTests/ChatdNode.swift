@@ -30,6 +30,8 @@ final class ChatdNode {
     var metrics = false
     /// More chatd arguments (after the harness's, so they may override them).
     var extraArguments: [String] = []
+    /// More environment variables (NOTIFY_SOCKET, ...), over the test process's own.
+    var environment: [String: String] = [:]
   }
 
   /// Starts `chatd --cluster redisURL --node name` and waits (at most 30 s) until it
@@ -49,6 +51,9 @@ final class ChatdNode {
     defer { try? handle.close() }
     process.executableURL = URL(fileURLWithPath: try builtExecutable("chatd"))
     process.arguments = arguments
+    if !options.environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(options.environment) { $1 }
+    }
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = handle
     process.standardError = handle

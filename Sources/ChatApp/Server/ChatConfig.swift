@@ -7,6 +7,9 @@ public struct ChatConfig: Sendable {
   /// IRC listener.
   public var host = "127.0.0.1"
   public var port = 6667
+  /// Whether the listeners come from chatd's parent (systemd's socket activation, a
+  /// master's shared listeners) rather than from `host:port` (Server/InheritedListeners.swift).
+  public var socketActivation: SocketActivation = .auto
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080
@@ -116,6 +119,11 @@ public struct ChatConfig: Sendable {
   public var logFormat: LogFormat = .human
   /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
   public var logFile: String?
+
+  /// The service manager's notification socket (systemd's `NOTIFY_SOCKET`, which chatd
+  /// reads from its environment): told when chatd is ready, degraded and stopping
+  /// (Server/ServiceNotifier.swift). Nil: nobody to tell.
+  public var notifySocket: String?
 
   /// How long a stopping chatd may take in all (`--shutdown-timeout`): listeners close,
   /// clients are told goodbye, the history is written; what is left then is killed.

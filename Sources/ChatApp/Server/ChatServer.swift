@@ -64,6 +64,12 @@ public final class ChatServer: Sendable {
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
     try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
+    // Listeners handed down by the parent serve instead of the configured addresses;
+    // the settings say where they listen.
+    let inherited = try InheritedListeners.take(config.socketActivation)
+    var config = config
+    if let fd = inherited.irc, let (host, port) = InheritedListeners.address(of: fd) { (config.host, config.port) = (host, port) }
+    if let fd = inherited.web, let (host, port) = InheritedListeners.address(of: fd) { (config.webHost, config.webPort) = (host, port) }
     let given = node
     // The log file is chatd's own node's: a node given keeps its logger.
     let logOutput: LogOutput?
@@ -130,8 +136,12 @@ public final class ChatServer: Sendable {
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
-      + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
-      + WebServer.listener(services, bound: webBound)
+      + [
+        Listener.childSpec(
+          id: "irc", host: config.host, port: config.port, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
+          bound: ircBound)
+      ]
+      + WebServer.listener(services, bound: webBound, inherited: inherited.web)
       + [Control.endpoint(path: config.controlSocketPath)]
       + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
@@ -160,7 +170,29 @@ public final class ChatServer: Sendable {
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
     hold.release()
     server.logStart()
+    server.notifyReady()
     return server
+  }
+
+  /// What the service manager shows while chatd serves.
+  var servingStatus: String {
+    var status = "serving IRC on \(config.host):\(ircPort)"
+    if webPort != 0 { status += ", web on \(config.webHost):\(webPort)" }
+    if let network = services.network { status += "; node \(network.nodeName) of network \(config.clusterName)" }
+    return status
+  }
+
+  /// Tells the service manager (if any) that chatd serves — listeners open, the network
+  /// joined — and, from then on, when Redis goes and comes back.
+  private func notifyReady() {
+    guard let notifier = services.notifier else { return }
+    let serving = servingStatus
+    notifier.ready(status: serving)
+    _ = services.network?.dist.watchHealth { health in
+      notifier.status(
+        health.isReachable ? serving : "degraded: the network's Redis is unreachable; chat goes on, new nicks and channels wait; " + serving
+      )
+    }
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
@@ -169,6 +201,9 @@ public final class ChatServer: Sendable {
     // Peers see this node go at once (its users quit there), not when its lease runs out.
     let network = services.network
     let node = self.node
+    // The service manager hears of the stop as it begins (its stop timeout starts now).
+    _ = await application.waitForEnding()
+    services.notifier?.stopping(status: "stopping: telling \(services.clients.count) clients goodbye")
     let status = await application.run(shutdownTimeout: config.shutdownTimeout) { await network?.leave(node) }
     return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
   }

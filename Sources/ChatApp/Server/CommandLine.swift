@@ -31,7 +31,7 @@ extension ChatConfig: Equatable {
       && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
-      && a.clusterLease == b.clusterLease && a.workers == b.workers
+      && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
   }
 }
 
@@ -72,6 +72,11 @@ public enum ChatCommandLine {
                                 (default 127.0.0.1:9667; port 0 picks one; off:
                                 no metrics listener)
       --control-socket PATH     the observer's control socket (default DATA/control.sock)
+      --socket-activation MODE  take the IRC and web listeners from the parent
+                                process (systemd's LISTEN_FDS, descriptors named irc
+                                and web) instead of listening: auto (the default)
+                                when LISTEN_PID is this process, require (fail
+                                without them; LISTEN_PID may be unset), or off
 
     Data
       --data-dir DIR            where history and the control socket live (default ./chatd-data)
@@ -244,6 +249,12 @@ public enum ChatCommandLine {
           (config.metricsHost, config.metricsPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
         }
       case "--control-socket": config.controlSocket = try value(arg)
+      case "--socket-activation":
+        let v = try value(arg)
+        guard let mode = SocketActivation(rawValue: v) else {
+          throw UsageError(description: "--socket-activation: expected auto, require or off, got \"\(v)\"")
+        }
+        config.socketActivation = mode
       case "--data-dir": config.dataDirectory = try value(arg)
       case "--no-history": config.history = false
       case "--history-replay": config.historyReplay = try integer(arg, 0...10_000)

@@ -24,6 +24,7 @@ extension ChatConfigFile {
     } else {
       note("control-socket", "not set (\(config.controlSocketPath), under data-dir)")
     }
+    set("socket-activation", config.socketActivation.rawValue)
 
     set("data-dir", config.dataDirectory)
     set("no-history", String(!config.history))
