@@ -43,6 +43,14 @@ public final class ChatMaster: Sendable {
     try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
     let data = URL(fileURLWithPath: config.dataDirectory).standardizedFileURL.path
+    // Each worker's own directory goes under here (WorkerPlan.directory). What an
+    // earlier master's workers left there is theirs alone (the network's data is in
+    // Redis): it goes, or every reload of every run would add directories.
+    let workersDirectory = data + "/workers"
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: workersDirectory)) ?? [] {
+      try? FileManager.default.removeItem(atPath: workersDirectory + "/" + entry)
+    }
+    try DataDirectory.prepare(workersDirectory)
     let logOutput: LogOutput
     do {
       logOutput = try config.openLogOutput()

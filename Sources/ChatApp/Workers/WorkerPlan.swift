@@ -46,7 +46,7 @@ struct WorkerPlan: Sendable {
         "--cluster", cluster, "--node", node, "--data-dir", directory(of: node),
         "--control-socket", controlSocket(of: node), "--metrics-listen", "off", "--cluster-listen", "127.0.0.1:0",
         // A config file that says `workers = N` makes the master, not its workers.
-        "--workers=0",
+        "--workers=0", "--socket-activation", "require",
       ])
     process.listeners = listeners
     process.readiness = .notify(timeout: readyTimeout)

@@ -1,0 +1,133 @@
+// `chatd --workers N`: a master supervising N chatd workers (OS processes, one network,
+// one pair of listeners handed to all) and its own redis-server. Real processes only:
+// the built chatd as master and workers, Debian's redis-server.
+import Foundation
+import Glibc
+import IRCTestSupport
+import OtterTestSupport
+import Synchronization
+import XCTest
+
+final class WorkersTests: XCTestCase {
+  override func setUpWithError() throws {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    guard path.split(separator: ":").contains(where: { access("\($0)/redis-server", X_OK) == 0 }) else {
+      throw XCTSkip("redis-server is not installed (scripts/setup.sh installs it)")
+    }
+  }
+
+  func testWorkersServeOneNetworkBehindOneListener() throws {
+    let master = try ChatdMaster(workers: 2)
+    let children = master.children
+    XCTAssertEqual(children.values.filter { $0.contains("--node chatd1 ") }.count, 1, "\(children)")
+    XCTAssertEqual(children.values.filter { $0.contains("--node chatd2 ") }.count, 1, "\(children)")
+    XCTAssertEqual(children.values.filter { $0.hasPrefix("redis-server") }.count, 1, "\(children)")
+    var clients: [IRCTestClient] = []
+    var servers: Set<String> = []
+    for i in 0..<8 {
+      let c = try master.connect()
+      try c.register("w\(i)")
+      try c.join("#w")
+      c.send("WHOIS w\(i)")
+      servers.insert(try c.expect("312").params[2])
+      clients.append(c)
+    }
+    clients[0].send("PRIVMSG #w :one network")
+    for c in clients.dropFirst() { try c.expect("PRIVMSG", containing: "one network") }
+    // Which worker accepts is the kernel's choice; both serve the one channel either way.
+    XCTAssertFalse(servers.isEmpty)
+  }
+
+  func testAKilledWorkerIsRestartedAndItsClientsComeBack() throws {
+    let master = try ChatdMaster(workers: 2)
+    let before = try XCTUnwrap(master.worker("chatd1"), "\(master.children)")
+    var clients: [IRCTestClient] = []
+    for i in 0..<8 {
+      let c = try master.connect()
+      try c.register("k\(i)")
+      try c.join("#k")
+      clients.append(c)
+    }
+    kill(before, SIGKILL)
+    let after = waitFor(seconds: 10) { master.worker("chatd1").flatMap { $0 != before ? $0 : nil } }
+    XCTAssertNotNil(after, "chatd1 restarted: \(master.children)")
+    XCTAssertTrue(master.output.contains("killed by SIGKILL"), master.outputTail())
+    // The clients of the killed worker lost their connection; they come back through the
+    // listener, and every one of them reaches the others again.
+    var back: [IRCTestClient] = []
+    for (i, c) in clients.enumerated() {
+      c.send("PING :alive")
+      if (try? c.expect("PONG", within: 2)) != nil {
+        back.append(c)
+      } else {
+        let again = try master.connect()
+        try again.register("k\(i)b")
+        try again.join("#k")
+        back.append(again)
+      }
+    }
+    back[0].send("PRIVMSG #k :after the crash")
+    for c in back.dropFirst() { try c.expect("PRIVMSG", containing: "after the crash") }
+  }
+
+  func testReloadReplacesEveryWorkerWithoutRefusingAConnection() throws {
+    let master = try ChatdMaster(workers: 2)
+    let old = [try XCTUnwrap(master.worker("chatd1")), try XCTUnwrap(master.worker("chatd2"))]
+    // A connect loop beside the reload: every connection must be accepted and welcomed.
+    let stop = Atomic<Bool>(false)
+    let counts = Mutex<(ok: Int, failed: [String])>((0, []))
+    let port = master.ircPort
+    let loop = Thread {
+      var n = 0
+      while !stop.load(ordering: .relaxed) {
+        n += 1
+        do {
+          let c = try IRCTestClient(port: port)
+          try c.register("loop\(n)")
+          c.send("QUIT :bye")
+          counts.withLock { $0.ok += 1 }
+        } catch {
+          counts.withLock { $0.failed.append("\(error)") }
+        }
+        usleep(20_000)
+      }
+    }
+    loop.start()
+    defer { stop.store(true, ordering: .relaxed) }
+    let (status, output) = try master.reload()
+    stop.store(true, ordering: .relaxed)
+    usleep(200_000)
+    XCTAssertEqual(status, 0, output + "\n" + master.outputTail())
+    XCTAssertTrue(output.contains("chatd1 → chatd1-g2") && output.contains("chatd2 → chatd2-g2"), output)
+    let (ok, failed) = counts.withLock { $0 }
+    XCTAssertEqual(failed, [], "connections that failed during the reload")
+    XCTAssertGreaterThan(ok, 3, "the loop ran through the reload")
+    for p in old { XCTAssertNotNil(waitFor(seconds: 10) { processExists(p) ? nil : true }, "old worker \(p) ended") }
+    XCTAssertNotNil(master.worker("chatd1-g2"), "\(master.children)")
+    XCTAssertNotNil(master.worker("chatd2-g2"), "\(master.children)")
+    // The new generation serves.
+    let c = try master.connect()
+    try c.register("after")
+  }
+
+  func testTheMastersProcessesDieWithIt() throws {
+    let master = try ChatdMaster(workers: 2)
+    let children = Array(master.children.keys)
+    XCTAssertEqual(children.count, 3, "\(master.children)")
+    kill(master.pid, SIGKILL)
+    master.process.waitUntilExit()
+    for p in children {
+      XCTAssertNotNil(waitFor(seconds: 5) { processExists(p) ? nil : true }, "child \(p) outlived its master")
+    }
+  }
+}
+
+/// Polls `probe` every 10 ms until it gives a value or `seconds` have passed.
+func waitFor<T>(seconds: Double, _ probe: () -> T?) -> T? {
+  let deadline = Date().addingTimeInterval(seconds)
+  while Date() < deadline {
+    if let v = probe() { return v }
+    usleep(10_000)
+  }
+  return probe()
+}
