@@ -16,7 +16,7 @@ final class ChatdMaster {
 
   /// Starts the master and waits (60 s at most) until it says where it listens — it says
   /// so once every worker serves.
-  init(workers: Int, extraArguments: [String] = []) throws {
+  init(workers: Int, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
     directory = temporaryDirectory("chatd-master")
     let arguments =
       [
@@ -29,6 +29,7 @@ final class ChatdMaster {
     defer { try? handle.close() }
     process.executableURL = URL(fileURLWithPath: try builtExecutable("chatd"))
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = handle
     process.standardError = handle

@@ -110,6 +110,19 @@ final class WorkersTests: XCTestCase {
     try c.register("after")
   }
 
+  /// Under systemd (Type=notify) the master is ready when every worker is.
+  func testTheMasterSaysItIsReadyOnceItsWorkersServe() throws {
+    let manager = try NotifySocket()
+    let master = try ChatdMaster(workers: 2, environment: ["NOTIFY_SOCKET": manager.name])
+    let ready = try manager.expect("READY")
+    XCTAssertEqual(ready["MAINPID"], String(master.pid))
+    XCTAssertTrue(ready["STATUS"]?.contains("2 workers on IRC") == true, "\(ready)")
+    // The workers told the master, not the manager: the master's READY is the only one.
+    XCTAssertNil(manager.next(within: 0.5)?["READY"], "a second READY=1")
+    let c = try master.connect()
+    try c.register("ready")
+  }
+
   func testTheMastersProcessesDieWithIt() throws {
     let master = try ChatdMaster(workers: 2)
     let children = Array(master.children.keys)

@@ -27,8 +27,12 @@ public final class ChatMaster: Sendable {
   public let cluster: String
   public var node: Node { application.node }
 
+  /// The service manager that started the master, if one did (systemd's Type=notify).
+  let notifier: ServiceNotifier?
+
   private init(application: Application, config: ChatConfig, listeners: MasterListeners, workers: Int, cluster: String) {
     self.application = application
+    self.notifier = ServiceNotifier(socketName: config.notifySocket, logger: application.node.logger)
     self.config = config
     self.listeners = listeners
     self.workers = workers
@@ -120,7 +124,10 @@ public final class ChatMaster: Sendable {
     }
     let master = ChatMaster(application: application, config: config, listeners: listeners, workers: count, cluster: cluster)
     let web = listeners.web != nil ? ", web \(config.webHost):\(listeners.webPort)" : ""
-    node.logger.notice("chatd master: \(count) workers on IRC \(config.host):\(listeners.ircPort)\(web), network \(cluster)")
+    let serving = "\(count) workers on IRC \(config.host):\(listeners.ircPort)\(web), network \(cluster)"
+    node.logger.notice("chatd master: \(serving)")
+    // Every worker said it serves (their starts waited for READY=1): so may the master.
+    master.notifier?.ready(status: serving)
     return master
   }
 
