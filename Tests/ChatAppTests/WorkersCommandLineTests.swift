@@ -33,13 +33,16 @@ final class WorkersCommandLineTests: XCTestCase {
   }
 
   func testReloadFindsTheMastersSocket() throws {
-    XCTAssertEqual(try ChatCommandLine.parse(["reload"]), .reload(ReloadRequest(socket: URL(fileURLWithPath: "./chatd-data/control.sock").path)))
+    XCTAssertEqual(
+      try ChatCommandLine.parse(["reload"]), .reload(ReloadRequest(socket: URL(fileURLWithPath: "./chatd-data/control.sock").path)))
     XCTAssertEqual(
       try ChatCommandLine.parse(["reload", "--data-dir", "/var/lib/chatd", "--timeout", "30"]),
       .reload(ReloadRequest(socket: "/var/lib/chatd/control.sock", timeout: .seconds(30))))
     XCTAssertEqual(try ChatCommandLine.parse(["reload", "--control-socket", "/run/m.sock"]), .reload(ReloadRequest(socket: "/run/m.sock")))
     XCTAssertEqual(try ChatCommandLine.parse(["reload", "--help"]), .reloadHelp)
-    XCTAssertThrowsError(try ChatCommandLine.parse(["reload", "--now"])) { XCTAssertTrue("\($0)".contains("reload: unknown argument --now"), "\($0)") }
+    XCTAssertThrowsError(try ChatCommandLine.parse(["reload", "--now"])) {
+      XCTAssertTrue("\($0)".contains("reload: unknown argument --now"), "\($0)")
+    }
     XCTAssertThrowsError(try ChatCommandLine.parse(["reload", "--timeout", "0"]))
   }
 

@@ -173,7 +173,8 @@ extension ReloadReport {
         steps.map { s in
           .fields([
             "slot": .number(s.slot), "old": .string(s.old), "new": .string(s.new),
-            "ready_ms": s.ready.map { .number(Int($0 / .milliseconds(1))) }, "stopped_ms": s.stopped.map { .number(Int($0 / .milliseconds(1))) },
+            "ready_ms": s.ready.map { .number(Int($0 / .milliseconds(1))) },
+            "stopped_ms": s.stopped.map { .number(Int($0 / .milliseconds(1))) },
             "moved": s.handOff.map { .number($0.moved) }, "told_to_reconnect": s.handOff.map { .number($0.toldToReconnect) },
             "failure": s.failure.map { .string($0) }, "summary": .string(s.summary),
           ])

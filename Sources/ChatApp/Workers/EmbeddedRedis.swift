@@ -15,7 +15,8 @@ enum EmbeddedRedis {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
       try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
     } catch {
-      throw StartupError(.cannotCreate, "cannot create \(directory) for the embedded Redis: \(error.localizedDescription) (use another --data-dir)")
+      throw StartupError(
+        .cannotCreate, "cannot create \(directory) for the embedded Redis: \(error.localizedDescription) (use another --data-dir)")
     }
     let socket = directory + "/redis.sock"
     // sun_path holds 107 bytes and a terminator.

@@ -62,7 +62,8 @@ extension ChatCommandLine {
       }
       i += 1
     }
-    return .reload(ReloadRequest(socket: socket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path, timeout: timeout))
+    return .reload(
+      ReloadRequest(socket: socket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path, timeout: timeout))
   }
 }
 

@@ -122,7 +122,9 @@ struct ReloadStep: Sendable {
 
   var summary: String {
     if let failure { return "slot \(slot): \(failure)" }
-    let moved = handOff.map { "\($0.moved) sessions moved, \($0.toldToReconnect) told to reconnect" } ?? "no hand-off: its clients were told to reconnect"
+    let moved =
+      handOff.map { "\($0.moved) sessions moved, \($0.toldToReconnect) told to reconnect" }
+      ?? "no hand-off: its clients were told to reconnect"
     return "slot \(slot): \(old) → \(new), ready after \(Self.ms(ready)), \(moved), old one stopped in \(Self.ms(stopped))"
   }
 
