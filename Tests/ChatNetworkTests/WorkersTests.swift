@@ -110,6 +110,25 @@ final class WorkersTests: XCTestCase {
     try c.register("after")
   }
 
+  /// Reloads and crashes come and go; the master's descriptors, its OS children and the
+  /// workers' directories come back to what they were.
+  func testReloadsAndCrashesLeaveNothingBehind() throws {
+    let master = try ChatdMaster(workers: 2)
+    func descriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(master.pid)/fd").count) ?? -1 }
+    usleep(300_000)
+    let before = descriptors()
+    for round in 1...3 {
+      let (status, output) = try master.reload()
+      XCTAssertEqual(status, 0, "reload \(round): \(output)")
+      if let p = master.worker("chatd1-g\(round + 1)") { kill(p, SIGKILL) }
+    }
+    XCTAssertNotNil(waitFor(seconds: 10) { master.worker("chatd1-g4") }, "the killed worker came back: \(master.children)")
+    XCTAssertNotNil(waitFor(seconds: 10) { master.children.count == 3 ? true : nil }, "two workers and Redis: \(master.children)")
+    let directories = try FileManager.default.contentsOfDirectory(atPath: master.dataDirectory + "/workers").sorted()
+    XCTAssertEqual(directories, ["chatd1-g4", "chatd2-g4"])
+    XCTAssertNotNil(waitFor(seconds: 5) { descriptors() <= before ? true : nil }, "master descriptors \(descriptors()) > \(before)")
+  }
+
   /// Under systemd (Type=notify) the master is ready when every worker is.
   func testTheMasterSaysItIsReadyOnceItsWorkersServe() throws {
     let manager = try NotifySocket()
