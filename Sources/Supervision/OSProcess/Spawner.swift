@@ -37,6 +37,9 @@ final class Spawner: Sendable {
 
   private let queue = Mutex(Queue())
   private let wakeFD: Int32
+  /// Microseconds the spawner waits before it answers a spawn: 0, except in tests that
+  /// make the child's first words reach its owner before the answer does.
+  let answerDelayForTests = Atomic<Int>(0)
 
   private init() {
     wakeFD = otter_eventfd()
@@ -136,7 +139,11 @@ final class Spawner: Sendable {
       }
       for job in jobs {
         switch job {
-        case .spawn(let plan, let done): done(plan.run())
+        case .spawn(let plan, let done):
+          let result = plan.run()
+          let delay = answerDelayForTests.load(ordering: .relaxed)
+          if delay > 0 { usleep(UInt32(delay)) }
+          done(result)
         case .reap(let pidfd): reaping.append(pidfd)
         }
       }

@@ -8,22 +8,27 @@ import XCTest
 /// How an OS process's end becomes its owner's exit reason, and what restart types and
 /// strategies then do with it.
 final class OSProcessExitTests: XCTestCase {
-  /// The reason child `c`'s owner ends with once its OS process (running `steps`) ends.
+  /// The reason an owner ends with once its OS process (running `steps`) ends: started
+  /// as a supervisor starts it, linked to a process that traps exits, so even a child
+  /// that ends at once is seen ending.
   func reason(_ steps: [String], minUptime: Duration = .milliseconds(100)) async throws -> ExitReason {
-    try await withNode { node in
-      let child = ChildSpec.osProcess(id: "c", try testChild(steps, minUptime: minUptime), restart: .temporary)
-      let sup = try await node.start(Supervisor(SupervisorFlags(intensity: 10), children: [child]))!
-      let owner = try await pid(of: "c", in: sup, node)!
-      let why = try await exitReason(of: owner, node)
-      try await node.stop(sup, reason: .shutdown)
-      return why
+    let spec = try testChild(steps, minUptime: minUptime)
+    return try await withNode { node in
+      try await node.run(Never.self) { ctx -> ExitReason in
+        ctx.trapExit = true
+        let owner = try await OSProcessOwner.start(id: "c", spec, ctx)
+        return try await ctx.receive { message -> ExitReason? in
+          if case .exit(let from, let why) = message, from == owner { return why }
+          return nil
+        }!
+      }
     }
   }
 
   func testStatusAndSignalsBecomeReadableReasons() async throws {
-    let status = try await reason(["sleep", "150", "exit", "3"])
+    let status = try await reason(["exit", "3"])
     XCTAssertEqual(status, .custom("exited with status 3"))
-    let segv = try await reason(["sleep", "150", "raise", "SEGV"])
+    let segv = try await reason(["raise", "SEGV"])
     XCTAssertEqual(segv, .custom("killed by SIGSEGV"))
     let ok = try await reason(["sleep", "150", "exit", "0"])
     XCTAssertEqual(ok, .normal)
@@ -63,16 +68,17 @@ final class OSProcessExitTests: XCTestCase {
             try child("permanent", .permanent, exit: "0"), try child("transient-ok", .transient, exit: "0"),
             try child("transient-crash", .transient, exit: "3"), try child("temporary", .temporary, exit: "3"),
           ]))!
-      let first = try await node.whichChildren(sup).reduce(into: [String: Int32]()) { $0[$1.id] = $1.os?.osPid }
       try await eventually("the children ended and their supervisor acted") {
         let children = try await node.whichChildren(sup)
         let byID = Dictionary(uniqueKeysWithValues: children.map { ($0.id, $0) })
         guard let p = byID["permanent"], let ok = byID["transient-ok"], let crash = byID["transient-crash"] else { return false }
-        return p.status == .running && p.os.map { $0.osPid != first["permanent"] } == true && ok.status == .stopped
-          && crash.status == .running && crash.os.map { $0.osPid != first["transient-crash"] } == true && byID["temporary"] == nil
+        return p.restarts == 1 && p.os != nil && ok.status == .stopped && crash.restarts == 1 && crash.os != nil
+          && byID["temporary"] == nil
       }
       let restarted = try await node.report(sup).recentRestarts.map(\.child).sorted()
       XCTAssertEqual(restarted, ["permanent", "transient-crash"])
+      let stopped = try await node.whichChildren(sup).first { $0.id == "transient-ok" }
+      XCTAssertEqual(stopped?.restarts, 0)
       try await node.stop(sup, reason: .shutdown)
     }
   }

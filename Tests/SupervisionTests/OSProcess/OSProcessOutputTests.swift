@@ -12,14 +12,14 @@ final class OSProcessOutputTests: XCTestCase {
     try await withNode(logger: capture.logger(level: .info)) { node in
       let steps = ["print", "3", "stderr", "something odd", "partial", "no newline at the end", "sleep", "200", "exit", "0"]
       let sup = try await node.start(Supervisor(children: [.osProcess(id: "talker", try testChild(steps), restart: .transient)]))!
-      let childPid = try await osPid(of: "talker", in: sup, node)!
       try await eventually("its last line, without a newline, once it ended") {
         capture.all.contains { $0.message == "no newline at the end" }
       }
       let lines = capture.all.filter { $0["child"] == "talker" && $0.source == "OSProcess" }
+      let childPid = try XCTUnwrap(lines.first?["os_pid"])
       let out = lines.filter { $0["stream"] == "stdout" }
       XCTAssertEqual(out.map(\.message), ["line 1", "line 2", "line 3", "no newline at the end"])
-      XCTAssertTrue(out.allSatisfy { $0.level == .info && $0["os_pid"] == String(childPid) && $0.source == "OSProcess" })
+      XCTAssertTrue(out.allSatisfy { $0.level == .info && $0["os_pid"] == childPid && $0.source == "OSProcess" })
       let err = lines.filter { $0["stream"] == "stderr" }
       XCTAssertEqual(err.map(\.message), ["something odd"])
       XCTAssertEqual(err.first?.level, .warning)

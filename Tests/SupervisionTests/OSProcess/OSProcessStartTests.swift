@@ -117,3 +117,20 @@ final class OSProcessStartTests: XCTestCase {
     }
   }
 }
+
+/// A child that says READY=1 as the first thing it does: its datagram may reach the
+/// owner before the spawner's answer does, and must still count.
+final class OSProcessEarlyReadyTests: XCTestCase {
+  func testReadyBeforeTheSpawnIsAnsweredStillCounts() async throws {
+    let spec = try testChild(["ready", "forever"], readiness: .notify(timeout: .seconds(2)))
+    // The spawner answers 300 ms late: the child's READY=1 comes first.
+    Spawner.shared.answerDelayForTests.store(300_000, ordering: .relaxed)
+    defer { Spawner.shared.answerDelayForTests.store(0, ordering: .relaxed) }
+    try await withNode { node in
+      let sup = try await node.start(Supervisor(children: []))!
+      let owner = try await node.startChild(sup, .osProcess(id: "eager", spec))
+      XCTAssertEqual(owner.flatMap { OSProcess.status(of: $0)?.ready }, true)
+      try await node.stop(sup, reason: .shutdown)
+    }
+  }
+}
