@@ -26,6 +26,9 @@ final class OSProcessResourceTests: XCTestCase {
     let port = Int(UInt16(bigEndian: address.sin_port))
     let extra = open("/dev/null", O_RDONLY | O_CLOEXEC)
     defer { close(extra) }
+    // A descriptor someone opened without close-on-exec: the child must not get it either.
+    let leaky = open("/dev/null", O_RDONLY)
+    defer { close(leaky) }
 
     let capture = LogCapture()
     try await withNode(logger: capture.logger(level: .info)) { node in
