@@ -73,20 +73,17 @@ final class OSProcessStopTests: XCTestCase {
     }
   }
 
-  /// The supervising OS process (otter-test-child in its `supervise` mode: a node with a
-  /// supervisor of three OS children) is killed with SIGKILL; its children must not
-  /// outlive it.
-  func testNoOrphansWhenTheSupervisingProcessIsKilled() throws {
-    let supervising = Process()
+  /// otter-test-child as a supervising node with `n` OS children: the process and its
+  /// children's pids (from its "children" line).
+  func startSupervising(_ n: Int, runtime: String) throws -> (Foundation.Process, [Int32]) {
+    let supervising = Foundation.Process()
     supervising.executableURL = URL(fileURLWithPath: try testChildPath())
-    supervising.arguments = ["supervise", "3"]
+    supervising.arguments = ["supervise", String(n)]
+    // Its notify sockets' directories go here (a killed process leaves them behind).
+    supervising.environment = ProcessInfo.processInfo.environment.merging(["OTTER_RUNTIME_DIR": runtime]) { $1 }
     let output = Pipe()
     supervising.standardOutput = output
     try withNoSignalsBlocked { try supervising.run() }
-    defer {
-      if supervising.isRunning { kill(supervising.processIdentifier, SIGKILL) }
-      supervising.waitUntilExit()
-    }
     var text = ""
     let deadline = Date().addingTimeInterval(20)
     while !text.contains("\n") && Date() < deadline {
@@ -96,12 +93,37 @@ final class OSProcessStopTests: XCTestCase {
     }
     let line = text.split(separator: "\n").first { $0.hasPrefix("children ") }
     let children = line.map { $0.split(separator: " ").dropFirst().compactMap { Int32($0) } } ?? []
-    XCTAssertEqual(children.count, 3, "the supervising process said: \(text)")
+    XCTAssertEqual(children.count, n, "the supervising process said: \(text)")
+    return (supervising, children)
+  }
+
+  /// The supervising OS process (otter-test-child in its `supervise` mode: a node with a
+  /// supervisor of three OS children) is killed with SIGKILL; its children must not
+  /// outlive it. What it left in its runtime directory is swept by the next one.
+  func testNoOrphansWhenTheSupervisingProcessIsKilled() throws {
+    let runtime = temporaryDirectory("os-orphans")
+    defer { removeDirectory(runtime) }
+    let (supervising, children) = try startSupervising(3, runtime: runtime)
+    defer {
+      if supervising.isRunning { kill(supervising.processIdentifier, SIGKILL) }
+      supervising.waitUntilExit()
+    }
     XCTAssertTrue(children.allSatisfy { !isGone($0) && parentPid(of: $0) == supervising.processIdentifier })
     kill(supervising.processIdentifier, SIGKILL)
     let killedAt = Date()
     while Date().timeIntervalSince(killedAt) < 1 && !children.allSatisfy(isGone) { usleep(10_000) }
     XCTAssertTrue(
       children.allSatisfy(isGone), "children still running 1 s after kill -9 of their supervisor: \(children.filter { !isGone($0) })")
+
+    supervising.waitUntilExit()
+    let left = try FileManager.default.contentsOfDirectory(atPath: runtime)
+    XCTAssertEqual(left.count, 3, "a notify directory per child, left behind: \(left)")
+    let (next, _) = try startSupervising(1, runtime: runtime)
+    defer {
+      kill(next.processIdentifier, SIGKILL)
+      next.waitUntilExit()
+    }
+    let now = try FileManager.default.contentsOfDirectory(atPath: runtime)
+    XCTAssertEqual(now, ["otter-notify-\(next.processIdentifier)-" + (now.first?.split(separator: "-").last ?? "")], "only the new one's")
   }
 }
