@@ -88,7 +88,11 @@ public struct Supervisor: GenServer {
       if !seen.insert(spec.id).inserted { return .stop(.shutdownWith("duplicate child id \(spec.id)")) }
     }
     let me = GenServerRef(ctx.address)
-    SupervisorDirectory.shared.enter(ctx.pid) { caller, limit, timeout throws(SupervisorError) in
+    let restart: SupervisorDirectory.Restart = { caller, id, timeout throws(SupervisorError) in
+      try await caller.terminateChild(me, id: id, timeout: timeout)
+      return try await caller.restartChild(me, id: id, timeout: timeout)
+    }
+    SupervisorDirectory.shared.enter(ctx.pid, restart: restart) { caller, limit, timeout throws(SupervisorError) in
       try await caller.report(me, childLimit: limit, timeout: timeout)
     }
     // Start left to right; on a failure, stop the ones already started (right to left).

@@ -20,6 +20,9 @@
 //   pid                   print "pid PID"
 //   spawn-sleeper         start `sleep 1000` (a grandchild) and print "sleeper PID"
 //   forever               wait until a signal ends it
+//   once PATH             the first run (no file at PATH) makes the file and goes on;
+//                         later runs send READY=1 (if NOTIFY_SOCKET is set) and wait
+//                         forever: a child that fails once, then serves
 //   supervise N           be a supervising node: run N children (this binary, `ready
 //                         forever`) under a Supervisor, print "children PID …", then wait
 //
@@ -183,6 +186,15 @@ func run(_ arguments: [String]) async throws {
       say("sleeper \(child)")
     case "forever":
       while true { pause() }
+    case "once":
+      let path = next(step)
+      if access(path, F_OK) == 0 {
+        if getenv("NOTIFY_SOCKET") != nil { notify("READY=1") }
+        while true { pause() }
+      }
+      let fd = open(path, O_CREAT | O_WRONLY, 0o644)
+      if fd < 0 { fail("cannot make \(path)") }
+      close(fd)
     case "supervise":
       try await supervise(number(next(step)))
     default:

@@ -18,7 +18,8 @@ extension ChildSpec {
   ///   - restart: when it is restarted (a run shorter than `process.minUptime` is a crash
   ///     even with status 0, so a transient child that exits at once is restarted).
   ///   - backoff: the delay before each restart; by default pm2's (100 ms, × 1.5 per
-  ///     crash in a row, at most 15 s, back to 100 ms after a run of `minUptime`).
+  ///     crash in a row, at most 15 s). Whichever it is, a run of `process.minUptime`
+  ///     starts it again from its first delay (its `resetAfter` is set to that).
   ///     `Backoff.none` restarts at once.
   ///   - maxRestarts: restarts in a row (each after a run shorter than `minUptime`) after
   ///     which it is left stopped, with a give-up report.
@@ -27,9 +28,11 @@ extension ChildSpec {
     id: String, _ process: OSProcessSpec, restart: Restart = .permanent, backoff: Backoff? = nil, maxRestarts: Int? = nil,
     significant: Bool = false
   ) -> ChildSpec {
-    ChildSpec(
+    var delays = backoff ?? .pm2(resetAfter: process.minUptime)
+    delays.resetAfter = process.minUptime
+    return ChildSpec(
       id: id, restart: restart, shutdown: .timeout(process.shutdownTimeout + OSProcessOwner.stopSlack), significant: significant,
-      backoff: backoff ?? .pm2(resetAfter: process.minUptime), maxRestarts: maxRestarts
+      backoff: delays, maxRestarts: maxRestarts
     ) { ctx in
       try await OSProcessOwner.start(id: id, process, ctx)
     }

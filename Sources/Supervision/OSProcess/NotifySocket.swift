@@ -3,7 +3,9 @@
 // path the child finds in NOTIFY_SOCKET; each datagram is newline-separated KEY=VALUE
 // assignments (READY=1, STATUS=…, STOPPING=1, MAINPID=…, EXTEND_TIMEOUT_USEC=…).
 // The socket is read by the child's owner process on the scheduler's epoll; the
-// directory is removed by the owner's exit hook (`remove`, idempotent).
+// directory is removed by the owner's exit hook (`remove`, idempotent). A supervising
+// process killed outright leaves its directories behind: they are named after its pid,
+// and the first notify socket made by a later process sweeps those of dead processes.
 import Actors
 import COtterSys
 import Glibc
@@ -16,6 +18,8 @@ final class NotifySocket: Sendable {
   /// The bound socket; the owner adopts it (it is closed with the owner's sockets).
   let fd: Int32
   private let removed = Atomic<Bool>(false)
+  /// The sweep of stale directories runs once per OS process.
+  private static let swept = Atomic<Bool>(false)
 
   private init(directory: String, path: String, fd: Int32) {
     self.directory = directory
@@ -27,7 +31,8 @@ final class NotifySocket: Sendable {
   /// datagram socket in it.
   static func make() throws(OSProcessError) -> NotifySocket {
     let base = getenv("OTTER_RUNTIME_DIR").map { String(cString: $0) } ?? "/tmp"
-    var template = Array("\(base)/otter-notify-XXXXXX".utf8CString)
+    if !swept.exchange(true, ordering: .relaxed) { sweep(base) }
+    var template = Array("\(base)/otter-notify-\(getpid())-XXXXXX".utf8CString)
     guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
       throw .setup("cannot make a directory for the notify socket under \(base): \(String(cString: strerror(errno)))")
     }
@@ -39,6 +44,23 @@ final class NotifySocket: Sendable {
       throw .setup("cannot bind the notify socket \(path): \(String(cString: strerror(-fd)))")
     }
     return NotifySocket(directory: directory, path: path, fd: fd)
+  }
+
+  /// Removes the directories (ours: same user) that processes now gone left in `base`.
+  private static func sweep(_ base: String) {
+    guard let dir = opendir(base) else { return }
+    defer { closedir(dir) }
+    while let entry = readdir(dir) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      let parts = name.split(separator: "-")
+      guard name.hasPrefix("otter-notify-"), parts.count == 4, let pid = Int32(parts[2]), pid != getpid() else { continue }
+      guard kill(pid, 0) != 0 && errno == ESRCH else { continue }
+      let path = "\(base)/\(name)"
+      var st = stat()
+      guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid() else { continue }
+      unlink(path + "/notify")
+      rmdir(path)
+    }
   }
 
   /// Removes the socket file and its directory (the descriptor is the owner's to close).

@@ -35,6 +35,8 @@ enum OwnerMessage: Sendable {
   /// The OS process has ended but a pipe is still open (a descendant holds it): stop
   /// waiting for the rest of its output.
   case drainTimeout
+  /// The pidfd said the process ended but waitid did not have it yet: try again.
+  case retryReap
 }
 
 /// How a start ended, told to the starter.
@@ -92,8 +94,14 @@ struct OSProcessOwner {
 
   var phase = Phase.spawning
   var ready = false
+  /// READY=1 came before the spawner's answer did (the child runs, and its datagram
+  /// reaches this process, as soon as it is cloned: the two arrive in either order).
+  var readyBeforeSpawned = false
   var stop: StopCause?
+  /// SIGKILL after the stop signal's timeout.
   var killedAfterTimeout = false
+  /// SIGKILL at once because it was told to stop before it served (nothing to lose).
+  var killedBeforeServing = false
   var exit: OSExit?
   var exitWatch: Socket?
   var notify: Socket?
@@ -192,10 +200,13 @@ struct OSProcessOwner {
     case .message(.spawned(.failure(let failure))):
       return failStart(.custom(failure.description), ctx)
     case .timer(_, .startTimeout):
-      guard phase == .starting, let startTimeout else { return .continue }
+      guard let startTimeout, phase == .starting || phase == .spawning else { return .continue }
       stop = .startTimeout(startTimeout)
-      phase = .stopping
-      handle.killAll()
+      if phase == .starting {
+        // (While spawning, `spawned` kills it as soon as it runs.)
+        phase = .stopping
+        handle.killAll()
+      }
       return .continue
     case .timer(_, .killTimeout):
       guard phase == .stopping else { return .continue }
@@ -206,6 +217,12 @@ struct OSProcessOwner {
       return checkMemory(ctx)
     case .timer(_, .drainTimeout):
       return phase == .exited ? finish(ctx) : .continue
+    case .timer(_, .retryReap):
+      guard let exit = handle.reap() else {
+        ctx.startTimer(.milliseconds(10), .retryReap)
+        return .continue
+      }
+      return exited(exit, ctx)
     case .exit(let from, let reason) where from == parent:
       return parentExited(reason, ctx)
     case .io(let socket, let event):
@@ -226,12 +243,15 @@ struct OSProcessOwner {
       return .continue
     }
     if stop != nil {
-      // Told to stop while the spawn ran: it never served, so no grace.
+      // Told to stop (or timed out) while the spawn ran: it never served, so no grace.
       phase = .stopping
+      killedBeforeServing = true
       handle.killAll()
       return .continue
     }
     if case .spawned = spec.readiness {
+      becomeReady(osPid, ctx)
+    } else if readyBeforeSpawned {
       becomeReady(osPid, ctx)
     } else {
       phase = .starting
@@ -256,6 +276,7 @@ struct OSProcessOwner {
     case .starting:
       stop = .parent(reason)
       phase = .stopping
+      killedBeforeServing = true
       handle.killAll()
     case .running:
       stop = .parent(reason)
@@ -311,7 +332,7 @@ struct OSProcessOwner {
     if socket === exitWatch {
       guard case .closed = event else { return .continue }
       guard let exit = handle.reap() else {
-        try? ctx.activate(socket, .once)
+        ctx.startTimer(.milliseconds(10), .retryReap)
         return .continue
       }
       return exited(exit, ctx)
@@ -333,6 +354,7 @@ struct OSProcessOwner {
 
   private mutating func noted(_ message: NotifyMessage, _ ctx: Context<OwnerMessage>) {
     handle.note(message)
+    if phase == .spawning && message.ready { readyBeforeSpawned = true }
     guard phase == .starting else { return }
     if message.ready {
       becomeReady(handle.pid, ctx)
@@ -346,7 +368,10 @@ struct OSProcessOwner {
   private func output(_ stream: inout OutputStream, _ event: SocketEvent, _ ctx: Context<OwnerMessage>) {
     switch event {
     case .data(let bytes):
-      for line in stream.lines.feed(bytes) { log(line, stream, ctx) }
+      // Below the logger's level the lines are not even cut: read and dropped.
+      if ctx.node.logger.isLogging(stream.level) {
+        for line in stream.lines.feed(bytes) { log(line, stream, ctx) }
+      }
       try? ctx.activate(stream.socket, .once)
     case .closed, .error:
       if let last = stream.lines.finish() { log(last, stream, ctx) }
@@ -398,10 +423,11 @@ struct OSProcessOwner {
     case .memory(let text):
       return .stop(.custom(text))
     case .parent(let reason):
-      if killedAfterTimeout && spec.shutdownTimeout > .zero {
+      if killedBeforeServing || exit.isCleanStop(after: spec.stopSignal) { return .stop(reason) }
+      if killedAfterTimeout {
+        if spec.shutdownTimeout <= .zero { return .stop(reason) }
         return .stop(.custom("killed by SIGKILL: still running \(OSExit.text(spec.shutdownTimeout)) after \(signal)"))
       }
-      if killedAfterTimeout || exit.isCleanStop(after: spec.stopSignal) { return .stop(reason) }
       return .stop(.custom("\(exit) after \(signal)"))
     case nil:
       if !ready { return failStart(.custom("\(exit) before it was ready"), ctx) }

@@ -37,6 +37,9 @@ final class Spawner: Sendable {
 
   private let queue = Mutex(Queue())
   private let wakeFD: Int32
+  /// Microseconds the spawner waits before it answers a spawn: 0, except in tests that
+  /// make the child's first words reach its owner before the answer does.
+  let answerDelayForTests = Atomic<Int>(0)
 
   private init() {
     wakeFD = otter_eventfd()
@@ -136,7 +139,11 @@ final class Spawner: Sendable {
       }
       for job in jobs {
         switch job {
-        case .spawn(let plan, let done): done(plan.run())
+        case .spawn(let plan, let done):
+          let result = plan.run()
+          let delay = answerDelayForTests.load(ordering: .relaxed)
+          if delay > 0 { usleep(UInt32(delay)) }
+          done(result)
         case .reap(let pidfd): reaping.append(pidfd)
         }
       }
@@ -236,15 +243,17 @@ struct SpawnFailure: Error, Sendable, CustomStringConvertible {
   let errno: Int32
   let path: String?
   let directory: String?
-  /// The descriptors asked for, to name the one that could not be passed.
-  let descriptors: [Int32]
+  /// The descriptors the spec asked for that are not open in this process (read when
+  /// the spawn failed): what to name when they could not be passed.
+  let notOpen: [Int32]
 
   init(step: Int32, errno: Int32, plan: SpawnPlan?) {
     self.step = step
     self.errno = errno
     self.path = plan?.path
     self.directory = plan?.directory
-    self.descriptors = plan?.descriptors.map(\.source) ?? []
+    let asked = (plan?.descriptors.map(\.source) ?? []).filter { !(plan?.closeAfter.contains($0) ?? false) }
+    self.notOpen = step == Int32(OTTER_SPAWN_DESCRIPTORS) ? asked.filter { fcntl($0, F_GETFD) < 0 } : []
   }
 
   var description: String {
@@ -253,8 +262,7 @@ struct SpawnFailure: Error, Sendable, CustomStringConvertible {
     case Int32(OTTER_SPAWN_EXEC): return "cannot execute \(path ?? "the program"): \(why)"
     case Int32(OTTER_SPAWN_DIRECTORY): return "cannot enter the working directory \(directory ?? ""): \(why)"
     case Int32(OTTER_SPAWN_DESCRIPTORS):
-      let open = descriptors.filter { fcntl($0, F_GETFD) < 0 }
-      let which = open.isEmpty ? "" : " (not open here: \(open.map(String.init).joined(separator: ", ")))"
+      let which = notOpen.isEmpty ? "" : " (not open here: \(notOpen.map(String.init).joined(separator: ", ")))"
       return "cannot pass the descriptors to the child\(which): \(why)"
     case Int32(OTTER_SPAWN_PARENT_GONE): return "the supervising process is ending"
     case Int32(OTTER_SPAWN_PIDFD): return "cannot watch the child (pidfd_open): \(why)"
