@@ -65,6 +65,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   let ownerSlot = Atomic<Int32>(-1)
   /// A Unix listener's path, removed when it closes (nil for every other socket).
   @exclusivity(unchecked) var unixPath: UnixListenerPath?
+  /// A Unix socket that carries descriptors: what has arrived and is not claimed yet
+  /// (DescriptorPassing.swift). Nil for every other socket.
+  @exclusivity(unchecked) var passing: DescriptorInbox?
 
   /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
   let bytesIn = Atomic<UInt64>(0)
@@ -227,7 +230,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   private var wantedInterest: UInt32 {
     var events: UInt32 = 0
     if mode != .passive && !peerClosed { events |= UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) }
-    if (!queue.isEmpty && !held) || connecting { events |= UInt32(OTTER_EPOLLOUT) }
+    if (!queue.isEmpty && !held) || connecting || passing?.wantsWritable == true { events |= UInt32(OTTER_EPOLLOUT) }
     return events
   }
 
@@ -282,6 +285,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if events & UInt32(OTTER_EPOLLOUT) != 0 && !queue.isEmpty {
         flushLocked(&out)
         if isClosed { return }
+      } else if events & UInt32(OTTER_EPOLLOUT) != 0, let passing, passing.wantsWritable {
+        // A message with descriptors waits for the kernel to take bytes again.
+        passing.wantsWritable = false
+        wakeWritersLocked()
       }
       if events & (UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) | UInt32(OTTER_EPOLLHUP)) != 0 || error {
         if kind.isListener { acceptLocked(&out) } else { readLocked(&out) }
@@ -304,7 +311,18 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   private func readLocked(_ out: inout [SocketEvent]) {
     guard mode != .passive else { return }
     let buffer = Socket.readBuffer
-    let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+    let n: Int
+    if let passing {
+      switch passing.receive(fd, into: buffer) {
+      case .read(let count): n = count
+      case .failed(let e):
+        out.append(.error(e))
+        closeLocked()
+        return
+      }
+    } else {
+      n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+    }
     if n > 0 {
       bytesIn.add(UInt64(n), ordering: .relaxed)
       node.countReceived(n)
@@ -537,6 +555,77 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
   }
 
+  // MARK: - Descriptors (DescriptorPassing.swift)
+
+  /// Makes the socket carry messages with descriptors: read with recvmsg, cut into
+  /// length-prefixed frames of at most `maximumFrame` bytes.
+  func enableDescriptorPassing(maximumFrame: Int) throws(SocketError) {
+    guard kind == .unix else { throw .wrongKind }
+    lock.withLock {
+      if passing == nil { passing = DescriptorInbox() }
+      framer = Framer(.lengthPrefixed(headerBytes: 4, maxLength: maximumFrame))
+    }
+  }
+
+  /// Writes `frame` with `descriptors` attached to its first byte, once nothing sent
+  /// before it is still queued: true when it went (the descriptors with its first
+  /// bytes; what the kernel did not take is queued). False when it must wait — earlier
+  /// bytes are queued, or the kernel takes nothing now —: `waiter` is then told
+  /// `.writable` when that may have changed.
+  func sendDescriptors(_ frame: [UInt8], _ descriptors: [Int32], waiter: ProcessCore) throws(SocketError) -> Bool {
+    var events: [SocketEvent] = []
+    var target: ProcessCore?
+    let sent: Bool = try lock.withLock { () throws(SocketError) -> Bool in
+      guard !isClosed else { throw .closed }
+      guard let passing else { throw .invalidArgument("the socket does not carry descriptors (Context.carryDescriptors)") }
+      func wait() -> Bool {
+        if !writeWaiters.contains(where: { $0 === waiter }) { writeWaiters.append(waiter) }
+        return false
+      }
+      if !queue.isEmpty || held || connecting { return wait() }
+      let n = frame.withUnsafeBytes { raw in
+        descriptors.withUnsafeBufferPointer { fds in
+          otter_send_descriptors(fd, raw.baseAddress, raw.count, fds.baseAddress, Int32(fds.count))
+        }
+      }
+      if n == -Int(EAGAIN) || n == -Int(EINTR) {
+        passing.wantsWritable = true
+        try updateInterest()
+        return wait()
+      }
+      if n < 0 {
+        let e = Int32(-n)
+        events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("sendmsg", errno: e)))
+        target = owner
+        closeLocked()
+        return false
+      }
+      bytesOut.add(UInt64(n), ordering: .relaxed)
+      node.countSent(n)
+      if n < frame.count {
+        // The rest of a message is queued whatever the watermark: a sender waits for the
+        // queue to empty before its next message, so it holds one message at most.
+        if let scheduler = Scheduler.current {
+          queue.append(frame[n...], spares: &scheduler.writeQueueSpares)
+        } else {
+          queue.append(frame[n...])
+        }
+        queued += frame.count - n
+        try updateInterest()
+      }
+      return true
+    }
+    if let target { tell(target, events) }
+    if !sent && !isOpen { throw .closed }
+    return sent
+  }
+
+  /// The next `count` descriptors that arrived (in order), taken by the caller; nil if
+  /// fewer have arrived (they stay).
+  func takeDescriptors(_ count: Int) -> [Int32]? {
+    lock.withLock { passing?.take(count) }
+  }
+
   /// Tells the waiting writers they may go on. Lock held (lock order: socket, then
   /// process; nothing takes a socket's lock while holding a process's).
   private func wakeWritersLocked() {
@@ -614,6 +703,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
     queue.removeAll()
     queued = 0
+    // Descriptors that arrived and were never claimed go with the socket.
+    passing?.closeAll()
     if !writeWaiters.isEmpty { wakeWritersLocked() }
   }
 
