@@ -51,6 +51,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @exclusivity(unchecked) private var closeWhenFlushed = false
   @exclusivity(unchecked) private var connecting = false
   @exclusivity(unchecked) private var peerClosed = false
+  /// No I/O with the kernel: the connection is being handed to another OS process
+  /// (SocketFreeze.swift); sends are queued, nothing is read or written.
+  @exclusivity(unchecked) private var frozen = false
   /// The queue holds sends kept back for a coalesced write (`SendCoalescing`); a
   /// scheduler will call `flushHeld`.
   @exclusivity(unchecked) private var held = false
@@ -228,6 +231,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   // MARK: - Epoll interest (lock held)
 
   private var wantedInterest: UInt32 {
+    if frozen { return 0 }
     var events: UInt32 = 0
     if mode != .passive && !peerClosed { events |= UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) }
     if (!queue.isEmpty && !held) || connecting || passing?.wantsWritable == true { events |= UInt32(OTTER_EPOLLOUT) }
@@ -268,7 +272,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     var target: ProcessCore?
     lock.withLock {
       if armedOneShot { armed = 0 }  // the kernel disarmed the fd
-      if isClosed { return }
+      if isClosed || frozen { return }
       target = owner
       let error = events & UInt32(OTTER_EPOLLERR) != 0
       if connecting && (events & UInt32(OTTER_EPOLLOUT) != 0 || error) {
@@ -393,6 +397,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     var now: UInt64 = 0
     let result: SendResult = lock.withLock {
       if isClosed { return .closed }
+      if frozen { return queueFrozenLocked(chunk) }
       if queue.isEmpty && !connecting {
         var nowMicros: UInt32 = 0
         if coalesceMicros >= 0, let scheduler = Scheduler.current {
@@ -478,7 +483,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     let target: ProcessCore? = lock.withLock {
       guard held else { return nil }
       held = false
-      if isClosed { return nil }
+      if isClosed || frozen { return nil }
       flushLocked(&out)
       if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: (Scheduler.current?.sliceNow() ?? monotonicNanos()) / 1000) }
       if isClosed { return owner }
@@ -553,6 +558,83 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if !writeWaiters.contains(where: { $0 === writer }) { writeWaiters.append(writer) }
       return true
     }
+  }
+
+  // MARK: - Freezing (SocketFreeze.swift)
+
+  /// Stops all I/O with the kernel; the bytes read and not yet framed.
+  func freeze(by caller: ProcessCore) throws(SocketError) -> [UInt8] {
+    try lock.withLock { () throws(SocketError) -> [UInt8] in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      frozen = true
+      mode = .passive
+      held = false
+      if let poller {
+        poller.deregister(self)
+        self.poller = nil
+        armed = 0
+        node.schedulerOwning(poller)?.ioSourceCount.subtract(1, ordering: .relaxed)
+      }
+      return framer.takePartial()
+    }
+  }
+
+  /// Queues `chunk` on a frozen socket, whatever the watermarks. Lock held.
+  private func queueFrozenLocked(_ chunk: ArraySlice<UInt8>) -> SendResult {
+    if let scheduler = Scheduler.current {
+      queue.append(chunk, spares: &scheduler.writeQueueSpares)
+    } else {
+      queue.append(chunk)
+    }
+    queued += chunk.count
+    return .queued
+  }
+
+  /// Everything queued, in order, taken out of the queue. Lock held.
+  private func takeQueuedLocked() -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(queued)
+    while !queue.isEmpty {
+      let n = queue.withIOVecs(limit: 64) { iov, count -> Int in
+        var total = 0
+        for i in 0..<Int(count) {
+          out.append(contentsOf: UnsafeRawBufferPointer(start: iov[i].iov_base, count: iov[i].iov_len))
+          total += iov[i].iov_len
+        }
+        return total
+      }
+      queue.removeFirst(bytes: n)
+    }
+    queued = 0
+    return out
+  }
+
+  /// The bytes queued on a frozen socket (nothing of them written), taken out; the
+  /// socket stays frozen.
+  func takeQueued() -> [UInt8] {
+    lock.withLock { isClosed || !frozen ? [] : takeQueuedLocked() }
+  }
+
+  /// Resumes I/O: `prepending`, then what was queued while frozen, is written;
+  /// `unframedInput` goes before the next bytes read.
+  func thaw(prepending: [UInt8], unframedInput: [UInt8], by caller: ProcessCore) throws(SocketError) {
+    var out: [SocketEvent] = []
+    try lock.withLock { () throws(SocketError) in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      guard frozen else { return }
+      frozen = false
+      let rest = takeQueuedLocked()
+      for part in [prepending, rest] where !part.isEmpty {
+        queue.append(part[...])
+        queued += part.count
+      }
+      framer.restorePartial(unframedInput)
+      if !queue.isEmpty { flushLocked(&out) }
+      if !isClosed { try? updateInterest() }
+    }
+    if !out.isEmpty { tell(caller, out) }
   }
 
   // MARK: - Descriptors (DescriptorPassing.swift)
@@ -642,7 +724,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func close() {
     let owner: ProcessCore? = lock.withLock {
       if isClosed { return nil }
-      if held {
+      if held && !frozen {
         held = false
         var ignored: [SocketEvent] = []
         flushLocked(&ignored)
@@ -662,7 +744,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @discardableResult
   public func shutdownWrite() -> Bool {
     lock.withLock {
-      guard !isClosed, queue.isEmpty, !kind.isListener else { return false }
+      guard !isClosed, !frozen, queue.isEmpty, !kind.isListener else { return false }
       return Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
     }
   }
@@ -672,7 +754,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func closeWhenDone() {
     let closedNow: ProcessCore? = lock.withLock {
       if isClosed { return nil }
-      if queue.isEmpty {
+      // A frozen socket writes nothing: it closes now.
+      if queue.isEmpty || frozen {
         closeLocked()
         return owner
       }
