@@ -51,6 +51,11 @@ do {
     exit(0)
   case .emit(let request):
     exit(await emit(request))
+  case .handOffHelp:
+    print(ChatCommandLine.handOffHelp)
+    exit(0)
+  case .handOff(let request):
+    exit(HandOffCommand.run(request))
   }
 } catch {
   complain("\(error)")

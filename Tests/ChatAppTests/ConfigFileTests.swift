@@ -264,7 +264,7 @@ final class ConfigFileTests: XCTestCase {
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
-      "clusterLease", "socketActivation",
+      "clusterLease", "socketActivation", "handOffSocket",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",

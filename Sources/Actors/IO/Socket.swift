@@ -580,6 +580,14 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
   }
 
+  /// A close-on-exec duplicate of the descriptor (SocketAdoption.swift).
+  func duplicateDescriptorLocked() throws(SocketError) -> Int32 {
+    try lock.withLock { () throws(SocketError) -> Int32 in
+      guard !isClosed else { throw .closed }
+      return try Socket.duplicate(fd)
+    }
+  }
+
   /// Queues `chunk` on a frozen socket, whatever the watermarks. Lock held.
   private func queueFrozenLocked(_ chunk: ArraySlice<UInt8>) -> SendResult {
     if let scheduler = Scheduler.current {

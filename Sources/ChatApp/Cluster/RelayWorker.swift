@@ -21,6 +21,8 @@ enum RelayWork: Sendable {
   case lines([UInt8], to: UInt64)
   /// Disconnect one user.
   case kill(UInt64, reason: String)
+  /// Tell one user's connection of its hand-off (after its lines before).
+  case handOff(UInt64, HandOffEvent)
 }
 
 /// The relay's workers: one per scheduler, spawned by the relay and linked to it (one
@@ -48,7 +50,7 @@ struct RelayWorkers {
       var parts = [[UInt64]](repeating: [], count: workers.count)
       for n in numbers { parts[worker(of: n)].append(n) }
       for (i, part) in parts.enumerated() where !part.isEmpty { workers[i].send(.deliver(line, to: part, quitOf: quitOf)) }
-    case .lines(_, let number), .kill(let number, _):
+    case .lines(_, let number), .kill(let number, _), .handOff(let number, _):
       workers[worker(of: number)].send(work)
     }
   }
@@ -68,6 +70,8 @@ struct RelayWorkers {
       services.clients.find(number)?.send(bytes)
     case .kill(let number, let reason):
       services.clients.find(number)?.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect(reason)))
+    case .handOff(let number, let event):
+      services.clients.find(number)?.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.handOff(event)))
     }
   }
 }
