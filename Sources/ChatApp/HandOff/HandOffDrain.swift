@@ -51,7 +51,7 @@ enum HandOffDrain {
     /// The other node's hand-off socket.
     var to: String
     /// Connections moving at once.
-    var window = 256
+    var window = 64
     /// The longest a phase of one session's move may take.
     var deadline: Duration = .seconds(10)
     /// How long a moved connection waits for senders that raced the switch.
@@ -146,6 +146,7 @@ enum HandOffDrain {
     var toldWebSocket = 0
     var toldUnregistered = 0
     var failed: [(nick: String, reason: String)] = []
+    var left = 0
     var pauses: [UInt64] = []
     var target = ""
     var linkLost: String?
@@ -188,8 +189,12 @@ enum HandOffDrain {
         for client in services.clients.all where moving.contains(client.id) || lingering.contains(client.id) {
           client.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.handOff(.linkLost(reason))))
         }
-      case .down(_, let pid, _):
-        if moving.remove(pid.id) != nil { failed.append((nick: "client \(pid.id)", reason: "its connection ended while it moved")) }
+      case .down(_, let pid, let reason):
+        // A client that quit meanwhile has simply left; one whose connection failed
+        // while it moved could not move.
+        if moving.remove(pid.id) != nil {
+          if reason == .normal { left += 1 } else { failed.append((nick: "client \(pid.id)", reason: "its connection ended (\(reason))")) }
+        }
         lingering.remove(pid.id)
       default:
         break
@@ -209,7 +214,7 @@ enum HandOffDrain {
       .fields([
         "to": .string(target), "sessions": .number(total), "handed_over": .number(moved),
         "told_to_reconnect": .fields(["websocket": .number(toldWebSocket), "unregistered": .number(toldUnregistered)]),
-        "failed": .array(failed.map { .fields(["nick": .string($0.nick), "reason": .string($0.reason)]) }),
+        "failed": .array(failed.map { .fields(["nick": .string($0.nick), "reason": .string($0.reason)]) }), "left": .number(left),
         "seconds": .number(seconds),
         "frozen_ms": .fields(["median": .number(Double(median) / 1e6), "longest": .number(Double(longest) / 1e6)]),
         "link_lost": linkLost.map { .string($0) }, "stopping": .bool(options.stop),

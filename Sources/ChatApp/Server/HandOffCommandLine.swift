@@ -36,7 +36,8 @@ extension ChatCommandLine {
       --data-dir DIR         or its data directory (the control socket is
                              DIR/control.sock; default ./chatd-data)
       --keep-running         do not stop the node afterwards
-      --window N             sessions moving at once (default 256)
+      --window N             sessions moving at once (default 64: more move faster
+                             in all, each waiting longer)
       --deadline SECONDS     the longest one step of one session's move may take
                              (default 10)
       --timeout SECONDS      how long to wait for the node's answer (default 600)
@@ -144,6 +145,8 @@ public enum HandOffCommand {
       line +=
         "; \(failed.count) could not move and were told to reconnect (\(first.joined(separator: "; "))\(failed.count > 3 ? "; ..." : ""))"
     }
+    let left = int(result["left"])
+    if left > 0 { line += "; \(left) left meanwhile" }
     if let lost = result["link_lost"]?.stringValue { line += "; the link broke: \(lost)" }
     if result["stopping"]?.boolValue == true { line += "; the node is stopping" }
     return (line, failed.isEmpty && result["link_lost"]?.stringValue == nil)
