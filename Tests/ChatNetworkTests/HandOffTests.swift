@@ -239,6 +239,11 @@ final class SessionHandOffTests: XCTestCase {
     XCTAssertEqual(status, 1, output)
     XCTAssertTrue(output.contains("cannot reach the hand-off socket /nonexistent/handoff.sock"), output)
 
+    // A second node cannot take hand-offs at a path a live node serves.
+    XCTAssertThrowsError(try net.addNode(ChatdNode.Options(extraArguments: ["--handoff-socket", b.dataDirectory + "/handoff.sock"]))) {
+      XCTAssertTrue("\($0)".contains("another node takes hand-offs at \(b.dataDirectory)/handoff.sock"), "\($0)")
+    }
+
     XCTAssertTrue(a.isRunning)
     client.send("PING :alive")
     try client.expect("PONG", containing: "alive")

@@ -137,11 +137,13 @@ enum HandOffDrain {
 
     let plan = HandOffDeparture(link: writer, drain: drain, deadline: options.deadline, linger: options.linger)
     var waiting = services.clients.all.sorted { $0.id < $1.id }[...]
-    let total = waiting.count
-    services.notifier?.status("handing \(total) sessions over to the node at \(options.to)")
-    services.logger.notice("handoff: handing \(total) sessions over to the node at \(options.to)")
+    services.notifier?.status("handing \(waiting.count) sessions over to the node at \(options.to)")
+    services.logger.notice("handoff: handing \(waiting.count) sessions over to the node at \(options.to)")
     var moving: Set<UInt64> = []
     var lingering: Set<UInt64> = []
+    /// Every client asked to leave (a connection accepted just before the listeners
+    /// stopped may start after the first look: it is found by the next one).
+    var asked: Set<UInt64> = []
     var moved = 0
     var toldWebSocket = 0
     var toldUnregistered = 0
@@ -152,8 +154,13 @@ enum HandOffDrain {
     var linkLost: String?
 
     func startMore() {
+      if waiting.isEmpty {
+        waiting = services.clients.all.filter { !asked.contains($0.id) }.sorted { $0.id < $1.id }[...]
+      }
       while moving.count < options.window, let client = waiting.popFirst() {
-        guard let connection = client.pid.address(as: ServerMessage<Connection>.self), client.pid.isAlive else { continue }
+        guard asked.insert(client.id).inserted, let connection = client.pid.address(as: ServerMessage<Connection>.self),
+          client.pid.isAlive
+        else { continue }
         ctx.monitor(client.pid)
         moving.insert(client.id)
         connection.send(.info(.handOff(linkLost == nil ? .leave(plan) : .reconnect)))
@@ -202,6 +209,7 @@ enum HandOffDrain {
       startMore()
     }
     writer.send(.finish)
+    let total = asked.count
 
     let seconds = Double(MonotonicClock.nanoseconds() &- started) / 1e9
     let sorted = pauses.sorted()

@@ -13,6 +13,7 @@
 // Owner: each receiver process, its link and its table of sessions; the listener
 // process its listener.
 import Actors
+import COtterSys
 import Distribution
 import GenServer
 import Glibc
@@ -22,6 +23,13 @@ enum HandOffReceiver {
   /// The listener, for the root supervisor (only in a network).
   static func childSpec(_ services: ChatServices, path: String) -> ChildSpec {
     ChildSpec(id: "handoff", restart: .permanent, shutdown: .brutalKill) { ctx in
+      // Another node serving this path (the same --data-dir) keeps it.
+      var connecting: Int32 = 0
+      let probe = otter_unix_connect(path, &connecting)
+      if probe >= 0 {
+        close(probe)
+        throw SocketError.system("listen \(path)", errno: EADDRINUSE)
+      }
       let listener = try ctx.listen(unix: path, mode: 0o600)
       let acceptor = ctx.spawnLink(Never.self, options: SpawnOptions(label: "handoff \(path)")) { ctx in
         let listener = try await ctx.receiveSocket()
