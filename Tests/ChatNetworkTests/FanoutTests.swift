@@ -49,4 +49,61 @@ final class FanoutTests: XCTestCase {
     XCTAssertEqual(try net[1].settledFigures(), n2Back, "n2 received nothing of #local")
     XCTAssertEqual(try net[0].settledFigures().sent, n1Back.sent, "n1 sent nothing of #local")
   }
+
+  /// The relay's workers keep, per list of recipients, what they looked up (the clients,
+  /// their sockets by the variant of line they take): what they keep follows the
+  /// members' capabilities and departures, and a sender without echo-message is left
+  /// out of its own line.
+  func testTheRelaysKeptListsFollowCapabilitiesDeparturesAndEcho() throws {
+    let net = try startNetwork(nodes: 2)
+    let home = try IRCTestClient.registered("home", on: net[0])
+    try home.join("#kept")
+    var members: [IRCTestClient] = []
+    for i in 0..<6 {
+      let c = try IRCTestClient.registered("kept\(i)", on: net[1])
+      try c.join("#kept")
+      members.append(c)
+    }
+    try home.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("kept5!") == true }
+    home.send("PRIVMSG #kept :first")
+    for c in members { try c.expect("PRIVMSG", containing: "first") }
+
+    // A member asks for server-time after its list was made: its next line carries it.
+    members[1].send("CAP REQ :server-time")
+    try members[1].expect("CAP", containing: "ACK")
+    home.send("PRIVMSG #kept :timed")
+    let timed = try members[1].expect("PRIVMSG", containing: "timed")
+    XCTAssertNotNil(timed.tags.first { $0.key == "time" }, "a member that took server-time gets it: \(timed)")
+    for c in members where c !== members[1] {
+      XCTAssertNil(try c.expect("PRIVMSG", containing: "timed").tags.first { $0.key == "time" })
+    }
+
+    // A member on n2 without echo-message: the other five get its line, it does not.
+    members[0].send("PRIVMSG #kept :no echo")
+    for c in members.dropFirst() { try c.expect("PRIVMSG", containing: "no echo") }
+    try home.expect("PRIVMSG", containing: "no echo")
+    XCTAssertTrue(members[0].never(within: 0.5) { $0.command == "PRIVMSG" && $0.params.last == "no echo" })
+
+    // Members leave (one quits, one parts) and a newcomer joins on n2: every line reaches
+    // exactly those in the channel now.
+    members[2].send("QUIT :bye")
+    try home.expect("QUIT") { $0.command == "QUIT" && $0.source?.hasPrefix("kept2!") == true }
+    members[3].send("PART #kept")
+    try home.expect("PART") { $0.command == "PART" && $0.source?.hasPrefix("kept3!") == true }
+    let late = try IRCTestClient.registered("late", on: net[1])
+    try late.join("#kept")
+    try home.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("late!") == true }
+    for i in 0..<5 { home.send("PRIVMSG #kept :after \(i)") }
+    for c in [members[0], members[1], members[4], members[5], late] {
+      var texts: [String] = []
+      while texts.count < 5 {
+        // (The newcomer was also sent the channel's recent history as it joined.)
+        let m = try c.expect("PRIVMSG") { $0.command == "PRIVMSG" && $0.params.last?.contains("after") == true }
+        texts.append(m.params.last ?? "")
+      }
+      XCTAssertEqual(texts, (0..<5).map { "after \($0)" })
+      XCTAssertTrue(c.never(within: 0.2) { $0.command == "PRIVMSG" && $0.params.last?.hasPrefix("after") == true }, "once each")
+    }
+    XCTAssertTrue(members[3].never(within: 0.5) { $0.command == "PRIVMSG" && $0.params.last?.hasPrefix("after") == true })
+  }
 }

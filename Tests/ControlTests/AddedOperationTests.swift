@@ -35,7 +35,7 @@ final class AddedOperationTests: XCTestCase {
       XCTAssertThrowsError(try client.request(operation: "wave")) {
         guard case .remote(let e)? = $0 as? ControlClientError else { return XCTFail("\($0)") }
         XCTAssertEqual(e.code, .unknownOp)
-        XCTAssertTrue(e.message.hasSuffix("memory, greet"), e.message)
+        XCTAssertTrue(e.message.hasSuffix(", greet"), e.message)
       }
       client.close()
       await endpoint.stop(on: node)

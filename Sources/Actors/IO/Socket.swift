@@ -18,6 +18,13 @@ import Synchronization
 public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendable {
   public enum Kind: String, Sendable {
     case tcp, unix, tcpListener, unixListener
+    /// The read end of a pipe (an OS child's stdout, say): read like a stream socket.
+    case pipe
+    /// A Unix datagram socket: each read is one datagram, and an empty one is not the end.
+    case datagram
+    /// A pidfd: it becomes readable when its OS process ends, which is told to the owner
+    /// as `.closed` (nothing is read from it).
+    case processDescriptor
     var isListener: Bool { self == .tcpListener || self == .unixListener }
   }
 
@@ -314,6 +321,12 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   /// Reads what is there (up to 64 KiB) and frames it. Lock held.
   private func readLocked(_ out: inout [SocketEvent]) {
     guard mode != .passive else { return }
+    if kind == .processDescriptor {
+      peerClosed = true
+      mode = .passive
+      out.append(.closed)
+      return
+    }
     let buffer = Socket.readBuffer
     let n: Int
     if let passing {
@@ -343,6 +356,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
         }
       }
       if mode == .once && !out.isEmpty { mode = .passive }
+    } else if n == 0 && kind == .datagram {
+      out.append(.data([]))
+      if mode == .once { mode = .passive }
     } else if n == 0 {
       peerClosed = true
       mode = .passive

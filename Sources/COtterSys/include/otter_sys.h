@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+// Child OS processes (spawn, pidfds, pipes): see otter_process.h.
+#include "otter_process.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -15,7 +15,10 @@ enum NetMessage: Sendable {
   /// that someone sharing several channels with it is told once (QuitLedger).
   /// `incarnation` is the receiving node's, as the sender knew it: a line for clients of
   /// an incarnation that is gone is dropped (process numbers restart with a new process).
-  case deliver(WireLine, to: [UInt64], incarnation: UInt64, quitOf: WireClient?)
+  /// `except`: one of them not to write to (a sender that did not ask for its echo) —
+  /// apart, so that a room's recipients on a node are the same list for every line
+  /// (the relay's workers keep what they looked up for a list: RelayWorker.swift).
+  case deliver(WireLine, to: [UInt64], except: UInt64? = nil, incarnation: UInt64, quitOf: WireClient?)
   /// One serialised line for one client of the receiving node.
   case lines([UInt8], to: UInt64, incarnation: UInt64)
   /// A channel homed on the sender changed: the receiving node, which has members in it,
@@ -96,10 +99,11 @@ extension NetMessage: Transportable {
     case .userLeft(let user):
       e.tag(1)
       e.write(user)
-    case .deliver(let line, let to, let incarnation, let quitOf):
+    case .deliver(let line, let to, let except, let incarnation, let quitOf):
       e.tag(2)
       e.write(line)
       e.write(to)
+      e.write(except.map { [$0] } ?? [])
       e.write(incarnation)
       e.write(quitOf.map { [$0] } ?? [])
     case .lines(let bytes, let to, let incarnation):
@@ -135,7 +139,10 @@ extension NetMessage: Transportable {
     switch try d.tag() {
     case 0: self = .users(try d.read())
     case 1: self = .userLeft(try d.read())
-    case 2: self = .deliver(try d.read(), to: try d.read(), incarnation: try d.read(), quitOf: try d.read([WireClient].self).first)
+    case 2:
+      self = .deliver(
+        try d.read(), to: try d.read(), except: try d.read([UInt64].self).first, incarnation: try d.read(),
+        quitOf: try d.read([WireClient].self).first)
     case 3: self = .lines(try d.read(), to: try d.read(), incarnation: try d.read())
     case 4: self = .mirror(key: try d.read(), home: try d.read(), try d.read())
     case 5: self = .kill(try d.read(), reason: try d.read())

@@ -98,9 +98,9 @@ struct Relay: SyncGenServer {
       break  // applied while read (WireClient)
     case .userLeft(let user):
       if let location = user.client.remote?.location { network.users.remove(location, services: services) }
-    case .deliver(let wire, let numbers, let incarnation, let quitOf):
+    case .deliver(let wire, let numbers, let except, let incarnation, let quitOf):
       guard incarnation == network.incarnation else { break }
-      state.workers.hand(.deliver(wire, to: numbers, quitOf: quitOf?.client.id))
+      state.workers.hand(.deliver(wire, to: numbers, except: except, quitOf: quitOf?.client.id))
     case .lines(let bytes, let number, let incarnation):
       guard incarnation == network.incarnation else { break }
       state.workers.hand(.lines(bytes, to: number))
@@ -222,7 +222,7 @@ struct Relay: SyncGenServer {
       let local = services.channels.neighbours(of: user.id).filter { $0.remote == nil }.map(\.id)
       guard !local.isEmpty else { continue }
       let line = WireLine(TaggedLine(quit))
-      workers.hand(.deliver(line, to: local, quitOf: user.id))
+      workers.hand(.deliver(line, to: local, except: nil, quitOf: user.id))
     }
     network.forgetRoomsOn(peer)
     // One node takes each orphan over (the first by name with members in it: every node

@@ -7,8 +7,15 @@
 // the relay hands work out in the order it reads it: a user's lines arrive in the
 // order they were sent, and a kill comes after the lines before it.
 //
-// Owner: each worker holds nothing; the users' endpoints and the quit ledger are the
-// connections' and the rooms' (it writes to them, as a room does).
+// A room's line comes with the same list of recipients each time (until its members
+// change): a worker keeps, per list, the clients it found and a delivery list of their
+// sockets (Delivery/DeliveryList.swift), so a line costs what a room's own broadcast
+// does — not a lookup and a retain per recipient. What it keeps is dropped as soon as
+// any client of this node has left (it may be one of them), and all of it when it holds
+// too many lists.
+//
+// Owner: each worker owns its cache of lists; the users' endpoints and the quit ledger
+// are the connections' and the rooms' (it writes to them, as a room does).
 import Actors
 import GenServer
 
@@ -16,7 +23,8 @@ import GenServer
 enum RelayWork: Sendable {
   /// A broadcast line for these users of this node; `quitOf`: the QUIT of that user,
   /// written once per recipient (the quit ledger), netsplit or not.
-  case deliver(WireLine, to: [UInt64], quitOf: UInt64?)
+  /// `except`: one of them not to write to (a sender without echo-message).
+  case deliver(WireLine, to: [UInt64], except: UInt64?, quitOf: UInt64?)
   /// Serialised lines for one user.
   case lines([UInt8], to: UInt64)
   /// Disconnect one user.
@@ -34,9 +42,10 @@ struct RelayWorkers {
   init<M>(services: ChatServices, _ ctx: Context<M>) {
     let count = max(1, ctx.node.schedulerCount)
     workers = (0..<count).map { i in
-      ctx.spawnLink(RelayWork.self, state: (), options: SpawnOptions(label: "chatd relay worker \(i)", scheduler: i)) {
-        _, message, _ in
-        if case .message(let work) = message { Self.perform(work, services) }
+      ctx.spawnLink(
+        RelayWork.self, state: RecipientCache(), options: SpawnOptions(label: "chatd relay worker \(i)", scheduler: i)
+      ) { cache, message, _ in
+        if case .message(let work) = message { Self.perform(work, cache, services) }
         return .continue
       }
     }
@@ -45,11 +54,13 @@ struct RelayWorkers {
   /// Hands `work` to the worker (or workers) of its users.
   func hand(_ work: RelayWork) {
     switch work {
-    case .deliver(let line, let numbers, let quitOf):
+    case .deliver(let line, let numbers, let except, let quitOf):
       guard workers.count > 1 else { return workers[0].send(work) }
       var parts = [[UInt64]](repeating: [], count: workers.count)
       for n in numbers { parts[worker(of: n)].append(n) }
-      for (i, part) in parts.enumerated() where !part.isEmpty { workers[i].send(.deliver(line, to: part, quitOf: quitOf)) }
+      for (i, part) in parts.enumerated() where !part.isEmpty {
+        workers[i].send(.deliver(line, to: part, except: except, quitOf: quitOf))
+      }
     case .lines(_, let number), .kill(let number, _), .handOff(let number, _):
       workers[worker(of: number)].send(work)
     }
@@ -58,11 +69,14 @@ struct RelayWorkers {
   private func worker(of number: UInt64) -> Int { Int(number % UInt64(workers.count)) }
 
   /// Writes `work` to its users: run by a worker.
-  static func perform(_ work: RelayWork, _ services: ChatServices) {
+  static func perform(_ work: RelayWork, _ cache: RecipientCache, _ services: ChatServices) {
     switch work {
-    case .deliver(let wire, let numbers, let quitOf):
+    case .deliver(let wire, let numbers, let except, nil) where numbers.count >= RecipientCache.smallest:
+      let entry = cache.entry(for: numbers, services)
+      _ = entry.list.send(wire.line, clients: entry.clients, except: except, services)
+    case .deliver(let wire, let numbers, let except, let quitOf):
       let line = wire.line
-      for client in services.clients.find(numbers) {
+      for client in services.clients.find(numbers) where client.id != except {
         if let q = quitOf, !services.departures.claim(quitter: q, recipient: client.id) { continue }
         line.send(to: client)
       }
@@ -73,5 +87,51 @@ struct RelayWorkers {
     case .handOff(let number, let event):
       services.clients.find(number)?.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.handOff(event)))
     }
+  }
+}
+
+/// A relay worker's lists of recipients, by the numbers a line came with.
+final class RecipientCache {
+  /// Fewer recipients than this are looked up line by line (a private message, a small
+  /// room): a list would cost more to keep than it saves.
+  static let smallest = 4
+  /// The most lists kept: past it, all are dropped and made again as lines come.
+  static let limit = 1024
+
+  /// The clients of one list, found once, and their sockets laid out for sending.
+  final class Entry {
+    /// Held so that the delivery list's sockets stay alive.
+    let clients: [ClientHandle]
+    let list = DeliveryList()
+    init(_ clients: [ClientHandle]) { self.clients = clients }
+  }
+
+  /// A list of numbers, hashed from a few of them (equal lists are compared in full).
+  private struct Key: Hashable {
+    let numbers: [UInt64]
+    func hash(into hasher: inout Hasher) {
+      hasher.combine(numbers.count)
+      hasher.combine(numbers.first)
+      hasher.combine(numbers.last)
+      hasher.combine(numbers[numbers.count / 2])
+    }
+  }
+
+  private var entries: [Key: Entry] = [:]
+  /// `ClientDirectory.removals` when the entries were made.
+  private var removals: UInt64 = 0
+
+  /// The entry for `numbers`: kept, or made now from the clients still here.
+  func entry(for numbers: [UInt64], _ services: ChatServices) -> Entry {
+    let now = services.clients.removals.load(ordering: .acquiring)
+    if now != removals || entries.count >= Self.limit {
+      entries.removeAll()
+      removals = now
+    }
+    let key = Key(numbers: numbers)
+    if let e = entries[key] { return e }
+    let e = Entry(services.clients.find(numbers))
+    entries[key] = e
+    return e
   }
 }

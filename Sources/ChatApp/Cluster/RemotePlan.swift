@@ -28,11 +28,13 @@ final class RemotePlan {
     let skip = except?.remote?.location
     var copies = 0
     for g in groups {
-      var numbers = g.numbers
-      if let skip, skip.node == g.node, skip.incarnation == g.incarnation { numbers.removeAll { $0 == skip.number } }
-      guard !numbers.isEmpty else { continue }
-      copies += numbers.count
-      network.send(.deliver(wire, to: numbers, incarnation: g.incarnation, quitOf: nil), to: g.node)
+      // The whole group goes, the sender apart: the same list for every line of the room.
+      var except: UInt64?
+      if let skip, skip.node == g.node, skip.incarnation == g.incarnation, g.numbers.contains(skip.number) { except = skip.number }
+      let count = g.numbers.count - (except == nil ? 0 : 1)
+      guard count > 0 else { continue }
+      copies += count
+      network.send(.deliver(wire, to: g.numbers, except: except, incarnation: g.incarnation, quitOf: nil), to: g.node)
     }
     return copies
   }

@@ -6,10 +6,12 @@
 // over the members read each member's handle (its capabilities, its endpoint: a cache
 // miss per member) and retained it, the handle and the endpoint per copy.
 //
-// Owner: the room process that holds it in its state (Room.State). Any change of the
-// room's members drops it (`Room.State.members`); a change of a registered client's
-// capabilities makes every room's list stale (`ChatServices.capabilityChanges`, read
-// when a list is made and before each use).
+// Owner: the process that holds it — a room in its state (Room.State), for its local
+// members; a relay worker in its cache (Cluster/RelayWorker.swift), for the members of
+// a room on another node that sit here. Any change of the room's members drops it
+// (`Room.State.members`; a worker's list is keyed by the recipients it was made for); a
+// change of a registered client's capabilities makes every list stale
+// (`ChatServices.capabilityChanges`, read when a list is made and before each use).
 import Actors
 import Synchronization
 
@@ -20,9 +22,9 @@ final class DeliveryList {
   struct SocketTarget {
     /// The member's client id (a sender without echo-message is skipped by it).
     let id: UInt64
-    /// Not retained: the member's handle, in the room's members, holds its endpoint, and
-    /// the list is dropped before any member leaves the room's state — so while the list
-    /// exists, every socket in it is alive. Reading it retains nothing.
+    /// Not retained: the member's handle, in the room's members (or the worker's cache
+    /// entry), holds its endpoint, and the list is dropped before any member leaves them —
+    /// so while the list exists, every socket in it is alive. Reading it retains nothing.
     let socket: Unmanaged<Socket>
   }
 
@@ -56,7 +58,19 @@ final class DeliveryList {
     _ line: TaggedLine, members: [UInt64: ChannelMember], except: UInt64?, onlyMessageTags: Bool, _ services: ChatServices
   ) -> Int {
     let changes = services.capabilityChanges.load(ordering: .acquiring)
-    if lists?.capabilityChanges != changes { lists = make(members, changes) }
+    if lists?.capabilityChanges != changes { lists = make(members.values.lazy.filter { !$0.isRemote }.map(\.client), changes) }
+    return send(line, except: except, onlyMessageTags: onlyMessageTags)
+  }
+
+  /// Sends `line` to each of `clients` (all of this node) but `except`. The caller keeps
+  /// `clients` alive, unchanged, as long as it keeps this list. Returns the copies sent.
+  func send(_ line: TaggedLine, clients: [ClientHandle], except: UInt64?, _ services: ChatServices) -> Int {
+    let changes = services.capabilityChanges.load(ordering: .acquiring)
+    if lists?.capabilityChanges != changes { lists = make(clients, changes) }
+    return send(line, except: except, onlyMessageTags: false)
+  }
+
+  private func send(_ line: TaggedLine, except: UInt64?, onlyMessageTags: Bool) -> Int {
     guard let lists else { return 0 }
     var copies = 0
     for variant in 0..<4 {
@@ -87,14 +101,14 @@ final class DeliveryList {
     return copies
   }
 
-  private func make(_ members: [UInt64: ChannelMember], _ changes: UInt64) -> Lists {
+  private func make(_ clients: some Sequence<ClientHandle>, _ changes: UInt64) -> Lists {
     var lists = Lists(capabilityChanges: changes)
-    for m in members.values where !m.isRemote {
-      let caps = m.client.capabilities
-      if let socket = m.client.endpoint as? Socket {
-        lists.sockets[caps.tagVariant].append(SocketTarget(id: m.client.id, socket: Unmanaged.passUnretained(socket)))
+    for client in clients {
+      let caps = client.capabilities
+      if let socket = client.endpoint as? Socket {
+        lists.sockets[caps.tagVariant].append(SocketTarget(id: client.id, socket: Unmanaged.passUnretained(socket)))
       } else {
-        lists.others.append(EndpointTarget(id: m.client.id, caps: caps, endpoint: m.client.endpoint))
+        lists.others.append(EndpointTarget(id: client.id, caps: caps, endpoint: client.endpoint))
       }
     }
     return lists

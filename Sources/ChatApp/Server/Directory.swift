@@ -19,6 +19,9 @@ final class ClientDirectory: Sendable {
   /// Clients connected now, and since the start, per transport (the metrics endpoint).
   let connected = TransportCounts()
   let opened = TransportCounts()
+  /// How many clients have left: what was looked up in the table before may name a
+  /// client that is gone when it has changed (the relay workers' lists).
+  let removals = Atomic<UInt64>(0)
 
   /// What a client adds to the counts.
   struct Counted: Equatable {
@@ -64,6 +67,7 @@ final class ClientDirectory: Sendable {
 
   func remove(_ client: ClientHandle) {
     guard clients.withLock({ c in c[client.id] === client ? c.removeValue(forKey: client.id) : nil }) != nil else { return }
+    removals.add(1, ordering: .releasing)
     connected.add(-1, client.transport)
     recount(from: Counted(client.settings), to: Counted())
   }

@@ -230,6 +230,13 @@ public final class ControlClient {
     _ = try request(.kill, [(key: "pid", value: pid.json), (key: "reason", value: .string(reason))])
   }
 
+  /// Has the static supervisor `supervisor` stop its child `child` and start it again
+  /// (the `restart` operation). Returns once the node has checked the request; the
+  /// restart goes on there (the tree shows the new pid, a failure is logged).
+  public func restart(supervisor: ProcessID, child: String) throws(ControlClientError) {
+    _ = try request(.restart, [(key: "supervisor", value: supervisor.json), (key: "child", value: .string(child))])
+  }
+
   /// Sends each of `pids` an exit signal with one write: the node reads the requests
   /// together and serves them in order, so the signals leave within microseconds of
   /// each other, where one request after another leaves a round trip between them (for

@@ -56,6 +56,12 @@ public enum ControlProtocol {
     case kill
     /// Every socket with its counters: `{"sockets": [SocketRow]}`.
     case sockets
+    /// Stops a child of a static supervisor with its shutdown protocol and starts it
+    /// again (terminate then restart; an OS process child is waited for until ready):
+    /// parameters `supervisor` (its pid), `child` (the child's id). Answered once the
+    /// request is checked, `{"supervisor", "child", "restarting": true}`; the restart
+    /// goes on in the node (the tree shows it; a failure is logged).
+    case restart
     /// Where the node's memory is: a `MemoryBreakdown` (resident set, allocator, the
     /// parts the node can attribute, process memory by type).
     case memory

@@ -138,6 +138,24 @@ struct Connection {
     case .sockets:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields(["sockets": .array(node.sockets().map { SocketRow($0).json })])
+    case .restart:
+      try f.onlyKnown(ControlRequest.envelope.union(["supervisor", "child"]))
+      let supervisor = try process(f.pid("supervisor"), node)
+      let child = try f.string("child")
+      try await checkRestartable(child, of: supervisor, ctx)
+      // The restart itself (a graceful stop, then a start that may wait for readiness)
+      // runs in a helper: the connection answers at once and the tree shows the rest.
+      let logger = node.logger
+      ctx.spawn(Never.self, options: SpawnOptions(label: "control restart helper")) { helper in
+        do throws(SupervisorError) {
+          _ = try await helper.restartChild(of: supervisor, id: child, timeout: .infinity)
+        } catch {
+          logger.error(
+            "restarting child \(child) of \(supervisor), as the observer asked, failed: \(error)",
+            metadata: ["child": .string(child), "supervisor_pid": .string(supervisor.description)], source: "Control")
+        }
+      }
+      return .fields(["supervisor": ProcessID(supervisor).json, "child": .string(child), "restarting": .bool(true)])
     case .memory:
       try f.onlyKnown(ControlRequest.envelope)
       return MemoryBreakdown(node.memoryReport()).json
@@ -195,6 +213,24 @@ struct Connection {
       }
     }
     return detail
+  }
+
+  /// Throws unless `child` is a child of the static supervisor `supervisor`.
+  private func checkRestartable(_ child: String, of supervisor: Pid, _ ctx: Context<ConnectionMessage>) async throws(ControlError) {
+    let report: SupervisorReport?
+    do {
+      report = try await ctx.supervisorReport(of: supervisor, childLimit: 0, timeout: .seconds(5))
+    } catch {
+      throw ControlError(.timeout, "\(supervisor) did not answer: \(error)")
+    }
+    guard let report else { throw ControlError(.badRequest, "\(supervisor) is not a supervisor") }
+    guard report.strategy != "simple_one_for_one" else {
+      throw ControlError(.badRequest, "\(supervisor) is a dynamic supervisor: it restarts no child by id (kill the child instead)")
+    }
+    let children = try? await ctx.supervisorReport(of: supervisor, childLimit: nil, timeout: .seconds(5))?.children
+    guard children?.contains(where: { $0.id == child }) == true else {
+      throw ControlError(.badRequest, "\(supervisor) has no child \"\(child)\"")
+    }
   }
 
   private func process(_ id: ProcessID, _ node: Node) throws(ControlError) -> Pid {
