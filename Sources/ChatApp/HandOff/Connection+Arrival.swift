@@ -18,7 +18,7 @@ import Distribution
 import GenServer
 
 /// An arriving connection's session, until the old node is done.
-final class Arrival {
+final class Arrival: Sendable {
   let session: HandOffSession
   /// What the node's receiver counts of its link (HandOffReceiver.swift).
   let tally: HandOffReceiver.Tally
