@@ -42,13 +42,20 @@ do {
   case .check(let c):
     print(ChatConfigFile.text(of: c), terminator: "")
     exit(0)
-  case .run(let c):
+  case .run(var c):
+    // systemd (or chatd's master) names where to say chatd is ready.
+    c.notifySocket = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"]
     config = c
   case .emitHelp:
     print(ChatCommandLine.emitHelp)
     exit(0)
   case .emit(let request):
     exit(await emit(request))
+  case .handOffHelp:
+    print(ChatCommandLine.handOffHelp)
+    exit(0)
+  case .handOff(let request):
+    exit(HandOffCommand.run(request))
   }
 } catch {
   complain("\(error)")
@@ -64,8 +71,8 @@ do {
 }
 FileHandle.standardOutput.write(
   Data(
-    ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
-      + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+    ("chatd \(ChatApp.version): IRC on \(server.config.host):\(server.ircPort)"
+      + (server.webPort != 0 ? ", web on http://\(server.config.webHost):\(server.webPort)/" : "")
       + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"

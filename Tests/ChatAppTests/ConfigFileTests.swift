@@ -264,11 +264,13 @@ final class ConfigFileTests: XCTestCase {
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
-      "clusterLease",
+      "clusterLease", "socketActivation", "handOffSocket",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
       "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory", "chathistoryLimit", "historyBackend",
+      // From the environment (NOTIFY_SOCKET), as systemd hands it.
+      "notifySocket",
     ]
     let fields = Set(Mirror(reflecting: ChatConfig()).children.compactMap(\.label))
     XCTAssertEqual(

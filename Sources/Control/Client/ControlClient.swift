@@ -115,6 +115,17 @@ public final class ControlClient {
     return try result(of: exchange(request.bytes), id: id)
   }
 
+  /// Sends an operation the node's application added (`name`, such as chatd's
+  /// `handoff`) with `parameters` and returns the result, as `request` does.
+  public func request(operation name: String, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
+    let id = nextID
+    nextID += 1
+    let request = JSON.object(
+      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(name))]
+        + parameters)
+    return try result(of: exchange(request.bytes), id: id)
+  }
+
   /// The result in the response line `reply` to request `id` (a node's error throws).
   private func result(of reply: [UInt8], id: Int64) throws(ControlClientError) -> JSON {
     let json: JSON

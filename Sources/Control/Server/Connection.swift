@@ -13,6 +13,8 @@ struct EndpointConfig: Sendable {
   let root: TreeRoot
   /// The endpoint process (the tree's `automatic` root is the topmost supervisor above it).
   let endpoint: Pid
+  /// The operations the application added, by name.
+  let operations: [String: ControlOperation]
 }
 
 struct Connection {
@@ -48,7 +50,7 @@ struct Connection {
       }
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
       let response: JSON
-      switch ControlRequest.parse(line) {
+      switch ControlRequest.parse(line, added: Set(config.operations.keys)) {
       case .failure(let failure):
         response = ControlProtocol.failure(id: failure.id, failure.error)
       case .success(let request):
@@ -80,13 +82,19 @@ struct Connection {
   mutating func handle(_ request: ControlRequest, _ ctx: Context<ConnectionMessage>) async throws(ControlError) -> JSON {
     let f = request.fields
     let node = ctx.node
-    switch request.op {
+    guard let op = request.op else {
+      guard let added = config.operations[request.name] else { throw ControlError(.unknownOp, "no operation \"\(request.name)\"") }
+      try f.onlyKnown(ControlRequest.envelope.union(added.parameters))
+      let parameters = JSON.object(f.pairs.filter { !ControlRequest.envelope.contains($0.key) })
+      return try await added.run(parameters, node).get()
+    }
+    switch op {
     case .hello:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields([
         "protocol": .number(ControlProtocol.version), "node": .string(node.name), "os_pid": .number(Int(getpid())),
         "socket": .string(config.path), "schedulers": .number(node.schedulerCount),
-        "ops": .array(ControlProtocol.Op.allCases.map { .string($0.rawValue) }),
+        "ops": .array((ControlProtocol.Op.allCases.map(\.rawValue) + config.operations.keys.sorted()).map { .string($0) }),
       ])
     case .stats:
       try f.onlyKnown(ControlRequest.envelope)
