@@ -56,6 +56,11 @@ do {
     exit(0)
   case .reload(let request):
     exit(ChatReload.run(request, print: { print($0) }, complain: complain))
+  case .handOffHelp:
+    print(ChatCommandLine.handOffHelp)
+    exit(0)
+  case .handOff(let request):
+    exit(HandOffCommand.run(request))
   }
 } catch {
   complain("\(error)")

@@ -78,6 +78,8 @@ final class ChatdNode {
 
   /// The OS process id.
   var pid: pid_t { process.processIdentifier }
+  /// Its data directory (history, control socket, hand-off socket).
+  var dataDirectory: String { directory + "/data" }
   var isRunning: Bool { process.isRunning }
 
   /// Everything the node wrote (stdout and stderr).

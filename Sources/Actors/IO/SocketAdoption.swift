@@ -40,6 +40,11 @@ extension Context {
 }
 
 extension Socket {
+  /// A close-on-exec duplicate of this socket's descriptor, the caller's to close: to
+  /// pass the connection to another OS process (`sendMessage(_:descriptors:on:)`) while
+  /// this socket keeps it. Throws `.closed`, `.system`.
+  public func duplicateDescriptor() throws(SocketError) -> Int32 { try duplicateDescriptorLocked() }
+
   /// A close-on-exec duplicate of `descriptor` (numbered 3 or above), for adopting a
   /// socket while keeping the original open. Throws `.system` (the descriptor is not
   /// open, or the process has too many).

@@ -46,6 +46,10 @@ extension Room.Request: Transportable {
       e.tag(8)
       e.write(source)
       e.write(text)
+    case .handOff(let old, let new):
+      e.tag(9)
+      e.write(WireClient(old))
+      e.write(WireClient(new))
     }
   }
 
@@ -65,6 +69,7 @@ extension Room.Request: Transportable {
     case 6: self = .kick(try client(&d), target: try d.read(), reason: try optional(&d))
     case 7: self = .invite(try client(&d), try client(&d))
     case 8: self = .emit(source: try d.read(), text: try d.read())
+    case 9: self = .handOff(try client(&d), to: try client(&d))
     case let t: throw WireError.unknownTag(t, in: "Room.Request")
     }
   }

@@ -44,6 +44,8 @@ struct Room: SyncGenServer {
     case invite(ClientHandle, ClientHandle)
     /// A message from outside IRC (the emitter), from `source` (`nick!user@host`).
     case emit(source: String, text: String)
+    /// The member's session moved to another connection (HandOff/Room+HandOff.swift).
+    case handOff(ClientHandle, to: ClientHandle)
   }
 
   enum Reply: Sendable {
@@ -225,6 +227,8 @@ struct Room: SyncGenServer {
       return (invite(client, target, &state), false)
     case .emit(let source, let text):
       return (emit(source, text, &state, ctx), false)
+    case .handOff(let old, let new):
+      return (handOff(old, to: new, &state, ctx), false)
     }
   }
 

@@ -41,6 +41,9 @@ public struct ChatConfig: Sendable {
   /// The shared secret nodes prove to each other; nil: one kept in Redis for the network
   /// (anyone who can reach that Redis is trusted anyway).
   public var clusterSecret: String?
+  /// Where this node takes over sessions another node of its network hands it (a Unix
+  /// socket, mode 0600; HandOff/); nil: under the data directory.
+  public var handOffSocket: String?
   /// Separates networks that share one Redis.
   public var clusterName = "chatd"
   /// How long a node that stops renewing its place (frozen, cut off, overloaded past
@@ -140,5 +143,10 @@ public struct ChatConfig: Sendable {
   /// The control socket's path.
   public var controlSocketPath: String {
     controlSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path
+  }
+
+  /// The hand-off socket's path (network mode only).
+  public var handOffSocketPath: String {
+    handOffSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("handoff.sock").path
   }
 }

@@ -7,6 +7,7 @@
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
+//   ├── handoff       in a network: where another node hands its sessions over (HandOff/)
 //   ├── irc           listener (acceptor) on the IRC port
 //   ├── web           listener (acceptor) on the web port
 //   ├── control       the observer's control endpoint (Unix socket, mode 0600)
@@ -107,6 +108,9 @@ public final class ChatServer: Sendable {
     let historyPath =
       config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
+    // The node's own stop, for a drain that ends with it (HandOff/HandOffDrain.swift).
+    let started = Locked<Application?>(nil)
+    let operations = ["handoff": HandOffDrain.operation(services) { started.withLock { $0 }?.stop() }]
     let connections = DynamicSupervisor<Socket>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
@@ -139,13 +143,14 @@ public final class ChatServer: Sendable {
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
+      + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])
       + [
         Listener.childSpec(
           id: "irc", host: config.host, port: config.port, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
           bound: ircBound)
       ]
       + WebServer.listener(services, bound: webBound, inherited: inherited.web)
-      + [Control.endpoint(path: config.controlSocketPath)]
+      + [Control.endpoint(EndpointOptions(path: config.controlSocketPath, operations: operations))]
       + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
     let root = Supervisor(
@@ -169,6 +174,7 @@ public final class ChatServer: Sendable {
       }
       throw .child(child, cause, config: config)
     }
+    started.withLock { $0 = application }
     let server = ChatServer(
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
     hold.release()

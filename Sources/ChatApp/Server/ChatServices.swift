@@ -34,6 +34,8 @@ final class ChatServices: Sendable {
   let capabilityChanges = Atomic<UInt64>(0)
   /// The service manager to tell how chatd is doing (`NOTIFY_SOCKET`), if there is one.
   let notifier: ServiceNotifier?
+  /// Sessions handed over by another node, waiting for their connection to start.
+  let arrivals = HandOffArrivals()
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"

@@ -11,6 +11,9 @@ public enum ChatCommand: Equatable, Sendable {
   /// `chatd reload`: ask a master for a rolling reload of its workers.
   case reload(ReloadRequest)
   case reloadHelp
+  /// `chatd handoff`: hand a running node's sessions to another node, then stop it.
+  case handOff(HandOffRequest)
+  case handOffHelp
   /// `--check-config`: print these settings and exit.
   case check(ChatConfig)
   case help
@@ -32,6 +35,7 @@ extension ChatConfig: Equatable {
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
       && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
+      && a.handOffSocket == b.handOffSocket
   }
 }
 
@@ -49,6 +53,8 @@ public enum ChatCommandLine {
   public static let help =
     """
     usage: chatd [options]
+           chatd emit --cluster URL CHANNEL TEXT [options]   (chatd emit --help)
+           chatd handoff --to SOCKET [options]               (chatd handoff --help)
 
     An IRC chat daemon on Otter. With no options it serves IRC on 127.0.0.1:6667 and
     keeps its data (history, control socket) under ./chatd-data. A flag's value may also
@@ -129,6 +135,8 @@ public enum ChatCommandLine {
                                 (2-600, default 10); a node whose process is gone
                                 (its link address refuses connections) is dropped
                                 at once
+      --handoff-socket PATH     where this node takes over the sessions another node
+                                hands it (chatd handoff; default DATA/handoff.sock)
 
     Workers (one machine, many processes; see README "Workers and zero-downtime reload")
       --workers [N]             run N chatd workers (default: one per core) as one
@@ -170,6 +178,7 @@ public enum ChatCommandLine {
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
     if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
     if arguments.first == "reload" { return try parseReload(Array(arguments.dropFirst())) }
+    if arguments.first == "handoff" { return try parseHandOff(Array(arguments.dropFirst())) }
     var given: Set<String> = []
     return try parse(arguments, over: nil, given: &given, finish: true)
   }
@@ -358,6 +367,12 @@ public enum ChatCommandLine {
         } else {
           config.workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         }
+      case "--handoff-socket":
+        let v = try value(arg)
+        guard !v.isEmpty, v.utf8.count < 108 else {
+          throw UsageError(description: "--handoff-socket: expected a Unix socket path of at most 107 bytes, got \"\(v)\"")
+        }
+        config.handOffSocket = v
       case "--config":
         let path = try value(arg)
         if let first = configFile { throw UsageError(description: "--config: given twice (\(first), \(path)); name one file") }
@@ -388,7 +403,9 @@ public enum ChatCommandLine {
     if config.cluster != nil, let node = config.nodeName, !given.contains("--server-name") {
       config.serverName = "\(node).chatd.local"
     }
-    let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name", "--cluster-lease"]
+    let clusterFlags = [
+      "--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name", "--cluster-lease", "--handoff-socket",
+    ]
     if config.cluster == nil, let flag = clusterFlags.first(where: given.contains) {
       throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
     }

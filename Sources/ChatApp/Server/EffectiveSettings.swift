@@ -70,6 +70,11 @@ extension ChatConfigFile {
       note("cluster-secret", config.clusterSecret == nil ? "none (one kept in the Redis)" : "set (not shown)")
       set("cluster-name", config.clusterName)
       set("cluster-lease", String(config.clusterLease.components.seconds))
+      if let socket = config.handOffSocket {
+        set("handoff-socket", socket)
+      } else {
+        note("handoff-socket", "not set (\(config.handOffSocketPath), under data-dir)")
+      }
     } else {
       note("cluster", "not set (this chatd runs alone)")
     }

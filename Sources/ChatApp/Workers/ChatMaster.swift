@@ -94,7 +94,7 @@ public final class ChatMaster: Sendable {
       arguments: WorkerPlan.workerArguments(arguments), dataDirectory: data, cluster: cluster,
       baseName: config.nodeName ?? "chatd", listeners: listeners.inherited, readyTimeout: .seconds(60),
       shutdownTimeout: config.shutdownTimeout + .seconds(2))
-    let set = WorkerSet(plan: plan, count: count, handOff: SessionHandOff.move)
+    let set = WorkerSet(plan: plan, count: count)
     let workerSupervisor = Supervisor(
       // A worker that keeps dying is left to its backoff; the pool gives up only on a storm.
       SupervisorFlags(strategy: .oneForOne, intensity: 10 * count, period: .seconds(10)),
@@ -143,24 +143,18 @@ public final class ChatMaster: Sendable {
 
   /// The master's control operations: `reload` (the reload's report) and `workers`.
   static let operations: [String: ControlOperation] = [
-    "reload": ControlOperation(summary: "replace every worker, one at a time, keeping their sessions") { _, node throws(ControlError) in
-      let reply: WorkerSet.Reply
-      do {
-        guard let set = WorkerSet.running(on: node) else { throw ControlError(.internal, "the worker set is not running") }
-        reply = try await node.call(set, .reload, timeout: .infinity)
-      } catch let error as ControlError {
-        throw error
-      } catch {
-        throw ControlError(.internal, "the reload could not run: \(error)")
+    "reload": ControlOperation(parameters: []) { _, node in
+      guard let set = WorkerSet.running(on: node) else { return .failure(ControlError(.internal, "the worker set is not running")) }
+      guard case .reloaded(let report) = try? await node.call(set, .reload, timeout: .infinity) else {
+        return .failure(ControlError(.internal, "the reload could not run (the worker set did not answer)"))
       }
-      guard case .reloaded(let report) = reply else { throw ControlError(.internal, "unexpected reply") }
-      return report.json
+      return .success(report.json)
     },
-    "workers": ControlOperation(summary: "the node name serving each slot") { _, node throws(ControlError) in
+    "workers": ControlOperation(parameters: []) { _, node in
       guard let set = WorkerSet.running(on: node), case .slots(let names) = try? await node.call(set, .slots) else {
-        throw ControlError(.internal, "the worker set does not answer")
+        return .failure(ControlError(.internal, "the worker set does not answer"))
       }
-      return .array(names.map { .string($0) })
+      return .success(.array(names.map { .string($0) }))
     },
   ]
 }

@@ -75,7 +75,7 @@ public enum ChatReload {
     do throws(ControlClientError) {
       let client = try ControlClient(path: request.socket, timeout: request.timeout)
       defer { client.close() }
-      result = try client.request(named: "reload")
+      result = try client.request(operation: "reload")
     } catch {
       if case .remote(let e) = error, e.code == .unknownOp {
         complain("reload: \(request.socket) is a chatd that runs no workers (start it with --workers)")

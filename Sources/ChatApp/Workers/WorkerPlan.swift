@@ -33,6 +33,9 @@ struct WorkerPlan: Sendable {
   /// The worker's control socket: where the master asks it to hand its sessions over.
   func controlSocket(of node: String) -> String { directory(of: node) + "/control.sock" }
 
+  /// Where the worker takes over sessions handed to it (chatd's default place).
+  func handOffSocket(of node: String) -> String { directory(of: node) + "/handoff.sock" }
+
   /// The supervisor's id for the worker of `slot`, `generation`.
   func childID(slot: Int, generation: Int) -> String { "worker \(nodeName(slot: slot, generation: generation))" }
 

@@ -11,9 +11,6 @@ import Supervision
 struct WorkerSet: GenServer {
   let plan: WorkerPlan
   let count: Int
-  /// Moves the sessions of one worker to another; nil when it cannot (the old worker's
-  /// stop then tells its clients to reconnect).
-  let handOff: @Sendable (_ from: String, _ to: String, _ node: Node) async -> HandOffOutcome?
 
   static let name = "chatd.master.workers"
 
@@ -80,7 +77,8 @@ struct WorkerSet: GenServer {
         continue
       }
       step.ready = ContinuousClock.now - start
-      step.handOff = await handOff(oldNode, newNode, ctx.node)
+      step.handOff = await SessionHandOff.move(
+        old: plan.controlSocket(of: oldNode), to: plan.handOffSocket(of: newNode), logger: logger)
       let stopping = ContinuousClock.now
       do {
         try await ctx.terminateChild(supervisor, id: plan.childID(slot: slot, generation: old))

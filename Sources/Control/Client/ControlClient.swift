@@ -107,12 +107,17 @@ public final class ControlClient {
   /// Sends `op` with `parameters` and returns the result. A node's error reply throws
   /// `.remote` (`.permissionDenied` for a refusal).
   public func request(_ op: ControlProtocol.Op, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
-    try request(named: op.rawValue, parameters)
+    let id = nextID
+    nextID += 1
+    let request = JSON.object(
+      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(op.rawValue))]
+        + parameters)
+    return try result(of: exchange(request.bytes), id: id)
   }
 
-  /// Sends the operation called `name` — one of the application's
-  /// (`EndpointOptions.operations`) or a built-in one — and returns the result.
-  public func request(named name: String, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
+  /// Sends an operation the node's application added (`name`, such as chatd's
+  /// `handoff`) with `parameters` and returns the result, as `request` does.
+  public func request(operation name: String, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
     let id = nextID
     nextID += 1
     let request = JSON.object(

@@ -81,7 +81,7 @@ public enum ControlProtocol {
 /// A request as the node reads it.
 struct ControlRequest {
   let id: JSON?
-  /// A built-in operation, or nil for one of the application's (`name`).
+  /// A built-in operation, or nil for one the application added (`name`).
   let op: ControlProtocol.Op?
   let name: String
   let fields: Fields
@@ -90,7 +90,8 @@ struct ControlRequest {
   static let envelope: Set<String> = ["v", "id", "op"]
 
   /// Parses a request line. On failure, the id (if one could be read) to answer with.
-  static func parse(_ line: [UInt8], operations: [String: ControlOperation] = [:]) -> Result<ControlRequest, RequestFailure> {
+  /// `added`: the operations the application added to the endpoint.
+  static func parse(_ line: [UInt8], added: Set<String> = []) -> Result<ControlRequest, RequestFailure> {
     let json: JSON
     do {
       json = try JSON.parse(line)
@@ -107,8 +108,8 @@ struct ControlRequest {
       }
       let name = try fields.string("op")
       let op = ControlProtocol.Op(rawValue: name)
-      guard op != nil || operations[name] != nil else {
-        let known = ControlProtocol.Op.allCases.map(\.rawValue) + operations.keys.sorted()
+      guard op != nil || added.contains(name) else {
+        let known = ControlProtocol.Op.allCases.map(\.rawValue) + added.sorted()
         throw ControlError(.unknownOp, "no operation \"\(name)\"; known: \(known.joined(separator: ", "))")
       }
       return .success(ControlRequest(id: id, op: op, name: name, fields: fields))

@@ -13,8 +13,8 @@ struct EndpointConfig: Sendable {
   let root: TreeRoot
   /// The endpoint process (the tree's `automatic` root is the topmost supervisor above it).
   let endpoint: Pid
-  /// The application's own operations, by name.
-  var operations: [String: ControlOperation] = [:]
+  /// The operations the application added, by name.
+  let operations: [String: ControlOperation]
 }
 
 struct Connection {
@@ -50,7 +50,7 @@ struct Connection {
       }
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
       let response: JSON
-      switch ControlRequest.parse(line, operations: config.operations) {
+      switch ControlRequest.parse(line, added: Set(config.operations.keys)) {
       case .failure(let failure):
         response = ControlProtocol.failure(id: failure.id, failure.error)
       case .success(let request):
@@ -83,9 +83,10 @@ struct Connection {
     let f = request.fields
     let node = ctx.node
     guard let op = request.op else {
-      guard let operation = config.operations[request.name] else { throw ControlError(.unknownOp, "no operation \"\(request.name)\"") }
-      let parameters = f.pairs.filter { !ControlRequest.envelope.contains($0.key) }
-      return try await operation.run(parameters, node)
+      guard let added = config.operations[request.name] else { throw ControlError(.unknownOp, "no operation \"\(request.name)\"") }
+      try f.onlyKnown(ControlRequest.envelope.union(added.parameters))
+      let parameters = JSON.object(f.pairs.filter { !ControlRequest.envelope.contains($0.key) })
+      return try await added.run(parameters, node).get()
     }
     switch op {
     case .hello:

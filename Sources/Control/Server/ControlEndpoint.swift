@@ -19,7 +19,7 @@ public struct EndpointOptions: Sendable {
   public var discoveryDirectory: String?
   /// The socket file's mode: owner only by default.
   public var mode: Int32
-  /// The application's own operations, by name (not those of `ControlProtocol.Op`).
+  /// Operations the application adds to the built-in ones, by name (chatd's `handoff`).
   public var operations: [String: ControlOperation]
 
   public init(
@@ -30,7 +30,23 @@ public struct EndpointOptions: Sendable {
     self.root = root
     self.discoveryDirectory = discoveryDirectory
     self.mode = mode
-    self.operations = operations.filter { ControlProtocol.Op(rawValue: $0.key) == nil }
+    self.operations = operations
+  }
+}
+
+/// An operation an application adds to its node's control endpoint: the parameters it
+/// takes (others are refused, as for the built-in ones) and what it does. It runs in
+/// the connection's process, which waits for it; its answer is the response's result,
+/// its error the response's error.
+public struct ControlOperation: Sendable {
+  /// The request fields it takes, besides `v`, `id` and `op`.
+  public let parameters: Set<String>
+  /// Runs the operation with the request's parameters (a JSON object) on the node.
+  public let run: @Sendable (_ parameters: JSON, _ node: Node) async -> Result<JSON, ControlError>
+
+  public init(parameters: Set<String>, _ run: @escaping @Sendable (_ parameters: JSON, _ node: Node) async -> Result<JSON, ControlError>) {
+    self.parameters = parameters
+    self.run = run
   }
 }
 

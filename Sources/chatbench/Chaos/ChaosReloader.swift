@@ -75,7 +75,7 @@ final class ChaosReloader: Sendable {
     do {
       let client = try ControlClient(path: socketPath, timeout: .seconds(600))
       defer { client.close() }
-      let report = try client.request(named: "reload")
+      let report = try client.request(operation: "reload")
       guard case .array(let steps) = report["steps"] ?? .null else {
         return Record(
           seconds: Date().timeIntervalSince(began), workers: 0, moved: 0, toldToReconnect: 0, longestSlotMs: 0, failed: true,
