@@ -73,6 +73,33 @@ final class WorkersTests: XCTestCase {
   func testReloadReplacesEveryWorkerWithoutRefusingAConnection() throws {
     let master = try ChatdMaster(workers: 2)
     let old = [try XCTUnwrap(master.worker("chatd1")), try XCTUnwrap(master.worker("chatd2"))]
+    // Sessions that must live through the reload, and a speaker talking all along.
+    var members: [IRCTestClient] = []
+    for i in 0..<6 {
+      let c = try master.connect()
+      try c.register("stay\(i)")
+      try c.join("#stay")
+      members.append(c)
+    }
+    let spoken = Atomic<Int>(0)
+    let talking = Atomic<Bool>(true)
+    let ready = Atomic<Bool>(false)
+    let ircPort = master.ircPort
+    let talk = Thread {
+      // Its own client (a test client is not Sendable): registered and joined here.
+      guard let speaker = try? IRCTestClient(port: ircPort), (try? speaker.register("speaker")) != nil,
+        (try? speaker.join("#stay")) != nil
+      else { return }
+      ready.store(true, ordering: .relaxed)
+      while talking.load(ordering: .relaxed) {
+        let n = spoken.wrappingAdd(1, ordering: .relaxed).newValue
+        speaker.send("PRIVMSG #stay :line \(n)")
+        usleep(10_000)
+      }
+      speaker.send("QUIT :done")
+    }
+    talk.start()
+    XCTAssertNotNil(waitFor(seconds: 10) { ready.load(ordering: .relaxed) ? true : nil }, "the speaker joined")
     // A connect loop beside the reload: every connection must be accepted and welcomed.
     let stop = Atomic<Bool>(false)
     let counts = Mutex<(ok: Int, failed: [String])>((0, []))
@@ -96,9 +123,27 @@ final class WorkersTests: XCTestCase {
     defer { stop.store(true, ordering: .relaxed) }
     let (status, output) = try master.reload()
     stop.store(true, ordering: .relaxed)
+    talking.store(false, ordering: .relaxed)
     usleep(200_000)
     XCTAssertEqual(status, 0, output + "\n" + master.outputTail())
     XCTAssertTrue(output.contains("chatd1 → chatd1-g2") && output.contains("chatd2 → chatd2-g2"), output)
+    // (A connection of the loop caught registered by the drain moves too.)
+    XCTAssertGreaterThanOrEqual(
+      output.components(separatedBy: "\n").compactMap { line in
+        line.range(of: " sessions moved").map { Int(line[..<$0.lowerBound].split(separator: " ").last ?? "") ?? 0 }
+      }.reduce(0, +), 7, "the six members and the speaker moved: \(output)")
+    // Every member got every line once, in order, and never a disconnect.
+    let total = spoken.load(ordering: .relaxed)
+    XCTAssertGreaterThan(total, 10)
+    for c in members {
+      var seen: [Int] = []
+      while seen.count < total {
+        let m = try c.expect("PRIVMSG", within: 10) { $0.command == "PRIVMSG" || $0.command == "ERROR" }
+        XCTAssertNotEqual(m.command, "ERROR", "a member saw \(m)")
+        if let n = m.params.last.flatMap({ Int($0.dropFirst(5)) }) { seen.append(n) }
+      }
+      XCTAssertEqual(seen, Array(1...total), "every line once and in order")
+    }
     let (ok, failed) = counts.withLock { $0 }
     XCTAssertEqual(failed, [], "connections that failed during the reload")
     XCTAssertGreaterThan(ok, 3, "the loop ran through the reload")

@@ -9,8 +9,9 @@ import Control
 import Foundation
 
 enum SessionHandOff {
-  /// How long the old worker is left after the hand-off before it is stopped: a moved
-  /// connection lingers half a second for lines that raced the switch and forwards them.
+  /// How long the old worker is left after the hand-off before it is stopped (the
+  /// caller waits): a moved connection lingers half a second for lines that raced the
+  /// switch and forwards them.
   static let linger: Duration = .seconds(1)
 
   /// Hands the sessions of worker `old` (its control socket) to the worker whose
@@ -21,7 +22,8 @@ enum SessionHandOff {
       do throws(ControlClientError) {
         let client = try ControlClient(path: controlSocket, timeout: .seconds(600))
         defer { client.close() }
-        return .success(try client.request(operation: "handoff", [(key: "to", value: .string(handOffSocket)), (key: "stop", value: .bool(false))]))
+        return .success(
+          try client.request(operation: "handoff", [(key: "to", value: .string(handOffSocket)), (key: "stop", value: .bool(false))]))
       } catch {
         return .failure(error)
       }
@@ -35,7 +37,6 @@ enum SessionHandOff {
       let reconnect = Int(told?["websocket"]?.intValue ?? 0) + Int(told?["unregistered"]?.intValue ?? 0)
       var failed = 0
       if case .array(let list) = report["failed"] ?? .null { failed = list.count }
-      try? await Task.sleep(for: linger)
       return HandOffOutcome(moved: Int(report["handed_over"]?.intValue ?? 0), toldToReconnect: reconnect + failed)
     }
   }

@@ -79,6 +79,7 @@ struct WorkerSet: GenServer {
       step.ready = ContinuousClock.now - start
       step.handOff = await SessionHandOff.move(
         old: plan.controlSocket(of: oldNode), to: plan.handOffSocket(of: newNode), logger: logger)
+      if step.handOff != nil { try? await ctx.sleep(for: SessionHandOff.linger) }
       let stopping = ContinuousClock.now
       do {
         try await ctx.terminateChild(supervisor, id: plan.childID(slot: slot, generation: old))
