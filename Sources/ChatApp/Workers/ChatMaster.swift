@@ -169,6 +169,7 @@ extension ReloadReport {
             "slot": .number(s.slot), "old": .string(s.old), "new": .string(s.new),
             "ready_ms": s.ready.map { .number(Int($0 / .milliseconds(1))) },
             "stopped_ms": s.stopped.map { .number(Int($0 / .milliseconds(1))) },
+            "slot_ms": s.total.map { .number(Int($0 / .milliseconds(1))) },
             "moved": s.handOff.map { .number($0.moved) }, "told_to_reconnect": s.handOff.map { .number($0.toldToReconnect) },
             "failure": s.failure.map { .string($0) }, "summary": .string(s.summary),
           ])

@@ -88,6 +88,7 @@ struct WorkerSet: GenServer {
         logger.warning("reload: stopping \(oldNode): \(error)")
       }
       step.stopped = ContinuousClock.now - stopping
+      step.total = ContinuousClock.now - start
       plan.removeDirectory(of: oldNode)
       state.generations[slot - 1] = new
       logger.notice("reload: \(step.summary)")
@@ -116,6 +117,8 @@ struct ReloadStep: Sendable {
   var handOff: HandOffOutcome?
   /// How long the old worker took to stop.
   var stopped: Duration?
+  /// The whole slot: start, hand-off, linger, stop.
+  var total: Duration?
   /// Why the slot was not replaced (the old worker still serves it).
   var failure: String?
 
@@ -124,7 +127,7 @@ struct ReloadStep: Sendable {
     let moved =
       handOff.map { "\($0.moved) sessions moved, \($0.toldToReconnect) told to reconnect" }
       ?? "no hand-off: its clients were told to reconnect"
-    return "slot \(slot): \(old) → \(new), ready after \(Self.ms(ready)), \(moved), old one stopped in \(Self.ms(stopped))"
+    return "slot \(slot): \(old) → \(new), ready after \(Self.ms(ready)), \(moved), old one stopped in \(Self.ms(stopped)); \(Self.ms(total)) in all"
   }
 
   static func ms(_ d: Duration?) -> String {

@@ -14,7 +14,7 @@ final class ChaosReloader: Sendable {
     var workers: Int
     var moved: Int
     var toldToReconnect: Int
-    /// The longest a slot took from the start of its new worker to the old one's end.
+    /// The longest a slot took: its new worker's start, the hand-off, the old one's end.
     var longestSlotMs: Int
     var failed: Bool
     var error: String?
@@ -85,7 +85,7 @@ final class ChaosReloader: Sendable {
       return Record(
         seconds: Date().timeIntervalSince(began), workers: steps.count, moved: steps.reduce(0) { $0 + n($1, "moved") },
         toldToReconnect: steps.reduce(0) { $0 + n($1, "told_to_reconnect") },
-        longestSlotMs: steps.map { n($0, "ready_ms") + n($0, "stopped_ms") }.max() ?? 0,
+        longestSlotMs: steps.map { n($0, "slot_ms") }.max() ?? 0,
         failed: report["failed"]?.boolValue ?? true, error: nil)
     } catch {
       return Record(
