@@ -51,6 +51,11 @@ do {
     exit(0)
   case .emit(let request):
     exit(await emit(request))
+  case .reloadHelp:
+    print(ChatCommandLine.reloadHelp)
+    exit(0)
+  case .reload(let request):
+    exit(ChatReload.run(request, print: { print($0) }, complain: complain))
   case .handOffHelp:
     print(ChatCommandLine.handOffHelp)
     exit(0)
@@ -60,6 +65,23 @@ do {
 } catch {
   complain("\(error)")
   exit(ChatExitStatus.usage.rawValue)
+}
+
+if config.workers != nil {
+  let master: ChatMaster
+  do {
+    master = try await ChatMaster.start(config, arguments: Array(CommandLine.arguments.dropFirst()))
+  } catch {
+    complain(error.description)
+    exit(error.status.rawValue)
+  }
+  FileHandle.standardOutput.write(
+    Data(
+      ("chatd \(ChatApp.version): master of \(master.workers) workers, IRC on \(config.host):\(master.ircPort)"
+        + (master.webPort != 0 ? ", web on http://\(config.webHost):\(master.webPort)/" : "")
+        + ", network \(master.cluster), data in \(config.dataDirectory)\n"
+        + "chatd: control socket \(config.controlSocketPath) (observer attaches to it; chatd reload asks it)\n").utf8))
+  exit(await master.run())
 }
 
 let server: ChatServer

@@ -197,6 +197,7 @@ final class ConfigFileTests: XCTestCase {
       cluster-advertise = 10.0.0.6
       cluster-secret = secret-of-the-network
       cluster-name = staging
+      workers = 3
       """)
     let text = ChatConfigFile.text(of: changed)
     XCTAssertFalse(text.contains("= secret") || text.contains(":secret") || text.contains("secret-of-the-network"), text)
@@ -264,7 +265,7 @@ final class ConfigFileTests: XCTestCase {
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
-      "clusterLease", "socketActivation", "handOffSocket",
+      "clusterLease", "socketActivation", "workers", "handOffSocket",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",

@@ -51,6 +51,9 @@ public struct ChatConfig: Sendable {
   /// drop them. Long enough for a busy machine; a node whose process is gone is dropped
   /// at once whatever this says (its address refuses connections).
   public var clusterLease: Duration = .seconds(10)
+  /// `--workers N`: run as a master of N chatd workers (OS processes, one network) on
+  /// the same listeners (Workers/ChatMaster.swift); nil: serve clients in this process.
+  public var workers: Int?
 
   /// Names shown to clients.
   public var serverName = "chatd.local"

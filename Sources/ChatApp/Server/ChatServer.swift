@@ -83,7 +83,10 @@ public final class ChatServer: Sendable {
     let hold = StartupLogHold()
     let node: Node
     do {
-      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: "chatd", output: logOutput ?? .standardError)))
+      // A node of a network signs its lines with its name: the workers of one master
+      // write to one log.
+      let label = config.cluster != nil ? config.nodeName ?? "chatd" : "chatd"
+      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: label, output: logOutput ?? .standardError)))
     } catch {
       throw .node(error)
     }

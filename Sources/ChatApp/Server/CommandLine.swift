@@ -8,6 +8,9 @@ public enum ChatCommand: Equatable, Sendable {
   /// `chatd emit`: post one message into a network's channel and exit.
   case emit(EmitRequest)
   case emitHelp
+  /// `chatd reload`: ask a master for a rolling reload of its workers.
+  case reload(ReloadRequest)
+  case reloadHelp
   /// `chatd handoff`: hand a running node's sessions to another node, then stop it.
   case handOff(HandOffRequest)
   case handOffHelp
@@ -31,7 +34,8 @@ extension ChatConfig: Equatable {
       && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
-      && a.clusterLease == b.clusterLease && a.socketActivation == b.socketActivation && a.handOffSocket == b.handOffSocket
+      && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
+      && a.handOffSocket == b.handOffSocket
   }
 }
 
@@ -134,6 +138,14 @@ public enum ChatCommandLine {
       --handoff-socket PATH     where this node takes over the sessions another node
                                 hands it (chatd handoff; default DATA/handoff.sock)
 
+    Workers (one machine, many processes; see README "Workers and zero-downtime reload")
+      --workers [N]             run N chatd workers (default: one per core) as one
+                                network behind these listeners, under a master that
+                                restarts them and replaces them one by one on
+                                `chatd reload` or SIGHUP, keeping sessions; with no
+                                --cluster it runs its own redis-server (data in
+                                DATA/redis); 0: no workers (serve here)
+
     Logs (crash and supervisor reports, start and stop; see README "Logs")
       --log-level LEVEL         trace, debug, info, notice, warning, error or critical
                                 (default info: start, stop, every crash and restart;
@@ -165,6 +177,7 @@ public enum ChatCommandLine {
   /// FILE`'s settings first, then the flags over them; a bad one throws the line to print.
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
     if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
+    if arguments.first == "reload" { return try parseReload(Array(arguments.dropFirst())) }
     if arguments.first == "handoff" { return try parseHandOff(Array(arguments.dropFirst())) }
     var given: Set<String> = []
     return try parse(arguments, over: nil, given: &given, finish: true)
@@ -342,6 +355,18 @@ public enum ChatCommandLine {
         }
         config.clusterName = v
       case "--cluster-lease": config.clusterLease = .seconds(try integer(arg, 2...600))
+      case "--workers":
+        // The count is optional: `--workers` alone is one per core.
+        if inline == nil, i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") { inline = arguments[i + 1]; i += 1 }
+        if let v = inline {
+          inline = nil
+          guard let n = Int(v), (0...256).contains(n) else {
+            throw UsageError(description: "--workers: expected a number of workers in 0...256 (0: none), got \"\(v)\"")
+          }
+          config.workers = n == 0 ? nil : n
+        } else {
+          config.workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
       case "--handoff-socket":
         let v = try value(arg)
         guard !v.isEmpty, v.utf8.count < 108 else {

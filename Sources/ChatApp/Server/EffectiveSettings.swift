@@ -78,6 +78,11 @@ extension ChatConfigFile {
     } else {
       note("cluster", "not set (this chatd runs alone)")
     }
+    if let workers = config.workers {
+      set("workers", String(workers))
+    } else {
+      note("workers", "not set (this chatd serves its clients itself)")
+    }
 
     set("log-level", config.logLevel.rawValue)
     set("log-format", config.logFormat.rawValue)
