@@ -60,6 +60,9 @@ enum HandOffDrain {
     var stop = true
   }
 
+  /// How long connections still registering when the drain starts may take to finish.
+  static let registrationGrace: Duration = .seconds(2)
+
   /// The control endpoint's `handoff` operation: parameters `to` (the other node's
   /// hand-off socket), `stop` (default true), `window`, `deadline_ms`. `stop` is what
   /// stops the node.
@@ -133,6 +136,15 @@ enum HandOffDrain {
     // other workers).
     if let root = ctx.node.whereis("chatd", as: ServerMessage<Supervisor>.self) {
       for id in ["irc", "web"] { try? await ctx.terminateChild(GenServerRef(root), id: id, timeout: .seconds(5)) }
+    }
+
+    // A connection still registering (accepted just before the listeners stopped: the
+    // client has sent NICK and USER or is about to) is given a moment to finish — a
+    // registered session moves unnoticed, an unregistered one could only be told to
+    // reconnect. Two seconds at most: one that does not register is told.
+    let registering = ContinuousClock.now + Self.registrationGrace
+    while ContinuousClock.now < registering, services.clients.all.contains(where: { !$0.isRegistered }) {
+      try? await ctx.sleep(for: .milliseconds(20))
     }
 
     let plan = HandOffDeparture(link: writer, drain: drain, deadline: options.deadline, linger: options.linger)
