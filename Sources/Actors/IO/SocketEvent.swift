@@ -99,6 +99,10 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
   case badAddress(String)
   /// An option or argument that cannot work.
   case invalidArgument(String)
+  /// The socket's security layer failed (`SocketSecurity`: a TLS handshake that could
+  /// not complete, a record that did not authenticate, the peer's alert): why, as the
+  /// layer said it.
+  case security(String)
 
   public var description: String {
     switch self {
@@ -112,6 +116,7 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
     case .timeout: return "timed out"
     case .badAddress(let a): return "bad address: \(a)"
     case .invalidArgument(let what): return "invalid argument: \(what)"
+    case .security(let why): return why
     }
   }
 }
