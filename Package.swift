@@ -65,6 +65,7 @@ let package = Package(
       name: "ChatApp",
       dependencies: [
         "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys", "Redis", "Distribution",
+        "TLS",
       ],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
@@ -106,6 +107,7 @@ let package = Package(
       name: "ChatAppTests",
       dependencies: [
         "ChatApp", "Actors", "GenServer", "Supervision", "Control", "Redis", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport",
+        "TLS",
       ],
       swiftSettings: strict),
     .testTarget(

@@ -1,7 +1,7 @@
 // What may be said about a certificate in a log line or a test: its subject, when it
 // expires, its SHA-256 fingerprint. All of it is public (a client sees it in every
 // handshake); the key never appears here.
-import COpenSSL
+internal import COpenSSL
 import Glibc
 
 /// A certificate's public facts.
@@ -23,7 +23,7 @@ public struct TLSCertificateInfo: Sendable, Equatable {
     if let subjectName = X509_get_subject_name(x509) {
       _ = X509_NAME_oneline(subjectName, &name, Int32(name.count))
     }
-    subject = String(cString: name)
+    subject = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     var end = tm()
     if let asn1 = X509_get0_notAfter(x509), ASN1_TIME_to_tm(asn1, &end) == 1 {
       notAfter = timegm(&end)

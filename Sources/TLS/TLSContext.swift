@@ -7,7 +7,7 @@
 // A reload makes a new context; sessions made from the old one keep it alive (OpenSSL
 // counts its references), so existing connections keep the certificate they shook
 // hands with.
-import COpenSSL
+internal import COpenSSL
 import Glibc
 
 /// A TLS configuration sessions are made from: a server's (certificate and key) or a

@@ -1,7 +1,7 @@
 // Why a TLS handshake did not complete, in the few kinds an operator tells apart on a
 // dashboard, read from OpenSSL's error queue (or from how the transport ended). The
 // kinds are what `/metrics` labels failures with; the message says the rest.
-import COpenSSL
+internal import COpenSSL
 
 /// The kind of a failed handshake.
 public enum TLSFailure: String, CaseIterable, Sendable {

@@ -21,7 +21,7 @@
 // reads of the negotiation is published under `negotiated`'s lock once, when the
 // handshake completes.
 import Actors
-import COpenSSL
+internal import COpenSSL
 import Synchronization
 
 /// A TLS session on one socket (give it to `Socket.secure(with:)`). Made by
