@@ -64,8 +64,13 @@ do {
 }
 FileHandle.standardOutput.write(
   Data(
-    ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
+    ("chatd \(ChatApp.version): "
+      + [
+        config.port.map { _ in "IRC on \(config.host):\(server.ircPort)" },
+        config.tlsPort.map { _ in "IRC over TLS on \(config.tlsHost):\(server.ircTLSPort)" },
+      ].compactMap { $0 }.joined(separator: ", ")
       + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+      + (config.webTLSPort != nil ? ", web on https://\(config.webTLSHost):\(server.webTLSPort)/" : "")
       + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"

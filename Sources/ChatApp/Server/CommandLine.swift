@@ -252,7 +252,7 @@ public enum ChatCommandLine {
           config.port = nil
         } else {
           guard let port = Int(v), (0...65535).contains(port) else {
-            throw UsageError(description: "\(arg): expected a port number in 0...65535 or off, got \"\(v)\"")
+            throw UsageError(description: "\(arg): expected a whole number in 0...65535, got \"\(v)\"")
           }
           config.port = port
         }
