@@ -71,7 +71,8 @@ let package = Package(
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
     // (kills through chatd's control endpoint, hence Control).
-    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
+    .executableTarget(
+      name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control", "TLS"], swiftSettings: strict),
     .executableTarget(
       name: "otter-bench",
       dependencies: [

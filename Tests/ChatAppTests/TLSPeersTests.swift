@@ -184,7 +184,8 @@ final class TLSPeersTests: XCTestCase {
     try new.join("#hup")
     old.send("PRIVMSG #hup :connected before the reload")
     try new.expect("PRIVMSG", containing: "connected before the reload")
-    // The key is never in the log; its path is.
+    // The key is never in the log; its path is. The log is chatd's user's alone.
+    XCTAssertEqual(mode(log), 0o600)
     let text = try String(contentsOfFile: log, encoding: .utf8)
     XCTAssertTrue(text.contains(keyFile))
     XCTAssertFalse(text.contains("PRIVATE KEY"))
