@@ -29,6 +29,10 @@ import Synchronization
 ///
 /// It keeps its keys and record state in this process: a socket carrying it cannot be
 /// handed to another OS process (`canLeaveProcess` is false).
+///
+/// `@unchecked Sendable`: the SSL object and the phase are touched only by the socket,
+/// under its lock; what other threads read is an atomic (`outcome`) or behind a mutex
+/// (`negotiated`), and the rest is immutable.
 public final class TLSSession: SocketSecurity, @unchecked Sendable {
   /// What the handshake agreed, once it completed.
   public struct Negotiated: Sendable, Equatable {
