@@ -49,9 +49,9 @@ final class WorkersCommandLineTests: XCTestCase {
   /// `chatd reload` where no master listens: a clear line and the network status.
   func testReloadWithoutAMasterSaysSo() throws {
     var lines: [String] = []
-    let status = ChatReload.run(ReloadRequest(socket: "/nonexistent/control.sock", timeout: .seconds(2)), print: { lines.append($0) }) {
-      lines.append($0)
-    }
+    let status = ChatReload.run(
+      ReloadRequest(socket: "/nonexistent/control.sock", timeout: .seconds(2)), print: { lines.append($0) },
+      complain: { lines.append($0) })
     XCTAssertEqual(status, ChatExitStatus.network.rawValue)
     XCTAssertTrue(lines.joined().contains("reload:"), "\(lines)")
   }

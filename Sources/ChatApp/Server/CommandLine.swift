@@ -415,7 +415,10 @@ public enum ChatCommandLine {
       case "--cluster-lease": config.clusterLease = .seconds(try integer(arg, 2...600))
       case "--workers":
         // The count is optional: `--workers` alone is one per core.
-        if inline == nil, i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") { inline = arguments[i + 1]; i += 1 }
+        if inline == nil, i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") {
+          inline = arguments[i + 1]
+          i += 1
+        }
         if let v = inline {
           inline = nil
           guard let n = Int(v), (0...256).contains(n) else {

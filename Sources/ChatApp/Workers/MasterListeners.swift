@@ -28,7 +28,10 @@ struct MasterListeners: Sendable {
       throw StartupError(.usage, "--workers needs the IRC listener: drop --port off (workers serve plain IRC and the web side)")
     }
     guard config.tlsPort == nil && config.webTLSPort == nil else {
-      throw StartupError(.usage, "--workers does not serve TLS yet: run the TLS listeners (--tls, --web-tls) on a chatd without --workers, or put a TLS proxy in front")
+      throw StartupError(
+        .usage,
+        "--workers does not serve TLS yet: run the TLS listeners (--tls, --web-tls) on a chatd without --workers, or put a TLS proxy in front"
+      )
     }
     let (irc, ircPort) = try listen(.irc, host: config.host, port: port)
     guard config.webPort != 0 else { return MasterListeners(irc: irc, ircPort: ircPort, web: nil, webPort: 0) }

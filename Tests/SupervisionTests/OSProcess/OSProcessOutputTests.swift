@@ -11,7 +11,9 @@ final class OSProcessOutputTests: XCTestCase {
     let capture = LogCapture()
     try await withNode(logger: capture.logger(level: .info)) { node in
       let steps = ["print", "3", "stderr", "something odd", "partial", "no newline at the end", "sleep", "200", "exit", "0"]
-      let sup = try await node.start(Supervisor(children: [.osProcess(id: "talker", try testChild(steps), restart: .transient)]))!
+      // Temporary: a run this short (under the minimum uptime) would count as a crash and
+      // be run again, and a second run's lines (another OS pid) could join the first's.
+      let sup = try await node.start(Supervisor(children: [.osProcess(id: "talker", try testChild(steps), restart: .temporary)]))!
       try await eventually("its last line, without a newline, once it ended") {
         capture.all.contains { $0.message == "no newline at the end" }
       }
