@@ -37,6 +37,8 @@ final class ChatNetwork: Sendable {
   /// Since when Redis has been unreachable, if it is (the node is degraded: no new nicks
   /// or channels; what exists keeps working).
   let degradedSince = Locked<ContinuousClock.Instant?>(nil)
+  /// Whether this node has left the membership (`withdraw`).
+  private let withdrawn = Atomic<Bool>(false)
   /// Messages to and from the other nodes' relays, by kind (the metrics endpoint).
   let counters = NetworkCounters()
 
@@ -153,8 +155,17 @@ final class ChatNetwork: Sendable {
 
   /// Leaves the network (peers see this node go at once).
   func leave(_ node: Node) async {
-    await dist.leave()
+    await withdraw()
     await redis.stop(node)
+  }
+
+  /// Leaves the network's membership but keeps the Redis client (the history may still
+  /// write): what a node whose sessions were all handed over does before it stops, so
+  /// that the channels whose rooms lived here are taken over at once, not after this
+  /// node's tree has stopped. Once; `leave` does not leave again.
+  func withdraw() async {
+    guard !withdrawn.exchange(true, ordering: .relaxed) else { return }
+    await dist.leave()
   }
 
   // MARK: - Sending to other nodes

@@ -58,16 +58,20 @@ enum HandOffDrain {
     var linger: Duration = .milliseconds(500)
     /// Stop the node afterwards.
     var stop = true
+    /// Leave the network's membership once every session has gone (a master that stops
+    /// the node itself asks for it): the rooms homed here are taken over at once.
+    var leave = false
   }
 
   /// How long connections still registering when the drain starts may take to finish.
   static let registrationGrace: Duration = .seconds(2)
 
   /// The control endpoint's `handoff` operation: parameters `to` (the other node's
-  /// hand-off socket), `stop` (default true), `window`, `deadline_ms`. `stop` is what
+  /// hand-off socket), `stop` (default true), `leave` (default false), `window`,
+  /// `deadline_ms`. `stop` is what
   /// stops the node.
   static func operation(_ services: ChatServices, stop: @escaping @Sendable () -> Void) -> ControlOperation {
-    ControlOperation(parameters: ["to", "stop", "window", "deadline_ms"]) { parameters, node in
+    ControlOperation(parameters: ["to", "stop", "leave", "window", "deadline_ms"]) { parameters, node in
       guard let to = parameters["to"]?.stringValue, !to.isEmpty else {
         return .failure(ControlError(.badRequest, "handoff: \"to\" must name the other node's hand-off socket"))
       }
@@ -75,6 +79,10 @@ enum HandOffDrain {
       if let v = parameters["stop"] {
         guard let b = v.boolValue else { return .failure(ControlError(.badRequest, "handoff: \"stop\" must be true or false")) }
         options.stop = b
+      }
+      if let v = parameters["leave"] {
+        guard let b = v.boolValue else { return .failure(ControlError(.badRequest, "handoff: \"leave\" must be true or false")) }
+        options.leave = b
       }
       if let v = parameters["window"] {
         guard let n = v.intValue, (1...100_000).contains(n) else {
@@ -222,6 +230,10 @@ enum HandOffDrain {
     }
     writer.send(.finish)
     let total = asked.count
+    if options.leave && linkLost == nil && failed.isEmpty {
+      await network.withdraw()
+      services.logger.notice("handoff: this node left the network; its channels' rooms are taken over by the others")
+    }
 
     let seconds = Double(MonotonicClock.nanoseconds() &- started) / 1e9
     let sorted = pauses.sorted()

@@ -1,6 +1,7 @@
 // Moving a worker's sessions to its replacement during a reload: the old worker is
 // asked, on its control socket, to hand every session to the new one (its `handoff`
-// operation: HandOff/HandOffDrain.swift, the steps in docs/HANDOFF.md) and to keep
+// operation: HandOff/HandOffDrain.swift, the steps in docs/HANDOFF.md), then to leave
+// the network (its channels' rooms are taken over by the others at once) and keep
 // running, so that the master stops it — the supervisor then knows the stop was meant
 // and does not restart it. The control client blocks: it runs on a thread of its own
 // while the worker set's process waits.
@@ -23,7 +24,9 @@ enum SessionHandOff {
         let client = try ControlClient(path: controlSocket, timeout: .seconds(600))
         defer { client.close() }
         return .success(
-          try client.request(operation: "handoff", [(key: "to", value: .string(handOffSocket)), (key: "stop", value: .bool(false))]))
+          try client.request(
+            operation: "handoff",
+            [(key: "to", value: .string(handOffSocket)), (key: "stop", value: .bool(false)), (key: "leave", value: .bool(true))]))
       } catch {
         return .failure(error)
       }
