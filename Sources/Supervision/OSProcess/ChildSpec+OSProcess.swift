@@ -15,6 +15,8 @@ extension ChildSpec {
   ///
   /// - Parameters:
   ///   - id: unique among the supervisor's children; in the metadata of the child's log lines.
+  ///   - process: the OS process: its program, arguments, environment, readiness, how it
+  ///     is stopped and where its output goes.
   ///   - restart: when it is restarted (a run shorter than `process.minUptime` is a crash
   ///     even with status 0, so a transient child that exits at once is restarted).
   ///   - backoff: the delay before each restart; by default pm2's (100 ms, × 1.5 per
