@@ -36,6 +36,8 @@ let package = Package(
     .target(name: "BinaryMatchExamples", dependencies: ["BinaryMatch"], swiftSettings: strict),
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // Debian's libsodium (libsodium-dev): chatd's account passwords (Argon2id) and SCRAM.
+    .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
     // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
     // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
@@ -59,7 +61,8 @@ let package = Package(
     .target(
       name: "ChatApp",
       dependencies: [
-        "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys", "Redis", "Distribution",
+        "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "CSodium", "WebSocketAccept", "COtterSys", "Redis",
+        "Distribution",
       ],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
@@ -78,7 +81,8 @@ let package = Package(
     // (it imports XCTest); not a product.
     .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
     // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
-    .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
+    .target(
+      name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp", "CSodium"], path: "Tests/IRCTestSupport", swiftSettings: strict),
     // Real redis-server processes for tests: one on a free port or a Unix socket, a
     // three-master cluster; stopped and restarted on demand.
     .target(name: "RedisTestSupport", dependencies: ["OtterTestSupport"], path: "Tests/RedisTestSupport", swiftSettings: strict),

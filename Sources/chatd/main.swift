@@ -49,6 +49,11 @@ do {
     exit(0)
   case .emit(let request):
     exit(await emit(request))
+  case .accountHelp:
+    print(ChatCommandLine.accountHelp)
+    exit(0)
+  case .account(let command):
+    exit(await AccountAdministration.run(command) { readLine(strippingNewline: true) })
   }
 } catch {
   complain("\(error)")

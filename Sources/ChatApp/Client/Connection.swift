@@ -43,6 +43,11 @@ struct Connection: GenServer {
     case resume
     /// The idle sweeper found the client's deadline passed (IdleSweeper.swift).
     case idle
+    /// The grace period for holding a registered nick (folded) without its account is
+    /// over (Client/NickReservation.swift).
+    case nickGrace(String)
+    /// The account (folded) was dropped: a client logged in to it is logged out.
+    case accountDropped(String)
   }
 
   /// Fields ordered largest first, so that they pack (56 bytes: the server value, this
@@ -82,7 +87,17 @@ struct Connection: GenServer {
       _modify { yield &rareBox.webSocketReader }
     }
 
-    private var rareBox: Rare {
+    /// A SASL exchange under way.
+    var sasl: SASLSession? {
+      get { rare?.sasl }
+      set {
+        if newValue == nil && rare?.sasl == nil { return }
+        rareBox.sasl = newValue
+      }
+    }
+
+    /// The rare part, made on first use (for the connection's own extensions).
+    var rareBox: Rare {
       mutating get {
         if let rare { return rare }
         let r = Rare()
@@ -97,6 +112,11 @@ struct Connection: GenServer {
   final class Rare {
     var password: String?
     var webSocketReader: WebSocket.Reader?
+    /// A SASL exchange under way (Client/SASL.swift).
+    var sasl: SASLSession?
+    /// The SHA-256 fingerprint (hex) of the client's TLS certificate, if it showed one
+    /// (Client/ClientCertificate.swift).
+    var certificateFingerprint: String?
   }
 
   var server: String { services.serverName }
@@ -203,6 +223,12 @@ struct Connection: GenServer {
     case .message(.resume):
       state.paused = false
       if let end = try await drain(&state, ctx) { return end }
+    case .message(.nickGrace(let nick)):
+      try await nickGraceOver(nick, &state, ctx)
+      return .noreply(.hibernate)
+    case .message(.accountDropped(let account)):
+      if state.client.account.map(Names.fold) == account { logOut(&state, reason: "the account was dropped") }
+      return .noreply(.hibernate)
     default:
       break
     }
@@ -285,7 +311,7 @@ struct Connection: GenServer {
           source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
-    services.logger.trace("client \(state.client.id) <- \(String(decoding: bytes, as: UTF8.self))")
+    services.logger.trace("client \(state.client.id) <- \(LineRedaction.loggable(bytes))")
     let message: IRCMessage
     do {
       message = try IRCMessage.parse(bytes)

@@ -58,6 +58,14 @@ public struct ChatConfig: Sendable {
   /// Operators: name → password (OPER).
   public var operators: [String: String] = [:]
 
+  /// Accounts (README "Accounts"): who may create one (REGISTER, NickServ REGISTER).
+  public var accountRegistration: AccountRegistrationPolicy = .on
+  /// The shortest password an account may be registered with (characters).
+  public var minimumPasswordLength = 8
+  /// How long a client may hold a nick that is a registered account's name without
+  /// logging in to that account before it is renamed to a guest nick.
+  public var nickGrace: Duration = .seconds(30)
+
   /// Limits (advertised in RPL_ISUPPORT).
   public var nickLength = 32
   public var channelLength = 64
@@ -126,8 +134,21 @@ public struct ChatConfig: Sendable {
 
   public init() {}
 
+  /// The account database of a chatd alone (a network keeps accounts in its Redis).
+  public var accountsPath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("accounts.sqlite3").path }
+
   /// The control socket's path.
   public var controlSocketPath: String {
     controlSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path
   }
+}
+
+/// Who may create an account on chatd (`--account-registration`).
+public enum AccountRegistrationPolicy: String, Sendable, CaseIterable {
+  /// Registered clients (after NICK, USER and CAP END), with REGISTER or NickServ.
+  case on
+  /// Also before the connection is registered (IRCv3 `before-connect`).
+  case beforeConnect = "before-connect"
+  /// Nobody: accounts are made with `chatd account register` only.
+  case off
 }

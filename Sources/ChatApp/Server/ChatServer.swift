@@ -2,6 +2,7 @@
 //
 //   chatd (root, one_for_one)
 //   ├── history       HistoryStore: SQLite, on its own writer thread
+//   ├── accounts      AccountStore: accounts, SASL, registered channels (Accounts/)
 //   ├── presence      Presence: nicks, MONITOR
 //   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
@@ -116,6 +117,12 @@ public final class ChatServer: Sendable {
               ?? config.historyBackend,
             counters: services.metrics.history),
           name: ChatServices.historyName),
+        .server(
+          id: "accounts",
+          AccountStore(
+            backend: network.map { .redis(RedisAccountEngine(client: $0.redis, cluster: config.clusterName, node: node)) }
+              ?? .sqlite(path: config.accountsPath)),
+          name: ChatServices.accountsName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
       ]

@@ -8,6 +8,9 @@ public enum ChatCommand: Equatable, Sendable {
   /// `chatd emit`: post one message into a network's channel and exit.
   case emit(EmitRequest)
   case emitHelp
+  /// `chatd account`: manage accounts and exit.
+  case account(AccountCommand)
+  case accountHelp
   /// `--check-config`: print these settings and exit.
   case check(ChatConfig)
   case help
@@ -28,7 +31,8 @@ extension ChatConfig: Equatable {
       && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
-      && a.clusterLease == b.clusterLease
+      && a.clusterLease == b.clusterLease && a.accountRegistration == b.accountRegistration
+      && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
   }
 }
 
@@ -84,6 +88,17 @@ public enum ChatCommandLine {
       --motd FILE               message of the day, one line per line (default: built in)
       --password PASS           connection password clients must send with PASS
       --oper NAME:PASSWORD      an operator account (repeatable)
+
+    Accounts (see README "Accounts"; `chatd account --help` manages them offline)
+      --account-registration POLICY
+                                who may register an account with REGISTER or
+                                NickServ: on (registered clients; the default),
+                                before-connect (also before NICK/USER complete),
+                                off (only `chatd account register`)
+      --min-password-length N   the shortest account password (default 8)
+      --nick-grace SECONDS      how long a client may keep a nick registered to an
+                                account without logging in to it before it is
+                                renamed to a guest nick (default 30)
 
     Limits
       --nick-length N           longest nick (default 32)
@@ -153,6 +168,7 @@ public enum ChatCommandLine {
   /// FILE`'s settings first, then the flags over them; a bad one throws the line to print.
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
     if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
+    if arguments.first == "account" { return try parseAccount(Array(arguments.dropFirst())) }
     var given: Set<String> = []
     return try parse(arguments, over: nil, given: &given, finish: true)
   }
@@ -260,6 +276,14 @@ public enum ChatCommandLine {
           throw UsageError(description: "--oper: expected NAME:PASSWORD")
         }
         config.operators[String(v[..<colon])] = String(v[v.index(after: colon)...])
+      case "--account-registration":
+        let v = try value(arg)
+        guard let policy = AccountRegistrationPolicy(rawValue: v) else {
+          throw UsageError(description: "--account-registration: expected on, before-connect or off, got \"\(v)\"")
+        }
+        config.accountRegistration = policy
+      case "--min-password-length": config.minimumPasswordLength = try integer(arg, 1...128)
+      case "--nick-grace": config.nickGrace = .seconds(try integer(arg, 1...3600))
       case "--nick-length": config.nickLength = try integer(arg, 9...255)
       case "--no-flood-limit": config.floodProtection = false
       case "--flood-burst": config.floodBurst = try integer(arg, 1...100_000)
