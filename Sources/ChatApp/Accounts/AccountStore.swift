@@ -69,7 +69,6 @@ struct AccountStore: SyncGenServer {
     /// An account lookup that found nothing.
     case noAccount
     case channel(ChannelSettings?)
-    case done
     case refused(AccountRefusal)
   }
 

@@ -36,12 +36,19 @@ extension Connection {
       return fail("COMPLETE_CONNECTION_REQUIRED", requested, "Finish connecting (NICK, USER, CAP END) before registering an account")
     default: break
     }
-    guard client.holdsNick else { return fail("NEED_NICK", requested, "Choose a nick first: the account takes its name") }
+    // `*` is the current nick — or, for a client still registering whose nick was
+    // refused, the one it asked for (whose holder keeps it: see below).
+    let wanted = client.holdsNick ? client.nick : state.rare?.refusedNick
+    guard let account = requested == "*" ? wanted : requested else {
+      return fail("NEED_NICK", requested, "Choose a nick first: the account takes its name")
+    }
+    // No land grabs: a name someone else is using now is not for the taking.
+    if let holder = services.findNick(account), holder !== client {
+      return fail("ACCOUNT_EXISTS", account, "\(account) is in use by someone else")
+    }
     let nick = client.nick
-    let account = requested == "*" ? nick : requested
-    guard Names.fold(account) == Names.fold(nick) else {
-      return fail(
-        "ACCOUNT_NAME_MUST_BE_NICK", account, "An account is named after its owner's nick: register as \(nick), or change nick first")
+    guard client.holdsNick, Names.fold(account) == Names.fold(nick) else {
+      return fail("ACCOUNT_NAME_MUST_BE_NICK", account, "An account is named after its owner's nick: take the nick \(account) first")
     }
     if let current = client.account {
       return fail("ALREADY_AUTHENTICATED", account, "You are already logged in as \(current)")

@@ -117,6 +117,9 @@ struct Connection: GenServer {
     /// The SHA-256 fingerprint (hex) of the client's TLS certificate, if it showed one
     /// (Client/ClientCertificate.swift).
     var certificateFingerprint: String?
+    /// The nick last asked for while registering and refused (in use): what
+    /// `REGISTER *` names when the client holds no nick yet.
+    var refusedNick: String?
   }
 
   var server: String { services.serverName }

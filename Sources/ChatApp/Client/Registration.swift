@@ -105,7 +105,7 @@ extension Connection {
       return
     }
     if ServiceBot.named(nick) != nil {
-      client.numeric(server, .errErroneusNickname, nick, "Reserved for services")
+      client.numeric(server, .errServiceNickname, nick)
       return
     }
     let registered = client.isRegistered
@@ -116,6 +116,7 @@ extension Connection {
     if let network = services.network, !client.holdsNick || Names.fold(nick) != Names.fold(client.nick) {
       do {
         guard try await network.claimNick(nick, for: client, ctx) else {
+          if !registered { state.rareBox.refusedNick = nick }
           client.numeric(server, .errNicknameInUse, nick)
           return
         }
@@ -140,6 +141,7 @@ extension Connection {
     switch reply {
     case .inUse:
       if claimedInNetwork { await services.network?.releaseNick(nick, ctx) }
+      if !registered { state.rareBox.refusedNick = nick }
       client.numeric(server, .errNicknameInUse, nick)
     case .claimed(let old):
       if claimedInNetwork, let old, Names.fold(old) != Names.fold(nick) { await services.network?.releaseNick(old, ctx) }

@@ -90,6 +90,7 @@ struct Numeric: Sendable, Equatable {
   static let errNoMotd = Numeric("422", "MOTD File is missing")
   static let errNoNicknameGiven = Numeric("431", "No nickname given")
   static let errErroneusNickname = Numeric("432", "Erroneous nickname")
+  static let errServiceNickname = Numeric("432", "Erroneous nickname: reserved for services")
   static let errNicknameInUse = Numeric("433", "Nickname is already in use")
   static let errUserNotInChannel = Numeric("441", "They aren't on that channel")
   static let errNotOnChannel = Numeric("442", "You're not on that channel")

@@ -28,7 +28,6 @@ extension Room {
   func adopt(_ registration: ChannelRegistration, from client: ClientHandle, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
     guard state.channel.registration == nil || state.channel.registration?.founder == registration.founder else { return .refused }
     state.channel.registration = registration
-    state.record.restored = true
     publish(state)
     state.storeOutdated = true
     save(&state, ctx)

@@ -55,8 +55,10 @@ extension Connection {
       let sub = args.count > 1 ? args[1].uppercased() : "LIST"
       switch sub {
       case "LIST":
-        guard let registration = try await registration(of: name, ctx) else { return say("\(name) is not registered") }
-        say("Access list of \(name): \(registration.founder) (founder)\(registration.access.map { ", " + $0 }.joined())")
+        guard let channel = try await registered(name, ctx), let registration = channel.registration else {
+          return say("\(name) is not registered")
+        }
+        say("Access list of \(channel.name): \(registration.founder) (founder)\(registration.access.map { ", " + $0 }.joined())")
       case "ADD", "DEL":
         guard args.count == 3 else { return say("Usage: ACCESS <#channel> \(sub) <account>") }
         if try await callRoom(name, .access(client, add: sub == "ADD", account: args[2]), ctx) == nil {
@@ -66,9 +68,11 @@ extension Connection {
         say("Usage: ACCESS <#channel> ADD|DEL <account>, or ACCESS <#channel> LIST")
       }
     case "INFO":
-      guard let registration = try await registration(of: name, ctx) else { return say("\(name) is not registered") }
+      guard let channel = try await registered(name, ctx), let registration = channel.registration else {
+        return say("\(name) is not registered")
+      }
       say(
-        "\(name) is registered to \(registration.founder) since \(WallClock.iso8601(millis: Int64(registration.time) * 1000)); "
+        "\(channel.name) is registered to \(registration.founder) since \(WallClock.iso8601(millis: Int64(registration.time) * 1000)); "
           + "\(registration.access.count) more on its access list")
     case "DROP":
       if try await callRoom(name, .unregister(client), ctx) == nil {
@@ -79,11 +83,11 @@ extension Connection {
     }
   }
 
-  /// The channel's registration: from the published record when its room is known
+  /// The channel if it is registered: from the published record when its room is known
   /// here, else from the account store.
-  private func registration(of name: String, _ ctx: ServerContext<Self>) async throws -> ChannelRegistration? {
-    if let settings = services.channels.settings(Names.fold(name)) { return settings.registration }
-    if case .channel(let settings?) = await callAccounts(.channel(key: Names.fold(name)), ctx) { return settings.registration }
+  private func registered(_ name: String, _ ctx: ServerContext<Self>) async throws -> ChannelSettings? {
+    if let settings = services.channels.settings(Names.fold(name)) { return settings.registration == nil ? nil : settings }
+    if case .channel(let settings?) = await callAccounts(.channel(key: Names.fold(name)), ctx) { return settings }
     return nil
   }
 }
