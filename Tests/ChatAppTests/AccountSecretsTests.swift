@@ -114,6 +114,9 @@ final class AccountSecretsTests: XCTestCase {
       try owner.expect("PONG", containing: "still-here")
       XCTAssertTrue(logins[4].never(within: 0.05) { $0.command == "903" }, "every login finished before the PING was answered")
       for c in logins.dropFirst() { try c.expect("903", within: 30) }
+      // And the hashing was done by the pool's threads: six Argon2id runs of tens of
+      // milliseconds each are tens of clock ticks there.
+      XCTAssertGreaterThan(ProcSelf.cpuTicks(ofThreadsNamed: "chatd-hash"), 5)
     } catch {
       server.stop()
       _ = await server.run()
@@ -121,6 +124,35 @@ final class AccountSecretsTests: XCTestCase {
     }
     server.stop()
     _ = await server.run()
+  }
+
+  /// The store's threads (its engine's, its pool's) and its database's descriptors go
+  /// with it however it ends: killed, it leaves nothing behind.
+  func testAKilledAccountStoreLeavesNoThreadOrDescriptorBehind() async throws {
+    let dir = temporaryDirectory("accounts-kill")
+    defer { removeDirectory(dir) }
+    try await withChatServer(testConfig(dataDirectory: dir)) { server in
+      let a = try IRCTestClient(port: server.ircPort)
+      try a.registerAccount("alice", password: "alice-password")
+      let threads = ProcSelf.threads(prefixed: ["chatd-hash", "chatd-accounts"])
+      XCTAssertEqual(threads, 3, "two hashing threads and the engine's")
+      let files = ProcSelf.descriptors(under: dir)
+      for round in 0..<4 {
+        let old = try XCTUnwrap(server.node.whereis(ChatServices.accountsName))
+        server.node.exit(old, reason: .kill)
+        try await eventually("the account store restarted (round \(round))") {
+          server.node.whereis(ChatServices.accountsName).map { $0 != old } ?? false
+        }
+        a.send("PRIVMSG NickServ :IDENTIFY alice-password")
+        try a.expect("900")
+      }
+      try await eventually("the store's threads back to \(threads)", timeout: .seconds(10)) {
+        ProcSelf.threads(prefixed: ["chatd-hash", "chatd-accounts"]) == threads
+      }
+      try await eventually("the data directory's descriptors back to \(files)", timeout: .seconds(10)) {
+        ProcSelf.descriptors(under: dir) == files
+      }
+    }
   }
 
   func testTheHashingPoolRefusesPastItsQueue() {

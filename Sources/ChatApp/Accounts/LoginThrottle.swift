@@ -1,8 +1,9 @@
-// Brute force: every login attempt (SASL PLAIN, SCRAM-SHA-256, EXTERNAL, NickServ
-// IDENTIFY, DROP) takes a token from two buckets, its account's and its address's; an
-// attempt that finds either empty is refused before any password is looked at, with
-// the time until the next token. A login that succeeds gives its tokens back, so only
-// failures use them up:
+// Brute force: every password attempt (SASL PLAIN, SCRAM-SHA-256, NickServ IDENTIFY,
+// DROP) takes a token from two buckets, its account's and its address's (EXTERNAL is not
+// counted: a certificate cannot be guessed, only shown); an attempt that finds either
+// empty is refused before any password is looked at, with the time until the next
+// token. A login that succeeds gives its tokens back, so only failures use them up (and
+// attempts still in flight: five logins to one account at the same instant fill it):
 //
 //   per account: 5 failures at once, then one more every 60 s (at most 1,440 guesses a
 //                day at one account, whatever the number of addresses);

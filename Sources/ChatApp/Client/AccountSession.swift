@@ -38,7 +38,7 @@ extension Connection {
     let client = state.client
     let before = client.account
     state.update { $0.account = account.name }
-    client.numeric(server, .rplLoggedIn, client.prefix, account.name, "You are now logged in as \(account.name)")
+    client.numeric(server, .rplLoggedIn, mask(of: client), account.name, "You are now logged in as \(account.name)")
     if before != account.name { announceAccount(state) }
   }
 
@@ -47,8 +47,15 @@ extension Connection {
     let client = state.client
     guard client.account != nil else { return }
     state.update { $0.account = nil }
-    client.numeric(server, .rplLoggedOut, client.prefix, reason)
+    client.numeric(server, .rplLoggedOut, mask(of: client), reason)
     announceAccount(state)
+  }
+
+  /// `nick!user@host` for 900 and 901, with `*` for what a client still registering has
+  /// not given yet.
+  private func mask(of client: ClientHandle) -> String {
+    let user = client.setting { $0.user }
+    return "\(client.nick)!\(user.isEmpty ? "*" : user)@\(client.host)"
   }
 
   /// ACCOUNT to everyone sharing a channel with the client who asked for account-notify.

@@ -48,9 +48,10 @@ extension Connection {
         continue
       }
       let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
+      let (bot, account) = client.setting { ($0.bot, $0.account) }
       let line = TaggedLine(
         IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
-        clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot }, account: client.account)
+        clientTags: tags.map { ($0.key, $0.value) }, fromBot: bot, account: account)
       var copies = 0
       if kind != .tagmsg || other.has(.messageTags) {
         line.send(to: other)

@@ -4,7 +4,9 @@
 // per tag variant, handed to every member's endpoint — and publishes its record to the
 // channel table (Rooms/ChannelTable.swift) after every change, for readers and for its
 // own restart. It also has the history store keep the channel's topic, modes and
-// statuses, and starts a channel from them after chatd restarts (Rooms/RoomStorage.swift).
+// statuses, and starts a channel from them after chatd restarts (Rooms/RoomStorage.swift);
+// a registered channel's registration is part of its settings, which the account store
+// keeps too (Rooms/ChannelRegistration.swift, Rooms/RoomRegistration.swift).
 //
 // The room monitors its members: a member's process ending (QUIT, error, kill) becomes a
 // QUIT to the others, once to each even across shared channels (Delivery/QuitLedger.swift).
@@ -480,7 +482,9 @@ struct Room: SyncGenServer {
         return .refused
       }
     }
-    post(kind, text, from: source, tags: tags, fromBot: client.setting { $0.bot }, account: client.account, sender: client, &state, ctx)
+    // One read of the sender's settings for both.
+    let (bot, account) = client.setting { ($0.bot, $0.account) }
+    post(kind, text, from: source, tags: tags, fromBot: bot, account: account, sender: client, &state, ctx)
     return .done
   }
 
