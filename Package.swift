@@ -49,6 +49,9 @@ let package = Package(
     .executableTarget(
       name: "otter-dist-node", dependencies: ["Distribution", "DistributionExamples", "Actors", "GenServer", "Redis", "Control"],
       swiftSettings: strict),
+    // The OS process the supervision tests supervise: a script of steps (ready, exit,
+    // raise, print, grow, fds, …) and a supervising node to kill -9. Not a product.
+    .executableTarget(name: "otter-test-child", dependencies: ["Actors", "Supervision"], swiftSettings: strict),
     // A node's control endpoint (Unix socket) and its client: what `observer` attaches to.
     .target(name: "Control", dependencies: ["Actors", "GenServer", "Supervision", "COtterSys"], swiftSettings: strict),
     // The observer's screens without a terminal: its model, keys, command line, layouts.

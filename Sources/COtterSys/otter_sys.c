@@ -467,6 +467,81 @@ int otter_socket_abort_on_close(int fd) {
   return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0 ? 0 : -errno;
 }
 
+int otter_socket_describe(int fd, int *domain, int *stream, int *listening) {
+  int value = 0; socklen_t l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &l) != 0) return -errno;
+  *domain = value;
+  l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &l) != 0) return -errno;
+  *stream = value == SOCK_STREAM;
+  l = sizeof value;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &l) != 0) return -errno;
+  *listening = value != 0;
+  return 0;
+}
+
+int otter_descriptor_prepare(int fd) {
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return -errno;
+  int fdflags = fcntl(fd, F_GETFD);
+  if (fdflags < 0 || fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) != 0) return -errno;
+  return 0;
+}
+
+int otter_descriptor_duplicate(int fd) {
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  return d < 0 ? -errno : d;
+}
+
+ssize_t otter_send_descriptors(int fd, const void *buf, size_t len, const int *fds, int count) {
+  if (count < 0 || count > 253) return -EINVAL;
+  struct iovec iov = {(void *)buf, len};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  char control[CMSG_SPACE(253 * sizeof(int))];
+  if (count > 0) {
+    memset(control, 0, sizeof control);
+    m.msg_control = control;
+    m.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)count * sizeof(int));
+  }
+  ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return n >= 0 ? n : -errno;
+}
+
+ssize_t otter_receive_descriptors(int fd, void *buf, size_t len, int *fds, int max, int *count, int *truncated) {
+  *count = 0;
+  *truncated = 0;
+  if (max < 0 || max > 253) return -EINVAL;
+  struct iovec iov = {buf, len};
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  char control[CMSG_SPACE(253 * sizeof(int))];
+  m.msg_control = control;
+  m.msg_controllen = CMSG_SPACE((size_t)(max > 0 ? max : 1) * sizeof(int));
+  ssize_t n = recvmsg(fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n < 0) return -errno;
+  if (m.msg_flags & MSG_CTRUNC) *truncated = 1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    int *got = (int *)CMSG_DATA(c);
+    for (int i = 0; i < k; i++) {
+      if (*count < max) fds[(*count)++] = got[i];
+      else { close(got[i]); *truncated = 1; }
+    }
+  }
+  return n;
+}
+
 ssize_t otter_send(int fd, const void *buf, size_t len) {
   ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
   return n >= 0 ? n : -errno;

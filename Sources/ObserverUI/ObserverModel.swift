@@ -29,6 +29,8 @@ public enum Command: Sendable, Equatable {
   case refresh
   /// Send `kill` to the process (the user confirmed), then refresh.
   case kill(ProcessID)
+  /// Have `supervisor` stop its child `child` and start it again (the user confirmed).
+  case restart(supervisor: ProcessID, child: String)
   /// Stop the terminal session for a while (Ctrl-Z).
   case suspend
   case quit
@@ -92,6 +94,7 @@ public struct ObserverModel: Sendable {
 
   // Prompts and messages.
   private(set) var confirmKill: (pid: ProcessID, name: String)?
+  private(set) var confirmRestart: (supervisor: ProcessID, child: String, name: String)?
   private var pendingKey: (key: Character, deadline: UInt64)?
   private(set) var message: (text: String, until: UInt64, error: Bool)?
 
@@ -203,7 +206,16 @@ public struct ObserverModel: Sendable {
 
   /// Handles a key pressed at `now` (monotonic nanoseconds).
   public mutating func handle(_ key: Key, now: UInt64) -> Command {
-    // A pending kill confirmation takes the next key.
+    // A pending confirmation takes the next key.
+    if let confirm = confirmRestart {
+      confirmRestart = nil
+      if key == .char("y") || key == .char("Y") {
+        say("restarting \(confirm.name): stop, then start again", now: now, error: false)
+        return .restart(supervisor: confirm.supervisor, child: confirm.child)
+      }
+      say("restart cancelled", now: now, error: false)
+      return .none
+    }
     if let confirm = confirmKill {
       confirmKill = nil
       if key == .char("y") || key == .char("Y") {
@@ -246,6 +258,7 @@ public struct ObserverModel: Sendable {
       if case .char(let c) = key { pendingKey = (c, now + ObserverModel.prefixWaitNanos) }
       return .none
     case .char("K"): return askKill(now: now)
+    case .char("X"): return askRestart(now: now)
     case .up, .char("k"): return move(-1)
     case .down, .char("j"): return move(+1)
     case .pageUp, .char("B"): return page(-1)
@@ -324,6 +337,20 @@ public struct ObserverModel: Sendable {
       return .none
     }
     confirmKill = (pid, name)
+    return .none
+  }
+
+  /// Asks to restart the selected child: the tree view, a child of a static supervisor.
+  private mutating func askRestart(now: UInt64) -> Command {
+    let rows = visibleTreeRows
+    guard view == .tree, let row = rows.first(where: { $0.key == treeSelection }), let node = row.node, row.depth > 0,
+      let parent = rows.last(where: { $0.depth == row.depth - 1 && row.key.hasPrefix($0.key + "/") })?.node,
+      let supervisor = parent.pid, parent.kind == .supervisor, parent.supervisor?.strategy != "simple_one_for_one"
+    else {
+      say("nothing to restart here (select a child of a supervisor that is not dynamic, in the tree)", now: now, error: true)
+      return .none
+    }
+    confirmRestart = (supervisor, node.id, TreeLayout.name(node))
     return .none
   }
 

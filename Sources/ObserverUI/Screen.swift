@@ -90,6 +90,9 @@ public enum Screen {
   }
 
   static func statusLine(_ model: ObserverModel, _ width: Int) -> ScreenLine {
+    if let confirm = model.confirmRestart {
+      return ScreenLine("Restart \(confirm.name)? Its supervisor stops it and starts it again. [y/N]", .warning)
+    }
     if let confirm = model.confirmKill {
       return ScreenLine("Kill \(confirm.name) \(confirm.pid)? Its supervisor will restart it. [y/N]", .warning)
     }
@@ -102,7 +105,8 @@ public enum Screen {
   static func keyHints(_ model: ObserverModel) -> String {
     switch model.view {
     case .tree:
-      return " 1 tree  2 top  4 memory  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  +/- interval  p pause  ? help  q quit"
+      return
+        " 1 tree  2 top  4 memory  ↑↓ move  ←→/space fold  c/e fold all  ↵ process  K kill  X restart  +/- interval  p pause  ? help  q quit"
     case .top: return " sort: r rr mq m  ↑↓ move  pu/pd page  ↵ process  K kill  1 tree  +/- interval  p pause  ? help  q quit"
     case .process: return " Esc back  K kill  ↑↓ scroll  1 tree  2 top  4 memory  ? help  q quit"
     case .memory: return " ↑↓ scroll  1 tree  2 top  +/- interval  p pause  ? help  q quit"
@@ -313,6 +317,8 @@ public enum Screen {
       r  reductions     rr  reductions per interval     mq  message queue     m  memory
     actions:
       K             kill the selected process (asks y/N); watch its supervisor restart it
+      X             restart the selected child (tree; asks y/N): its supervisor stops it
+                    gracefully and starts it again (an OS process: stop signal, then READY=1)
       + / -         refresh interval longer / shorter      p  pause / resume
       R or Ctrl-L   refresh and redraw now                 ?  this help
       q or Ctrl-C   quit                                   Ctrl-Z suspend

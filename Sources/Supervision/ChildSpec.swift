@@ -73,6 +73,15 @@ public struct ChildSpec: Sendable {
   /// With `autoShutdown`, the supervisor stops when this child (any/all significant ones)
   /// ends. Only for transient or temporary children.
   public var significant: Bool
+  /// The delay before each restart of this child (nil: the supervisor's
+  /// `SupervisorFlags.backoff`). OS process children have pm2's by default.
+  public var backoff: Backoff?
+  /// At most this many restarts in a row — each after a run shorter than the backoff's
+  /// `resetAfter` (the supervisor's period without a backoff) — before the supervisor
+  /// stops restarting this child and leaves it stopped, with a give-up report (pm2's
+  /// `max_restarts`). `restartChild` starts it again. Nil: no limit but the restart
+  /// intensity, which applies either way.
+  public var maxRestarts: Int?
 
   /// - Parameters:
   ///   - id: unique among the supervisor's children.
@@ -80,10 +89,13 @@ public struct ChildSpec: Sendable {
   ///   - shutdown: default 5 s for a worker, `.infinity` for a supervisor (OTP's defaults).
   ///   - type: a worker, or a supervisor (shown as such, and given `.infinity` to stop).
   ///   - significant: with `autoShutdown`, its ending may stop the supervisor.
+  ///   - backoff: the delay before each restart (nil: the supervisor's).
+  ///   - maxRestarts: restarts in a row after which the child is left stopped.
   ///   - start: starts the child linked to the supervisor; nil ignores it.
   public init(
     id: String, restart: Restart = .permanent, shutdown: Shutdown? = nil, type: ChildType = .worker,
-    significant: Bool = false, start: @escaping @Sendable (SupervisorContext) async throws -> Pid?
+    significant: Bool = false, backoff: Backoff? = nil, maxRestarts: Int? = nil,
+    start: @escaping @Sendable (SupervisorContext) async throws -> Pid?
   ) {
     self.id = id
     self.start = start
@@ -91,6 +103,8 @@ public struct ChildSpec: Sendable {
     self.type = type
     self.shutdown = shutdown ?? (type == .supervisor ? .infinity : .timeout(.seconds(5)))
     self.significant = significant
+    self.backoff = backoff
+    self.maxRestarts = maxRestarts
   }
 
   /// A child that is a server, started with `startLink`.

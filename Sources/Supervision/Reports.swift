@@ -18,6 +18,11 @@ public struct ChildInfo: Sendable, CustomStringConvertible {
   public let type: ChildType
   public let restart: Restart
   public let shutdown: String
+  /// Times this child has been restarted by its supervisor (a static supervisor's
+  /// children; 0 for a dynamic supervisor's, whose restarted child has a new id).
+  public var restarts: Int = 0
+  /// For an OS process child that runs: its OS process as the kernel reports it now.
+  public var os: OSProcessStatus? = nil
 
   public var description: String { "\(id) \(pid.map(\.description) ?? status.rawValue) \(type.rawValue)" }
 }

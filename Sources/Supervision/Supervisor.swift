@@ -25,6 +25,8 @@ public struct Supervisor: GenServer {
 
   public enum Request: Sendable {
     case startChild(ChildSpec)
+    /// Starts the new spec, then stops and removes the child `id` (see `replaceChild`).
+    case replaceChild(String, ChildSpec)
     case terminateChild(String)
     case restartChild(String)
     case deleteChild(String)
@@ -62,9 +64,19 @@ public struct Supervisor: GenServer {
     var spec: ChildSpec
     var pid: Pid?
     var restarting = false
-    /// Consecutive restarts, for the backoff delay.
+    /// Consecutive restarts (each after a short run), for the backoff delay and
+    /// `maxRestarts`.
     var failures = 0
     var startedAt: UInt64 = 0
+    /// Restarts since the supervisor started (for the observer).
+    var restarts = 0
+    /// The reasons of its last exits, newest last (for give-up reports).
+    var recentExits: [String] = []
+
+    mutating func noteExit(_ reason: ExitReason) {
+      recentExits.append(reason.description)
+      if recentExits.count > 3 { recentExits.removeFirst() }
+    }
   }
 
   public func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
@@ -76,7 +88,11 @@ public struct Supervisor: GenServer {
       if !seen.insert(spec.id).inserted { return .stop(.shutdownWith("duplicate child id \(spec.id)")) }
     }
     let me = GenServerRef(ctx.address)
-    SupervisorDirectory.shared.enter(ctx.pid) { caller, limit, timeout throws(SupervisorError) in
+    let restart: SupervisorDirectory.Restart = { caller, id, timeout throws(SupervisorError) in
+      try await caller.terminateChild(me, id: id, timeout: timeout)
+      return try await caller.restartChild(me, id: id, timeout: timeout)
+    }
+    SupervisorDirectory.shared.enter(ctx.pid, restart: restart) { caller, limit, timeout throws(SupervisorError) in
       try await caller.report(me, childLimit: limit, timeout: timeout)
     }
     // Start left to right; on a failure, stop the ones already started (right to left).
@@ -126,6 +142,8 @@ public struct Supervisor: GenServer {
       state.children[i].restarting = false
       if state.children[i].spec.restart == .temporary { state.children.remove(at: i) }
       return .reply(.done)
+    case .replaceChild(let id, let spec):
+      return .reply(try await replace(id, with: spec, &state, ctx))
     case .restartChild(let id):
       guard let i = state.children.firstIndex(where: { $0.spec.id == id }) else { return .reply(.failed(.notFound)) }
       if state.children[i].pid != nil { return .reply(.failed(.running)) }
@@ -135,6 +153,7 @@ public struct Supervisor: GenServer {
         SupervisorLog.started(id, pid: pid, ctx)
         state.children[i].pid = pid
         state.children[i].startedAt = MonotonicClock.nanoseconds()
+        state.children[i].failures = 0
         return .reply(.started(pid))
       } catch {
         return .reply(.failed(.startFailed(startFailure(error))))
@@ -208,15 +227,28 @@ public struct Supervisor: GenServer {
       return .noreply()
     }
     let t = MonotonicClock.nanoseconds()
+    // Consecutive failures of a child that did not run long enough: what the backoff
+    // delay grows with and `maxRestarts` bounds.
+    let backoff = child.spec.backoff ?? flags.backoff
+    if t &- child.startedAt >= (backoff?.resetAfter ?? flags.period).clampedNanoseconds { state.children[i].failures = 0 }
+    state.children[i].failures += 1
+    state.children[i].noteExit(reason)
+    let exits = state.children[i].recentExits
+    if let most = child.spec.maxRestarts, state.children[i].failures > most {
+      SupervisorLog(ctx).child(
+        child.spec.id, pid: pid, reason: reason, action: .maxRestarts, exits: exits, inARow: (state.children[i].failures - 1, most))
+      if child.spec.significant && autoShutdownDue(state) {
+        await terminateAll(&state, ctx)
+        return .stop(.shutdown)
+      }
+      return .noreply()
+    }
     if !state.history.recordRestart(of: child.spec.id, reason: reason, at: t) {
-      SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .giveUp, restarts: state.history.usage(now: t))
+      SupervisorLog(ctx).child(
+        child.spec.id, pid: pid, reason: reason, action: .giveUp, restarts: state.history.usage(now: t), exits: exits)
       return await giveUp(&state, ctx)
     }
-    // Backoff counts consecutive failures of a child that did not run long enough.
-    if let backoff = flags.backoff {
-      if t &- child.startedAt >= backoff.resetAfter.clampedNanoseconds { state.children[i].failures = 0 }
-      state.children[i].failures += 1
-    }
+    state.children[i].restarts += 1
     // The group to restart, by id (indices move as temporary children go).
     var group: [String]
     switch flags.strategy {
@@ -233,7 +265,7 @@ public struct Supervisor: GenServer {
     group = group.filter { id in state.children.contains { $0.spec.id == id } }
     let usage = state.history.usage(now: t)
     let siblings = group.filter { $0 != child.spec.id }
-    if let backoff = flags.backoff, let failures = state.children.first(where: { $0.spec.id == child.spec.id })?.failures {
+    if let backoff, let failures = state.children.first(where: { $0.spec.id == child.spec.id })?.failures {
       let delay = backoff.delay(attempt: failures, random: Double.random(in: 0..<1, using: &state.random))
       if delay > .zero {
         SupervisorLog(ctx).child(child.spec.id, pid: pid, reason: reason, action: .restart, restarts: usage, also: siblings, delay: delay)
@@ -269,6 +301,38 @@ public struct Supervisor: GenServer {
       }
     }
     return .noreply()
+  }
+
+  /// Starts `spec`, then stops and removes the child `id`; the new child takes its place
+  /// in the start order. The old child runs until the new one has started (for an OS
+  /// process with readiness: is ready), so there is no moment with neither. Nothing is
+  /// stopped if the new one fails to start. No EXIT is processed in between (this runs
+  /// in one call), so an old child that ends meanwhile is simply gone when it is stopped.
+  func replace(_ id: String, with spec: ChildSpec, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> Reply {
+    if let problem = validate(spec) { return .failed(.invalidSpec(problem)) }
+    guard state.children.contains(where: { $0.spec.id == id }) else { return .failed(.notFound) }
+    if spec.id != id, let existing = state.children.first(where: { $0.spec.id == spec.id }) {
+      return .failed(existing.pid.map(SupervisorError.alreadyStarted) ?? .alreadyPresent)
+    }
+    let pid: Pid?
+    do {
+      pid = try await spec.start(ctx)
+    } catch {
+      return .failed(.startFailed(startFailure(error)))
+    }
+    SupervisorLog.started(spec.id, pid: pid, ctx)
+    let i = state.children.firstIndex { $0.spec.id == id }!
+    let old = state.children[i]
+    if let oldPid = old.pid {
+      let reason = try await shutdown(oldPid, old.spec.shutdown, ctx)
+      SupervisorLog.checkShutdown(old.spec.id, pid: oldPid, reason: reason, shutdown: old.spec.shutdown, restart: old.spec.restart, ctx)
+    }
+    if pid == nil && spec.restart == .temporary {
+      state.children.remove(at: i)
+    } else {
+      state.children[i] = Child(spec: spec, pid: pid, startedAt: MonotonicClock.nanoseconds())
+    }
+    return .started(pid)
   }
 
   /// Past the restart intensity: stops every child, then exits (see GiveUp.swift).
@@ -310,10 +374,13 @@ public struct Supervisor: GenServer {
   // MARK: - Reporting
 
   func info(_ child: Child) -> ChildInfo {
-    ChildInfo(
+    var info = ChildInfo(
       id: child.spec.id, pid: child.pid,
       status: child.pid != nil ? .running : (child.restarting ? .restarting : .stopped),
       type: child.spec.type, restart: child.spec.restart, shutdown: child.spec.shutdown.description)
+    info.restarts = child.restarts
+    info.os = child.pid.flatMap { OSProcess.status(of: $0) }
+    return info
   }
 
   func report(_ state: inout State, childLimit: Int? = nil) -> SupervisorReport {

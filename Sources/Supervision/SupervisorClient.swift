@@ -27,6 +27,19 @@ extension ServerCaller {
     return pid
   }
 
+  /// Replaces the child `id` with `spec`, never leaving neither running: starts the new
+  /// child first (waiting for it as `startChild` does — for an OS process with readiness,
+  /// until it is ready), then stops the old one with its shutdown protocol and removes
+  /// its spec. The new child takes the old one's place in the start order and may keep
+  /// its id. A rolling reload does this child by child. If the new child fails to start
+  /// (`.startFailed`), the old one is left as it was.
+  public func replaceChild(_ supervisor: GenServerRef<Supervisor>, id: String, with spec: ChildSpec, timeout: Timeout = .infinity)
+    async throws(SupervisorError) -> Pid?
+  {
+    guard case .started(let pid) = try await ask(supervisor, .replaceChild(id, spec), timeout: timeout) else { return nil }
+    return pid
+  }
+
   /// Stops a child with its shutdown protocol. Its spec is kept (unless temporary), so
   /// `restartChild` can start it again.
   public func terminateChild(_ supervisor: GenServerRef<Supervisor>, id: String, timeout: Timeout = .infinity) async throws(SupervisorError)

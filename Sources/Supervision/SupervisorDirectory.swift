@@ -2,7 +2,8 @@
 // nothing about: which of these children is a supervisor, and what does it report? A
 // supervisor's type (a `DynamicSupervisor<Args>`, for any `Args`) cannot be recovered
 // from a pid, so every supervisor enters itself here when it starts, with a closure that
-// asks it for its report through its typed reference, and leaves when it stops. Entries
+// asks it for its report through its typed reference (a static supervisor adds one that
+// restarts a child by id: the observer's restart), and leaves when it stops. Entries
 // of supervisors that were killed (no terminate runs) are swept out as the table grows.
 import Actors
 import GenServer
@@ -14,17 +15,24 @@ final class SupervisorDirectory: Sendable {
 
   /// Asks one supervisor for its report, from the process (or node) `caller`.
   typealias Ask = @Sendable (any ServerCaller, Int?, Timeout) async throws(SupervisorError) -> SupervisorReport
+  /// Stops a child (by id) with its shutdown and starts it again, from `caller`.
+  typealias Restart = @Sendable (any ServerCaller, String, Timeout) async throws(SupervisorError) -> Pid?
+
+  private struct Entry {
+    let ask: Ask
+    let restart: Restart?
+  }
 
   private struct Table {
-    var entries: [Pid: Ask] = [:]
+    var entries: [Pid: Entry] = [:]
     /// Sweep dead entries when the table reaches this size.
     var sweepAt = 64
   }
   private let table = Mutex(Table())
 
-  func enter(_ pid: Pid, _ ask: @escaping Ask) {
+  func enter(_ pid: Pid, restart: Restart? = nil, _ ask: @escaping Ask) {
     table.withLock { t in
-      t.entries[pid] = ask
+      t.entries[pid] = Entry(ask: ask, restart: restart)
       if t.entries.count >= t.sweepAt {
         t.entries = t.entries.filter { $0.key.isAlive }
         t.sweepAt = max(64, t.entries.count * 2)
@@ -37,9 +45,14 @@ final class SupervisorDirectory: Sendable {
   }
 
   /// The entry of `pid` if it is a live supervisor.
-  func ask(for pid: Pid) -> Ask? {
-    guard let ask = table.withLock({ $0.entries[pid] }) else { return nil }
-    if pid.isAlive { return ask }
+  func ask(for pid: Pid) -> Ask? { entry(pid)?.ask }
+
+  /// The restart of `pid` if it is a live static supervisor.
+  func restart(for pid: Pid) -> Restart? { entry(pid)?.restart }
+
+  private func entry(_ pid: Pid) -> Entry? {
+    guard let entry = table.withLock({ $0.entries[pid] }) else { return nil }
+    if pid.isAlive { return entry }
     leave(pid)
     return nil
   }
@@ -63,6 +76,18 @@ extension ServerCaller {
   {
     guard let ask = SupervisorDirectory.shared.ask(for: pid) else { return nil }
     return try await ask(self, childLimit, timeout)
+  }
+
+  /// Stops the child `id` of the static supervisor `pid` with its shutdown protocol and
+  /// starts it again (`terminateChild` then `restartChild`) — what the observer's restart
+  /// does, knowing only the supervisor's pid. An OS process child is stopped with its
+  /// stop signal and started again, waited for until it is ready. Throws `.notFound` if
+  /// `pid` is not a live `Supervisor` (a dynamic supervisor restarts no child by id) or
+  /// has no such child; a temporary child is stopped and not started again (its spec
+  /// goes when it stops).
+  public func restartChild(of pid: Pid, id: String, timeout: Timeout = .seconds(30)) async throws(SupervisorError) -> Pid? {
+    guard let restart = SupervisorDirectory.shared.restart(for: pid) else { throw .notFound }
+    return try await restart(self, id, timeout)
   }
 }
 

@@ -15,6 +15,8 @@ enum SupervisorAction: String {
   case notRestarted = "not_restarted"
   /// One restart too many within the period: every child is stopped and the supervisor exits.
   case giveUp = "give_up"
+  /// One restart in a row too many for the child's `maxRestarts`: it is left stopped.
+  case maxRestarts = "max_restarts"
   /// The start failed; it will be tried again (the attempt counts as a restart).
   case retry
   /// The start failed while the supervisor itself was starting, which it cannot survive.
@@ -44,9 +46,11 @@ struct SupervisorLog {
   ///   - restarts: the restart intensity used within the period, counting this one.
   ///   - also: the siblings restarted with it (one_for_all, rest_for_one).
   ///   - delay: a backoff delay before the restart.
+  ///   - exits: the child's last exit reasons, newest last (for a give-up).
+  ///   - inARow: restarts in a row so far, and the most its spec allows (`maxRestarts`).
   func child(
     _ child: String, pid childPid: Pid?, reason: ExitReason, action: SupervisorAction, restarts: RestartUsage? = nil,
-    also: [String] = [], delay: Duration? = nil
+    also: [String] = [], delay: Duration? = nil, exits: [String] = [], inARow: (done: Int, most: Int)? = nil
   ) {
     guard logger.isLogging(.error) else { return }
     var metadata: Logger.Metadata = [
@@ -60,6 +64,8 @@ struct SupervisorLog {
       metadata["period_s"] = .stringConvertible(seconds(restarts.period))
     }
     if !also.isEmpty { metadata["restarting"] = .string(([child] + also).joined(separator: ",")) }
+    if !exits.isEmpty { metadata["last_exits"] = .string(exits.joined(separator: "; ")) }
+    let history = exits.count > 1 ? " (last exits: \(exits.joined(separator: "; ")))" : ""
     let subject = "child \(child)" + (childPid.map { " \($0)" } ?? "")
     let what: String
     switch action {
@@ -71,7 +77,10 @@ struct SupervisorLog {
       what = "\(subject) exited (\(reason)); not restarted"
     case .giveUp:
       let budget = restarts.map { ": \($0.used) restarts in \(SupervisorLog.text($0.period)), more than the \($0.intensity) allowed" } ?? ""
-      what = "\(subject) exited (\(reason))\(budget); giving up, stopping every child"
+      what = "\(subject) exited (\(reason))\(budget); giving up, stopping every child\(history)"
+    case .maxRestarts:
+      let row = inARow.map { ": \($0.done) restarts in a row, the most it may have is \($0.most)" } ?? ""
+      what = "\(subject) exited (\(reason))\(row); not restarting it any more\(history)"
     case .retry:
       what = "\(subject) failed to start (\(reason)); trying again" + (restarts.map { " (\($0))" } ?? "")
     case .stop:

@@ -193,6 +193,17 @@ enum Help {
       --ignore-budget      kill past the budgets: a supervisor gives up and its parent
                            restarts it (or chatd stops) — to see what clients get then
       --seed N             the seed of every random choice (default: drawn, printed)
+                           (--kill none: no kills, for a run of reloads)
+
+    Workers and reloads (a master, `chatd --workers N`):
+      --workers N          start chatd as a master of N workers (kills default to none:
+                           the kinds are nodes of one chatd's tree)
+      --reload-every S     every S seconds of the load, a rolling reload through the
+                           master's control socket (every worker replaced, one at a
+                           time, its sessions handed over)
+      --connect-rate R     R new connections a second beside the load (connect,
+                           register, quit), each refusal, reset or missing welcome
+                           counted
 
     Checks (each a row of the table; exit status 1 if any fails):
       acked                some messages were acknowledged at all
@@ -208,6 +219,9 @@ enum Help {
       refusals             no 4xx/5xx naming a channel the session joined (403...)
       names                each channel's NAMES lists exactly its connected members
       unanswered           every message of a session still connected is acknowledged
+      reloads              every reload replaced every worker (--reload-every)
+      arrivals             no new connection refused, reset or left unwelcomed
+                           (--connect-rate)
       descriptors, threads chatd's /proc/PID/fd and /proc/PID/task counts, once every
                            client has left, back to what they were before the load:
                            the fewest seen over --baseline-wait seconds before (default

@@ -42,13 +42,25 @@ do {
   case .check(let c):
     print(ChatConfigFile.text(of: c), terminator: "")
     exit(0)
-  case .run(let c):
+  case .run(var c):
+    // systemd (or chatd's master) names where to say chatd is ready.
+    c.notifySocket = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"]
     config = c
   case .emitHelp:
     print(ChatCommandLine.emitHelp)
     exit(0)
   case .emit(let request):
     exit(await emit(request))
+  case .reloadHelp:
+    print(ChatCommandLine.reloadHelp)
+    exit(0)
+  case .reload(let request):
+    exit(ChatReload.run(request, print: { print($0) }, complain: complain))
+  case .handOffHelp:
+    print(ChatCommandLine.handOffHelp)
+    exit(0)
+  case .handOff(let request):
+    exit(HandOffCommand.run(request))
   case .accountHelp:
     print(ChatCommandLine.accountHelp)
     exit(0)
@@ -60,6 +72,23 @@ do {
   exit(ChatExitStatus.usage.rawValue)
 }
 
+if config.workers != nil {
+  let master: ChatMaster
+  do {
+    master = try await ChatMaster.start(config, arguments: Array(CommandLine.arguments.dropFirst()))
+  } catch {
+    complain(error.description)
+    exit(error.status.rawValue)
+  }
+  FileHandle.standardOutput.write(
+    Data(
+      ("chatd \(ChatApp.version): master of \(master.workers) workers, IRC on \(config.host):\(master.ircPort)"
+        + (master.webPort != 0 ? ", web on http://\(config.webHost):\(master.webPort)/" : "")
+        + ", network \(master.cluster), data in \(config.dataDirectory)\n"
+        + "chatd: control socket \(config.controlSocketPath) (observer attaches to it; chatd reload asks it)\n").utf8))
+  exit(await master.run())
+}
+
 let server: ChatServer
 do {
   server = try await ChatServer.start(config)
@@ -69,8 +98,8 @@ do {
 }
 FileHandle.standardOutput.write(
   Data(
-    ("chatd \(ChatApp.version): IRC on \(config.host):\(server.ircPort)"
-      + (server.webPort != 0 ? ", web on http://\(config.webHost):\(server.webPort)/" : "")
+    ("chatd \(ChatApp.version): IRC on \(server.config.host):\(server.ircPort)"
+      + (server.webPort != 0 ? ", web on http://\(server.config.webHost):\(server.webPort)/" : "")
       + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"

@@ -74,6 +74,13 @@ struct LiveView {
       }
       // Look again at once: the supervisor's restart is what the user is waiting for.
       fetchNow = true
+    case .restart(let supervisor, let child):
+      do {
+        try connected().restart(supervisor: supervisor, child: child)
+      } catch {
+        model.failed("restart \(child): \(error)")
+      }
+      fetchNow = true
     case .suspend:
       terminal.suspend()
       resize()

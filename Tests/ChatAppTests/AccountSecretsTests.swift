@@ -136,7 +136,7 @@ final class AccountSecretsTests: XCTestCase {
       try a.registerAccount("alice", password: "alice-password")
       let threads = ProcSelf.threads(prefixed: ["chatd-hash", "chatd-accounts"])
       XCTAssertEqual(threads, 3, "two hashing threads and the engine's")
-      let files = ProcSelf.descriptors(under: dir)
+      let files = ProcSelf.files(under: dir)
       for round in 0..<4 {
         let old = try XCTUnwrap(server.node.whereis(ChatServices.accountsName))
         server.node.exit(old, reason: .kill)
@@ -149,8 +149,10 @@ final class AccountSecretsTests: XCTestCase {
       try await eventually("the store's threads back to \(threads)", timeout: .seconds(10)) {
         ProcSelf.threads(prefixed: ["chatd-hash", "chatd-accounts"]) == threads
       }
-      try await eventually("the data directory's descriptors back to \(files)", timeout: .seconds(10)) {
-        ProcSelf.descriptors(under: dir) == files
+      // At most as many as before (one open then may have closed since; a leak adds one
+      // per kill).
+      if (try? await eventually("descriptors", timeout: .seconds(10), { ProcSelf.files(under: dir).count <= files.count })) == nil {
+        XCTFail("the data directory's descriptors: \(ProcSelf.files(under: dir)), were \(files)")
       }
     }
   }

@@ -200,6 +200,7 @@ final class ConfigFileTests: XCTestCase {
       cluster-advertise = 10.0.0.6
       cluster-secret = secret-of-the-network
       cluster-name = staging
+      workers = 3
       """)
     let text = ChatConfigFile.text(of: changed)
     XCTAssertFalse(text.contains("= secret") || text.contains(":secret") || text.contains("secret-of-the-network"), text)
@@ -267,11 +268,13 @@ final class ConfigFileTests: XCTestCase {
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
-      "clusterLease", "accountRegistration", "minimumPasswordLength", "nickGrace",
+      "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
       "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory", "chathistoryLimit", "historyBackend",
+      // From the environment (NOTIFY_SOCKET), as systemd hands it.
+      "notifySocket",
     ]
     let fields = Set(Mirror(reflecting: ChatConfig()).children.compactMap(\.label))
     XCTAssertEqual(

@@ -30,6 +30,8 @@ final class ChatdNode {
     var metrics = false
     /// More chatd arguments (after the harness's, so they may override them).
     var extraArguments: [String] = []
+    /// More environment variables (NOTIFY_SOCKET, ...), over the test process's own.
+    var environment: [String: String] = [:]
   }
 
   /// Starts `chatd --cluster redisURL --node name` and waits (at most 30 s) until it
@@ -49,6 +51,9 @@ final class ChatdNode {
     defer { try? handle.close() }
     process.executableURL = URL(fileURLWithPath: try builtExecutable("chatd"))
     process.arguments = arguments
+    if !options.environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(options.environment) { $1 }
+    }
     process.standardInput = FileHandle.nullDevice
     process.standardOutput = handle
     process.standardError = handle
@@ -73,6 +78,8 @@ final class ChatdNode {
 
   /// The OS process id.
   var pid: pid_t { process.processIdentifier }
+  /// Its data directory (history, control socket, hand-off socket).
+  var dataDirectory: String { directory + "/data" }
   var isRunning: Bool { process.isRunning }
 
   /// Everything the node wrote (stdout and stderr).

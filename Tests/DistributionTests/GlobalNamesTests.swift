@@ -52,6 +52,43 @@ final class GlobalNamesTests: XCTestCase {
     }
   }
 
+  /// A name moves from a process of one node to a process of another in one step (a
+  /// chat session handed over keeps its nick): only from its holder, never free in
+  /// between, and the old owner's end no longer releases it.
+  func testANameMovesToAProcessOfAnotherNode() async throws {
+    let server = try startRedisServer()
+    try await withLinkedPair(server) { a, b, ra, rb, da, db, na, nb in
+      let old = a.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let new = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let other = b.spawn(Echo.self) { ctx in _ = try await ctx.next() }
+      let claimed = try await na.claim("nick:x", owner: old.pid, a)
+      XCTAssertTrue(claimed)
+      let oldLocation = PidLocation(node: da.name, incarnation: da.incarnation, number: old.pid.id)
+      let newLocation = PidLocation(node: db.name, incarnation: db.incarnation, number: new.pid.id)
+      // Not from a process that does not hold it.
+      let wrong = try await nb.transfer("nick:x", from: newLocation, to: other.pid, b)
+      XCTAssertFalse(wrong)
+      let moved = try await nb.transfer("nick:x", from: oldLocation, to: new.pid, b)
+      XCTAssertTrue(moved)
+      let again = try await nb.transfer("nick:x", from: oldLocation, to: new.pid, b)
+      XCTAssertTrue(again, "a retry finds it done")
+      let refused = try await na.claim("nick:x", owner: a.spawn(Echo.self) { ctx in _ = try await ctx.next() }.pid, a)
+      XCTAssertFalse(refused, "held by the new owner")
+      // The old owner ends: its node's registrar leaves the name alone.
+      old.send(.text("stop"))
+      try await Task.sleep(for: .milliseconds(200))
+      let stillHeld = try await na.claim("nick:x", owner: a.spawn(Echo.self) { ctx in _ = try await ctx.next() }.pid, a)
+      XCTAssertFalse(stillHeld)
+      // The new owner ends: released as any name.
+      new.send(.text("stop"))
+      try await eventually("the name to be released") {
+        try await na.claim("nick:x", owner: a.spawn(Echo.self) { ctx in _ = try await ctx.next() }.pid, a)
+      }
+      await ra.stop(a)
+      await rb.stop(b)
+    }
+  }
+
   /// An owner's node counts as alive while Redis holds its incarnation, not buried (as
   /// membership decides it), not by its lease's expiry: a lease that went unrenewed
   /// while Redis stood still may yet be renewed, and its names must not go meanwhile.

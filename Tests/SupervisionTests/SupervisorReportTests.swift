@@ -77,7 +77,10 @@ final class SupervisorReportTests: XCTestCase {
       XCTAssertEqual(report["supervisor"], sup.pid.description, "an unnamed supervisor goes by its pid")
       XCTAssertTrue(report.message.hasPrefix("supervisor report: \(sup.pid): child w "), report.message)
       XCTAssertTrue(
-        report.message.hasSuffix("(crash 2): 2 restarts in 10s, more than the 1 allowed; giving up, stopping every child"), report.message)
+        report.message.hasSuffix(
+          "(crash 2): 2 restarts in 10s, more than the 1 allowed; giving up, stopping every child (last exits: crash 1; crash 2)"),
+        report.message)
+      XCTAssertEqual(report["last_exits"], "crash 1; crash 2", "the child's last exits, newest last")
     }
   }
 

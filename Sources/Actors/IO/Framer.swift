@@ -19,6 +19,20 @@ struct Framer {
     case fatal(Int)
   }
 
+  /// Takes the bytes of the incomplete frame (a connection handed to another process
+  /// takes them along); the framer starts afresh.
+  mutating func takePartial() -> [UInt8] {
+    defer {
+      partial = []
+      discarding = false
+      discarded = 0
+    }
+    return discarding ? [] : partial
+  }
+
+  /// Puts back bytes of an incomplete frame, before anything fed from now on.
+  mutating func restorePartial(_ bytes: [UInt8]) { partial = bytes + partial }
+
   /// Feeds `bytes`; returns the complete frames and errors, in order.
   mutating func feed(_ bytes: UnsafeRawBufferPointer, into out: inout [Output]) {
     switch framing {

@@ -18,6 +18,13 @@ import Synchronization
 public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendable {
   public enum Kind: String, Sendable {
     case tcp, unix, tcpListener, unixListener
+    /// The read end of a pipe (an OS child's stdout, say): read like a stream socket.
+    case pipe
+    /// A Unix datagram socket: each read is one datagram, and an empty one is not the end.
+    case datagram
+    /// A pidfd: it becomes readable when its OS process ends, which is told to the owner
+    /// as `.closed` (nothing is read from it).
+    case processDescriptor
     var isListener: Bool { self == .tcpListener || self == .unixListener }
   }
 
@@ -51,6 +58,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @exclusivity(unchecked) private var closeWhenFlushed = false
   @exclusivity(unchecked) private var connecting = false
   @exclusivity(unchecked) private var peerClosed = false
+  /// No I/O with the kernel: the connection is being handed to another OS process
+  /// (SocketFreeze.swift); sends are queued, nothing is read or written.
+  @exclusivity(unchecked) private var frozen = false
   /// The queue holds sends kept back for a coalesced write (`SendCoalescing`); a
   /// scheduler will call `flushHeld`.
   @exclusivity(unchecked) private var held = false
@@ -65,6 +75,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   let ownerSlot = Atomic<Int32>(-1)
   /// A Unix listener's path, removed when it closes (nil for every other socket).
   @exclusivity(unchecked) var unixPath: UnixListenerPath?
+  /// A Unix socket that carries descriptors: what has arrived and is not claimed yet
+  /// (DescriptorPassing.swift). Nil for every other socket.
+  @exclusivity(unchecked) var passing: DescriptorInbox?
 
   /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
   let bytesIn = Atomic<UInt64>(0)
@@ -225,9 +238,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   // MARK: - Epoll interest (lock held)
 
   private var wantedInterest: UInt32 {
+    if frozen { return 0 }
     var events: UInt32 = 0
     if mode != .passive && !peerClosed { events |= UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) }
-    if (!queue.isEmpty && !held) || connecting { events |= UInt32(OTTER_EPOLLOUT) }
+    if (!queue.isEmpty && !held) || connecting || passing?.wantsWritable == true { events |= UInt32(OTTER_EPOLLOUT) }
     return events
   }
 
@@ -265,7 +279,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     var target: ProcessCore?
     lock.withLock {
       if armedOneShot { armed = 0 }  // the kernel disarmed the fd
-      if isClosed { return }
+      if isClosed || frozen { return }
       target = owner
       let error = events & UInt32(OTTER_EPOLLERR) != 0
       if connecting && (events & UInt32(OTTER_EPOLLOUT) != 0 || error) {
@@ -282,6 +296,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if events & UInt32(OTTER_EPOLLOUT) != 0 && !queue.isEmpty {
         flushLocked(&out)
         if isClosed { return }
+      } else if events & UInt32(OTTER_EPOLLOUT) != 0, let passing, passing.wantsWritable {
+        // A message with descriptors waits for the kernel to take bytes again.
+        passing.wantsWritable = false
+        wakeWritersLocked()
       }
       if events & (UInt32(OTTER_EPOLLIN) | UInt32(OTTER_EPOLLRDHUP) | UInt32(OTTER_EPOLLHUP)) != 0 || error {
         if kind.isListener { acceptLocked(&out) } else { readLocked(&out) }
@@ -303,8 +321,25 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   /// Reads what is there (up to 64 KiB) and frames it. Lock held.
   private func readLocked(_ out: inout [SocketEvent]) {
     guard mode != .passive else { return }
+    if kind == .processDescriptor {
+      peerClosed = true
+      mode = .passive
+      out.append(.closed)
+      return
+    }
     let buffer = Socket.readBuffer
-    let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+    let n: Int
+    if let passing {
+      switch passing.receive(fd, into: buffer) {
+      case .read(let count): n = count
+      case .failed(let e):
+        out.append(.error(e))
+        closeLocked()
+        return
+      }
+    } else {
+      n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+    }
     if n > 0 {
       bytesIn.add(UInt64(n), ordering: .relaxed)
       node.countReceived(n)
@@ -321,6 +356,9 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
         }
       }
       if mode == .once && !out.isEmpty { mode = .passive }
+    } else if n == 0 && kind == .datagram {
+      out.append(.data([]))
+      if mode == .once { mode = .passive }
     } else if n == 0 {
       peerClosed = true
       mode = .passive
@@ -375,6 +413,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     var now: UInt64 = 0
     let result: SendResult = lock.withLock {
       if isClosed { return .closed }
+      if frozen { return queueFrozenLocked(chunk) }
       if queue.isEmpty && !connecting {
         var nowMicros: UInt32 = 0
         if coalesceMicros >= 0, let scheduler = Scheduler.current {
@@ -460,7 +499,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     let target: ProcessCore? = lock.withLock {
       guard held else { return nil }
       held = false
-      if isClosed { return nil }
+      if isClosed || frozen { return nil }
       flushLocked(&out)
       if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: (Scheduler.current?.sliceNow() ?? monotonicNanos()) / 1000) }
       if isClosed { return owner }
@@ -537,6 +576,162 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
   }
 
+  // MARK: - Freezing (SocketFreeze.swift)
+
+  /// Stops all I/O with the kernel; the bytes read and not yet framed.
+  func freeze(by caller: ProcessCore) throws(SocketError) -> [UInt8] {
+    try lock.withLock { () throws(SocketError) -> [UInt8] in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      frozen = true
+      mode = .passive
+      held = false
+      if let poller {
+        poller.deregister(self)
+        self.poller = nil
+        armed = 0
+        node.schedulerOwning(poller)?.ioSourceCount.subtract(1, ordering: .relaxed)
+      }
+      return framer.takePartial()
+    }
+  }
+
+  /// A close-on-exec duplicate of the descriptor (SocketAdoption.swift).
+  func duplicateDescriptorLocked() throws(SocketError) -> Int32 {
+    try lock.withLock { () throws(SocketError) -> Int32 in
+      guard !isClosed else { throw .closed }
+      return try Socket.duplicate(fd)
+    }
+  }
+
+  /// Queues `chunk` on a frozen socket, whatever the watermarks. Lock held.
+  private func queueFrozenLocked(_ chunk: ArraySlice<UInt8>) -> SendResult {
+    if let scheduler = Scheduler.current {
+      queue.append(chunk, spares: &scheduler.writeQueueSpares)
+    } else {
+      queue.append(chunk)
+    }
+    queued += chunk.count
+    return .queued
+  }
+
+  /// Everything queued, in order, taken out of the queue. Lock held.
+  private func takeQueuedLocked() -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(queued)
+    while !queue.isEmpty {
+      let n = queue.withIOVecs(limit: 64) { iov, count -> Int in
+        var total = 0
+        for i in 0..<Int(count) {
+          out.append(contentsOf: UnsafeRawBufferPointer(start: iov[i].iov_base, count: iov[i].iov_len))
+          total += iov[i].iov_len
+        }
+        return total
+      }
+      queue.removeFirst(bytes: n)
+    }
+    queued = 0
+    return out
+  }
+
+  /// The bytes queued on a frozen socket (nothing of them written), taken out; the
+  /// socket stays frozen.
+  func takeQueued() -> [UInt8] {
+    lock.withLock { isClosed || !frozen ? [] : takeQueuedLocked() }
+  }
+
+  /// Resumes I/O: `prepending`, then what was queued while frozen, is written;
+  /// `unframedInput` goes before the next bytes read.
+  func thaw(prepending: [UInt8], unframedInput: [UInt8], by caller: ProcessCore) throws(SocketError) {
+    var out: [SocketEvent] = []
+    try lock.withLock { () throws(SocketError) in
+      guard owner === caller else { throw .notOwner }
+      guard !isClosed else { throw .closed }
+      guard frozen else { return }
+      frozen = false
+      let rest = takeQueuedLocked()
+      for part in [prepending, rest] where !part.isEmpty {
+        queue.append(part[...])
+        queued += part.count
+      }
+      framer.restorePartial(unframedInput)
+      if !queue.isEmpty { flushLocked(&out) }
+      if !isClosed { try? updateInterest() }
+    }
+    if !out.isEmpty { tell(caller, out) }
+  }
+
+  // MARK: - Descriptors (DescriptorPassing.swift)
+
+  /// Makes the socket carry messages with descriptors: read with recvmsg, cut into
+  /// length-prefixed frames of at most `maximumFrame` bytes.
+  func enableDescriptorPassing(maximumFrame: Int) throws(SocketError) {
+    guard kind == .unix else { throw .wrongKind }
+    lock.withLock {
+      if passing == nil { passing = DescriptorInbox() }
+      framer = Framer(.lengthPrefixed(headerBytes: 4, maxLength: maximumFrame))
+    }
+  }
+
+  /// Writes `frame` with `descriptors` attached to its first byte, once nothing sent
+  /// before it is still queued: true when it went (the descriptors with its first
+  /// bytes; what the kernel did not take is queued). False when it must wait — earlier
+  /// bytes are queued, or the kernel takes nothing now —: `waiter` is then told
+  /// `.writable` when that may have changed.
+  func sendDescriptors(_ frame: [UInt8], _ descriptors: [Int32], waiter: ProcessCore) throws(SocketError) -> Bool {
+    var events: [SocketEvent] = []
+    var target: ProcessCore?
+    let sent: Bool = try lock.withLock { () throws(SocketError) -> Bool in
+      guard !isClosed else { throw .closed }
+      guard let passing else { throw .invalidArgument("the socket does not carry descriptors (Context.carryDescriptors)") }
+      func wait() -> Bool {
+        if !writeWaiters.contains(where: { $0 === waiter }) { writeWaiters.append(waiter) }
+        return false
+      }
+      if !queue.isEmpty || held || connecting { return wait() }
+      let n = frame.withUnsafeBytes { raw in
+        descriptors.withUnsafeBufferPointer { fds in
+          otter_send_descriptors(fd, raw.baseAddress, raw.count, fds.baseAddress, Int32(fds.count))
+        }
+      }
+      if n == -Int(EAGAIN) || n == -Int(EINTR) {
+        passing.wantsWritable = true
+        try updateInterest()
+        return wait()
+      }
+      if n < 0 {
+        let e = Int32(-n)
+        events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("sendmsg", errno: e)))
+        target = owner
+        closeLocked()
+        return false
+      }
+      bytesOut.add(UInt64(n), ordering: .relaxed)
+      node.countSent(n)
+      if n < frame.count {
+        // The rest of a message is queued whatever the watermark: a sender waits for the
+        // queue to empty before its next message, so it holds one message at most.
+        if let scheduler = Scheduler.current {
+          queue.append(frame[n...], spares: &scheduler.writeQueueSpares)
+        } else {
+          queue.append(frame[n...])
+        }
+        queued += frame.count - n
+        try updateInterest()
+      }
+      return true
+    }
+    if let target { tell(target, events) }
+    if !sent && !isOpen { throw .closed }
+    return sent
+  }
+
+  /// The next `count` descriptors that arrived (in order), taken by the caller; nil if
+  /// fewer have arrived (they stay).
+  func takeDescriptors(_ count: Int) -> [Int32]? {
+    lock.withLock { passing?.take(count) }
+  }
+
   /// Tells the waiting writers they may go on. Lock held (lock order: socket, then
   /// process; nothing takes a socket's lock while holding a process's).
   private func wakeWritersLocked() {
@@ -553,7 +748,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func close() {
     let owner: ProcessCore? = lock.withLock {
       if isClosed { return nil }
-      if held {
+      if held && !frozen {
         held = false
         var ignored: [SocketEvent] = []
         flushLocked(&ignored)
@@ -573,7 +768,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @discardableResult
   public func shutdownWrite() -> Bool {
     lock.withLock {
-      guard !isClosed, queue.isEmpty, !kind.isListener else { return false }
+      guard !isClosed, !frozen, queue.isEmpty, !kind.isListener else { return false }
       return Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
     }
   }
@@ -583,7 +778,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func closeWhenDone() {
     let closedNow: ProcessCore? = lock.withLock {
       if isClosed { return nil }
-      if queue.isEmpty {
+      // A frozen socket writes nothing: it closes now.
+      if queue.isEmpty || frozen {
         closeLocked()
         return owner
       }
@@ -614,6 +810,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
     queue.removeAll()
     queued = 0
+    // Descriptors that arrived and were never claimed go with the socket.
+    passing?.closeAll()
     if !writeWaiters.isEmpty { wakeWritersLocked() }
   }
 

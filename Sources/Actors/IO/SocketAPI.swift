@@ -29,6 +29,17 @@ extension Context {
     return socket
   }
 
+  /// Takes `fd`, a descriptor this process got elsewhere (an inherited listener, a pipe's
+  /// read end, a Unix datagram socket, a pidfd), as a socket it owns: read with
+  /// `activate` like any other, closed when this process ends or `close` is called. The
+  /// descriptor is made non-blocking; it belongs to the socket from now on.
+  public func adopt(descriptor fd: Int32, kind: Socket.Kind) throws(SocketError) -> Socket {
+    guard fd >= 0 else { throw .invalidArgument("no descriptor \(fd)") }
+    let e = otter_set_nonblocking(fd)
+    if e != 0 { throw .system("adopt descriptor \(fd)", errno: -e) }
+    return Socket(fd: fd, kind: kind, owner: process, node: process.node)
+  }
+
   /// Sets how this process receives from `socket`: `.once` delivers the next read as
   /// `.io` messages then stops until called again. Only the owner may call it.
   public func activate(_ socket: Socket, _ mode: ActiveMode = .once) throws(SocketError) {

@@ -99,6 +99,8 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
   case badAddress(String)
   /// An option or argument that cannot work.
   case invalidArgument(String)
+  /// A message's descriptors could not be passed (DescriptorPassing.swift): why.
+  case descriptors(String)
 
   public var description: String {
     switch self {
@@ -112,6 +114,7 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
     case .timeout: return "timed out"
     case .badAddress(let a): return "bad address: \(a)"
     case .invalidArgument(let what): return "invalid argument: \(what)"
+    case .descriptors(let why): return "descriptors lost: \(why)"
     }
   }
 }

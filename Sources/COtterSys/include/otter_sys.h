@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+// Child OS processes (spawn, pidfds, pipes): see otter_process.h.
+#include "otter_process.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -101,6 +104,23 @@ ssize_t otter_sendv(int fd, const struct iovec *iov, int count);
 int otter_socket_buffers(int fd, int send_bytes, int receive_bytes);
 /// Sets SO_LINGER to 0 so that close sends a reset (for tests of peer resets).
 int otter_socket_abort_on_close(int fd);
+/// What an open descriptor is, for adopting one this process was given (inherited,
+/// received): `*domain` AF_INET, AF_INET6, AF_UNIX..., `*stream` 1 for SOCK_STREAM,
+/// `*listening` 1 for a listener (SO_ACCEPTCONN). 0, or -errno (-ENOTSOCK: no socket).
+int otter_socket_describe(int fd, int *domain, int *stream, int *listening);
+/// Makes a descriptor non-blocking and close-on-exec; 0 or -errno.
+int otter_descriptor_prepare(int fd);
+/// A close-on-exec duplicate of `fd` (at 3 or above), or -errno.
+int otter_descriptor_duplicate(int fd);
+/// sendmsg(2) of `len` bytes with `count` descriptors attached to them (SCM_RIGHTS),
+/// without SIGPIPE or blocking: bytes written (the descriptors went with the first), or
+/// -errno (-EAGAIN: nothing was sent, descriptors included).
+ssize_t otter_send_descriptors(int fd, const void *buf, size_t len, const int *fds, int count);
+/// recvmsg(2) of up to `len` bytes and the descriptors sent with them (close-on-exec),
+/// without blocking: bytes read (0 at end of file) or -errno. At most `max` descriptors
+/// are stored in `fds` and counted in `*count`; `*truncated` is set when the kernel had
+/// more than fit (MSG_CTRUNC: it closed the rest).
+ssize_t otter_receive_descriptors(int fd, void *buf, size_t len, int *fds, int max, int *count, int *truncated);
 
 // ---- signals ----------------------------------------------------------------
 /// Starts watching SIGTERM and SIGINT: returns the read end of a pipe that receives one

@@ -7,6 +7,7 @@
 // used and closed there); `chatd account` run beside a chatd opens the same file with
 // its own connection, and SQLite's locks (WAL, a 2 s busy timeout) keep the two apart.
 // Nothing is cached above it, so what one writes the other reads at once.
+import Actors
 import COtterSys
 import Foundation
 import Glibc
@@ -29,15 +30,31 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
       kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key))
     """
 
+  /// The engine that opened each database last. A new engine opens the file only once
+  /// the previous one (a killed store's, still closing) has closed it: a POSIX lock
+  /// belongs to the process, not to the descriptor, so SQLite keeps a closing
+  /// connection's descriptor open while another of the process's connections holds the
+  /// file (as HistoryWriter explains) — every restart would leave one behind.
+  private static let lastEngine = Locked<[String: SQLiteAccountEngine]>([:])
+
   /// Opens (creating it 0600 if missing) the database at `path` and starts the thread.
   /// Throws `SQLiteError` with SQLite's or the file system's words.
   init(path: String) throws {
     self.path = path
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw SQLiteError(what: "open \(path)", message: String(cString: strerror(errno))) }
-    // A file made by an earlier version, or by hand, loses what others could read.
-    _ = fchmod(fd, 0o600)
-    close(fd)
+    if let previous = Self.lastEngine.withLock({ $0[path] }) { _ = previous.closed.wait(timeout: .now() + 5) }
+    // Made here, exclusively, with the mode SQLite would not give it (its WAL and
+    // shared-memory files take the database's). Never an open and close of a file that
+    // exists: closing any descriptor of it would drop the locks this process's other
+    // connections (a `chatd account` in it, say) hold on it.
+    let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    if fd >= 0 {
+      close(fd)
+    } else if errno != EEXIST {
+      throw SQLiteError(what: "open \(path)", message: String(cString: strerror(errno)))
+    } else {
+      // A file made by an earlier version, or by hand, loses what others could read.
+      _ = chmod(path, 0o600)
+    }
     let db = try SQLiteDatabase(path: path)
     try db.execute("PRAGMA journal_mode=WAL")
     try db.execute("PRAGMA synchronous=NORMAL")
@@ -52,6 +69,7 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
       self.closed.leave()
     }
     thread.start()
+    Self.lastEngine.withLock { $0[path] = self }
   }
 
   func run(_ operation: EngineOperation, _ done: @escaping @Sendable (EngineResult) -> Void) {

@@ -234,6 +234,19 @@ extension Connection.State {
     return result
   }
 
+  /// Takes the settings and capabilities of a session handed over by another node
+  /// (Connection+Arrival.swift), without telling the network: it learns of the move as
+  /// one step, with the record (Relay+HandOff.swift).
+  mutating func adopt(_ settings: ClientSettings, caps: Caps) {
+    let after = client.withPublished { p -> ClientDirectory.Counted in
+      p.settings = settings
+      p.version &+= 1
+      return ClientDirectory.Counted(settings)
+    }
+    client.caps.store(caps.rawValue, ordering: .relaxed)
+    client.services.clients.recount(from: ClientDirectory.Counted(), to: after)
+  }
+
   /// Stamps the client's last activity (WHOIS idle time): not a change other nodes are
   /// told of (that would be a record per message), so a remote WHOIS shows the idle time
   /// of the user's last other change.

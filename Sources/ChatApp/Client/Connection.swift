@@ -48,6 +48,8 @@ struct Connection: GenServer {
     case nickGrace(String)
     /// The account (folded) was dropped: a client logged in to it is logged out.
     case accountDropped(String)
+    /// The session moves to another node, or arrives from one (HandOff/).
+    case handOff(HandOffEvent)
   }
 
   /// Fields ordered largest first, so that they pack (56 bytes: the server value, this
@@ -96,6 +98,12 @@ struct Connection: GenServer {
       }
     }
 
+    /// The session's move to or from another node, while it lasts.
+    var handOff: HandOffState? {
+      get { rare?.handOff }
+      set { rareBox.handOff = newValue }
+    }
+
     /// The rare part, made on first use (for the connection's own extensions).
     var rareBox: Rare {
       mutating get {
@@ -120,6 +128,7 @@ struct Connection: GenServer {
     /// The nick last asked for while registering and refused (in use): what
     /// `REGISTER *` names when the client holds no nick yet.
     var refusedNick: String?
+    var handOff: HandOffState?
   }
 
   var server: String { services.serverName }
@@ -128,6 +137,7 @@ struct Connection: GenServer {
   // MARK: - Start
 
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
+    if !webSocket, let arrival = services.arrivals.take(for: socket) { return initialize(arriving: arrival, ctx) }
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
     let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
@@ -173,6 +183,11 @@ struct Connection: GenServer {
   // MARK: - Events
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self> {
+    switch state.handOff {
+    case .departing(let d)?: return try await departing(message, d, &state, ctx)
+    case .arriving(let a)?: return try await arriving(message, a, &state, ctx)
+    case nil: break
+    }
     switch message {
     case .io(let s, let event) where s === socket:
       switch event {
@@ -232,6 +247,12 @@ struct Connection: GenServer {
     case .message(.accountDropped(let account)):
       if state.client.account.map(Names.fold) == account { logOut(&state, reason: "the account was dropped") }
       return .noreply(.hibernate)
+    case .message(.handOff(.leave(let plan))):
+      return try await leave(plan, &state, ctx)
+    case .message(.handOff(.late(let output))):
+      late(output, state)
+    case .message(.handOff(.reconnect)):
+      return await tellToReconnect(&state, ctx)
     default:
       break
     }
@@ -368,6 +389,8 @@ struct Connection: GenServer {
   /// Any other ending needs nothing here: a connection that quit has said goodbye
   /// already, and one that crashed has nothing to say.
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
+    // Moving (its socket frozen): the other node tells the client what it must.
+    if state.handOff != nil { return socket.close() }
     guard case .shutdown = reason, socket.isOpen, socket.ownerPid == ctx.pid else { return }
     state.update { if $0.quitMessage == nil { $0.quitMessage = Self.shutdownReason } }
     // Written now rather than at the end of this slice, so that the socket can be

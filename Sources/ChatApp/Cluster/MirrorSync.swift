@@ -36,6 +36,18 @@ enum MirrorSync {
     }
   }
 
+  /// Sends every node with members the whole record again, and `also` those of `also`
+  /// without members a `forget`: for when nodes changed their copies on their own and
+  /// got it wrong (a member handed over to another node had left meanwhile).
+  static func resync(_ key: String, _ record: ChannelRecord, also: [String], _ network: ChatNetwork) {
+    let members = nodes(of: record)
+    let home = network.nodeName
+    for node in members {
+      network.send(.mirror(key: key, home: home, .snapshot(record.settings, record.members.values.map(WireMember.init))), to: node)
+    }
+    for node in Set(also).subtracting(members) where node != home { network.send(.mirror(key: key, home: home, .forget), to: node) }
+  }
+
   /// The channel is gone here (its room stopped with members elsewhere — only when this
   /// node leaves the network): the others drop their copies.
   static func forgotten(_ key: String, old: ChannelRecord?, _ network: ChatNetwork) {

@@ -28,6 +28,11 @@ enum NetMessage: Sendable {
   case kill(UInt64, reason: String)
   /// WALLOPS from an operator of the sender's node, for the receiving node's +w users.
   case wallops(source: String, text: String)
+  /// A user's session moved to the sender's node (HandOff/): its replica follows it.
+  case moved(SessionMove)
+  /// For a client of the receiving node whose session is moving away: a step of its
+  /// hand-off is done, after everything sent to it before (through its relay worker).
+  case handOffMark(to: UInt64, incarnation: UInt64, HandOffMark)
 }
 
 extension NetMessage {
@@ -37,7 +42,8 @@ extension NetMessage {
     case .deliver, .lines: .lines
     case .users, .userLeft: .users
     case .mirror: .mirror
-    case .kill, .wallops: .other
+    case .moved: .users
+    case .kill, .wallops, .handOffMark: .other
     }
   }
 }
@@ -122,6 +128,14 @@ extension NetMessage: Transportable {
       e.tag(6)
       e.write(source)
       e.write(text)
+    case .moved(let move):
+      e.tag(7)
+      e.write(move)
+    case .handOffMark(let number, let incarnation, let mark):
+      e.tag(8)
+      e.write(number)
+      e.write(incarnation)
+      e.write(mark)
     }
   }
 
@@ -137,6 +151,8 @@ extension NetMessage: Transportable {
     case 4: self = .mirror(key: try d.read(), home: try d.read(), try d.read())
     case 5: self = .kill(try d.read(), reason: try d.read())
     case 6: self = .wallops(source: try d.read(), text: try d.read())
+    case 7: self = .moved(try d.read())
+    case 8: self = .handOffMark(to: try d.read(), incarnation: try d.read(), try d.read())
     case let t: throw WireError.unknownTag(t, in: "NetMessage")
     }
   }

@@ -33,6 +33,9 @@ struct Relay: SyncGenServer {
   enum Info: Sendable {
     /// A node came or went (or this node rejoined), with the replicas that went with it.
     case node(NodeEvent, removed: [ClientHandle])
+    /// A connection of this node took over the session that was `from` (HandOff/): the
+    /// network hears of it, then `done` is answered.
+    case adopted(from: PidLocation, client: ClientHandle, done: ReplyTo<Bool>)
   }
 
   struct State {
@@ -108,11 +111,21 @@ struct Relay: SyncGenServer {
     case .wallops(let source, let text):
       let line = IRCMessage(source: source, "WALLOPS", [text]).serialized()
       for c in services.clients.all where c.setting({ $0.wallops }) { c.send(line) }
+    case .moved(let move):
+      moved(move, state.workers)
+    case .handOffMark(let number, let incarnation, let mark):
+      guard incarnation == network.incarnation else { break }
+      state.workers.hand(.handOff(number, .mark(mark)))
     }
     return .noreply()
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    if case .message(.adopted(let from, let client, let done)) = message {
+      adopted(from: from, client)
+      done.reply(true)
+      return .noreply()
+    }
     guard case .message(.node(let event, let removed)) = message else { return .noreply() }
     switch event {
     case .nodeUp(let peer):

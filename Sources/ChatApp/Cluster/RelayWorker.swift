@@ -29,6 +29,8 @@ enum RelayWork: Sendable {
   case lines([UInt8], to: UInt64)
   /// Disconnect one user.
   case kill(UInt64, reason: String)
+  /// Tell one user's connection of its hand-off (after its lines before).
+  case handOff(UInt64, HandOffEvent)
 }
 
 /// The relay's workers: one per scheduler, spawned by the relay and linked to it (one
@@ -59,7 +61,7 @@ struct RelayWorkers {
       for (i, part) in parts.enumerated() where !part.isEmpty {
         workers[i].send(.deliver(line, to: part, except: except, quitOf: quitOf))
       }
-    case .lines(_, let number), .kill(let number, _):
+    case .lines(_, let number), .kill(let number, _), .handOff(let number, _):
       workers[worker(of: number)].send(work)
     }
   }
@@ -82,6 +84,8 @@ struct RelayWorkers {
       services.clients.find(number)?.send(bytes)
     case .kill(let number, let reason):
       services.clients.find(number)?.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect(reason)))
+    case .handOff(let number, let event):
+      services.clients.find(number)?.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.handOff(event)))
     }
   }
 }

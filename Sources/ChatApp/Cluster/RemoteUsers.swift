@@ -11,7 +11,10 @@
 // the relay's node watch, as the link reports it). A removed user is remembered for a
 // while (`gone`), and a node that went is remembered as down until a link to it comes up
 // again (`revive`), so a late message that still names one of its users does not bring
-// it back — while the introductions a node sends when it is back are taken.
+// it back — while the introductions a node sends when it is back are taken. A user whose
+// session moved to another node (HandOff/) keeps its replica under its new connection
+// with no one told, and its old one is retired: a message that still names the old
+// connection finds the old handle (a room's member, a copy's), not a new user.
 import Actors
 import Distribution
 import Synchronization
@@ -32,6 +35,10 @@ final class RemoteUsers: Sendable {
     /// Users removed lately, and when (bounded: the oldest go first).
     var gone: [PidLocation: UInt64] = [:]
     var goneOrder: [PidLocation] = []
+    /// Old connections of users whose session moved, with their last handle (bounded:
+    /// the oldest go first).
+    var retired: [PidLocation: ClientHandle] = [:]
+    var retiredOrder: [PidLocation] = []
     /// Node incarnations whose users were all removed (the node went, or this node was
     /// cut off), until a link to that incarnation is up again (bounded: the oldest go first).
     var down: Set<NodeIncarnation> = []
@@ -104,6 +111,7 @@ final class RemoteUsers: Sendable {
   /// The replica of the user at `location`, made or brought up to date by `record`.
   func upsert(pid: Pid, at location: PidLocation, _ record: UserRecord, services: ChatServices) -> ClientHandle {
     let (handle, change) = contents.withLock { c -> (ClientHandle, NickChange?) in
+      if let old = c.retired[location] { return (old, nil) }
       if c.gone[location] != nil || c.down.contains(NodeIncarnation(location)) {
         return (Self.detached(pid: pid, record: record, services: services), nil)
       }
@@ -183,6 +191,62 @@ final class RemoteUsers: Sendable {
       guard c.down.remove(key) != nil else { return }
       c.downOrder.removeAll { $0 == key }
     }
+  }
+
+  // MARK: Sessions that moved (HandOff/)
+
+  /// How many retired connections are remembered: a drain of several thousand sessions
+  /// keeps them all until every late message has been read.
+  static let retiredMemory = 20_000
+
+  /// The user whose connection was at `old` moved to this node: its replica goes, with
+  /// no one told (its nick is held here now), retired so that late messages find it.
+  @discardableResult
+  func retire(_ old: PidLocation) -> ClientHandle? {
+    contents.withLock { c in Self.retire(old, &c) }
+  }
+
+  /// The user whose connection was at `old` moved to the process `pid` at `location`
+  /// of another node, with `record`: the replica follows it with no one told — its nick
+  /// stays held, MONITOR watchers have nothing to hear — and the old one is retired.
+  /// Returns the old replica (nil if this node did not have one, as when the user was
+  /// its own) and the new one.
+  func move(
+    from old: PidLocation, to pid: Pid, at location: PidLocation, _ record: UserRecord, services: ChatServices
+  ) -> (old: ClientHandle?, new: ClientHandle) {
+    contents.withLock { c in
+      let before = Self.retire(old, &c)
+      if let h = c.byLocation[location] {
+        let settings = h.settings
+        let (_, nick) = h.replicate(record)
+        c.unlist(h, from: nick, settings: settings)
+        if record.settings.registered && record.nick != "*" { c.list(h, as: record.nick) }
+        return (before, h)
+      }
+      c.gone.removeValue(forKey: location)
+      let id = (1 << 63) | c.nextID
+      c.nextID += 1
+      let h = ClientHandle(
+        pid: pid, host: record.host, services: services, endpoint: RemoteEndpoint(network: network, location: location),
+        remote: RemoteUser(location: location), id: id, signon: record.signon)
+      _ = h.replicate(record)
+      c.byLocation[location] = h
+      if record.settings.registered && record.nick != "*" { c.list(h, as: record.nick) }
+      return (before, h)
+    }
+  }
+
+  private static func retire(_ location: PidLocation, _ c: inout Contents) -> ClientHandle? {
+    guard let h = c.byLocation.removeValue(forKey: location) else { return c.retired[location] }
+    c.unlist(h, from: h.nick, settings: h.settings)
+    c.retired[location] = h
+    c.retiredOrder.append(location)
+    if c.retiredOrder.count > retiredMemory {
+      let drop = c.retiredOrder.count - retiredMemory
+      for l in c.retiredOrder.prefix(drop) { c.retired.removeValue(forKey: l) }
+      c.retiredOrder.removeFirst(drop)
+    }
+    return h
   }
 
   private static func markDown(_ key: NodeIncarnation, _ c: inout Contents) {

@@ -34,8 +34,8 @@ extension ClientSettings {
 }
 
 extension UserRecord {
-  /// Everything but the pid.
-  fileprivate func encodeFields(to e: inout WireEncoder) {
+  /// Everything but the pid (also what a session handed to another node carries: HandOff/HandOffWire.swift).
+  func encodeFields(to e: inout WireEncoder) {
     e.write(version)
     e.write(nick)
     e.write(host)
@@ -50,7 +50,7 @@ extension UserRecord {
     e.write(settings.account.map { [$0] } ?? [])
   }
 
-  fileprivate init(location: PidLocation?, fieldsFrom d: inout WireDecoder) throws {
+  init(location: PidLocation?, fieldsFrom d: inout WireDecoder) throws {
     self.location = location
     version = try d.read()
     nick = try d.read()

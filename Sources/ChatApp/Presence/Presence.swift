@@ -38,6 +38,9 @@ struct Presence: SyncGenServer {
     /// The client is quitting: free its nick (and MONITOR entries) before its connection
     /// closes, so that the nick can be taken again at once.
     case release(ClientHandle)
+    /// A session handed over by another node (HandOff/): `client` holds `nick` here now,
+    /// taken silently — the network has held it all along — and watches its MONITOR list.
+    case adopt(ClientHandle, nick: String)
   }
 
   enum Reply: Sendable {
@@ -55,6 +58,9 @@ struct Presence: SyncGenServer {
     case remoteNick(old: String?, new: ClientHandle?)
     /// A user of another node has gone: its watchers and WHOWAS hear of it.
     case remoteGone(ClientHandle)
+    /// This client's session moved to another node (HandOff/): its nick leaves this
+    /// node's table silently — a replica holds it now — and its MONITOR entries go.
+    case handedOff(ClientHandle)
   }
 
   struct State {
@@ -118,6 +124,16 @@ struct Presence: SyncGenServer {
     case .release(let client):
       release(client, &state)
       return .reply(.done)
+    case .adopt(let client, let nick):
+      let key = Names.fold(nick)
+      if let holder = services.nicks.holder(key), holder !== client { return .reply(.inUse) }
+      var assigned = client.assigned
+      assigned.nick = nick
+      client.assign(assigned)
+      services.nicks.assign(key, to: client)
+      for target in client.setting({ $0.monitoring }) { state.watchers[target, default: [:]][client.id] = client }
+      watch(client, &state, ctx)
+      return .reply(.claimed(old: nil))
     }
   }
 
@@ -131,6 +147,11 @@ struct Presence: SyncGenServer {
     case .remoteGone(let client):
       services.whowas.record(client.whowasEntry)
       notifyOffline(client.nick, &state)
+    case .handedOff(let client):
+      let key = Names.fold(client.nick)
+      if services.nicks.holder(key) === client { services.nicks.remove(key) }
+      unwatch(client, Array(client.setting { $0.monitoring }), &state)
+      state.watched.removeValue(forKey: client.pid)
     }
     return .noreply()
   }

@@ -46,6 +46,8 @@ struct Room: SyncGenServer {
     case invite(ClientHandle, ClientHandle)
     /// A message from outside IRC (the emitter), from `source` (`nick!user@host`).
     case emit(source: String, text: String)
+    /// The member's session moved to another connection (HandOff/Room+HandOff.swift).
+    case handOff(ClientHandle, to: ClientHandle)
     /// ChanServ REGISTER: may `client` register the channel (an op, logged in)?
     case mayRegister(ClientHandle)
     /// ChanServ REGISTER: the account store holds the registration; the room adopts it.
@@ -237,6 +239,8 @@ struct Room: SyncGenServer {
       return (invite(client, target, &state), false)
     case .emit(let source, let text):
       return (emit(source, text, &state, ctx), false)
+    case .handOff(let old, let new):
+      return (handOff(old, to: new, &state, ctx), false)
     case .mayRegister(let client):
       return (mayRegister(client, state), false)
     case .adoptRegistration(let client, let registration):

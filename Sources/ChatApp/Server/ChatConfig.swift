@@ -7,6 +7,9 @@ public struct ChatConfig: Sendable {
   /// IRC listener.
   public var host = "127.0.0.1"
   public var port = 6667
+  /// Whether the listeners come from chatd's parent (systemd's socket activation, a
+  /// master's shared listeners) rather than from `host:port` (Server/InheritedListeners.swift).
+  public var socketActivation: SocketActivation = .auto
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080
@@ -38,6 +41,9 @@ public struct ChatConfig: Sendable {
   /// The shared secret nodes prove to each other; nil: one kept in Redis for the network
   /// (anyone who can reach that Redis is trusted anyway).
   public var clusterSecret: String?
+  /// Where this node takes over sessions another node of its network hands it (a Unix
+  /// socket, mode 0600; HandOff/); nil: under the data directory.
+  public var handOffSocket: String?
   /// Separates networks that share one Redis.
   public var clusterName = "chatd"
   /// How long a node that stops renewing its place (frozen, cut off, overloaded past
@@ -45,6 +51,9 @@ public struct ChatConfig: Sendable {
   /// drop them. Long enough for a busy machine; a node whose process is gone is dropped
   /// at once whatever this says (its address refuses connections).
   public var clusterLease: Duration = .seconds(10)
+  /// `--workers N`: run as a master of N chatd workers (OS processes, one network) on
+  /// the same listeners (Workers/ChatMaster.swift); nil: serve clients in this process.
+  public var workers: Int?
 
   /// Names shown to clients.
   public var serverName = "chatd.local"
@@ -122,6 +131,11 @@ public struct ChatConfig: Sendable {
   /// The log file (`--log-file`, reopened on SIGHUP); nil: stderr.
   public var logFile: String?
 
+  /// The service manager's notification socket (systemd's `NOTIFY_SOCKET`, which chatd
+  /// reads from its environment): told when chatd is ready, degraded and stopping
+  /// (Server/ServiceNotifier.swift). Nil: nobody to tell.
+  public var notifySocket: String?
+
   /// How long a stopping chatd may take in all (`--shutdown-timeout`): listeners close,
   /// clients are told goodbye, the history is written; what is left then is killed.
   public var shutdownTimeout: Duration = .seconds(5)
@@ -140,6 +154,11 @@ public struct ChatConfig: Sendable {
   /// The control socket's path.
   public var controlSocketPath: String {
     controlSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("control.sock").path
+  }
+
+  /// The hand-off socket's path (network mode only).
+  public var handOffSocketPath: String {
+    handOffSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("handoff.sock").path
   }
 }
 

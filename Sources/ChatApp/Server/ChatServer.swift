@@ -8,6 +8,7 @@
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
+//   ├── handoff       in a network: where another node hands its sessions over (HandOff/)
 //   ├── irc           listener (acceptor) on the IRC port
 //   ├── web           listener (acceptor) on the web port
 //   ├── control       the observer's control endpoint (Unix socket, mode 0600)
@@ -65,6 +66,12 @@ public final class ChatServer: Sendable {
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
     try OpenFileLimit.check()
     try DataDirectory.prepare(config.dataDirectory)
+    // Listeners handed down by the parent serve instead of the configured addresses;
+    // the settings say where they listen.
+    let inherited = try InheritedListeners.take(config.socketActivation)
+    var config = config
+    if let fd = inherited.irc, let (host, port) = InheritedListeners.address(of: fd) { (config.host, config.port) = (host, port) }
+    if let fd = inherited.web, let (host, port) = InheritedListeners.address(of: fd) { (config.webHost, config.webPort) = (host, port) }
     let given = node
     // The log file is chatd's own node's: a node given keeps its logger.
     let logOutput: LogOutput?
@@ -77,7 +84,10 @@ public final class ChatServer: Sendable {
     let hold = StartupLogHold()
     let node: Node
     do {
-      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: "chatd", output: logOutput ?? .standardError)))
+      // A node of a network signs its lines with its name: the workers of one master
+      // write to one log.
+      let label = config.cluster != nil ? config.nodeName ?? "chatd" : "chatd"
+      node = try given ?? Node(name: "chatd", logger: hold.holding(config.makeLogger(label: label, output: logOutput ?? .standardError)))
     } catch {
       throw .node(error)
     }
@@ -99,6 +109,9 @@ public final class ChatServer: Sendable {
     let historyPath =
       config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
+    // The node's own stop, for a drain that ends with it (HandOff/HandOffDrain.swift).
+    let started = Locked<Application?>(nil)
+    let operations = ["handoff": HandOffDrain.operation(services) { started.withLock { $0 }?.stop() }]
     let connections = DynamicSupervisor<Socket>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
@@ -137,9 +150,14 @@ public final class ChatServer: Sendable {
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
-      + [Listener.childSpec(id: "irc", host: config.host, port: config.port, supervisor: ChatServices.connectionsName, bound: ircBound)]
-      + WebServer.listener(services, bound: webBound)
-      + [Control.endpoint(path: config.controlSocketPath)]
+      + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])
+      + [
+        Listener.childSpec(
+          id: "irc", host: config.host, port: config.port, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
+          bound: ircBound)
+      ]
+      + WebServer.listener(services, bound: webBound, inherited: inherited.web)
+      + [Control.endpoint(EndpointOptions(path: config.controlSocketPath, operations: operations))]
       + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
     let root = Supervisor(
@@ -163,11 +181,34 @@ public final class ChatServer: Sendable {
       }
       throw .child(child, cause, config: config)
     }
+    started.withLock { $0 = application }
     let server = ChatServer(
       application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
     hold.release()
     server.logStart()
+    server.notifyReady()
     return server
+  }
+
+  /// What the service manager shows while chatd serves.
+  var servingStatus: String {
+    var status = "serving IRC on \(config.host):\(ircPort)"
+    if webPort != 0 { status += ", web on \(config.webHost):\(webPort)" }
+    if let network = services.network { status += "; node \(network.nodeName) of network \(config.clusterName)" }
+    return status
+  }
+
+  /// Tells the service manager (if any) that chatd serves — listeners open, the network
+  /// joined — and, from then on, when Redis goes and comes back.
+  private func notifyReady() {
+    guard let notifier = services.notifier else { return }
+    let serving = servingStatus
+    notifier.ready(status: serving)
+    _ = services.network?.dist.watchHealth { health in
+      notifier.status(
+        health.isReachable ? serving : "degraded: the network's Redis is unreachable; chat goes on, new nicks and channels wait; " + serving
+      )
+    }
   }
 
   /// Runs until SIGTERM/SIGINT or `stop()`, then stops the tree in order within
@@ -176,6 +217,9 @@ public final class ChatServer: Sendable {
     // Peers see this node go at once (its users quit there), not when its lease runs out.
     let network = services.network
     let node = self.node
+    // The service manager hears of the stop as it begins (its stop timeout starts now).
+    _ = await application.waitForEnding()
+    services.notifier?.stopping(status: "stopping: telling \(services.clients.count) clients goodbye")
     let status = await application.run(shutdownTimeout: config.shutdownTimeout) { await network?.leave(node) }
     return status == Application.shutdownTimedOutStatus ? ChatExitStatus.shutdownTimedOut.rawValue : status
   }

@@ -32,6 +32,10 @@ final class ChatServices: Sendable {
   /// delivery lists, which keep each member's tag variant, are stale from then on
   /// (Delivery/DeliveryList.swift). Written by connections (`setCapabilities`) only.
   let capabilityChanges = Atomic<UInt64>(0)
+  /// The service manager to tell how chatd is doing (`NOTIFY_SOCKET`), if there is one.
+  let notifier: ServiceNotifier?
+  /// Sessions handed over by another node, waiting for their connection to start.
+  let arrivals = HandOffArrivals()
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -54,6 +58,7 @@ final class ChatServices: Sendable {
     self.whowas = WhowasLog()
     self.metrics = ChatMetrics()
     self.startedAt = WallClock.seconds()
+    self.notifier = ServiceNotifier(socketName: config.notifySocket, logger: node.logger)
     Self.registry.withLock { $0[ObjectIdentifier(node)] = Weak(self) }
   }
 

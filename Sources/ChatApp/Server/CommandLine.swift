@@ -8,6 +8,12 @@ public enum ChatCommand: Equatable, Sendable {
   /// `chatd emit`: post one message into a network's channel and exit.
   case emit(EmitRequest)
   case emitHelp
+  /// `chatd reload`: ask a master for a rolling reload of its workers.
+  case reload(ReloadRequest)
+  case reloadHelp
+  /// `chatd handoff`: hand a running node's sessions to another node, then stop it.
+  case handOff(HandOffRequest)
+  case handOffHelp
   /// `chatd account`: manage accounts and exit.
   case account(AccountCommand)
   case accountHelp
@@ -31,7 +37,8 @@ extension ChatConfig: Equatable {
       && a.shutdownTimeout == b.shutdownTimeout && a.cluster == b.cluster && a.nodeName == b.nodeName
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
-      && a.clusterLease == b.clusterLease && a.accountRegistration == b.accountRegistration
+      && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
+      && a.handOffSocket == b.handOffSocket && a.accountRegistration == b.accountRegistration
       && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
   }
 }
@@ -50,6 +57,8 @@ public enum ChatCommandLine {
   public static let help =
     """
     usage: chatd [options]
+           chatd emit --cluster URL CHANNEL TEXT [options]   (chatd emit --help)
+           chatd handoff --to SOCKET [options]               (chatd handoff --help)
 
     An IRC chat daemon on Otter. With no options it serves IRC on 127.0.0.1:6667 and
     keeps its data (history, control socket) under ./chatd-data. A flag's value may also
@@ -73,6 +82,11 @@ public enum ChatCommandLine {
                                 (default 127.0.0.1:9667; port 0 picks one; off:
                                 no metrics listener)
       --control-socket PATH     the observer's control socket (default DATA/control.sock)
+      --socket-activation MODE  take the IRC and web listeners from the parent
+                                process (systemd's LISTEN_FDS, descriptors named irc
+                                and web) instead of listening: auto (the default)
+                                when LISTEN_PID is this process, require (fail
+                                without them; LISTEN_PID may be unset), or off
 
     Data
       --data-dir DIR            where history and the control socket live (default ./chatd-data)
@@ -136,6 +150,16 @@ public enum ChatCommandLine {
                                 (2-600, default 10); a node whose process is gone
                                 (its link address refuses connections) is dropped
                                 at once
+      --handoff-socket PATH     where this node takes over the sessions another node
+                                hands it (chatd handoff; default DATA/handoff.sock)
+
+    Workers (one machine, many processes; see README "Workers and zero-downtime reload")
+      --workers [N]             run N chatd workers (default: one per core) as one
+                                network behind these listeners, under a master that
+                                restarts them and replaces them one by one on
+                                `chatd reload` or SIGHUP, keeping sessions; with no
+                                --cluster it runs its own redis-server (data in
+                                DATA/redis); 0: no workers (serve here)
 
     Logs (crash and supervisor reports, start and stop; see README "Logs")
       --log-level LEVEL         trace, debug, info, notice, warning, error or critical
@@ -168,6 +192,8 @@ public enum ChatCommandLine {
   /// FILE`'s settings first, then the flags over them; a bad one throws the line to print.
   public static func parse(_ arguments: [String]) throws(UsageError) -> ChatCommand {
     if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
+    if arguments.first == "reload" { return try parseReload(Array(arguments.dropFirst())) }
+    if arguments.first == "handoff" { return try parseHandOff(Array(arguments.dropFirst())) }
     if arguments.first == "account" { return try parseAccount(Array(arguments.dropFirst())) }
     var given: Set<String> = []
     return try parse(arguments, over: nil, given: &given, finish: true)
@@ -248,6 +274,12 @@ public enum ChatCommandLine {
           (config.metricsHost, config.metricsPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
         }
       case "--control-socket": config.controlSocket = try value(arg)
+      case "--socket-activation":
+        let v = try value(arg)
+        guard let mode = SocketActivation(rawValue: v) else {
+          throw UsageError(description: "--socket-activation: expected auto, require or off, got \"\(v)\"")
+        }
+        config.socketActivation = mode
       case "--data-dir": config.dataDirectory = try value(arg)
       case "--no-history": config.history = false
       case "--history-replay": config.historyReplay = try integer(arg, 0...10_000)
@@ -347,6 +379,27 @@ public enum ChatCommandLine {
         }
         config.clusterName = v
       case "--cluster-lease": config.clusterLease = .seconds(try integer(arg, 2...600))
+      case "--workers":
+        // The count is optional: `--workers` alone is one per core.
+        if inline == nil, i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") {
+          inline = arguments[i + 1]
+          i += 1
+        }
+        if let v = inline {
+          inline = nil
+          guard let n = Int(v), (0...256).contains(n) else {
+            throw UsageError(description: "--workers: expected a number of workers in 0...256 (0: none), got \"\(v)\"")
+          }
+          config.workers = n == 0 ? nil : n
+        } else {
+          config.workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        }
+      case "--handoff-socket":
+        let v = try value(arg)
+        guard !v.isEmpty, v.utf8.count < 108 else {
+          throw UsageError(description: "--handoff-socket: expected a Unix socket path of at most 107 bytes, got \"\(v)\"")
+        }
+        config.handOffSocket = v
       case "--config":
         let path = try value(arg)
         if let first = configFile { throw UsageError(description: "--config: given twice (\(first), \(path)); name one file") }
@@ -377,7 +430,9 @@ public enum ChatCommandLine {
     if config.cluster != nil, let node = config.nodeName, !given.contains("--server-name") {
       config.serverName = "\(node).chatd.local"
     }
-    let clusterFlags = ["--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name", "--cluster-lease"]
+    let clusterFlags = [
+      "--node", "--cluster-listen", "--cluster-advertise", "--cluster-secret", "--cluster-name", "--cluster-lease", "--handoff-socket",
+    ]
     if config.cluster == nil, let flag = clusterFlags.first(where: given.contains) {
       throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
     }

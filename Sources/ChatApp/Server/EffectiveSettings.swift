@@ -24,6 +24,7 @@ extension ChatConfigFile {
     } else {
       note("control-socket", "not set (\(config.controlSocketPath), under data-dir)")
     }
+    set("socket-activation", config.socketActivation.rawValue)
 
     set("data-dir", config.dataDirectory)
     set("no-history", String(!config.history))
@@ -72,8 +73,18 @@ extension ChatConfigFile {
       note("cluster-secret", config.clusterSecret == nil ? "none (one kept in the Redis)" : "set (not shown)")
       set("cluster-name", config.clusterName)
       set("cluster-lease", String(config.clusterLease.components.seconds))
+      if let socket = config.handOffSocket {
+        set("handoff-socket", socket)
+      } else {
+        note("handoff-socket", "not set (\(config.handOffSocketPath), under data-dir)")
+      }
     } else {
       note("cluster", "not set (this chatd runs alone)")
+    }
+    if let workers = config.workers {
+      set("workers", String(workers))
+    } else {
+      note("workers", "not set (this chatd serves its clients itself)")
     }
 
     set("log-level", config.logLevel.rawValue)

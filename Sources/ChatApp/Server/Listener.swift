@@ -1,23 +1,39 @@
 // The listener: the acceptor pattern. It accepts each connection and hands its socket
-// to a new connection process started under the connection supervisor.
+// to a new connection process started under the connection supervisor. The listening
+// socket is its own, or a duplicate of one chatd's parent handed down
+// (InheritedListeners.swift): then closing it — the listener stopping or restarting —
+// leaves the socket, and the connections queued on it, to whoever else holds it.
 import Actors
 import GenServer
+import Glibc
 import Supervision
 import Synchronization
 
 enum Listener {
   /// A child spec for a listener on `host:port` whose connections become `Connection`
-  /// processes under the dynamic supervisor registered as `supervisor`. The port
-  /// actually bound (for port 0) is written to `bound`. `refusal` is what a client is
-  /// sent when no process can be started for it.
+  /// processes under the dynamic supervisor registered as `supervisor`, or on a
+  /// duplicate of the `inherited` listening descriptor. The port actually bound (for
+  /// port 0) is written to `bound`. `refusal` is what a client is sent when no process
+  /// can be started for it.
   static func childSpec(
-    id: String, host: String, port: Int, supervisor: String, bound: BoundPort,
+    id: String, host: String, port: Int, inherited: Int32? = nil, supervisor: String, bound: BoundPort,
     refusal: [UInt8] = IRCMessage("ERROR", ["Closing Link: server full"]).serialized()
   ) -> ChildSpec {
     ChildSpec(id: id, restart: .permanent, shutdown: .brutalKill) { ctx in
       // Listening here, in the supervisor's start, makes a busy port a start failure
       // with a clear reason instead of a crash loop.
-      let listener = try ctx.listen(tcp: host, port: port, backlog: 4096)
+      let listener: Socket
+      if let inherited {
+        let copy = try Socket.duplicate(inherited)
+        do {
+          listener = try ctx.adoptSocket(copy)
+        } catch {
+          close(copy)
+          throw error
+        }
+      } else {
+        listener = try ctx.listen(tcp: host, port: port, backlog: 4096)
+      }
       let actual = listener.localAddress.flatMap { $0.split(separator: ":").last.flatMap { Int($0) } } ?? port
       bound.set(actual)
       let acceptor = ctx.spawnLink(Never.self, options: SpawnOptions(label: "\(id) \(host):\(actual)")) { ctx in

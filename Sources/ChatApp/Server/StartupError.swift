@@ -162,6 +162,14 @@ extension StartupError {
     case ("web", let e as SocketError): return listen(.web, host: config.webHost, port: config.webPort, e)
     case ("metrics", let e as SocketError): return listen(.metrics, host: config.metricsHost, port: config.metricsPort ?? 0, e)
     case ("control", let e as EndpointError): return control(path: config.controlSocketPath, e)
+    case ("handoff", .system(_, let errno) as SocketError) where errno == EADDRINUSE:
+      return StartupError(
+        .inUse,
+        "another node takes hand-offs at \(config.handOffSocketPath) (another chatd with this --data-dir? use --handoff-socket, or another --data-dir)"
+      )
+    case ("handoff", let e as SocketError):
+      return StartupError(
+        .cannotCreate, "cannot listen for hand-offs at \(config.handOffSocketPath): \(e) (use --handoff-socket, or another --data-dir)")
     case ("history", let e as HistoryOpenError): return history(path: e.path, reason: e.reason)
     case ("accounts", let e as AccountStoreOpenError): return accounts(path: e.path, reason: e.reason)
     default: return StartupError(.software, "cannot start \(id): \(error) (a bug: please report it)")

@@ -44,12 +44,12 @@ enum WebServer {
 
   /// The listener on the web port; none when `webPort` is 0. The port it bound is
   /// written to `bound`.
-  static func listener(_ services: ChatServices, bound: BoundPort) -> [ChildSpec] {
+  static func listener(_ services: ChatServices, bound: BoundPort, inherited: Int32? = nil) -> [ChildSpec] {
     let config = services.config
     guard config.webPort != 0 else { return [] }
     return [
       Listener.childSpec(
-        id: "web", host: config.webHost, port: config.webPort, supervisor: ChatServices.webSessionsName,
+        id: "web", host: config.webHost, port: config.webPort, inherited: inherited, supervisor: ChatServices.webSessionsName,
         bound: bound, refusal: HTTPResponse.error(HTTPError(503, "server full")))
     ]
   }

@@ -28,6 +28,8 @@ extension WebSocket {
     static let messageTooBig = CloseCode(1009)
     /// The server hit an unexpected condition.
     static let internalError = CloseCode(1011)
+    /// The server is restarting: reconnect (after a short, random delay).
+    static let serviceRestart = CloseCode(1012)
     /// The server is overloaded: try again later.
     static let tryAgainLater = CloseCode(1013)
 

@@ -115,6 +115,17 @@ public final class ControlClient {
     return try result(of: exchange(request.bytes), id: id)
   }
 
+  /// Sends an operation the node's application added (`name`, such as chatd's
+  /// `handoff`) with `parameters` and returns the result, as `request` does.
+  public func request(operation name: String, _ parameters: [(key: String, value: JSON)] = []) throws(ControlClientError) -> JSON {
+    let id = nextID
+    nextID += 1
+    let request = JSON.object(
+      [(key: "v", value: .int(Int64(ControlProtocol.version))), (key: "id", value: .int(id)), (key: "op", value: .string(name))]
+        + parameters)
+    return try result(of: exchange(request.bytes), id: id)
+  }
+
   /// The result in the response line `reply` to request `id` (a node's error throws).
   private func result(of reply: [UInt8], id: Int64) throws(ControlClientError) -> JSON {
     let json: JSON
@@ -217,6 +228,13 @@ public final class ControlClient {
   /// Sends `pid` an exit signal (`kill` unless told otherwise).
   public func kill(_ pid: ProcessID, reason: String = "kill") throws(ControlClientError) {
     _ = try request(.kill, [(key: "pid", value: pid.json), (key: "reason", value: .string(reason))])
+  }
+
+  /// Has the static supervisor `supervisor` stop its child `child` and start it again
+  /// (the `restart` operation). Returns once the node has checked the request; the
+  /// restart goes on there (the tree shows the new pid, a failure is logged).
+  public func restart(supervisor: ProcessID, child: String) throws(ControlClientError) {
+    _ = try request(.restart, [(key: "supervisor", value: supervisor.json), (key: "child", value: .string(child))])
   }
 
   /// Sends each of `pids` an exit signal with one write: the node reads the requests

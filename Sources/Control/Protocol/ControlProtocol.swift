@@ -56,6 +56,12 @@ public enum ControlProtocol {
     case kill
     /// Every socket with its counters: `{"sockets": [SocketRow]}`.
     case sockets
+    /// Stops a child of a static supervisor with its shutdown protocol and starts it
+    /// again (terminate then restart; an OS process child is waited for until ready):
+    /// parameters `supervisor` (its pid), `child` (the child's id). Answered once the
+    /// request is checked, `{"supervisor", "child", "restarting": true}`; the restart
+    /// goes on in the node (the tree shows it; a failure is logged).
+    case restart
     /// Where the node's memory is: a `MemoryBreakdown` (resident set, allocator, the
     /// parts the node can attribute, process memory by type).
     case memory
@@ -75,14 +81,17 @@ public enum ControlProtocol {
 /// A request as the node reads it.
 struct ControlRequest {
   let id: JSON?
-  let op: ControlProtocol.Op
+  /// A built-in operation, or nil for one the application added (`name`).
+  let op: ControlProtocol.Op?
+  let name: String
   let fields: Fields
 
   /// Fields every request may have.
   static let envelope: Set<String> = ["v", "id", "op"]
 
   /// Parses a request line. On failure, the id (if one could be read) to answer with.
-  static func parse(_ line: [UInt8]) -> Result<ControlRequest, RequestFailure> {
+  /// `added`: the operations the application added to the endpoint.
+  static func parse(_ line: [UInt8], added: Set<String> = []) -> Result<ControlRequest, RequestFailure> {
     let json: JSON
     do {
       json = try JSON.parse(line)
@@ -98,11 +107,12 @@ struct ControlRequest {
         }
       }
       let name = try fields.string("op")
-      guard let op = ControlProtocol.Op(rawValue: name) else {
-        throw ControlError(
-          .unknownOp, "no operation \"\(name)\"; known: \(ControlProtocol.Op.allCases.map(\.rawValue).joined(separator: ", "))")
+      let op = ControlProtocol.Op(rawValue: name)
+      guard op != nil || added.contains(name) else {
+        let known = ControlProtocol.Op.allCases.map(\.rawValue) + added.sorted()
+        throw ControlError(.unknownOp, "no operation \"\(name)\"; known: \(known.joined(separator: ", "))")
       }
-      return .success(ControlRequest(id: id, op: op, fields: fields))
+      return .success(ControlRequest(id: id, op: op, name: name, fields: fields))
     } catch {
       return .failure(RequestFailure(id: id, error: error))
     }

@@ -128,6 +128,10 @@ public struct TreeNode: Sendable, Equatable {
   public var error: String?
   /// This child's latest restart by its supervisor, if the supervisor remembers one.
   public var lastRestart: RestartEvent?
+  /// Times its supervisor has restarted this child (a static supervisor's; 0 otherwise).
+  public var restarts: Int
+  /// For an OS process child that runs: its OS process.
+  public var os: OSChildRow?
   public var children: [TreeNode]
   /// Children not listed (past the request's `child_limit`).
   public var omitted: Int
@@ -135,7 +139,7 @@ public struct TreeNode: Sendable, Equatable {
   public init(
     kind: Kind, id: String, pid: ProcessID?, status: String, restart: String? = nil, shutdown: String? = nil,
     process: ProcessRow? = nil, supervisor: SupervisorSummary? = nil, error: String? = nil, lastRestart: RestartEvent? = nil,
-    children: [TreeNode] = [], omitted: Int = 0
+    restarts: Int = 0, os: OSChildRow? = nil, children: [TreeNode] = [], omitted: Int = 0
   ) {
     self.kind = kind
     self.id = id
@@ -147,6 +151,8 @@ public struct TreeNode: Sendable, Equatable {
     self.supervisor = supervisor
     self.error = error
     self.lastRestart = lastRestart
+    self.restarts = restarts
+    self.os = os
     self.children = children
     self.omitted = omitted
   }
@@ -159,6 +165,7 @@ public struct TreeNode: Sendable, Equatable {
       "kind": .string(kind.rawValue), "id": .string(id), "pid": pid?.json, "status": .string(status),
       "restart": restart.map(JSON.string), "shutdown": shutdown.map(JSON.string), "process": process?.json,
       "supervisor": supervisor?.json, "error": error.map(JSON.string), "last_restart": lastRestart?.json,
+      "restarts": restarts > 0 ? .number(restarts) : nil, "os": os?.json,
       "children": .array(children.map(\.json)), "omitted": omitted > 0 ? .number(omitted) : nil,
     ])
   }
@@ -174,6 +181,7 @@ public struct TreeNode: Sendable, Equatable {
       supervisor: try f.value("supervisor").map { (j) throws(ControlError) in try SupervisorSummary(json: j) },
       error: try f.optionalString("error"),
       lastRestart: try f.value("last_restart").map { (j) throws(ControlError) in try RestartEvent(json: j) },
+      restarts: try f.optionalInt("restarts") ?? 0, os: try f.value("os").map { (j) throws(ControlError) in try OSChildRow(json: j) },
       children: try f.array("children") { (j) throws(ControlError) in try TreeNode(json: j) },
       omitted: try f.optionalInt("omitted") ?? 0)
   }

@@ -13,6 +13,8 @@ struct EndpointConfig: Sendable {
   let root: TreeRoot
   /// The endpoint process (the tree's `automatic` root is the topmost supervisor above it).
   let endpoint: Pid
+  /// The operations the application added, by name.
+  let operations: [String: ControlOperation]
 }
 
 struct Connection {
@@ -48,7 +50,7 @@ struct Connection {
       }
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
       let response: JSON
-      switch ControlRequest.parse(line) {
+      switch ControlRequest.parse(line, added: Set(config.operations.keys)) {
       case .failure(let failure):
         response = ControlProtocol.failure(id: failure.id, failure.error)
       case .success(let request):
@@ -80,13 +82,19 @@ struct Connection {
   mutating func handle(_ request: ControlRequest, _ ctx: Context<ConnectionMessage>) async throws(ControlError) -> JSON {
     let f = request.fields
     let node = ctx.node
-    switch request.op {
+    guard let op = request.op else {
+      guard let added = config.operations[request.name] else { throw ControlError(.unknownOp, "no operation \"\(request.name)\"") }
+      try f.onlyKnown(ControlRequest.envelope.union(added.parameters))
+      let parameters = JSON.object(f.pairs.filter { !ControlRequest.envelope.contains($0.key) })
+      return try await added.run(parameters, node).get()
+    }
+    switch op {
     case .hello:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields([
         "protocol": .number(ControlProtocol.version), "node": .string(node.name), "os_pid": .number(Int(getpid())),
         "socket": .string(config.path), "schedulers": .number(node.schedulerCount),
-        "ops": .array(ControlProtocol.Op.allCases.map { .string($0.rawValue) }),
+        "ops": .array((ControlProtocol.Op.allCases.map(\.rawValue) + config.operations.keys.sorted()).map { .string($0) }),
       ])
     case .stats:
       try f.onlyKnown(ControlRequest.envelope)
@@ -130,6 +138,24 @@ struct Connection {
     case .sockets:
       try f.onlyKnown(ControlRequest.envelope)
       return .fields(["sockets": .array(node.sockets().map { SocketRow($0).json })])
+    case .restart:
+      try f.onlyKnown(ControlRequest.envelope.union(["supervisor", "child"]))
+      let supervisor = try process(f.pid("supervisor"), node)
+      let child = try f.string("child")
+      try await checkRestartable(child, of: supervisor, ctx)
+      // The restart itself (a graceful stop, then a start that may wait for readiness)
+      // runs in a helper: the connection answers at once and the tree shows the rest.
+      let logger = node.logger
+      ctx.spawn(Never.self, options: SpawnOptions(label: "control restart helper")) { helper in
+        do throws(SupervisorError) {
+          _ = try await helper.restartChild(of: supervisor, id: child, timeout: .infinity)
+        } catch {
+          logger.error(
+            "restarting child \(child) of \(supervisor), as the observer asked, failed: \(error)",
+            metadata: ["child": .string(child), "supervisor_pid": .string(supervisor.description)], source: "Control")
+        }
+      }
+      return .fields(["supervisor": ProcessID(supervisor).json, "child": .string(child), "restarting": .bool(true)])
     case .memory:
       try f.onlyKnown(ControlRequest.envelope)
       return MemoryBreakdown(node.memoryReport()).json
@@ -187,6 +213,24 @@ struct Connection {
       }
     }
     return detail
+  }
+
+  /// Throws unless `child` is a child of the static supervisor `supervisor`.
+  private func checkRestartable(_ child: String, of supervisor: Pid, _ ctx: Context<ConnectionMessage>) async throws(ControlError) {
+    let report: SupervisorReport?
+    do {
+      report = try await ctx.supervisorReport(of: supervisor, childLimit: 0, timeout: .seconds(5))
+    } catch {
+      throw ControlError(.timeout, "\(supervisor) did not answer: \(error)")
+    }
+    guard let report else { throw ControlError(.badRequest, "\(supervisor) is not a supervisor") }
+    guard report.strategy != "simple_one_for_one" else {
+      throw ControlError(.badRequest, "\(supervisor) is a dynamic supervisor: it restarts no child by id (kill the child instead)")
+    }
+    let children = try? await ctx.supervisorReport(of: supervisor, childLimit: nil, timeout: .seconds(5))?.children
+    guard children?.contains(where: { $0.id == child }) == true else {
+      throw ControlError(.badRequest, "\(supervisor) has no child \"\(child)\"")
+    }
   }
 
   private func process(_ id: ProcessID, _ node: Node) throws(ControlError) -> Pid {

@@ -19,14 +19,34 @@ public struct EndpointOptions: Sendable {
   public var discoveryDirectory: String?
   /// The socket file's mode: owner only by default.
   public var mode: Int32
+  /// Operations the application adds to the built-in ones, by name (chatd's `handoff`).
+  public var operations: [String: ControlOperation]
 
   public init(
-    path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600
+    path: String? = nil, root: TreeRoot = .automatic, discoveryDirectory: String? = Discovery.defaultDirectory, mode: Int32 = 0o600,
+    operations: [String: ControlOperation] = [:]
   ) {
     self.path = path
     self.root = root
     self.discoveryDirectory = discoveryDirectory
     self.mode = mode
+    self.operations = operations
+  }
+}
+
+/// An operation an application adds to its node's control endpoint: the parameters it
+/// takes (others are refused, as for the built-in ones) and what it does. It runs in
+/// the connection's process, which waits for it; its answer is the response's result,
+/// its error the response's error.
+public struct ControlOperation: Sendable {
+  /// The request fields it takes, besides `v`, `id` and `op`.
+  public let parameters: Set<String>
+  /// Runs the operation with the request's parameters (a JSON object) on the node.
+  public let run: @Sendable (_ parameters: JSON, _ node: Node) async -> Result<JSON, ControlError>
+
+  public init(parameters: Set<String>, _ run: @escaping @Sendable (_ parameters: JSON, _ node: Node) async -> Result<JSON, ControlError>) {
+    self.parameters = parameters
+    self.run = run
   }
 }
 
@@ -143,7 +163,7 @@ public struct EndpointServer: SyncGenServer {
         return .stop(.error(EndpointError.discovery(error)))
       }
     }
-    let config = EndpointConfig(path: path, root: options.root, endpoint: ctx.pid)
+    let config = EndpointConfig(path: path, root: options.root, endpoint: ctx.pid, operations: options.operations)
     return .ok(State(listener: listener, path: path, pointer: pointer, config: config))
   }
 

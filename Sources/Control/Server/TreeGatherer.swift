@@ -169,7 +169,8 @@ struct TreeGatherer {
           kind: child.type == .supervisor ? .supervisor : .worker, id: child.id, pid: child.pid.map(ProcessID.init),
           status: child.status.rawValue, restart: child.restart.rawValue, shutdown: child.shutdown,
           process: info.map { ProcessRow($0) },
-          lastRestart: latest[child.id].map { RestartEvent($0, now: report.now) })
+          lastRestart: latest[child.id].map { RestartEvent($0, now: report.now) }, restarts: child.restarts,
+          os: child.os.map(OSChildRow.init))
         if child.type == .supervisor, let p = child.pid { fill(&c, p, &visited) }
         n.children.append(c)
       }

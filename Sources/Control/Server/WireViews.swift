@@ -60,6 +60,15 @@ extension RestartEvent {
   }
 }
 
+extension OSChildRow {
+  init(_ s: OSProcessStatus) {
+    self.init(
+      osPid: s.osPid, cpuPercent: s.cpuPercent, residentBytes: s.residentBytes,
+      uptime: Double(s.uptime.components.seconds) + Double(s.uptime.components.attoseconds) / 1e18, ready: s.ready,
+      status: s.statusText)
+  }
+}
+
 extension SupervisorSummary {
   init(_ r: SupervisorReport) {
     self.init(

@@ -83,6 +83,22 @@ public struct GlobalNames: Sendable {
     return true
   }
 
+  /// Moves `name` from `previous` — a process of another node, or of this one — to
+  /// `pid`, a process of this node, if `previous` still holds it: one step in Redis, so
+  /// the name is never free in between (a session handed from one node to another keeps
+  /// its nick). False if another process holds it, or nobody; true also when `pid`
+  /// holds it already (a retry).
+  public func transfer(_ name: String, from previous: PidLocation, to pid: Pid, _ caller: some RedisCaller) async throws -> Bool {
+    guard !name.isEmpty else { throw DistributionError.invalid("an empty global name") }
+    guard pid.remoteIdentity == nil else { throw DistributionError.invalid("only a process of this node can own a name here") }
+    let old = "\(previous.node) \(previous.incarnation) \(previous.number)"
+    let value = "\(dist.name) \(dist.incarnation) \(pid.id)"
+    let reply = try await redis.on(caller).eval(transferScript, keys: [key(name)], args: [old, value])
+    guard reply.string == "OK" else { return false }
+    registrar.send(.watch(pid, name, value))
+    return true
+  }
+
   /// Releases `name` if this node's process holds it.
   public func unregister(_ name: String, _ caller: some RedisCaller) async throws {
     guard let current = try await redis.on(caller).get(key(name))?.string, current.hasPrefix("\(dist.name) \(dist.incarnation) ") else {
@@ -144,6 +160,18 @@ private let whereisScript = RedisScript(
     redis.call('DEL', KEYS[1])
     return false
     """)
+
+/// KEYS: name. ARGV: the previous owner's value, the new one. "OK" if the name had
+/// either (it has the new one now), else its value (or nil).
+private let transferScript = RedisScript(
+  """
+  local cur = redis.call('GET', KEYS[1])
+  if cur == ARGV[1] or cur == ARGV[2] then
+    redis.call('SET', KEYS[1], ARGV[2])
+    return 'OK'
+  end
+  return cur
+  """)
 
 /// KEYS: name. ARGV: value. Deletes the name if it still has that value.
 private let releaseScript = RedisScript(

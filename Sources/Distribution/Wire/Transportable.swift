@@ -62,6 +62,10 @@ public struct WireEncoder {
     bytes.reserveCapacity(reserving)
   }
 
+  /// An encoder outside any link, for values that name no process (no pid, address or
+  /// reply slot): what an application sends over a channel of its own.
+  public init() { self.init(context: nil) }
+
   /// A case number or small count.
   public mutating func tag(_ value: UInt64) { writeVarint(value) }
 
@@ -93,6 +97,9 @@ public struct WireDecoder {
     self.offset = offset
     self.context = context
   }
+
+  /// A decoder outside any link, for what a context-free `WireEncoder()` wrote.
+  public init(_ bytes: [UInt8]) { self.init(bytes, context: nil) }
 
   /// Whether everything has been read.
   public var isAtEnd: Bool { offset >= bytes.count }

@@ -104,7 +104,14 @@ enum TreeLayout {
     case .worker, .process:
       if let r = node.restart { parts.append(r) }
       parts.append(node.kind == .process ? (node.process?.status ?? node.status) : node.status)
-      if let p = node.process {
+      if let os = node.os {
+        // An OS process child: what the kernel says of the OS process, not of its owner.
+        parts.append("os \(os.osPid)" + (os.ready ? "" : " (starting)"))
+        parts.append("cpu \(Format.fixed(os.cpuPercent, 1))%")
+        parts.append("rss \(Format.bytes(os.residentBytes))")
+        parts.append("up \(Format.uptime(os.uptime))")
+        if let status = os.status, !status.isEmpty { parts.append("\"\(status)\"") }
+      } else if let p = node.process {
         parts.append("mq \(Format.count(p.messageQueueLength))")
         parts.append("reds \(Format.count(p.reductions))")
         parts.append("mem \(Format.bytes(p.memory))")
@@ -114,6 +121,7 @@ enum TreeLayout {
         }
       }
     }
+    if node.restarts > 0 { parts.append("restarts \(node.restarts)") }
     if let r = node.lastRestart, r.ago < 600 { parts.append("↻ \(Format.ago(r.ago)) ago (\(r.reason))") }
     if let e = node.error { parts.append("! \(e)") }
     return parts.joined(separator: "  ")

@@ -39,6 +39,10 @@ struct ChaosEvidence: Sendable {
   /// The server before the load, and after it ended and every client left.
   var before: ResourceCounts?
   var after: ResourceCounts?
+  /// Rolling reloads of a master's workers made during the run (nil: none asked).
+  var reloads: [ChaosReloader.Record]?
+  /// The connections of the connect loop (nil: none).
+  var arrivals: ConnectLoop.Counts?
 }
 
 /// What the checker found.
@@ -69,6 +73,15 @@ struct ChaosVerdict: Sendable, Equatable {
   var unanswered = 0
   var before: ResourceCounts?
   var after: ResourceCounts?
+  /// Reloads made, and those that did not replace every worker.
+  var reloads: Int?
+  var reloadsFailed = 0
+  /// Sessions moved to new workers by the reloads, and told to reconnect instead.
+  var sessionsMoved = 0
+  var sessionsToldToReconnect = 0
+  /// The longest any slot took, from its new worker's start to its old one's end (ms).
+  var longestSlotMs = 0
+  var arrivals: ConnectLoop.Counts?
   /// A few instances of each problem, for the log.
   var examples: [String] = []
 
@@ -84,6 +97,8 @@ struct ChaosVerdict: Sendable, Equatable {
     if refusals > 0 { out.append("refusals") }
     if ghosts + missingMembers + channelsNotAnswering > 0 { out.append("names") }
     if unanswered > 0 { out.append("unanswered") }
+    if reloadsFailed > 0 { out.append("reloads") }
+    if let a = arrivals, a.failed > 0 { out.append("arrivals") }
     if let b = before, let a = after {
       if a.descriptors > b.descriptors { out.append("descriptors") }
       if a.threads > b.threads + threadSlack { out.append("threads") }
@@ -105,6 +120,14 @@ struct ChaosChecker {
     var v = ChaosVerdict()
     v.before = e.before
     v.after = e.after
+    if let reloads = e.reloads {
+      v.reloads = reloads.count
+      v.reloadsFailed = reloads.filter(\.failed).count
+      v.sessionsMoved = reloads.reduce(0) { $0 + $1.moved }
+      v.sessionsToldToReconnect = reloads.reduce(0) { $0 + $1.toldToReconnect }
+      v.longestSlotMs = reloads.map(\.longestSlotMs).max() ?? 0
+    }
+    v.arrivals = e.arrivals
     v.killsSkipped = e.killsSkipped
     v.kills = e.kills.count
     for k in e.kills { v.killsByKind[k.kind, default: 0] += 1 }

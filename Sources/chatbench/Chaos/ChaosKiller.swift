@@ -77,6 +77,8 @@ final class ChaosKiller: Sendable {
 
   /// Starts killing.
   func start() {
+    // Nothing to kill (a run of reloads only).
+    guard !kinds.isEmpty else { return }
     finished.enter()
     let thread = Thread { [self] in
       self.run()

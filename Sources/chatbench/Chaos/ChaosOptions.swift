@@ -45,6 +45,12 @@ struct ChaosOptions: Equatable {
   /// Extra threads tolerated at the end (thread pools may keep a spare).
   var threadSlack = 0
   var nickPrefix = "k"
+  /// Run chatd as a master of this many workers (`chatd --workers N`).
+  var workers: Int?
+  /// Seconds between rolling reloads of a master's workers (nil: none).
+  var reloadInterval: Double?
+  /// New connections a second (connect, register, quit) beside the load; 0: none.
+  var connectRate = 0.0
   var schedulers: Int?
   var maxTime: Double?
   var json = false
@@ -106,9 +112,20 @@ struct ChaosOptions: Equatable {
       case "--prefix": o.nickPrefix = try Options.parseNickPrefix(try args.value())
       case "--schedulers": o.schedulers = try args.int(1...256)
       case "--max-time": o.maxTime = try args.number(1...86_400)
+      case "--workers": o.workers = try args.int(1...64)
+      case "--reload-every": o.reloadInterval = try args.number(1...86_400)
+      case "--connect-rate": o.connectRate = try args.number(0...10_000)
       default:
         throw OptionsError(arg.hasPrefix("-") ? "unknown option \(arg) for chaos" : "chaos takes no argument '\(arg)'")
       }
+    }
+    if let workers = o.workers {
+      if server != nil {
+        throw OptionsError("--workers starts a master here; for a running one give --server, --server-pid and --control its socket")
+      }
+      o.chatdArguments += ["--workers", String(workers)]
+      // The kinds are nodes of one chatd's tree; a master's is another tree.
+      if o.kinds == defaultKinds { o.kinds = [] }
     }
     if o.nickPrefix.contains("_") { throw OptionsError("--prefix: no '_' for chaos (it separates a client from its reconnections)") }
     if o.joins > o.channels { throw OptionsError("--joins (\(o.joins)) cannot exceed --channels (\(o.channels))") }
@@ -125,6 +142,7 @@ struct ChaosOptions: Equatable {
   /// "rooms/room-supervisor,history": paths of nodes in chatd's tree (checked against
   /// the running tree); never `control`, the endpoint the kills go through.
   static func parseKinds(_ text: String) throws(OptionsError) -> [String] {
+    if text == "none" { return [] }
     var out: [String] = []
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let name = part.trimmingCharacters(in: .whitespaces)

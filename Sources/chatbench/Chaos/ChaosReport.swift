@@ -63,6 +63,32 @@ enum ChaosReport {
         key: "unanswered", label: "messages never acknowledged", unit: "msgs", value: Double(v.unanswered), goal: "0",
         ok: none(v.unanswered)),
     ]
+    if let n = v.reloads {
+      out += [
+        ChaosFigure(key: "reloads", label: "rolling reloads", unit: "reloads", value: Double(n)),
+        ChaosFigure(
+          key: "reloads_failed", label: "reloads that left a worker unreplaced", unit: "reloads", value: Double(v.reloadsFailed),
+          goal: "0", ok: v.reloadsFailed == 0),
+        ChaosFigure(key: "sessions_moved", label: "sessions moved to a new worker", unit: "sessions", value: Double(v.sessionsMoved)),
+        ChaosFigure(
+          key: "sessions_told_to_reconnect", label: "sessions told to reconnect", unit: "sessions", value: Double(v.sessionsToldToReconnect)
+        ),
+        ChaosFigure(key: "slot_ms_max", label: "longest worker replacement", unit: "ms", value: Double(v.longestSlotMs)),
+      ]
+    }
+    if let a = v.arrivals {
+      out += [
+        ChaosFigure(key: "arrivals_ok", label: "new connections welcomed", unit: "conns", value: Double(a.ok), goal: "> 0", ok: a.ok > 0),
+        ChaosFigure(
+          key: "arrivals_refused", label: "new connections refused", unit: "conns", value: Double(a.refused), goal: "0", ok: a.refused == 0),
+        ChaosFigure(
+          key: "arrivals_reset", label: "new connections reset or closed", unit: "conns", value: Double(a.reset), goal: "0",
+          ok: a.reset == 0),
+        ChaosFigure(
+          key: "arrivals_timed_out", label: "new connections not welcomed in 5 s", unit: "conns", value: Double(a.timedOut), goal: "0",
+          ok: a.timedOut == 0),
+      ]
+    }
     if let b = v.before, let a = v.after {
       out += [
         ChaosFigure(key: "fds_before", label: "server descriptors before", unit: "fds", value: Double(b.descriptors)),

@@ -100,6 +100,14 @@ enum ChaosRun {
     let killer = ChaosKiller(
       socketPath: controlPath, kinds: o.kinds, interval: o.killInterval, context: context, seed: seed ^ 0xC4A0_5C4A_05C4_A05C,
       withinBudgets: !o.ignoreBudget, channelsOf: { slot in ChaosDriver.channels(of: slot, joins: o.joins, channels: o.channels) })
+    // Beside the load: rolling reloads of a master's workers, new connections arriving.
+    let reloader = o.reloadInterval.map {
+      ChaosReloader(
+        socketPath: controlPath, interval: $0, until: Date().addingTimeInterval(o.duration + 20), log: log, verbose: o.verbose)
+    }
+    let arrivals = o.connectRate > 0 ? ConnectLoop(host: host, port: port, rate: o.connectRate) : nil
+    reloader?.start()
+    arrivals?.start()
     var evidence: ChaosEvidence
     do {
       let node = try Node(schedulers: o.schedulers ?? Runner.defaultSchedulers, name: "chatbench")
@@ -109,8 +117,15 @@ enum ChaosRun {
       }
     } catch {
       killer.stop()
+      reloader?.stop()
+      arrivals?.stop()
       throw RunError("the run failed: \(error)")
     }
+    reloader?.stop()
+    arrivals?.stop()
+    evidence.reloads = reloader?.records
+    evidence.arrivals = arrivals?.counts
+    for example in arrivals?.counts.examples ?? [] { log.line("chaos: connect loop: \(example)") }
     let errors = killer.errors
     if errors.count > 0 { log.line("chaos: \(errors.count) kill ticks failed; last: \(errors.last ?? "?")") }
 
