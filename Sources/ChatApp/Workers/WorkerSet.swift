@@ -127,8 +127,7 @@ struct ReloadStep: Sendable {
     let moved =
       handOff.map { "\($0.moved) sessions moved, \($0.toldToReconnect) told to reconnect" }
       ?? "no hand-off: its clients were told to reconnect"
-    return
-      "slot \(slot): \(old) → \(new), ready after \(Self.ms(ready)), \(moved), old one stopped in \(Self.ms(stopped)); \(Self.ms(total)) in all"
+    return "slot \(slot): \(old) → \(new), ready after \(Self.ms(ready)), \(moved), old one stopped in \(Self.ms(stopped)); \(Self.ms(total)) in all"
   }
 
   static func ms(_ d: Duration?) -> String {
