@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "Control", targets: ["Control"]),
     .library(name: "Redis", targets: ["Redis"]),
     .library(name: "Distribution", targets: ["Distribution"]),
+    .library(name: "TLS", targets: ["TLS"]),
     .executable(name: "chatd", targets: ["chatd"]),
     .executable(name: "observer", targets: ["observer"]),
     .executable(name: "chatbench", targets: ["chatbench"]),
@@ -38,6 +39,10 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     // Debian's libsodium (libsodium-dev): chatd's account passwords (Argon2id) and SCRAM.
     .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+    // Debian's OpenSSL 3 (libssl-dev), for TLS.
+    .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+    // TLS on Otter's sockets: sessions run by the socket itself through its security seam.
+    .target(name: "TLS", dependencies: ["Actors", "COpenSSL"], swiftSettings: strict),
     // A Redis client on Otter's sockets: RESP3, pipelining, pub/sub, streams, cluster.
     .target(name: "Redis", dependencies: ["Actors", "GenServer", "Supervision", "WebSocketAccept"], swiftSettings: strict),
     // Otter nodes across OS processes and machines: links, remote pids, membership in Redis.
@@ -65,13 +70,14 @@ let package = Package(
       name: "ChatApp",
       dependencies: [
         "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "CSodium", "WebSocketAccept", "COtterSys", "Redis",
-        "Distribution",
+        "Distribution", "TLS",
       ],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
     // IRC load generator on Otter (the ircload.c scenarios), and chaos runs on chatd
     // (kills through chatd's control endpoint, hence Control).
-    .executableTarget(name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control"], swiftSettings: strict),
+    .executableTarget(
+      name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control", "TLS"], swiftSettings: strict),
     .executableTarget(
       name: "otter-bench",
       dependencies: [
@@ -99,6 +105,8 @@ let package = Package(
       ],
       swiftSettings: strict),
     .testTarget(name: "ActorsTests", dependencies: ["Actors", "OtterTestSupport"], swiftSettings: strict),
+    // TLS sessions on real sockets, against each other and against the openssl tool.
+    .testTarget(name: "TLSTests", dependencies: ["TLS", "Actors", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "GenServerTests", dependencies: ["GenServer", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "SupervisionTests", dependencies: ["Supervision", "OtterTestSupport"], swiftSettings: strict),
     .testTarget(name: "BinaryMatchTests", dependencies: ["BinaryMatch", "BinaryMatchExamples"], swiftSettings: strict),
@@ -106,6 +114,7 @@ let package = Package(
       name: "ChatAppTests",
       dependencies: [
         "ChatApp", "Actors", "GenServer", "Supervision", "Control", "Redis", "OtterTestSupport", "IRCTestSupport", "RedisTestSupport",
+        "TLS",
       ],
       swiftSettings: strict),
     .testTarget(

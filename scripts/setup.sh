@@ -9,6 +9,12 @@ need() { dpkg -s "$1" >/dev/null 2>&1 || required+=("$1"); }
 want() { dpkg -s "$1" >/dev/null 2>&1 || optional+=("$1"); }
 need libsqlite3-dev   # chatd's stored history: the build needs it
 need libsodium-dev    # chatd's accounts: Argon2id password hashes, SCRAM-SHA-256
+need libssl-dev       # TLS (OpenSSL 3): the build needs it
+# TLS tests: the openssl tool makes certificates and is a client; sslscan checks what
+# chatd offers; irssi connects over TLS. Tests skip without them.
+want openssl
+want sslscan
+want irssi
 # chatd on the web: the end-to-end tests' peers. Tests skip without them, so a
 # failure to install them is a warning, not an error.
 want python3-venv     # a venv for the Python websockets client

@@ -58,6 +58,8 @@ extension ServerLoop {
     case .down(_, let pid, let reason): return "DOWN of \(pid): \(reason)"
     case .timer(_, let m): return "timer: " + lastMessageText(m)
     case .timeout: return "timeout"
+    // What a peer sent may be a secret (a password line): its size is enough to know.
+    case .io(let socket, .data(let bytes)): return "io \(socket): data (\(bytes.count) bytes, not shown)"
     case .io(let socket, let event): return "io \(socket): \(event)"
     }
   }

@@ -69,14 +69,25 @@ enum Help {
       --server-name NAME   its name in the output (default: server, or network)
 
     Transport (default: irc):
-      --transport T        irc, or websocket: IRC over WebSocket (IRCv3: HTTP/1.1 upgrade
+      --transport T        irc; websocket: IRC over WebSocket (IRCv3: HTTP/1.1 upgrade
                            on ws://HOST:PORT/ws with subprotocol text.ircv3.net, one IRC
                            line per masked text frame); only chatd has a WebSocket
-                           listener (others are skipped); with --server, PORT is then
-                           the web port
-      --transports LIST    several, e.g. irc,websocket: each scenario runs once per
-                           transport on a fresh server; the table adds a column
-                           "SERVER ws" and the ratio "SERVER ws/irc"
+                           listener (others are skipped); or tls: IRC over TLS (TLS 1.2+,
+                           the client checks no certificate); a managed server gets a TLS
+                           listener on a free port with a self-signed certificate the
+                           openssl tool makes once per run (chatd: --tls --tls-cert
+                           --tls-key; ngIRCd: an [SSL] section, GnuTLS; InspIRCd:
+                           m_ssl_gnutls and an sslprofile; otherwise their own TLS
+                           defaults); single servers only. With --server, PORT is the
+                           web or the TLS port
+      --transports LIST    several, e.g. irc,tls: each scenario runs once per transport
+                           on a fresh server; the table adds a column "SERVER tls" (or
+                           "ws") and the ratio "SERVER tls/irc". S4 over tls gives the
+                           memory per idle TLS connection; every scenario's "connect +
+                           register" rate then includes the handshake
+      --tls                the same as adding tls to --transports
+      --tls-key-type K     the bench certificate's key: ec (P-256, the default: certbot's)
+                           or rsa (2048 bits; a full handshake costs much more)
 
     Chat scenarios S1–S3 (each flag overrides every selected chat scenario):
       --clients N          clients; client i joins room i % rooms

@@ -10,6 +10,10 @@ struct IdleStep: Sendable, Equatable {
   /// Whether the step got to its target without a failure.
   var ok: Bool
   var elapsedSeconds: Double
+  /// Seconds its connections took to connect and register (before the settle).
+  var connectSeconds: Double = 0
+  /// Connections open before it.
+  var aliveBefore = 0
 
   /// (RSS now − RSS with no connections) / connections, KiB.
   func deltaKBPerConnection(baseline: Int?) -> Double? {
@@ -26,6 +30,14 @@ struct IdleResult: Sendable {
   var steps: [IdleStep] = []
   var maxAlive = 0
   var counters = FleetCounters()
+
+  /// Connections per second that connected and registered (a TLS handshake included)
+  /// during the first step: the others start where a failure or the process's limits
+  /// may be near.
+  var connectPerSecond: Double? {
+    guard let first = steps.first, first.connectSeconds > 0 else { return nil }
+    return Double(first.alive - first.aliveBefore) / first.connectSeconds
+  }
 
   /// KiB per connection at the largest step that completed (the S4 figure).
   var headline: (step: IdleStep, kbPerConnection: Double)? {
@@ -55,11 +67,14 @@ enum IdleRun {
       )
       let t0 = MonotonicClock.microseconds()
       for target in steps {
+        let before = fleet.counters.alive
+        let opening = MonotonicClock.microseconds()
         let ok = try await fleet.openUntil(target, stopOnFailure: true)
+        let opened = seconds(MonotonicClock.microseconds() - opening)
         try await fleet.runFor(seconds: p.settle)
         let step = IdleStep(
           target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok,
-          elapsedSeconds: seconds(MonotonicClock.microseconds() - t0))
+          elapsedSeconds: seconds(MonotonicClock.microseconds() - t0), connectSeconds: opened, aliveBefore: before)
         result.steps.append(step)
         result.maxAlive = max(result.maxAlive, step.alive)
         let perConn = step.alive > 0 ? Double(step.rssKB ?? 0) / Double(step.alive) : 0

@@ -109,6 +109,16 @@ struct LoadClient {
     case .io(let s, .owned):
       socket = s
       s.setWatermarks(high: 64 << 20, policy: .close)
+      if run.transport == .tls {
+        // The handshake runs in the socket as it is read; registration waits in the
+        // session until it is done.
+        guard let session = run.tls?.makeSession() else { return gone("TLS: OpenSSL made no session (client \(id))", .closed) }
+        do {
+          try s.secure(with: session)
+        } catch {
+          return gone("TLS: \(error) (client \(id))", .closed)
+        }
+      }
       do {
         try s.setFraming(webSocket == nil ? .line(maxLength: run.lineLimit) : .raw)
         try ctx.activate(s, .always)

@@ -32,7 +32,15 @@ final class ManagedTarget {
   /// Where a run over `transport` sends its clients, and whose cost it measures.
   func target(transport: ChatTransport) -> ServerTarget {
     ServerTarget(
-      endpoints: servers.map { Endpoint(host: "127.0.0.1", port: transport == .websocket ? $0.webPort ?? $0.port : $0.port) },
+      endpoints: servers.map { server in
+        let port: Int
+        switch transport {
+        case .irc: port = server.port
+        case .websocket: port = server.webPort ?? server.port
+        case .tls: port = server.tlsPort ?? server.port
+        }
+        return Endpoint(host: "127.0.0.1", port: port)
+      },
       processes: processes.map { ServerProcess(name: $0.name, pid: $0.pid) }, transport: transport)
   }
 

@@ -28,6 +28,8 @@ struct Options: Equatable {
   /// a fresh server). WebSocket needs chatd (managed: its web port; `--server`: the web
   /// port given).
   var transports: [ChatTransport] = [.irc]
+  /// Over TLS, the bench certificate's key: RSA 2048 instead of EC P-256.
+  var tlsRSA = false
 
   // Chat overrides (every selected chat scenario).
   var clients: Int?
@@ -143,6 +145,14 @@ struct Options: Equatable {
         o.listServers = true
       case "--servers": servers = try parseServers(try args.value())
       case "--transport", "--transports": o.transports = try parseTransports(try args.value(), flag: arg)
+      case "--tls":
+        if !o.transports.contains(.tls) { o.transports.append(.tls) }
+      case "--tls-key-type":
+        switch try args.value() {
+        case "ec": o.tlsRSA = false
+        case "rsa": o.tlsRSA = true
+        case let other: throw OptionsError("--tls-key-type takes ec or rsa, not '\(other)'")
+        }
       case "--server":
         let (host, port) = try parseHostPort(try args.value())
         external = [Endpoint(host: host, port: port)]
@@ -206,7 +216,8 @@ struct Options: Equatable {
         throw OptionsError("\(flag) takes one transport (its PORT is the IRC or the web port), not \(o.transports.count)")
       }
       if network != nil && o.transports != [.irc] {
-        throw OptionsError("--servers-addrs takes IRC addresses (the readiness check speaks IRC); --transport websocket needs --server")
+        throw OptionsError(
+          "--servers-addrs takes IRC addresses (the readiness check speaks IRC); --transport websocket or tls needs --server")
       }
       o.target = .external(endpoints: endpoints, pids: pids, name: name ?? (network != nil ? "network" : "server"))
     } else {
@@ -242,13 +253,13 @@ struct Options: Equatable {
     return out
   }
 
-  /// "irc", "websocket" (or "ws"), or both: "irc,websocket".
+  /// "irc", "websocket" (or "ws"), "tls", or a comma list: "irc,tls".
   static func parseTransports(_ text: String, flag: String = "--transports") throws(OptionsError) -> [ChatTransport] {
     var out: [ChatTransport] = []
     for part in text.split(separator: ",", omittingEmptySubsequences: false) {
       let name = part.trimmingCharacters(in: .whitespaces).lowercased()
       guard let t = name == "ws" ? .websocket : ChatTransport(rawValue: name) else {
-        throw OptionsError("\(flag) takes irc, websocket or a comma list of them, not '\(part)'")
+        throw OptionsError("\(flag) takes irc, websocket, tls or a comma list of them, not '\(part)'")
       }
       if out.contains(t) { throw OptionsError("\(flag) names \(t.rawValue) twice") }
       out.append(t)

@@ -120,6 +120,9 @@ enum Report {
 
   static func idleFigures(_ r: IdleResult) -> [(Figure, Double)] {
     var out: [(Figure, Double)] = []
+    if let rate = r.connectPerSecond {
+      out.append((Figure(key: "connect_per_s", label: "connect + register (first step)", unit: "conn/s"), rate))
+    }
     if let (step, kb) = r.headline {
       out.append((Figure(key: "kb_per_conn", label: "RSS per idle connection (at \(step.alive))", unit: "KB", goal: "≤ 1.5"), kb))
     }
@@ -209,8 +212,8 @@ enum Report {
   /// The ratio columns of a table: the first single server over each other single
   /// server on the same transport ("chatd/ngircd"); the first network over each other
   /// network and over the single server it is made of ("chatd-net/inspircd-net",
-  /// "chatd-net/chatd"); then, for each server measured over both transports, WebSocket
-  /// over IRC ("chatd ws/irc").
+  /// "chatd-net/chatd"); then, for each server measured over IRC and another transport,
+  /// that transport over IRC ("chatd ws/irc", "ngircd tls/irc").
   static func ratioPairs(_ ran: [Measurement]) -> [RatioPair] {
     var out: [RatioPair] = []
     for (subject, peer) in comparisons(ran) {
@@ -218,22 +221,24 @@ enum Report {
         RatioPair(
           numerator: subject.column, denominator: peer.column, title: "\(subject.server)/\(peer.server)\(subject.transport.columnSuffix)"))
     }
-    for ws in ran where ws.transport == .websocket {
-      guard let irc = ran.first(where: { $0.server == ws.server && $0.transport == .irc }) else { continue }
-      out.append(RatioPair(numerator: ws.column, denominator: irc.column, title: "\(ws.server) ws/irc"))
+    for other in ran where other.transport != .irc {
+      guard let irc = ran.first(where: { $0.server == other.server && $0.transport == .irc }) else { continue }
+      out.append(RatioPair(numerator: other.column, denominator: irc.column, title: "\(other.server) \(other.transport.shortName)/irc"))
     }
     return out
   }
 
-  /// Who is compared with whom (same transport): the first single server with each other
-  /// single server, and the first network with each other network, then with its single
-  /// server.
+  /// Who is compared with whom (same transport): on each transport, the first single
+  /// server with each other single server; and the first network with each other
+  /// network, then with its single server.
   static func comparisons(_ ran: [Measurement]) -> [(subject: Measurement, peer: Measurement)] {
     var out: [(Measurement, Measurement)] = []
     let singles = ran.filter { !$0.isNetwork }
     let networks = ran.filter(\.isNetwork)
-    if let subject = singles.first {
-      for p in singles.dropFirst() where p.transport == subject.transport && p.server != subject.server { out.append((subject, p)) }
+    for transport in ChatTransport.allCases {
+      let same = singles.filter { $0.transport == transport }
+      guard let subject = same.first else { continue }
+      for p in same.dropFirst() where p.server != subject.server { out.append((subject, p)) }
     }
     if let subject = networks.first {
       for p in networks.dropFirst() where p.transport == subject.transport && p.server != subject.server { out.append((subject, p)) }
@@ -276,11 +281,11 @@ enum Report {
           obj["servers"] = m.servers
           if let g = f.goal, let ok = NetworkGoals.meets(g, v) { obj["ok"] = ok }
         }
-        if m.transport == .websocket, let irc = ran.first(where: { $0.server == m.server && $0.transport == .irc }),
+        if m.transport != .irc, let irc = ran.first(where: { $0.server == m.server && $0.transport == .irc }),
           let iv = irc.values.first(where: { $0.0.key == f.key })?.1
         {
           obj["irc"] = iv
-          if let r = ratio(v, iv) { obj["websocket_over_irc"] = r }
+          if let r = ratio(v, iv) { obj["\(m.transport.rawValue)_over_irc"] = r }
         }
         if !m.isNetwork && !peers.isEmpty {
           var values: [String: Double] = [:]

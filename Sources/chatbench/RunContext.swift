@@ -1,6 +1,7 @@
 // What every process of one run shares: where the server (or each server of a network)
 // is, how clients talk, and the few live counters the driver watches while it drains.
 import Synchronization
+import TLS
 
 /// Immutable settings of a run plus its live counters. Shared by the driver and every
 /// client process (`Sendable`: constants and atomics only).
@@ -28,6 +29,9 @@ final class RunContext: Sendable {
   let transport: ChatTransport
   /// Where the WebSocket endpoint is (chatd: /ws).
   let webSocketPath = "/ws"
+  /// Over TLS: the client context every client's session is made from (nil otherwise,
+  /// or if OpenSSL could not make one: the clients then fail and say so).
+  let tls: TLSContext?
 
   /// Receivers count copies only while this is set (cleared when the drain ends, as
   /// ircload stops reading then).
@@ -53,6 +57,7 @@ final class RunContext: Sendable {
     self.connectTimeout = connectTimeout
     self.verbose = verbose
     self.transport = transport
+    self.tls = transport == .tls ? try? TLSContext.client() : nil
   }
 
   /// The server client `id` connects to: the members of each room, in the order of

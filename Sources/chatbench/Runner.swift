@@ -16,6 +16,18 @@ struct Runner {
   /// Runs everything; returns the exit code (0, or 1 if a run failed or aborted).
   func run() async -> Int32 {
     var code: Int32 = 0
+    // One certificate for every server of every TLS run, so each does the same work.
+    var certificate: Result<BenchCertificate, LaunchError>?
+    if case .managed = options.target, options.transports.contains(.tls) {
+      do {
+        let made = try BenchCertificate.make(rsa: options.tlsRSA)
+        log.line("tls: bench certificate \(made.certificateFile) (\(options.tlsRSA ? "RSA 2048" : "EC P-256"))")
+        certificate = .success(made)
+      } catch {
+        certificate = .failure(error)
+      }
+    }
+    defer { if case .success(let made)? = certificate { made.remove() } }
     for scenario in options.scenarios {
       var measurements: [Measurement] = []
       switch options.target {
@@ -24,7 +36,7 @@ struct Runner {
       case .managed(let kinds):
         for kind in kinds {
           for transport in options.transports {
-            measurements.append(await measureManaged(scenario, kind: kind, transport: transport))
+            measurements.append(await measureManaged(scenario, kind: kind, transport: transport, certificate: certificate))
           }
         }
       }
@@ -63,16 +75,27 @@ struct Runner {
 
   /// One scenario on a server or network started for it (and stopped after it); one that
   /// cannot start is skipped with the reason.
-  private func measureManaged(_ scenario: Scenario, kind: ManagedKind, transport: ChatTransport) async -> Measurement {
+  private func measureManaged(
+    _ scenario: Scenario, kind: ManagedKind, transport: ChatTransport, certificate: Result<BenchCertificate, LaunchError>?
+  ) async -> Measurement {
     let single = kind.isNetwork ? kind.single.rawValue : nil
     let started: ManagedTarget
-    do {
+    do throws(LaunchError) {
+      var tls: BenchCertificate?
+      if transport == .tls {
+        if kind.isNetwork { throw LaunchError("networks run over irc and websocket only") }
+        switch certificate {
+        case .success(let made): tls = made
+        case .failure(let error): throw error
+        case nil: throw LaunchError("no bench certificate")
+        }
+      }
       if kind.isNetwork {
         started = try NetworkLauncher.start(
           kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
       } else {
         let server = try ServerLauncher.start(
-          kind, web: transport == .websocket, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
+          kind, web: transport == .websocket, tls: tls, chatdPath: options.chatdPath, chatdArguments: options.chatdArguments, log: log)
         started = ManagedTarget(kind: kind, servers: [server])
       }
     } catch {

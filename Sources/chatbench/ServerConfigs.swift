@@ -37,14 +37,23 @@ struct InspircdLink: Equatable {
   var receivePassword: String
 }
 
+/// A peer's IRC over TLS listener: its port, and the certificate and key it presents
+/// (the bench's: BenchCertificate.swift).
+struct ServerTLS: Equatable {
+  var port: Int
+  var certificateFile: String
+  var keyFile: String
+}
+
 enum ServerConfigs {
   /// ngIRCd 26. Changed from Debian's defaults: `MaxConnectionsIP = 0` (default 5),
   /// `MaxConnections = 0` (stated), `DNS`, `Ident`, `PAM` off. ngIRCd has no switch for
   /// its built-in per-client command throttle; the senders stay at ≤ 1 msg/s. Linked:
   /// `ConnectRetry = 5` (its least; default 60) so a refused first try costs seconds, and
   /// `MaxConnections` the open-file limit (no lower a limit than 0 in effect; see
-  /// `NgircdLink.connectionTable`).
-  static func ngircd(port: Int, runDirectory: String, link: NgircdLink? = nil) -> String {
+  /// `NgircdLink.connectionTable`). With `tls`, an `[SSL]` section: its port, certificate
+  /// and key, and otherwise ngIRCd's own defaults (GnuTLS, `CipherList` SECURE128).
+  static func ngircd(port: Int, runDirectory: String, link: NgircdLink? = nil, tls: ServerTLS? = nil) -> String {
     var text = """
       # ngIRCd benchmark config written by chatbench (loopback only).
       [Global]
@@ -72,6 +81,15 @@ enum ServerConfigs {
           ConnectIPv6 = no
 
       """
+    if let tls {
+      text += """
+        [SSL]
+            CertFile = \(tls.certificateFile)
+            KeyFile = \(tls.keyFile)
+            Ports = \(tls.port)
+
+        """
+    }
     if let link {
       text += """
         [Server]
@@ -95,8 +113,11 @@ enum ServerConfigs {
   /// commandrate very high with `fakelag="no"`, send queues of 1 MiB, no host or ident
   /// lookups, a DNS server on loopback so no query leaves the machine, `softlimit`
   /// 1,000,000 (capped by RLIMIT_NOFILE), `somaxconn` 4096. Linked: the connecting side
-  /// retries every second.
-  static func inspircd(port: Int, runDirectory: String, link: InspircdLink? = nil) -> String {
+  /// retries every second. With `tls`, m_ssl_gnutls (Debian builds no m_ssl_openssl) and a
+  /// client listener with an `sslprofile` of the certificate and key, otherwise at
+  /// InspIRCd's defaults (priority NORMAL; it asks clients for a certificate, as chatd
+  /// does); no DH parameters file (the bench's key exchanges are ECDHE).
+  static func inspircd(port: Int, runDirectory: String, link: InspircdLink? = nil, tls: ServerTLS? = nil) -> String {
     let server =
       link.map { #"<server name="\#($0.name)" description="inspircd benchmark" id="\#($0.id)" network="bench">"# }
       ?? #"<server name="bench.inspircd.local" description="inspircd benchmark" id="0BE" network="bench">"#
@@ -117,6 +138,14 @@ enum ServerConfigs {
       <pid file="\(runDirectory)/inspircd.pid">
 
       """
+    if let tls {
+      text += """
+        <module name="ssl_gnutls">
+        <sslprofile name="bench" provider="gnutls" certfile="\(tls.certificateFile)" keyfile="\(tls.keyFile)" dhfile="" hash="sha256">
+        <bind address="127.0.0.1" port="\(tls.port)" type="clients" sslprofile="bench">
+
+        """
+    }
     if let link {
       text += """
         <module name="spanningtree">

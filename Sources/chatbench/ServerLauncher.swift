@@ -20,6 +20,8 @@ struct LaunchPlan: Equatable {
   var files: [String: String] = [:]
   /// Set in the server's environment, over what chatbench's own has.
   var environment: [String: String] = [:]
+  /// Where it runs; nil: where chatbench runs.
+  var workingDirectory: String?
 }
 
 /// A server (or a process a network needs, such as its Redis) started by chatbench.
@@ -30,15 +32,18 @@ final class ManagedServer {
   let port: Int
   /// chatd's web (WebSocket) port; nil for servers without one.
   let webPort: Int?
+  /// Its IRC over TLS port; nil when it was started without one.
+  let tlsPort: Int?
   let directory: String
   var logPath: String { directory + "/server.log" }
   private var stopped = false
 
-  init(name: String, pid: Int32, port: Int, webPort: Int? = nil, directory: String) {
+  init(name: String, pid: Int32, port: Int, webPort: Int? = nil, tlsPort: Int? = nil, directory: String) {
     self.name = name
     self.pid = pid
     self.port = port
     self.webPort = webPort
+    self.tlsPort = tlsPort
     self.directory = directory
   }
 
@@ -103,54 +108,83 @@ enum ServerLauncher {
   /// throttle, as the peers' bench configs. Nil when no chatd is built at `executable`
   /// (the caller skips it, with a message).
   /// `extra` arguments (`--chatd-args`) come last.
-  static func chatdPlan(executable: String, port: Int, webPort: Int = 0, directory: String, extra: [String] = []) -> LaunchPlan? {
+  /// With `tls`, IRC over TLS too: `--tls 127.0.0.1:TLSPORT --tls-cert C --tls-key K`.
+  static func chatdPlan(
+    executable: String, port: Int, webPort: Int = 0, tls: (port: Int, certificate: BenchCertificate)? = nil, directory: String,
+    extra: [String] = []
+  ) -> LaunchPlan? {
     guard FileManager.default.isExecutableFile(atPath: executable) else { return nil }
+    let secure =
+      tls.map {
+        ["--tls", "127.0.0.1:\($0.port)", "--tls-cert", $0.certificate.certificateFile, "--tls-key", $0.certificate.keyFile]
+      } ?? []
     return LaunchPlan(
       executable: executable,
       arguments: [
         "--host", "127.0.0.1", "--port", String(port), "--data-dir", directory + "/data",
         "--web-port", String(webPort), "--metrics-listen", "off", "--no-flood-limit",
-      ] + extra)
+      ] + secure + extra)
   }
 
   /// How to start `kind` (a single server) on `port` with its files in `directory`;
   /// throws when the server is not installed (or not built).
-  static func plan(_ kind: ManagedKind, port: Int, webPort: Int = 0, directory: String, chatdPath: String?, chatdArguments: [String] = [])
+  static func plan(
+    _ kind: ManagedKind, port: Int, webPort: Int = 0, tls: (port: Int, certificate: BenchCertificate)? = nil, directory: String,
+    chatdPath: String?, chatdArguments: [String] = []
+  )
     throws(LaunchError) -> LaunchPlan
   {
     switch kind {
     case .chatd:
       let exe = chatdExecutable(override: chatdPath)
-      guard let plan = chatdPlan(executable: exe, port: port, webPort: webPort, directory: directory, extra: chatdArguments) else {
+      guard let plan = chatdPlan(executable: exe, port: port, webPort: webPort, tls: tls, directory: directory, extra: chatdArguments)
+      else {
         throw LaunchError("chatd is not built (no executable at \(exe)); build it with `swift build -c release --product chatd`")
       }
       return plan
-    case .ngircd: return try ngircdPlan(port: port, directory: directory)
-    case .inspircd: return try inspircdPlan(port: port, directory: directory)
+    case .ngircd: return try ngircdPlan(port: port, directory: directory, tls: tls.map { ($0.port, $0.certificate) })
+    case .inspircd: return try inspircdPlan(port: port, directory: directory, tls: tls.map { ($0.port, $0.certificate) })
     case .chatdNet, .ngircdNet, .inspircdNet:
       throw LaunchError("\(kind.rawValue) is a network of \(kind.servers) servers, not one server")
     }
   }
 
   /// ngIRCd with the bench config, alone or as one side of a linked pair.
-  static func ngircdPlan(port: Int, directory: String, link: NgircdLink? = nil) throws(LaunchError) -> LaunchPlan {
+  static func ngircdPlan(
+    port: Int, directory: String, link: NgircdLink? = nil, tls: (port: Int, certificate: BenchCertificate)? = nil
+  ) throws(LaunchError) -> LaunchPlan {
     guard let exe = installed("ngircd") else { throw LaunchError("ngircd is not installed (apt-get install -y ngircd)") }
     let config = directory + "/ngircd.conf"
+    let secure = tls.map { ServerTLS(port: $0.port, certificateFile: $0.certificate.certificateFile, keyFile: $0.certificate.keyFile) }
     return LaunchPlan(
       executable: exe, arguments: ["--nodaemon", "--config", config],
-      files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory, link: link)])
+      files: [config: ServerConfigs.ngircd(port: port, runDirectory: directory, link: link, tls: secure)])
   }
 
   /// InspIRCd with the bench config, alone or as one side of a linked pair.
-  static func inspircdPlan(port: Int, directory: String, link: InspircdLink? = nil) throws(LaunchError) -> LaunchPlan {
+  static func inspircdPlan(
+    port: Int, directory: String, link: InspircdLink? = nil, tls: (port: Int, certificate: BenchCertificate)? = nil
+  ) throws(LaunchError) -> LaunchPlan {
     guard let exe = installed("inspircd") else { throw LaunchError("inspircd is not installed (apt-get install -y inspircd)") }
     let config = directory + "/inspircd.conf"
     // InspIRCd refuses to run as root unless told it may.
     let root = geteuid() == 0 ? ["--runasroot"] : []
+    let secure = tls.map { ServerTLS(port: $0.port, certificateFile: $0.certificate.certificateFile, keyFile: $0.certificate.keyFile) }
+    if secure != nil, !FileManager.default.fileExists(atPath: inspircdGnuTLSModule) {
+      throw LaunchError("inspircd has no TLS module here (\(inspircdGnuTLSModule) is missing)")
+    }
+    // Run in its directory: with m_ssl_gnutls, Debian's InspIRCd 3.15 crashes in
+    // InspIRCd::Exit when stopped (after the run: the figures stand), and raises its own
+    // core limit; its core file then goes with its directory.
     return LaunchPlan(
       executable: exe, arguments: ["--nofork"] + root + ["--config", config],
-      files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory, link: link)])
+      files: [config: ServerConfigs.inspircd(port: port, runDirectory: directory, link: link, tls: secure)],
+      workingDirectory: directory)
   }
+
+  /// Debian's InspIRCd 3 ships its TLS module built on GnuTLS (m_ssl_openssl is not
+  /// packaged).
+  static let inspircdGnuTLSModule = "/usr/lib/inspircd/modules/m_ssl_gnutls.so"
 
   /// Whether `kind` could be started here (and if not, why). A network needs its server
   /// (and chatd-net a `redis-server`); whether chatd knows `--cluster` shows only when it
@@ -176,24 +210,30 @@ enum ServerLauncher {
   /// Starts `kind` (a single server) on a free loopback port and waits (30 s at most)
   /// until it accepts. With `web` (chatd only), its web listener gets a free port too, and
   /// is waited for.
-  static func start(_ kind: ManagedKind, web: Bool = false, chatdPath: String?, chatdArguments: [String] = [], log: Log) throws(LaunchError)
+  /// With `tls`, an IRC over TLS listener on a free port too, presenting that
+  /// certificate, and waited for.
+  static func start(
+    _ kind: ManagedKind, web: Bool = false, tls: BenchCertificate? = nil, chatdPath: String?, chatdArguments: [String] = [], log: Log
+  ) throws(LaunchError)
     -> ManagedServer
   {
     guard !kind.isNetwork else { throw LaunchError("\(kind.rawValue) is a network of \(kind.servers) servers, not one server") }
     if web && kind != .chatd { throw LaunchError("\(kind.rawValue) has no WebSocket listener") }
-    guard let ports = freeLoopbackPorts(web ? 2 : 1) else { throw LaunchError("no free loopback port") }
+    guard let ports = freeLoopbackPorts(1 + (web ? 1 : 0) + (tls != nil ? 1 : 0)) else { throw LaunchError("no free loopback port") }
     let port = ports[0]
     let webPort = web ? ports[1] : nil
+    let tlsPort = tls != nil ? ports.last : nil
     let directory = try makeDirectory("chatbench-\(kind.rawValue)-\(getpid())-\(port)")
     let plan: LaunchPlan
     do {
       plan = try self.plan(
-        kind, port: port, webPort: webPort ?? 0, directory: directory, chatdPath: chatdPath, chatdArguments: chatdArguments)
+        kind, port: port, webPort: webPort ?? 0, tls: tls.flatMap { c in tlsPort.map { ($0, c) } }, directory: directory,
+        chatdPath: chatdPath, chatdArguments: chatdArguments)
     } catch {
       try? FileManager.default.removeItem(atPath: directory)
       throw error
     }
-    return try launch(name: kind.rawValue, plan: plan, port: port, webPort: webPort, directory: directory, log: log)
+    return try launch(name: kind.rawValue, plan: plan, port: port, webPort: webPort, tlsPort: tlsPort, directory: directory, log: log)
   }
 
   /// A fresh directory `name` under the temporary directory.
@@ -212,7 +252,9 @@ enum ServerLauncher {
   /// waits (30 s at most) until it accepts on `port` (and `webPort`), then half a second
   /// more to see that it stays up. If it does not, it is stopped, its directory removed,
   /// and the error ends with the last lines it wrote (a usage error, say).
-  static func launch(name: String, plan: LaunchPlan, port: Int, webPort: Int? = nil, directory: String, log: Log) throws(LaunchError)
+  static func launch(
+    name: String, plan: LaunchPlan, port: Int, webPort: Int? = nil, tlsPort: Int? = nil, directory: String, log: Log
+  ) throws(LaunchError)
     -> ManagedServer
   {
     do {
@@ -229,9 +271,9 @@ enum ServerLauncher {
       throw error
     }
     Watchdog.adopt(pid, name: name)
-    let server = ManagedServer(name: name, pid: pid, port: port, webPort: webPort, directory: directory)
+    let server = ManagedServer(name: name, pid: pid, port: port, webPort: webPort, tlsPort: tlsPort, directory: directory)
     log.line(
-      "\(name): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "") (\((plan.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [plan.executable] + plan.arguments).joined(separator: " ")))"
+      "\(name): started pid \(pid) on 127.0.0.1:\(port)\(webPort.map { ", web on 127.0.0.1:\($0)" } ?? "")\(tlsPort.map { ", TLS on 127.0.0.1:\($0)" } ?? "") (\((plan.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [plan.executable] + plan.arguments).joined(separator: " ")))"
     )
     func fail(_ what: String) -> LaunchError {
       let tail = server.logTail()
@@ -240,7 +282,7 @@ enum ServerLauncher {
       return LaunchError("\(name) \(what)\(tail.isEmpty ? "" : ":\n" + tail)")
     }
     let t0 = MonotonicClock.microseconds()
-    while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) {
+    while !accepts(port: port) || !(webPort.map { accepts(port: $0) } ?? true) || !(tlsPort.map { accepts(port: $0) } ?? true) {
       if !server.isRunning { throw fail("exited before it listened on port \(port)") }
       if MonotonicClock.microseconds() - t0 > 30_000_000 { throw fail("did not open port \(port) within 30 s") }
       usleep(100_000)
@@ -250,9 +292,23 @@ enum ServerLauncher {
     return server
   }
 
+  /// Runs `plan` to its end (a tool: openssl), its output in `log`; its exit status.
+  static func runToEnd(_ plan: LaunchPlan, log: String) throws(LaunchError) -> Int32 {
+    let pid = try spawn(plan, log: log)
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+  }
+
   /// posix_spawn with stdin from /dev/null, stdout and stderr to `log`, default signal
-  /// handling and an empty signal mask.
+  /// handling and an empty signal mask; in the plan's working directory if it has one
+  /// (through `env -C`, which then becomes the server: same pid).
   private static func spawn(_ plan: LaunchPlan, log: String) throws(LaunchError) -> Int32 {
+    var plan = plan
+    if let directory = plan.workingDirectory, let env = installed("env") {
+      plan.arguments = ["-C", directory, plan.executable] + plan.arguments
+      plan.executable = env
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

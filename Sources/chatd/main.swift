@@ -98,8 +98,13 @@ do {
 }
 FileHandle.standardOutput.write(
   Data(
-    ("chatd \(ChatApp.version): IRC on \(server.config.host):\(server.ircPort)"
+    ("chatd \(ChatApp.version): "
+      + [
+        server.config.port.map { _ in "IRC on \(server.config.host):\(server.ircPort)" },
+        config.tlsPort.map { _ in "IRC over TLS on \(config.tlsHost):\(server.ircTLSPort)" },
+      ].compactMap { $0 }.joined(separator: ", ")
       + (server.webPort != 0 ? ", web on http://\(server.config.webHost):\(server.webPort)/" : "")
+      + (config.webTLSPort != nil ? ", web on https://\(config.webTLSHost):\(server.webTLSPort)/" : "")
       + (server.metricsPort.map { ", metrics on http://\(config.metricsHost):\($0)/metrics" } ?? "")
       + ", data in \(config.dataDirectory)"
       + " (open-file limit \(server.node.fileDescriptorLimit))\n"

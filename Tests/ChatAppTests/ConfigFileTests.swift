@@ -269,6 +269,7 @@ final class ConfigFileTests: XCTestCase {
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
       "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
+      "tlsHost", "tlsPort", "webTLSHost", "webTLSPort", "tlsCertificateFile", "tlsKeyFile", "tlsHandshakeTimeout",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
@@ -305,6 +306,56 @@ final class ConfigFileTests: XCTestCase {
     XCTAssertEqual(config.operators, ["alice": "change-me", "bob": "change-me-too"])
     XCTAssertEqual(config.motd, ["hello"])
     XCTAssertFalse(config.history)
+  }
+
+  /// The TLS settings: listeners that can be turned off, a certificate they need, and
+  /// the lot read back from --check-config's output.
+  func testTLSSettingsAreCheckedTogetherAndReadBack() throws {
+    let config = try settings(
+      """
+      port = off
+      tls = 0.0.0.0:6697
+      web-tls = [::1]:8443
+      tls-cert = /etc/chatd/chain.pem
+      tls-key = /etc/chatd/key.pem
+      tls-handshake-timeout = 5
+      """)
+    XCTAssertNil(config.port)
+    XCTAssertEqual(config.tlsHost, "0.0.0.0")
+    XCTAssertEqual(config.tlsPort, 6697)
+    XCTAssertEqual(config.webTLSHost, "::1")
+    XCTAssertEqual(config.webTLSPort, 8443)
+    XCTAssertEqual(config.tlsCertificateFile, "/etc/chatd/chain.pem")
+    XCTAssertEqual(config.tlsKeyFile, "/etc/chatd/key.pem")
+    XCTAssertEqual(config.tlsHandshakeTimeout, .seconds(5))
+    let text = ChatConfigFile.text(of: config)
+    XCTAssertTrue(
+      text.contains(
+        "\nlisten = off\n"), text)
+    XCTAssertTrue(
+      text.contains(
+        "\ntls = 0.0.0.0:6697\nweb-tls = [::1]:8443\ntls-cert = /etc/chatd/chain.pem\ntls-key = /etc/chatd/key.pem\ntls-handshake-timeout = 5\n"
+      ),
+      text)
+    XCTAssertEqual(try settings(text), config)
+    XCTAssertEqual(try settings("listen = off\ntls = 127.0.0.1:6697\ntls-cert = c.pem").port, nil)
+
+    XCTAssertEqual(
+      error("tls = 127.0.0.1:6697\n"),
+      "chatd.conf: --tls needs --tls-cert FILE, the PEM certificate to present (and --tls-key FILE unless that file holds the key)")
+    XCTAssertEqual(
+      error("web-tls = 127.0.0.1:8443\ntls-key = k.pem\n"),
+      "chatd.conf: --web-tls needs --tls-cert FILE, the PEM certificate to present (and --tls-key FILE unless that file holds the key)")
+    XCTAssertEqual(
+      error("tls-cert = c.pem\n"), "chatd.conf: --tls-cert: no TLS listener uses it (add --tls HOST:PORT or --web-tls HOST:PORT)")
+    XCTAssertEqual(
+      error("port = off\nweb-port = 0\n"), "chatd.conf: nothing to listen on: --port off with no --tls, --web or --web-tls listener")
+    XCTAssertEqual(error("port = of\n"), "chatd.conf:1: --port: expected a whole number in 0...65535, got \"of\"")
+    XCTAssertEqual(error("tls = 6697\n"), "chatd.conf:1: --tls: expected HOST:PORT or off, got \"6697\"")
+    XCTAssertEqual(
+      error("tls-handshake-timeout = 0\n"), "chatd.conf:1: --tls-handshake-timeout: expected a whole number in 1...300, got \"0\"")
+    // The key defaults to the certificate's file.
+    XCTAssertNil(try settings("tls = 127.0.0.1:6697\ntls-cert = both.pem").tlsKeyFile)
   }
 
   func testSuggestionsAreCloseOnesOnly() {

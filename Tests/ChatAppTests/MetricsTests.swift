@@ -10,13 +10,13 @@ import XCTest
 @testable import ChatApp
 
 /// One HTTP exchange: the status, the header fields (names lower-cased) and the body.
-private struct HTTPAnswer {
+struct HTTPAnswer {
   var status: Int
   var headers: [String: String]
   var body: String
 }
 
-private func http(_ port: Int, _ request: String) throws -> HTTPAnswer {
+func http(_ port: Int, _ request: String) throws -> HTTPAnswer {
   let connection = try TestConnection(port: port)
   try connection.send(request)
   let bytes = try connection.readToEnd()
@@ -36,7 +36,7 @@ private func http(_ port: Int, _ request: String) throws -> HTTPAnswer {
 }
 
 /// `GET /metrics`, read strictly by the format's rules.
-private func scrape(_ port: Int) throws -> PrometheusExposition {
+func scrape(_ port: Int) throws -> PrometheusExposition {
   let answer = try http(port, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
   guard answer.status == 200 else { throw TestError("GET /metrics: \(answer.status) \(answer.body)") }
   XCTAssertEqual(answer.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8")

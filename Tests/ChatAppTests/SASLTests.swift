@@ -123,10 +123,50 @@ final class SASLTests: XCTestCase {
     }
   }
 
-  func testExternalFindsTheAccountOfARegisteredCertificate() async throws {
-    // Without TLS no connection shows a certificate, so EXTERNAL's lookup is driven
-    // through the account store itself: NickServ CERT ADD registers a fingerprint, and
-    // the store answers the account for it — what AUTHENTICATE EXTERNAL asks.
+  func testExternalLogsInWithARegisteredClientCertificate() async throws {
+    guard TLSTunnel.available else { throw XCTSkip("no openssl tool (apt-get install openssl)") }
+    let dir = temporaryDirectory("sasl-external")
+    defer { removeDirectory(dir) }
+    let serverCertificate = try TestCertificate.make(in: dir)
+    let mine = try TestCertificate.make(in: dir, name: "jilles", commonName: "jilles")
+    let stranger = try TestCertificate.make(in: dir, name: "stranger", commonName: "stranger")
+    try await withChatServer(tlsConfig(serverCertificate, plainPort: true)) { server in
+      // Over TLS with her certificate, the account's owner registers this connection's.
+      let owner = try IRCTestClient(tlsPort: server.ircTLSPort, certificate: mine)
+      try owner.registerAccount("jilles", password: "sesame-sesame")
+      owner.send("PRIVMSG NickServ :CERT ADD")
+      try owner.expectNotice(from: "NickServ", containing: "Certificate \(mine.fingerprint) added to jilles")
+      owner.send("QUIT")
+      try owner.expectClosed()
+
+      func external(_ certificate: TestCertificate, authzid: String = "") throws -> IRCTestClient {
+        let client = try IRCTestClient(tlsPort: server.ircTLSPort, certificate: certificate)
+        client.send("CAP LS 302")
+        client.send("CAP REQ :sasl")
+        try client.expect("CAP", containing: "ACK")
+        client.send("AUTHENTICATE EXTERNAL")
+        try client.expect("AUTHENTICATE") { $0.command == "AUTHENTICATE" && $0.params == ["+"] }
+        client.sendAuthenticate(Array(authzid.utf8))
+        return client
+      }
+      // The certificate alone logs in: no password.
+      let client = try external(mine)
+      XCTAssertEqual(try client.expect("900").params[2], "jilles")
+      try client.expect("903")
+      try client.finishRegistration("jilles")
+      // Naming the account it belongs to is fine; naming another is not.
+      XCTAssertEqual(try external(mine, authzid: "jilles").expect("903").command, "903")
+      let other = try external(mine, authzid: "someone")
+      XCTAssertTrue(try other.expect("904").params.last!.contains("registered to another account"))
+      // A certificate no account has.
+      let unknown = try external(stranger)
+      XCTAssertEqual(try unknown.expect("904").params.last, "SASL authentication failed: no account has that certificate")
+    }
+  }
+
+  func testCertificatesAreKeptByFingerprint() async throws {
+    // CERT ADD and DEL with a fingerprint given (for a certificate used from elsewhere),
+    // checked in the account store — what AUTHENTICATE EXTERNAL asks.
     let fingerprint = String(repeating: "ab", count: 32)
     try await withAccount { server in
       let client = try IRCTestClient(port: server.ircPort)

@@ -125,10 +125,12 @@ final class ChatdBinaryTests: XCTestCase {
   }
 
   func testAddressesThatCannotBeListenedOn() throws {
+    // Open to all, so that the unprivileged run below may make its data directory in it
+    // (chatd refuses such a directory as its own: the first run's is one inside).
     let dir = temporaryDirectory("chatd-errors", mode: 0o777)
     defer { removeDirectory(dir) }
     try expectFailure(
-      ["--host", "192.0.2.1", "--port", "6667", "--web-port", "0", "--data-dir", dir], status: .notThisMachine,
+      ["--host", "192.0.2.1", "--port", "6667", "--web-port", "0", "--data-dir", "\(dir)/data"], status: .notThisMachine,
       line: "cannot listen for IRC on 192.0.2.1:6667: 192.0.2.1 is not an address of this machine "
         + "(use --host or --listen with one of its addresses, or 0.0.0.0 for all)")
     try expectFailure(

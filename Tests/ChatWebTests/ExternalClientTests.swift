@@ -54,6 +54,40 @@ final class ExternalClientTests: XCTestCase {
     await stopChat(server)
   }
 
+  /// The same two pages over HTTPS, their WebSockets over WSS (the plain web port off),
+  /// with a self-signed certificate Chromium is told to accept.
+  func testTwoChromiumPagesChatOverHTTPSAndWSS() async throws {
+    let python = try python()
+    guard let chromium = findTool(["chromium", "chromium-browser", "google-chrome"]) else {
+      throw XCTSkip("needs Chromium: apt-get install chromium (scripts/setup.sh does)")
+    }
+    guard TestCertificate.tool != nil else { throw XCTSkip("needs the openssl tool: apt-get install openssl") }
+    let directory = temporaryDirectory("chatweb-tls")
+    defer { removeDirectory(directory) }
+    let certificate = try TestCertificate.make(in: directory)
+    let server = try await startChat { config in
+      config.webPort = 0
+      config.webTLSPort = freePort()
+      config.tlsCertificateFile = certificate.certificateFile
+      config.tlsKeyFile = certificate.keyFile
+    }
+    XCTAssertEqual(server.webPort, 0)
+    let shots = repositoryRoot.appendingPathComponent(".build/web-test")
+    try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+    let shot = shots.appendingPathComponent("chromium-chat-https.png").path
+    let run = try runTool(
+      python,
+      [
+        scripts.appendingPathComponent("chromium_chat.py").path, chromium,
+        "https://127.0.0.1:\(server.webTLSPort)/", String(server.ircPort), shot,
+      ], timeout: 120)
+    XCTAssertEqual(run.status, 0, run.output)
+    XCTAssertTrue(run.output.contains("alice's WebSocket is over WSS"), run.output)
+    XCTAssertTrue(run.output.contains("all passed"), run.output)
+    XCTAssertGreaterThan(server.services.tls?.counters(.web).handshakes ?? 0, 0)
+    await stopChat(server)
+  }
+
   /// After a reconnect the room's replay repeats what the page shows already: each line
   /// must still be shown once, and what was said while the page was away added.
   func testChromiumPageShowsEachLineOnceAfterAReconnect() async throws {

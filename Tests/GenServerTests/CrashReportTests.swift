@@ -3,6 +3,7 @@
 // it was handling and its state as formatStatus shows it; an orderly end, or a kill
 // (no code runs), logs none.
 import OtterTestSupport
+import Synchronization
 import XCTest
 
 @testable import Actors
@@ -27,6 +28,42 @@ final class CrashReportTests: XCTestCase {
       XCTAssertEqual(report["state"], "value=5 secret=<redacted>", "the state as formatStatus shows it, secrets redacted")
       XCTAssertEqual(report.message, "crash report: TestServer \(server.pid) (ledger) terminated: error: Oops(code: 3)")
       XCTAssertEqual(capture.reports("crash").count, 1)
+    }
+  }
+
+  /// A peer's bytes may be a password line: the report says how many, not what.
+  func testSocketDataIsReportedByItsSizeOnly() async throws {
+    struct Listening: SyncGenServer {
+      typealias State = Socket
+      let port: Port
+      final class Port: Sendable {
+        let value = Atomic<Int>(0)
+      }
+      func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
+        let listener = try ctx.listen(tcp: "127.0.0.1", port: 0)
+        try ctx.activate(listener, .once)
+        port.value.store(Int(listener.localAddress!.split(separator: ":").last!)!, ordering: .relaxed)
+        return .ok(listener)
+      }
+      func handleInfo(_ message: Message<Never>, state: inout Socket, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+        switch message {
+        case .io(_, .accepted(let connection)): try ctx.activate(connection, .once)
+        case .io(_, .data): throw Oops(code: 1)
+        default: break
+        }
+        return .noreply()
+      }
+    }
+    let capture = LogCapture()
+    try await withNode(logger: capture.logger()) { node in
+      let port = Listening.Port()
+      _ = try await node.start(Listening(port: port))!
+      let client = try TestConnection(port: port.value.load(ordering: .relaxed))
+      try client.send("PASS hunter2\r\n")
+      let report = try await capture.waitFor("a crash report") { $0.report == "crash" }
+      let last = try XCTUnwrap(report["last_message"])
+      XCTAssertTrue(last.hasSuffix(": data (14 bytes, not shown)"), last)
+      XCTAssertFalse(last.contains("80, 65"), last)
     }
   }
 

@@ -20,6 +20,11 @@ public final class IRCTestClient {
     connection = try TestConnection(port: port, receiveBuffer: receiveBuffer)
   }
 
+  /// Talks over `connection` (a TLS tunnel's, say).
+  public init(connection: TestConnection) {
+    self.connection = connection
+  }
+
   /// Sends raw bytes (a line must carry its own CR LF); stops quietly if the server has
   /// gone (what follows then expects the close).
   public func sendRaw(_ bytes: [UInt8]) { try? connection.send(bytes) }

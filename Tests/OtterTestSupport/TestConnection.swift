@@ -14,6 +14,9 @@ public final class TestConnection {
   public private(set) var closed = false
   /// How long `fill` waits for bytes, and a send for room, in seconds.
   public let timeout: Double
+  /// What lives as long as the connection: the process at the other end of an adopted
+  /// socket (`init(adopting:)`), stopped when it is released.
+  public var companion: AnyObject?
 
   /// Connects to `port` on 127.0.0.1; `receiveBuffer` sets the socket's receive buffer
   /// (SO_RCVBUF) first, to make a slow reader.
@@ -36,6 +39,15 @@ public final class TestConnection {
       close(fd)
       throw TestError("connect to port \(port) failed: errno \(error)")
     }
+  }
+
+  /// Takes `fd`, a connected stream socket (one end of a socket pair, say), as the
+  /// connection; it is closed with the connection.
+  public init(adopting fd: Int32, timeout: Double = 5) {
+    self.timeout = timeout
+    self.fd = fd
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
   }
 
   deinit { close(fd) }

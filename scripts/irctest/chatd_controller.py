@@ -18,7 +18,8 @@ from irctest.specifications import Capabilities, IsupportTokens, OptionalBehavio
 
 class ChatdController(BaseServerController, DirectoryBasedController):
     software_name = "chatd"
-    # EXTERNAL needs TLS client certificates: not offered by the controller yet.
+    # EXTERNAL needs a TLS client certificate: irctest has no test of it (chatd's own
+    # tests log in with one over TLS).
     supported_sasl_mechanisms: Set[str] = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False
     nickserv = "NickServ"

@@ -4,6 +4,9 @@ protocol (devtools.py, with the `websockets` package; no Selenium or Puppeteer n
 
 usage: chromium_chat.py CHROMIUM http://127.0.0.1:WEBPORT/ IRCPORT SCREENSHOT.png
 
+An https:// address is the page over HTTPS, and so its WebSocket over WSS (the test's
+self-signed certificate accepted).
+
 Alice and Bob open the page (?nick=...&join=#web). Alice must see Bob in the member
 list, Bob's message, Bob going away (presence), and a message from a plain IRC client
 (an irssi user, as far as chatd can tell); Bob must see Alice's message. Then Alice's
@@ -25,7 +28,7 @@ ROOM = "#web"
 async def main():
     irc = None
     try:
-        async with chromium(CHROMIUM) as browser:
+        async with chromium(CHROMIUM, ignore_certificate_errors=BASE.startswith("https:")) as browser:
             alice = await browser.open(f"{BASE}?nick=alice&join=%23web")
             await browser.wait_for(alice, "alice is connected and in #web",
                                    f"window.chat && chat.registered && chat.rooms.has('{ROOM}') && {member('alice')}")
@@ -45,6 +48,8 @@ async def main():
             await browser.evaluate(bob, "document.getElementById('away').click(), true")
             await browser.wait_for(alice, "alice sees bob away", member("bob", "away"))
             await browser.wait_for(alice, "alice's own name is shown", "document.getElementById('status').textContent.includes('alice')")
+            if BASE.startswith("https:"):
+                await browser.wait_for(alice, "alice's WebSocket is over WSS", "chat.socket.url.startsWith('wss://')")
             shot = await browser.send("Page.captureScreenshot", {"format": "png"}, alice)
             with open(SHOT, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))

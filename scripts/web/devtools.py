@@ -88,14 +88,16 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def chromium(path):
+async def chromium(path, ignore_certificate_errors=False):
     """Starts headless Chromium with a throw-away profile; yields a Browser on its
-    DevTools endpoint; stops Chromium and removes the profile however the block ends."""
+    DevTools endpoint; stops Chromium and removes the profile however the block ends.
+    `ignore_certificate_errors`: accept a test's self-signed certificate (HTTPS, WSS)."""
     profile = tempfile.mkdtemp(prefix="chatd-chromium-")
+    extra = ["--ignore-certificate-errors"] if ignore_certificate_errors else []
     process = subprocess.Popen(
         [path, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--no-default-browser-check", "--disable-extensions", "--remote-debugging-port=0",
-         f"--user-data-dir={profile}", "about:blank"],
+         f"--user-data-dir={profile}"] + extra + ["about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = os.path.join(profile, "DevToolsActivePort")

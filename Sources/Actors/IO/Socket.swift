@@ -73,17 +73,46 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   /// (atomic because a transfer moves it from one owner's lock to another's). 32 bits,
   /// to fill the gap before `unixPath`.
   let ownerSlot = Atomic<Int32>(-1)
-  /// A Unix listener's path, removed when it closes (nil for every other socket).
-  @exclusivity(unchecked) var unixPath: UnixListenerPath?
-  /// A Unix socket that carries descriptors: what has arrived and is not claimed yet
-  /// (DescriptorPassing.swift). Nil for every other socket.
-  @exclusivity(unchecked) var passing: DescriptorInbox?
+  /// What only some sockets carry, in one field so that every socket stays 216 bytes:
+  /// a Unix listener's path, a stream's security layer (set before any byte moves), or
+  /// the descriptors a Unix stream has received.
+  @exclusivity(unchecked) private var extra: Extra?
 
   /// Bytes read and written, and bytes waiting in the write queue (readable anywhere).
   let bytesIn = Atomic<UInt64>(0)
   let bytesOut = Atomic<UInt64>(0)
   let queuedBytes = Atomic<Int>(0)
   let dropped = Atomic<UInt64>(0)
+
+  /// What a socket carries besides the common fields (two class references: the enum
+  /// and its optional fit in one word).
+  private enum Extra {
+    case unixPath(UnixListenerPath)
+    case security(SocketSecurity)
+    /// A Unix socket that carries descriptors: what has arrived and is not claimed yet
+    /// (DescriptorPassing.swift).
+    case passing(DescriptorInbox)
+  }
+
+  /// What a descriptor-carrying socket has received and not handed out (nil for every
+  /// other socket). Lock held.
+  var passing: DescriptorInbox? {
+    get {
+      if case .passing(let inbox)? = extra { return inbox }
+      return nil
+    }
+    set { extra = newValue.map(Extra.passing) }
+  }
+
+  /// A Unix listener's path, removed when it closes (nil for every other socket). Lock
+  /// held.
+  var unixPath: UnixListenerPath? {
+    get {
+      if case .unixPath(let path)? = extra { return path }
+      return nil
+    }
+    set { extra = newValue.map(Extra.unixPath) }
+  }
 
   /// Bytes in the write queue: `queuedBytes`, written only under `lock` (so a read
   /// under it is exact), kept in one field rather than a locked copy and an atomic one.
@@ -195,6 +224,49 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
   }
 
+  /// Secures the stream with `layer` (TLS: a `TLSSession`): from now on what `send` is
+  /// given is sealed and what is read is unsealed before it is framed, by the socket
+  /// itself on the threads doing the I/O. A client layer starts its handshake once the
+  /// socket is connected (now, if it is); a server layer waits for the peer. The
+  /// handshake advances as the socket is read, so the owner activates it as usual, and
+  /// sends made before the handshake completes wait in the layer. Throws
+  /// `.invalidArgument` for a listener, a socket that has already read or sent bytes,
+  /// or one secured already.
+  public func secure(with layer: SocketSecurity) throws(SocketError) {
+    var out: [SocketEvent] = []
+    let target: ProcessCore? = try lock.withLock { () throws(SocketError) -> ProcessCore? in
+      guard !isClosed else { throw .closed }
+      guard !kind.isListener else { throw .invalidArgument("a listener cannot be secured (its connections can)") }
+      guard extra == nil else { throw .invalidArgument("the socket is secured already") }
+      guard bytesIn.load(ordering: .relaxed) == 0, bytesOut.load(ordering: .relaxed) == 0, queue.isEmpty else {
+        throw .invalidArgument("a socket is secured before any byte is read or sent")
+      }
+      extra = .security(layer)
+      if !connecting { startLocked(layer, &out) }
+      return out.isEmpty ? nil : owner
+    }
+    if let target { tell(target, out) }
+  }
+
+  /// The stream's security layer, if it has one (`secure(with:)`).
+  public var security: SocketSecurity? {
+    lock.withLock {
+      if case .security(let layer)? = extra { return layer }
+      return nil
+    }
+  }
+
+  /// Starts the layer's handshake: its first words, if it has any, go out now. Lock held.
+  private func startLocked(_ layer: SocketSecurity, _ out: inout [SocketEvent]) {
+    var wire: [UInt8] = []
+    if case .failed(let reason) = layer.start(wire: &wire) {
+      out.append(.error(.security(reason)))
+      closeLocked()
+      return
+    }
+    writeWireLocked(wire, &out)
+  }
+
   /// Lock held.
   var connectingFlag: Bool { connecting }
 
@@ -287,6 +359,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
         let e = otter_socket_error(fd)
         if e == 0 {
           out.append(.connected)
+          if case .security(let layer)? = extra {
+            startLocked(layer, &out)
+            if isClosed { return }
+          }
         } else {
           out.append(.error(.system("connect", errno: e)))
           closeLocked()
@@ -344,7 +420,16 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       bytesIn.add(UInt64(n), ordering: .relaxed)
       node.countReceived(n)
       var frames: [Framer.Output] = []
-      framer.feed(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<n])), into: &frames)
+      let input = UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[0..<n]))
+      var session = SecurityStatus.ok
+      if case .security(let layer)? = extra {
+        var wire: [UInt8] = []
+        session = layer.unseal(input, wire: &wire) { framer.feed($0, into: &frames) }
+        writeWireLocked(wire, &out)
+        if isClosed { return }
+      } else {
+        framer.feed(input, into: &frames)
+      }
       for f in frames {
         switch f {
         case .frame(let bytes): out.append(.data(bytes))
@@ -355,17 +440,31 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
           return
         }
       }
+      switch session {
+      case .ok: break
+      case .peerClosed:
+        // The session ended in order: end of file for the owner, after what came before.
+        peerClosed = true
+        mode = .passive
+        out.append(.closed)
+      case .failed(let reason):
+        out.append(.error(.security(reason)))
+        closeLocked()
+        return
+      }
       if mode == .once && !out.isEmpty { mode = .passive }
     } else if n == 0 && kind == .datagram {
       out.append(.data([]))
       if mode == .once { mode = .passive }
     } else if n == 0 {
+      if case .security(let layer)? = extra { layer.ended(.endOfFile) }
       peerClosed = true
       mode = .passive
       out.append(.closed)
     } else {
       let e = errno
       if e == EAGAIN || e == EINTR { return }
+      if case .security(let layer)? = extra { layer.ended(.reset) }
       out.append(.error(e == ECONNRESET ? .reset : .system("read", errno: e)))
       closeLocked()
     }
@@ -414,59 +513,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     let result: SendResult = lock.withLock {
       if isClosed { return .closed }
       if frozen { return queueFrozenLocked(chunk) }
-      if queue.isEmpty && !connecting {
-        var nowMicros: UInt32 = 0
-        if coalesceMicros >= 0, let scheduler = Scheduler.current {
-          if coalesceMicros == 0 {
-            flushBy = scheduler
-          } else {
-            now = scheduler.sliceNow()
-            nowMicros = UInt32(truncatingIfNeeded: now / 1000)
-            let since = nowMicros &- lastWriteMicros
-            if since < UInt32(coalesceMicros) {
-              flushBy = scheduler
-              flushAt = now &+ UInt64(UInt32(coalesceMicros) - since) &* 1000
-            }
-          }
-          if flushBy != nil {
-            held = true
-            let r = enqueueLocked(chunk, &events, &target)
-            if r != .queued {
-              held = false
-              flushBy = nil
-            }
-            return r == .queued ? .held : r
-          }
-        }
-        var done = 0
-        let total = chunk.count
-        let failed: Int32? = chunk.withUnsafeBytes { raw -> Int32? in
-          while done < total {
-            let n = otter_send(fd, raw.baseAddress! + done, total - done)
-            if n > 0 {
-              done += n
-            } else {
-              let e = Int32(-n)
-              if e == EINTR { continue }
-              return e == EAGAIN || n == 0 ? nil : e
-            }
-          }
-          return nil
-        }
-        bytesOut.add(UInt64(done), ordering: .relaxed)
-        node.countSent(done)
-        if coalesceMicros > 0 { lastWriteMicros = nowMicros }
-        if let e = failed {
-          events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("write", errno: e)))
-          target = owner
-          closeLocked()
-          return .closed
-        }
-        if done == total { return .sent }
-        return enqueueLocked(chunk[(chunk.startIndex + done)...], &events, &target)
+      if case .security(let layer)? = extra {
+        return sendSealedLocked(chunk, layer, &events, &target, &flushBy, &flushAt, &now)
       }
-      let r = enqueueLocked(chunk, &events, &target)
-      return r == .queued && held ? .held : r
+      return writeLocked(chunk, &events, &target, &flushBy, &flushAt, &now)
     }
     if let flushBy {
       if flushAt == 0 {
@@ -479,6 +529,98 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       tell(target, events)
     }
     return result
+  }
+
+  /// `send`'s work under the lock: writes `chunk` at once, or holds it for a coalesced
+  /// write, or queues what the kernel did not take. Says through `flushBy` and
+  /// `flushAt` which scheduler must write held bytes, and when.
+  @inline(__always)
+  private func writeLocked(
+    _ chunk: ArraySlice<UInt8>, _ events: inout [SocketEvent], _ target: inout ProcessCore?, _ flushBy: inout Scheduler?,
+    _ flushAt: inout UInt64, _ now: inout UInt64
+  ) -> SendResult {
+    if queue.isEmpty && !connecting {
+      var nowMicros: UInt32 = 0
+      if coalesceMicros >= 0, let scheduler = Scheduler.current {
+        if coalesceMicros == 0 {
+          flushBy = scheduler
+        } else {
+          now = scheduler.sliceNow()
+          nowMicros = UInt32(truncatingIfNeeded: now / 1000)
+          let since = nowMicros &- lastWriteMicros
+          if since < UInt32(coalesceMicros) {
+            flushBy = scheduler
+            flushAt = now &+ UInt64(UInt32(coalesceMicros) - since) &* 1000
+          }
+        }
+        if flushBy != nil {
+          held = true
+          let r = enqueueLocked(chunk, &events, &target)
+          if r != .queued {
+            held = false
+            flushBy = nil
+          }
+          return r == .queued ? .held : r
+        }
+      }
+      var done = 0
+      let total = chunk.count
+      let failed: Int32? = chunk.withUnsafeBytes { raw -> Int32? in
+        while done < total {
+          let n = otter_send(fd, raw.baseAddress! + done, total - done)
+          if n > 0 {
+            done += n
+          } else {
+            let e = Int32(-n)
+            if e == EINTR { continue }
+            return e == EAGAIN || n == 0 ? nil : e
+          }
+        }
+        return nil
+      }
+      bytesOut.add(UInt64(done), ordering: .relaxed)
+      node.countSent(done)
+      if coalesceMicros > 0 { lastWriteMicros = nowMicros }
+      if let e = failed {
+        events.append(.error(e == EPIPE || e == ECONNRESET ? .reset : .system("write", errno: e)))
+        target = owner
+        closeLocked()
+        return .closed
+      }
+      if done == total { return .sent }
+      return enqueueLocked(chunk[(chunk.startIndex + done)...], &events, &target)
+    }
+    let r = enqueueLocked(chunk, &events, &target)
+    return r == .queued && held ? .held : r
+  }
+
+  /// `send` on a secured stream: seals `chunk` and writes the sealed bytes as `send`
+  /// writes plain ones, under one hold of the lock, so that records reach the kernel in
+  /// the order they were sealed. Before the handshake completes the layer keeps the
+  /// plaintext (`.queued`).
+  private func sendSealedLocked(
+    _ chunk: ArraySlice<UInt8>, _ layer: SocketSecurity, _ events: inout [SocketEvent], _ target: inout ProcessCore?,
+    _ flushBy: inout Scheduler?, _ flushAt: inout UInt64, _ now: inout UInt64
+  ) -> SendResult {
+    var wire: [UInt8] = []
+    let status = chunk.withUnsafeBytes { layer.seal($0, wire: &wire) }
+    if case .failed(let reason) = status {
+      events.append(.error(.security(reason)))
+      target = owner
+      closeLocked()
+      return .closed
+    }
+    if wire.isEmpty { return .queued }
+    return writeLocked(wire[...], &events, &target, &flushBy, &flushAt, &now)
+  }
+
+  /// Writes bytes the security layer produced while reading or starting (handshake
+  /// messages, alerts): queued behind anything held, else written now. Lock held.
+  private func writeWireLocked(_ wire: [UInt8], _ out: inout [SocketEvent]) {
+    guard !wire.isEmpty, !isClosed else { return }
+    var ignored: ProcessCore?
+    guard enqueueLocked(wire[...], &out, &ignored) == .queued, !held else { return }
+    flushLocked(&out)
   }
 
   /// Starts bringing the socket into the CPU's cache, without waiting for it. A caller
@@ -748,9 +890,18 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func close() {
     let owner: ProcessCore? = lock.withLock {
       if isClosed { return nil }
+      var ignored: [SocketEvent] = []
+      if case .security(let layer)? = extra {
+        // The session's last words go behind what is held, and are written with it.
+        var wire: [UInt8] = []
+        layer.finish(wire: &wire)
+        var none: ProcessCore?
+        if !wire.isEmpty { _ = enqueueLocked(wire[...], &ignored, &none) }
+        if !held { flushLocked(&ignored) }
+        if isClosed { return self.owner }
+      }
       if held && !frozen {
         held = false
-        var ignored: [SocketEvent] = []
         flushLocked(&ignored)
         if isClosed { return self.owner }
       }
@@ -769,6 +920,14 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public func shutdownWrite() -> Bool {
     lock.withLock {
       guard !isClosed, !frozen, queue.isEmpty, !kind.isListener else { return false }
+      if case .security(let layer)? = extra {
+        // The session ends first, in order; the TCP half-close follows once that is out.
+        var wire: [UInt8] = []
+        layer.finish(wire: &wire)
+        var out: [SocketEvent] = []
+        writeWireLocked(wire, &out)
+        guard !isClosed, queue.isEmpty else { return false }
+      }
       return Glibc.shutdown(fd, Int32(SHUT_WR)) == 0
     }
   }
@@ -779,6 +938,14 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     let closedNow: ProcessCore? = lock.withLock {
       if isClosed { return nil }
       // A frozen socket writes nothing: it closes now.
+      if case .security(let layer)? = extra {
+        var wire: [UInt8] = []
+        layer.finish(wire: &wire)
+        var ignored: [SocketEvent] = []
+        var none: ProcessCore?
+        if !wire.isEmpty { _ = enqueueLocked(wire[...], &ignored, &none) }
+        if isClosed { return owner }
+      }
       if queue.isEmpty || frozen {
         closeLocked()
         return owner
@@ -794,6 +961,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   /// Lock held.
   private func closeLocked() {
     isClosed = true
+    if case .security(let layer)? = extra { layer.ended(.closed) }
     if let poller {
       poller.deregister(self)
       self.poller = nil

@@ -101,6 +101,10 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
   case invalidArgument(String)
   /// A message's descriptors could not be passed (DescriptorPassing.swift): why.
   case descriptors(String)
+  /// The socket's security layer failed (`SocketSecurity`: a TLS handshake that could
+  /// not complete, a record that did not authenticate, the peer's alert): why, as the
+  /// layer said it.
+  case security(String)
 
   public var description: String {
     switch self {
@@ -115,6 +119,7 @@ public enum SocketError: Error, Sendable, Equatable, CustomStringConvertible {
     case .badAddress(let a): return "bad address: \(a)"
     case .invalidArgument(let what): return "invalid argument: \(what)"
     case .descriptors(let why): return "descriptors lost: \(why)"
+    case .security(let why): return why
     }
   }
 }

@@ -16,18 +16,23 @@ public final class LogOutput: Sendable {
   public let path: String?
   /// Written to by every handler; replaced in place by `reopen`.
   private let descriptor: Int32
+  /// The mode a file made by `init` or `reopen` gets (an existing file keeps its own).
+  private let mode: mode_t
 
   private init(descriptor: Int32) {
     self.path = nil
     self.descriptor = descriptor
+    self.mode = 0
   }
 
-  /// Opens (creating it, mode 0644) the file at `path` for appending.
-  public init(path: String) throws(LogOutputError) {
-    let fd = LogOutput.open(path)
+  /// Opens the file at `path` for appending, creating it with `mode` (0644 unless told;
+  /// less if the umask says so) if it does not exist.
+  public init(path: String, mode: mode_t = 0o644) throws(LogOutputError) {
+    let fd = LogOutput.open(path, mode: mode)
     guard fd >= 0 else { throw LogOutputError(path: path, errno: errno) }
     self.path = path
     self.descriptor = fd
+    self.mode = mode
   }
 
   deinit {
@@ -39,7 +44,7 @@ public final class LogOutput: Sendable {
   /// lines keep going to the file as it was, and the error says why.
   public func reopen() throws(LogOutputError) {
     guard let path else { return }
-    let fresh = LogOutput.open(path)
+    let fresh = LogOutput.open(path, mode: mode)
     guard fresh >= 0 else { throw LogOutputError(path: path, errno: errno) }
     defer { close(fresh) }
     if dup2(fresh, descriptor) < 0 { throw LogOutputError(path: path, errno: errno) }
@@ -71,8 +76,8 @@ public final class LogOutput: Sendable {
     }
   }
 
-  private static func open(_ path: String) -> Int32 {
-    Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+  private static func open(_ path: String, mode: mode_t) -> Int32 {
+    Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode)
   }
 }
 

@@ -1,15 +1,12 @@
-// The seam between TLS and accounts: a connection's client certificate, as the SHA-256
-// fingerprint of its DER form (64 lowercase hex digits), for SASL EXTERNAL and NickServ
-// CERT ADD. Plain TCP has none, so today it is always nil; the TLS transport sets it
-// once its handshake is done (`State.certificateFingerprint`), and EXTERNAL works from
-// then on with nothing else to change. Writer: the connection process (its state).
+// Where accounts meet TLS: a connection's client certificate, as the SHA-256 fingerprint
+// of its DER form (64 lowercase hex digits), for SASL EXTERNAL and NickServ CERT ADD. The
+// TLS session (`ClientHandle.tls`, Server/ChatTLS.swift) has it once its handshake is
+// done — before the client can send a line — and plain TCP has none. Read-only here:
+// the session is the TLS side's.
 
 extension Connection.State {
   /// The client certificate's SHA-256 fingerprint (hex), if the client showed one.
-  var certificateFingerprint: String? {
-    get { rare?.certificateFingerprint }
-    set { if newValue != nil || rare != nil { rareBox.certificateFingerprint = newValue } }
-  }
+  var certificateFingerprint: String? { client.tls?.peerCertificateFingerprint }
 }
 
 /// Certificate fingerprints as accounts keep them.

@@ -13,6 +13,7 @@
 import Actors
 import Distribution
 import Synchronization
+import TLS
 
 /// What a client says about itself, published for the others to read. Written only by
 /// the client's connection (`Connection.State.update`).
@@ -97,6 +98,11 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   let host: String
   /// Where the client's lines go.
   let endpoint: any ClientEndpoint
+  /// The connection's TLS session, if it came over TLS: whether the handshake is done,
+  /// the fingerprint of the certificate the client presented (CertFP, what SASL
+  /// EXTERNAL matches). Such a connection cannot move to another OS process (the
+  /// session's state is in this one's memory). Nil for plain connections and replicas.
+  let tls: TLSSession?
   /// The server's context (for the connection's exit hook).
   let services: ChatServices
   /// When the connection must next be looked at if the client stays silent (monotonic
@@ -130,7 +136,7 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
 
   init(
     pid: Pid, host: String, services: ChatServices, endpoint: any ClientEndpoint, remote: RemoteUser? = nil, id: UInt64? = nil,
-    signon: UInt32? = nil
+    signon: UInt32? = nil, tls: TLSSession? = nil
   ) {
     self.pid = pid
     self.id = id ?? pid.id
@@ -138,6 +144,7 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
     self.host = host
     self.services = services
     self.endpoint = endpoint
+    self.tls = tls
     let now = WallClock.seconds()
     self.signonSeconds = signon ?? UInt32(clamping: now)
     var published = Published()

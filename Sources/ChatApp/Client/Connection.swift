@@ -12,6 +12,7 @@
 import Actors
 import GenServer
 import Glibc
+import TLS
 
 struct Connection: GenServer {
   let services: ChatServices
@@ -122,9 +123,6 @@ struct Connection: GenServer {
     var webSocketReader: WebSocket.Reader?
     /// A SASL exchange under way (Client/SASL.swift).
     var sasl: SASLSession?
-    /// The SHA-256 fingerprint (hex) of the client's TLS certificate, if it showed one
-    /// (Client/ClientCertificate.swift).
-    var certificateFingerprint: String?
     /// The nick last asked for while registering and refused (in use): what
     /// `REGISTER *` names when the client holds no nick yet.
     var refusedNick: String?
@@ -141,7 +139,7 @@ struct Connection: GenServer {
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
     let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
-    let client = ClientHandle(pid: ctx.pid, host: host, services: services, endpoint: endpoint)
+    let client = ClientHandle(pid: ctx.pid, host: host, services: services, endpoint: endpoint, tls: socket.security as? TLSSession)
     services.clients.add(client)
     // So that the supervisor's `shutdown` (chatd stopping) runs `terminate`, which tells
     // the client goodbye. The supervisor is the only process a connection is linked to.
@@ -164,7 +162,7 @@ struct Connection: GenServer {
     let now = MonotonicClock.nanoseconds()
     var state = State(client: client, tokens: Double(config.floodBurst), refilledAt: now)
     if webSocket { state.webSocketReader = webSocketReader() }
-    client.setIdleDeadline(after: config.registrationTimeout, now: now)
+    client.setIdleDeadline(after: idleTimeout(state), now: now)
     return .ok(state)
   }
 
@@ -226,6 +224,11 @@ struct Connection: GenServer {
       // message is no activity of the client's, so the deadline stays as it is).
       guard state.client.idleDeadlineClaimed else { return .noreply(.hibernate) }
       if !state.client.isRegistered {
+        if let tls = state.client.tls, !tls.isEstablished {
+          // Nothing can be told to a client that has no session yet.
+          tls.recordTimeout()
+          return await quit("TLS handshake timed out", &state, ctx, tellClient: false)
+        }
         return await quit("Registration timed out", &state, ctx)
       }
       if state.awaitingPong {
@@ -264,7 +267,11 @@ struct Connection: GenServer {
 
   /// How long the client may stay silent before the sweeper tells this process.
   func idleTimeout(_ state: State) -> Duration {
-    state.client.isRegistered ? config.pingInterval : config.registrationTimeout
+    if state.client.isRegistered { return config.pingInterval }
+    // Over TLS the handshake comes first, in its own time (a slow-loris handshake
+    // brings the owner nothing, so the deadline is not pushed back by its bytes).
+    if let tls = state.client.tls, !tls.isEstablished { return min(config.tlsHandshakeTimeout, config.registrationTimeout) }
+    return config.registrationTimeout
   }
 
   /// Runs the lines read so far, as fast as the flood budget allows, and reads on. Lines
@@ -335,7 +342,7 @@ struct Connection: GenServer {
           source: server, "FAIL", [command, "INVALID_UTF8", "Message rejected, your IRC software MUST use UTF-8 encoding on this network"]))
       return nil
     }
-    services.logger.trace("client \(state.client.id) <- \(LineRedaction.loggable(bytes))")
+    services.logger.trace("client \(state.client.id) <- \(IRCMessage.loggable(bytes))")
     let message: IRCMessage
     do {
       message = try IRCMessage.parse(bytes)

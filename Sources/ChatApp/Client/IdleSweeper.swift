@@ -15,7 +15,8 @@ struct IdleSweeper: SyncGenServer {
   /// How often the deadlines are looked at: a fifth of the shortest timeout, at most a
   /// second, at least 10 ms. A timeout fires at most one tick late.
   static func tick(_ config: ChatConfig) -> Duration {
-    let shortest = min(config.pingInterval, config.pingTimeout, config.registrationTimeout)
+    var shortest = min(config.pingInterval, config.pingTimeout, config.registrationTimeout)
+    if config.tlsPort != nil { shortest = min(shortest, config.tlsHandshakeTimeout) }
     return max(.milliseconds(10), min(.seconds(1), shortest / 5))
   }
 

@@ -134,6 +134,13 @@ extension Connection {
       if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
       if let account = info.account { client.numeric(server, .rplWhoisAccount, theirNick, account) }
       if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
+      if let tls = other.tls {
+        client.numeric(server, .rplWhoisSecure, theirNick)
+        // A certificate's fingerprint is the client's own business, and its opers'.
+        if let fingerprint = tls.peerCertificateFingerprint, other === client || client.setting(\.oper) {
+          client.numeric(server, .rplWhoisCertFP, theirNick, "has client certificate fingerprint \(fingerprint)")
+        }
+      }
       if let away = info.away { client.numeric(server, .rplAway, theirNick, away) }
       client.numeric(server, .rplWhoisIdle, theirNick, String(max(0, WallClock.seconds() - info.lastActive)), String(other.signon))
       client.numeric(server, .rplEndOfWhois, theirNick)

@@ -106,7 +106,7 @@ final class ChatNetwork: Sendable {
         dist = try await Distribution.start(
           dc, redis: redis, membership: membership,
           metadata: [
-            "role": role, "irc": "\(config.host):\(config.port)", "pid": String(getpid()), "server": config.serverName,
+            "role": role, "irc": config.port.map { "\(config.host):\($0)" } ?? "off", "pid": String(getpid()), "server": config.serverName,
           ], on: node)
       } catch MembershipError.nameTaken(let n, let incarnation, let address) where ContinuousClock.now < deadline {
         _ = (n, incarnation, address)

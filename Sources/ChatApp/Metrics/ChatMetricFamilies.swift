@@ -51,7 +51,7 @@ extension ChatServices {
         "chatd_channel_memberships", .gauge,
         help: "Entries (a client in a channel) of the channel table's index, users of other nodes included.",
         value: channels.membershipCount),
-    ] + (network.map(networkFamilies) ?? [])
+    ] + (network.map(networkFamilies) ?? []) + (tls?.metricFamilies ?? [])
   }
 
   /// A network node's families: messages between nodes by kind, replicas and copies.

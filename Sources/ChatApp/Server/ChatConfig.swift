@@ -4,9 +4,22 @@ import Foundation
 
 /// Everything chatd can be told; `chatd --help` documents the flags that set these.
 public struct ChatConfig: Sendable {
-  /// IRC listener.
+  /// IRC listener; a nil port turns it off (`--port off`: IRC over TLS only).
   public var host = "127.0.0.1"
-  public var port = 6667
+  public var port: Int? = 6667
+  /// IRC over TLS (`--tls HOST:PORT`, 6697 by convention); nil port: off.
+  public var tlsHost = "127.0.0.1"
+  public var tlsPort: Int?
+  /// HTTPS and WebSocket over TLS for the web client (`--web-tls HOST:PORT`); nil port:
+  /// off.
+  public var webTLSHost = "127.0.0.1"
+  public var webTLSPort: Int?
+  /// The PEM certificate chain and private key both TLS listeners present (the key may
+  /// be in the certificate's file); read at start and again on SIGHUP.
+  public var tlsCertificateFile: String?
+  public var tlsKeyFile: String?
+  /// How long a TLS client has to complete its handshake before it is cut off.
+  public var tlsHandshakeTimeout: Duration = .seconds(10)
   /// Whether the listeners come from chatd's parent (systemd's socket activation, a
   /// master's shared listeners) rather than from `host:port` (Server/InheritedListeners.swift).
   public var socketActivation: SocketActivation = .auto
@@ -150,6 +163,9 @@ public struct ChatConfig: Sendable {
 
   /// The account database of a chatd alone (a network keeps accounts in its Redis).
   public var accountsPath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("accounts.sqlite3").path }
+
+  /// Whether a TLS listener is configured (IRC or web).
+  public var usesTLS: Bool { tlsPort != nil || webTLSPort != nil }
 
   /// The control socket's path.
   public var controlSocketPath: String {

@@ -17,10 +17,11 @@ public enum LogFormat: String, Sendable, CaseIterable {
 }
 
 extension ChatConfig {
-  /// The log's destination: the log file (opened for appending), or stderr.
+  /// The log's destination: the log file (opened for appending; made 0600 if new, as
+  /// it names who connected from where), or stderr.
   func openLogOutput() throws(LogOutputError) -> LogOutput {
     guard let logFile else { return .standardError }
-    return try LogOutput(path: logFile)
+    return try LogOutput(path: logFile, mode: 0o600)
   }
 
   /// A logger labelled `label` writing to `output` at the configured level and format.
@@ -47,13 +48,27 @@ extension ChatServer {
   /// The start line: version and where chatd listens and keeps its data.
   func logStart() {
     var metadata: Logger.Metadata = [
-      "version": .string(ChatApp.version), "irc": .string("\(config.host):\(ircPort)"),
+      "version": .string(ChatApp.version), "irc": .string(config.port == nil ? "off" : "\(config.host):\(ircPort)"),
       "web": .string(webPort != 0 ? "http://\(config.webHost):\(webPort)/" : "off"),
       "metrics": .string(metricsPort.map { "http://\(config.metricsHost):\($0)/metrics" } ?? "off"),
       "control_socket": .string(config.controlSocketPath), "data_dir": .string(config.dataDirectory),
       "history": .string(historyPath ?? "off"), "os_pid": .stringConvertible(Int(getpid())),
     ]
     if let file = config.logFile { metadata["log_file"] = .string(file) }
-    node.logger.notice("chatd \(ChatApp.version) started: IRC on \(config.host):\(ircPort)", metadata: metadata)
+    if config.tlsPort != nil { metadata["irc_tls"] = .string("\(config.tlsHost):\(ircTLSPort)") }
+    if config.webTLSPort != nil { metadata["web_tls"] = .string("https://\(config.webTLSHost):\(webTLSPort)/") }
+    let irc = [
+      config.port.map { _ in "IRC on \(config.host):\(ircPort)" },
+      config.tlsPort.map { _ in "IRC over TLS on \(config.tlsHost):\(ircTLSPort)" },
+    ]
+    let listening = irc.compactMap { $0 }
+    node.logger.notice(
+      "chatd \(ChatApp.version) started: \(listening.isEmpty ? "no IRC listener" : listening.joined(separator: ", "))", metadata: metadata)
+    if let tls = services.tls {
+      let certificate = tls.certificate
+      node.logger.notice(
+        "TLS certificate \(certificate?.subject ?? "?"), valid until \(certificate?.notAfterText ?? "?")", metadata: tls.metadata)
+      for warning in tls.warnings { node.logger.warning("\(warning)") }
+    }
   }
 }

@@ -9,8 +9,9 @@
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
 //   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
 //   ├── handoff       in a network: where another node hands its sessions over (HandOff/)
-//   ├── irc           listener (acceptor) on the IRC port
-//   ├── web           listener (acceptor) on the web port
+//   ├── irc           listener (acceptor) on the IRC port (unless --port off)
+//   ├── irc-tls       listener on the IRC over TLS port (--tls)
+//   ├── web, web-tls  listeners on the web ports, HTTP and HTTPS (Web/WebServer.swift)
 //   ├── control       the observer's control endpoint (Unix socket, mode 0600)
 //   └── metrics...    the admin listener's /metrics and its sessions (Metrics/MetricsServer.swift)
 //
@@ -33,10 +34,11 @@ public final class ChatServer: Sendable {
   private let ircBound: BoundPort
   private let webBound: BoundPort
   private let metricsBound: BoundPort
+  private let tlsBound: TLSBoundPorts
 
   private init(
     application: Application, config: ChatConfig, services: ChatServices, ircBound: BoundPort, webBound: BoundPort,
-    metricsBound: BoundPort
+    metricsBound: BoundPort, tlsBound: TLSBoundPorts
   ) {
     self.application = application
     self.config = config
@@ -44,11 +46,16 @@ public final class ChatServer: Sendable {
     self.ircBound = ircBound
     self.webBound = webBound
     self.metricsBound = metricsBound
+    self.tlsBound = tlsBound
   }
 
   public var node: Node { application.node }
-  /// The IRC port actually listened on (useful with port 0).
+  /// The IRC port actually listened on (useful with port 0); 0 when it is off.
   public var ircPort: Int { ircBound.port }
+  /// The IRC over TLS port actually listened on; 0 when it is off.
+  public var ircTLSPort: Int { tlsBound.irc.port }
+  /// The HTTPS/WSS port actually listened on; 0 when it is off.
+  public var webTLSPort: Int { tlsBound.web.port }
   /// The HTTP/WebSocket port actually listened on; 0 when the web listener is off.
   public var webPort: Int { webBound.port }
   /// The metrics port actually listened on; nil when the metrics listener is off.
@@ -65,13 +72,28 @@ public final class ChatServer: Sendable {
   /// logger.
   public static func start(_ config: ChatConfig, on node: Node? = nil) async throws(StartupError) -> ChatServer {
     try OpenFileLimit.check()
-    try DataDirectory.prepare(config.dataDirectory)
+    var dataNotes = try DataDirectory.prepare(config.dataDirectory)
+    if let historyPath = config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil {
+      dataNotes += DataDirectory.keepDatabasePrivate(historyPath)
+    }
+    // The accounts' database (a network keeps them in its Redis).
+    if config.cluster == nil { dataNotes += DataDirectory.keepDatabasePrivate(config.accountsPath) }
     // Listeners handed down by the parent serve instead of the configured addresses;
     // the settings say where they listen.
     let inherited = try InheritedListeners.take(config.socketActivation)
     var config = config
-    if let fd = inherited.irc, let (host, port) = InheritedListeners.address(of: fd) { (config.host, config.port) = (host, port) }
+    if let fd = inherited.irc, let (host, port) = InheritedListeners.address(of: fd) {
+      config.host = host
+      config.port = port
+    }
     if let fd = inherited.web, let (host, port) = InheritedListeners.address(of: fd) { (config.webHost, config.webPort) = (host, port) }
+    // The certificate and key are read before anything starts: a bad file is one line.
+    let tls: ChatTLS?
+    do {
+      tls = config.usesTLS ? try ChatTLS(config) : nil
+    } catch {
+      throw .tls(error)
+    }
     let given = node
     // The log file is chatd's own node's: a node given keeps its logger.
     let logOutput: LogOutput?
@@ -102,10 +124,12 @@ public final class ChatServer: Sendable {
         throw StartupError(.network, "\(error)")
       }
     }
-    let services = ChatServices(config: config, node: node, network: network)
+    let services = ChatServices(config: config, node: node, network: network, tls: tls)
+    for note in dataNotes { node.logger.warning("\(note)") }
     let ircBound = BoundPort()
     let webBound = BoundPort()
     let metricsBound = BoundPort()
+    let tlsBound = TLSBoundPorts()
     let historyPath =
       config.history
       ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil
@@ -151,22 +175,39 @@ public final class ChatServer: Sendable {
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
       ] + WebServer.supervisors(services)
       + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])
-      + [
-        Listener.childSpec(
-          id: "irc", host: config.host, port: config.port, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
-          bound: ircBound)
-      ]
+      + (config.port.map {
+        [
+          Listener.childSpec(
+            id: "irc", host: config.host, port: $0, inherited: inherited.irc, supervisor: ChatServices.connectionsName,
+            bound: ircBound)
+        ]
+      } ?? [])
+      + (tls.flatMap { tls in
+        config.tlsPort.map { port in
+          [
+            Listener.childSpec(
+              id: "irc-tls", host: config.tlsHost, port: port, supervisor: ChatServices.connectionsName, bound: tlsBound.irc,
+              secure: { tls.session(for: .irc) })
+          ]
+        }
+      } ?? [])
       + WebServer.listener(services, bound: webBound, inherited: inherited.web)
+      + WebServer.tlsListener(services, bound: tlsBound.web)
       + [Control.endpoint(EndpointOptions(path: config.controlSocketPath, operations: operations))]
       + MetricsServer.children(services, bound: metricsBound)
     let failures = StartupFailures()
     let root = Supervisor(
       SupervisorFlags(strategy: .oneForOne, intensity: 10, period: .seconds(5)), children: children.map(failures.watching))
-    // SIGHUP reopens the log file (logrotate); without one it keeps its usual action.
+    // SIGHUP reopens the log file (logrotate) and reads the TLS certificate and key
+    // again; with neither it keeps its usual action.
     var onHangup: (@Sendable () -> Void)?
-    if let file = logOutput, file.path != nil {
+    let logFile = logOutput?.path != nil ? logOutput : nil
+    if logFile != nil || tls != nil {
       let logger = node.logger
-      onHangup = { reopenLog(file, logger) }
+      onHangup = {
+        if let logFile { reopenLog(logFile, logger) }
+        if let tls { _ = reloadCertificates(tls, logger) }
+      }
     }
     let application: Application
     do {
@@ -183,7 +224,8 @@ public final class ChatServer: Sendable {
     }
     started.withLock { $0 = application }
     let server = ChatServer(
-      application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound)
+      application: application, config: config, services: services, ircBound: ircBound, webBound: webBound, metricsBound: metricsBound,
+      tlsBound: tlsBound)
     hold.release()
     server.logStart()
     server.notifyReady()

@@ -28,6 +28,8 @@ final class ChatServices: Sendable {
   let logger: Logger
   /// The network this node is part of (`--cluster`); nil for a node alone.
   let network: ChatNetwork?
+  /// The TLS listeners' certificate and counters; nil when none is configured.
+  let tls: ChatTLS?
   /// Bumped after a registered client of this node changes its capabilities: the rooms'
   /// delivery lists, which keep each member's tag variant, are stale from then on
   /// (Delivery/DeliveryList.swift). Written by connections (`setCapabilities`) only.
@@ -45,10 +47,11 @@ final class ChatServices: Sendable {
   static let sweeperName = "chatd.sweeper"
   static func roomName(_ folded: String) -> String { "room:" + folded }
 
-  init(config: ChatConfig, node: Node, network: ChatNetwork? = nil) {
+  init(config: ChatConfig, node: Node, network: ChatNetwork? = nil, tls: ChatTLS? = nil) {
     self.config = config
     self.node = node
     self.network = network
+    self.tls = tls
     self.logger = node.logger
     self.clients = ClientDirectory()
     self.channels = ChannelTable()

@@ -40,6 +40,9 @@ extension ChatConfig: Equatable {
       && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
       && a.handOffSocket == b.handOffSocket && a.accountRegistration == b.accountRegistration
       && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
+      && a.tlsHost == b.tlsHost && a.tlsPort == b.tlsPort && a.webTLSHost == b.webTLSHost
+      && a.webTLSPort == b.webTLSPort && a.tlsCertificateFile == b.tlsCertificateFile && a.tlsKeyFile == b.tlsKeyFile
+      && a.tlsHandshakeTimeout == b.tlsHandshakeTimeout
   }
 }
 
@@ -72,9 +75,10 @@ public enum ChatCommandLine {
                                 the file, then the flags) and exit: 0, or \(ChatExitStatus.usage.rawValue) if one is bad
 
     Listening
-      --listen HOST:PORT        IRC listener (default 127.0.0.1:6667; port 0 picks one)
+      --listen HOST:PORT        IRC listener (default 127.0.0.1:6667; port 0 picks one;
+                                off: no plain IRC listener, for IRC over TLS only)
       --host HOST               IRC listener address
-      --port PORT               IRC listener port
+      --port PORT               IRC listener port (off: none)
       --web HOST:PORT           HTTP + WebSocket listener (default 127.0.0.1:8080)
       --web-port PORT           its port; 0 turns it off
       --metrics-listen HOST:PORT
@@ -87,6 +91,22 @@ public enum ChatCommandLine {
                                 and web) instead of listening: auto (the default)
                                 when LISTEN_PID is this process, require (fail
                                 without them; LISTEN_PID may be unset), or off
+
+    TLS (see README "TLS": making a certificate, reloading it)
+      --tls HOST:PORT           IRC over TLS (6697 by convention; default off); a
+                                client may present a certificate, whose SHA-256
+                                fingerprint identifies it (WHOIS shows it to itself)
+      --web-tls HOST:PORT       HTTPS and WSS for the web client (default off), with
+                                the same certificate; --web-port 0 leaves only it
+      --tls-cert FILE           the PEM certificate chain the TLS listeners present
+                                (the server's certificate first, then intermediates)
+      --tls-key FILE            its PEM private key, with no passphrase (default: the
+                                --tls-cert file); both files are read again on
+                                SIGHUP: new connections get the new certificate,
+                                connected clients keep theirs
+      --tls-handshake-timeout SECONDS
+                                time a TLS client has to complete its handshake
+                                before it is cut off (default 10)
 
     Data
       --data-dir DIR            where history and the control socket live (default ./chatd-data)
@@ -261,9 +281,47 @@ public enum ChatCommandLine {
       switch arg {
       case "-h", "--help": return .help
       case "--version": return .version
-      case "--listen": (config.host, config.port) = try hostPort(arg)
+      case "--listen":
+        let v = try value(arg)
+        if v == "off" {
+          config.port = nil
+        } else {
+          (config.host, config.port) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
+        }
       case "--host": config.host = try address(arg, try value(arg))
-      case "--port": config.port = try integer(arg, 0...65535)
+      case "--port":
+        let v = try value(arg)
+        if v == "off" {
+          config.port = nil
+        } else {
+          guard let port = Int(v), (0...65535).contains(port) else {
+            throw UsageError(description: "\(arg): expected a whole number in 0...65535, got \"\(v)\"")
+          }
+          config.port = port
+        }
+      case "--tls":
+        let v = try value(arg)
+        if v == "off" {
+          config.tlsPort = nil
+        } else {
+          (config.tlsHost, config.tlsPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
+        }
+      case "--web-tls":
+        let v = try value(arg)
+        if v == "off" {
+          config.webTLSPort = nil
+        } else {
+          (config.webTLSHost, config.webTLSPort) = try parseHostPort(arg, v, expected: "HOST:PORT or off")
+        }
+      case "--tls-cert":
+        let v = try value(arg)
+        guard !v.isEmpty else { throw UsageError(description: "--tls-cert: expected a file path, got an empty one") }
+        config.tlsCertificateFile = v
+      case "--tls-key":
+        let v = try value(arg)
+        guard !v.isEmpty else { throw UsageError(description: "--tls-key: expected a file path, got an empty one") }
+        config.tlsKeyFile = v
+      case "--tls-handshake-timeout": config.tlsHandshakeTimeout = .seconds(try integer(arg, 1...300))
       case "--web": (config.webHost, config.webPort) = try hostPort(arg)
       case "--web-port": config.webPort = try integer(arg, 0...65535)
       case "--metrics-listen":
@@ -435,6 +493,17 @@ public enum ChatCommandLine {
     ]
     if config.cluster == nil, let flag = clusterFlags.first(where: given.contains) {
       throw UsageError(description: "\(flag) needs --cluster redis://HOST:PORT (a node joins a network through its Redis)")
+    }
+    if config.usesTLS, config.tlsCertificateFile == nil {
+      let flag = config.tlsPort != nil ? "--tls" : "--web-tls"
+      throw UsageError(
+        description: "\(flag) needs --tls-cert FILE, the PEM certificate to present (and --tls-key FILE unless that file holds the key)")
+    }
+    if !config.usesTLS, let flag = ["--tls-cert", "--tls-key"].first(where: given.contains) {
+      throw UsageError(description: "\(flag): no TLS listener uses it (add --tls HOST:PORT or --web-tls HOST:PORT)")
+    }
+    if config.port == nil, !config.usesTLS, config.webPort == 0 {
+      throw UsageError(description: "nothing to listen on: --port off with no --tls, --web or --web-tls listener")
     }
     if config.cluster != nil, config.clusterSecret == nil, let secret = ProcessInfo.processInfo.environment["CHATD_CLUSTER_SECRET"],
       !secret.isEmpty

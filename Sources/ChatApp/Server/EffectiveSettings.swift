@@ -16,7 +16,7 @@ extension ChatConfigFile {
     func address(_ host: String, _ port: Int) -> String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     func seconds(_ d: Duration) -> String { String(d.components.seconds) }
 
-    set("listen", address(config.host, config.port))
+    set("listen", config.port.map { address(config.host, $0) } ?? "off")
     set("web", address(config.webHost, config.webPort))
     set("metrics-listen", config.metricsPort.map { address(config.metricsHost, $0) } ?? "off")
     if let socket = config.controlSocket {
@@ -25,6 +25,13 @@ extension ChatConfigFile {
       note("control-socket", "not set (\(config.controlSocketPath), under data-dir)")
     }
     set("socket-activation", config.socketActivation.rawValue)
+
+    // The files' paths only: what they hold stays in them.
+    set("tls", config.tlsPort.map { address(config.tlsHost, $0) } ?? "off")
+    set("web-tls", config.webTLSPort.map { address(config.webTLSHost, $0) } ?? "off")
+    if let file = config.tlsCertificateFile { set("tls-cert", file) } else { note("tls-cert", "not set") }
+    if let file = config.tlsKeyFile { set("tls-key", file) } else { note("tls-key", "not set (the tls-cert file)") }
+    set("tls-handshake-timeout", seconds(config.tlsHandshakeTimeout))
 
     set("data-dir", config.dataDirectory)
     set("no-history", String(!config.history))

@@ -29,6 +29,8 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
   case network = 76
   /// Permission denied (EX_NOPERM).
   case permission = 77
+  /// The TLS certificate or key is missing or cannot be used (EX_CONFIG).
+  case tlsCertificate = 78
 
   /// What the status means, for the table in `chatd --help`.
   public var meaning: String {
@@ -45,6 +47,7 @@ public enum ChatExitStatus: Int32, CaseIterable, Sendable {
     case .shutdownTimedOut: return "shutdown took longer than --shutdown-timeout"
     case .permission: return "permission denied (data directory, socket, log, port < 1024)"
     case .network: return "the network (--cluster) cannot be joined: Redis unreachable, or --node taken"
+    case .tlsCertificate: return "the TLS certificate or key (--tls-cert, --tls-key) is missing or unusable"
     }
   }
 

@@ -7,6 +7,7 @@ import Actors
 import Control
 import GenServer
 import Glibc
+import TLS
 
 /// Why chatd could not start. `description` is one line for stderr; `status` is what
 /// chatd exits with.
@@ -26,27 +27,35 @@ extension StartupError {
   /// Which listener failed, for the words and flags of its message.
   enum ListenerKind: Sendable {
     case irc
+    case ircTLS
     case web
+    case webTLS
     case metrics
 
     var purpose: String {
       switch self {
       case .irc: "IRC"
+      case .ircTLS: "IRC over TLS"
       case .web: "the web client"
+      case .webTLS: "the web client over HTTPS"
       case .metrics: "metrics"
       }
     }
     var portFlag: String {
       switch self {
       case .irc: "--port"
+      case .ircTLS: "--tls"
       case .web: "--web-port"
+      case .webTLS: "--web-tls"
       case .metrics: "--metrics-listen"
       }
     }
     var addressFlag: String {
       switch self {
       case .irc: "--host or --listen"
+      case .ircTLS: "--tls"
       case .web: "--web"
+      case .webTLS: "--web-tls"
       case .metrics: "--metrics-listen"
       }
     }
@@ -54,7 +63,9 @@ extension StartupError {
     var turnOff: String {
       switch self {
       case .irc: ""
+      case .ircTLS: ", or --tls off"
       case .web: ", or --web-port 0 for no web listener"
+      case .webTLS: ", or --web-tls off"
       case .metrics: ", or --metrics-listen off for no metrics listener"
       }
     }
@@ -124,6 +135,16 @@ extension StartupError {
     }
   }
 
+  /// The TLS certificate or key could not be used.
+  static func tls(_ error: TLSConfigurationError) -> StartupError {
+    let fix = " (use --tls-cert and --tls-key with a PEM certificate chain and its key; see README \"TLS\")"
+    switch error.kind {
+    case .unreadable(let e) where e == EACCES || e == EPERM: return StartupError(.permission, error.description + fix)
+    case .library: return StartupError(.software, error.description)
+    default: return StartupError(.tlsCertificate, error.description + fix)
+    }
+  }
+
   /// The log file (`--log-file`) could not be opened.
   static func logFile(_ error: LogOutputError) -> StartupError {
     let status: ChatExitStatus =
@@ -158,8 +179,10 @@ extension StartupError {
     var cause = error
     if let start = error as? StartError, case .failed(.error(let inner)) = start { cause = inner }
     switch (id, cause) {
-    case ("irc", let e as SocketError): return listen(.irc, host: config.host, port: config.port, e)
+    case ("irc", let e as SocketError): return listen(.irc, host: config.host, port: config.port ?? 0, e)
+    case ("irc-tls", let e as SocketError): return listen(.ircTLS, host: config.tlsHost, port: config.tlsPort ?? 0, e)
     case ("web", let e as SocketError): return listen(.web, host: config.webHost, port: config.webPort, e)
+    case ("web-tls", let e as SocketError): return listen(.webTLS, host: config.webTLSHost, port: config.webTLSPort ?? 0, e)
     case ("metrics", let e as SocketError): return listen(.metrics, host: config.metricsHost, port: config.metricsPort ?? 0, e)
     case ("control", let e as EndpointError): return control(path: config.controlSocketPath, e)
     case ("handoff", .system(_, let errno) as SocketError) where errno == EADDRINUSE:

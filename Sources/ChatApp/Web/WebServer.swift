@@ -5,16 +5,17 @@
 //   ├── websockets    DynamicSupervisor: one Connection per WebSocket client (temporary)
 //   ...
 //   ├── web           listener (acceptor) on the web port
+//   ├── web-tls       listener on the HTTPS port (--web-tls): the same sessions, over TLS
 import Actors
 import GenServer
 import Supervision
 
 enum WebServer {
-  /// The supervisors of the web port's sessions and WebSocket clients, in start order;
-  /// none when `webPort` is 0.
+  /// The supervisors of the web ports' sessions and WebSocket clients, in start order;
+  /// none when `webPort` is 0 and there is no HTTPS port.
   static func supervisors(_ services: ChatServices) -> [ChildSpec] {
     let config = services.config
-    guard config.webPort != 0 else { return [] }
+    guard config.webPort != 0 || config.webTLSPort != nil else { return [] }
     let sessions = DynamicSupervisor<Socket>(
       intensity: 1_000_000, period: .seconds(1),
       template: DynamicChildSpec(
@@ -51,6 +52,18 @@ enum WebServer {
       Listener.childSpec(
         id: "web", host: config.webHost, port: config.webPort, inherited: inherited, supervisor: ChatServices.webSessionsName,
         bound: bound, refusal: HTTPResponse.error(HTTPError(503, "server full")))
+    ]
+  }
+
+  /// The HTTPS listener (`--web-tls`): the web port's sessions behind TLS, so the page
+  /// comes over HTTPS and its WebSocket over WSS. None without an HTTPS port.
+  static func tlsListener(_ services: ChatServices, bound: BoundPort) -> [ChildSpec] {
+    let config = services.config
+    guard let port = config.webTLSPort, let tls = services.tls else { return [] }
+    return [
+      Listener.childSpec(
+        id: "web-tls", host: config.webTLSHost, port: port, supervisor: ChatServices.webSessionsName,
+        bound: bound, refusal: HTTPResponse.error(HTTPError(503, "server full")), secure: { tls.session(for: .web) })
     ]
   }
 }

@@ -1,10 +1,13 @@
 // One HTTP connection on the web port: a process that reads the request head, answers
 // it — the chat page, a 4xx for anything else — and closes; or, for a valid WebSocket
 // handshake on /ws, sends the 101 and hands the socket to a new `Connection` process
-// (under the websockets supervisor), which speaks IRC over it from then on.
+// (under the websockets supervisor), which speaks IRC over it from then on. On the
+// HTTPS port the socket carries a TLS session: the same bytes, sealed; a client that
+// has not finished its handshake within the handshake timeout is cut off unanswered.
 import Actors
 import GenServer
 import Supervision
+import TLS
 
 enum WebSession {
   /// Time a client has to send its whole request head (slow clients get 408).
@@ -17,6 +20,8 @@ enum WebSession {
     socket.setWatermarks(high: 4 << 20, policy: .close)
     let clock = ContinuousClock()
     let deadline = clock.now.advanced(by: requestTimeout)
+    let tls = socket.security as? TLSSession
+    let handshakeDeadline = clock.now.advanced(by: services.config.tlsHandshakeTimeout)
     var received: [UInt8] = []
     var headEnd: Int?
     while headEnd == nil {
@@ -25,8 +30,15 @@ enum WebSession {
       }
       let chunk: [UInt8]?
       do {
-        chunk = try await ctx.read(socket, timeout: .after(clock.now.duration(to: deadline)))
+        let handshaking = tls.map { !$0.isEstablished } ?? false
+        let until = handshaking ? min(deadline, handshakeDeadline) : deadline
+        chunk = try await ctx.read(socket, timeout: .after(clock.now.duration(to: until)))
       } catch SocketError.timeout {
+        if let tls, !tls.isEstablished {
+          tls.recordTimeout()
+          socket.close()
+          return
+        }
         return await answer(HTTPResponse.error(HTTPError(408, "the request head did not arrive in time")), socket, ctx)
       } catch {
         socket.close()

@@ -22,7 +22,15 @@ struct MasterListeners: Sendable {
 
   /// Opens the listeners `config` names. Throws the same startup errors as one chatd.
   static func open(_ config: ChatConfig) throws(StartupError) -> MasterListeners {
-    let (irc, ircPort) = try listen(.irc, host: config.host, port: config.port)
+    // The workers serve what the master hands them: plain IRC and the web side. A TLS
+    // session cannot leave its process, and the workers' TLS listeners are not shared yet.
+    guard let port = config.port else {
+      throw StartupError(.usage, "--workers needs the IRC listener: drop --port off (workers serve plain IRC and the web side)")
+    }
+    guard config.tlsPort == nil && config.webTLSPort == nil else {
+      throw StartupError(.usage, "--workers does not serve TLS yet: run the TLS listeners (--tls, --web-tls) on a chatd without --workers, or put a TLS proxy in front")
+    }
+    let (irc, ircPort) = try listen(.irc, host: config.host, port: port)
     guard config.webPort != 0 else { return MasterListeners(irc: irc, ircPort: ircPort, web: nil, webPort: 0) }
     do {
       let (web, webPort) = try listen(.web, host: config.webHost, port: config.webPort)
