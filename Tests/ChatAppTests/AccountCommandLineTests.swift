@@ -42,6 +42,9 @@ final class AccountCommandLineTests: XCTestCase {
     let weak = try chatd(["register", "dave", "--data-dir", dir], stdin: "short\n")
     XCTAssertEqual(weak.status, 65)
     XCTAssertTrue(weak.err.contains("at least 8 characters long (--min-password-length)"), weak.err)
+    let long = try chatd(["register", "dave", "--data-dir", dir], stdin: String(repeating: "x", count: 1025) + "\n")
+    XCTAssertEqual(long.status, 65)
+    XCTAssertEqual(long.err, "chatd: account register: the password must be at most 1024 bytes long\n")
     let none = try chatd(["register", "dave", "--data-dir", dir])
     XCTAssertEqual(none.status, 2)
     XCTAssertTrue(none.err.contains("no password on stdin"), none.err)
@@ -59,6 +62,10 @@ final class AccountCommandLineTests: XCTestCase {
       let client = try IRCTestClient(port: server.ircPort)
       XCTAssertEqual(try client.saslPlain("carol", "carol-password").command, "903")
     }
+    // A network whose Redis cannot be reached.
+    let away = try chatd(["info", "carol", "--cluster", "redis://127.0.0.1:\(freePort())"])
+    XCTAssertEqual(away.status, 76)
+    XCTAssertTrue(away.err.hasPrefix("chatd: account: cannot reach the network's Redis at redis://127.0.0.1:"), away.err)
     let dropped = try chatd(["drop", "carol", "--data-dir", dir])
     XCTAssertEqual(dropped.status, 0, dropped.err)
     XCTAssertEqual(try chatd(["info", "carol", "--data-dir", dir]).status, 65)

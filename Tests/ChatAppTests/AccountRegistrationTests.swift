@@ -77,6 +77,9 @@ final class AccountRegistrationTests: XCTestCase {
       XCTAssertTrue(ls.contains("draft/account-registration=before-connect"), "\(ls)")
       XCTAssertTrue(ls.contains("sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"), "\(ls)")
       XCTAssertFalse(ls.contains { $0.contains("email-required") })
+      // Without a nick there is no name for the account.
+      client.send("REGISTER * * long-enough-password")
+      XCTAssertEqual(try client.expect("FAIL").params.prefix(3), ["REGISTER", "NEED_NICK", "*"])
       // Registered before NICK/USER complete: logged in, then welcomed.
       client.send("NICK early")
       client.send("REGISTER * * long-enough-password")
@@ -116,6 +119,8 @@ final class AccountRegistrationTests: XCTestCase {
       alice.send("PRIVMSG NickServ :LOGOUT")
       try alice.expect("901")
       try alice.expectNotice(from: "NickServ", containing: "You are now logged out")
+      alice.send("PRIVMSG NickServ :LOGOUT")
+      try alice.expectNotice(from: "NickServ", containing: "You are not logged in")
       alice.send("PRIVMSG NickServ :IDENTIFY wrong-password")
       XCTAssertEqual(try alice.expectNotice(from: "NickServ"), "Login failed: invalid account or password")
       alice.send("PRIVMSG NickServ :IDENTIFY sesame-sesame")

@@ -44,6 +44,8 @@ final class RegisteredChannelTests: XCTestCase {
       let op = try bob.expect("MODE") { $0.command == "MODE" && $0.params.last == "carol" }
       XCTAssertEqual(op.params, ["#club", "+o", "carol"])
       XCTAssertTrue(op.source!.hasPrefix("ChanServ!"))
+      alice.send("PRIVMSG ChanServ :ACCESS #club DEL nobody")
+      try alice.expectNotice(from: "ChanServ", containing: "nobody is not on the access list of #club")
       alice.send("PRIVMSG ChanServ :ACCESS #club LIST")
       try alice.expectNotice(from: "ChanServ", containing: "alice (founder), carol")
 

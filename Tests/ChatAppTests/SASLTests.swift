@@ -56,6 +56,11 @@ final class SASLTests: XCTestCase {
       try client.expect("AUTHENTICATE")
       client.send("AUTHENTICATE " + String(repeating: "A", count: 401))
       XCTAssertEqual(try client.expect("905").params.last, "SASL message too long")
+      // More than ten full chunks: the response is refused whole.
+      client.send("AUTHENTICATE PLAIN")
+      try client.expect("AUTHENTICATE")
+      for _ in 0..<11 { client.send("AUTHENTICATE " + String(repeating: "A", count: 400)) }
+      XCTAssertEqual(try client.expect("904").params.last, "SASL authentication failed: response too long")
       // An unknown mechanism: the list, then the failure.
       client.send("AUTHENTICATE FOO")
       XCTAssertEqual(try client.expect("908").params[1], "PLAIN,SCRAM-SHA-256,EXTERNAL")

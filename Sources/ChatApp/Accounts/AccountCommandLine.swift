@@ -105,6 +105,10 @@ public enum AccountAdministration {
         complain("account register: \(AccountRefusal.weakPassword(minimum: config.minimumPasswordLength)) (--min-password-length)")
         return 65
       }
+      if secret.count > AccountStore.maximumPasswordLength {
+        complain("account register: \(AccountRefusal.passwordTooLong(maximum: AccountStore.maximumPasswordLength))")
+        return 65
+      }
       result = await wait { book.register(name: command.name, password: secret, $0) }
     case .info:
       result = await wait { done in book.record(command.name) { found in done(found.map(\.info)) } }
