@@ -37,6 +37,8 @@ let package = Package(
     .target(name: "BinaryMatchExamples", dependencies: ["BinaryMatch"], swiftSettings: strict),
     // Debian's SQLite (libsqlite3-dev), for chatd's history.
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    // Debian's libsodium (libsodium-dev): chatd's account passwords (Argon2id) and SCRAM.
+    .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
     // Debian's OpenSSL 3 (libssl-dev), for TLS.
     .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
     // TLS on Otter's sockets: sessions run by the socket itself through its security seam.
@@ -67,8 +69,8 @@ let package = Package(
     .target(
       name: "ChatApp",
       dependencies: [
-        "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "WebSocketAccept", "COtterSys", "Redis", "Distribution",
-        "TLS",
+        "Actors", "GenServer", "Supervision", "BinaryMatch", "Control", "CSQLite", "CSodium", "WebSocketAccept", "COtterSys", "Redis",
+        "Distribution", "TLS",
       ],
       swiftSettings: strict),
     .executableTarget(name: "chatd", dependencies: ["ChatApp"], swiftSettings: strict),
@@ -88,7 +90,8 @@ let package = Package(
     // (it imports XCTest); not a product.
     .target(name: "OtterTestSupport", dependencies: ["Actors", "COtterSys"], path: "Tests/OtterTestSupport", swiftSettings: strict),
     // The IRC client chatd's tests talk through (it reads chatd's own IRCMessage).
-    .target(name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp"], path: "Tests/IRCTestSupport", swiftSettings: strict),
+    .target(
+      name: "IRCTestSupport", dependencies: ["OtterTestSupport", "ChatApp", "CSodium"], path: "Tests/IRCTestSupport", swiftSettings: strict),
     // Real redis-server processes for tests: one on a free port or a Unix socket, a
     // three-master cluster; stopped and restarted on demand.
     .target(name: "RedisTestSupport", dependencies: ["OtterTestSupport"], path: "Tests/RedisTestSupport", swiftSettings: strict),

@@ -8,6 +8,7 @@ optional=()
 need() { dpkg -s "$1" >/dev/null 2>&1 || required+=("$1"); }
 want() { dpkg -s "$1" >/dev/null 2>&1 || optional+=("$1"); }
 need libsqlite3-dev   # chatd's stored history: the build needs it
+need libsodium-dev    # chatd's accounts: Argon2id password hashes, SCRAM-SHA-256
 need libssl-dev       # TLS (OpenSSL 3): the build needs it
 # TLS tests: the openssl tool makes certificates and is a client; sslscan checks what
 # chatd offers; irssi connects over TLS. Tests skip without them.

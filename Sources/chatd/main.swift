@@ -61,6 +61,11 @@ do {
     exit(0)
   case .handOff(let request):
     exit(HandOffCommand.run(request))
+  case .accountHelp:
+    print(ChatCommandLine.accountHelp)
+    exit(0)
+  case .account(let command):
+    exit(await AccountAdministration.run(command) { readLine(strippingNewline: true) })
   }
 } catch {
   complain("\(error)")

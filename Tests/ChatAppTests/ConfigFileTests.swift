@@ -191,6 +191,9 @@ final class ConfigFileTests: XCTestCase {
       shutdown-timeout = 14
       password = secret
       oper = alice:secret
+      account-registration = before-connect
+      min-password-length = 12
+      nick-grace = 5
       node = node-a
       cluster = redis://10.0.0.5:6379
       cluster-listen = 0.0.0.0:7000
@@ -265,7 +268,7 @@ final class ConfigFileTests: XCTestCase {
       "registrationTimeout", "floodProtection", "floodBurst", "floodRate", "sendQueueLimit", "kernelSendBuffer",
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
-      "clusterLease", "socketActivation", "workers", "handOffSocket",
+      "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
       "tlsHost", "tlsPort", "webTLSHost", "webTLSPort", "tlsCertificateFile", "tlsKeyFile", "tlsHandshakeTimeout",
     ]
     let noFlag: Set<String> = [

@@ -1,5 +1,6 @@
 // What this test process holds, read from /proc/self: descriptors (all, or those open on
-// files under a directory) and threads (all, or those the kernel knows by a name).
+// files under a directory) and threads (all, or those the kernel knows by a name, and
+// the CPU time they used).
 import Foundation
 
 enum ProcSelf {
@@ -34,6 +35,21 @@ enum ProcSelf {
       let name = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
       return prefixes.contains { name.hasPrefix($0) }
     }.count
+  }
+
+  /// CPU time (user + system, in clock ticks) the threads named `name` have used.
+  static func cpuTicks(ofThreadsNamed name: String) -> Int {
+    entries("/proc/self/task").reduce(0) { total, tid in
+      guard
+        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
+          .trimmingCharacters(in: .whitespacesAndNewlines) == name,
+        let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return total }
+      // After "(comm)": state is field 3; utime and stime are fields 14 and 15.
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return total + (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+    }
   }
 
   private static func entries(_ path: String) -> [String] {

@@ -56,6 +56,18 @@ final class StartupErrorTests: XCTestCase {
         + "(move the file away, use another --data-dir, or --no-history)")
   }
 
+  func testAnAccountFileThatIsNoDatabaseIsAnIOError() async throws {
+    let dir = temporaryDirectory()
+    defer { removeDirectory(dir) }
+    _ = FileManager.default.createFile(atPath: "\(dir)/accounts.sqlite3", contents: Data(repeating: 0x41, count: 4096))
+    let error = try await startupError(testConfig(dataDirectory: dir))
+    XCTAssertEqual(error?.status, .ioError)
+    XCTAssertEqual(
+      error?.description,
+      "cannot open the account database \(dir)/accounts.sqlite3: file is not a database (restore it from a backup, or use another --data-dir)"
+    )
+  }
+
   func testPortsAnotherChatdListensOnAreInUse() async throws {
     var first = testConfig()
     first.webPort = freePort()

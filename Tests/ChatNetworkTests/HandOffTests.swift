@@ -3,7 +3,7 @@
 // `chatd handoff` draining the first node into the second while a client of the second
 // keeps talking. The moved clients notice nothing — no disconnect, no ERROR; nobody sees
 // a QUIT, JOIN or NICK for them; every numbered line reaches every member once and in
-// order; their status, away and MONITOR list come along — and they go on chatting from
+// order; their status, away, MONITOR list and account come along — and they go on chatting from
 // the second node after the first has exited.
 import Foundation
 import Glibc
@@ -38,6 +38,9 @@ final class SessionHandOffTests: XCTestCase {
     movers[2].send("MONITOR + listener,nobody")
     try movers[2].expect("730", containing: "listener")
     try movers[2].expect("731", containing: "nobody")
+    // m2 is logged in to an account: it moves with the session.
+    movers[2].send("PRIVMSG NickServ :REGISTER m2-password")
+    try movers[2].expect("900")
     let everyone = movers + [speaker, listener, stay]
     for c in everyone { c.drain() }
 
@@ -79,6 +82,7 @@ final class SessionHandOffTests: XCTestCase {
     let server = try listener.expect("312", containing: "m2")
     XCTAssertEqual(server.params[2], "n2.chatd.local", "\(server)")
     try listener.expect("301", containing: "gone fishing")
+    XCTAssertEqual(try listener.expect("330", containing: "m2").params[2], "m2", "m2 is still logged in to its account")
     listener.send("NAMES #shared")
     let names = try listener.expect("353", containing: "#shared")
     XCTAssertTrue(names.names.isSuperset(of: ["@m0", "+m1", "m2", "m3"]), "\(names)")

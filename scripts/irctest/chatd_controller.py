@@ -8,6 +8,7 @@ CHATD_BIN: the chatd executable (default: chatd on $PATH).
 """
 import os
 import shutil
+import subprocess
 from typing import Optional, Set, Type
 
 from irctest.basecontrollers import BaseServerController, DirectoryBasedController
@@ -17,12 +18,17 @@ from irctest.specifications import Capabilities, IsupportTokens, OptionalBehavio
 
 class ChatdController(BaseServerController, DirectoryBasedController):
     software_name = "chatd"
-    supported_sasl_mechanisms: Set[str] = set()  # no accounts in chatd
+    # EXTERNAL needs a TLS client certificate: irctest has no test of it (chatd's own
+    # tests log in with one over TLS).
+    supported_sasl_mechanisms: Set[str] = {"PLAIN", "SCRAM-SHA-256"}
     supports_sts = False
+    nickserv = "NickServ"
 
     # Capabilities chatd implements: a NAK for one of these is a failure.
     capabilities = frozenset(
         {
+            Capabilities.ACCOUNT_NOTIFY,
+            Capabilities.ACCOUNT_TAG,
             Capabilities.AWAY_NOTIFY,
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
@@ -43,6 +49,8 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             OptionalBehaviors.MULTI_KICK,
             OptionalBehaviors.MULTI_NAMES_COMMAND,
             OptionalBehaviors.MULTI_PRIVMSG,
+            OptionalBehaviors.SASL_AFTER_REGISTRATION,
+            OptionalBehaviors.SASL_REAUTHENTICATION,
             OptionalBehaviors.ELIST_M,
             OptionalBehaviors.ELIST_N,
             OptionalBehaviors.ELIST_U,
@@ -72,10 +80,11 @@ class ChatdController(BaseServerController, DirectoryBasedController):
     ) -> None:
         if ssl:
             raise NotImplementedByController("TLS")
-        # chatd has no services: a test that wants them runs without, and one that
-        # registers an account is skipped there (registerUser: "account registration").
-        # The selection lets in only the services tests that need no account
-        # (chatd_selection.py).
+        # chatd sends no email: a test that wants registration to require one is not
+        # for it (the capability's value never asks for an email).
+        if self.test_config.account_registration_requires_email:
+            raise NotImplementedByController("email verification")
+        # chatd is its own services (NickServ, SASL): nothing else to run.
         assert self.proc is None
         self.hostname = hostname
         self.port = port
@@ -92,7 +101,11 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             "--no-flood-limit",
             "--history-replay", "0",
             "--metrics-listen", "off",  # tests run in parallel: no fixed admin port
+            # irctest registers accounts with short passwords ("sesame", "bar").
+            "--min-password-length", "1",
         ]
+        if self.test_config.account_registration_before_connect:
+            argv += ["--account-registration", "before-connect"]
         if websocket_port is not None:
             argv += ["--web", f"{websocket_hostname}:{websocket_port}"]
         else:
@@ -103,6 +116,25 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             argv = ["faketime", "-f", faketime, *argv]
             self.faketime_enabled = True
         self.proc = self.execute(argv)
+
+    def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
+        """Registers an account the way an administrator would: `chatd account
+        register` on the running server's data directory, the password on stdin (any
+        length: irctest's longest is 592 bytes, more than fits a NickServ line)."""
+        assert password is not None and self.directory is not None
+        binary = os.environ.get("CHATD_BIN", "chatd")
+        result = subprocess.run(
+            [binary, "account", "register", username, "--data-dir", str(self.directory / "data"),
+             "--min-password-length", "1"],
+            input=(password + "\n").encode(),
+            capture_output=True,
+            timeout=30,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"chatd account register {username} failed ({result.returncode}): "
+                f"{result.stderr.decode(errors='replace')}"
+            )
 
 
 def get_irctest_controller_class() -> Type[ChatdController]:

@@ -21,20 +21,29 @@ public struct Caps: OptionSet, Sendable, Hashable {
   /// IRCv3 `draft/chathistory`: the client asks for history (CHATHISTORY) instead of
   /// being replayed it on JOIN.
   public static let chathistory = Caps(rawValue: 1 << 13)
+  /// IRCv3 `sasl`: AUTHENTICATE (chatd takes AUTHENTICATE without it too).
+  public static let sasl = Caps(rawValue: 1 << 14)
+  /// IRCv3 `account-tag`: messages carry their sender's account (`account=`).
+  public static let accountTag = Caps(rawValue: 1 << 15)
+  /// IRCv3 `draft/account-registration`: REGISTER and VERIFY.
+  public static let accountRegistration = Caps(rawValue: 1 << 16)
 
   /// Names as in CAP LS, in the order they are listed.
   static let all: [(name: String, cap: Caps)] = [
     ("account-notify", .accountNotify),
+    ("account-tag", .accountTag),
     ("away-notify", .awayNotify),
     ("batch", .batch),
     ("cap-notify", .capNotify),
     ("chghost", .chghost),
+    ("draft/account-registration", .accountRegistration),
     ("draft/chathistory", .chathistory),
     ("echo-message", .echoMessage),
     ("extended-join", .extendedJoin),
     ("invite-notify", .inviteNotify),
     ("message-tags", .messageTags),
     ("multi-prefix", .multiPrefix),
+    ("sasl", .sasl),
     ("server-time", .serverTime),
     ("setname", .setname),
     ("userhost-in-names", .userhostInNames),
@@ -42,6 +51,18 @@ public struct Caps: OptionSet, Sendable, Hashable {
 
   static func named(_ name: String) -> Caps? { all.first { $0.name == name.lowercased() }?.cap }
 
-  /// The tag-related part: which variant of a tagged line a client gets.
-  var tagVariant: Int { (contains(.serverTime) ? 1 : 0) | (contains(.messageTags) ? 2 : 0) }
+  /// The tag-related part: which variant of a tagged line a client gets (one of
+  /// `tagVariants`).
+  var tagVariant: Int { (contains(.serverTime) ? 1 : 0) | (contains(.messageTags) ? 2 : 0) | (contains(.accountTag) ? 4 : 0) }
+  /// How many variants there are.
+  static var tagVariants: Int { 8 }
+
+  /// The capabilities that select `variant` (`tagVariant`).
+  static func ofVariant(_ variant: Int) -> Caps {
+    var caps = Caps()
+    if variant & 1 != 0 { caps.insert(.serverTime) }
+    if variant & 2 != 0 { caps.insert(.messageTags) }
+    if variant & 4 != 0 { caps.insert(.accountTag) }
+    return caps
+  }
 }

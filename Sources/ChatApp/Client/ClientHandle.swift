@@ -4,7 +4,8 @@
 //   - its nick (`AssignedNick`): written only by presence (Presence/Presence.swift), the
 //     one place that makes nicks unique;
 //   - its settings (`ClientSettings`: user, real name, modes, away, capabilities,
-//     MONITOR list, quit message): written only by its own connection process, through
+//     MONITOR list, quit message, the account it is logged in to): written only by its
+//     own connection process, through
 //     `Connection.State.update` below — code that does not hold the connection's state
 //     cannot change them.
 // Channel memberships are not here: each room owns its members (Rooms/ChannelTable.swift).
@@ -36,6 +37,7 @@ struct ClientSettings: Sendable {
     var away: String?
     var monitoring: Set<String> = []
     var quitMessage: String?
+    var account: String?
   }
 
   /// Copy-on-write: written in place while this value is its only holder, copied first
@@ -70,6 +72,12 @@ struct ClientSettings: Sendable {
   var quitMessage: String? {
     get { rare?.value.quitMessage }
     _modify { yield &rarePart.quitMessage }
+  }
+  /// The account the client is logged in to (its name as registered), if any: a plain
+  /// field of the session, so it moves with it wherever the session goes.
+  var account: String? {
+    get { rare?.value.account }
+    _modify { yield &rarePart.account }
   }
 }
 
@@ -184,6 +192,8 @@ final class ClientHandle: @unchecked Sendable, Hashable, CustomStringConvertible
   /// One setting, read under the lock without copying the rest.
   func setting<T>(_ read: (ClientSettings) -> T) -> T { withPublished { read($0.settings) } }
   var isRegistered: Bool { withPublished { $0.settings.registered } }
+  /// The account the client is logged in to, if any.
+  var account: String? { withPublished { $0.settings.account } }
   /// `nick!user@host`.
   var prefix: String { withPublished { "\($0.assigned.nick)!\($0.settings.user)@\(host)" } }
   /// What WHOWAS will say about this client's current nick.

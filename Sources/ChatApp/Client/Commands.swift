@@ -6,7 +6,9 @@ import Supervision
 
 extension Connection {
   /// Commands allowed before registration completes.
-  static let beforeRegistration: Set<String> = ["CAP", "NICK", "USER", "PASS", "PING", "PONG", "QUIT"]
+  static let beforeRegistration: Set<String> = [
+    "CAP", "NICK", "USER", "PASS", "PING", "PONG", "QUIT", "AUTHENTICATE", "REGISTER", "VERIFY",
+  ]
 
   func dispatch(_ m: IRCMessage, _ state: inout State, _ ctx: ServerContext<Self>) async throws -> HandleResult<Self>? {
     let client = state.client
@@ -61,6 +63,11 @@ extension Connection {
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
     case "CHATHISTORY": try await chathistory(p, &state, ctx)
+    case "AUTHENTICATE": try await authenticate(p, &state, ctx)
+    case "REGISTER": try await register(p, &state, ctx)
+    case "VERIFY": verify(p, &state)
+    case "NS", "NICKSERV": try await nickServ(p.joined(separator: " "), &state, ctx)
+    case "CS", "CHANSERV": try await chanServ(p.joined(separator: " "), &state, ctx)
     default:
       client.numeric(server, .errUnknownCommand, m.command, "Unknown command")
     }

@@ -44,6 +44,11 @@ struct Connection: GenServer {
     case resume
     /// The idle sweeper found the client's deadline passed (IdleSweeper.swift).
     case idle
+    /// The grace period for holding a registered nick (folded) without its account is
+    /// over (Client/NickReservation.swift).
+    case nickGrace(String)
+    /// The account (folded) was dropped: a client logged in to it is logged out.
+    case accountDropped(String)
     /// The session moves to another node, or arrives from one (HandOff/).
     case handOff(HandOffEvent)
   }
@@ -85,13 +90,23 @@ struct Connection: GenServer {
       _modify { yield &rareBox.webSocketReader }
     }
 
+    /// A SASL exchange under way.
+    var sasl: SASLSession? {
+      get { rare?.sasl }
+      set {
+        if newValue == nil && rare?.sasl == nil { return }
+        rareBox.sasl = newValue
+      }
+    }
+
     /// The session's move to or from another node, while it lasts.
     var handOff: HandOffState? {
       get { rare?.handOff }
       set { rareBox.handOff = newValue }
     }
 
-    private var rareBox: Rare {
+    /// The rare part, made on first use (for the connection's own extensions).
+    var rareBox: Rare {
       mutating get {
         if let rare { return rare }
         let r = Rare()
@@ -106,6 +121,11 @@ struct Connection: GenServer {
   final class Rare {
     var password: String?
     var webSocketReader: WebSocket.Reader?
+    /// A SASL exchange under way (Client/SASL.swift).
+    var sasl: SASLSession?
+    /// The nick last asked for while registering and refused (in use): what
+    /// `REGISTER *` names when the client holds no nick yet.
+    var refusedNick: String?
     var handOff: HandOffState?
   }
 
@@ -224,6 +244,12 @@ struct Connection: GenServer {
     case .message(.resume):
       state.paused = false
       if let end = try await drain(&state, ctx) { return end }
+    case .message(.nickGrace(let nick)):
+      try await nickGraceOver(nick, &state, ctx)
+      return .noreply(.hibernate)
+    case .message(.accountDropped(let account)):
+      if state.client.account.map(Names.fold) == account { logOut(&state, reason: "the account was dropped") }
+      return .noreply(.hibernate)
     case .message(.handOff(.leave(let plan))):
       return try await leave(plan, &state, ctx)
     case .message(.handOff(.late(let output))):

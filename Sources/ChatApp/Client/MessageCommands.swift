@@ -1,5 +1,6 @@
 // PRIVMSG, NOTICE and TAGMSG: to channels (through their rooms) and to nicks (written
-// straight to the target's socket). NOTICE never gets an automatic error back.
+// straight to the target's socket); a PRIVMSG to NickServ or ChanServ is a command to
+// them (Services/). NOTICE never gets an automatic error back.
 import Actors
 import GenServer
 
@@ -28,6 +29,14 @@ extension Connection {
       return
     }
     for target in list {
+      if let bot = ServiceBot.named(target) {
+        guard kind == .privmsg else { continue }
+        switch bot {
+        case .nickServ: try await nickServ(text, &state, ctx)
+        case .chanServ: try await chanServ(text, &state, ctx)
+        }
+        continue
+      }
       if Names.isChannel(target) {
         if try await callRoom(target, .message(client, kind, text: text, tags: tags), ctx) == nil, !quiet {
           client.numeric(server, .errNoSuchChannel, target)
@@ -39,9 +48,10 @@ extension Connection {
         continue
       }
       let params = kind == .tagmsg ? [other.nick] : [other.nick, text]
+      let (bot, account) = client.setting { ($0.bot, $0.account) }
       let line = TaggedLine(
         IRCMessage(source: client.prefix, command, params), msgid: MessageID.next(),
-        clientTags: tags.map { ($0.key, $0.value) }, fromBot: client.setting { $0.bot })
+        clientTags: tags.map { ($0.key, $0.value) }, fromBot: bot, account: account)
       var copies = 0
       if kind != .tagmsg || other.has(.messageTags) {
         line.send(to: other)

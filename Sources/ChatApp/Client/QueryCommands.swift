@@ -97,7 +97,7 @@ extension Connection {
       case "f": out.append(flags)
       case "d": out.append("0")
       case "l": out.append(String(max(0, WallClock.seconds() - info.lastActive)))
-      case "a": out.append("0")
+      case "a": out.append(info.account ?? "0")
       case "o": out.append("n/a")
       default: out.append(info.realname)
       }
@@ -132,6 +132,7 @@ extension Connection {
       if !channels.isEmpty { client.numeric(server, .rplWhoisChannels, theirNick, channels.joined(separator: " ")) }
       client.numeric(server, .rplWhoisServer, theirNick, services.serverName(of: other), config.networkName)
       if info.oper { client.numeric(server, .rplWhoisOperator, theirNick) }
+      if let account = info.account { client.numeric(server, .rplWhoisAccount, theirNick, account) }
       if info.bot { client.numeric(server, .rplWhoisBot, theirNick) }
       if let tls = other.tls {
         client.numeric(server, .rplWhoisSecure, theirNick)

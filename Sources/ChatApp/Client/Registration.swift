@@ -1,6 +1,7 @@
 // Registration: CAP negotiation, PASS, NICK, USER, and the welcome burst (001–005,
 // LUSERS, MOTD). NICK after registration is a nick change, told to everyone who shares
-// a channel.
+// a channel. A nick registered to an account someone else holds is reserved for it
+// (Client/NickReservation.swift).
 import Actors
 import GenServer
 
@@ -22,7 +23,7 @@ extension Connection {
         state.capVersion = max(state.capVersion, Int16(clamping: v))
         state.setCapabilities(client.capabilities.union(.capNotify))
       }
-      let names = Caps.all.map(\.name).joined(separator: " ")
+      let names = offeredCapabilities(withValues: state.capVersion >= 302)
       client.send(IRCMessage(source: server, "CAP", [target, "LS", names]).serialized(forceTrailing: true))
     case "LIST":
       let on = Caps.all.filter { client.has($0.cap) }.map(\.name).joined(separator: " ")
@@ -35,7 +36,8 @@ extension Connection {
       var ok = !wanted.isEmpty
       for w in wanted {
         let removing = w.hasPrefix("-")
-        guard let cap = Caps.named(removing ? String(w.dropFirst()) : w) else {
+        guard let cap = Caps.named(removing ? String(w.dropFirst()) : w), cap != .accountRegistration || accountRegistrationCapValue != nil
+        else {
           ok = false
           break
         }
@@ -63,6 +65,21 @@ extension Connection {
     }
   }
 
+  /// CAP LS: every capability offered, with values (`sasl=PLAIN,...`) for 302 clients.
+  func offeredCapabilities(withValues values: Bool) -> String {
+    Caps.all.compactMap { entry -> String? in
+      switch entry.cap {
+      case .sasl:
+        return values ? "\(entry.name)=\(SASLSession.mechanismList)" : entry.name
+      case .accountRegistration:
+        guard let value = accountRegistrationCapValue else { return nil }
+        return values && !value.isEmpty ? "\(entry.name)=\(value)" : entry.name
+      default:
+        return entry.name
+      }
+    }.joined(separator: " ")
+  }
+
   // MARK: - PASS, NICK, USER
 
   func pass(_ p: [String], _ state: inout State) {
@@ -87,6 +104,10 @@ extension Connection {
       client.numeric(server, .errErroneusNickname, nick)
       return
     }
+    if ServiceBot.named(nick) != nil {
+      client.numeric(server, .errServiceNickname, nick)
+      return
+    }
     let registered = client.isRegistered
     if nick == client.nick && client.holdsNick { return }
     let before = client.prefix
@@ -95,6 +116,7 @@ extension Connection {
     if let network = services.network, !client.holdsNick || Names.fold(nick) != Names.fold(client.nick) {
       do {
         guard try await network.claimNick(nick, for: client, ctx) else {
+          if !registered { state.rareBox.refusedNick = nick }
           client.numeric(server, .errNicknameInUse, nick)
           return
         }
@@ -119,6 +141,7 @@ extension Connection {
     switch reply {
     case .inUse:
       if claimedInNetwork { await services.network?.releaseNick(nick, ctx) }
+      if !registered { state.rareBox.refusedNick = nick }
       client.numeric(server, .errNicknameInUse, nick)
     case .claimed(let old):
       if claimedInNetwork, let old, Names.fold(old) != Names.fold(nick) { await services.network?.releaseNick(old, ctx) }
@@ -130,6 +153,7 @@ extension Connection {
         services.network?.publish(client)
         line.send(to: client)
         Fanout.broadcast(line, to: neighbours(state), services)
+        await checkReservation(of: nick, &state, ctx)
       } else {
         state.nickGiven = true
         try await completeRegistration(&state, ctx)
@@ -164,6 +188,11 @@ extension Connection {
   func completeRegistration(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
     guard state.nickGiven && state.userGiven && !state.capNegotiating else { return }
     let client = state.client
+    // SASL 3.1: registering mid-exchange aborts it; the client registers unauthenticated.
+    if state.sasl != nil {
+      state.sasl = nil
+      client.numeric(server, .errSaslAborted)
+    }
     if let password = config.password, state.passGiven != password {
       client.numeric(server, .errPasswdMismatch)
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (Bad password)"]))
@@ -176,6 +205,7 @@ extension Connection {
     welcome(&state)
     try await lusers(&state, ctx)
     motd(&state)
+    await checkReservation(of: client.nick, &state, ctx)
   }
 
   func welcome(_ state: inout State) {
@@ -184,7 +214,7 @@ extension Connection {
     client.numeric(server, .rplWelcome, "Welcome to the \(config.networkName) Internet Relay Chat Network \(client.prefix)")
     client.numeric(server, .rplYourHost, "Your host is \(server), running version \(ChatApp.version)")
     client.numeric(server, .rplCreated, "This server was created \(WallClock.iso8601(millis: Int64(services.startedAt) * 1000))")
-    client.send(IRCMessage(source: server, Numeric.rplMyInfo.code, [nick, server, ChatApp.version, "iow", "beIiklmnostv", "beIklov"]))
+    client.send(IRCMessage(source: server, Numeric.rplMyInfo.code, [nick, server, ChatApp.version, "iow", "MRbeIiklmnostv", "beIklov"]))
     let tokens = isupport()
     var i = 0
     while i < tokens.count {
@@ -198,7 +228,7 @@ extension Connection {
   func isupport() -> [String] {
     [
       "AWAYLEN=\(config.awayLength)", "BOT=B", "CASEMAPPING=ascii", "CHANLIMIT=#:\(config.channelsPerClient)",
-      "CHANMODES=beI,k,l,imnst", "CHANNELLEN=\(config.channelLength)", "CHANTYPES=#", "CHATHISTORY=\(config.chathistoryLimit)",
+      "CHANMODES=beI,k,l,MRimnst", "CHANNELLEN=\(config.channelLength)", "CHANTYPES=#", "CHATHISTORY=\(config.chathistoryLimit)",
       "ELIST=CMNTU", "EXCEPTS=e", "INVEX=I", "KICKLEN=\(config.kickLength)", "MAXLIST=beI:\(config.listModesLimit)",
       "MAXTARGETS=\(config.targetsLimit)", "MODES=4", "MONITOR=\(config.monitorLimit)", "MSGREFTYPES=msgid,timestamp",
       "NETWORK=\(config.networkName)",

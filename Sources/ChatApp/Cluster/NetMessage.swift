@@ -76,6 +76,7 @@ struct WireLine: Sendable {
   var msgid: String?
   var clientTags: [(key: String, value: String?)]
   var fromBot: Bool
+  var account: String?
 
   init(_ line: TaggedLine) {
     message = line.message
@@ -83,9 +84,12 @@ struct WireLine: Sendable {
     msgid = line.msgid
     clientTags = line.clientTags
     fromBot = line.fromBot
+    account = line.account
   }
 
-  var line: TaggedLine { TaggedLine(message, timeMillis: timeMillis, msgid: msgid, clientTags: clientTags, fromBot: fromBot) }
+  var line: TaggedLine {
+    TaggedLine(message, timeMillis: timeMillis, msgid: msgid, clientTags: clientTags, fromBot: fromBot, account: account)
+  }
 }
 
 // MARK: - Wire forms
@@ -232,6 +236,7 @@ extension WireLine: Transportable {
       e.write(t.value.map { [$0] } ?? [])
     }
     e.write(fromBot)
+    e.write(account.map { [$0] } ?? [])
   }
   init(from d: inout WireDecoder) throws {
     message = try d.read()
@@ -243,6 +248,7 @@ extension WireLine: Transportable {
     clientTags = []
     for _ in 0..<n { clientTags.append((try d.read(), try d.read([String].self).first)) }
     fromBot = try d.read()
+    account = try d.read([String].self).first
   }
 }
 
@@ -266,7 +272,9 @@ extension ChannelSettings: Transportable {
     e.write(topic.map { [$0] } ?? [])
     e.write(topicBy.map { [$0] } ?? [])
     e.write(topicTime)
-    let flags = (inviteOnly ? 1 : 0) | (moderated ? 2 : 0) | (noExternal ? 4 : 0) | (secret ? 8 : 0) | (topicLock ? 16 : 0)
+    let flags =
+      (inviteOnly ? 1 : 0) | (moderated ? 2 : 0) | (noExternal ? 4 : 0) | (secret ? 8 : 0) | (topicLock ? 16 : 0)
+      | (registeredOnly ? 32 : 0) | (registeredSpeech ? 64 : 0)
     e.write(UInt64(flags))
     e.write(key.map { [$0] } ?? [])
     e.write(limit.map { [$0] } ?? [])
@@ -274,6 +282,10 @@ extension ChannelSettings: Transportable {
     e.write(exceptions)
     e.write(inviteExceptions)
     e.write(Array(invited))
+    // The registration: founder (none: not registered), time, access list.
+    e.write(registration.map { [$0.founder] } ?? [])
+    e.write(registration?.time ?? 0)
+    e.write(registration?.access ?? [])
   }
   init(from d: inout WireDecoder) throws {
     self.init(name: try d.read(), created: try d.read())
@@ -286,11 +298,17 @@ extension ChannelSettings: Transportable {
     noExternal = flags & 4 != 0
     secret = flags & 8 != 0
     topicLock = flags & 16 != 0
+    registeredOnly = flags & 32 != 0
+    registeredSpeech = flags & 64 != 0
     key = try d.read([String].self).first
     limit = try d.read([Int].self).first
     bans = try d.read()
     exceptions = try d.read()
     inviteExceptions = try d.read()
     invited = Set(try d.read([String].self))
+    let founder = try d.read([String].self).first
+    let time: Int = try d.read()
+    let access: [String] = try d.read()
+    registration = founder.map { ChannelRegistration(founder: $0, time: time, access: access) }
   }
 }

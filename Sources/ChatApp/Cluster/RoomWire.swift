@@ -50,6 +50,23 @@ extension Room.Request: Transportable {
       e.tag(9)
       e.write(WireClient(old))
       e.write(WireClient(new))
+    case .mayRegister(let client):
+      e.tag(10)
+      e.write(WireClient(client))
+    case .adoptRegistration(let client, let registration):
+      e.tag(11)
+      e.write(WireClient(client))
+      e.write(registration.founder)
+      e.write(registration.time)
+      e.write(registration.access)
+    case .access(let client, let add, let account):
+      e.tag(12)
+      e.write(WireClient(client))
+      e.write(add)
+      e.write(account)
+    case .unregister(let client):
+      e.tag(13)
+      e.write(WireClient(client))
     }
   }
 
@@ -70,6 +87,12 @@ extension Room.Request: Transportable {
     case 7: self = .invite(try client(&d), try client(&d))
     case 8: self = .emit(source: try d.read(), text: try d.read())
     case 9: self = .handOff(try client(&d), to: try client(&d))
+    case 10: self = .mayRegister(try client(&d))
+    case 11:
+      let c = try client(&d)
+      self = .adoptRegistration(c, ChannelRegistration(founder: try d.read(), time: try d.read(), access: try d.read()))
+    case 12: self = .access(try client(&d), add: try d.read(), account: try d.read())
+    case 13: self = .unregister(try client(&d))
     case let t: throw WireError.unknownTag(t, in: "Room.Request")
     }
   }

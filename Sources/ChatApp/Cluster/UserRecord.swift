@@ -47,6 +47,7 @@ extension UserRecord {
     e.write(settings.quitMessage ?? "")
     e.write(UInt64(caps))
     e.write(UInt64(signon))
+    e.write(settings.account.map { [$0] } ?? [])
   }
 
   init(location: PidLocation?, fieldsFrom d: inout WireDecoder) throws {
@@ -63,9 +64,10 @@ extension UserRecord {
     s.away = away.isEmpty ? nil : away
     let quit: String = try d.read()
     s.quitMessage = quit.isEmpty ? nil : quit
-    settings = s
     caps = UInt32(truncatingIfNeeded: try d.read(UInt64.self))
     signon = UInt32(truncatingIfNeeded: try d.read(UInt64.self))
+    s.account = try d.read([String].self).first
+    settings = s
   }
 }
 

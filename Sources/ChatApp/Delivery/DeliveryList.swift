@@ -37,7 +37,7 @@ final class DeliveryList {
 
   private struct Lists {
     /// By `Caps.tagVariant`.
-    var sockets: [[SocketTarget]] = [[], [], [], []]
+    var sockets: [[SocketTarget]] = Array(repeating: [], count: Caps.tagVariants)
     var others: [EndpointTarget] = []
     /// `ChatServices.capabilityChanges` when the lists were made.
     var capabilityChanges: UInt64
@@ -73,12 +73,12 @@ final class DeliveryList {
   private func send(_ line: TaggedLine, except: UInt64?, onlyMessageTags: Bool) -> Int {
     guard let lists else { return 0 }
     var copies = 0
-    for variant in 0..<4 {
-      // Variants 2 and 3 are those with message-tags (`Caps.tagVariant`).
-      if onlyMessageTags && variant < 2 { continue }
+    for variant in 0..<Caps.tagVariants {
+      let caps = Caps.ofVariant(variant)
+      if onlyMessageTags && !caps.contains(.messageTags) { continue }
       copies += lists.sockets[variant].withUnsafeBufferPointer { targets -> Int in
         guard !targets.isEmpty else { return 0 }
-        let bytes = line.bytes(for: Self.caps(ofVariant: variant))
+        let bytes = line.bytes(for: caps)
         // Each socket is asked into the cache a few sends ahead of its own.
         for t in targets.prefix(Self.prefetchDistance) { t.socket._withUnsafeGuaranteedRef { $0.prefetchForSend() } }
         var sent = 0
@@ -118,11 +118,4 @@ final class DeliveryList {
   /// to cover a miss's latency with the sends in between, few enough to stay in L1.
   private static var prefetchDistance: Int { 8 }
 
-  /// Capabilities that select `variant` (`Caps.tagVariant`).
-  private static func caps(ofVariant variant: Int) -> Caps {
-    var caps = Caps()
-    if variant & 1 != 0 { caps.insert(.serverTime) }
-    if variant & 2 != 0 { caps.insert(.messageTags) }
-    return caps
-  }
 }

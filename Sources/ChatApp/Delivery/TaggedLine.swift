@@ -1,8 +1,9 @@
 // A broadcast line: serialised at most once per variant a client can take (tags or not,
-// server-time or not), however many members it goes to.
+// server-time or not, its sender's account or not), however many members it goes to.
 
-/// A line that may carry tags (server-time, msgid, client tags): serialised at most once
-/// per variant — a broadcast to a thousand members costs four serialisations at most —
+/// A line that may carry tags (server-time, msgid, account, client tags): serialised at
+/// most once per variant — a broadcast to a thousand members costs eight serialisations
+/// at most, four when the sender has no account —
 /// and framed for WebSocket clients at most once per variant and framing
 /// (Web/TaggedLine+WebSocket.swift). Used by one process at a time (the sender).
 final class TaggedLine {
@@ -13,27 +14,35 @@ final class TaggedLine {
   let clientTags: [(key: String, value: String?)]
   /// From a client in bot mode (+B): carries the `bot` tag.
   let fromBot: Bool
-  private var variants: [[UInt8]?] = [nil, nil, nil, nil]
-  /// The WebSocket frames made so far, by `tagVariant * 2 + (binary ? 1 : 0)`.
-  var webSocketFrames: [[UInt8]?] = [nil, nil, nil, nil, nil, nil, nil, nil]
+  /// The sender's account: the `account` tag, for clients with account-tag.
+  let account: String?
+  private var variants: [[UInt8]?] = Array(repeating: nil, count: Caps.tagVariants)
+  /// The WebSocket frames made so far, by `variant(for:) * 2 + (binary ? 1 : 0)`.
+  var webSocketFrames: [[UInt8]?] = Array(repeating: nil, count: Caps.tagVariants * 2)
 
   init(
     _ message: IRCMessage, timeMillis: Int64 = WallClock.millis(), msgid: String? = nil,
-    clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false
+    clientTags: [(key: String, value: String?)] = [], fromBot: Bool = false, account: String? = nil
   ) {
     self.message = message
     self.fromBot = fromBot
+    self.account = account
     self.timeMillis = timeMillis
     self.msgid = msgid
     self.clientTags = clientTags
   }
 
+  /// The variant a client with `caps` gets: without an account to tag, account-tag
+  /// makes no difference (so no extra serialisation).
+  func variant(for caps: Caps) -> Int { account == nil ? caps.tagVariant & 3 : caps.tagVariant }
+
   /// The bytes for a client with `caps`.
   func bytes(for caps: Caps) -> [UInt8] {
-    let v = caps.tagVariant
+    let v = variant(for: caps)
     if let b = variants[v] { return b }
     var m = message
     m.tags = []
+    if let account, caps.contains(.accountTag) { m.tags.append(("account", account)) }
     if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: timeMillis))) }
     if caps.contains(.messageTags) {
       if let msgid { m.tags.append(("msgid", msgid)) }

@@ -96,7 +96,8 @@ extension Connection {
       from: PidLocation(node: network.nodeName, incarnation: network.incarnation, number: ctx.pid.id), nick: client.nick,
       host: client.host, settings: client.settings, caps: client.capabilities.rawValue, capVersion: state.capVersion,
       signon: UInt32(clamping: client.signon),
-      channels: memberships.map { HandOffSession.Membership(key: $0.key, op: $0.member.op, voice: $0.member.voice) }, account: nil,
+      channels: memberships.map { HandOffSession.Membership(key: $0.key, op: $0.member.op, voice: $0.member.voice) },
+      account: client.account,
       pendingInput: Array(state.pending[state.next...]), unframedInput: unframed, awaitingPong: state.awaitingPong,
       frozenAtMillis: WallClock.millis())
     let departure = Departure(

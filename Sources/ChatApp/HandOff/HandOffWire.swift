@@ -30,7 +30,8 @@ struct HandOffSession: Sendable {
   var signon: UInt32
   /// Its channels (folded name) with the status it holds there, as the old node saw them.
   var channels: [Membership]
-  /// The account it is logged in to; chatd has no accounts yet (always nil).
+  /// The account it is logged in to: the same as `settings.account`, which the arrival
+  /// adopts with the rest of the settings.
   var account: String?
   /// Lines read from the socket and not yet run (flood control held them).
   var pendingInput: [[UInt8]]

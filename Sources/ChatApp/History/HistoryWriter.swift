@@ -58,6 +58,7 @@ final class HistoryWriter: MessageArchive {
     try db.execute("PRAGMA journal_mode=WAL")
     try db.execute("PRAGMA synchronous=NORMAL")
     for table in StoredMessages.schema + StoredChannelTables.schema { try db.execute(table) }
+    try StoredChannelTables.migrate(db)
     let worker = Thread { [self] in
       // The kernel's name for the thread (Thread.name does not reach it on Linux), so
       // `top -H` and /proc/PID/task tell the writer apart.

@@ -1,5 +1,6 @@
 // A small wrapper over Debian's SQLite (libsqlite3): open, execute, prepared statements.
-// Used from one thread only (the history writer).
+// Each connection is used from one thread only (the history writer's, the account
+// engine's).
 import CSQLite
 
 /// An SQLite failure, with SQLite's own message.
@@ -10,7 +11,7 @@ struct SQLiteError: Error, CustomStringConvertible {
 }
 
 /// `@unchecked Sendable`: the connection is created on one thread and then used only
-/// by the history writer thread it is handed to (SQLite's "multi-thread" mode).
+/// by the one thread it is handed to (SQLite's "multi-thread" mode).
 final class SQLiteDatabase: @unchecked Sendable {
   private var db: OpaquePointer?
 
@@ -51,6 +52,9 @@ final class SQLiteDatabase: @unchecked Sendable {
   }
 
   var lastError: String { db.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
+
+  /// Rows the last INSERT, UPDATE or DELETE changed.
+  var changes: Int { db.map { Int(sqlite3_changes($0)) } ?? 0 }
 
   func prepare(_ sql: String) throws -> Statement {
     var stmt: OpaquePointer?

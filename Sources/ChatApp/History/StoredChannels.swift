@@ -1,5 +1,6 @@
 // What the history store keeps of a channel besides its messages: its settings (topic
-// with who set it and when, flags, key, limit, bans, exceptions, invite exceptions) and
+// with who set it and when, flags, key, limit, bans, exceptions, invite exceptions; not
+// a registration, which the account store keeps: Rooms/ChannelRegistration.swift) and
 // who held op or voice — so that after chatd restarts a channel comes back as it stood
 // when chatd stopped. Writer: the channel's room (Rooms/Room.swift), which asks the store
 // to save after each change and to forget the channel when its last member leaves; the
@@ -30,7 +31,8 @@ final class StoredChannelTables {
       channel TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL,
       topic TEXT, topic_by TEXT, topic_time INTEGER NOT NULL,
       invite_only INTEGER NOT NULL, moderated INTEGER NOT NULL, no_external INTEGER NOT NULL,
-      secret INTEGER NOT NULL, topic_lock INTEGER NOT NULL, channel_key TEXT, user_limit INTEGER)
+      secret INTEGER NOT NULL, topic_lock INTEGER NOT NULL, channel_key TEXT, user_limit INTEGER,
+      registered_only INTEGER NOT NULL DEFAULT 0, registered_speech INTEGER NOT NULL DEFAULT 0)
     """,
     """
     CREATE TABLE IF NOT EXISTS channel_lists (
@@ -44,6 +46,22 @@ final class StoredChannelTables {
       PRIMARY KEY (channel, mask))
     """,
   ]
+
+  /// Columns added since the first version of `channels`, added to a database made
+  /// before them (the flags +R and +M).
+  static let addedColumns = [
+    ("registered_only", "INTEGER NOT NULL DEFAULT 0"), ("registered_speech", "INTEGER NOT NULL DEFAULT 0"),
+  ]
+
+  /// Brings an older database's tables up to `schema` (run after it, on the writer thread).
+  static func migrate(_ db: SQLiteDatabase) throws {
+    let info = try db.prepare("PRAGMA table_info(channels)")
+    var columns: Set<String> = []
+    while try info.step() { columns.insert(info.string(1)) }
+    for (name, type) in addedColumns where !columns.contains(name) {
+      try db.execute("ALTER TABLE channels ADD COLUMN \(name) \(type)")
+    }
+  }
 
   private let deletes: [SQLiteDatabase.Statement]
   private let insertChannel: SQLiteDatabase.Statement
@@ -59,14 +77,15 @@ final class StoredChannelTables {
     insertChannel = try db.prepare(
       """
       INSERT INTO channels (channel, name, created, topic, topic_by, topic_time, invite_only, moderated, no_external,
-        secret, topic_lock, channel_key, user_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        secret, topic_lock, channel_key, user_limit, registered_only, registered_speech)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       """)
     insertList = try db.prepare("INSERT INTO channel_lists (channel, mode, position, mask, set_by, time) VALUES (?, ?, ?, ?, ?, ?)")
     insertStatus = try db.prepare("INSERT INTO channel_status (channel, mask, op, voice) VALUES (?, ?, ?, ?)")
     selectChannel = try db.prepare(
       """
       SELECT name, created, topic, topic_by, topic_time, invite_only, moderated, no_external, secret, topic_lock,
-        channel_key, user_limit FROM channels WHERE channel = ?
+        channel_key, user_limit, registered_only, registered_speech FROM channels WHERE channel = ?
       """)
     selectLists = try db.prepare("SELECT mode, mask, set_by, time FROM channel_lists WHERE channel = ? ORDER BY mode, position")
     selectStatus = try db.prepare("SELECT mask, op, voice FROM channel_status WHERE channel = ? ORDER BY mask")
@@ -93,6 +112,8 @@ final class StoredChannelTables {
     }
     bind(c, 12, s.key)
     if let limit = s.limit { c.bind(13, Int64(limit)) } else { c.bindNull(13) }
+    c.bind(14, s.registeredOnly ? 1 : 0)
+    c.bind(15, s.registeredSpeech ? 1 : 0)
     try run(c)
     for (mode, list) in [("b", s.bans), ("e", s.exceptions), ("I", s.inviteExceptions)] {
       for (position, entry) in list.enumerated() {
@@ -131,6 +152,8 @@ final class StoredChannelTables {
     s.topicLock = c.int64(9) != 0
     s.key = c.isNull(10) ? nil : c.string(10)
     s.limit = c.isNull(11) ? nil : Int(c.int64(11))
+    s.registeredOnly = c.int64(12) != 0
+    s.registeredSpeech = c.int64(13) != 0
     selectLists.bind(1, key)
     defer { selectLists.reset() }
     while try selectLists.step() {

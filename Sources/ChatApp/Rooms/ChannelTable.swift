@@ -22,6 +22,10 @@ struct ChannelSettings: Sendable, Equatable {
   var noExternal = true
   var secret = false
   var topicLock = true
+  /// +R: only clients logged in to an account may join.
+  var registeredOnly = false
+  /// +M: only clients logged in to an account (or with op or voice) may speak.
+  var registeredSpeech = false
   var key: String?
   var limit: Int?
   var bans: [ListEntry] = []
@@ -29,6 +33,8 @@ struct ChannelSettings: Sendable, Equatable {
   var inviteExceptions: [ListEntry] = []
   /// Folded nicks invited (INVITE), allowed past +i, +k and +l... until they join.
   var invited: Set<String> = []
+  /// Set once a founder has registered the channel (Rooms/ChannelRegistration.swift).
+  var registration: ChannelRegistration?
 
   init(name: String, created: Int = WallClock.seconds()) {
     self.name = name
@@ -46,6 +52,8 @@ struct ChannelSettings: Sendable, Equatable {
     if noExternal { flags += "n" }
     if secret { flags += "s" }
     if topicLock { flags += "t" }
+    if registeredSpeech { flags += "M" }
+    if registeredOnly { flags += "R" }
     if let key { params.append(showKey ? key : "*") }
     if let limit { params.append(String(limit)) }
     return [flags] + params

@@ -4,7 +4,9 @@
 // per tag variant, handed to every member's endpoint — and publishes its record to the
 // channel table (Rooms/ChannelTable.swift) after every change, for readers and for its
 // own restart. It also has the history store keep the channel's topic, modes and
-// statuses, and starts a channel from them after chatd restarts (Rooms/RoomStorage.swift).
+// statuses, and starts a channel from them after chatd restarts (Rooms/RoomStorage.swift);
+// a registered channel's registration is part of its settings, which the account store
+// keeps too (Rooms/ChannelRegistration.swift, Rooms/RoomRegistration.swift).
 //
 // The room monitors its members: a member's process ending (QUIT, error, kill) becomes a
 // QUIT to the others, once to each even across shared channels (Delivery/QuitLedger.swift).
@@ -46,6 +48,14 @@ struct Room: SyncGenServer {
     case emit(source: String, text: String)
     /// The member's session moved to another connection (HandOff/Room+HandOff.swift).
     case handOff(ClientHandle, to: ClientHandle)
+    /// ChanServ REGISTER: may `client` register the channel (an op, logged in)?
+    case mayRegister(ClientHandle)
+    /// ChanServ REGISTER: the account store holds the registration; the room adopts it.
+    case adoptRegistration(ClientHandle, ChannelRegistration)
+    /// ChanServ ACCESS ADD or DEL, by the founder.
+    case access(ClientHandle, add: Bool, account: String)
+    /// ChanServ DROP, by the founder.
+    case unregister(ClientHandle)
   }
 
   enum Reply: Sendable {
@@ -57,8 +67,9 @@ struct Room: SyncGenServer {
   enum Info: Sendable {
     /// Stored history for the replay arrived.
     case historyLoaded([HistoryEntry])
-    /// What the store keeps of the channel arrived (nil: nothing, a new channel).
-    case settingsLoaded(StoredChannel?)
+    /// What the stores keep of the channel arrived: the history's record of it as it
+    /// stood at the last stop, and its registration (nil: nothing, a new channel).
+    case settingsLoaded(StoredChannel?, registered: ChannelSettings?)
     /// Another node registered the channel's room first: this one goes, unused.
     case abandon
     /// This node registered the room network-wide: a room started from a copy starts
@@ -200,7 +211,8 @@ struct Room: SyncGenServer {
         client.numeric(server, .errNotOnChannel, state.channel.name)
         return (.refused, false)
       }
-      let line = TaggedLine(IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]))
+      let line = TaggedLine(
+        IRCMessage(source: client.prefix, "PART", reason.map { [state.channel.name, $0] } ?? [state.channel.name]), account: client.account)
       Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
       remove(client, &state, ctx)
       return (.done, settle(&state, serverStopping: false, ctx))
@@ -229,6 +241,14 @@ struct Room: SyncGenServer {
       return (emit(source, text, &state, ctx), false)
     case .handOff(let old, let new):
       return (handOff(old, to: new, &state, ctx), false)
+    case .mayRegister(let client):
+      return (mayRegister(client, state), false)
+    case .adoptRegistration(let client, let registration):
+      return (adopt(registration, from: client, &state, ctx), false)
+    case .access(let client, let add, let account):
+      return (changeAccess(client, add: add, account: account, &state, ctx), false)
+    case .unregister(let client):
+      return (unregister(client, &state, ctx), false)
     }
   }
 
@@ -247,8 +267,8 @@ struct Room: SyncGenServer {
       }
       quit(member.client, reason, &state)
       if settle(&state, serverStopping: stopping, ctx) { return .stop(.normal) }
-    case .message(.settingsLoaded(let stored)):
-      return settingsLoaded(stored, &state, ctx)
+    case .message(.settingsLoaded(let stored, let registered)):
+      return settingsLoaded(stored, registered: registered, &state, ctx)
     case .message(.abandon):
       // Nobody has used this room. One started from a copy published nothing (it waited
       // for its name): the copy stays as it was, and the winner's record follows.
@@ -366,14 +386,20 @@ struct Room: SyncGenServer {
       client.numeric(server, .errChannelIsFull, c.name)
       return .refused
     }
+    if c.registeredOnly && client.account == nil && !invited {
+      client.numeric(
+        server, .errNeedReggedNick, c.name,
+        "Cannot join channel (+R): log in to an account first (SASL, or /msg NickServ IDENTIFY <password>)")
+      return .refused
+    }
     let status = statusOnJoin(of: client, &state)
     state.channel.invited.remove(folded)
     state.members[client.id] = ChannelMember(client: client, op: status.op, voice: status.voice, monitor: ctx.monitor(client.pid))
     publish(state, joined: client.id)
     // JOIN to everyone (extended-join adds account and real name).
     let info = client.settings
-    let plain = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name]))
-    let extended = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name, "*", info.realname]))
+    let plain = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name]), account: info.account)
+    let extended = TaggedLine(IRCMessage(source: mask, "JOIN", [c.name, info.account ?? "*", info.realname]), account: info.account)
     let away = info.away.map { TaggedLine(IRCMessage(source: mask, "AWAY", [$0])) }
     var (toPlain, toExtended, toAway) = (Fanout(), Fanout(), Fanout())
     for m in state.members.values {
@@ -446,6 +472,12 @@ struct Room: SyncGenServer {
       if !silent { client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+m)") }
       return .refused
     }
+    if c.registeredSpeech && !privileged && client.account == nil {
+      if !silent {
+        client.numeric(server, .errCannotSendToChan, c.name, "Cannot send to channel (+M): log in to an account to speak here")
+      }
+      return .refused
+    }
     let source = client.prefix
     if !privileged {
       if c.bans.contains(where: { Names.globMatch($0.mask, source) }) && !c.exceptions.contains(where: { Names.globMatch($0.mask, source) })
@@ -454,15 +486,17 @@ struct Room: SyncGenServer {
         return .refused
       }
     }
-    post(kind, text, from: source, tags: tags, fromBot: client.setting { $0.bot }, sender: client, &state, ctx)
+    // One read of the sender's settings for both.
+    let (bot, account) = client.setting { ($0.bot, $0.account) }
+    post(kind, text, from: source, tags: tags, fromBot: bot, account: account, sender: client, &state, ctx)
     return .done
   }
 
   /// Sends a message to every member (to `sender` only if it asked for echo-message) and
   /// records it in the history.
   private func post(
-    _ kind: MessageKind, _ text: String, from source: String, tags: [ClientTag], fromBot: Bool, sender: ClientHandle?,
-    _ state: inout State, _ ctx: ServerContext<Self>
+    _ kind: MessageKind, _ text: String, from source: String, tags: [ClientTag], fromBot: Bool, account: String? = nil,
+    sender: ClientHandle?, _ state: inout State, _ ctx: ServerContext<Self>
   ) {
     let c = state.channel
     let msgid = MessageID.next()
@@ -470,7 +504,7 @@ struct Room: SyncGenServer {
     let params = kind == .tagmsg ? [c.name] : [c.name, text]
     let line = TaggedLine(
       IRCMessage(source: source, kind.rawValue, params), timeMillis: now, msgid: msgid,
-      clientTags: tags.map { ($0.key, $0.value) }, fromBot: fromBot)
+      clientTags: tags.map { ($0.key, $0.value) }, fromBot: fromBot, account: account)
     let echo = sender?.has(.echoMessage) ?? false
     var copies = 0
     if services.network != nil {
@@ -642,8 +676,8 @@ struct Room: SyncGenServer {
     state.channel.invited.insert(Names.fold(target.nick))
     publish(state)
     client.numeric(server, .rplInviting, target.nick, c.name)
-    TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name])).send(to: target)
-    let notify = TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]))
+    TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]), account: client.account).send(to: target)
+    let notify = TaggedLine(IRCMessage(source: client.prefix, "INVITE", [target.nick, c.name]), account: client.account)
     Fanout.broadcast(
       notify, to: state.members.values.lazy.filter { $0.client !== client && $0.op && $0.client.has(.inviteNotify) }.map(\.client),
       services)

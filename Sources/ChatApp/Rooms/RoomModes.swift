@@ -1,6 +1,7 @@
 // Channel modes (MODE #channel ...): queries, list modes (bans, exceptions, invite
-// exceptions), flags, key, limit, and member status (+o/+v) — changed in the room's state
-// only; the room publishes the result (Room.swift).
+// exceptions), flags (imnst, and R: only accounts may join, M: only accounts may speak),
+// key, limit, and member status (+o/+v) — changed in the room's state only; the room
+// publishes the result (Room.swift).
 import Actors
 import GenServer
 
@@ -98,7 +99,7 @@ extension Room {
           state.channel.limit = nil
           applied.append((false, "l", nil))
         }
-      case "i", "m", "n", "s", "t":
+      case "i", "m", "n", "s", "t", "R", "M":
         guard needOp() else { continue }
         let current: Bool
         switch ch {
@@ -106,6 +107,8 @@ extension Room {
         case "m": current = state.channel.moderated
         case "n": current = state.channel.noExternal
         case "s": current = state.channel.secret
+        case "R": current = state.channel.registeredOnly
+        case "M": current = state.channel.registeredSpeech
         default: current = state.channel.topicLock
         }
         if current == adding { continue }
@@ -114,6 +117,8 @@ extension Room {
         case "m": state.channel.moderated = adding
         case "n": state.channel.noExternal = adding
         case "s": state.channel.secret = adding
+        case "R": state.channel.registeredOnly = adding
+        case "M": state.channel.registeredSpeech = adding
         default: state.channel.topicLock = adding
         }
         applied.append((adding, ch, nil))

@@ -31,27 +31,41 @@ extension Room {
 
   // MARK: - Loading
 
-  /// Asks the store what it keeps of the channel; false when there is no store to ask
-  /// (no history on disk, or the store is down: the channel starts afresh).
+  /// Asks the stores what they keep of the channel — the history store its state at the
+  /// last stop, the account store its registration; false when there is neither to ask
+  /// (the channel starts afresh).
   func loadSettings(_ ctx: ServerContext<Self>) -> Bool {
-    guard services.config.history, let store = historyStore(ctx) else { return false }
+    let history = services.config.history ? historyStore(ctx) : nil
+    let accounts = accountStore(ctx)
+    guard history != nil || accounts != nil else { return false }
     let (room, key) = (ctx.address, key)
     ctx.node.spawn(Never.self, options: SpawnOptions(label: "channel load \(key)")) { ctx in
       var stored: StoredChannel?
+      var registered: ChannelSettings?
       // Within the connection's own wait for its JOIN (10 s): past this the channel
       // starts afresh rather than the JOIN failing.
-      if case .channel(let c)? = try? await ctx.call(store, .channel(key: key), timeout: .seconds(5)) { stored = c }
-      room.send(.info(.settingsLoaded(stored)))
+      if let history, case .channel(let c)? = try? await ctx.call(history, .channel(key: key), timeout: .seconds(4)) { stored = c }
+      if let accounts, case .channel(let c)? = try? await ctx.call(accounts, .channel(key: key), timeout: .seconds(4)) {
+        registered = c
+      }
+      room.send(.info(.settingsLoaded(stored, registered: registered)))
     }
     return true
   }
 
   /// The store answered: the channel is what it kept (or new), published, and the held
   /// requests are answered in the order they came.
-  func settingsLoaded(_ stored: StoredChannel?, _ state: inout State, _ ctx: ServerContext<Self>) -> HandleResult<Self> {
+  func settingsLoaded(_ stored: StoredChannel?, registered: ChannelSettings?, _ state: inout State, _ ctx: ServerContext<Self>)
+    -> HandleResult<Self>
+  {
     guard state.settingsLoading else { return .noreply() }
     state.settingsLoading = false
-    if let stored {
+    if let registered {
+      // A registered channel is what its registration keeps; who gets op is decided by
+      // accounts alone, never by the masks the history kept.
+      state.record.settings = registered
+      state.record.restored = true
+    } else if let stored {
       state.record.settings = stored.settings
       state.record.restored = true
       for status in stored.statuses { state.record.awaitedStatus[Names.fold(status.mask)] = status }
@@ -68,8 +82,14 @@ extension Room {
   // MARK: - Status on joining
 
   /// Op and voice for a member joining: op for the first into a new channel; in a
-  /// restored one, what the joiner's mask held when chatd stopped.
+  /// restored one, what the joiner's mask held when chatd stopped; in a registered one,
+  /// op for the founder's account and those on its access list, nothing for anyone else.
   func statusOnJoin(of client: ClientHandle, _ state: inout State) -> (op: Bool, voice: Bool) {
+    if let registration = state.channel.registration {
+      let op = registration.opsOnJoin(client.account)
+      if op { state.storeOutdated = true }
+      return (op, false)
+    }
     var status = (op: state.members.isEmpty && !state.record.restored, voice: false)
     if !state.record.awaitedStatus.isEmpty, restoreWindowOpen,
       let kept = state.record.awaitedStatus.removeValue(forKey: Names.fold(client.prefix))
@@ -83,11 +103,13 @@ extension Room {
   /// Tells the members of a status given back on a JOIN (a creator's op needs no word:
   /// nobody else is there, and NAMES shows it).
   func announce(_ status: (op: Bool, voice: Bool), of client: ClientHandle, _ state: State) {
-    guard state.record.restored, status.op || status.voice else { return }
+    guard state.record.restored || state.channel.registration != nil, status.op || status.voice else { return }
     let nick = client.nick
     let modes = (status.op ? "o" : "") + (status.voice ? "v" : "")
+    // In a registered channel ChanServ gives op, as services do elsewhere.
+    let source = state.channel.registration != nil ? ServiceBot.chanServ.source : server
     let line = TaggedLine(
-      IRCMessage(source: server, "MODE", [state.channel.name, "+" + modes] + Array(repeating: nick, count: modes.count)))
+      IRCMessage(source: source, "MODE", [state.channel.name, "+" + modes] + Array(repeating: nick, count: modes.count)))
     Fanout.broadcast(line, to: state.members.values.lazy.map(\.client), services)
   }
 
@@ -138,10 +160,13 @@ extension Room {
   func save(_ state: inout State, _ ctx: ServerContext<Self>) {
     guard state.storeOutdated else { return }
     state.storeOutdated = false
-    guard services.config.history, let store = historyStore(ctx) else { return }
     let now = stored(state)
     guard now != state.saved else { return }
     state.saved = now
+    // A registered channel is kept by the account store too (every node of a network
+    // reads it there); a store that is down misses this save, the next change saves.
+    if now.settings.registration != nil { accountStore(ctx)?.cast(.saveChannel(now.settings)) }
+    guard services.config.history, let store = historyStore(ctx) else { return }
     store.cast(.saveChannel(key: key, now))
   }
 

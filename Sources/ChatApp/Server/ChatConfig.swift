@@ -80,6 +80,14 @@ public struct ChatConfig: Sendable {
   /// Operators: name → password (OPER).
   public var operators: [String: String] = [:]
 
+  /// Accounts (README "Accounts"): who may create one (REGISTER, NickServ REGISTER).
+  public var accountRegistration: AccountRegistrationPolicy = .on
+  /// The shortest password an account may be registered with (characters).
+  public var minimumPasswordLength = 8
+  /// How long a client may hold a nick that is a registered account's name without
+  /// logging in to that account before it is renamed to a guest nick.
+  public var nickGrace: Duration = .seconds(30)
+
   /// Limits (advertised in RPL_ISUPPORT).
   public var nickLength = 32
   public var channelLength = 64
@@ -153,6 +161,9 @@ public struct ChatConfig: Sendable {
 
   public init() {}
 
+  /// The account database of a chatd alone (a network keeps accounts in its Redis).
+  public var accountsPath: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("accounts.sqlite3").path }
+
   /// Whether a TLS listener is configured (IRC or web).
   public var usesTLS: Bool { tlsPort != nil || webTLSPort != nil }
 
@@ -165,4 +176,14 @@ public struct ChatConfig: Sendable {
   public var handOffSocketPath: String {
     handOffSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("handoff.sock").path
   }
+}
+
+/// Who may create an account on chatd (`--account-registration`).
+public enum AccountRegistrationPolicy: String, Sendable, CaseIterable {
+  /// Registered clients (after NICK, USER and CAP END), with REGISTER or NickServ.
+  case on
+  /// Also before the connection is registered (IRCv3 `before-connect`).
+  case beforeConnect = "before-connect"
+  /// Nobody: accounts are made with `chatd account register` only.
+  case off
 }

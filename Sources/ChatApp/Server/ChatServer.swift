@@ -2,6 +2,7 @@
 //
 //   chatd (root, one_for_one)
 //   ├── history       HistoryStore: SQLite, on its own writer thread
+//   ├── accounts      AccountStore: accounts, SASL, registered channels (Accounts/)
 //   ├── presence      Presence: nicks, MONITOR
 //   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
@@ -75,6 +76,8 @@ public final class ChatServer: Sendable {
     if let historyPath = config.history ? URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("history.sqlite3").path : nil {
       dataNotes += DataDirectory.keepDatabasePrivate(historyPath)
     }
+    // The accounts' database (a network keeps them in its Redis).
+    if config.cluster == nil { dataNotes += DataDirectory.keepDatabasePrivate(config.accountsPath) }
     // Listeners handed down by the parent serve instead of the configured addresses;
     // the settings say where they listen.
     let inherited = try InheritedListeners.take(config.socketActivation)
@@ -151,6 +154,12 @@ public final class ChatServer: Sendable {
               ?? config.historyBackend,
             counters: services.metrics.history),
           name: ChatServices.historyName),
+        .server(
+          id: "accounts",
+          AccountStore(
+            backend: network.map { .redis(RedisAccountEngine(client: $0.redis, cluster: config.clusterName, node: node)) }
+              ?? .sqlite(path: config.accountsPath)),
+          name: ChatServices.accountsName),
         .server(id: "presence", Presence(services: services), name: ChatServices.presenceName),
         RoomSupervision.childSpec(services),
       ]

@@ -41,6 +41,7 @@ final class ChatServices: Sendable {
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
+  static let accountsName = "chatd.accounts"
   static let roomsName = "chatd.rooms"
   static let connectionsName = "chatd.connections"
   static let sweeperName = "chatd.sweeper"

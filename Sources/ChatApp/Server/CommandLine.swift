@@ -14,6 +14,9 @@ public enum ChatCommand: Equatable, Sendable {
   /// `chatd handoff`: hand a running node's sessions to another node, then stop it.
   case handOff(HandOffRequest)
   case handOffHelp
+  /// `chatd account`: manage accounts and exit.
+  case account(AccountCommand)
+  case accountHelp
   /// `--check-config`: print these settings and exit.
   case check(ChatConfig)
   case help
@@ -35,7 +38,8 @@ extension ChatConfig: Equatable {
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
       && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
-      && a.handOffSocket == b.handOffSocket
+      && a.handOffSocket == b.handOffSocket && a.accountRegistration == b.accountRegistration
+      && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
       && a.tlsHost == b.tlsHost && a.tlsPort == b.tlsPort && a.webTLSHost == b.webTLSHost
       && a.webTLSPort == b.webTLSPort && a.tlsCertificateFile == b.tlsCertificateFile && a.tlsKeyFile == b.tlsKeyFile
       && a.tlsHandshakeTimeout == b.tlsHandshakeTimeout
@@ -119,6 +123,17 @@ public enum ChatCommandLine {
       --password PASS           connection password clients must send with PASS
       --oper NAME:PASSWORD      an operator account (repeatable)
 
+    Accounts (see README "Accounts"; `chatd account --help` manages them offline)
+      --account-registration POLICY
+                                who may register an account with REGISTER or
+                                NickServ: on (registered clients; the default),
+                                before-connect (also before NICK/USER complete),
+                                off (only `chatd account register`)
+      --min-password-length N   the shortest account password (default 8)
+      --nick-grace SECONDS      how long a client may keep a nick registered to an
+                                account without logging in to it before it is
+                                renamed to a guest nick (default 30)
+
     Limits
       --nick-length N           longest nick (default 32)
       --no-flood-limit          do not throttle clients that send fast (tests, load tools)
@@ -199,6 +214,7 @@ public enum ChatCommandLine {
     if arguments.first == "emit" { return try parseEmit(Array(arguments.dropFirst())) }
     if arguments.first == "reload" { return try parseReload(Array(arguments.dropFirst())) }
     if arguments.first == "handoff" { return try parseHandOff(Array(arguments.dropFirst())) }
+    if arguments.first == "account" { return try parseAccount(Array(arguments.dropFirst())) }
     var given: Set<String> = []
     return try parse(arguments, over: nil, given: &given, finish: true)
   }
@@ -350,6 +366,14 @@ public enum ChatCommandLine {
           throw UsageError(description: "--oper: expected NAME:PASSWORD")
         }
         config.operators[String(v[..<colon])] = String(v[v.index(after: colon)...])
+      case "--account-registration":
+        let v = try value(arg)
+        guard let policy = AccountRegistrationPolicy(rawValue: v) else {
+          throw UsageError(description: "--account-registration: expected on, before-connect or off, got \"\(v)\"")
+        }
+        config.accountRegistration = policy
+      case "--min-password-length": config.minimumPasswordLength = try integer(arg, 1...128)
+      case "--nick-grace": config.nickGrace = .seconds(try integer(arg, 1...3600))
       case "--nick-length": config.nickLength = try integer(arg, 9...255)
       case "--no-flood-limit": config.floodProtection = false
       case "--flood-burst": config.floodBurst = try integer(arg, 1...100_000)

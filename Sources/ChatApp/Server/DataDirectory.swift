@@ -67,7 +67,9 @@ enum DataDirectory {
     case EROFS:
       throw StartupError(.ioError, "\(cannot): \(parent) is on a read-only file system (\(fix))")
     case EEXIST:
-      // Made by someone else meanwhile, or a dangling symbolic link.
+      // Made by someone else meanwhile (another chatd, `chatd account` starting at the
+      // same moment): fine if it is a directory. Else a file, or a dangling link.
+      if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { return [] }
       throw StartupError(.cannotCreate, "\(cannot): something else appeared there (\(fix))")
     default:
       throw StartupError(.ioError, "\(cannot): \(reason(e)) (\(fix))")

@@ -43,6 +43,9 @@ extension ChatConfigFile {
     note("motd", config.motd == ChatConfig().motd ? "the built-in message" : "\(config.motd.count) lines read from a file")
     note("password", config.password == nil ? "none" : "set (not shown)")
     for name in config.operators.keys.sorted() { note("oper", "\(name), with a password (not shown)") }
+    set("account-registration", config.accountRegistration.rawValue)
+    set("min-password-length", String(config.minimumPasswordLength))
+    set("nick-grace", seconds(config.nickGrace))
 
     set("nick-length", String(config.nickLength))
     set("no-flood-limit", String(!config.floodProtection))

@@ -162,6 +162,11 @@ extension StartupError {
       .ioError, "cannot open the history database \(path): \(reason) (move the file away, use another --data-dir, or --no-history)")
   }
 
+  /// The account database at `path` could not be opened.
+  static func accounts(path: String, reason: String) -> StartupError {
+    StartupError(.ioError, "cannot open the account database \(path): \(reason) (restore it from a backup, or use another --data-dir)")
+  }
+
   /// The node (its schedulers, their epoll instances and threads) could not be made.
   static func node(_ error: any Error) -> StartupError {
     StartupError(.system, "cannot start the schedulers: \(error) (the system is short of file descriptors, memory or threads)")
@@ -189,6 +194,7 @@ extension StartupError {
       return StartupError(
         .cannotCreate, "cannot listen for hand-offs at \(config.handOffSocketPath): \(e) (use --handoff-socket, or another --data-dir)")
     case ("history", let e as HistoryOpenError): return history(path: e.path, reason: e.reason)
+    case ("accounts", let e as AccountStoreOpenError): return accounts(path: e.path, reason: e.reason)
     default: return StartupError(.software, "cannot start \(id): \(error) (a bug: please report it)")
     }
   }

@@ -6,7 +6,7 @@
 extension TaggedLine {
   /// The frame of `bytes(for: caps)` for an output with `binary`, made on first use.
   func frame(for caps: Caps, binary: Bool) -> [UInt8] {
-    let i = caps.tagVariant * 2 + (binary ? 1 : 0)
+    let i = variant(for: caps) * 2 + (binary ? 1 : 0)
     if let f = webSocketFrames[i] { return f }
     let f = WebSocket.Output.frame(line: bytes(for: caps), binary: binary)
     webSocketFrames[i] = f

@@ -1,0 +1,54 @@
+// The account store's engine for a chatd network: the documents live in the network's
+// Redis, one string key each — `chatd:{CLUSTER}:account:<folded name>`,
+// `...:certificate:<fingerprint>`, `...:channel:<folded name>` — under one hash tag, so
+// a Redis Cluster keeps them in one slot. Creation is SET NX and replacement SET XX:
+// Redis alone decides which of two nodes registering the same name at once wins.
+// Durability is Redis's (run it with `--appendonly yes`: accounts are not a cache).
+//
+// Each operation runs in a short-lived helper process (a Redis call waits; the caller,
+// the account store, never does). Owner of nothing but its settings: the keys are
+// Redis's, written by whichever node's store runs an operation.
+import Actors
+import Redis
+
+/// Documents in Redis.
+final class RedisAccountEngine: AccountEngine {
+  let client: RedisClient
+  let node: Node
+  /// `chatd:{CLUSTER}:`.
+  let prefix: String
+
+  init(client: RedisClient, cluster: String, node: Node) {
+    self.client = client
+    self.node = node
+    prefix = "chatd:{\(cluster)}:"
+  }
+
+  func key(_ kind: RecordKind, _ key: String) -> String { prefix + kind.rawValue + ":" + key }
+
+  func run(_ operation: EngineOperation, _ done: @escaping @Sendable (EngineResult) -> Void) {
+    let engine = self
+    node.spawn(Never.self, options: SpawnOptions(label: "account engine")) { ctx in
+      let redis = engine.client.on(ctx)
+      do {
+        switch operation {
+        case .read(let kind, let key):
+          done(.document(try await redis.get(engine.key(kind, key))?.string))
+        case .create(let kind, let key, let value):
+          done(.written(try await redis.set(engine.key(kind, key), value, condition: .ifNotExists)))
+        case .replace(let kind, let key, let value):
+          done(.written(try await redis.set(engine.key(kind, key), value, condition: .ifExists)))
+        case .delete(let items):
+          if !items.isEmpty { _ = try await redis.del(items.map { engine.key($0.0, $0.1) }) }
+          done(.written(true))
+        }
+      } catch {
+        done(.failed("the network's Redis: \(error)"))
+      }
+    }
+  }
+
+  func finish() {}
+
+  var status: String { "Redis, keys \(prefix)*" }
+}
