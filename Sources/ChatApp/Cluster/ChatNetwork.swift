@@ -153,6 +153,17 @@ final class ChatNetwork: Sendable {
     return stored
   }
 
+  /// Waits, `timeout` at most, until this node is linked to every other chatd node the
+  /// membership lists.
+  func awaitLinks(timeout: Duration) async {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      let linked = Set(dist.connectedNodes)
+      if peers.allSatisfy(linked.contains) { return }
+      try? await Task.sleep(for: .milliseconds(10))
+    }
+  }
+
   /// Leaves the network (peers see this node go at once).
   func leave(_ node: Node) async {
     await withdraw()

@@ -118,6 +118,10 @@ public final class ChatServer: Sendable {
     if config.cluster != nil {
       do {
         network = try await ChatNetwork.start(config, on: node)
+        // Linked to the other nodes before the listeners open: a client accepted before
+        // would find the rooms of nodes not linked yet out of reach (a worker restarted
+        // by its master accepts at once on the shared listener).
+        await network?.awaitLinks(timeout: .seconds(5))
       } catch {
         hold.drop(keeping: config.logLevel <= .debug)
         if given == nil { node.shutdown() }
