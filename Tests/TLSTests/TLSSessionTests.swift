@@ -144,9 +144,12 @@ final class TLSSessionTests: XCTestCase {
       let port = try await startTLSEchoServer(node, context: server, counters: counters, seen: seen)
       // Plain IRC, an HTTP request and random bytes where a ClientHello should be.
       var generator = SystemRandomNumberGenerator()
+      // A whole handshake record of random bytes: its header says 300 bytes follow, so the
+      // server has it all (random length bytes could announce more and leave it waiting).
       let garbage = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
       for bytes in [
-        Array("NICK alice\r\nUSER a 0 * :a\r\n".utf8), Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), [0x16, 0x03] + garbage,
+        Array("NICK alice\r\nUSER a 0 * :a\r\n".utf8), Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8),
+        [0x16, 0x03, 0x01, 0x01, 0x2C] + garbage,
       ] {
         let connection = try TestConnection(port: port)
         try connection.send(bytes)
