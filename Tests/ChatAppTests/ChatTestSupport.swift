@@ -17,12 +17,13 @@ func testConfig(dataDirectory: String? = nil) -> ChatConfig {
   return config
 }
 
-/// Runs `body` against a started server, then stops it (even if `body` throws).
+/// Runs `body` against a started server, then stops it (even if `body` throws); its
+/// node logs to `capture` when one is given.
 func withChatServer(
-  _ config: ChatConfig = testConfig(), schedulers: Int = 2,
+  _ config: ChatConfig = testConfig(), schedulers: Int = 2, capture: LogCapture? = nil,
   _ body: (ChatServer) async throws -> Void
 ) async throws {
-  let node = try Node(schedulers: schedulers)
+  let node = try capture.map { try Node(schedulers: schedulers, logger: $0.logger(level: config.logLevel)) } ?? Node(schedulers: schedulers)
   let server = try await ChatServer.start(config, on: node)
   do {
     try await body(server)

@@ -19,20 +19,6 @@ func mode(_ path: String) -> mode_t? {
 }
 
 final class DataAtRestTests: XCTestCase {
-  /// Runs `body` against a chatd on a node whose log lines `capture` keeps.
-  func withLoggedServer(_ config: ChatConfig, _ capture: LogCapture, _ body: (ChatServer) async throws -> Void) async throws {
-    let node = try Node(schedulers: 2, logger: capture.logger(level: config.logLevel))
-    let server = try await ChatServer.start(config, on: node)
-    do {
-      try await body(server)
-    } catch {
-      server.stop()
-      _ = await server.run()
-      throw error
-    }
-    server.stop()
-    _ = await server.run()
-  }
 
   func testANewDataDirectoryAndTheHistoryAreThisUsersAlone() async throws {
     let parent = temporaryDirectory("chatd-rest", mode: 0o755)
@@ -63,7 +49,7 @@ final class DataAtRestTests: XCTestCase {
       XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: 0o644]))
     }
     let capture = LogCapture()
-    try await withLoggedServer(testConfig(dataDirectory: data), capture) { server in
+    try await withChatServer(testConfig(dataDirectory: data), capture: capture) { server in
       XCTAssertEqual(mode(data), 0o700)
       XCTAssertEqual(mode(history), 0o600)
       let lines = capture.all.filter { $0.level == .warning }.map(\.message)
@@ -100,7 +86,7 @@ final class DataAtRestTests: XCTestCase {
     config.operators = ["root": "sesame-91c2"]
     config.logLevel = .trace
     let capture = LogCapture()
-    try await withLoggedServer(config, capture) { server in
+    try await withChatServer(config, capture: capture) { server in
       let alice = try IRCTestClient(tlsPort: server.ircTLSPort)
       alice.send("PASS letmein-7f3a")
       try alice.register("alice")
