@@ -1,0 +1,47 @@
+// chatd's memory trimmer: once a burst of load is over, it gives the memory the burst
+// freed back to the kernel. A connection's own buffers are given back as soon as it goes
+// idle (its lines, write queue and mailbox), but the allocator keeps what they freed,
+// and a mass disconnect's QUIT copies, the history written, the sockets of clients gone,
+// in its arenas: chatd's RSS stayed at its peak after the load ended (docs/MEMORY.md).
+// Each tick the trimmer samples the node's activity and the allocator's free bytes, and
+// `MemoryTrimPolicy` (Actors/MemoryTrimming.swift) says when to trim: after a whole
+// quiet tick that follows activity, never while clients are busy. Writer: this process
+// alone (its policy and counts).
+import Actors
+import GenServer
+import Supervision
+
+struct MemoryTrimmer: SyncGenServer {
+  /// How often the activity is sampled.
+  let interval: Duration
+
+  struct State {
+    var policy = MemoryTrimPolicy()
+    /// Trims made, and those that released memory.
+    var trims = 0
+    var released = 0
+  }
+
+  static func childSpec(interval: Duration) -> ChildSpec {
+    .server(id: "memory-trimmer", MemoryTrimmer(interval: interval), name: ChatServices.memoryTrimmerName)
+  }
+
+  func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
+    var state = State()
+    _ = state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes)
+    return .ok(state, .timeout(interval))
+  }
+
+  func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    if case .timeout = message, state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes) {
+      state.trims += 1
+      if MallocHeap.trim() { state.released += 1 }
+      state.policy.trimmed(freeBytes: MallocHeap.freeBytes)
+    }
+    return .noreply(.timeout(interval))
+  }
+
+  func formatStatus(_ state: State) -> String {
+    "every \(interval): trims \(state.trims), released memory \(state.released)"
+  }
+}
