@@ -170,6 +170,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public var isOpen: Bool { lock.withLock { !isClosed } }
   /// Bytes waiting in the write queue.
   public var pendingBytes: Int { queuedBytes.load(ordering: .relaxed) }
+  /// What the socket keeps allocated between reads and writes: whether its write queue
+  /// holds an array for chunks behind the first, and the capacity of the framer's
+  /// unfinished frame. Both are given back once emptied (tests of an idle socket).
+  var keptStorage: (writeQueue: Bool, framerBytes: Int) { lock.withLock { (queue.hasStorage, framer.partialCapacity) } }
 
   // MARK: - Configuration
 

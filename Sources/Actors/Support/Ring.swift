@@ -21,7 +21,7 @@ struct Ring<Element>: ~Copyable {
 
   /// The most slots an idle process's mailbox keeps (`Process.refill`): what one or
   /// two messages at a time need, not what a burst grew.
-  @inlinable static var idleCapacity: Int { 4 }
+  @inlinable static var idleCapacity: Int { 8 }
 
   @inlinable deinit {
     if let buffer {

@@ -26,19 +26,26 @@ struct MemoryTrimmer: SyncGenServer {
     .server(id: "memory-trimmer", MemoryTrimmer(interval: interval), name: ChatServices.memoryTrimmerName)
   }
 
+  /// The sampling timer's message. A timer, not the server's idle timeout: any message
+  /// (the observer asking for the state) would push a timeout back.
+  enum Info: Sendable { case sample }
+
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     var state = State()
     _ = state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes)
-    return .ok(state, .timeout(interval))
+    ctx.sendAfter(interval, to: ctx.address, .info(.sample))
+    return .ok(state)
   }
 
-  func handleInfo(_ message: Message<Never>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .timeout = message, state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes) {
+  func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
+    guard case .message(.sample) = message else { return .noreply() }
+    if state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes) {
       state.trims += 1
       if MallocHeap.trim() { state.released += 1 }
       state.policy.trimmed(freeBytes: MallocHeap.freeBytes)
     }
-    return .noreply(.timeout(interval))
+    ctx.sendAfter(interval, to: ctx.address, .info(.sample))
+    return .noreply()
   }
 
   func formatStatus(_ state: State) -> String {
