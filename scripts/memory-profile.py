@@ -35,6 +35,7 @@ ap.add_argument("--messages", type=int, default=20)
 ap.add_argument("--settle", type=float, default=3)
 ap.add_argument("--keep", action="store_true")
 ap.add_argument("--env", action="append", default=[], help="K=V for chatd's environment")
+ap.add_argument("--chatd-arg", action="append", default=[], help="one more argument for chatd (repeat)")
 ap.add_argument("-v", "--verbose", action="store_true", help="also print the observer's memory view at each phase")
 args = ap.parse_args()
 
@@ -57,7 +58,7 @@ for kv in args.env:
     k, _, v = kv.partition("="); env[k] = v
 server = subprocess.Popen(
     [args.chatd, "--host", "127.0.0.1", "--port", str(port), "--data-dir", data + "/data",
-     "--web-port", "0", "--metrics-listen", "off", "--no-flood-limit"],
+     "--web-port", "0", "--metrics-listen", "off", "--no-flood-limit"] + args.chatd_arg,
     stdout=open(data + "/chatd.log", "w"), stderr=subprocess.STDOUT, env=env)
 
 def status():
@@ -167,6 +168,8 @@ try:
         s.close()
     time.sleep(args.settle)
     report("left", 0)
+    for line in open(data + "/chatd.log", errors="replace"):
+        if "memory trimmed" in line: print("  chatd:", line.strip())
     if args.keep:
         print(f"chatd pid {server.pid}, control socket {data}/data/control.sock (kill {server.pid} when done)")
 finally:

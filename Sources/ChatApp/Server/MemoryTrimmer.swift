@@ -8,6 +8,7 @@
 // quiet tick that follows activity, never while clients are busy. Writer: this process
 // alone (its policy and counts).
 import Actors
+import COtterSys
 import GenServer
 import Supervision
 
@@ -20,6 +21,9 @@ struct MemoryTrimmer: SyncGenServer {
     /// Trims made, and those that released memory.
     var trims = 0
     var released = 0
+    /// The longest trim, in microseconds: malloc_trim holds each arena's lock while it
+    /// walks it, so this is how long an allocation may have waited.
+    var longestMicros: UInt64 = 0
   }
 
   static func childSpec(interval: Duration) -> ChildSpec {
@@ -40,15 +44,24 @@ struct MemoryTrimmer: SyncGenServer {
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
     guard case .message(.sample) = message else { return .noreply() }
     if state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes) {
+      let rss = otter_rss_bytes()
+      let start = MonotonicClock.nanoseconds()
+      let released = MallocHeap.trim()
+      let micros = (MonotonicClock.nanoseconds() &- start) / 1000
       state.trims += 1
-      if MallocHeap.trim() { state.released += 1 }
+      if released { state.released += 1 }
+      state.longestMicros = max(state.longestMicros, micros)
       state.policy.trimmed(freeBytes: MallocHeap.freeBytes)
+      let after = otter_rss_bytes()
+      ctx.node.logger.debug(
+        "memory trimmed: RSS \(rss / 1024) → \(after / 1024) KB in \(micros) µs",
+        metadata: ["rss_before_kb": .string("\(rss / 1024)"), "rss_after_kb": .string("\(after / 1024)"), "micros": .string("\(micros)")])
     }
     ctx.sendAfter(interval, to: ctx.address, .info(.sample))
     return .noreply()
   }
 
   func formatStatus(_ state: State) -> String {
-    "every \(interval): trims \(state.trims), released memory \(state.released)"
+    "every \(interval): trims \(state.trims), released memory \(state.released), longest \(state.longestMicros) µs"
   }
 }
