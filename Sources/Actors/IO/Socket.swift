@@ -482,6 +482,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if c < 0 {
         if -c == EAGAIN || -c == EINTR || -c == ECONNABORTED { break }
         out.append(.error(.system("accept", errno: -c)))
+        // One error per request, as one connection: out of descriptors (EMFILE) the
+        // listener stays readable, and re-armed it reported the error again at every
+        // poll while its owner waited to retry — a mailbox of millions of errors.
+        if mode == .once { mode = .passive }
         break
       }
       if kind == .tcpListener { _ = otter_tcp_nodelay(c) }
