@@ -18,6 +18,10 @@ enum RecordKind: String, Sendable {
   case certificate
   /// A registered channel, by its folded name.
   case channel
+  /// A web login session, by the SHA-256 of its token (Accounts/WebSessionRecord.swift).
+  case webSession = "web-session"
+  /// A secret the server itself keeps (the web forms' key), by its name.
+  case serverKey = "server-key"
 }
 
 /// One operation on the documents.
