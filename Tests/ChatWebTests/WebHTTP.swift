@@ -107,4 +107,5 @@ func registerAccount(_ name: String, password: String, ircPort: Int) throws {
   try irc.send("PRIVMSG NickServ :REGISTER \(password)\r\n")
   try irc.expectLine(containing: " 900 ")
   try irc.send("QUIT\r\n")
+  _ = try? irc.readToEnd()  // the nick is free again once the server has closed
 }

@@ -181,6 +181,8 @@ final class WebLoginTests: XCTestCase {
       XCTAssertEqual(r.status, 403, origin)
       XCTAssertTrue(r.body.contains("may not open this server's WebSocket"), r.body)
     }
+    // Behind a proxy that terminates TLS (X-Forwarded-Proto: https) the page's origin is https.
+    _ = try TestWebSocket(port: port, extraHeaders: "Origin: https://127.0.0.1:\(port)\r\nX-Forwarded-Proto: https\r\n")
     await stopChat(server)
 
     // Configured origins replace the default.
@@ -205,6 +207,27 @@ final class WebLoginTests: XCTestCase {
     let token = try XCTUnwrap(browser.cookies["chatd_session"])
     let (_, welcome) = try registeredWebSocket(server.webPort, nick: "carolweb", headers: "Cookie: chatd_session=\(token)\r\n")
     XCTAssertTrue(welcome.contains(" 900 "), welcome)
+    await stopChat(server)
+  }
+
+  /// Dropping the account ends its sessions: the cookie logs nobody in any more.
+  func testDroppingTheAccountEndsItsSessions() async throws {
+    let server = try await startChat { $0.webGuests = false }
+    try registerAccount("dave", password: "dave-password", ircPort: server.ircPort)
+    var browser = WebBrowser(port: server.webPort)
+    XCTAssertEqual(try browser.logIn("dave", "dave-password").status, 303)
+    let token = try XCTUnwrap(browser.cookies["chatd_session"])
+    XCTAssertTrue(try browser.request("/session").body.contains("\"account\": \"dave\""))
+    let irc = try ircClient(port: server.ircPort, nick: "dropper")
+    try irc.send("PRIVMSG NickServ :IDENTIFY dave dave-password\r\n")
+    try irc.expectLine(containing: " 900 ")
+    try irc.send("PRIVMSG NickServ :DROP dave-password\r\n")
+    try irc.expectLine(containing: "dropped")
+    XCTAssertTrue(try browser.request("/session").body.contains("\"account\": null"))
+    XCTAssertEqual(try http(server.webPort, "/ws", headers: upgradeHeaders(["Cookie": "chatd_session=\(token)"])).status, 403)
+    // Nor does an account of the same name registered again by someone else inherit it.
+    try registerAccount("dave", password: "another-password", ircPort: server.ircPort)
+    XCTAssertEqual(try http(server.webPort, "/ws", headers: upgradeHeaders(["Cookie": "chatd_session=\(token)"])).status, 403)
     await stopChat(server)
   }
 

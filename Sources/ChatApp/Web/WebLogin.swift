@@ -15,7 +15,8 @@ import GenServer
 /// A request to the web side, with what its answer depends on.
 struct WebRequest {
   let request: HTTPRequest
-  /// It came in on the HTTPS port.
+  /// It came in on the HTTPS port, or through a proxy that says it came over HTTPS
+  /// (`X-Forwarded-Proto: https`): its cookies are Secure, its own origin https.
   let secure: Bool
   /// The peer's address, as the login throttle counts it.
   let address: String
@@ -24,7 +25,7 @@ struct WebRequest {
 
   init(_ request: HTTPRequest, secure: Bool, peer: String, services: ChatServices) {
     self.request = request
-    self.secure = secure
+    self.secure = secure || request.header("x-forwarded-proto")?.trimmingSpaces.lowercased() == "https"
     address = Connection.hostPart(of: peer)
     cookies = Cookies.parse(request)
     self.services = services

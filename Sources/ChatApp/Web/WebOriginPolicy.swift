@@ -4,8 +4,10 @@
 // cookie (cross-site WebSocket hijacking), and its forms could log the user in or out.
 // So the WebSocket upgrade and every POST are refused (403) unless their `Origin` is
 // allowed: one of the configured origins (`--web-origin`, repeatable), or, by default,
-// the page's own (the scheme of the port the request came in on, and the `Host` the
-// client sent). A request with no `Origin` comes from no page — irctest, chatbench, a
+// the page's own (the scheme of the port the request came in on — or, behind a proxy
+// that terminates TLS, its `X-Forwarded-Proto`, a header no page can add to a WebSocket
+// handshake or a form — and the `Host` the client sent, which a proxy must pass on with
+// its port). A request with no `Origin` comes from no page — irctest, chatbench, a
 // script — and may open the WebSocket; a POST without one is judged by its `Referer`,
 // and refused with neither (browsers send `Origin` on every POST). A value built from
 // the configuration: no state.
