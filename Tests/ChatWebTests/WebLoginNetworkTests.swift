@@ -51,6 +51,11 @@ final class WebLoginNetworkTests: XCTestCase {
     XCTAssertTrue(stored.contains("web-session:" + WebSessionRecord.key(forToken: token)), stored)
     XCTAssertFalse(stored.contains(token), stored)
     XCTAssertTrue(stored.contains("server-key:web-forms"), stored)
+    // Redis drops the session's key when the session expires: its TTL is the session's.
+    let sessionKey = try XCTUnwrap(stored.split(separator: "\n").first { $0.contains("web-session:") })
+    let ttl = try runTool(findTool(["redis-cli"]) ?? "/usr/bin/redis-cli", ["-u", redis.url, "TTL", String(sessionKey)], timeout: 10)
+    let seconds = Int(ttl.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    XCTAssertTrue((WebSessionRecord.lifetime - 60...WebSessionRecord.lifetime).contains(seconds), ttl.output)
 
     // Logout on node a: node b no longer knows the session.
     let logoutToken = try XCTUnwrap(session.body.components(separatedBy: "\"csrf\": \"").dropFirst().first?.prefix(64))

@@ -7,10 +7,12 @@
 import Foundation
 
 extension AccountBook {
-  /// Opens a session for `account` under `key` (the hash of its token).
+  /// Opens a session for `account` under `key` (the hash of its token). Sessions that
+  /// expired unused are removed first, so that they do not pile up.
   func openSession(_ key: String, for account: AccountInfo, now: Int, _ done: @escaping Done<AccountInfo>) {
     let record = WebSessionRecord(
       account: Names.fold(account.name), accountID: account.id, created: now, expires: now + WebSessionRecord.lifetime)
+    engine.run(.expire(.webSession, before: now)) { _ in }
     engine.run(.create(.webSession, key, record.json)) { result in
       // A clash of 256-bit random tokens does not happen; a failed write is the engine's.
       guard case .written(true) = result else { return done(.failure(.unavailable)) }

@@ -33,6 +33,10 @@ enum EngineOperation: Sendable {
   case replace(RecordKind, String, String)
   /// Removes documents (those absent are ignored).
   case delete([(RecordKind, String)])
+  /// Removes the documents of a kind whose `expires` (Unix seconds, a field of their
+  /// JSON) is `before` or earlier. An engine whose documents expire by themselves (Redis,
+  /// told a web session's expiry as its key's TTL) has nothing to do.
+  case expire(RecordKind, before: Int)
 }
 
 /// What an operation came to.
