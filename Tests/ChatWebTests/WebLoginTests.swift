@@ -70,7 +70,9 @@ final class WebLoginTests: XCTestCase {
   }
 
   func testLoginLogsTheWebSocketInAndLogoutRevokes() async throws {
-    let server = try await startChat()
+    // Everything logged, down to each client line: the token and password must not be.
+    let capture = LogCapture()
+    let server = try await startChat(capture: capture) { $0.logLevel = .trace }
     try registerAccount("alice", password: "alice-password", ircPort: server.ircPort)
     var browser = WebBrowser(port: server.webPort)
     let login = try browser.logIn("alice", "alice-password")
@@ -122,6 +124,10 @@ final class WebLoginTests: XCTestCase {
     let (_, again) = try registeredWebSocket(server.webPort, nick: "alice2", headers: "Cookie: chatd_session=\(token)\r\n")
     XCTAssertFalse(again.contains(" 900 "), again)
     await stopChat(server)
+    let log = capture.all.map(\.description)
+    XCTAssertTrue(log.contains { $0.contains("alice logged in") }, log.joined(separator: "\n"))
+    XCTAssertTrue(log.contains { $0.contains("from the web") }, "client lines are logged: \(log.count) lines")
+    XCTAssertFalse(log.contains { $0.contains(token) || $0.contains("alice-password") }, log.joined(separator: "\n"))
   }
 
   func testLoginRefusals() async throws {
