@@ -216,6 +216,30 @@ final class WebLoginTests: XCTestCase {
     await stopChat(server)
   }
 
+  /// Bodies chatd does not read: refused with the status that says why.
+  func testFormBodiesItRefuses() async throws {
+    let server = try await startChat()
+    let port = server.webPort
+    let origin = ["Origin": "http://127.0.0.1:\(port)"]
+    let formType = origin.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 }
+    XCTAssertEqual(try http(port, "/login", method: "POST", headers: formType).status, 411, "no Content-Length")
+    let chunked = formType.merging(["Transfer-Encoding": "chunked"]) { $1 }
+    XCTAssertEqual(try http(port, "/login", method: "POST", headers: chunked, body: "").status, 411, "chunked")
+    let big = try http(port, "/login", method: "POST", headers: formType, body: String(repeating: "a", count: WebLogin.maxBody + 1))
+    XCTAssertEqual(big.status, 413)
+    XCTAssertEqual(
+      try http(port, "/login", method: "POST", headers: origin.merging(["Content-Type": "application/json"]) { $1 }, body: "{}").status, 415
+    )
+    XCTAssertEqual(try http(port, "/login", method: "POST", headers: formType, body: "csrf=%FF").status, 400, "not UTF-8")
+    XCTAssertEqual(try http(port, "/logout").status, 405, "logout is a POST")
+    XCTAssertEqual(try http(port, "/", method: "POST", headers: formType, body: "").status, 405)
+    // A body that never comes whole: 408, not a session kept forever.
+    let slow = try TestConnection(port: port, timeout: 15)
+    try slow.send("POST /login HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Length: 100\r\n\r\naccount=")
+    XCTAssertTrue(String(decoding: try slow.readToEnd(), as: UTF8.self).hasPrefix("HTTP/1.1 408 "))
+    await stopChat(server)
+  }
+
   /// Dropping the account ends its sessions: the cookie logs nobody in any more.
   func testDroppingTheAccountEndsItsSessions() async throws {
     let server = try await startChat { $0.webGuests = false }
