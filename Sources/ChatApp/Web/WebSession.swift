@@ -91,13 +91,14 @@ enum WebSession {
         request.path == "/login" ? await WebLogin.login(web, body: body, ctx) : await WebLogin.logout(web, body: body, ctx)
       return await answer(response, socket, ctx)
     }
-    let methods = request.path == "/login" || request.path == "/logout" ? "GET, HEAD, POST" : "GET, HEAD"
-    guard request.method == "GET" || isHead || (request.path == "/logout" && request.method == "POST") else {
-      let known = ["/", "/index.html", "/app.js", "/app.css", "/login", "/login.css", "/session", "/logout"].contains(request.path)
+    guard request.method == "GET" || isHead else {
+      let allowed: [String: String] = [
+        "/": "GET, HEAD", "/index.html": "GET, HEAD", "/app.js": "GET, HEAD", "/app.css": "GET, HEAD", "/login": "GET, HEAD, POST",
+        "/login.css": "GET, HEAD", "/session": "GET, HEAD", "/logout": "POST",
+      ]
       let error =
-        known
-        ? HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", methods)])
-        : HTTPError(404, "no such page: \(request.path)")
+        allowed[request.path].map { HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", $0)]) }
+        ?? HTTPError(404, "no such page: \(request.path)")
       return await answer(HTTPResponse.error(error, includeBody: !isHead), socket, ctx)
     }
     func file(_ type: String, _ bytes: [UInt8]) -> [UInt8] {
