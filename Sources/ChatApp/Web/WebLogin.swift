@@ -58,9 +58,19 @@ enum WebLogin {
 
   /// The account the request's session cookie logs in, if any.
   static func account(of web: WebRequest, _ ctx: Context<Never>) async -> AccountInfo? {
-    guard let token = web.sessionToken else { return nil }
-    if case .webSession(let account) = await call(.session(key: WebSessionRecord.key(forToken: token)), ctx) { return account }
+    if case .success(let account) = await lookUp(web, ctx) { return account }
     return nil
+  }
+
+  /// The account the request's session cookie logs in (nil: no cookie, or no such
+  /// session), or `.unavailable` when the store could not say.
+  static func lookUp(_ web: WebRequest, _ ctx: Context<Never>) async -> Result<AccountInfo?, AccountRefusal> {
+    guard let token = web.sessionToken else { return .success(nil) }
+    switch await call(.session(key: WebSessionRecord.key(forToken: token)), ctx) {
+    case .webSession(let account): return .success(account)
+    case .refused(let refusal): return .failure(refusal)
+    default: return .failure(.unavailable)
+    }
   }
 
   private static func formKey(_ ctx: Context<Never>) async -> Secret? {

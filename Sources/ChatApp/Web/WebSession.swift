@@ -136,7 +136,12 @@ enum WebSession {
       logger.notice("web: refused a WebSocket from \(web.address) (403): \(why)")
       return await answer(HTTPResponse.error(HTTPError(403, why)), socket, ctx)
     }
-    let account = await WebLogin.account(of: web, ctx)
+    let lookup = await WebLogin.lookUp(web, ctx)
+    let account = try? lookup.get()
+    if account == nil && !web.services.config.webGuests, case .failure(let refusal) = lookup {
+      // Not the browser's fault: it may try again (a guest, where guests may chat, goes on).
+      return await answer(HTTPResponse.error(HTTPError(503, refusal.description)), socket, ctx)
+    }
     if account == nil && !web.services.config.webGuests {
       let why = "this server has no guests: log in at /login first"
       logger.notice("web: refused a WebSocket from \(web.address) (403): \(why)")
