@@ -1,72 +1,15 @@
-// The browser client chatd serves at `/`: one self-contained page (HTML, CSS, script)
-// that speaks IRC over WebSocket to `/ws` with the text.ircv3.net subprotocol. Rooms
-// (LIST, join by clicking), members with presence (away-notify and WHO), messages with
-// the history a room replays on join (server-time), nick change, away, and reconnecting
-// with exponential backoff. After a reconnect the room's replay holds lines the page
-// already shows: each message carries its msgid (message-tags), and a line whose msgid
-// the room has is not added again, so only what was missed while away appears. `?nick=` and `?join=#a,#b` in the address preset the nick
-// and rooms (the browser test uses them). `window.chat` exposes the state for tests.
+// The web client's script, served as `/app.js` (application/javascript): everything
+// the page (WebClientPage.swift) does, from parsing IRC lines to reconnecting. After a
+// reconnect the room's replay holds lines the page already shows: each message carries
+// its msgid (message-tags), and a line whose msgid the room has is not added again.
+// Event handlers are set from here, never inline (the CSP forbids those). Constant
+// text: no state.
 
-enum WebClientPage {
-  /// The page as bytes, built once.
-  static let bytes: [UInt8] = Array(html.utf8)
+enum WebClientScript {
+  /// The script as bytes, built once.
+  static let bytes: [UInt8] = Array(source.utf8)
 
-  static let html = #"""
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>chatd</title>
-    <style>
-      :root { --bg:#f7f7f5; --panel:#fff; --line:#ddd; --ink:#222; --muted:#777; --accent:#2a6f97; }
-      * { box-sizing: border-box; }
-      body { margin:0; font:14px/1.4 system-ui, sans-serif; color:var(--ink); background:var(--bg);
-             display:grid; grid-template-columns: 180px 1fr 180px; grid-template-rows: auto 1fr auto; height:100vh; }
-      header { grid-column: 1 / 4; display:flex; gap:8px; align-items:center; padding:6px 10px; border-bottom:1px solid var(--line); background:var(--panel); }
-      header h1 { font-size:16px; margin:0 12px 0 0; }
-      #status { margin-left:auto; color:var(--muted); }
-      #status.online { color:#2e7d32; }
-      aside { background:var(--panel); overflow:auto; padding:8px; }
-      #rooms { border-right:1px solid var(--line); }
-      #people { border-left:1px solid var(--line); }
-      aside h2 { font-size:12px; text-transform:uppercase; color:var(--muted); margin:4px 0; }
-      ul { list-style:none; margin:0 0 12px; padding:0; }
-      li { padding:2px 4px; border-radius:4px; cursor:default; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
-      #joined li, #available li { cursor:pointer; }
-      #joined li.current { background:var(--accent); color:#fff; }
-      #joined li.unread { font-weight:bold; }
-      #members li::before { content:"●"; color:#2e7d32; margin-right:4px; }
-      #members li.away { color:var(--muted); }
-      #members li.away::before { color:#bbb; }
-      main { overflow:auto; padding:8px 12px; }
-      #topic { color:var(--muted); border-bottom:1px solid var(--line); padding-bottom:4px; margin-bottom:6px; min-height:1.4em; }
-      .msg { padding:1px 0; word-wrap:break-word; }
-      .msg time { color:var(--muted); font-size:12px; margin-right:6px; }
-      .msg .nick { font-weight:600; margin-right:6px; }
-      .msg.event { color:var(--muted); font-style:italic; }
-      .msg.history { opacity:.75; }
-      form#say { grid-column: 1 / 4; display:flex; gap:6px; padding:6px 10px; border-top:1px solid var(--line); background:var(--panel); }
-      #text { flex:1; padding:6px; }
-      input, button { font:inherit; }
-    </style>
-    </head>
-    <body>
-    <header>
-      <h1>chatd</h1>
-      <label>nick <input id="nick" size="12" autocomplete="off"></label>
-      <button id="setnick" type="button">change</button>
-      <button id="away" type="button">away</button>
-      <span id="status">connecting…</span>
-    </header>
-    <aside id="rooms">
-      <h2>Joined</h2><ul id="joined"></ul>
-      <h2>Rooms <button id="refresh" type="button" title="refresh">↻</button></h2><ul id="available"></ul>
-    </aside>
-    <main><div id="topic"></div><div id="messages"></div></main>
-    <aside id="people"><h2>Members</h2><ul id="members"></ul></aside>
-    <form id="say"><input id="text" autocomplete="off" placeholder="message, or /join #room, /nick name, /me, /away, /part"><button>send</button></form>
-    <script>
+  static let source = #"""
     "use strict";
     const params = new URLSearchParams(location.search);
     const $ = (id) => document.getElementById(id);
@@ -269,8 +212,5 @@ enum WebClientPage {
     setInterval(() => { if (chat.registered) send("LIST"); }, 30000);
     render();
     connect();
-    </script>
-    </body>
-    </html>
     """#
 }
