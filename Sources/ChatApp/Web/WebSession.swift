@@ -78,12 +78,36 @@ enum WebSession {
       }
       let page = HTTPResponse.make(
         200, contentType: "text/html; charset=utf-8", body: WebClientPage.bytes,
-        headers: [("Cache-Control", "no-cache")], includeBody: !isHead)
+        headers: [("Cache-Control", "no-cache")] + pageSecurityHeaders, includeBody: !isHead)
       return await answer(page, socket, ctx)
+    case "/app.js", "/app.css":
+      // The page's script and style, files of their own so the page needs no inline code.
+      guard request.method == "GET" || isHead else {
+        return await answer(
+          HTTPResponse.error(HTTPError(405, "\(request.method) is not allowed here", headers: [("Allow", "GET, HEAD")])), socket, ctx)
+      }
+      let script = request.path == "/app.js"
+      let file = HTTPResponse.make(
+        200, contentType: script ? "application/javascript; charset=utf-8" : "text/css; charset=utf-8",
+        body: script ? WebClientScript.bytes : WebClientStyle.bytes,
+        headers: [("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff")], includeBody: !isHead)
+      return await answer(file, socket, ctx)
     default:
       return await answer(HTTPResponse.error(HTTPError(404, "no such page: \(request.path)"), includeBody: !isHead), socket, ctx)
     }
   }
+
+  /// What the page's HTML is served with: its script and style come only from this
+  /// server (no inline code runs), it is never framed, and it says nothing to other sites.
+  static let pageSecurityHeaders: [(String, String)] = [
+    (
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
+        + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+  ]
 
   /// Sends a whole response, then closes without losing it.
   private static func answer(_ response: [UInt8], _ socket: Socket, _ ctx: Context<Never>) async {
