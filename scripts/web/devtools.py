@@ -83,7 +83,8 @@ class Browser:
             await asyncio.sleep(0.1)
         state = await self.evaluate(session, "JSON.stringify({status: document.getElementById('status').textContent, "
                                              "members: [...document.querySelectorAll('#members li')].map(l => l.textContent + '/' + l.className), "
-                                             "messages: document.getElementById('messages').innerText.slice(-400)})")
+                                             "messages: document.getElementById('messages').innerText.slice(-400), "
+                                             "sent: (window.chat && chat.sent || []).slice(-8)})")
         raise AssertionError(f"timed out waiting for: {what}; page state: {state}")
 
 

@@ -104,8 +104,9 @@ enum WebClientScript {
       const self = !!sender && fold(sender) === fold(chat.nick);
       const l = { kind, text, from, time, ts: time.getTime(), msgid, self, action: false, mention: false };
       if (kind === "msg" && !self && (mentions(text) || !r.isChannel)) l.mention = kind === "msg";
+      // In server-time order; a line without a server time (an event seen live) goes last.
       let at = r.lines.length;
-      while (at > 0 && r.lines[at - 1].ts > l.ts) at--;
+      if (tags && tags.time) while (at > 0 && r.lines[at - 1].ts > l.ts) at--;
       r.lines.splice(at, 0, l);
       if (r.lines.length > 5000) { const old = r.lines.shift(); if (old.msgid) r.seen.delete(old.msgid); r.more = true; }
       if (kind === "msg") {
