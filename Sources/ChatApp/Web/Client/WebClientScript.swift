@@ -97,7 +97,7 @@ enum WebClientScript {
 
     // Adds a line to a room in time order, once per msgid. `how`: "live" (as it happens),
     // "history" (a CHATHISTORY page). Returns the line, or null for a duplicate.
-    function addLine(r, kind, text, from, tags, how = "live", sender = from) {
+    function addLine(r, kind, text, from, tags, how = "live", sender = from, position = null) {
       const msgid = tags && tags.msgid;
       if (msgid) { if (r.seen.has(msgid)) return null; r.seen.add(msgid); }
       const time = tags && tags.time ? new Date(tags.time) : new Date();
@@ -105,13 +105,13 @@ enum WebClientScript {
       const l = { kind, text, from, time, ts: time.getTime(), msgid, self, action: false, mention: false };
       if (kind === "msg" && !self && (mentions(text) || !r.isChannel)) l.mention = kind === "msg";
       // In server-time order; a line without a server time (an event seen live) goes last.
-      let at = r.lines.length;
-      if (tags && tags.time) while (at > 0 && r.lines[at - 1].ts > l.ts) at--;
+      let at = position ?? r.lines.length;
+      if (position === null && tags && tags.time) while (at > 0 && r.lines[at - 1].ts > l.ts) at--;
       r.lines.splice(at, 0, l);
       if (r.lines.length > 5000) { const old = r.lines.shift(); if (old.msgid) r.seen.delete(old.msgid); r.more = true; }
       if (kind === "msg") {
         if (viewing(r) && how === "live") r.readUpTo = Math.max(r.readUpTo || 0, l.ts), markReadSoon(r);
-        else if (!self && r.readUpTo !== null && l.ts > r.readUpTo) { r.unread++; if (l.mention) r.mentions++; }
+        else if (!self && (how === "live" || r.readUpTo !== null && l.ts > r.readUpTo)) { r.unread++; if (l.mention) r.mentions++; }
         if (how === "live" && l.mention && !self) notifyHidden(r, l);
       }
       if (how === "live") {
@@ -186,10 +186,23 @@ enum WebClientScript {
     }
     function finishHistory(r, items) {
       const mode = r.loading; r.loading = null;
-      let added = 0;
-      for (const m of items) if (addMessage(m, "history")) added++;
+      // An older page goes above what is held, as one block in the server's order (lines
+      // of one millisecond would otherwise mix); other pages by time.
+      let at = null;
+      if (mode === "BEFORE" && items.length) {
+        const first = r.lines.findIndex((l) => l.kind === "msg"), oldest = Date.parse(items[0].tags.time || "") || 0;
+        at = first < 0 ? r.lines.length : first;
+        while (at > 0 && r.lines[at - 1].ts > oldest) at--;
+      }
+      let added = 0, last = 0;
+      for (const m of items) {
+        const l = addMessage(m, "history", at);
+        if (l) { added++; last = Math.max(last, l.ts); if (at !== null) at++; }
+      }
       if (mode === "BEFORE" || mode === "LATEST") r.more = items.length >= r.requested;
-      if (r.readUpTo === null) r.readUpTo = newest(r);
+      // No read position yet (no MARKREAD): the history is read; lines that came live while
+      // it was on its way are not.
+      if (r.readUpTo === null) r.readUpTo = last;
       recount(r);
       if (viewing(r)) markViewed(r);
       if (mode === "AFTER" && items.length >= r.requested) catchUp(r);  // more was missed than one page
@@ -215,7 +228,7 @@ enum WebClientScript {
     }
 
     // ---- server lines ----
-    function addMessage(m, how) {
+    function addMessage(m, how, at = null) {
       const p = m.params, from = nickOf(m.source);
       const me = fold(from) === fold(chat.nick);
       const target = p[0] || "";
@@ -223,7 +236,7 @@ enum WebClientScript {
       const text = strip(p[1] || "");
       const action = text.startsWith("\u0001ACTION ") ? text.slice(8).replace(/\u0001$/, "") : null;
       if (action === null && text.startsWith("\u0001")) return null;  // other CTCP
-      const l = addLine(r, "msg", action !== null ? "* " + from + " " + action : text, action !== null ? null : from, m.tags, how, from);
+      const l = addLine(r, "msg", action !== null ? "* " + from + " " + action : text, action !== null ? null : from, m.tags, how, from, at);
       if (l) { l.action = action !== null; l.notice = m.command === "NOTICE"; }
       return l;
     }
@@ -589,7 +602,7 @@ enum WebClientScript {
       $("away").textContent = chat.away ? "back" : "away";
       $("away").setAttribute("aria-pressed", String(chat.away));
       $("notify").setAttribute("aria-pressed", String(chat.notify));
-      $("notify").textContent = chat.notify ? "notifications on" : "notifications off";
+      $("notify").textContent = chat.notify ? "🔔" : "🔕";
     }
     function renderSearch() {
       const box = $("search-results"), s = chat.search;

@@ -109,6 +109,7 @@ enum WebClientStyle {
       header h1 { max-width: 45vw; }
       #controls { margin-left: 0; order: 5; width: 100%; }
       #controls input#nick { width: 7em; }
+      #controls label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
       nav#rooms, aside#people {
         display: none; position: fixed; top: 0; bottom: 0; width: min(82vw, 300px); z-index: 20;
         box-shadow: 0 0 24px rgba(0, 0, 0, .35); border: 0;
