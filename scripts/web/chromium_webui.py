@@ -396,6 +396,8 @@ async def reconnect(browser):
     await browser.wait_for(alice, "the reconnect button brings the page back", "chat.registered && document.getElementById('offline').hidden")
     await browser.wait_for(alice, "alice sees what she missed in #r2", says("r2 missed 1"))
     await browser.wait_for(alice, "and it kept the view on #r2", "chat.current === '#r2'")
+    await browser.wait_for(alice, "where the missed lines begin in #r2 is marked",
+                           "document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith('r2 missed 0')")
     await browser.wait_for(alice, "#r1 counts its unread lines: the one before and the three missed",
                            "document.querySelector('#joined li[data-room=\"#r1\"]').dataset.unread === '4'")
     asked = json.loads(await browser.evaluate(alice, f"JSON.stringify(chat.sent.slice({sent_before}).filter(l => l.startsWith('CHATHISTORY')))"))
@@ -514,7 +516,7 @@ async def readmarker(browser):
     await browser.wait_for(one, "the first page shows the account and a logout form",
                            "!document.getElementById('logout').hidden && document.getElementById('account-name').textContent.includes('reader')")
     for page in (one, two):
-        await browser.evaluate(page, "(() => { chat.rooms.get('#other') || null; return true; })()")
+        await browser.evaluate(page, VISIBLE)
         await browser.evaluate(page, say("/join #elsewhere"))
         await browser.wait_for(page, "a page looks at another room", "chat.current === '#elsewhere'")
     talker.send("PRIVMSG #rm :unread one", "PRIVMSG #rm :unread two")

@@ -17,8 +17,8 @@ enum WebClientScript {
   static let source = ##"""
     "use strict";
     // chatd's web client: IRC over a WebSocket (text.ircv3.net). One `chat` object holds the
-    // state; handlers for server lines change it, then render what changed. No innerHTML:
-    // every text a person wrote goes in through textContent or text nodes.
+    // state; handlers for server lines change it, then render what changed. Markup is never
+    // built from strings: every text a person wrote goes in through textContent or text nodes.
     const params = new URLSearchParams(location.search);
     const $ = (id) => document.getElementById(id);
     const fold = (s) => s.toLowerCase();
@@ -204,6 +204,8 @@ enum WebClientScript {
       // it was on its way are not.
       if (r.readUpTo === null) r.readUpTo = last;
       recount(r);
+      // What came in while away, in the room in view: the "unread since" line shows where.
+      if (viewing(r) && r.unread > 0 && r.since === null) { r.since = r.readUpTo; dirty.messages = true; }
       if (viewing(r)) markViewed(r);
       if (mode === "AFTER" && items.length >= r.requested) catchUp(r);  // more was missed than one page
       if (r.key === chat.current) dirty.messages = true;
