@@ -75,6 +75,11 @@ final class WebClientTests: XCTestCase {
     try await scenario("search")
   }
 
+  /// The login state from `GET /session` (skips, saying so, while the server has none).
+  func testLoginStateFromSession() async throws {
+    try await scenario("session")
+  }
+
   /// Needs web logins (/login, /session) and draft/read-marker on the server; skips,
   /// saying which is missing, until both are there.
   func testReadMarkerSharedBetweenTwoPagesOfOneAccount() async throws {

@@ -24,6 +24,8 @@ message would set. Scenarios:
               paint (Performance API), and the page's weight
   search      soju.im/search when the server offers it; otherwise the page must say
               search is not available (prints "skip:" for the test to report)
+  session     GET /session's login state on the page: a guest's Log in link (or, with
+              guests off, the login page); prints "skip:" when the server has none
   readmarker  two pages of one account (logged in through /login): reading a room in
               one clears its unread count in the other (draft/read-marker); prints
               "skip:" when the server has no /login or no draft/read-marker
@@ -192,6 +194,17 @@ async def layout(browser):
 
     await no_overflow(browser, alice, "desktop 1280×800")
     await shot(browser, alice, "webui-desktop.png")
+    # The system's dark preference gives the dark theme.
+    background = "getComputedStyle(document.body).backgroundColor"
+    light = await browser.evaluate(alice, background)
+    await browser.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}, alice)
+    dark = await browser.evaluate(alice, background)
+    channels = [int(c) for c in dark[dark.index("(") + 1:dark.index(")")].split(",")[:3]]
+    if dark == light or max(channels) > 80:
+        raise AssertionError(f"the dark preference did not darken the page: {light} then {dark}")
+    ok(f"dark theme from the system's preference ({light} → {dark})")
+    await shot(browser, alice, "webui-desktop-dark.png")
+    await browser.send("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]}, alice)
 
     # Accessibility: landmarks, names, and the message box reachable by name.
     await browser.send("Accessibility.enable", {}, alice)
@@ -528,13 +541,34 @@ async def readmarker(browser):
     await browser.wait_for(two, "the second page's #rm is read too (the server's MARKREAD)",
                            "document.querySelector('#joined li[data-room=\"#rm\"]')?.dataset.unread === '0'")
     await clean(browser, one, "the first page")
+    await click(browser, one, "#logout button")
+    await browser.wait_for(one, "Log out ends the session: the page is logged out",
+                           "location.pathname === '/login' || (window.chat && chat.registered && !chat.account)", timeout=20)
     talker.close()
+
+
+async def session(browser):
+    status, headers, body = http("GET", "/session")
+    if status == 404:
+        print("skip: the server has no /session (web logins)", flush=True)
+        return
+    state = json.loads(body)
+    if not state.get("guests"):
+        page = await browser.open(BASE, None, 1000, 620, WATCH)
+        await browser.wait_for(page, "guests not allowed: the page goes to the login page", f"location.pathname === {js(state['login'])}")
+        return
+    alice = await open_page(browser, "alice", ["#s"])
+    await browser.wait_for(alice, "a guest gets a Log in link to the login page and no Log out",
+                           f"!document.getElementById('account').hidden && !document.getElementById('login-link').hidden && "
+                           f"document.getElementById('login-link').getAttribute('href') === {js(state['login'])} && "
+                           "document.getElementById('logout').hidden")
+    await clean(browser, alice, "alice")
 
 
 async def main():
     os.makedirs(OUT, exist_ok=True)
     scenario = {"layout": layout, "unread": unread, "scrollback": scrollback, "reconnect": reconnect,
-                "perf": perf, "search": search, "readmarker": readmarker}[SCENARIO]
+                "perf": perf, "search": search, "readmarker": readmarker, "session": session}[SCENARIO]
     async with chromium(CHROMIUM) as browser:
         await scenario(browser)
 

@@ -31,7 +31,7 @@ enum WebClientPage {
         <input id="nick" size="10" autocomplete="off" spellcheck="false">
         <button id="setnick" type="button">change</button>
         <button id="away" type="button" aria-pressed="false">away</button>
-        <button id="notify" type="button" aria-pressed="false" aria-label="Desktop notifications" title="desktop notifications for mentions and private messages while this tab is hidden">🔕</button>
+        <button id="notify" type="button" aria-pressed="false" title="desktop notifications for mentions and private messages while this tab is hidden">notify</button>
         <div id="account" hidden>
           <a id="login-link" href="/login">Log in</a>
           <span id="account-name"></span>

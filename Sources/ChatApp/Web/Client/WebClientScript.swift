@@ -599,12 +599,15 @@ enum WebClientScript {
       s.textContent = online ? "online as " + chat.nick + (chat.account ? " (" + chat.account + ")" : "") : chat.connected ? "connecting…" : "offline";
       s.className = online ? "online" : chat.connected ? "" : "offline";
       offline.hidden = online || chat.connected || chat.attempts === 0;
-      if (!offline.hidden) $("offline-text").textContent = "Offline" + (chat.lastClose ? " (" + chat.lastClose + ")" : "") + ": reconnecting at " + hhmm(new Date(chat.retryAt || Date.now())) + (chat.lastError ? ". " + chat.lastError : "") + ".";
+      if (!offline.hidden) {
+        const seconds = Math.max(0, Math.ceil(((chat.retryAt || 0) - Date.now()) / 1000));
+        $("offline-text").textContent = "Offline" + (chat.lastClose ? " (" + chat.lastClose + ")" : "") + (chat.lastError ? ": " + chat.lastError : "") +
+          (chat.retry ? ". Reconnecting in " + seconds + " s." : ".");
+      }
       document.body.classList.toggle("is-offline", !online);
       $("away").textContent = chat.away ? "back" : "away";
       $("away").setAttribute("aria-pressed", String(chat.away));
       $("notify").setAttribute("aria-pressed", String(chat.notify));
-      $("notify").textContent = chat.notify ? "🔔" : "🔕";
     }
     function renderSearch() {
       const box = $("search-results"), s = chat.search;
@@ -652,7 +655,7 @@ enum WebClientScript {
 
     // ---- the connection ----
     function connect() {
-      clearTimeout(chat.retry);
+      clearTimeout(chat.retry); chat.retry = null;
       const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + location.pathname.replace(/[^/]*$/, "") + "ws";
       const ws = chat.socket = new WebSocket(url, ["text.ircv3.net"]);
       let opened = false;
@@ -678,7 +681,7 @@ enum WebClientScript {
         chat.attempts++;
         chat.lastClose = e.code ? "closed " + e.code : null;
         chat.retryAt = Date.now() + delay;
-        chat.retry = setTimeout(connect, delay);
+        chat.retry = setTimeout(() => { chat.retry = null; connect(); }, delay);
         dirty.all = true; render();
       };
     }
@@ -735,6 +738,7 @@ enum WebClientScript {
     chat.handleLine = (line) => handle(parse(line));  // for tests: a server line, as if it came over the socket
     $("nick").value = chat.nick;
     setInterval(() => { if (chat.registered) send("LIST"); }, 30000);
+    setInterval(() => { if (!chat.socket) renderStatus(); }, 1000);  // the offline bar's countdown
     dirty.all = true; render();
     loadSession().then((leaving) => { renderAccount(); if (leaving !== "leaving") connect(); });
     """##

@@ -31,6 +31,7 @@ enum WebClientStyle {
     input, button { font: inherit; color: inherit; }
     button { cursor: pointer; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 3px 9px; }
     button:disabled { cursor: default; opacity: .6; }
+    button[aria-pressed="true"] { background: var(--accent); color: var(--accent-ink); border-color: var(--accent); }
     input { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 5px 8px; min-width: 0; }
     :focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
     a { color: var(--link); }
