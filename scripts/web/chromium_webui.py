@@ -219,6 +219,22 @@ async def layout(browser):
         raise AssertionError(f"controls without an accessible name: {unnamed}")
     ok("the accessibility tree has the landmarks (banner, Rooms, main, Members, search, log) and every control a name")
 
+    # Focus order: the document's order (no positive tabindex), the skip link first,
+    # and it leads to the message box.
+    if await browser.evaluate(alice, "[...document.querySelectorAll('[tabindex]')].some(e => e.tabIndex > 0)"):
+        raise AssertionError("a positive tabindex reorders the focus")
+    await browser.evaluate(alice, "document.activeElement.blur(), true")
+    await browser.key(alice, "Tab", "Tab", 9)
+    await browser.wait_for(alice, "Tab from the start focuses the skip link", "document.activeElement.classList.contains('skip')")
+    order = json.loads(await browser.evaluate(alice, "JSON.stringify([...document.querySelectorAll('a[href], button:not([hidden]), input:not([type=hidden])')]"
+                                                     ".filter(e => e.offsetParent !== null).map(e => e.id || e.className || e.tagName))"))
+    positions = {name: order.index(name) for name in ("nick", "room", "search-text", "text") if name in order}
+    if not positions.get("nick", 99) < positions.get("room", 99) < positions.get("search-text", 99) < positions.get("text", 99):
+        raise AssertionError(f"focus order is not header, rooms, search, message box: {order}")
+    ok("focus follows the page: skip link, header, rooms, search, message box")
+    await browser.key(alice, "Enter", "Enter", 13)
+    await browser.wait_for(alice, "the skip link moves the focus to the message box", "document.activeElement.id === 'text'")
+
     # Keyboard: Alt+↓ goes to the next room; Tab completes a nick.
     await browser.evaluate(alice, "document.getElementById('text').focus(), true")
     await browser.key(alice, "ArrowDown", "ArrowDown", 40, modifiers=1)
@@ -453,6 +469,17 @@ async def perf(browser):
     print(f"metric first-contentful-paint-ms={timing['paint']:.0f}", flush=True)
     print(f"metric dom-content-loaded-ms={timing['loaded']:.0f}", flush=True)
     print(f"metric first-message-ms={timing['first']:.0f}", flush=True)
+    # All 1,000 lines in the page (scrolling up, page by page), then the room drawn anew.
+    for _ in range(40):
+        if await browser.evaluate(alice, "chat.rooms.get('#perf').lines.some(l => l.text === 'line 0')"):
+            break
+        await browser.evaluate(alice, "(() => { const log = document.getElementById('log'); log.scrollTop = 0; log.dispatchEvent(new Event('scroll')); return true; })()")
+        await browser.wait_for(alice, "an older page arrived", "!chat.rooms.get('#perf').loading")
+    held = await browser.evaluate(alice, "chat.rooms.get('#perf').lines.filter(l => l.kind === 'msg').length")
+    if held != 1000:
+        raise AssertionError(f"the page holds {held} of the 1000 lines")
+    redraw = await browser.evaluate(alice, "(() => { const t = performance.now(); show('#perf'); return performance.now() - t; })()")
+    print(f"metric redraw-1000-lines-ms={redraw:.0f}", flush=True)
     await clean(browser, alice, "alice")
     irc.close()
 

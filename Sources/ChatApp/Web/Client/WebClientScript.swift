@@ -581,9 +581,11 @@ enum WebClientScript {
       const r = chat.rooms.get(chat.current);
       const members = $("members"); members.replaceChildren();
       if (r) for (const u of [...r.members.values()].sort((a, b) => fold(a.nick) < fold(b.nick) ? -1 : 1)) {
-        const li = el("li", u.away ? "away" : "online", u.prefix + u.nick); li.dataset.nick = u.nick;
-        li.title = (u.away ? "away" : "online") + (u.account ? ", account " + u.account : "");
-        members.append(li);
+        const li = el("li", u.away ? "away" : "online"); li.dataset.nick = u.nick;
+        const b = el("button", "member", u.prefix + u.nick); b.type = "button";
+        b.title = (u.away ? "away" : "online") + (u.account ? ", account " + u.account : "") + "; click to address";
+        b.setAttribute("aria-label", u.prefix + u.nick + ", " + (u.away ? "away" : "online"));
+        li.append(b); members.append(li);
       }
       $("member-count").textContent = r && r.isChannel ? String(r.members.size) : "";
     }

@@ -73,7 +73,8 @@ enum WebClientStyle {
     .name { overflow: hidden; text-overflow: ellipsis; }
     .badge { margin-left: auto; font-size: 12px; border-radius: 9px; padding: 0 7px; background: var(--muted); color: var(--panel); font-weight: 700; }
     .badge.mention { background: var(--error); color: #fff; }
-    #members li { padding: 2px 6px; cursor: pointer; }
+    #members li { padding: 0 6px; }
+    #members button { border: 0; background: none; padding: 2px 0; color: inherit; max-width: calc(100% - 16px); overflow: hidden; text-overflow: ellipsis; }
     #members li::before { content: "●"; color: var(--online); margin-right: 5px; }
     #members li.away { color: var(--muted); }
     #members li.away::before { color: var(--away); }
