@@ -415,6 +415,11 @@ async def reconnect(browser):
                            "!chat.connected && !document.getElementById('offline').hidden && "
                            "document.getElementById('status').textContent === 'offline'")
     await shot(browser, alice, "webui-offline.png")
+    # The first retry is due after a jittered 0.5–1 s (later ones double, up to 30 s).
+    due = await browser.evaluate(alice, "chat.retryAt - chat.closedAt")
+    if not 500 <= due <= 1000:
+        raise AssertionError(f"the first retry is due after {due} ms")
+    ok(f"the first retry was due after {due} ms (jittered backoff)")
     irc.expect("QUIT")
     missed = {"#r1": [f"r1 missed {i}" for i in range(3)], "#r2": [f"r2 missed {i}" for i in range(2)]}
     for room, lines in missed.items():
@@ -447,6 +452,15 @@ async def reconnect(browser):
         raise AssertionError(f"no 'unread since' line in #r1: {shown}")
     ok("#r1's pane shows each line once, after an 'unread since' line")
     await clean(browser, alice, "alice")
+
+    # The tab closed and opened again later: what was said meanwhile is marked.
+    await browser.send("Page.navigate", {"url": "about:blank"}, alice)
+    irc.send("PRIVMSG #r1 :said while the tab was closed", "PRIVMSG #r1 :and more")
+    irc.sync()
+    await browser.send("Page.navigate", {"url": f"{BASE}?nick=alice&join=%23r1,%23r2"}, alice)
+    await browser.wait_for(alice, "the page opens again in #r1", "window.chat && chat.registered && chat.current === '#r1'")
+    await browser.wait_for(alice, "'unread since' marks the lines said while the tab was closed",
+                           "document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith('said while the tab was closed')")
     irc.close()
 
 

@@ -80,14 +80,20 @@ enum WebClientScript {
         chat.rooms.set(key, {
           name, key, isChannel: isChannelName(name), topic: "", members: new Map(), names: null,
           lines: [], seen: new Set(), unread: 0, mentions: 0,
-          readUpTo: null,    // ms: lines after it are unread (the server's MARKREAD, or what was shown)
+          // ms: lines after it are unread (the server's MARKREAD, or what this browser showed)
+          readUpTo: Number(localStorage.getItem("chatd.read." + key)) || null,
           since: null,       // ms: where the "unread since" line goes while the room is in view
           sentMarker: 0, more: true, loading: null, requested: 0, historyConn: -1, joined: false,
         });
       }
       return chat.rooms.get(key);
     }
-    const newest = (r) => r.lines.length ? r.lines[r.lines.length - 1].ts : 0;
+    // The newest message's server time: what "read up to here" means to the server (events
+    // and lines without a server time carry this browser's clock, which may differ).
+    function newest(r) {
+      for (let i = r.lines.length - 1; i >= 0; i--) if (r.lines[i].kind === "msg" && r.lines[i].serverTime) return r.lines[i].ts;
+      return 0;
+    }
     const viewing = (r) => r.key === chat.current && document.visibilityState !== "hidden";
     const strip = (s) => s.replace(/\x03(\d{1,2}(,\d{1,2})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/g, "");
     function mentions(text) {
@@ -102,7 +108,7 @@ enum WebClientScript {
       if (msgid) { if (r.seen.has(msgid)) return null; r.seen.add(msgid); }
       const time = tags && tags.time ? new Date(tags.time) : new Date();
       const self = !!sender && fold(sender) === fold(chat.nick);
-      const l = { kind, text, from, time, ts: time.getTime(), msgid, self, action: false, mention: false };
+      const l = { kind, text, from, time, ts: time.getTime(), msgid, self, action: false, mention: false, serverTime: !!(tags && tags.time) };
       if (kind === "msg" && !self && (mentions(text) || !r.isChannel)) l.mention = kind === "msg";
       // In server-time order; a line without a server time (an event seen live) goes last.
       let at = position ?? r.lines.length;
@@ -110,7 +116,7 @@ enum WebClientScript {
       r.lines.splice(at, 0, l);
       if (r.lines.length > 5000) { const old = r.lines.shift(); if (old.msgid) r.seen.delete(old.msgid); r.more = true; }
       if (kind === "msg") {
-        if (viewing(r) && how === "live") r.readUpTo = Math.max(r.readUpTo || 0, l.ts), markReadSoon(r);
+        if (viewing(r) && how === "live") { if (l.serverTime) r.readUpTo = Math.max(r.readUpTo || 0, l.ts); markReadSoon(r); }
         else if (!self && (how === "live" || r.readUpTo !== null && l.ts > r.readUpTo)) { r.unread++; if (l.mention) r.mentions++; }
         if (how === "live" && l.mention && !self) notifyHidden(r, l);
       }
@@ -146,12 +152,15 @@ enum WebClientScript {
     }
     function markViewed(r) {
       if (!r || !viewing(r)) return;
-      if (r.lines.length) r.readUpTo = Math.max(r.readUpTo || 0, newest(r));
+      const upTo = newest(r);
+      if (upTo) r.readUpTo = Math.max(r.readUpTo || 0, upTo);  // none yet: the first page decides
+      saveRead(r);
       r.unread = 0; r.mentions = 0;
       markReadSoon(r);
       dirty.rooms = true; schedule();
     }
     // draft/read-marker: tell the server (so the account's other pages) where reading got.
+    function saveRead(r) { if (r.readUpTo) localStorage.setItem("chatd.read." + r.key, String(r.readUpTo)); }
     function markReadSoon(r) {
       if (!chat.caps.has("draft/read-marker") || r.key === "*server*") return;
       clearTimeout(r.markTimer);
@@ -355,7 +364,7 @@ enum WebClientScript {
           const r = chat.rooms.get(fold(p[0] || "")); const v = p[1] || "";
           if (!r || !v.startsWith("timestamp=")) break;
           const ts = Date.parse(v.slice(10));
-          if (!isNaN(ts) && ts > (r.readUpTo || 0)) { r.readUpTo = ts; r.sentMarker = Math.max(r.sentMarker, ts); recount(r); dirty.rooms = true; schedule(); }
+          if (!isNaN(ts) && ts > (r.readUpTo || 0)) { r.readUpTo = ts; r.sentMarker = Math.max(r.sentMarker, ts); saveRead(r); recount(r); dirty.rooms = true; schedule(); }
           break;
         }
         case "FAIL":
@@ -682,7 +691,7 @@ enum WebClientScript {
         const delay = Math.min(30000, 1000 * 2 ** chat.attempts) * (0.5 + Math.random() / 2);
         chat.attempts++;
         chat.lastClose = e.code ? "closed " + e.code : null;
-        chat.retryAt = Date.now() + delay;
+        chat.closedAt = Date.now(); chat.retryAt = chat.closedAt + delay;
         chat.retry = setTimeout(() => { chat.retry = null; connect(); }, delay);
         dirty.all = true; render();
       };
