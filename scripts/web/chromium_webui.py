@@ -540,14 +540,17 @@ async def readmarker(browser):
     if status == 404:
         print("skip: the server has no /session (web logins), so two pages cannot share an account", flush=True)
         return
-    irc = IRC("marker", "draft/account-registration draft/read-marker")
+    irc = IRC("reader")
     irc.send("CAP LS 302")
     caps = irc.expect(" LS ")
     if "draft/read-marker" not in caps:
         print("skip: the server does not offer draft/read-marker", flush=True)
         return
-    irc.send("REGISTER reader * correct-horse-battery")
-    irc.expect("REGISTER SUCCESS")
+    irc.send("PRIVMSG NickServ :REGISTER correct-horse-battery")
+    irc.expect(" 900 ")
+    irc.send("QUIT")
+    while irc.sock.recv(4096):
+        pass  # the nick is free again once the server has closed
     irc.close()
     talker = IRC("talker")
     talker.join("#rm")
@@ -556,7 +559,7 @@ async def readmarker(browser):
         # A browser of its own: the login form posts the account's password, the
         # session cookie comes back, and the page opens with it.
         context = await browser.new_context()
-        page = await browser.open(BASE.rstrip("/") + "/login", context, 1000, 620)
+        page = await browser.open(BASE.rstrip("/") + "/login", context, 1000, 620, WATCH)
         await browser.wait_for(page, f"{name}: the login form", "!!document.querySelector('form#login input[name=csrf]')")
         await browser.evaluate(page, "(() => { const f = document.getElementById('login'); f.account.value = 'reader'; "
                                      "f.password.value = 'correct-horse-battery'; f.submit(); return true; })()")

@@ -1,8 +1,8 @@
 // The web client's page: the HTML chatd serves at `/` — landmarks (header, the rooms'
 // navigation, the messages' main, the members' aside), labelled controls, and the two
-// files it loads, `app.css` (WebClientStyle) and `app.js` (WebClientScript). No inline
-// script, style or event handler: the page runs under a Content-Security-Policy that
-// allows none. Constant text, written by no one at run time.
+// files it loads, `/app.css` (WebClientStyle) and `/app.js` (WebClientScript, at the end
+// of the body). No inline script, style or event handler: the page runs under a
+// Content-Security-Policy that allows none. Constant text, written by no one at run time.
 
 enum WebClientPage {
   /// The page as bytes, built once.
@@ -17,8 +17,7 @@ enum WebClientPage {
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="color-scheme" content="light dark">
     <title>chatd</title>
-    <link rel="stylesheet" href="app.css">
-    <script src="app.js" defer></script>
+    <link rel="stylesheet" href="/app.css">
     </head>
     <body>
     <a class="skip" href="#text">Skip to the message box</a>
@@ -70,6 +69,7 @@ enum WebClientPage {
       <ul id="members"></ul>
     </aside>
     <div id="scrim"></div>
+    <script src="/app.js"></script>
     </body>
     </html>
     """##

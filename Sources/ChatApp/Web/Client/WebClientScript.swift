@@ -699,7 +699,7 @@ enum WebClientScript {
     function reconnectNow() { if (chat.socket) return; clearTimeout(chat.retry); connect(); }
     async function loadSession() {
       try {
-        const answer = await fetch("session", { credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(3000) });
+        const answer = await fetch("/session", { credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(3000) });
         if (!answer.ok) return;
         const s = await answer.json();
         chat.session = s; chat.account = s.account || null;
