@@ -17,7 +17,7 @@ final class WebClientTests: XCTestCase {
   /// CHATHISTORY); its output, after checking it passed. A scenario that prints "skip:"
   /// (the server lacks what it needs) makes the test skip, saying so.
   @discardableResult
-  func scenario(_ name: String, timeout: Double = 150) async throws -> String {
+  func scenario(_ name: String, timeout: Double = 150, config: ChatConfig? = nil) async throws -> String {
     guard let python = pythonWithWebsockets() else {
       throw XCTSkip("needs Python with the websockets package: run scripts/setup.sh (makes .build/pyvenv) or set OTTER_PYTHON")
     }
@@ -25,7 +25,10 @@ final class WebClientTests: XCTestCase {
       throw XCTSkip("needs Chromium: apt-get install chromium (scripts/setup.sh does)")
     }
     try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-    let server = try await startChat { $0.history = true }
+    let server = try await startChat {
+      if let config { $0 = config }
+      $0.history = true
+    }
     let run = try runTool(
       python,
       [
@@ -78,6 +81,20 @@ final class WebClientTests: XCTestCase {
   /// The login state from `GET /session` (skips, saying so, while the server has none).
   func testLoginStateFromSession() async throws {
     try await scenario("session")
+  }
+
+  /// An always-on account's page closed and opened again. Needs web logins and
+  /// always-on sessions (`--always-on`); skips, saying which is missing.
+  func testAlwaysOnPageShowsWhatWasMissed() async throws {
+    guard case .run(var config)? = try? ChatCommandLine.parse(["--always-on", "opt-out"]) else {
+      throw XCTSkip("this chatd has no always-on sessions (--always-on)")
+    }
+    config.port = 0
+    config.webPort = freePort()
+    config.metricsPort = nil
+    config.floodProtection = false
+    config.dataDirectory = temporaryDirectory("chatweb")
+    try await scenario("alwayson", config: config)
   }
 
   /// Needs web logins (/login, /session) and draft/read-marker on the server; skips,

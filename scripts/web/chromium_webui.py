@@ -26,6 +26,9 @@ message would set. Scenarios:
               search is not available (prints "skip:" for the test to report)
   session     GET /session's login state on the page: a guest's Log in link (or, with
               guests off, the login page); prints "skip:" when the server has none
+  alwayson    an always-on account's page closes and opens again: it stayed in its room
+              (no QUIT seen), and what was said meanwhile shows once, after an "unread
+              since" line; prints "skip:" when the server has no /session
   readmarker  two pages of one account (logged in through /login): reading a room in
               one clears its unread count in the other (draft/read-marker); prints
               "skip:" when the server has no /login or no draft/read-marker
@@ -535,41 +538,98 @@ def http(method, path, form=None, cookie=None):
         return error.code, error.headers, error.read().decode()
 
 
-async def readmarker(browser):
-    status, _, _ = http("GET", "/session")
-    if status == 404:
-        print("skip: the server has no /session (web logins), so two pages cannot share an account", flush=True)
-        return
-    irc = IRC("reader")
-    irc.send("CAP LS 302")
-    caps = irc.expect(" LS ")
-    if "draft/read-marker" not in caps:
-        print("skip: the server does not offer draft/read-marker", flush=True)
-        return
-    irc.send("PRIVMSG NickServ :REGISTER correct-horse-battery")
+async def logged_in_page(browser, name, account, password, room):
+    """A page in a browser of its own, logged in through /login (the form posts the
+    account's password, the session cookie comes back, the chat page opens with it), in `room`."""
+    context = await browser.new_context()
+    page = await browser.open(BASE.rstrip("/") + "/login", context, 1000, 620, WATCH)
+    await browser.wait_for(page, f"{name}: the login form", "!!document.querySelector('form#login input[name=csrf]')")
+    await browser.evaluate(page, f"(() => {{ const f = document.getElementById('login'); f.account.value = {js(account)}; "
+                                 f"f.password.value = {js(password)}; f.submit(); return true; }})()")
+    await browser.wait_for(page, f"{name}: logged in, the chat page", f"window.chat && chat.registered && chat.account === {js(account)}", timeout=20)
+    await browser.evaluate(page, say("/join " + room))
+    await browser.wait_for(page, f"{name}: in {room}", f"chat.rooms.get({js(room)})?.joined")
+    return page
+
+
+def register(account, password):
+    """Registers `account` through NickServ, then leaves (its nick free again)."""
+    irc = IRC(account)
+    irc.send(f"PRIVMSG NickServ :REGISTER {password}")
     irc.expect(" 900 ")
     irc.send("QUIT")
     while irc.sock.recv(4096):
         pass  # the nick is free again once the server has closed
     irc.close()
+
+
+async def alwayson(browser):
+    status, _, _ = http("GET", "/session")
+    if status == 404:
+        print("skip: the server has no /session (web logins)", flush=True)
+        return
+    register("keeper", "keeper-password")
+    talker = IRC("talker")
+    talker.join("#ao")
+    page = await logged_in_page(browser, "keeper's page", "keeper", "keeper-password", "#ao")
+    await browser.evaluate(page, VISIBLE)
+    talker.send("PRIVMSG #ao :seen before closing")
+    await browser.wait_for(page, "keeper sees the line said before closing", says("seen before closing"))
+    await browser.wait_for(page, "and has told the server it read it", "chat.sent.some(l => l.startsWith('MARKREAD #ao'))")
+    talker.sync("before")
+    # The tab closes: an always-on account stays in its channels.
+    await browser.send("Page.navigate", {"url": "about:blank"}, page)
+    await asyncio.sleep(1)
+    talker.send("NAMES #ao")
+    names = talker.expect(" 353 ")
+    if "keeper" not in names:
+        raise AssertionError(f"keeper left #ao when the tab closed: {names}")
+    ok("with the tab closed keeper is still in #ao (always-on)")
+    missed = ["said while the tab was closed 1", "said while the tab was closed 2"]
+    talker.send(*[f"PRIVMSG #ao :{t}" for t in missed])
+    talker.sync("missed")
+    await browser.send("Page.navigate", {"url": BASE}, page)
+    await browser.wait_for(page, "the page opens again, logged in, in #ao", "window.chat && chat.registered && chat.rooms.get('#ao')?.joined && chat.current === '#ao'")
+    await browser.wait_for(page, "'unread since' marks what was said while the tab was closed",
+                           f"document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith({js(missed[0])})")
+    texts = json.loads(await browser.evaluate(page, "JSON.stringify(chat.rooms.get('#ao').lines.filter(l => l.kind === 'msg').map(l => l.text))"))
+    for text in ["seen before closing"] + missed:
+        if texts.count(text) != 1:
+            raise AssertionError(f"{text!r} is shown {texts.count(text)} times: {texts}")
+    ok("each line once")
+    talker.sync("after")
+    talker.send("PING :end")
+    seen = []
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        line = talker.expect("", timeout=2)
+        seen.append(line)
+        if "PONG" in line:
+            break
+    if any(" QUIT" in line and line.startswith(":keeper!") for line in seen):
+        raise AssertionError(f"the others saw keeper quit: {seen}")
+    await clean(browser, page, "keeper")
+    talker.close()
+
+
+async def readmarker(browser):
+    status, _, _ = http("GET", "/session")
+    if status == 404:
+        print("skip: the server has no /session (web logins), so two pages cannot share an account", flush=True)
+        return
+    irc = IRC("probe")
+    irc.send("CAP LS 302")
+    caps = irc.expect(" LS ")
+    irc.close()
+    if "draft/read-marker" not in caps:
+        print("skip: the server does not offer draft/read-marker", flush=True)
+        return
+    register("reader", "correct-horse-battery")
     talker = IRC("talker")
     talker.join("#rm")
 
-    async def logged_in_page(name):
-        # A browser of its own: the login form posts the account's password, the
-        # session cookie comes back, and the page opens with it.
-        context = await browser.new_context()
-        page = await browser.open(BASE.rstrip("/") + "/login", context, 1000, 620, WATCH)
-        await browser.wait_for(page, f"{name}: the login form", "!!document.querySelector('form#login input[name=csrf]')")
-        await browser.evaluate(page, "(() => { const f = document.getElementById('login'); f.account.value = 'reader'; "
-                                     "f.password.value = 'correct-horse-battery'; f.submit(); return true; })()")
-        await browser.wait_for(page, f"{name}: logged in, the chat page", "window.chat && chat.registered && chat.account === 'reader'", timeout=20)
-        await browser.evaluate(page, say("/join #rm"))
-        await browser.wait_for(page, f"{name}: in #rm", "chat.rooms.get('#rm')?.joined")
-        return page
-
-    one = await logged_in_page("the first page")
-    two = await logged_in_page("the second page")
+    one = await logged_in_page(browser, "the first page", "reader", "correct-horse-battery", "#rm")
+    two = await logged_in_page(browser, "the second page", "reader", "correct-horse-battery", "#rm")
     await browser.wait_for(one, "the first page shows the account and a logout form",
                            "!document.getElementById('logout').hidden && document.getElementById('account-name').textContent.includes('reader')")
     for page in (one, two):
@@ -612,7 +672,8 @@ async def session(browser):
 async def main():
     os.makedirs(OUT, exist_ok=True)
     scenario = {"layout": layout, "unread": unread, "scrollback": scrollback, "reconnect": reconnect,
-                "perf": perf, "search": search, "readmarker": readmarker, "session": session}[SCENARIO]
+                "perf": perf, "search": search, "readmarker": readmarker, "session": session,
+                "alwayson": alwayson}[SCENARIO]
     async with chromium(CHROMIUM) as browser:
         await scenario(browser)
 
