@@ -457,10 +457,11 @@ async def reconnect(browser):
     await clean(browser, alice, "alice")
 
     # The tab closed and opened again later: what was said meanwhile is marked.
-    await browser.send("Page.navigate", {"url": "about:blank"}, alice)
+    await close_tab(browser, alice)
+    irc.expect("QUIT")
     irc.send("PRIVMSG #r1 :said while the tab was closed", "PRIVMSG #r1 :and more")
     irc.sync()
-    await browser.send("Page.navigate", {"url": f"{BASE}?nick=alice&join=%23r1,%23r2"}, alice)
+    alice = await browser.open(f"{BASE}?nick=alice&join=%23r1,%23r2", None, 1280, 800, WATCH)
     await browser.wait_for(alice, "the page opens again in #r1", "window.chat && chat.registered && chat.current === '#r1'")
     await browser.wait_for(alice, "'unread since' marks the lines said while the tab was closed",
                            "document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith('said while the tab was closed')")
@@ -549,7 +550,18 @@ async def logged_in_page(browser, name, account, password, room):
     await browser.wait_for(page, f"{name}: logged in, the chat page", f"window.chat && chat.registered && chat.account === {js(account)}", timeout=20)
     await browser.evaluate(page, say("/join " + room))
     await browser.wait_for(page, f"{name}: in {room}", f"chat.rooms.get({js(room)})?.joined")
+    CONTEXTS[page] = context
     return page
+
+
+CONTEXTS = {}  # a logged-in page's browser context (its cookie jar)
+
+
+async def close_tab(browser, page):
+    """Closes the page's tab (its WebSocket with it: a navigation away may keep the page
+    in the back/forward cache, its socket open)."""
+    target = (await browser.send("Target.getTargetInfo", {}, page))["targetInfo"]["targetId"]
+    await browser.send("Target.closeTarget", {"targetId": target})
 
 
 def register(account, password):
@@ -569,7 +581,7 @@ async def alwayson(browser):
         print("skip: the server has no /session (web logins)", flush=True)
         return
     register("keeper", "keeper-password")
-    talker = IRC("talker")
+    talker = IRC("talker", "away-notify")
     talker.join("#ao")
     page = await logged_in_page(browser, "keeper's page", "keeper", "keeper-password", "#ao")
     await browser.evaluate(page, VISIBLE)
@@ -578,8 +590,9 @@ async def alwayson(browser):
     await browser.wait_for(page, "and has told the server it read it", "chat.sent.some(l => l.startsWith('MARKREAD #ao'))")
     talker.sync("before")
     # The tab closes: an always-on account stays in its channels.
-    await browser.send("Page.navigate", {"url": "about:blank"}, page)
-    await asyncio.sleep(1)
+    await close_tab(browser, page)
+    talker.expect(":keeper!", timeout=15)  # its session detached: away (away-notify)
+    ok("the session detached when the tab closed")
     talker.send("NAMES #ao")
     names = talker.expect(" 353 ")
     if "keeper" not in names:
@@ -588,7 +601,8 @@ async def alwayson(browser):
     missed = ["said while the tab was closed 1", "said while the tab was closed 2"]
     talker.send(*[f"PRIVMSG #ao :{t}" for t in missed])
     talker.sync("missed")
-    await browser.send("Page.navigate", {"url": BASE}, page)
+    page = await browser.open(BASE, CONTEXTS[page], 1000, 620, WATCH)
+    await browser.evaluate(page, VISIBLE)
     await browser.wait_for(page, "the page opens again, logged in, in #ao", "window.chat && chat.registered && chat.rooms.get('#ao')?.joined && chat.current === '#ao'")
     await browser.wait_for(page, "'unread since' marks what was said while the tab was closed",
                            f"document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith({js(missed[0])})")

@@ -43,6 +43,8 @@ enum WebClientScript {
       sent: [],              // the last lines sent (tests read them)
       search: null,          // {target, text, results} while a search runs or shows
       firstMessageAt: null,
+      lastViewed: localStorage.getItem("chatd.current"),  // the room in view when the page was last open
+      autoCurrent: true,     // the room in view was chosen by the page, not the person
     };
 
     // ---- IRC lines ----
@@ -140,9 +142,10 @@ enum WebClientScript {
 
     // Shows a room: everything in it counts as read from now on, and its "unread since"
     // line stays where the reading starts.
-    function show(key) {
+    function show(key, auto = false) {
       const r = chat.rooms.get(key); if (!r) return;
-      chat.current = key;
+      chat.current = key; chat.autoCurrent = auto;
+      if (key !== "*server*") localStorage.setItem("chatd.current", key);
       r.since = r.unread > 0 ? r.readUpTo : null;
       markViewed(r);
       dirty.messages = dirty.members = dirty.rooms = true;
@@ -303,7 +306,9 @@ enum WebClientScript {
             if (!chat.wanted.some((w) => fold(w) === fold(p[0]))) { chat.wanted.push(p[0]); saveRooms(); send("LIST"); }
             const first = !r.joined; r.joined = true;
             if (r.historyConn !== chat.conn) { r.historyConn = chat.conn; send("WHO " + p[0]); catchUp(r); }
-            if (!chat.current || chat.switchTo === r.key) { chat.switchTo = null; show(r.key); }
+            // The room /join asked for; else the first, or the one in view when the page was last open.
+            if (chat.switchTo === r.key) { chat.switchTo = null; show(r.key); }
+            else if (!chat.current || (chat.autoCurrent && r.key === fold(chat.lastViewed || ""))) show(r.key, true);
             if (first) event(r, "you joined " + p[0]);
           } else event(r, from + " joined");
           dirty.members = dirty.rooms = true; schedule();
