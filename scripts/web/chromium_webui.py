@@ -343,6 +343,10 @@ async def unread(browser):
     await browser.wait_for(alice, "/query bob shows the conversation with bob", "chat.current === 'bob'")
     await typed(browser, alice, "/msg bob see you in #c")
     await browser.wait_for(bob, "/msg: bob gets it", "document.querySelector('#joined li[data-room=\"alice\"]')?.dataset.unread === '1'")
+    # A server's notice goes to the server view, not a conversation named after the server.
+    await browser.evaluate(alice, "chat.handleLine(':test.server NOTICE alice :*** a word from the server'), true")
+    await browser.wait_for(alice, "a server notice lands in the server view",
+                           "chat.rooms.get('*server*')?.lines.some(l => l.text === '*** a word from the server') && !chat.rooms.has('test.server')")
     await click(browser, alice, "#joined button[data-room='#c']")
     await typed(browser, alice, "/kick bob not now")
     await browser.wait_for(bob, "/kick: bob is out of #c", "!chat.rooms.has('#c') && chat.current !== '#c'")

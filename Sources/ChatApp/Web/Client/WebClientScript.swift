@@ -246,7 +246,8 @@ enum WebClientScript {
       const p = m.params, from = nickOf(m.source);
       const me = fold(from) === fold(chat.nick);
       const target = p[0] || "";
-      const r = isChannelName(target) ? room(target) : room(me ? target : from);
+      // A server's own notices (no nick!user@host) go to the server view, not a conversation.
+      const r = isChannelName(target) ? room(target) : !m.source.includes("!") ? room("*server*") : room(me ? target : from);
       const text = strip(p[1] || "");
       const action = text.startsWith("\u0001ACTION ") ? text.slice(8).replace(/\u0001$/, "") : null;
       if (action === null && text.startsWith("\u0001")) return null;  // other CTCP
