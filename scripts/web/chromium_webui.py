@@ -311,7 +311,16 @@ async def unread(browser):
     await browser.evaluate(bob, say("/msg alice a private word"))
     await browser.wait_for(alice, "a private message makes one too, and a room of its own with a mention",
                            "window.__notes.length === 2 && document.querySelector('#joined li[data-room=\"bob\"]')?.dataset.mentions === '1'")
+    # Back to the tab: the lines that came in the room in view while hidden are marked.
+    await click(browser, alice, "#joined button[data-room='#a']")
+    await browser.evaluate(alice, HIDDEN)
+    irc.send("PRIVMSG #a :while the tab was hidden")
+    await browser.wait_for(alice, "a line in the room in view while hidden counts as unread",
+                           "document.querySelector('#joined li[data-room=\"#a\"]').dataset.unread === '1'")
     await browser.evaluate(alice, VISIBLE)
+    await browser.wait_for(alice, "back on the tab, it is marked and read",
+                           "document.querySelector('#messages .unread-since')?.nextElementSibling?.textContent.endsWith('while the tab was hidden') && "
+                           "document.querySelector('#joined li[data-room=\"#a\"]').dataset.unread === '0'")
     await click(browser, alice, "#joined button[data-room='#b']")
     await browser.wait_for(alice, "showing #b clears its counts", "document.querySelector('#joined li[data-room=\"#b\"]').dataset.unread === '0'")
     await browser.wait_for(alice, "and marks where the unread lines began",
@@ -335,6 +344,8 @@ async def unread(browser):
     await browser.wait_for(bob, "/me: bob sees the action", says("* alice waves"))
     await typed(browser, alice, "/mode +v bob")
     await browser.wait_for(alice, "/mode +v bob: bob is voiced", "!!document.querySelector('#members li[data-nick=\"bob\"]')?.textContent.startsWith('+')")
+    await browser.wait_for(alice, "members: operators first, then voiced",
+                           "[...document.querySelectorAll('#members li')].map(l => l.textContent).join(' ') === '@alice +bob'")
     await typed(browser, alice, "/away gone fishing")
     await browser.wait_for(bob, "/away: bob sees alice away", member("alice", "away"))
     await typed(browser, alice, "/away")

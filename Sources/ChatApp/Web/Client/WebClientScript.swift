@@ -498,6 +498,8 @@ enum WebClientScript {
     function schedule() { if (!scheduled) { scheduled = true; queueMicrotask(render); } }
     const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
     const hhmm = (d) => d.toTimeString().slice(0, 5);
+    // A nick's colour: one of eight, the same for the same nick everywhere.
+    function colour(nick) { let h = 0; for (const c of fold(nick)) h = (h * 31 + c.charCodeAt(0)) >>> 0; return "c" + (h % 8); }
     const dayOf = (d) => d.toDateString();
     const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
     // Text with its http(s) addresses as links: text nodes and anchors, never markup.
@@ -517,7 +519,7 @@ enum WebClientScript {
       const div = el("div", "msg " + l.kind + (l.action ? " action" : "") + (l.notice ? " notice" : "") + (l.mention ? " mention" : "") + (l.self ? " self" : ""));
       if (l.msgid) div.dataset.msgid = l.msgid;
       const t = el("time", null, hhmm(l.time)); t.dateTime = l.time.toISOString(); t.title = l.time.toLocaleString(); div.append(t);
-      if (l.from) div.append(el("span", "nick", l.from));
+      if (l.from) div.append(el("span", "nick " + colour(l.from), l.from));
       const body = el("span", "text"); linkify(body, l.text); div.append(body);
       if (l.kind === "msg" && chat.firstMessageAt === null) { chat.firstMessageAt = performance.now(); performance.mark("chatd-first-message"); }
       return div;
@@ -595,7 +597,9 @@ enum WebClientScript {
     function renderMembers() {
       const r = chat.rooms.get(chat.current);
       const members = $("members"); members.replaceChildren();
-      if (r) for (const u of [...r.members.values()].sort((a, b) => fold(a.nick) < fold(b.nick) ? -1 : 1)) {
+      // Operators first, then voiced, then everyone else; by name within each.
+      const rank = (u) => { const i = "~&@%+".indexOf(u.prefix[0]); return i < 0 ? 5 : i; };
+      if (r) for (const u of [...r.members.values()].sort((a, b) => rank(a) - rank(b) || (fold(a.nick) < fold(b.nick) ? -1 : 1))) {
         const li = el("li", u.away ? "away" : "online"); li.dataset.nick = u.nick;
         const b = el("button", "member", u.prefix + u.nick); b.type = "button";
         b.title = (u.away ? "away" : "online") + (u.account ? ", account " + u.account : "") + "; click to address";
@@ -750,7 +754,13 @@ enum WebClientScript {
     $("search").addEventListener("submit", (e) => { e.preventDefault(); search($("search-text").value.trim()); });
     $("search-results").addEventListener("click", (e) => { if (e.target.id === "search-close") { chat.search = null; renderSearch(); } });
     $("members").addEventListener("click", (e) => { const li = e.target.closest("li[data-nick]"); if (li && fold(li.dataset.nick) !== fold(chat.nick)) { const t = $("text"); t.value = li.dataset.nick + ": " + t.value; t.focus(); closeDrawers(); } });
-    document.addEventListener("visibilitychange", () => { const r = chat.rooms.get(chat.current); if (r) markViewed(r); });
+    // Back to the tab: what came meanwhile in the room in view is marked, then read.
+    document.addEventListener("visibilitychange", () => {
+      const r = chat.rooms.get(chat.current);
+      if (!r || document.visibilityState === "hidden") return;
+      if (r.unread > 0) { r.since = r.readUpTo; dirty.messages = true; }
+      markViewed(r);
+    });
     window.addEventListener("online", reconnectNow);
     chat.handleLine = (line) => handle(parse(line));  // for tests: a server line, as if it came over the socket
     $("nick").value = chat.nick;

@@ -93,7 +93,12 @@ enum WebClientStyle {
     .msg { padding: 1px 0; overflow-wrap: anywhere; word-break: break-word; }
     .msg time { color: var(--muted); font-size: 12px; margin-right: 6px; font-variant-numeric: tabular-nums; }
     .msg .nick { font-weight: 650; margin-right: 6px; }
-    .msg.self .nick { color: var(--accent); }
+    .nick.c0 { color: #b42318; } .nick.c1 { color: #b54708; } .nick.c2 { color: #027a48; } .nick.c3 { color: #026aa2; }
+    .nick.c4 { color: #5925dc; } .nick.c5 { color: #c11574; } .nick.c6 { color: #3b7c0f; } .nick.c7 { color: #6941c6; }
+    @media (prefers-color-scheme: dark) {
+      .nick.c0 { color: #ff8a80; } .nick.c1 { color: #fdb022; } .nick.c2 { color: #6ce9a6; } .nick.c3 { color: #7cd4fd; }
+      .nick.c4 { color: #bdb4fe; } .nick.c5 { color: #faa7e0; } .nick.c6 { color: #a6ef67; } .nick.c7 { color: #d6bbfb; }
+    }
     .msg.event { color: var(--muted); font-size: 13px; }
     .msg.action .text, .msg.notice .text { font-style: italic; }
     .msg.mention { background: var(--mention); border-radius: 4px; }
