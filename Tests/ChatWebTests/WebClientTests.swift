@@ -17,6 +17,7 @@ final class WebClientTests: XCTestCase {
   /// CHATHISTORY); its output, after checking it passed. A scenario that prints "skip:"
   /// (the server lacks what it needs) makes the test skip, saying so.
   @discardableResult
+  /// `config`: settings to run chatd with (its ports and data directory are the test's).
   func scenario(_ name: String, timeout: Double = 150, config: ChatConfig? = nil) async throws -> String {
     guard let python = pythonWithWebsockets() else {
       throw XCTSkip("needs Python with the websockets package: run scripts/setup.sh (makes .build/pyvenv) or set OTTER_PYTHON")
@@ -26,7 +27,12 @@ final class WebClientTests: XCTestCase {
     }
     try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
     let server = try await startChat {
-      if let config { $0 = config }
+      // `config`'s settings, on startChat's ports and data directory.
+      if var base = config {
+        (base.port, base.webPort, base.metricsPort) = ($0.port, $0.webPort, $0.metricsPort)
+        (base.floodProtection, base.dataDirectory) = ($0.floodProtection, $0.dataDirectory)
+        $0 = base
+      }
       $0.history = true
     }
     let run = try runTool(
@@ -60,6 +66,14 @@ final class WebClientTests: XCTestCase {
     try await scenario("scrollback")
   }
 
+  /// A server that serves fewer lines a CHATHISTORY than the page asks for (its
+  /// CHATHISTORY= token): a short page is not taken for the beginning of history.
+  func testScrollbackWithASmallServerLimit() async throws {
+    var config = ChatConfig()
+    config.chathistoryLimit = 20
+    try await scenario("scrollback", config: config)
+  }
+
   func testReconnectKeepsTheViewAndFetchesOnlyWhatWasMissed() async throws {
     try await scenario("reconnect")
   }
@@ -86,14 +100,9 @@ final class WebClientTests: XCTestCase {
   /// An always-on account's page closed and opened again. Needs web logins and
   /// always-on sessions (`--always-on`); skips, saying which is missing.
   func testAlwaysOnPageShowsWhatWasMissed() async throws {
-    guard case .run(var config)? = try? ChatCommandLine.parse(["--always-on", "opt-out"]) else {
+    guard case .run(let config)? = try? ChatCommandLine.parse(["--always-on", "opt-out"]) else {
       throw XCTSkip("this chatd has no always-on sessions (--always-on)")
     }
-    config.port = 0
-    config.webPort = freePort()
-    config.metricsPort = nil
-    config.floodProtection = false
-    config.dataDirectory = temporaryDirectory("chatweb")
     try await scenario("alwayson", config: config)
   }
 

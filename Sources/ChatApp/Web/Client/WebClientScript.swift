@@ -182,6 +182,8 @@ enum WebClientScript {
     // ---- history (draft/chathistory) ----
     function askHistory(r, subcommand, anchor, limit) {
       if (!chat.caps.has("draft/chathistory") || !r.isChannel || r.loading) return false;
+      // The server serves at most its CHATHISTORY= (RPL_ISUPPORT): a shorter page is not the end.
+      if (chat.historyMax) limit = Math.min(limit, chat.historyMax);
       r.loading = subcommand; r.requested = limit;
       return send("CHATHISTORY " + subcommand + " " + r.name + " " + anchor + " " + limit);
     }
@@ -283,6 +285,9 @@ enum WebClientScript {
           send("LIST");
           if (chat.away) send("AWAY :away");
           dirty.all = true; schedule();
+          break;
+        case "005":
+          for (const token of p.slice(1, -1)) if (token.startsWith("CHATHISTORY=")) chat.historyMax = Number(token.slice(12)) || 0;
           break;
         case "900": chat.account = p[2] || chat.account; dirty.status = true; schedule(); break;
         case "433":
