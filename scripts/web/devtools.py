@@ -58,17 +58,21 @@ class Browser:
             await self.send("Storage.setCookies", {"cookies": cookies, "browserContextId": context})
         return context
 
-    async def open(self, url, context=None):
-        """A new page (tab) at `url`, in `context` (new_context) or the default one;
-        returns its session id."""
-        params = {"url": url}
+    async def open(self, url, context=None, width=1000, height=620, init_script=None):
+        """A new page (tab) at `url`, in `context` (new_context) or the default one, its
+        viewport `width`×`height`; `init_script` runs in it before any of the page's own
+        scripts (the page is loaded after it is set). Returns its session id."""
+        params = {"url": "about:blank" if init_script else url}
         if context:
             params["browserContextId"] = context
         target = await self.send("Target.createTarget", params)
         attached = await self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
         session = attached["sessionId"]
-        await self.send("Emulation.setDeviceMetricsOverride",
-                        {"width": 1000, "height": 620, "deviceScaleFactor": 1, "mobile": False}, session)
+        await self.resize(session, width, height)
+        if init_script:
+            await self.send("Page.enable", {}, session)
+            await self.send("Page.addScriptToEvaluateOnNewDocument", {"source": init_script}, session)
+            await self.send("Page.navigate", {"url": url}, session)
         return session
 
     async def open_watched(self, url, context=None):
@@ -108,6 +112,24 @@ class Browser:
         """The cookies of browser context `context` (name, value, httpOnly, secure, sameSite...)."""
         return (await self.send("Storage.getCookies", {"browserContextId": context}))["cookies"]
 
+    async def resize(self, session, width, height):
+        """Sets the page's viewport (a phone's when narrower than 500 px)."""
+        await self.send("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500}, session)
+
+    async def key(self, session, key, code, keycode, modifiers=0):
+        """Presses and releases a key in the focused element (modifiers: 1 Alt, 2 Ctrl, 8 Shift)."""
+        for kind in ("rawKeyDown", "keyUp"):
+            await self.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code, "modifiers": modifiers,
+                                                       "windowsVirtualKeyCode": keycode}, session)
+
+    async def screenshot(self, session, path):
+        """Saves what the page shows as a PNG at `path`."""
+        import base64
+        shot = await self.send("Page.captureScreenshot", {"format": "png"}, session)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+
     async def evaluate(self, session, expression):
         """The expression's value (JSON-able), or None if it threw."""
         result = await self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
@@ -125,7 +147,8 @@ class Browser:
             await asyncio.sleep(0.1)
         state = await self.evaluate(session, "JSON.stringify({status: document.getElementById('status').textContent, "
                                              "members: [...document.querySelectorAll('#members li')].map(l => l.textContent + '/' + l.className), "
-                                             "messages: document.getElementById('messages').innerText.slice(-400)})")
+                                             "messages: document.getElementById('messages').innerText.slice(-400), "
+                                             "sent: (window.chat && chat.sent || []).slice(-8)})")
         raise AssertionError(f"timed out waiting for: {what}; page state: {state}")
 
 
