@@ -270,6 +270,7 @@ final class ConfigFileTests: XCTestCase {
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
       "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
       "tlsHost", "tlsPort", "webTLSHost", "webTLSPort", "tlsCertificateFile", "tlsKeyFile", "tlsHandshakeTimeout",
+      "webOrigins", "webGuests",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",

@@ -18,6 +18,10 @@ enum RecordKind: String, Sendable {
   case certificate
   /// A registered channel, by its folded name.
   case channel
+  /// A web login session, by the SHA-256 of its token (Accounts/WebSessionRecord.swift).
+  case webSession = "web-session"
+  /// A secret the server itself keeps (the web forms' key), by its name.
+  case serverKey = "server-key"
 }
 
 /// One operation on the documents.
@@ -29,6 +33,10 @@ enum EngineOperation: Sendable {
   case replace(RecordKind, String, String)
   /// Removes documents (those absent are ignored).
   case delete([(RecordKind, String)])
+  /// Removes the documents of a kind whose `expires` (Unix seconds, a field of their
+  /// JSON) is `before` or earlier. An engine whose documents expire by themselves (Redis,
+  /// told a web session's expiry as its key's TTL) has nothing to do.
+  case expire(RecordKind, before: Int)
 }
 
 /// What an operation came to.

@@ -15,8 +15,10 @@
 // print without hashes or keys, and `formatStatus` shows counts only — nothing secret
 // reaches a log, a crash report, the observer or /metrics.
 //
-// For the web side to come: `login` checks a password (throttled, as for IRC) and
-// answers an `AccountInfo`; a web session is then the web side's to make.
+// The web side logs in with `login` (the same hashing pool and throttle as SASL) and
+// then keeps its login sessions here too (`openSession`, `session`, `closeSession`:
+// Accounts/AccountBook+WebSessions.swift), by the hash of their tokens, with the key its
+// forms' tokens are made with (`formKey`, cached here once read).
 import Actors
 import Foundation
 import GenServer
@@ -61,6 +63,14 @@ struct AccountStore: SyncGenServer {
     case channel(key: String)
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
+    /// Opens a web login session for `account`, kept under `key` (its token's hash).
+    case openSession(key: String, account: AccountInfo)
+    /// The account the web session `key` logs in (`.webSession(nil)`: none).
+    case session(key: String)
+    /// Closes (revokes) the web session `key`.
+    case closeSession(key: String)
+    /// The key the web forms' tokens are made with.
+    case formKey
   }
 
   enum Reply: Sendable {
@@ -70,6 +80,9 @@ struct AccountStore: SyncGenServer {
     case noAccount
     case channel(ChannelSettings?)
     case refused(AccountRefusal)
+    /// A web session's account, or nil.
+    case webSession(AccountInfo?)
+    case formKey(Secret)
   }
 
   enum Cast: Sendable {
@@ -84,11 +97,15 @@ struct AccountStore: SyncGenServer {
   enum Info: Sendable {
     /// A password check succeeded: its tokens go back.
     case loginSucceeded(account: String, address: String)
+    /// The web forms' key, read: kept for the next asker.
+    case formKey(Secret)
   }
 
   struct State {
     let book: AccountBook
     var throttle: LoginThrottle
+    /// A `Secret`, so that nothing printing the state shows it.
+    var formKey: Secret?
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -166,6 +183,20 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
+    case .openSession(let key, let account):
+      book.openSession(key, for: account, now: Int(Date().timeIntervalSince1970), answer { .webSession($0) })
+    case .session(let key):
+      book.session(key, now: Int(Date().timeIntervalSince1970), answer { .webSession($0) })
+    case .closeSession(let key):
+      book.closeSession(key, answer { .webSession($0) })
+    case .formKey:
+      if let key = state.formKey { return .reply(.formKey(key)) }
+      let me = ctx.address
+      book.formKey { result in
+        let secret = result.map { Secret(bytes: $0) }
+        if case .success(let key) = secret { me.send(.info(.formKey(key))) }
+        answer { .formKey($0) }(secret)
+      }
     }
     return .noreply()
   }
@@ -203,8 +234,10 @@ struct AccountStore: SyncGenServer {
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .message(.loginSucceeded(let account, let address)) = message {
-      state.throttle.succeeded(account: account, address: address)
+    switch message {
+    case .message(.loginSucceeded(let account, let address)): state.throttle.succeeded(account: account, address: address)
+    case .message(.formKey(let key)): state.formKey = key
+    default: break
     }
     return .noreply()
   }

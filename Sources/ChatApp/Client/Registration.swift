@@ -201,6 +201,8 @@ extension Connection {
       ctx.exit(ctx.pid, reason: .normal)
       return
     }
+    // A web client's login session (its cookie) logs it in now, as SASL would have.
+    if let account = upgrade?.account, client.account == nil { logIn(account, &state) }
     state.update { $0.registered = true }
     welcome(&state)
     try await lusers(&state, ctx)
