@@ -43,6 +43,9 @@ final class SocketActivationTests: XCTestCase {
     try first.waitServing()
     try register("before", port: irc.port)
     Glibc.kill(first.pid, SIGSTOP)
+    // kill(2) returns before every thread has stopped: a connection made meanwhile could
+    // still be accepted by the worker, and closed with it. Wait for all of them.
+    try waitStopped(first.pid)
     var queued: [TestConnection] = []
     for _ in 0..<3 { queued.append(try TestConnection(port: irc.port)) }
     first.kill()
@@ -54,6 +57,23 @@ final class SocketActivationTests: XCTestCase {
       try connection.send("NICK queued\(i)\r\nUSER q 0 * :Queued\r\n")
       XCTAssertTrue(try connection.expectLine(containing: " 001 ").contains("queued\(i)"))
     }
+  }
+
+  /// Waits until every thread of process `pid` is stopped (state T in its task's stat).
+  private func waitStopped(_ pid: pid_t) throws {
+    let deadline = Date().addingTimeInterval(5)
+    while Date() < deadline {
+      let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+      let states = tasks.compactMap { task -> Character? in
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(close, offsetBy: 2)...].first
+      }
+      if !states.isEmpty && states.allSatisfy({ $0 == "T" || $0 == "t" }) { return }
+      usleep(2000)
+    }
+    XCTFail("process \(pid) did not stop within 5 s")
   }
 
   /// What cannot be used is refused at the start with exit status 2 and one line that
