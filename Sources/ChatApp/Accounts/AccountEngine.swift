@@ -18,6 +18,8 @@ enum RecordKind: String, Sendable {
   case certificate
   /// A registered channel, by its folded name.
   case channel
+  /// An account's read markers (`draft/read-marker`), by the account's folded name.
+  case readMarkers = "readmarkers"
 }
 
 /// One operation on the documents.

@@ -61,6 +61,10 @@ struct AccountStore: SyncGenServer {
     case channel(key: String)
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
+    /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
+    case readMarker(account: String, target: String)
+    /// Moves the read marker of `target` (folded) for `account` forward to `millis`.
+    case markRead(account: String, target: String, millis: Int64)
   }
 
   enum Reply: Sendable {
@@ -69,6 +73,8 @@ struct AccountStore: SyncGenServer {
     /// An account lookup that found nothing.
     case noAccount
     case channel(ChannelSettings?)
+    /// A read marker (Unix milliseconds, nil: none), and whether this request moved it.
+    case readMarker(Int64?, moved: Bool)
     case refused(AccountRefusal)
   }
 
@@ -166,6 +172,10 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
+    case .readMarker(let account, let target):
+      book.readMarker(account: account, target: target, answer { .readMarker($0, moved: false) })
+    case .markRead(let account, let target, let millis):
+      book.markRead(account: account, target: target, millis: millis, answer { .readMarker($0.0, moved: $0.moved) })
     }
     return .noreply()
   }

@@ -63,6 +63,8 @@ extension Connection {
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
     case "CHATHISTORY": try await chathistory(p, &state, ctx)
+    case "MARKREAD": await markRead(p, &state, ctx)
+    case "SEARCH": try await search(p, &state, ctx)
     case "AUTHENTICATE": try await authenticate(p, &state, ctx)
     case "REGISTER": try await register(p, &state, ctx)
     case "VERIFY": verify(p, &state)

@@ -146,9 +146,11 @@ final class HistoryWriter: MessageArchive {
   private func serve(_ db: SQLiteDatabase) {
     let messages: StoredMessages
     let channels: StoredChannelTables
+    let index: MessageIndex
     do {
       messages = try StoredMessages(db)
       channels = try StoredChannelTables(db)
+      index = try MessageIndex(db)
     } catch {
       FileHandle.standardError.write(Data("chatd: history: \(error)\n".utf8))
       return
@@ -193,7 +195,7 @@ final class HistoryWriter: MessageArchive {
         switch job {
         case .append, .channel: break
         case .stop: stopping = true
-        case .query(let request, let from): from.reply(answer(request, messages, channels))
+        case .query(let request, let from): from.reply(answer(request, messages, channels, index))
         }
       }
       if stopping { break }
@@ -201,7 +203,9 @@ final class HistoryWriter: MessageArchive {
   }
 
   /// One request's answer, read on this thread.
-  private func answer(_ request: HistoryStore.Request, _ messages: StoredMessages, _ channels: StoredChannelTables)
+  private func answer(
+    _ request: HistoryStore.Request, _ messages: StoredMessages, _ channels: StoredChannelTables, _ index: MessageIndex
+  )
     -> HistoryStore.Reply
   {
     do {
@@ -216,6 +220,8 @@ final class HistoryWriter: MessageArchive {
         return .flushed
       case .channel(let key):
         return .channel(try channels.load(key))
+      case .search(let key, let query):
+        return .entries(try index.search(query, channel: key))
       }
     } catch {
       FileHandle.standardError.write(Data("chatd: history: \(request.what): \(error)\n".utf8))
