@@ -61,6 +61,8 @@ struct AccountStore: SyncGenServer {
     case channel(key: String)
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
+    /// Records `account`'s always-on choice.
+    case setAlwaysOn(account: String, Bool)
     /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
     case readMarker(account: String, target: String)
     /// Moves the read marker of `target` (folded) for `account` forward to `millis`.
@@ -172,6 +174,8 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
+    case .setAlwaysOn(let account, let on):
+      book.setAlwaysOn(account, on, answer { .account($0) })
     case .readMarker(let account, let target):
       book.readMarker(account: account, target: target, answer { .readMarker($0, moved: false) })
     case .markRead(let account, let target, let millis):

@@ -32,7 +32,7 @@ extension Connection {
     case "PONG":
       state.awaitingPong = false
     case "QUIT":
-      return await quit(p.first.map { "Quit: \($0)" } ?? "Client Quit", &state, ctx)
+      return await quitOrDetach(p.first.map { "Quit: \($0)" } ?? "Client Quit", &state, ctx)
     case "JOIN": try await join(p, &state, ctx)
     case "PART": try await part(p, &state, ctx)
     case "PRIVMSG": try await message(.privmsg, m, &state, ctx)

@@ -201,11 +201,13 @@ extension Connection {
       ctx.exit(ctx.pid, reason: .normal)
       return
     }
+    let attached = await attachToDetachedSession(&state, ctx)
     state.update { $0.registered = true }
     welcome(&state)
     try await lusers(&state, ctx)
     motd(&state)
     await checkReservation(of: client.nick, &state, ctx)
+    await showChannels(attached, &state, ctx)
   }
 
   func welcome(_ state: inout State) {

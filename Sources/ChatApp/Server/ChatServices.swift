@@ -38,6 +38,8 @@ final class ChatServices: Sendable {
   let notifier: ServiceNotifier?
   /// Sessions handed over by another node, waiting for their connection to start.
   let arrivals = HandOffArrivals()
+  /// Always-on sessions of this node with no connection (Client/DetachedSessions.swift).
+  let detached = DetachedSessions()
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -103,6 +105,7 @@ final class ChatServices: Sendable {
   /// its nick (see Presence.swift). Its rooms see it go by their monitors.
   func clientLeft(_ client: ClientHandle) {
     clients.remove(client)
+    detached.remove(client)
     network?.left(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
   }

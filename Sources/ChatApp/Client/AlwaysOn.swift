@@ -1,0 +1,133 @@
+// Always-on sessions (as ergo's `always-on`): when the last connection of an always-on
+// account closes — the peer closed, a reset, a ping timeout, or QUIT — the session does
+// not end: its connection process stays without a socket ("detached"), so its nick
+// stays held and it stays a member of its channels (the rooms monitor a process, and
+// the process lives). It marks itself away ("Detached: always-on session") if it was
+// not, which away-notify clients see. Anything sent to it meanwhile is dropped (its
+// socket is closed); the channels' messages are in the history, for CHATHISTORY AFTER.
+//
+// A new connection that logs in to the account before its registration completes
+// (SASL, or the web's session cookie, which logs in as SASL does) attaches to the
+// session: it takes the session's nick (presence: `handedOff` then `adopt`, silently)
+// and its place in each channel (each room's `handOff`: same status, nobody told),
+// the detached process ends without a QUIT, and the client is shown its channels as
+// after a JOIN — its own JOIN, the topic, NAMES (and MARKREAD before the 366 with
+// draft/read-marker) — so it needs nothing special. Its 001 names the session's nick.
+//
+// What is not done: several connections sharing one nick at once (a second connection
+// while one is attached gets a nick of its own, as before); attaching by NickServ
+// IDENTIFY after registration; keeping detached sessions across a chatd restart; a
+// detached session in a network lives on its node and goes with it (a kill -9 of the
+// node is a netsplit QUIT for it, as for every user there: no ghost).
+//
+// Writers: the session's connection writes its own settings (away) and the detached
+// table entry for itself; the attaching connection removes the entry it takes.
+import Actors
+import GenServer
+
+extension Connection {
+  /// The account logged in to is (or is no longer) always-on.
+  func setAlwaysOn(_ on: Bool, _ state: inout State) {
+    if on || state.rare?.alwaysOn == true { state.rareBox.alwaysOn = on }
+  }
+
+  /// Ends the connection — or, for a registered always-on session, detaches it.
+  func quitOrDetach(_ reason: String, _ state: inout State, _ ctx: ServerContext<Self>, tellClient: Bool = true) async
+    -> HandleResult<Self>
+  {
+    let client = state.client
+    guard state.rare?.alwaysOn == true, client.isRegistered, let account = client.account else {
+      return await quit(reason, &state, ctx, tellClient: tellClient)
+    }
+    services.logger.debug("client \(client.id) detached: \(reason)", metadata: ["client": .stringConvertible(client.id)])
+    if tellClient {
+      client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason); your always-on session stays)"]))
+    }
+    closeSocket(state, ctx)
+    state.rareBox.detached = true
+    if client.setting({ $0.away }) == nil {
+      state.rareBox.autoAway = true
+      setAway(Self.detachedAway, &state)
+    }
+    services.detached.add(client, account: account)
+    services.network?.publish(client)
+    // Never swept: there is nobody to ping.
+    client.idleDeadline.store(ClientHandle.deadlineClaimed, ordering: .relaxed)
+    return .noreply(.hibernate)
+  }
+
+  static let detachedAway = "Detached: always-on session"
+
+  /// A detached session's messages: taken over (ends silently), disconnected by the
+  /// server (KILL: a QUIT as for anyone); everything else has nobody to reach.
+  func whileDetached(_ message: Message<Info>, _ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
+    switch message {
+    case .message(.attached): return .stop(.normal)
+    case .message(.disconnect(let reason)): return await quit(reason, &state, ctx, tellClient: false)
+    case .message(.accountDropped(let account)) where state.client.account.map(Names.fold) == account:
+      return await quit("Account dropped", &state, ctx, tellClient: false)
+    default: return .noreply(.hibernate)
+    }
+  }
+
+  /// Sets (or clears) the away message and tells the neighbours with away-notify.
+  private func setAway(_ message: String?, _ state: inout State) {
+    let client = state.client
+    state.update { $0.away = message }
+    let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", message.map { [$0] } ?? []))
+    Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.awayNotify) }, services)
+  }
+
+  /// At registration: the client's account is always-on and has a detached session on
+  /// this node: take it over (nick and channels). Returns the channels to show the
+  /// client once it is welcomed; empty if there was nothing to attach to.
+  func attachToDetachedSession(_ state: inout State, _ ctx: ServerContext<Self>) async -> [String] {
+    let client = state.client
+    guard state.rare?.alwaysOn == true, let account = client.account, let old = services.detached.take(account) else { return [] }
+    let nick = old.nick
+    // The nick: the new connection's own goes back, the session's comes over silently.
+    if client.holdsNick, let presence = presenceRef(ctx) { _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2)) }
+    services.tellPresence(.handedOff(old))
+    guard case .claimed? = try? await callPresence(.adopt(client, nick: nick), ctx) else {
+      // Taken meanwhile (cannot happen while the session lives): leave it detached.
+      services.detached.add(old, account: account)
+      return []
+    }
+    let wasAutoAway = old.setting { $0.away } == Self.detachedAway
+    var channels: [String] = []
+    for m in services.channels.memberships(of: old.id) {
+      if case .done? = try? await callRoom(m.settings.name, .handOff(old, to: client), ctx) { channels.append(m.settings.name) }
+    }
+    old.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.attached))
+    if !wasAutoAway, let away = old.setting({ $0.away }) { state.update { $0.away = away } }
+    if wasAutoAway && !channels.isEmpty {
+      // Back: the neighbours with away-notify hear it.
+      let line = TaggedLine(IRCMessage(source: client.prefix, "AWAY", []))
+      Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.awayNotify) }, services)
+    }
+    services.logger.debug("client \(client.id) attached to the always-on session of \(account) (\(channels.count) channels)")
+    return channels
+  }
+
+  /// Shows a client that attached to a session its channels, as after a JOIN.
+  func showChannels(_ channels: [String], _ state: inout State, _ ctx: ServerContext<Self>) async {
+    let client = state.client
+    let info = client.settings
+    for name in channels {
+      guard let record = services.channels.record(Names.fold(name)), record.members[client.id] != nil else { continue }
+      let c = record.settings
+      let params = client.has(.extendedJoin) ? [c.name, info.account ?? "*", info.realname] : [c.name]
+      TaggedLine(IRCMessage(source: client.prefix, "JOIN", params), account: info.account).send(to: client)
+      if let topic = c.topic {
+        client.numeric(server, .rplTopic, c.name, topic)
+        client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
+      }
+      let marker = await readMarkerOnJoin(c.name, client, ctx)
+      _ = try? await callRoom(c.name, .names(client, end: marker == nil), ctx)
+      if let marker {
+        client.send(IRCMessage(source: server, "MARKREAD", [c.name, marker]))
+        client.numeric(server, .rplEndOfNames, c.name)
+      }
+    }
+  }
+}
