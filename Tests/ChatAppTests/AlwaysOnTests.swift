@@ -125,6 +125,43 @@ final class AlwaysOnTests: XCTestCase {
     XCTAssertEqual(try ChatConfigFile.parse("always-on = opt-in\n", file: "chatd.conf").alwaysOn, .optIn)
   }
 
+  func testSessionsComeBackAfterARestart() async throws {
+    let config = config(.optIn)
+    try await withChatServer(config) { server in
+      // alice detached, carol still connected when chatd stops: both come back.
+      for name in ["alice", "carol"] {
+        let c = try IRCTestClient(port: server.ircPort)
+        try c.registerAccount(name, password: "\(name)-password")
+        c.send("PRIVMSG NickServ :SET ALWAYS-ON ON")
+        try c.expectNotice(from: "NickServ", containing: "Always-on is now ON")
+        try c.join("#keep")
+        if name == "alice" {
+          c.send("QUIT")
+          try c.expectClosed()
+        }
+      }
+      try await eventually { server.services.detached.count == 1 }
+    }
+    try await withChatServer(config) { server in
+      let bob = try IRCTestClient(port: server.ircPort)
+      try bob.register("bob")
+      try await eventually("the sessions to be back in #keep") { server.services.channels.record("#keep")?.members.count == 2 }
+      bob.send("JOIN #keep")
+      let names = try bob.expect("353").params.last!.split(separator: " ").map { $0.trimmingCharacters(in: ["@", "+"]) }
+      XCTAssertEqual(Set(names), ["alice", "carol", "bob"])
+      bob.send("WHOIS alice")
+      XCTAssertEqual(try bob.expect("301").params.last, Connection.detachedAway)
+      XCTAssertEqual(try bob.expect("330").params[2], "alice", "logged in to its account")
+      XCTAssertEqual(server.services.detached.count, 2)
+      bob.drain()
+      let again = try reconnect(server, "alice", nick: "laptop", caps: [])
+      XCTAssertEqual(try again.expect("001").params.first, "alice")
+      try again.expect("JOIN", containing: "#keep")
+      try again.expect("366", containing: "#keep")
+      XCTAssertTrue(bob.never(within: 0.3) { ["QUIT", "JOIN"].contains($0.command) })
+    }
+  }
+
   func testTwoHundredDetachAttachCyclesLeaveNothingBehind() async throws {
     try await withChatServer(config(.optOut)) { server in
       let first = try IRCTestClient(port: server.ircPort)

@@ -20,6 +20,8 @@ enum RecordKind: String, Sendable {
   case channel
   /// An account's read markers (`draft/read-marker`), by the account's folded name.
   case readMarkers = "readmarkers"
+  /// An always-on account's session as it stood last (Accounts/StoredSession.swift).
+  case session
 }
 
 /// One operation on the documents.
@@ -31,12 +33,16 @@ enum EngineOperation: Sendable {
   case replace(RecordKind, String, String)
   /// Removes documents (those absent are ignored).
   case delete([(RecordKind, String)])
+  /// Every document of a kind: `.documents` (an engine that cannot list says `.failed`).
+  case list(RecordKind)
 }
 
 /// What an operation came to.
 enum EngineResult: Sendable {
   case document(String?)
   case written(Bool)
+  /// Key → document, for `list`.
+  case documents([String: String])
   /// The engine could not do it (a disk or Redis failure): why, in words for a log line.
   case failed(String)
 }

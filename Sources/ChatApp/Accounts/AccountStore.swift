@@ -61,6 +61,8 @@ struct AccountStore: SyncGenServer {
     case channel(key: String)
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
+    /// The always-on sessions kept (Accounts/StoredSession.swift).
+    case sessions
     /// Records `account`'s always-on choice.
     case setAlwaysOn(account: String, Bool)
     /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
@@ -75,6 +77,7 @@ struct AccountStore: SyncGenServer {
     /// An account lookup that found nothing.
     case noAccount
     case channel(ChannelSettings?)
+    case sessions([StoredSession])
     /// A read marker (Unix milliseconds, nil: none), and whether this request moved it.
     case readMarker(Int64?, moved: Bool)
     case refused(AccountRefusal)
@@ -87,6 +90,10 @@ struct AccountStore: SyncGenServer {
     case saveChannel(ChannelSettings)
     /// A registered channel (folded name) is an ordinary one again (its room).
     case dropChannel(key: String, founder: String)
+    /// An always-on session as it now stands (its connection).
+    case saveSession(StoredSession)
+    /// The account (folded) keeps no session any more.
+    case dropSession(account: String)
   }
 
   enum Info: Sendable {
@@ -174,6 +181,8 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
+    case .sessions:
+      book.sessions(answer { .sessions($0) })
     case .setAlwaysOn(let account, let on):
       book.setAlwaysOn(account, on, answer { .account($0) })
     case .readMarker(let account, let target):
@@ -212,6 +221,10 @@ struct AccountStore: SyncGenServer {
       state.book.saveChannel(settings)
     case .dropChannel(let key, let founder):
       state.book.dropChannel(key, founder: founder) { _ in }
+    case .saveSession(let session):
+      state.book.saveSession(session)
+    case .dropSession(let account):
+      state.book.dropSession(account)
     }
     return .noreply()
   }

@@ -28,7 +28,15 @@ import GenServer
 extension Connection {
   /// The account logged in to is (or is no longer) always-on.
   func setAlwaysOn(_ on: Bool, _ state: inout State) {
-    if on || state.rare?.alwaysOn == true { state.rareBox.alwaysOn = on }
+    let was = state.rare?.alwaysOn == true
+    if on || was { state.rareBox.alwaysOn = on }
+    // No longer always-on: nothing to bring back at the next start.
+    if was && !on, let account = state.client.account { tellAccounts(.dropSession(account: account)) }
+  }
+
+  /// A cast to the account store, if it runs.
+  func tellAccounts(_ message: AccountStore.Cast) {
+    services.node.whereis(ChatServices.accountsName, as: ServerMessage<AccountStore>.self)?.send(.cast(message))
   }
 
   /// Ends the connection — or, for a registered always-on session, detaches it.
@@ -51,6 +59,7 @@ extension Connection {
     }
     services.detached.add(client, account: account)
     services.network?.publish(client)
+    if let session = storedSession(state) { tellAccounts(.saveSession(session)) }
     // Never swept: there is nobody to ping.
     client.idleDeadline.store(ClientHandle.deadlineClaimed, ordering: .relaxed)
     return .noreply(.hibernate)
@@ -63,6 +72,7 @@ extension Connection {
   func whileDetached(_ message: Message<Info>, _ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
     switch message {
     case .message(.attached): return .stop(.normal)
+    case .message(.restore): return await restore(&state, ctx)
     case .message(.disconnect(let reason)): return await quit(reason, &state, ctx, tellClient: false)
     case .message(.accountDropped(let account)) where state.client.account.map(Names.fold) == account:
       return await quit("Account dropped", &state, ctx, tellClient: false)

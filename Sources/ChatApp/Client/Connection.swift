@@ -54,6 +54,8 @@ struct Connection: GenServer {
     /// A detached always-on session was taken over by a new connection of its account
     /// (Client/AlwaysOn.swift): it ends without a QUIT.
     case attached
+    /// A connection the restorer started: take the stored session back.
+    case restore
   }
 
   /// Fields ordered largest first, so that they pack (56 bytes: the server value, this
@@ -136,6 +138,8 @@ struct Connection: GenServer {
     var detached = false
     /// The session marked itself away when it detached (and clears it on attach).
     var autoAway = false
+    /// What a restored session starts from, until its `.restore` message.
+    var restoring: StoredSession?
   }
 
   var server: String { services.serverName }
@@ -145,6 +149,7 @@ struct Connection: GenServer {
 
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     if !webSocket, let arrival = services.arrivals.take(for: socket) { return initialize(arriving: arrival, ctx) }
+    if !webSocket, let session = services.restorations.take(for: socket) { return initialize(restoring: session, ctx) }
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
     let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
@@ -408,6 +413,8 @@ struct Connection: GenServer {
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
     // Moving (its socket frozen): the other node tells the client what it must.
     if state.handOff != nil { return socket.close() }
+    // An always-on session is kept for the next start (a chatd alone).
+    if case .shutdown = reason, let session = storedSession(state) { tellAccounts(.saveSession(session)) }
     guard case .shutdown = reason, socket.isOpen, socket.ownerPid == ctx.pid else { return }
     state.update { if $0.quitMessage == nil { $0.quitMessage = Self.shutdownReason } }
     // Written now rather than at the end of this slice, so that the socket can be

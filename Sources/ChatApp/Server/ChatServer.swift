@@ -177,6 +177,7 @@ public final class ChatServer: Sendable {
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
+        SessionRestore.childSpec(services),
       ] + WebServer.supervisors(services)
       + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])
       + (config.port.map {

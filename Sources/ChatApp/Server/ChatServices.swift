@@ -40,6 +40,8 @@ final class ChatServices: Sendable {
   let arrivals = HandOffArrivals()
   /// Always-on sessions of this node with no connection (Client/DetachedSessions.swift).
   let detached = DetachedSessions()
+  /// Stored always-on sessions on their way to a connection (Client/SessionRestore.swift).
+  let restorations = SessionRestorations()
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"

@@ -1,0 +1,49 @@
+// An always-on account's session as it stood when it last detached or when chatd last
+// stopped — its nick, user, real name, host, away message and channels — so that a
+// chatd alone brings it back, detached, in its channels after a restart
+// (Client/SessionRestore.swift). One JSON document per account in the account store
+// (SQLite; a network keeps none: there a session lives on its node and goes with it).
+//
+// Writer: the session's connection, through the account store (`saveSession` when it
+// detaches or chatd stops, `dropSession` when the account stops being always-on or
+// logs out); read once, at start, by the restorer. Dropped with the account.
+import Foundation
+
+/// What a restored always-on session starts from.
+struct StoredSession: Sendable, Codable, Equatable {
+  var account: String
+  var nick: String
+  var user: String
+  var realname: String
+  var host: String
+  var away: String?
+  /// Channel names as joined (case kept).
+  var channels: [String]
+
+  static func decode(_ json: String) -> StoredSession? { try? JSONDecoder().decode(StoredSession.self, from: Data(json.utf8)) }
+  var json: String { (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}" }
+}
+
+extension AccountBook {
+  /// Keeps `session` as its account's (replacing what was kept).
+  func saveSession(_ session: StoredSession) {
+    let engine = self.engine
+    let key = Names.fold(session.account)
+    engine.run(.create(.session, key, session.json)) { created in
+      if case .written(false) = created { engine.run(.replace(.session, key, session.json)) { _ in } }
+    }
+  }
+
+  /// Forgets the session of `account`.
+  func dropSession(_ account: String) {
+    engine.run(.delete([(.session, Names.fold(account))])) { _ in }
+  }
+
+  /// Every session kept.
+  func sessions(_ done: @escaping Done<[StoredSession]>) {
+    engine.run(.list(.session)) { result in
+      guard case .documents(let all) = result else { return done(.failure(.unavailable)) }
+      done(.success(all.values.compactMap(StoredSession.decode)))
+    }
+  }
+}
