@@ -63,6 +63,8 @@ struct AccountStore: SyncGenServer {
     case registerChannel(ChannelSettings)
     /// The always-on sessions kept (Accounts/StoredSession.swift).
     case sessions
+    /// The always-on session kept for `account` (none or one).
+    case session(account: String)
     /// Records `account`'s always-on choice.
     case setAlwaysOn(account: String, Bool)
     /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
@@ -183,6 +185,8 @@ struct AccountStore: SyncGenServer {
       book.registerChannel(settings, answer { .channel($0) })
     case .sessions:
       book.sessions(answer { .sessions($0) })
+    case .session(let account):
+      book.session(account, answer { .sessions($0) })
     case .setAlwaysOn(let account, let on):
       book.setAlwaysOn(account, on, answer { .account($0) })
     case .readMarker(let account, let target):

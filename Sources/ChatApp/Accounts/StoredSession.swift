@@ -1,8 +1,9 @@
 // An always-on account's session as it stood when it last detached or when chatd last
 // stopped — its nick, user, real name, host, away message and channels — so that a
 // chatd alone brings it back, detached, in its channels after a restart
-// (Client/SessionRestore.swift). One JSON document per account in the account store
-// (SQLite; a network keeps none: there a session lives on its node and goes with it).
+// (Client/SessionRestore.swift), and a connection of the account on another node of a
+// network finds its channels (Client/AlwaysOn.swift). One JSON document per account in
+// the account store (SQLite alone, the network's Redis).
 //
 // Writer: the session's connection, through the account store (`saveSession` when it
 // detaches or chatd stops, `dropSession` when the account stops being always-on or
@@ -37,6 +38,14 @@ extension AccountBook {
   /// Forgets the session of `account`.
   func dropSession(_ account: String) {
     engine.run(.delete([(.session, Names.fold(account))])) { _ in }
+  }
+
+  /// The session kept for `account`, if any.
+  func session(_ account: String, _ done: @escaping Done<[StoredSession]>) {
+    engine.run(.read(.session, Names.fold(account))) { result in
+      guard case .document(let json) = result else { return done(.failure(.unavailable)) }
+      done(.success(json.flatMap(StoredSession.decode).map { [$0] } ?? []))
+    }
   }
 
   /// Every session kept.

@@ -88,12 +88,20 @@ extension Connection {
     Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.awayNotify) }, services)
   }
 
+  /// What a client is shown of its session once welcomed: channels it now holds the
+  /// session's place in, and channels to join (the session was on another node).
+  struct Reattached: Sendable {
+    var attached: [String] = []
+    var toJoin: [String] = []
+  }
+
   /// At registration: the client's account is always-on and has a detached session on
-  /// this node: take it over (nick and channels). Returns the channels to show the
-  /// client once it is welcomed; empty if there was nothing to attach to.
-  func attachToDetachedSession(_ state: inout State, _ ctx: ServerContext<Self>) async -> [String] {
+  /// this node: take it over (nick and channels). Returns what to show the client once
+  /// it is welcomed; nothing if there was nothing to attach to.
+  func attachToDetachedSession(_ state: inout State, _ ctx: ServerContext<Self>) async -> Reattached {
     let client = state.client
-    guard state.rare?.alwaysOn == true, let account = client.account, let old = services.detached.take(account) else { return [] }
+    guard state.rare?.alwaysOn == true, let account = client.account else { return Reattached() }
+    guard let old = services.detached.take(account) else { return await takeOverFromAnotherNode(account, ctx) }
     let nick = old.nick
     // The nick: the new connection's own goes back, the session's comes over silently.
     if client.holdsNick, let presence = presenceRef(ctx) { _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2)) }
@@ -101,7 +109,7 @@ extension Connection {
     guard case .claimed? = try? await callPresence(.adopt(client, nick: nick), ctx) else {
       // Taken meanwhile (cannot happen while the session lives): leave it detached.
       services.detached.add(old, account: account)
-      return []
+      return Reattached()
     }
     let wasAutoAway = old.setting { $0.away } == Self.detachedAway
     var channels: [String] = []
@@ -116,14 +124,33 @@ extension Connection {
       Fanout.broadcast(line, to: neighbours(state).lazy.filter { $0.has(.awayNotify) }, services)
     }
     services.logger.debug("client \(client.id) attached to the always-on session of \(account) (\(channels.count) channels)")
-    return channels
+    return Reattached(attached: channels)
+  }
+
+  /// In a network, the account's detached session may live on another node: it is
+  /// ended there (its QUIT is seen) and its channels, from the session the account
+  /// store keeps, are joined here once the client is welcomed — not silent, but no
+  /// session is left behind on a node the account no longer uses. Returns the channels
+  /// to join.
+  private func takeOverFromAnotherNode(_ account: String, _ ctx: ServerContext<Self>) async -> Reattached {
+    guard let network = services.network else { return Reattached() }
+    let folded = Names.fold(account)
+    let detached = network.users.all.filter { $0.account.map(Names.fold) == folded && $0.setting({ $0.away }) == Self.detachedAway }
+    for old in detached {
+      guard let remote = old.remote else { continue }
+      network.send(.kill(remote.location.number, reason: "Attached again on \(network.nodeName)"), to: remote.node)
+    }
+    guard case .sessions(let kept) = await callAccounts(.session(account: account), ctx, timeout: .seconds(3)), let session = kept.first
+    else { return Reattached() }
+    return Reattached(toJoin: session.channels)
   }
 
   /// Shows a client that attached to a session its channels, as after a JOIN.
-  func showChannels(_ channels: [String], _ state: inout State, _ ctx: ServerContext<Self>) async {
+  func showChannels(_ session: Reattached, _ state: inout State, _ ctx: ServerContext<Self>) async {
     let client = state.client
     let info = client.settings
-    for name in channels {
+    if !session.toJoin.isEmpty { _ = try? await join([session.toJoin.joined(separator: ",")], &state, ctx) }
+    for name in session.attached {
       guard let record = services.channels.record(Names.fold(name)), record.members[client.id] != nil else { continue }
       let c = record.settings
       let params = client.has(.extendedJoin) ? [c.name, info.account ?? "*", info.realname] : [c.name]

@@ -109,10 +109,10 @@ extension Connection {
     return .noreply(.hibernate)
   }
 
-  /// The session as it stands, for the account store to keep (a chatd alone only).
+  /// The session as it stands, for the account store to keep.
   func storedSession(_ state: State) -> StoredSession? {
     let client = state.client
-    guard services.network == nil, state.rare?.alwaysOn == true, client.isRegistered, let account = client.account else { return nil }
+    guard state.rare?.alwaysOn == true, client.isRegistered, let account = client.account else { return nil }
     let info = client.settings
     return StoredSession(
       account: account, nick: client.nick, user: info.user, realname: info.realname, host: client.host, away: info.away,

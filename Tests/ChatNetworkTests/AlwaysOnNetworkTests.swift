@@ -1,0 +1,48 @@
+// Always-on sessions in a chatd network (real chatd processes, a real redis-server):
+// a session detached on one node is ended there when its account logs in on another,
+// which joins the session's channels (kept in Redis); and a node killed with SIGKILL
+// leaves no session behind — its users go in a netsplit QUIT, and the account's next
+// login anywhere joins its channels again.
+import Foundation
+import IRCTestSupport
+import OtterTestSupport
+import XCTest
+
+final class AlwaysOnNetworkTests: XCTestCase {
+  private func login(_ node: ChatdNode, nick: String) throws -> IRCTestClient {
+    let c = try node.connect()
+    XCTAssertEqual(try c.saslPlain("alice", "alice-password").command, "903")
+    try c.finishRegistration(nick)
+    return c
+  }
+
+  func testADetachedSessionMovesToTheNodeItsAccountLogsInOn() throws {
+    let net = try startNetwork(nodes: 2, options: .init(extraArguments: ["--always-on", "opt-out"]))
+    let alice = try net[0].connect()
+    try alice.registerAccount("alice", password: "alice-password")
+    try alice.join("#net")
+    let bob = try IRCTestClient.registered("bob", on: net[1], caps: ["away-notify"])
+    try bob.join("#net")
+    alice.send("QUIT")
+    try alice.expectClosed()
+    XCTAssertEqual(try bob.expect("AWAY").source?.hasPrefix("alice!"), true, "detached, not gone")
+
+    // Back on n2: the session on n1 ends, the new connection joins its channels.
+    let phone = try login(net[1], nick: "phone")
+    try phone.expect("JOIN", containing: "#net")
+    XCTAssertEqual(try bob.expect("QUIT").source?.hasPrefix("alice!"), true)
+    try bob.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("phone!") == true }
+
+    // Detached on n2, then n2 dies: nothing stays behind; the next login joins again.
+    let carol = try IRCTestClient.registered("carol", on: net[0], caps: ["away-notify"])
+    try carol.join("#net")
+    phone.send("QUIT")
+    try phone.expectClosed()
+    try carol.expect("AWAY")
+    net[1].kill()
+    try carol.expect("QUIT", within: 20)
+    try poll("no phone left on n1", timeout: 20) { try carol.ison(["phone"]).isEmpty }
+    let laptop = try login(net[0], nick: "laptop")
+    try laptop.expect("JOIN", containing: "#net")
+  }
+}
