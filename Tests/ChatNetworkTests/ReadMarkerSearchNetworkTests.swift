@@ -38,8 +38,12 @@ final class ReadMarkerSearchNetworkTests: XCTestCase {
     try bob.join("#net")
     for text in ["the network is fast", "nothing here", "faster still"] { bob.send("PRIVMSG #net :\(text)") }
     try phone.expect("PRIVMSG", containing: "faster still")
+    // desk joins on n1 a channel whose room is on n2: the marker crosses with the join.
+    desk.send("JOIN #net")
+    let crossed = try desk.expect("MARKREAD or 366") { $0.command == "MARKREAD" || $0.command == "366" }
+    XCTAssertEqual(crossed.params, ["#net", "timestamp=2026-02-02T03:04:05.678Z"])
+    try desk.expect("366")
     for client in [phone, desk] {
-      if client === desk { try desk.join("#net") }
       try poll("the messages to be searchable") {
         client.send("SEARCH in=#net;text=fast")
         let open = try client.expect("a search batch") { $0.command == "BATCH" && $0.params.last == "soju.im/search" }

@@ -4,10 +4,11 @@
 // searchable as soon as it is written — and built once from the messages already there
 // when a database from before the index is opened. SEARCH reads it through `search`.
 //
-// Writer: the history writer thread alone (History/HistoryWriter.swift), like the
-// messages table it indexes; it holds this object and calls it on its own thread.
-// Nothing here deletes messages (the SQLite history is never trimmed); a deletion
-// would need its own trigger.
+// Writer: the history writer (History/HistoryWriter.swift) makes the index when it
+// opens the database (`create`) and its inserts fill it; the reader is the searcher
+// thread (History/HistorySearcher.swift), which holds this object on its own
+// connection. Nothing here deletes messages (the SQLite history is never trimmed); a
+// deletion would need its own trigger.
 
 /// The FTS5 index of the messages table, and its search.
 final class MessageIndex {
@@ -15,19 +16,21 @@ final class MessageIndex {
 
   let db: SQLiteDatabase
 
+  /// A reader of the index on `db`.
+  init(_ db: SQLiteDatabase) { self.db = db }
+
   /// Makes the index if the database has none (building it from the messages already
-  /// stored, once) and its trigger. Runs on the writer thread when the database opens.
-  init(_ db: SQLiteDatabase) throws {
-    self.db = db
+  /// stored, once) and its trigger. The writer runs it when it opens the database.
+  static func create(_ db: SQLiteDatabase) throws {
     let existed = try Self.exists(db)
-    try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS \(Self.table) USING fts5(text, content='messages', content_rowid='id')")
+    try db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS \(table) USING fts5(text, content='messages', content_rowid='id')")
     try db.execute(
       """
       CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO \(Self.table) (rowid, text) VALUES (new.id, new.text);
+        INSERT INTO \(table) (rowid, text) VALUES (new.id, new.text);
       END
       """)
-    if !existed { try db.execute("INSERT INTO \(Self.table) (\(Self.table)) VALUES ('rebuild')") }
+    if !existed { try db.execute("INSERT INTO \(table) (\(table)) VALUES ('rebuild')") }
   }
 
   private static func exists(_ db: SQLiteDatabase) throws -> Bool {
