@@ -14,6 +14,9 @@ struct IdleStep: Sendable, Equatable {
   var connectSeconds: Double = 0
   /// Connections open before it.
   var aliveBefore = 0
+  /// Server CPU seconds (all its processes) while its connections connected and
+  /// registered; nil without a server process to read.
+  var connectCPUSeconds: Double?
 
   /// (RSS now − RSS with no connections) / connections, KiB.
   func deltaKBPerConnection(baseline: Int?) -> Double? {
@@ -37,6 +40,13 @@ struct IdleResult: Sendable {
   var connectPerSecond: Double? {
     guard let first = steps.first, first.connectSeconds > 0 else { return nil }
     return Double(first.alive - first.aliveBefore) / first.connectSeconds
+  }
+
+  /// Server CPU per new connection in the first step, µs: accepting, the TLS handshake
+  /// if any, registration (the welcome burst).
+  var cpuMicrosPerConnection: Double? {
+    guard let first = steps.first, let cpu = first.connectCPUSeconds, first.alive > first.aliveBefore else { return nil }
+    return cpu * 1_000_000 / Double(first.alive - first.aliveBefore)
   }
 
   /// KiB per connection at the largest step that completed (the S4 figure).
@@ -69,12 +79,15 @@ enum IdleRun {
       for target in steps {
         let before = fleet.counters.alive
         let opening = MonotonicClock.microseconds()
+        let cpu0 = proc?.cpuSeconds()
         let ok = try await fleet.openUntil(target, stopOnFailure: true)
         let opened = seconds(MonotonicClock.microseconds() - opening)
+        let cpu1 = proc?.cpuSeconds()
         try await fleet.runFor(seconds: p.settle)
         let step = IdleStep(
           target: target, alive: fleet.counters.alive, rssKB: proc?.residentKB(), ok: ok,
-          elapsedSeconds: seconds(MonotonicClock.microseconds() - t0), connectSeconds: opened, aliveBefore: before)
+          elapsedSeconds: seconds(MonotonicClock.microseconds() - t0), connectSeconds: opened, aliveBefore: before,
+          connectCPUSeconds: cpu0.flatMap { c0 in cpu1.map { $0 - c0 } })
         result.steps.append(step)
         result.maxAlive = max(result.maxAlive, step.alive)
         let perConn = step.alive > 0 ? Double(step.rssKB ?? 0) / Double(step.alive) : 0

@@ -123,6 +123,9 @@ enum Report {
     if let rate = r.connectPerSecond {
       out.append((Figure(key: "connect_per_s", label: "connect + register (first step)", unit: "conn/s"), rate))
     }
+    if let us = r.cpuMicrosPerConnection {
+      out.append((Figure(key: "cpu_us_per_conn", label: "server CPU per connection (first step)", unit: "µs"), us))
+    }
     if let (step, kb) = r.headline {
       out.append((Figure(key: "kb_per_conn", label: "RSS per idle connection (at \(step.alive))", unit: "KB", goal: "≤ 1.5"), kb))
     }

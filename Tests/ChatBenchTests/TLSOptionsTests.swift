@@ -54,10 +54,13 @@ final class TLSOptionsTests: XCTestCase {
     var result = IdleResult(parameters: IdleParameters())
     XCTAssertNil(result.connectPerSecond)
     result.steps = [
-      IdleStep(target: 1000, alive: 1000, rssKB: 1, ok: true, elapsedSeconds: 9, connectSeconds: 4, aliveBefore: 0),
+      IdleStep(
+        target: 1000, alive: 1000, rssKB: 1, ok: true, elapsedSeconds: 9, connectSeconds: 4, aliveBefore: 0, connectCPUSeconds: 1.5),
       IdleStep(target: 5000, alive: 5000, rssKB: 1, ok: true, elapsedSeconds: 20, connectSeconds: 8, aliveBefore: 1000),
     ]
     XCTAssertEqual(result.connectPerSecond, 250)
-    XCTAssertEqual(Report.idleFigures(result).first?.0.key, "connect_per_s")
+    // The handshake's cost: server CPU over the first step's new connections.
+    XCTAssertEqual(result.cpuMicrosPerConnection, 1500)
+    XCTAssertEqual(Report.idleFigures(result).prefix(2).map(\.0.key), ["connect_per_s", "cpu_us_per_conn"])
   }
 }

@@ -101,6 +101,47 @@ final class TLSSessionTests: XCTestCase {
     }
   }
 
+  func testLinesSentInOneRunOfCodeGoOutInOneRecordAndBeforeTheClose() async throws {
+    let certificate = try TestCertificate.make(in: directory)
+    let server = try TLSContext.server(certificateFile: certificate.certificateFile, keyFile: certificate.keyFile)
+    let client = try TLSContext.client()
+    let wireBytes = Recorder<Int>()
+    try await withNode { node in
+      let (replyTo, request) = node.makeReply(Int.self)
+      node.spawn(Never.self) { ctx in
+        let listener = try ctx.listen(tcp: "127.0.0.1", port: 0)
+        replyTo.reply(Int(listener.localAddress!.split(separator: ":").last!)!)
+        let socket = try await ctx.accept(listener)
+        try socket.secure(with: server.makeSession(counters: TLSCounters())!)
+        socket.setSendCoalescing(.endOfSlice)
+        try socket.setFraming(.line(maxLength: 1024))
+        _ = try await ctx.read(socket, timeout: .seconds(5))  // the handshake is done
+        let before = socket.bytesOut.load(ordering: .relaxed)
+        for i in 0..<50 { socket.send(Array("line \(i + 10)\n".utf8)) }
+        try await ctx.sleep(for: .milliseconds(100))  // the run of code has ended: written
+        wireBytes.add(Int(socket.bytesOut.load(ordering: .relaxed) - before))
+        // Sent and closed in the same run of code: every line, then close_notify.
+        for i in 0..<20 { socket.send(Array("last \(i + 10)\n".utf8)) }
+        socket.close()
+      }
+      let port = try await node.receiveResponse(request)
+      let lines = try await node.run { ctx -> [String] in
+        let socket = try await ctx.connect(tcp: "127.0.0.1", port: port)
+        try socket.secure(with: client.makeSession()!)
+        try socket.setFraming(.line(maxLength: 1024))
+        socket.send(Array("go\n".utf8))
+        var lines: [String] = []
+        while let line = try await ctx.read(socket, timeout: .seconds(5)) { lines.append(String(decoding: line, as: UTF8.self)) }
+        return lines
+      }
+      XCTAssertEqual(lines, (0..<50).map { "line \($0 + 10)" } + (0..<20).map { "last \($0 + 10)" })
+      // 400 bytes of plaintext: one TLS 1.3 record adds 22 (header, content type, tag);
+      // a record per line would have added 50 × 22.
+      XCTAssertEqual(wireBytes.all.count, 1)
+      XCTAssertLessThanOrEqual(wireBytes.all.first ?? .max, 400 + 22)
+    }
+  }
+
   func testClientCertificateFingerprintIsExposedToTheServer() async throws {
     let certificate = try TestCertificate.make(in: directory)
     let clientCertificate = try TestCertificate.make(in: directory, name: "alice", commonName: "alice")

@@ -78,8 +78,6 @@ class ChatdController(BaseServerController, DirectoryBasedController):
         websocket_hostname: Optional[str] = None,
         websocket_port: Optional[int] = None,
     ) -> None:
-        if ssl:
-            raise NotImplementedByController("TLS")
         # chatd sends no email: a test that wants registration to require one is not
         # for it (the capability's value never asks for an email).
         if self.test_config.account_registration_requires_email:
@@ -91,9 +89,17 @@ class ChatdController(BaseServerController, DirectoryBasedController):
         self.create_config()
         assert self.directory is not None
         binary = os.environ.get("CHATD_BIN", "chatd")
+        if ssl:
+            # The test's port speaks TLS (irctest's own self-signed certificate); no
+            # plain IRC port at all.
+            self.gen_ssl()
+            listen = ["--port", "off", "--tls", f"{hostname}:{port}",
+                      "--tls-cert", str(self.pem_path), "--tls-key", str(self.key_path)]
+        else:
+            listen = ["--listen", f"{hostname}:{port}"]
         argv = [
             binary,
-            "--listen", f"{hostname}:{port}",
+            *listen,
             "--data-dir", str(self.directory / "data"),
             "--server-name", "My.Little.Server",
             "--network-name", "IrcTestNet",

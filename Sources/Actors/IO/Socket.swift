@@ -602,6 +602,26 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     _ chunk: ArraySlice<UInt8>, _ layer: SocketSecurity, _ events: inout [SocketEvent], _ target: inout ProcessCore?,
     _ flushBy: inout Scheduler?, _ flushAt: inout UInt64, _ now: inout UInt64
   ) -> SendResult {
+    // Coalescing: the plaintext waits with the layer and is sealed, with whatever else
+    // the sender adds before its run of code ends, into one record (`sealHeldLocked`).
+    // Counted in `queued` meanwhile, so the watermarks and `pendingBytes` see it. A
+    // window (`SendCoalescing.window`) is taken as the end of the slice here: a record
+    // held across slices would hold its whole plaintext copy too.
+    if coalesceMicros >= 0, !connecting, let scheduler = Scheduler.current,
+      queued + chunk.count <= Int(highWatermark)
+    {
+      layer.heldPlaintext.append(contentsOf: chunk)
+      queued += chunk.count
+      if !held {
+        held = true
+        flushBy = scheduler
+      }
+      return .held
+    }
+    guard sealHeldLocked(layer, &events) else {
+      target = owner
+      return .closed
+    }
     var wire: [UInt8] = []
     let status = chunk.withUnsafeBytes { layer.seal($0, wire: &wire) }
     if case .failed(let reason) = status {
@@ -612,6 +632,32 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     }
     if wire.isEmpty { return .queued }
     return writeLocked(wire[...], &events, &target, &flushBy, &flushAt, &now)
+  }
+
+  /// Seals the plaintext held for coalescing (if any) into the write queue, behind what
+  /// is there. False, the socket closed and the error in `events`, if sealing failed.
+  /// Lock held.
+  private func sealHeldLocked(_ layer: SocketSecurity, _ events: inout [SocketEvent]) -> Bool {
+    guard !layer.heldPlaintext.isEmpty else { return true }
+    let plaintext = layer.heldPlaintext
+    layer.heldPlaintext = []
+    queued -= plaintext.count
+    var wire: [UInt8] = []
+    let status = plaintext.withUnsafeBytes { layer.seal($0, wire: &wire) }
+    if case .failed(let reason) = status {
+      events.append(.error(.security(reason)))
+      closeLocked()
+      return false
+    }
+    if wire.isEmpty { return true }  // still handshaking: the layer keeps it
+    var ignored: ProcessCore?
+    return enqueueLocked(wire[...], &events, &ignored) != .closed
+  }
+
+  /// `sealHeldLocked` for a socket that may have no layer. Lock held.
+  private func sealHeldIfSecuredLocked(_ events: inout [SocketEvent]) -> Bool {
+    guard case .security(let layer)? = extra else { return true }
+    return sealHeldLocked(layer, &events)
   }
 
   /// Writes bytes the security layer produced while reading or starting (handshake
@@ -642,6 +688,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       guard held else { return nil }
       held = false
       if isClosed || frozen { return nil }
+      guard sealHeldIfSecuredLocked(&out) else { return owner }
       flushLocked(&out)
       if coalesceMicros > 0 { lastWriteMicros = UInt32(truncatingIfNeeded: (Scheduler.current?.sliceNow() ?? monotonicNanos()) / 1000) }
       if isClosed { return owner }
@@ -725,6 +772,8 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
     try lock.withLock { () throws(SocketError) -> [UInt8] in
       guard owner === caller else { throw .notOwner }
       guard !isClosed else { throw .closed }
+      var ignored: [SocketEvent] = []
+      guard sealHeldIfSecuredLocked(&ignored) else { throw .closed }
       frozen = true
       mode = .passive
       held = false
@@ -893,6 +942,7 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       var ignored: [SocketEvent] = []
       if case .security(let layer)? = extra {
         // The session's last words go behind what is held, and are written with it.
+        if !sealHeldLocked(layer, &ignored) { return self.owner }
         var wire: [UInt8] = []
         layer.finish(wire: &wire)
         var none: ProcessCore?
@@ -919,7 +969,16 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   @discardableResult
   public func shutdownWrite() -> Bool {
     lock.withLock {
-      guard !isClosed, !frozen, queue.isEmpty, !kind.isListener else { return false }
+      guard !isClosed, !frozen, !kind.isListener else { return false }
+      if case .security(let layer)? = extra, !layer.heldPlaintext.isEmpty {
+        // Held plaintext is sealed and written first; the caller waits for it.
+        var out: [SocketEvent] = []
+        guard sealHeldLocked(layer, &out) else { return false }
+        if !held { flushLocked(&out) }
+        if !isClosed { try? updateInterest() }
+        return false
+      }
+      guard queue.isEmpty else { return false }
       if case .security(let layer)? = extra {
         // The session ends first, in order; the TCP half-close follows once that is out.
         var wire: [UInt8] = []
@@ -939,9 +998,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if isClosed { return nil }
       // A frozen socket writes nothing: it closes now.
       if case .security(let layer)? = extra {
+        var ignored: [SocketEvent] = []
+        if !sealHeldLocked(layer, &ignored) { return owner }
         var wire: [UInt8] = []
         layer.finish(wire: &wire)
-        var ignored: [SocketEvent] = []
         var none: ProcessCore?
         if !wire.isEmpty { _ = enqueueLocked(wire[...], &ignored, &none) }
         if isClosed { return owner }

@@ -45,6 +45,12 @@ public enum TransportEnd: Sendable, Equatable {
 open class SocketSecurity: @unchecked Sendable {
   public init() {}
 
+  /// Plaintext the socket holds back for a coalesced send, sealed as one record when the
+  /// socket writes its held sends (one record per line cost a record's header, tag and
+  /// cipher set-up per line, and a reader gets one record per read). Written and read
+  /// by the socket only, under its lock.
+  final var heldPlaintext: [UInt8] = []
+
   /// The layer's first words, appended to `wire` (a TLS client's hello; nothing for a
   /// server, which waits for the client). Called once the socket is connected.
   open func start(wire: inout [UInt8]) -> SecurityStatus { .ok }
