@@ -127,6 +127,23 @@ extension Connection {
     return Reattached(attached: channels)
   }
 
+  /// Whether `nick` is held by this client's account's detached session on this node: a
+  /// client logged in before its NICK (the web's session cookie, or SASL first) may ask
+  /// for it, and gets it by attaching.
+  func isOwnDetachedSession(_ nick: String, _ state: State) -> Bool {
+    guard state.rare?.alwaysOn == true, let account = state.client.account,
+      let holder = services.nicks.holder(Names.fold(nick))
+    else { return false }
+    return services.detached.holds(holder, account: account)
+  }
+
+  /// NICK of the client's own detached session, while registering: given, and taken
+  /// when the registration completes (by attaching).
+  func registerToAttach(_ state: inout State, _ ctx: ServerContext<Self>) async throws {
+    state.nickGiven = true
+    try await completeRegistration(&state, ctx)
+  }
+
   /// In a network, the account's detached session may live on another node: it is
   /// ended there (its QUIT is seen) and its channels, from the session the account
   /// store keeps, are joined here once the client is welcomed — not silent, but no

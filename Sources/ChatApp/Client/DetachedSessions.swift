@@ -28,5 +28,8 @@ final class DetachedSessions: Sendable {
     sessions.withLock { if $0[account] === client { $0.removeValue(forKey: account) } }
   }
 
+  /// Whether `client` is the detached session of `account`.
+  func holds(_ client: ClientHandle, account: String) -> Bool { sessions.withLock { $0[Names.fold(account)] === client } }
+
   var count: Int { sessions.withLock { $0.count } }
 }
