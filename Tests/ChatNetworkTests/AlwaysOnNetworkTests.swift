@@ -1,5 +1,5 @@
 // Always-on sessions in a chatd network (real chatd processes, a real redis-server):
-// a session detached on one node is ended there when its account logs in on another,
+// a session detached on one node is ended there when its account logs in on any node,
 // which joins the session's channels (kept in Redis); and a node killed with SIGKILL
 // leaves no session behind — its users go in a netsplit QUIT, and the account's next
 // login anywhere joins its channels again.
@@ -44,5 +44,15 @@ final class AlwaysOnNetworkTests: XCTestCase {
     try poll("no phone left on n1", timeout: 20) { try carol.ison(["phone"]).isEmpty }
     let laptop = try login(net[0], nick: "laptop")
     try laptop.expect("JOIN", containing: "#net")
+
+    // Detached and back on the same node: ended and joined again there too.
+    try carol.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("laptop!") == true }
+    laptop.send("QUIT")
+    try laptop.expectClosed()
+    try carol.expect("AWAY") { $0.command == "AWAY" && $0.source?.hasPrefix("laptop!") == true }
+    let tablet = try login(net[0], nick: "tablet")
+    try tablet.expect("JOIN", containing: "#net")
+    try carol.expect("QUIT") { $0.command == "QUIT" && $0.source?.hasPrefix("laptop!") == true }
+    try poll("no laptop left", timeout: 10) { try carol.ison(["laptop", "tablet"]) == ["tablet"] }
   }
 }

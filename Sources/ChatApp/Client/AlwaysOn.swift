@@ -8,17 +8,24 @@
 //
 // A new connection that logs in to the account before its registration completes
 // (SASL, or the web's session cookie, which logs in as SASL does) attaches to the
-// session: it takes the session's nick (presence: `handedOff` then `adopt`, silently)
-// and its place in each channel (each room's `handOff`: same status, nobody told),
-// the detached process ends without a QUIT, and the client is shown its channels as
-// after a JOIN — its own JOIN, the topic, NAMES (and MARKREAD before the 366 with
-// draft/read-marker) — so it needs nothing special. Its 001 names the session's nick.
+// session: it takes the session's nick (presence: `handedOff` then `adopt`, silently;
+// logged in before its NICK, it may ask for that nick and is not refused) and its place
+// in each channel (each room's `handOff`: same status, nobody told), the detached
+// process ends without a QUIT, and the client is shown its channels as after a JOIN —
+// its own JOIN, the topic, NAMES (and MARKREAD before the 366 with draft/read-marker) —
+// so it needs nothing special. Its 001 names the session's nick. A chatd alone keeps
+// each session (Accounts/StoredSession.swift) and brings it back detached after a
+// restart (Client/SessionRestore.swift).
 //
-// What is not done: several connections sharing one nick at once (a second connection
-// while one is attached gets a nick of its own, as before); attaching by NickServ
-// IDENTIFY after registration; keeping detached sessions across a chatd restart; a
-// detached session in a network lives on its node and goes with it (a kill -9 of the
-// node is a netsplit QUIT for it, as for every user there: no ghost).
+// In a network the swap is not silent: the session (detached on any node) is ended
+// where it is — its QUIT is seen — and the new connection joins its channels, kept with
+// the session in Redis. A node killed with SIGKILL takes its sessions with it like any
+// of its users (a netsplit QUIT): nothing is left behind, and the account's next login
+// joins its channels again.
+//
+// Not done: several connections sharing one nick at once (a second connection while
+// one is attached gets a nick of its own, as before); attaching by NickServ IDENTIFY
+// after registration.
 //
 // Writers: the session's connection writes its own settings (away) and the detached
 // table entry for itself; the attaching connection removes the entry it takes.
@@ -101,7 +108,11 @@ extension Connection {
   func attachToDetachedSession(_ state: inout State, _ ctx: ServerContext<Self>) async -> Reattached {
     let client = state.client
     guard state.rare?.alwaysOn == true, let account = client.account else { return Reattached() }
-    guard let old = services.detached.take(account) else { return await takeOverFromAnotherNode(account, ctx) }
+    // In a network the nick is Redis's and every node holds a replica of the session:
+    // a silent swap would need the hand-off's whole protocol, so the session is ended
+    // and its channels joined again, wherever it was.
+    if services.network != nil { return await takeOverFromAnotherNode(account, ctx) }
+    guard let old = services.detached.take(account) else { return Reattached() }
     let nick = old.nick
     // The nick: the new connection's own goes back, the session's comes over silently.
     if client.holdsNick, let presence = presenceRef(ctx) { _ = try? await ctx.call(presence, .release(client), timeout: .seconds(2)) }
@@ -131,7 +142,7 @@ extension Connection {
   /// client logged in before its NICK (the web's session cookie, or SASL first) may ask
   /// for it, and gets it by attaching.
   func isOwnDetachedSession(_ nick: String, _ state: State) -> Bool {
-    guard state.rare?.alwaysOn == true, let account = state.client.account,
+    guard services.network == nil, state.rare?.alwaysOn == true, let account = state.client.account,
       let holder = services.nicks.holder(Names.fold(nick))
     else { return false }
     return services.detached.holds(holder, account: account)
@@ -144,14 +155,17 @@ extension Connection {
     try await completeRegistration(&state, ctx)
   }
 
-  /// In a network, the account's detached session may live on another node: it is
-  /// ended there (its QUIT is seen) and its channels, from the session the account
+  /// In a network: the account's detached session, on this node or another, is ended
+  /// where it is (its QUIT is seen) and its channels, from the session the account
   /// store keeps, are joined here once the client is welcomed — not silent, but no
   /// session is left behind on a node the account no longer uses. Returns the channels
   /// to join.
   private func takeOverFromAnotherNode(_ account: String, _ ctx: ServerContext<Self>) async -> Reattached {
     guard let network = services.network else { return Reattached() }
     let folded = Names.fold(account)
+    if let here = services.detached.take(account) {
+      here.pid.address(as: ServerMessage<Connection>.self)?.send(.info(.disconnect("Attached again")))
+    }
     let detached = network.users.all.filter { $0.account.map(Names.fold) == folded && $0.setting({ $0.away }) == Self.detachedAway }
     for old in detached {
       guard let remote = old.remote else { continue }
