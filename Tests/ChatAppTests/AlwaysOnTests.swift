@@ -93,6 +93,31 @@ final class AlwaysOnTests: XCTestCase {
     }
   }
 
+  func testNickServIdentifyAttachesAClientInNoChannel() async throws {
+    try await withChatServer(config(.optOut)) { server in
+      let alice = try IRCTestClient(port: server.ircPort)
+      try alice.registerAccount("alice", password: "alice-password")
+      try alice.join("#id")
+      let bob = try IRCTestClient(port: server.ircPort)
+      try bob.register("bob")
+      try bob.join("#id")
+      alice.send("QUIT")
+      try alice.expectClosed()
+      try await eventually { server.services.detached.count == 1 }
+
+      let old = try IRCTestClient(port: server.ircPort)
+      try old.register("oldclient")
+      old.send("PRIVMSG NickServ :IDENTIFY alice alice-password")
+      let nick = try old.expect("NICK")
+      XCTAssertEqual(nick.source?.hasPrefix("oldclient!"), true)
+      XCTAssertEqual(nick.params, ["alice"])
+      try old.expect("JOIN", containing: "#id")
+      try old.expect("366", containing: "#id")
+      XCTAssertTrue(bob.never(within: 0.3) { ["QUIT", "JOIN", "NICK"].contains($0.command) })
+      XCTAssertEqual(server.services.detached.count, 0)
+    }
+  }
+
   func testPolicies() async throws {
     try await withChatServer(config(.off)) { server in
       let alice = try IRCTestClient(port: server.ircPort)

@@ -23,9 +23,10 @@
 // of its users (a netsplit QUIT): nothing is left behind, and the account's next login
 // joins its channels again.
 //
-// Not done: several connections sharing one nick at once (a second connection while
-// one is attached gets a nick of its own, as before); attaching by NickServ IDENTIFY
-// after registration.
+// A client that logs in later with NickServ IDENTIFY attaches the same way if it is in
+// no channel yet (a NICK line tells it its nick). Not done: several connections sharing
+// one nick at once (a second connection while one is attached gets a nick of its own,
+// as before).
 //
 // Writers: the session's connection writes its own settings (away) and the detached
 // table entry for itself; the attaching connection removes the entry it takes.
@@ -174,6 +175,23 @@ extension Connection {
     guard case .sessions(let kept) = await callAccounts(.session(account: account), ctx, timeout: .seconds(3)), let session = kept.first
     else { return Reattached() }
     return Reattached(toJoin: session.channels)
+  }
+
+  /// A registered client in no channel logged in (NickServ IDENTIFY) to an always-on
+  /// account whose session is detached on this node: it attaches as at registration,
+  /// told its new nick by a NICK line (nobody else shares a channel with it to hear it).
+  func attachAfterLogin(_ state: inout State, _ ctx: ServerContext<Self>) async {
+    let client = state.client
+    guard services.network == nil, client.isRegistered, services.channels.channels(of: client.id).isEmpty,
+      let account = client.account, services.detached.holds(account: account)
+    else { return }
+    let before = client.prefix
+    let nick = client.nick
+    let session = await attachToDetachedSession(&state, ctx)
+    if client.nick != nick {
+      TaggedLine(IRCMessage(source: before, "NICK", [client.nick])).send(to: client)
+    }
+    await showChannels(session, &state, ctx)
   }
 
   /// Shows a client that attached to a session its channels, as after a JOIN.

@@ -28,6 +28,9 @@ final class DetachedSessions: Sendable {
     sessions.withLock { if $0[account] === client { $0.removeValue(forKey: account) } }
   }
 
+  /// Whether `account` has a detached session here.
+  func holds(account: String) -> Bool { sessions.withLock { $0[Names.fold(account)] != nil } }
+
   /// Whether `client` is the detached session of `account`.
   func holds(_ client: ClientHandle, account: String) -> Bool { sessions.withLock { $0[Names.fold(account)] === client } }
 

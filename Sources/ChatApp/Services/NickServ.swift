@@ -46,6 +46,7 @@ extension Connection {
       case .account(let info):
         logIn(info, &state)
         say("You are now logged in as \(info.name)")
+        await attachAfterLogin(&state, ctx)
       case .refused(let refusal): say("Login failed: \(refusal)")
       default: say("Login failed: \(AccountRefusal.unavailable)")
       }
