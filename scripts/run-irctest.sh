@@ -7,6 +7,8 @@
 #   python3 -m venv IRCTEST_DIR/venv && IRCTEST_DIR/venv/bin/pip install -r IRCTEST_DIR/requirements.txt pytest-xdist
 # (never inside this repository). Builds chatd (release) first. Extra arguments go to
 # pytest, e.g. a test file or -k NAME. Results: IRCTEST_DIR/chatd-results.xml.
+# CHATD_IRCTEST_TLS=1 runs every test over TLS (chatd with only a TLS listener;
+# scripts/irctest/chatd_selection.py wraps irctest's clients), the WebSocket tests left out.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 irctest="${1:?usage: run-irctest.sh IRCTEST_DIR [pytest args...]}"

@@ -548,6 +548,10 @@ ssize_t otter_send(int fd, const void *buf, size_t len) {
 }
 
 ssize_t otter_sendv(int fd, const struct iovec *iov, int count) {
+  // One buffer (a coalesced socket that was sent one line: most of a broadcast's
+  // copies) goes by send(2): sendmsg(2) also copies in and checks the message header
+  // and the vector, kernel work per call.
+  if (count == 1) return otter_send(fd, iov[0].iov_base, iov[0].iov_len);
   struct msghdr m;
   memset(&m, 0, sizeof m);
   m.msg_iov = (struct iovec *)iov;

@@ -294,9 +294,10 @@ final class LusersTests: XCTestCase {
       XCTAssertEqual(now.me, "I have 2 clients and 0 servers")
       b.send("QUIT")
       try b.expectClosed()
+      // Counted out before bob could see the close: at once, not eventually.
+      XCTAssertEqual(try lusers(a).me, "I have 1 clients and 0 servers")
       a.send("MODE alice -i")
       try a.expect("MODE")
-      try await eventually("bob to be counted out") { try lusers(a).me == "I have 1 clients and 0 servers" }
       now = try lusers(a)
       XCTAssertEqual(now.users, "There are 1 users and 0 invisible on 1 servers")
       XCTAssertEqual(now.opers, "0")

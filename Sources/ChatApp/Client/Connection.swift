@@ -395,6 +395,11 @@ struct Connection: GenServer {
     if tellClient {
       client.send(IRCMessage("ERROR", ["Closing Link: \(client.host) (\(reason))"]))
     }
+    // Out of the directory (LUSERS, WHO's census) before the client can see its
+    // connection close, as its nick is: a LUSERS sent right after counted it (irctest's
+    // testLusersFull over TLS, where the close takes a step more). The exit hook's
+    // removal then finds nothing to do; no settings change after this point.
+    services.clients.remove(client)
     closeSocket(state, ctx)
     return .stop(.normal)
   }
