@@ -55,4 +55,23 @@ final class AlwaysOnNetworkTests: XCTestCase {
     try carol.expect("QUIT") { $0.command == "QUIT" && $0.source?.hasPrefix("laptop!") == true }
     try poll("no laptop left", timeout: 10) { try carol.ison(["laptop", "tablet"]) == ["tablet"] }
   }
+
+  func testADrainEndsADetachedSessionInsteadOfWaitingForIt() throws {
+    let net = try startNetwork(nodes: 2, options: .init(extraArguments: ["--always-on", "opt-out"]))
+    let alice = try net[0].connect()
+    try alice.registerAccount("alice", password: "alice-password")
+    try alice.join("#d")
+    let bob = try IRCTestClient.registered("bob", on: net[1], caps: ["away-notify"])
+    try bob.join("#d")
+    alice.send("QUIT")
+    try alice.expectClosed()
+    try bob.expect("AWAY")
+
+    let (status, output) = try HandOffRun(from: net[0], to: net[1]).wait()
+    XCTAssertEqual(status, 0, output)
+    XCTAssertFalse(output.contains("no word from its connection"), output)
+    XCTAssertEqual(try bob.expect("QUIT").source?.hasPrefix("alice!"), true)
+    let back = try login(net[1], nick: "alice")
+    try back.expect("JOIN", containing: "#d")
+  }
 }

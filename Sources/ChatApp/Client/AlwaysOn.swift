@@ -80,6 +80,11 @@ extension Connection {
   func whileDetached(_ message: Message<Info>, _ state: inout State, _ ctx: ServerContext<Self>) async -> HandleResult<Self> {
     switch message {
     case .message(.attached): return .stop(.normal)
+    // Its node is drained (`chatd handoff`): with no socket there is nothing to move, so
+    // the session ends here (its QUIT is seen; the drain counts it as left) and the
+    // account's next login, on any node, joins its channels again.
+    case .message(.handOff(.leave)):
+      return await quit("Its node is handing its sessions over", &state, ctx, tellClient: false)
     case .message(.restore): return await restore(&state, ctx)
     case .message(.disconnect(let reason)): return await quit(reason, &state, ctx, tellClient: false)
     case .message(.accountDropped(let account)) where state.client.account.map(Names.fold) == account:
