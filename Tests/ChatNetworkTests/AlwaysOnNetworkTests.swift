@@ -74,4 +74,21 @@ final class AlwaysOnNetworkTests: XCTestCase {
     let back = try login(net[1], nick: "alice")
     try back.expect("JOIN", containing: "#d")
   }
+
+  func testAMovedSessionIsStillAlwaysOn() throws {
+    let net = try startNetwork(nodes: 2, options: .init(extraArguments: ["--always-on", "opt-out"]))
+    let alice = try net[0].connect()
+    try alice.registerAccount("alice", password: "alice-password")
+    try alice.join("#m")
+    let bob = try IRCTestClient.registered("bob", on: net[1], caps: ["away-notify"])
+    try bob.join("#m")
+    let (status, output) = try HandOffRun(from: net[0], to: net[1]).wait()
+    XCTAssertEqual(status, 0, output)
+    XCTAssertTrue(output.hasPrefix("handed 1 of 1"), output)
+    // Now on n2, its close detaches it there.
+    alice.send("QUIT")
+    try alice.expectClosed()
+    XCTAssertEqual(try bob.expect("AWAY").source?.hasPrefix("alice!"), true)
+    XCTAssertTrue(bob.never(within: 0.3) { $0.command == "QUIT" })
+  }
 }

@@ -42,6 +42,15 @@ extension Connection {
     if was && !on, let account = state.client.account { tellAccounts(.dropSession(account: account)) }
   }
 
+  /// A session that arrived from another node (HandOff/) carries its account, not
+  /// whether the account is always-on: the account store says.
+  func learnAlwaysOn(_ state: inout State, _ ctx: ServerContext<Self>) async {
+    guard config.alwaysOn != .off, let account = state.client.account else { return }
+    if case .account(let info) = await callAccounts(.info(name: account), ctx, timeout: .seconds(3)) {
+      setAlwaysOn(config.alwaysOn.applies(to: info.alwaysOn), &state)
+    }
+  }
+
   /// A cast to the account store, if it runs.
   func tellAccounts(_ message: AccountStore.Cast) {
     services.node.whereis(ChatServices.accountsName, as: ServerMessage<AccountStore>.self)?.send(.cast(message))
