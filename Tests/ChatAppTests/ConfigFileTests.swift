@@ -271,6 +271,7 @@ final class ConfigFileTests: XCTestCase {
       "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
       "alwaysOn",
       "tlsHost", "tlsPort", "webTLSHost", "webTLSPort", "tlsCertificateFile", "tlsKeyFile", "tlsHandshakeTimeout",
+      "webOrigins", "webGuests",
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",

@@ -95,7 +95,8 @@ final class ExternalClientTests: XCTestCase {
     guard let chromium = findTool(["chromium", "chromium-browser", "google-chrome"]) else {
       throw XCTSkip("needs Chromium: apt-get install chromium (scripts/setup.sh does)")
     }
-    let server = try await startChat()
+    // With stored history: the page asks for what it missed (CHATHISTORY AFTER).
+    let server = try await startChat { $0.history = true }
     let run = try runTool(
       python,
       [

@@ -1,6 +1,7 @@
 // Test support for chatd on the web: HTTP heads and a WebSocket client on the shared
 // TestConnection (the client built from the server's own codec), chatd started on free
 // ports, and finding the external tools the end-to-end tests drive.
+import Actors
 import Foundation
 import Glibc
 import OtterTestSupport
@@ -91,8 +92,9 @@ final class TestWebSocket {
   }
 }
 
-/// chatd with its web listener on a free port, IRC on another, history in memory only.
-func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> ChatServer {
+/// chatd with its web listener on a free port, IRC on another, history in memory only;
+/// its log kept in `capture` if given (at the config's level).
+func startChat(capture: LogCapture? = nil, _ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> ChatServer {
   var config = ChatConfig()
   config.port = 0
   config.webPort = freePort()
@@ -101,7 +103,8 @@ func startChat(_ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> C
   config.floodProtection = false
   config.dataDirectory = temporaryDirectory("chatweb")
   tweak(&config)
-  return try await ChatServer.start(config)
+  guard let capture else { return try await ChatServer.start(config) }
+  return try await ChatServer.start(config, on: try Node(logger: capture.logger(level: config.logLevel)))
 }
 
 func stopChat(_ server: ChatServer) async {

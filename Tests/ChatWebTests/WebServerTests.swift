@@ -18,7 +18,7 @@ final class WebServerTests: XCTestCase {
       XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK\r\n"), response)
       XCTAssertTrue(response.contains("Content-Length: \(WebClientPage.bytes.count)\r\n"))
       XCTAssertTrue(response.hasSuffix(WebClientPage.html), "the whole page arrives before the close")
-      XCTAssertTrue(WebClientPage.html.contains("text.ircv3.net"))
+      XCTAssertTrue(WebClientScript.source.contains("text.ircv3.net"))
     }
     func answer(_ request: String) throws -> String {
       let c = try TestConnection(port: port)

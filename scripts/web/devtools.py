@@ -5,6 +5,8 @@
         page = await browser.open(url)                   # or, a browser of its own:
         page = await browser.open(url, await browser.new_context(cookies))
         await browser.wait_for(page, "what", "a JavaScript expression that becomes true")
+        page = await browser.open_watched(url, context)   # its console and CSP reports kept
+        browser.csp_violations(page)                      # what the CSP refused on it
 """
 import asyncio
 import contextlib
@@ -23,6 +25,7 @@ class Browser:
         self.ws = ws
         self.next_id = 0
         self.pending = {}
+        self.events = []  # the protocol's events (method, params, sessionId), in order
         self.reader = asyncio.create_task(self.read())
 
     async def read(self):
@@ -30,6 +33,8 @@ class Browser:
             message = json.loads(raw)
             if "id" in message and message["id"] in self.pending:
                 self.pending.pop(message["id"]).set_result(message)
+            elif "method" in message:
+                self.events.append(message)
 
     async def send(self, method, params=None, session=None, timeout=20):
         self.next_id += 1
@@ -53,18 +58,77 @@ class Browser:
             await self.send("Storage.setCookies", {"cookies": cookies, "browserContextId": context})
         return context
 
-    async def open(self, url, context=None):
-        """A new page (tab) at `url`, in `context` (new_context) or the default one;
-        returns its session id."""
-        params = {"url": url}
+    async def open(self, url, context=None, width=1000, height=620, init_script=None):
+        """A new page (tab) at `url`, in `context` (new_context) or the default one, its
+        viewport `width`×`height`; `init_script` runs in it before any of the page's own
+        scripts (the page is loaded after it is set). Returns its session id."""
+        params = {"url": "about:blank" if init_script else url}
         if context:
             params["browserContextId"] = context
         target = await self.send("Target.createTarget", params)
         attached = await self.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": True})
         session = attached["sessionId"]
-        await self.send("Emulation.setDeviceMetricsOverride",
-                        {"width": 1000, "height": 620, "deviceScaleFactor": 1, "mobile": False}, session)
+        await self.resize(session, width, height)
+        if init_script:
+            await self.send("Page.enable", {}, session)
+            await self.send("Page.addScriptToEvaluateOnNewDocument", {"source": init_script}, session)
+            await self.send("Page.navigate", {"url": url}, session)
         return session
+
+    async def open_watched(self, url, context=None):
+        """Like open, but the page's console and log are watched from before it loads
+        (Log and Runtime enabled on about:blank, then the page navigated to `url`), and
+        every document it loads reports Content-Security-Policy violations to
+        `window.__csp` too: see csp_violations."""
+        session = await self.open("about:blank", context)
+        await self.send("Log.enable", {}, session)
+        await self.send("Runtime.enable", {}, session)
+        await self.send("Page.enable", {}, session)
+        await self.send("Page.addScriptToEvaluateOnNewDocument", {"source": (
+            "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+            "(e) => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));")}, session)
+        await self.send("Page.navigate", {"url": url}, session)
+        return session
+
+    def csp_violations(self, session):
+        """What Chromium's log and console said the Content-Security-Policy refused on
+        the page `session` (opened with open_watched), as text."""
+        found = []
+        for event in self.events:
+            if event.get("sessionId") != session:
+                continue
+            params = event.get("params", {})
+            if event["method"] == "Log.entryAdded":
+                text = params.get("entry", {}).get("text", "")
+            elif event["method"] == "Runtime.consoleAPICalled":
+                text = " ".join(str(a.get("value", "")) for a in params.get("args", []))
+            else:
+                continue
+            if "Content Security Policy" in text or "Content-Security-Policy" in text:
+                found.append(text)
+        return found
+
+    async def cookies(self, context):
+        """The cookies of browser context `context` (name, value, httpOnly, secure, sameSite...)."""
+        return (await self.send("Storage.getCookies", {"browserContextId": context}))["cookies"]
+
+    async def resize(self, session, width, height):
+        """Sets the page's viewport (a phone's when narrower than 500 px)."""
+        await self.send("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500}, session)
+
+    async def key(self, session, key, code, keycode, modifiers=0):
+        """Presses and releases a key in the focused element (modifiers: 1 Alt, 2 Ctrl, 8 Shift)."""
+        for kind in ("rawKeyDown", "keyUp"):
+            await self.send("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code, "modifiers": modifiers,
+                                                       "windowsVirtualKeyCode": keycode}, session)
+
+    async def screenshot(self, session, path):
+        """Saves what the page shows as a PNG at `path`."""
+        import base64
+        shot = await self.send("Page.captureScreenshot", {"format": "png"}, session)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
 
     async def evaluate(self, session, expression):
         """The expression's value (JSON-able), or None if it threw."""
@@ -83,7 +147,8 @@ class Browser:
             await asyncio.sleep(0.1)
         state = await self.evaluate(session, "JSON.stringify({status: document.getElementById('status').textContent, "
                                              "members: [...document.querySelectorAll('#members li')].map(l => l.textContent + '/' + l.className), "
-                                             "messages: document.getElementById('messages').innerText.slice(-400)})")
+                                             "messages: document.getElementById('messages').innerText.slice(-400), "
+                                             "sent: (window.chat && chat.sent || []).slice(-8)})")
         raise AssertionError(f"timed out waiting for: {what}; page state: {state}")
 
 

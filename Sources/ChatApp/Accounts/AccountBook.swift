@@ -160,7 +160,7 @@ final class AccountBook: Sendable {
       guard case .success(let record) = found else { return done(found.map(\.info)) }
       let items: [(RecordKind, String)] =
         record.certificates.map { (.certificate, $0) } + record.channels.map { (.channel, $0) }
-        + [(.readMarkers, Names.fold(record.name)), (.session, Names.fold(record.name)), (.account, Names.fold(record.name))]
+        + [(.readMarkers, Names.fold(record.name)), (.alwaysOnSession, Names.fold(record.name)), (.account, Names.fold(record.name))]
       engine.run(.delete(items)) { result in
         guard case .written = result else { return done(.failure(.unavailable)) }
         done(.success(record.info))

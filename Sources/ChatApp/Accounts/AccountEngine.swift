@@ -21,7 +21,11 @@ enum RecordKind: String, Sendable {
   /// An account's read markers (`draft/read-marker`), by the account's folded name.
   case readMarkers = "readmarkers"
   /// An always-on account's session as it stood last (Accounts/StoredSession.swift).
-  case session
+  case alwaysOnSession = "always-on-session"
+  /// A web login session, by the SHA-256 of its token (Accounts/WebSessionRecord.swift).
+  case webSession = "web-session"
+  /// A secret the server itself keeps (the web forms' key), by its name.
+  case serverKey = "server-key"
 }
 
 /// One operation on the documents.
@@ -35,6 +39,10 @@ enum EngineOperation: Sendable {
   case delete([(RecordKind, String)])
   /// Every document of a kind: `.documents` (an engine that cannot list says `.failed`).
   case list(RecordKind)
+  /// Removes the documents of a kind whose `expires` (Unix seconds, a field of their
+  /// JSON) is `before` or earlier. An engine whose documents expire by themselves (Redis,
+  /// told a web session's expiry as its key's TTL) has nothing to do.
+  case expire(RecordKind, before: Int)
 }
 
 /// What an operation came to.

@@ -15,8 +15,10 @@
 // print without hashes or keys, and `formatStatus` shows counts only — nothing secret
 // reaches a log, a crash report, the observer or /metrics.
 //
-// For the web side to come: `login` checks a password (throttled, as for IRC) and
-// answers an `AccountInfo`; a web session is then the web side's to make.
+// The web side logs in with `login` (the same hashing pool and throttle as SASL) and
+// then keeps its login sessions here too (`openSession`, `session`, `closeSession`:
+// Accounts/AccountBook+WebSessions.swift), by the hash of their tokens, with the key its
+// forms' tokens are made with (`formKey`, cached here once read).
 import Actors
 import Foundation
 import GenServer
@@ -62,15 +64,23 @@ struct AccountStore: SyncGenServer {
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
     /// The always-on sessions kept (Accounts/StoredSession.swift).
-    case sessions
+    case alwaysOnSessions
     /// The always-on session kept for `account` (none or one).
-    case session(account: String)
+    case alwaysOnSession(account: String)
     /// Records `account`'s always-on choice.
     case setAlwaysOn(account: String, Bool)
     /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
     case readMarker(account: String, target: String)
     /// Moves the read marker of `target` (folded) for `account` forward to `millis`.
     case markRead(account: String, target: String, millis: Int64)
+    /// Opens a web login session for `account`, kept under `key` (its token's hash).
+    case openSession(key: String, account: AccountInfo)
+    /// The account the web session `key` logs in (`.webSession(nil)`: none).
+    case session(key: String)
+    /// Closes (revokes) the web session `key`.
+    case closeSession(key: String)
+    /// The key the web forms' tokens are made with.
+    case formKey
   }
 
   enum Reply: Sendable {
@@ -79,10 +89,13 @@ struct AccountStore: SyncGenServer {
     /// An account lookup that found nothing.
     case noAccount
     case channel(ChannelSettings?)
-    case sessions([StoredSession])
+    case alwaysOnSessions([StoredSession])
     /// A read marker (Unix milliseconds, nil: none), and whether this request moved it.
     case readMarker(Int64?, moved: Bool)
     case refused(AccountRefusal)
+    /// A web session's account, or nil.
+    case webSession(AccountInfo?)
+    case formKey(Secret)
   }
 
   enum Cast: Sendable {
@@ -93,19 +106,23 @@ struct AccountStore: SyncGenServer {
     /// A registered channel (folded name) is an ordinary one again (its room).
     case dropChannel(key: String, founder: String)
     /// An always-on session as it now stands (its connection).
-    case saveSession(StoredSession)
+    case saveAlwaysOnSession(StoredSession)
     /// The account (folded) keeps no session any more.
-    case dropSession(account: String)
+    case dropAlwaysOnSession(account: String)
   }
 
   enum Info: Sendable {
     /// A password check succeeded: its tokens go back.
     case loginSucceeded(account: String, address: String)
+    /// The web forms' key, read: kept for the next asker.
+    case formKey(Secret)
   }
 
   struct State {
     let book: AccountBook
     var throttle: LoginThrottle
+    /// A `Secret`, so that nothing printing the state shows it.
+    var formKey: Secret?
   }
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
@@ -183,16 +200,30 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
-    case .sessions:
-      book.sessions(answer { .sessions($0) })
-    case .session(let account):
-      book.session(account, answer { .sessions($0) })
+    case .alwaysOnSessions:
+      book.alwaysOnSessions(answer { .alwaysOnSessions($0) })
+    case .alwaysOnSession(let account):
+      book.alwaysOnSession(account, answer { .alwaysOnSessions($0) })
     case .setAlwaysOn(let account, let on):
       book.setAlwaysOn(account, on, answer { .account($0) })
     case .readMarker(let account, let target):
       book.readMarker(account: account, target: target, answer { .readMarker($0, moved: false) })
     case .markRead(let account, let target, let millis):
       book.markRead(account: account, target: target, millis: millis, answer { .readMarker($0.0, moved: $0.moved) })
+    case .openSession(let key, let account):
+      book.openSession(key, for: account, now: Int(Date().timeIntervalSince1970), answer { .webSession($0) })
+    case .session(let key):
+      book.session(key, now: Int(Date().timeIntervalSince1970), answer { .webSession($0) })
+    case .closeSession(let key):
+      book.closeSession(key, answer { .webSession($0) })
+    case .formKey:
+      if let key = state.formKey { return .reply(.formKey(key)) }
+      let me = ctx.address
+      book.formKey { result in
+        let secret = result.map { Secret(bytes: $0) }
+        if case .success(let key) = secret { me.send(.info(.formKey(key))) }
+        answer { .formKey($0) }(secret)
+      }
     }
     return .noreply()
   }
@@ -225,17 +256,19 @@ struct AccountStore: SyncGenServer {
       state.book.saveChannel(settings)
     case .dropChannel(let key, let founder):
       state.book.dropChannel(key, founder: founder) { _ in }
-    case .saveSession(let session):
-      state.book.saveSession(session)
-    case .dropSession(let account):
-      state.book.dropSession(account)
+    case .saveAlwaysOnSession(let session):
+      state.book.saveAlwaysOnSession(session)
+    case .dropAlwaysOnSession(let account):
+      state.book.dropAlwaysOnSession(account)
     }
     return .noreply()
   }
 
   func handleInfo(_ message: Message<Info>, state: inout State, _ ctx: ServerContext<Self>) throws -> HandleResult<Self> {
-    if case .message(.loginSucceeded(let account, let address)) = message {
-      state.throttle.succeeded(account: account, address: address)
+    switch message {
+    case .message(.loginSucceeded(let account, let address)): state.throttle.succeeded(account: account, address: address)
+    case .message(.formKey(let key)): state.formKey = key
+    default: break
     }
     return .noreply()
   }

@@ -185,6 +185,11 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
         var found: [String: String] = [:]
         while try st.step() { found[st.string(0)] = st.string(1) }
         return .documents(found)
+      case .expire(let kind, let before):
+        // The kind is one of chatd's own names and `before` a number: nothing to escape.
+        try s.db.execute(
+          "DELETE FROM documents WHERE kind = '\(kind.rawValue)' AND json_extract(value, '$.expires') <= \(before)")
+        return .written(s.db.changes > 0)
       }
     } catch {
       return .failed("\(path): \(error)")

@@ -5,8 +5,8 @@
 // network finds its channels (Client/AlwaysOn.swift). One JSON document per account in
 // the account store (SQLite alone, the network's Redis).
 //
-// Writer: the session's connection, through the account store (`saveSession` when it
-// detaches or chatd stops, `dropSession` when the account stops being always-on or
+// Writer: the session's connection, through the account store (`saveAlwaysOnSession` when it
+// detaches or chatd stops, `dropAlwaysOnSession` when the account stops being always-on or
 // logs out); read once, at start, by the restorer. Dropped with the account.
 import Foundation
 
@@ -27,30 +27,30 @@ struct StoredSession: Sendable, Codable, Equatable {
 
 extension AccountBook {
   /// Keeps `session` as its account's (replacing what was kept).
-  func saveSession(_ session: StoredSession) {
+  func saveAlwaysOnSession(_ session: StoredSession) {
     let engine = self.engine
     let key = Names.fold(session.account)
-    engine.run(.create(.session, key, session.json)) { created in
-      if case .written(false) = created { engine.run(.replace(.session, key, session.json)) { _ in } }
+    engine.run(.create(.alwaysOnSession, key, session.json)) { created in
+      if case .written(false) = created { engine.run(.replace(.alwaysOnSession, key, session.json)) { _ in } }
     }
   }
 
   /// Forgets the session of `account`.
-  func dropSession(_ account: String) {
-    engine.run(.delete([(.session, Names.fold(account))])) { _ in }
+  func dropAlwaysOnSession(_ account: String) {
+    engine.run(.delete([(.alwaysOnSession, Names.fold(account))])) { _ in }
   }
 
   /// The session kept for `account`, if any.
-  func session(_ account: String, _ done: @escaping Done<[StoredSession]>) {
-    engine.run(.read(.session, Names.fold(account))) { result in
+  func alwaysOnSession(_ account: String, _ done: @escaping Done<[StoredSession]>) {
+    engine.run(.read(.alwaysOnSession, Names.fold(account))) { result in
       guard case .document(let json) = result else { return done(.failure(.unavailable)) }
       done(.success(json.flatMap(StoredSession.decode).map { [$0] } ?? []))
     }
   }
 
   /// Every session kept.
-  func sessions(_ done: @escaping Done<[StoredSession]>) {
-    engine.run(.list(.session)) { result in
+  func alwaysOnSessions(_ done: @escaping Done<[StoredSession]>) {
+    engine.run(.list(.alwaysOnSession)) { result in
       guard case .documents(let all) = result else { return done(.failure(.unavailable)) }
       done(.success(all.values.compactMap(StoredSession.decode)))
     }

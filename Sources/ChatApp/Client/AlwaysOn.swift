@@ -39,7 +39,7 @@ extension Connection {
     let was = state.rare?.alwaysOn == true
     if on || was { state.rareBox.alwaysOn = on }
     // No longer always-on: nothing to bring back at the next start.
-    if was && !on, let account = state.client.account { tellAccounts(.dropSession(account: account)) }
+    if was && !on, let account = state.client.account { tellAccounts(.dropAlwaysOnSession(account: account)) }
   }
 
   /// A session that arrived from another node (HandOff/) carries its account, not
@@ -76,7 +76,7 @@ extension Connection {
     }
     services.detached.add(client, account: account)
     services.network?.publish(client)
-    if let session = storedSession(state) { tellAccounts(.saveSession(session)) }
+    if let session = storedSession(state) { tellAccounts(.saveAlwaysOnSession(session)) }
     // Never swept: there is nobody to ping.
     client.idleDeadline.store(ClientHandle.deadlineClaimed, ordering: .relaxed)
     return .noreply(.hibernate)
@@ -157,10 +157,13 @@ extension Connection {
   /// client logged in before its NICK (the web's session cookie, or SASL first) may ask
   /// for it, and gets it by attaching.
   func isOwnDetachedSession(_ nick: String, _ state: State) -> Bool {
-    guard services.network == nil, state.rare?.alwaysOn == true, let account = state.client.account,
-      let holder = services.nicks.holder(Names.fold(nick))
-    else { return false }
-    return services.detached.holds(holder, account: account)
+    guard services.network == nil, let holder = services.nicks.holder(Names.fold(nick)) else { return false }
+    if state.rare?.alwaysOn == true, let account = state.client.account { return services.detached.holds(holder, account: account) }
+    // A web client's session cookie logs it in when its registration completes.
+    if state.client.account == nil, let web = upgrade?.account, config.alwaysOn.applies(to: web.alwaysOn) {
+      return services.detached.holds(holder, account: web.name)
+    }
+    return false
   }
 
   /// NICK of the client's own detached session, while registering: given, and taken
@@ -186,7 +189,8 @@ extension Connection {
       guard let remote = old.remote else { continue }
       network.send(.kill(remote.location.number, reason: "Attached again on \(network.nodeName)"), to: remote.node)
     }
-    guard case .sessions(let kept) = await callAccounts(.session(account: account), ctx, timeout: .seconds(3)), let session = kept.first
+    guard case .alwaysOnSessions(let kept) = await callAccounts(.alwaysOnSession(account: account), ctx, timeout: .seconds(3)),
+      let session = kept.first
     else { return Reattached() }
     return Reattached(toJoin: session.channels)
   }

@@ -419,7 +419,7 @@ struct Connection: GenServer {
     // Moving (its socket frozen): the other node tells the client what it must.
     if state.handOff != nil { return socket.close() }
     // An always-on session is kept for the next start (a chatd alone).
-    if case .shutdown = reason, let session = storedSession(state) { tellAccounts(.saveSession(session)) }
+    if case .shutdown = reason, let session = storedSession(state) { tellAccounts(.saveAlwaysOnSession(session)) }
     guard case .shutdown = reason, socket.isOpen, socket.ownerPid == ctx.pid else { return }
     state.update { if $0.quitMessage == nil { $0.quitMessage = Self.shutdownReason } }
     // Written now rather than at the end of this slice, so that the socket can be

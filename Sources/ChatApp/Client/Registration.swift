@@ -203,6 +203,8 @@ extension Connection {
       ctx.exit(ctx.pid, reason: .normal)
       return
     }
+    // A web client's login session (its cookie) logs it in now, as SASL would have.
+    if let account = upgrade?.account, client.account == nil { logIn(account, &state) }
     let attached = await attachToDetachedSession(&state, ctx)
     // A NICK of its own detached session's was taken as given: without the session
     // (it ended meanwhile) the client has no nick yet.

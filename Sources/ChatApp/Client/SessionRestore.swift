@@ -37,8 +37,8 @@ enum SessionRestore {
 
   private static func restore(_ services: ChatServices, _ ctx: Context<Never>) async {
     guard let store = ctx.node.whereis(ChatServices.accountsName, as: ServerMessage<AccountStore>.self),
-      let reply = try? await ctx.call(GenServerRef(store), AccountStore.Request.sessions, timeout: .seconds(10)),
-      case .sessions(let sessions) = reply
+      let reply = try? await ctx.call(GenServerRef(store), AccountStore.Request.alwaysOnSessions, timeout: .seconds(10)),
+      case .alwaysOnSessions(let sessions) = reply
     else {
       services.logger.warning("always-on sessions: the account store did not list them; none restored")
       return

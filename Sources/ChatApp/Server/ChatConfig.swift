@@ -26,6 +26,13 @@ public struct ChatConfig: Sendable {
   /// HTTP + WebSocket listener (0: off).
   public var webHost = "127.0.0.1"
   public var webPort = 8080
+  /// The origins (`scheme://host[:port]`, normalised by `WebOriginPolicy`) whose pages
+  /// may open the WebSocket and post the login forms (`--web-origin`, repeatable); empty:
+  /// the page's own origin only (same-origin).
+  public var webOrigins: [String] = []
+  /// Whether a WebSocket client without a login session may chat as a guest
+  /// (`--web-guests`); off refuses its upgrade (403) and the page goes to /login.
+  public var webGuests = true
   /// The admin HTTP listener serving `/metrics` (Prometheus); nil: off, port 0: any free
   /// port. 9667: in the range Prometheus exporters use, and ending like IRC's 6667.
   public var metricsHost = "127.0.0.1"

@@ -42,7 +42,7 @@ extension ChatConfig: Equatable {
       && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
       && a.tlsHost == b.tlsHost && a.tlsPort == b.tlsPort && a.webTLSHost == b.webTLSHost
       && a.webTLSPort == b.webTLSPort && a.tlsCertificateFile == b.tlsCertificateFile && a.tlsKeyFile == b.tlsKeyFile
-      && a.tlsHandshakeTimeout == b.tlsHandshakeTimeout
+      && a.tlsHandshakeTimeout == b.tlsHandshakeTimeout && a.webOrigins == b.webOrigins && a.webGuests == b.webGuests
   }
 }
 
@@ -81,6 +81,12 @@ public enum ChatCommandLine {
       --port PORT               IRC listener port (off: none)
       --web HOST:PORT           HTTP + WebSocket listener (default 127.0.0.1:8080)
       --web-port PORT           its port; 0 turns it off
+      --web-origin URL          an origin (scheme://host[:port]) whose pages may open
+                                the WebSocket and post the login form (repeatable;
+                                default: the page's own origin only)
+      --web-origins URL,...     the same, several at once (a config file's list)
+      --web-guests on|off       whether a browser without a login may chat as a
+                                guest (default on; off: it is sent to /login)
       --metrics-listen HOST:PORT
                                 Prometheus metrics at http://HOST:PORT/metrics
                                 (default 127.0.0.1:9667; port 0 picks one; off:
@@ -328,6 +334,20 @@ public enum ChatCommandLine {
       case "--tls-handshake-timeout": config.tlsHandshakeTimeout = .seconds(try integer(arg, 1...300))
       case "--web": (config.webHost, config.webPort) = try hostPort(arg)
       case "--web-port": config.webPort = try integer(arg, 0...65535)
+      case "--web-origin", "--web-origins":
+        for item in try value(arg).split(separator: ",") {
+          let text = item.trimmingCharacters(in: .whitespaces)
+          guard let origin = WebOriginPolicy.normalize(text) else {
+            throw UsageError(
+              description: "\(arg): expected an origin like https://chat.example.org or http://127.0.0.1:8080 "
+                + "(scheme, host and port only), got \"\(text)\"")
+          }
+          if !config.webOrigins.contains(origin) { config.webOrigins.append(origin) }
+        }
+      case "--web-guests":
+        let v = try value(arg)
+        guard v == "on" || v == "off" else { throw UsageError(description: "--web-guests: expected on or off, got \"\(v)\"") }
+        config.webGuests = v == "on"
       case "--metrics-listen":
         let v = try value(arg)
         if v == "off" {

@@ -18,6 +18,9 @@ extension ChatConfigFile {
 
     set("listen", config.port.map { address(config.host, $0) } ?? "off")
     set("web", address(config.webHost, config.webPort))
+    if config.webOrigins.isEmpty { note("web-origin", "not set (the page's own origin only)") }
+    for origin in config.webOrigins { set("web-origin", origin) }
+    set("web-guests", config.webGuests ? "on" : "off")
     set("metrics-listen", config.metricsPort.map { address(config.metricsHost, $0) } ?? "off")
     if let socket = config.controlSocket {
       set("control-socket", socket)

@@ -1,6 +1,6 @@
 // An HTTP/1.1 request head (RFC 9112): the request line and the header fields, parsed
 // strictly enough that nothing odd gets through, with a limit on its size. Bodies are
-// not read: chatd's pages and the WebSocket upgrade are all GETs.
+// read only for the login forms' POSTs (Web/WebSession.swift), by Content-Length.
 
 /// A client error in a request, answered with `status` and the connection closed.
 struct HTTPError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,5 +1,6 @@
-// HTTP/1.1 responses chatd sends: the page, errors with a short plain-text body, and the
-// WebSocket upgrade's 101. Every response but the 101 closes the connection.
+// HTTP/1.1 responses chatd sends: the pages, errors with a short plain-text body, the
+// login's redirects, and the WebSocket upgrade's 101. Every response but the 101 closes
+// the connection and carries the security headers (Web/SecurityHeaders.swift).
 
 enum HTTPResponse {
   /// The reason phrase for the statuses chatd uses.
@@ -7,11 +8,18 @@ enum HTTPResponse {
     switch status {
     case 101: "Switching Protocols"
     case 200: "OK"
+    case 303: "See Other"
     case 400: "Bad Request"
+    case 401: "Unauthorized"
+    case 403: "Forbidden"
     case 404: "Not Found"
     case 405: "Method Not Allowed"
     case 408: "Request Timeout"
+    case 411: "Length Required"
+    case 413: "Content Too Large"
+    case 415: "Unsupported Media Type"
     case 426: "Upgrade Required"
+    case 429: "Too Many Requests"
     case 431: "Request Header Fields Too Large"
     case 500: "Internal Server Error"
     case 503: "Service Unavailable"
@@ -30,7 +38,7 @@ enum HTTPResponse {
     head += "Server: chatd\r\n"
     head += "Content-Type: \(contentType)\r\n"
     head += "Content-Length: \(body.count)\r\n"
-    for (name, value) in headers { head += "\(name): \(value)\r\n" }
+    for (name, value) in SecurityHeaders.all + headers { head += "\(name): \(value)\r\n" }
     head += "Connection: close\r\n\r\n"
     return Array(head.utf8) + (includeBody ? body : [])
   }
@@ -41,6 +49,13 @@ enum HTTPResponse {
       error.status, contentType: "text/plain; charset=utf-8",
       body: Array("\(error.status) \(reason(error.status)): \(error.message)\n".utf8),
       headers: error.headers, includeBody: includeBody)
+  }
+
+  /// A `303 See Other` to `location` (after a form's POST), with `headers` (its cookies).
+  static func seeOther(_ location: String, headers: [(String, String)] = []) -> [UInt8] {
+    make(
+      303, contentType: "text/plain; charset=utf-8", body: Array("See \(location)\n".utf8),
+      headers: [("Location", location), ("Cache-Control", "no-store")] + headers)
   }
 
   /// The 101 that completes a WebSocket handshake.

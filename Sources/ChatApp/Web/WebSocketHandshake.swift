@@ -60,11 +60,15 @@ extension WebSocket {
     let binary: Bool
     /// Bytes that came after the request head (frames sent early): read first.
     let pending: [UInt8]
+    /// The account the request's login session cookie named: the connection is logged
+    /// in to it when its registration completes, as if by SASL (900).
+    let account: AccountInfo?
 
-    init(socket: Socket, binary: Bool, pending: [UInt8]) {
+    init(socket: Socket, binary: Bool, pending: [UInt8], account: AccountInfo? = nil) {
       self.socket = socket
       self.binary = binary
       self.pending = pending
+      self.account = account
     }
   }
 }
