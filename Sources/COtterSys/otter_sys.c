@@ -157,6 +157,13 @@ uint64_t otter_malloc_in_use(void) {
 
 size_t otter_malloc_usable_size(const void *ptr) { return ptr ? malloc_usable_size((void *)ptr) : 0; }
 
+uint64_t otter_malloc_free(void) {
+  struct mallinfo2 mi = mallinfo2();
+  return (uint64_t)mi.fordblks;
+}
+
+int otter_malloc_trim(void) { return malloc_trim(0); }
+
 void otter_memory_status(struct otter_memory_status *out) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen("/proc/self/status", "r");

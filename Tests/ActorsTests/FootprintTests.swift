@@ -1,3 +1,4 @@
+import Dispatch
 import OtterTestSupport
 import XCTest
 
@@ -129,6 +130,43 @@ final class FootprintTests: XCTestCase {
         XCTAssertNil(savedBuffer, "round \(round)")
         XCTAssertNotNil(inboundBuffer, "round \(round): one buffer kept for the next message")
       }
+    }
+  }
+
+  /// A burst that arrives while the process handles an earlier one leaves the earlier
+  /// one's grown buffer in `inbound` (the reader swaps the rings); going idle gives it
+  /// back, so an idle process keeps at most a few slots whatever it went through.
+  func testIdleProcessGivesBackTheBufferABurstGrew() async throws {
+    try await withNode { node in
+      let gate = DispatchSemaphore(value: 0)
+      let handled = Recorder<Int>()
+      let p = node.spawn(Int.self, state: ()) { _, message, _ in
+        if case .message(let n) = message {
+          handled.add(n)
+          // A negative message holds the handler until the test has sent the next burst.
+          if n < 0 { gate.wait() }
+        }
+        return .continue
+      }
+      p.send(-1)
+      try await eventually { handled.count == 1 }
+      // Burst A arrives while -1 is handled; its first message holds the handler again.
+      p.send(-2)
+      for i in 0..<200 { p.send(i) }
+      gate.signal()
+      try await eventually { handled.count == 2 }
+      // Burst B arrives while A is handled: the rings are swapped with A's buffer grown.
+      for i in 200..<400 { p.send(i) }
+      gate.signal()
+      try await eventually { handled.count == 402 }
+      try await eventually { node.processInfo(p.pid)?.status == .waiting }
+      let process = p.process
+      let (pending, inbound, saved) = process.lock.withLock {
+        (process.pending.capacity, process.inbound.capacity, process.saved.capacity)
+      }
+      XCTAssertEqual(pending, 0)
+      XCTAssertEqual(saved, 0)
+      XCTAssertLessThanOrEqual(inbound, 8, "an idle mailbox keeps a few slots, not the 256 a burst grew")
     }
   }
 

@@ -275,7 +275,7 @@ final class ConfigFileTests: XCTestCase {
     ]
     let noFlag: Set<String> = [
       "channelLength", "topicLength", "awayLength", "kickLength", "userLength", "channelsPerClient", "monitorLimit",
-      "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory", "chathistoryLimit", "historyBackend",
+      "listModesLimit", "targetsLimit", "floodDisconnect", "historyMemory", "chathistoryLimit", "historyBackend", "memoryTrimInterval",
       // From the environment (NOTIFY_SOCKET), as systemd hands it.
       "notifySocket",
     ]

@@ -111,3 +111,8 @@ struct Framer {
     if offset > 0 { partial = Array(partial[offset...]) }
   }
 }
+
+extension Framer {
+  /// Bytes allocated for the unfinished frame (0 once it is complete).
+  var partialCapacity: Int { partial.capacity }
+}

@@ -170,6 +170,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
   public var isOpen: Bool { lock.withLock { !isClosed } }
   /// Bytes waiting in the write queue.
   public var pendingBytes: Int { queuedBytes.load(ordering: .relaxed) }
+  /// What the socket keeps allocated between reads and writes: whether its write queue
+  /// holds an array for chunks behind the first, and the capacity of the framer's
+  /// unfinished frame. Both are given back once emptied (tests of an idle socket).
+  var keptStorage: (writeQueue: Bool, framerBytes: Int) { lock.withLock { (queue.hasStorage, framer.partialCapacity) } }
 
   // MARK: - Configuration
 
@@ -478,6 +482,10 @@ public final class Socket: Hashable, CustomStringConvertible, @unchecked Sendabl
       if c < 0 {
         if -c == EAGAIN || -c == EINTR || -c == ECONNABORTED { break }
         out.append(.error(.system("accept", errno: -c)))
+        // One error per request, as one connection: out of descriptors (EMFILE) the
+        // listener stays readable, and re-armed it reported the error again at every
+        // poll while its owner waited to retry — a mailbox of millions of errors.
+        if mode == .once { mode = .passive }
         break
       }
       if kind == .tcpListener { _ = otter_tcp_nodelay(c) }

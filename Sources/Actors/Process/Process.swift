@@ -128,6 +128,11 @@ public class Process<M: Sendable>: ProcessCore, @unchecked Sendable {
           } else if pending.buffer != nil {
             pending.releaseStorage()
           }
+          // Nor a buffer a burst grew: a second burst that arrived while the first was
+          // handled leaves the first one's buffer here (the exchange above), and a
+          // thousand idle connections would each keep theirs. The next arrival starts
+          // small again; a busy process seldom goes idle, so it seldom regrows.
+          if inbound.capacity > Ring<Inbound<M>>.idleCapacity { inbound.releaseStorage() }
           if saved.isEmpty && saved.buffer != nil { saved.releaseStorage() }
           runState = .idle
         }

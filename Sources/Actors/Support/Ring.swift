@@ -19,6 +19,10 @@ struct Ring<Element>: ~Copyable {
 
   @inlinable init() {}
 
+  /// The most slots an idle process's mailbox keeps (`Process.refill`): what one or
+  /// two messages at a time need, not what a burst grew.
+  @inlinable static var idleCapacity: Int { 8 }
+
   @inlinable deinit {
     if let buffer {
       var i = 0

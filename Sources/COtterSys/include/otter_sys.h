@@ -153,6 +153,12 @@ uint64_t otter_rss_bytes(void);
 uint64_t otter_malloc_in_use(void);
 /// malloc_usable_size of a heap pointer (0 for NULL).
 size_t otter_malloc_usable_size(const void *ptr);
+/// Bytes the C allocator holds free for reuse in every arena (mallinfo2 fordblks): freed
+/// memory it keeps, whether or not its pages are still resident.
+uint64_t otter_malloc_free(void);
+/// Gives the whole free pages of every arena back to the kernel (malloc_trim(0)); returns
+/// 1 if any memory was released.
+int otter_malloc_trim(void);
 /// Open file descriptors of this process (entries of /proc/self/fd, less the one used
 /// to list them); -1 if it cannot be listed.
 int otter_open_descriptors(void);

@@ -135,6 +135,11 @@ public struct ChatConfig: Sendable {
   /// up to that much latency for fewer writes to busy clients.
   public var sendCoalescing: SendCoalescing = .endOfSlice
 
+  /// How often the memory trimmer samples the node's activity: once a burst is over it
+  /// gives the allocator's free memory back to the kernel (Server/MemoryTrimmer.swift).
+  /// nil: never.
+  public var memoryTrimInterval: Duration? = .seconds(1)
+
   /// Messages of a channel a joining client is sent (0: none).
   public var historyReplay = 20
   /// Messages of each channel kept in memory for the replay on JOIN.

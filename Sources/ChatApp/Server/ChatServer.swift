@@ -7,6 +7,7 @@
 //   ├── rooms         room supervisor (one Room per channel) and restorer (Rooms/RoomSupervision.swift)
 //   ├── connections   DynamicSupervisor: one Connection per client (temporary)
 //   ├── sweeper       IdleSweeper: registration and ping timeouts of every client
+//   ├── memory-trimmer  MemoryTrimmer: gives freed memory back to the kernel after a burst
 //   ├── web-sessions, websockets   HTTP sessions, WebSocket clients (Web/WebServer.swift)
 //   ├── handoff       in a network: where another node hands its sessions over (HandOff/)
 //   ├── irc           listener (acceptor) on the IRC port (unless --port off)
@@ -178,7 +179,8 @@ public final class ChatServer: Sendable {
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
         SessionRestore.childSpec(services),
-      ] + WebServer.supervisors(services)
+      ] + (config.memoryTrimInterval.map { [MemoryTrimmer.childSpec(interval: $0)] } ?? [])
+      + WebServer.supervisors(services)
       + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])
       + (config.port.map {
         [

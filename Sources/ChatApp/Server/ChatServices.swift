@@ -49,6 +49,7 @@ final class ChatServices: Sendable {
   static let roomsName = "chatd.rooms"
   static let connectionsName = "chatd.connections"
   static let sweeperName = "chatd.sweeper"
+  static let memoryTrimmerName = "chatd.memory-trimmer"
   static func roomName(_ folded: String) -> String { "room:" + folded }
 
   init(config: ChatConfig, node: Node, network: ChatNetwork? = nil, tls: ChatTLS? = nil) {

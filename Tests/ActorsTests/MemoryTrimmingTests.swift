@@ -1,0 +1,57 @@
+import Glibc
+import OtterTestSupport
+import XCTest
+
+@testable import Actors
+
+/// When the allocator's free memory is given back: after a burst, once the node is quiet,
+/// once per burst; and what a trim does to the allocator.
+final class MemoryTrimmingTests: XCTestCase {
+  let mib: UInt64 = 1 << 20
+
+  func testTrimsOnceWhenQuietAfterABurst() {
+    var policy = MemoryTrimPolicy(quietActivity: 100, minimumFreeBytes: mib)
+    XCTAssertFalse(policy.sample(activity: 0, freeBytes: 8 * mib), "the first sample only sets the counter")
+    XCTAssertFalse(policy.sample(activity: 50_000, freeBytes: 8 * mib), "busy: no trim while clients are served")
+    XCTAssertTrue(policy.sample(activity: 50_010, freeBytes: 8 * mib), "a quiet interval after the burst")
+    policy.trimmed(freeBytes: 8 * mib)
+    XCTAssertFalse(policy.sample(activity: 50_020, freeBytes: 8 * mib), "nothing new to give back")
+    XCTAssertFalse(policy.sample(activity: 50_030, freeBytes: 8 * mib))
+    XCTAssertFalse(policy.sample(activity: 90_000, freeBytes: 8 * mib), "the next burst")
+    XCTAssertTrue(policy.sample(activity: 90_001, freeBytes: 8 * mib), "and the quiet after it")
+  }
+
+  func testTrimsNotWhenLittleIsFree() {
+    var policy = MemoryTrimPolicy(quietActivity: 100, minimumFreeBytes: mib)
+    _ = policy.sample(activity: 0, freeBytes: 0)
+    XCTAssertFalse(policy.sample(activity: 10_000, freeBytes: 100_000))
+    XCTAssertFalse(policy.sample(activity: 10_000, freeBytes: 100_000), "quiet, but under a MiB is free")
+  }
+
+  func testFreeMemoryGrowingWhileQuietRearms() {
+    var policy = MemoryTrimPolicy(quietActivity: 100, minimumFreeBytes: mib)
+    _ = policy.sample(activity: 0, freeBytes: 0)
+    XCTAssertTrue(policy.sample(activity: 10, freeBytes: 2 * mib))
+    policy.trimmed(freeBytes: 2 * mib)
+    XCTAssertFalse(policy.sample(activity: 20, freeBytes: 2 * mib + mib / 2))
+    XCTAssertTrue(policy.sample(activity: 30, freeBytes: 4 * mib), "a quiet node whose free memory grew by a MiB")
+  }
+
+  /// Memory freed in small blocks stays with the allocator (free for reuse) until a trim.
+  func testMallocHeapCountsFreedMemoryAndTrims() {
+    let before = MallocHeap.freeBytes
+    // 32 MiB in 1 KiB blocks, one in 16 kept, so that the freed runs (15 KiB, three
+    // whole pages or more) lie between live blocks, where only a trim (not the heap's
+    // top shrinking) gives them back.
+    var blocks: [UnsafeMutableRawPointer] = []
+    for _ in 0..<32_768 {
+      let p = malloc(1024)!
+      memset(p, 1, 1024)
+      blocks.append(p)
+    }
+    for i in blocks.indices where i % 16 != 0 { free(blocks[i]) }
+    XCTAssertGreaterThan(MallocHeap.freeBytes, before + 8 * mib)
+    XCTAssertTrue(MallocHeap.trim(), "whole free pages went back to the kernel")
+    for i in stride(from: 0, to: blocks.count, by: 16) { free(blocks[i]) }
+  }
+}
