@@ -36,6 +36,8 @@ final class AlwaysOnNetworkTests: XCTestCase {
     // Detached on n2, then n2 dies: nothing stays behind; the next login joins again.
     let carol = try IRCTestClient.registered("carol", on: net[0], caps: ["away-notify"])
     try carol.join("#net")
+    // n2 knows carol is in #net (its copy of the channel) before phone's AWAY goes out.
+    try phone.expect("JOIN") { $0.command == "JOIN" && $0.source?.hasPrefix("carol!") == true }
     phone.send("QUIT")
     try phone.expectClosed()
     try carol.expect("AWAY")
