@@ -269,6 +269,7 @@ final class ConfigFileTests: XCTestCase {
       "sendCoalescing", "historyReplay", "channelRestoreWindow", "logLevel", "logFormat", "logFile", "shutdownTimeout",
       "cluster", "nodeName", "clusterListenHost", "clusterListenPort", "clusterAdvertisedHost", "clusterSecret", "clusterName",
       "clusterLease", "socketActivation", "workers", "handOffSocket", "accountRegistration", "minimumPasswordLength", "nickGrace",
+      "alwaysOn",
       "tlsHost", "tlsPort", "webTLSHost", "webTLSPort", "tlsCertificateFile", "tlsKeyFile", "tlsHandshakeTimeout",
       "webOrigins", "webGuests",
     ]

@@ -138,13 +138,29 @@ final class AccountBook: Sendable {
     }
   }
 
+  /// Records the account's always-on choice (NickServ SET ALWAYS-ON).
+  func setAlwaysOn(_ name: String, _ on: Bool, _ done: @escaping Done<AccountInfo>) {
+    let engine = self.engine
+    record(name) { found in
+      guard case .success(let record) = found else { return done(found.map(\.info)) }
+      var changed = record
+      changed.alwaysOn = on
+      let updated = changed
+      engine.run(.replace(.account, Names.fold(updated.name), updated.json)) { replaced in
+        guard case .written(true) = replaced else { return done(.failure(.unavailable)) }
+        done(.success(updated.info))
+      }
+    }
+  }
+
   /// Drops the account `name`, its certificates and the channels it registered.
   func drop(_ name: String, _ done: @escaping Done<AccountInfo>) {
     let engine = self.engine
     record(name) { found in
       guard case .success(let record) = found else { return done(found.map(\.info)) }
       let items: [(RecordKind, String)] =
-        record.certificates.map { (.certificate, $0) } + record.channels.map { (.channel, $0) } + [(.account, Names.fold(record.name))]
+        record.certificates.map { (.certificate, $0) } + record.channels.map { (.channel, $0) }
+        + [(.readMarkers, Names.fold(record.name)), (.alwaysOnSession, Names.fold(record.name)), (.account, Names.fold(record.name))]
       engine.run(.delete(items)) { result in
         guard case .written = result else { return done(.failure(.unavailable)) }
         done(.success(record.info))

@@ -18,6 +18,10 @@ enum RecordKind: String, Sendable {
   case certificate
   /// A registered channel, by its folded name.
   case channel
+  /// An account's read markers (`draft/read-marker`), by the account's folded name.
+  case readMarkers = "readmarkers"
+  /// An always-on account's session as it stood last (Accounts/StoredSession.swift).
+  case alwaysOnSession = "always-on-session"
   /// A web login session, by the SHA-256 of its token (Accounts/WebSessionRecord.swift).
   case webSession = "web-session"
   /// A secret the server itself keeps (the web forms' key), by its name.
@@ -33,6 +37,8 @@ enum EngineOperation: Sendable {
   case replace(RecordKind, String, String)
   /// Removes documents (those absent are ignored).
   case delete([(RecordKind, String)])
+  /// Every document of a kind: `.documents` (an engine that cannot list says `.failed`).
+  case list(RecordKind)
   /// Removes the documents of a kind whose `expires` (Unix seconds, a field of their
   /// JSON) is `before` or earlier. An engine whose documents expire by themselves (Redis,
   /// told a web session's expiry as its key's TTL) has nothing to do.
@@ -43,6 +49,8 @@ enum EngineOperation: Sendable {
 enum EngineResult: Sendable {
   case document(String?)
   case written(Bool)
+  /// Key → document, for `list`.
+  case documents([String: String])
   /// The engine could not do it (a disk or Redis failure): why, in words for a log line.
   case failed(String)
 }

@@ -22,14 +22,20 @@ struct AccountRecord: Sendable, Codable, Equatable, CustomStringConvertible, Cus
   var certificates: [String] = []
   /// Folded names of the channels this account registered (dropped with it).
   var channels: [String] = []
+  /// Always-on (NickServ SET ALWAYS-ON): nil until the account's owner chooses; what
+  /// applies then is the server's policy (`AlwaysOnPolicy`).
+  var alwaysOn: Bool?
 
   private enum CodingKeys: String, CodingKey {
     case name, id, created
     case passwordHash = "password_hash"
     case scram, certificates, channels
+    case alwaysOn = "always_on"
   }
 
-  var info: AccountInfo { AccountInfo(name: name, id: id, created: created, certificates: certificates, channels: channels) }
+  var info: AccountInfo {
+    AccountInfo(name: name, id: id, created: created, certificates: certificates, channels: channels, alwaysOn: alwaysOn)
+  }
 
   // Never the hash or the keys, wherever it is printed.
   var description: String { "account \(name)" }
@@ -53,4 +59,6 @@ public struct AccountInfo: Sendable, Equatable {
   public var certificates: [String]
   /// Folded names of the channels it registered.
   public var channels: [String]
+  /// The account's own always-on choice (nil: none; the server's policy decides).
+  public var alwaysOn: Bool? = nil
 }

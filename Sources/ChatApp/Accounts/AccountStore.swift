@@ -63,6 +63,16 @@ struct AccountStore: SyncGenServer {
     case channel(key: String)
     /// Registers a channel whose settings name its founder.
     case registerChannel(ChannelSettings)
+    /// The always-on sessions kept (Accounts/StoredSession.swift).
+    case alwaysOnSessions
+    /// The always-on session kept for `account` (none or one).
+    case alwaysOnSession(account: String)
+    /// Records `account`'s always-on choice.
+    case setAlwaysOn(account: String, Bool)
+    /// The read marker of `target` (folded) for `account` (Accounts/ReadMarkers.swift).
+    case readMarker(account: String, target: String)
+    /// Moves the read marker of `target` (folded) for `account` forward to `millis`.
+    case markRead(account: String, target: String, millis: Int64)
     /// Opens a web login session for `account`, kept under `key` (its token's hash).
     case openSession(key: String, account: AccountInfo)
     /// The account the web session `key` logs in (`.webSession(nil)`: none).
@@ -79,6 +89,9 @@ struct AccountStore: SyncGenServer {
     /// An account lookup that found nothing.
     case noAccount
     case channel(ChannelSettings?)
+    case alwaysOnSessions([StoredSession])
+    /// A read marker (Unix milliseconds, nil: none), and whether this request moved it.
+    case readMarker(Int64?, moved: Bool)
     case refused(AccountRefusal)
     /// A web session's account, or nil.
     case webSession(AccountInfo?)
@@ -92,6 +105,10 @@ struct AccountStore: SyncGenServer {
     case saveChannel(ChannelSettings)
     /// A registered channel (folded name) is an ordinary one again (its room).
     case dropChannel(key: String, founder: String)
+    /// An always-on session as it now stands (its connection).
+    case saveAlwaysOnSession(StoredSession)
+    /// The account (folded) keeps no session any more.
+    case dropAlwaysOnSession(account: String)
   }
 
   enum Info: Sendable {
@@ -183,6 +200,16 @@ struct AccountStore: SyncGenServer {
       book.channel(key, answer { .channel($0) })
     case .registerChannel(let settings):
       book.registerChannel(settings, answer { .channel($0) })
+    case .alwaysOnSessions:
+      book.alwaysOnSessions(answer { .alwaysOnSessions($0) })
+    case .alwaysOnSession(let account):
+      book.alwaysOnSession(account, answer { .alwaysOnSessions($0) })
+    case .setAlwaysOn(let account, let on):
+      book.setAlwaysOn(account, on, answer { .account($0) })
+    case .readMarker(let account, let target):
+      book.readMarker(account: account, target: target, answer { .readMarker($0, moved: false) })
+    case .markRead(let account, let target, let millis):
+      book.markRead(account: account, target: target, millis: millis, answer { .readMarker($0.0, moved: $0.moved) })
     case .openSession(let key, let account):
       book.openSession(key, for: account, now: Int(Date().timeIntervalSince1970), answer { .webSession($0) })
     case .session(let key):
@@ -229,6 +256,10 @@ struct AccountStore: SyncGenServer {
       state.book.saveChannel(settings)
     case .dropChannel(let key, let founder):
       state.book.dropChannel(key, founder: founder) { _ in }
+    case .saveAlwaysOnSession(let session):
+      state.book.saveAlwaysOnSession(session)
+    case .dropAlwaysOnSession(let account):
+      state.book.dropAlwaysOnSession(account)
     }
     return .noreply()
   }

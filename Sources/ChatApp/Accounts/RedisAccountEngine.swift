@@ -45,6 +45,10 @@ final class RedisAccountEngine: AccountEngine {
         case .delete(let items):
           if !items.isEmpty { _ = try await redis.del(items.map { engine.key($0.0, $0.1) }) }
           done(.written(true))
+        case .list:
+          // Only the always-on sessions are listed, and a network keeps none (they live
+          // on their node: Client/AlwaysOn.swift).
+          done(.failed("the network's Redis lists no documents"))
         }
       } catch {
         done(.failed("the network's Redis: \(error)"))

@@ -108,6 +108,7 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
     private(set) var create: SQLiteDatabase.Statement?
     private(set) var replace: SQLiteDatabase.Statement?
     private(set) var delete: SQLiteDatabase.Statement?
+    private(set) var list: SQLiteDatabase.Statement?
     let db: SQLiteDatabase
 
     init(_ db: SQLiteDatabase) throws {
@@ -116,10 +117,11 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
       create = try db.prepare("INSERT OR IGNORE INTO documents (kind, key, value) VALUES (?, ?, ?)")
       replace = try db.prepare("UPDATE documents SET value = ? WHERE kind = ? AND key = ?")
       delete = try db.prepare("DELETE FROM documents WHERE kind = ? AND key = ?")
+      list = try db.prepare("SELECT key, value FROM documents WHERE kind = ?")
     }
 
     /// Finalizes the statements (the connection closes only once they are gone).
-    func release() { (read, create, replace, delete) = (nil, nil, nil, nil) }
+    func release() { (read, create, replace, delete, list) = (nil, nil, nil, nil, nil) }
   }
 
   private func serve(_ s: Statements) {
@@ -176,6 +178,13 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
           throw error
         }
         return .written(true)
+      case .list(let kind):
+        guard let st = s.list else { return .failed("closed") }
+        defer { st.reset() }
+        st.bind(1, kind.rawValue)
+        var found: [String: String] = [:]
+        while try st.step() { found[st.string(0)] = st.string(1) }
+        return .documents(found)
       case .expire(let kind, let before):
         // The kind is one of chatd's own names and `before` a number: nothing to escape.
         try s.db.execute(

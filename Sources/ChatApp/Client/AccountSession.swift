@@ -38,6 +38,7 @@ extension Connection {
     let client = state.client
     let before = client.account
     state.update { $0.account = account.name }
+    setAlwaysOn(config.alwaysOn.applies(to: account.alwaysOn), &state)
     client.numeric(server, .rplLoggedIn, mask(of: client), account.name, "You are now logged in as \(account.name)")
     if before != account.name { announceAccount(state) }
   }
@@ -47,6 +48,7 @@ extension Connection {
     let client = state.client
     guard client.account != nil else { return }
     state.update { $0.account = nil }
+    setAlwaysOn(false, &state)
     client.numeric(server, .rplLoggedOut, mask(of: client), reason)
     announceAccount(state)
   }

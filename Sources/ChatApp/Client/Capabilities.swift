@@ -27,6 +27,10 @@ public struct Caps: OptionSet, Sendable, Hashable {
   public static let accountTag = Caps(rawValue: 1 << 15)
   /// IRCv3 `draft/account-registration`: REGISTER and VERIFY.
   public static let accountRegistration = Caps(rawValue: 1 << 16)
+  /// IRCv3 `draft/read-marker`: MARKREAD, shared by the connections of one account.
+  public static let readMarker = Caps(rawValue: 1 << 17)
+  /// soju's `soju.im/search`: SEARCH over a channel's stored messages.
+  public static let search = Caps(rawValue: 1 << 18)
 
   /// Names as in CAP LS, in the order they are listed.
   static let all: [(name: String, cap: Caps)] = [
@@ -38,6 +42,7 @@ public struct Caps: OptionSet, Sendable, Hashable {
     ("chghost", .chghost),
     ("draft/account-registration", .accountRegistration),
     ("draft/chathistory", .chathistory),
+    ("draft/read-marker", .readMarker),
     ("echo-message", .echoMessage),
     ("extended-join", .extendedJoin),
     ("invite-notify", .inviteNotify),
@@ -46,6 +51,7 @@ public struct Caps: OptionSet, Sendable, Hashable {
     ("sasl", .sasl),
     ("server-time", .serverTime),
     ("setname", .setname),
+    ("soju.im/search", .search),
     ("userhost-in-names", .userhostInNames),
   ]
 

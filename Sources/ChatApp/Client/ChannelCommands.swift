@@ -31,7 +31,8 @@ extension Connection {
         continue
       }
       let key = i < keys.count && !keys[i].isEmpty ? keys[i] : nil
-      if try await callRoom(name, .join(client, key: key), create: true, ctx) == nil {
+      let marker = await readMarkerOnJoin(name, client, ctx)
+      if try await callRoom(name, .join(client, key: key, readMarker: marker), create: true, ctx) == nil {
         client.numeric(server, .rplTryAgain, "JOIN")
       }
     }

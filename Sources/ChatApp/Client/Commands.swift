@@ -32,7 +32,7 @@ extension Connection {
     case "PONG":
       state.awaitingPong = false
     case "QUIT":
-      return await quit(p.first.map { "Quit: \($0)" } ?? "Client Quit", &state, ctx)
+      return await quitOrDetach(p.first.map { "Quit: \($0)" } ?? "Client Quit", &state, ctx)
     case "JOIN": try await join(p, &state, ctx)
     case "PART": try await part(p, &state, ctx)
     case "PRIVMSG": try await message(.privmsg, m, &state, ctx)
@@ -63,6 +63,8 @@ extension Connection {
     case "KILL": try await kill(p, &state, ctx)
     case "WALLOPS": try await wallops(p, &state, ctx)
     case "CHATHISTORY": try await chathistory(p, &state, ctx)
+    case "MARKREAD": await markRead(p, &state, ctx)
+    case "SEARCH": try await search(p, &state, ctx)
     case "AUTHENTICATE": try await authenticate(p, &state, ctx)
     case "REGISTER": try await register(p, &state, ctx)
     case "VERIFY": verify(p, &state)

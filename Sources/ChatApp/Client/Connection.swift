@@ -51,6 +51,11 @@ struct Connection: GenServer {
     case accountDropped(String)
     /// The session moves to another node, or arrives from one (HandOff/).
     case handOff(HandOffEvent)
+    /// A detached always-on session was taken over by a new connection of its account
+    /// (Client/AlwaysOn.swift): it ends without a QUIT.
+    case attached
+    /// A connection the restorer started: take the stored session back.
+    case restore
   }
 
   /// Fields ordered largest first, so that they pack (56 bytes: the server value, this
@@ -127,6 +132,14 @@ struct Connection: GenServer {
     /// `REGISTER *` names when the client holds no nick yet.
     var refusedNick: String?
     var handOff: HandOffState?
+    /// The account logged in to is always-on (Client/AlwaysOn.swift).
+    var alwaysOn = false
+    /// No connection: the socket closed and the session stays (always-on).
+    var detached = false
+    /// The session marked itself away when it detached (and clears it on attach).
+    var autoAway = false
+    /// What a restored session starts from, until its `.restore` message.
+    var restoring: StoredSession?
   }
 
   var server: String { services.serverName }
@@ -136,6 +149,7 @@ struct Connection: GenServer {
 
   func initialize(_ ctx: ServerContext<Self>) async throws -> InitResult<Self> {
     if !webSocket, let arrival = services.arrivals.take(for: socket) { return initialize(arriving: arrival, ctx) }
+    if !webSocket, let session = services.restorations.take(for: socket) { return initialize(restoring: session, ctx) }
     let peer = socket.peerAddress ?? "unknown"
     let host = Self.hostPart(of: peer)
     let endpoint: any ClientEndpoint = webSocket ? webSocketOutput() : socket
@@ -186,6 +200,7 @@ struct Connection: GenServer {
     case .arriving(let a)?: return try await arriving(message, a, &state, ctx)
     case nil: break
     }
+    if state.rare?.detached == true { return await whileDetached(message, &state, ctx) }
     switch message {
     case .io(let s, let event) where s === socket:
       switch event {
@@ -209,12 +224,12 @@ struct Connection: GenServer {
         state.reading = false
         if let end = try await drain(&state, ctx) { return end }
       case .closed:
-        return await quit("Remote host closed the connection", &state, ctx, tellClient: false)
+        return await quitOrDetach("Remote host closed the connection", &state, ctx, tellClient: false)
       case .error(let e):
         switch e {
-        case .overflow: return await quit("SendQ exceeded", &state, ctx, tellClient: false)
-        case .reset: return await quit("Connection reset by peer", &state, ctx, tellClient: false)
-        default: return await quit("Read error: \(e)", &state, ctx, tellClient: false)
+        case .overflow: return await quitOrDetach("SendQ exceeded", &state, ctx, tellClient: false)
+        case .reset: return await quitOrDetach("Connection reset by peer", &state, ctx, tellClient: false)
+        default: return await quitOrDetach("Read error: \(e)", &state, ctx, tellClient: false)
         }
       default:
         break
@@ -232,7 +247,7 @@ struct Connection: GenServer {
         return await quit("Registration timed out", &state, ctx)
       }
       if state.awaitingPong {
-        return await quit(
+        return await quitOrDetach(
           "Ping timeout: \(Int(config.pingInterval.components.seconds + config.pingTimeout.components.seconds)) seconds", &state, ctx)
       }
       state.awaitingPong = true
@@ -403,6 +418,8 @@ struct Connection: GenServer {
   func terminate(_ reason: ExitReason, state: inout State, _ ctx: ServerContext<Self>) async {
     // Moving (its socket frozen): the other node tells the client what it must.
     if state.handOff != nil { return socket.close() }
+    // An always-on session is kept for the next start (a chatd alone).
+    if case .shutdown = reason, let session = storedSession(state) { tellAccounts(.saveAlwaysOnSession(session)) }
     guard case .shutdown = reason, socket.isOpen, socket.ownerPid == ctx.pid else { return }
     state.update { if $0.quitMessage == nil { $0.quitMessage = Self.shutdownReason } }
     // Written now rather than at the end of this slice, so that the socket can be

@@ -114,7 +114,7 @@ extension Connection {
 
   /// Asks the history store, waiting in this process (up to 10 s); nil if no store
   /// runs or it did not answer.
-  private func askHistory(_ request: HistoryStore.Request, _ ctx: ServerContext<Self>) async throws -> HistoryStore.Reply? {
+  func askHistory(_ request: HistoryStore.Request, _ ctx: ServerContext<Self>) async throws -> HistoryStore.Reply? {
     guard let pid = ctx.node.whereis(ChatServices.historyName), let address = pid.address(as: ServerMessage<HistoryStore>.self)
     else { return nil }
     do {

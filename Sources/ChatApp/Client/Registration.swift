@@ -116,6 +116,7 @@ extension Connection {
     if let network = services.network, !client.holdsNick || Names.fold(nick) != Names.fold(client.nick) {
       do {
         guard try await network.claimNick(nick, for: client, ctx) else {
+          if !registered && isOwnDetachedSession(nick, state) { return try await registerToAttach(&state, ctx) }
           if !registered { state.rareBox.refusedNick = nick }
           client.numeric(server, .errNicknameInUse, nick)
           return
@@ -141,6 +142,7 @@ extension Connection {
     switch reply {
     case .inUse:
       if claimedInNetwork { await services.network?.releaseNick(nick, ctx) }
+      if !registered && isOwnDetachedSession(nick, state) { return try await registerToAttach(&state, ctx) }
       if !registered { state.rareBox.refusedNick = nick }
       client.numeric(server, .errNicknameInUse, nick)
     case .claimed(let old):
@@ -203,11 +205,20 @@ extension Connection {
     }
     // A web client's login session (its cookie) logs it in now, as SASL would have.
     if let account = upgrade?.account, client.account == nil { logIn(account, &state) }
+    let attached = await attachToDetachedSession(&state, ctx)
+    // A NICK of its own detached session's was taken as given: without the session
+    // (it ended meanwhile) the client has no nick yet.
+    if !client.holdsNick {
+      state.nickGiven = false
+      client.numeric(server, .errNicknameInUse, state.rare?.refusedNick ?? "*")
+      return
+    }
     state.update { $0.registered = true }
     welcome(&state)
     try await lusers(&state, ctx)
     motd(&state)
     await checkReservation(of: client.nick, &state, ctx)
+    await showChannels(attached, &state, ctx)
   }
 
   func welcome(_ state: inout State) {

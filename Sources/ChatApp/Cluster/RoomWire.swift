@@ -7,10 +7,12 @@ import Distribution
 extension Room.Request: Transportable {
   func encode(to e: inout WireEncoder) {
     switch self {
-    case .join(let client, let key):
+    case .join(let client, let key, let readMarker):
       e.tag(0)
       e.write(WireClient(client))
-      e.write(key.map { [$0] } ?? [])
+      // The read marker rides as a second element (the key "" then standing for none),
+      // so a node of the previous build, mid-reload, still reads the key.
+      e.write(readMarker.map { [key ?? "", $0] } ?? key.map { [$0] } ?? [])
     case .part(let client, let reason):
       e.tag(1)
       e.write(WireClient(client))
@@ -74,7 +76,11 @@ extension Room.Request: Transportable {
     func client(_ d: inout WireDecoder) throws -> ClientHandle { try d.read(WireClient.self).client }
     func optional(_ d: inout WireDecoder) throws -> String? { try d.read([String].self).first }
     switch try d.tag() {
-    case 0: self = .join(try client(&d), key: try optional(&d))
+    case 0:
+      let c = try client(&d)
+      let fields = try d.read([String].self)
+      let key = fields.first.flatMap { $0.isEmpty ? nil : $0 }
+      self = .join(c, key: key, readMarker: fields.count > 1 ? fields[1] : nil)
     case 1: self = .part(try client(&d), reason: try optional(&d))
     case 2:
       let c = try client(&d)

@@ -139,6 +139,7 @@ extension Connection {
       try await ctx.sleep(for: .milliseconds(10))
     }
     state.handOff = nil
+    await learnAlwaysOn(&state, ctx)
     state.pending = s.pendingInput + input
     state.next = 0
     state.client.setIdleDeadline(after: idleTimeout(state))

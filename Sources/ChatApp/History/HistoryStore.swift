@@ -49,11 +49,14 @@ struct HistoryStore: SyncGenServer {
     case flush
     /// What is stored of a channel (folded name): its settings and statuses, if any.
     case channel(key: String)
+    /// A SEARCH of a channel (folded name): the matching messages, oldest first.
+    case search(channel: String, SearchQuery)
 
     /// What was asked, for log lines.
     var what: String {
       switch self {
       case .latest(let key, _), .query(let key, _): return "reading \(key)"
+      case .search(let key, _): return "searching \(key)"
       case .lastMessageTimes: return "reading the channels' last messages"
       case .flush: return "flushing"
       case .channel(let key): return "loading channel \(key)"
@@ -133,7 +136,7 @@ struct HistoryStore: SyncGenServer {
     case .channel:
       guard let writer = state.writer else { return .reply(.channel(nil)) }
       writer.enqueue(.query(request, from))
-    case .latest, .query, .lastMessageTimes, .flush:
+    case .latest, .query, .lastMessageTimes, .flush, .search:
       guard let archive = state.archive else {
         switch request {
         case .flush: return .reply(.flushed)

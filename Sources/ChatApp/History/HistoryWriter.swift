@@ -47,6 +47,8 @@ final class HistoryWriter: MessageArchive {
   let written = Atomic<Int>(0)
   /// Shared with the store (and the stores after it).
   private let counters: HistoryCounters
+  /// Answers SEARCH on a connection of its own, so a long search holds no append up.
+  private let searcher: HistorySearcher
 
   init(path: String, counters: HistoryCounters) throws {
     self.path = path
@@ -59,11 +61,16 @@ final class HistoryWriter: MessageArchive {
     try db.execute("PRAGMA synchronous=NORMAL")
     for table in StoredMessages.schema + StoredChannelTables.schema { try db.execute(table) }
     try StoredChannelTables.migrate(db)
+    try MessageIndex.create(db)
+    // Its own connection, opened once the index exists.
+    let searcher = try HistorySearcher(path: path)
+    self.searcher = searcher
     let worker = Thread { [self] in
       // The kernel's name for the thread (Thread.name does not reach it on Linux), so
       // `top -H` and /proc/PID/task tell the writer apart.
       otter_set_thread_name("chatd-history")
       self.serve(db)
+      searcher.stop()
       // Closed here, on the thread that used it, once the statements are gone.
       db.close()
       self.closed.leave()
@@ -193,7 +200,9 @@ final class HistoryWriter: MessageArchive {
         switch job {
         case .append, .channel: break
         case .stop: stopping = true
-        case .query(let request, let from): from.reply(answer(request, messages, channels))
+        // After this batch's appends are committed: a search sees them.
+        case .query(let request, let from):
+          if case .search = request { searcher.enqueue(request, from) } else { from.reply(answer(request, messages, channels)) }
         }
       }
       if stopping { break }
@@ -216,6 +225,8 @@ final class HistoryWriter: MessageArchive {
         return .flushed
       case .channel(let key):
         return .channel(try channels.load(key))
+      case .search:
+        return .unavailable("the search could not be run")  // the searcher's (above)
       }
     } catch {
       FileHandle.standardError.write(Data("chatd: history: \(request.what): \(error)\n".utf8))

@@ -310,7 +310,7 @@ final class RedisHistory: MessageArchive {
       case .channel:
         reply.reply(.channel(nil))  // channels are kept in SQLite, never asked here
         return
-      case .latest, .query, .lastMessageTimes: break
+      case .latest, .query, .lastMessageTimes, .search: break
       }
       if !pending.isEmpty, let outage {
         reply.reply(.unavailable(Self.unavailable(outage)))
@@ -348,6 +348,8 @@ final class RedisHistory: MessageArchive {
       return .times(times)
     case .flush: return .flushed
     case .channel: return .channel(nil)
+    case .search(let key, let query):
+      return .entries(try await search(query, channel: key, redis, prefix: prefix))
     }
   }
 

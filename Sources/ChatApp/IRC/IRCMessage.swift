@@ -101,7 +101,7 @@ public struct IRCMessage: Sendable, Equatable, CustomStringConvertible {
     return out
   }
 
-  private static func unescapeTagValue(_ raw: ArraySlice<UInt8>) -> String {
+  static func unescapeTagValue(_ raw: ArraySlice<UInt8>) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(raw.count)
     var escaped = false

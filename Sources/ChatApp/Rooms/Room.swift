@@ -35,7 +35,9 @@ struct Room: SyncGenServer {
   }
 
   enum Request: Sendable {
-    case join(ClientHandle, key: String?)
+    /// `readMarker`: the `draft/read-marker` value the joining client is shown before
+    /// its RPL_ENDOFNAMES (`timestamp=...` or `*`), looked up by its connection.
+    case join(ClientHandle, key: String?, readMarker: String? = nil)
     case part(ClientHandle, reason: String?)
     case message(ClientHandle, MessageKind, text: String, tags: [ClientTag])
     case topic(ClientHandle, String?)
@@ -202,8 +204,8 @@ struct Room: SyncGenServer {
   /// Handles a request; `stop` when the room ends with it (no members left).
   func respond(to request: Request, _ state: inout State, _ ctx: ServerContext<Self>) -> (reply: Reply, stop: Bool) {
     switch request {
-    case .join(let client, let key):
-      let reply = join(client, key: key, &state, ctx)
+    case .join(let client, let key, let readMarker):
+      let reply = join(client, key: key, readMarker: readMarker, &state, ctx)
       // Refused with nobody in: a restored channel that keeps its first visitor out.
       return (reply, settle(&state, serverStopping: false, ctx))
     case .part(let client, let reason):
@@ -362,7 +364,7 @@ struct Room: SyncGenServer {
 
   // MARK: - Membership
 
-  private func join(_ client: ClientHandle, key: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
+  private func join(_ client: ClientHandle, key: String?, readMarker: String?, _ state: inout State, _ ctx: ServerContext<Self>) -> Reply {
     if state.members[client.id] != nil { return .done }
     let c = state.channel
     let folded = Names.fold(client.nick)
@@ -414,7 +416,11 @@ struct Room: SyncGenServer {
       client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
     }
     announce(status, of: client, state)
-    names(for: client, state)
+    names(for: client, state, end: readMarker == nil)
+    if let readMarker {
+      client.send(IRCMessage(source: server, "MARKREAD", [c.name, readMarker]))
+      client.numeric(server, .rplEndOfNames, c.name)
+    }
     if state.historyLoaded { replay(to: client, state) } else { state.awaitingReplay.append((client, state.appended)) }
     return .done
   }

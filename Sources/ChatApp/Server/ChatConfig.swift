@@ -94,6 +94,9 @@ public struct ChatConfig: Sendable {
   /// How long a client may hold a nick that is a registered account's name without
   /// logging in to that account before it is renamed to a guest nick.
   public var nickGrace: Duration = .seconds(30)
+  /// Which accounts keep their nick in their channels when their last connection
+  /// closes (README "Always-on sessions"; NickServ SET ALWAYS-ON).
+  public var alwaysOn: AlwaysOnPolicy = .off
 
   /// Limits (advertised in RPL_ISUPPORT).
   public var nickLength = 32
@@ -187,6 +190,26 @@ public struct ChatConfig: Sendable {
   /// The hand-off socket's path (network mode only).
   public var handOffSocketPath: String {
     handOffSocket ?? URL(fileURLWithPath: dataDirectory).appendingPathComponent("handoff.sock").path
+  }
+}
+
+/// Which accounts are always-on (`--always-on`): their nick stays in their channels
+/// while no connection of theirs is open.
+public enum AlwaysOnPolicy: String, Sendable, CaseIterable {
+  /// None.
+  case off
+  /// Those that asked for it (NickServ SET ALWAYS-ON ON).
+  case optIn = "opt-in"
+  /// All but those that asked not to be (NickServ SET ALWAYS-ON OFF).
+  case optOut = "opt-out"
+
+  /// Whether an account whose own setting is `choice` (nil: none made) is always-on.
+  func applies(to choice: Bool?) -> Bool {
+    switch self {
+    case .off: return false
+    case .optIn: return choice == true
+    case .optOut: return choice != false
+    }
   }
 }
 

@@ -178,6 +178,7 @@ public final class ChatServer: Sendable {
           try await ctx.startLink(connections, name: ChatServices.connectionsName)?.pid
         },
         .server(id: "sweeper", IdleSweeper(services: services), name: ChatServices.sweeperName),
+        SessionRestore.childSpec(services),
       ] + (config.memoryTrimInterval.map { [MemoryTrimmer.childSpec(interval: $0)] } ?? [])
       + WebServer.supervisors(services)
       + (network == nil ? [] : [HandOffReceiver.childSpec(services, path: config.handOffSocketPath)])

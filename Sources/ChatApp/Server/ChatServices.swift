@@ -38,6 +38,10 @@ final class ChatServices: Sendable {
   let notifier: ServiceNotifier?
   /// Sessions handed over by another node, waiting for their connection to start.
   let arrivals = HandOffArrivals()
+  /// Always-on sessions of this node with no connection (Client/DetachedSessions.swift).
+  let detached = DetachedSessions()
+  /// Stored always-on sessions on their way to a connection (Client/SessionRestore.swift).
+  let restorations = SessionRestorations()
 
   static let presenceName = "chatd.presence"
   static let historyName = "chatd.history"
@@ -104,6 +108,7 @@ final class ChatServices: Sendable {
   /// its nick (see Presence.swift). Its rooms see it go by their monitors.
   func clientLeft(_ client: ClientHandle) {
     clients.remove(client)
+    detached.remove(client)
     network?.left(client)
     node.whereis(Self.presenceName, as: ServerMessage<Presence>.self)?.send(.cast(.release(client)))
   }

@@ -38,7 +38,7 @@ extension ChatConfig: Equatable {
       && a.clusterListenHost == b.clusterListenHost && a.clusterListenPort == b.clusterListenPort
       && a.clusterAdvertisedHost == b.clusterAdvertisedHost && a.clusterSecret == b.clusterSecret && a.clusterName == b.clusterName
       && a.clusterLease == b.clusterLease && a.workers == b.workers && a.socketActivation == b.socketActivation
-      && a.handOffSocket == b.handOffSocket && a.accountRegistration == b.accountRegistration
+      && a.handOffSocket == b.handOffSocket && a.accountRegistration == b.accountRegistration && a.alwaysOn == b.alwaysOn
       && a.minimumPasswordLength == b.minimumPasswordLength && a.nickGrace == b.nickGrace
       && a.tlsHost == b.tlsHost && a.tlsPort == b.tlsPort && a.webTLSHost == b.webTLSHost
       && a.webTLSPort == b.webTLSPort && a.tlsCertificateFile == b.tlsCertificateFile && a.tlsKeyFile == b.tlsKeyFile
@@ -136,6 +136,10 @@ public enum ChatCommandLine {
                                 before-connect (also before NICK/USER complete),
                                 off (only `chatd account register`)
       --min-password-length N   the shortest account password (default 8)
+      --always-on POLICY        whose nick stays in its channels while none of its
+                                connections is open: off (the default), opt-in
+                                (accounts that ask: NickServ SET ALWAYS-ON ON),
+                                opt-out (all but those that say OFF)
       --nick-grace SECONDS      how long a client may keep a nick registered to an
                                 account without logging in to it before it is
                                 renamed to a guest nick (default 30)
@@ -392,6 +396,12 @@ public enum ChatCommandLine {
           throw UsageError(description: "--account-registration: expected on, before-connect or off, got \"\(v)\"")
         }
         config.accountRegistration = policy
+      case "--always-on":
+        let v = try value(arg)
+        guard let policy = AlwaysOnPolicy(rawValue: v) else {
+          throw UsageError(description: "--always-on: expected off, opt-in or opt-out, got \"\(v)\"")
+        }
+        config.alwaysOn = policy
       case "--min-password-length": config.minimumPasswordLength = try integer(arg, 1...128)
       case "--nick-grace": config.nickGrace = .seconds(try integer(arg, 1...3600))
       case "--nick-length": config.nickLength = try integer(arg, 9...255)

@@ -49,6 +49,7 @@ extension ChatConfigFile {
     set("account-registration", config.accountRegistration.rawValue)
     set("min-password-length", String(config.minimumPasswordLength))
     set("nick-grace", seconds(config.nickGrace))
+    set("always-on", config.alwaysOn.rawValue)
 
     set("nick-length", String(config.nickLength))
     set("no-flood-limit", String(!config.floodProtection))

@@ -46,6 +46,7 @@ extension Connection {
       case .account(let info):
         logIn(info, &state)
         say("You are now logged in as \(info.name)")
+        await attachAfterLogin(&state, ctx)
       case .refused(let refusal): say("Login failed: \(refusal)")
       default: say("Login failed: \(AccountRefusal.unavailable)")
       }
@@ -59,6 +60,7 @@ extension Connection {
       case .account(let info):
         say("Account \(info.name), registered \(WallClock.iso8601(millis: Int64(info.created) * 1000))")
         if !info.channels.isEmpty { say("Channels registered: \(info.channels.sorted().joined(separator: " "))") }
+        if config.alwaysOn != .off { say("Always-on: \(config.alwaysOn.applies(to: info.alwaysOn) ? "ON" : "OFF")") }
         if Names.fold(client.account ?? "") == Names.fold(info.name) {
           say("Certificates: \(info.certificates.isEmpty ? "none" : info.certificates.joined(separator: " "))")
         }
@@ -68,6 +70,21 @@ extension Connection {
       }
     case "CERT":
       try await certificate(args, &state, ctx)
+    case "SET":
+      guard args.count == 2, args[0].uppercased() == "ALWAYS-ON", let on = ["ON": true, "OFF": false][args[1].uppercased()] else {
+        return say("Usage: SET ALWAYS-ON ON|OFF")
+      }
+      guard let account = client.account else { return say("Log in to an account first") }
+      guard config.alwaysOn != .off else { return say("Always-on sessions are turned off on this server") }
+      switch await callAccounts(.setAlwaysOn(account: account, on), ctx) {
+      case .account(let info):
+        setAlwaysOn(config.alwaysOn.applies(to: info.alwaysOn), &state)
+        say(
+          "Always-on is now \(on ? "ON" : "OFF") for \(info.name): "
+            + (on ? "your nick stays in your channels when your last connection closes" : "closing your last connection quits"))
+      case .refused(let refusal): say("Cannot change \(account): \(refusal)")
+      default: say("Cannot change \(account): \(AccountRefusal.unavailable)")
+      }
     case "DROP":
       guard let account = client.account else { return say("Log in to the account you want to drop first") }
       guard args.count == 1 else { return say("Usage: DROP <password> (the account \(account) and its channel registrations are deleted)") }
@@ -88,6 +105,7 @@ extension Connection {
         "IDENTIFY [account] <password>: log in", "LOGOUT: log out", "INFO [account]: about an account",
         "CERT ADD [fingerprint], CERT DEL <fingerprint>, CERT LIST: TLS client certificates for SASL EXTERNAL",
         "DROP <password>: delete your account",
+        "SET ALWAYS-ON ON|OFF: keep your nick in your channels while you are not connected",
       ] {
         say(line)
       }

@@ -43,10 +43,10 @@ extension Connection {
         if let end = try await drain(&state, ctx) { return end }
         // Echo the code (§5.5.1); a close without one is answered with 1000.
         output.close(code ?? .normal)
-        return await quit("Remote host closed the connection", &state, ctx, tellClient: false)
+        return await quitOrDetach("Remote host closed the connection", &state, ctx, tellClient: false)
       case .failure(let failure):
         output.close(failure.code, reason: failure.reason)
-        return await quit("WebSocket error: \(failure.reason)", &state, ctx, tellClient: false)
+        return await quitOrDetach("WebSocket error: \(failure.reason)", &state, ctx, tellClient: false)
       }
     }
     return try await drain(&state, ctx)
