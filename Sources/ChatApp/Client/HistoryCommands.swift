@@ -61,11 +61,17 @@ extension Connection {
       return
     }
     let name = record.settings.name
+    sendStoredMessages(entries, of: name, batch: ["chathistory", name], batchPrefix: "h", client)
+  }
+
+  /// A channel's stored messages (`name`: the channel as it is spelled), oldest first, in
+  /// a batch of type and parameters `batch` for a client with `batch`. Without
+  /// server-time the time goes in the text, as in the replay on JOIN.
+  func sendStoredMessages(_ entries: [HistoryEntry], of name: String, batch type: [String], batchPrefix: String, _ client: ClientHandle) {
     let caps = client.capabilities
-    let batch = caps.contains(.batch) ? "h" + MessageID.next() : nil
-    if let batch { client.send(IRCMessage(source: server, "BATCH", ["+" + batch, "chathistory", name])) }
+    let batch = caps.contains(.batch) ? batchPrefix + MessageID.next() : nil
+    if let batch { client.send(IRCMessage(source: server, "BATCH", ["+" + batch] + type)) }
     for e in entries where ReplayText.isReplayable(e.text) {
-      // Without server-time the time goes in the text, as in the replay on JOIN.
       let text = caps.contains(.serverTime) ? e.text : ReplayText.stamped(e.text, at: e.time)
       var m = IRCMessage(source: e.source, e.command, [name, text])
       if let batch { m.tags.append(("batch", batch)) }

@@ -43,18 +43,6 @@ extension Connection {
     case .unavailable(let why)?: return fail("INTERNAL_ERROR", [query.target], "The search could not be run: \(why)")
     default: return fail("INTERNAL_ERROR", [query.target], "The search could not be run: the history store did not answer")
     }
-    let name = record.settings.name
-    let caps = client.capabilities
-    let batch = caps.contains(.batch) ? "s" + MessageID.next() : nil
-    if let batch { client.send(IRCMessage(source: server, "BATCH", ["+" + batch, "soju.im/search"])) }
-    for e in entries where ReplayText.isReplayable(e.text) {
-      let text = caps.contains(.serverTime) ? e.text : ReplayText.stamped(e.text, at: e.time)
-      var m = IRCMessage(source: e.source, e.command, [name, text])
-      if let batch { m.tags.append(("batch", batch)) }
-      if caps.contains(.serverTime) { m.tags.append(("time", WallClock.iso8601(millis: e.time))) }
-      if caps.contains(.messageTags) { m.tags.append(("msgid", e.msgid)) }
-      client.send(m)
-    }
-    if let batch { client.send(IRCMessage(source: server, "BATCH", ["-" + batch])) }
+    sendStoredMessages(entries, of: record.settings.name, batch: ["soju.im/search"], batchPrefix: "s", client)
   }
 }
