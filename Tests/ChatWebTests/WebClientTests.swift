@@ -114,6 +114,11 @@ final class WebClientTests: XCTestCase {
 
   // MARK: - Without a browser
 
+  /// A real irssi and two pages (desktop, phone) in one room, each seeing the others.
+  func testARealIrssiAndTwoPagesChat() async throws {
+    try await scenario("irssi")
+  }
+
   func testPageWeightIsUnderAHundredKilobytes() {
     let weight = WebClientPage.bytes.count + WebClientScript.bytes.count + WebClientStyle.bytes.count
     XCTAssertLessThanOrEqual(weight, 100_000, "html + js + css")

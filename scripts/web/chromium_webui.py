@@ -32,13 +32,19 @@ message would set. Scenarios:
   readmarker  two pages of one account (logged in through /login): reading a room in
               one clears its unread count in the other (draft/read-marker); prints
               "skip:" when the server has no /login or no draft/read-marker
+  irssi       a real irssi (in a tmux session of its own) and two pages, desktop and
+              phone, in one room: each sees what the others say — irssi's line on both
+              pages, a page's line, its link and its /me on irssi's screen — and irssi's
+              PART on the pages; prints "skip:" without irssi or tmux
 
 Exits 0 when every check held; prints each as it passes, then "all passed".
 """
 import asyncio
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -699,11 +705,76 @@ async def session(browser):
     await clean(browser, alice, "alice")
 
 
+class Irssi:
+    """A real irssi in a tmux session of its own, its screen read with capture-pane."""
+
+    def __init__(self, nick):
+        self.session = f"webui-irssi-{os.getpid()}"
+        home = os.path.join(OUT, f"irssi-{nick}")
+        os.makedirs(home, exist_ok=True)
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", "200", "-y", "50",
+                        f"irssi --home={home} -n {nick}"], check=True)
+        time.sleep(1)
+        self.say(f"/set user_name {nick}")
+        self.say(f"/connect 127.0.0.1 {IRC_PORT}")
+        self.sees("Welcome to the")
+
+    def say(self, text):
+        subprocess.run(["tmux", "send-keys", "-t", self.session, "-l", text], check=True)
+        subprocess.run(["tmux", "send-keys", "-t", self.session, "Enter"], check=True)
+
+    def screen(self):
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True).stdout
+
+    def sees(self, text, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.screen():
+                ok(f"irssi sees {text!r}")
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"irssi does not see {text!r}; its screen:\n{self.screen()}")
+
+    def close(self):
+        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
+
+
+async def irssi(browser):
+    missing = [tool for tool in ("irssi", "tmux") if shutil.which(tool) is None]
+    if missing:
+        print(f"skip: needs {' and '.join(missing)} (apt-get install irssi tmux)")
+        return
+    client = Irssi("irssi_real")
+    try:
+        client.say("/join #web")
+        client.sees("has joined #web")
+        alice = await open_page(browser, "alice", ["#web"])
+        bob = await open_page(browser, "bob", ["#web"], 360, 740)
+        for page, who in ((alice, "alice"), (bob, "bob")):
+            await browser.wait_for(page, f"{who} sees irssi in #web", member("irssi_real"))
+        client.say("hello from a real irssi <b>bold?</b>")
+        for page, who in ((alice, "alice"), (bob, "bob")):
+            await browser.wait_for(page, f"{who} sees irssi's line", says("hello from a real irssi <b>bold?</b>"))
+        await typed(browser, alice, "hi irssi, see https://example.com/otter")
+        client.sees("hi irssi, see https://example.com/otter")
+        await browser.wait_for(bob, "bob sees alice's link as a link",
+                               "[...document.querySelectorAll('#messages a')].some(a => a.href === 'https://example.com/otter')")
+        await typed(browser, bob, "/me waves from a phone")
+        client.sees("bob waves from a phone")
+        client.say("/part #web")
+        for page, who in ((alice, "alice"), (bob, "bob")):
+            await browser.wait_for(page, f"{who} sees irssi leave", f"!({member('irssi_real')})")
+        await clean(browser, alice, "alice")
+        await clean(browser, bob, "bob")
+    finally:
+        client.close()
+
+
 async def main():
     os.makedirs(OUT, exist_ok=True)
     scenario = {"layout": layout, "unread": unread, "scrollback": scrollback, "reconnect": reconnect,
                 "perf": perf, "search": search, "readmarker": readmarker, "session": session,
-                "alwayson": alwayson}[SCENARIO]
+                "alwayson": alwayson, "irssi": irssi}[SCENARIO]
     async with chromium(CHROMIUM) as browser:
         await scenario(browser)
 
