@@ -110,6 +110,11 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             # irctest registers accounts with short passwords ("sesame", "bar").
             "--min-password-length", "1",
         ]
+        # A test that sets Ergo's always-on (irctest's read-marker tests: markers kept
+        # across a reconnect) gets chatd's own --always-on with the same value.
+        always_on = self._ergo_always_on()
+        if always_on in ("opt-in", "opt-out"):
+            argv += ["--always-on", always_on]
         if self.test_config.account_registration_before_connect:
             argv += ["--account-registration", "before-connect"]
         if websocket_port is not None:
@@ -122,6 +127,26 @@ class ChatdController(BaseServerController, DirectoryBasedController):
             argv = ["faketime", "-f", faketime, *argv]
             self.faketime_enabled = True
         self.proc = self.execute(argv)
+
+    def _ergo_always_on(self) -> Optional[str]:
+        """The value of `accounts.multiclient.always-on` the test's Ergo configuration
+        sets, if any (its `ergo_config` run on an empty configuration)."""
+        change = getattr(self.test_config, "ergo_config", None)
+        if change is None:
+            return None
+
+        class Tree(dict):
+            def __missing__(self, key):
+                self[key] = Tree()
+                return self[key]
+
+        config = Tree()
+        try:
+            change(config)
+        except Exception:
+            return None
+        value = config["accounts"]["multiclient"].get("always-on")
+        return value if isinstance(value, str) else None
 
     def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
         """Registers an account the way an administrator would: `chatd account

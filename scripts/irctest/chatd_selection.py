@@ -73,7 +73,15 @@ def _chathistory(item):
     return item.nodeid.startswith(CHATHISTORY_MODULE + "::" + CHATHISTORY_CLASS + "::")
 
 
+# Tests that need several connections of one account to share one nick (Ergo's
+# multiclient), which chatd does not offer: skipped, saying so.
+MULTICLIENT = ("read_marker.py::ReadMarkerServiceTestCase::testReadMarkerPropagatedToOtherSessions",)
+
+
 def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        if item.nodeid.endswith(MULTICLIENT):
+            item.add_marker(pytest.mark.skip(reason="chatd has no multiclient: a second connection of an account gets its own nick"))
     kept = [i for i in items if not (_chathistory(i) and i.get_closest_marker("private_chathistory"))]
     if TLS:
         kept = [i for i in kept if not getattr(getattr(i, "cls", None), "websocket", False)]

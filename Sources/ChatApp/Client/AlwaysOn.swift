@@ -226,7 +226,7 @@ extension Connection {
         client.numeric(server, .rplTopic, c.name, topic)
         client.numeric(server, .rplTopicWhoTime, c.name, c.topicBy ?? server, String(c.topicTime))
       }
-      let marker = await readMarkerOnJoin(c.name, client, ctx)
+      let marker = await readMarkerOnJoin(c.name, state, ctx)
       _ = try? await callRoom(c.name, .names(client, end: marker == nil), ctx)
       if let marker {
         client.send(IRCMessage(source: server, "MARKREAD", [c.name, marker]))

@@ -31,7 +31,7 @@ extension Connection {
         continue
       }
       let key = i < keys.count && !keys[i].isEmpty ? keys[i] : nil
-      let marker = await readMarkerOnJoin(name, client, ctx)
+      let marker = await readMarkerOnJoin(name, state, ctx)
       if try await callRoom(name, .join(client, key: key, readMarker: marker), create: true, ctx) == nil {
         client.numeric(server, .rplTryAgain, "JOIN")
       }

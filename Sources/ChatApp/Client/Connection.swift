@@ -140,6 +140,9 @@ struct Connection: GenServer {
     var autoAway = false
     /// What a restored session starts from, until its `.restore` message.
     var restoring: StoredSession?
+    /// Read markers of a client not logged in: its connection's own, by folded target
+    /// (Client/ReadMarkerCommand.swift).
+    var guestReadMarkers: [String: Int64] = [:]
   }
 
   var server: String { services.serverName }

@@ -5,10 +5,11 @@
 // the account that asked for the capability — on this node and, through their replicas,
 // on every other node of a network — when a marker moves.
 //
-// A client not logged in has no markers: its MARKREAD gets `FAIL MARKREAD
-// ACCOUNT_REQUIRED`, and a JOIN shows it `MARKREAD <channel> *`. A timestamp later than
-// now is taken as now (the specification's clamp), so a wrong clock cannot mark unread
-// messages to come as read.
+// A client not logged in keeps markers for its connection only (the connection's state,
+// `guestMarkerLimit` targets at most, the oldest marker dropped first): the same
+// answers, forward only, gone when it disconnects — nothing to share them with. A
+// timestamp later than now is taken as now (the specification's clamp), so a wrong clock
+// cannot mark unread messages to come as read.
 import Actors
 import GenServer
 
@@ -27,10 +28,10 @@ extension Connection {
     else {
       return fail("INVALID_PARAMS", [target], "Invalid target: a channel or a nick")
     }
-    guard let account = client.account else {
-      return fail("ACCOUNT_REQUIRED", [target], "Log in to an account (SASL, or /msg NickServ IDENTIFY) to keep read markers")
-    }
     let key = Names.fold(target)
+    guard let account = client.account else {
+      return markReadAsGuest(target, key, p.count > 1 ? p[1] : nil, &state, fail)
+    }
     guard p.count > 1 else {
       switch await callAccounts(.readMarker(account: account, target: key), ctx) {
       case .readMarker(let millis, _):
@@ -61,11 +62,39 @@ extension Connection {
     }
   }
 
+  /// Targets a guest's connection keeps markers for.
+  static let guestMarkerLimit = 100
+
+  /// MARKREAD of a client not logged in: its connection's markers.
+  private func markReadAsGuest(
+    _ target: String, _ key: String, _ given: String?, _ state: inout State, _ fail: (String, [String], String) -> Void
+  ) {
+    let client = state.client
+    guard let given else {
+      return client.send(Self.markReadLine(server, target, state.rare?.guestReadMarkers[key]))
+    }
+    guard given.hasPrefix("timestamp="), let millis = WallClock.parseISO8601(String(given.dropFirst("timestamp=".count))) else {
+      return fail("INVALID_PARAMS", [given], "Invalid timestamp: timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+    }
+    let markers = state.rareBox
+    let stored = max(markers.guestReadMarkers[key] ?? .min, min(millis, WallClock.millis()))
+    if markers.guestReadMarkers[key] == nil, markers.guestReadMarkers.count >= Self.guestMarkerLimit,
+      let oldest = markers.guestReadMarkers.min(by: { $0.value < $1.value })?.key
+    {
+      markers.guestReadMarkers[oldest] = nil
+    }
+    markers.guestReadMarkers[key] = stored
+    client.send(Self.markReadLine(server, target, stored))
+  }
+
   /// The marker a client with `draft/read-marker` sees after its JOIN of `channel`:
   /// `timestamp=...` or `*`; nil for a client without the capability.
-  func readMarkerOnJoin(_ channel: String, _ client: ClientHandle, _ ctx: ServerContext<Self>) async -> String? {
+  func readMarkerOnJoin(_ channel: String, _ state: State, _ ctx: ServerContext<Self>) async -> String? {
+    let client = state.client
     guard client.has(.readMarker) else { return nil }
-    guard let account = client.account else { return "*" }
+    guard let account = client.account else {
+      return state.rare?.guestReadMarkers[Names.fold(channel)].map { "timestamp=" + WallClock.iso8601(millis: $0) } ?? "*"
+    }
     if case .readMarker(let millis?, _) = await callAccounts(
       .readMarker(account: account, target: Names.fold(channel)), ctx, timeout: .seconds(2))
     {
