@@ -11,11 +11,9 @@ when all of that held; prints what it checks.
 """
 import asyncio
 import json
-import socket
 import sys
-import time
 
-from devtools import chromium, say, says
+from devtools import IRCClient, chromium, say, says
 
 CHROMIUM, BASE, IRC_PORT = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ROOM = "#back"
@@ -24,30 +22,11 @@ MINE = "alice was here"
 MISSED = ["said while alice was away 1", "said while alice was away 2"]
 
 
-class IRC:
-    """A plain IRC client on a socket, reading lines until what it waits for."""
+class IRC(IRCClient):
+    """devtools' IRC client on this run's IRC port, saying lines in the room."""
 
     def __init__(self, nick):
-        self.sock = socket.create_connection(("127.0.0.1", IRC_PORT), timeout=10)
-        self.buffer = b""
-        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
-        self.expect(" 001 ")
-
-    def send(self, *lines):
-        self.sock.sendall("".join(line + "\r\n" for line in lines).encode())
-
-    def expect(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            while b"\r\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\r\n", 1)
-                if text in line.decode(errors="replace"):
-                    return line.decode(errors="replace")
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise AssertionError(f"IRC connection closed waiting for {text!r}")
-            self.buffer += chunk
-        raise AssertionError(f"IRC client timed out waiting for {text!r}")
+        super().__init__(IRC_PORT, nick)
 
     def say(self, text):
         """Sends and waits until the server has handled it (PONG after the message)."""

@@ -43,7 +43,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -52,7 +51,7 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devtools import chromium, member, say, says  # noqa: E402
+from devtools import IRCClient, chromium, member, say, says  # noqa: E402
 
 SCENARIO, CHROMIUM, BASE, IRC_PORT, OUT = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 
@@ -83,50 +82,11 @@ def ok(what):
     print("ok  ", what, flush=True)
 
 
-class IRC:
-    """A plain IRC client on a socket (an irssi user, as far as chatd can tell)."""
+class IRC(IRCClient):
+    """devtools' IRC client on this run's IRC port."""
 
     def __init__(self, nick, caps=None):
-        self.sock = socket.create_connection(("127.0.0.1", IRC_PORT), timeout=10)
-        self.buffer = b""
-        if caps:
-            self.send(f"CAP REQ :{caps}", "CAP END")
-        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
-        self.expect(" 001 ")
-
-    def send(self, *lines):
-        self.sock.sendall("".join(line + "\r\n" for line in lines).encode())
-
-    def expect(self, text, timeout=10):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            while b"\r\n" in self.buffer:
-                line, self.buffer = self.buffer.split(b"\r\n", 1)
-                if text in line.decode(errors="replace"):
-                    return line.decode(errors="replace")
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise AssertionError(f"IRC connection closed waiting for {text!r}")
-            self.buffer += chunk
-        raise AssertionError(f"IRC client timed out waiting for {text!r}")
-
-    def sync(self, token="sync"):
-        """Waits until the server has handled everything sent before."""
-        self.send(f"PING :{token}")
-        self.expect(f"PONG")
-
-    def join(self, room):
-        self.send(f"JOIN {room}")
-        self.expect(f" 366 ")
-
-    def seed(self, room, count, prefix="seed"):
-        """Says `count` numbered lines in `room`, in chunks, waiting for the server."""
-        for start in range(0, count, 100):
-            self.send(*[f"PRIVMSG {room} :{prefix} {i}" for i in range(start, min(count, start + 100))])
-            self.sync(str(start))
-
-    def close(self):
-        self.sock.close()
+        super().__init__(IRC_PORT, nick, caps)
 
 
 def js(value):

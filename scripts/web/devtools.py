@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -202,3 +203,50 @@ def say(text):
     """Types `text` into the input and submits it."""
     return (f"(() => {{ document.getElementById('text').value = {json.dumps(text)}; "
             "document.getElementById('say').requestSubmit(); return true; })()")
+
+
+class IRCClient:
+    """A plain IRC client on a socket (an irssi user, as far as chatd can tell), reading
+    lines until what it waits for."""
+
+    def __init__(self, port, nick, caps=None):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+        if caps:
+            self.send(f"CAP REQ :{caps}", "CAP END")
+        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+        self.expect(" 001 ")
+
+    def send(self, *lines):
+        self.sock.sendall("".join(line + "\r\n" for line in lines).encode())
+
+    def expect(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while b"\r\n" in self.buffer:
+                line, self.buffer = self.buffer.split(b"\r\n", 1)
+                if text in line.decode(errors="replace"):
+                    return line.decode(errors="replace")
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError(f"IRC connection closed waiting for {text!r}")
+            self.buffer += chunk
+        raise AssertionError(f"IRC client timed out waiting for {text!r}")
+
+    def sync(self, token="sync"):
+        """Waits until the server has handled everything sent before."""
+        self.send(f"PING :{token}")
+        self.expect("PONG")
+
+    def join(self, room):
+        self.send(f"JOIN {room}")
+        self.expect(" 366 ")
+
+    def seed(self, room, count, prefix="seed"):
+        """Says `count` numbered lines in `room`, in chunks, waiting for the server."""
+        for start in range(0, count, 100):
+            self.send(*[f"PRIVMSG {room} :{prefix} {i}" for i in range(start, min(count, start + 100))])
+            self.sync(str(start))
+
+    def close(self):
+        self.sock.close()
