@@ -64,13 +64,7 @@ final class ExternalClientTests: XCTestCase {
     guard TestCertificate.tool != nil else { throw XCTSkip("needs the openssl tool: apt-get install openssl") }
     let directory = temporaryDirectory("chatweb-tls")
     defer { removeDirectory(directory) }
-    let certificate = try TestCertificate.make(in: directory)
-    let server = try await startChat { config in
-      config.webPort = 0
-      config.webTLSPort = freePort()
-      config.tlsCertificateFile = certificate.certificateFile
-      config.tlsKeyFile = certificate.keyFile
-    }
+    let server = try await startChatOverHTTPS(in: directory)
     XCTAssertEqual(server.webPort, 0)
     let shots = repositoryRoot.appendingPathComponent(".build/web-test")
     try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)

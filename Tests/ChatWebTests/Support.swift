@@ -94,6 +94,18 @@ final class TestWebSocket {
 
 /// chatd with its web listener on a free port, IRC on another, history in memory only;
 /// its log kept in `capture` if given (at the config's level).
+/// A chatd serving HTTPS and WSS only (no plain web port), with a self-signed
+/// certificate made in `directory`.
+func startChatOverHTTPS(in directory: String) async throws -> ChatServer {
+  let certificate = try TestCertificate.make(in: directory)
+  return try await startChat { config in
+    config.webPort = 0
+    config.webTLSPort = freePort()
+    config.tlsCertificateFile = certificate.certificateFile
+    config.tlsKeyFile = certificate.keyFile
+  }
+}
+
 func startChat(capture: LogCapture? = nil, _ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> ChatServer {
   var config = ChatConfig()
   config.port = 0

@@ -55,13 +55,7 @@ final class WebLoginBrowserTests: XCTestCase {
     guard TestCertificate.tool != nil else { throw XCTSkip("needs the openssl tool: apt-get install openssl") }
     let directory = temporaryDirectory("chatweb-login-tls")
     defer { removeDirectory(directory) }
-    let certificate = try TestCertificate.make(in: directory)
-    let server = try await startChat { config in
-      config.webPort = 0
-      config.webTLSPort = freePort()
-      config.tlsCertificateFile = certificate.certificateFile
-      config.tlsKeyFile = certificate.keyFile
-    }
+    let server = try await startChatOverHTTPS(in: directory)
     try registerAccount("alice", password: "alice-password", ircPort: server.ircPort)
     let run = try runTool(
       python, [script, chromium, "https://127.0.0.1:\(server.webTLSPort)/", String(server.ircPort), "alice", "alice-password"],

@@ -23,36 +23,31 @@ enum ChatHistoryCommand: Equatable {
   case targets(from: Int64, to: Int64, limit: Int)
 
   /// What is wrong with a command: `FAIL CHATHISTORY <code> <context...> :<description>`.
-  struct Failure: Error, Equatable {
-    var code: String
-    var context: [String]
-    var description: String
+  typealias Failure = FailReply
 
-    /// The FAIL line, from `server`.
-    func message(from server: String) -> IRCMessage {
-      IRCMessage(source: server, "FAIL", ["CHATHISTORY", code] + context + [description])
-    }
+  static func failure(_ code: String, _ context: [String], _ description: String) -> Failure {
+    FailReply(command: "CHATHISTORY", code: code, context: context, description: description)
+  }
 
-    static func invalidParams(_ context: [String], _ description: String) -> Failure {
-      Failure(code: "INVALID_PARAMS", context: context, description: description)
-    }
+  static func invalidParams(_ context: [String], _ description: String) -> Failure {
+    failure("INVALID_PARAMS", context, description)
   }
 
   /// Checks the parameters of a CHATHISTORY command (at least one: the subcommand).
   /// `maxLimit` is the most messages one command returns (0: no maximum).
   static func parse(_ params: [String], maxLimit: Int) -> Result<ChatHistoryCommand, Failure> {
-    guard let given = params.first else { return .failure(.invalidParams(["*"], "Insufficient parameters")) }
+    guard let given = params.first else { return .failure(Self.invalidParams(["*"], "Insufficient parameters")) }
     let subcommand = given.uppercased()
     let expected: Int
     switch subcommand {
     case "LATEST", "BEFORE", "AFTER", "AROUND", "TARGETS": expected = 4
     case "BETWEEN": expected = 5
-    default: return .failure(.invalidParams([given], "Unknown command"))
+    default: return .failure(Self.invalidParams([given], "Unknown command"))
     }
-    if params.count < expected { return .failure(.invalidParams([given], "Insufficient parameters")) }
-    if params.count > expected { return .failure(.invalidParams([given], "Too many parameters")) }
+    if params.count < expected { return .failure(Self.invalidParams([given], "Insufficient parameters")) }
+    if params.count > expected { return .failure(Self.invalidParams([given], "Too many parameters")) }
     guard let requested = Int(params[expected - 1]), requested > 0 else {
-      return .failure(.invalidParams([given, params[expected - 1]], "Invalid limit: a positive number of messages"))
+      return .failure(Self.invalidParams([given, params[expected - 1]], "Invalid limit: a positive number of messages"))
     }
     let limit = maxLimit > 0 ? min(requested, maxLimit) : requested
     if subcommand == "TARGETS" {
@@ -61,7 +56,7 @@ enum ChatHistoryCommand: Equatable {
         switch selector(p, given, target: "*") {
         case .failure(let f): return .failure(f)
         case .success(.time(let t)?): times.append(t)
-        case .success: return .failure(.invalidParams([given, p], "TARGETS takes two timestamps"))
+        case .success: return .failure(Self.invalidParams([given, p], "TARGETS takes two timestamps"))
         }
       }
       return .success(.targets(from: times[0], to: times[1], limit: limit))
@@ -77,7 +72,7 @@ enum ChatHistoryCommand: Equatable {
     // `*` is LATEST's alone (and BEFORE's, meaning the same).
     let first = selectors[0]
     if first == nil && subcommand != "LATEST" && subcommand != "BEFORE" {
-      return .failure(.invalidParams([given, "*"], "* is only for LATEST"))
+      return .failure(Self.invalidParams([given, "*"], "* is only for LATEST"))
     }
     let query: HistoryQuery
     switch (subcommand, first) {
@@ -86,9 +81,9 @@ enum ChatHistoryCommand: Equatable {
     case ("AFTER", let s?): query = .after(s, limit: limit)
     case ("AROUND", let s?): query = .around(s, limit: limit)
     case ("BETWEEN", let a?):
-      guard let b = selectors[1] else { return .failure(.invalidParams([given, "*"], "* is only for LATEST")) }
+      guard let b = selectors[1] else { return .failure(Self.invalidParams([given, "*"], "* is only for LATEST")) }
       query = .between(a, b, limit: limit)
-    default: return .failure(.invalidParams([given], "Unknown command"))
+    default: return .failure(Self.invalidParams([given], "Unknown command"))
     }
     return .success(.messages(subcommand: given, target: target, query))
   }
@@ -96,19 +91,19 @@ enum ChatHistoryCommand: Equatable {
   /// A message reference: `timestamp=...`, `msgid=...`, or `*` (nil).
   private static func selector(_ p: String, _ given: String, target: String) -> Result<HistorySelector?, Failure> {
     if p == "*" { return .success(nil) }
-    guard let equals = p.firstIndex(of: "=") else { return .failure(.invalidParams([given, p], "Invalid message reference")) }
+    guard let equals = p.firstIndex(of: "=") else { return .failure(Self.invalidParams([given, p], "Invalid message reference")) }
     let type = p[..<equals].lowercased()
     let value = String(p[p.index(after: equals)...])
     switch type {
     case "timestamp":
-      guard let millis = WallClock.parseISO8601(value) else { return .failure(.invalidParams([given, p], "Invalid timestamp")) }
+      guard let millis = WallClock.parseISO8601(value) else { return .failure(Self.invalidParams([given, p], "Invalid timestamp")) }
       return .success(.time(millis))
     case "msgid":
-      guard !value.isEmpty else { return .failure(.invalidParams([given, p], "Invalid msgid")) }
+      guard !value.isEmpty else { return .failure(Self.invalidParams([given, p], "Invalid msgid")) }
       return .success(.msgid(value))
     default:
       return .failure(
-        Failure(code: "INVALID_MSGREFTYPE", context: [given, target], description: "\(type)-based history requests are not supported"))
+        Self.failure("INVALID_MSGREFTYPE", [given, target], "\(type)-based history requests are not supported"))
     }
   }
 }

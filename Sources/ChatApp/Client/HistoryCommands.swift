@@ -131,6 +131,6 @@ extension Connection {
   }
 
   private func failure(_ code: String, _ context: [String], _ description: String) -> ChatHistoryCommand.Failure {
-    ChatHistoryCommand.Failure(code: code, context: context, description: description)
+    ChatHistoryCommand.failure(code, context, description)
   }
 }

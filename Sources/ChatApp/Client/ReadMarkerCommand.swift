@@ -29,10 +29,18 @@ extension Connection {
       return fail("INVALID_PARAMS", [target], "Invalid target: a channel or a nick")
     }
     let key = Names.fold(target)
-    guard let account = client.account else {
-      return markReadAsGuest(target, key, p.count > 1 ? p[1] : nil, &state, fail)
+    // The timestamp to set (clamped to now), if one is given.
+    var setting: Int64?
+    if p.count > 1 {
+      guard p[1].hasPrefix("timestamp="), let millis = WallClock.parseISO8601(String(p[1].dropFirst("timestamp=".count))) else {
+        return fail("INVALID_PARAMS", [p[1]], "Invalid timestamp: timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
+      }
+      setting = min(millis, WallClock.millis())
     }
-    guard p.count > 1 else {
+    guard let account = client.account else {
+      return markReadAsGuest(target, key, setting, &state)
+    }
+    guard let setting else {
       switch await callAccounts(.readMarker(account: account, target: key), ctx) {
       case .readMarker(let millis, _):
         client.send(Self.markReadLine(server, target, millis))
@@ -41,11 +49,7 @@ extension Connection {
       }
       return
     }
-    let given = p[1]
-    guard given.hasPrefix("timestamp="), let millis = WallClock.parseISO8601(String(given.dropFirst("timestamp=".count))) else {
-      return fail("INVALID_PARAMS", [given], "Invalid timestamp: timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
-    }
-    switch await callAccounts(.markRead(account: account, target: key, millis: min(millis, WallClock.millis())), ctx) {
+    switch await callAccounts(.markRead(account: account, target: key, millis: setting), ctx) {
     case .readMarker(let stored, let moved):
       let line = Self.markReadLine(server, target, stored)
       // The sender hears the marker as it stands even without the capability (it asked).
@@ -65,19 +69,15 @@ extension Connection {
   /// Targets a guest's connection keeps markers for.
   static let guestMarkerLimit = 100
 
-  /// MARKREAD of a client not logged in: its connection's markers.
-  private func markReadAsGuest(
-    _ target: String, _ key: String, _ given: String?, _ state: inout State, _ fail: (String, [String], String) -> Void
-  ) {
+  /// MARKREAD of a client not logged in: its connection's markers (`setting`: the
+  /// timestamp to set, checked and clamped; nil to ask).
+  private func markReadAsGuest(_ target: String, _ key: String, _ setting: Int64?, _ state: inout State) {
     let client = state.client
-    guard let given else {
+    guard let setting else {
       return client.send(Self.markReadLine(server, target, state.rare?.guestReadMarkers[key]))
     }
-    guard given.hasPrefix("timestamp="), let millis = WallClock.parseISO8601(String(given.dropFirst("timestamp=".count))) else {
-      return fail("INVALID_PARAMS", [given], "Invalid timestamp: timestamp=YYYY-MM-DDThh:mm:ss.sssZ")
-    }
     let markers = state.rareBox
-    let stored = max(markers.guestReadMarkers[key] ?? .min, min(millis, WallClock.millis()))
+    let stored = max(markers.guestReadMarkers[key] ?? .min, setting)
     if markers.guestReadMarkers[key] == nil, markers.guestReadMarkers.count >= Self.guestMarkerLimit,
       let oldest = markers.guestReadMarkers.min(by: { $0.value < $1.value })?.key
     {

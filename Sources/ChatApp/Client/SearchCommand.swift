@@ -21,7 +21,7 @@ extension Connection {
       return
     }
     func fail(_ code: String, _ context: [String], _ text: String) {
-      client.send(SearchQuery.Failure(code: code, context: context, description: text).message(from: server))
+      client.send(FailReply(command: "SEARCH", code: code, context: context, description: text).message(from: server))
     }
     guard let attributes = p.first, !attributes.isEmpty else {
       return fail("NEED_MORE_PARAMS", [], "Missing parameters: SEARCH in=<channel>;text=<words>[;from=;after=;before=;limit=]")

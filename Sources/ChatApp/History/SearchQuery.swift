@@ -23,15 +23,7 @@ struct SearchQuery: Sendable, Equatable {
   var limit: Int
 
   /// What is wrong with a SEARCH: `FAIL SEARCH <code> <context...> :<description>`.
-  struct Failure: Error, Equatable {
-    var code: String
-    var context: [String]
-    var description: String
-
-    func message(from server: String) -> IRCMessage {
-      IRCMessage(source: server, "FAIL", ["SEARCH", code] + context + [description])
-    }
-  }
+  typealias Failure = FailReply
 
   /// The most characters of `text=` taken, and the most words.
   static let maximumTextLength = 200
@@ -41,7 +33,7 @@ struct SearchQuery: Sendable, Equatable {
   /// `maxLimit`, or none, is `maxLimit`).
   static func parse(_ attributes: String, maxLimit: Int) -> Result<SearchQuery, Failure> {
     func invalid(_ what: String, _ why: String) -> Result<SearchQuery, Failure> {
-      .failure(Failure(code: "INVALID_PARAMS", context: [what], description: why))
+      .failure(FailReply(command: "SEARCH", code: "INVALID_PARAMS", context: [what], description: why))
     }
     var target: String?
     var query = SearchQuery(target: "", limit: maxLimit)
