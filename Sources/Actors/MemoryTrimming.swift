@@ -43,12 +43,21 @@ public struct MemoryTrimPolicy: Sendable, Equatable {
   /// Takes one sample — the node's activity counter (`Node.activity`) and the
   /// allocator's free bytes (`MallocHeap.freeBytes`) — and says whether to trim now.
   /// After a trim, call `trimmed(freeBytes:)`.
-  public mutating func sample(activity: UInt64, freeBytes: UInt64) -> Bool {
+  ///
+  /// `freeBytes` is read only after a quiet interval: reading it walks every arena's
+  /// free lists under the arena's lock (1–2 ms on a loaded chatd's heap), which would
+  /// stall the sampling scheduler and every thread that allocates meanwhile, once a
+  /// second, while clients are being served.
+  public mutating func sample(activity: UInt64, freeBytes: @autoclosure () -> UInt64) -> Bool {
     defer { lastActivity = activity }
     guard let last = lastActivity else { return false }
-    let busy = activity &- last > quietActivity
-    if busy || freeBytes > freeAfterTrim &+ minimumFreeBytes { armed = true }
-    return armed && !busy && freeBytes >= minimumFreeBytes
+    if activity &- last > quietActivity {
+      armed = true
+      return false
+    }
+    let free = freeBytes()
+    if free > freeAfterTrim &+ minimumFreeBytes { armed = true }
+    return armed && free >= minimumFreeBytes
   }
 
   /// Records a trim: nothing more to do until the next burst.

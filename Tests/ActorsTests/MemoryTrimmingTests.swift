@@ -21,6 +21,22 @@ final class MemoryTrimmingTests: XCTestCase {
     XCTAssertTrue(policy.sample(activity: 90_001, freeBytes: 8 * mib), "and the quiet after it")
   }
 
+  /// Reading the allocator's free bytes walks its free lists under its locks: a busy
+  /// node is not made to pay for it every interval.
+  func testFreeBytesAreReadOnlyAfterAQuietInterval() {
+    var policy = MemoryTrimPolicy(quietActivity: 100, minimumFreeBytes: mib)
+    var reads = 0
+    func free() -> UInt64 {
+      reads += 1
+      return 8 * mib
+    }
+    XCTAssertFalse(policy.sample(activity: 0, freeBytes: free()))
+    for i in 1...10 { XCTAssertFalse(policy.sample(activity: UInt64(i) * 50_000, freeBytes: free()), "busy") }
+    XCTAssertEqual(reads, 0, "no read while the node is busy (nor at the first sample)")
+    XCTAssertTrue(policy.sample(activity: 500_010, freeBytes: free()), "a quiet interval after the burst")
+    XCTAssertEqual(reads, 1)
+  }
+
   func testTrimsNotWhenLittleIsFree() {
     var policy = MemoryTrimPolicy(quietActivity: 100, minimumFreeBytes: mib)
     _ = policy.sample(activity: 0, freeBytes: 0)
