@@ -38,6 +38,7 @@ let package = Package(
     .executable(name: "chatd", targets: ["chatd"]),
     .executable(name: "observer", targets: ["observer"]),
     .executable(name: "chatbench", targets: ["chatbench"]),
+    .executable(name: "chatbench-floor", targets: ["chatbench-floor"]),
     .executable(name: "otter-bench", targets: ["otter-bench"]),
   ],
   targets: [
@@ -101,6 +102,9 @@ let package = Package(
     // (kills through chatd's control endpoint, hence Control).
     .executableTarget(
       name: "chatbench", dependencies: ["Actors", "COtterSys", "WebSocketAccept", "Control", "TLS"], swiftSettings: strict),
+    // The least a chat server can do for chatbench's clients, in C: chatbench's `floor`
+    // server, a yardstick for CPU per delivery and memory.
+    .executableTarget(name: "chatbench-floor"),
     .executableTarget(
       name: "otter-bench",
       dependencies: [

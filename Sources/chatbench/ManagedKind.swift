@@ -4,6 +4,9 @@
 /// A server, or a network of linked servers, chatbench can start itself.
 enum ManagedKind: String, CaseIterable, Sendable {
   case chatd, ngircd, inspircd
+  /// chatbench-floor (built next to chatbench): the least a server can do for these
+  /// clients — one epoll loop that only relays — as a yardstick, not a peer.
+  case floor
   /// Two chatd nodes (`--cluster`) and the `redis-server` they share.
   case chatdNet = "chatd-net"
   /// Two ngIRCd linked with `[Server]` blocks.
@@ -21,7 +24,7 @@ enum ManagedKind: String, CaseIterable, Sendable {
   /// How many servers serve clients.
   var servers: Int {
     switch self {
-    case .chatd, .ngircd, .inspircd: return 1
+    case .chatd, .ngircd, .inspircd, .floor: return 1
     case .chatdNet, .ngircdNet, .inspircdNet: return 2
     }
   }
@@ -32,6 +35,7 @@ enum ManagedKind: String, CaseIterable, Sendable {
     case .chatd, .chatdNet: return .chatd
     case .ngircd, .ngircdNet: return .ngircd
     case .inspircd, .inspircdNet: return .inspircd
+    case .floor: return .floor
     }
   }
 

@@ -31,7 +31,7 @@ enum NetworkLauncher {
         network = try chatd(
           ports: [ports[0], ports[1]], webPorts: web ? [ports[2], ports[3]] : nil, redisPort: ports[4], directory: directory,
           chatdPath: chatdPath, chatdArguments: chatdArguments, log: log, started: &started)
-      case .chatd, .ngircd, .inspircd:
+      case .chatd, .ngircd, .inspircd, .floor:
         throw LaunchError("\(kind.rawValue) is one server, not a network")
       }
       try NetworkProbe.waitUntilLinked(network.servers.map { Endpoint(host: "127.0.0.1", port: $0.port) }, name: kind.rawValue, log: log)

@@ -97,8 +97,13 @@ enum ServerLauncher {
   /// (the build directory both are built into).
   static func chatdExecutable(override: String?) -> String {
     if let override { return override }
+    return besideChatbench("chatd")
+  }
+
+  /// The path of `name` in the directory of chatbench's own executable.
+  static func besideChatbench(_ name: String) -> String {
     let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("chatd").path
+    return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent(name).path
   }
 
   /// The command line of chatd: `chatd --host 127.0.0.1 --port N --data-dir DIR/data
@@ -144,6 +149,14 @@ enum ServerLauncher {
       return plan
     case .ngircd: return try ngircdPlan(port: port, directory: directory, tls: tls.map { ($0.port, $0.certificate) })
     case .inspircd: return try inspircdPlan(port: port, directory: directory, tls: tls.map { ($0.port, $0.certificate) })
+    case .floor:
+      let exe = besideChatbench("chatbench-floor")
+      guard FileManager.default.isExecutableFile(atPath: exe) else {
+        throw LaunchError(
+          "chatbench-floor is not built (no executable at \(exe)); build it with `swift build -c release --product chatbench-floor`")
+      }
+      if tls != nil { throw LaunchError("floor speaks plain IRC only") }
+      return LaunchPlan(executable: exe, arguments: ["--host", "127.0.0.1", "--port", String(port)])
     case .chatdNet, .ngircdNet, .inspircdNet:
       throw LaunchError("\(kind.rawValue) is a network of \(kind.servers) servers, not one server")
     }
