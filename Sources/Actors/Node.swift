@@ -57,15 +57,27 @@ public final class Node: @unchecked Sendable {
   ///   - name: the node's name, shown by introspection and the observer.
   ///   - logger: where reports go; default `Logger(label: name)`, whose handler
   ///     `LoggingSystem` chooses.
-  public init(schedulers: Int? = nil, name: String = "otter", logger: Logger? = nil) throws {
+  ///   - busyWait: how long a scheduler with nothing to do keeps looking for work
+  ///     before it sleeps in the kernel, at most (Erlang's `+sbwt`): work that comes
+  ///     meanwhile is taken without a wake-up, at the price of the CPU spent looking.
+  ///     Default: the `OTTER_BUSY_WAIT_US` environment variable (microseconds) if set,
+  ///     else 50 µs; zero: sleep at once.
+  public init(schedulers: Int? = nil, name: String = "otter", logger: Logger? = nil, busyWait: Duration? = nil) throws {
     let fromEnvironment = getenv("OTTER_SCHEDULERS").flatMap { Int(String(cString: $0)) }
     let n = max(1, schedulers ?? fromEnvironment ?? Int(otter_cpu_count()))
+    let busyWaitVariable = getenv("OTTER_BUSY_WAIT_US").map { String(cString: $0) }
+    let spinLimit = Node.spinLimit(busyWait, environment: busyWaitVariable)
     self.name = name
     self.logger = logger ?? Logger(label: name)
+    if busyWait == nil, let text = busyWaitVariable, spinLimit == Scheduler.spinNanos, text != String(Scheduler.spinNanos / 1000) {
+      self.logger.warning(
+        "OTTER_BUSY_WAIT_US=\(text) is not a number of microseconds from 0 to 1000000: schedulers spin up to \(Scheduler.spinNanos / 1000) µs"
+      )
+    }
     let limit = otter_raise_nofile_limit()
     self.fileDescriptorLimit = limit > 0 ? Int(limit) : 1024
     var made: [Scheduler] = []
-    for i in 0..<n { made.append(try Scheduler(index: i, node: self)) }
+    for i in 0..<n { made.append(try Scheduler(index: i, node: self, spinLimit: spinLimit)) }
     self.schedulers = made
     system = SystemProcess(node: self, home: made[0])
     for (i, s) in made.enumerated() {
@@ -335,5 +347,21 @@ enum Thread {
     } else {
       Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
     }
+  }
+}
+
+extension Node {
+  /// A scheduler's longest spin in nanoseconds: `busyWait` if given, else the
+  /// environment's microseconds (`OTTER_BUSY_WAIT_US`; a value that is not a whole
+  /// number of microseconds up to one second is ignored, with the default kept), else
+  /// `Scheduler.spinNanos`.
+  static func spinLimit(_ busyWait: Duration?, environment: String?) -> UInt64 {
+    if let busyWait {
+      let (seconds, attoseconds) = busyWait.components
+      guard seconds >= 0, attoseconds >= 0 else { return 0 }
+      return seconds >= 1 ? 1_000_000_000 : UInt64(attoseconds / 1_000_000_000)
+    }
+    if let text = environment, let micros = UInt64(text), micros <= 1_000_000 { return micros * 1000 }
+    return Scheduler.spinNanos
   }
 }

@@ -127,6 +127,39 @@ final class SchedulerTests: XCTestCase {
     }
   }
 
+  /// `busyWait: .zero` (Erlang's `+sbwt none`): a scheduler with nothing to do sleeps at
+  /// once, so sparse work costs no spinning; the default spins first.
+  func testNoBusyWaitMeansNoSpinning() async throws {
+    for (busyWait, spins) in [(Duration.zero, false), (nil, true)] {
+      let node = try Node(schedulers: 1, name: "busy-wait-test", busyWait: busyWait)
+      let scheduler = node.schedulers[0]
+      XCTAssertEqual(scheduler.spinLimit, busyWait == nil ? Scheduler.spinNanos : 0)
+      let got = Recorder<Int>()
+      let p = node.spawn(Int.self, state: ()) { _, message, _ in
+        if case .message(let n) = message { got.add(n) }
+        return .continue
+      }
+      for i in 0..<20 {
+        p.send(i)
+        try await Task.sleep(for: .milliseconds(2))
+      }
+      try await eventually { got.count == 20 }
+      XCTAssertEqual(scheduler.spins.load(ordering: .relaxed) > 0, spins, "busy wait \(String(describing: busyWait))")
+      node.exit(p.pid, reason: .kill)
+      node.shutdown(timeout: .seconds(5))
+    }
+  }
+
+  func testBusyWaitSettings() {
+    XCTAssertEqual(Node.spinLimit(nil, environment: nil), Scheduler.spinNanos)
+    XCTAssertEqual(Node.spinLimit(nil, environment: "0"), 0)
+    XCTAssertEqual(Node.spinLimit(nil, environment: "200"), 200_000)
+    XCTAssertEqual(Node.spinLimit(nil, environment: "fast"), Scheduler.spinNanos, "not a number: the default")
+    XCTAssertEqual(Node.spinLimit(nil, environment: "2000000"), Scheduler.spinNanos, "over a second: the default")
+    XCTAssertEqual(Node.spinLimit(.microseconds(20), environment: "0"), 20_000, "the argument wins")
+    XCTAssertEqual(Node.spinLimit(.seconds(5), environment: nil), 1_000_000_000)
+  }
+
   func testBusyBodyThatYieldsCannotStarveOthersOrTimers() async throws {
     try await withNode(schedulers: 1) { node in
       let spinner = node.spawn(Never.self) { ctx in

@@ -60,6 +60,8 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// in 5 % of its spins and burnt the rest; a ping-pong finds it in nearly every one.
   /// Written by this scheduler's thread only; atomic so that tests may read it.
   let spinBudget = Atomic<UInt64>(Scheduler.spinNanos)
+  /// How many times this scheduler spun before sleeping (tests and introspection).
+  let spins = Atomic<UInt64>(0)
   /// When the turn under way gives the thread back (`turnNanos`).
   @exclusivity(unchecked) var turnEnds: UInt64 = 0
   /// Urgent wake-ups the turn under way began with and has not run yet.
@@ -114,9 +116,15 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   let stackBase = Atomic<UInt>(0)
   let stackSize = Atomic<Int>(0)
 
-  init(index: Int, node: Node) throws(SystemError) {
+  /// The longest this scheduler spins before it sleeps (`Node`'s `busyWait`; zero: it
+  /// sleeps as soon as it has nothing to do).
+  let spinLimit: UInt64
+
+  init(index: Int, node: Node, spinLimit: UInt64 = Scheduler.spinNanos) throws(SystemError) {
     self.index = index
     self.node = node
+    self.spinLimit = spinLimit
+    spinBudget.store(spinLimit, ordering: .relaxed)
     self.poller = try Poller()
     self.timers = TimerService(scheduler: self)
   }
@@ -202,12 +210,14 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
       // (a sleeping scheduler is woken with an eventfd write, and would otherwise fall
       // asleep again after each single handover).
       askForWork()
-      let budget = spinBudget.load(ordering: .relaxed)
-      if spinForWork(until: monotonicNanos() &+ budget) {
-        spinBudget.store(min(Scheduler.spinNanos, budget &* 2), ordering: .relaxed)
-        continue
+      if spinLimit > 0 {
+        let budget = spinBudget.load(ordering: .relaxed)
+        if spinForWork(until: monotonicNanos() &+ budget) {
+          spinBudget.store(min(spinLimit, budget &* 2), ordering: .relaxed)
+          continue
+        }
+        spinBudget.store(max(min(Scheduler.minimumSpinNanos, spinLimit), budget / 2), ordering: .relaxed)
       }
-      spinBudget.store(max(Scheduler.minimumSpinNanos, budget / 2), ordering: .relaxed)
       let stopWorking = monotonicNanos()
       if stopWorking > busySince { busyNanos.add(stopWorking - busySince, ordering: .relaxed) }
       sleeping.store(true, ordering: .sequentiallyConsistent)
@@ -241,6 +251,7 @@ final class Scheduler: TaskExecutor, @unchecked Sendable {
   /// would otherwise wait for the spin to end — up to 50 µs per hop, which was most of
   /// a round trip between two nodes.)
   private func spinForWork(until deadline: UInt64) -> Bool {
+    spins.add(1, ordering: .relaxed)
     var i = 0
     while true {
       if inboxPending.load(ordering: .relaxed) || stopRequested.load(ordering: .relaxed) { return true }
