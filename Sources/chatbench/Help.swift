@@ -23,12 +23,11 @@ enum Help {
                            one not installed (or chatd not built next to chatbench), or
                            that does not start, is skipped with the reason. Servers:
                              chatd, ngircd, inspircd   one server
-                         floor         chatbench-floor, built next to chatbench:
-                                       the least a server can do for these
-                                       clients (one epoll loop that relays each
-                                       turn's copies with one send per client,
-                                       in C), a yardstick for CPU per delivery
-                                       — what the kernel's sends alone cost
+                             floor         chatbench-floor, built next to chatbench:
+                                           the least a server can do for these clients
+                                           (one epoll loop in C that relays each turn's
+                                           copies with one send per client): a yardstick
+                                           for CPU per delivery, what the sends alone cost
                            Networks of two linked servers, clients spread over both:
                              chatd-net     a redis-server (free port, its own directory,
                                            --save '' --appendonly yes) and two chatd:
