@@ -111,20 +111,24 @@ final class SchedulerTests: XCTestCase {
   /// up to 50 µs of CPU each time.
   func testSpinsThatFindNothingGetShorter() async throws {
     try await withNode(schedulers: 1) { node in
-      let scheduler = node.schedulers[0]
-      let got = Recorder<Int>()
-      let p = node.spawn(Int.self, state: ()) { _, message, _ in
-        if case .message(let n) = message { got.add(n) }
-        return .continue
-      }
-      for i in 0..<20 {
-        p.send(i)
-        try await Task.sleep(for: .milliseconds(3))
-      }
-      try await eventually { got.count == 20 }
-      XCTAssertEqual(scheduler.spinBudget.load(ordering: .relaxed), Scheduler.minimumSpinNanos, "spin after 20 sparse wake-ups")
-      node.exit(p.pid, reason: .kill)
+      try await sparseWakeUps(node, gap: .milliseconds(3))
+      XCTAssertEqual(node.schedulers[0].spinBudget.load(ordering: .relaxed), Scheduler.minimumSpinNanos, "spin after 20 sparse wake-ups")
     }
+  }
+
+  /// Sends 20 messages `gap` apart to a process of `node` and waits until all arrived.
+  private func sparseWakeUps(_ node: Node, gap: Duration) async throws {
+    let got = Recorder<Int>()
+    let p = node.spawn(Int.self, state: ()) { _, message, _ in
+      if case .message(let n) = message { got.add(n) }
+      return .continue
+    }
+    for i in 0..<20 {
+      p.send(i)
+      try await Task.sleep(for: gap)
+    }
+    try await eventually { got.count == 20 }
+    node.exit(p.pid, reason: .kill)
   }
 
   /// `busyWait: .zero` (Erlang's `+sbwt none`): a scheduler with nothing to do sleeps at
@@ -132,21 +136,11 @@ final class SchedulerTests: XCTestCase {
   func testNoBusyWaitMeansNoSpinning() async throws {
     for (busyWait, spins) in [(Duration.zero, false), (nil, true)] {
       let node = try Node(schedulers: 1, name: "busy-wait-test", busyWait: busyWait)
+      defer { node.shutdown(timeout: .seconds(5)) }
       let scheduler = node.schedulers[0]
       XCTAssertEqual(scheduler.spinLimit, busyWait == nil ? Scheduler.spinNanos : 0)
-      let got = Recorder<Int>()
-      let p = node.spawn(Int.self, state: ()) { _, message, _ in
-        if case .message(let n) = message { got.add(n) }
-        return .continue
-      }
-      for i in 0..<20 {
-        p.send(i)
-        try await Task.sleep(for: .milliseconds(2))
-      }
-      try await eventually { got.count == 20 }
+      try await sparseWakeUps(node, gap: .milliseconds(2))
       XCTAssertEqual(scheduler.spins.load(ordering: .relaxed) > 0, spins, "busy wait \(String(describing: busyWait))")
-      node.exit(p.pid, reason: .kill)
-      node.shutdown(timeout: .seconds(5))
     }
   }
 
