@@ -209,6 +209,11 @@ static void readable(struct client *c) {
     int start = 0;
     for (int i = 0; i < length; i++) {
       if (buffer[i] != '\n') continue;
+      if (i - start >= INPUT_MAX) {  // a line longer than any IRC line
+        c->open = 0;
+        c->inputLength = 0;
+        return;
+      }
       int end = i > start && buffer[i - 1] == '\r' ? i - 1 : i;
       buffer[end] = 0;
       command(c, buffer + start);

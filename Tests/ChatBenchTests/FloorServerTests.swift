@@ -37,6 +37,61 @@ final class FloorServerTests: XCTestCase {
     XCTAssertNotNil(r.serverCPUSeconds)
   }
 
+  /// A line cut across two reads is put together (the client keeps only the cut-off
+  /// start between reads); a line longer than any IRC line closes the connection.
+  func testLinesCutAcrossReadsAndOverlongLines() throws {
+    guard FileManager.default.isExecutableFile(atPath: floorExecutable) else {
+      throw XCTSkip("chatbench-floor is not built at \(floorExecutable) (swift build --build-tests builds it)")
+    }
+    let server = try ServerLauncher.start(.floor, chatdPath: nil, log: Log(quiet: true))
+    defer { server.stop() }
+    let fd = try connect(port: server.port)
+    defer { close(fd) }
+    write(fd, "NICK cut\r\nUS")
+    usleep(100_000)  // two reads on the server's side
+    write(fd, "ER u 0 * :x\r\n")
+    XCTAssertTrue(try readUntil(fd, contains: " 001 cut "), "registered across the cut")
+    write(fd, "PRIVMSG #r :" + String(repeating: "x", count: 5000) + "\r\n")
+    XCTAssertTrue(try readUntil(fd, contains: nil), "closed after an overlong line")
+  }
+
+  private func connect(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let rc = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    if rc != 0 {
+      close(fd)
+      throw XCTSkip("cannot connect to the floor server on port \(port)")
+    }
+    return fd
+  }
+
+  private func write(_ fd: Int32, _ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+  }
+
+  /// Reads until the text holds `needle` (true), or, with no needle, until the server
+  /// closes (true); false on a 5 s timeout.
+  private func readUntil(_ fd: Int32, contains needle: String?) throws -> Bool {
+    var text = ""
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+      if n == 0 { return needle == nil }
+      if n < 0 { return false }
+      text += String(decoding: buffer[..<n], as: UTF8.self)
+      if let needle, text.contains(needle) { return true }
+    }
+  }
+
   func testABadCommandLineIsRefusedWithAMessage() throws {
     guard FileManager.default.isExecutableFile(atPath: floorExecutable) else {
       throw XCTSkip("chatbench-floor is not built at \(floorExecutable) (swift build --build-tests builds it)")
