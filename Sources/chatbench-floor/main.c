@@ -12,7 +12,7 @@
 // (`--servers chatd,inspircd,floor`), so a run shows each server's CPU per delivery and
 // memory beside what the kernel's sends alone cost under the same clients.
 //
-// Memory: a client holds its state (≈ 250 B), its rooms and, while it has output, its
+// Memory: a client holds its state (288 B), its rooms and, while it has output, its
 // output buffer; input goes through one shared buffer.
 //
 // Owner of all state: the loop (one thread). Usage: chatbench-floor [--host H] --port P
