@@ -31,6 +31,20 @@ final class AlwaysOnTests: XCTestCase {
     return c
   }
 
+  /// alice (an account) and bob join `channel`; alice's connection then closes (her
+  /// session stays, with the always-on policy). Returns bob's connection.
+  private func aliceLeftWithBob(in channel: String, _ server: ChatServer) throws -> IRCTestClient {
+    let alice = try IRCTestClient(port: server.ircPort)
+    try alice.registerAccount("alice", password: "alice-password")
+    try alice.join(channel)
+    let bob = try IRCTestClient(port: server.ircPort)
+    try bob.register("bob")
+    try bob.join(channel)
+    alice.send("QUIT")
+    try alice.expectClosed()
+    return bob
+  }
+
   func testTheNickStaysAndANewConnectionAttaches() async throws {
     try await withChatServer(config(.optIn)) { server in
       let alice = try IRCTestClient(port: server.ircPort)
@@ -95,14 +109,7 @@ final class AlwaysOnTests: XCTestCase {
 
   func testNickServIdentifyAttachesAClientInNoChannel() async throws {
     try await withChatServer(config(.optOut)) { server in
-      let alice = try IRCTestClient(port: server.ircPort)
-      try alice.registerAccount("alice", password: "alice-password")
-      try alice.join("#id")
-      let bob = try IRCTestClient(port: server.ircPort)
-      try bob.register("bob")
-      try bob.join("#id")
-      alice.send("QUIT")
-      try alice.expectClosed()
+      let bob = try aliceLeftWithBob(in: "#id", server)
       try await eventually { server.services.detached.count == 1 }
 
       let old = try IRCTestClient(port: server.ircPort)
@@ -195,14 +202,7 @@ final class AlwaysOnTests: XCTestCase {
 
   func testTwoHundredDetachAttachCyclesLeaveNothingBehind() async throws {
     try await withChatServer(config(.optOut)) { server in
-      let first = try IRCTestClient(port: server.ircPort)
-      try first.registerAccount("alice", password: "alice-password")
-      try first.join("#cycle")
-      let bob = try IRCTestClient(port: server.ircPort)
-      try bob.register("bob")
-      try bob.join("#cycle")
-      first.send("QUIT")
-      try first.expectClosed()
+      let bob = try aliceLeftWithBob(in: "#cycle", server)
       func cycle() throws {
         let c = try IRCTestClient(port: server.ircPort)
         XCTAssertEqual(try c.saslScram(ScramClient(username: "alice", password: "alice-password")).command, "903")

@@ -8,7 +8,7 @@ import Foundation
 
 /// An account with its secrets: never leaves the account store's side of chatd, and
 /// prints without them.
-struct AccountRecord: Sendable, Codable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+struct AccountRecord: Sendable, JSONStored, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
   /// As registered (case kept); the account's key is its folded form.
   var name: String
   /// Random, made at registration: tells this account from a later one of the same name.
@@ -42,8 +42,6 @@ struct AccountRecord: Sendable, Codable, Equatable, CustomStringConvertible, Cus
   var debugDescription: String { description }
   var customMirror: Mirror { Mirror(self, children: ["name": name]) }
 
-  static func decode(_ json: String) -> AccountRecord? { try? JSONDecoder().decode(AccountRecord.self, from: Data(json.utf8)) }
-  var json: String { (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}" }
 }
 
 /// What chatd, and later its web side, may know of an account: no secrets.

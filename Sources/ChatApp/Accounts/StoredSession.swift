@@ -11,7 +11,7 @@
 import Foundation
 
 /// What a restored always-on session starts from.
-struct StoredSession: Sendable, Codable, Equatable {
+struct StoredSession: Sendable, JSONStored, Equatable {
   var account: String
   var nick: String
   var user: String
@@ -21,8 +21,6 @@ struct StoredSession: Sendable, Codable, Equatable {
   /// Channel names as joined (case kept).
   var channels: [String]
 
-  static func decode(_ json: String) -> StoredSession? { try? JSONDecoder().decode(StoredSession.self, from: Data(json.utf8)) }
-  var json: String { (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}" }
 }
 
 extension AccountBook {

@@ -8,7 +8,7 @@
 // Written only through the account store (Accounts/AccountBook+WebSessions.swift).
 import Foundation
 
-struct WebSessionRecord: Sendable, Codable, Equatable {
+struct WebSessionRecord: Sendable, JSONStored, Equatable {
   /// The account's folded name.
   var account: String
   /// The account's id when the session was made.
@@ -33,6 +33,4 @@ struct WebSessionRecord: Sendable, Codable, Equatable {
   /// The key a token's session is kept under: hex of its SHA-256.
   static func key(forToken token: String) -> String { Crypto.hex(Crypto.sha256(Array(token.utf8))) }
 
-  static func decode(_ json: String) -> WebSessionRecord? { try? JSONDecoder().decode(WebSessionRecord.self, from: Data(json.utf8)) }
-  var json: String { (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}" }
 }

@@ -9,6 +9,7 @@
 // account store's (Accounts/AccountBook+WebSessions.swift); the browser holds the
 // cookies; nothing here keeps state between requests. Tokens are never logged.
 import Actors
+import Control
 import Foundation
 import GenServer
 
@@ -169,7 +170,7 @@ enum WebLogin {
       csrf = FormToken.make(.login, cookie: presession, key: key)
     }
     let json =
-      "{\"account\": \(account.map { jsonString($0.name) } ?? "null"), \"csrf\": \(jsonString(csrf)), "
+      "{\"account\": \(account.map { JSON.string($0.name).description } ?? "null"), \"csrf\": \(JSON.string(csrf)), "
       + "\"guests\": \(web.services.config.webGuests), \"login\": \"/login\"}\n"
     return HTTPResponse.make(
       200, contentType: "application/json", body: Array(json.utf8), headers: headers, includeBody: includeBody)
@@ -213,18 +214,4 @@ enum WebLogin {
       includeBody: includeBody)
   }
 
-  /// `text` as a JSON string.
-  static func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "<": out += "\\u003c"
-      default:
-        if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-      }
-    }
-    return out + "\""
-  }
 }
