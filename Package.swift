@@ -161,6 +161,6 @@ let package = Package(
       swiftSettings: strict),
     // chatbench's pure parts (IRC lines, accounting, flags, its WebSocket client — checked
     // against chatd's codec, hence ChatApp here; chatbench itself does not depend on it).
-    .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp"], swiftSettings: strict),
+    .testTarget(name: "ChatBenchTests", dependencies: ["chatbench", "Actors", "ChatApp", "OtterTestSupport"], swiftSettings: strict),
   ]
 )

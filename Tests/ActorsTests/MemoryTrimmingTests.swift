@@ -56,18 +56,10 @@ final class MemoryTrimmingTests: XCTestCase {
   /// Memory freed in small blocks stays with the allocator (free for reuse) until a trim.
   func testMallocHeapCountsFreedMemoryAndTrims() {
     let before = MallocHeap.freeBytes
-    // 32 MiB in 1 KiB blocks, one in 16 kept, so that the freed runs (15 KiB, three
-    // whole pages or more) lie between live blocks, where only a trim (not the heap's
-    // top shrinking) gives them back.
-    var blocks: [UnsafeMutableRawPointer] = []
-    for _ in 0..<32_768 {
-      let p = malloc(1024)!
-      memset(p, 1, 1024)
-      blocks.append(p)
-    }
-    for i in blocks.indices where i % 16 != 0 { free(blocks[i]) }
+    // 32 MiB in 1 KiB blocks, one in 16 kept: the freed runs lie between live blocks.
+    let blocks = fragmentHeap(blocks: 32_768)
     XCTAssertGreaterThan(MallocHeap.freeBytes, before + 8 * mib)
     XCTAssertTrue(MallocHeap.trim(), "whole free pages went back to the kernel")
-    for i in stride(from: 0, to: blocks.count, by: 16) { free(blocks[i]) }
+    freeBlocks(blocks)
   }
 }

@@ -51,14 +51,8 @@ final class IdleFootprintTests: XCTestCase {
     try await withChatServer(config) { server in
       let trimmer = try XCTUnwrap(server.node.whereis(ChatServices.memoryTrimmerName))
       // Free memory for it to find: 8 MiB freed in runs between live blocks.
-      var blocks: [UnsafeMutableRawPointer] = []
-      for _ in 0..<8192 {
-        let p = malloc(1024)!
-        memset(p, 1, 1024)
-        blocks.append(p)
-      }
-      for i in blocks.indices where i % 16 != 0 { free(blocks[i]) }
-      defer { for i in stride(from: 0, to: blocks.count, by: 16) { free(blocks[i]) } }
+      let blocks = fragmentHeap(blocks: 8192)
+      defer { freeBlocks(blocks) }
       let trims = try await eventuallyValue("a trim", timeout: .seconds(10)) { () async -> Int? in
         guard let status = try? await server.node.describeState(of: trimmer) ?? "",
           let n = status.split(separator: "trims ").last?.prefix(while: \.isNumber), let count = Int(n), count > 0

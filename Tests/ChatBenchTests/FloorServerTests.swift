@@ -3,17 +3,14 @@
 // and a bad command line gets an exit code and a message, not a crash.
 import Actors
 import Foundation
+import OtterTestSupport
 import XCTest
 
 @testable import chatbench
 
 final class FloorServerTests: XCTestCase {
-  private var floorExecutable: String { ServerLauncher.besideChatbench("chatbench-floor") }
-
   func testEveryCopyArrivesOnceThroughTheFloorServer() async throws {
-    guard FileManager.default.isExecutableFile(atPath: floorExecutable) else {
-      throw XCTSkip("chatbench-floor is not built at \(floorExecutable) (swift build --build-tests builds it)")
-    }
+    _ = try builtExecutable("chatbench-floor")  // skips, saying how to build it
     let log = Log(quiet: true)
     let server = try ServerLauncher.start(.floor, chatdPath: nil, log: log)
     defer { server.stop() }
@@ -40,9 +37,7 @@ final class FloorServerTests: XCTestCase {
   /// A line cut across two reads is put together (the client keeps only the cut-off
   /// start between reads); a line longer than any IRC line closes the connection.
   func testLinesCutAcrossReadsAndOverlongLines() throws {
-    guard FileManager.default.isExecutableFile(atPath: floorExecutable) else {
-      throw XCTSkip("chatbench-floor is not built at \(floorExecutable) (swift build --build-tests builds it)")
-    }
+    _ = try builtExecutable("chatbench-floor")
     let server = try ServerLauncher.start(.floor, chatdPath: nil, log: Log(quiet: true))
     defer { server.stop() }
     let fd = try connect(port: server.port)
@@ -93,9 +88,7 @@ final class FloorServerTests: XCTestCase {
   }
 
   func testABadCommandLineIsRefusedWithAMessage() throws {
-    guard FileManager.default.isExecutableFile(atPath: floorExecutable) else {
-      throw XCTSkip("chatbench-floor is not built at \(floorExecutable) (swift build --build-tests builds it)")
-    }
+    let floorExecutable = try builtExecutable("chatbench-floor")
     for (arguments, expected) in [
       (["--port", "70000"], "--port wants a port number"), (["--port", "1", "--bogus"], "unknown argument '--bogus'"),
       (["--host", "not-an-address", "--port", "0"], "--host wants an IPv4 address"),
