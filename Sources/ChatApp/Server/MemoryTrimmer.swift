@@ -36,7 +36,7 @@ struct MemoryTrimmer: SyncGenServer {
 
   func initialize(_ ctx: ServerContext<Self>) throws -> InitResult<Self> {
     var state = State()
-    _ = state.policy.sample(activity: ctx.node.activity, freeBytes: 0)
+    _ = state.policy.sample(activity: ctx.node.activity, freeBytes: MallocHeap.freeBytes)
     ctx.sendAfter(interval, to: ctx.address, .info(.sample))
     return .ok(state)
   }
