@@ -107,16 +107,38 @@ func startChatOverHTTPS(in directory: String) async throws -> ChatServer {
 }
 
 func startChat(capture: LogCapture? = nil, _ tweak: (inout ChatConfig) -> Void = { _ in }) async throws -> ChatServer {
-  var config = ChatConfig()
-  config.port = 0
-  config.webPort = freePort()
-  config.metricsPort = nil
-  config.history = false
-  config.floodProtection = false
-  config.dataDirectory = temporaryDirectory("chatweb")
-  tweak(&config)
+  // A port found free may be taken before chatd binds it (by any process of the
+  // machine: another test's connection, irctest beside CI). Such a start is tried again
+  // on new ports, a few times; any other failure is the test's.
+  var attempt = 1
+  while true {
+    var config = ChatConfig()
+    config.port = 0
+    config.webPort = freePort()
+    config.metricsPort = nil
+    config.history = false
+    config.floodProtection = false
+    config.dataDirectory = temporaryDirectory("chatweb")
+    tweak(&config)
+    do {
+      return try await start(config, capture: capture)
+    } catch let e as StartupError where e.status == .inUse && attempt < 5 {
+      removeDirectory(config.dataDirectory)
+      attempt += 1
+    }
+  }
+}
+
+/// Starts chatd with `config`, on a node of its own (logging to `capture` if given).
+private func start(_ config: ChatConfig, capture: LogCapture?) async throws -> ChatServer {
   guard let capture else { return try await ChatServer.start(config) }
-  return try await ChatServer.start(config, on: try Node(logger: capture.logger(level: config.logLevel)))
+  let node = try Node(logger: capture.logger(level: config.logLevel))
+  do {
+    return try await ChatServer.start(config, on: node)
+  } catch {
+    node.shutdown()
+    throw error
+  }
 }
 
 func stopChat(_ server: ChatServer) async {

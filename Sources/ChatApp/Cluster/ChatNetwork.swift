@@ -430,8 +430,9 @@ extension ChatNetwork {
           return try await ctx.call(GenServerRef(room), request, timeout: .seconds(10))
         } catch let e as CallError where e == .timeout {
           return nil
-        } catch is CallError {
+        } catch let e as CallError {
           // Stopped, killed, or its node went: look again.
+          logger.notice("network: the call to \(name)'s room failed (\(e)); looking again", metadata: ["channel": .string(name)])
           forgetRoom(key, room)
         }
       } else if !create && !services.channels.exists(key) && degradedSince.withLock({ $0 == nil }) {
