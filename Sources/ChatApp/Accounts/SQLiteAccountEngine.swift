@@ -56,7 +56,7 @@ final class SQLiteAccountEngine: AccountEngine, @unchecked Sendable {
       _ = chmod(path, 0o600)
     }
     let db = try SQLiteDatabase(path: path)
-    try db.execute("PRAGMA journal_mode=WAL")
+    try db.enableWAL()
     try db.execute("PRAGMA synchronous=NORMAL")
     try db.execute(Self.schema)
     let statements = try Statements(db)

@@ -57,7 +57,7 @@ final class HistoryWriter: MessageArchive {
     // exited, and only writes the batch it holds.
     if let previous = HistoryWriter.lastWriter.withLock({ $0[path] }) { _ = previous.closed.wait(timeout: .now() + 5) }
     let db = try SQLiteDatabase(path: path)
-    try db.execute("PRAGMA journal_mode=WAL")
+    try db.enableWAL()
     try db.execute("PRAGMA synchronous=NORMAL")
     for table in StoredMessages.schema + StoredChannelTables.schema { try db.execute(table) }
     try StoredChannelTables.migrate(db)

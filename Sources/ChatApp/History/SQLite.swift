@@ -2,6 +2,7 @@
 // Each connection is used from one thread only (the history writer's, the account
 // engine's).
 import CSQLite
+import Glibc
 
 /// An SQLite failure, with SQLite's own message.
 struct SQLiteError: Error, CustomStringConvertible {
@@ -52,6 +53,23 @@ final class SQLiteDatabase: @unchecked Sendable {
   }
 
   var lastError: String { db.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
+
+  /// Puts the database in WAL mode, waiting as the busy timeout does. Two connections
+  /// that open a new database at once both convert it, and SQLite answers one of them
+  /// "database is locked" at once, without calling its busy handler (waiting there could
+  /// deadlock): a `chatd account` command run as the server starts, say. That one tries
+  /// again every 10 ms, for up to `busyTimeout`.
+  func enableWAL(busyTimeout: Duration = .seconds(2)) throws {
+    let deadline = ContinuousClock.now + busyTimeout
+    while true {
+      let rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL", nil, nil, nil)
+      if rc == SQLITE_OK { return }
+      guard rc & 0xFF == SQLITE_BUSY, ContinuousClock.now < deadline else {
+        throw SQLiteError(what: "PRAGMA journal_mode=WAL", message: lastError)
+      }
+      usleep(10_000)
+    }
+  }
 
   /// Rows the last INSERT, UPDATE or DELETE changed.
   var changes: Int { db.map { Int(sqlite3_changes($0)) } ?? 0 }
