@@ -431,8 +431,11 @@ extension ChatNetwork {
         } catch let e as CallError where e == .timeout {
           return nil
         } catch let e as CallError {
-          // Stopped, killed, or its node went: look again.
-          logger.notice("network: the call to \(name)'s room failed (\(e)); looking again", metadata: ["channel": .string(name)])
+          // Stopped, killed, or its node went: look again. After `exited` the room may
+          // have run the request (its reply was lost): said, since it may then run twice.
+          if case .exited = e {
+            logger.notice("network: the call to \(name)'s room failed (\(e)); sent again", metadata: ["channel": .string(name)])
+          }
           forgetRoom(key, room)
         }
       } else if !create && !services.channels.exists(key) && degradedSince.withLock({ $0 == nil }) {
