@@ -147,7 +147,7 @@ final class WorkersTests: XCTestCase {
       XCTAssertEqual(seen, Array(1...total), "every line once and in order\n" + master.outputTail(200))
     }
     let (ok, failed) = counts.withLock { $0 }
-    XCTAssertEqual(failed, [], "connections that failed during the reload")
+    XCTAssertEqual(failed, [], "connections that failed during the reload\n" + master.outputTail(200))
     XCTAssertGreaterThan(ok, 3, "the loop ran through the reload")
     for p in old { XCTAssertNotNil(waitFor(seconds: 10) { processExists(p) ? nil : true }, "old worker \(p) ended") }
     XCTAssertNotNil(master.worker("chatd1-g2"), "\(master.children)")

@@ -164,6 +164,13 @@ enum HandOffDrain {
       for id in ["irc", "web"] { try? await ctx.terminateChild(GenServerRef(root), id: id, timeout: .seconds(5)) }
     }
 
+    // A connection the listener accepted as it stopped may still be starting: its start
+    // runs in the connections' supervisor, which answers a call only after it — and a
+    // started connection is in the client directory, for the wait below to see. (Unseen,
+    // it was found unregistered by the first `startMore` and told to reconnect.)
+    if let connections = ctx.node.whereis(ChatServices.connectionsName, as: ServerMessage<DynamicSupervisor<Socket>>.self) {
+      _ = try? await ctx.countChildren(GenServerRef(connections))
+    }
     // A connection still registering (accepted just before the listeners stopped: the
     // client has sent NICK and USER or is about to) is given a moment to finish — a
     // registered session moves unnoticed, an unregistered one could only be told to
