@@ -114,22 +114,20 @@ enum HandOffDrain {
     }
   }
 
-  /// Before the node leaves the network: its rooms stop, each between two requests, and
-  /// then every other node answers a call — on the same link as the rooms' replies, so it
-  /// has read them all. A request a room ran has its reply at its caller by then; one it
-  /// had not run fails as `exited`, and the caller sends it to the room's next home
-  /// (`ChatNetwork.callRoom`), which runs it once. Leaving with the rooms still running,
-  /// the links closed under replies on their way, and a caller that lost the reply of a
-  /// message its room had posted posted it again: every member saw it twice.
-  static func stopRooms<M>(_ network: ChatNetwork, _ ctx: Context<M>) async {
-    if let rooms = ctx.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self) {
-      let supervisor = GenServerRef(rooms)
-      for child in (try? await ctx.whichChildren(supervisor)) ?? [] {
-        guard let pid = child.pid else { continue }
-        try? await ctx.terminateChild(supervisor, pid: pid, timeout: .seconds(5))
-      }
+  /// Before the node leaves the network: its rooms stop, each between two requests, so
+  /// that none runs a request after the leave (which first lets every other node read
+  /// what was sent to it: `Distribution.leave`). A request a room ran then has its reply
+  /// and copies at the other nodes; one it had not run fails as `exited`, and the caller
+  /// sends it to the room's next home (`ChatNetwork.callRoom`), which runs it once.
+  /// Leaving with the rooms running, a caller that lost the reply of a message its room
+  /// had posted posted it again: every member saw it twice.
+  static func stopRooms<M>(_ ctx: Context<M>) async {
+    guard let rooms = ctx.node.whereis(ChatServices.roomsName, as: ServerMessage<DynamicSupervisor<RoomStart>>.self) else { return }
+    let supervisor = GenServerRef(rooms)
+    for child in (try? await ctx.whichChildren(supervisor)) ?? [] {
+      guard let pid = child.pid else { continue }
+      try? await ctx.terminateChild(supervisor, pid: pid, timeout: .seconds(5))
     }
-    _ = await network.remoteChannels(ctx)
   }
 
   /// Hands every session to the node behind `options.to`.
@@ -256,7 +254,7 @@ enum HandOffDrain {
     writer.send(.finish)
     let total = asked.count
     if options.leave && linkLost == nil && failed.isEmpty {
-      await stopRooms(network, ctx)
+      await stopRooms(ctx)
       await network.withdraw()
       services.logger.notice("handoff: this node left the network; its channels' rooms are taken over by the others")
     }

@@ -116,9 +116,25 @@ public struct Distribution: Sendable {
   public var members: [MemberInfo] { membership?.members ?? [] }
 
   /// Leaves the cluster (peers see this node down at once) and stops the distribution.
+  /// First every linked peer answers one request on its link, so it has read all this
+  /// node sent it before (replies, messages): a peer closes its link as soon as it hears
+  /// of the leave, and what it had not read yet would be lost — a caller would never
+  /// learn that its request ran.
   public func leave() async {
+    await flushLinks()
     if let membership { await membership.leave(core.node) }
     stop()
+  }
+
+  /// Waits until every linked peer has read what this node sent it so far: one name
+  /// look-up answered on each link (`timeout` at most for each).
+  func flushLinks(timeout: Duration = .seconds(1)) async {
+    for peer in connectedNodes {
+      guard let link = core.link(to: peer), !link.isDown else { continue }
+      let (reply, request) = core.node.makeReply(UInt64?.self)
+      link.lookup("") { id in reply.reply(id) }
+      _ = try? await core.node.receiveResponse(request, timeout: .after(timeout))
+    }
   }
 
   /// Starts the node's distribution: its listener and net kernel.
